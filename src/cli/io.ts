@@ -1,0 +1,21 @@
+/** Where a command writes and what it reads from its surroundings; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** `--json` output: exactly one line of compact JSON on stdout. */
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout(JSON.stringify(value) + "\n");
+}

@@ -1,0 +1,52 @@
+import { Command, CommanderError } from "commander";
+import { UsageError, toError } from "../errors.js";
+import { registerCheck } from "./check.js";
+import { processIo, type CliIo } from "./io.js";
+import { registerRoute } from "./route.js";
+
+/** Thrown by a command to end with an exit code after it has printed what it had to say. */
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command("switchyard")
+    .description("Turns GitHub repository events into durable, retried agent runs.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run switchyard --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerRoute(program, io);
+  registerCheck(program, io);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+const VERSION = "0.1.0";
+
+/**
+ * Runs the CLI and returns its exit code: 0 ok, 1 work failed, 2 bad usage, config or
+ * input (with one line on stderr saying what to fix).
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (thrown) {
+    if (thrown instanceof ExitCode) return thrown.code;
+    if (thrown instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return thrown.exitCode === 0 ? 0 : 2;
+    }
+    if (thrown instanceof UsageError) {
+      io.stderr(`switchyard: ${thrown.message}\n`);
+      return 2;
+    }
+    const error = toError(thrown);
+    io.stderr(`switchyard: ${error.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,54 @@
+/** A command from a comment: `/agent deploy staging` → `{name: "deploy", args: ["staging"]}`. */
+export interface AgentCommand {
+  name: string;
+  args: string[];
+}
+
+export const KNOWN_COMMANDS = ["analyze", "execute", "review", "status", "deploy", "rollback", "help"] as const;
+export type KnownCommand = (typeof KNOWN_COMMANDS)[number];
+
+export function isKnownCommand(name: string): name is KnownCommand {
+  return (KNOWN_COMMANDS as readonly string[]).includes(name);
+}
+
+/** The hidden marker every comment switchyard writes carries; such comments are never parsed. */
+export const OWN_MARKER = "<!-- switchyard -->";
+
+/** More commands than this in one comment are ignored: nobody types twenty by hand. */
+const MAX_COMMANDS = 10;
+
+// Compiled once, anchored at the line start like Prow's plugin regexes: `/agent` must be
+// the line's first word, so a mention in a sentence or `/agents` is no command.
+const COMMAND_LINE = /^[ \t]*\/agent(?:[ \t]+(.*))?$/i;
+const FENCE = /^[ \t]*(`{3,}|~{3,})/;
+const QUOTE = /^[ \t]*>/;
+
+/**
+ * Parses the `/agent` commands of a comment body, in order. Lines inside code fences and
+ * quoted lines (`> /agent …`, a reply quoting someone) never count; a bare `/agent` means
+ * `help`. The command word is lower-cased; unknown commands are returned as they are.
+ *
+ * @example parseCommands("LGTM\n/agent deploy staging") // [{name: "deploy", args: ["staging"]}]
+ */
+export function parseCommands(body: string | null | undefined): AgentCommand[] {
+  if (!body) return [];
+  const commands: AgentCommand[] = [];
+  let fence: string | null = null;
+  for (const line of body.split(/\r\n|\r|\n/)) {
+    const fenceMatch = FENCE.exec(line);
+    if (fenceMatch) {
+      const marker = fenceMatch[1]!;
+      if (fence === null) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+      continue;
+    }
+    if (fence !== null || QUOTE.test(line)) continue;
+    const match = COMMAND_LINE.exec(line);
+    if (!match) continue;
+    const words = (match[1] ?? "").trim().split(/\s+/).filter((w) => w !== "");
+    const [name = "help", ...args] = words;
+    commands.push({ name: name.toLowerCase(), args });
+    if (commands.length === MAX_COMMANDS) break;
+  }
+  return commands;
+}

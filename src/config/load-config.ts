@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { UsageError } from "../errors.js";
+import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
+import { readEnv } from "./read-env.js";
+import { configSchema, type Config } from "./schema.js";
+
+export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
+
+export interface LoadedConfig {
+  config: Config;
+  rules: CompiledRule[];
+  /** The file read, or null when none exists and the defaults apply. */
+  source: string | null;
+}
+
+export interface LoadConfigOptions {
+  /** An explicit --config FILE: it must exist. */
+  file?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Reads the config file (when there is one), lays the environment over it, validates the
+ * result against the schema and compiles the rules table. Any problem is a UsageError
+ * naming the key and the fix, so every command fails the same way on bad config.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ? path.resolve(cwd, options.file) : path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  let raw: unknown = {};
+  let source: string | null = null;
+  if (options.file || existsSync(file)) {
+    raw = readConfigFile(file);
+    source = file;
+  }
+  const merged = deepMerge(raw, readEnv(options.env ?? process.env));
+  return parseConfig(merged, source);
+}
+
+/** Validates a raw config value (as parsed from YAML, env already applied). */
+export function parseConfig(raw: unknown, source: string | null = null): LoadedConfig {
+  const result = configSchema.safeParse(raw);
+  const where = source ? `${path.basename(source)}: ` : "config: ";
+  if (!result.success) throw new UsageError(where + formatIssues(result.error));
+  const config = deepFreeze(result.data);
+  return { config, rules: compileRules(config, where), source };
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new UsageError(`${path.basename(file)} must be a YAML mapping of sections (server:, routing:, …)`);
+  }
+  return value;
+}
+
+/** `routing.rules[0].when` — the path a user would look for in their file. */
+export function formatPath(keys: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of keys) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
+  return out;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const at = formatPath(issue.path);
+      if (issue.code === "unrecognized_keys") {
+        const keys = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
+        return `unknown key ${keys}: remove it or check its spelling (DESIGN.md section 5 lists every key)`;
+      }
+      return `${at || "(top level)"}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

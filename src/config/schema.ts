@@ -1,0 +1,208 @@
+import { z } from "zod";
+
+/**
+ * The one schema of switchyard's configuration: types, defaults, validation, and what
+ * `check` prints all come from here (DESIGN.md section 5). Every object is strict, so a
+ * misspelt key is an error that names it instead of a setting silently ignored.
+ */
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "25mb" | "512kb" | 1048576 → bytes. */
+export function parseByteSize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) && value > 0 ? value : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!match) return undefined;
+  const unit = UNITS[(match[2] || "b").toLowerCase()];
+  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit);
+}
+
+/** "10m" | "30s" | "500ms" | 1500 → milliseconds. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * (DURATION_UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
+}
+
+const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a size: write bytes or a number with kb, mb or gb, like 25mb` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration: write milliseconds or a number with ms, s, m or h, like 10m` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+
+export const PRIORITIES = ["critical", "high", "medium", "low"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/**
+ * A condition value: a string, or a list of them (any may match). A string written as
+ * /pattern/flags is a regular expression.
+ */
+const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const ruleWhenSchema = z.strictObject({
+  event: z.string().min(1),
+  action: matcher.optional(),
+  /** The label this `labeled` event just added. */
+  labelAdded: matcher.optional(),
+  /** Any label the issue or pull request carries. */
+  label: matcher.optional(),
+  /** true: the comment holds an `/agent` command; a string or list: one of these commands. */
+  commentCommand: z.union([z.boolean(), matcher]).optional(),
+  draft: z.boolean().optional(),
+  merged: z.boolean().optional(),
+  /** The branch: a push's branch, a pull request's base, a workflow run's head branch. */
+  branch: matcher.optional(),
+  /** The branch is one of routing.deployBranches (default: the repository's default branch). */
+  deployBranch: z.boolean().optional(),
+  /** The branch is the repository's default branch. */
+  defaultBranch: z.boolean().optional(),
+  tag: z.boolean().optional(),
+  deleted: z.boolean().optional(),
+  conclusion: matcher.optional(),
+  workflow: matcher.optional(),
+  repository: matcher.optional(),
+  sender: matcher.optional(),
+  senderType: matcher.optional(),
+});
+
+export const ruleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "rule ids are lower-case words joined by dashes, like pr-opened"),
+  when: ruleWhenSchema,
+  agent: z.string().min(1),
+  priority: z.enum(PRIORITIES),
+  action: z.string().min(1),
+  continue: z.boolean().optional(),
+});
+
+export type RuleWhen = z.infer<typeof ruleWhenSchema>;
+export type Rule = z.infer<typeof ruleSchema>;
+
+const execExecutor = z.strictObject({
+  exec: z.array(z.string().min(1)).min(1, "exec is an argv list, like [./agents/review.sh, --fast]"),
+  timeout: duration.default(600_000),
+  env: z.array(z.string().min(1)).default([]),
+});
+const httpExecutor = z.strictObject({
+  http: z.strictObject({ url: z.url(), secret: z.string().min(1) }),
+  timeout: duration.default(30_000),
+});
+const workflowExecutor = z.strictObject({
+  workflow: z.strictObject({ id: z.union([z.string().min(1), z.number().int()]), ref: z.string().min(1).default("main") }),
+});
+const builtinExecutor = z.strictObject({ builtin: z.string().min(1) });
+
+export const executorSchema = z.union([
+  z.literal("builtin"),
+  builtinExecutor,
+  execExecutor,
+  httpExecutor,
+  workflowExecutor,
+]);
+export type ExecutorConfig = z.infer<typeof executorSchema>;
+
+export const DEFAULT_AGENTS = ["IssueAgent", "ReviewAgent", "DeploymentAgent", "CoordinatorAgent", "Guardian"] as const;
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: port.default(3000),
+      host: z.string().min(1).default("0.0.0.0"),
+      path: z.string().startsWith("/", "server.path starts with /").default("/webhooks/github"),
+      bodyLimit: byteSize.default(25 * 1024 ** 2),
+      trustProxy: z.boolean().default(false),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      port: port.default(9090),
+      host: z.string().min(1).default("127.0.0.1"),
+      token: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
+  secrets: z.array(z.string().min(1, "an empty secret verifies nothing")).default([]),
+  store: z
+    .strictObject({
+      url: z
+        .string()
+        .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "store.url is sqlite:PATH or postgres://…")
+        .default("sqlite:.switchyard/switchyard.db"),
+    })
+    .prefault({}),
+  github: z
+    .strictObject({
+      token: z.string().min(1).nullable().default(null),
+      appId: z.union([z.string().min(1), z.number().int()]).nullable().default(null),
+      privateKey: z.string().min(1).nullable().default(null),
+      apiUrl: z.url().default("https://api.github.com"),
+      dryRun: z.union([z.literal("auto"), z.boolean()]).default("auto"),
+    })
+    .prefault({}),
+  security: z
+    .strictObject({
+      ipAllowlist: z
+        .strictObject({ enabled: z.boolean().default(false), cidrs: z.array(z.string().min(1)).default([]) })
+        .prefault({}),
+      failedAuth: z.strictObject({ max: positiveInt.default(100), windowMs: positiveInt.default(60_000) }).prefault({}),
+      replayWindowHours: z.number().positive().default(72),
+    })
+    .prefault({}),
+  retry: z
+    .strictObject({
+      maxRetries: z.number().int().min(0).max(100).default(3),
+      initialDelayMs: z.number().int().min(0).default(1000),
+      maxDelayMs: z.number().int().min(0).default(10_000),
+      multiplier: z.number().min(1).default(2),
+    })
+    .prefault({}),
+  worker: z
+    .strictObject({
+      concurrency: positiveInt.default(4),
+      leaseMs: z.number().int().min(1000).default(30_000),
+      perAgent: z.record(z.string(), positiveInt).default({}),
+      perRepository: z.strictObject({ limit: positiveInt, windowMs: positiveInt.default(60_000) }).nullable().default(null),
+    })
+    .prefault({}),
+  routing: z
+    .strictObject({
+      deployBranches: z.array(z.string().min(1)).default([]),
+      executeLabel: z.string().min(1).default("agent-execute"),
+      rules: z.array(ruleSchema).default([]),
+      disable: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  commands: z
+    .strictObject({
+      associations: z.array(z.string().min(1)).default(["OWNER", "MEMBER", "COLLABORATOR"]),
+      writeRequired: z.array(z.string().min(1)).default(["execute", "deploy", "rollback"]),
+    })
+    .prefault({}),
+  agents: z
+    .record(z.string(), executorSchema)
+    .default({})
+    .transform((agents) => ({
+      ...Object.fromEntries(DEFAULT_AGENTS.map((name) => [name, "builtin" as ExecutorConfig])),
+      ...agents,
+    })),
+  comments: z.enum(["sticky", "every", "off"]).default("sticky"),
+  guardian: z.strictObject({ workflows: z.array(z.string().min(1)).default([]) }).prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,93 @@
+/**
+ * Every error switchyard reports to a client or a user, in one table: a stable code, the
+ * HTTP status it answers with, and the fix. docs/errors.md documents each code; a test
+ * keeps the two in step.
+ */
+export const ERRORS = {
+  SWY_E_IP_NOT_ALLOWED: {
+    status: 403,
+    fix: "The source address is outside security.ipAllowlist. Send from GitHub's hooks ranges, or set trustProxy when behind a proxy.",
+  },
+  SWY_E_RATE_LIMITED: {
+    status: 429,
+    fix: "Too many failed signature checks from this address. Fix the secret on the sender, then wait for Retry-After seconds.",
+  },
+  SWY_E_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    fix: "Set the webhook's content type to application/json (or application/x-www-form-urlencoded).",
+  },
+  SWY_E_MISSING_HEADER: {
+    status: 400,
+    fix: "Send X-GitHub-Event and X-GitHub-Delivery, as GitHub does.",
+  },
+  SWY_E_BODY_TOO_LARGE: {
+    status: 413,
+    fix: "The body is over server.bodyLimit. GitHub caps payloads at 25 MiB; raise the limit only if a sender needs it.",
+  },
+  SWY_E_BAD_SIGNATURE: {
+    status: 401,
+    fix: "X-Hub-Signature-256 must be sha256=<64 hex> computed with a configured secret: check WEBHOOK_SECRET on both sides.",
+  },
+  SWY_E_BAD_PAYLOAD: {
+    status: 400,
+    fix: "The body must be a JSON object, or form-encoded with a payload= field holding one.",
+  },
+  SWY_E_METHOD_NOT_ALLOWED: {
+    status: 405,
+    fix: "Deliveries are POSTed to the webhook path.",
+  },
+  SWY_E_NOT_FOUND: {
+    status: 404,
+    fix: "Check the path or the id.",
+  },
+  SWY_E_UNAUTHORIZED: {
+    status: 401,
+    fix: "Send Authorization: Bearer <ADMIN_TOKEN>.",
+  },
+  SWY_E_BAD_REQUEST: {
+    status: 400,
+    fix: "Check the request's parameters.",
+  },
+  SWY_E_STORE_UNAVAILABLE: {
+    status: 503,
+    fix: "The store could not commit the delivery. GitHub shows it as failed; redeliver it once the store is back.",
+  },
+  SWY_E_INTERNAL: {
+    status: 500,
+    fix: "An unexpected error; the server log has the details.",
+  },
+} as const satisfies Record<string, { status: number; fix: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a code from the table; `message` says what went wrong and what to do. */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERRORS[code].fix);
+    this.name = "SwitchyardError";
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** The JSON body every HTTP error answers with. */
+export function errorBody(code: ErrorCode, message?: string): { error: { code: ErrorCode; message: string } } {
+  return { error: { code, message: message ?? ERRORS[code].fix } };
+}
+
+/** Thrown for bad usage, bad config or bad input: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Coerces anything thrown into an Error, so callers can rely on `.message`. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
+}

@@ -1,0 +1,42 @@
+import type { AgentCommand } from "../commands/parse-commands.js";
+
+/**
+ * One GitHub event, reduced to what routing and the agents decide on. Built from any
+ * payload without throwing: fields a payload does not have are null.
+ */
+export interface EventPayload {
+  /** The event name, as in X-GitHub-Event or GITHUB_EVENT_NAME: `issues`, `push`, … */
+  type: string;
+  /** The payload's `action`, null for events without one (push). */
+  action: string | null;
+  /** `owner/name`. */
+  repository: string | null;
+  defaultBranch: string | null;
+  installationId: number | null;
+  sender: { login: string; type: string } | null;
+  /** The issue's or pull request's number. */
+  number: number | null;
+  isPullRequest: boolean;
+  title: string | null;
+  body: string | null;
+  /** Label names on the issue or pull request. */
+  labels: string[];
+  /** The label a `labeled` event just added. */
+  labelAdded: string | null;
+  draft: boolean | null;
+  merged: boolean | null;
+  baseRef: string | null;
+  headRef: string | null;
+  /** A push's full ref (`refs/heads/main`). */
+  ref: string | null;
+  /** The branch the event is about: push branch, pull request base, workflow run head branch. */
+  branch: string | null;
+  isTag: boolean;
+  deleted: boolean;
+  /** The commit the event is about: push `after`, pull request merge/head sha, workflow run head sha. */
+  sha: string | null;
+  workflow: { name: string | null; path: string | null; conclusion: string | null; runId: number | null; attempt: number | null; url: string | null } | null;
+  comment: { id: number | null; body: string; authorAssociation: string | null; markedOwn: boolean } | null;
+  /** `/agent` commands of a comment, in order; [] for anything else. */
+  commands: AgentCommand[];
+}

@@ -1,0 +1,87 @@
+import { OWN_MARKER, parseCommands } from "../commands/parse-commands.js";
+import type { EventPayload } from "./event-payload.js";
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown): Json | null {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : null;
+}
+function str(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+function num(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+function bool(value: unknown): boolean | null {
+  return typeof value === "boolean" ? value : null;
+}
+function labelNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((label) => (typeof label === "string" ? label : str(obj(label)?.name))).filter((n): n is string => n !== null);
+}
+
+/**
+ * Reduces a GitHub event (its name and JSON payload) to an EventPayload. Total: any object
+ * is accepted, and whatever a payload lacks is null, so events switchyard does not route
+ * normalize too.
+ */
+export function normalizeEvent(eventName: string, payload: Json): EventPayload {
+  const repository = obj(payload.repository);
+  const sender = obj(payload.sender);
+  const issue = obj(payload.issue);
+  const pr = obj(payload.pull_request);
+  const subject = pr ?? issue;
+  const comment = obj(payload.comment) ?? obj(payload.review);
+  const run = obj(payload.workflow_run);
+  const ref = str(payload.ref);
+
+  const isTag = ref?.startsWith("refs/tags/") ?? false;
+  const pushBranch = ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null;
+  const baseRef = str(obj(pr?.base)?.ref);
+  const headRef = str(obj(pr?.head)?.ref);
+  const commentBody = comment ? (str(comment.body) ?? "") : null;
+  const markedOwn = commentBody?.includes(OWN_MARKER) ?? false;
+
+  return {
+    type: eventName,
+    action: str(payload.action),
+    repository: str(repository?.full_name),
+    defaultBranch: str(repository?.default_branch) ?? str(repository?.master_branch),
+    installationId: num(obj(payload.installation)?.id),
+    sender: sender ? { login: str(sender.login) ?? "", type: str(sender.type) ?? "User" } : null,
+    number: num(subject?.number) ?? num(payload.number),
+    isPullRequest: pr !== null || obj(issue?.pull_request) !== null,
+    title: str(subject?.title),
+    body: str(subject?.body),
+    labels: labelNames(subject?.labels),
+    labelAdded: payload.action === "labeled" ? str(obj(payload.label)?.name) : null,
+    draft: bool(pr?.draft),
+    merged: bool(pr?.merged),
+    baseRef,
+    headRef,
+    ref,
+    branch: pushBranch ?? baseRef ?? str(run?.head_branch),
+    isTag,
+    deleted: payload.deleted === true,
+    sha:
+      str(payload.after) ??
+      (pr?.merged === true ? str(pr.merge_commit_sha) : null) ??
+      str(obj(pr?.head)?.sha) ??
+      str(run?.head_sha),
+    workflow: run
+      ? {
+          name: str(run.name) ?? str(obj(payload.workflow)?.name),
+          path: str(run.path) ?? str(obj(payload.workflow)?.path),
+          conclusion: str(run.conclusion),
+          runId: num(run.id),
+          attempt: num(run.run_attempt),
+          url: str(run.html_url),
+        }
+      : null,
+    comment: comment
+      ? { id: num(comment.id), body: commentBody ?? "", authorAssociation: str(comment.author_association), markedOwn }
+      : null,
+    // switchyard's own comments are never parsed: that is how it avoids answering itself.
+    commands: eventName === "issue_comment" && !markedOwn ? parseCommands(commentBody) : [],
+  };
+}

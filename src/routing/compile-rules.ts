@@ -1,0 +1,167 @@
+import type { Config, Priority, Rule, RuleWhen } from "../config/schema.js";
+import { UsageError } from "../errors.js";
+import type { EventPayload } from "../events/event-payload.js";
+import { DEFAULT_RULES } from "./default-rules.js";
+
+/** What a condition needs beyond the event: the settings that make a branch a deploy branch. */
+export interface RoutingContext {
+  deployBranches: readonly string[];
+  executeLabel: string;
+}
+
+/** One condition of a rule, ready to test: `null` when it holds, else why not. */
+export type Check = (event: EventPayload, ctx: RoutingContext) => string | null;
+
+export interface CompiledRule {
+  id: string;
+  agent: string;
+  priority: Priority;
+  action: string;
+  continue: boolean;
+  /** Where the rule came from: the default table, or the config file (new or replacing). */
+  origin: "default" | "config" | "replaced";
+  when: RuleWhen;
+  checks: Check[];
+}
+
+/** A value that matches strings: equality for plain strings, a RegExp for `/re/flags`. */
+type StringMatcher = { describe: string; test: (value: string) => boolean };
+
+const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
+
+function compileMatcher(spec: string | string[], key: string, ruleLabel: string, ctx: { executeLabel: string }): StringMatcher {
+  const parts = (Array.isArray(spec) ? spec : [spec]).map((raw) => {
+    const value = raw === "$executeLabel" ? ctx.executeLabel : raw;
+    const literal = REGEX_LITERAL.exec(value);
+    if (!literal) return (s: string) => s === value;
+    let re: RegExp;
+    try {
+      re = new RegExp(literal[1]!, literal[2]);
+    } catch (error) {
+      throw new UsageError(`${ruleLabel}.when.${key}: ${value} is not a valid regular expression (${(error as Error).message}); write /pattern/flags, or a plain string to match exactly`);
+    }
+    return (s: string) => re.test(s);
+  });
+  const shown = (Array.isArray(spec) ? spec : [spec]).map((s) => (s === "$executeLabel" ? ctx.executeLabel : s));
+  return { describe: shown.length === 1 ? shown[0]! : `one of ${shown.join(", ")}`, test: (s) => parts.some((p) => p(s)) };
+}
+
+function stringCheck(name: string, pick: (e: EventPayload) => string | null, m: StringMatcher): Check {
+  return (event) => {
+    const value = pick(event);
+    if (value === null) return `${name} is missing (wanted ${m.describe})`;
+    return m.test(value) ? null : `${name} is ${value}, not ${m.describe}`;
+  };
+}
+
+function boolCheck(name: string, pick: (e: EventPayload, ctx: RoutingContext) => boolean | null, wanted: boolean): Check {
+  return (event, ctx) => {
+    const value = pick(event, ctx) ?? false;
+    return value === wanted ? null : `${name} is ${value}, not ${wanted}`;
+  };
+}
+
+/** The deploy branches in force for this event: configured ones, else its default branch. */
+export function deployBranchesFor(event: EventPayload, ctx: RoutingContext): string[] {
+  if (ctx.deployBranches.length > 0) return [...ctx.deployBranches];
+  return event.defaultBranch ? [event.defaultBranch] : [];
+}
+
+function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: string }): Check[] {
+  const m = (key: string, spec: string | string[]) => compileMatcher(spec, key, ruleLabel, ctx);
+  const checks: Check[] = [stringCheck("event", (e) => e.type, m("event", when.event))];
+  if (when.action !== undefined) checks.push(stringCheck("action", (e) => e.action, m("action", when.action)));
+  if (when.labelAdded !== undefined) checks.push(stringCheck("label just added", (e) => e.labelAdded, m("labelAdded", when.labelAdded)));
+  if (when.label !== undefined) {
+    const lm = m("label", when.label);
+    checks.push((e) => (e.labels.some(lm.test) ? null : `no label is ${lm.describe}`));
+  }
+  if (when.commentCommand !== undefined) {
+    const spec = when.commentCommand;
+    if (typeof spec === "boolean") {
+      checks.push((e) => (e.commands.length > 0 === spec ? null : spec ? "the comment holds no /agent command" : "the comment holds an /agent command"));
+    } else {
+      const cm = m("commentCommand", spec);
+      checks.push((e) => (e.commands.some((c) => cm.test(c.name)) ? null : `no /agent command is ${cm.describe}`));
+    }
+  }
+  if (when.draft !== undefined) checks.push(boolCheck("draft", (e) => e.draft, when.draft));
+  if (when.merged !== undefined) checks.push(boolCheck("merged", (e) => e.merged, when.merged));
+  if (when.branch !== undefined) checks.push(stringCheck("branch", (e) => e.branch, m("branch", when.branch)));
+  if (when.deployBranch !== undefined) {
+    const wanted = when.deployBranch;
+    checks.push((e, c) => {
+      const branches = deployBranchesFor(e, c);
+      const is = e.branch !== null && branches.includes(e.branch);
+      if (is === wanted) return null;
+      return wanted ? `branch ${e.branch ?? "(none)"} is not a deploy branch (${branches.join(", ") || "none known"})` : `branch ${e.branch} is a deploy branch`;
+    });
+  }
+  if (when.defaultBranch !== undefined) {
+    const wanted = when.defaultBranch;
+    checks.push((e) => {
+      const is = e.branch !== null && e.branch === e.defaultBranch;
+      if (is === wanted) return null;
+      return wanted ? `branch ${e.branch ?? "(none)"} is not the default branch (${e.defaultBranch ?? "unknown"})` : "the branch is the default branch";
+    });
+  }
+  if (when.tag !== undefined) checks.push(boolCheck("tag", (e) => e.isTag, when.tag));
+  if (when.deleted !== undefined) checks.push(boolCheck("deleted", (e) => e.deleted, when.deleted));
+  if (when.conclusion !== undefined) checks.push(stringCheck("conclusion", (e) => e.workflow?.conclusion ?? null, m("conclusion", when.conclusion)));
+  if (when.workflow !== undefined) checks.push(stringCheck("workflow", (e) => e.workflow?.name ?? null, m("workflow", when.workflow)));
+  if (when.repository !== undefined) checks.push(stringCheck("repository", (e) => e.repository, m("repository", when.repository)));
+  if (when.sender !== undefined) checks.push(stringCheck("sender", (e) => e.sender?.login ?? null, m("sender", when.sender)));
+  if (when.senderType !== undefined) checks.push(stringCheck("sender type", (e) => e.sender?.type ?? null, m("senderType", when.senderType)));
+  return checks;
+}
+
+/** Guardian's rules only watch the configured workflows, when some are configured. */
+function withGuardianWorkflows(rule: Rule, workflows: readonly string[]): Rule {
+  const guarded = rule.id === "workflow-failure" || rule.id === "workflow-recovered";
+  if (!guarded || workflows.length === 0 || rule.when.workflow !== undefined) return rule;
+  return { ...rule, when: { ...rule.when, workflow: [...workflows] } };
+}
+
+/**
+ * Builds the rules table in force: the defaults, with config rules replacing those of the
+ * same id in place and new ones appended, minus the disabled ids. Bad regular expressions
+ * and unknown ids in `routing.disable` are UsageErrors naming the key.
+ */
+export function compileRules(config: Config, where = "config: "): CompiledRule[] {
+  const { rules: userRules, disable, executeLabel } = config.routing;
+  const table: { rule: Rule; origin: CompiledRule["origin"]; at: string }[] = DEFAULT_RULES.map((rule) => ({
+    rule,
+    origin: "default",
+    at: `(default rule ${rule.id})`,
+  }));
+  const seen = new Set<string>();
+  userRules.forEach((rule, i) => {
+    if (seen.has(rule.id)) throw new UsageError(`${where}routing.rules[${i}].id: "${rule.id}" appears twice; give each rule its own id`);
+    seen.add(rule.id);
+    const at = table.findIndex((entry) => entry.rule.id === rule.id);
+    const entry = { rule, origin: at >= 0 ? ("replaced" as const) : ("config" as const), at: `routing.rules[${i}]` };
+    if (at >= 0) table[at] = entry;
+    else table.push(entry);
+  });
+  disable.forEach((id, i) => {
+    if (!table.some((entry) => entry.rule.id === id)) {
+      throw new UsageError(`${where}routing.disable[${i}]: no rule has id "${id}" (ids: ${table.map((e) => e.rule.id).join(", ")})`);
+    }
+  });
+  return table
+    .filter((entry) => !disable.includes(entry.rule.id))
+    .map(({ rule, origin, at }) => {
+      const effective = withGuardianWorkflows(rule, config.guardian.workflows);
+      const label = where + at;
+      return {
+        id: rule.id,
+        agent: rule.agent,
+        priority: rule.priority,
+        action: rule.action,
+        continue: rule.continue ?? false,
+        origin,
+        when: effective.when,
+        checks: compileWhen(effective.when, label, { executeLabel }),
+      };
+    });
+}

@@ -1,0 +1,115 @@
+import { PRIORITIES, type Priority } from "../config/schema.js";
+import type { EventPayload } from "../events/event-payload.js";
+import type { CompiledRule, RoutingContext } from "./compile-rules.js";
+
+/** The part of a rule a decision reports: the `decision` object of `route --json`. */
+export interface RoutedRule {
+  rule: string;
+  agent: string;
+  priority: Priority;
+  action: string;
+}
+
+/** Why one rule did or did not run for an event. */
+export interface RuleVerdict extends RoutedRule {
+  matched: boolean;
+  /** For a rule that did not match, the first condition that failed. */
+  reason: string | null;
+  outcome: "runs" | "outranked" | "no-match";
+  /** For an outranked rule: the rule that stopped it. */
+  by?: string;
+}
+
+export interface RoutingDecision {
+  matched: boolean;
+  /** The winning rule; null when nothing matched. */
+  decision: RoutedRule | null;
+  /** Every rule that runs: the winner, then those a `continue: true` let through. */
+  decisions: RoutedRule[];
+  /** Set when the event was dropped before routing, e.g. switchyard's own comment. */
+  ignored?: "own-event" | "bot-sender";
+  explanation: RuleVerdict[];
+}
+
+export interface DecideOptions extends RoutingContext {
+  /** switchyard's own login(s): events they cause never trigger commands or execution. */
+  ownLogins?: readonly string[];
+}
+
+const RANK: Record<Priority, number> = Object.fromEntries(PRIORITIES.map((p, i) => [p, i])) as Record<Priority, number>;
+
+/** github-actions[bot] is switchyard's identity in Actions mode, whatever else is configured. */
+export const ACTIONS_IDENTITY = "github-actions[bot]";
+
+function isTrigger(event: EventPayload): boolean {
+  return event.type === "issue_comment" || event.action === "labeled";
+}
+
+/**
+ * Why an event must not trigger anything: comments switchyard wrote (marker or identity),
+ * and comments or labels by bots — the loops of DESIGN.md section 7. Other events from
+ * bots (a Dependabot pull request, a failed workflow switchyard dispatched) still route.
+ */
+export function ignoredReason(event: EventPayload, ownLogins: readonly string[] = []): RoutingDecision["ignored"] {
+  if (!isTrigger(event)) return undefined;
+  if (event.comment?.markedOwn) return "own-event";
+  const login = event.sender?.login;
+  if (login && (login === ACTIONS_IDENTITY || ownLogins.includes(login))) return "own-event";
+  if (event.sender?.type === "Bot") return "bot-sender";
+  return undefined;
+}
+
+function routed(rule: CompiledRule): RoutedRule {
+  return { rule: rule.id, agent: rule.agent, priority: rule.priority, action: rule.action };
+}
+
+/**
+ * Decides which rules handle an event. Of the rules that match, the highest priority wins
+ * (table order breaks ties); a winner with `continue: true` lets the next-ranked matching
+ * rule run too, and so on. Pure: the same event and table always give the same decision.
+ */
+export function decide(event: EventPayload, rules: readonly CompiledRule[], options: DecideOptions): RoutingDecision {
+  const ignored = ignoredReason(event, options.ownLogins);
+  const verdicts = rules.map((rule) => {
+    const reason = ignored ? `ignored: ${ignored}` : firstFailure(rule, event, options);
+    return { rule, reason };
+  });
+  const ranked = verdicts
+    .map((v, order) => ({ ...v, order }))
+    .filter((v) => v.reason === null)
+    .sort((a, b) => RANK[a.rule.priority] - RANK[b.rule.priority] || a.order - b.order);
+
+  const running: CompiledRule[] = [];
+  for (const { rule } of ranked) {
+    running.push(rule);
+    if (!rule.continue) break;
+  }
+  const stopper = running[running.length - 1];
+
+  const explanation: RuleVerdict[] = verdicts.map(({ rule, reason }) => {
+    const runs = running.includes(rule);
+    return {
+      ...routed(rule),
+      matched: reason === null,
+      reason,
+      outcome: runs ? "runs" : reason === null ? "outranked" : "no-match",
+      ...(reason === null && !runs && stopper ? { by: stopper.id } : {}),
+    };
+  });
+  const decisions = running.map(routed);
+  return {
+    matched: decisions.length > 0,
+    decision: decisions[0] ?? null,
+    decisions,
+    ...(ignored ? { ignored } : {}),
+    explanation,
+  };
+}
+
+function firstFailure(rule: CompiledRule, event: EventPayload, ctx: RoutingContext): string | null {
+  for (const check of rule.checks) {
+    const failure = check(event, ctx);
+    if (failure !== null) return failure;
+  }
+  return null;
+}

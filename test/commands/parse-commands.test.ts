@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { parseCommands } from "../../src/commands/parse-commands.js";
+
+describe("parseCommands", () => {
+  it.each([
+    ["/agent analyze", [{ name: "analyze", args: [] }]],
+    ["  /agent deploy staging --now", [{ name: "deploy", args: ["staging", "--now"] }]],
+    ["/agent", [{ name: "help", args: [] }]],
+    ["/agent ANALYZE", [{ name: "analyze", args: [] }]],
+    ["/agents analyze", []],
+    ["please run /agent analyze", []],
+    ["> /agent execute", []],
+    ["```\n/agent execute\n```", []],
+    ["~~~\n/agent execute\n~~~\n/agent status", [{ name: "status", args: [] }]],
+    ["/agent analyze\r\n/agent status\r\n", [{ name: "analyze", args: [] }, { name: "status", args: [] }]],
+    ["", []],
+    ["/agent frobnicate x", [{ name: "frobnicate", args: ["x"] }]],
+  ])("%j", (body, expected) => {
+    expect(parseCommands(body)).toEqual(expected);
+  });
+});
