@@ -1,15 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
 import { registerCheck } from "./check.js";
-import { processIo, type CliIo } from "./io.js";
+import { ExitCode, processIo, type CliIo } from "./io.js";
 import { registerRoute } from "./route.js";
-
-/** Thrown by a command to end with an exit code after it has printed what it had to say. */
-export class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
+import { registerSend } from "./send.js";
+import { registerServe } from "./serve.js";
+import { registerDeliveries } from "./deliveries.js";
+import { registerReplay } from "./replay.js";
+import { registerTasks } from "./tasks.js";
 
 export function createProgram(io: CliIo): Command {
   const program = new Command("switchyard")
@@ -18,7 +16,12 @@ export function createProgram(io: CliIo): Command {
     .showHelpAfterError("(run switchyard --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerServe(program, io);
   registerRoute(program, io);
+  registerSend(program, io);
+  registerDeliveries(program, io);
+  registerTasks(program, io);
+  registerReplay(program, io);
   registerCheck(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

@@ -1,13 +1,17 @@
+import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
-import { readActionsEnv } from "../config/read-env.js";
+import { readActionsEnv, readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { readEventFile } from "../events/read-event-file.js";
-import { decide, type RoutingDecision } from "../routing/decide.js";
+import type { RoutingDecision } from "../routing/decide.js";
+import { planTasks } from "../routing/plan-tasks.js";
+import { runInline } from "../queue/run-inline.js";
+import { createLogger } from "../observability/logger.js";
 import { formatExplanation } from "../routing/describe-rules.js";
-import { printJson, type CliIo } from "./io.js";
+import { ExitCode, printJson, type CliIo } from "./io.js";
 
 interface RouteOptions {
   event?: string;
@@ -43,10 +47,10 @@ export function registerRoute(program: Command, io: CliIo): void {
     .option("--json", "print the decision as one line of JSON on stdout")
     .option("--explain", "show every rule's verdict: which matched, which won, why the others did not")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action((options: RouteOptions) => runRoute(options, io));
+    .action(async (options: RouteOptions) => runRoute(options, io));
 }
 
-function runRoute(options: RouteOptions, io: CliIo): void {
+async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const actionsEnv = readActionsEnv(io.env);
   const eventName = options.event?.trim() || actionsEnv.eventName;
   if (!eventName) throw new UsageError("no event name: pass --event NAME or set GITHUB_EVENT_NAME");
@@ -54,18 +58,47 @@ function runRoute(options: RouteOptions, io: CliIo): void {
   if (!payloadFile) throw new UsageError("no payload: pass --payload FILE or set GITHUB_EVENT_PATH");
 
   const { config, rules } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-  const event = normalizeEvent(eventName, readEventFile(payloadFile));
-  const decision = decide(event, rules, config.routing);
+  // Relative to the command's working directory, like --config.
+  const payload = readEventFile(path.resolve(io.cwd, payloadFile));
+  const event = normalizeEvent(eventName, payload);
+  const { decision, tasks } = planTasks(event, rules, config.routing);
+  const explain = options.explain ? { explain: decision.explanation } : {};
 
+  if (options.dryRun || !decision.matched) {
+    if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain });
+    else printHuman(io, event, decision, options.explain);
+    return;
+  }
+
+  if (!options.json) printHuman(io, event, decision, options.explain);
+  const run = await runInline({
+    config,
+    event: eventName,
+    action: event.action,
+    repository: event.repository,
+    installation: event.installationId,
+    body: Buffer.from(JSON.stringify(payload)),
+    tasks,
+    delivery: actionsEnv.runId ? `actions-run-${actionsEnv.runId}` : undefined,
+    logger: createLogger(readLogLevel(io.env)),
+    env: io.env,
+  });
+  const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts, last_error: t.last_error }));
   if (options.json) {
-    printJson(io, { ...routeJson(event, decision, null), ...(options.explain ? { explain: decision.explanation } : {}) });
+    printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, tasks: results });
   } else {
-    io.stdout(describeDecision(event, decision) + "\n");
-    if (options.explain) io.stdout("\n" + formatExplanation(decision.explanation) + "\n");
+    for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${t.last_error})` : ""}\n`);
   }
-  if (!options.dryRun && decision.matched) {
-    io.stderr("switchyard: running agents in Actions mode is not available yet (it arrives with the worker); nothing was run. Use --dry-run to decide only.\n");
+  const dead = results.filter((t) => t.status === "dead");
+  if (dead.length > 0) {
+    io.stderr(`switchyard: ${dead.length} task(s) failed after their retries: ${dead.map((t) => `${t.agent}: ${t.last_error}`).join("; ")}\n`);
+    throw new ExitCode(1);
   }
+}
+
+function printHuman(io: CliIo, event: EventPayload, decision: RoutingDecision, explain?: boolean): void {
+  io.stdout(describeDecision(event, decision) + "\n");
+  if (explain) io.stdout("\n" + formatExplanation(decision.explanation) + "\n");
 }
 
 function describeDecision(event: EventPayload, decision: RoutingDecision): string {

@@ -80,15 +80,25 @@ export function formatPath(keys: readonly PropertyKey[]): string {
 function formatIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => {
-      const at = formatPath(issue.path);
-      if (issue.code === "unrecognized_keys") {
-        const keys = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
-        return `unknown key ${keys}: remove it or check its spelling (DESIGN.md section 5 lists every key)`;
-      }
-      return `${at || "(top level)"}: ${issue.message}`;
-    })
+    .map((issue) => formatIssue(issue, []))
     .join("; ");
+}
+
+function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[]): string {
+  const keys = [...base, ...issue.path];
+  const at = formatPath(keys);
+  if (issue.code === "unrecognized_keys") {
+    const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
+    return `unknown key ${names}: remove it or check its spelling (DESIGN.md section 5 lists every key)`;
+  }
+  if (issue.code === "invalid_union") {
+    // A union (an agent's executor) reports every branch's failure. The branch whose shape
+    // fits (no failure at its own top level) is the one the user meant: report its issues,
+    // e.g. a bad exec timeout, instead of a bare "Invalid input".
+    const fitting = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+    if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys)).join("; ");
+  }
+  return `${at || "(top level)"}: ${issue.message}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

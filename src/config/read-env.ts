@@ -101,3 +101,14 @@ export function readActionsEnv(env: Env): ActionsEnv {
   const get = (name: string) => (env[name]?.trim() ? env[name]!.trim() : null);
   return { eventName: get("GITHUB_EVENT_NAME"), eventPath: get("GITHUB_EVENT_PATH"), runId: get("GITHUB_RUN_ID") };
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL: pino's level names; default info. Payloads and tokens are only logged below info. */
+export function readLogLevel(env: Env): LogLevel {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return "info";
+  if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
+  throw new UsageError(`LOG_LEVEL="${env.LOG_LEVEL}" is not a level: use one of ${LOG_LEVELS.join(", ")}`);
+}

@@ -108,13 +108,9 @@ const workflowExecutor = z.strictObject({
 });
 const builtinExecutor = z.strictObject({ builtin: z.string().min(1) });
 
-export const executorSchema = z.union([
-  z.literal("builtin"),
-  builtinExecutor,
-  execExecutor,
-  httpExecutor,
-  workflowExecutor,
-]);
+export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, execExecutor, httpExecutor, workflowExecutor], {
+  error: "an agent is builtin, {exec: [argv…]}, {http: {url, secret}} or {workflow: {id, ref}}",
+});
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
 export const DEFAULT_AGENTS = ["IssueAgent", "ReviewAgent", "DeploymentAgent", "CoordinatorAgent", "Guardian"] as const;

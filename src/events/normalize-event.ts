@@ -70,7 +70,8 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
       str(run?.head_sha),
     workflow: run
       ? {
-          name: str(run.name) ?? str(obj(payload.workflow)?.name),
+          // Some payloads carry an empty run name; the workflow's own name is the one to match.
+          name: str(run.name) || str(obj(payload.workflow)?.name) || null,
           path: str(run.path) ?? str(obj(payload.workflow)?.path),
           conclusion: str(run.conclusion),
           runId: num(run.id),

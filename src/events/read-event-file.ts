@@ -14,7 +14,8 @@ export function readEventFile(file: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`payload file ${file} is not JSON: ${(error as Error).message}`);
+    // V8 quotes the start of the text in its message, newlines included: keep the error on one line.
+    throw new UsageError(`payload file ${file} is not JSON: ${(error as Error).message.replace(/\s+/g, " ")}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new UsageError(`payload file ${file} must hold a JSON object (a GitHub event payload)`);

@@ -1,0 +1,291 @@
+import { spawn } from "node:child_process";
+import { readFile, readdir } from "node:fs/promises";
+
+/** An `exec` agent from the config: `{exec: [argv…], timeout, env: [NAMES]}`. */
+export interface ExecAgentSpec {
+  /** Program and arguments, never a shell string. */
+  argv: readonly string[];
+  /** Kill the group after this long; 0 or less means no limit. */
+  timeoutMs: number;
+  /** Extra variable names passed through from the environment (e.g. OPENAI_API_KEY). */
+  env: readonly string[];
+}
+
+export interface ExecAgentInput {
+  /** Written to stdin as one line of JSON. */
+  task: Record<string, unknown>;
+  /** SWITCHYARD_AGENT, SWITCHYARD_EVENT, … set by the caller. */
+  vars: Record<string, string>;
+}
+
+export interface ExecAgentOptions {
+  /** The environment the allowlisted names are taken from (the caller's process.env). */
+  baseEnv: Record<string, string | undefined>;
+  /** Aborting it (shutdown) kills the process group; the run counts as transient. */
+  signal?: AbortSignal;
+  cwd?: string;
+  /** Keep this many bytes of the end of stdout+stderr; default 16 KiB. */
+  outputLimitBytes?: number;
+  /** Between SIGTERM and SIGKILL; default 2 s. */
+  killGraceMs?: number;
+}
+
+export interface ExecResult {
+  outcome: "succeeded" | "transient" | "permanent";
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** The tail of interleaved stdout and stderr. */
+  output: string;
+  /** One line for a run that did not succeed; null on success. */
+  error: string | null;
+}
+
+/** Always passed when set: what a program needs to find itself and behave. */
+export const BASE_ENV_NAMES: readonly string[] = ["PATH", "HOME", "LANG", "TZ", "TMPDIR"];
+
+/**
+ * Never passed to an agent, even when its config lists them (DESIGN.md §7): with the webhook
+ * secret an agent could forge deliveries, with the admin token replay or read every event,
+ * with the App key mint tokens for every installation. GITHUB_TOKEN is not here: a coding
+ * agent needs it to push, so it passes when the config names it explicitly, never by default.
+ */
+export const NEVER_PASSED_ENV: readonly string[] = ["WEBHOOK_SECRET", "ADMIN_TOKEN", "GITHUB_APP_PRIVATE_KEY"];
+
+/** sysexits.h: "temporary failure; the user is invited to retry". */
+const EX_TEMPFAIL = 75;
+const DEFAULT_OUTPUT_LIMIT = 16 * 1024;
+const DEFAULT_KILL_GRACE_MS = 2000;
+/** setTimeout fires at once past this (2^31-1 ms, ~24.8 days): treat longer as no timeout. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** How long to wait for the pipes to drain after the last process of the group is gone. */
+const DRAIN_MS = 500;
+const POLL_MS = 25;
+// Resource exhaustion at spawn time passes; a missing or non-executable program does not.
+const TRANSIENT_SPAWN_CODES = new Set(["EAGAIN", "ENOMEM", "EMFILE", "ENFILE"]);
+
+/**
+ * The environment an exec agent gets: an allowlist, never the worker's whole environment.
+ * BASE_ENV_NAMES and the names in `listed` come from `baseEnv` (empty counts as unset),
+ * then `vars`; NEVER_PASSED_ENV names are removed whatever their source.
+ *
+ * @example buildExecEnv(["OPENAI_API_KEY"], { SWITCHYARD_AGENT: "ReviewAgent" }, process.env)
+ */
+export function buildExecEnv(
+  listed: readonly string[],
+  vars: Record<string, string>,
+  baseEnv: Record<string, string | undefined>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of [...BASE_ENV_NAMES, ...listed]) {
+    const value = baseEnv[name];
+    if (value !== undefined && value !== "") env[name] = value;
+  }
+  Object.assign(env, vars);
+  for (const name of NEVER_PASSED_ENV) delete env[name];
+  return env;
+}
+
+/**
+ * Runs an exec agent (DESIGN.md §9): argv without a shell, the task JSON on stdin, an
+ * allowlisted environment. The child leads its own process group, so on timeout or abort
+ * the whole group (grandchildren included) gets SIGTERM, then SIGKILL after a grace period;
+ * anything of the group still running when the leader exits is ended the same way, so
+ * nothing outlives the run (except a process that left the group with setsid). Never
+ * throws: every failure is an ExecResult. Exit 0 succeeds; 75 (EX_TEMPFAIL), a timeout or
+ * an abort is transient; anything else is permanent.
+ *
+ * @example
+ * const result = await runExecAgent(
+ *   { argv: ["./agents/review.sh", "--fast"], timeoutMs: 600_000, env: ["OPENAI_API_KEY"] },
+ *   { task, vars: { SWITCHYARD_AGENT: "ReviewAgent", SWITCHYARD_TASK: "42" } },
+ *   { baseEnv: process.env, signal: shutdown.signal },
+ * );
+ */
+export async function runExecAgent(
+  spec: ExecAgentSpec,
+  input: ExecAgentInput,
+  options: ExecAgentOptions,
+): Promise<ExecResult> {
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const tail = createTail(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
+  const [program, ...args] = spec.argv;
+  if (program === undefined || program === "") return failed("permanent", "exec agent has an empty argv", "");
+  if (options.signal?.aborted) return failed("transient", "aborted before start", "");
+
+  const child = spawn(program, args, {
+    cwd: options.cwd,
+    env: buildExecEnv(spec.env, input.vars, options.baseEnv),
+    detached: true,
+    shell: false,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once("exit", (code, signal) => resolve([code, signal])),
+  );
+  const spawnError = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    child.once("spawn", () => resolve(null));
+    child.once("error", (error) => resolve(error));
+  });
+  if (spawnError !== null || child.pid === undefined) return spawnFailure(program, options.cwd, spawnError);
+  const pid = child.pid;
+  // Later errors (a failed kill) carry nothing the exit status does not say.
+  child.on("error", () => {});
+
+  child.stdout.on("data", tail.push);
+  child.stderr.on("data", tail.push);
+  // A child that never reads stdin closes it on us: EPIPE is its right, not our failure.
+  child.stdin.on("error", () => {});
+  child.stdin.end(`${JSON.stringify(input.task)}\n`);
+
+  let killedFor: "timeout" | "abort" | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = (why: "timeout" | "abort"): void => {
+    if (killedFor !== null) return;
+    killedFor = why;
+    signalGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
+  };
+  const timeoutTimer =
+    spec.timeoutMs > 0 && spec.timeoutMs <= MAX_TIMER_MS ? setTimeout(() => terminate("timeout"), spec.timeoutMs) : undefined;
+  const onAbort = (): void => terminate("abort");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  // An abort between the check above and here fired no event we could hear.
+  if (options.signal?.aborted) onAbort();
+
+  const [exitCode, exitSignal] = await exited;
+  clearTimeout(timeoutTimer);
+  clearTimeout(killTimer);
+  options.signal?.removeEventListener("abort", onAbort);
+  const leftovers = await endGroup(pid, graceMs);
+  // Pipes close once every holder is gone; bounded in case a process escaped the group.
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS)))]);
+  clearTimeout(drainTimer);
+  child.stdout.destroy();
+  child.stderr.destroy();
+
+  const output = tail.text();
+  const base = { exitCode, signal: exitSignal, timedOut: killedFor === "timeout", output };
+  if (killedFor === "timeout") {
+    return { ...base, outcome: "transient", error: `timed out after ${formatMs(spec.timeoutMs)}; process group killed` };
+  }
+  if (killedFor === "abort") return { ...base, outcome: "transient", error: "aborted (shutdown); process group killed" };
+  const note = leftovers ? "; leftover processes in its group killed" : "";
+  if (exitCode === 0) return { ...base, outcome: "succeeded", error: null };
+  if (exitCode === EX_TEMPFAIL) return { ...base, outcome: "transient", error: `exit code 75 (EX_TEMPFAIL)${note}` };
+  if (exitCode !== null) return { ...base, outcome: "permanent", error: `exit code ${exitCode}${note}` };
+  return { ...base, outcome: "permanent", error: `killed by ${exitSignal ?? "a signal"}${note}` };
+}
+
+function failed(outcome: "transient" | "permanent", error: string, output: string): ExecResult {
+  return { outcome, exitCode: null, signal: null, timedOut: false, output, error };
+}
+
+function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.ErrnoException | null): ExecResult {
+  const code = error?.code;
+  // spawn reports a missing cwd as ENOENT too, so name it when one was given.
+  const where = cwd === undefined ? "" : ` (cwd ${cwd})`;
+  if (code === "ENOENT") return failed("permanent", `cannot run ${program}: no such file${where}`, "");
+  if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
+  const outcome = code !== undefined && TRANSIENT_SPAWN_CODES.has(code) ? "transient" : "permanent";
+  return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
+}
+
+/** Signals every process of the group; false when none is left. */
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    // A negative pid addresses the process group the detached child leads.
+    process.kill(-pid, signal);
+    return true;
+  } catch (error) {
+    // EPERM: a member changed identity (setuid); it still exists.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * After the leader exited: SIGTERM whatever remains of its group, SIGKILL after the grace
+ * period, and wait until the group is empty (bounded). True when something was left.
+ */
+async function endGroup(pid: number, graceMs: number): Promise<boolean> {
+  if (!signalGroup(pid, 0)) return false;
+  signalGroup(pid, "SIGTERM");
+  if (await waitForEmptyGroup(pid, graceMs)) return true;
+  signalGroup(pid, "SIGKILL");
+  await waitForEmptyGroup(pid, graceMs);
+  return true;
+}
+
+async function waitForEmptyGroup(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (!(await groupHasLiveMembers(pid))) return true;
+    await sleep(POLL_MS);
+  }
+  return !(await groupHasLiveMembers(pid));
+}
+
+/**
+ * Whether any process of the group still runs. A killed orphan stays a zombie until init
+ * reaps it, and kill(-pgid, 0) counts zombies; some inits reap every few seconds and node
+ * as PID 1 in a container never does. So on Linux, /proc decides: zombies run nothing.
+ */
+async function groupHasLiveMembers(pgid: number): Promise<boolean> {
+  if (!signalGroup(pgid, 0)) return false;
+  if (process.platform !== "linux") return true;
+  let entries: string[];
+  try {
+    entries = await readdir("/proc");
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A bounded tail of the output: chunks are dropped from the front as new ones arrive, so a
+ * chatty agent printing gigabytes costs at most the limit plus one pipe read (64 KiB).
+ */
+function createTail(limit: number): { push: (chunk: Buffer) => void; text: () => string } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return {
+    push: (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      while (chunks.length > 1 && size - chunks[0]!.length >= limit) size -= chunks.shift()!.length;
+    },
+    text: () => {
+      let bytes = Buffer.concat(chunks);
+      if (bytes.length > limit) bytes = bytes.subarray(bytes.length - limit);
+      // The cut may land inside a UTF-8 character: drop its continuation bytes.
+      let start = 0;
+      while (start < bytes.length && start < 3 && (bytes[start]! & 0xc0) === 0x80) start++;
+      return bytes.subarray(start).toString("utf8");
+    },
+  };
+}
+
+function formatMs(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,71 @@
+import type { Command } from "commander";
+import { loadConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
+import { formatTable } from "../routing/describe-rules.js";
+import { openStore } from "../store/open-store.js";
+import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
+import { printJson, type CliIo } from "./io.js";
+
+/** `--limit N`: a positive integer. */
+export function parseLimitOption(value: string | undefined, fallback = 50): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, not "${value}"`);
+  return n;
+}
+
+export function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${choices.join(", ")}, not "${value}"`);
+  return value as T;
+}
+
+/**
+ * Opens the configured store read-only for a reading command: never creates or migrates
+ * it, and a missing database is a usage error (exit 2).
+ */
+export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undefined, use: (store: Store) => Promise<T>): Promise<T> {
+  const { config } = loadConfig({ file: configFile, cwd: io.cwd, env: io.env });
+  let store: Store;
+  try {
+    store = openStore(config.store.url, { readonly: true, cwd: io.cwd });
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message);
+  }
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerDeliveries(program: Command, io: CliIo): void {
+  program
+    .command("deliveries")
+    .description("recent deliveries, newest first, with their tasks (reads the store; never writes)")
+    .option("--status <status>", `only deliveries in this state: ${DELIVERY_STATUSES.join(", ")}`)
+    .option("--limit <n>", "how many (default 50, no upper cap)")
+    .option("--json", "print one JSON array on one line")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (options: { status?: string; limit?: string; json?: boolean; config?: string }) => {
+      const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
+      const limit = parseLimitOption(options.limit);
+      const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, limit }));
+      if (options.json) return printJson(io, rows);
+      if (rows.length === 0) return io.stdout("no deliveries\n");
+      io.stdout(
+        formatTable(
+          ["received", "delivery", "event", "repository", "status", "tasks"],
+          rows.map((d) => [
+            d.received_at,
+            d.delivery,
+            d.action ? `${d.event}.${d.action}` : d.event,
+            d.repository ?? "-",
+            d.status,
+            d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `×${t.attempts}` : ""}`).join(" ") || "-",
+          ]),
+        ) + "\n",
+      );
+    });
+}

@@ -1,0 +1,117 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { loadConfig, type LoadedConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
+import { sqliteFile } from "../http/start-server.js";
+import { replayDelivery } from "../queue/replay.js";
+import { openStore } from "../store/open-store.js";
+import { acquireStoreLock } from "../store/sqlite/lock-file.js";
+import type { Store } from "../store/store.js";
+import { findRunningServer, type AdminClient } from "./admin-client.js";
+import { printJson, type CliIo } from "./io.js";
+
+interface ReplayOptions {
+  task?: string[];
+  dead?: boolean;
+  json?: boolean;
+  config?: string;
+}
+
+interface Replayed {
+  delivery?: string;
+  task: string;
+  agent?: string;
+}
+
+type Request = { kind: "deliveries"; ids: string[] } | { kind: "tasks"; ids: string[] } | { kind: "dead" };
+
+function parseRequest(deliveries: string[], options: ReplayOptions): Request {
+  const modes = [deliveries.length > 0, (options.task?.length ?? 0) > 0, options.dead === true].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError("say what to replay: DELIVERY_ID…, or --task ID…, or --dead (one of them)");
+  if (options.dead) return { kind: "dead" };
+  if (options.task?.length) return { kind: "tasks", ids: options.task };
+  return { kind: "deliveries", ids: deliveries };
+}
+
+async function throughApi(api: AdminClient, request: Request): Promise<Replayed[]> {
+  if (request.kind === "dead") {
+    const { body } = await api.request("POST", "/api/tasks/replay-dead");
+    return ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
+  }
+  const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
+  const missing: string[] = [];
+  for (const id of request.ids) if ((await api.request("GET", base + encodeURIComponent(id))).status === 404) missing.push(id);
+  if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
+  const replayed: Replayed[] = [];
+  for (const id of request.ids) {
+    const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
+    if (status !== 200) throw new Error(`the server refused to replay ${id}: ${JSON.stringify(body)}`);
+    if (request.kind === "deliveries") {
+      for (const t of (body as { tasks: { id: string; agent: string }[] }).tasks) replayed.push({ delivery: id, task: t.id, agent: t.agent });
+    } else {
+      replayed.push({ task: id });
+    }
+  }
+  return replayed;
+}
+
+async function onStore(store: Store, loaded: LoadedConfig, request: Request): Promise<Replayed[]> {
+  const now = Date.now();
+  if (request.kind === "dead") return (await store.replayDead(now)).map((task) => ({ task }));
+  const missing: string[] = [];
+  for (const id of request.ids) {
+    const found = request.kind === "deliveries" ? await store.getDelivery(id) : await store.getTask(id);
+    if (!found) missing.push(id);
+  }
+  if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
+  const replayed: Replayed[] = [];
+  for (const id of request.ids) {
+    if (request.kind === "deliveries") {
+      for (const t of (await replayDelivery(store, loaded, id, now)) ?? []) replayed.push({ delivery: id, task: t.id, agent: t.agent });
+    } else {
+      await store.replayTask(id, now);
+      replayed.push({ task: id });
+    }
+  }
+  return replayed;
+}
+
+async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Promise<Replayed[]> {
+  const url = loaded.config.store.url;
+  const file = sqliteFile(url, io.cwd);
+  if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
+  const release = file ? acquireStoreLock(file) : () => {};
+  try {
+    const store = openStore(url, { cwd: io.cwd });
+    try {
+      await store.migrate();
+      return await onStore(store, loaded, request);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    release();
+  }
+}
+
+export function registerReplay(program: Command, io: CliIo): void {
+  program
+    .command("replay")
+    .argument("[deliveries...]", "delivery ids to route again and re-run")
+    .description("re-run deliveries or tasks: through the admin API when a server runs, else directly on the store")
+    .option("--task <ids...>", "re-queue these tasks (same rows; attempts keep counting)")
+    .option("--dead", "re-queue every dead task")
+    .option("--json", "print what was replayed as one line of JSON")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (deliveries: string[], options: ReplayOptions) => {
+      const request = parseRequest(deliveries, options);
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      const api = await findRunningServer(loaded.config);
+      const replayed = api ? await throughApi(api, request) : await directly(loaded, io, request);
+      const via = api ? "api" : "store";
+      if (options.json) return printJson(io, { via, replayed });
+      if (replayed.length === 0) return io.stdout("nothing to replay\n");
+      for (const r of replayed) io.stdout(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}\n`);
+      io.stderr(api ? `switchyard: replayed through the running server at ${api.baseUrl}\n` : "switchyard: no server running: re-queued in the store; the tasks run when switchyard serve next starts\n");
+    });
+}

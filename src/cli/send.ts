@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
+import { readEventFile } from "../events/read-event-file.js";
+import { signPayload } from "../security/verify-signature.js";
+import { ExitCode, printJson, type CliIo } from "./io.js";
+import { readSample } from "./samples.js";
+import { STATE_DIR } from "./serve.js";
+
+interface SendOptions {
+  url?: string;
+  payload?: string;
+  form?: boolean;
+  delivery?: string;
+  json?: boolean;
+  config?: string;
+}
+
+/** The secret `send` signs with: the first configured one, else the one `serve` generated. */
+function signingSecret(secrets: readonly string[], cwd: string): string {
+  if (secrets[0]) return secrets[0];
+  const file = path.resolve(cwd, STATE_DIR, "webhook-secret");
+  if (existsSync(file)) {
+    const secret = readFileSync(file, "utf8").trim();
+    if (secret) return secret;
+  }
+  throw new UsageError(`no webhook secret: set WEBHOOK_SECRET, or run switchyard serve here once (it generates ${path.join(STATE_DIR, "webhook-secret")})`);
+}
+
+export function registerSend(program: Command, io: CliIo): void {
+  program
+    .command("send")
+    .argument("<event>", "EVENT[.ACTION] of a bundled sample (issues.opened, pull_request.opened, push, …), or the event name for --payload")
+    .description("sign a sample delivery and POST it to a running server: the local development loop")
+    .option("--url <url>", "webhook URL (default: the local server, http://127.0.0.1:PORT/webhooks/github)")
+    .option("--payload <file>", "send this JSON payload instead of a bundled sample")
+    .option("--form", "send as application/x-www-form-urlencoded (payload=…), as GitHub can")
+    .option("--delivery <id>", "X-GitHub-Delivery to use (default: a fresh UUID)")
+    .option("--json", "print {status, body} as one line of JSON")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (key: string, options: SendOptions) => {
+      const { config } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      let event: string;
+      let json: Buffer;
+      if (options.payload) {
+        event = key.split(".")[0]!;
+        json = Buffer.from(JSON.stringify(readEventFile(options.payload)));
+      } else {
+        ({ event, body: json } = readSample(key));
+      }
+      const body = options.form ? Buffer.from(new URLSearchParams({ payload: json.toString("utf8") }).toString()) : json;
+      const url = options.url ?? `http://127.0.0.1:${config.server.port}${config.server.path}`;
+      const delivery = options.delivery ?? randomUUID();
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": options.form ? "application/x-www-form-urlencoded" : "application/json",
+            "user-agent": "switchyard-send",
+            "x-github-event": event,
+            "x-github-delivery": delivery,
+            "x-hub-signature-256": signPayload(signingSecret(config.secrets, io.cwd), body),
+          },
+          body: new Uint8Array(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        throw new Error(`could not reach ${url}${cause ? ` (${cause})` : ""}: is switchyard serve running? (--url to point elsewhere)`);
+      }
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: print as text
+      }
+      if (options.json) printJson(io, { status: response.status, delivery, body: parsed });
+      else io.stdout(`${response.status} ${response.statusText}  delivery ${delivery}\n${typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)}\n`);
+      if (!response.ok) throw new ExitCode(1);
+    });
+}

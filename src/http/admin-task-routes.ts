@@ -1,0 +1,58 @@
+import type { FastifyInstance } from "fastify";
+import type { LoadedConfig } from "../config/load-config.js";
+import { errorBody } from "../errors.js";
+import { replayDelivery } from "../queue/replay.js";
+import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
+import { parseLimit } from "./create-admin-server.js";
+
+export interface TaskRouteDeps {
+  store: Store;
+  loaded: Pick<LoadedConfig, "config" | "rules">;
+  /** Re-queued work is waiting: wake the worker. */
+  wake: () => void;
+  now?: () => number;
+}
+
+/** The admin API's task views and replays: `GET /api/tasks`, the three replay endpoints. */
+export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
+  const { store } = deps;
+  const now = deps.now ?? Date.now;
+
+  app.get("/api/tasks", async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const limit = parseLimit(query.limit);
+    if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));
+    if (query.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(query.status)) {
+      return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}`));
+    }
+    return store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery });
+  });
+
+  app.get("/api/tasks/:id", async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const task = await store.getTask(id);
+    if (!task) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no task ${id}`));
+    return task;
+  });
+
+  app.post("/api/deliveries/:id/replay", async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const tasks = await replayDelivery(store, deps.loaded, id, now());
+    if (tasks === null) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no delivery ${id}`));
+    deps.wake();
+    return { delivery: id, tasks };
+  });
+
+  app.post("/api/tasks/:id/replay", async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!(await store.replayTask(id, now()))) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no task ${id}`));
+    deps.wake();
+    return { task: id, replayed: true };
+  });
+
+  app.post("/api/tasks/replay-dead", async () => {
+    const tasks = await store.replayDead(now());
+    if (tasks.length > 0) deps.wake();
+    return { tasks };
+  });
+}

@@ -1,0 +1,101 @@
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { errorBody } from "../errors.js";
+import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
+import { DELIVERY_STATUSES, type DeliveryRecord, type Store } from "../store/store.js";
+import { installErrorHandlers } from "./http-errors.js";
+
+/** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
+export interface ServerState {
+  webhookListening: boolean;
+  adminListening: boolean;
+  migrated: boolean;
+  draining: boolean;
+}
+
+export interface AdminDeps {
+  store: Store;
+  state: ServerState;
+  logger: Logger;
+  /** When set, every request but the health checks needs `Authorization: Bearer <token>`. */
+  token: string | null;
+  /** Extra routes (tasks, replays, metrics) registered by later layers. */
+  extend?: (app: FastifyInstance) => void;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith("Bearer ")) return false;
+  const given = Buffer.from(header.slice("Bearer ".length));
+  const wanted = Buffer.from(token);
+  // Compare equal lengths only: timingSafeEqual throws otherwise (the seed's bug).
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** Parses `?limit=`: a positive integer, default 50, no upper cap (DESIGN.md section 3). */
+export function parseLimit(value: unknown): number | string {
+  if (value === undefined || value === "") return 50;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : `limit must be a positive integer, not ${String(value)}`;
+}
+
+/** A delivery for the API: the body as the JSON it is, not as bytes. */
+export function presentDelivery(record: DeliveryRecord) {
+  const { body, ...rest } = record;
+  const parsed = parseDeliveryBody(body, isFormBody(body));
+  return { ...rest, payload: typeof parsed === "string" ? null : parsed };
+}
+
+/**
+ * The admin listener: health, the read API and (later) replays, metrics and the dashboard.
+ * Loopback by default; anywhere else it needs a bearer token.
+ */
+export function createAdminServer(deps: AdminDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  installErrorHandlers(app);
+  const { store, state } = deps;
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!deps.token || request.url === "/healthz" || request.url === "/readyz") return;
+    if (!tokenMatches(request.headers.authorization, deps.token)) {
+      return reply.code(401).send(errorBody("SWY_E_UNAUTHORIZED"));
+    }
+  });
+
+  app.get("/healthz", async (_request, reply) => {
+    const healthy = state.webhookListening && state.adminListening && state.migrated;
+    return reply.code(healthy ? 200 : 503).send({ status: healthy ? "ok" : "starting", ...state });
+  });
+
+  app.get("/readyz", async (_request, reply) => {
+    if (state.draining) return reply.code(503).send({ status: "draining" });
+    if (!(state.webhookListening && state.migrated)) return reply.code(503).send({ status: "starting" });
+    try {
+      await store.listDeliveries({ limit: 1 });
+    } catch {
+      return reply.code(503).send({ status: "store unavailable" });
+    }
+    return reply.code(200).send({ status: "ready" });
+  });
+
+  app.get("/api/deliveries", async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const limit = parseLimit(query.limit);
+    if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));
+    const status = query.status;
+    if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
+      return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`));
+    }
+    return store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined });
+  });
+
+  app.get("/api/deliveries/:id", async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const record = await store.getDelivery(id);
+    if (!record) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no delivery ${id}`));
+    return presentDelivery(record);
+  });
+
+  deps.extend?.(app);
+  return app;
+}

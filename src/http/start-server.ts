@@ -1,0 +1,150 @@
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { LoadedConfig } from "../config/load-config.js";
+import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
+import { createIpAllowlist } from "../security/ip-allowlist.js";
+import { openStore } from "../store/open-store.js";
+import { acquireStoreLock } from "../store/sqlite/lock-file.js";
+import type { Store } from "../store/store.js";
+import type { Agent } from "../agents/agent.js";
+import { createExecutorTable } from "../agents/executor-table.js";
+import type { Executor } from "../agents/executors/create-executor.js";
+import { createRegistry } from "../agents/registry.js";
+import { createWorker } from "../queue/worker.js";
+import { registerTaskRoutes } from "./admin-task-routes.js";
+import { createAdminServer, type ServerState } from "./create-admin-server.js";
+import { createWebhookServer } from "./create-webhook-server.js";
+
+export interface StartServerOptions {
+  loaded: LoadedConfig;
+  secrets: readonly string[];
+  logger: Logger;
+  cwd: string;
+  /** The environment exec agents take their allowlisted variables from. */
+  env: Record<string, string | undefined>;
+  /** Run the worker in this process (default true). */
+  worker?: boolean;
+  /** Built-in agents beyond the log agent (tests and later layers pass theirs). */
+  agents?: readonly Agent[];
+  /** Overrides for tests: executors by agent name, the worker's fallback poll. */
+  executorFor?: (agent: string) => Executor;
+  pollMs?: number;
+}
+
+export interface RunningServer {
+  webhookUrl: string;
+  adminUrl: string;
+  store: Store;
+  state: ServerState;
+  /** Graceful stop: refuse new work, finish in-flight requests, stop the worker, flush and close the store. */
+  close: () => Promise<void>;
+}
+
+/** The file a `sqlite:PATH` URL names, resolved against cwd; null for other stores. */
+export function sqliteFile(url: string, cwd: string): string | null {
+  return url.startsWith("sqlite:") ? path.resolve(cwd, url.slice("sqlite:".length)) : null;
+}
+
+function listenError(error: unknown, what: string, port: number, variable: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE") return new Error(`${what} port ${port} is already in use: stop what holds it or set ${variable}`);
+  if (code === "EACCES") return new Error(`${what} port ${port} needs privileges: choose a port above 1023 with ${variable}`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function urlOf(app: FastifyInstance, fallbackHost: string): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") return `http://${fallbackHost}`;
+  const host = address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
+
+/**
+ * Starts `serve`: opens (and locks) the store, runs migrations, then listens on the
+ * webhook and admin ports. Health turns green only when all of that is done.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, rules } = options.loaded;
+  const { logger } = options;
+  const state: ServerState = { webhookListening: false, adminListening: false, migrated: false, draining: false };
+
+  const dbFile = sqliteFile(config.store.url, options.cwd);
+  const releaseLock = dbFile ? acquireStoreLock(dbFile) : () => {};
+  let store: Store;
+  try {
+    store = openStore(config.store.url, { cwd: options.cwd });
+    await store.migrate();
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  state.migrated = true;
+
+  const worker =
+    options.worker === false
+      ? null
+      : createWorker({
+          store,
+          config,
+          logger,
+          pollMs: options.pollMs,
+          executorFor: options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env }),
+        });
+  await worker?.start();
+  const wake = () => worker?.wake();
+  const limiter = createFailedAuthLimiter(config.security.failedAuth);
+  const { ipAllowlist } = config.security;
+  const allowlist = ipAllowlist.enabled
+    ? createIpAllowlist(ipAllowlist.cidrs.length > 0 ? ipAllowlist.cidrs : GITHUB_HOOK_RANGES.cidrs)
+    : null;
+
+  const webhook = createWebhookServer({
+    config,
+    rules,
+    store,
+    secrets: options.secrets,
+    limiter,
+    allowlist,
+    logger,
+    onAccepted: wake,
+  });
+  const admin = createAdminServer({
+    store,
+    state,
+    logger,
+    token: config.admin.token,
+    extend: (app) => registerTaskRoutes(app, { store, loaded: options.loaded, wake }),
+  });
+
+  const shutdown = async () => {
+    state.draining = true;
+    await Promise.allSettled([webhook.close(), admin.close()]);
+    await worker?.stop();
+    await store.close();
+    releaseLock();
+  };
+
+  try {
+    await webhook.listen({ port: config.server.port, host: config.server.host }).catch((e: unknown) => {
+      throw listenError(e, "webhook", config.server.port, "PORT");
+    });
+    state.webhookListening = true;
+    await admin.listen({ port: config.admin.port, host: config.admin.host }).catch((e: unknown) => {
+      throw listenError(e, "admin", config.admin.port, "ADMIN_PORT");
+    });
+    state.adminListening = true;
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+
+  return {
+    webhookUrl: urlOf(webhook, config.server.host) + config.server.path,
+    adminUrl: urlOf(admin, config.admin.host),
+    store,
+    state,
+    close: shutdown,
+  };
+}

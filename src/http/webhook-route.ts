@@ -1,0 +1,190 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import { errorBody, type ErrorCode } from "../errors.js";
+import { normalizeEvent } from "../events/normalize-event.js";
+import { parseDeliveryBody } from "../events/parse-delivery-body.js";
+import type { CompiledRule } from "../routing/compile-rules.js";
+import { planTasks } from "../routing/plan-tasks.js";
+import { clientIp } from "../security/client-ip.js";
+import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import { verifySignature } from "../security/verify-signature.js";
+import type { AcceptResult, Store } from "../store/store.js";
+
+export interface WebhookDeps {
+  config: Config;
+  rules: readonly CompiledRule[];
+  store: Store;
+  secrets: readonly string[];
+  limiter: FailedAuthLimiter;
+  /** null when the allowlist is off. */
+  allowlist: ((ip: string) => boolean) | null;
+  logger: Logger;
+  /** switchyard's own logins, so its own comments and labels never trigger anything. */
+  ownLogins?: () => readonly string[];
+  /** Called after a commit that created tasks: wakes the worker without polling delay. */
+  onAccepted?: (result: AcceptResult) => void;
+  now?: () => number;
+}
+
+/** The request headers kept with a delivery: enough to redeliver or audit it, never credentials. */
+const KEPT_HEADERS = [
+  "content-type",
+  "user-agent",
+  "x-github-event",
+  "x-github-delivery",
+  "x-github-hook-id",
+  "x-github-hook-installation-target-id",
+  "x-github-hook-installation-target-type",
+  "x-hub-signature-256",
+];
+
+type MediaType = "json" | "form";
+
+function mediaType(header: string | undefined): MediaType | null {
+  if (!header) return null;
+  const semi = header.indexOf(";");
+  const type = (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+  if (type === "application/json") return "json";
+  if (type === "application/x-www-form-urlencoded") return "form";
+  return null;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
+}
+
+function fail(reply: FastifyReply, code: ErrorCode, status: number, message?: string): FastifyReply {
+  return reply.code(status).send(errorBody(code, message));
+}
+
+/**
+ * POST /webhooks/github: checks run cheapest first and the first failure answers
+ * (DESIGN.md section 4). The 202 is sent only after the store committed the delivery and
+ * its tasks: the acknowledgement is the commit, so nothing acknowledged is ever lost.
+ */
+export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): void {
+  const { config, store, limiter } = deps;
+  const now = deps.now ?? Date.now;
+  const replayWindowMs = config.security.replayWindowHours * 3_600_000;
+  // Requests that arrived while their source was over the failure limit.
+  const limitedRequests = new WeakSet<FastifyRequest>();
+
+  const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number) => {
+    reply.header("retry-after", String(retryAfterSeconds));
+    return fail(reply, "SWY_E_RATE_LIMITED", 429, `too many failed signature checks from ${ip}; retry after ${retryAfterSeconds}s once the secret is fixed`);
+  };
+
+  // Checks 1–4 need no body: answer them before a byte of it is read.
+  const preBody = async (request: FastifyRequest, reply: FastifyReply) => {
+    const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
+    if (deps.allowlist && !deps.allowlist(ip)) {
+      return fail(reply, "SWY_E_IP_NOT_ALLOWED", 403, `source address ${ip} is outside the IP allowlist`);
+    }
+    const limited = limiter.check(ip, now());
+    const event = single(request.headers["x-github-event"]);
+    const delivery = single(request.headers["x-github-delivery"]);
+    const type = mediaType(request.headers["content-type"]);
+    if (limited.limited) {
+      // A limited source still gets its correctly signed deliveries through (GitHub does not
+      // retry, and behind a tunnel or proxy GitHub shares the address with the offender):
+      // only what could never verify is turned away here, the rest at the signature check.
+      if (type === null || !event || !delivery) return tooManyFailures(reply, ip, limited.retryAfterSeconds);
+      limitedRequests.add(request);
+    }
+    if (type === null) {
+      return fail(
+        reply,
+        "SWY_E_UNSUPPORTED_MEDIA_TYPE",
+        415,
+        `content type ${request.headers["content-type"] ?? "(none)"} is not supported: use application/json or application/x-www-form-urlencoded`,
+      );
+    }
+    if (!event || !delivery) {
+      const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
+      return fail(reply, "SWY_E_MISSING_HEADER", 400, `missing or repeated ${missing} header`);
+    }
+    return undefined;
+  };
+
+  app.route({
+    method: "POST",
+    url: config.server.path,
+    bodyLimit: config.server.bodyLimit,
+    onRequest: preBody,
+    handler: async (request, reply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const verified = verifySignature(deps.secrets, body, request.headers["x-hub-signature-256"]);
+      if (!verified.ok) {
+        const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
+        limiter.recordFailure(ip, now());
+        if (limitedRequests.has(request)) {
+          const limited = limiter.check(ip, now());
+          return tooManyFailures(reply, ip, limited.limited ? limited.retryAfterSeconds : 1);
+        }
+        request.log.warn({ ip, reason: verified.reason }, "signature verification failed");
+        return fail(reply, "SWY_E_BAD_SIGNATURE", 401, `${verified.reason}: check WEBHOOK_SECRET on both sides`);
+      }
+      const payload = parseDeliveryBody(body, mediaType(request.headers["content-type"]) === "form");
+      if (typeof payload === "string") return fail(reply, "SWY_E_BAD_PAYLOAD", 400, payload);
+
+      const eventName = request.headers["x-github-event"] as string;
+      const deliveryId = request.headers["x-github-delivery"] as string;
+      const event = normalizeEvent(eventName, payload);
+      const { tasks } = planTasks(event, deps.rules, { ...config.routing, ownLogins: deps.ownLogins?.() });
+      const headers: Record<string, string> = {};
+      for (const name of KEPT_HEADERS) {
+        const value = request.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+
+      let result: AcceptResult;
+      try {
+        result = await store.accept(
+          {
+            id: deliveryId,
+            signature: verified.signature,
+            event: eventName,
+            action: event.action,
+            repository: event.repository,
+            installation: event.installationId,
+            headers,
+            body,
+            receivedAt: now(),
+          },
+          eventName === "ping" ? [] : tasks,
+          { replayWindowMs },
+        );
+      } catch (error) {
+        request.log.error({ delivery: deliveryId, err: error }, "store failed to commit a delivery");
+        return fail(reply, "SWY_E_STORE_UNAVAILABLE", 503, "the delivery could not be stored; redeliver it from GitHub once the store is back");
+      }
+
+      if (result.duplicate) {
+        request.log.info({ delivery: deliveryId, event: eventName, by: result.by }, "duplicate delivery: nothing re-run");
+        return reply.code(200).send({ delivery: deliveryId, duplicate: true });
+      }
+      deps.onAccepted?.(result);
+      if (eventName === "ping") return reply.code(200).send({ pong: true, delivery: deliveryId });
+      const routed = result.tasks.map((task, i) => ({
+        rule: task.rule,
+        agent: task.agent,
+        priority: tasks[i]!.priority,
+        action: tasks[i]!.action,
+        task: task.id,
+        ...(task.status === "skipped" ? { skipped: true } : {}),
+      }));
+      request.log.info({ delivery: deliveryId, event: eventName, action: event.action, routed: routed.map((r) => r.agent) }, "delivery accepted");
+      return reply.code(202).send({ delivery: deliveryId, duplicate: false, routed });
+    },
+  });
+
+  app.route({
+    method: ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    url: config.server.path,
+    handler: async (request, reply) => {
+      reply.header("allow", "POST");
+      return fail(reply, "SWY_E_METHOD_NOT_ALLOWED", 405, `${request.method} is not allowed here: GitHub POSTs deliveries to ${config.server.path}`);
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import type { TaskOutcome } from "../store/store.js";
+import { retryDelay, shouldRetry, type BackoffPolicy } from "./backoff.js";
+import type { ErrorClassification } from "./classify-error.js";
+
+export interface RetryPolicy extends BackoffPolicy {
+  maxRetries: number;
+}
+
+/**
+ * What becomes of a task whose attempt number `attempts` failed: retried later (its run_at
+ * persisted, so a restart keeps the schedule), or dead — at once for a permanent failure,
+ * after the last retry for a transient one.
+ *
+ * @example decideFailure({kind: "transient", reason: "HTTP 502"}, 1, policy, now) // {status: "ready", runAt: now + ~1000, …}
+ */
+export function decideFailure(
+  failure: ErrorClassification,
+  attempts: number,
+  policy: RetryPolicy,
+  now: number,
+  output: string | null = null,
+  random: () => number = Math.random,
+): TaskOutcome {
+  if (failure.kind === "permanent") {
+    return { status: "dead", outcome: "permanent", error: failure.reason, output };
+  }
+  if (!shouldRetry(attempts, policy.maxRetries)) {
+    return { status: "dead", outcome: "transient", error: `gave up after ${attempts} attempts: ${failure.reason}`, output };
+  }
+  const delay = retryDelay(attempts, policy, failure, random);
+  return { status: "ready", outcome: "transient", runAt: now + delay, retryDelayMs: delay, error: failure.reason, output };
+}

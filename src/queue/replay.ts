@@ -1,0 +1,20 @@
+import type { LoadedConfig } from "../config/load-config.js";
+import { normalizeEvent } from "../events/normalize-event.js";
+import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
+import { planTasks } from "../routing/plan-tasks.js";
+import type { AcceptedTask, Store } from "../store/store.js";
+
+/**
+ * Re-runs a stored delivery: routes it again with the rules in force now, re-queues the
+ * task rows of rules it already had (attempts keep counting) and adds rows for new ones.
+ * Null when the store has no such delivery.
+ */
+export async function replayDelivery(store: Store, loaded: Pick<LoadedConfig, "config" | "rules">, id: string, now: number): Promise<AcceptedTask[] | null> {
+  const record = await store.getDelivery(id);
+  if (!record) return null;
+  const payload = parseDeliveryBody(record.body, isFormBody(record.body));
+  if (typeof payload === "string") throw new Error(`delivery ${id} cannot be re-routed: ${payload}`);
+  const event = normalizeEvent(record.event, payload);
+  const { tasks } = planTasks(event, loaded.rules, loaded.config.routing);
+  return store.replayDelivery(id, tasks, now);
+}

@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Executor } from "../agents/executors/create-executor.js";
+import type { Config } from "../config/schema.js";
+import { normalizeEvent } from "../events/normalize-event.js";
+import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
+import type { ClaimedTask, Store, TaskOutcome } from "../store/store.js";
+import { PermanentError } from "./agent-errors.js";
+import { classifyError } from "./classify-error.js";
+import { decideFailure } from "./decide-outcome.js";
+import { createRepositoryBudget } from "./repository-budget.js";
+
+export interface WorkerOptions {
+  store: Store;
+  config: Pick<Config, "worker" | "retry">;
+  executorFor: (agent: string) => Executor;
+  logger: Logger;
+  /** Identifies this worker on its leases; default host:pid:random. */
+  owner?: string;
+  now?: () => number;
+  /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
+  pollMs?: number;
+  random?: () => number;
+}
+
+export interface Worker {
+  /** Reclaims expired leases at once, then starts claiming. */
+  start: () => Promise<void>;
+  /** New tasks were committed: look now rather than at the next poll. */
+  wake: () => void;
+  /** Stops claiming, waits up to `drainMs` for running tasks, then aborts the rest (they return to ready). */
+  stop: (drainMs?: number) => Promise<void>;
+  /** Resolves when no task is running or ready-and-due (Actions mode waits on it). */
+  idle: () => Promise<void>;
+  running: () => number;
+}
+
+interface Running {
+  task: ClaimedTask;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const DEFAULT_POLL_MS = 1000;
+
+/**
+ * The worker loop: claim due tasks under a lease, run each with its agent's executor,
+ * renew the lease while it runs, and record the outcome — succeeded, retried later with
+ * backoff (run_at persisted), or dead. Completing needs the lease's token, so a worker
+ * whose lease expired (and whose task another worker took) cannot finish it.
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const { store, config, logger } = options;
+  const now = options.now ?? Date.now;
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const { concurrency, leaseMs, perAgent } = config.worker;
+  const policy = config.retry;
+  const budget = config.worker.perRepository ? createRepositoryBudget(config.worker.perRepository) : null;
+  const limitsPerAgent = Object.keys(perAgent).length > 0;
+
+  const running = new Map<string, Running>();
+  let stopping = false;
+  let ticking = false;
+  let tickAgain = false;
+  let wakeScheduled = false;
+  let pollTimer: NodeJS.Timeout | null = null;
+  let lastReclaim = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  function runningOf(agent: string): number {
+    let n = 0;
+    for (const r of running.values()) if (r.task.agent === agent) n++;
+    return n;
+  }
+
+  function saturatedAgents(): string[] {
+    return Object.entries(perAgent)
+      .filter(([agent, limit]) => runningOf(agent) >= limit)
+      .map(([agent]) => agent);
+  }
+
+  async function tick(): Promise<void> {
+    if (stopping) return;
+    if (ticking) {
+      tickAgain = true;
+      return;
+    }
+    ticking = true;
+    try {
+      if (now() - lastReclaim >= leaseMs / 2) {
+        lastReclaim = now();
+        const reclaimed = await store.reclaimExpired(now());
+        if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks with expired leases to the queue");
+      }
+      while (!stopping && running.size < concurrency) {
+        const capacity = concurrency - running.size;
+        const claimed = await store.claim({
+          owner,
+          now: now(),
+          leaseMs,
+          // With per-agent limits, claim one at a time so each claim sees the limits anew.
+          limit: limitsPerAgent ? 1 : capacity,
+          excludeAgents: saturatedAgents(),
+          excludeRepositories: budget?.exhausted(now()) ?? [],
+        });
+        if (claimed.length === 0) break;
+        for (const task of claimed) start(task);
+      }
+    } catch (error) {
+      logger.error({ err: error }, "worker could not claim tasks; will look again");
+    } finally {
+      ticking = false;
+    }
+    if (tickAgain) {
+      tickAgain = false;
+      wake();
+      return;
+    }
+    await schedulePoll();
+    await notifyIdle();
+  }
+
+  async function schedulePoll(): Promise<void> {
+    if (stopping) return;
+    let delay = pollMs;
+    try {
+      const next = await store.nextRunAt();
+      if (next !== null) delay = Math.min(pollMs, Math.max(0, next - now()));
+      const budgetFree = budget?.nextFreeAt(now());
+      if (budgetFree) delay = Math.min(delay, Math.max(0, budgetFree - now()));
+    } catch {
+      // the store is unavailable: try again at the poll interval
+    }
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = setTimeout(() => {
+      pollTimer = null;
+      void tick();
+    }, delay);
+  }
+
+  async function notifyIdle(): Promise<void> {
+    if (idleWaiters.length === 0 || running.size > 0) return;
+    const next = await store.nextRunAt();
+    if (next !== null) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  function start(task: ClaimedTask): void {
+    budget?.recordStart(task.repository, now());
+    const controller = new AbortController();
+    const log = logger.child({ delivery: task.delivery, task: task.id, agent: task.agent, attempt: task.attempts });
+    const renewEvery = Math.max(250, Math.floor(leaseMs / 3));
+    const renewer = setInterval(() => {
+      store.renew(task.id, task.leaseToken, now() + leaseMs).then(
+        (ok) => {
+          if (!ok && !controller.signal.aborted) {
+            log.warn("lease lost to another worker: aborting this run");
+            controller.abort(new Error("lease lost"));
+          }
+        },
+        (error: unknown) => log.warn({ err: error }, "could not renew lease"),
+      );
+    }, renewEvery);
+    renewer.unref();
+
+    const done = execute(task, controller.signal, log)
+      .then((outcome) => store.complete(task.id, task.leaseToken, outcome, now()).then((ok) => ({ ok, outcome })))
+      .then(({ ok, outcome }) => {
+        if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
+        else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+      })
+      .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
+      .finally(() => {
+        clearInterval(renewer);
+        running.delete(task.id);
+        wake();
+      });
+    running.set(task.id, { task, controller, done });
+  }
+
+  async function execute(task: ClaimedTask, signal: AbortSignal, log: Logger): Promise<TaskOutcome> {
+    try {
+      const payload = parseDeliveryBody(task.body, isFormBody(task.body));
+      if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
+      const event = normalizeEvent(task.event, payload);
+      const executor = options.executorFor(task.agent);
+      const result = await executor({ task, event, payload, logger: log, store, signal });
+      return { status: "succeeded", output: result?.output ?? null };
+    } catch (thrown) {
+      const failure = classifyError(thrown, now());
+      const output = (thrown as { output?: unknown }).output;
+      return decideFailure(failure, task.attempts, policy, now(), typeof output === "string" ? output : null, options.random);
+    }
+  }
+
+  function wake(): void {
+    if (stopping || wakeScheduled) return;
+    wakeScheduled = true;
+    setImmediate(() => {
+      wakeScheduled = false;
+      void tick();
+    });
+  }
+
+  return {
+    start: async () => {
+      lastReclaim = now();
+      const reclaimed = await store.reclaimExpired(now());
+      if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks left running by a previous process to the queue");
+      wake();
+    },
+    wake,
+    stop: async (drainMs = 25_000) => {
+      stopping = true;
+      if (pollTimer) clearTimeout(pollTimer);
+      const all = () => Promise.allSettled([...running.values()].map((r) => r.done));
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([all().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
+      clearTimeout(timer);
+      if (!drained) {
+        logger.warn({ running: running.size }, "drain timeout: aborting running tasks; they return to the queue");
+        for (const r of running.values()) r.controller.abort(new Error("shutting down"));
+        await all();
+      }
+    },
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        void notifyIdle();
+      }),
+    running: () => running.size,
+  };
+}

@@ -1,0 +1,106 @@
+/** Whether an address may attempt another signature check, and if not, for how long. */
+export type LimitCheck = { limited: false } | { limited: true; retryAfterSeconds: number };
+
+export interface FailedAuthLimiterOptions {
+  /** Failed verifications one address may make within `windowMs`; one more is refused. */
+  max: number;
+  windowMs: number;
+  /** Addresses remembered at once; beyond it the least recently failing is forgotten. */
+  maxTracked?: number;
+}
+
+export interface FailedAuthLimiter {
+  check(ip: string, now: number): LimitCheck;
+  recordFailure(ip: string, now: number): void;
+  /** Addresses tracked right now (never above maxTracked): for metrics and tests. */
+  readonly size: number;
+}
+
+/** The most recent failures of one address, at most max + 1 of them, oldest at `next`. */
+interface Failures {
+  stamps: number[];
+  next: number;
+}
+
+const NOT_LIMITED: LimitCheck = Object.freeze({ limited: false });
+
+/**
+ * Count FAILED signature checks per source address and refuse an address (429 with
+ * Retry-After) once it has failed more than `max` times within `windowMs`, until the
+ * oldest of those failures leaves the window. This stops secret guessing and keeps a
+ * misconfigured sender from burning CPU on HMACs.
+ *
+ * It never sees correctly signed deliveries: the server calls `recordFailure` only when
+ * verification fails, and GitHub does not retry a refused delivery, so limiting signed
+ * work would lose events (DESIGN.md section 7). Create ONE per process and share it
+ * between requests; the seed built one per request and so never limited anything.
+ *
+ * Memory is bounded twice over. Per address it keeps a ring of the last max + 1 failure
+ * times (not a growing list): that is exactly enough to know whether max + 1 of them fall
+ * in the window and when the oldest leaves it, so the limit is a true sliding window
+ * without a fixed window's double burst at the boundary. Across addresses it keeps at most
+ * `maxTracked` (default 10 000), forgetting the one whose last failure is oldest; stale
+ * addresses are dropped as they are met. Worst case: maxTracked × (max + 1) numbers.
+ *
+ * @example
+ * const limiter = createFailedAuthLimiter({ max: 100, windowMs: 60_000 });
+ * const verdict = limiter.check(ip, Date.now());
+ * if (verdict.limited) return reply.code(429).header("Retry-After", verdict.retryAfterSeconds).send();
+ * if (!verifySignature(secrets, body, header).ok) limiter.recordFailure(ip, Date.now());
+ */
+export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): FailedAuthLimiter {
+  const { max, windowMs, maxTracked = 10_000 } = options;
+  if (!Number.isInteger(max) || max < 0) throw new RangeError(`failedAuth.max must be an integer >= 0, got ${max}`);
+  if (!Number.isFinite(windowMs) || windowMs <= 0) throw new RangeError(`failedAuth.windowMs must be > 0, got ${windowMs}`);
+  if (!Number.isInteger(maxTracked) || maxTracked < 1) throw new RangeError(`failedAuth.maxTracked must be an integer >= 1, got ${maxTracked}`);
+
+  const ring = max + 1;
+  // Insertion order is "least recently failed first": recordFailure re-inserts its address.
+  const tracked = new Map<string, Failures>();
+
+  const newest = (f: Failures): number => f.stamps[(f.next + f.stamps.length - 1) % f.stamps.length] ?? -Infinity;
+
+  return {
+    check(ip, now) {
+      const failures = tracked.get(ip);
+      if (failures === undefined) return NOT_LIMITED;
+      if (newest(failures) <= now - windowMs) {
+        tracked.delete(ip);
+        return NOT_LIMITED;
+      }
+      if (failures.stamps.length < ring) return NOT_LIMITED;
+      const oldest = failures.stamps[failures.next] ?? -Infinity;
+      const waitMs = oldest + windowMs - now;
+      if (waitMs <= 0) return NOT_LIMITED;
+      // Clamped to the window so a clock stepping backwards cannot ban an address for hours.
+      const retryAfterSeconds = Math.max(1, Math.ceil(Math.min(waitMs, windowMs) / 1000));
+      return { limited: true, retryAfterSeconds };
+    },
+
+    recordFailure(ip, now) {
+      let failures = tracked.get(ip);
+      if (failures === undefined) {
+        failures = { stamps: [], next: 0 };
+      } else {
+        tracked.delete(ip);
+      }
+      if (failures.stamps.length < ring) {
+        failures.stamps.push(now);
+      } else {
+        failures.stamps[failures.next] = now;
+        failures.next = (failures.next + 1) % ring;
+      }
+      tracked.set(ip, failures);
+
+      // The front of the map failed longest ago: drop it while it is stale or over the cap.
+      for (const [key, front] of tracked) {
+        if (tracked.size <= maxTracked && newest(front) > now - windowMs) break;
+        tracked.delete(key);
+      }
+    },
+
+    get size() {
+      return tracked.size;
+    },
+  };
+}

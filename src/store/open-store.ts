@@ -1,0 +1,48 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import { createSqliteStore } from "./sqlite/sqlite-store.js";
+import type { Store } from "./store.js";
+
+/** Where DATABASE_URL points. */
+export type StoreLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
+
+const ACCEPTED_FORMS = "sqlite:PATH (e.g. sqlite:.switchyard/switchyard.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE";
+
+/**
+ * Parses DATABASE_URL. `sqlite:PATH`: everything after `sqlite:` is the file path, used as
+ * is, relative to `cwd`. The URL itself is never echoed in an error: it may hold a password.
+ *
+ * @example
+ * parseStoreUrl("sqlite:.switchyard/switchyard.db", "/srv") // { kind: "sqlite", file: "/srv/.switchyard/switchyard.db" }
+ */
+export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLocation {
+  if (url.startsWith("sqlite:")) {
+    const file = url.slice("sqlite:".length);
+    if (file === "") throw new UsageError(`DATABASE_URL=sqlite: names no file: use ${ACCEPTED_FORMS}`);
+    return { kind: "sqlite", file: path.resolve(cwd, file) };
+  }
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return { kind: "postgres", url };
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+  throw new UsageError(
+    `DATABASE_URL ${scheme === undefined ? "has no scheme" : `starts with "${scheme}", which is not supported`}: use ${ACCEPTED_FORMS}`,
+  );
+}
+
+/**
+ * Opens the store DATABASE_URL names (synchronously; a PostgreSQL pool connects lazily). Not read-only: the SQLite file's directory is created.
+ * Read-only: the file must exist (else StoreMissingError). Migrating is the caller's move
+ * (`serve` migrates; reading commands never do).
+ *
+ * @example
+ * const store = openStore(config.store.url, { cwd: io.cwd });
+ * await store.migrate();
+ */
+export function openStore(url: string, options: { readonly?: boolean; cwd?: string } = {}): Store {
+  const location = parseStoreUrl(url, options.cwd);
+  if (location.kind === "postgres") {
+    throw new UsageError("the PostgreSQL store is not built yet: use DATABASE_URL=sqlite:PATH for now");
+  }
+  if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
+  return createSqliteStore(location.file, { readonly: options.readonly === true });
+}

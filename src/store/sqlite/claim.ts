@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import type { Database, Statement } from "better-sqlite3";
+import { PRIORITIES } from "../../config/schema.js";
+import type { ClaimOptions, ClaimedTask } from "../store.js";
+import { TASK_COLUMNS, toTaskRecord } from "./rows.js";
+import type { TaskRow } from "./rows.js";
+
+interface CandidateRow extends TaskRow {
+  event: string;
+  body: Buffer;
+  repository: string | null;
+  installation: number | null;
+}
+
+const PRIORITY_RANK = `CASE t.priority ${PRIORITIES.map((p, i) => `WHEN '${p}' THEN ${i}`).join(" ")} END`;
+
+/**
+ * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
+ * due ready tasks, most urgent first, each with a fresh token so that a worker whose lease
+ * expired can no longer complete the task another worker took over (fencing).
+ */
+export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTask[] {
+  // One statement per number of excluded agents (a handful at most), prepared on first use.
+  const selects = new Map<number, Statement<unknown[], CandidateRow>>();
+  const select = (excluded: number): Statement<unknown[], CandidateRow> => {
+    let statement = selects.get(excluded);
+    if (statement === undefined) {
+      const exclude = excluded === 0 ? "" : `AND t.agent NOT IN (${new Array(excluded).fill("?").join(", ")})`;
+      statement = db.prepare<unknown[], CandidateRow>(
+        `SELECT ${TASK_COLUMNS}, d.event, d.body, d.repository, d.installation
+         FROM tasks t JOIN deliveries d ON d.id = t.delivery
+         WHERE t.status = 'ready' AND t.run_at <= ? ${exclude}
+         ORDER BY ${PRIORITY_RANK}, t.run_at, t.id
+         LIMIT ?`,
+      );
+      selects.set(excluded, statement);
+    }
+    return statement;
+  };
+  const lease = db.prepare(
+    "UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+  );
+  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
+
+  return ({ owner, now, leaseMs, limit, excludeAgents = [] }) => {
+    const rows = select(excludeAgents.length).all(now, ...excludeAgents, limit);
+    const leaseUntil = now + leaseMs;
+    return rows.map((row) => {
+      const token = randomUUID();
+      const attempts = row.attempts + 1;
+      lease.run(owner, token, leaseUntil, now, row.id);
+      openAttempt.run(row.id, attempts, now);
+      return {
+        ...toTaskRecord({ ...row, status: "running", attempts, updated_at: now }),
+        leaseToken: token,
+        leaseUntil,
+        event: row.event,
+        body: row.body,
+        repository: row.repository,
+        installation: row.installation,
+      };
+    });
+  };
+}

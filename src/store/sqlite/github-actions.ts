@@ -1,0 +1,50 @@
+import type { Database } from "better-sqlite3";
+import type { GithubActionRecord } from "../store.js";
+import { sqlLimit } from "./rows.js";
+
+interface GithubActionRow {
+  id: number;
+  agent: string;
+  task: number | null;
+  method: string;
+  route: string;
+  body: string | null;
+  dry_run: number;
+  at: number;
+}
+
+/** Recording and listing what agents did (or in dry-run would have done) on GitHub. */
+export interface GithubActionOps {
+  /** Run inside the group-commit writer; `task` is already an integer key or null. */
+  record(action: GithubActionRecord, task: number | null, body: string | null): void;
+  /** Newest first, like every list the store gives. */
+  list(options: { task?: number; limit: number }): (GithubActionRecord & { id: string })[];
+}
+
+export function prepareGithubActions(db: Database): GithubActionOps {
+  const insert = db.prepare("INSERT INTO github_actions (agent, task, method, route, body, dry_run, at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const all = db.prepare<[number], GithubActionRow>("SELECT * FROM github_actions ORDER BY id DESC LIMIT ?");
+  const ofTask = db.prepare<[number, number], GithubActionRow>("SELECT * FROM github_actions WHERE task = ? ORDER BY id DESC LIMIT ?");
+
+  const toRecord = (row: GithubActionRow): GithubActionRecord & { id: string } => ({
+    id: String(row.id),
+    agent: row.agent,
+    task: row.task === null ? null : String(row.task),
+    method: row.method,
+    route: row.route,
+    body: row.body === null ? undefined : (JSON.parse(row.body) as unknown),
+    dryRun: row.dry_run === 1,
+    at: row.at,
+  });
+
+  return {
+    record(action, task, body) {
+      // better-sqlite3 binds no booleans: SQLite stores BOOLEAN as 0/1.
+      insert.run(action.agent, task, action.method, action.route, body, action.dryRun ? 1 : 0, action.at);
+    },
+    list({ task, limit }) {
+      const rows = task === undefined ? all.all(sqlLimit(limit)) : ofTask.all(task, sqlLimit(limit));
+      return rows.map(toRecord);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import type { Database } from "better-sqlite3";
+import { toError } from "../../errors.js";
+
+/** Counters of a writer, for metrics and for tests that check batching. */
+export interface GroupCommitStats {
+  /** Transactions committed. */
+  batches: number;
+  /** Operations run in committed transactions (including ones that failed on their own). */
+  ops: number;
+  /** Transactions that failed as a whole (BEGIN or COMMIT failed, or SQLite aborted them). */
+  failedBatches: number;
+}
+
+/** Queues synchronous SQLite writes and commits them together. */
+export interface GroupCommitWriter {
+  /**
+   * Queues `op` (synchronous: better-sqlite3 statements) for the next batch. Resolves with
+   * its result once the batch has committed, rejects with what it threw, or with the batch's
+   * error when the transaction as a whole failed.
+   */
+  run<T>(op: () => T): Promise<T>;
+  /** Commits what is queued now; later writes are refused. */
+  close(): void;
+  readonly stats: Readonly<GroupCommitStats>;
+}
+
+interface Pending {
+  op: () => unknown;
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The one writer of a SQLite database. With `synchronous=FULL` every COMMIT is an fsync,
+ * and an fsync per webhook caps throughput far below what the HTTP layer can take
+ * (DESIGN.md section 8 measured 0.24× of @octokit/webhooks). So writes are queued and the
+ * queue is committed in one transaction as soon as the event loop has drained pending I/O:
+ * `setImmediate` runs after the poll phase, so every request whose bytes arrived in this
+ * turn is in the batch, and an idle server commits at once instead of waiting on a timer.
+ *
+ * Each op runs in its own SAVEPOINT, so an op that throws undoes only its own writes and
+ * rejects only its own promise. Promises settle after COMMIT returns: that is the point a
+ * caller may acknowledge on.
+ *
+ * @example
+ * const writer = createGroupCommitWriter(db);
+ * const id = await writer.run(() => insert.run(...).lastInsertRowid);
+ */
+export function createGroupCommitWriter(db: Database): GroupCommitWriter {
+  // Transaction control prepared once: this path runs for every webhook.
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+  const savepoint = db.prepare("SAVEPOINT op");
+  const release = db.prepare("RELEASE op");
+  const rollbackTo = db.prepare("ROLLBACK TO op");
+
+  const stats: GroupCommitStats = { batches: 0, ops: 0, failedBatches: 0 };
+  let queue: Pending[] = [];
+  let scheduled: NodeJS.Immediate | null = null;
+  let closed = false;
+
+  function flush(): void {
+    scheduled = null;
+    const batch = queue;
+    if (batch.length === 0) return;
+    queue = [];
+    const results: unknown[] = new Array(batch.length);
+    const errors: (Error | undefined)[] = new Array(batch.length);
+    try {
+      begin.run();
+      for (let i = 0; i < batch.length; i++) {
+        savepoint.run();
+        try {
+          results[i] = (batch[i] as Pending).op();
+          release.run();
+        } catch (thrown) {
+          // Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
+          // transaction: then nothing of this batch survives, and every op must fail.
+          if (!db.inTransaction) throw thrown;
+          errors[i] = toError(thrown);
+          rollbackTo.run();
+          release.run();
+        }
+      }
+      commit.run();
+    } catch (thrown) {
+      const error = toError(thrown);
+      if (db.inTransaction) {
+        try {
+          rollback.run();
+        } catch {
+          // The transaction is already gone; the ops are rejected below either way.
+        }
+      }
+      stats.failedBatches++;
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    stats.batches++;
+    stats.ops += batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending;
+      const error = errors[i];
+      if (error === undefined) pending.resolve(results[i] as never);
+      else pending.reject(error);
+    }
+  }
+
+  return {
+    run<T>(op: () => T): Promise<T> {
+      if (closed) return Promise.reject(new Error("the store is closed: no more writes are accepted"));
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ op, resolve: resolve as (value: never) => void, reject });
+        scheduled ??= setImmediate(flush);
+      });
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      if (scheduled !== null) clearImmediate(scheduled);
+      flush();
+    },
+    stats,
+  };
+}

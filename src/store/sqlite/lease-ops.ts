@@ -1,0 +1,66 @@
+import type { Database } from "better-sqlite3";
+import type { TaskOutcome } from "../store.js";
+
+/**
+ * Operations on a leased task, run inside the group-commit writer. Renew and complete are
+ * fenced: they write only while the caller's token is the task's current one and the task
+ * is running, so a worker whose lease expired (and was reclaimed, perhaps re-claimed by
+ * another worker) writes nothing.
+ */
+
+/** Prepares renew: extends the lease; false when the token is no longer current. */
+export function prepareRenew(db: Database): (taskId: number, token: string, leaseUntil: number) => boolean {
+  const renew = db.prepare("UPDATE tasks SET lease_until = ? WHERE id = ? AND lease_token = ? AND status = 'running'");
+  return (taskId, token, leaseUntil) => renew.run(leaseUntil, taskId, token).changes === 1;
+}
+
+/**
+ * Prepares complete: the task's new state and the close of its open attempt. A success
+ * clears last_error (the attempt log keeps the history), so a succeeded task does not show
+ * the error of an earlier attempt.
+ */
+export function prepareComplete(db: Database): (taskId: number, token: string, outcome: TaskOutcome, now: number) => boolean {
+  const finishTask = db.prepare(
+    `UPDATE tasks SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+     WHERE id = ? AND lease_token = ? AND status = 'running'`,
+  );
+  const closeAttempt = db.prepare(
+    "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, retry_delay_ms = ?, output = ? WHERE task = ? AND finished_at IS NULL",
+  );
+  return (taskId, token, outcome, now) => {
+    const output = outcome.output ?? null;
+    if (outcome.status === "succeeded") {
+      if (finishTask.run("succeeded", null, null, now, taskId, token).changes !== 1) return false;
+      closeAttempt.run(now, "succeeded", null, null, output, taskId);
+    } else if (outcome.status === "ready") {
+      if (finishTask.run("ready", outcome.runAt, outcome.error, now, taskId, token).changes !== 1) return false;
+      closeAttempt.run(now, outcome.outcome, outcome.error, outcome.retryDelayMs, output, taskId);
+    } else {
+      if (finishTask.run("dead", null, outcome.error, now, taskId, token).changes !== 1) return false;
+      closeAttempt.run(now, outcome.outcome, outcome.error, null, output, taskId);
+    }
+    return true;
+  };
+}
+
+const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
+
+/**
+ * Prepares reclaimExpired: running tasks whose lease ended before `now` go back to ready,
+ * to run now, and their open attempts are closed as `lease-expired`. Run at start-up and
+ * periodically, this is what makes a `kill -9` lose nothing.
+ */
+export function prepareReclaimExpired(db: Database): (now: number) => number {
+  const closeAttempts = db.prepare(
+    `UPDATE attempts SET finished_at = ?, outcome = 'lease-expired', error = ?
+     WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
+  );
+  const requeue = db.prepare(
+    `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+     WHERE status = 'running' AND lease_until <= ?`,
+  );
+  return (now) => {
+    closeAttempts.run(now, LEASE_EXPIRED, now);
+    return requeue.run(now, LEASE_EXPIRED, now, now).changes;
+  };
+}

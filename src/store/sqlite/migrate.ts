@@ -1,0 +1,37 @@
+import type { Database } from "better-sqlite3";
+import { UsageError } from "../../errors.js";
+import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT } from "../migrations/index.js";
+
+/**
+ * Applies the migrations a database has not run yet, each in its own transaction with its
+ * `schema_migrations` row, so a crash leaves the schema at a known version. BEGIN IMMEDIATE
+ * takes the write lock before reading the applied versions: two processes migrating at
+ * once cannot both apply one. Running it again is a no-op.
+ */
+export function migrateSqlite(db: Database, now: () => number = Date.now): void {
+  db.exec(SCHEMA_MIGRATIONS_SQL);
+  const applied = db.prepare<[], number>("SELECT version FROM schema_migrations").pluck();
+  const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+  for (const migration of MIGRATIONS) {
+    db.transaction(() => {
+      if (applied.all().includes(migration.version)) return;
+      db.exec(migration.sql(SQLITE_DIALECT));
+      record.run(migration.version, migration.name, now());
+    }).immediate();
+  }
+}
+
+/**
+ * For a read-only store, which must never change the file: succeeds when the schema is
+ * current, else says how to bring it up to date.
+ */
+export function checkSqliteSchema(db: Database, file: string): void {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  const applied = table === undefined ? [] : db.prepare<[], number>("SELECT version FROM schema_migrations").pluck().all();
+  const missing = MIGRATIONS.filter((migration) => !applied.includes(migration.version));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it`,
+    );
+  }
+}

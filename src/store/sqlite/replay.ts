@@ -1,0 +1,56 @@
+import type { Database } from "better-sqlite3";
+import type { AcceptedTask, NewTask } from "../store.js";
+import type { InsertTask } from "./accept.js";
+
+/**
+ * Replays, run inside the group-commit writer. A replay re-queues the SAME task row: status
+ * ready, run now, attempts keep counting (DESIGN.md section 3). last_error is kept until the
+ * next attempt ends, so the reason the task died stays visible while it waits. A running
+ * task is left alone (re-queueing it would break the lease of the worker running it and run
+ * it twice); it still counts as replayed, since it is about to produce a fresh result.
+ * A replayed skipped task runs: a replay is an operator's explicit request.
+ */
+export interface ReplayOps {
+  replayTask(taskId: number, now: number): boolean;
+  replayDead(now: number): string[];
+  replayDelivery(deliveryId: string, tasks: readonly NewTask[], now: number): AcceptedTask[] | null;
+}
+
+export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
+  const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'");
+  const taskExists = db.prepare<[number], number>("SELECT 1 FROM tasks WHERE id = ?").pluck();
+  const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
+  const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ? WHERE status = 'dead'");
+  const deliveryExists = db.prepare<[string], number>("SELECT 1 FROM deliveries WHERE id = ?").pluck();
+  const taskOfRule = db.prepare<[string, string], { id: number; status: string; agent: string }>(
+    "SELECT id, status, agent FROM tasks WHERE delivery = ? AND rule = ? ORDER BY id LIMIT 1",
+  );
+  // A fresh routing decision may name another agent or priority for the rule (the config
+  // changed since): the re-queued row follows the decision.
+  const requeueAs = db.prepare(
+    "UPDATE tasks SET agent = ?, action = ?, priority = ?, status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'",
+  );
+
+  return {
+    replayTask(taskId, now) {
+      return requeue.run(now, now, taskId).changes === 1 || taskExists.get(taskId) !== undefined;
+    },
+    replayDead(now) {
+      const ids = deadIds.all();
+      requeueDead.run(now, now);
+      return ids.map(String);
+    },
+    replayDelivery(deliveryId, tasks, now) {
+      if (deliveryExists.get(deliveryId) === undefined) return null;
+      return tasks.map((task) => {
+        const existing = taskOfRule.get(deliveryId, task.rule);
+        if (existing === undefined) return insertTask(deliveryId, task, task.runAt ?? now, now);
+        if (existing.status === "running") {
+          return { id: String(existing.id), rule: task.rule, agent: existing.agent, status: "running" };
+        }
+        requeueAs.run(task.agent, task.action, task.priority, task.runAt ?? now, now, existing.id);
+        return { id: String(existing.id), rule: task.rule, agent: task.agent, status: "ready" };
+      });
+    },
+  };
+}

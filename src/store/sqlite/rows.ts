@@ -1,0 +1,111 @@
+import type { Priority } from "../../config/schema.js";
+import type { AttemptRecord, DeliveryStatus, TaskRecord, TaskStatus } from "../store.js";
+
+/** Columns of `tasks` as SQLite returns them. */
+export interface TaskRow {
+  id: number;
+  delivery: string;
+  rule: string;
+  agent: string;
+  action: string;
+  priority: Priority;
+  idempotency_key: string | null;
+  status: TaskStatus;
+  attempts: number;
+  run_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The task columns records show (the lease columns stay inside the store). */
+export const TASK_COLUMNS =
+  "t.id, t.delivery, t.rule, t.agent, t.action, t.priority, t.idempotency_key, t.status, t.attempts, t.run_at, t.last_error, t.created_at, t.updated_at";
+
+export interface AttemptRow {
+  task: number;
+  n: number;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string | null;
+  error: string | null;
+  retry_delay_ms: number | null;
+  output: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  signature: string | null;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  installation: number | null;
+  headers: string;
+  body: Buffer;
+  received_at: number;
+  ack_ms: number | null;
+  status: DeliveryStatus;
+}
+
+/**
+ * A delivery's status from its tasks (DESIGN.md section 3). A dead task makes the delivery
+ * `failed` even while a sibling still runs: it is final until replayed, and `--status failed`
+ * is how an operator finds what needs a replay.
+ */
+export const DELIVERY_STATUS_SQL = `CASE
+  WHEN NOT EXISTS (SELECT 1 FROM tasks s WHERE s.delivery = d.id) THEN 'unrouted'
+  WHEN EXISTS (SELECT 1 FROM tasks s WHERE s.delivery = d.id AND s.status = 'dead') THEN 'failed'
+  WHEN EXISTS (SELECT 1 FROM tasks s WHERE s.delivery = d.id AND s.status IN ('ready', 'running')) THEN 'pending'
+  ELSE 'succeeded' END`;
+
+/** Epoch milliseconds → ISO-8601, as records show times. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function toTaskRecord(row: TaskRow): TaskRecord {
+  return {
+    id: String(row.id),
+    delivery: row.delivery,
+    rule: row.rule,
+    agent: row.agent,
+    action: row.action,
+    priority: row.priority,
+    idempotency_key: row.idempotency_key,
+    status: row.status,
+    attempts: row.attempts,
+    run_at: isoTime(row.run_at),
+    last_error: row.last_error,
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+  };
+}
+
+export function toAttemptRecord(row: AttemptRow): AttemptRecord {
+  return {
+    task: String(row.task),
+    n: row.n,
+    started_at: isoTime(row.started_at),
+    finished_at: row.finished_at === null ? null : isoTime(row.finished_at),
+    outcome: row.outcome,
+    error: row.error,
+    retry_delay_ms: row.retry_delay_ms,
+    output: row.output,
+  };
+}
+
+/**
+ * A task id as the store's callers hold it (a string) → the integer key, or null when it
+ * cannot name a task (so lookups answer "no such task" instead of binding garbage).
+ */
+export function parseTaskId(id: string): number | null {
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return null;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** A caller's limit → SQLite's LIMIT (-1 = no limit; there is no upper cap). */
+export function sqlLimit(limit: number): number {
+  if (!Number.isFinite(limit)) return -1;
+  return Math.max(0, Math.floor(limit));
+}

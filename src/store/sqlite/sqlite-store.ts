@@ -1,0 +1,171 @@
+import { existsSync } from "node:fs";
+import Database from "better-sqlite3";
+import { UsageError } from "../../errors.js";
+import type { ClaimedTask, GithubActionRecord, Store } from "../store.js";
+import { prepareAccept, prepareInsertTask } from "./accept.js";
+import { prepareClaim } from "./claim.js";
+import { prepareGithubActions } from "./github-actions.js";
+import { createGroupCommitWriter } from "./group-commit.js";
+import type { GroupCommitStats } from "./group-commit.js";
+import { prepareComplete, prepareReclaimExpired, prepareRenew } from "./lease-ops.js";
+import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
+import { prepareQueries } from "./queries.js";
+import { prepareReplay } from "./replay.js";
+import { parseTaskId } from "./rows.js";
+
+/** A read-only open of a database file that is not there: reading commands exit 2 with this. */
+export class StoreMissingError extends UsageError {
+  readonly file: string;
+
+  constructor(file: string) {
+    super(`the database ${file} does not exist yet: \`switchyard serve\` creates it (or point DATABASE_URL at an existing one)`);
+    this.name = "StoreMissingError";
+    this.file = file;
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** Open for reading only: the file must exist, and it is never created, migrated or written. */
+  readonly?: boolean;
+}
+
+/** The SQLite adapter: the Store plus what only SQLite has. */
+export interface SqliteStore extends Store {
+  readonly file: string;
+  readonly readonly: boolean;
+  /** The connection, for SQLite-specific checks (pragmas) and reports. Writes go through the store. */
+  readonly db: Database.Database;
+  /** How the group-commit writer has batched the writes so far. */
+  readonly writerStats: Readonly<GroupCommitStats>;
+}
+
+function openDatabase(file: string, readonly: boolean): Database.Database {
+  if (readonly && !existsSync(file)) throw new StoreMissingError(file);
+  const db = readonly ? new Database(file, { readonly: true, fileMustExist: true }) : new Database(file);
+  // Reading CLIs and a migrating serve hold locks for moments: wait rather than fail at once.
+  db.pragma("busy_timeout = 5000");
+  // WAL lets CLIs read while serve writes. It is a property of the file, set by the writer.
+  if (!readonly) db.pragma("journal_mode = WAL");
+  // FULL: a commit is on disk when COMMIT returns, and the HTTP layer acknowledges on it.
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  return db;
+}
+
+function prepareOps(db: Database.Database) {
+  const insertTask = prepareInsertTask(db);
+  return {
+    accept: prepareAccept(db, insertTask),
+    claim: prepareClaim(db),
+    renew: prepareRenew(db),
+    complete: prepareComplete(db),
+    reclaimExpired: prepareReclaimExpired(db),
+    replay: prepareReplay(db, insertTask),
+    githubActions: prepareGithubActions(db),
+    queries: prepareQueries(db),
+  };
+}
+
+/**
+ * Opens (creating unless read-only) the SQLite store at `file`. Call `migrate()` before
+ * anything else on a new file; statements are prepared on first use, after it.
+ *
+ * @example
+ * const store = createSqliteStore(".switchyard/switchyard.db", {});
+ * await store.migrate();
+ * const result = await store.accept(delivery, tasks, { replayWindowMs: 72 * 3_600_000 });
+ */
+export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const readonly = options.readonly === true;
+  const db = openDatabase(file, readonly);
+  const writer = createGroupCommitWriter(db);
+  let ops: ReturnType<typeof prepareOps> | undefined;
+  const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
+  let closed = false;
+
+  function write<T>(op: () => T): Promise<T> {
+    if (readonly) return Promise.reject(new Error(`the store ${file} is open read-only: writes go through \`switchyard serve\``));
+    return writer.run(op);
+  }
+
+  return {
+    file,
+    readonly,
+    db,
+    writerStats: writer.stats,
+
+    async migrate() {
+      if (readonly) checkSqliteSchema(db, file);
+      else migrateSqlite(db);
+    },
+
+    async accept(delivery, tasks, { replayWindowMs }) {
+      // Serialized before the transaction: the batch holds the write lock, keep it short.
+      const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs };
+      return write(() => prepared().accept(input));
+    },
+
+    async claim(options): Promise<ClaimedTask[]> {
+      if (options.limit <= 0) return [];
+      return write(() => prepared().claim(options));
+    },
+    async renew(taskId, token, leaseUntil) {
+      const id = parseTaskId(taskId);
+      return id !== null && write(() => prepared().renew(id, token, leaseUntil));
+    },
+    async complete(taskId, token, outcome, now) {
+      const id = parseTaskId(taskId);
+      return id !== null && write(() => prepared().complete(id, token, outcome, now));
+    },
+    reclaimExpired(now) {
+      return write(() => prepared().reclaimExpired(now));
+    },
+    async nextRunAt() {
+      return prepared().queries.nextRunAt();
+    },
+
+    async replayTask(taskId, now) {
+      const id = parseTaskId(taskId);
+      return id !== null && write(() => prepared().replay.replayTask(id, now));
+    },
+    replayDead(now) {
+      return write(() => prepared().replay.replayDead(now));
+    },
+    replayDelivery(deliveryId, tasks, now) {
+      return write(() => prepared().replay.replayDelivery(deliveryId, tasks, now));
+    },
+
+    async getDelivery(id) {
+      return prepared().queries.getDelivery(id);
+    },
+    async listDeliveries(options) {
+      return prepared().queries.listDeliveries(options);
+    },
+    async getTask(taskId) {
+      const id = parseTaskId(taskId);
+      return id === null ? null : prepared().queries.getTask(id);
+    },
+    async listTasks(options) {
+      return prepared().queries.listTasks(options);
+    },
+
+    async recordGithubAction(action: GithubActionRecord) {
+      const task = action.task === null ? null : parseTaskId(action.task);
+      if (action.task !== null && task === null) throw new Error(`recordGithubAction: "${action.task}" is not a task id`);
+      const body = action.body === undefined ? null : JSON.stringify(action.body);
+      return write(() => prepared().githubActions.record(action, task, body));
+    },
+    async listGithubActions({ task, limit }) {
+      if (task === undefined) return prepared().githubActions.list({ limit });
+      const id = parseTaskId(task);
+      return id === null ? [] : prepared().githubActions.list({ task: id, limit });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      writer.close();
+      db.close();
+    },
+  };
+}

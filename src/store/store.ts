@@ -1,0 +1,206 @@
+import type { Priority } from "../config/schema.js";
+
+/**
+ * The durable store behind switchyard: deliveries, the tasks routed from them, every
+ * attempt at a task, and what agents did on GitHub. One interface, two adapters (SQLite
+ * embedded, PostgreSQL for several instances), one contract test suite both run.
+ *
+ * Times are epoch milliseconds and are always passed in, so tests control the clock.
+ */
+
+export const TASK_STATUSES = ["ready", "running", "succeeded", "dead", "skipped"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const DELIVERY_STATUSES = ["unrouted", "pending", "succeeded", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface NewDelivery {
+  /** X-GitHub-Delivery (or a generated id in Actions mode). */
+  id: string;
+  /** `sha256=<hex>` as verified; null when nothing was signed (Actions mode). */
+  signature: string | null;
+  event: string;
+  action: string | null;
+  /** `owner/name`. */
+  repository: string | null;
+  installation: number | null;
+  /** The request headers worth keeping (never Authorization). */
+  headers: Record<string, string>;
+  /** The exact raw bytes received. */
+  body: Buffer;
+  receivedAt: number;
+}
+
+export interface NewTask {
+  rule: string;
+  agent: string;
+  action: string;
+  priority: Priority;
+  /** Tasks sharing a key run once: a later one is stored as `skipped` while an earlier one is ready, running or succeeded. */
+  idempotencyKey: string | null;
+  /** When the task may first run; default: the delivery's receivedAt. */
+  runAt?: number;
+}
+
+export type AcceptResult =
+  | { duplicate: false; delivery: string; tasks: AcceptedTask[] }
+  | { duplicate: true; delivery: string; by: "id" | "signature" };
+
+export interface AcceptedTask {
+  id: string;
+  rule: string;
+  agent: string;
+  status: TaskStatus;
+}
+
+export interface AcceptOptions {
+  /** A signature accepted less than this long before `receivedAt` makes the delivery a duplicate. */
+  replayWindowMs: number;
+}
+
+/** A task row as `tasks --json` and the admin API show it. */
+export interface TaskRecord {
+  id: string;
+  delivery: string;
+  rule: string;
+  agent: string;
+  action: string;
+  priority: Priority;
+  idempotency_key: string | null;
+  status: TaskStatus;
+  attempts: number;
+  run_at: string;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AttemptRecord {
+  task: string;
+  n: number;
+  started_at: string;
+  finished_at: string | null;
+  /** `succeeded | transient | permanent | lease-expired`, null while running. */
+  outcome: string | null;
+  error: string | null;
+  /** The backoff chosen after this attempt, when it is retried. */
+  retry_delay_ms: number | null;
+  /** Tail of an exec agent's stdout/stderr, or an agent's own note. */
+  output: string | null;
+}
+
+/** A delivery as `deliveries --json` shows it. */
+export interface DeliverySummary {
+  delivery: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  received_at: string;
+  status: DeliveryStatus;
+  tasks: { id: string; agent: string; status: TaskStatus; attempts: number }[];
+}
+
+/** One delivery in full, for `GET /api/deliveries/:id` and replays. */
+export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
+  signature: string | null;
+  installation: number | null;
+  headers: Record<string, string>;
+  body: Buffer;
+  ack_ms: number | null;
+  tasks: (TaskRecord & { attempt_log: AttemptRecord[] })[];
+}
+
+/** A task handed to a worker, fenced by its lease token. */
+export interface ClaimedTask extends TaskRecord {
+  leaseToken: string;
+  leaseUntil: number;
+  /** The delivery the task came from: event name and raw body, to rebuild the event. */
+  event: string;
+  body: Buffer;
+  repository: string | null;
+  installation: number | null;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+  /** Agents at their concurrency limit: their tasks are left for later. */
+  excludeAgents?: readonly string[];
+  /** Repositories over their per-repository budget: their tasks wait. */
+  excludeRepositories?: readonly string[];
+}
+
+export type TaskOutcome =
+  | { status: "succeeded"; output?: string | null }
+  /** Retry later: back to `ready` at runAt. */
+  | { status: "ready"; runAt: number; error: string; retryDelayMs: number; outcome: "transient"; output?: string | null }
+  | { status: "dead"; error: string; outcome: "transient" | "permanent"; output?: string | null };
+
+export interface ListDeliveriesOptions {
+  status?: DeliveryStatus;
+  limit: number;
+}
+
+export interface ListTasksOptions {
+  status?: TaskStatus;
+  agent?: string;
+  delivery?: string;
+  limit: number;
+}
+
+export interface GithubActionRecord {
+  agent: string;
+  task: string | null;
+  method: string;
+  route: string;
+  body: unknown;
+  dryRun: boolean;
+  at: number;
+}
+
+export interface Store {
+  /** Runs pending migrations; idempotent. */
+  migrate(): Promise<void>;
+
+  /**
+   * Commits a delivery and its tasks in one transaction, or reports it as a duplicate by
+   * id (ever) or by signature (within the replay window). Resolves only after the commit
+   * is durable: the caller acknowledges on it.
+   */
+  accept(delivery: NewDelivery, tasks: readonly NewTask[], options: AcceptOptions): Promise<AcceptResult>;
+
+  /** Leases up to `limit` ready tasks whose run_at has come: status running, attempts + 1, an attempt row opened. */
+  claim(options: ClaimOptions): Promise<ClaimedTask[]>;
+  /** Extends a lease; false when the token is no longer current (the lease was lost). */
+  renew(taskId: string, token: string, leaseUntil: number): Promise<boolean>;
+  /** Finishes the current attempt with its outcome; false (and nothing written) when the token is not current. */
+  complete(taskId: string, token: string, outcome: TaskOutcome, now: number): Promise<boolean>;
+  /** Returns running tasks whose lease expired to ready, closing their attempts as `lease-expired`; the count. */
+  reclaimExpired(now: number): Promise<number>;
+  /** The earliest run_at among ready tasks (epoch ms), or null: when the worker should look again. */
+  nextRunAt(): Promise<number | null>;
+
+  /** Re-queues the same task row (ready, run now, attempts kept); false when no such task. */
+  replayTask(taskId: string, now: number): Promise<boolean>;
+  /** Re-queues every dead task; their ids. */
+  replayDead(now: number): Promise<string[]>;
+  /**
+   * Re-runs a delivery with the tasks a fresh routing decision gives: tasks of a rule the
+   * delivery already has are re-queued in place, new rules get new rows. Null when no such delivery.
+   */
+  replayDelivery(deliveryId: string, tasks: readonly NewTask[], now: number): Promise<AcceptedTask[] | null>;
+
+  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  listDeliveries(options: ListDeliveriesOptions): Promise<DeliverySummary[]>;
+  getTask(id: string): Promise<(TaskRecord & { attempt_log: AttemptRecord[] }) | null>;
+  listTasks(options: ListTasksOptions): Promise<TaskRecord[]>;
+
+  /** Records a GitHub write an agent made (or, in dry-run, would have made). */
+  recordGithubAction(action: GithubActionRecord): Promise<void>;
+  listGithubActions(options: { task?: string; limit: number }): Promise<(GithubActionRecord & { id: string })[]>;
+
+  /** Waits for queued writes to commit, then releases the database. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,265 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildExecEnv, runExecAgent } from "../../src/agents/executors/exec-executor.js";
+import type { ExecAgentInput } from "../../src/agents/executors/exec-executor.js";
+
+// Real processes: small scripts in a temp dir, run by this very node binary.
+let dir: string;
+const NODE = process.execPath;
+
+const VARS = {
+  SWITCHYARD_AGENT: "ReviewAgent",
+  SWITCHYARD_EVENT: "pull_request",
+  SWITCHYARD_ACTION: "opened",
+  SWITCHYARD_DELIVERY: "d-1",
+  SWITCHYARD_TASK: "42",
+  SWITCHYARD_REPOSITORY: "octo/repo",
+  SWITCHYARD_NUMBER: "7",
+};
+const INPUT: ExecAgentInput = { task: { id: "42", agent: "ReviewAgent", action: "Run quality checks" }, vars: VARS };
+const BASE_ENV = {
+  PATH: process.env.PATH,
+  HOME: "/home/agent",
+  LANG: "C.UTF-8",
+  TZ: "",
+  WEBHOOK_SECRET: "whsec-do-not-leak",
+  ADMIN_TOKEN: "admin-do-not-leak",
+  GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----",
+  GITHUB_TOKEN: "ghp_listed_only",
+  OPENAI_API_KEY: "sk-test",
+  DATABASE_URL: "postgres://u:p@db/switchyard",
+};
+
+function script(name: string, source: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, source);
+  return path;
+}
+
+function spec(path: string, timeoutMs = 10_000, env: string[] = []) {
+  return { argv: [NODE, path], timeoutMs, env };
+}
+
+/** True once no process has this pid (a reaped zombie counts as gone). */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  // Killed but not yet reaped by init: a zombie runs nothing.
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
+  } catch {
+    return true;
+  }
+}
+
+async function eventually(check: () => boolean, withinMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return check();
+}
+
+// Spawns a grandchild that sleeps for a minute, records its pid, then hangs.
+const SPAWNS_GRANDCHILD = `
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+const grandchild = spawn("sleep", ["60"], { stdio: "ignore" });
+writeFileSync(process.argv[2], String(grandchild.pid));
+console.log("spawned", grandchild.pid);
+setInterval(() => {}, 1000);
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "swy-exec-"));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("runExecAgent", () => {
+  it("exit 0 succeeds, with the task JSON read from stdin in the output", async () => {
+    const path = script(
+      "echo.mjs",
+      `let input = ""; process.stdin.on("data", (c) => (input += c)); process.stdin.on("end", () => { const task = JSON.parse(input); console.log("got task", task.id, task.action); console.error("to stderr"); });`,
+    );
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "succeeded", exitCode: 0, signal: null, timedOut: false, error: null });
+    expect(result.output).toContain("got task 42 Run quality checks");
+    expect(result.output).toContain("to stderr");
+  });
+
+  it("a child that never reads stdin is fine (EPIPE ignored)", async () => {
+    const path = script("no-stdin.mjs", `process.stdin.destroy(); console.log("done");`);
+    const input = { task: { blob: "x".repeat(1024 * 1024) }, vars: VARS };
+    const result = await runExecAgent(spec(path), input, { baseEnv: BASE_ENV });
+    expect(result.outcome).toBe("succeeded");
+    expect(result.output).toBe("done\n");
+  });
+
+  it("exit 75 (EX_TEMPFAIL) is transient", async () => {
+    const path = script("tempfail.mjs", `console.log("rate limited upstream"); process.exit(75);`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "transient", exitCode: 75, timedOut: false, error: "exit code 75 (EX_TEMPFAIL)" });
+    expect(result.output).toContain("rate limited upstream");
+  });
+
+  it.each([1, 2, 64, 127])("exit %i is permanent", async (code) => {
+    const path = script(`exit-${code}.mjs`, `process.exit(${code});`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: code, error: `exit code ${code}` });
+  });
+
+  it("death by a signal it did not get from us is permanent", async () => {
+    const path = script("segv.mjs", `process.kill(process.pid, "SIGSEGV");`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: null, signal: "SIGSEGV", error: "killed by SIGSEGV" });
+  });
+
+  it("a timeout kills the whole process group, grandchild included, and is transient", async () => {
+    const pidFile = join(dir, "timeout.pid");
+    const path = script("hang.mjs", SPAWNS_GRANDCHILD);
+    const result = await runExecAgent({ argv: [NODE, path, pidFile], timeoutMs: 500, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "transient", timedOut: true, signal: "SIGTERM" });
+    expect(result.error).toBe("timed out after 500ms; process group killed");
+    expect(result.output).toContain("spawned");
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(grandchild).toBeGreaterThan(0);
+    expect(await eventually(() => isGone(grandchild))).toBe(true);
+  });
+
+  it("escalates to SIGKILL when the group ignores SIGTERM", async () => {
+    const pidFile = join(dir, "stubborn.pid");
+    // trap '' TERM is inherited by the sleeping grandchild: only SIGKILL ends either.
+    const argv = ["sh", "-c", `trap '' TERM; sleep 60 & echo $! > "$0"; wait`, pidFile];
+    const result = await runExecAgent({ argv, timeoutMs: 300, env: [] }, INPUT, { baseEnv: BASE_ENV, killGraceMs: 200 });
+    expect(result).toMatchObject({ outcome: "transient", timedOut: true, signal: "SIGKILL" });
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(await eventually(() => isGone(grandchild))).toBe(true);
+  });
+
+  it("an abort (shutdown) kills the group and is transient", async () => {
+    const pidFile = join(dir, "abort.pid");
+    const path = script("hang-abort.mjs", SPAWNS_GRANDCHILD);
+    const controller = new AbortController();
+    const running = runExecAgent({ argv: [NODE, path, pidFile], timeoutMs: 60_000, env: [] }, INPUT, {
+      baseEnv: BASE_ENV,
+      signal: controller.signal,
+    });
+    expect(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, "utf8") !== "", 10_000)).toBe(true);
+    controller.abort();
+    const result = await running;
+    expect(result).toMatchObject({ outcome: "transient", timedOut: false, error: "aborted (shutdown); process group killed" });
+    expect(await eventually(() => isGone(Number(readFileSync(pidFile, "utf8"))))).toBe(true);
+  });
+
+  it("an already aborted signal runs nothing", async () => {
+    const marker = join(dir, "never-ran");
+    const path = script("touch.mjs", `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "ran");`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV, signal: AbortSignal.abort() });
+    expect(result).toMatchObject({ outcome: "transient", exitCode: null, error: "aborted before start" });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("a background process left behind after a clean exit is ended too", async () => {
+    const pidFile = join(dir, "leftover.pid");
+    const argv = ["sh", "-c", `sleep 60 > /dev/null 2>&1 & echo $! > "$0"; echo finished`, pidFile];
+    const result = await runExecAgent({ argv, timeoutMs: 10_000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "succeeded", exitCode: 0, error: null });
+    expect(result.output).toBe("finished\n");
+    expect(await eventually(() => isGone(Number(readFileSync(pidFile, "utf8"))))).toBe(true);
+  });
+
+  it("passes only the allowlisted environment", async () => {
+    const path = script("env.mjs", `console.log(JSON.stringify(process.env));`);
+    const listed = ["OPENAI_API_KEY", "GITHUB_TOKEN", "WEBHOOK_SECRET", "ADMIN_TOKEN", "GITHUB_APP_PRIVATE_KEY", "NOT_SET"];
+    const result = await runExecAgent(spec(path, 10_000, listed), INPUT, { baseEnv: BASE_ENV });
+    expect(result.outcome).toBe("succeeded");
+    const env = JSON.parse(result.output) as Record<string, string>;
+    expect(env).toMatchObject({ ...VARS, PATH: process.env.PATH, HOME: "/home/agent", LANG: "C.UTF-8" });
+    expect(env.OPENAI_API_KEY).toBe("sk-test");
+    expect(env.GITHUB_TOKEN).toBe("ghp_listed_only");
+    for (const secret of ["WEBHOOK_SECRET", "ADMIN_TOKEN", "GITHUB_APP_PRIVATE_KEY", "DATABASE_URL", "TZ", "NOT_SET"]) {
+      expect(env).not.toHaveProperty(secret);
+    }
+    expect(result.output).not.toMatch(/do-not-leak|PRIVATE KEY|u:p@db/);
+    expect(Object.keys(env).sort()).toEqual(
+      ["GITHUB_TOKEN", "HOME", "LANG", "OPENAI_API_KEY", "PATH", ...Object.keys(VARS)].sort(),
+    );
+  });
+
+  it("does not pass GITHUB_TOKEN unless listed", async () => {
+    const path = script("env2.mjs", `console.log(JSON.stringify(process.env));`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(JSON.parse(result.output)).not.toHaveProperty("GITHUB_TOKEN");
+  });
+
+  it("a missing program is permanent with a clear error", async () => {
+    const result = await runExecAgent({ argv: ["./no-such-agent.sh"], timeoutMs: 1000, env: [] }, INPUT, {
+      baseEnv: BASE_ENV,
+      cwd: dir,
+    });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: null, signal: null, timedOut: false, output: "" });
+    expect(result.error).toBe(`cannot run ./no-such-agent.sh: no such file (cwd ${dir})`);
+  });
+
+  it("a program that is not executable is permanent with a clear error", async () => {
+    const path = script("not-executable.sh", "#!/bin/sh\necho hi\n");
+    chmodSync(path, 0o644);
+    const result = await runExecAgent({ argv: [path], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(result.outcome).toBe("permanent");
+    expect(result.error).toBe(`cannot run ${path}: permission denied (is it executable?)`);
+  });
+
+  it("an empty argv is permanent", async () => {
+    const result = await runExecAgent({ argv: [], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "permanent", error: "exec agent has an empty argv" });
+  });
+
+  it("keeps only the tail of a huge output", async () => {
+    const path = script(
+      "chatty.mjs",
+      `const line = "é".repeat(511) + "\\n"; for (let i = 0; i < 4096; i++) process.stdout.write(line); process.stdout.write("THE END\\n");`,
+    );
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV, outputLimitBytes: 1000 });
+    expect(result.outcome).toBe("succeeded");
+    expect(Buffer.byteLength(result.output)).toBeLessThanOrEqual(1000);
+    expect(Buffer.byteLength(result.output)).toBeGreaterThan(990);
+    expect(result.output.endsWith("THE END\n")).toBe(true);
+    // The cut never leaves half a UTF-8 character at the front.
+    expect(result.output).not.toContain("\uFFFD");
+  });
+
+  it("defaults to a 16 KiB tail", async () => {
+    const path = script("chatty2.mjs", `process.stdout.write("x".repeat(100_000));`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+    expect(result.output).toBe("x".repeat(16 * 1024));
+  });
+});
+
+describe("buildExecEnv", () => {
+  it("takes the base names and listed names from baseEnv, then vars, never the secrets", () => {
+    const env = buildExecEnv(["OPENAI_API_KEY", "WEBHOOK_SECRET", "MISSING"], { SWITCHYARD_TASK: "1", ADMIN_TOKEN: "x" }, {
+      PATH: "/bin",
+      HOME: "",
+      TMPDIR: "/tmp",
+      OPENAI_API_KEY: "sk",
+      WEBHOOK_SECRET: "s",
+      SHELL: "/bin/bash",
+    });
+    expect(env).toEqual({ PATH: "/bin", TMPDIR: "/tmp", OPENAI_API_KEY: "sk", SWITCHYARD_TASK: "1" });
+  });
+
+  it("lets vars override a same-named base variable", () => {
+    expect(buildExecEnv(["SWITCHYARD_TASK"], { SWITCHYARD_TASK: "real" }, { SWITCHYARD_TASK: "spoofed" })).toEqual({
+      SWITCHYARD_TASK: "real",
+    });
+  });
+});

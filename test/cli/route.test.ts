@@ -1,0 +1,231 @@
+import type { WebhookEventName } from "@octokit/webhooks-types";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load-config.js";
+import { normalizeEvent } from "../../src/events/normalize-event.js";
+import { decide } from "../../src/routing/decide.js";
+import { allExamples, exampleOf } from "../support/examples.js";
+import { createWorkdir, runAll, runCli, type CliResult } from "./run-cli.js";
+
+const work = createWorkdir();
+afterAll(() => work.remove());
+
+const route = (args: string[], env?: Record<string, string>) => runCli(["route", ...args], { cwd: work.dir, env });
+const dryJson = (event: string, file: string) => route(["--event", event, "--payload", file, "--dry-run", "--json"]);
+
+/** stdout must be exactly one line of compact JSON: parse it, and check it round-trips byte for byte. */
+function oneJsonLine(result: CliResult): Record<string, unknown> {
+  expect(result.stdout.endsWith("\n")).toBe(true);
+  expect(result.stdout.slice(0, -1)).not.toContain("\n");
+  const value = JSON.parse(result.stdout) as Record<string, unknown>;
+  expect(JSON.stringify(value) + "\n").toBe(result.stdout);
+  return value;
+}
+
+const CONTRACT_KEYS = ["event", "action", "delivery", "matched", "decision", "decisions", "command", "commands"];
+
+const issueOpened = work.write("issues-opened.json", exampleOf("issues", "opened"));
+
+function commentFile(name: string, body: string): string {
+  const payload = exampleOf("issue_comment", "created");
+  payload.comment.body = body;
+  return work.write(name, payload);
+}
+
+describe("route --dry-run --json (DESIGN.md section 3)", () => {
+  it("prints exactly the documented line for issues.opened", async () => {
+    const result = await dryJson("issues", issueOpened);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const decision = '{"rule":"issue-opened","agent":"IssueAgent","priority":"high","action":"Analyze and auto-label"}';
+    expect(result.stdout).toBe(
+      `{"event":"issues","action":"opened","delivery":null,"matched":true,"decision":${decision},"decisions":[${decision}],"command":null,"commands":[]}\n`,
+    );
+  });
+
+  it("action is null for push", async () => {
+    const payload = allExamples(["push"]).find((e) => e.payload.ref === "refs/heads/master")!.payload;
+    const result = await dryJson("push", work.write("push.json", payload));
+    const json = oneJsonLine(result);
+    expect(Object.keys(json)).toEqual(CONTRACT_KEYS);
+    expect(json).toMatchObject({ event: "push", action: null, delivery: null, matched: true, decision: { rule: "push-deploy", agent: "DeploymentAgent" } });
+  });
+
+  it("an /agent comment: command is the first command, commands all of them", async () => {
+    const result = await dryJson("issue_comment", commentFile("comment.json", "/agent analyze"));
+    const json = oneJsonLine(result);
+    expect(Object.keys(json)).toEqual(CONTRACT_KEYS);
+    expect(json).toMatchObject({ matched: true, decision: { rule: "comment-command", agent: "CoordinatorAgent", priority: "critical" } });
+    expect(result.stdout).toContain('"command":{"name":"analyze","args":[]},"commands":[{"name":"analyze","args":[]}]}');
+
+    const two = oneJsonLine(await dryJson("issue_comment", commentFile("comment-2.json", "/agent deploy staging\n> /agent execute\n/agent status")));
+    expect(two.command).toEqual({ name: "deploy", args: ["staging"] });
+    expect(two.commands).toEqual([
+      { name: "deploy", args: ["staging"] },
+      { name: "status", args: [] },
+    ]);
+  });
+
+  it("an agent-execute label: command null", async () => {
+    const payload = exampleOf("issues", "labeled");
+    payload.label = { ...payload.label!, name: "agent-execute" };
+    const json = oneJsonLine(await dryJson("issues", work.write("labeled.json", payload)));
+    expect(json).toMatchObject({ matched: true, decision: { rule: "issue-agent-execute" }, command: null, commands: [] });
+  });
+
+  it("switchyard's own comment: matched:false, ignored own-event", async () => {
+    const json = oneJsonLine(await dryJson("issue_comment", commentFile("own.json", "<!-- switchyard -->\n/agent analyze")));
+    expect(json).toEqual({
+      event: "issue_comment",
+      action: "created",
+      delivery: null,
+      matched: false,
+      decision: null,
+      decisions: [],
+      command: null,
+      commands: [],
+      ignored: "own-event",
+    });
+  });
+
+  it("a bot's /agent comment: matched:false, no command", async () => {
+    const payload = exampleOf("issue_comment", "created");
+    payload.comment.body = "/agent execute";
+    payload.sender = { ...payload.sender, login: "renovate[bot]", type: "Bot" };
+    const json = oneJsonLine(await dryJson("issue_comment", work.write("bot.json", payload)));
+    expect(json).toMatchObject({ matched: false, decision: null, decisions: [], command: null, commands: [], ignored: "bot-sender" });
+  });
+
+  it("an unknown event: matched:false, exit 0", async () => {
+    const result = await dryJson("frobnicate", work.write("unknown.json", { action: "happened" }));
+    expect(result.code).toBe(0);
+    expect(oneJsonLine(result)).toEqual({
+      event: "frobnicate",
+      action: "happened",
+      delivery: null,
+      matched: false,
+      decision: null,
+      decisions: [],
+      command: null,
+      commands: [],
+    });
+  });
+
+  it("the config file in the working directory applies (routing.deployBranches)", async () => {
+    const dir = createWorkdir();
+    try {
+      const push = allExamples(["push"]).find((e) => e.payload.ref === "refs/heads/master")!.payload;
+      dir.write("push.json", push);
+      const args = ["route", "--event", "push", "--payload", "push.json", "--dry-run", "--json"];
+      expect(oneJsonLine(await runCli(args, { cwd: dir.dir }))).toMatchObject({ matched: true, decision: { rule: "push-deploy" } });
+      dir.write("switchyard.config.yaml", "routing:\n  deployBranches: [release]\n");
+      expect(oneJsonLine(await runCli(args, { cwd: dir.dir }))).toMatchObject({ matched: false, decision: null });
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe("route over every example payload of the routed events", () => {
+  const ROUTED: WebhookEventName[] = ["issues", "issue_comment", "pull_request", "push", "pull_request_review", "workflow_run"];
+  const examples = allExamples(ROUTED).map((e) => ({ ...e, file: work.write(`all-${e.event}-${e.index}.json`, e.payload) }));
+  const { config, rules } = parseConfig({});
+
+  it(`exits 0 with one JSON line that agrees with the in-process decision (${examples.length} payloads)`, async () => {
+    const results = await runAll(examples, (e) => dryJson(e.event, e.file));
+    const matched = new Set<string>();
+    examples.forEach((example, i) => {
+      const result = results[i]!;
+      const label = `${example.event}.${example.action} #${example.index}`;
+      expect(result.code, `${label}: ${result.stderr}`).toBe(0);
+      expect(result.stderr, label).toBe("");
+      const json = oneJsonLine(result);
+      expect(Object.keys(json), label).toEqual(CONTRACT_KEYS);
+      const expected = decide(normalizeEvent(example.event, example.payload), rules, config.routing);
+      expect({ event: json.event, action: json.action, matched: json.matched, decision: json.decision, decisions: json.decisions }, label).toEqual({
+        event: example.event,
+        action: example.action,
+        matched: expected.matched,
+        decision: expected.decision,
+        decisions: expected.decisions,
+      });
+      if (expected.decision) matched.add(expected.decision.rule);
+    });
+    // The examples reach most of the table: a CLI that matched nothing would fail here.
+    expect([...matched].sort()).toEqual(["issue-assigned", "issue-opened", "pr-opened", "pr-ready", "pr-review-requested", "pr-synchronize", "push-deploy", "workflow-recovered"]);
+  });
+});
+
+describe("route inputs", () => {
+  it("defaults to GITHUB_EVENT_NAME and GITHUB_EVENT_PATH", async () => {
+    const result = await route(["--dry-run", "--json"], { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: issueOpened });
+    expect(result.code).toBe(0);
+    expect(oneJsonLine(result)).toMatchObject({ event: "issues", action: "opened", decision: { rule: "issue-opened" } });
+  });
+
+  it("--event and --payload win over the Actions variables", async () => {
+    const push = work.write("env-push.json", allExamples(["push"])[4]!.payload);
+    const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { GITHUB_EVENT_NAME: "push", GITHUB_EVENT_PATH: push });
+    expect(oneJsonLine(result)).toMatchObject({ event: "issues", decision: { rule: "issue-opened" } });
+  });
+
+  it("a relative --payload is read from the working directory", async () => {
+    const result = await route(["--event", "issues", "--payload", "issues-opened.json", "--dry-run", "--json"]);
+    expect(oneJsonLine(result)).toMatchObject({ matched: true });
+  });
+
+  const notJson = work.write("not-json.json", "this is not JSON\n{\n  still: not\n}\n");
+  const array = work.write("array.json", [{ action: "opened" }]);
+  const nullJson = work.write("null.json", "null");
+  it.each([
+    ["a missing payload file", ["--event", "issues", "--payload", "missing.json"], {}, /^switchyard: cannot read payload file .*missing\.json: no such file$/],
+    ["a payload that is not JSON", ["--event", "issues", "--payload", notJson], {}, /^switchyard: payload file .*not-json\.json is not JSON: /],
+    ["a JSON array", ["--event", "issues", "--payload", array], {}, /^switchyard: payload file .*array\.json must hold a JSON object/],
+    ["JSON null", ["--event", "issues", "--payload", nullJson], {}, /must hold a JSON object/],
+    ["no event name", ["--payload", issueOpened], {}, /^switchyard: no event name: pass --event NAME or set GITHUB_EVENT_NAME$/],
+    ["an empty GITHUB_EVENT_NAME", ["--payload", issueOpened], { GITHUB_EVENT_NAME: " " }, /^switchyard: no event name/],
+    ["no payload", ["--event", "issues"], {}, /^switchyard: no payload: pass --payload FILE or set GITHUB_EVENT_PATH$/],
+    ["a bad config file", ["--event", "issues", "--payload", issueOpened, "--config", "nope.yaml"], {}, /^switchyard: cannot read config file .*nope\.yaml/],
+  ] as const)("%s → exit 2, one line on stderr, nothing on stdout", async (_, args, env, message) => {
+    const result = await route([...args, "--dry-run", "--json"], env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("a bad environment variable → exit 2 naming it", async () => {
+    const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { RETRY_MAX_ATTEMPTS: "lots" });
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toBe('switchyard: RETRY_MAX_ATTEMPTS="lots" is not an integer\n');
+  });
+});
+
+describe("route output for people", () => {
+  it("--explain names the winning rule and why the others did not run", async () => {
+    const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--explain"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("issues.opened → IssueAgent (high): Analyze and auto-label  [rule issue-opened]");
+    expect(result.stdout).toMatch(/^issue-opened\s+IssueAgent\s+high\s+RUNS$/m);
+    expect(result.stdout).toMatch(/^issue-assigned\s+IssueAgent\s+high\s+no match: action is opened, not assigned$/m);
+    expect(result.stdout.match(/RUNS/g)).toHaveLength(1);
+  });
+
+  it("--json --explain keeps one line and adds every rule's verdict", async () => {
+    const json = oneJsonLine(await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json", "--explain"]));
+    const explain = json.explain as { rule: string; outcome: string }[];
+    expect(explain).toHaveLength(13);
+    expect(explain.filter((v) => v.outcome === "runs").map((v) => v.rule)).toEqual(["issue-opened"]);
+  });
+
+  it("an ignored event says why", async () => {
+    const result = await route(["--event", "issue_comment", "--payload", commentFile("own-human.json", "<!-- switchyard -->\nhi"), "--dry-run"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("issue_comment.created: ignored (own-event)");
+  });
+
+  it("without --dry-run it says on stderr that execution is not available yet, and exits 0", async () => {
+    const result = await route(["--event", "issues", "--payload", issueOpened, "--json"]);
+    expect(result.code).toBe(0);
+    expect(oneJsonLine(result)).toMatchObject({ matched: true, decision: { rule: "issue-opened" } });
+    expect(result.stderr).toMatch(/^switchyard: running agents in Actions mode is not available yet.*nothing was run/);
+  });
+});

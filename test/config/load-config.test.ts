@@ -1,0 +1,266 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { ENV_KEYS, readActionsEnv, readEnv } from "../../src/config/read-env.js";
+import { UsageError } from "../../src/errors.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh working directory, with a switchyard.config.yaml when text is given. */
+function workdir(yaml?: string, name = "switchyard.config.yaml"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-config-"));
+  dirs.push(dir);
+  if (yaml !== undefined) writeFileSync(path.join(dir, name), yaml);
+  return dir;
+}
+
+/** Loads with nothing from the real process: its own directory and environment only. */
+function load(options: { yaml?: string; env?: Record<string, string | undefined>; file?: string } = {}) {
+  return loadConfig({ cwd: workdir(options.yaml), env: options.env ?? {}, file: options.file });
+}
+
+function usageError(run: () => unknown): UsageError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return error as UsageError;
+  }
+  throw new Error("expected a UsageError, nothing was thrown");
+}
+
+describe("defaults (DESIGN.md section 5)", () => {
+  it("are exactly the documented ones", () => {
+    const { config, source, rules } = load();
+    expect(source).toBeNull();
+    expect(rules).toHaveLength(13);
+    expect(config).toEqual({
+      server: { port: 3000, host: "0.0.0.0", path: "/webhooks/github", bodyLimit: 25 * 1024 * 1024, trustProxy: false },
+      admin: { port: 9090, host: "127.0.0.1", token: null },
+      secrets: [],
+      store: { url: "sqlite:.switchyard/switchyard.db" },
+      github: { token: null, appId: null, privateKey: null, apiUrl: "https://api.github.com", dryRun: "auto" },
+      security: {
+        ipAllowlist: { enabled: false, cidrs: [] },
+        failedAuth: { max: 100, windowMs: 60000 },
+        replayWindowHours: 72,
+      },
+      retry: { maxRetries: 3, initialDelayMs: 1000, maxDelayMs: 10000, multiplier: 2 },
+      worker: { concurrency: 4, leaseMs: 30000, perAgent: {}, perRepository: null },
+      routing: { deployBranches: [], executeLabel: "agent-execute", rules: [], disable: [] },
+      commands: { associations: ["OWNER", "MEMBER", "COLLABORATOR"], writeRequired: ["execute", "deploy", "rollback"] },
+      agents: { IssueAgent: "builtin", ReviewAgent: "builtin", DeploymentAgent: "builtin", CoordinatorAgent: "builtin", Guardian: "builtin" },
+      comments: "sticky",
+      guardian: { workflows: [] },
+    });
+  });
+
+  it("are frozen", () => {
+    const { config } = load();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server)).toBe(true);
+    expect(() => {
+      (config.server as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("an empty file is the defaults", () => {
+    const { config, source } = load({ yaml: "# nothing yet\n" });
+    expect(source).toMatch(/switchyard\.config\.yaml$/);
+    expect(config.server.port).toBe(3000);
+  });
+});
+
+describe("environment overrides", () => {
+  const cases: [string, string, (c: ReturnType<typeof load>["config"]) => unknown, unknown][] = [
+    ["PORT", "8080", (c) => c.server.port, 8080],
+    ["ADMIN_PORT", "9191", (c) => c.admin.port, 9191],
+    ["ADMIN_TOKEN", "t0ken", (c) => c.admin.token, "t0ken"],
+    ["WEBHOOK_SECRET", "new-secret, old-secret,,", (c) => c.secrets, ["new-secret", "old-secret"]],
+    ["DATABASE_URL", "postgres://u:p@db:5432/switchyard", (c) => c.store.url, "postgres://u:p@db:5432/switchyard"],
+    ["GITHUB_TOKEN", "ghp_abc", (c) => c.github.token, "ghp_abc"],
+    ["GITHUB_APP_ID", "12345", (c) => c.github.appId, "12345"],
+    [
+      "GITHUB_APP_PRIVATE_KEY",
+      "-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----",
+      (c) => c.github.privateKey,
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+    ],
+    ["GITHUB_API_URL", "https://ghe.example.com/api/v3", (c) => c.github.apiUrl, "https://ghe.example.com/api/v3"],
+    ["SWITCHYARD_DRY_RUN", "auto", (c) => c.github.dryRun, "auto"],
+    ["RATE_LIMIT_MAX", "5", (c) => c.security.failedAuth.max, 5],
+    ["RATE_LIMIT_WINDOW", "1000", (c) => c.security.failedAuth.windowMs, 1000],
+    ["RETRY_MAX_ATTEMPTS", "0", (c) => c.retry.maxRetries, 0],
+    ["RETRY_INITIAL_DELAY", "250", (c) => c.retry.initialDelayMs, 250],
+    ["RETRY_MAX_DELAY", "60000", (c) => c.retry.maxDelayMs, 60000],
+    ["RETRY_MULTIPLIER", "1.5", (c) => c.retry.multiplier, 1.5],
+  ];
+
+  it("every variable of section 5 has a case here", () => {
+    expect(cases.map(([name]) => name).sort()).toEqual(Object.keys(ENV_KEYS).sort());
+  });
+
+  it.each(cases)("%s=%j", (name, value, pick, expected) => {
+    expect(pick(load({ env: { [name]: value } }).config)).toEqual(expected);
+  });
+
+  it.each([
+    ["1", true],
+    ["true", true],
+    ["YES", true],
+    ["0", false],
+    ["false", false],
+    ["no", false],
+  ])("SWITCHYARD_DRY_RUN=%s → %s", (value, expected) => {
+    expect(load({ env: { SWITCHYARD_DRY_RUN: value } }).config.github.dryRun).toBe(expected);
+  });
+
+  it("a private key with real newlines is kept as it is", () => {
+    const key = "-----BEGIN KEY-----\nabc\n-----END KEY-----";
+    expect(load({ env: { GITHUB_APP_PRIVATE_KEY: key } }).config.github.privateKey).toBe(key);
+  });
+
+  it("env beats the file", () => {
+    const yaml = "server:\n  port: 4000\n  host: 127.0.0.1\nsecrets: [from-file]\nretry:\n  maxRetries: 5\n";
+    const { config } = load({ yaml, env: { PORT: "5000", WEBHOOK_SECRET: "from-env" } });
+    expect(config.server.port).toBe(5000);
+    expect(config.secrets).toEqual(["from-env"]);
+    // What the environment does not name still comes from the file.
+    expect(config.server.host).toBe("127.0.0.1");
+    expect(config.retry.maxRetries).toBe(5);
+  });
+
+  it("an empty variable counts as unset", () => {
+    const yaml = "server:\n  port: 4000\n";
+    const { config } = load({ yaml, env: { PORT: "", ADMIN_TOKEN: "", WEBHOOK_SECRET: " ", SWITCHYARD_DRY_RUN: "", RETRY_MULTIPLIER: "" } });
+    expect(config.server.port).toBe(4000);
+    expect(config.admin.token).toBeNull();
+    expect(config.secrets).toEqual([]);
+    expect(config.github.dryRun).toBe("auto");
+    expect(config.retry.multiplier).toBe(2);
+    expect(readEnv({ PORT: "", GITHUB_TOKEN: "" })).toEqual({});
+  });
+
+  it("readEnv is pure: it only reads the environment it is given", () => {
+    expect(readEnv({})).toEqual({});
+    expect(readEnv({ PORT: "1", UNRELATED: "x" })).toEqual({ server: { port: 1 } });
+  });
+
+  it("readActionsEnv reads the Actions variables, empty as unset", () => {
+    expect(readActionsEnv({ GITHUB_EVENT_NAME: "push", GITHUB_EVENT_PATH: "/tmp/e.json", GITHUB_RUN_ID: "" })).toEqual({
+      eventName: "push",
+      eventPath: "/tmp/e.json",
+      runId: null,
+    });
+  });
+});
+
+describe("the config file", () => {
+  it("switchyard.config.yaml in the working directory is picked up", () => {
+    const yaml = [
+      "server:",
+      "  port: 4000",
+      "  bodyLimit: 1mb",
+      "routing:",
+      "  deployBranches: [release]",
+      "  rules:",
+      "    - id: vip",
+      "      when: { event: issues, action: opened }",
+      "      agent: IssueAgent",
+      "      priority: critical",
+      "      action: Triage",
+      "agents:",
+      "  ReviewAgent:",
+      "    exec: [./agents/review.sh, --fast]",
+      "    timeout: 10m",
+      "comments: every",
+    ].join("\n");
+    const { config, rules, source } = load({ yaml });
+    expect(source).toMatch(/switchyard\.config\.yaml$/);
+    expect(config.server.port).toBe(4000);
+    expect(config.server.bodyLimit).toBe(1024 * 1024);
+    expect(config.routing.deployBranches).toEqual(["release"]);
+    expect(config.agents.ReviewAgent).toEqual({ exec: ["./agents/review.sh", "--fast"], timeout: 600_000, env: [] });
+    expect(config.agents.IssueAgent).toBe("builtin");
+    expect(config.comments).toBe("every");
+    expect(rules.map((r) => r.id)).toContain("vip");
+  });
+
+  it("--config FILE is read relative to the working directory", () => {
+    const cwd = workdir("server:\n  port: 4100\n", "other.yaml");
+    const { config, source } = loadConfig({ cwd, env: {}, file: "other.yaml" });
+    expect(config.server.port).toBe(4100);
+    expect(source).toBe(path.join(cwd, "other.yaml"));
+  });
+
+  it("--config with a missing file is an error", () => {
+    const error = usageError(() => load({ file: "missing.yaml" }));
+    expect(error.message).toMatch(/^cannot read config file .*missing\.yaml: ENOENT$/);
+  });
+});
+
+describe("bad input names the problem", () => {
+  it.each([
+    ["unknown key", "server:\n  prot: 3000\n", /^switchyard\.config\.yaml: unknown key "server\.prot": remove it or check its spelling/],
+    ["unknown top-level key", "servre: {}\n", /unknown key "servre"/],
+    ["unknown key in a rule", "routing:\n  rules:\n    - { id: x, when: { event: push, brnach: main }, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.when\.brnach"/],
+    ["wrong type", "server:\n  port: '3000'\n", /server\.port: Invalid input: expected number, received string/],
+    ["out of range", "server:\n  port: 70000\n", /server\.port: /],
+    ["bad enum", "comments: loud\n", /comments: Invalid option: expected one of "sticky"\|"every"\|"off"/],
+    ["bad priority", "routing:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: urgent, action: y }\n", /routing\.rules\[0\]\.priority: Invalid option/],
+    ["bad bodyLimit", "server:\n  bodyLimit: 25 parsecs\n", /server\.bodyLimit: "25 parsecs" is not a size: write bytes or a number with kb, mb or gb, like 25mb/],
+    ["bad duration", "agents:\n  ReviewAgent:\n    exec: [./review.sh]\n    timeout: soon\n", /agents\.ReviewAgent\.timeout: "soon" is not a duration: write milliseconds or a number with ms, s, m or h, like 10m/],
+    ["bad agent executor", "agents:\n  ReviewAgent: magic\n", /agents\.ReviewAgent: an agent is builtin, \{exec: \[argv…\]\}/],
+    ["bad store url", "store:\n  url: mysql://db\n", /store\.url: store\.url is sqlite:PATH or postgres:\/\/…/],
+    ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words/],
+    ["bad regex in a rule condition", "routing:\n  rules:\n    - { id: x, when: { event: push, branch: '/[/' }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.when\.branch: \/\[\/ is not a valid regular expression/],
+    [
+      "duplicate rule id",
+      "routing:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n    - { id: x, when: { event: push }, agent: B, priority: low, action: z }\n",
+      /routing\.rules\[1\]\.id: "x" appears twice/,
+    ],
+    ["unknown id in routing.disable", "routing:\n  disable: [pr-opend]\n", /routing\.disable\[0\]: no rule has id "pr-opend" \(ids: issue-agent-execute, /],
+    ["bad YAML", "server:\n  port: [3000\n", /^switchyard\.config\.yaml is not valid YAML: /],
+    ["a top-level YAML list", "- server\n- routing\n", /^switchyard\.config\.yaml must be a YAML mapping of sections/],
+    ["a top-level scalar", "just words\n", /must be a YAML mapping/],
+  ])("%s", (_, yaml, message) => {
+    const error = usageError(() => load({ yaml }));
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it.each([
+    ["PORT", "80a"],
+    ["PORT", "80.5"],
+    ["ADMIN_PORT", "nine"],
+    ["RATE_LIMIT_MAX", "1e999"],
+    ["RETRY_MAX_ATTEMPTS", "three"],
+    ["RETRY_INITIAL_DELAY", "1s"],
+  ])("non-integer %s=%s names the variable", (name, value) => {
+    expect(usageError(() => load({ env: { [name]: value } })).message).toBe(`${name}="${value}" is not an integer`);
+  });
+
+  it("a non-number RETRY_MULTIPLIER names the variable", () => {
+    expect(usageError(() => load({ env: { RETRY_MULTIPLIER: "double" } })).message).toBe('RETRY_MULTIPLIER="double" is not a number');
+  });
+
+  it("a bad boolean in SWITCHYARD_DRY_RUN names the variable and the accepted values", () => {
+    expect(usageError(() => load({ env: { SWITCHYARD_DRY_RUN: "maybe" } })).message).toBe(
+      'SWITCHYARD_DRY_RUN="maybe" is not a boolean: use 1/true/yes or 0/false/no',
+    );
+  });
+
+  it("an env value the schema rejects names its config key", () => {
+    expect(usageError(() => load({ env: { DATABASE_URL: "mysql://db" } })).message).toMatch(/^config: store\.url: /);
+    expect(usageError(() => load({ env: { PORT: "99999" } })).message).toMatch(/^config: server\.port: /);
+  });
+
+  it("parseConfig reports without a file name", () => {
+    expect(usageError(() => parseConfig({ server: { prot: 1 } })).message).toMatch(/^config: unknown key "server\.prot"/);
+  });
+});

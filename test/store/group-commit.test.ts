@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createGroupCommitWriter } from "../../src/store/sqlite/group-commit.js";
+
+describe("createGroupCommitWriter", () => {
+  let dir: string;
+  let db: Database.Database;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-gc-"));
+    db = new Database(path.join(dir, "gc.db"));
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE item (v TEXT NOT NULL UNIQUE);
+      CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`);
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const items = (): string[] => db.prepare<[], string>("SELECT v FROM item ORDER BY rowid").pluck().all();
+
+  it("runs ops queued in one turn in one transaction, resolving each with its result", async () => {
+    const writer = createGroupCommitWriter(db);
+    const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
+    let inTransaction = false;
+    const results = await Promise.all(
+      ["a", "b", "c"].map((v) =>
+        writer.run(() => {
+          inTransaction = db.inTransaction;
+          return insert.run(v).changes;
+        }),
+      ),
+    );
+    expect(results).toEqual([1, 1, 1]);
+    expect(inTransaction).toBe(true);
+    expect(items()).toEqual(["a", "b", "c"]);
+    expect(writer.stats).toEqual({ batches: 1, ops: 3, failedBatches: 0 });
+
+    await writer.run(() => insert.run("d"));
+    expect(writer.stats.batches).toBe(2);
+  });
+
+  it("rejects only the op that failed and keeps the others", async () => {
+    const writer = createGroupCommitWriter(db);
+    const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
+    const outcomes = await Promise.allSettled([
+      writer.run(() => insert.run("x")),
+      writer.run(() => {
+        insert.run("half"); // undone with its savepoint
+        insert.run("x"); // UNIQUE violation
+      }),
+      writer.run(() => {
+        throw "not an Error";
+      }),
+      writer.run(() => insert.run("y")),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+    expect(items()).toEqual(["x", "y"]);
+    expect(writer.stats.batches).toBe(1);
+  });
+
+  it("rejects every op of a batch whose COMMIT fails, and commits nothing of it", async () => {
+    const writer = createGroupCommitWriter(db);
+    const outcomes = await Promise.allSettled([
+      writer.run(() => db.prepare("INSERT INTO item (v) VALUES ('lost')").run()),
+      // A deferred foreign key is checked at COMMIT, which then fails.
+      writer.run(() => db.prepare("INSERT INTO child (parent) VALUES (999)").run()),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(items()).toEqual([]);
+    expect(db.inTransaction).toBe(false);
+    expect(writer.stats.failedBatches).toBe(1);
+
+    // The writer goes on working after a failed batch.
+    await writer.run(() => db.prepare("INSERT INTO item (v) VALUES ('after')").run());
+    expect(items()).toEqual(["after"]);
+  });
+
+  it("commits what is queued on close, then refuses writes", async () => {
+    const writer = createGroupCommitWriter(db);
+    const queued = writer.run(() => db.prepare("INSERT INTO item (v) VALUES ('queued')").run().changes);
+    writer.close();
+    expect(items()).toEqual(["queued"]);
+    await expect(queued).resolves.toBe(1);
+    await expect(writer.run(() => 1)).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,145 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import { MIGRATIONS } from "../../src/store/migrations/index.js";
+import { StoreMissingError, createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { NewDelivery } from "../../src/store/store.js";
+import { runStoreContract } from "./store-contract.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "switchyard-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+const freshFile = (): string => path.join(dir, `store-${++files}.db`);
+
+runStoreContract("sqlite", async () => createSqliteStore(freshFile(), {}));
+
+const WINDOW = { replayWindowMs: 72 * 3_600_000 };
+function delivery(id: string): NewDelivery {
+  return {
+    id,
+    signature: `sha256=${id}`,
+    event: "issues",
+    action: "opened",
+    repository: "octo/hello",
+    installation: null,
+    headers: {},
+    body: Buffer.from(`{"id":"${id}"}`),
+    receivedAt: Date.parse("2026-01-01T00:00:00Z"),
+  };
+}
+
+describe("createSqliteStore", () => {
+  it("runs in WAL mode with synchronous=FULL and foreign keys on", async () => {
+    const store = createSqliteStore(freshFile(), {});
+    try {
+      expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(store.db.pragma("synchronous", { simple: true })).toBe(2);
+      expect(store.db.pragma("foreign_keys", { simple: true })).toBe(1);
+      expect(store.db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a read-only open of a missing file, saying serve creates it, and creates nothing", () => {
+    const file = path.join(dir, "missing", "nothing.db");
+    let thrown: unknown;
+    try {
+      createSqliteStore(file, { readonly: true });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StoreMissingError);
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toContain("does not exist yet");
+    expect((thrown as Error).message).toContain("switchyard serve");
+    expect(existsSync(path.dirname(file))).toBe(false);
+    const sibling = path.join(dir, "absent.db");
+    expect(() => createSqliteStore(sibling, { readonly: true })).toThrow(StoreMissingError);
+    expect(readdirSync(dir).filter((name) => name.startsWith("absent"))).toEqual([]);
+  });
+
+  it("never migrates or writes when read-only", async () => {
+    const file = freshFile();
+    await createSqliteStore(file, {}).close(); // an empty database file, never migrated
+    const reader = createSqliteStore(file, { readonly: true });
+    await expect(reader.migrate()).rejects.toThrow(/switchyard serve/);
+    const tables = reader.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+    expect(tables).toEqual([]);
+    await reader.close();
+
+    const writer = createSqliteStore(file, {});
+    await writer.migrate();
+    await writer.close();
+    const current = createSqliteStore(file, { readonly: true });
+    await expect(current.migrate()).resolves.toBeUndefined();
+    await expect(current.accept(delivery("ro"), [], WINDOW)).rejects.toThrow(/read-only/);
+    expect(await current.listDeliveries({ limit: 10 })).toEqual([]);
+    await current.close();
+  });
+
+  it("keeps data across close and reopen, readable read-only", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    const pending = store.accept(delivery("kept"), [{ rule: "r", agent: "IssueAgent", action: "a", priority: "high", idempotencyKey: null }], WINDOW);
+    await store.close();
+    await pending;
+
+    const reader = createSqliteStore(file, { readonly: true });
+    const stored = await reader.getDelivery("kept");
+    expect(stored).toMatchObject({ delivery: "kept", status: "pending" });
+    expect(stored!.body.toString()).toBe('{"id":"kept"}');
+    await reader.close();
+
+    const again = createSqliteStore(file, {});
+    await again.migrate();
+    expect(await again.accept(delivery("kept"), [], WINDOW)).toMatchObject({ duplicate: true, by: "id" });
+    await again.close();
+  });
+
+  it("applies each migration once, however often migrate runs", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    await store.migrate();
+    await store.close();
+    const reopened = createSqliteStore(file, {});
+    await reopened.migrate();
+    const versions = reopened.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+    await reopened.close();
+  });
+
+  it("commits a burst of concurrent accepts in fewer transactions than writes", async () => {
+    const store = createSqliteStore(freshFile(), {});
+    await store.migrate();
+    const before = { ...store.writerStats };
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.accept(delivery(`burst-${i}`), [], WINDOW)));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(store.writerStats.ops - before.ops).toBe(50);
+    // All 50 were queued in one turn of the event loop, before the setImmediate flush ran.
+    expect(store.writerStats.batches - before.batches).toBe(1);
+    await store.close();
+  });
+
+  it("makes the commit visible to another connection by the time accept resolves", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    const other = new Database(file, { readonly: true });
+    try {
+      const count = other.prepare("SELECT COUNT(*) FROM deliveries").pluck();
+      expect(count.get()).toBe(0);
+      await store.accept(delivery("visible"), [], WINDOW);
+      expect(count.get()).toBe(1);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,527 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NewDelivery, NewTask, Store, TaskOutcome } from "../../src/store/store.js";
+
+/**
+ * The behaviour every Store adapter must have, written against the Store interface only,
+ * so the SQLite and PostgreSQL adapters run the same suite (the `runTest({newRouter})`
+ * pattern of hono). `createStore` gives a fresh, empty store for each test.
+ *
+ * @example
+ * runStoreContract("sqlite", async () => createSqliteStore(fileInTempDir(), {}));
+ */
+export function runStoreContract(name: string, createStore: () => Promise<Store>): void {
+  const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+  const HOUR = 3_600_000;
+  const WINDOW = { replayWindowMs: 72 * HOUR };
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  let counter = 0;
+  function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+    counter++;
+    return {
+      id: `d-${counter}`,
+      signature: `sha256=${counter.toString(16).padStart(64, "0")}`,
+      event: "issues",
+      action: "opened",
+      repository: "octo/hello",
+      installation: 42,
+      headers: { "x-github-event": "issues", "x-github-delivery": `d-${counter}` },
+      body: Buffer.from(JSON.stringify({ action: "opened", n: counter })),
+      receivedAt: T0,
+      ...overrides,
+    };
+  }
+  function task(overrides: Partial<NewTask> = {}): NewTask {
+    return { rule: "issue-opened", agent: "IssueAgent", action: "Analyze and auto-label", priority: "high", idempotencyKey: null, ...overrides };
+  }
+
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let closed = false;
+
+    beforeEach(async () => {
+      store = await createStore();
+      closed = false;
+      await store.migrate();
+    });
+    afterEach(async () => {
+      if (!closed) await store.close();
+    });
+
+    /** Accepts a delivery with tasks and returns the task ids. */
+    async function seed(tasks: NewTask[], overrides: Partial<NewDelivery> = {}): Promise<string[]> {
+      const result = await store.accept(delivery(overrides), tasks, WINDOW);
+      if (result.duplicate) throw new Error("seed delivery was a duplicate");
+      return result.tasks.map((t) => t.id);
+    }
+
+    async function claimOne(now = T0, owner = "w1", leaseMs = 30_000) {
+      const [claimed] = await store.claim({ owner, now, leaseMs, limit: 1 });
+      if (claimed === undefined) throw new Error("nothing to claim");
+      return claimed;
+    }
+
+    describe("accept", () => {
+      it("stores a delivery and its tasks, in order, with string ids", async () => {
+        const d = delivery({ headers: { "x-github-event": "issues", "x-hub-signature-256": "sha256=ab" } });
+        const result = await store.accept(d, [task(), task({ rule: "second", agent: "ReviewAgent", priority: "low" })], WINDOW);
+        expect(result.duplicate).toBe(false);
+        if (result.duplicate) return;
+        expect(result.delivery).toBe(d.id);
+        expect(result.tasks.map((t) => [t.rule, t.agent, t.status])).toEqual([
+          ["issue-opened", "IssueAgent", "ready"],
+          ["second", "ReviewAgent", "ready"],
+        ]);
+        for (const t of result.tasks) expect(t.id).toMatch(/^\d+$/);
+        const [first, second] = result.tasks.map((t) => Number(t.id));
+        expect(second).toBeGreaterThan(first as number);
+
+        const stored = await store.getDelivery(d.id);
+        expect(stored).toMatchObject({
+          delivery: d.id,
+          event: "issues",
+          action: "opened",
+          repository: "octo/hello",
+          installation: 42,
+          signature: d.signature,
+          headers: d.headers,
+          received_at: iso(T0),
+          status: "pending",
+        });
+        expect(Buffer.compare(stored!.body, d.body)).toBe(0);
+        expect(stored!.tasks.map((t) => [t.id, t.rule, t.status, t.attempts, t.run_at, t.attempt_log])).toEqual([
+          [result.tasks[0]!.id, "issue-opened", "ready", 0, iso(T0), []],
+          [result.tasks[1]!.id, "second", "ready", 0, iso(T0), []],
+        ]);
+      });
+
+      it("keeps a null signature, action, repository and installation", async () => {
+        const d = delivery({ signature: null, action: null, repository: null, installation: null, event: "push" });
+        await store.accept(d, [], WINDOW);
+        expect(await store.getDelivery(d.id)).toMatchObject({ signature: null, action: null, repository: null, installation: null, event: "push", status: "unrouted" });
+      });
+
+      it("uses a task's runAt when given", async () => {
+        const [id] = await seed([task({ runAt: T0 + 5000 })]);
+        expect((await store.getTask(id!))!.run_at).toBe(iso(T0 + 5000));
+      });
+
+      it("reports the same delivery id as a duplicate, ever, and stores nothing more", async () => {
+        const first = delivery();
+        await store.accept(first, [task()], WINDOW);
+        const again = await store.accept({ ...first, signature: "sha256=other", receivedAt: T0 + 1000 * HOUR }, [task()], WINDOW);
+        expect(again).toEqual({ duplicate: true, delivery: first.id, by: "id" });
+        expect(await store.listTasks({ delivery: first.id, limit: 10 })).toHaveLength(1);
+      });
+
+      it("reports GitHub's redelivery (same id, same body) as a duplicate by id", async () => {
+        const first = delivery();
+        await store.accept(first, [], WINDOW);
+        expect(await store.accept({ ...first, receivedAt: T0 + HOUR }, [], WINDOW)).toEqual({ duplicate: true, delivery: first.id, by: "id" });
+      });
+
+      it("reports the same signature under a new id as a duplicate inside the window only", async () => {
+        const first = delivery();
+        await store.accept(first, [task()], WINDOW);
+        const inside = await store.accept(delivery({ signature: first.signature, receivedAt: T0 + 72 * HOUR - 1 }), [task()], WINDOW);
+        expect(inside).toMatchObject({ duplicate: true, by: "signature" });
+        const outside = delivery({ signature: first.signature, receivedAt: T0 + 72 * HOUR });
+        expect(await store.accept(outside, [task()], WINDOW)).toMatchObject({ duplicate: false, delivery: outside.id });
+        expect(await store.getDelivery(inside.delivery)).toBeNull();
+      });
+
+      it("never treats two unsigned deliveries as replays of each other", async () => {
+        await store.accept(delivery({ signature: null }), [], WINDOW);
+        expect(await store.accept(delivery({ signature: null }), [], WINDOW)).toMatchObject({ duplicate: false });
+      });
+
+      it("lets exactly one of two accepts of the same id queued in the same tick win", async () => {
+        const d = delivery();
+        const results = await Promise.all([
+          store.accept(d, [task()], WINDOW),
+          store.accept({ ...d, signature: "sha256=different" }, [task()], WINDOW),
+        ]);
+        expect(results.map((r) => r.duplicate).sort()).toEqual([false, true]);
+        expect(results.find((r) => r.duplicate)).toMatchObject({ by: "id" });
+        expect(await store.listTasks({ delivery: d.id, limit: 10 })).toHaveLength(1);
+      });
+
+      it("stores a task whose idempotency key is held as skipped, naming the earlier task and the key", async () => {
+        const key = "deploy:octo/hello:abc123:production";
+        const [first] = await seed([task({ idempotencyKey: key })]);
+        const [second] = await seed([task({ idempotencyKey: key })]);
+        const skipped = await store.getTask(second!);
+        expect(skipped!.status).toBe("skipped");
+        expect(skipped!.last_error).toContain(first!);
+        expect(skipped!.last_error).toContain(key);
+        // Within one delivery too.
+        const result = await store.accept(delivery(), [task({ idempotencyKey: "k2" }), task({ rule: "other", idempotencyKey: "k2" })], WINDOW);
+        expect(result.duplicate === false && result.tasks.map((t) => t.status)).toEqual(["ready", "skipped"]);
+      });
+
+      it("runs a task again under a key whose earlier task died", async () => {
+        const [first] = await seed([task({ idempotencyKey: "k" })]);
+        const claimed = await claimOne();
+        expect(claimed.id).toBe(first);
+        await store.complete(first!, claimed.leaseToken, { status: "dead", error: "boom", outcome: "permanent" }, T0);
+        const [second] = await seed([task({ idempotencyKey: "k" })]);
+        expect((await store.getTask(second!))!.status).toBe("ready");
+      });
+    });
+
+    describe("claim", () => {
+      it("leases by priority, then run_at, then id, up to the limit", async () => {
+        const ids = await seed([
+          task({ rule: "low", priority: "low" }),
+          task({ rule: "medium", priority: "medium" }),
+          task({ rule: "critical-late", priority: "critical", runAt: T0 + 10 }),
+          task({ rule: "critical", priority: "critical" }),
+          task({ rule: "high-a", priority: "high" }),
+          task({ rule: "high-b", priority: "high" }),
+        ]);
+        const claimed = await store.claim({ owner: "w1", now: T0 + 10, leaseMs: 1000, limit: 5 });
+        expect(claimed.map((t) => t.rule)).toEqual(["critical", "critical-late", "high-a", "high-b", "medium"]);
+        const rest = await store.claim({ owner: "w1", now: T0 + 10, leaseMs: 1000, limit: 5 });
+        expect(rest.map((t) => t.id)).toEqual([ids[0]]);
+      });
+
+      it("hands over the lease and the delivery the task came from", async () => {
+        const d = delivery();
+        await store.accept(d, [task()], WINDOW);
+        const claimed = await claimOne(T0 + 100, "worker-7", 30_000);
+        expect(claimed).toMatchObject({
+          delivery: d.id,
+          status: "running",
+          attempts: 1,
+          leaseUntil: T0 + 100 + 30_000,
+          event: "issues",
+          repository: "octo/hello",
+          installation: 42,
+          run_at: iso(T0),
+        });
+        expect(Buffer.compare(claimed.body, d.body)).toBe(0);
+        expect(claimed.leaseToken).toEqual(expect.any(String));
+        expect(claimed.leaseToken.length).toBeGreaterThan(0);
+        const stored = await store.getTask(claimed.id);
+        expect(stored).toMatchObject({ status: "running", attempts: 1 });
+        expect(stored!.attempt_log).toEqual([
+          { task: claimed.id, n: 1, started_at: iso(T0 + 100), finished_at: null, outcome: null, error: null, retry_delay_ms: null, output: null },
+        ]);
+      });
+
+      it("leaves tasks whose run_at is in the future, and nextRunAt says when to look again", async () => {
+        expect(await store.nextRunAt()).toBeNull();
+        await seed([task({ runAt: T0 + 5000 }), task({ rule: "b", runAt: T0 + 9000 })]);
+        expect(await store.claim({ owner: "w", now: T0 + 4999, leaseMs: 1000, limit: 10 })).toEqual([]);
+        expect(await store.nextRunAt()).toBe(T0 + 5000);
+        expect((await store.claim({ owner: "w", now: T0 + 5000, leaseMs: 1000, limit: 10 })).map((t) => t.rule)).toEqual(["issue-opened"]);
+        expect(await store.nextRunAt()).toBe(T0 + 9000);
+      });
+
+      it("skips the agents in excludeAgents", async () => {
+        await seed([
+          task({ agent: "IssueAgent", priority: "critical" }),
+          task({ rule: "r", agent: "ReviewAgent", priority: "low" }),
+          task({ rule: "g", agent: "Guardian", priority: "high" }),
+        ]);
+        const claimed = await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 10, excludeAgents: ["IssueAgent", "Guardian"] });
+        expect(claimed.map((t) => t.agent)).toEqual(["ReviewAgent"]);
+      });
+
+      it("gives a fresh token to every claim", async () => {
+        await seed([task(), task({ rule: "b" })]);
+        const claimed = await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 2 });
+        expect(new Set(claimed.map((t) => t.leaseToken)).size).toBe(2);
+      });
+    });
+
+    describe("leases", () => {
+      it("fences a worker whose lease expired and was taken over", async () => {
+        const [id] = await seed([task()]);
+        const first = await claimOne(T0, "w1", 1000);
+        expect(await store.reclaimExpired(T0 + 1001)).toBe(1);
+        const second = await claimOne(T0 + 1001, "w2", 1000);
+        expect(second.id).toBe(id);
+        expect(second.leaseToken).not.toBe(first.leaseToken);
+
+        expect(await store.renew(id!, first.leaseToken, T0 + 99_999)).toBe(false);
+        expect(await store.complete(id!, first.leaseToken, { status: "succeeded" }, T0 + 1100)).toBe(false);
+        expect(await store.getTask(id!)).toMatchObject({ status: "running", attempts: 2 });
+
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded", output: "done" }, T0 + 1200)).toBe(true);
+        const done = await store.getTask(id!);
+        expect(done!.status).toBe("succeeded");
+        expect(done!.attempt_log.map((a) => [a.n, a.outcome])).toEqual([
+          [1, "lease-expired"],
+          [2, "succeeded"],
+        ]);
+        // A finished task's token is no longer current either.
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded" }, T0 + 1300)).toBe(false);
+        expect(await store.renew(id!, second.leaseToken, T0 + 5000)).toBe(false);
+      });
+
+      it("renews a lease with the current token, so it does not expire", async () => {
+        const [id] = await seed([task()]);
+        const claimed = await claimOne(T0, "w1", 1000);
+        expect(await store.renew(id!, claimed.leaseToken, T0 + 5000)).toBe(true);
+        expect(await store.reclaimExpired(T0 + 4000)).toBe(0);
+        expect((await store.getTask(id!))!.status).toBe("running");
+        expect(await store.reclaimExpired(T0 + 5001)).toBe(1);
+      });
+
+      it("reclaims only leases that ended before now, closing their attempts", async () => {
+        const [a, b] = await seed([task(), task({ rule: "b" })]);
+        await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 });
+        await store.claim({ owner: "w", now: T0 + 500, leaseMs: 1000, limit: 1 });
+        expect(await store.reclaimExpired(T0 + 1000)).toBe(0);
+        expect(await store.reclaimExpired(T0 + 1001)).toBe(1);
+        const reclaimed = await store.getTask(a!);
+        expect(reclaimed).toMatchObject({ status: "ready", run_at: iso(T0 + 1001), attempts: 1 });
+        expect(reclaimed!.attempt_log[0]).toMatchObject({ n: 1, outcome: "lease-expired", finished_at: iso(T0 + 1001) });
+        expect((await store.getTask(b!))!.status).toBe("running");
+        expect(await store.nextRunAt()).toBe(T0 + 1001);
+      });
+
+      it("reports a token for an unknown task as stale", async () => {
+        expect(await store.renew("999999", "token", T0)).toBe(false);
+        expect(await store.complete("not-a-number", "token", { status: "succeeded" }, T0)).toBe(false);
+      });
+    });
+
+    describe("complete", () => {
+      it("retries later, then succeeds, recording each attempt", async () => {
+        const [id] = await seed([task()]);
+        const first = await claimOne(T0);
+        const retry: TaskOutcome = { status: "ready", runAt: T0 + 2000, error: "502 from GitHub", retryDelayMs: 2000, outcome: "transient", output: "tail" };
+        expect(await store.complete(id!, first.leaseToken, retry, T0 + 100)).toBe(true);
+        expect(await store.getTask(id!)).toMatchObject({ status: "ready", run_at: iso(T0 + 2000), last_error: "502 from GitHub", attempts: 1 });
+        expect(await store.claim({ owner: "w", now: T0 + 1999, leaseMs: 1000, limit: 1 })).toEqual([]);
+
+        const second = await claimOne(T0 + 2000);
+        expect(second.attempts).toBe(2);
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded", output: "labelled" }, T0 + 2100)).toBe(true);
+        const done = await store.getTask(id!);
+        expect(done).toMatchObject({ status: "succeeded", attempts: 2, last_error: null, updated_at: iso(T0 + 2100) });
+        expect(done!.attempt_log).toEqual([
+          { task: id, n: 1, started_at: iso(T0), finished_at: iso(T0 + 100), outcome: "transient", error: "502 from GitHub", retry_delay_ms: 2000, output: "tail" },
+          { task: id, n: 2, started_at: iso(T0 + 2000), finished_at: iso(T0 + 2100), outcome: "succeeded", error: null, retry_delay_ms: null, output: "labelled" },
+        ]);
+      });
+
+      it("sends a task dead with its error and outcome", async () => {
+        const [id] = await seed([task()]);
+        const claimed = await claimOne(T0);
+        expect(await store.complete(id!, claimed.leaseToken, { status: "dead", error: "404 Not Found", outcome: "permanent" }, T0 + 50)).toBe(true);
+        const dead = await store.getTask(id!);
+        expect(dead).toMatchObject({ status: "dead", last_error: "404 Not Found" });
+        expect(dead!.attempt_log[0]).toMatchObject({ outcome: "permanent", error: "404 Not Found", retry_delay_ms: null });
+        expect(await store.claim({ owner: "w", now: T0 + 10_000, leaseMs: 1000, limit: 1 })).toEqual([]);
+      });
+    });
+
+    describe("replay", () => {
+      async function killed(id: string, now = T0): Promise<void> {
+        const claimed = await claimOne(now);
+        expect(claimed.id).toBe(id);
+        await store.complete(id, claimed.leaseToken, { status: "dead", error: "gave up", outcome: "transient" }, now);
+      }
+
+      it("re-queues the same task row, attempts counting on", async () => {
+        const [id] = await seed([task()]);
+        await killed(id!);
+        expect(await store.replayTask(id!, T0 + 5000)).toBe(true);
+        expect(await store.getTask(id!)).toMatchObject({ id, status: "ready", run_at: iso(T0 + 5000), attempts: 1 });
+        const again = await claimOne(T0 + 5000);
+        expect(again).toMatchObject({ id, attempts: 2 });
+        expect((await store.getTask(id!))!.attempt_log.map((a) => a.n)).toEqual([1, 2]);
+        expect(await store.listTasks({ limit: 10 })).toHaveLength(1);
+      });
+
+      it("answers false for a task that does not exist", async () => {
+        expect(await store.replayTask("424242", T0)).toBe(false);
+        expect(await store.replayTask("nope", T0)).toBe(false);
+      });
+
+      it("re-queues every dead task and only those", async () => {
+        const [a, b, c] = await seed([task({ priority: "critical" }), task({ rule: "b", priority: "high" }), task({ rule: "c", priority: "low" })]);
+        await killed(a!);
+        await killed(b!);
+        expect(await store.replayDead(T0 + 100)).toEqual([a, b]);
+        expect((await store.getTask(a!))!.status).toBe("ready");
+        expect((await store.getTask(b!))!.status).toBe("ready");
+        expect((await store.getTask(c!))!.status).toBe("ready");
+        expect(await store.replayDead(T0 + 200)).toEqual([]);
+      });
+
+      it("replays a delivery: known rules in place, new rules as new rows", async () => {
+        const d = delivery();
+        const accepted = await store.accept(d, [task({ rule: "issue-opened" })], WINDOW);
+        const [id] = accepted.duplicate ? [] : accepted.tasks.map((t) => t.id);
+        await killed(id!);
+        const replayed = await store.replayDelivery(d.id, [task({ rule: "issue-opened", agent: "IssueAgent" }), task({ rule: "added", agent: "Guardian" })], T0 + 100);
+        expect(replayed).toHaveLength(2);
+        expect(replayed![0]).toEqual({ id, rule: "issue-opened", agent: "IssueAgent", status: "ready" });
+        expect(replayed![1]).toMatchObject({ rule: "added", agent: "Guardian", status: "ready" });
+        expect(replayed![1]!.id).not.toBe(id);
+        const stored = await store.getDelivery(d.id);
+        expect(stored!.tasks.map((t) => [t.id, t.rule, t.status, t.attempts])).toEqual([
+          [id, "issue-opened", "ready", 1],
+          [replayed![1]!.id, "added", "ready", 0],
+        ]);
+        expect(stored!.status).toBe("pending");
+      });
+
+      it("answers null when replaying a delivery that does not exist", async () => {
+        expect(await store.replayDelivery("missing", [task()], T0)).toBeNull();
+      });
+    });
+
+    describe("listing", () => {
+      async function finish(id: string, outcome: TaskOutcome, now = T0): Promise<void> {
+        const claimed = await claimOne(now);
+        expect(claimed.id).toBe(id);
+        expect(await store.complete(id, claimed.leaseToken, outcome, now)).toBe(true);
+      }
+
+      it("derives a delivery's status from its tasks", async () => {
+        const unrouted = delivery({ receivedAt: T0 });
+        await store.accept(unrouted, [], WINDOW);
+        const pending = delivery({ receivedAt: T0 + 1 });
+        await store.accept(pending, [task({ runAt: T0 + HOUR })], WINDOW);
+        const succeeded = delivery({ receivedAt: T0 + 2 });
+        const s = await store.accept(succeeded, [task({ idempotencyKey: "once" }), task({ rule: "dup", idempotencyKey: "once" })], WINDOW);
+        const failed = delivery({ receivedAt: T0 + 3 });
+        const f = await store.accept(failed, [task({ runAt: T0 + 10 })], WINDOW);
+        if (s.duplicate || f.duplicate) throw new Error("unexpected duplicate");
+        await finish(s.tasks[0]!.id, { status: "succeeded" }, T0 + 5);
+        await finish(f.tasks[0]!.id, { status: "dead", error: "no", outcome: "permanent" }, T0 + 10);
+
+        const all = await store.listDeliveries({ limit: 10 });
+        expect(all.map((d) => [d.delivery, d.status])).toEqual([
+          [failed.id, "failed"],
+          [succeeded.id, "succeeded"],
+          [pending.id, "pending"],
+          [unrouted.id, "unrouted"],
+        ]);
+        expect(all[1]).toEqual({
+          delivery: succeeded.id,
+          event: "issues",
+          action: "opened",
+          repository: "octo/hello",
+          received_at: iso(T0 + 2),
+          status: "succeeded",
+          tasks: [
+            { id: s.tasks[0]!.id, agent: "IssueAgent", status: "succeeded", attempts: 1 },
+            { id: s.tasks[1]!.id, agent: "IssueAgent", status: "skipped", attempts: 0 },
+          ],
+        });
+        for (const status of ["unrouted", "pending", "succeeded", "failed"] as const) {
+          expect((await store.listDeliveries({ status, limit: 10 })).map((d) => d.status)).toEqual([status]);
+        }
+        expect((await store.getDelivery(failed.id))!.status).toBe("failed");
+      });
+
+      it("lists deliveries newest first, same-millisecond ones by insertion, up to the limit", async () => {
+        const older = delivery({ receivedAt: T0 });
+        const a = delivery({ receivedAt: T0 + 10 });
+        const b = delivery({ receivedAt: T0 + 10 });
+        const newest = delivery({ receivedAt: T0 + 20 });
+        for (const d of [a, older, b, newest]) await store.accept(d, [], WINDOW);
+        expect((await store.listDeliveries({ limit: 10 })).map((d) => d.delivery)).toEqual([newest.id, b.id, a.id, older.id]);
+        expect((await store.listDeliveries({ limit: 2 })).map((d) => d.delivery)).toEqual([newest.id, b.id]);
+        expect((await store.listDeliveries({ status: "unrouted", limit: 3 })).map((d) => d.delivery)).toEqual([newest.id, b.id, a.id]);
+      });
+
+      it("honours a limit above any small default (no upper cap)", async () => {
+        for (let i = 0; i < 120; i++) void store.accept(delivery({ receivedAt: T0 + i }), [task({ runAt: T0 + HOUR })], WINDOW);
+        await store.accept(delivery(), [], WINDOW);
+        expect(await store.listDeliveries({ limit: 1000 })).toHaveLength(121);
+        expect(await store.listTasks({ limit: 1000 })).toHaveLength(120);
+      });
+
+      it("lists tasks newest first with status, agent and delivery filters", async () => {
+        const d1 = delivery();
+        const r1 = await store.accept(d1, [task({ agent: "IssueAgent" }), task({ rule: "r", agent: "ReviewAgent", priority: "critical" })], WINDOW);
+        const d2 = delivery();
+        const r2 = await store.accept(d2, [task({ agent: "IssueAgent", runAt: T0 + HOUR })], WINDOW);
+        if (r1.duplicate || r2.duplicate) throw new Error("unexpected duplicate");
+        const [i1, r] = r1.tasks.map((t) => t.id);
+        const [i2] = r2.tasks.map((t) => t.id);
+        await claimOne(T0); // the critical ReviewAgent task
+
+        expect((await store.listTasks({ limit: 10 })).map((t) => t.id)).toEqual([i2, r, i1]);
+        expect((await store.listTasks({ agent: "IssueAgent", limit: 10 })).map((t) => t.id)).toEqual([i2, i1]);
+        expect((await store.listTasks({ status: "running", limit: 10 })).map((t) => t.id)).toEqual([r]);
+        expect((await store.listTasks({ delivery: d1.id, limit: 10 })).map((t) => t.id)).toEqual([r, i1]);
+        expect((await store.listTasks({ delivery: d1.id, status: "ready", agent: "IssueAgent", limit: 10 })).map((t) => t.id)).toEqual([i1]);
+        expect((await store.listTasks({ limit: 1 })).map((t) => t.id)).toEqual([i2]);
+        expect(await store.listTasks({ agent: "Nobody", limit: 10 })).toEqual([]);
+
+        const record = (await store.listTasks({ delivery: d2.id, limit: 1 }))[0];
+        expect(record).toEqual({
+          id: i2,
+          delivery: d2.id,
+          rule: "issue-opened",
+          agent: "IssueAgent",
+          action: "Analyze and auto-label",
+          priority: "high",
+          idempotency_key: null,
+          status: "ready",
+          attempts: 0,
+          run_at: iso(T0 + HOUR),
+          last_error: null,
+          created_at: iso(T0),
+          updated_at: iso(T0),
+        });
+      });
+
+      it("answers null for unknown deliveries and tasks", async () => {
+        expect(await store.getDelivery("nope")).toBeNull();
+        expect(await store.getTask("123456")).toBeNull();
+        expect(await store.getTask("abc")).toBeNull();
+      });
+    });
+
+    describe("github actions", () => {
+      it("records what agents did and lists it newest first, by task", async () => {
+        const [id] = await seed([task()]);
+        await store.recordGithubAction({ agent: "IssueAgent", task: id!, method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { labels: ["type:bug"] }, dryRun: true, at: T0 });
+        await store.recordGithubAction({ agent: "Guardian", task: null, method: "PATCH", route: "/repos/{owner}/{repo}/issues/{issue_number}", body: { state: "closed" }, dryRun: false, at: T0 + 1 });
+
+        const all = await store.listGithubActions({ limit: 10 });
+        expect(all.map((a) => a.agent)).toEqual(["Guardian", "IssueAgent"]);
+        expect(all[1]).toEqual({
+          id: expect.stringMatching(/^\d+$/),
+          agent: "IssueAgent",
+          task: id,
+          method: "POST",
+          route: "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+          body: { labels: ["type:bug"] },
+          dryRun: true,
+          at: T0,
+        });
+        expect(all[0]).toMatchObject({ task: null, dryRun: false, body: { state: "closed" } });
+        expect((await store.listGithubActions({ task: id!, limit: 10 })).map((a) => a.agent)).toEqual(["IssueAgent"]);
+        expect(await store.listGithubActions({ limit: 1 })).toHaveLength(1);
+      });
+    });
+
+    describe("close", () => {
+      it("commits queued writes before it returns", async () => {
+        const queued = [delivery(), delivery(), delivery()];
+        // Not awaited: the writes are still queued when close() is called.
+        const accepts = queued.map((d) => store.accept(d, [task()], WINDOW));
+        closed = true;
+        await store.close();
+        const results = await Promise.all(accepts);
+        expect(results.map((r) => r.duplicate)).toEqual([false, false, false]);
+      });
+
+      it("refuses writes after close", async () => {
+        closed = true;
+        await store.close();
+        await expect(store.accept(delivery(), [], WINDOW)).rejects.toThrow();
+      });
+    });
+  });
+}
