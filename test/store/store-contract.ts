@@ -337,6 +337,14 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(await store.listTasks({ limit: 10 })).toHaveLength(1);
       });
 
+      it("leaves a running task to its worker", async () => {
+        const [id] = await seed([task()]);
+        const claimed = await claimOne(T0);
+        expect(await store.replayTask(id!, T0 + 10)).toBe(true);
+        expect(await store.getTask(id!)).toMatchObject({ status: "running", attempts: 1 });
+        expect(await store.complete(id!, claimed.leaseToken, { status: "succeeded" }, T0 + 20)).toBe(true);
+      });
+
       it("answers false for a task that does not exist", async () => {
         expect(await store.replayTask("424242", T0)).toBe(false);
         expect(await store.replayTask("nope", T0)).toBe(false);
@@ -346,10 +354,11 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const [a, b, c] = await seed([task({ priority: "critical" }), task({ rule: "b", priority: "high" }), task({ rule: "c", priority: "low" })]);
         await killed(a!);
         await killed(b!);
+        expect((await claimOne(T0)).id).toBe(c);
         expect(await store.replayDead(T0 + 100)).toEqual([a, b]);
-        expect((await store.getTask(a!))!.status).toBe("ready");
+        expect(await store.getTask(a!)).toMatchObject({ status: "ready", run_at: iso(T0 + 100), attempts: 1 });
         expect((await store.getTask(b!))!.status).toBe("ready");
-        expect((await store.getTask(c!))!.status).toBe("ready");
+        expect((await store.getTask(c!))!.status).toBe("running");
         expect(await store.replayDead(T0 + 200)).toEqual([]);
       });
 

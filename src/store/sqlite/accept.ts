@@ -21,7 +21,7 @@ export type InsertTask = (delivery: string, task: NewTask, runAt: number, now: n
 export function prepareInsertTask(db: Database): InsertTask {
   const keyHolder = db
     .prepare<[string], number>(
-      "SELECT id FROM tasks WHERE idempotency_key = ? AND status IN ('ready', 'running', 'succeeded') ORDER BY id LIMIT 1",
+      "SELECT id FROM tasks WHERE idempotency_key = ? AND (status = 'ready' OR status = 'running' OR status = 'succeeded') ORDER BY id LIMIT 1",
     )
     .pluck();
   const insert = db.prepare(

@@ -57,7 +57,7 @@ export function prepareReclaimExpired(db: Database): (now: number) => number {
   );
   const requeue = db.prepare(
     `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
-     WHERE status = 'running' AND lease_until <= ?`,
+     WHERE status = 'running' AND lease_until < ?`,
   );
   return (now) => {
     closeAttempts.run(now, LEASE_EXPIRED, now);

@@ -1,0 +1,106 @@
+// One measured run of one server: start it fresh, warm it up, load it, read its CPU time
+// and peak RSS, (for switchyard) wait for its worker to drain and read the store, stop it.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { readWorkerStats, waitForDrain } from "./read-worker-stats.js";
+import { readCpuMs, readPeakRss, spawnServer } from "./spawn-server.js";
+import { runSignedLoad } from "./signed-load.js";
+
+const WARMUP_DRAIN_TIMEOUT_MS = 20_000;
+
+/** A minimal, reproducible environment: none of the caller's switchyard or GitHub variables. */
+function childEnv(extra) {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "production", ...extra };
+}
+
+function checkLoad(name, load, expectedStatus) {
+  const unexpected = Object.entries(load.statuses).filter(([status]) => Number(status) !== expectedStatus);
+  if (unexpected.length > 0 || load.errors > 0 || load.timeouts > 0 || load.responses === 0) {
+    const got = Object.entries(load.statuses).map(([s, n]) => `${n}×${s}`).join(", ") || "no responses";
+    throw new Error(`${name} answered ${got} (expected only ${expectedStatus}), ${load.errors} errors, ${load.timeouts} timeouts: the bench is broken`);
+  }
+}
+
+/**
+ * Runs @octokit/webhooks' middleware (bench/anchor-server.js) once under load.
+ *
+ * @example
+ * const run = await measureAnchor({ root, secret, template, connections: 10, seconds: 8, warmupSeconds: 2, tag: "a1" });
+ */
+export async function measureAnchor(options) {
+  const { root, secret, template, connections, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
+  const server = await spawnServer({
+    name: "anchor",
+    args: [...nodeArgs, path.join(root, "bench/anchor-server.js")],
+    cwd: root,
+    env: childEnv({ WEBHOOK_SECRET: secret, PORT: "0" }),
+    ready: [/receiving webhooks at (\S+)/],
+  });
+  try {
+    const url = server.matches[0][1];
+    const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
+    checkLoad("anchor (warm-up)", warmup, 200);
+    const cpuBefore = readCpuMs(server.pid);
+    const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
+    const cpuMs = readCpuMs(server.pid) - cpuBefore;
+    checkLoad("anchor", load, 200);
+    const peakRss = readPeakRss(server.pid);
+    const stopped = await server.stop();
+    return { server: "anchor", tag, load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Runs `switchyard serve` once under load, on a fresh database in its own directory, with its
+ * worker running; waits (bounded) for the worker to finish the backlog and reads the store.
+ */
+export async function measureSwitchyard(options) {
+  const { root, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [] } = options;
+  mkdirSync(dir, { recursive: true });
+  const dbFile = path.join(dir, "bench.db");
+  // Loopback only, like the anchor; everything else is the default configuration.
+  const configFile = path.join(dir, "switchyard.config.yaml");
+  writeFileSync(configFile, "server:\n  host: 127.0.0.1\n");
+  const server = await spawnServer({
+    name: "switchyard serve",
+    args: [...nodeArgs, path.join(root, "bin/switchyard.js"), "serve", "--config", configFile],
+    cwd: dir,
+    env: childEnv({ PORT: "0", ADMIN_PORT: "0", DATABASE_URL: `sqlite:${dbFile}`, WEBHOOK_SECRET: secret, LOG_LEVEL: "warn" }),
+    ready: [/receiving webhooks at (\S+)/, /admin API at (http\S+)/],
+    healthUrl: (m) => `${m[1][1]}/healthz`,
+  });
+  try {
+    const url = server.matches[0][1];
+    const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
+    checkLoad("switchyard (warm-up)", warmup, 202);
+    // Start the measured run from an empty queue, as the anchor starts from nothing.
+    const warmupDrain = await waitForDrain(dbFile, WARMUP_DRAIN_TIMEOUT_MS);
+    const cpuBefore = readCpuMs(server.pid);
+    const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
+    const cpuMs = readCpuMs(server.pid) - cpuBefore;
+    checkLoad("switchyard", load, 202);
+    const drain = await waitForDrain(dbFile, drainTimeoutMs);
+    const worker = readWorkerStats(dbFile, { from: load.startedAt, to: load.endedAt });
+    const peakRss = readPeakRss(server.pid);
+    if (!server.alive()) throw new Error(`switchyard serve died during the run:\n${server.stderr()}`);
+    const stopped = await server.stop();
+    if (!stopped.graceful) throw new Error(`switchyard serve did not stop gracefully on SIGTERM (${JSON.stringify(stopped)}):\n${server.stderr()}`);
+    return {
+      server: "switchyard",
+      tag,
+      load,
+      cpuMs,
+      cpuUsPerRequest: (cpuMs * 1000) / load.responses,
+      peakRss,
+      stopped,
+      warmupDrain,
+      drain,
+      worker,
+      stderrTail: server.stderr().split("\n").slice(-5).join("\n"),
+    };
+  } finally {
+    await server.stop();
+  }
+}

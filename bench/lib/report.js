@@ -1,0 +1,92 @@
+// Medians, the ratio against the target, and the compact table printed at the end.
+import { median, round } from "./stats.js";
+
+const MiB = 2 ** 20;
+
+function sideSummary(runs) {
+  return {
+    reqPerSec: round(median(runs.map((r) => r.load.reqPerSec))),
+    latencyP50Ms: round(median(runs.map((r) => r.load.latencyMs.p50)), 2),
+    latencyP99Ms: round(median(runs.map((r) => r.load.latencyMs.p99)), 2),
+    cpuUsPerRequest: round(median(runs.map((r) => r.cpuUsPerRequest))),
+    peakRssMiB: round(median(runs.map((r) => r.peakRss / MiB))),
+    non2xx: runs.reduce((n, r) => n + r.load.non2xx, 0),
+    responses: runs.reduce((n, r) => n + r.load.responses, 0),
+  };
+}
+
+function workerSummary(runs) {
+  const w = runs.map((r) => r.worker);
+  const sum = (f) => w.reduce((n, x) => n + f(x), 0);
+  return {
+    deliveriesAccepted: sum((x) => x.deliveries),
+    tasks: sum((x) => x.tasks),
+    tasksSucceeded: sum((x) => x.tasksByStatus.succeeded ?? 0),
+    tasksNotSucceeded: sum((x) => x.tasks - (x.tasksByStatus.succeeded ?? 0)),
+    allDrained: runs.every((r) => r.drain.drained),
+    arrivalPerSec: round(median(w.map((x) => x.arrivalPerSec))),
+    tasksPerSecDuringLoad: round(median(w.map((x) => x.tasksPerSecDuringLoad))),
+    drainMs: median(w.map((x) => x.drainMs)),
+    ackToStartP50Ms: median(w.map((x) => x.ackToStartMs.p50)),
+    ackToStartP99Ms: median(w.map((x) => x.ackToStartMs.p99)),
+  };
+}
+
+/** The figures the lead reads: both sides' medians, the ratio and its verdict, the worker. */
+export function summarize({ anchor, switchyard, targetRatio }) {
+  const a = sideSummary(anchor);
+  const s = sideSummary(switchyard);
+  const ratio = s.reqPerSec / a.reqPerSec;
+  return {
+    anchor: a,
+    switchyard: s,
+    ratio: round(ratio, 3),
+    pairRatios: switchyard.map((r, i) => round(r.load.reqPerSec / anchor[i].load.reqPerSec, 3)),
+    target: targetRatio,
+    verdict: ratio >= targetRatio ? "PASS" : "BELOW",
+    worker: workerSummary(switchyard),
+  };
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((cell, c) => (c < 2 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  ")).join("\n");
+}
+
+/** Prints the compact table (stdout). */
+export function printReport({ machine, method, summary, runs }) {
+  const fmt = (v, d = 1) => (v === null || v === undefined ? "-" : round(v, d));
+  const header = ["run", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "CPU µs/req", "peak RSS MiB"];
+  const rows = [header];
+  runs.anchor.forEach((a, i) => {
+    for (const r of [a, runs.switchyard[i]]) {
+      rows.push([i + 1, r.server, fmt(r.load.reqPerSec, 0), fmt(r.load.latencyMs.p50, 2), fmt(r.load.latencyMs.p99, 2), r.load.non2xx, fmt(r.cpuUsPerRequest, 0), fmt(r.peakRss / MiB)]);
+    }
+  });
+  for (const [name, s] of [["anchor", summary.anchor], ["switchyard", summary.switchyard]]) {
+    rows.push(["median", name, fmt(s.reqPerSec, 0), fmt(s.latencyP50Ms, 2), fmt(s.latencyP99Ms, 2), s.non2xx, fmt(s.cpuUsPerRequest, 0), fmt(s.peakRssMiB)]);
+  }
+  console.log(`\n${machine.cpus} × ${machine.model}, Node ${machine.node}; ${method.connections} connections, ${method.warmupSeconds} s warm-up + ${method.seconds} s per run, loopback`);
+  console.log(table(rows));
+
+  const bar = "=".repeat(72);
+  console.log(`\n${bar}`);
+  console.log(
+    `  switchyard / @octokit/webhooks = ${summary.ratio.toFixed(2)}×   (median req/s ${fmt(summary.switchyard.reqPerSec, 0)} / ${fmt(summary.anchor.reqPerSec, 0)})`,
+  );
+  console.log(`  target ≥ ${summary.target}×: ${summary.verdict}      per pair: ${summary.pairRatios.map((r) => r.toFixed(2)).join(" ")}`);
+  console.log(bar);
+
+  const wrows = [["run", "server", "accepted", "succeeded", "other", "arrivals/s", "tasks/s in load", "drain ms", "ack→start p50", "p99"]];
+  runs.switchyard.forEach((r, i) => {
+    const w = r.worker;
+    const succeeded = w.tasksByStatus.succeeded ?? 0;
+    wrows.push([i + 1, "worker", w.deliveries, succeeded, w.tasks - succeeded, fmt(w.arrivalPerSec, 0), fmt(w.tasksPerSecDuringLoad, 0), r.drain.drained ? w.drainMs : `>${r.drain.waitedMs} (${r.drain.left} left)`, w.ackToStartMs.p50, w.ackToStartMs.p99]);
+  });
+  const w = summary.worker;
+  wrows.push(["median", "worker", "", "", "", fmt(w.arrivalPerSec, 0), fmt(w.tasksPerSecDuringLoad, 0), w.drainMs, w.ackToStartP50Ms, w.ackToStartP99Ms]);
+  console.log(`\nworker (tasks of deliveries received during the measured ${method.seconds} s; times in ms, store resolution 1 ms)`);
+  console.log(table(wrows));
+  if (!w.allDrained) console.log(`\nWARNING: the worker did not drain its backlog within the bound; see drain ms above`);
+  if (w.tasksNotSucceeded > 0) console.log(`\nWARNING: ${w.tasksNotSucceeded} tasks did not succeed (see runs.switchyard[].worker.tasksByStatus)`);
+}

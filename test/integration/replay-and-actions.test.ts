@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signPayload } from "../../src/security/verify-signature.js";
+import { exampleOf } from "../support/examples.js";
+import { runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { waitFor } from "../support/wait-for.js";
+
+const SECRET = "replay-test-secret";
+
+describe("replay and tasks from the command line", () => {
+  let dir: string;
+  let server: ServeProcess | null = null;
+  let env: Record<string, string>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-replay-"));
+    writeFileSync(path.join(dir, "fail.mjs"), `console.error("always fails"); process.exit(3);`);
+    writeFileSync(path.join(dir, "switchyard.config.yaml"), `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${path.join(dir, "fail.mjs")}"] }\n`);
+  });
+  afterAll(() => {
+    server?.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function tasksJson(): Promise<{ id: string; status: string; attempts: number }[]> {
+    const result = await runCli(["tasks", "--json"], { cwd: dir, env });
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout);
+  }
+
+  it("replays a dead task through the running server, then directly on the store once it is stopped", async () => {
+    server = await startServeProcess(dir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:r.db" });
+    env = { DATABASE_URL: "sqlite:r.db", ADMIN_PORT: String(server.adminPort), PORT: String(server.port) };
+    const body = JSON.stringify(exampleOf("issues", "opened"));
+    const res = await fetch(server.webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": signPayload(SECRET, body) },
+      body,
+    });
+    expect(res.status).toBe(202);
+    const { routed } = (await res.json()) as { routed: { task: string }[] };
+    const id = routed[0]!.task;
+
+    const dead = await waitFor(async () => (await tasksJson()).find((t) => t.id === id && t.status === "dead"), 20_000, 200);
+    expect(dead.attempts).toBe(1);
+    const tasks = await tasksJson();
+    expect(Object.keys(tasks[0]!).sort()).toEqual(["action", "agent", "attempts", "delivery", "id", "last_error", "priority", "run_at", "status"]);
+
+    const viaApi = await runCli(["replay", "--task", id, "--json"], { cwd: dir, env });
+    expect(viaApi.code).toBe(0);
+    expect(JSON.parse(viaApi.stdout)).toEqual({ via: "api", replayed: [{ task: id }] });
+    await waitFor(async () => (await tasksJson()).find((t) => t.id === id && t.status === "dead" && t.attempts === 2), 20_000, 200);
+
+    server.child.kill("SIGTERM");
+    await server.exited;
+    server = null;
+    const direct = await runCli(["replay", "--dead", "--json"], { cwd: dir, env });
+    expect(direct.code).toBe(0);
+    expect(JSON.parse(direct.stdout)).toEqual({ via: "store", replayed: [{ task: id }] });
+    const requeued = (await tasksJson()).find((t) => t.id === id)!;
+    expect(requeued).toMatchObject({ status: "ready", attempts: 2 });
+
+    const unknown = await runCli(["replay", "--task", "424242"], { cwd: dir, env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("424242");
+    const noMode = await runCli(["replay"], { cwd: dir, env });
+    expect(noMode.code).toBe(2);
+  });
+
+  it("rejects bad --status and --limit values with exit 2", async () => {
+    expect((await runCli(["tasks", "--status", "bogus"], { cwd: dir, env })).code).toBe(2);
+    expect((await runCli(["deliveries", "--limit", "0"], { cwd: dir, env })).code).toBe(2);
+  });
+});
+
+describe("route in Actions mode runs the decided tasks", () => {
+  let dir: string;
+  let payloadFile: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-actions-"));
+    payloadFile = path.join(dir, "event.json");
+    writeFileSync(payloadFile, JSON.stringify(exampleOf("issues", "opened")));
+    writeFileSync(path.join(dir, "ok.mjs"), `console.log("ran for " + process.env.SWITCHYARD_EVENT);`);
+    writeFileSync(path.join(dir, "fail.mjs"), `process.exit(2);`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function config(script: string): string {
+    const file = path.join(dir, `${script}.yaml`);
+    writeFileSync(file, `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${path.join(dir, script)}"] }\n`);
+    return file;
+  }
+
+  it("exits 0 when the task succeeds, reporting it in the JSON line", async () => {
+    const result = await runCli(["route", "--json", "--config", config("ok.mjs")], { cwd: dir, env: { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payloadFile } });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    const line = JSON.parse(result.stdout);
+    expect(line.decision.agent).toBe("IssueAgent");
+    expect(line.tasks).toEqual([expect.objectContaining({ agent: "IssueAgent", status: "succeeded", attempts: 1 })]);
+  });
+
+  it("exits 1 when a task ends dead", async () => {
+    const result = await runCli(["route", "--json", "--config", config("fail.mjs")], { cwd: dir, env: { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payloadFile } });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).tasks[0]).toMatchObject({ status: "dead", attempts: 1 });
+    expect(result.stderr).toMatch(/failed after their retries/);
+  });
+
+  it("runs the built-in (log) agent by default", async () => {
+    const result = await runCli(["route", "--event", "issues", "--payload", payloadFile], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/IssueAgent: succeeded after 1 attempt/);
+  });
+});

@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { signPayload } from "../../src/security/verify-signature.js";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { exampleOf } from "../support/examples.js";
+import { runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { waitFor } from "../support/wait-for.js";
+
+const SECRET = "process-test-secret";
+
+async function post(server: ServeProcess, n: number): Promise<{ status: number; delivery: string }> {
+  const payload = exampleOf("issues", "opened") as unknown as { issue: { number: number; title: string } };
+  payload.issue.number = n;
+  payload.issue.title = `crash test ${n}`;
+  const body = JSON.stringify(payload);
+  const delivery = randomUUID();
+  const res = await fetch(server.webhookUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": delivery, "x-hub-signature-256": signPayload(SECRET, body) },
+    body,
+  });
+  return { status: res.status, delivery };
+}
+
+describe("serve as a process", () => {
+  let dir: string;
+  const children: ServeProcess[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-serve-"));
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("kill -9 under load: every acknowledged delivery is stored exactly once and every task finishes once after restart", async () => {
+    // IssueAgent is a slow exec agent, so tasks are mid-run when the process dies.
+    const agent = path.join(dir, "slow-agent.mjs");
+    writeFileSync(agent, `setTimeout(() => console.log("done " + process.env.SWITCHYARD_TASK), 300);`);
+    writeFileSync(
+      path.join(dir, "switchyard.config.yaml"),
+      `worker: { concurrency: 4, leaseMs: 2000 }\nretry: { initialDelayMs: 100, maxDelayMs: 500 }\nagents:\n  IssueAgent: { exec: ["${process.execPath}", "${agent}"] }\n`,
+    );
+    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:data/switchyard.db" };
+    const first = await startServeProcess(dir, env);
+    children.push(first);
+
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => post(first, i + 1)));
+    const acknowledged = results.filter((r) => r.status === 202).map((r) => r.delivery);
+    expect(acknowledged).toHaveLength(40);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // some tasks done, some running
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const second = await startServeProcess(dir, env);
+    children.push(second);
+    const dbFile = path.join(dir, "data", "switchyard.db");
+    const tasks = await waitFor(async () => {
+      const store = createSqliteStore(dbFile, { readonly: true });
+      try {
+        const all = await store.listTasks({ limit: 1000 });
+        return all.length === 40 && all.every((t) => t.status === "succeeded") ? all : null;
+      } finally {
+        await store.close();
+      }
+    }, 60_000, 200);
+
+    const store = createSqliteStore(dbFile, { readonly: true });
+    try {
+      const deliveries = await store.listDeliveries({ limit: 1000 });
+      expect(deliveries.map((d) => d.delivery).sort()).toEqual([...acknowledged].sort());
+      expect(deliveries.every((d) => d.status === "succeeded")).toBe(true);
+      let cutOff = 0;
+      for (const task of tasks) {
+        const full = (await store.getTask(task.id))!;
+        cutOff += full.attempt_log.filter((a) => a.outcome === "lease-expired").length;
+        // Exactly one attempt succeeded; an attempt cut off by the kill is closed as lease-expired, never as success.
+        expect(full.attempt_log.filter((a) => a.outcome === "succeeded")).toHaveLength(1);
+        expect(full.attempt_log.every((a) => a.outcome === "succeeded" || a.outcome === "lease-expired")).toBe(true);
+        expect(full.attempts).toBe(full.attempt_log.length);
+      }
+      // The kill really did land on running tasks: their attempts were reclaimed, not lost.
+      expect(cutOff).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a second serve on the same SQLite file, with a message saying why", async () => {
+    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:one.db" };
+    children.push(await startServeProcess(dir, env));
+    const second = await runCli(["serve"], { cwd: dir, env: { ...env, PORT: "0", ADMIN_PORT: "0" } });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/another switchyard serve .*pid/i);
+  });
+
+  it("generates a webhook secret (0600) on first run and `send` signs with it", async () => {
+    const server = await startServeProcess(dir, { DATABASE_URL: "sqlite:s.db" });
+    children.push(server);
+    const secretFile = path.join(dir, ".switchyard", "webhook-secret");
+    expect(existsSync(secretFile)).toBe(true);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(secretFile, "utf8").trim();
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(server.stderr()).toContain(secret);
+    expect(server.stderr()).toContain("send issues.opened");
+
+    const sent = await runCli(["send", "issues.opened", "--url", server.webhookUrl, "--json"], { cwd: dir });
+    expect(sent.code).toBe(0);
+    const reply = JSON.parse(sent.stdout);
+    expect(reply.status).toBe(202);
+    expect(reply.body.routed[0]).toMatchObject({ rule: "issue-opened", agent: "IssueAgent" });
+
+    const listed = await runCli(["deliveries", "--json"], { cwd: dir, env: { DATABASE_URL: "sqlite:s.db" } });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.trim().split("\n")).toHaveLength(1);
+    const rows = JSON.parse(listed.stdout);
+    expect(rows[0]).toMatchObject({ delivery: reply.delivery, event: "issues", action: "opened" });
+    expect(Object.keys(rows[0]).sort()).toEqual(["action", "delivery", "event", "received_at", "repository", "status", "tasks"]);
+  });
+
+  it("stops gracefully on SIGTERM", async () => {
+    const server = await startServeProcess(dir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:t.db" });
+    children.push(server);
+    expect((await post(server, 1)).status).toBe(202);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(existsSync(path.join(dir, "t.db.lock"))).toBe(false);
+  });
+
+  it("reading commands never create a database: a missing one is exit 2", async () => {
+    for (const command of [["deliveries", "--json"], ["tasks", "--json"]]) {
+      const result = await runCli(command, { cwd: dir, env: { DATABASE_URL: "sqlite:missing.db" } });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(existsSync(path.join(dir, "missing.db"))).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,231 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskRecord } from "../../src/store/store.js";
+import { exampleOf } from "../support/examples.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+const scripts = mkdtempSync(path.join(tmpdir(), "switchyard-agents-"));
+
+/** Writes a small agent program and returns its argv. */
+function agentScript(name: string, source: string): string[] {
+  const file = path.join(scripts, `${name}.mjs`);
+  writeFileSync(file, source);
+  return [process.execPath, file];
+}
+
+// Fails with EX_TEMPFAIL (75) on its first two runs for a task, then succeeds.
+const flaky = agentScript(
+  "flaky",
+  `import { existsSync, readFileSync, writeFileSync } from "node:fs";
+const counter = ${JSON.stringify(scripts)} + "/flaky-" + process.env.SWITCHYARD_TASK;
+const runs = existsSync(counter) ? Number(readFileSync(counter, "utf8")) + 1 : 1;
+writeFileSync(counter, String(runs));
+if (runs <= 2) { console.error("busy, run " + runs); process.exit(75); }
+console.log("done on run " + runs);`,
+);
+const broken = agentScript("broken", `console.error("bad input"); process.exit(1);`);
+// Starts a grandchild that would outlive it, then hangs.
+const hanging = agentScript(
+  "hanging",
+  `import { spawn } from "node:child_process"; import { writeFileSync } from "node:fs";
+const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+writeFileSync(${JSON.stringify(scripts)} + "/grandchild-" + process.env.SWITCHYARD_TASK, String(child.pid));
+setInterval(() => {}, 1000);`,
+);
+const envPrinter = agentScript(
+  "env",
+  `let input = ""; process.stdin.on("data", (c) => (input += c)); process.stdin.on("end", () => {
+  console.log(JSON.stringify({ env: process.env, stdin: JSON.parse(input) }));
+});`,
+);
+const deployer = agentScript("deployer", `console.log("deployed " + process.env.SWITCHYARD_DELIVERY);`);
+
+const SECRET_ENV = { WEBHOOK_SECRET: "hook-secret-value", ADMIN_TOKEN: "admin-token-value", GITHUB_APP_PRIVATE_KEY: "-----BEGIN KEY-----", PATH: process.env.PATH };
+
+function issueOpened(n: number): Record<string, unknown> {
+  const payload = exampleOf("issues", "opened") as unknown as { issue: { number: number; title: string } };
+  payload.issue.number = n;
+  payload.issue.title = `worker test ${n} ${Math.random()}`;
+  return payload as unknown as Record<string, unknown>;
+}
+
+async function settled(server: TestServer, taskId: string): Promise<TaskRecord> {
+  return waitFor(async () => {
+    const task = await server.store.getTask(taskId);
+    return task && ["succeeded", "dead", "skipped"].includes(task.status) ? task : null;
+  }, 20_000);
+}
+
+async function routeOne(server: TestServer, event: string, payload: unknown): Promise<string> {
+  const res = await server.deliver(event, payload);
+  expect(res.status).toBe(202);
+  return res.body.routed[0].task as string;
+}
+
+describe("worker with exec agents", () => {
+  let server: TestServer;
+  const agents = {
+    Flaky: { exec: flaky, timeout: "20s" },
+    Broken: { exec: broken },
+    Hanging: { exec: hanging, timeout: "700ms" },
+    Env: { exec: envPrinter, env: ["WEBHOOK_SECRET", "EXTRA_VAR"] },
+  };
+  beforeAll(async () => {
+    server = await startTestServer(
+      {
+        retry: { maxRetries: 3, initialDelayMs: 50, maxDelayMs: 200, multiplier: 2 },
+        agents,
+        routing: {
+          rules: [
+            { id: "flaky", when: { event: "issues", action: "opened", label: "flaky" }, agent: "Flaky", priority: "critical", action: "flaky" },
+            { id: "broken", when: { event: "issues", action: "opened", label: "broken" }, agent: "Broken", priority: "critical", action: "broken" },
+            { id: "hanging", when: { event: "issues", action: "opened", label: "hanging" }, agent: "Hanging", priority: "critical", action: "hang" },
+            { id: "env", when: { event: "issues", action: "opened", label: "env" }, agent: "Env", priority: "critical", action: "print env" },
+          ],
+        },
+      },
+      undefined,
+      { env: SECRET_ENV, pollMs: 100 },
+    );
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  function withLabel(label: string, n: number) {
+    const payload = issueOpened(n) as { issue: { labels: { name: string }[] } };
+    payload.issue.labels = [{ name: label }];
+    return payload;
+  }
+
+  it("retries an agent that exits 75 twice, then succeeds: 3 attempts recorded", async () => {
+    const id = await routeOne(server, "issues", withLabel("flaky", 101));
+    const task = await settled(server, id);
+    expect(task.status).toBe("succeeded");
+    expect(task.attempts).toBe(3);
+    const log = (await server.store.getTask(id))!.attempt_log;
+    expect(log.map((a) => a.outcome)).toEqual(["transient", "transient", "succeeded"]);
+    expect(log[0]!.retry_delay_ms).toBeGreaterThan(0);
+    expect(log[2]!.output).toContain("done on run 3");
+  });
+
+  it("sends an agent that exits 1 to dead at once: 1 attempt", async () => {
+    const id = await routeOne(server, "issues", withLabel("broken", 102));
+    const task = await settled(server, id);
+    expect(task.status).toBe("dead");
+    expect(task.attempts).toBe(1);
+    expect(task.last_error).toMatch(/exit code 1/);
+    expect((await server.store.getTask(id))!.attempt_log[0]!.output).toContain("bad input");
+  });
+
+  it("kills a hanging agent and its children at the timeout, as a transient failure", async () => {
+    const id = await routeOne(server, "issues", withLabel("hanging", 103));
+    const first = await waitFor(async () => {
+      const task = await server.store.getTask(id);
+      return task && task.attempt_log[0]?.outcome ? task : null;
+    }, 20_000);
+    expect(first.attempt_log[0]!.outcome).toBe("transient");
+    expect(first.attempt_log[0]!.error).toMatch(/timed out/);
+    const grandchild = Number(readFileSync(path.join(scripts, `grandchild-${id}`), "utf8"));
+    await waitFor(async () => {
+      try {
+        process.kill(grandchild, 0);
+        return null;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+  });
+
+  it("gives an exec agent its task and SWITCHYARD_* variables, never the secrets", async () => {
+    const id = await routeOne(server, "issues", withLabel("env", 104));
+    await settled(server, id);
+    const output = (await server.store.getTask(id))!.attempt_log[0]!.output!;
+    const { env, stdin } = JSON.parse(output.trim().split("\n").pop()!);
+    expect(env).toMatchObject({ SWITCHYARD_AGENT: "Env", SWITCHYARD_EVENT: "issues", SWITCHYARD_ACTION: "opened", SWITCHYARD_TASK: id, SWITCHYARD_NUMBER: "104" });
+    expect(env.SWITCHYARD_DELIVERY).toBeTruthy();
+    expect(env.SWITCHYARD_REPOSITORY).toMatch(/\//);
+    expect(env).not.toHaveProperty("WEBHOOK_SECRET");
+    expect(env).not.toHaveProperty("ADMIN_TOKEN");
+    expect(env).not.toHaveProperty("GITHUB_APP_PRIVATE_KEY");
+    expect(output).not.toContain("hook-secret-value");
+    expect(stdin.task.id).toBe(id);
+    expect(stdin.payload.issue.number).toBe(104);
+  });
+
+  it("replays a dead task on the same row, attempts counting on", async () => {
+    const id = await routeOne(server, "issues", withLabel("broken", 105));
+    expect((await settled(server, id)).attempts).toBe(1);
+    const res = await fetch(`${server.adminUrl}/api/tasks/${id}/replay`, { method: "POST" });
+    expect(res.status).toBe(200);
+    const again = await waitFor(async () => {
+      const task = await server.store.getTask(id);
+      return task && task.attempts === 2 && task.status === "dead" ? task : null;
+    }, 20_000);
+    expect(again.id).toBe(id);
+    expect(again.attempt_log).toHaveLength(2);
+    const tasks = await server.store.listTasks({ limit: 1000 });
+    expect(tasks.filter((t) => t.id === id)).toHaveLength(1);
+  });
+
+  it("replays a delivery: routed again, the same task row re-queued", async () => {
+    const res = await server.deliver("issues", withLabel("broken", 106));
+    const id = res.body.routed[0].task as string;
+    await settled(server, id);
+    const replay = await fetch(`${server.adminUrl}/api/deliveries/${res.body.delivery}/replay`, { method: "POST" });
+    expect(replay.status).toBe(200);
+    expect(((await replay.json()) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual([id]);
+    await waitFor(async () => {
+      const task = await server.store.getTask(id);
+      return task && task.attempts === 2 && task.status === "dead" ? task : null;
+    }, 20_000);
+  });
+
+  it("answers 404 for replays of unknown ids", async () => {
+    expect((await fetch(`${server.adminUrl}/api/tasks/999999/replay`, { method: "POST" })).status).toBe(404);
+    expect((await fetch(`${server.adminUrl}/api/deliveries/nope/replay`, { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("worker idempotency", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ agents: { DeploymentAgent: { exec: deployer } } }, undefined, { env: { PATH: process.env.PATH } });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("runs the merge's deployment once: the push of the same sha is stored as skipped", async () => {
+    const push = exampleOf("push") as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sha = "a".repeat(40);
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.after = sha;
+    push.deleted = false;
+    const merged = exampleOf("pull_request", "closed") as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    merged.pull_request.merged = true;
+    merged.pull_request.merge_commit_sha = sha;
+    merged.pull_request.base.ref = merged.repository.default_branch;
+    merged.repository.full_name = push.repository.full_name;
+
+    const [a, b] = await Promise.all([server.deliver("pull_request", merged), server.deliver("push", push)]);
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    const ids = [a.body.routed[0].task, b.body.routed[0].task] as string[];
+    const tasks = await Promise.all(ids.map((id) => settled(server, id)));
+    expect(tasks.map((t) => t.status).sort()).toEqual(["skipped", "succeeded"]);
+    const skipped = tasks.find((t) => t.status === "skipped")!;
+    expect(skipped.last_error).toContain(`deploy:${push.repository.full_name}:${sha}:production`);
+    expect(skipped.attempts).toBe(0);
+  });
+
+  it("reports each delivery's status in the API", async () => {
+    const res = await fetch(`${server.adminUrl}/api/deliveries`);
+    const rows = (await res.json()) as { status: string }[];
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.every((r) => r.status === "succeeded")).toBe(true);
+  });
+});

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./wait-for.js";
+
+export const BIN = fileURLToPath(new URL("../../bin/switchyard.js", import.meta.url));
+
+/** A port that was free a moment ago (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  adminPort: number;
+  webhookUrl: string;
+  adminUrl: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `switchyard serve` as a real process and waits until /healthz answers 200. */
+export async function startServeProcess(cwd: string, env: Record<string, string>): Promise<ServeProcess> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  let done = false;
+  void exited.then(() => (done = true));
+  await waitFor(async () => {
+    if (done) throw new Error(`serve exited early:\n${err}`);
+    try {
+      return (await fetch(`${adminUrl}/healthz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 20_000);
+  return { child, port, adminPort, webhookUrl: `http://127.0.0.1:${port}/webhooks/github`, adminUrl, stderr: () => err, exited };
+}
+
+/** Runs the CLI to completion: its exit code, stdout and stderr. */
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+export const repoRoot = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
