@@ -21,6 +21,8 @@ function checkLoad(name, load, expectedStatus) {
   }
 }
 
+const brief = (load) => ({ seconds: load.seconds, responses: load.responses, reqPerSec: Math.round(load.reqPerSec) });
+
 /**
  * Runs @octokit/webhooks' middleware (bench/anchor-server.js) once under load.
  *
@@ -46,7 +48,7 @@ export async function measureAnchor(options) {
     checkLoad("anchor", load, 200);
     const peakRss = readPeakRss(server.pid);
     const stopped = await server.stop();
-    return { server: "anchor", tag, load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
+    return { server: "anchor", tag, warmup: brief(warmup), load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
   } finally {
     await server.stop();
   }
@@ -90,6 +92,7 @@ export async function measureSwitchyard(options) {
     return {
       server: "switchyard",
       tag,
+      warmup: brief(warmup),
       load,
       cpuMs,
       cpuUsPerRequest: (cpuMs * 1000) / load.responses,

@@ -40,7 +40,7 @@ describe("createGroupCommitWriter", () => {
     expect(results).toEqual([1, 1, 1]);
     expect(inTransaction).toBe(true);
     expect(items()).toEqual(["a", "b", "c"]);
-    expect(writer.stats).toEqual({ batches: 1, ops: 3, failedBatches: 0 });
+    expect(writer.stats).toEqual({ batches: 1, ops: 3, isolatedBatches: 0, failedBatches: 0 });
 
     await writer.run(() => insert.run("d"));
     expect(writer.stats.batches).toBe(2);
@@ -64,7 +64,7 @@ describe("createGroupCommitWriter", () => {
     expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
     expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
     expect(items()).toEqual(["x", "y"]);
-    expect(writer.stats.batches).toBe(1);
+    expect(writer.stats).toMatchObject({ batches: 1, isolatedBatches: 1, failedBatches: 0 });
   });
 
   it("rejects every op of a batch whose COMMIT fails, and commits nothing of it", async () => {
