@@ -1,11 +1,10 @@
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load-config.js";
 import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
-import { openStore } from "../store/open-store.js";
+import { openStore, parseStoreUrl } from "../store/open-store.js";
 import { acquireStoreLock } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
 import type { Agent } from "../agents/agent.js";
@@ -44,7 +43,8 @@ export interface RunningServer {
 
 /** The file a `sqlite:PATH` URL names, resolved against cwd; null for other stores. */
 export function sqliteFile(url: string, cwd: string): string | null {
-  return url.startsWith("sqlite:") ? path.resolve(cwd, url.slice("sqlite:".length)) : null;
+  const location = parseStoreUrl(url, cwd);
+  return location.kind === "sqlite" ? location.file : null;
 }
 
 function listenError(error: unknown, what: string, port: number, variable: string): Error {

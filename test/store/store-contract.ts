@@ -228,6 +228,14 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(claimed.map((t) => t.agent)).toEqual(["ReviewAgent"]);
       });
 
+      it("skips the repositories in excludeRepositories (over their budget), leaving their tasks ready", async () => {
+        await seed([task({ priority: "critical" })], { repository: "octo/busy" });
+        await seed([task({ priority: "low" })], { repository: "octo/quiet" });
+        const claimed = await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 10, excludeRepositories: ["octo/busy"] });
+        expect(claimed.map((t) => t.repository)).toEqual(["octo/quiet"]);
+        expect((await store.listTasks({ status: "ready", limit: 10 })).length).toBe(1);
+      });
+
       it("gives a fresh token to every claim", async () => {
         await seed([task(), task({ rule: "b" })]);
         const claimed = await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 2 });

@@ -20,12 +20,16 @@ const PRIORITY_RANK = `CASE t.priority ${PRIORITIES.map((p, i) => `WHEN '${p}' T
  * expired can no longer complete the task another worker took over (fencing).
  */
 export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTask[] {
-  // One statement per number of excluded agents (a handful at most), prepared on first use.
-  const selects = new Map<number, Statement<unknown[], CandidateRow>>();
-  const select = (excluded: number): Statement<unknown[], CandidateRow> => {
-    let statement = selects.get(excluded);
+  // One statement per number of excluded agents and repositories (a handful at most), prepared on first use.
+  const selects = new Map<string, Statement<unknown[], CandidateRow>>();
+  const placeholders = (n: number) => new Array(n).fill("?").join(", ");
+  const select = (agents: number, repositories: number): Statement<unknown[], CandidateRow> => {
+    const key = `${agents}:${repositories}`;
+    let statement = selects.get(key);
     if (statement === undefined) {
-      const exclude = excluded === 0 ? "" : `AND t.agent NOT IN (${new Array(excluded).fill("?").join(", ")})`;
+      const exclude =
+        (agents === 0 ? "" : `AND t.agent NOT IN (${placeholders(agents)}) `) +
+        (repositories === 0 ? "" : `AND (d.repository IS NULL OR d.repository NOT IN (${placeholders(repositories)}))`);
       statement = db.prepare<unknown[], CandidateRow>(
         `SELECT ${TASK_COLUMNS}, d.event, d.body, d.repository, d.installation
          FROM tasks t JOIN deliveries d ON d.id = t.delivery
@@ -33,7 +37,7 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
          ORDER BY ${PRIORITY_RANK}, t.run_at, t.id
          LIMIT ?`,
       );
-      selects.set(excluded, statement);
+      selects.set(key, statement);
     }
     return statement;
   };
@@ -42,8 +46,8 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
   );
   const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
 
-  return ({ owner, now, leaseMs, limit, excludeAgents = [] }) => {
-    const rows = select(excludeAgents.length).all(now, ...excludeAgents, limit);
+  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [] }) => {
+    const rows = select(excludeAgents.length, excludeRepositories.length).all(now, ...excludeAgents, ...excludeRepositories, limit);
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
       const token = randomUUID();
