@@ -77,6 +77,7 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
     action: event.action,
     repository: event.repository,
     installation: event.installationId,
+    number: event.number,
     body: Buffer.from(JSON.stringify(payload)),
     tasks,
     delivery: actionsEnv.runId ? `actions-run-${actionsEnv.runId}` : undefined,

@@ -148,6 +148,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
             action: event.action,
             repository: event.repository,
             installation: event.installationId,
+            number: event.number,
             headers,
             body,
             receivedAt: now(),

@@ -27,6 +27,7 @@ export async function runInline(options: {
   action: string | null;
   repository: string | null;
   installation: number | null;
+  number: number | null;
   body: Buffer;
   tasks: readonly NewTask[];
   delivery?: string;
@@ -46,6 +47,7 @@ export async function runInline(options: {
         action: options.action,
         repository: options.repository,
         installation: options.installation,
+        number: options.number,
         headers: {},
         body: options.body,
         receivedAt: Date.now(),

@@ -24,6 +24,8 @@ export interface NewDelivery {
   /** `owner/name`. */
   repository: string | null;
   installation: number | null;
+  /** The issue or pull request the event is about, when it is about one. */
+  number?: number | null;
   /** The request headers worth keeping (never Authorization). */
   headers: Record<string, string>;
   /** The exact raw bytes received. */
@@ -140,6 +142,8 @@ export type TaskOutcome =
 
 export interface ListDeliveriesOptions {
   status?: DeliveryStatus;
+  /** Only deliveries about this issue or pull request (both given together). */
+  subject?: { repository: string; number: number };
   limit: number;
 }
 

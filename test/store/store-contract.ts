@@ -61,6 +61,18 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
       return claimed;
     }
 
+    describe("deliveries about one issue", () => {
+      it("lists the deliveries of one repository's issue or pull request, newest first", async () => {
+        await seed([task()], { id: "about-1", repository: "octo/a", number: 7, receivedAt: T0 });
+        await seed([task()], { id: "about-2", repository: "octo/a", number: 8, receivedAt: T0 + 1 });
+        await seed([], { id: "about-3", repository: "octo/a", number: 7, receivedAt: T0 + 2 });
+        await seed([task()], { id: "about-4", repository: "octo/b", number: 7, receivedAt: T0 + 3 });
+        const rows = await store.listDeliveries({ subject: { repository: "octo/a", number: 7 }, limit: 10 });
+        expect(rows.map((r) => r.delivery)).toEqual(["about-3", "about-1"]);
+        expect(rows.map((r) => r.status)).toEqual(["unrouted", "pending"]);
+      });
+    });
+
     describe("accept", () => {
       it("stores a delivery and its tasks, in order, with string ids", async () => {
         const d = delivery({ headers: { "x-github-event": "issues", "x-hub-signature-256": "sha256=ab" } });

@@ -22,6 +22,7 @@ CREATE TABLE deliveries (
   action TEXT,
   repository TEXT,
   installation BIGINT,
+  number BIGINT,
   headers TEXT NOT NULL,
   body ${d.binary} NOT NULL,
   received_at BIGINT NOT NULL,
@@ -30,6 +31,8 @@ CREATE TABLE deliveries (
 -- Replay check: the same signature within the window.
 CREATE INDEX deliveries_signature ON deliveries (signature, received_at);
 CREATE INDEX deliveries_received_at ON deliveries (received_at);
+-- "What do you know about this issue?" (/agent status).
+CREATE INDEX deliveries_subject ON deliveries (repository, number);
 
 CREATE TABLE tasks (
   id ${d.serialKey},

@@ -57,15 +57,15 @@ export function prepareAccept(db: Database, insertTask: InsertTask): (input: Acc
   // The row count, not a prior SELECT, decides: two requests with the same id can sit in
   // the same batch, and only the first insert changes a row.
   const insertDelivery = db.prepare(
-    `INSERT INTO deliveries (id, signature, event, action, repository, installation, headers, body, received_at, ack_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO deliveries (id, signature, event, action, repository, installation, number, headers, body, received_at, ack_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
   return ({ delivery: d, headers, tasks, windowStart }) => {
     if (d.signature !== null && signatureSeen.get(d.signature, windowStart, d.id) !== undefined) {
       return { duplicate: true, delivery: d.id, by: "signature" };
     }
     const ackMs = Date.now() - d.receivedAt;
-    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, headers, d.body, d.receivedAt, ackMs);
+    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, ackMs);
     if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id" };
     const accepted: AcceptedTask[] = [];
     for (const task of tasks) accepted.push(insertTask(d.id, task, task.runAt ?? d.receivedAt, d.receivedAt));

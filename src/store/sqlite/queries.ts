@@ -43,6 +43,9 @@ export function prepareQueries(db: Database): Queries {
   const recentDeliveriesWithStatus = db.prepare<[string, number], SummaryRow>(
     `SELECT * FROM (SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?`,
   );
+  const deliveriesAbout = db.prepare<[string, number, number], SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d WHERE d.repository = ? AND d.number = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?`,
+  );
   const nextRunAt = db.prepare<[], number | null>("SELECT MIN(run_at) FROM tasks WHERE status = 'ready'").pluck();
 
   // listTasks: one statement per combination of filters, prepared on first use, so each can
@@ -93,9 +96,12 @@ export function prepareQueries(db: Database): Queries {
         tasks: tasksOfDelivery.all(id).map(withAttempts),
       };
     },
-    listDeliveries({ status, limit }) {
-      const rows =
-        status === undefined ? recentDeliveries.all(sqlLimit(limit)) : recentDeliveriesWithStatus.all(status, sqlLimit(limit));
+    listDeliveries({ status, subject, limit }) {
+      const rows = subject
+        ? deliveriesAbout.all(subject.repository, subject.number, sqlLimit(limit)).filter((r) => status === undefined || r.status === status)
+        : status === undefined
+          ? recentDeliveries.all(sqlLimit(limit))
+          : recentDeliveriesWithStatus.all(status, sqlLimit(limit));
       return rows.map(summarize);
     },
     getTask(id) {
