@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
 import type { EventPayload } from "../events/event-payload.js";
+import type { GithubClient } from "../github/github-client.js";
 import type { ClaimedTask, Store } from "../store/store.js";
 
 /** What an agent gets for one task: the event, a logger scoped to it, the store. */
@@ -12,6 +14,13 @@ export interface AgentContext {
   store: Store;
   /** Aborted when the worker shuts down or the lease is lost: stop and throw. */
   signal: AbortSignal;
+  /** GitHub for this task: writes recorded (and in dry-run only recorded). */
+  github: GithubClient;
+  config: Config;
+  /** switchyard's own GitHub logins (comments and labels by them never trigger anything). */
+  ownLogins: readonly string[];
+  /** `server` under `serve`; `actions` in a workflow run, where the store lives for one run. */
+  mode: "server" | "actions";
 }
 
 /** What a successful run leaves on its attempt row. */

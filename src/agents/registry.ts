@@ -1,9 +1,15 @@
 import type { Agent } from "./agent.js";
+import { coordinatorAgent } from "./builtin/coordinator/coordinator-agent.js";
+import { issueAgent } from "./builtin/issue-agent/issue-agent.js";
 import { logAgent } from "./builtin/log-agent.js";
 
-/** The built-in agents by name. Agents not built yet fall back to the log agent. */
+/** The built-in agents shipped today. ReviewAgent, DeploymentAgent and Guardian are not built yet. */
+export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent];
+
+/** The built-in agents by name (plus any given); a name with no agent falls back to the log agent. */
 export function createRegistry(agents: readonly Agent[] = []): { get: (name: string) => Agent; has: (name: string) => boolean; all: () => Agent[] } {
   const byName = new Map<string, Agent>([[logAgent.name, logAgent]]);
+  for (const agent of BUILTIN_AGENTS) byName.set(agent.name, agent);
   for (const agent of agents) byName.set(agent.name, agent);
   return {
     get: (name) => byName.get(name) ?? logAgent,

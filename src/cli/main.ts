@@ -13,7 +13,6 @@ export function createProgram(io: CliIo): Command {
   const program = new Command("switchyard")
     .description("Turns GitHub repository events into durable, retried agent runs.")
     .version(VERSION, "-V, --version")
-    .showHelpAfterError("(run switchyard --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerServe(program, io);

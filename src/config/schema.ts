@@ -148,6 +148,8 @@ export const configSchema = z.strictObject({
       privateKey: z.string().min(1).nullable().default(null),
       apiUrl: z.url().default("https://api.github.com"),
       dryRun: z.union([z.literal("auto"), z.boolean()]).default("auto"),
+      /** Pause between writes per token or installation (GitHub's secondary-rate-limit guidance: 1 s). */
+      writeIntervalMs: z.number().int().min(0).default(1000),
     })
     .prefault({}),
   security: z

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
 import { errorBody } from "../errors.js";
 import { replayDelivery } from "../queue/replay.js";
+import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseLimit } from "./create-admin-server.js";
 
@@ -17,6 +18,11 @@ export interface TaskRouteDeps {
 export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
   const { store } = deps;
   const now = deps.now ?? Date.now;
+
+  // The `/agent help` text, for people and for tools (text/markdown).
+  app.get("/agent-help", async (_request, reply) => {
+    return reply.type("text/markdown; charset=utf-8").send(renderHelp(deps.loaded.config.commands) + "\n");
+  });
 
   app.get("/api/tasks", async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;

@@ -12,6 +12,8 @@ import { createExecutorTable } from "../agents/executor-table.js";
 import type { Executor } from "../agents/executors/create-executor.js";
 import { createRegistry } from "../agents/registry.js";
 import { createWorker } from "../queue/worker.js";
+import { createGithubRuntime } from "../github/github-runtime.js";
+import { createRoutingCommentUpdater } from "../agents/builtin/routing-comment.js";
 import { registerTaskRoutes } from "./admin-task-routes.js";
 import { createAdminServer, type ServerState } from "./create-admin-server.js";
 import { createWebhookServer } from "./create-webhook-server.js";
@@ -82,12 +84,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   state.migrated = true;
 
+  const github = createGithubRuntime(config, store, logger);
+  // The identity lookup must not hold up start-up: until it answers, the marker still
+  // recognises switchyard's own comments.
+  void github.resolveIdentity();
   const worker =
     options.worker === false
       ? null
       : createWorker({
           store,
           config,
+          github,
+          afterTask: createRoutingCommentUpdater(config.comments),
           logger,
           pollMs: options.pollMs,
           executorFor: options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env }),
@@ -109,6 +117,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     allowlist,
     logger,
     onAccepted: wake,
+    ownLogins: github.ownLogins,
   });
   const admin = createAdminServer({
     store,

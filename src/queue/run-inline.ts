@@ -9,6 +9,8 @@ import type { Config } from "../config/schema.js";
 import { openStore } from "../store/open-store.js";
 import type { NewTask, TaskRecord } from "../store/store.js";
 import { createWorker } from "./worker.js";
+import { createGithubRuntime } from "../github/github-runtime.js";
+import { createRoutingCommentUpdater } from "../agents/builtin/routing-comment.js";
 
 export interface InlineRun {
   delivery: string;
@@ -55,9 +57,14 @@ export async function runInline(options: {
       options.tasks,
       { replayWindowMs: 0 },
     );
+    const github = createGithubRuntime(options.config, store, options.logger);
+    await github.resolveIdentity();
     const worker = createWorker({
       store,
       config: options.config,
+      github,
+      mode: "actions",
+      afterTask: createRoutingCommentUpdater(options.config.comments),
       logger: options.logger,
       executorFor: createExecutorTable(options.config.agents, { registry: createRegistry(), baseEnv: options.env }),
     });

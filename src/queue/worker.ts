@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import type { AgentContext } from "../agents/agent.js";
 import type { Executor } from "../agents/executors/create-executor.js";
+import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
@@ -13,7 +15,11 @@ import { createRepositoryBudget } from "./repository-budget.js";
 
 export interface WorkerOptions {
   store: Store;
-  config: Pick<Config, "worker" | "retry">;
+  config: Config;
+  github: GithubRuntime;
+  mode?: AgentContext["mode"];
+  /** Called once a task reached succeeded or dead (the routing comment hangs here). */
+  afterTask?: (task: ClaimedTask, outcome: TaskOutcome, ctx: AgentContext | null) => Promise<void>;
   executorFor: (agent: string) => Executor;
   logger: Logger;
   /** Identifies this worker on its leases; default host:pid:random. */
@@ -168,10 +174,16 @@ export function createWorker(options: WorkerOptions): Worker {
     renewer.unref();
 
     const done = execute(task, controller.signal, log)
-      .then((outcome) => store.complete(task.id, task.leaseToken, outcome, now()).then((ok) => ({ ok, outcome })))
-      .then(({ ok, outcome }) => {
-        if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
-        else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+      .then(({ outcome, ctx }) => store.complete(task.id, task.leaseToken, outcome, now()).then((ok) => ({ ok, outcome, ctx })))
+      .then(async ({ ok, outcome, ctx }) => {
+        if (!ok) {
+          log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
+          return;
+        }
+        log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+        if (outcome.status !== "ready" && options.afterTask) {
+          await options.afterTask(task, outcome, ctx).catch((error: unknown) => log.warn({ err: error }, "after-task step failed (the task's outcome stands)"));
+        }
       })
       .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
       .finally(() => {
@@ -182,18 +194,20 @@ export function createWorker(options: WorkerOptions): Worker {
     running.set(task.id, { task, controller, done });
   }
 
-  async function execute(task: ClaimedTask, signal: AbortSignal, log: Logger): Promise<TaskOutcome> {
+  async function execute(task: ClaimedTask, signal: AbortSignal, log: Logger): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
+    let ctx: AgentContext | null = null;
     try {
       const payload = parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
-      const executor = options.executorFor(task.agent);
-      const result = await executor({ task, event, payload, logger: log, store, signal });
-      return { status: "succeeded", output: result?.output ?? null };
+      const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log);
+      ctx = { task, event, payload, logger: log, store, signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
+      const result = await options.executorFor(task.agent)(ctx);
+      return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };
     } catch (thrown) {
       const failure = classifyError(thrown, now());
       const output = (thrown as { output?: unknown }).output;
-      return decideFailure(failure, task.attempts, policy, now(), typeof output === "string" ? output : null, options.random);
+      return { outcome: decideFailure(failure, task.attempts, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
     }
   }
 

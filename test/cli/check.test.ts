@@ -29,7 +29,7 @@ interface CheckJson {
   rules: { id: string; agent: string; priority: string; action: string; continue: boolean; origin: string; when: Record<string, unknown> }[];
 }
 
-describe("switchyard check", () => {
+describe.concurrent("switchyard check", () => {
   it("prints the 13-rule table and exits 0", async () => {
     const result = await run(["check"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
@@ -114,7 +114,7 @@ describe("switchyard check", () => {
   });
 });
 
-describe("switchyard --help", () => {
+describe.concurrent("switchyard --help", () => {
   it("lists route and check", async () => {
     const result = await run(["--help"]);
     expect(result.code).toBe(0);

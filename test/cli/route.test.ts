@@ -1,6 +1,7 @@
 import type { WebhookEventName } from "@octokit/webhooks-types";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
+import { main } from "../../src/cli/main.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { decide } from "../../src/routing/decide.js";
 import { allExamples, exampleOf } from "../support/examples.js";
@@ -31,7 +32,7 @@ function commentFile(name: string, body: string): string {
   return work.write(name, payload);
 }
 
-describe("route --dry-run --json (DESIGN.md section 3)", () => {
+describe.concurrent("route --dry-run --json (DESIGN.md section 3)", () => {
   it("prints exactly the documented line for issues.opened", async () => {
     const result = await dryJson("issues", issueOpened);
     expect(result).toMatchObject({ code: 0, stderr: "" });
@@ -129,11 +130,19 @@ describe("route over every example payload of the routed events", () => {
   const examples = allExamples(ROUTED).map((e) => ({ ...e, file: work.write(`all-${e.event}-${e.index}.json`, e.payload) }));
   const { config, rules } = parseConfig({});
 
-  it(`exits 0 with one JSON line that agrees with the in-process decision (${examples.length} payloads)`, async () => {
-    const results = await runAll(examples, (e) => dryJson(e.event, e.file));
+  /** The same command through main() in this process: no process start-up, so every payload is affordable. */
+  async function inProcess(event: string, file: string): Promise<CliResult> {
+    let stdout = "";
+    let stderr = "";
+    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {}, cwd: work.dir };
+    const code = await main(["route", "--event", event, "--payload", file, "--dry-run", "--json"], io);
+    return { code, stdout, stderr };
+  }
+
+  it(`every payload (${examples.length}): exit 0, one JSON line that agrees with decide()`, async () => {
     const matched = new Set<string>();
-    examples.forEach((example, i) => {
-      const result = results[i]!;
+    for (const example of examples) {
+      const result = await inProcess(example.event, example.file);
       const label = `${example.event}.${example.action} #${example.index}`;
       expect(result.code, `${label}: ${result.stderr}`).toBe(0);
       expect(result.stderr, label).toBe("");
@@ -148,13 +157,27 @@ describe("route over every example payload of the routed events", () => {
         decisions: expected.decisions,
       });
       if (expected.decision) matched.add(expected.decision.rule);
-    });
+    }
     // The examples reach most of the table: a CLI that matched nothing would fail here.
     expect([...matched].sort()).toEqual(["issue-assigned", "issue-opened", "pr-opened", "pr-ready", "pr-review-requested", "pr-synchronize", "push-deploy", "workflow-recovered"]);
+  });
+
+  // One real process per event.action (process start-up is most of the cost): the built CLI
+  // must print, byte for byte, what main() prints in process.
+  const perAction = [...new Map(examples.map((e) => [`${e.event}.${e.action}`, e])).values()];
+  it(`the built CLI prints the same line as a real process (${perAction.length} event.action pairs)`, async () => {
+    const results = await runAll(perAction, (e) => dryJson(e.event, e.file));
+    for (const [i, example] of perAction.entries()) {
+      const result = results[i]!;
+      const label = `${example.event}.${example.action}`;
+      expect(result.code, `${label}: ${result.stderr}`).toBe(0);
+      expect(result.stderr, label).toBe("");
+      expect(result.stdout, label).toBe((await inProcess(example.event, example.file)).stdout);
+    }
   }, 120_000);
 });
 
-describe("route inputs", () => {
+describe.concurrent("route inputs", () => {
   it("defaults to GITHUB_EVENT_NAME and GITHUB_EVENT_PATH", async () => {
     const result = await route(["--dry-run", "--json"], { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: issueOpened });
     expect(result.code).toBe(0);
@@ -200,7 +223,7 @@ describe("route inputs", () => {
   });
 });
 
-describe("route output for people", () => {
+describe.concurrent("route output for people", () => {
   it("--explain names the winning rule and why the others did not run", async () => {
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--explain"]);
     expect(result.code).toBe(0);

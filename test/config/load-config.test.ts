@@ -44,7 +44,8 @@ describe("defaults (DESIGN.md section 5)", () => {
       admin: { port: 9090, host: "127.0.0.1", token: null },
       secrets: [],
       store: { url: "sqlite:.switchyard/switchyard.db" },
-      github: { token: null, appId: null, privateKey: null, apiUrl: "https://api.github.com", dryRun: "auto" },
+      // writeIntervalMs is section 9's write pacing; section 5's block does not list it yet.
+      github: { token: null, appId: null, privateKey: null, apiUrl: "https://api.github.com", dryRun: "auto", writeIntervalMs: 1000 },
       security: {
         ipAllowlist: { enabled: false, cidrs: [] },
         failedAuth: { max: 100, windowMs: 60000 },

@@ -1,0 +1,34 @@
+import type { Config } from "../../../config/schema.js";
+
+/** Each command's help, the source of `/agent help`, unknown-command replies and GET /agent-help. */
+export const COMMAND_HELP: readonly { name: string; args?: string; summary: string }[] = [
+  { name: "analyze", summary: "classify this issue and add its `type:*` and `priority:*` labels (IssueAgent)" },
+  { name: "execute", summary: "turn this issue's task list into a plan, mark it `state:implementing` and hand the plan to the execution agent (same as the `agent-execute` label)" },
+  { name: "review", summary: "review this pull request's changes (ReviewAgent)" },
+  { name: "status", summary: "what switchyard knows about this issue or pull request: events, tasks, attempts, errors" },
+  { name: "deploy", summary: "deploy the default branch's head (DeploymentAgent)" },
+  { name: "rollback", summary: "redeploy the previous successful deployment (DeploymentAgent)" },
+  { name: "help", summary: "this list" },
+];
+
+function who(name: string, commands: Config["commands"]): string {
+  const people = commands.associations.map((a) => a.toLowerCase()).join(", ");
+  return commands.writeRequired.includes(name) ? `${people}, with write access` : people;
+}
+
+/**
+ * The help text, as Markdown. Every command is written in a code span inside a table, so
+ * no line of the help starts with `/agent` and switchyard can never read its own help as
+ * a command (DESIGN.md section 7).
+ */
+export function renderHelp(commands: Config["commands"]): string {
+  return [
+    "**switchyard commands**: write one per line in a comment (quoted lines and code blocks are ignored).",
+    "",
+    "| command | what it does | who may run it |",
+    "|---|---|---|",
+    ...COMMAND_HELP.map((c) => `| \`/agent ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${c.summary} | ${who(c.name, commands)} |`),
+    "",
+    `Adding the \`agent-execute\` label to an issue runs \`execute\`.`,
+  ].join("\n");
+}

@@ -1,0 +1,112 @@
+import type { AgentCommand } from "../../../commands/parse-commands.js";
+import { isKnownCommand, OWN_MARKER } from "../../../commands/parse-commands.js";
+import { ignoredReason } from "../../../routing/decide.js";
+import type { Agent, AgentContext } from "../../agent.js";
+import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
+import { authorize } from "./authorize.js";
+import { buildPlan, renderPlan } from "./build-plan.js";
+import { renderHelp } from "./command-help.js";
+import { renderStatus } from "./render-status.js";
+
+/** The agent `execute` hands its plan to, when the config maps it to an executor. */
+export const EXECUTION_AGENT = "ExecutionAgent";
+
+/** Tags a reply with its delivery and command, so a retried task edits its reply instead of repeating it. */
+function replyTag(delivery: string, index: number): string {
+  return `<!-- switchyard:reply:${delivery}:${index} -->`;
+}
+
+async function reply(ctx: AgentContext, index: number, text: string): Promise<void> {
+  const { github, event, task } = ctx;
+  const tag = replyTag(task.delivery, index);
+  const body = `${OWN_MARKER}\n${tag}\n${text}`;
+  const existing = (await github.listComments(event.repository!, event.number!)).find((c) => c.body.includes(tag));
+  if (existing) await github.updateComment(event.repository!, existing.id, body);
+  else await github.createComment(event.repository!, event.number!, body);
+}
+
+async function execute(ctx: AgentContext): Promise<string> {
+  const { github, event, store, task, config } = ctx;
+  await setState(ctx, "implementing");
+  const issue = github.canRead ? await github.getIssue(event.repository!, event.number!) : null;
+  const steps = buildPlan(issue?.body ?? event.body ?? "", issue?.title ?? event.title ?? "");
+  const lines = [`**Plan for #${event.number}** (from its task list):`, "", renderPlan(steps) || "_no steps: the issue has no task list and no title_", ""];
+  const executor = config.agents[EXECUTION_AGENT];
+  if (executor && executor !== "builtin") {
+    // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
+    const existing = (await store.listTasks({ delivery: task.delivery, limit: 50 })).find((t) => t.rule === "execute-plan");
+    const handed = existing
+      ? [existing]
+      : ((await store.replayDelivery(task.delivery, [{ rule: "execute-plan", agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null }], Date.now())) ?? []);
+    lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.map((t) => t.id).join(", ")}; \`/agent status\` follows it.`);
+  } else {
+    lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\` program in switchyard's config.`);
+  }
+  return lines.join("\n");
+}
+
+async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
+  const help = renderHelp(ctx.config.commands);
+  switch (command.name) {
+    case "analyze":
+      return `**Analysis of #${ctx.event.number}**\n\n${describeAnalysis(await analyzeIssue(ctx))}`;
+    case "execute":
+      return execute(ctx);
+    case "status":
+      return renderStatus(ctx);
+    case "help":
+      return help;
+    case "review":
+    case "deploy":
+    case "rollback": {
+      const agent = command.name === "review" ? "ReviewAgent" : "DeploymentAgent";
+      return `\`${command.name}\` needs ${agent}, which is not installed in this version of switchyard yet, so nothing was done.`;
+    }
+    default:
+      return `switchyard does not know \`${command.name}\`.\n\n${help}`;
+  }
+}
+
+/**
+ * CoordinatorAgent: answers `/agent` comments and the `agent-execute` label. Reacts 👀 on
+ * receipt, checks who may run what (one polite refusal for what is not allowed; nothing of
+ * it runs), then runs each allowed command and replies once per command.
+ */
+export const coordinatorAgent: Agent = {
+  name: "CoordinatorAgent",
+  help: "Runs `/agent` commands from comments (analyze, execute, review, status, deploy, rollback, help) and the agent-execute label.",
+  handle: async (ctx) => {
+    const { event, github, config } = ctx;
+    // Routing already drops these; checked again because a replay or a config rule may route anything here.
+    const ignored = ignoredReason(event, ctx.ownLogins);
+    if (ignored || event.comment?.markedOwn) return { output: `ignored (${ignored ?? "own-event"}): switchyard never acts on its own or a bot's comments and labels` };
+    if (!event.repository || event.number === null || !event.sender) return { output: "nothing to do: the event names no issue, pull request or sender" };
+
+    const byLabel = event.type === "issues" && event.action === "labeled";
+    const commands: AgentCommand[] = byLabel ? [{ name: "execute", args: [] }] : event.commands;
+    if (commands.length === 0) return { output: "no /agent command in the comment" };
+
+    await github.addReaction(event.repository, event.comment?.id ? { comment: event.comment.id } : { issue: event.number }, "eyes");
+
+    const association = byLabel ? null : (event.comment?.authorAssociation ?? "NONE");
+    const needsPermission = byLabel || commands.some((c) => config.commands.writeRequired.includes(c.name));
+    const permission = needsPermission ? await github.getPermission(event.repository, event.sender.login) : null;
+
+    const refused: string[] = [];
+    const done: string[] = [];
+    for (const [index, command] of commands.entries()) {
+      const name = isKnownCommand(command.name) ? command.name : "help";
+      const verdict = authorize(name, association, permission, config.commands);
+      if (!verdict.allowed) {
+        refused.push(`\`${command.name}\` needs ${verdict.needs}`);
+        continue;
+      }
+      await reply(ctx, index, await run(ctx, command));
+      done.push(command.name);
+    }
+    if (refused.length > 0) {
+      await reply(ctx, commands.length, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
+    }
+    return { output: `ran: ${done.join(", ") || "nothing"}${refused.length ? `; refused: ${refused.join("; ")}` : ""}` };
+  },
+};

@@ -1,0 +1,35 @@
+import type { AgentContext } from "../../agent.js";
+
+function escape(text: string): string {
+  return text.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 160);
+}
+
+/**
+ * What switchyard knows about one issue or pull request. Under `serve` that is the store:
+ * every delivery about it, its tasks, their attempts and last errors. In Actions mode the
+ * store lives for one run, so the answer comes from GitHub's own state instead.
+ */
+export async function renderStatus(ctx: AgentContext): Promise<string> {
+  const { event, store, github } = ctx;
+  const repo = event.repository!;
+  const number = event.number!;
+  const issue = github.canRead ? await github.getIssue(repo, number) : null;
+  const labels = issue?.labels ?? event.labels;
+  const state = labels.filter((l) => l.startsWith("state:")).join(", ") || "no `state:*` label";
+  const head = `**Status of #${number}**: ${issue ? `${issue.state}, ` : ""}${state}; labels: ${labels.map((l) => `\`${l}\``).join(", ") || "none"}.`;
+  if (ctx.mode === "actions") {
+    return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs: GitHub's labels and comments are the record.`;
+  }
+  const deliveries = await store.listDeliveries({ subject: { repository: repo, number }, limit: 20 });
+  if (deliveries.length === 0) return `${head}\n\nNo deliveries about #${number} are on record.`;
+  const rows: string[] = [];
+  for (const d of deliveries) {
+    const tasks = await store.listTasks({ delivery: d.delivery, limit: 20 });
+    const summary =
+      tasks
+        .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.last_error && t.status !== "succeeded" ? ` — ${escape(t.last_error)}` : ""}`)
+        .join("; ") || "no task";
+    rows.push(`| ${d.received_at.slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);
+  }
+  return [head, "", "| received (UTC) | event | status | tasks |", "|---|---|---|---|", ...rows].join("\n");
+}

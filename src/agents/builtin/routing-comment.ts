@@ -1,0 +1,78 @@
+import type { Config } from "../../config/schema.js";
+import { OWN_MARKER } from "../../commands/parse-commands.js";
+import type { ClaimedTask, TaskOutcome } from "../../store/store.js";
+import type { AgentContext } from "../agent.js";
+
+/** Finds the one routing comment on an issue or pull request. */
+export const ROUTING_MARKER = "<!-- switchyard:routing -->";
+const ROW_TAG = /<!-- task:([^ ]+) -->/;
+const MAX_ROWS = 20;
+
+function cell(text: string): string {
+  const flat = text.replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
+  return flat.length > 120 ? `${flat.slice(0, 117)}…` : flat;
+}
+
+/** One table row for a finished task; its hidden tag lets a later update find and replace it. */
+export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date): string {
+  const result = outcome.status === "dead" ? `dead: ${outcome.error}` : outcome.status;
+  const when = at.toISOString().slice(0, 16).replace("T", " ");
+  return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;
+}
+
+/** The comment body with `row` added, or replacing the row of the same task; the newest 20 kept. */
+export function renderRoutingComment(previous: string | null, row: string): string {
+  const tag = ROW_TAG.exec(row)?.[1];
+  const rows = (previous ?? "").split("\n").filter((line) => line.startsWith("| ") && ROW_TAG.test(line));
+  const at = rows.findIndex((line) => ROW_TAG.exec(line)?.[1] === tag);
+  if (at >= 0) rows[at] = row;
+  else rows.push(row);
+  return [
+    OWN_MARKER,
+    ROUTING_MARKER,
+    "**switchyard** routed these events here:",
+    "",
+    "| when (UTC) | event | handled by | result |",
+    "|---|---|---|---|",
+    ...rows.slice(-MAX_ROWS),
+  ].join("\n");
+}
+
+/**
+ * The routing comment (DESIGN.md section 9): after each task on an issue or pull request
+ * finishes, one sticky comment found by its marker is edited in place (`comments: sticky`),
+ * or a comment is added per event (`every`), or nothing (`off`). Updates for one issue are
+ * serialized in this process so two tasks finishing together do not both create it.
+ */
+export function createRoutingCommentUpdater(mode: Config["comments"]) {
+  const queues = new Map<string, Promise<void>>();
+
+  return async (task: ClaimedTask, outcome: TaskOutcome, ctx: AgentContext | null): Promise<void> => {
+    if (mode === "off" || !ctx || ctx.event.number === null || !ctx.event.repository) return;
+    const { github, event } = ctx;
+    const repo = event.repository!;
+    const number = event.number!;
+    const eventName = event.action ? `${event.type}.${event.action}` : event.type;
+    const row = routingRow(task, outcome, eventName, new Date());
+    const key = `${repo}#${number}`;
+    const previous = queues.get(key) ?? Promise.resolve();
+    const update = previous
+      .catch(() => undefined)
+      .then(async () => {
+        if (mode === "every") {
+          await github.createComment(repo, number, renderRoutingComment(null, row));
+          return;
+        }
+        const existing = (await github.listComments(repo, number)).find((c) => c.body.includes(ROUTING_MARKER));
+        const body = renderRoutingComment(existing?.body ?? null, row);
+        if (existing) await github.updateComment(repo, existing.id, body);
+        else await github.createComment(repo, number, body);
+      });
+    queues.set(key, update);
+    try {
+      await update;
+    } finally {
+      if (queues.get(key) === update) queues.delete(key);
+    }
+  };
+}

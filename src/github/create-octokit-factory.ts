@@ -1,0 +1,79 @@
+import { createAppAuth } from "@octokit/auth-app";
+import { Octokit } from "@octokit/rest";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+
+export type AuthMode = "app" | "token" | "none";
+
+export interface OctokitFactory {
+  mode: AuthMode;
+  /** An Octokit for the delivery's installation (App auth) or the token; null without credentials. */
+  forInstallation: (installationId: number | null) => Octokit | null;
+  /** The key writes are paced by: one token, or one installation. */
+  paceKey: (installationId: number | null) => string;
+  /** App auth: a client authenticated as the App itself (JWT), for GET /app; null otherwise. */
+  appClient: () => Octokit | null;
+}
+
+/** What the config's credentials amount to; App auth wins when both are set. */
+export function authMode(github: Config["github"]): AuthMode {
+  if (github.appId !== null && github.privateKey) return "app";
+  if (github.token) return "token";
+  return "none";
+}
+
+function octokitLog(logger: Logger) {
+  return {
+    debug: (message: string) => logger.debug(message),
+    info: (message: string) => logger.debug(message),
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.error(message),
+  };
+}
+
+/**
+ * Builds Octokit clients against `github.apiUrl`. No retries happen inside Octokit
+ * (@octokit/rest carries no retry plugin): the worker is the one retry mechanism, so every
+ * attempt is recorded. App auth mints an installation token per installation and caches it
+ * until it expires (@octokit/auth-app does the caching).
+ */
+export function createOctokitFactory(github: Config["github"], logger: Logger): OctokitFactory {
+  const mode = authMode(github);
+  const log = octokitLog(logger);
+  const byInstallation = new Map<number, Octokit>();
+  let tokenClient: Octokit | null = null;
+
+  let appClient: Octokit | null = null;
+
+  return {
+    mode,
+    appClient: () => {
+      if (mode !== "app") return null;
+      appClient ??= new Octokit({ authStrategy: createAppAuth, auth: { appId: github.appId!, privateKey: github.privateKey! }, baseUrl: github.apiUrl, log, userAgent: "switchyard" });
+      return appClient;
+    },
+    paceKey: (installationId) => (mode === "app" ? `installation:${installationId ?? "none"}` : "token"),
+    forInstallation: (installationId) => {
+      if (mode === "none") return null;
+      if (mode === "token") {
+        tokenClient ??= new Octokit({ auth: github.token!, baseUrl: github.apiUrl, log, userAgent: "switchyard" });
+        return tokenClient;
+      }
+      if (installationId === null) {
+        throw new Error("this delivery names no installation, so no installation token can be made: is the App installed on the repository?");
+      }
+      let client = byInstallation.get(installationId);
+      if (!client) {
+        client = new Octokit({
+          authStrategy: createAppAuth,
+          auth: { appId: github.appId!, privateKey: github.privateKey!, installationId },
+          baseUrl: github.apiUrl,
+          log,
+          userAgent: "switchyard",
+        });
+        byInstallation.set(installationId, client);
+      }
+      return client;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import { ACTIONS_IDENTITY } from "../routing/decide.js";
+import type { Store } from "../store/store.js";
+import { createOctokitFactory, type AuthMode } from "./create-octokit-factory.js";
+import { createGithubClient, type GithubClient } from "./github-client.js";
+import { createWritePacer } from "./write-pacer.js";
+
+export interface GithubRuntime {
+  mode: AuthMode;
+  /** Writes are recorded, not sent: `github.dryRun`, or `auto` without credentials. */
+  dryRun: boolean;
+  /** A client for one task: writes recorded under its agent and id. */
+  forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger) => GithubClient;
+  /** switchyard's own logins: its comments and labels never trigger anything. */
+  ownLogins: () => readonly string[];
+  /** Looks up the identity (GET /user, or GET /app for an App); failures are logged, not thrown. */
+  resolveIdentity: () => Promise<void>;
+}
+
+/** Whether GitHub writes are only recorded: explicit config, else exactly when no credentials are set. */
+export function isDryRun(github: Config["github"], mode: AuthMode): boolean {
+  return github.dryRun === "auto" ? mode === "none" : github.dryRun;
+}
+
+export function createGithubRuntime(config: Config, store: Store, logger: Logger): GithubRuntime {
+  const factory = createOctokitFactory(config.github, logger);
+  const dryRun = isDryRun(config.github, factory.mode);
+  const pace = createWritePacer(config.github.writeIntervalMs);
+  const logins = new Set<string>([ACTIONS_IDENTITY]);
+
+  return {
+    mode: factory.mode,
+    dryRun,
+    forTask: (task, log) =>
+      createGithubClient({
+        octokit: factory.forInstallation(task.installation),
+        dryRun,
+        store,
+        logger: log,
+        pace,
+        paceKey: factory.paceKey(task.installation),
+        agent: task.agent,
+        task: task.id,
+      }),
+    ownLogins: () => [...logins],
+    resolveIdentity: async () => {
+      try {
+        if (factory.mode === "token") {
+          const { data } = await factory.forInstallation(null)!.request("GET /user");
+          logins.add(data.login);
+        } else if (factory.mode === "app") {
+          const { data } = await factory.appClient()!.request("GET /app");
+          if (data?.slug) logins.add(`${data.slug}[bot]`);
+        }
+      } catch (error) {
+        logger.warn({ err: error }, "could not look up switchyard's own GitHub identity; its own comments are still recognised by their marker");
+      }
+    },
+  };
+}
