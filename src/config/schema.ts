@@ -199,6 +199,15 @@ export const configSchema = z.strictObject({
       ...agents,
     })),
   comments: z.enum(["sticky", "every", "off"]).default("sticky"),
+  /** ReviewAgent: who `ready_for_review` asks for a review (logins). */
+  review: z.strictObject({ reviewers: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /** DeploymentAgent: the environment it deploys to, and an optional workflow to dispatch per deployment. */
+  deploy: z
+    .strictObject({
+      environment: z.string().min(1).default("production"),
+      workflow: z.union([z.string().min(1), z.number().int()]).nullable().default(null),
+    })
+    .prefault({}),
   guardian: z.strictObject({ workflows: z.array(z.string().min(1)).default([]) }).prefault({}),
 });
 

@@ -30,6 +30,44 @@ export interface CommentState {
   user: string | null;
 }
 
+export interface PullState {
+  number: number;
+  title: string;
+  body: string;
+  draft: boolean;
+  state: string;
+  merged: boolean;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  user: string | null;
+}
+
+export interface PullFile {
+  filename: string;
+  status: string;
+  additions: number;
+  deletions: number;
+  changes: number;
+  /** Absent for binary or very large files. */
+  patch: string | null;
+}
+
+export interface DeploymentState {
+  id: number;
+  sha: string;
+  ref: string;
+  environment: string;
+  createdAt: string;
+}
+
+export interface SearchHit {
+  number: number;
+  title: string;
+  state: string;
+  labels: string[];
+}
+
 /**
  * The GitHub operations agents use, small and typed, over one Octokit. Every write is
  * recorded in the store's `github_actions` (what agents did, or would do in dry-run) and
@@ -50,6 +88,25 @@ export interface GithubClient {
   createComment(repo: string, number: number, body: string): Promise<number | null>;
   updateComment(repo: string, commentId: number, body: string): Promise<void>;
   addReaction(repo: string, target: { comment: number } | { issue: number }, content: "eyes" | "+1" | "rocket" | "confused"): Promise<void>;
+  createIssue(repo: string, issue: { title: string; body: string; labels: string[] }): Promise<number | null>;
+  updateIssue(repo: string, number: number, changes: { state?: "open" | "closed"; title?: string; body?: string }): Promise<void>;
+  /** GET /search/issues; [] without credentials. */
+  searchIssues(query: string): Promise<SearchHit[]>;
+  getPull(repo: string, number: number): Promise<PullState | null>;
+  /** Every changed file (paginated); null without credentials. */
+  listPullFiles(repo: string, number: number): Promise<PullFile[] | null>;
+  requestReviewers(repo: string, number: number, reviewers: string[]): Promise<void>;
+  createStatus(repo: string, sha: string, status: { state: "success" | "failure" | "pending" | "error"; context: string; description: string; target_url?: string }): Promise<void>;
+  /** Newest first; null without credentials. */
+  listDeployments(repo: string, filter: { sha?: string; environment?: string }): Promise<DeploymentState[] | null>;
+  /** The latest status state of a deployment (`success`, `failure`, …), null when none. */
+  latestDeploymentStatus(repo: string, deploymentId: number): Promise<string | null>;
+  createDeployment(repo: string, deployment: { ref: string; sha?: string; environment: string; description: string; payload?: Record<string, unknown> }): Promise<number | null>;
+  createDeploymentStatus(repo: string, deploymentId: number, status: { state: "success" | "failure" | "in_progress" | "queued" | "error" | "inactive"; description: string; log_url?: string }): Promise<void>;
+  /** workflow_dispatch: a 204 with no run id. */
+  dispatchWorkflow(repo: string, workflow: string | number, ref: string, inputs: Record<string, string>): Promise<void>;
+  /** The repository's workflows (name and path); null without credentials. */
+  listWorkflows(repo: string): Promise<{ id: number; name: string; path: string }[] | null>;
 }
 
 export interface GithubClientOptions {
@@ -165,6 +222,97 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       } else {
         await write("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", { ...repoRef(repo), issue_number: target.issue, content });
       }
+    },
+
+    async createIssue(repo, issue) {
+      const data = await write<{ number: number }>("POST /repos/{owner}/{repo}/issues", { ...repoRef(repo), ...issue });
+      return data?.number ?? null;
+    },
+
+    async updateIssue(repo, number, changes) {
+      await write("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repoRef(repo), issue_number: number, ...changes });
+    },
+
+    async searchIssues(query) {
+      const data = await read<{ items: { number: number; title: string; state: string; labels: ({ name?: string } | string)[] }[] }>("GET /search/issues", { q: query, per_page: 100 });
+      return (data?.items ?? []).map((i) => ({
+        number: i.number,
+        title: i.title,
+        state: i.state,
+        labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+      }));
+    },
+
+    async getPull(repo, number) {
+      const data = await read<{
+        number: number;
+        title: string;
+        body: string | null;
+        draft?: boolean;
+        state: string;
+        merged: boolean;
+        head: { sha: string; ref: string };
+        base: { ref: string };
+        user: { login: string } | null;
+      }>("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repoRef(repo), pull_number: number });
+      if (!data) return null;
+      return {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? "",
+        draft: data.draft === true,
+        state: data.state,
+        merged: data.merged === true,
+        headSha: data.head.sha,
+        headRef: data.head.ref,
+        baseRef: data.base.ref,
+        user: data.user?.login ?? null,
+      };
+    },
+
+    async listPullFiles(repo, number) {
+      if (!octokit) return null;
+      const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...repoRef(repo), pull_number: number, per_page: 100 });
+      return files.map((f) => ({ filename: f.filename, status: f.status, additions: f.additions, deletions: f.deletions, changes: f.changes, patch: f.patch ?? null }));
+    },
+
+    async requestReviewers(repo, number, reviewers) {
+      if (reviewers.length === 0) return;
+      await write("POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", { ...repoRef(repo), pull_number: number, reviewers });
+    },
+
+    async createStatus(repo, sha, status) {
+      await write("POST /repos/{owner}/{repo}/statuses/{sha}", { ...repoRef(repo), sha, ...status });
+    },
+
+    async listDeployments(repo, filter) {
+      if (!octokit) return null;
+      const rows = await octokit.paginate("GET /repos/{owner}/{repo}/deployments", { ...repoRef(repo), ...filter, per_page: 100 });
+      return rows.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, createdAt: d.created_at }));
+    },
+
+    async latestDeploymentStatus(repo, deploymentId) {
+      const data = await read<{ state: string }[]>("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { ...repoRef(repo), deployment_id: deploymentId, per_page: 1 });
+      return data?.[0]?.state ?? null;
+    },
+
+    async createDeployment(repo, deployment) {
+      // required_contexts: [] — switchyard deploys what the rules say; commit checks are the review's job.
+      const data = await write<{ id: number }>("POST /repos/{owner}/{repo}/deployments", { ...repoRef(repo), auto_merge: false, required_contexts: [], ...deployment });
+      return data?.id ?? null;
+    },
+
+    async createDeploymentStatus(repo, deploymentId, status) {
+      await write("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { ...repoRef(repo), deployment_id: deploymentId, ...status });
+    },
+
+    async dispatchWorkflow(repo, workflow, ref, inputs) {
+      await write("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", { ...repoRef(repo), workflow_id: workflow, ref, inputs });
+    },
+
+    async listWorkflows(repo) {
+      const data = await read<{ workflows: { id: number; name: string; path: string }[] }>("GET /repos/{owner}/{repo}/actions/workflows", { ...repoRef(repo), per_page: 100 });
+      return data ? data.workflows.map((w) => ({ id: w.id, name: w.name, path: w.path })) : null;
     },
   };
 }

@@ -57,6 +57,9 @@ describe("defaults (DESIGN.md section 5)", () => {
       commands: { associations: ["OWNER", "MEMBER", "COLLABORATOR"], writeRequired: ["execute", "deploy", "rollback"] },
       agents: { IssueAgent: "builtin", ReviewAgent: "builtin", DeploymentAgent: "builtin", CoordinatorAgent: "builtin", Guardian: "builtin" },
       comments: "sticky",
+      // Beyond section 5: ReviewAgent's reviewers and DeploymentAgent's environment and workflow.
+      review: { reviewers: [] },
+      deploy: { environment: "production", workflow: null },
       guardian: { workflows: [] },
     });
   });
