@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { buildPlan, renderPlan } from "../../../src/agents/builtin/coordinator/build-plan.js";
+import { renderHelp } from "../../../src/agents/builtin/coordinator/command-help.js";
+import { parseConfig } from "../../../src/config/load-config.js";
+
+describe("buildPlan", () => {
+  it("turns the task list into steps with the agent each needs", () => {
+    const body = "Intro\n- [ ] Add the parser\r\n* [x] Write tests for the parser\n- [ ] Update the README\n- [ ] Deploy to staging\n- not a task";
+    expect(buildPlan(body, "t")).toEqual([
+      { text: "Add the parser", done: false, agent: "CodeGenAgent" },
+      { text: "Write tests for the parser", done: true, agent: "TestAgent" },
+      { text: "Update the README", done: false, agent: "DocsAgent" },
+      { text: "Deploy to staging", done: false, agent: "DeploymentAgent" },
+    ]);
+  });
+
+  it("falls back to the title when there is no task list", () => {
+    expect(buildPlan("just prose", "Add retries")).toEqual([{ text: "Add retries", done: false, agent: "CodeGenAgent" }]);
+    expect(buildPlan("", "   ")).toEqual([]);
+  });
+
+  it("renders numbered steps", () => {
+    expect(renderPlan(buildPlan("- [ ] A\n- [x] B", ""))).toBe("1. [ ] A — **CodeGenAgent**\n2. [x] B — **CodeGenAgent**");
+  });
+});
+
+describe("renderHelp", () => {
+  const help = renderHelp(parseConfig({}).config.commands);
+  it("lists every command in code spans, no line starting with /agent", () => {
+    for (const name of ["analyze", "execute", "review", "status", "deploy", "rollback", "help"]) expect(help).toContain(`\`/agent ${name}\``);
+    expect(help.split("\n").filter((line) => line.trimStart().startsWith("/agent"))).toEqual([]);
+  });
+  it("says who may run the write commands", () => {
+    expect(help).toMatch(/`\/agent execute`.*with write access/);
+    expect(help).not.toMatch(/`\/agent status`.*with write access/);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { renderRoutingComment, routingRow, ROUTING_MARKER } from "../../src/agents/builtin/routing-comment.js";
+import { OWN_MARKER } from "../../src/commands/parse-commands.js";
+import type { ClaimedTask } from "../../src/store/store.js";
+
+const task = (id: string) => ({ id, agent: "IssueAgent", rule: "issue-opened" }) as ClaimedTask;
+const at = new Date("2026-11-28T10:00:00Z");
+
+describe("routing comment", () => {
+  it("carries both markers and one row per task", () => {
+    const body = renderRoutingComment(null, routingRow(task("1"), { status: "succeeded" }, "issues.opened", at));
+    expect(body.startsWith(OWN_MARKER)).toBe(true);
+    expect(body).toContain(ROUTING_MARKER);
+    expect(body).toContain("| 2026-11-28 10:00 | issues.opened | IssueAgent (issue-opened) | succeeded <!-- task:1 --> |");
+  });
+
+  it("appends new tasks and replaces the row of the same task", () => {
+    let body = renderRoutingComment(null, routingRow(task("1"), { status: "dead", outcome: "permanent", error: "HTTP 404 | Not Found" }, "issues.opened", at));
+    expect(body).toContain("dead: HTTP 404 \\| Not Found");
+    body = renderRoutingComment(body, routingRow(task("2"), { status: "succeeded" }, "issues.assigned", at));
+    body = renderRoutingComment(body, routingRow(task("1"), { status: "succeeded" }, "issues.opened", at));
+    const rows = body.split("\n").filter((l) => l.includes("<!-- task:"));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain("succeeded <!-- task:1 -->");
+  });
+
+  it("keeps the newest 20 rows", () => {
+    let body: string | null = null;
+    for (let i = 0; i < 25; i++) body = renderRoutingComment(body, routingRow(task(String(i)), { status: "succeeded" }, "push", at));
+    const rows = body!.split("\n").filter((l) => l.includes("<!-- task:"));
+    expect(rows).toHaveLength(20);
+    expect(rows[0]).toContain("task:5 ");
+  });
+});
