@@ -115,6 +115,12 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   return checks;
 }
 
+/** The `when` as it applies: `$executeLabel` replaced by the configured label, for `check` and `init`. */
+function resolvePlaceholders(when: RuleWhen, executeLabel: string): RuleWhen {
+  const resolve = (v: unknown): unknown => (v === "$executeLabel" ? executeLabel : Array.isArray(v) ? v.map(resolve) : v);
+  return Object.fromEntries(Object.entries(when).map(([k, v]) => [k, resolve(v)])) as RuleWhen;
+}
+
 /** Guardian's rules only watch the configured workflows, when some are configured. */
 function withGuardianWorkflows(rule: Rule, workflows: readonly string[]): Rule {
   const guarded = rule.id === "workflow-failure" || rule.id === "workflow-recovered";
@@ -160,7 +166,7 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
         action: rule.action,
         continue: rule.continue ?? false,
         origin,
-        when: effective.when,
+        when: resolvePlaceholders(effective.when, executeLabel),
         checks: compileWhen(effective.when, label, { executeLabel }),
       };
     });
