@@ -1,10 +1,12 @@
 import type { Agent } from "./agent.js";
 import { coordinatorAgent } from "./builtin/coordinator/coordinator-agent.js";
+import { deploymentAgent } from "./builtin/deployment-agent/deployment-agent.js";
+import { guardian } from "./builtin/guardian/guardian.js";
 import { issueAgent } from "./builtin/issue-agent/issue-agent.js";
 import { logAgent } from "./builtin/log-agent.js";
 
-/** The built-in agents shipped today. ReviewAgent, DeploymentAgent and Guardian are not built yet. */
-export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent];
+/** The built-in agents shipped today. ReviewAgent is not built yet. */
+export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent, deploymentAgent, guardian];
 
 /** The built-in agents by name (plus any given); a name with no agent falls back to the log agent. */
 export function createRegistry(agents: readonly Agent[] = []): { get: (name: string) => Agent; has: (name: string) => boolean; all: () => Agent[] } {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
 import { registerCheck } from "./check.js";
+import { registerInit } from "./init.js";
 import { ExitCode, processIo, type CliIo } from "./io.js";
 import { registerRoute } from "./route.js";
 import { registerSend } from "./send.js";
@@ -22,6 +23,7 @@ export function createProgram(io: CliIo): Command {
   registerTasks(program, io);
   registerReplay(program, io);
   registerCheck(program, io);
+  registerInit(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

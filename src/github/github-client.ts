@@ -1,6 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
-import type { Store } from "../store/store.js";
+import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
 
 /** `owner/name`, split once. */
@@ -107,12 +107,15 @@ export interface GithubClient {
   dispatchWorkflow(repo: string, workflow: string | number, ref: string, inputs: Record<string, string>): Promise<void>;
   /** The repository's workflows (name and path); null without credentials. */
   listWorkflows(repo: string): Promise<{ id: number; name: string; path: string }[] | null>;
+  /** The commit sha a branch, tag or sha points at now; null without credentials. */
+  getRefSha(repo: string, ref: string): Promise<string | null>;
 }
 
 export interface GithubClientOptions {
   octokit: Octokit | null;
   dryRun: boolean;
-  store: Store;
+  /** Where each write is recorded: the worker keeps them and stores them with the task's outcome. */
+  record: (action: GithubActionRecord) => void;
   logger: Logger;
   pace: WritePacer;
   paceKey: string;
@@ -124,7 +127,7 @@ export interface GithubClientOptions {
 type Params = Record<string, unknown>;
 
 export function createGithubClient(options: GithubClientOptions): GithubClient {
-  const { octokit, dryRun, store, logger, pace, paceKey, agent, task } = options;
+  const { octokit, dryRun, record, logger, pace, paceKey, agent, task } = options;
   const now = options.now ?? Date.now;
 
   async function read<T>(route: string, params: Params): Promise<T | null> {
@@ -135,14 +138,14 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   async function write<T>(route: string, params: Params): Promise<T | null> {
     const [method = "POST", path = route] = route.split(" ");
-    const record = { agent, task, method, route: path, body: params, dryRun, at: now() };
+    const action = { agent, task, method, route: path, body: params, dryRun, at: now() };
     if (dryRun || !octokit) {
-      await store.recordGithubAction({ ...record, dryRun: true });
+      record({ ...action, dryRun: true });
       logger.info({ method, route: path }, "dry-run: GitHub write recorded, not sent");
       return null;
     }
     const response = await pace(paceKey, () => octokit.request(route, params));
-    await store.recordGithubAction(record);
+    record(action);
     return response.data as T;
   }
 
@@ -313,6 +316,13 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     async listWorkflows(repo) {
       const data = await read<{ workflows: { id: number; name: string; path: string }[] }>("GET /repos/{owner}/{repo}/actions/workflows", { ...repoRef(repo), per_page: 100 });
       return data ? data.workflows.map((w) => ({ id: w.id, name: w.name, path: w.path })) : null;
+    },
+
+    async getRefSha(repo, ref) {
+      // The combined status names the commit the ref resolves to, and per_page=1 keeps the answer small.
+      // https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference
+      const data = await read<{ sha: string }>("GET /repos/{owner}/{repo}/commits/{ref}/status", { ...repoRef(repo), ref, per_page: 1 });
+      return data?.sha ?? null;
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import { ACTIONS_IDENTITY } from "../routing/decide.js";
-import type { Store } from "../store/store.js";
+import type { GithubActionRecord } from "../store/store.js";
 import { createOctokitFactory, type AuthMode } from "./create-octokit-factory.js";
 import { createGithubClient, type GithubClient } from "./github-client.js";
 import { createWritePacer } from "./write-pacer.js";
@@ -10,8 +10,8 @@ export interface GithubRuntime {
   mode: AuthMode;
   /** Writes are recorded, not sent: `github.dryRun`, or `auto` without credentials. */
   dryRun: boolean;
-  /** A client for one task: writes recorded under its agent and id. */
-  forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger) => GithubClient;
+  /** A client for one task: each write is handed to `record` under the task's agent and id. */
+  forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger, record: (action: GithubActionRecord) => void) => GithubClient;
   /** switchyard's own logins: its comments and labels never trigger anything. */
   ownLogins: () => readonly string[];
   /** Looks up the identity (GET /user, or GET /app for an App); failures are logged, not thrown. */
@@ -23,7 +23,7 @@ export function isDryRun(github: Config["github"], mode: AuthMode): boolean {
   return github.dryRun === "auto" ? mode === "none" : github.dryRun;
 }
 
-export function createGithubRuntime(config: Config, store: Store, logger: Logger): GithubRuntime {
+export function createGithubRuntime(config: Config, logger: Logger): GithubRuntime {
   const factory = createOctokitFactory(config.github, logger);
   const dryRun = isDryRun(config.github, factory.mode);
   const pace = createWritePacer(config.github.writeIntervalMs);
@@ -32,11 +32,11 @@ export function createGithubRuntime(config: Config, store: Store, logger: Logger
   return {
     mode: factory.mode,
     dryRun,
-    forTask: (task, log) =>
+    forTask: (task, log, record) =>
       createGithubClient({
         octokit: factory.forInstallation(task.installation),
         dryRun,
-        store,
+        record,
         logger: log,
         pace,
         paceKey: factory.paceKey(task.installation),

@@ -84,7 +84,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   state.migrated = true;
 
-  const github = createGithubRuntime(config, store, logger);
+  const github = createGithubRuntime(config, logger);
   // The identity lookup must not hold up start-up: until it answers, the marker still
   // recognises switchyard's own comments.
   void github.resolveIdentity();

@@ -57,7 +57,7 @@ export async function runInline(options: {
       options.tasks,
       { replayWindowMs: 0 },
     );
-    const github = createGithubRuntime(options.config, store, options.logger);
+    const github = createGithubRuntime(options.config, options.logger);
     await github.resolveIdentity();
     const worker = createWorker({
       store,

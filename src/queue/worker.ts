@@ -7,7 +7,7 @@ import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { ClaimedTask, Store, TaskOutcome } from "../store/store.js";
+import type { ClaimedTask, GithubActionRecord, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { decideFailure } from "./decide-outcome.js";
@@ -173,17 +173,17 @@ export function createWorker(options: WorkerOptions): Worker {
     }, renewEvery);
     renewer.unref();
 
-    const done = execute(task, controller.signal, log)
-      .then(({ outcome, ctx }) => store.complete(task.id, task.leaseToken, outcome, now()).then((ok) => ({ ok, outcome, ctx })))
-      .then(async ({ ok, outcome, ctx }) => {
-        if (!ok) {
-          log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
-          return;
-        }
-        log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+    const actions: GithubActionRecord[] = [];
+    const done = execute(task, controller.signal, log, actions)
+      .then(async ({ outcome, ctx }) => {
+        // The routing comment goes out while the lease is still held, and its writes are
+        // stored with the outcome: one transaction per finished task, not one per write.
         if (outcome.status !== "ready" && options.afterTask) {
           await options.afterTask(task, outcome, ctx).catch((error: unknown) => log.warn({ err: error }, "after-task step failed (the task's outcome stands)"));
         }
+        const ok = await store.complete(task.id, task.leaseToken, { ...outcome, actions }, now());
+        if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
+        else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
       })
       .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
       .finally(() => {
@@ -194,13 +194,18 @@ export function createWorker(options: WorkerOptions): Worker {
     running.set(task.id, { task, controller, done });
   }
 
-  async function execute(task: ClaimedTask, signal: AbortSignal, log: Logger): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
+  async function execute(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    log: Logger,
+    actions: GithubActionRecord[],
+  ): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
     let ctx: AgentContext | null = null;
     try {
       const payload = parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
-      const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log);
+      const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action));
       ctx = { task, event, payload, logger: log, store, signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
       const result = await options.executorFor(task.agent)(ctx);
       return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };

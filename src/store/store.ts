@@ -134,11 +134,15 @@ export interface ClaimOptions {
   excludeRepositories?: readonly string[];
 }
 
-export type TaskOutcome =
+export type TaskOutcome = (
   | { status: "succeeded"; output?: string | null }
   /** Retry later: back to `ready` at runAt. */
   | { status: "ready"; runAt: number; error: string; retryDelayMs: number; outcome: "transient"; output?: string | null }
-  | { status: "dead"; error: string; outcome: "transient" | "permanent"; output?: string | null };
+  | { status: "dead"; error: string; outcome: "transient" | "permanent"; output?: string | null }
+) & {
+  /** GitHub writes the attempt made (or, in dry-run, would have made): stored in the same transaction. */
+  actions?: readonly GithubActionRecord[];
+};
 
 export interface ListDeliveriesOptions {
   status?: DeliveryStatus;

@@ -3,6 +3,8 @@ import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
 import type { AgentRegistry } from "../registry.js";
 import { runExecAgent } from "./exec-executor.js";
+import { createHttpSigner, runHttpAgent, type HttpSigner } from "./http-executor.js";
+import { runWorkflowAgent } from "./workflow-executor.js";
 
 /** Runs one task for one agent name, whatever kind of executor the config maps it to. */
 export type Executor = (ctx: AgentContext) => Promise<AgentResult | void>;
@@ -40,9 +42,23 @@ export function taskDocument(ctx: AgentContext): Record<string, unknown> {
 }
 
 /**
+ * The `webhook-id` of a task's messages to an http agent: the same across its retries and
+ * replays (Standard Webhooks: a resent message keeps its id, so receivers can dedupe), and
+ * unique across tasks. The delivery is part of it because in Actions mode every run has a
+ * fresh store whose task ids start again at 1.
+ *
+ * @example httpMessageId({ delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", id: "42" }) // "72d3162e-cc78-11e3-81ab-4c9367dc0958:42"
+ */
+export function httpMessageId(task: { delivery: string; id: string }): string {
+  return `${task.delivery}:${task.id}`;
+}
+
+/**
  * The executor for an agent's config entry: `builtin` looks the agent up in the registry,
- * `exec` spawns the configured program. (`http` and `workflow` executors are not built yet:
- * such a config fails the task permanently with a message that says so.)
+ * `exec` spawns the configured program, `http` POSTs the signed task document to a URL,
+ * `workflow` dispatches a GitHub Actions workflow in the event's repository.
+ *
+ * @example createExecutor("ReviewAgent", { http: { url, secret }, timeout: 30_000 }, deps)(ctx)
  */
 export function createExecutor(agentName: string, spec: ExecutorConfig, deps: ExecutorDeps): Executor {
   if (spec === "builtin") return (ctx) => deps.registry.get(agentName).handle(ctx);
@@ -60,8 +76,19 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
       throw new PermanentError(message, { output: result.output });
     };
   }
-  const kind = "http" in spec ? "http" : "workflow";
-  return async () => {
-    throw new PermanentError(`the ${kind} executor configured for ${agentName} is not available in this version of switchyard`);
-  };
+  if ("http" in spec) {
+    let sign: HttpSigner;
+    try {
+      sign = createHttpSigner(spec.http.secret);
+    } catch (error) {
+      // A bad secret fails each of the agent's tasks, not the worker that made the executor.
+      return async () => {
+        throw new PermanentError(`${agentName}: ${(error as Error).message}`);
+      };
+    }
+    const httpSpec = { url: spec.http.url, secret: spec.http.secret, timeoutMs: spec.timeout };
+    return (ctx) => runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body: JSON.stringify(taskDocument(ctx)) }, { signal: ctx.signal });
+  }
+  const workflow = { id: spec.workflow.id, ref: spec.workflow.ref };
+  return (ctx) => runWorkflowAgent(workflow, ctx);
 }

@@ -1,3 +1,4 @@
+import { priorityRank } from "./rows.js";
 import type { Database } from "better-sqlite3";
 import type { AcceptResult, AcceptedTask, NewDelivery, NewTask, TaskStatus } from "../store.js";
 
@@ -25,8 +26,8 @@ export function prepareInsertTask(db: Database): InsertTask {
     )
     .pluck();
   const insert = db.prepare(
-    `INSERT INTO tasks (delivery, rule, agent, action, priority, idempotency_key, status, attempts, run_at, last_error, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+    `INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, idempotency_key, status, attempts, run_at, last_error, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
   );
   return (delivery, task, runAt, now) => {
     let status: TaskStatus = "ready";
@@ -38,7 +39,7 @@ export function prepareInsertTask(db: Database): InsertTask {
         reason = `skipped: task ${holder} already holds idempotency key ${task.idempotencyKey}`;
       }
     }
-    const info = insert.run(delivery, task.rule, task.agent, task.action, task.priority, task.idempotencyKey, status, runAt, reason, now, now);
+    const info = insert.run(delivery, task.rule, task.agent, task.action, task.priority, priorityRank(task.priority), task.idempotencyKey, status, runAt, reason, now, now);
     return { id: String(info.lastInsertRowid), rule: task.rule, agent: task.agent, status };
   };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
-import { PRIORITIES } from "../../config/schema.js";
 import type { ClaimOptions, ClaimedTask } from "../store.js";
 import { TASK_COLUMNS, toTaskRecord } from "./rows.js";
 import type { TaskRow } from "./rows.js";
@@ -12,7 +11,6 @@ interface CandidateRow extends TaskRow {
   installation: number | null;
 }
 
-const PRIORITY_RANK = `CASE t.priority ${PRIORITIES.map((p, i) => `WHEN '${p}' THEN ${i}`).join(" ")} END`;
 
 /**
  * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
@@ -30,11 +28,14 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
       const exclude =
         (agents === 0 ? "" : `AND t.agent NOT IN (${placeholders(agents)}) `) +
         (repositories === 0 ? "" : `AND (d.repository IS NULL OR d.repository NOT IN (${placeholders(repositories)}))`);
+      // INDEXED BY: walk (status, priority_rank, run_at, id) in order and stop at the limit.
+      // Left to itself the planner picks the run_at index and sorts every due task, which
+      // made each claim cost O(backlog) exactly when a backlog builds up.
       statement = db.prepare<unknown[], CandidateRow>(
         `SELECT ${TASK_COLUMNS}, d.event, d.body, d.repository, d.installation
-         FROM tasks t JOIN deliveries d ON d.id = t.delivery
+         FROM tasks t INDEXED BY tasks_claim JOIN deliveries d ON d.id = t.delivery
          WHERE t.status = 'ready' AND t.run_at <= ? ${exclude}
-         ORDER BY ${PRIORITY_RANK}, t.run_at, t.id
+         ORDER BY t.priority_rank, t.run_at, t.id
          LIMIT ?`,
       );
       selects.set(key, statement);

@@ -1,3 +1,4 @@
+import { priorityRank } from "./rows.js";
 import type { Database } from "better-sqlite3";
 import type { AcceptedTask, NewTask } from "../store.js";
 import type { InsertTask } from "./accept.js";
@@ -28,7 +29,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
   // A fresh routing decision may name another agent or priority for the rule (the config
   // changed since): the re-queued row follows the decision.
   const requeueAs = db.prepare(
-    "UPDATE tasks SET agent = ?, action = ?, priority = ?, status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'",
+    "UPDATE tasks SET agent = ?, action = ?, priority = ?, priority_rank = ?, status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'",
   );
 
   return {
@@ -48,7 +49,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
         if (existing.status === "running") {
           return { id: String(existing.id), rule: task.rule, agent: existing.agent, status: "running" };
         }
-        requeueAs.run(task.agent, task.action, task.priority, task.runAt ?? now, now, existing.id);
+        requeueAs.run(task.agent, task.action, task.priority, priorityRank(task.priority), task.runAt ?? now, now, existing.id);
         return { id: String(existing.id), rule: task.rule, agent: task.agent, status: "ready" };
       });
     },

@@ -1,4 +1,4 @@
-import type { Priority } from "../../config/schema.js";
+import { PRIORITIES, type Priority } from "../../config/schema.js";
 import type { AttemptRecord, DeliveryStatus, TaskRecord, TaskStatus } from "../store.js";
 
 /** Columns of `tasks` as SQLite returns them. */
@@ -108,4 +108,9 @@ export function parseTaskId(id: string): number | null {
 export function sqlLimit(limit: number): number {
   if (!Number.isFinite(limit)) return -1;
   return Math.max(0, Math.floor(limit));
+}
+
+/** A priority's place in claim order: 0 critical, 1 high, 2 medium, 3 low. */
+export function priorityRank(priority: Priority): number {
+  return PRIORITIES.indexOf(priority);
 }

@@ -115,7 +115,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
     async complete(taskId, token, outcome, now) {
       const id = parseTaskId(taskId);
-      return id !== null && write(() => prepared().complete(id, token, outcome, now));
+      if (id === null) return false;
+      const actions = (outcome.actions ?? []).map((a) => ({ action: a, body: a.body === undefined ? null : JSON.stringify(a.body) }));
+      return write(() => {
+        const ok = prepared().complete(id, token, outcome, now);
+        if (ok) for (const { action, body } of actions) prepared().githubActions.record(action, id, body);
+        return ok;
+      });
     },
     reclaimExpired(now) {
       return write(() => prepared().reclaimExpired(now));

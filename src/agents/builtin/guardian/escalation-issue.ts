@@ -1,0 +1,132 @@
+import { OWN_MARKER } from "../../../commands/parse-commands.js";
+import type { EventPayload } from "../../../events/event-payload.js";
+import type { SearchHit } from "../../../github/github-client.js";
+
+/** The label that marks Guardian's escalation issues, and how it looks when Guardian creates it. */
+export const ESCALATION_LABEL = "guardian:escalation";
+export const ESCALATION_LABEL_STYLE = { color: "b60205", description: "switchyard Guardian: a workflow on the default branch is failing" } as const;
+
+/** Conclusions Guardian escalates (DESIGN.md section 6, rule workflow-failure). */
+export const FAILED_CONCLUSIONS: ReadonlySet<string> = new Set(["failure", "timed_out", "startup_failure"]);
+
+/** One completed workflow run, as the escalation texts need it. */
+export interface WorkflowRun {
+  /** The workflow's name: it titles the issue, so one issue per workflow. */
+  name: string;
+  path: string | null;
+  conclusion: string;
+  runId: number | null;
+  attempt: number | null;
+  url: string | null;
+  sha: string | null;
+  branch: string | null;
+  actor: string | null;
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | null => (typeof v === "object" && v !== null ? (v as Json) : null);
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * The run a `workflow_run` event reports, or null for any other event. The actor is who
+ * started this attempt (`triggering_actor`), falling back to the run's actor and the sender.
+ *
+ * @example workflowRunOf(normalizeEvent("workflow_run", payload), payload)?.conclusion // "failure"
+ */
+export function workflowRunOf(event: EventPayload, payload: Json): WorkflowRun | null {
+  const w = event.workflow;
+  if (event.type !== "workflow_run" || !w) return null;
+  const run = obj(payload.workflow_run);
+  const actor = str(obj(run?.triggering_actor)?.login) ?? str(obj(run?.actor)?.login) ?? event.sender?.login ?? null;
+  return {
+    name: w.name ?? w.path ?? "unnamed workflow",
+    path: w.path,
+    conclusion: w.conclusion ?? "unknown",
+    runId: w.runId,
+    attempt: w.attempt,
+    url: w.url,
+    sha: event.sha,
+    branch: event.branch,
+    actor,
+  };
+}
+
+/** Hidden in the issue body: which workflow the issue is about (its file, which outlives renames of its name). */
+export function escalationMarker(run: WorkflowRun): string {
+  return `<!-- switchyard:guardian:${run.path ?? run.name} -->`;
+}
+
+/** Hidden in every issue body and comment: which run (and attempt) it reports, so a retried task never reports it twice. */
+export function runMarker(run: WorkflowRun): string {
+  return `<!-- switchyard:guardian:run:${run.runId ?? "unknown"}:${run.attempt ?? 1} -->`;
+}
+
+export function escalationTitle(run: WorkflowRun): string {
+  return `Workflow "${run.name}" is failing`;
+}
+
+/**
+ * The search for the workflow's open escalation. GitHub's search has no exact-title match,
+ * so `in:title` narrows and `findEscalation` decides. Quotes in a name would end the phrase.
+ */
+export function escalationQuery(repository: string, run: WorkflowRun): string {
+  return `repo:${repository} is:issue is:open label:"${ESCALATION_LABEL}" in:title "${run.name.replaceAll('"', " ")}"`;
+}
+
+/**
+ * The workflow's open escalation among search hits: open, labelled, and titled exactly as
+ * Guardian titles it ("CI" must not match the issue of "CI nightly"). The oldest wins if
+ * a race ever opened two, so every later run reports to the same one.
+ *
+ * @example findEscalation(await github.searchIssues(escalationQuery(repo, run)), run)?.number
+ */
+export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun): SearchHit | null {
+  const title = escalationTitle(run);
+  const matching = hits.filter((h) => h.state === "open" && h.title === title && h.labels.includes(ESCALATION_LABEL));
+  return matching.sort((a, b) => a.number - b.number)[0] ?? null;
+}
+
+function runLink(run: WorkflowRun): string {
+  const label = `run ${run.runId ?? "(unknown)"}${run.attempt && run.attempt > 1 ? `, attempt ${run.attempt}` : ""}`;
+  return run.url ? `[${label}](${run.url})` : label;
+}
+
+// A profile link, not an @mention: an escalation should not ping whoever pushed on every failure.
+function actorLink(run: WorkflowRun): string {
+  return run.actor ? `[${run.actor}](https://github.com/${run.actor})` : "unknown";
+}
+
+const shortSha = (run: WorkflowRun): string => (run.sha ? `\`${run.sha.slice(0, 7)}\`` : "unknown");
+
+/**
+ * The escalation issue's body: markers, then what failed, where and for whom.
+ *
+ * @example renderEscalationBody(run).includes(escalationMarker(run)) // true
+ */
+export function renderEscalationBody(run: WorkflowRun): string {
+  return [
+    OWN_MARKER,
+    escalationMarker(run),
+    runMarker(run),
+    `The workflow **${run.name}**${run.path ? ` (\`${run.path}\`)` : ""} failed${run.branch ? ` on \`${run.branch}\`` : ""}.`,
+    "",
+    "| | |",
+    "|---|---|",
+    `| Run | ${runLink(run)} |`,
+    `| Conclusion | \`${run.conclusion}\` |`,
+    `| Commit | ${shortSha(run)} |`,
+    `| Actor | ${actorLink(run)} |`,
+    "",
+    "switchyard's Guardian keeps this one issue open while the workflow fails: later failures are added as comments, and the issue is closed when the workflow succeeds again.",
+  ].join("\n");
+}
+
+/** A later failure of the same workflow, as a comment on its open escalation. */
+export function renderFailureComment(run: WorkflowRun): string {
+  return [OWN_MARKER, runMarker(run), `**${run.name}** failed again: ${runLink(run)}, \`${run.conclusion}\`, commit ${shortSha(run)}, actor ${actorLink(run)}.`].join("\n");
+}
+
+/** The success that closes the escalation. */
+export function renderRecoveryComment(run: WorkflowRun): string {
+  return [OWN_MARKER, runMarker(run), `**${run.name}** succeeded again: ${runLink(run)}, commit ${shortSha(run)}. Closing this escalation.`].join("\n");
+}

@@ -1,0 +1,153 @@
+import { Webhook } from "standardwebhooks";
+import { PermanentError, TransientError } from "../../queue/agent-errors.js";
+import { parseRetryAfter } from "../../queue/parse-retry-after.js";
+import type { AgentResult } from "../agent.js";
+
+/** An `http` agent from the config: `{http: {url, secret}, timeout}`. */
+export interface HttpAgentSpec {
+  url: string;
+  /** `whsec_<base64>` (the Standard Webhooks format), or any other string, used as raw bytes. */
+  secret: string;
+  /** Abort the request after this long; 0 or less means no limit. */
+  timeoutMs: number;
+}
+
+/** One message to an http agent. */
+export interface HttpAgentMessage {
+  /**
+   * `webhook-id`: the same for every attempt of one task, so a receiver that already
+   * handled it (and whose answer we lost) can recognise the retry and skip the work.
+   */
+  id: string;
+  /** The JSON text POSTed and signed, exactly as sent. */
+  body: string;
+}
+
+export interface HttpAgentOptions {
+  /** Aborted on shutdown or a lost lease: the request is cancelled, the run is transient. */
+  signal?: AbortSignal;
+  /** Signing time; the receiver rejects timestamps more than 5 minutes off. */
+  now?: () => Date;
+  /** Keep this many characters of the end of the response body; default 16 KiB. */
+  outputLimit?: number;
+}
+
+/** Signs one message: the three Standard Webhooks headers. */
+export type HttpSigner = (id: string, at: Date, body: string) => Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string>;
+
+const WHSEC_PREFIX = "whsec_";
+const DEFAULT_OUTPUT_LIMIT = 16 * 1024;
+const MAX_SNIPPET = 200;
+
+/**
+ * Builds the signer for an agent's secret (Standard Webhooks: HMAC-SHA256 over
+ * `id.timestamp.body`, base64, as `v1,<sig>`). A `whsec_` secret is base64 as the spec
+ * says; anything else is taken as the raw key bytes (UTF-8), so a plain shared secret
+ * works too (its receiver verifies with `new Webhook(bytes, {format: "raw"})`, or with
+ * `whsec_` + its base64). A bad `whsec_` value is a PermanentError that says so.
+ *
+ * @example createHttpSigner("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")("d1:42", new Date(), "{}")
+ */
+export function createHttpSigner(secret: string): HttpSigner {
+  let webhook: Webhook;
+  try {
+    webhook = secret.startsWith(WHSEC_PREFIX) ? new Webhook(secret) : new Webhook(Buffer.from(secret, "utf8"), { format: "raw" });
+  } catch (error) {
+    // Never echo the secret itself: the message ends up on the attempt row and in logs.
+    throw new PermanentError(`http agent secret: a ${WHSEC_PREFIX} secret must be followed by base64 (${(error as Error).message}); fix the agent's http.secret`);
+  }
+  return (id, at, body) => ({
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": webhook.sign(id, at, body),
+  });
+}
+
+/**
+ * POSTs one task to an http agent, signed (DESIGN.md section 9). 2xx succeeds, keeping the
+ * tail of the response body as output; 408, 429, 5xx, network errors and timeouts throw a
+ * TransientError (with Retry-After honoured); redirects (not followed: a signed task goes
+ * only where the config says) and other 4xx throw a PermanentError naming the status.
+ *
+ * @example
+ * const sign = createHttpSigner(spec.secret);
+ * await runHttpAgent({ url, secret, timeoutMs: 30_000 }, sign, { id: "d1:42", body: JSON.stringify(task) }, { signal });
+ */
+export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, message: HttpAgentMessage, options: HttpAgentOptions = {}): Promise<AgentResult> {
+  const url = new URL(spec.url);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new PermanentError(`http agent URL must be http(s), not ${url.protocol}`);
+  // The host only: a URL may carry a token in its query, and this text is stored and logged.
+  const host = url.host;
+  const limit = options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
+  if (options.signal?.aborted) throw new TransientError("aborted before the request was sent");
+
+  const timeout = spec.timeoutMs > 0 ? AbortSignal.timeout(spec.timeoutMs) : null;
+  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== null && s !== undefined);
+  const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  const failed = (error: unknown): TransientError => {
+    if (options.signal?.aborted) return new TransientError(`request to ${host} aborted (shutdown or lost lease)`, { cause: error });
+    if (timeout?.aborted) return new TransientError(`no answer from ${host} within ${spec.timeoutMs} ms`, { cause: error });
+    return new TransientError(`cannot reach ${host}: ${describeNetworkError(error)}`, { cause: error });
+  };
+
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "switchyard", ...sign(message.id, (options.now ?? (() => new Date()))(), message.body) },
+      body: message.body,
+      redirect: "manual",
+      signal,
+    });
+    // The whole answer is read within the timeout too; only its tail is kept.
+    text = await readTail(response, limit);
+  } catch (error) {
+    throw failed(error);
+  }
+
+  const status = response.status;
+  const snippet = oneLine(text);
+  const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
+  if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
+  if (status === 408 || status === 429 || status >= 500) {
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now()) ?? undefined;
+    throw new TransientError(`HTTP ${status} from ${host}${said}`, { output: text, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  }
+  if (status >= 300 && status < 400) {
+    throw new PermanentError(`HTTP ${status} from ${host}: redirects are not followed; configure the URL it points to`, { output: text });
+  }
+  throw new PermanentError(`HTTP ${status} from ${host}${said}`, { output: text });
+}
+
+/** Reads the body, keeping only its last `limit` characters, so a huge answer costs little. */
+async function readTail(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let tail = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    tail += decoder.decode(value, { stream: true });
+    if (tail.length > limit * 2) tail = tail.slice(-limit);
+  }
+  tail += decoder.decode();
+  return tail.length > limit ? tail.slice(-limit) : tail;
+}
+
+/** fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is in its cause. */
+function describeNetworkError(error: unknown): string {
+  let link: unknown = error;
+  for (let depth = 0; depth < 4 && link instanceof Error; depth++) {
+    const code = (link as NodeJS.ErrnoException).code;
+    if (typeof code === "string") return code;
+    if (!(link.cause instanceof Error)) return link.message;
+    link = link.cause;
+  }
+  return String(error);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,109 @@
+import { DEFAULT_CONFIG_FILE } from "../config/load-config.js";
+import { ENV_KEYS } from "../config/read-env.js";
+import { configSchema } from "../config/schema.js";
+import { yamlList, yamlString } from "./yaml-text.js";
+
+/** Where `switchyard init` writes the commented config. */
+export const CONFIG_TEMPLATE_FILE = DEFAULT_CONFIG_FILE;
+
+/** One line per section, shown above it. */
+const SECTIONS: Record<string, string> = {
+  server: "The webhook listener of `switchyard serve`.",
+  admin: "The admin listener: health, metrics, API, dashboard. Keep it on loopback or set a token.",
+  secrets: "Webhook secrets, several while rotating. Set WEBHOOK_SECRET instead: this file is committed.",
+  store: "Where deliveries and tasks are kept: sqlite:PATH or postgres://…",
+  github: "Credentials and API. Set tokens and keys in the environment, never here.",
+  security: "Source allowlist, failed-signature limiting, replay window.",
+  retry: "Retries of failed agent runs (maxRetries 3 = up to 4 runs), exponential backoff with jitter.",
+  worker: "How many tasks run at once, and their leases.",
+  routing: "The rules table: `switchyard check` prints the rules in force.",
+  commands: "Who may run /agent commands from comments.",
+  agents: "How each agent runs: builtin, {exec: [argv…]}, {http: {url, secret}} or {workflow: {id, ref}}.",
+  comments: "Routing comments on issues and pull requests: sticky (one, edited), every, or off.",
+  review: "ReviewAgent settings.",
+  deploy: "DeploymentAgent settings.",
+  guardian: "Guardian settings.",
+};
+
+/** One line per setting, after it. */
+const SETTINGS: Record<string, string> = {
+  "server.host": "0.0.0.0 listens on every interface",
+  "server.bodyLimit": "bytes, or a size like 25mb; GitHub caps payloads at 25 MiB",
+  "server.trustProxy": "true behind a proxy: X-Forwarded-For names the client",
+  "admin.host": "anything but loopback requires admin.token",
+  "admin.token": "bearer token for the admin API",
+  "store.url": "the SQLite file is created by serve",
+  "github.token": "a personal or Actions token",
+  "github.appId": "GitHub App auth (wins over a token)",
+  "github.privateKey": "the App's PEM key",
+  "github.dryRun": "auto: dry-run exactly when no credentials are set",
+  "github.writeIntervalMs": "pause between writes, as GitHub's rate-limit guidance asks",
+  "security.ipAllowlist.enabled": "accept deliveries only from the CIDRs below",
+  "security.ipAllowlist.cidrs": "[] = GitHub's hooks ranges",
+  "security.failedAuth.max": "failed signature checks per source address per window",
+  "security.replayWindowHours": "a delivery id or signature seen this recently is a duplicate",
+  "worker.perAgent": "concurrency per agent name, e.g. {ReviewAgent: 1}",
+  "worker.perRepository": "e.g. {limit: 30, windowMs: 60000}: tasks beyond it wait",
+  "routing.deployBranches": "[] = the repository's default branch",
+  "routing.executeLabel": "adding this label runs the issue's task list",
+  "routing.rules": "rules added, or replacing a default rule of the same id",
+  "routing.disable": "ids of default rules to turn off",
+  "commands.associations": "author associations allowed to run commands",
+  "commands.writeRequired": "commands that also need write permission on the repository",
+  "review.reviewers": "logins ready_for_review asks for a review",
+  "deploy.environment": "the GitHub environment deployments go to",
+  "deploy.workflow": "a workflow to dispatch per deployment (file name or id)",
+  "guardian.workflows": "workflow names to watch; [] = every workflow on the default branch",
+};
+
+const ENV_BY_PATH: Record<string, string> = Object.fromEntries(Object.entries(ENV_KEYS).map(([name, path]) => [path, name]));
+
+interface Line {
+  text: string;
+  note?: string;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 0;
+}
+
+function inline(value: unknown): string {
+  if (typeof value === "string") return yamlString(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return yamlList(value);
+  if (value === null || typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+function settingLines(key: string, value: unknown, path: string, depth: number): Line[] {
+  const pad = "  ".repeat(depth);
+  const env = ENV_BY_PATH[path];
+  const note = [SETTINGS[path], env && `env ${env}`].filter(Boolean).join("; ") || undefined;
+  if (!isMapping(value)) return [{ text: `${pad}${key}: ${inline(value)}`, note }];
+  const children = Object.entries(value).flatMap(([k, v]) => settingLines(k, v, `${path}.${k}`, depth + 1));
+  return [{ text: `${pad}${key}:`, note }, ...children];
+}
+
+/**
+ * The commented switchyard.config.yaml `init` writes: every section of the schema with its
+ * default, commented out, with a line on what it does. The defaults come from the schema
+ * itself, so the template cannot drift from it; as written (all commented) it loads as the
+ * defaults, and uncommenting any line leaves a valid file.
+ *
+ * @example writeFileSync("switchyard.config.yaml", renderConfigTemplate())
+ */
+export function renderConfigTemplate(): string {
+  const defaults = configSchema.parse({}) as Record<string, unknown>;
+  const out = [
+    "# switchyard configuration. Every setting is commented out and shows its default:",
+    "# uncomment what you change. Environment variables (named after a setting) override",
+    "# this file. Unknown keys are errors; `switchyard check` validates the file and prints",
+    "# the rules in force. Reference: DESIGN.md section 5.",
+  ];
+  for (const [key, value] of Object.entries(defaults)) {
+    const lines = settingLines(key, value, key, 0);
+    const width = Math.min(40, Math.max(...lines.map((l) => l.text.length)) + 2);
+    out.push("", `# ${SECTIONS[key] ?? `The ${key} settings.`}`);
+    for (const { text, note } of lines) out.push(note ? `# ${text.padEnd(Math.max(width, text.length + 2))}# ${note}` : `# ${text}`);
+  }
+  return `${out.join("\n")}\n`;
+}
