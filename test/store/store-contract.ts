@@ -512,6 +512,18 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
     });
 
     describe("github actions", () => {
+      it("stores the actions a completion carries, in its transaction, and none for a fenced completion", async () => {
+        const [id] = await seed([task()]);
+        const claimed = await claimOne();
+        const action = { agent: "IssueAgent", task: id!, method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", body: { body: "hi" }, dryRun: true, at: T0 };
+        expect(await store.complete(id!, "stale-token", { status: "succeeded", actions: [action] }, T0)).toBe(false);
+        expect(await store.listGithubActions({ task: id!, limit: 10 })).toEqual([]);
+        expect(await store.complete(id!, claimed.leaseToken, { status: "succeeded", actions: [action, { ...action, method: "PATCH" }] }, T0)).toBe(true);
+        const stored = await store.listGithubActions({ task: id!, limit: 10 });
+        expect(stored.map((a) => a.method).sort()).toEqual(["PATCH", "POST"]);
+        expect(stored[0]).toMatchObject({ agent: "IssueAgent", task: id, dryRun: true, body: { body: "hi" } });
+      });
+
       it("records what agents did and lists it newest first, by task", async () => {
         const [id] = await seed([task()]);
         await store.recordGithubAction({ agent: "IssueAgent", task: id!, method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { labels: ["type:bug"] }, dryRun: true, at: T0 });
