@@ -4,9 +4,10 @@ import { deploymentAgent } from "./builtin/deployment-agent/deployment-agent.js"
 import { guardian } from "./builtin/guardian/guardian.js";
 import { issueAgent } from "./builtin/issue-agent/issue-agent.js";
 import { logAgent } from "./builtin/log-agent.js";
+import { reviewAgent } from "./builtin/review-agent/review-agent.js";
 
-/** The built-in agents shipped today. ReviewAgent is not built yet. */
-export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent, deploymentAgent, guardian];
+/** The built-in agents: IssueAgent, CoordinatorAgent, ReviewAgent, DeploymentAgent, Guardian. */
+export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent, reviewAgent, deploymentAgent, guardian];
 
 /** The built-in agents by name (plus any given); a name with no agent falls back to the log agent. */
 export function createRegistry(agents: readonly Agent[] = []): { get: (name: string) => Agent; has: (name: string) => boolean; all: () => Agent[] } {

@@ -7,6 +7,7 @@ import { authorize } from "./authorize.js";
 import { buildPlan, renderPlan } from "./build-plan.js";
 import { renderHelp } from "./command-help.js";
 import { renderStatus } from "./render-status.js";
+import { describeReview, reviewPullRequest } from "../review-agent/review-agent.js";
 
 /** The agent `execute` hands its plan to, when the config maps it to an executor. */
 export const EXECUTION_AGENT = "ExecutionAgent";
@@ -57,11 +58,10 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
     case "help":
       return help;
     case "review":
+      return describeReview(await reviewPullRequest(ctx, ctx.event.number!));
     case "deploy":
-    case "rollback": {
-      const agent = command.name === "review" ? "ReviewAgent" : "DeploymentAgent";
-      return `\`${command.name}\` needs ${agent}, which is not installed in this version of switchyard yet, so nothing was done.`;
-    }
+    case "rollback":
+      return `\`${command.name}\` needs DeploymentAgent, which is not installed in this version of switchyard yet, so nothing was done.`;
     default:
       return `switchyard does not know \`${command.name}\`.\n\n${help}`;
   }
