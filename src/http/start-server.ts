@@ -95,6 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           store,
           config,
           github,
+          exclusiveStore: dbFile !== null,
           afterTask: createRoutingCommentUpdater(config.comments),
           logger,
           pollMs: options.pollMs,

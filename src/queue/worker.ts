@@ -25,6 +25,8 @@ export interface WorkerOptions {
   /** Identifies this worker on its leases; default host:pid:random. */
   owner?: string;
   now?: () => number;
+  /** The store is ours alone (SQLite's lock): leases left running at start-up are orphans, reclaimed at once. */
+  exclusiveStore?: boolean;
   /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
   pollMs?: number;
   random?: () => number;
@@ -228,7 +230,7 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     start: async () => {
       lastReclaim = now();
-      const reclaimed = await store.reclaimExpired(now());
+      const reclaimed = await store.reclaimExpired(now(), options.exclusiveStore ? Number.MAX_SAFE_INTEGER : now());
       if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks left running by a previous process to the queue");
       wake();
     },

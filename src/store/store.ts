@@ -185,8 +185,13 @@ export interface Store {
   renew(taskId: string, token: string, leaseUntil: number): Promise<boolean>;
   /** Finishes the current attempt with its outcome; false (and nothing written) when the token is not current. */
   complete(taskId: string, token: string, outcome: TaskOutcome, now: number): Promise<boolean>;
-  /** Returns running tasks whose lease expired to ready, closing their attempts as `lease-expired`; the count. */
-  reclaimExpired(now: number): Promise<number>;
+  /**
+   * Returns running tasks whose lease ends before `expiredBefore` (default: now) to ready at
+   * `now`, closing their attempts as `lease-expired`; the count. A process that holds the
+   * database alone (SQLite's lock) passes a far-future bound at start-up: every lease left
+   * running belongs to a process that is gone.
+   */
+  reclaimExpired(now: number, expiredBefore?: number): Promise<number>;
   /** The earliest run_at among ready tasks (epoch ms), or null: when the worker should look again. */
   nextRunAt(): Promise<number | null>;
 

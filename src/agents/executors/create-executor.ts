@@ -86,7 +86,7 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
         throw new PermanentError(`${agentName}: ${(error as Error).message}`);
       };
     }
-    const httpSpec = { url: spec.http.url, secret: spec.http.secret, timeoutMs: spec.timeout };
+    const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout };
     return (ctx) => runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body: JSON.stringify(taskDocument(ctx)) }, { signal: ctx.signal });
   }
   const workflow = { id: spec.workflow.id, ref: spec.workflow.ref };

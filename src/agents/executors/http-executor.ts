@@ -3,11 +3,9 @@ import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
 
-/** An `http` agent from the config: `{http: {url, secret}, timeout}`. */
+/** Where and how long: an `http` agent's `{http: {url}, timeout}` (the secret goes to createHttpSigner). */
 export interface HttpAgentSpec {
   url: string;
-  /** `whsec_<base64>` (the Standard Webhooks format), or any other string, used as raw bytes. */
-  secret: string;
   /** Abort the request after this long; 0 or less means no limit. */
   timeoutMs: number;
 }
@@ -70,8 +68,8 @@ export function createHttpSigner(secret: string): HttpSigner {
  * only where the config says) and other 4xx throw a PermanentError naming the status.
  *
  * @example
- * const sign = createHttpSigner(spec.secret);
- * await runHttpAgent({ url, secret, timeoutMs: 30_000 }, sign, { id: "d1:42", body: JSON.stringify(task) }, { signal });
+ * const sign = createHttpSigner("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * await runHttpAgent({ url, timeoutMs: 30_000 }, sign, { id: "d1:42", body: JSON.stringify(task) }, { signal });
  */
 export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, message: HttpAgentMessage, options: HttpAgentOptions = {}): Promise<AgentResult> {
   const url = new URL(spec.url);

@@ -50,7 +50,7 @@ const LEASE_EXPIRED = "lease expired before the attempt finished (the worker sto
  * to run now, and their open attempts are closed as `lease-expired`. Run at start-up and
  * periodically, this is what makes a `kill -9` lose nothing.
  */
-export function prepareReclaimExpired(db: Database): (now: number) => number {
+export function prepareReclaimExpired(db: Database): (now: number, expiredBefore?: number) => number {
   const closeAttempts = db.prepare(
     `UPDATE attempts SET finished_at = ?, outcome = 'lease-expired', error = ?
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
@@ -59,8 +59,8 @@ export function prepareReclaimExpired(db: Database): (now: number) => number {
     `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
      WHERE status = 'running' AND lease_until < ?`,
   );
-  return (now) => {
-    closeAttempts.run(now, LEASE_EXPIRED, now);
-    return requeue.run(now, LEASE_EXPIRED, now, now).changes;
+  return (now, expiredBefore = now) => {
+    closeAttempts.run(now, LEASE_EXPIRED, expiredBefore);
+    return requeue.run(now, LEASE_EXPIRED, now, expiredBefore).changes;
   };
 }

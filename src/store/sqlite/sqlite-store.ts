@@ -123,8 +123,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return ok;
       });
     },
-    reclaimExpired(now) {
-      return write(() => prepared().reclaimExpired(now));
+    reclaimExpired(now, expiredBefore) {
+      return write(() => prepared().reclaimExpired(now, expiredBefore));
     },
     async nextRunAt() {
       return prepared().queries.nextRunAt();
