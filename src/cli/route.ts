@@ -61,7 +61,7 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   // Relative to the command's working directory, like --config.
   const payload = readEventFile(path.resolve(io.cwd, payloadFile));
   const event = normalizeEvent(eventName, payload);
-  const { decision, tasks } = planTasks(event, rules, config.routing);
+  const { decision, tasks } = planTasks(event, rules, { ...config.routing, deployEnvironment: config.deploy.environment });
   const explain = options.explain ? { explain: decision.explanation } : {};
 
   if (options.dryRun || !decision.matched) {

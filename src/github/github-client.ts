@@ -90,6 +90,8 @@ export interface GithubClient {
   addReaction(repo: string, target: { comment: number } | { issue: number }, content: "eyes" | "+1" | "rocket" | "confused"): Promise<void>;
   createIssue(repo: string, issue: { title: string; body: string; labels: string[] }): Promise<number | null>;
   updateIssue(repo: string, number: number, changes: { state?: "open" | "closed"; title?: string; body?: string }): Promise<void>;
+  /** Open issues (not pull requests) carrying a label, straight from the issues list (search's index lags); [] without credentials. */
+  listOpenIssuesWithLabel(repo: string, label: string): Promise<SearchHit[]>;
   /** GET /search/issues; [] without credentials. */
   searchIssues(query: string): Promise<SearchHit[]>;
   getPull(repo: string, number: number): Promise<PullState | null>;
@@ -234,6 +236,14 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async updateIssue(repo, number, changes) {
       await write("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repoRef(repo), issue_number: number, ...changes });
+    },
+
+    async listOpenIssuesWithLabel(repo, label) {
+      if (!octokit) return [];
+      const issues = await octokit.paginate("GET /repos/{owner}/{repo}/issues", { ...repoRef(repo), labels: label, state: "open", per_page: 100 });
+      return issues
+        .filter((i) => !i.pull_request)
+        .map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) }));
     },
 
     async searchIssues(query) {

@@ -15,6 +15,6 @@ export async function replayDelivery(store: Store, loaded: Pick<LoadedConfig, "c
   const payload = parseDeliveryBody(record.body, isFormBody(record.body));
   if (typeof payload === "string") throw new Error(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);
-  const { tasks } = planTasks(event, loaded.rules, loaded.config.routing);
+  const { tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment });
   return store.replayDelivery(id, tasks, now);
 }

@@ -8,9 +8,9 @@ import { decide, type DecideOptions, type RoutingDecision } from "./decide.js";
  * the case that matters: the merge's `pull_request.closed` and the `push` of the same sha
  * both route to DeploymentAgent, and must deploy once (DESIGN.md section 8).
  */
-export function idempotencyKeyFor(agent: string, event: EventPayload): string | null {
+export function idempotencyKeyFor(agent: string, event: EventPayload, environment = "production"): string | null {
   if (agent === "DeploymentAgent" && event.repository && event.sha && event.type !== "issue_comment") {
-    return `deploy:${event.repository}:${event.sha}:production`;
+    return `deploy:${event.repository}:${event.sha}:${environment}`;
   }
   return null;
 }
@@ -19,7 +19,7 @@ export function idempotencyKeyFor(agent: string, event: EventPayload): string | 
 export function planTasks(
   event: EventPayload,
   rules: readonly CompiledRule[],
-  options: DecideOptions,
+  options: DecideOptions & { deployEnvironment?: string },
 ): { decision: RoutingDecision; tasks: NewTask[] } {
   const decision = decide(event, rules, options);
   const tasks = decision.decisions.map((d) => ({
@@ -27,7 +27,7 @@ export function planTasks(
     agent: d.agent,
     action: d.action,
     priority: d.priority,
-    idempotencyKey: idempotencyKeyFor(d.agent, event),
+    idempotencyKey: idempotencyKeyFor(d.agent, event, options.deployEnvironment),
   }));
   return { decision, tasks };
 }

@@ -255,6 +255,22 @@ describe("reviewPullRequest (what /agent review calls)", () => {
     expect(reviewStatuses(payload.pull_request.head.sha)).toHaveLength(2);
   });
 
+  it("/agent review on a pull request runs the review through the coordinator and replies", async () => {
+    const payload = prEvent("opened", { files: [file("src/a.ts", lines(12)), file("test/a.test.ts", lines(4))] });
+    const comment = exampleOf("issue_comment", "created") as unknown as Payload;
+    Object.assign(comment.repository, { full_name: repoName(), name: repoName().split("/")[1] });
+    comment.repository.owner.login = OWNER;
+    comment.issue = { ...comment.issue, number: n, pull_request: { url: "x" } };
+    comment.comment = { ...comment.comment, id: 900_000 + n, body: "/agent review", author_association: "MEMBER" };
+    fake.seedFromPayload("issue_comment", comment);
+    const [task] = await deliverAndSettle(server, "issue_comment", comment);
+    expect(task).toMatchObject({ agent: "CoordinatorAgent", status: "succeeded" });
+    expect(reviewComments()).toHaveLength(1);
+    expect(reviewStatuses(payload.pull_request.head.sha).at(-1)?.state).toBe("success");
+    const reply = repo().comments(n).find((c) => c.body.includes("switchyard:reply"));
+    expect(reply?.body).toMatch(new RegExp(`#${n}: success`));
+  });
+
   it("skips an issue that is not a pull request, writing nothing", async () => {
     repo().addIssue({ number: n, title: "An issue" });
     fake.clearRequests();

@@ -8,6 +8,7 @@ import { buildPlan, renderPlan } from "./build-plan.js";
 import { renderHelp } from "./command-help.js";
 import { renderStatus } from "./render-status.js";
 import { describeReview, reviewPullRequest } from "../review-agent/review-agent.js";
+import { deployDefaultBranch, rollback } from "../deployment-agent/deployment-agent.js";
 
 /** The agent `execute` hands its plan to, when the config maps it to an executor. */
 export const EXECUTION_AGENT = "ExecutionAgent";
@@ -41,7 +42,7 @@ async function execute(ctx: AgentContext): Promise<string> {
       : ((await store.replayDelivery(task.delivery, [{ rule: "execute-plan", agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null }], Date.now())) ?? []);
     lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.map((t) => t.id).join(", ")}; \`/agent status\` follows it.`);
   } else {
-    lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\` program in switchyard's config.`);
+    lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
   }
   return lines.join("\n");
 }
@@ -60,8 +61,9 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
     case "review":
       return describeReview(await reviewPullRequest(ctx, ctx.event.number!));
     case "deploy":
+      return (await deployDefaultBranch(ctx)).summary;
     case "rollback":
-      return `\`${command.name}\` needs DeploymentAgent, which is not installed in this version of switchyard yet, so nothing was done.`;
+      return (await rollback(ctx)).summary;
     default:
       return `switchyard does not know \`${command.name}\`.\n\n${help}`;
   }

@@ -42,7 +42,11 @@ export function ownWritesOf(actions: readonly GithubActionRecord[], repository: 
   };
 }
 
-/** The writes earlier attempts of this task made, from the store (in Actions mode: this run's). */
+/**
+ * The writes earlier attempts of this task made, from the store (in Actions mode: this run's).
+ *
+ * @example if ((await readOwnWrites(ctx, "octo/app")).deployedSha("production") === sha) { … resume … }
+ */
 export async function readOwnWrites(ctx: AgentContext, repository: string): Promise<OwnWrites> {
   return ownWritesOf(await ctx.store.listGithubActions({ task: ctx.task.id, limit: 200 }), repository);
 }

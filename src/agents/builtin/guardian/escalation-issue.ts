@@ -51,34 +51,39 @@ export function workflowRunOf(event: EventPayload, payload: Json): WorkflowRun |
   };
 }
 
-/** Hidden in the issue body: which workflow the issue is about (its file, which outlives renames of its name). */
+/**
+ * Hidden in the issue body: which workflow the issue is about (its file, which outlives renames of its name).
+ *
+ * @example escalationMarker(run) // "<!-- switchyard:guardian:.github/workflows/ci.yml -->"
+ */
 export function escalationMarker(run: WorkflowRun): string {
   return `<!-- switchyard:guardian:${run.path ?? run.name} -->`;
 }
 
-/** Hidden in every issue body and comment: which run (and attempt) it reports, so a retried task never reports it twice. */
+/**
+ * Hidden in every issue body and comment: which run (and attempt) it reports, so a retried task never reports it twice.
+ *
+ * @example runMarker(run) // "<!-- switchyard:guardian:run:1234:2 -->"
+ */
 export function runMarker(run: WorkflowRun): string {
   return `<!-- switchyard:guardian:run:${run.runId ?? "unknown"}:${run.attempt ?? 1} -->`;
 }
 
+/**
+ * The issue's title: one per workflow name, which is what `findEscalation` matches.
+ *
+ * @example escalationTitle(run) // 'Workflow "CI" is failing'
+ */
 export function escalationTitle(run: WorkflowRun): string {
   return `Workflow "${run.name}" is failing`;
 }
 
 /**
- * The search for the workflow's open escalation. GitHub's search has no exact-title match,
- * so `in:title` narrows and `findEscalation` decides. Quotes in a name would end the phrase.
- */
-export function escalationQuery(repository: string, run: WorkflowRun): string {
-  return `repo:${repository} is:issue is:open label:"${ESCALATION_LABEL}" in:title "${run.name.replaceAll('"', " ")}"`;
-}
-
-/**
- * The workflow's open escalation among search hits: open, labelled, and titled exactly as
+ * The workflow's open escalation among the repository's open labelled issues: open, labelled, and titled exactly as
  * Guardian titles it ("CI" must not match the issue of "CI nightly"). The oldest wins if
  * a race ever opened two, so every later run reports to the same one.
  *
- * @example findEscalation(await github.searchIssues(escalationQuery(repo, run)), run)?.number
+ * @example findEscalation(await github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run)?.number
  */
 export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun): SearchHit | null {
   const title = escalationTitle(run);
@@ -121,12 +126,20 @@ export function renderEscalationBody(run: WorkflowRun): string {
   ].join("\n");
 }
 
-/** A later failure of the same workflow, as a comment on its open escalation. */
+/**
+ * A later failure of the same workflow, as a comment on its open escalation.
+ *
+ * @example await github.createComment(repo, issue.number, renderFailureComment(run));
+ */
 export function renderFailureComment(run: WorkflowRun): string {
   return [OWN_MARKER, runMarker(run), `**${run.name}** failed again: ${runLink(run)}, \`${run.conclusion}\`, commit ${shortSha(run)}, actor ${actorLink(run)}.`].join("\n");
 }
 
-/** The success that closes the escalation. */
+/**
+ * The success that closes the escalation.
+ *
+ * @example await github.createComment(repo, issue.number, renderRecoveryComment(run));
+ */
 export function renderRecoveryComment(run: WorkflowRun): string {
   return [OWN_MARKER, runMarker(run), `**${run.name}** succeeded again: ${runLink(run)}, commit ${shortSha(run)}. Closing this escalation.`].join("\n");
 }

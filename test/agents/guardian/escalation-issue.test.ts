@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import {
+  ESCALATION_LABEL,
+  escalationMarker,
+  escalationTitle,
+  findEscalation,
+  renderEscalationBody,
+  renderFailureComment,
+  renderRecoveryComment,
+  runMarker,
+  workflowRunOf,
+  type WorkflowRun,
+} from "../../../src/agents/builtin/guardian/escalation-issue.js";
+import { OWN_MARKER } from "../../../src/commands/parse-commands.js";
+import { normalizeEvent } from "../../../src/events/normalize-event.js";
+import type { SearchHit } from "../../../src/github/github-client.js";
+import { asJson, examplesOf } from "../../support/examples.js";
+
+const run: WorkflowRun = {
+  name: "CI",
+  path: ".github/workflows/ci.yml",
+  conclusion: "failure",
+  runId: 1234,
+  attempt: 2,
+  url: "https://github.com/octo/app/actions/runs/1234",
+  sha: "3484a3fb816e0859fd6e1cea078d76385ff50625",
+  branch: "main",
+  actor: "octocat",
+};
+
+describe("workflowRunOf", () => {
+  it("reads the run, its workflow and who triggered it from a workflow_run payload", () => {
+    const payload = asJson(examplesOf("workflow_run", "completed")[1]!);
+    const read = workflowRunOf(normalizeEvent("workflow_run", payload), payload);
+    expect(read).toEqual({
+      name: "test",
+      path: ".github/workflows/test.yml",
+      conclusion: "success",
+      runId: 289782451,
+      attempt: 1,
+      url: "https://github.com/octo-org/octo-repo/actions/runs/289782451",
+      sha: "3484a3fb816e0859fd6e1cea078d76385ff50625",
+      branch: "master",
+      actor: "Codertocat",
+    });
+  });
+
+  it("is null for other events", () => {
+    const payload = asJson(examplesOf("push")[0]!);
+    expect(workflowRunOf(normalizeEvent("push", payload), payload)).toBeNull();
+  });
+});
+
+describe("escalation texts", () => {
+  it("marks the workflow by its file and the run by id and attempt", () => {
+    expect(escalationMarker(run)).toBe("<!-- switchyard:guardian:.github/workflows/ci.yml -->");
+    expect(escalationMarker({ ...run, path: null })).toBe("<!-- switchyard:guardian:CI -->");
+    expect(runMarker(run)).toBe("<!-- switchyard:guardian:run:1234:2 -->");
+    expect(runMarker({ ...run, attempt: 3 })).not.toBe(runMarker(run));
+  });
+
+  it("titles the issue after the workflow", () => {
+    expect(escalationTitle(run)).toBe('Workflow "CI" is failing');
+  });
+
+  it("puts the markers, run link, sha, actor, attempt and conclusion in the body", () => {
+    const body = renderEscalationBody(run);
+    for (const part of [OWN_MARKER, escalationMarker(run), runMarker(run), "[run 1234, attempt 2](https://github.com/octo/app/actions/runs/1234)", "`3484a3f`", "[octocat](https://github.com/octocat)", "`failure`", "`main`"]) {
+      expect(body).toContain(part);
+    }
+    // No @mention: an escalation must not ping the actor on every failure.
+    expect(body).not.toContain("@octocat");
+  });
+
+  it("marks comments as switchyard's own and by run, so they are never parsed or repeated", () => {
+    for (const comment of [renderFailureComment(run), renderRecoveryComment({ ...run, conclusion: "success" })]) {
+      expect(comment.startsWith(OWN_MARKER)).toBe(true);
+      expect(comment).toContain(runMarker(run));
+      expect(comment).toContain(run.url);
+      for (const line of comment.split("\n")) expect(line.startsWith("/agent")).toBe(false);
+    }
+    expect(renderRecoveryComment(run)).toMatch(/succeeded again/);
+  });
+});
+
+describe("findEscalation", () => {
+  const hit = (number: number, title: string, fields: Partial<SearchHit> = {}): SearchHit => ({ number, title, state: "open", labels: [ESCALATION_LABEL], ...fields });
+  const cases: { name: string; hits: SearchHit[]; found: number | null }[] = [
+    { name: "no hits", hits: [], found: null },
+    { name: "the exact title", hits: [hit(7, 'Workflow "CI" is failing')], found: 7 },
+    { name: "not another workflow whose name contains this one", hits: [hit(8, 'Workflow "CI nightly" is failing')], found: null },
+    { name: "not a closed issue", hits: [hit(7, 'Workflow "CI" is failing', { state: "closed" })], found: null },
+    { name: "not without the label", hits: [hit(7, 'Workflow "CI" is failing', { labels: ["bug"] })], found: null },
+    { name: "the oldest when a race opened two", hits: [hit(12, 'Workflow "CI" is failing'), hit(9, 'Workflow "CI" is failing')], found: 9 },
+  ];
+  for (const { name, hits, found } of cases) {
+    it(name, () => expect(findEscalation(hits, run)?.number ?? null).toBe(found));
+  }
+});

@@ -1,0 +1,315 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Agent } from "../../src/agents/agent.js";
+import { deployDefaultBranch, deploymentAgent, rollback } from "../../src/agents/builtin/deployment-agent/deployment-agent.js";
+import { guardian } from "../../src/agents/builtin/guardian/guardian.js";
+import type { TaskRecord } from "../../src/store/store.js";
+import { exampleOf, examplesOf } from "../support/examples.js";
+import { fakeSha, startGithubFake, type GithubFake } from "../support/github-fake/index.js";
+import { runCli } from "../support/serve-process.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
+type Payload = Record<string, any>;
+
+const OWNER = "octo-org";
+let fake: GithubFake;
+let server: TestServer;
+let n = 0;
+let repo = "";
+
+/** Runs `rollback` through a real task: the coordinator that will call it is wired separately. */
+const rollbackProbe: Agent = { name: "RollbackProbe", help: "test only", handle: async (ctx) => ({ output: (await rollback(ctx)).summary }) };
+const deployProbe: Agent = { name: "DeployProbe", help: "test only", handle: async (ctx) => ({ output: (await deployDefaultBranch(ctx)).summary }) };
+const PROBE_RULES = [
+  { id: "test-rollback", when: { event: "repository_dispatch", action: "rollback" }, agent: "RollbackProbe", priority: "critical", action: "Roll back" },
+  { id: "test-deploy", when: { event: "repository_dispatch", action: "deploy" }, agent: "DeployProbe", priority: "critical", action: "Deploy" },
+];
+const GITHUB = { token: "t", writeIntervalMs: 0 };
+const RETRY = { maxRetries: 3, initialDelayMs: 50, maxDelayMs: 200 };
+
+function inRepo(payload: Payload): Payload {
+  const [owner, name] = repo.split("/");
+  payload.repository = { ...payload.repository, full_name: repo, name, default_branch: "main", owner: { ...payload.repository.owner, login: owner } };
+  payload.sender = { ...payload.sender, login: "maintainer", type: "User" };
+  return payload;
+}
+
+function pushOf(sha: string): Payload {
+  return inRepo({ ...(exampleOf("push") as unknown as Payload), ref: "refs/heads/main", after: sha, deleted: false, created: false });
+}
+
+function mergeOf(sha: string, number = 7): Payload {
+  const payload = inRepo(exampleOf("pull_request", "closed") as unknown as Payload);
+  Object.assign(payload.pull_request, { number, merged: true, merge_commit_sha: sha, base: { ...payload.pull_request.base, ref: "main" } });
+  payload.number = number;
+  return payload;
+}
+
+function runOf(id: number, conclusion: string): Payload {
+  const payload = inRepo(examplesOf("workflow_run", "completed")[1] as unknown as Payload);
+  Object.assign(payload.workflow_run, { id, conclusion, head_branch: "main", run_attempt: 1, html_url: `https://github.com/${repo}/actions/runs/${id}` });
+  return payload;
+}
+
+/** An `/agent …` comment by a maintainer with write access, on issue 1 of the current repository. */
+function commandOf(body: string): Payload {
+  const payload = inRepo(exampleOf("issue_comment", "created") as unknown as Payload);
+  payload.issue = { ...payload.issue, number: 1, pull_request: undefined };
+  payload.comment = { ...payload.comment, id: Math.floor(Math.random() * 1e9), body, author_association: "OWNER", user: { ...payload.comment.user, login: "maintainer", type: "User" } };
+  fake.seedFromPayload("issue_comment", payload);
+  fake.repo(repo).setPermission("maintainer", "write");
+  return payload;
+}
+
+const replies = () => fake.repo(repo).comments(1).map((c) => c.body).filter((b) => b.includes("switchyard:reply"));
+
+async function deliverAndSettle(target: TestServer, event: string, payload: Payload): Promise<TaskRecord[]> {
+  fake.seedFromPayload(event, payload);
+  const res = await target.deliver(event, payload);
+  expect(res.status).toBe(202);
+  return Promise.all(
+    (res.body.routed as { task: string }[]).map(({ task }) =>
+      waitFor(async () => {
+        const t = await target.store.getTask(task);
+        return t && ["succeeded", "dead", "skipped"].includes(t.status) ? t : null;
+      }, 20_000),
+    ),
+  );
+}
+
+async function outputOf(target: TestServer, task: TaskRecord): Promise<string> {
+  return (await target.store.getTask(task.id))!.attempt_log.at(-1)?.output ?? "";
+}
+
+const statesOf = (id: number) => fake.repo(repo).deploymentStatuses(id).map((s) => s.state);
+
+beforeAll(async () => {
+  fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+  server = await startTestServer(
+    { github: { ...GITHUB, apiUrl: fake.url }, retry: RETRY, routing: { rules: PROBE_RULES } },
+    undefined,
+    { agents: [deploymentAgent, guardian, rollbackProbe, deployProbe], pollMs: 50 },
+  );
+});
+afterAll(async () => {
+  await server.stop();
+  await fake.close();
+});
+beforeEach(() => {
+  repo = `${OWNER}/deploy-${++n}`;
+  fake.clearFaults();
+});
+
+describe("DeploymentAgent under serve", () => {
+  it("makes ONE deployment when the merge and the push of its sha arrive at the same moment", async () => {
+    const sha = fakeSha(`${repo}:merge`);
+    const [merged, pushed] = await Promise.all([deliverAndSettle(server, "pull_request", mergeOf(sha)), deliverAndSettle(server, "push", pushOf(sha))]);
+    expect([merged![0]!.status, pushed![0]!.status].sort()).toEqual(["skipped", "succeeded"]);
+    const deployments = fake.repo(repo).deployments;
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0]).toMatchObject({ sha, ref: sha, environment: "production" });
+    expect(fake.unknownRoutes).toEqual([]);
+  });
+
+  it("deploys a push to the default branch: in_progress, then success, with the task in its payload", async () => {
+    const sha = fakeSha(`${repo}:push`);
+    const [task] = await deliverAndSettle(server, "push", pushOf(sha));
+    expect(task!.status).toBe("succeeded");
+    const [deployment] = fake.repo(repo).deployments;
+    expect(deployment).toMatchObject({ sha, description: `main at ${sha.slice(0, 7)}, by switchyard`, payload: { switchyard: { task: task!.id, delivery: task!.delivery, branch: "main" } } });
+    expect(statesOf(deployment!.id)).toEqual(["in_progress", "success"]);
+    expect(await outputOf(server, task!)).toMatch(/^deployed \w{7} \(main\) to production: deployment \d+/);
+  });
+
+  it("leaves a sha that already has a deployment alone (GitHub's state, not only the store)", async () => {
+    const sha = fakeSha(`${repo}:old`);
+    const seeded = fake.repo(repo).addDeployment({ sha, statuses: ["success"] });
+    const [task] = await deliverAndSettle(server, "push", pushOf(sha));
+    expect(task!.status).toBe("succeeded");
+    expect(fake.repo(repo).deployments.map((d) => d.id)).toEqual([seeded.id]);
+    expect(await outputOf(server, task!)).toContain(`deployment ${seeded.id} of ${sha.slice(0, 7)} to production exists already`);
+  });
+
+  it("finishes, on retry, the deployment its first attempt created instead of making a twin", async () => {
+    fake.failNext({ method: "POST", path: new RegExp(`^/repos/${repo}/deployments/\\d+/statuses$`), status: 502 });
+    const [task] = await deliverAndSettle(server, "push", pushOf(fakeSha(`${repo}:retry`)));
+    expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
+    const deployments = fake.repo(repo).deployments;
+    expect(deployments).toHaveLength(1);
+    expect(statesOf(deployments[0]!.id)).toEqual(["in_progress", "success"]);
+  });
+
+  it("/agent rollback deploys the previous successful sha again, as a new deployment", async () => {
+    const [a, b] = [fakeSha(`${repo}:a`), fakeSha(`${repo}:b`)];
+    await deliverAndSettle(server, "push", pushOf(a));
+    await deliverAndSettle(server, "push", pushOf(b));
+    const [task] = await deliverAndSettle(server, "issue_comment", commandOf("/agent rollback"));
+    expect(task).toMatchObject({ agent: "CoordinatorAgent", status: "succeeded" });
+    expect(replies()[0]).toMatch(/rolled back production from \w{7} to \w{7}/);
+    const deployments = fake.repo(repo).deployments;
+    expect(deployments.map((d) => d.sha)).toEqual([a, b, a]);
+    expect(deployments[2]!.description).toBe(`rollback to ${a.slice(0, 7)} (from ${b.slice(0, 7)})`);
+    expect(statesOf(deployments[2]!.id)).toEqual(["in_progress", "success"]);
+  });
+
+  it("rolls back through the agent API too (the same function the coordinator calls)", async () => {
+    const [a, b] = [fakeSha(`${repo}:a`), fakeSha(`${repo}:b`)];
+    await deliverAndSettle(server, "push", pushOf(a));
+    await deliverAndSettle(server, "push", pushOf(b));
+    const [task] = await deliverAndSettle(server, "repository_dispatch", inRepo({ action: "rollback", branch: "main", client_payload: {}, repository: pushOf(a).repository }));
+    expect(task).toMatchObject({ agent: "RollbackProbe", status: "succeeded" });
+    expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([a, b, a]);
+    expect(await outputOf(server, task!)).toMatch(/^rolled back production from \w{7} to \w{7} \(main\)/);
+  });
+
+  it("/agent deploy deploys the default branch's head; a read-only commenter is refused", async () => {
+    const sha = fakeSha(`${repo}:cmd-head`);
+    fake.repo(repo).setBranch("main", sha);
+    const refused = commandOf("/agent deploy");
+    refused.comment.author_association = "COLLABORATOR";
+    refused.comment.user.login = "reader";
+    refused.sender.login = "reader";
+    fake.repo(repo).setPermission("reader", "read");
+    await deliverAndSettle(server, "issue_comment", refused);
+    expect(fake.repo(repo).deployments).toEqual([]);
+    await deliverAndSettle(server, "issue_comment", commandOf("/agent deploy"));
+    expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
+    expect(replies().some((r) => r.includes(`deployed ${sha.slice(0, 7)}`))).toBe(true);
+  });
+
+  it("deploys the head of the default branch on request, once", async () => {
+    const sha = fakeSha(`${repo}:head`);
+    fake.repo(repo).setBranch("main", sha);
+    const request = () => inRepo({ action: "deploy", client_payload: { n: Math.random() }, repository: pushOf(sha).repository });
+    const [task] = await deliverAndSettle(server, "repository_dispatch", request());
+    expect(await outputOf(server, task!)).toMatch(new RegExp(`^deployed ${sha.slice(0, 7)} \\(main\\) to production`));
+    const [again] = await deliverAndSettle(server, "repository_dispatch", request());
+    expect(await outputOf(server, again!)).toMatch(/exists already/);
+    expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
+  });
+
+  it("says there is nothing to roll back to after a single deployment, and creates none", async () => {
+    await deliverAndSettle(server, "push", pushOf(fakeSha(`${repo}:only`)));
+    const [task] = await deliverAndSettle(server, "repository_dispatch", inRepo({ action: "rollback", client_payload: {}, repository: pushOf("0").repository }));
+    expect(task!.status).toBe("succeeded");
+    expect(await outputOf(server, task!)).toMatch(/^nothing to roll back to: \w{7} is the only sha/);
+    expect(fake.repo(repo).deployments).toHaveLength(1);
+  });
+});
+
+describe("DeploymentAgent with a deploy workflow", () => {
+  let withWorkflow: TestServer;
+  beforeAll(async () => {
+    withWorkflow = await startTestServer({ github: { ...GITHUB, apiUrl: fake.url }, retry: RETRY, deploy: { workflow: "deploy.yml" } }, undefined, { agents: [deploymentAgent], pollMs: 50 });
+  });
+  afterAll(async () => {
+    await withWorkflow.stop();
+  });
+
+  it("queues the deployment and dispatches the workflow on the branch with its id, sha and environment", async () => {
+    fake.repo(repo).addWorkflow({ file: "deploy.yml", inputs: ["deployment_id", "sha", "environment"] });
+    const sha = fakeSha(`${repo}:wf`);
+    const [task] = await deliverAndSettle(withWorkflow, "push", pushOf(sha));
+    expect(task!.status).toBe("succeeded");
+    const [deployment] = fake.repo(repo).deployments;
+    expect(statesOf(deployment!.id)).toEqual(["queued"]);
+    expect(fake.repo(repo).dispatches).toEqual([{ workflow_id: expect.any(Number), workflow_path: ".github/workflows/deploy.yml", ref: "main", inputs: { deployment_id: String(deployment!.id), sha, environment: "production" } }]);
+  });
+
+  it("marks the deployment error when GitHub refuses the dispatch, and gives up", async () => {
+    fake.repo(repo).addWorkflow({ file: "deploy.yml", inputs: [] });
+    const [task] = await deliverAndSettle(withWorkflow, "push", pushOf(fakeSha(`${repo}:refused`)));
+    expect(task).toMatchObject({ status: "dead", attempts: 1 });
+    const [deployment] = fake.repo(repo).deployments;
+    expect(statesOf(deployment!.id)).toEqual(["queued", "error"]);
+    expect(fake.repo(repo).deploymentStatuses(deployment!.id)[1]!.description).toMatch(/could not dispatch workflow deploy\.yml/);
+  });
+});
+
+describe("DeploymentAgent without credentials", () => {
+  let dry: TestServer;
+  beforeAll(async () => {
+    dry = await startTestServer({ github: { apiUrl: fake.url, writeIntervalMs: 0 } }, undefined, { agents: [deploymentAgent], pollMs: 50 });
+  });
+  afterAll(async () => {
+    await dry.stop();
+  });
+
+  it("says it could not check GitHub, and only records the deployment", async () => {
+    const before = fake.requests.length;
+    const [task] = await deliverAndSettle(dry, "push", pushOf(fakeSha(`${repo}:dry`)));
+    expect(task!.status).toBe("succeeded");
+    expect(await outputOf(dry, task!)).toMatch(/^could not check GitHub for an existing deployment \(no credentials\); dry-run: recorded a deployment/);
+    const recorded = await dry.store.listGithubActions({ task: task!.id, limit: 10 });
+    expect(recorded.map((a) => [a.method, a.route, a.dryRun])).toEqual([["POST", "/repos/{owner}/{repo}/deployments", true]]);
+    expect(fake.requests.slice(before).filter((r) => r.path.includes("/deployments"))).toEqual([]);
+  });
+});
+
+describe("Guardian", () => {
+  const escalations = () => fake.repo(repo).issues.filter((i) => i.labels.includes("guardian:escalation"));
+
+  it("opens one escalation per failing workflow, comments on repeats, and closes it on success", async () => {
+    const [first] = await deliverAndSettle(server, "workflow_run", runOf(101, "failure"));
+    expect(first).toMatchObject({ agent: "Guardian", status: "succeeded" });
+    const [second] = await deliverAndSettle(server, "workflow_run", runOf(102, "timed_out"));
+    expect(second!.status).toBe("succeeded");
+
+    const [issue] = escalations();
+    expect(escalations()).toHaveLength(1);
+    expect(issue).toMatchObject({ title: 'Workflow "test" is failing', state: "open" });
+    expect(issue!.body).toContain(`https://github.com/${repo}/actions/runs/101`);
+    expect(issue!.body).toContain("<!-- switchyard:guardian:.github/workflows/test.yml -->");
+    expect(fake.repo(repo).labels.find((l) => l.name === "guardian:escalation")?.color).toBe("b60205");
+    const failures = fake.repo(repo).comments(issue!.number);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.body).toContain("runs/102");
+    expect(failures[0]!.body).toContain("`timed_out`");
+
+    // The close fails once: the retry must close it without commenting a second time.
+    fake.failNext({ method: "PATCH", path: `/repos/${repo}/issues/${issue!.number}`, status: 502 });
+    const [recovered] = await deliverAndSettle(server, "workflow_run", runOf(103, "success"));
+    expect(recovered).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(fake.repo(repo).issue(issue!.number)!.state).toBe("closed");
+    const comments = fake.repo(repo).comments(issue!.number);
+    expect(comments).toHaveLength(2);
+    expect(comments[1]!.body).toMatch(/succeeded again: \[run 103\]\(.*runs\/103\)/);
+
+    const [quiet] = await deliverAndSettle(server, "workflow_run", runOf(104, "success"));
+    expect(await outputOf(server, quiet!)).toBe('"test" succeeded; no escalation is open for it');
+    expect(fake.repo(repo).comments(issue!.number)).toHaveLength(2);
+  });
+
+  it("keeps one issue when two failures of one workflow are handled at once", async () => {
+    await Promise.all([deliverAndSettle(server, "workflow_run", runOf(201, "failure")), deliverAndSettle(server, "workflow_run", runOf(202, "failure"))]);
+    expect(escalations()).toHaveLength(1);
+    expect(fake.repo(repo).comments(escalations()[0]!.number)).toHaveLength(1);
+  });
+});
+
+describe("DeploymentAgent in Actions mode (route as a process, fresh store each run)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-deploy-actions-"));
+    writeFileSync(path.join(dir, "switchyard.config.yaml"), "github:\n  writeIntervalMs: 0\n");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("deploys the merge once: the push of the same sha finds the deployment on GitHub", async () => {
+    const sha = fakeSha(`${repo}:actions`);
+    for (const [event, payload] of [["pull_request", mergeOf(sha, 9)], ["push", pushOf(sha)]] as const) {
+      fake.seedFromPayload(event, payload);
+      const file = path.join(dir, `${event}.json`);
+      writeFileSync(file, JSON.stringify(payload));
+      const result = await runCli(["route", "--json"], { cwd: dir, env: { GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: file, GITHUB_TOKEN: "t", GITHUB_API_URL: fake.url, LOG_LEVEL: "silent" } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).tasks).toMatchObject([{ agent: "DeploymentAgent", status: "succeeded" }]);
+    }
+    expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
+    expect(fake.requests.filter((r) => r.method === "POST" && r.path === `/repos/${repo}/deployments`)).toHaveLength(1);
+  });
+});
