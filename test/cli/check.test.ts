@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createWorkdir, runCli } from "./run-cli.js";
+import { createWorkdir, runCli } from "../support/run-cli.js";
 
 const work = createWorkdir();
 afterAll(() => work.remove());

@@ -9,7 +9,7 @@ import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { deriveTriggers } from "../../src/init/derive-triggers.js";
 import { renderConfigTemplate } from "../../src/init/render-config-template.js";
 import { DEFAULT_RULES } from "../../src/routing/default-rules.js";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../support/run-cli.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed workflows are read loosely
 type Yaml = Record<string, any>;

@@ -5,7 +5,7 @@ import { main } from "../../src/cli/main.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { decide } from "../../src/routing/decide.js";
 import { allExamples, exampleOf } from "../support/examples.js";
-import { createWorkdir, runAll, runCli, type CliResult } from "./run-cli.js";
+import { createWorkdir, runAll, runCli, type CliResult } from "../support/run-cli.js";
 
 const work = createWorkdir();
 afterAll(() => work.remove());

@@ -10,7 +10,7 @@ import { exampleOf, examplesOf } from "../support/examples.js";
 import { fakeSha, startGithubFake, type GithubFake } from "../support/github-fake/index.js";
 import { runCli } from "../support/serve-process.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
-import { waitFor } from "../support/wait-for.js";
+import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -69,16 +69,7 @@ const replies = () => fake.repo(repo).comments(1).map((c) => c.body).filter((b) 
 
 async function deliverAndSettle(target: TestServer, event: string, payload: Payload): Promise<TaskRecord[]> {
   fake.seedFromPayload(event, payload);
-  const res = await target.deliver(event, payload);
-  expect(res.status).toBe(202);
-  return Promise.all(
-    (res.body.routed as { task: string }[]).map(({ task }) =>
-      waitFor(async () => {
-        const t = await target.store.getTask(task);
-        return t && ["succeeded", "dead", "skipped"].includes(t.status) ? t : null;
-      }, 20_000),
-    ),
-  );
+  return settle(target, event, payload);
 }
 
 async function outputOf(target: TestServer, task: TaskRecord): Promise<string> {

@@ -5,6 +5,7 @@ import { exampleOf } from "../support/examples.js";
 import { secondaryRateLimit, startGithubFake, type GithubFake } from "../support/github-fake/index.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { waitFor } from "../support/wait-for.js";
+import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -48,17 +49,7 @@ function commentEvent(base: Payload, body: string, options: { association?: stri
 
 async function deliverAndSettle(event: string, payload: Payload): Promise<TaskRecord[]> {
   fake.seedFromPayload(event, payload);
-  const res = await server.deliver(event, payload);
-  expect(res.status).toBe(202);
-  const ids = (res.body.routed as { task: string }[]).map((r) => r.task);
-  return Promise.all(
-    ids.map((id) =>
-      waitFor(async () => {
-        const task = await server.store.getTask(id);
-        return task && ["succeeded", "dead", "skipped"].includes(task.status) ? task : null;
-      }, 20_000),
-    ),
-  );
+  return settle(server, event, payload);
 }
 
 function labelsOf(repo: string, number: number): string[] {

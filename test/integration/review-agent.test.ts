@@ -9,11 +9,11 @@ import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { createGithubClient } from "../../src/github/github-client.js";
 import { createWritePacer } from "../../src/github/write-pacer.js";
 import { createLogger } from "../../src/observability/logger.js";
-import type { ClaimedTask, TaskRecord } from "../../src/store/store.js";
+import type { ClaimedTask } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { fakeSha, startGithubFake, type FakePullFile, type GithubFake } from "../support/github-fake/index.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
-import { waitFor } from "../support/wait-for.js";
+import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -69,19 +69,7 @@ function prEvent(action: string, options: PrOptions = {}): Payload {
   return payload;
 }
 
-async function deliverAndSettle(target: TestServer, event: string, payload: Payload): Promise<TaskRecord[]> {
-  const res = await target.deliver(event, payload);
-  expect(res.status).toBe(202);
-  const ids = (res.body.routed as { task: string }[]).map((r) => r.task);
-  return Promise.all(
-    ids.map((id) =>
-      waitFor(async () => {
-        const task = await target.store.getTask(id);
-        return task && ["succeeded", "dead", "skipped"].includes(task.status) ? task : null;
-      }, 20_000),
-    ),
-  );
-}
+const deliverAndSettle = settle;
 
 const reviewComments = () => repo().comments(n).filter((c) => c.body.includes(REVIEW_MARKER));
 const reviewStatuses = (sha: string) => repo().statuses(sha).filter((s) => s.context === REVIEW_STATUS_CONTEXT);

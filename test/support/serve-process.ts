@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { BIN } from "./run-cli.js";
 import { waitFor } from "./wait-for.js";
 
-export const BIN = fileURLToPath(new URL("../../bin/switchyard.js", import.meta.url));
+export { runCli } from "./run-cli.js";
 
 /** A port that was free a moment ago (the kernel picks it). */
 export async function freePort(): Promise<number> {
@@ -54,19 +53,3 @@ export async function startServeProcess(cwd: string, env: Record<string, string>
   return { child, port, adminPort, webhookUrl: `http://127.0.0.1:${port}/webhooks/github`, adminUrl, stderr: () => err, exited };
 }
 
-/** Runs the CLI to completion: its exit code, stdout and stderr. */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
-  return { code, stdout, stderr };
-}
-
-export const repoRoot = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
