@@ -25,6 +25,22 @@ describe("createGroupCommitWriter", () => {
 
   const items = (): string[] => db.prepare<[], string>("SELECT v FROM item ORDER BY rowid").pluck().all();
 
+  it("lets a deferred op ride along with the next urgent batch, and commits it alone when none comes", async () => {
+    const writer = createGroupCommitWriter(db);
+    const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
+    const alone = writer.run(() => insert.run("deferred-alone").changes, { defer: true });
+    expect(items()).toEqual([]);
+    await alone;
+    expect(items()).toEqual(["deferred-alone"]);
+    expect(writer.stats.batches).toBe(1);
+
+    const deferred = writer.run(() => insert.run("deferred").changes, { defer: true });
+    const urgent = writer.run(() => insert.run("urgent").changes);
+    await Promise.all([deferred, urgent]);
+    expect(items()).toEqual(["deferred-alone", "deferred", "urgent"]);
+    expect(writer.stats.batches).toBe(2);
+  });
+
   it("runs ops queued in one turn in one transaction, resolving each with its result", async () => {
     const writer = createGroupCommitWriter(db);
     const insert = db.prepare("INSERT INTO item (v) VALUES (?)");

@@ -22,11 +22,14 @@ export interface GroupCommitWriter {
    * committed; rejects with what it threw, or with the batch's error when the transaction
    * as a whole failed.
    */
-  run<T>(op: () => T): Promise<T>;
+  run<T>(op: () => T, options?: { defer?: boolean }): Promise<T>;
   /** Commits what is queued now; later writes are refused. */
   close(): void;
   readonly stats: Readonly<GroupCommitStats>;
 }
+
+/** The longest a deferred write waits for a batch to join. */
+export const DEFER_MS = 5;
 
 interface Pending {
   op: () => unknown;
@@ -70,6 +73,7 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
   const stats: GroupCommitStats = { batches: 0, ops: 0, isolatedBatches: 0, failedBatches: 0 };
   let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | null = null;
+  let deferred: NodeJS.Timeout | null = null;
   let closed = false;
 
   /**
@@ -104,6 +108,10 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
 
   function flush(): void {
     scheduled = null;
+    if (deferred !== null) {
+      clearTimeout(deferred);
+      deferred = null;
+    }
     const batch = queue;
     if (batch.length === 0) return;
     queue = [];
@@ -137,11 +145,16 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
   }
 
   return {
-    run<T>(op: () => T): Promise<T> {
+    run<T>(op: () => T, options?: { defer?: boolean }): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed: no more writes are accepted"));
       return new Promise<T>((resolve, reject) => {
         queue.push({ op, resolve: resolve as (value: never) => void, reject });
-        scheduled ??= setImmediate(flush);
+        if (scheduled !== null) return;
+        // A deferred write (the worker's bookkeeping) rides along with the next batch a
+        // webhook commits, or goes alone after DEFER_MS: under load that halves the fsyncs,
+        // since claims and completions stop costing commits of their own.
+        if (options?.defer) deferred ??= setTimeout(flush, DEFER_MS);
+        else scheduled = setImmediate(flush);
       });
     },
     close(): void {

@@ -83,9 +83,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
   let closed = false;
 
-  function write<T>(op: () => T): Promise<T> {
+  /** `defer`: the worker's bookkeeping, which may wait a few ms to share a webhook's commit. */
+  function write<T>(op: () => T, defer = false): Promise<T> {
     if (readonly) return Promise.reject(new Error(`the store ${file} is open read-only: writes go through \`switchyard serve\``));
-    return writer.run(op);
+    return writer.run(op, { defer });
   }
 
   return {
@@ -107,11 +108,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     async claim(options): Promise<ClaimedTask[]> {
       if (options.limit <= 0) return [];
-      return write(() => prepared().claim(options));
+      return write(() => prepared().claim(options), true);
     },
     async renew(taskId, token, leaseUntil) {
       const id = parseTaskId(taskId);
-      return id !== null && write(() => prepared().renew(id, token, leaseUntil));
+      return id !== null && write(() => prepared().renew(id, token, leaseUntil), true);
     },
     async complete(taskId, token, outcome, now) {
       const id = parseTaskId(taskId);
@@ -121,7 +122,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         const ok = prepared().complete(id, token, outcome, now);
         if (ok) for (const { action, body } of actions) prepared().githubActions.record(action, id, body);
         return ok;
-      });
+      }, true);
     },
     reclaimExpired(now, expiredBefore) {
       return write(() => prepared().reclaimExpired(now, expiredBefore));
