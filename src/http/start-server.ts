@@ -6,7 +6,8 @@ import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { openStore, parseStoreUrl } from "../store/open-store.js";
 import { acquireStoreLock } from "../store/sqlite/lock-file.js";
-import type { Store } from "../store/store.js";
+import type { AcceptResult, Store } from "../store/store.js";
+import { createPayloadCache } from "../queue/payload-cache.js";
 import type { Agent } from "../agents/agent.js";
 import { createExecutorTable } from "../agents/executor-table.js";
 import type { Executor } from "../agents/executors/create-executor.js";
@@ -85,6 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   state.migrated = true;
 
   const github = createGithubRuntime(config, logger);
+  const payloads = createPayloadCache();
   // The identity lookup must not hold up start-up: until it answers, the marker still
   // recognises switchyard's own comments.
   void github.resolveIdentity();
@@ -96,6 +98,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           config,
           github,
           exclusiveStore: dbFile !== null,
+          payloads,
           afterTask: createRoutingCommentUpdater(config.comments),
           logger,
           pollMs: options.pollMs,
@@ -103,6 +106,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         });
   await worker?.start();
   const wake = () => worker?.wake();
+  const onAccepted = (result: AcceptResult, payload: Record<string, unknown>) => {
+    if (!worker || result.duplicate || result.tasks.length === 0) return;
+    payloads.set(result.delivery, payload);
+    worker.wake();
+  };
   const limiter = createFailedAuthLimiter(config.security.failedAuth);
   const { ipAllowlist } = config.security;
   const allowlist = ipAllowlist.enabled
@@ -117,7 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     limiter,
     allowlist,
     logger,
-    onAccepted: wake,
+    onAccepted,
     ownLogins: github.ownLogins,
   });
   const admin = createAdminServer({

@@ -23,7 +23,7 @@ export interface WebhookDeps {
   /** switchyard's own logins, so its own comments and labels never trigger anything. */
   ownLogins?: () => readonly string[];
   /** Called after a commit that created tasks: wakes the worker without polling delay. */
-  onAccepted?: (result: AcceptResult) => void;
+  onAccepted?: (result: AcceptResult, payload: Record<string, unknown>) => void;
   now?: () => number;
 }
 
@@ -165,7 +165,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         request.log.info({ delivery: deliveryId, event: eventName, by: result.by }, "duplicate delivery: nothing re-run");
         return reply.code(200).send({ delivery: deliveryId, duplicate: true });
       }
-      deps.onAccepted?.(result);
+      deps.onAccepted?.(result, payload);
       if (eventName === "ping") return reply.code(200).send({ pong: true, delivery: deliveryId });
       const routed = result.tasks.map((task, i) => ({
         rule: task.rule,

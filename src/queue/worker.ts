@@ -12,6 +12,7 @@ import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { decideFailure } from "./decide-outcome.js";
 import { createRepositoryBudget } from "./repository-budget.js";
+import type { PayloadCache } from "./payload-cache.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   now?: () => number;
   /** The store is ours alone (SQLite's lock): leases left running at start-up are orphans, reclaimed at once. */
   exclusiveStore?: boolean;
+  /** Payloads the webhook route already parsed, by delivery id. */
+  payloads?: PayloadCache;
   /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
   pollMs?: number;
   random?: () => number;
@@ -204,7 +207,7 @@ export function createWorker(options: WorkerOptions): Worker {
   ): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
     let ctx: AgentContext | null = null;
     try {
-      const payload = parseDeliveryBody(task.body, isFormBody(task.body));
+      const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action));
