@@ -71,7 +71,12 @@ export function createWorker(options: WorkerOptions): Worker {
   const budget = config.worker.perRepository ? createRepositoryBudget(config.worker.perRepository) : null;
   const limitsPerAgent = Object.keys(perAgent).length > 0;
 
+  // Every claimed task until its outcome is committed (drain and idle wait on these)…
   const running = new Map<string, Running>();
+  // …and those whose agent is still at work: what concurrency and per-agent limits count.
+  // A finished agent frees its slot before its completion commits, so the next claim can
+  // share that commit instead of waiting for one of its own.
+  const executing = new Set<string>();
   let stopping = false;
   let ticking = false;
   let tickAgain = false;
@@ -82,7 +87,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function runningOf(agent: string): number {
     let n = 0;
-    for (const r of running.values()) if (r.task.agent === agent) n++;
+    for (const id of executing) if (running.get(id)?.task.agent === agent) n++;
     return n;
   }
 
@@ -105,8 +110,8 @@ export function createWorker(options: WorkerOptions): Worker {
         const reclaimed = await store.reclaimExpired(now());
         if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks with expired leases to the queue");
       }
-      while (!stopping && running.size < concurrency) {
-        const capacity = concurrency - running.size;
+      while (!stopping && executing.size < concurrency) {
+        const capacity = concurrency - executing.size;
         const claimed = await store.claim({
           owner,
           now: now(),
@@ -186,6 +191,8 @@ export function createWorker(options: WorkerOptions): Worker {
         if (outcome.status !== "ready" && options.afterTask) {
           await options.afterTask(task, outcome, ctx).catch((error: unknown) => log.warn({ err: error }, "after-task step failed (the task's outcome stands)"));
         }
+        executing.delete(task.id);
+        wake();
         const ok = await store.complete(task.id, task.leaseToken, { ...outcome, actions }, now());
         if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
         else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
@@ -193,10 +200,12 @@ export function createWorker(options: WorkerOptions): Worker {
       .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
       .finally(() => {
         clearInterval(renewer);
+        executing.delete(task.id);
         running.delete(task.id);
         wake();
       });
     running.set(task.id, { task, controller, done });
+    executing.add(task.id);
   }
 
   async function execute(
