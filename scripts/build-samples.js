@@ -23,6 +23,9 @@ try {
 // GitHub's examples have no issues.closed: derive it from a reopened issue, as GitHub
 // would send it (same shape, the action and the state changed).
 const DERIVED = {
+  // Samples that reach CoordinatorAgent: GitHub's examples comment without a command and label "bug".
+  "issue_comment.created": { from: "issue_comment.created", patch: (p) => ({ ...p, comment: { ...p.comment, body: "/agent status\n/agent help" } }) },
+  "issues.labeled": { from: "issues.labeled", patch: (p) => ({ ...p, label: { ...p.label, name: "agent-execute" }, issue: { ...p.issue, labels: [...p.issue.labels, { ...p.label, name: "agent-execute" }] } }) },
   // The examples' closed pull requests are unmerged; the interesting case is a merge.
   "pull_request.closed": { from: "pull_request.closed", patch: (p) => ({ ...p, pull_request: { ...p.pull_request, merged: true, merged_at: p.pull_request.closed_at } }) },
   "issues.closed": { from: "issues.reopened", patch: (p) => ({ ...p, action: "closed", issue: { ...p.issue, state: "closed", closed_at: p.issue.updated_at } }) },

@@ -1,17 +1,17 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
+import { parseLimit } from "../config/parse-limit.js";
 import { formatTable } from "../routing/describe-rules.js";
 import { openStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
 import { printJson, type CliIo } from "./io.js";
 
-/** `--limit N`: a positive integer. */
-export function parseLimitOption(value: string | undefined, fallback = 50): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, not "${value}"`);
-  return n;
+/** `--limit N`: see parseLimit; a bad value is a usage error. */
+export function parseLimitOption(value: string | undefined): number {
+  const limit = parseLimit(value);
+  if (typeof limit === "string") throw new UsageError(`--${limit}`);
+  return limit;
 }
 
 export function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
@@ -34,6 +34,8 @@ export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undef
     throw new UsageError((error as Error).message);
   }
   try {
+    // Read-only: checks the schema is switchyard's and current, never migrates.
+    await store.migrate();
     return await use(store);
   } finally {
     await store.close();

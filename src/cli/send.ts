@@ -11,6 +11,7 @@ import { readSample } from "./samples.js";
 import { STATE_DIR } from "./serve.js";
 
 interface SendOptions {
+  unique?: boolean;
   url?: string;
   payload?: string;
   form?: boolean;
@@ -39,7 +40,8 @@ export function registerSend(program: Command, io: CliIo): void {
     .option("--payload <file>", "send this JSON payload instead of a bundled sample")
     .option("--form", "send as application/x-www-form-urlencoded (payload=…), as GitHub can")
     .option("--delivery <id>", "X-GitHub-Delivery to use (default: a fresh UUID)")
-    .option("--json", "print {status, body} as one line of JSON")
+    .option("--unique", "add a unique field to the payload, so sending the same sample again is a new event, not a replay")
+    .option("--json", "print {status, delivery, body} as one line of JSON")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (key: string, options: SendOptions) => {
       const { config } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
@@ -51,9 +53,12 @@ export function registerSend(program: Command, io: CliIo): void {
       } else {
         ({ event, body: json } = readSample(key));
       }
+      if (options.unique) json = Buffer.from(JSON.stringify({ ...JSON.parse(json.toString("utf8")), switchyard_send: randomUUID() }));
       const body = options.form ? Buffer.from(new URLSearchParams({ payload: json.toString("utf8") }).toString()) : json;
       const url = options.url ?? `http://127.0.0.1:${config.server.port}${config.server.path}`;
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--url ${url} is not an http(s) URL`);
       const delivery = options.delivery ?? randomUUID();
+      const signature = signPayload(signingSecret(config.secrets, io.cwd), body);
       let response: Response;
       try {
         response = await fetch(url, {
@@ -63,7 +68,7 @@ export function registerSend(program: Command, io: CliIo): void {
             "user-agent": "switchyard-send",
             "x-github-event": event,
             "x-github-delivery": delivery,
-            "x-hub-signature-256": signPayload(signingSecret(config.secrets, io.cwd), body),
+            "x-hub-signature-256": signature,
           },
           body: new Uint8Array(body),
           signal: AbortSignal.timeout(30_000),
@@ -81,6 +86,9 @@ export function registerSend(program: Command, io: CliIo): void {
       }
       if (options.json) printJson(io, { status: response.status, delivery, body: parsed });
       else io.stdout(`${response.status} ${response.statusText}  delivery ${delivery}\n${typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)}\n`);
+      if ((parsed as { duplicate?: unknown }).duplicate === true && !options.json) {
+        io.stderr("switchyard: a duplicate: this exact body was accepted before (replay protection, security.replayWindowHours). Pass --unique to send a fresh copy.\n");
+      }
       if (!response.ok) throw new ExitCode(1);
     });
 }

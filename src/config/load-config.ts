@@ -5,7 +5,8 @@ import type { z } from "zod";
 import { UsageError } from "../errors.js";
 import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
 import { readEnv } from "./read-env.js";
-import { configSchema, type Config } from "./schema.js";
+import { createIpAllowlist } from "../security/ip-allowlist.js";
+import { BUILTIN_AGENT_NAMES, configSchema, type Config } from "./schema.js";
 
 export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
 
@@ -47,7 +48,33 @@ export function parseConfig(raw: unknown, source: string | null = null): LoadedC
   const where = source ? `${path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(where + formatIssues(result.error));
   const config = deepFreeze(result.data);
+  checkConsistency(config, where);
   return { config, rules: compileRules(config, where), source };
+}
+
+/** What the schema alone cannot see: values that are well-formed but cannot work together. */
+function checkConsistency(config: Config, where: string): void {
+  const { cidrs } = config.security.ipAllowlist;
+  if (cidrs.length > 0) {
+    try {
+      createIpAllowlist(cidrs);
+    } catch (error) {
+      throw new UsageError(`${where}security.ipAllowlist.cidrs: ${(error as Error).message}`);
+    }
+  }
+  const { github } = config;
+  const hasCredentials = Boolean(github.token) || (github.appId !== null && Boolean(github.privateKey));
+  if (github.dryRun === false && !hasCredentials) {
+    throw new UsageError(`${where}github.dryRun is false (SWITCHYARD_DRY_RUN=0) but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`);
+  }
+  if ((github.appId === null) !== !github.privateKey) {
+    throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);
+  }
+  for (const [name, spec] of Object.entries(config.agents)) {
+    if (typeof spec === "object" && "builtin" in spec && !BUILTIN_AGENT_NAMES.includes(spec.builtin)) {
+      throw new UsageError(`${where}agents.${name}.builtin: no built-in agent is called "${spec.builtin}" (there are ${BUILTIN_AGENT_NAMES.join(", ")})`);
+    }
+  }
 }
 
 function readConfigFile(file: string): unknown {

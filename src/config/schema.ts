@@ -114,6 +114,8 @@ export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, ex
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
 export const DEFAULT_AGENTS = ["IssueAgent", "ReviewAgent", "DeploymentAgent", "CoordinatorAgent", "Guardian"] as const;
+/** The agents `{builtin: name}` may name: the five above and the log agent. */
+export const BUILTIN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, "log"];
 
 export const configSchema = z.strictObject({
   server: z

@@ -4,7 +4,7 @@ import { errorBody } from "../errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
-import { parseLimit } from "./create-admin-server.js";
+import { parseLimit } from "../config/parse-limit.js";
 
 export interface TaskRouteDeps {
   store: Store;

@@ -5,6 +5,7 @@ import { errorBody } from "../errors.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { DELIVERY_STATUSES, type DeliveryRecord, type Store } from "../store/store.js";
 import { installErrorHandlers } from "./http-errors.js";
+import { parseLimit } from "../config/parse-limit.js";
 
 /** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
 export interface ServerState {
@@ -32,13 +33,6 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-/** Parses `?limit=`: a positive integer, default 50, no upper cap (DESIGN.md section 3). */
-export function parseLimit(value: unknown): number | string {
-  if (value === undefined || value === "") return 50;
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : `limit must be a positive integer, not ${String(value)}`;
-}
-
 /** A delivery for the API: the body as the JSON it is, not as bytes. */
 export function presentDelivery(record: DeliveryRecord) {
   const { body, ...rest } = record;
@@ -56,7 +50,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, state } = deps;
 
   app.addHook("onRequest", async (request, reply) => {
-    if (!deps.token || request.url === "/healthz" || request.url === "/readyz") return;
+    const path = request.url.split("?")[0];
+    if (!deps.token || path === "/healthz" || path === "/readyz") return;
     if (!tokenMatches(request.headers.authorization, deps.token)) {
       return reply.code(401).send(errorBody("SWY_E_UNAUTHORIZED"));
     }

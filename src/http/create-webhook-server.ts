@@ -17,7 +17,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-  installErrorHandlers(app);
+  installErrorHandlers(app, deps.config.server.bodyLimit);
   registerWebhookRoute(app, deps);
   return app;
 }

@@ -50,8 +50,13 @@ function mediaType(header: string | undefined): MediaType | null {
   return null;
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? undefined : value;
+// Node joins a repeated header into "a, b"; a real event name or delivery id has no comma
+// or space, so a value with one is a repeated (or forged) header, refused like a missing one.
+const EVENT_NAME = /^[a-z][a-z0-9_]*$/;
+const DELIVERY_ID = /^[^\s,]{1,200}$/;
+
+function single(value: string | string[] | undefined, pattern: RegExp): string | undefined {
+  return typeof value === "string" && pattern.test(value) ? value : undefined;
 }
 
 function fail(reply: FastifyReply, code: ErrorCode, status: number, message?: string): FastifyReply {
@@ -82,8 +87,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       return fail(reply, "SWY_E_IP_NOT_ALLOWED", 403, `source address ${ip} is outside the IP allowlist`);
     }
     const limited = limiter.check(ip, now());
-    const event = single(request.headers["x-github-event"]);
-    const delivery = single(request.headers["x-github-delivery"]);
+    const event = single(request.headers["x-github-event"], EVENT_NAME);
+    const delivery = single(request.headers["x-github-delivery"], DELIVERY_ID);
     const type = mediaType(request.headers["content-type"]);
     if (limited.limited) {
       // A limited source still gets its correctly signed deliveries through (GitHub does not
@@ -102,7 +107,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     }
     if (!event || !delivery) {
       const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
-      return fail(reply, "SWY_E_MISSING_HEADER", 400, `missing or repeated ${missing} header`);
+      return fail(reply, "SWY_E_MISSING_HEADER", 400, `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);
     }
     return undefined;
   };
@@ -166,7 +171,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         return reply.code(200).send({ delivery: deliveryId, duplicate: true });
       }
       deps.onAccepted?.(result, payload);
-      if (eventName === "ping") return reply.code(200).send({ pong: true, delivery: deliveryId });
+      if (eventName === "ping") return reply.code(200).send({ pong: true });
       const routed = result.tasks.map((task, i) => ({
         rule: task.rule,
         agent: task.agent,

@@ -9,7 +9,7 @@ export const CONFIG_TEMPLATE_FILE = DEFAULT_CONFIG_FILE;
 /** One line per section, shown above it. */
 const SECTIONS: Record<string, string> = {
   server: "The webhook listener of `switchyard serve`.",
-  admin: "The admin listener: health, metrics, API, dashboard. Keep it on loopback or set a token.",
+  admin: "The admin listener: health checks, the read and replay API, the command help. Keep it on loopback or set a token.",
   secrets: "Webhook secrets, several while rotating. Set WEBHOOK_SECRET instead: this file is committed.",
   store: "Where deliveries and tasks are kept: sqlite:PATH or postgres://…",
   github: "Credentials and API. Set tokens and keys in the environment, never here.",
@@ -97,7 +97,7 @@ export function renderConfigTemplate(): string {
     "# switchyard configuration. Every setting is commented out and shows its default:",
     "# uncomment what you change. Environment variables (named after a setting) override",
     "# this file. Unknown keys are errors; `switchyard check` validates the file and prints",
-    "# the rules in force. Reference: DESIGN.md section 5.",
+    "# the rules in force. Reference: docs/configuration.md in the switchyard package.",
   ];
   for (const [key, value] of Object.entries(defaults)) {
     const lines = settingLines(key, value, key, 0);

@@ -109,8 +109,14 @@ describe("environment overrides", () => {
     expect(cases.map(([name]) => name).sort()).toEqual(Object.keys(ENV_KEYS).sort());
   });
 
+  // App auth needs both halves; each case supplies the other one.
+  const companions: Record<string, Record<string, string>> = {
+    GITHUB_APP_ID: { GITHUB_APP_PRIVATE_KEY: "-----BEGIN KEY-----\nk\n-----END KEY-----" },
+    GITHUB_APP_PRIVATE_KEY: { GITHUB_APP_ID: "1" },
+  };
+
   it.each(cases)("%s=%j", (name, value, pick, expected) => {
-    expect(pick(load({ env: { [name]: value } }).config)).toEqual(expected);
+    expect(pick(load({ env: { [name]: value, ...companions[name] } }).config)).toEqual(expected);
   });
 
   it.each([
@@ -121,12 +127,21 @@ describe("environment overrides", () => {
     ["false", false],
     ["no", false],
   ])("SWITCHYARD_DRY_RUN=%s → %s", (value, expected) => {
-    expect(load({ env: { SWITCHYARD_DRY_RUN: value } }).config.github.dryRun).toBe(expected);
+    expect(load({ env: { SWITCHYARD_DRY_RUN: value, GITHUB_TOKEN: "t" } }).config.github.dryRun).toBe(expected);
   });
 
   it("a private key with real newlines is kept as it is", () => {
     const key = "-----BEGIN KEY-----\nabc\n-----END KEY-----";
-    expect(load({ env: { GITHUB_APP_PRIVATE_KEY: key } }).config.github.privateKey).toBe(key);
+    expect(load({ env: { GITHUB_APP_PRIVATE_KEY: key, GITHUB_APP_ID: "1" } }).config.github.privateKey).toBe(key);
+  });
+
+  it("refuses settings that cannot work together, naming the fix", () => {
+    expect(usageError(() => load({ env: { SWITCHYARD_DRY_RUN: "0" } })).message).toMatch(/dryRun is false .*no GitHub credentials are set: set GITHUB_TOKEN/);
+    expect(usageError(() => load({ env: { GITHUB_APP_ID: "1" } })).message).toMatch(/github.appId and github.privateKey go together/);
+    expect(usageError(() => load({ yaml: "security: { ipAllowlist: { enabled: true, cidrs: [10.0.0.0/33] } }" })).message).toMatch(
+      /security\.ipAllowlist\.cidrs: .*10\.0\.0\.0\/33/,
+    );
+    expect(usageError(() => load({ yaml: "agents: { IssueAgent: { builtin: NoSuchAgent } }" })).message).toMatch(/agents\.IssueAgent\.builtin: no built-in agent is called "NoSuchAgent"/);
   });
 
   it("env beats the file", () => {

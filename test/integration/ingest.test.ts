@@ -122,6 +122,9 @@ describe("ingest: hostile requests", () => {
     { name: "no content type", options: { raw: good, headers: { "content-type": undefined } }, status: 415, code: "SWY_E_UNSUPPORTED_MEDIA_TYPE" },
     { name: "no X-GitHub-Event", options: { raw: good, headers: { "x-github-event": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "no X-GitHub-Delivery", options: { raw: good, headers: { "x-github-delivery": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
+    // Node joins a repeated header with ", ": the joined value is refused like a missing one.
+    { name: "repeated X-GitHub-Event", options: { raw: good, headers: { "x-github-event": "issues, push" } }, status: 400, code: "SWY_E_MISSING_HEADER" },
+    { name: "repeated X-GitHub-Delivery, bad signature", options: { raw: good, secret: "wrong", headers: { "x-github-delivery": "a, b" } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "body over the limit", options: { raw: JSON.stringify({ pad: "x".repeat(70 * 1024) }) }, status: 413, code: "SWY_E_BODY_TOO_LARGE" },
     { name: "signed body that is not JSON", options: { raw: "not json {" }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
     { name: "signed JSON array", options: { raw: "[1,2,3]" }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
