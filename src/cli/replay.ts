@@ -35,16 +35,22 @@ function parseRequest(deliveries: string[], options: ReplayOptions): Request {
 
 async function throughApi(api: AdminClient, request: Request): Promise<Replayed[]> {
   if (request.kind === "dead") {
-    const { body } = await api.request("POST", "/api/tasks/replay-dead");
+    const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
+    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
     return ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
   }
   const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
   const missing: string[] = [];
-  for (const id of request.ids) if ((await api.request("GET", base + encodeURIComponent(id))).status === 404) missing.push(id);
+  for (const id of request.ids) {
+    const { status } = await api.request("GET", base + encodeURIComponent(id));
+    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
+    if (status === 404) missing.push(id);
+  }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
   const replayed: Replayed[] = [];
   for (const id of request.ids) {
     const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
+    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
     if (status !== 200) throw new Error(`the server refused to replay ${id}: ${JSON.stringify(body)}`);
     if (request.kind === "deliveries") {
       for (const t of (body as { tasks: { id: string; agent: string }[] }).tasks) replayed.push({ delivery: id, task: t.id, agent: t.agent });

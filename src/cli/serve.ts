@@ -16,6 +16,13 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
+/** What `serve` refuses to start with, beyond the schema: also checked by `check`. */
+export function assertServable(config: Config): void {
+  if (!isLoopback(config.admin.host) && !config.admin.token) {
+    throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
+  }
+}
+
 /** The secrets to verify with: configured ones, else the bootstrapped one (never a default). */
 export function resolveSecrets(config: Config, cwd: string, io: CliIo): { secrets: string[]; generated: string | null } {
   if (config.secrets.length > 0) return { secrets: [...config.secrets], generated: null };
@@ -39,9 +46,7 @@ export function registerServe(program: Command, io: CliIo): void {
     .action(async (options: { config?: string }) => {
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       const { config } = loaded;
-      if (!isLoopback(config.admin.host) && !config.admin.token) {
-        throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
-      }
+      assertServable(config);
       const logger = createLogger(readLogLevel(io.env));
       const { secrets } = resolveSecrets(config, io.cwd, io);
       const server = await startServer({ loaded, secrets, logger, cwd: io.cwd, env: io.env });
