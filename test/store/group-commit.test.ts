@@ -25,20 +25,23 @@ describe("createGroupCommitWriter", () => {
 
   const items = (): string[] => db.prepare<[], string>("SELECT v FROM item ORDER BY rowid").pluck().all();
 
-  it("lets a deferred op ride along with the next urgent batch, and commits it alone when none comes", async () => {
+  it("commits a deferred op at once when no webhook traffic is about, and lets it ride along with the next urgent batch when there is", async () => {
     const writer = createGroupCommitWriter(db);
     const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
-    const alone = writer.run(() => insert.run("deferred-alone").changes, { defer: true });
-    expect(items()).toEqual([]);
-    await alone;
+    await writer.run(() => insert.run("deferred-alone").changes, { defer: true });
     expect(items()).toEqual(["deferred-alone"]);
     expect(writer.stats.batches).toBe(1);
 
-    const deferred = writer.run(() => insert.run("deferred").changes, { defer: true });
-    const urgent = writer.run(() => insert.run("urgent").changes);
-    await Promise.all([deferred, urgent]);
-    expect(items()).toEqual(["deferred-alone", "deferred", "urgent"]);
+    await writer.run(() => insert.run("urgent-1").changes);
     expect(writer.stats.batches).toBe(2);
+    // Right after urgent traffic, a deferred op waits for the next urgent batch…
+    const deferred = writer.run(() => insert.run("deferred").changes, { defer: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(items()).not.toContain("deferred");
+    // …and shares its commit.
+    await Promise.all([deferred, writer.run(() => insert.run("urgent-2").changes)]);
+    expect(items()).toEqual(["deferred-alone", "urgent-1", "deferred", "urgent-2"]);
+    expect(writer.stats.batches).toBe(3);
   });
 
   it("runs ops queued in one turn in one transaction, resolving each with its result", async () => {

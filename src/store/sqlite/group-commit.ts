@@ -32,6 +32,7 @@ export interface GroupCommitWriter {
 export const DEFER_MS = 5;
 
 interface Pending {
+  urgent: boolean;
   op: () => unknown;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
@@ -74,6 +75,7 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
   let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | null = null;
   let deferred: NodeJS.Timeout | null = null;
+  let lastUrgent = -Infinity;
   let closed = false;
 
   /**
@@ -135,6 +137,8 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
     }
     stats.batches++;
     stats.ops += batch.length;
+    // Traffic is measured from the end of its commit too: an fsync can outlast DEFER_MS.
+    if (batch.some((p) => p.urgent)) lastUrgent = performance.now();
     const { results, errors } = settled;
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
@@ -148,12 +152,16 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
     run<T>(op: () => T, options?: { defer?: boolean }): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed: no more writes are accepted"));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ op, resolve: resolve as (value: never) => void, reject });
+        queue.push({ urgent: !options?.defer, op, resolve: resolve as (value: never) => void, reject });
+        const now = performance.now();
+        if (!options?.defer) lastUrgent = now;
         if (scheduled !== null) return;
         // A deferred write (the worker's bookkeeping) rides along with the next batch a
         // webhook commits, or goes alone after DEFER_MS: under load that halves the fsyncs,
-        // since claims and completions stop costing commits of their own.
-        if (options?.defer) deferred ??= setTimeout(flush, DEFER_MS);
+        // since claims and completions stop costing commits of their own. Without webhook
+        // traffic there is nothing to ride along with, so it commits at once (a worker
+        // draining a backlog must not wait DEFER_MS per step).
+        if (options?.defer && now - lastUrgent < DEFER_MS) deferred ??= setTimeout(flush, DEFER_MS);
         else scheduled = setImmediate(flush);
       });
     },
