@@ -136,7 +136,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       const eventName = request.headers["x-github-event"] as string;
       const deliveryId = request.headers["x-github-delivery"] as string;
       const event = normalizeEvent(eventName, payload);
-      const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.() });
+      const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
       const headers: Record<string, string> = {};
       for (const name of KEPT_HEADERS) {
         const value = request.headers[name];

@@ -34,6 +34,8 @@ export interface RoutingDecision {
 export interface DecideOptions extends RoutingContext {
   /** switchyard's own login(s): events they cause never trigger commands or execution. */
   ownLogins?: readonly string[];
+  /** Build the per-rule explanation (default true); the webhook path skips it. */
+  explain?: boolean;
 }
 
 const RANK: Record<Priority, number> = Object.fromEntries(PRIORITIES.map((p, i) => [p, i])) as Record<Priority, number>;
@@ -86,7 +88,7 @@ export function decide(event: EventPayload, rules: readonly CompiledRule[], opti
   }
   const stopper = running[running.length - 1];
 
-  const explanation: RuleVerdict[] = verdicts.map(({ rule, reason }) => {
+  const explanation: RuleVerdict[] = options.explain === false ? [] : verdicts.map(({ rule, reason }) => {
     const runs = running.includes(rule);
     return {
       ...routed(rule),
