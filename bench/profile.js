@@ -29,7 +29,7 @@ function print(title, run, summary) {
 
 /** Profiles one anchor run and one switchyard run; see the header. */
 export async function runProfile(options) {
-  const { tmp, root } = options;
+  const { tmp, out: file } = options;
   const out = {};
   for (const server of ["anchor", "switchyard"]) {
     const dir = path.join(tmp, `profile-${server}`);
@@ -41,11 +41,10 @@ export async function runProfile(options) {
         ? await measureAnchor({ ...options, tag: "pa", nodeArgs })
         : await measureSwitchyard({ ...options, dir: path.join(tmp, "profile-db"), tag: "ps", nodeArgs });
     // The profile covers the server's whole life (start, warm-up, load, drain, stop).
-    const summary = summarizeCpuProfile(profileIn(dir), { top: 25 });
+    const summary = summarizeCpuProfile(profileIn(dir), { top: 20, categories: 20 });
     out[server] = { reqPerSec: Math.round(run.load.reqPerSec), requests: run.warmup.responses + run.load.responses, cpuUsPerRequest: Math.round(run.cpuUsPerRequest), summary };
     print(server, run, summary);
   }
-  const file = path.join(root, "bench/results/profile.json");
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ generatedAt: new Date().toISOString(), note: "node --cpu-prof over each server's whole life (start, warm-up, load, drain); per-request figures divide by warm-up + measured responses", ...out }, null, 2) + "\n");
   console.log(`\nprofile summary: ${path.relative(process.cwd(), file)}`);

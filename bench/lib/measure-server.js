@@ -2,11 +2,13 @@
 // and peak RSS, (for switchyard) wait for its worker to drain and read the store, stop it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { readWorkerStats, waitForDrain } from "./read-worker-stats.js";
 import { readCpuMs, readPeakRss, spawnServer } from "./spawn-server.js";
 import { runSignedLoad } from "./signed-load.js";
 
-const WARMUP_DRAIN_TIMEOUT_MS = 20_000;
+const ANCHOR_SERVER = fileURLToPath(new URL("../anchor-server.js", import.meta.url));
+const WARMUP_DRAIN_TIMEOUT_MS = 10_000;
 
 /** A minimal, reproducible environment: none of the caller's switchyard or GitHub variables. */
 function childEnv(extra) {
@@ -27,14 +29,14 @@ const brief = (load) => ({ seconds: load.seconds, responses: load.responses, req
  * Runs @octokit/webhooks' middleware (bench/anchor-server.js) once under load.
  *
  * @example
- * const run = await measureAnchor({ root, secret, template, connections: 10, seconds: 8, warmupSeconds: 2, tag: "a1" });
+ * const run = await measureAnchor({ secret, template, connections: 10, seconds: 8, warmupSeconds: 2, tag: "a1" });
  */
 export async function measureAnchor(options) {
-  const { root, secret, template, connections, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
+  const { secret, template, connections, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
   const server = await spawnServer({
     name: "anchor",
-    args: [...nodeArgs, path.join(root, "bench/anchor-server.js")],
-    cwd: root,
+    args: [...nodeArgs, ANCHOR_SERVER],
+    cwd: path.dirname(ANCHOR_SERVER),
     env: childEnv({ WEBHOOK_SECRET: secret, PORT: "0" }),
     ready: [/receiving webhooks at (\S+)/],
   });
@@ -59,7 +61,7 @@ export async function measureAnchor(options) {
  * worker running; waits (bounded) for the worker to finish the backlog and reads the store.
  */
 export async function measureSwitchyard(options) {
-  const { root, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [] } = options;
+  const { switchyardRoot, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [] } = options;
   mkdirSync(dir, { recursive: true });
   const dbFile = path.join(dir, "bench.db");
   // Loopback only, like the anchor; everything else is the default configuration.
@@ -67,7 +69,7 @@ export async function measureSwitchyard(options) {
   writeFileSync(configFile, "server:\n  host: 127.0.0.1\n");
   const server = await spawnServer({
     name: "switchyard serve",
-    args: [...nodeArgs, path.join(root, "bin/switchyard.js"), "serve", "--config", configFile],
+    args: [...nodeArgs, path.join(switchyardRoot, "bin/switchyard.js"), "serve", "--config", configFile],
     cwd: dir,
     env: childEnv({ PORT: "0", ADMIN_PORT: "0", DATABASE_URL: `sqlite:${dbFile}`, WEBHOOK_SECRET: secret, LOG_LEVEL: "warn" }),
     ready: [/receiving webhooks at (\S+)/, /admin API at (http\S+)/],

@@ -74,6 +74,8 @@ export function readWorkerStats(file, { from, to }) {
       tasksFinishedDuringLoad: finishedDuringLoad,
       // Last task of the window finished this long after the load stopped (0: kept up).
       drainMs: lastFinished === null ? null : Math.max(0, lastFinished - to),
+      // The worker alone, once ingest stopped: the backlog over the drain time.
+      tasksPerSecAfterLoad: lastFinished === null || lastFinished <= to ? null : (finished.length - finishedDuringLoad) / ((lastFinished - to) / 1000),
       ackToStartMs: { p50: percentile(ackToStart, 50), p99: percentile(ackToStart, 99), max: ackToStart.at(-1) ?? null },
       ackMsColumn: { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) },
     };

@@ -1,6 +1,6 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and says where the time went: the top functions
-// by self time, and self time grouped into the costs the lead asked about (HMAC, JSON.parse,
-// SQLite by caller, Fastify, pino, the worker, GC, idle).
+// by self time, and self time grouped into costs (HMAC, JSON.parse, SQLite by operation,
+// Fastify, pino, the worker, GC, idle). Times are wall-clock samples of the main thread.
 import { readFileSync } from "node:fs";
 
 function shortUrl(url) {
@@ -16,63 +16,57 @@ function shortUrl(url) {
 
 const frameName = (cf) => `${cf.functionName || "(anonymous)"} ${shortUrl(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ""}`.trim();
 
-const SQLITE_NATIVE = new Set(["run", "get", "all", "iterate", "pluck", "prepare", "exec", "pragma"]);
+// better-sqlite3's statements are V8 API callbacks: the profiler has no frame for them, so
+// their time (and a COMMIT's fsync, which blocks the thread) is self time of the JS function
+// that called `.run()`/`.all()`. In switchyard those functions are one per file.
+const STORE_FILES = [
+  ["group-commit", "SQLite: BEGIN/SAVEPOINT/RELEASE/COMMIT in flush (COMMIT = fsync, blocking)"],
+  ["sqlite/accept", "SQLite: accept op (signature probe, inserts)"],
+  ["sqlite/claim", "SQLite: worker claim op (select + lease + attempt)"],
+  ["sqlite/lease-ops", "SQLite: worker complete/renew/reclaim ops"],
+  ["sqlite/queries", "SQLite: reads (nextRunAt, API)"],
+];
 
-/**
- * The category of one sample, from its stack (leaf first). Native frames (empty url) are
- * charged to what called them: a better-sqlite3 `run` under `flush` is the transaction
- * control (COMMIT = fsync), under the accept op it is the inserts.
- */
+/** The category of one sample, from its stack (leaf first). */
 function categorize(stack) {
   const leaf = stack[0];
   const name = leaf.functionName;
   if (name === "(idle)") return "idle (waiting for I/O)";
   if (name === "(garbage collector)") return "GC";
   if (name === "(program)") return "V8/native, unattributed";
-  const urls = stack.map((f) => f.url);
-  const has = (part) => urls.some((u) => u.includes(part));
-  const leafUrl = leaf.url;
-  const inStore = has("/dist/store/");
-  if (leafUrl === "" && SQLITE_NATIVE.has(name) && (inStore || has("better-sqlite3"))) {
-    const caller = stack.find((f) => f.url !== "" && !f.url.includes("better-sqlite3")) ?? leaf;
-    if (caller.url.includes("group-commit")) return "SQLite: BEGIN/SAVEPOINT/RELEASE/COMMIT (COMMIT = fsync)";
-    if (caller.url.includes("/accept")) return "SQLite: accept (signature probe, inserts)";
-    if (caller.url.includes("/claim")) return "SQLite: worker claim";
-    if (caller.url.includes("lease-ops")) return "SQLite: worker complete/renew/reclaim";
-    return `SQLite: other (${shortUrl(caller.url)} ${caller.functionName})`;
-  }
-  if (has("verify-signature") || has("webhooks-methods") || /^(createHmac|digest|update|timingSafeEqual|Hmac)$/.test(name)) {
+  const url = leaf.url;
+  const inStack = (part) => stack.some((f) => f.url.includes(part));
+  for (const [file, category] of STORE_FILES) if (url.includes(file)) return category;
+  if (url.includes("/dist/store/")) return "switchyard store (other JS)";
+  if (inStack("verify-signature") || inStack("webhooks-methods") || /^(createHmac|digest|timingSafeEqual|Hmac)$/.test(name)) {
     return "HMAC-SHA256 verify";
   }
-  if (name === "parse" && leafUrl === "") return "JSON.parse";
-  if (name === "stringify" && leafUrl === "") return "JSON.stringify";
-  if (leafUrl.includes("node_modules/pino") || leafUrl.includes("sonic-boom")) return "pino";
-  if (leafUrl.includes("node_modules/fastify") || leafUrl.includes("find-my-way") || leafUrl.includes("@fastify/") || leafUrl.includes("avvio")) {
-    return "Fastify";
-  }
-  if (leafUrl.includes("node_modules/@octokit")) return "@octokit/webhooks";
-  if (leafUrl.includes("node_modules/better-sqlite3")) return "better-sqlite3 JS";
-  if (leafUrl.includes("/dist/queue/") || leafUrl.includes("/dist/agents/")) return "switchyard worker (JS)";
-  if (leafUrl.includes("/dist/store/")) return "switchyard store (JS)";
-  if (leafUrl.includes("/dist/")) return `switchyard ${shortUrl(leafUrl).split("/")[1] ?? ""} (JS)`;
-  if (leafUrl.startsWith("node:")) {
-    if (/node:(_http|http|net|stream|internal\/(streams|http|net|stream_base))/.test(leafUrl)) return "Node http/net/streams";
-    if (leafUrl.includes("crypto")) return "Node crypto (JS)";
+  if (url.includes("parse-delivery-body") || url.includes("get-payload")) return "body → JSON.parse";
+  if (url.includes("node_modules/pino") || url.includes("sonic-boom")) return "pino";
+  if (url.includes("node_modules/fastify") || url.includes("find-my-way") || url.includes("@fastify/") || url.includes("avvio")) return "Fastify";
+  if (url.includes("node_modules/@octokit")) return "@octokit/webhooks";
+  if (url.includes("node_modules/better-sqlite3")) return "better-sqlite3 JS";
+  if (url.includes("/dist/queue/") || url.includes("/dist/agents/")) return "switchyard worker (JS)";
+  if (url.includes("/dist/")) return `switchyard ${shortUrl(url).split("/")[1] ?? ""} (JS)`;
+  if (url.startsWith("node:")) {
+    if (/node:(_http|http|net|stream|internal\/(streams|http|net|stream_base))/.test(url)) return "Node http/net/streams";
+    if (url.includes("crypto")) return "Node crypto (JS)";
     return "Node core (other)";
   }
-  if (leafUrl === "") {
+  if (url === "") {
+    if (name === "writev" || name === "writeUtf8String" || name === "writeBuffer") return "socket writes (native)";
+    if (name === "parse") return "body → JSON.parse";
     const caller = stack.find((f) => f.url !== "");
-    if (caller && caller.url.includes("/dist/store/")) return "SQLite: other native";
-    return `native/builtin: ${name}`;
+    return caller ? `native ${name} (from ${shortUrl(caller.url)})` : `native ${name}`;
   }
-  return `other: ${shortUrl(leafUrl)}`;
+  return `other: ${shortUrl(url)}`;
 }
 
 /**
  * @example
  * const s = summarizeCpuProfile("/tmp/x/CPU.2024.cpuprofile", { top: 20 });
  */
-export function summarizeCpuProfile(file, { top = 20 } = {}) {
+export function summarizeCpuProfile(file, { top = 20, categories: topCategories = 40 } = {}) {
   const profile = JSON.parse(readFileSync(file, "utf8"));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
@@ -103,8 +97,9 @@ export function summarizeCpuProfile(file, { top = 20 } = {}) {
   const busyUs = totalUs - idleUs;
   const rows = (map, n) =>
     [...map]
+      .filter(([, us]) => us >= 1000)
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pctOfBusy: name.startsWith("idle") ? null : Math.round((1000 * us) / busyUs) / 10 }));
-  return { totalMs: Math.round(totalUs / 1000), busyMs: Math.round(busyUs / 1000), categories: rows(categories, 40), topSelf: rows(functions, top) };
+  return { totalMs: Math.round(totalUs / 1000), busyMs: Math.round(busyUs / 1000), categories: rows(categories, topCategories), topSelf: rows(functions, top) };
 }
