@@ -2,71 +2,10 @@ import type { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
+import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullState, type SearchHit } from "./github-types.js";
 
-/** `owner/name`, split once. */
-export interface RepoRef {
-  owner: string;
-  repo: string;
-}
-
-export function repoRef(fullName: string): RepoRef {
-  const [owner = "", repo = ""] = fullName.split("/");
-  return { owner, repo };
-}
-
-export interface IssueState {
-  number: number;
-  title: string;
-  body: string;
-  state: string;
-  labels: string[];
-  isPullRequest: boolean;
-  user: string | null;
-}
-
-export interface CommentState {
-  id: number;
-  body: string;
-  user: string | null;
-}
-
-export interface PullState {
-  number: number;
-  title: string;
-  body: string;
-  draft: boolean;
-  state: string;
-  merged: boolean;
-  headSha: string;
-  headRef: string;
-  baseRef: string;
-  user: string | null;
-}
-
-export interface PullFile {
-  filename: string;
-  status: string;
-  additions: number;
-  deletions: number;
-  changes: number;
-  /** Absent for binary or very large files. */
-  patch: string | null;
-}
-
-export interface DeploymentState {
-  id: number;
-  sha: string;
-  ref: string;
-  environment: string;
-  createdAt: string;
-}
-
-export interface SearchHit {
-  number: number;
-  title: string;
-  state: string;
-  labels: string[];
-}
+export { repoRef } from "./github-types.js";
+export type { CommentState, DeploymentState, IssueState, PullFile, PullState, RepoRef, SearchHit } from "./github-types.js";
 
 /**
  * The GitHub operations agents use, small and typed, over one Octokit. Every write is
