@@ -1,4 +1,4 @@
-// npm run bench [-- --runs 3 --seconds 8 --warmup 2 --connections 10 --no-build --profile]
+// npm run bench [-- --runs 3 --seconds 8 --warmup 2 --connections 10 --concurrency 16 --no-build --profile]
 //                [-- --switchyard DIR]   bench the (built) switchyard checkout at DIR instead:
 //                                         A/B a performance change against the same anchor
 //
@@ -36,6 +36,9 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "8" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "10" },
+    // switchyard's worker.concurrency for the run. The default (4) suits agents that take
+    // seconds; in-process agents at thousands of tasks a second need more slots to keep up.
+    concurrency: { type: "string", default: "16" },
     "no-build": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     switchyard: { type: "string" },
@@ -102,6 +105,7 @@ async function main() {
     secret: `bench-${process.pid}-${Date.now()}`,
     template: loadIssuesOpenedTemplate(),
     connections: positiveNumber("connections", args.connections),
+    concurrency: positiveNumber("concurrency", args.concurrency),
     seconds: positiveNumber("seconds", args.seconds),
     warmupSeconds: positiveNumber("warmup", args.warmup),
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
@@ -153,6 +157,7 @@ async function main() {
     method: {
       payload: `issues.opened from @octokit/webhooks-examples (${options.template.bytes} bytes), unique title, delivery id and signature per request`,
       connections: options.connections,
+      workerConcurrency: options.concurrency,
       seconds: options.seconds,
       warmupSeconds: options.warmupSeconds,
       runs,

@@ -61,12 +61,13 @@ export async function measureAnchor(options) {
  * worker running; waits (bounded) for the worker to finish the backlog and reads the store.
  */
 export async function measureSwitchyard(options) {
-  const { switchyardRoot, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [] } = options;
+  const { switchyardRoot, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [], concurrency = 4 } = options;
   mkdirSync(dir, { recursive: true });
   const dbFile = path.join(dir, "bench.db");
-  // Loopback only, like the anchor; everything else is the default configuration.
+  // Loopback only, like the anchor, and the worker's concurrency the bench was given;
+  // everything else is the default configuration.
   const configFile = path.join(dir, "switchyard.config.yaml");
-  writeFileSync(configFile, "server:\n  host: 127.0.0.1\n");
+  writeFileSync(configFile, `server:\n  host: 127.0.0.1\nworker:\n  concurrency: ${concurrency}\n`);
   const server = await spawnServer({
     name: "switchyard serve",
     args: [...nodeArgs, path.join(switchyardRoot, "bin/switchyard.js"), "serve", "--config", configFile],

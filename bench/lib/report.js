@@ -70,7 +70,7 @@ export function printReport({ machine, method, summary, runs }) {
   }
   console.log(`\n${machine.cpus} × ${machine.model}, Node ${machine.node}, load average ${machine.loadavgBefore[0]} before; ${method.connections} connections, ${method.warmupSeconds} s warm-up + ${method.seconds} s per run, loopback`);
   const commit = (c) => `p50 ${fmt(c.p50, 2)} ms, p99 ${fmt(c.p99, 2)} ms`;
-  console.log(`switchyard ${machine.source}; durable SQLite commit in ${machine.tmpdir} (WAL, synchronous=FULL): ${commit(machine.sqliteCommitMs.before)} before, ${commit(machine.sqliteCommitMs.after)} after`);
+  console.log(`switchyard ${machine.source}, worker.concurrency ${method.workerConcurrency}; durable SQLite commit in ${machine.tmpdir} (WAL, synchronous=FULL): ${commit(machine.sqliteCommitMs.before)} before, ${commit(machine.sqliteCommitMs.after)} after`);
   console.log(table(rows));
 
   const bar = "=".repeat(72);
