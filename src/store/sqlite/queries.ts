@@ -67,13 +67,17 @@ export function prepareQueries(db: Database): Queries {
     attempt_log: attemptsOfTask.all(row.id).map(toAttemptRecord),
   });
 
-  const summarize = (row: SummaryRow): DeliverySummary => ({
+  const head = (row: SummaryRow): Omit<DeliverySummary, "tasks"> => ({
     delivery: row.id,
     event: row.event,
     action: row.action,
     repository: row.repository,
     received_at: isoTime(row.received_at),
     status: row.status,
+  });
+
+  const summarize = (row: SummaryRow): DeliverySummary => ({
+    ...head(row),
     tasks: taskSummaries.all(row.id).map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
   });
 
@@ -82,12 +86,7 @@ export function prepareQueries(db: Database): Queries {
       const row = delivery.get(id);
       if (row === undefined) return null;
       return {
-        delivery: row.id,
-        event: row.event,
-        action: row.action,
-        repository: row.repository,
-        received_at: isoTime(row.received_at),
-        status: row.status,
+        ...head(row),
         signature: row.signature,
         installation: row.installation,
         headers: JSON.parse(row.headers) as Record<string, string>,
