@@ -7,6 +7,7 @@ import { parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { CompiledRule } from "../routing/compile-rules.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import { clientIp } from "../security/client-ip.js";
+import { limiterKey } from "../security/limiter-key.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { verifySignature } from "../security/verify-signature.js";
 import type { AcceptResult, Store } from "../store/store.js";
@@ -86,7 +87,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     if (deps.allowlist && !deps.allowlist(ip)) {
       return fail(reply, "SWY_E_IP_NOT_ALLOWED", 403, `source address ${ip} is outside the IP allowlist`);
     }
-    const limited = limiter.check(ip, now());
+    const limited = limiter.check(limiterKey(ip), now());
     const event = single(request.headers["x-github-event"], EVENT_NAME);
     const delivery = single(request.headers["x-github-delivery"], DELIVERY_ID);
     const type = mediaType(request.headers["content-type"]);
@@ -122,9 +123,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       const verified = verifySignature(deps.secrets, body, request.headers["x-hub-signature-256"]);
       if (!verified.ok) {
         const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
-        limiter.recordFailure(ip, now());
+        limiter.recordFailure(limiterKey(ip), now());
         if (limitedRequests.has(request)) {
-          const limited = limiter.check(ip, now());
+          const limited = limiter.check(limiterKey(ip), now());
           return tooManyFailures(reply, ip, limited.limited ? limited.retryAfterSeconds : 1);
         }
         request.log.warn({ ip, reason: verified.reason }, "signature verification failed");
