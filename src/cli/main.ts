@@ -35,6 +35,10 @@ const VERSION = "0.1.0";
  * input (with one line on stderr saying what to fix).
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  if (argv.length === 0) {
+    io.stderr("switchyard: no command given: try switchyard serve, or switchyard --help for all commands\n");
+    return 2;
+  }
   const program = createProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
