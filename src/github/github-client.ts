@@ -31,8 +31,6 @@ export interface GithubClient {
   updateIssue(repo: string, number: number, changes: { state?: "open" | "closed"; title?: string; body?: string }): Promise<void>;
   /** Open issues (not pull requests) carrying a label, straight from the issues list (search's index lags); [] without credentials. */
   listOpenIssuesWithLabel(repo: string, label: string): Promise<SearchHit[]>;
-  /** GET /search/issues; [] without credentials. */
-  searchIssues(query: string): Promise<SearchHit[]>;
   getPull(repo: string, number: number): Promise<PullState | null>;
   /** Every changed file (paginated); null without credentials. */
   listPullFiles(repo: string, number: number): Promise<PullFile[] | null>;
@@ -46,8 +44,6 @@ export interface GithubClient {
   createDeploymentStatus(repo: string, deploymentId: number, status: { state: "success" | "failure" | "in_progress" | "queued" | "error" | "inactive"; description: string; log_url?: string }): Promise<void>;
   /** workflow_dispatch: a 204 with no run id. */
   dispatchWorkflow(repo: string, workflow: string | number, ref: string, inputs: Record<string, string>): Promise<void>;
-  /** The repository's workflows (name and path); null without credentials. */
-  listWorkflows(repo: string): Promise<{ id: number; name: string; path: string }[] | null>;
   /** The commit sha a branch, tag or sha points at now; null without credentials. */
   getRefSha(repo: string, ref: string): Promise<string | null>;
 }
@@ -185,16 +181,6 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         .map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) }));
     },
 
-    async searchIssues(query) {
-      const data = await read<{ items: { number: number; title: string; state: string; labels: ({ name?: string } | string)[] }[] }>("GET /search/issues", { q: query, per_page: 100 });
-      return (data?.items ?? []).map((i) => ({
-        number: i.number,
-        title: i.title,
-        state: i.state,
-        labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
-      }));
-    },
-
     async getPull(repo, number) {
       const data = await read<{
         number: number;
@@ -260,11 +246,6 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async dispatchWorkflow(repo, workflow, ref, inputs) {
       await write("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", { ...repoRef(repo), workflow_id: workflow, ref, inputs });
-    },
-
-    async listWorkflows(repo) {
-      const data = await read<{ workflows: { id: number; name: string; path: string }[] }>("GET /repos/{owner}/{repo}/actions/workflows", { ...repoRef(repo), per_page: 100 });
-      return data ? data.workflows.map((w) => ({ id: w.id, name: w.name, path: w.path })) : null;
     },
 
     async getRefSha(repo, ref) {
