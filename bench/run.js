@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { measureAnchor, measureSwitchyard } from "./lib/measure-server.js";
 import { probeCommitLatency } from "./lib/probe-commit-latency.js";
 import { printReport, summarize } from "./lib/report.js";
+import { measureStorageFloor } from "./lib/storage-floor.js";
 import { loadIssuesOpenedTemplate } from "./lib/signed-load.js";
 import { killAllChildren } from "./lib/spawn-server.js";
 import { round } from "./lib/stats.js";
@@ -138,7 +139,9 @@ async function main() {
   }
 
   const commitAfter = probeCommitLatency(tmp);
-  const summary = summarize({ anchor, switchyard, targetRatio: TARGET_RATIO });
+  console.error("bench: measuring what durability alone costs here…");
+  const storageFloor = await measureStorageFloor({ dir: tmp, template: options.template, batchSize: options.connections, switchyardRoot: options.switchyardRoot });
+  const summary = summarize({ anchor, switchyard, targetRatio: TARGET_RATIO, storageFloor });
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -152,6 +155,8 @@ async function main() {
       tmpdir: os.tmpdir(),
       // One durable commit (WAL, synchronous=FULL) in the bench's temp dir, before and after the runs.
       sqliteCommitMs: { before: commitMs(commitBefore), after: commitMs(commitAfter) },
+      // In-process durable inserts of the same body, batches as big as the connections allow.
+      storageFloor,
       source: args.switchyard ? `from ${options.switchyardRoot}` : describeSource(),
     },
     method: {

@@ -1,4 +1,5 @@
 // Medians, the ratio against the target, and the compact table printed at the end.
+import { ceilingRatio } from "./storage-floor.js";
 import { median, round } from "./stats.js";
 
 const MiB = 2 ** 20;
@@ -10,6 +11,7 @@ function sideSummary(runs) {
     latencyP99Ms: round(median(runs.map((r) => r.load.latencyMs.p99)), 2),
     cpuUsPerRequest: round(median(runs.map((r) => r.cpuUsPerRequest))),
     peakRssMiB: round(median(runs.map((r) => r.peakRss / MiB))),
+    loadGeneratorCpuUsPerRequest: round(median(runs.map((r) => r.load.loadCpuUsPerRequest))),
     non2xx: runs.reduce((n, r) => n + r.load.non2xx, 0),
     responses: runs.reduce((n, r) => n + r.load.responses, 0),
   };
@@ -35,10 +37,11 @@ function workerSummary(runs) {
 }
 
 /** The figures the lead reads: both sides' medians, the ratio and its verdict, the worker. */
-export function summarize({ anchor, switchyard, targetRatio }) {
+export function summarize({ anchor, switchyard, targetRatio, storageFloor }) {
   const a = sideSummary(anchor);
   const s = sideSummary(switchyard);
   const ratio = s.reqPerSec / a.reqPerSec;
+  const floor = storageFloor.usPerDelivery;
   return {
     anchor: a,
     switchyard: s,
@@ -47,6 +50,12 @@ export function summarize({ anchor, switchyard, targetRatio }) {
     target: targetRatio,
     verdict: ratio >= targetRatio ? "PASS" : "BELOW",
     worker: workerSummary(switchyard),
+    // The best ratio a one-thread server could reach doing the anchor's work plus each floor.
+    ceilings: {
+      bareRow: ceilingRatio(a.cpuUsPerRequest, floor.bareRow),
+      withReplayIndexes: ceilingRatio(a.cpuUsPerRequest, floor.withReplayIndexes),
+      switchyardAccept: ceilingRatio(a.cpuUsPerRequest, floor.switchyardAccept),
+    },
   };
 }
 
@@ -80,6 +89,13 @@ export function printReport({ machine, method, summary, runs }) {
   );
   console.log(`  target ≥ ${summary.target}×: ${summary.verdict}      per pair: ${summary.pairRatios.map((r) => r.toFixed(2)).join(" ")}`);
   console.log(bar);
+
+  const floor = machine.storageFloor;
+  const c = summary.ceilings;
+  console.log(`\nwhat durability alone costs here (in-process, WAL + synchronous=FULL, batches of ${floor.batchSize}, µs per delivery on the serving thread, median of ${floor.rounds}):`);
+  console.log(`  bare row ${floor.usPerDelivery.bareRow} · with the replay lookups (unique id, signature) ${floor.usPerDelivery.withReplayIndexes} · switchyard's accept (delivery + task) ${floor.usPerDelivery.switchyardAccept}`);
+  console.log(`  a one-thread server doing the anchor's ${fmt(summary.anchor.cpuUsPerRequest, 0)} µs/req plus each could reach at most ${c.bareRow.toFixed(2)}× · ${c.withReplayIndexes.toFixed(2)}× · ${c.switchyardAccept.toFixed(2)}×`);
+  console.log(`  the load generator used ${fmt(summary.anchor.loadGeneratorCpuUsPerRequest, 0)} µs CPU per request against the anchor, ${fmt(summary.switchyard.loadGeneratorCpuUsPerRequest, 0)} against switchyard (same cores)`);
 
   const wrows = [["run", "server", "accepted", "succeeded", "dead", "pending", "arrivals/s", "tasks/s in load", "after", "drain ms", "ack→start p50", "p99"]];
   runs.switchyard.forEach((r, i) => {

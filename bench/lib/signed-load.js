@@ -46,6 +46,8 @@ export async function runSignedLoad({ url, secret, template, connections, second
     return request;
   };
   const startedAt = Date.now();
+  // The load generator's own CPU (this process): it shares the machine with the server.
+  const cpuBefore = process.cpuUsage();
   const instance = autocannon({
     url,
     connections,
@@ -65,6 +67,7 @@ export async function runSignedLoad({ url, secret, template, connections, second
   });
   const result = await instance;
   const endedAt = Date.now();
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const responses = latencies.length;
   const seconds_ = (endedAt - startedAt) / 1000;
@@ -75,6 +78,7 @@ export async function runSignedLoad({ url, secret, template, connections, second
     requestsBuilt: seq,
     responses,
     reqPerSec: responses / seconds_,
+    loadCpuUsPerRequest: responses === 0 ? null : (cpu.user + cpu.system) / responses,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
     statuses,
     non2xx: result.non2xx,
