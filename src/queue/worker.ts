@@ -7,7 +7,7 @@ import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { ClaimedTask, GithubActionRecord, Store, TaskOutcome } from "../store/store.js";
+import type { ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { decideFailure } from "./decide-outcome.js";
@@ -68,6 +68,17 @@ export function createWorker(options: WorkerOptions): Worker {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const { concurrency, leaseMs, perAgent } = config.worker;
   const policy = config.retry;
+  // The first run and every retry: a task whose lease keeps expiring gets no more than that.
+  const maxAttempts = policy.maxRetries + 1;
+  const reportReclaimed = ({ requeued, dead }: ReclaimResult, message: string) => {
+    if (requeued > 0) logger.warn({ reclaimed: requeued }, message);
+    if (dead > 0) {
+      logger.error(
+        { dead, maxAttempts },
+        "gave up on tasks whose last allowed attempt ended with an expired lease (the worker stopped while running them: an agent taking the process down?); see `switchyard tasks --status dead`, replay once fixed",
+      );
+    }
+  };
   const budget = config.worker.perRepository ? createRepositoryBudget(config.worker.perRepository) : null;
   const limitsPerAgent = Object.keys(perAgent).length > 0;
 
@@ -107,8 +118,7 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       if (now() - lastReclaim >= leaseMs / 2) {
         lastReclaim = now();
-        const reclaimed = await store.reclaimExpired(now());
-        if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks with expired leases to the queue");
+        reportReclaimed(await store.reclaimExpired(now(), { maxAttempts }), "returned tasks with expired leases to the queue");
       }
       while (!stopping && executing.size < concurrency) {
         const capacity = concurrency - executing.size;
@@ -242,8 +252,8 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     start: async () => {
       lastReclaim = now();
-      const reclaimed = await store.reclaimExpired(now(), options.exclusiveStore ? Number.MAX_SAFE_INTEGER : now());
-      if (reclaimed > 0) logger.warn({ reclaimed }, "returned tasks left running by a previous process to the queue");
+      const expiredBefore = options.exclusiveStore ? Number.MAX_SAFE_INTEGER : now();
+      reportReclaimed(await store.reclaimExpired(now(), { expiredBefore, maxAttempts }), "returned tasks left running by a previous process to the queue");
       wake();
     },
     wake,

@@ -123,6 +123,20 @@ export interface ClaimedTask extends TaskRecord {
   installation: number | null;
 }
 
+export interface ReclaimOptions {
+  /** Leases that end before this instant have expired; default `now`. */
+  expiredBefore?: number;
+  /** Attempts after which an expired task is given up (dead); default: never. */
+  maxAttempts?: number;
+}
+
+export interface ReclaimResult {
+  /** Tasks back to ready. */
+  requeued: number;
+  /** Tasks given up: their last allowed attempt ended with an expired lease. */
+  dead: number;
+}
+
 export interface ClaimOptions {
   owner: string;
   now: number;
@@ -187,11 +201,13 @@ export interface Store {
   complete(taskId: string, token: string, outcome: TaskOutcome, now: number): Promise<boolean>;
   /**
    * Returns running tasks whose lease ends before `expiredBefore` (default: now) to ready at
-   * `now`, closing their attempts as `lease-expired`; the count. A process that holds the
-   * database alone (SQLite's lock) passes a far-future bound at start-up: every lease left
-   * running belongs to a process that is gone.
+   * `now`, closing their attempts as `lease-expired`. A task that has used `maxAttempts`
+   * goes to dead instead: an agent that takes its worker down with it (a crash, the OOM
+   * killer) would otherwise run forever, one restart after another. A process that holds
+   * the database alone (SQLite's lock) passes a far-future bound at start-up: every lease
+   * left running belongs to a process that is gone.
    */
-  reclaimExpired(now: number, expiredBefore?: number): Promise<number>;
+  reclaimExpired(now: number, options?: ReclaimOptions): Promise<ReclaimResult>;
   /** The earliest run_at among ready tasks (epoch ms), or null: when the worker should look again. */
   nextRunAt(): Promise<number | null>;
 

@@ -89,6 +89,43 @@ describe("serve as a process", () => {
     }
   });
 
+  it("ends a crash loop: an agent that kills serve on every run is given up after its last allowed attempt", async () => {
+    const agent = path.join(dir, "crashing-agent.mjs");
+    writeFileSync(agent, `process.kill(process.ppid, "SIGKILL");\nsetTimeout(() => {}, 5000);\n`);
+    writeFileSync(
+      path.join(dir, "switchyard.config.yaml"),
+      `retry: { maxRetries: 1, initialDelayMs: 100 }\nagents:\n  IssueAgent: { exec: ["${process.execPath}", "${agent}"] }\n`,
+    );
+    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:loop.db" };
+    const dbFile = path.join(dir, "loop.db");
+
+    // Attempt 1 takes the first process down; the restart reclaims it, attempt 2 takes the second down.
+    const first = await startServeProcess(dir, env);
+    children.push(first);
+    const { status, delivery } = await post(first, 1);
+    expect(status).toBe(202);
+    await first.exited;
+    const second = await startServeProcess(dir, env);
+    children.push(second);
+    await second.exited;
+
+    // The third process gives the task up at start-up instead of running it again, and stays up.
+    const third = await startServeProcess(dir, env);
+    children.push(third);
+    const store = createSqliteStore(dbFile, { readonly: true });
+    try {
+      const [summary] = await store.listTasks({ delivery, limit: 10 });
+      const task = (await store.getTask(summary!.id))!;
+      expect(task).toMatchObject({ status: "dead", attempts: 2 });
+      expect(task.last_error).toMatch(/^gave up after 2 attempts: lease expired/);
+      expect(task.attempt_log.map((a) => a.outcome)).toEqual(["lease-expired", "lease-expired"]);
+    } finally {
+      await store.close();
+    }
+    expect(third.stderr()).toMatch(/gave up on tasks whose last allowed attempt ended with an expired lease/);
+    expect((await fetch(`${third.adminUrl}/healthz`)).status).toBe(200);
+  });
+
   it("refuses a second serve on the same SQLite file, with a message saying why", async () => {
     const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:one.db" };
     children.push(await startServeProcess(dir, env));

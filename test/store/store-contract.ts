@@ -259,7 +259,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
       it("fences a worker whose lease expired and was taken over", async () => {
         const [id] = await seed([task()]);
         const first = await claimOne(T0, "w1", 1000);
-        expect(await store.reclaimExpired(T0 + 1001)).toBe(1);
+        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
         const second = await claimOne(T0 + 1001, "w2", 1000);
         expect(second.id).toBe(id);
         expect(second.leaseToken).not.toBe(first.leaseToken);
@@ -284,22 +284,48 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const [id] = await seed([task()]);
         const claimed = await claimOne(T0, "w1", 1000);
         expect(await store.renew(id!, claimed.leaseToken, T0 + 5000)).toBe(true);
-        expect(await store.reclaimExpired(T0 + 4000)).toBe(0);
+        expect(await store.reclaimExpired(T0 + 4000)).toEqual({ requeued: 0, dead: 0 });
         expect((await store.getTask(id!))!.status).toBe("running");
-        expect(await store.reclaimExpired(T0 + 5001)).toBe(1);
+        expect(await store.reclaimExpired(T0 + 5001)).toEqual({ requeued: 1, dead: 0 });
       });
 
       it("reclaims only leases that ended before now, closing their attempts", async () => {
         const [a, b] = await seed([task(), task({ rule: "b" })]);
         await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 });
         await store.claim({ owner: "w", now: T0 + 500, leaseMs: 1000, limit: 1 });
-        expect(await store.reclaimExpired(T0 + 1000)).toBe(0);
-        expect(await store.reclaimExpired(T0 + 1001)).toBe(1);
+        expect(await store.reclaimExpired(T0 + 1000)).toEqual({ requeued: 0, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
         const reclaimed = await store.getTask(a!);
         expect(reclaimed).toMatchObject({ status: "ready", run_at: iso(T0 + 1001), attempts: 1 });
         expect(reclaimed!.attempt_log[0]).toMatchObject({ n: 1, outcome: "lease-expired", finished_at: iso(T0 + 1001) });
         expect((await store.getTask(b!))!.status).toBe("running");
         expect(await store.nextRunAt()).toBe(T0 + 1001);
+      });
+
+      it("gives up a task whose last allowed attempt ended with an expired lease (a crash loop ends)", async () => {
+        const [looping, other] = await seed([task(), task({ rule: "b" })]);
+        // Two attempts allowed: the first lease expires and the task goes back to ready …
+        await claimOne(T0, "w1", 1000);
+        expect(await store.reclaimExpired(T0 + 1001, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 0 });
+        // … the second (now alongside a task on its first attempt) expires too: only the looping task is given up.
+        const second = await store.claim({ owner: "w2", now: T0 + 1001, leaseMs: 1000, limit: 2 });
+        expect(second.map((t) => [t.id, t.attempts]).sort()).toEqual([
+          [looping, 2],
+          [other, 1],
+        ].sort());
+        expect(await store.reclaimExpired(T0 + 2002, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
+
+        const dead = await store.getTask(looping!);
+        expect(dead).toMatchObject({ status: "dead", attempts: 2, updated_at: iso(T0 + 2002) });
+        expect(dead!.last_error).toMatch(/^gave up after 2 attempts: lease expired/);
+        expect(dead!.attempt_log.map((a) => [a.n, a.outcome])).toEqual([
+          [1, "lease-expired"],
+          [2, "lease-expired"],
+        ]);
+        expect(await store.getTask(other!)).toMatchObject({ status: "ready", attempts: 1 });
+        // A replay gives it one more run, as for any dead task.
+        expect(await store.replayTask(looping!, T0 + 3000)).toBe(true);
+        expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 2 });
       });
 
       it("reports a token for an unknown task as stale", async () => {

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import type { TaskOutcome } from "../store.js";
+import type { ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 
 /**
  * Operations on a leased task, run inside the group-commit writer. Renew and complete are
@@ -46,21 +46,28 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
 const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
 
 /**
- * Prepares reclaimExpired: running tasks whose lease ended before `now` go back to ready,
- * to run now, and their open attempts are closed as `lease-expired`. Run at start-up and
- * periodically, this is what makes a `kill -9` lose nothing.
+ * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
+ * ready, to run now, and their open attempts are closed as `lease-expired`; a task whose
+ * attempts reached `maxAttempts` goes to dead instead, saying why. Run at start-up and
+ * periodically, this is what makes a `kill -9` lose nothing, and what ends a crash loop.
  */
-export function prepareReclaimExpired(db: Database): (now: number, expiredBefore?: number) => number {
+export function prepareReclaimExpired(db: Database): (now: number, options?: ReclaimOptions) => ReclaimResult {
   const closeAttempts = db.prepare(
     `UPDATE attempts SET finished_at = ?, outcome = 'lease-expired', error = ?
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
+  );
+  const giveUp = db.prepare(
+    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || attempts || ' attempts: ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+     WHERE status = 'running' AND lease_until < ? AND attempts >= ?`,
   );
   const requeue = db.prepare(
     `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
      WHERE status = 'running' AND lease_until < ?`,
   );
-  return (now, expiredBefore = now) => {
+  return (now, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER } = {}) => {
     closeAttempts.run(now, LEASE_EXPIRED, expiredBefore);
-    return requeue.run(now, LEASE_EXPIRED, now, expiredBefore).changes;
+    const dead = giveUp.run(LEASE_EXPIRED, now, expiredBefore, maxAttempts).changes;
+    const requeued = requeue.run(now, LEASE_EXPIRED, now, expiredBefore).changes;
+    return { requeued, dead };
   };
 }

@@ -124,8 +124,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return ok;
       }, true);
     },
-    reclaimExpired(now, expiredBefore) {
-      return write(() => prepared().reclaimExpired(now, expiredBefore));
+    reclaimExpired(now, options) {
+      return write(() => prepared().reclaimExpired(now, options));
     },
     async nextRunAt() {
       return prepared().queries.nextRunAt();
