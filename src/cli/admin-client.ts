@@ -11,21 +11,9 @@ export interface AdminClient {
   request: (method: string, path: string) => Promise<{ status: number; body: unknown }>;
 }
 
-/**
- * The admin API if a server answers on it (one health probe with a short timeout), else
- * null: commands that write then work on the store directly.
- */
-export async function findRunningServer(config: Config): Promise<AdminClient | null> {
-  const baseUrl = adminBaseUrl(config);
-  const headers: Record<string, string> = config.admin.token ? { authorization: `Bearer ${config.admin.token}` } : {};
-  try {
-    const probe = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
-    if (probe.status !== 200 && probe.status !== 503) return null;
-    const body = (await probe.json()) as { status?: unknown };
-    if (typeof body.status !== "string") return null;
-  } catch {
-    return null;
-  }
+/** A client of the admin API at `baseUrl`, sending `token` as a bearer when there is one. */
+export function createAdminClient(baseUrl: string, token: string | null | undefined): AdminClient {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
     baseUrl,
     request: async (method, path) => {
@@ -40,4 +28,22 @@ export async function findRunningServer(config: Config): Promise<AdminClient | n
       return { status: res.status, body };
     },
   };
+}
+
+/**
+ * The admin API if a server answers on the configured admin port (one health probe with a
+ * short timeout), else null. For stores without a lock file naming their server (SQLite
+ * has one: see lockHolder), so it cannot tell whose server answers.
+ */
+export async function findRunningServer(config: Config): Promise<AdminClient | null> {
+  const baseUrl = adminBaseUrl(config);
+  try {
+    const probe = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
+    if (probe.status !== 200 && probe.status !== 503) return null;
+    const body = (await probe.json()) as { status?: unknown };
+    if (typeof body.status !== "string") return null;
+  } catch {
+    return null;
+  }
+  return createAdminClient(baseUrl, config.admin.token);
 }

@@ -5,9 +5,9 @@ import { UsageError } from "../errors.js";
 import { sqliteFile } from "../http/start-server.js";
 import { replayDelivery } from "../queue/replay.js";
 import { openStore } from "../store/open-store.js";
-import { acquireStoreLock } from "../store/sqlite/lock-file.js";
+import { acquireStoreLock, lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
-import { findRunningServer, type AdminClient } from "./admin-client.js";
+import { createAdminClient, findRunningServer, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 
 interface ReplayOptions {
@@ -33,24 +33,32 @@ function parseRequest(deliveries: string[], options: ReplayOptions): Request {
   return { kind: "deliveries", ids: deliveries };
 }
 
-async function throughApi(api: AdminClient, request: Request): Promise<Replayed[]> {
+function unauthorized(api: AdminClient, token: string | null | undefined): UsageError {
+  return new UsageError(
+    token
+      ? `the server at ${api.baseUrl} rejected the admin token: set ADMIN_TOKEN to the token that server runs with`
+      : `the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`,
+  );
+}
+
+async function throughApi(api: AdminClient, token: string | null | undefined, request: Request): Promise<Replayed[]> {
   if (request.kind === "dead") {
     const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
-    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
+    if (status === 401) throw unauthorized(api, token);
     return ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
   }
   const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
   const missing: string[] = [];
   for (const id of request.ids) {
     const { status } = await api.request("GET", base + encodeURIComponent(id));
-    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
+    if (status === 401) throw unauthorized(api, token);
     if (status === 404) missing.push(id);
   }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
   const replayed: Replayed[] = [];
   for (const id of request.ids) {
     const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
-    if (status === 401) throw new UsageError(`the server at ${api.baseUrl} wants its admin token: set ADMIN_TOKEN for this command too`);
+    if (status === 401) throw unauthorized(api, token);
     if (status !== 200) throw new Error(`the server refused to replay ${id}: ${JSON.stringify(body)}`);
     if (request.kind === "deliveries") {
       for (const t of (body as { tasks: { id: string; agent: string }[] }).tasks) replayed.push({ delivery: id, task: t.id, agent: t.agent });
@@ -86,7 +94,7 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  const release = file ? acquireStoreLock(file) : () => {};
+  const lock = file ? acquireStoreLock(file) : null;
   try {
     const store = openStore(url, { cwd: io.cwd });
     try {
@@ -96,8 +104,25 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
       await store.close();
     }
   } finally {
-    release();
+    lock?.release();
   }
+}
+
+/**
+ * The running server of the configured database, if any. For SQLite its lock file names it
+ * (pid and admin API), so a server of another project on the admin port is never mistaken
+ * for ours; otherwise the configured admin port is probed.
+ */
+async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | null> {
+  const { config } = loaded;
+  const file = sqliteFile(config.store.url, io.cwd);
+  if (file === null) return findRunningServer(config);
+  const holder = lockHolder(file);
+  if (holder === null) return null;
+  if (holder.adminUrl === null) {
+    throw new UsageError(`switchyard serve (pid ${holder.pid}) holds ${file} but its admin API is not listening yet: retry in a moment`);
+  }
+  return createAdminClient(holder.adminUrl, config.admin.token);
 }
 
 export function registerReplay(program: Command, io: CliIo): void {
@@ -112,8 +137,8 @@ export function registerReplay(program: Command, io: CliIo): void {
     .action(async (deliveries: string[], options: ReplayOptions) => {
       const request = parseRequest(deliveries, options);
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-      const api = await findRunningServer(loaded.config);
-      const replayed = api ? await throughApi(api, request) : await directly(loaded, io, request);
+      const api = await serverOf(loaded, io);
+      const replayed = api ? await throughApi(api, loaded.config.admin.token, request) : await directly(loaded, io, request);
       const via = api ? "api" : "store";
       if (options.json) return printJson(io, { via, replayed });
       if (replayed.length === 0) return io.stdout("nothing to replay\n");

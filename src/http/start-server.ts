@@ -74,7 +74,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const state: ServerState = { webhookListening: false, adminListening: false, migrated: false, draining: false };
 
   const dbFile = sqliteFile(config.store.url, options.cwd);
-  const releaseLock = dbFile ? acquireStoreLock(dbFile) : () => {};
+  const lock = dbFile ? acquireStoreLock(dbFile) : null;
+  const releaseLock = () => lock?.release();
   let store: Store;
   try {
     store = openStore(config.store.url, { cwd: options.cwd });
@@ -153,6 +154,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       throw listenError(e, "admin", config.admin.port, "ADMIN_PORT");
     });
     state.adminListening = true;
+    // CLIs (replay) find the server of their database here, not by probing a port that
+    // another project's server may hold.
+    lock?.publishAdminUrl(urlOf(admin, config.admin.host));
   } catch (error) {
     await shutdown();
     throw error;

@@ -49,7 +49,8 @@ describe("replay and tasks from the command line", () => {
     const tasks = await tasksJson();
     expect(Object.keys(tasks[0]!).sort()).toEqual(["action", "agent", "attempts", "delivery", "id", "last_error", "priority", "run_at", "status"]);
 
-    const viaApi = await runCli(["replay", "--task", id, "--json"], { cwd: dir, env });
+    // The server is found through the database's lock file, not the configured admin port.
+    const viaApi = await runCli(["replay", "--task", id, "--json"], { cwd: dir, env: { ...env, ADMIN_PORT: "1" } });
     expect(viaApi.code).toBe(0);
     expect(JSON.parse(viaApi.stdout)).toEqual({ via: "api", replayed: [{ task: id }] });
     await waitFor(async () => (await tasksJson()).find((t) => t.id === id && t.status === "dead" && t.attempts === 2), 20_000, 200);
@@ -68,6 +69,20 @@ describe("replay and tasks from the command line", () => {
     expect(unknown.stderr).toContain("424242");
     const noMode = await runCli(["replay"], { cwd: dir, env });
     expect(noMode.code).toBe(2);
+  });
+
+  it("replays on its own database when another project's server answers on the admin port", async () => {
+    const otherDir = mkdtempSync(path.join(tmpdir(), "switchyard-other-"));
+    const other = await startServeProcess(otherDir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:other.db" });
+    try {
+      const result = await runCli(["replay", "--dead", "--json"], { cwd: dir, env: { ...env, ADMIN_PORT: String(other.adminPort) } });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ via: "store" });
+    } finally {
+      other.child.kill("SIGTERM");
+      await other.exited;
+      rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 
   it("rejects bad --status and --limit values with exit 2", async () => {

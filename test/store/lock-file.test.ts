@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { acquireStoreLock } from "../../src/store/sqlite/lock-file.js";
+import { acquireStoreLock, lockHolder } from "../../src/store/sqlite/lock-file.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-lock-"));
 const children: ChildProcess[] = [];
@@ -16,14 +16,14 @@ afterAll(() => {
 describe("acquireStoreLock", () => {
   it("writes our pid, refuses a second holder, and frees the file on release", () => {
     const db = path.join(dir, "a.db");
-    const release = acquireStoreLock(db);
+    const lock = acquireStoreLock(db);
     expect(readFileSync(`${db}.lock`, "utf8").trim()).toBe(String(process.pid));
     expect(() => acquireStoreLock(db)).toThrow(/already holds/);
-    release();
+    lock.release();
     expect(existsSync(`${db}.lock`)).toBe(false);
-    release(); // idempotent
+    lock.release(); // idempotent
     const again = acquireStoreLock(db);
-    again();
+    again.release();
   });
 
   it("refuses while another live process holds the lock, naming its pid", async () => {
@@ -40,34 +40,69 @@ describe("acquireStoreLock", () => {
     const db = path.join(dir, "c.db");
     const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
     writeFileSync(`${db}.lock`, `${gone.stdout}\n`);
-    const release = acquireStoreLock(db);
+    const lock = acquireStoreLock(db);
     expect(readFileSync(`${db}.lock`, "utf8").trim()).toBe(String(process.pid));
-    release();
+    lock.release();
   });
 
   it("takes over a lock naming our own pid that this process never took (pid reuse after a restart)", () => {
     const db = path.join(dir, "d.db");
     writeFileSync(`${db}.lock`, `${process.pid}\n`);
-    const release = acquireStoreLock(db);
-    release();
+    const lock = acquireStoreLock(db);
+    lock.release();
     expect(existsSync(`${db}.lock`)).toBe(false);
   });
 
   it("takes over an empty or garbled lock file", () => {
     const db = path.join(dir, "e.db");
     writeFileSync(`${db}.lock`, "");
-    const release = acquireStoreLock(db);
+    const lock = acquireStoreLock(db);
     expect(readFileSync(`${db}.lock`, "utf8").trim()).toBe(String(process.pid));
-    release();
+    lock.release();
     writeFileSync(`${db}.lock`, "not a pid");
-    acquireStoreLock(db)();
+    acquireStoreLock(db).release();
     expect(existsSync(`${db}.lock`)).toBe(false);
   });
 
   it("creates the database's directory, which a first run does not have yet", () => {
     const db = path.join(dir, "new", "dir", "f.db");
-    const release = acquireStoreLock(db);
+    const lock = acquireStoreLock(db);
     expect(existsSync(`${db}.lock`)).toBe(true);
-    release();
+    lock.release();
+  });
+
+  it("publishes the holder's admin API for CLIs of the same database, and names no holder once it is gone", async () => {
+    const db = path.join(dir, "g.db");
+    const lock = acquireStoreLock(db);
+    lock.publishAdminUrl("http://127.0.0.1:9191");
+    expect(readFileSync(`${db}.lock`, "utf8")).toBe(`${process.pid}\nadmin http://127.0.0.1:9191\n`);
+    // Another process sees the holder: pretend to be one by writing a live child's pid.
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    children.push(child);
+    await new Promise((resolve) => child.once("spawn", resolve));
+    lock.release();
+    writeFileSync(`${db}.lock`, `${child.pid}\nadmin http://127.0.0.1:9191\n`);
+    expect(lockHolder(db)).toEqual({ pid: child.pid, adminUrl: "http://127.0.0.1:9191" });
+    writeFileSync(`${db}.lock`, `${child.pid}\n`);
+    expect(lockHolder(db)).toEqual({ pid: child.pid, adminUrl: null });
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(lockHolder(db)).toBeNull();
+    expect(lockHolder(path.join(dir, "never.db"))).toBeNull();
+  });
+
+  it("takes over a lock whose holder is a zombie (killed, not yet reaped)", async () => {
+    const db = path.join(dir, "h.db");
+    // A child that exits at once under a parent that never waits for it: the shell starts it,
+    // prints its pid, then becomes `sleep`, which does not reap.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    children.push(parent);
+    const zombie = Number((await new Promise<Buffer>((resolve) => parent.stdout!.once("data", resolve))).toString().trim());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(readFileSync(`/proc/${zombie}/stat`, "utf8")).toMatch(/\) Z /);
+    writeFileSync(`${db}.lock`, `${zombie}\n`);
+    const lock = acquireStoreLock(db);
+    expect(readFileSync(`${db}.lock`, "utf8").trim()).toBe(String(process.pid));
+    lock.release();
   });
 });

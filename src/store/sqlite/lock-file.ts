@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 
 // Lock files this process holds: a lock file naming our own pid is ours only if we took it
@@ -6,23 +6,44 @@ import path from "node:path";
 // container, serve is often pid 1 on every start).
 const held = new Set<string>();
 
+/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // The state is the field after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    // No /proc (not Linux) or the process just went: kill(0) said it exists.
+    return true;
+  }
+}
+
+interface LockContent {
+  pid: number | null;
+  /** The holder's admin API, once it listens: how CLIs reach the server of this very database. */
+  adminUrl: string | null;
+}
+
+// The first line is the holder's pid; `admin URL` follows once the admin API listens.
+function readLock(lockFile: string): LockContent {
+  try {
+    const [first = "", ...rest] = readFileSync(lockFile, "utf8").split("\n");
+    const pid = Number(first.trim());
+    const admin = rest.find((line) => line.startsWith("admin "));
+    return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : null, adminUrl: admin ? admin.slice("admin ".length).trim() : null };
+  } catch {
+    return { pid: null, adminUrl: null };
   }
 }
 
 function readPid(lockFile: string): number | null {
-  try {
-    const pid = Number(readFileSync(lockFile, "utf8").trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
+  return readLock(lockFile).pid;
 }
 
 function tryCreate(lockFile: string): boolean {
@@ -53,10 +74,10 @@ function tryCreate(lockFile: string): boolean {
  * case worth a heavier protocol.
  *
  * @example
- * const release = acquireStoreLock(".switchyard/switchyard.db");
- * try { await serve(); } finally { release(); }
+ * const lock = acquireStoreLock(".switchyard/switchyard.db");
+ * try { await serve(); } finally { lock.release(); }
  */
-export function acquireStoreLock(dbFile: string): () => void {
+export function acquireStoreLock(dbFile: string): StoreLock {
   const lockFile = `${dbFile}.lock`;
   // Taken before the store is opened, so on a first run the directory may not exist yet.
   mkdirSync(path.dirname(lockFile), { recursive: true });
@@ -83,16 +104,41 @@ export function acquireStoreLock(dbFile: string): () => void {
   }
   held.add(lockFile);
   let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    held.delete(lockFile);
-    if (readPid(lockFile) === process.pid) {
-      try {
-        unlinkSync(lockFile);
-      } catch {
-        // Already gone: nothing to release.
+  return {
+    publishAdminUrl(url: string): void {
+      if (released || readPid(lockFile) !== process.pid) return;
+      writeFileSync(lockFile, `${process.pid}\nadmin ${url}\n`);
+    },
+    release(): void {
+      if (released) return;
+      released = true;
+      held.delete(lockFile);
+      if (readPid(lockFile) === process.pid) {
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          // Already gone: nothing to release.
+        }
       }
-    }
+    },
   };
+}
+
+/** A held lock: `release` removes it; `publishAdminUrl` tells CLIs where this server's admin API is. */
+export interface StoreLock {
+  publishAdminUrl(url: string): void;
+  release(): void;
+}
+
+/**
+ * The live `serve` holding `dbFile`, if any: its pid and (once it listens) its admin API.
+ * A lock left by a process that is gone counts as none.
+ *
+ * @example
+ * const holder = lockHolder(".switchyard/switchyard.db"); // { pid: 4242, adminUrl: "http://127.0.0.1:9090" } or null
+ */
+export function lockHolder(dbFile: string): { pid: number; adminUrl: string | null } | null {
+  const { pid, adminUrl } = readLock(`${dbFile}.lock`);
+  if (pid === null || pid === process.pid || !isAlive(pid)) return null;
+  return { pid, adminUrl };
 }
