@@ -3,7 +3,7 @@ import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { formatTable } from "../routing/describe-rules.js";
-import { openStore } from "../store/open-store.js";
+import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
 import { printJson, type CliIo } from "./io.js";
 
@@ -26,16 +26,9 @@ export function parseChoice<T extends string>(flag: string, value: string | unde
  */
 export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undefined, use: (store: Store) => Promise<T>): Promise<T> {
   const { config } = loadConfig({ file: configFile, cwd: io.cwd, env: io.env });
-  let store: Store;
+  // Read-only: checks the schema is switchyard's and current, never migrates.
+  const store = await openMigratedStore(config.store.url, { readonly: true, cwd: io.cwd });
   try {
-    store = openStore(config.store.url, { readonly: true, cwd: io.cwd });
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message);
-  }
-  try {
-    // Read-only: checks the schema is switchyard's and current, never migrates.
-    await store.migrate();
     return await use(store);
   } finally {
     await store.close();

@@ -4,8 +4,8 @@ import { loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { sqliteFile } from "../http/start-server.js";
 import { replayDelivery } from "../queue/replay.js";
-import { openStore } from "../store/open-store.js";
-import { acquireStoreLock, lockHolder } from "../store/sqlite/lock-file.js";
+import { openMigratedStore, unusableDatabase } from "../store/open-store.js";
+import { acquireStoreLock, lockHolder, type StoreLock } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
 import { createAdminClient, findRunningServer, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
@@ -94,11 +94,15 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  const lock = file ? acquireStoreLock(file) : null;
+  let lock: StoreLock | null = null;
   try {
-    const store = openStore(url, { cwd: io.cwd });
+    lock = file ? acquireStoreLock(file) : null;
+  } catch (error) {
+    throw unusableDatabase(file!, error);
+  }
+  try {
+    const store = await openMigratedStore(url, { cwd: io.cwd });
     try {
-      await store.migrate();
       return await onStore(store, loaded, request);
     } finally {
       await store.close();

@@ -5,6 +5,7 @@ import { readLogLevel } from "../config/read-env.js";
 import type { Config } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { startServer } from "../http/start-server.js";
+import { POSTGRES_NOT_BUILT, parseStoreUrl } from "../store/open-store.js";
 import { createLogger } from "../observability/logger.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import type { CliIo } from "./io.js";
@@ -21,6 +22,12 @@ export function assertServable(config: Config): void {
   if (!isLoopback(config.admin.host) && !config.admin.token) {
     throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
   }
+  if (config.server.port !== 0 && config.server.port === config.admin.port) {
+    throw new UsageError(
+      `server.port (PORT) and admin.port (ADMIN_PORT) are both ${config.server.port}: the webhook and admin listeners need a port each`,
+    );
+  }
+  if (parseStoreUrl(config.store.url).kind === "postgres") throw new UsageError(POSTGRES_NOT_BUILT);
 }
 
 /** The secrets to verify with: configured ones, else the bootstrapped one (never a default). */

@@ -139,7 +139,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       url: z
         .string()
-        .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "store.url is sqlite:PATH or postgres://…")
+        .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "store.url (DATABASE_URL) must be sqlite:PATH (e.g. sqlite:.switchyard/switchyard.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         .default("sqlite:.switchyard/switchyard.db"),
     })
     .prefault({}),

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
 import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
-import { openStore, parseStoreUrl } from "../store/open-store.js";
-import { acquireStoreLock } from "../store/sqlite/lock-file.js";
+import { openMigratedStore, parseStoreUrl, unusableDatabase } from "../store/open-store.js";
+import { acquireStoreLock, type StoreLock } from "../store/sqlite/lock-file.js";
 import type { AcceptResult, Store } from "../store/store.js";
 import { createPayloadCache } from "../queue/payload-cache.js";
 import type { Agent } from "../agents/agent.js";
@@ -52,8 +53,8 @@ export function sqliteFile(url: string, cwd: string): string | null {
 
 function listenError(error: unknown, what: string, port: number, variable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE") return new Error(`${what} port ${port} is already in use: stop what holds it or set ${variable}`);
-  if (code === "EACCES") return new Error(`${what} port ${port} needs privileges: choose a port above 1023 with ${variable}`);
+  if (code === "EADDRINUSE") return new UsageError(`${what} port ${port} is already in use: stop what holds it or set ${variable}`);
+  if (code === "EACCES") return new UsageError(`${what} port ${port} needs privileges: choose a port above 1023 with ${variable}`);
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -74,12 +75,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const state: ServerState = { webhookListening: false, adminListening: false, migrated: false, draining: false };
 
   const dbFile = sqliteFile(config.store.url, options.cwd);
-  const lock = dbFile ? acquireStoreLock(dbFile) : null;
+  let lock: StoreLock | null = null;
+  try {
+    lock = dbFile ? acquireStoreLock(dbFile) : null;
+  } catch (error) {
+    throw unusableDatabase(dbFile!, error);
+  }
   const releaseLock = () => lock?.release();
   let store: Store;
   try {
-    store = openStore(config.store.url, { cwd: options.cwd });
-    await store.migrate();
+    store = await openMigratedStore(config.store.url, { cwd: options.cwd });
   } catch (error) {
     releaseLock();
     throw error;

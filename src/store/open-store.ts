@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError, toError } from "../errors.js";
 import { createSqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -29,6 +29,9 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   );
 }
 
+/** What `serve`, `check` and the store-writing commands say about a postgres:// URL today. */
+export const POSTGRES_NOT_BUILT = "the PostgreSQL store is not built yet: use DATABASE_URL=sqlite:PATH for now";
+
 /**
  * Opens the store DATABASE_URL names (synchronously; a PostgreSQL pool connects lazily). Not read-only: the SQLite file's directory is created.
  * Read-only: the file must exist (else StoreMissingError). Migrating is the caller's move
@@ -41,8 +44,46 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
 export function openStore(url: string, options: { readonly?: boolean; cwd?: string } = {}): Store {
   const location = parseStoreUrl(url, options.cwd);
   if (location.kind === "postgres") {
-    throw new UsageError("the PostgreSQL store is not built yet: use DATABASE_URL=sqlite:PATH for now");
+    throw new UsageError(POSTGRES_NOT_BUILT);
   }
   if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
   return createSqliteStore(location.file, { readonly: options.readonly === true });
+}
+
+// What the file system or SQLite says when a path cannot hold a database (a directory, a
+// file that is not SQLite, no permission, a missing or read-only place).
+const UNUSABLE_PATH_CODES = new Set(["EEXIST", "ENOTDIR", "ENOENT", "EACCES", "EPERM", "EROFS", "EISDIR"]);
+
+/**
+ * `error`, raised while locking, opening or migrating the database `file`, as what the user
+ * can fix: a UsageError naming the file and DATABASE_URL when the path is unusable, else
+ * unchanged.
+ */
+export function unusableDatabase(file: string, error: unknown): Error {
+  if (error instanceof UsageError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !(code.startsWith("SQLITE_") || UNUSABLE_PATH_CODES.has(code))) return toError(error);
+  const reason = code === "SQLITE_NOTADB" ? "it is not a SQLite database" : (error as Error).message;
+  return new UsageError(`cannot use the database ${file}: ${reason}: point DATABASE_URL (store.url) at a SQLite file switchyard may create and write`);
+}
+
+/**
+ * Opens the store and migrates it (read-only: checks its schema); a database that cannot be
+ * used is a UsageError naming it (see unusableDatabase).
+ *
+ * @example
+ * const store = await openMigratedStore(config.store.url, { cwd: io.cwd });
+ */
+export async function openMigratedStore(url: string, options: { readonly?: boolean; cwd?: string } = {}): Promise<Store> {
+  const location = parseStoreUrl(url, options.cwd);
+  const file = location.kind === "sqlite" ? location.file : url;
+  let store: Store | null = null;
+  try {
+    store = openStore(url, options);
+    await store.migrate();
+    return store;
+  } catch (error) {
+    await store?.close().catch(() => undefined);
+    throw unusableDatabase(file, error);
+  }
 }

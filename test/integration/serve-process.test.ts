@@ -133,11 +133,28 @@ describe("serve as a process", () => {
     expect((await fetch(`${third.adminUrl}/healthz`)).status).toBe(200);
   });
 
+  it("a database path that cannot hold a database is exit 2 naming the file, for serve and the reading commands", async () => {
+    writeFileSync(path.join(dir, "notes.json"), "{}\n");
+    const env = { WEBHOOK_SECRET: SECRET, PORT: "0", ADMIN_PORT: "0" };
+    const notDb = await runCli(["serve"], { cwd: dir, env: { ...env, DATABASE_URL: "sqlite:notes.json" } });
+    expect(notDb.code).toBe(2);
+    expect(notDb.stderr).toContain(`cannot use the database ${path.join(dir, "notes.json")}: it is not a SQLite database`);
+    const underFile = await runCli(["serve"], { cwd: dir, env: { ...env, DATABASE_URL: "sqlite:notes.json/x.db" } });
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr).toMatch(/cannot use the database .*notes\.json\/x\.db: .*DATABASE_URL/);
+    const listed = await runCli(["deliveries"], { cwd: dir, env: { DATABASE_URL: "sqlite:notes.json" } });
+    expect(listed.code).toBe(2);
+    expect(listed.stderr).toContain("it is not a SQLite database");
+    // Nothing was written: the file is as it was, and no lock is left behind.
+    expect(readFileSync(path.join(dir, "notes.json"), "utf8")).toBe("{}\n");
+    expect(existsSync(path.join(dir, "notes.json.lock"))).toBe(false);
+  });
+
   it("refuses a second serve on the same SQLite file, with a message saying why", async () => {
     const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:one.db" };
     children.push(await startServeProcess(dir, env));
     const second = await runCli(["serve"], { cwd: dir, env: { ...env, PORT: "0", ADMIN_PORT: "0" } });
-    expect(second.code).not.toBe(0);
+    expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/another switchyard serve .*pid/i);
   });
 

@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
+import { UsageError } from "../../errors.js";
 
 // Lock files this process holds: a lock file naming our own pid is ours only if we took it
 // here; otherwise it is a stale one from an earlier process that had the same pid (in a
@@ -87,7 +88,7 @@ export function acquireStoreLock(dbFile: string): StoreLock {
   if (!tryCreate(lockFile)) {
     const pid = readPid(lockFile);
     if (pid !== null && pid !== process.pid && isAlive(pid)) {
-      throw new Error(
+      throw new UsageError(
         `another switchyard serve (pid ${pid}) is using the database ${dbFile}: stop it first, or give this one its own DATABASE_URL ` +
           `(several servers on one database need PostgreSQL). If pid ${pid} is not a switchyard serve, delete ${lockFile} and retry.`,
       );
@@ -99,7 +100,7 @@ export function acquireStoreLock(dbFile: string): StoreLock {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     if (!tryCreate(lockFile)) {
-      throw new Error(`another switchyard serve took ${lockFile} just now: stop it first, or give this one its own DATABASE_URL`);
+      throw new UsageError(`another switchyard serve took ${lockFile} just now: stop it first, or give this one its own DATABASE_URL`);
     }
   }
   held.add(lockFile);
