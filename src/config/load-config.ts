@@ -116,7 +116,7 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[]): str
   const at = formatPath(keys);
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
-    return `unknown key ${names}: remove it or check its spelling (DESIGN.md section 5 lists every key)`;
+    return `unknown key ${names}: remove it or check its spelling (docs/configuration.md lists every key)`;
   }
   if (issue.code === "invalid_union") {
     // A union (an agent's executor) reports every branch's failure. The branch whose shape
