@@ -65,7 +65,9 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const explain = options.explain ? { explain: decision.explanation } : {};
 
   if (options.dryRun || !decision.matched) {
-    if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain });
+    // Without --dry-run the line always carries `tasks`: none ran when nothing matched.
+    const ran = options.dryRun ? {} : { tasks: [] };
+    if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain, ...ran });
     else printHuman(io, event, decision, options.explain);
     return;
   }

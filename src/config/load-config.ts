@@ -82,13 +82,17 @@ function readConfigFile(file: string): unknown {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError(`config file ${file} does not exist: check the --config path`);
+    if (code === "EISDIR") throw new UsageError(`config file ${file} is a directory: name the YAML file in it`);
+    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new UsageError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    // The parser's first line ends with ":" before a code frame; the line and column say enough.
+    throw new UsageError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split("\n")[0]!.replace(/:\s*$/, "")}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== "object" || Array.isArray(value)) {

@@ -206,7 +206,7 @@ describe.concurrent("route inputs", () => {
     ["no event name", ["--payload", issueOpened], {}, /^switchyard: no event name: pass --event NAME or set GITHUB_EVENT_NAME$/],
     ["an empty GITHUB_EVENT_NAME", ["--payload", issueOpened], { GITHUB_EVENT_NAME: " " }, /^switchyard: no event name/],
     ["no payload", ["--event", "issues"], {}, /^switchyard: no payload: pass --payload FILE or set GITHUB_EVENT_PATH$/],
-    ["a bad config file", ["--event", "issues", "--payload", issueOpened, "--config", "nope.yaml"], {}, /^switchyard: cannot read config file .*nope\.yaml/],
+    ["a bad config file", ["--event", "issues", "--payload", issueOpened, "--config", "nope.yaml"], {}, /^switchyard: config file .*nope\.yaml does not exist/],
   ] as const)("%s → exit 2, one line on stderr, nothing on stdout", async (_, args, env, message) => {
     const result = await route([...args, "--dry-run", "--json"], env);
     expect(result.code).toBe(2);
@@ -259,7 +259,10 @@ describe.concurrent("route output for people", () => {
   it("without --dry-run an unmatched event runs nothing", async () => {
     const result = await route(["--event", "frobnicate", "--payload", issueOpened, "--json"]);
     expect(result.code).toBe(0);
-    expect(oneJsonLine(result)).toMatchObject({ matched: false, delivery: null, decisions: [] });
+    expect(oneJsonLine(result)).toMatchObject({ matched: false, delivery: null, decisions: [], tasks: [] });
     expect(result.stderr).toBe("");
+    // With --dry-run nothing runs either way, and the line has no `tasks`.
+    const dry = oneJsonLine(await route(["--event", "frobnicate", "--payload", issueOpened, "--json", "--dry-run"]));
+    expect(dry).not.toHaveProperty("tasks");
   });
 });

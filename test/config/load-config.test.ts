@@ -219,7 +219,12 @@ describe("the config file", () => {
 
   it("--config with a missing file is an error", () => {
     const error = usageError(() => load({ file: "missing.yaml" }));
-    expect(error.message).toMatch(/^cannot read config file .*missing\.yaml: ENOENT$/);
+    expect(error.message).toMatch(/^config file .*missing\.yaml does not exist: check the --config path$/);
+  });
+
+  it("--config naming a directory says so", () => {
+    const error = usageError(() => load({ file: "." }));
+    expect(error.message).toMatch(/^config file .* is a directory: name the YAML file in it$/);
   });
 });
 
@@ -244,7 +249,7 @@ describe("bad input names the problem", () => {
       /routing\.rules\[1\]\.id: "x" appears twice/,
     ],
     ["unknown id in routing.disable", "routing:\n  disable: [pr-opend]\n", /routing\.disable\[0\]: no rule has id "pr-opend" \(ids: issue-agent-execute, /],
-    ["bad YAML", "server:\n  port: [3000\n", /^switchyard\.config\.yaml is not valid YAML: /],
+    ["bad YAML", "server:\n  port: [3000\n", /^switchyard\.config\.yaml is not valid YAML: .*line \d+, column \d+$/],
     ["a top-level YAML list", "- server\n- routing\n", /^switchyard\.config\.yaml must be a YAML mapping of sections/],
     ["a top-level scalar", "just words\n", /must be a YAML mapping/],
   ])("%s", (_, yaml, message) => {
