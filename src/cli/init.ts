@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
-import { deriveTriggers } from "../init/derive-triggers.js";
+import { deriveTriggers, type WorkflowTrigger } from "../init/derive-triggers.js";
 import { readDefaultBranch, readWorkflowNames } from "../init/read-repository-facts.js";
 import { AGENT_RUNNER_FILE, renderAgentRunner } from "../init/render-agent-runner.js";
 import { CONFIG_TEMPLATE_FILE, renderConfigTemplate } from "../init/render-config-template.js";
@@ -19,33 +19,46 @@ interface InitOptions {
 }
 
 /**
- * `switchyard init`: writes webhook-handler.yml, agent-runner.yml and a commented
- * switchyard.config.yaml. Triggers follow the rules in force (the config in --dir when
- * present). Never overwrites without --force, and then writes nothing at all.
+ * `switchyard init`: writes webhook-handler.yml and agent-runner.yml with triggers that
+ * follow the rules in force, and a switchyard.config.yaml that is the config those rules
+ * came from (the repository's own is kept). Never overwrites without --force, and then
+ * writes nothing at all.
  *
  * @example switchyard init --dir my-repo --default-branch trunk
  */
+/** `push (main, release)`, `workflow_run (CI)`, `issues`: what the summary line shows. */
+function describeTrigger(trigger: WorkflowTrigger): string {
+  if (trigger.event === "push") return trigger.branches ? `push (${trigger.branches.join(", ")})` : "push (every branch)";
+  if (trigger.event === "workflow_run" && trigger.workflows) return `workflow_run (${trigger.workflows.join(", ")})`;
+  return trigger.event;
+}
+
 export function registerInit(program: Command, io: CliIo): void {
   program
     .command("init")
-    .description("write .github/workflows/webhook-handler.yml, .github/workflows/agent-runner.yml and a commented switchyard.config.yaml")
+    .description("write .github/workflows/webhook-handler.yml and agent-runner.yml, with triggers from the rules in force; keep the repository's switchyard.config.yaml, or write one (a copy of --config, else the commented defaults)")
     .option("--dir <dir>", "the repository to write into (default: the current directory)")
-    .option("--force", "overwrite files that already exist")
+    .option("--force", "overwrite files that already exist (never the repository's own switchyard.config.yaml)")
     .option("--default-branch <name>", "the branch pushes deploy from when routing.deployBranches is empty (default: from git, else main)")
-    .option("-c, --config <file>", "config whose rules the triggers follow (default: switchyard.config.yaml in --dir when present)")
+    .option("-c, --config <file>", "config whose rules the triggers follow, copied in as switchyard.config.yaml (default: the one in --dir when present)")
     .option("--json", "print what was written as one line of JSON")
     .action((options: InitOptions) => runInit(options, io));
 }
 
 function runInit(options: InitOptions, io: CliIo): void {
   const dir = path.resolve(io.cwd, options.dir ?? ".");
-  const files = [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE];
+  const { config, rules, source } = loadConfig({ file: options.config ? path.resolve(io.cwd, options.config) : undefined, cwd: dir, env: io.env });
+  // The committed config must be the one the triggers follow: the repository's own is kept
+  // as it is, another one (--config) is copied in, and without either the commented
+  // defaults are written.
+  const repoConfig = path.join(dir, CONFIG_TEMPLATE_FILE);
+  const keptConfig = source === repoConfig;
+  const files = keptConfig ? [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE] : [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE];
   const existing = files.filter((file) => existsSync(path.join(dir, file)));
   if (existing.length > 0 && !options.force) {
     throw new UsageError(`refusing to overwrite ${existing.join(", ")} in ${dir}: pass --force to replace ${existing.length === 1 ? "it" : "them"} (nothing was written)`);
   }
 
-  const { config, rules } = loadConfig({ file: options.config ? path.resolve(io.cwd, options.config) : undefined, cwd: dir, env: io.env });
   if (options.defaultBranch !== undefined && options.defaultBranch.trim() === "") throw new UsageError("--default-branch needs a branch name, like main");
   const defaultBranch = options.defaultBranch?.trim() || readDefaultBranch(dir) || "main";
   const derived = deriveTriggers({
@@ -58,18 +71,20 @@ function runInit(options: InitOptions, io: CliIo): void {
   const contents: Record<string, string> = {
     [WEBHOOK_HANDLER_FILE]: renderWebhookHandler(derived),
     [AGENT_RUNNER_FILE]: renderAgentRunner(),
-    [CONFIG_TEMPLATE_FILE]: renderConfigTemplate(),
+    [CONFIG_TEMPLATE_FILE]: source === null ? renderConfigTemplate() : readFileSync(source, "utf8"),
   };
   mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
   // "wx" fails rather than clobbers a file that appeared since the check above.
   for (const file of files) writeFileSync(path.join(dir, file), contents[file]!, { flag: options.force ? "w" : "wx" });
 
+  const configFrom = keptConfig ? "kept" : source === null ? "defaults" : source;
   if (options.json) {
-    printJson(io, { written: files, overwritten: existing, defaultBranch, triggers: derived.triggers, notes: derived.notes });
+    printJson(io, { written: files, overwritten: existing, config: configFrom, defaultBranch, triggers: derived.triggers, notes: derived.notes });
     return;
   }
-  for (const file of files) io.stdout(`${existing.includes(file) ? "overwrote" : "wrote"} ${file}\n`);
-  io.stdout(`triggers: ${derived.triggers.map((t) => t.event).join(", ") || "none"} (pushes to ${defaultBranch} when no deploy branch is configured)\n`);
+  for (const file of files) io.stdout(`${existing.includes(file) ? "overwrote" : "wrote"} ${file}${file === CONFIG_TEMPLATE_FILE && source !== null ? ` (a copy of ${path.relative(dir, source) || source})` : ""}\n`);
+  if (keptConfig) io.stdout(`kept ${CONFIG_TEMPLATE_FILE}: the triggers follow its rules\n`);
+  io.stdout(`triggers: ${derived.triggers.map(describeTrigger).join(", ") || "none"}\n`);
   for (const note of derived.notes) io.stdout(`note: ${note}\n`);
   io.stdout("next: npm install --save-dev @switchyard/cli, then commit these files; `switchyard check` shows the rules the workflow follows\n");
 }

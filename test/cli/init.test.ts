@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKFLOW_INPUTS } from "../../src/agents/executors/workflow-executor.js";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { deriveTriggers } from "../../src/init/derive-triggers.js";
-import { renderConfigTemplate } from "../../src/init/render-config-template.js";
 import { DEFAULT_RULES } from "../../src/routing/default-rules.js";
 import { runCli } from "../support/run-cli.js";
 
@@ -138,33 +137,45 @@ describe("switchyard init in a fresh repository", () => {
     const before = FILES.map((file) => [read(dir, file), statSync(path.join(dir, file)).mtimeMs]);
     const again = await init(dir);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/^switchyard: refusing to overwrite .*webhook-handler\.yml, .*agent-runner\.yml, switchyard\.config\.yaml.*--force/);
+    // The config written by the first run is now the repository's own: kept, not a conflict.
+    expect(again.stderr).toMatch(/^switchyard: refusing to overwrite .*webhook-handler\.yml, .*agent-runner\.yml in .*--force/);
     expect(again.stdout).toBe("");
     expect(FILES.map((file) => [read(dir, file), statSync(path.join(dir, file)).mtimeMs])).toEqual(before);
   });
 });
 
 describe("switchyard init, existing files", () => {
-  it("writes nothing when any one of the files exists", async () => {
-    const dir = repo({ [CONFIG]: "retry: { maxRetries: 1 }\n" });
+  it("writes nothing when any one of the workflows exists", async () => {
+    const dir = repo({ [RUNNER]: "name: mine\n" });
     const { code, stderr } = await init(dir);
     expect(code).toBe(2);
-    expect(stderr).toContain(CONFIG);
+    expect(stderr).toContain(RUNNER);
     expect(stderr).not.toContain("webhook-handler");
     expect(existsSync(path.join(dir, HANDLER))).toBe(false);
-    expect(existsSync(path.join(dir, RUNNER))).toBe(false);
-    expect(read(dir, CONFIG)).toBe("retry: { maxRetries: 1 }\n");
+    expect(existsSync(path.join(dir, CONFIG))).toBe(false);
+    expect(read(dir, RUNNER)).toBe("name: mine\n");
   });
 
-  it("--force overwrites them", async () => {
+  it("keeps the repository's switchyard.config.yaml: its rules are what the triggers follow", async () => {
+    const own = "routing: { deployBranches: [release] }\nretry: { maxRetries: 1 }\n";
+    const dir = repo({ [CONFIG]: own });
+    const { code, stdout } = await init(dir);
+    expect(code).toBe(0);
+    expect(read(dir, CONFIG)).toBe(own);
+    expect(stdout).toContain(`kept ${CONFIG}`);
+    expect(stdout).toMatch(/^triggers: .*push \(release\)/m);
+    expect((readYaml(dir, HANDLER).on as Yaml).push).toEqual({ branches: ["release"] });
+  });
+
+  it("--force overwrites the workflows and still keeps the repository's config", async () => {
     const dir = repo({ [HANDLER]: "name: mine\n", [CONFIG]: "retry: { maxRetries: 1 }\n" });
     const { code, stdout } = await init(dir, ["--force", "--json"]);
     expect(code).toBe(0);
-    const out = JSON.parse(stdout) as { written: string[]; overwritten: string[] };
+    const out = JSON.parse(stdout) as { written: string[]; overwritten: string[]; config: string };
     expect(stdout.trim().split("\n")).toHaveLength(1);
-    expect(out.overwritten).toEqual([HANDLER, CONFIG]);
+    expect(out).toMatchObject({ written: [HANDLER, RUNNER], overwritten: [HANDLER], config: "kept" });
     expect(readYaml(dir, HANDLER).name).toBe("switchyard");
-    expect(read(dir, CONFIG)).toBe(renderConfigTemplate());
+    expect(read(dir, CONFIG)).toBe("retry: { maxRetries: 1 }\n");
   });
 });
 
@@ -195,6 +206,10 @@ describe("switchyard init derives its triggers from the repository and the rules
     const dir = repo({ "ops/switchyard.yaml": config, ".github/workflows/ci.yml": "name: CI\n" }, "trunk");
     const { code, stdout } = await init(dir, ["--config", "ops/switchyard.yaml"]);
     expect(code).toBe(0);
+    // The committed config is the one the triggers follow: a copy of --config.
+    expect(read(dir, CONFIG)).toBe(config);
+    expect(stdout).toContain(`wrote ${CONFIG} (a copy of ops/switchyard.yaml)`);
+    expect(stdout).toMatch(/^triggers: .*push \(release, main\).*workflow_run \(Deploy\)|^triggers: .*workflow_run \(Deploy\).*push \(release, main\)/m);
     const on = readYaml(dir, HANDLER).on as Yaml;
     expect(on.workflow_run.workflows).toEqual(["Deploy"]);
     expect(on.push).toEqual({ branches: ["release", "main"] });
