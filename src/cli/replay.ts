@@ -134,7 +134,7 @@ export function registerReplay(program: Command, io: CliIo): void {
     .command("replay")
     .argument("[deliveries...]", "delivery ids to route again and re-run")
     .description("re-run deliveries or tasks: through the admin API when a server runs, else directly on the store")
-    .option("--task <ids...>", "re-queue these tasks (same rows; attempts keep counting)")
+    .option("--task <ids...>", "re-queue these tasks (same rows; attempts keep counting, retries start over)")
     .option("--dead", "re-queue every dead task")
     .option("--json", "print what was replayed as one line of JSON")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")

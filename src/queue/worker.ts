@@ -236,7 +236,7 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (thrown) {
       const failure = classifyError(thrown, now());
       const output = (thrown as { output?: unknown }).output;
-      return { outcome: decideFailure(failure, task.attempts, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
+      return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
     }
   }
 

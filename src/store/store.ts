@@ -116,6 +116,8 @@ export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
 export interface ClaimedTask extends TaskRecord {
   leaseToken: string;
   leaseUntil: number;
+  /** The attempts the task had when it was last replayed (0 if never): its retries count from there. */
+  retryBase: number;
   /** The delivery the task came from: event name and raw body, to rebuild the event. */
   event: string;
   body: Buffer;

@@ -27,6 +27,7 @@ if (runs <= 2) { console.error("busy, run " + runs); process.exit(75); }
 console.log("done on run " + runs);`,
 );
 const broken = agentScript("broken", `console.error("bad input"); process.exit(1);`);
+const busy = agentScript("busy", `console.error("still busy"); process.exit(75);`);
 // Starts a grandchild that would outlive it, then hangs.
 const hanging = agentScript(
   "hanging",
@@ -70,6 +71,7 @@ describe("worker with exec agents", () => {
   const agents = {
     Flaky: { exec: flaky, timeout: "20s" },
     Broken: { exec: broken },
+    Busy: { exec: busy },
     Hanging: { exec: hanging, timeout: "700ms" },
     Env: { exec: envPrinter, env: ["WEBHOOK_SECRET", "EXTRA_VAR"] },
   };
@@ -82,6 +84,7 @@ describe("worker with exec agents", () => {
           rules: [
             { id: "flaky", when: { event: "issues", action: "opened", label: "flaky" }, agent: "Flaky", priority: "critical", action: "flaky" },
             { id: "broken", when: { event: "issues", action: "opened", label: "broken" }, agent: "Broken", priority: "critical", action: "broken" },
+            { id: "busy", when: { event: "issues", action: "opened", label: "busy" }, agent: "Busy", priority: "critical", action: "busy" },
             { id: "hanging", when: { event: "issues", action: "opened", label: "hanging" }, agent: "Hanging", priority: "critical", action: "hang" },
             { id: "env", when: { event: "issues", action: "opened", label: "env" }, agent: "Env", priority: "critical", action: "print env" },
           ],
@@ -169,6 +172,22 @@ describe("worker with exec agents", () => {
     expect(again.attempt_log).toHaveLength(2);
     const tasks = await server.store.listTasks({ limit: 1000 });
     expect(tasks.filter((t) => t.id === id)).toHaveLength(1);
+  });
+
+  it("gives a replayed task the whole retry policy again: attempts count on, retries start over", async () => {
+    const id = await routeOne(server, "issues", withLabel("busy", 107));
+    const dead = await settled(server, id);
+    // maxRetries 3: the first run and three retries.
+    expect(dead).toMatchObject({ status: "dead", attempts: 4, last_error: expect.stringMatching(/^gave up after 4 attempts/) });
+    expect((await fetch(`${server.adminUrl}/api/tasks/${id}/replay`, { method: "POST" })).status).toBe(200);
+    const again = await waitFor(async () => {
+      const task = await server.store.getTask(id);
+      return task && task.status === "dead" && task.attempts > 4 ? task : null;
+    }, 20_000);
+    expect(again).toMatchObject({ attempts: 8, last_error: expect.stringMatching(/^gave up after 4 attempts/) });
+    // The replayed run retried with backoff, as the first one did.
+    expect(again.attempt_log.slice(4).map((a) => a.outcome)).toEqual(["transient", "transient", "transient", "transient"]);
+    expect(again.attempt_log.slice(4, 7).every((a) => a.retry_delay_ms !== null && a.retry_delay_ms > 0)).toBe(true);
   });
 
   it("replays a delivery: routed again, the same task row re-queued", async () => {

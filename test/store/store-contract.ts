@@ -212,6 +212,8 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
           run_at: iso(T0),
         });
         expect(Buffer.compare(claimed.body, d.body)).toBe(0);
+        // Never replayed: retries count from the first attempt.
+        expect(claimed.retryBase).toBe(0);
         expect(claimed.leaseToken).toEqual(expect.any(String));
         expect(claimed.leaseToken.length).toBeGreaterThan(0);
         const stored = await store.getTask(claimed.id);
@@ -323,9 +325,15 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
           [2, "lease-expired"],
         ]);
         expect(await store.getTask(other!)).toMatchObject({ status: "ready", attempts: 1 });
-        // A replay gives it one more run, as for any dead task.
+        // A replay starts its retries over: the next expired lease sends it back to ready, not to dead.
         expect(await store.replayTask(looping!, T0 + 3000)).toBe(true);
         expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 2 });
+        const replayed = await store.claim({ owner: "w3", now: T0 + 3000, leaseMs: 1000, limit: 2 });
+        expect(replayed.find((t) => t.id === looping)).toMatchObject({ attempts: 3, retryBase: 2 });
+        // The other task, never replayed, has used its two attempts now.
+        expect(await store.reclaimExpired(T0 + 4001, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
+        expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 3 });
+        expect(await store.getTask(other!)).toMatchObject({ status: "dead", attempts: 2 });
       });
 
       it("reports a token for an unknown task as stale", async () => {

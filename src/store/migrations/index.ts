@@ -1,4 +1,5 @@
 import { init } from "./001-init.js";
+import { replayBudget } from "./002-replay-budget.js";
 
 /**
  * The column types that differ between the databases switchyard runs on. Everything else
@@ -49,4 +50,4 @@ export const SCHEMA_MIGRATIONS_SQL = `CREATE TABLE IF NOT EXISTS schema_migratio
  * @example
  * const pending = MIGRATIONS.filter((m) => !applied.has(m.version));
  */
-export const MIGRATIONS: readonly Migration[] = [init];
+export const MIGRATIONS: readonly Migration[] = [init, replayBudget];

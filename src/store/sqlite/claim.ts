@@ -5,6 +5,7 @@ import { TASK_COLUMNS, toTaskRecord } from "./rows.js";
 import type { TaskRow } from "./rows.js";
 
 interface CandidateRow extends TaskRow {
+  retry_base: number;
   event: string;
   body: Buffer;
   repository: string | null;
@@ -32,7 +33,7 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
       // Left to itself the planner picks the run_at index and sorts every due task, which
       // made each claim cost O(backlog) exactly when a backlog builds up.
       statement = db.prepare<unknown[], CandidateRow>(
-        `SELECT ${TASK_COLUMNS}, d.event, d.body, d.repository, d.installation
+        `SELECT ${TASK_COLUMNS}, t.retry_base, d.event, d.body, d.repository, d.installation
          FROM tasks t INDEXED BY tasks_claim JOIN deliveries d ON d.id = t.delivery
          WHERE t.status = 'ready' AND t.run_at <= ? ${exclude}
          ORDER BY t.priority_rank, t.run_at, t.id
@@ -59,6 +60,7 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
         ...toTaskRecord({ ...row, status: "running", attempts, updated_at: now }),
         leaseToken: token,
         leaseUntil,
+        retryBase: row.retry_base,
         event: row.event,
         body: row.body,
         repository: row.repository,

@@ -57,8 +57,8 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
   );
   const giveUp = db.prepare(
-    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || attempts || ' attempts: ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
-     WHERE status = 'running' AND lease_until < ? AND attempts >= ?`,
+    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts: ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+     WHERE status = 'running' AND lease_until < ? AND attempts - retry_base >= ?`,
   );
   const requeue = db.prepare(
     `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?

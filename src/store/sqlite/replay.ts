@@ -5,7 +5,8 @@ import type { InsertTask } from "./accept.js";
 
 /**
  * Replays, run inside the group-commit writer. A replay re-queues the SAME task row: status
- * ready, run now, attempts keep counting (DESIGN.md section 3). last_error is kept until the
+ * ready, run now, attempts keep counting (DESIGN.md section 3), and its retries start over
+ * (retry_base: the retry policy counts attempts from the replay on). last_error is kept until the
  * next attempt ends, so the reason the task died stays visible while it waits. A running
  * task is left alone (re-queueing it would break the lease of the worker running it and run
  * it twice); it still counts as replayed, since it is about to produce a fresh result.
@@ -18,10 +19,10 @@ export interface ReplayOps {
 }
 
 export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
-  const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'");
+  const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE id = ? AND status <> 'running'");
   const taskExists = db.prepare<[number], number>("SELECT 1 FROM tasks WHERE id = ?").pluck();
   const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
-  const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ? WHERE status = 'dead'");
+  const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE status = 'dead'");
   const deliveryExists = db.prepare<[string], number>("SELECT 1 FROM deliveries WHERE id = ?").pluck();
   const taskOfRule = db.prepare<[string, string], { id: number; status: string; agent: string }>(
     "SELECT id, status, agent FROM tasks WHERE delivery = ? AND rule = ? ORDER BY id LIMIT 1",
@@ -29,7 +30,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
   // A fresh routing decision may name another agent or priority for the rule (the config
   // changed since): the re-queued row follows the decision.
   const requeueAs = db.prepare(
-    "UPDATE tasks SET agent = ?, action = ?, priority = ?, priority_rank = ?, status = 'ready', run_at = ?, updated_at = ? WHERE id = ? AND status <> 'running'",
+    "UPDATE tasks SET agent = ?, action = ?, priority = ?, priority_rank = ?, status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE id = ? AND status <> 'running'",
   );
 
   return {
