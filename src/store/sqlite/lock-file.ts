@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 
@@ -47,20 +47,21 @@ function readPid(lockFile: string): number | null {
   return readLock(lockFile).pid;
 }
 
+// Writes our pid aside, then links it into place: link() fails if the lock exists, so the
+// lock appears atomically, already holding the pid (a reader never sees it empty, which
+// would look stale and be taken over).
 function tryCreate(lockFile: string): boolean {
-  let fd: number;
+  const aside = `${lockFile}.${process.pid}.tmp`;
+  writeFileSync(aside, `${process.pid}\n`);
   try {
-    fd = openSync(lockFile, "wx");
+    linkSync(aside, lockFile);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
-  }
-  try {
-    writeSync(fd, `${process.pid}\n`);
   } finally {
-    closeSync(fd);
+    unlinkSync(aside);
   }
-  return true;
 }
 
 /**
@@ -108,7 +109,11 @@ export function acquireStoreLock(dbFile: string): StoreLock {
   return {
     publishAdminUrl(url: string): void {
       if (released || readPid(lockFile) !== process.pid) return;
-      writeFileSync(lockFile, `${process.pid}\nadmin ${url}\n`);
+      // Written aside and renamed over the lock: a reader never sees a half-written file
+      // (an empty one would look stale, and be taken over from a live server).
+      const next = `${lockFile}.${process.pid}.tmp`;
+      writeFileSync(next, `${process.pid}\nadmin ${url}\n`);
+      renameSync(next, lockFile);
     },
     release(): void {
       if (released) return;
