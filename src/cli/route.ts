@@ -8,8 +8,6 @@ import { normalizeEvent } from "../events/normalize-event.js";
 import { readEventFile } from "../events/read-event-file.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import { planTasks } from "../routing/plan-tasks.js";
-import { runInline } from "../queue/run-inline.js";
-import { createLogger } from "../observability/logger.js";
 import { formatExplanation } from "../routing/describe-rules.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 
@@ -73,6 +71,8 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   }
 
   if (!options.json) printHuman(io, event, decision, options.explain);
+  // The worker, agents and GitHub client load only when tasks run (not for --dry-run).
+  const [{ runInline }, { createLogger }] = await Promise.all([import("../queue/run-inline.js"), import("../observability/logger.js")]);
   const run = await runInline({
     config,
     event: eventName,

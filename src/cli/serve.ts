@@ -4,9 +4,7 @@ import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import type { Config } from "../config/schema.js";
 import { UsageError } from "../errors.js";
-import { startServer } from "../http/start-server.js";
 import { POSTGRES_NOT_BUILT, parseStoreUrl } from "../store/open-store.js";
-import { createLogger } from "../observability/logger.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import type { CliIo } from "./io.js";
 
@@ -54,6 +52,9 @@ export function registerServe(program: Command, io: CliIo): void {
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       const { config } = loaded;
       assertServable(config);
+      // Loaded here, not at the top: the HTTP server, GitHub client and agents are what only
+      // serve needs, and every other command would pay for loading them.
+      const [{ startServer }, { createLogger }] = await Promise.all([import("../http/start-server.js"), import("../observability/logger.js")]);
       const logger = createLogger(readLogLevel(io.env));
       const { secrets } = resolveSecrets(config, io.cwd, io);
       const server = await startServer({ loaded, secrets, logger, cwd: io.cwd, env: io.env });

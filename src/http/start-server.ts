@@ -5,7 +5,7 @@ import { UsageError } from "../errors.js";
 import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
-import { openMigratedStore, parseStoreUrl, unusableDatabase } from "../store/open-store.js";
+import { openMigratedStore, sqliteFile, unusableDatabase } from "../store/open-store.js";
 import { acquireStoreLock, type StoreLock } from "../store/sqlite/lock-file.js";
 import type { AcceptResult, Store } from "../store/store.js";
 import { createPayloadCache } from "../queue/payload-cache.js";
@@ -45,11 +45,6 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
-/** The file a `sqlite:PATH` URL names, resolved against cwd; null for other stores. */
-export function sqliteFile(url: string, cwd: string): string | null {
-  const location = parseStoreUrl(url, cwd);
-  return location.kind === "sqlite" ? location.file : null;
-}
 
 function listenError(error: unknown, what: string, port: number, variable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;

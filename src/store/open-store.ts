@@ -29,6 +29,12 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   );
 }
 
+/** The file a `sqlite:PATH` URL names, resolved against cwd; null for other stores. */
+export function sqliteFile(url: string, cwd: string): string | null {
+  const location = parseStoreUrl(url, cwd);
+  return location.kind === "sqlite" ? location.file : null;
+}
+
 /** What `serve`, `check` and the store-writing commands say about a postgres:// URL today. */
 export const POSTGRES_NOT_BUILT = "the PostgreSQL store is not built yet: use DATABASE_URL=sqlite:PATH for now";
 
