@@ -52,6 +52,10 @@ export const ERRORS = {
     status: 503,
     fix: "The store could not commit the delivery. GitHub shows it as failed; redeliver it once the store is back.",
   },
+  SWY_E_SHUTTING_DOWN: {
+    status: 503,
+    fix: "switchyard is shutting down and stored nothing; GitHub shows the delivery as failed: redeliver it once switchyard is back.",
+  },
   SWY_E_INTERNAL: {
     status: 500,
     fix: "An unexpected error; the server log has the details.",

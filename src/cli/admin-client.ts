@@ -17,7 +17,13 @@ export function createAdminClient(baseUrl: string, token: string | null | undefi
   return {
     baseUrl,
     request: async (method, path) => {
-      const res = await fetch(baseUrl + path, { method, headers, signal: AbortSignal.timeout(30_000) });
+      let res: Response;
+      try {
+        res = await fetch(baseUrl + path, { method, headers, signal: AbortSignal.timeout(30_000) });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        throw new Error(`could not reach switchyard serve's admin API at ${baseUrl} (${cause}): it may be shutting down; retry once it has stopped or restarted`);
+      }
       const text = await res.text();
       let body: unknown = text;
       try {

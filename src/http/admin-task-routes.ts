@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
 import { errorBody } from "../errors.js";
+import { repeatedParameter } from "./http-errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
@@ -25,6 +26,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   });
 
   app.get("/api/tasks", async (request, reply) => {
+    const repeated = repeatedParameter(request.query as Record<string, unknown>);
+    if (repeated) return reply.code(400).send(repeated);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
     if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));

@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import { errorBody } from "../errors.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { DELIVERY_STATUSES, type DeliveryRecord, type Store } from "../store/store.js";
-import { installErrorHandlers } from "./http-errors.js";
+import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 
 /** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
@@ -45,7 +46,12 @@ export function presentDelivery(record: DeliveryRecord) {
  * Loopback by default; anywhere else it needs a bearer token.
  */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    ...ERROR_SHAPED_OPTIONS,
+  });
   installErrorHandlers(app);
   const { store, state } = deps;
 
@@ -74,6 +80,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.get("/api/deliveries", async (request, reply) => {
+    const repeated = repeatedParameter(request.query as Record<string, unknown>);
+    if (repeated) return reply.code(400).send(repeated);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
     if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));

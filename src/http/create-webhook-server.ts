@@ -1,6 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { installErrorHandlers } from "./http-errors.js";
+import { errorBody } from "../errors.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers } from "./http-errors.js";
 import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
+
+/** How long a request may take to arrive in full. */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * The public listener: only the webhook path. Bodies are kept as raw Buffers whatever the
@@ -13,11 +17,21 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     bodyLimit: deps.config.server.bodyLimit,
     // Requests behind a proxy: the allowlist reads X-Forwarded-For itself when trustProxy is set.
     trustProxy: false,
-    return503OnClosing: true,
+    // Answered by the hook below instead, in switchyard's error shape.
+    return503OnClosing: false,
+    // A sender that stops half-way (a slow or hostile client) does not hold a connection
+    // for ever; GitHub gives up on a delivery after 10 s anyway.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    ...ERROR_SHAPED_OPTIONS,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-  installErrorHandlers(app, deps.config.server.bodyLimit);
+  installErrorHandlers(app, deps.config.server.bodyLimit, deps.config.server.path);
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!deps.isClosing?.()) return;
+    reply.header("connection", "close");
+    return reply.code(503).send(errorBody("SWY_E_SHUTTING_DOWN", "switchyard is shutting down and stored nothing: redeliver this delivery once it is back"));
+  });
   registerWebhookRoute(app, deps);
   return app;
 }

@@ -128,6 +128,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger,
     onAccepted,
     ownLogins: github.ownLogins,
+    isClosing: () => state.draining,
   });
   const admin = createAdminServer({
     store,
@@ -137,10 +138,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     extend: (app) => registerTaskRoutes(app, { store, loaded: options.loaded, wake }),
   });
 
+  // The admin API stays up while the worker drains: /readyz says "draining", and replay and
+  // the task views still answer. It closes last, before the store.
   const shutdown = async () => {
     state.draining = true;
-    await Promise.allSettled([webhook.close(), admin.close()]);
+    await webhook.close().catch(() => undefined);
     await worker?.stop();
+    await admin.close().catch(() => undefined);
     await store.close();
     releaseLock();
   };

@@ -25,6 +25,8 @@ export interface WebhookDeps {
   ownLogins?: () => readonly string[];
   /** Called after a commit that created tasks: wakes the worker without polling delay. */
   onAccepted?: (result: AcceptResult, payload: Record<string, unknown>) => void;
+  /** True once shutdown began: requests still arriving on open connections get a 503. */
+  isClosing?: () => boolean;
   now?: () => number;
 }
 
@@ -129,6 +131,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           return tooManyFailures(reply, ip, limited.limited ? limited.retryAfterSeconds : 1);
         }
         request.log.warn({ ip, reason: verified.reason }, "signature verification failed");
+        if (request.headers["x-hub-signature-256"] === undefined && request.headers["x-hub-signature"] !== undefined) {
+          return fail(reply, "SWY_E_BAD_SIGNATURE", 401, "only a SHA-1 signature (X-Hub-Signature) was sent: switchyard verifies X-Hub-Signature-256, which GitHub sends with it whenever the webhook has a secret");
+        }
         return fail(reply, "SWY_E_BAD_SIGNATURE", 401, `${verified.reason}: check WEBHOOK_SECRET on both sides`);
       }
       const payload = parseDeliveryBody(body, mediaType(request.headers["content-type"]) === "form");

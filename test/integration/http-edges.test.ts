@@ -1,0 +1,124 @@
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/observability/logger.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { createFailedAuthLimiter } from "../../src/security/failed-auth-limiter.js";
+import { createWebhookServer } from "../../src/http/create-webhook-server.js";
+import type { Store } from "../../src/store/store.js";
+import { exampleOf } from "../support/examples.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+
+/** Sends raw bytes and returns the raw response text (for what fetch refuses to send). */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString()));
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+function methodRequest(url: string, method: string): Promise<{ status: number; allow: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function bodyOf(raw: string): unknown {
+  return JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
+}
+
+describe("HTTP edges keep the error contract", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({}, undefined, { worker: false });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("answers any method but POST on the webhook path 405 with Allow: POST, also those Fastify has no table for", async () => {
+    for (const method of ["PROPFIND", "TRACE", "PUT"]) {
+      const res = await methodRequest(server.webhookUrl, method);
+      expect(res.status, method).toBe(405);
+      expect(res.allow).toBe("POST");
+      expect(JSON.parse(res.body).error.code).toBe("SWY_E_METHOD_NOT_ALLOWED");
+    }
+    // Other paths stay 404.
+    expect((await methodRequest(server.webhookUrl.replace("/github", "/gitlab"), "PROPFIND")).status).toBe(404);
+  });
+
+  it("answers an undecodable URL and a header with control characters in the JSON error shape", async () => {
+    const { port } = new URL(server.webhookUrl);
+    const badUrl = await rawExchange(server.webhookUrl, `POST /webhooks/github% HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+    expect(badUrl).toMatch(/^HTTP\/1\.1 400/);
+    expect(bodyOf(badUrl)).toMatchObject({ error: { code: "SWY_E_BAD_REQUEST" } });
+    const control = await rawExchange(server.webhookUrl, `POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nx-github-delivery: id\u0001x\r\ncontent-length: 0\r\n\r\n`);
+    expect(control).toMatch(/^HTTP\/1\.1 400/);
+    expect(bodyOf(control)).toMatchObject({ error: { code: "SWY_E_BAD_REQUEST" } });
+    expect((await fetch(`${server.adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  it("tells a sender with only a SHA-1 signature what is missing", async () => {
+    const res = await server.deliver("issues", exampleOf("issues", "opened"), { headers: { "x-hub-signature-256": undefined, "x-hub-signature": "sha1=0123456789abcdef0123456789abcdef01234567" } });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: "SWY_E_BAD_SIGNATURE", message: expect.stringMatching(/only a SHA-1 signature \(X-Hub-Signature\)/) });
+  });
+
+  it("refuses a query parameter given twice with 400, on both admin lists", async () => {
+    for (const path of ["/api/tasks?agent=a&agent=b", "/api/tasks?delivery=a&delivery=b", "/api/deliveries?status=failed&status=pending"]) {
+      const res = await fetch(server.adminUrl + path);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "SWY_E_BAD_REQUEST", message: expect.stringMatching(/given more than once/) });
+    }
+  });
+});
+
+describe("shutdown", () => {
+  it("answers a request arriving while shutting down 503 SWY_E_SHUTTING_DOWN, in the error shape, storing nothing", async () => {
+    const { config, rules } = parseConfig({});
+    const accepted: unknown[] = [];
+    const store = { accept: async (...args: unknown[]) => accepted.push(args) } as unknown as Store;
+    const app = createWebhookServer({
+      config,
+      rules,
+      store,
+      secrets: ["s"],
+      limiter: createFailedAuthLimiter(config.security.failedAuth),
+      allowlist: null,
+      logger: createLogger("silent"),
+      isClosing: () => true,
+    });
+    const res = await app.inject({ method: "POST", url: config.server.path, headers: { "content-type": "application/json" }, payload: "{}" });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers.connection).toBe("close");
+    expect(res.json()).toMatchObject({ error: { code: "SWY_E_SHUTTING_DOWN" } });
+    expect(accepted).toEqual([]);
+    await app.close();
+  });
+
+  it("keeps the admin API up while running tasks drain: /readyz says draining", async () => {
+    const server = await startTestServer({ agents: { IssueAgent: { exec: [process.execPath, "-e", "setTimeout(() => {}, 1500)"] } } }, undefined, { pollMs: 50 });
+    const res = await server.deliver("issues", exampleOf("issues", "opened"));
+    expect(res.status).toBe(202);
+    // Wait until the agent runs, then begin the shutdown without awaiting it.
+    const started = Date.now();
+    while ((await server.store.listTasks({ status: "running", limit: 1 })).length === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+    const closing = server.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    const ready = await fetch(`${server.adminUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "draining" });
+    await closing;
+    await expect(fetch(`${server.adminUrl}/readyz`)).rejects.toThrow();
+  });
+});
