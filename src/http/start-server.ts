@@ -34,6 +34,8 @@ export interface StartServerOptions {
   /** Overrides for tests: executors by agent name, the worker's fallback poll. */
   executorFor?: (agent: string) => Executor;
   pollMs?: number;
+  /** How long shutdown lets running tasks finish before aborting them (default 25 s). */
+  drainMs?: number;
 }
 
 export interface RunningServer {
@@ -143,7 +145,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shutdown = async () => {
     state.draining = true;
     await webhook.close().catch(() => undefined);
-    await worker?.stop();
+    await worker?.stop(options.drainMs);
     await admin.close().catch(() => undefined);
     await store.close();
     releaseLock();

@@ -234,8 +234,14 @@ export function createWorker(options: WorkerOptions): Worker {
       const result = await options.executorFor(task.agent)(ctx);
       return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };
     } catch (thrown) {
-      const failure = classifyError(thrown, now());
       const output = (thrown as { output?: unknown }).output;
+      if (stopping && signal.aborted) {
+        // Cut off by this process's own shutdown, not failed: it runs again at the next
+        // start, and a deploy or restart never uses up a task's retries.
+        const error = "stopped by a shutdown before it finished: runs again when switchyard starts (not counted as a retry)";
+        return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
+      }
+      const failure = classifyError(thrown, now());
       return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
     }
   }

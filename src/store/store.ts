@@ -116,7 +116,7 @@ export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
 export interface ClaimedTask extends TaskRecord {
   leaseToken: string;
   leaseUntil: number;
-  /** The attempts the task had when it was last replayed (0 if never): its retries count from there. */
+  /** Attempts that do not count against the retry policy: those before the last replay and those a shutdown cut off. */
   retryBase: number;
   /** The delivery the task came from: event name and raw body, to rebuild the event. */
   event: string;
@@ -154,6 +154,8 @@ export type TaskOutcome = (
   | { status: "succeeded"; output?: string | null }
   /** Retry later: back to `ready` at runAt. */
   | { status: "ready"; runAt: number; error: string; retryDelayMs: number; outcome: "transient"; output?: string | null }
+  /** Cut off by a graceful shutdown: back to `ready`, and the attempt does not count as a retry. */
+  | { status: "ready"; runAt: number; error: string; retryDelayMs: 0; outcome: "shutdown"; output?: string | null }
   | { status: "dead"; error: string; outcome: "transient" | "permanent"; output?: string | null }
 ) & {
   /** GitHub writes the attempt made (or, in dry-run, would have made): stored in the same transaction. */

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createFailedAuthLimiter } from "../../src/security/failed-auth-limiter.js";
 import { createWebhookServer } from "../../src/http/create-webhook-server.js";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
@@ -104,6 +106,29 @@ describe("shutdown", () => {
     expect(res.json()).toMatchObject({ error: { code: "SWY_E_SHUTTING_DOWN" } });
     expect(accepted).toEqual([]);
     await app.close();
+  });
+
+  it("returns a task cut off by shutdown to ready without using up its retries", async () => {
+    // No retries at all: a counted failure would make the task dead.
+    const server = await startTestServer(
+      { retry: { maxRetries: 0 }, agents: { IssueAgent: { exec: [process.execPath, "-e", "setTimeout(() => {}, 20000)"] } } },
+      undefined,
+      { pollMs: 50, drainMs: 200 },
+    );
+    const res = await server.deliver("issues", exampleOf("issues", "opened"));
+    const id = res.body.routed[0].task as string;
+    const started = Date.now();
+    while ((await server.store.listTasks({ status: "running", limit: 1 })).length === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+    await server.close();
+    const store = createSqliteStore(server.dbFile, { readonly: true });
+    try {
+      const task = (await store.getTask(id))!;
+      expect(task).toMatchObject({ status: "ready", attempts: 1, last_error: expect.stringMatching(/^stopped by a shutdown/) });
+      expect(task.attempt_log.map((a) => a.outcome)).toEqual(["shutdown"]);
+    } finally {
+      await store.close();
+      rmSync(server.dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the admin API up while running tasks drain: /readyz says draining", async () => {

@@ -336,6 +336,18 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(await store.getTask(other!)).toMatchObject({ status: "dead", attempts: 2 });
       });
 
+      it("puts a task a shutdown cut off back to ready without holding the attempt against its retries", async () => {
+        const [id] = await seed([task()]);
+        const first = await claimOne(T0);
+        expect(first.retryBase).toBe(0);
+        const stopped: TaskOutcome = { status: "ready", outcome: "shutdown", runAt: T0 + 50, retryDelayMs: 0, error: "stopped by a shutdown" };
+        expect(await store.complete(id!, first.leaseToken, stopped, T0 + 50)).toBe(true);
+        expect(await store.getTask(id!)).toMatchObject({ status: "ready", attempts: 1, last_error: "stopped by a shutdown" });
+        const second = await claimOne(T0 + 50);
+        expect(second).toMatchObject({ attempts: 2, retryBase: 1 });
+        expect((await store.getTask(id!))!.attempt_log[0]).toMatchObject({ n: 1, outcome: "shutdown", retry_delay_ms: 0 });
+      });
+
       it("reports a token for an unknown task as stale", async () => {
         expect(await store.renew("999999", "token", T0)).toBe(false);
         expect(await store.complete("not-a-number", "token", { status: "succeeded" }, T0)).toBe(false);

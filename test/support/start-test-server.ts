@@ -30,7 +30,7 @@ export interface DeliverOptions {
 export async function startTestServer(
   raw: Record<string, unknown> = {},
   secrets: string[] = [TEST_SECRET],
-  options: Partial<Pick<StartServerOptions, "worker" | "agents" | "executorFor" | "pollMs" | "env">> = {},
+  options: Partial<Pick<StartServerOptions, "worker" | "agents" | "executorFor" | "pollMs" | "env" | "drainMs">> = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "switchyard-test-"));
   const dbFile = path.join(dir, "switchyard.db");

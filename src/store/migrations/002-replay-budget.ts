@@ -1,9 +1,10 @@
 import type { Migration } from "./index.js";
 
 /**
- * `tasks.retry_base`: the attempts a task had when it was last replayed. Retries are
- * counted from there, so a replayed dead task gets the whole retry policy again (first run
- * plus `retry.maxRetries`, with backoff) while `attempts` keeps counting every execution.
+ * `tasks.retry_base`: the attempts that do not count against the retry policy — those
+ * before the last replay (so a replayed dead task gets the whole policy again: first run
+ * plus `retry.maxRetries`, with backoff) and those a graceful shutdown cut off. `attempts`
+ * keeps counting every execution.
  */
 export const replayBudget: Migration = {
   version: 2,

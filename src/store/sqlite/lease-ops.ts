@@ -24,6 +24,12 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
     `UPDATE tasks SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
      WHERE id = ? AND lease_token = ? AND status = 'running'`,
   );
+  // An attempt a graceful shutdown cut off is not the task's failure: it moves the retry base
+  // along, so it is not held against the retry policy (attempts still counts it).
+  const finishUncounted = db.prepare(
+    `UPDATE tasks SET status = ?, run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?, retry_base = retry_base + 1
+     WHERE id = ? AND lease_token = ? AND status = 'running'`,
+  );
   const closeAttempt = db.prepare(
     "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, retry_delay_ms = ?, output = ? WHERE task = ? AND finished_at IS NULL",
   );
@@ -33,7 +39,8 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
       if (finishTask.run("succeeded", null, null, now, taskId, token).changes !== 1) return false;
       closeAttempt.run(now, "succeeded", null, null, output, taskId);
     } else if (outcome.status === "ready") {
-      if (finishTask.run("ready", outcome.runAt, outcome.error, now, taskId, token).changes !== 1) return false;
+      const finish = outcome.outcome === "shutdown" ? finishUncounted : finishTask;
+      if (finish.run("ready", outcome.runAt, outcome.error, now, taskId, token).changes !== 1) return false;
       closeAttempt.run(now, outcome.outcome, outcome.error, outcome.retryDelayMs, output, taskId);
     } else {
       if (finishTask.run("dead", null, outcome.error, now, taskId, token).changes !== 1) return false;
