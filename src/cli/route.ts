@@ -4,6 +4,7 @@ import { loadConfig } from "../config/load-config.js";
 import { readActionsEnv, readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
+import { missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { readEventFile } from "../events/read-event-file.js";
 import type { RoutingDecision } from "../routing/decide.js";
@@ -58,6 +59,12 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const { config, rules } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
   // Relative to the command's working directory, like --config.
   const payload = readEventFile(path.resolve(io.cwd, payloadFile));
+  const missing = missingEventKeys(eventName, payload);
+  if (missing !== null) {
+    throw new UsageError(
+      `${payloadFile} is not a ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`,
+    );
+  }
   const event = normalizeEvent(eventName, payload);
   const { decision, tasks } = planTasks(event, rules, { ...config.routing, deployEnvironment: config.deploy.environment });
   const explain = options.explain ? { explain: decision.explanation } : {};

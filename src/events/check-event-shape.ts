@@ -1,0 +1,40 @@
+/**
+ * What each event's payload must carry to be that event: the object (or value) GitHub
+ * always sends with it. Events not listed are not checked.
+ */
+const REQUIRED_KEYS: Readonly<Record<string, readonly string[]>> = {
+  issues: ["issue"],
+  issue_comment: ["issue", "comment"],
+  pull_request: ["pull_request"],
+  pull_request_target: ["pull_request"],
+  pull_request_review: ["pull_request", "review"],
+  pull_request_review_comment: ["pull_request", "comment"],
+  push: ["ref"],
+  create: ["ref"],
+  delete: ["ref"],
+  workflow_run: ["workflow_run"],
+  workflow_job: ["workflow_job"],
+  check_run: ["check_run"],
+  check_suite: ["check_suite"],
+  release: ["release"],
+  deployment: ["deployment"],
+  deployment_status: ["deployment_status"],
+  discussion: ["discussion"],
+  discussion_comment: ["discussion", "comment"],
+  label: ["label"],
+};
+
+/**
+ * Null when `payload` has what a `eventName` payload always has, else what is missing, for
+ * a message. Actions mode checks this before running anything: a mistyped `--event` would
+ * otherwise run the wrong agents against the wrong kind of object (and, with credentials,
+ * write to GitHub).
+ *
+ * @example missingEventKeys("pull_request", issuesOpenedPayload) // ["pull_request"]
+ */
+export function missingEventKeys(eventName: string, payload: Record<string, unknown>): string[] | null {
+  const keys = REQUIRED_KEYS[eventName];
+  if (keys === undefined) return null;
+  const missing = keys.filter((key) => payload[key] === undefined || payload[key] === null);
+  return missing.length === 0 ? null : missing;
+}
