@@ -89,14 +89,14 @@ describe("execute hands the plan to the configured execution agent", () => {
     fake = await startGithubFake();
     const dir = mkdtempSync(path.join(tmpdir(), "switchyard-exec-agent-"));
     const script = path.join(dir, "agent.mjs");
-    writeFileSync(script, `let s = ""; process.stdin.on("data", (c) => (s += c)); process.stdin.on("end", () => console.log("executing " + JSON.parse(s).task.rule));`);
+    writeFileSync(script, `let s = ""; process.stdin.on("data", (c) => (s += c)); process.stdin.on("end", () => { const d = JSON.parse(s); console.log("executing " + d.task.rule + " " + JSON.stringify(d.plan)); });`);
     server = await startTestServer({
       github: { token: "t", apiUrl: fake.url, writeIntervalMs: 0 },
       agents: { ExecutionAgent: { exec: [process.execPath, script] } },
     }, undefined, { env: { PATH: process.env.PATH } });
     const labeled = exampleOf("issues", "labeled") as unknown as Payload;
     labeled.label = { id: 1, name: "agent-execute", color: "ededed" };
-    labeled.issue.body = "- [ ] Do the thing";
+    labeled.issue.body = "- [ ] Do the thing\n- [x] Write the tests";
     fake.seedFromPayload("issues", labeled);
     fake.repo(labeled.repository.full_name).setPermission(labeled.sender.login, "write");
     const res = await server.deliver("issues", labeled);
@@ -107,8 +107,17 @@ describe("execute hands the plan to the configured execution agent", () => {
       return t && t.status === "succeeded" ? t : null;
     }, 20_000);
     const full = await server.store.getTask(execution.id);
-    expect(full!.attempt_log[0]!.output).toContain("executing execute-plan");
+    // The plan it was handed is the one posted: the same steps, with their agent kinds.
+    const handedPlan = JSON.parse(full!.attempt_log[0]!.output!.trim().slice("executing execute-plan ".length));
+    expect(handedPlan).toEqual({
+      issue: labeled.issue.number,
+      steps: [
+        { text: "Do the thing", done: false, agent: "CodeGenAgent" },
+        { text: "Write the tests", done: true, agent: "TestAgent" },
+      ],
+    });
     const plan = fake.repo(labeled.repository.full_name).comments(labeled.issue.number).find((c) => c.body.includes("Plan for #"));
     expect(plan?.body).toContain(`Handed to **ExecutionAgent** as task ${execution.id}`);
+    expect(plan?.body).toMatch(/Do the thing — \*\*CodeGenAgent\*\*/);
   });
 });

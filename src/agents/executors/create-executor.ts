@@ -2,6 +2,7 @@ import type { ExecutorConfig } from "../../config/schema.js";
 import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
 import type { AgentRegistry } from "../registry.js";
+import { EXECUTE_PLAN_RULE, planOf } from "../builtin/coordinator/build-plan.js";
 import { runExecAgent } from "./exec-executor.js";
 import { createHttpSigner, runHttpAgent, type HttpSigner } from "./http-executor.js";
 import { runWorkflowAgent } from "./workflow-executor.js";
@@ -31,12 +32,17 @@ export function taskVars(ctx: AgentContext): Record<string, string> {
   };
 }
 
-/** What an exec agent reads on stdin: the task and the event, as one JSON document. */
+/**
+ * What an exec agent reads on stdin (and an http agent receives): the task and the event, as
+ * one JSON document; an `execute-plan` task also gets the plan.
+ */
 export function taskDocument(ctx: AgentContext): Record<string, unknown> {
   const { task, event, payload } = ctx;
   return {
     task: { id: task.id, delivery: task.delivery, rule: task.rule, agent: task.agent, action: task.action, priority: task.priority, attempt: task.attempts },
     event: { name: event.type, action: event.action, repository: event.repository, number: event.number, commands: event.commands },
+    // The plan `/agent execute` posted, for the agent that carries it out.
+    ...(task.rule === EXECUTE_PLAN_RULE ? { plan: { issue: event.number, steps: planOf(event) } } : {}),
     payload,
   };
 }

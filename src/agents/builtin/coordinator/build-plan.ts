@@ -1,3 +1,6 @@
+/** The rule of the task `execute` hands its plan to (run by the configured ExecutionAgent). */
+export const EXECUTE_PLAN_RULE = "execute-plan";
+
 export interface PlanStep {
   text: string;
   done: boolean;
@@ -35,4 +38,14 @@ export function buildPlan(body: string, title: string): PlanStep[] {
 
 export function renderPlan(steps: readonly PlanStep[]): string {
   return steps.map((s, i) => `${i + 1}. [${s.done ? "x" : " "}] ${s.text.replace(/\n/g, " ")} — **${s.agent}**`).join("\n");
+}
+
+/**
+ * The plan of the issue an event is about, from the issue as the event carries it: the same
+ * steps for the reply CoordinatorAgent posts and for the document the ExecutionAgent gets.
+ *
+ * @example planOf({ body: "- [ ] Write tests", title: "x" }) // [{text: "Write tests", done: false, agent: "TestAgent"}]
+ */
+export function planOf(subject: { body: string | null; title: string | null }): PlanStep[] {
+  return buildPlan(subject.body ?? "", subject.title ?? "");
 }

@@ -4,7 +4,7 @@ import { ignoredReason } from "../../../routing/decide.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
-import { buildPlan, renderPlan } from "./build-plan.js";
+import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
 import { renderHelp } from "./command-help.js";
 import { renderStatus } from "./render-status.js";
 import { describeReview, reviewPullRequest } from "../review-agent/review-agent.js";
@@ -28,18 +28,19 @@ async function reply(ctx: AgentContext, index: number, text: string): Promise<vo
 }
 
 async function execute(ctx: AgentContext): Promise<string> {
-  const { github, event, store, task, config } = ctx;
+  const { event, store, task, config } = ctx;
   await setState(ctx, "implementing");
-  const issue = github.canRead ? await github.getIssue(event.repository!, event.number!) : null;
-  const steps = buildPlan(issue?.body ?? event.body ?? "", issue?.title ?? event.title ?? "");
+  // From the issue as the event carries it, so the ExecutionAgent's task document (built
+  // from the same stored payload) holds exactly the steps posted here.
+  const steps = planOf(event);
   const lines = [`**Plan for #${event.number}** (from its task list):`, "", renderPlan(steps) || "_no steps: the issue has no task list and no title_", ""];
   const executor = config.agents[EXECUTION_AGENT];
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
-    const existing = (await store.listTasks({ delivery: task.delivery, limit: 50 })).find((t) => t.rule === "execute-plan");
+    const existing = (await store.listTasks({ delivery: task.delivery, limit: 50 })).find((t) => t.rule === EXECUTE_PLAN_RULE);
     const handed = existing
       ? [existing]
-      : ((await store.replayDelivery(task.delivery, [{ rule: "execute-plan", agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null }], Date.now())) ?? []);
+      : ((await store.replayDelivery(task.delivery, [{ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null }], Date.now())) ?? []);
     lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.map((t) => t.id).join(", ")}; \`/agent status\` follows it.`);
   } else {
     lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
