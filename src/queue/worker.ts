@@ -126,8 +126,9 @@ export function createWorker(options: WorkerOptions): Worker {
           owner,
           now: now(),
           leaseMs,
-          // With per-agent limits, claim one at a time so each claim sees the limits anew.
-          limit: limitsPerAgent ? 1 : capacity,
+          // With per-agent limits or a repository budget, claim one at a time so each claim
+          // sees the limits anew (a batch could overshoot them by up to concurrency − 1).
+          limit: limitsPerAgent || budget ? 1 : capacity,
           excludeAgents: saturatedAgents(),
           excludeRepositories: budget?.exhausted(now()) ?? [],
         });

@@ -248,3 +248,28 @@ describe("worker idempotency", () => {
     expect(rows.every((r) => r.status === "succeeded")).toBe(true);
   });
 });
+
+describe("worker.perRepository", () => {
+  it("starts no more tasks per repository and window than the budget, even with free slots", async () => {
+    const server = await startTestServer(
+      { worker: { concurrency: 4, perRepository: { limit: 2, windowMs: 60_000 } } },
+      undefined,
+      { pollMs: 50 },
+    );
+    try {
+      // Sent together, so all five are ready before the worker's first claim.
+      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => routeOne(server, "issues", issueOpened(200 + n))));
+      // The first two run at once; the budget holds the other three for the rest of the minute.
+      await waitFor(async () => {
+        const tasks = await Promise.all(ids.map((id) => server.store.getTask(id)));
+        return tasks.filter((t) => t!.status === "succeeded").length === 2 ? true : null;
+      }, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const tasks = await Promise.all(ids.map((id) => server.store.getTask(id)));
+      expect(tasks.map((t) => t!.status).sort()).toEqual(["ready", "ready", "ready", "succeeded", "succeeded"]);
+      expect(tasks.filter((t) => t!.attempts > 0)).toHaveLength(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});
