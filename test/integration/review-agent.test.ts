@@ -297,4 +297,15 @@ describe("dry-run without credentials", () => {
     expect(labels.labels).toEqual(["size/S"]);
     expect((await dry.store.getTask(task!.id))!.attempt_log.at(-1)!.output).toContain("files not read (no credentials)");
   });
+
+  it("/agent review on a plain issue says it is not a pull request and records no review", async () => {
+    const comment = exampleOf("issue_comment", "created") as unknown as Payload;
+    delete (comment.issue as Record<string, unknown>).pull_request;
+    comment.comment = { ...comment.comment, id: 990_001, body: "/agent review", author_association: "OWNER" };
+    const [task] = await deliverAndSettle(dry, "issue_comment", comment);
+    expect(task).toMatchObject({ agent: "CoordinatorAgent", status: "succeeded" });
+    const bodies = (await dry.store.listGithubActions({ task: task!.id, limit: 50 })).map((a) => JSON.stringify(a.body));
+    expect(bodies.some((b) => b.includes("switchyard:review"))).toBe(false);
+    expect(bodies.some((b) => b.includes(`#${comment.issue.number} is not a pull request`))).toBe(true);
+  });
 });

@@ -23,8 +23,13 @@ const DRAFT = "draft pull request: it is reviewed when marked ready for review";
 /** The pull request as the delivery's payload describes it: a `pull_request` event's PR, or the issue half an `issue_comment` carries. */
 function fromPayload(ctx: AgentContext, number: number): PullSubject {
   const pr = obj(ctx.payload.pull_request);
-  const subject = [pr, obj(ctx.payload.issue)].find((s) => s !== null && num(s.number) === number) ?? null;
+  // An issue_comment's issue is a pull request's issue half only when it says so (`pull_request` key).
+  const issue = obj(ctx.payload.issue);
+  const subject = [pr, issue].find((s) => s !== null && num(s.number) === number) ?? null;
   if (!subject) return { title: "", body: "", author: null, headSha: null, labels: [], changedLines: null, skipped: `#${number} is not in this event's payload, and without credentials it cannot be read` };
+  if (subject === issue && obj(issue.pull_request) === null) {
+    return { title: "", body: "", author: null, headSha: null, labels: [], changedLines: null, skipped: `#${number} is not a pull request` };
+  }
   const additions = num(subject.additions);
   const deletions = num(subject.deletions);
   const labels = Array.isArray(subject.labels) ? subject.labels.map((l) => str(obj(l)?.name) ?? str(l)).filter((n): n is string => n !== null) : [];
