@@ -167,6 +167,10 @@ describe("DeploymentAgent under serve", () => {
     fake.repo(repo).setPermission("reader", "read");
     await deliverAndSettle(server, "issue_comment", refused);
     expect(fake.repo(repo).deployments).toEqual([]);
+    // An environment argument is not silently dropped in favour of production: nothing is done.
+    await deliverAndSettle(server, "issue_comment", commandOf("/agent deploy staging"));
+    expect(fake.repo(repo).deployments).toEqual([]);
+    expect(replies().some((r) => r.includes("`deploy` takes no argument") && r.includes("**production**"))).toBe(true);
     await deliverAndSettle(server, "issue_comment", commandOf("/agent deploy"));
     expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
     expect(replies().some((r) => r.includes(`deployed ${sha.slice(0, 7)}`))).toBe(true);

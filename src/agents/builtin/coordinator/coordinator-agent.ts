@@ -62,9 +62,13 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
     case "review":
       return describeReview(await reviewPullRequest(ctx, ctx.event.number!));
     case "deploy":
-      return (await deployDefaultBranch(ctx)).summary;
     case "rollback":
-      return (await rollback(ctx)).summary;
+      // They act on deploy.environment only: an argument (`/agent deploy staging`) must not
+      // be silently dropped and the configured environment changed instead.
+      if (command.args.length > 0) {
+        return `\`${command.name}\` takes no argument: it works on the configured environment, **${ctx.config.deploy.environment}** (\`deploy.environment\`). Nothing was done; run \`/agent ${command.name}\` alone to go ahead.`;
+      }
+      return command.name === "deploy" ? (await deployDefaultBranch(ctx)).summary : (await rollback(ctx)).summary;
     default:
       return `switchyard does not know \`${command.name}\`.\n\n${help}`;
   }
