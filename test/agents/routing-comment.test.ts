@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderRoutingComment, routingRow, ROUTING_MARKER } from "../../src/agents/builtin/routing-comment.js";
+import { deliveryMarker, renderRoutingComment, routingRow, ROUTING_MARKER } from "../../src/agents/builtin/routing-comment.js";
 import { OWN_MARKER } from "../../src/commands/parse-commands.js";
 import type { ClaimedTask } from "../../src/store/store.js";
 
@@ -22,6 +22,15 @@ describe("routing comment", () => {
     const rows = body.split("\n").filter((l) => l.includes("<!-- task:"));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain("succeeded <!-- task:1 -->");
+  });
+
+  it("a delivery's comment (comments: every) carries its own marker, not the sticky one", () => {
+    const marker = deliveryMarker("d-1");
+    let body = renderRoutingComment(null, routingRow(task("1"), { status: "succeeded" }, "issue_comment.created", at), marker);
+    body = renderRoutingComment(body, routingRow(task("2"), { status: "succeeded" }, "issue_comment.created", at), marker);
+    expect(body).toContain(marker);
+    expect(body).not.toContain(ROUTING_MARKER);
+    expect(body.split("\n").filter((l) => l.includes("<!-- task:"))).toHaveLength(2);
   });
 
   it("keeps the newest 20 rows", () => {

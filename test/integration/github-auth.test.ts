@@ -121,3 +121,33 @@ describe("execute hands the plan to the configured execution agent", () => {
     expect(plan?.body).toMatch(/Do the thing — \*\*CodeGenAgent\*\*/);
   });
 });
+
+describe("comments: every", () => {
+  it("posts one routing comment per event, holding the rows of all its tasks", async () => {
+    fake = await startGithubFake();
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-every-"));
+    const script = path.join(dir, "agent.mjs");
+    writeFileSync(script, `process.stdin.resume(); process.stdin.on("end", () => console.log("ok"));`);
+    server = await startTestServer({
+      github: { token: "t", apiUrl: fake.url, writeIntervalMs: 0 },
+      comments: "every",
+      agents: { ExecutionAgent: { exec: [process.execPath, script] } },
+    }, undefined, { env: { PATH: process.env.PATH } });
+    const labeled = exampleOf("issues", "labeled") as unknown as Payload;
+    labeled.label = { id: 1, name: "agent-execute", color: "ededed" };
+    fake.seedFromPayload("issues", labeled);
+    fake.repo(labeled.repository.full_name).setPermission(labeled.sender.login, "write");
+    const res = await server.deliver("issues", labeled);
+    const delivery = res.body.delivery as string;
+    // The label's delivery runs two tasks: CoordinatorAgent, then the ExecutionAgent it hands the plan to.
+    await waitFor(async () => {
+      const tasks = await server!.store.listTasks({ delivery, limit: 10 });
+      return tasks.length === 2 && tasks.every((t) => t.status === "succeeded") ? tasks : null;
+    }, 20_000);
+    const routing = () => fake!.repo(labeled.repository.full_name).comments(labeled.issue.number).filter((c) => c.body.includes("switchyard:routing"));
+    await waitFor(() => (routing()[0]?.body.match(/<!-- task:/g)?.length ?? 0) === 2, 10_000);
+    expect(routing()).toHaveLength(1);
+    expect(routing()[0]!.body).toContain(`<!-- switchyard:routing:${delivery} -->`);
+    expect(routing()[0]!.body).toMatch(/CoordinatorAgent[\s\S]*ExecutionAgent|ExecutionAgent[\s\S]*CoordinatorAgent/);
+  });
+});

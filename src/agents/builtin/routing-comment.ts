@@ -20,8 +20,16 @@ export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: s
   return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;
 }
 
-/** The comment body with `row` added, or replacing the row of the same task; the newest 20 kept. */
-export function renderRoutingComment(previous: string | null, row: string): string {
+/** Finds the comment of one delivery (`comments: every`): all of its tasks' rows, and only them. */
+export function deliveryMarker(delivery: string): string {
+  return `<!-- switchyard:routing:${delivery} -->`;
+}
+
+/**
+ * The comment body with `row` added, or replacing the row of the same task; the newest 20
+ * kept. `marker` finds the comment again: the sticky one, or one delivery's.
+ */
+export function renderRoutingComment(previous: string | null, row: string, marker: string = ROUTING_MARKER): string {
   const tag = ROW_TAG.exec(row)?.[1];
   const rows = (previous ?? "").split("\n").filter((line) => line.startsWith("| ") && ROW_TAG.test(line));
   const at = rows.findIndex((line) => ROW_TAG.exec(line)?.[1] === tag);
@@ -29,8 +37,8 @@ export function renderRoutingComment(previous: string | null, row: string): stri
   else rows.push(row);
   return [
     OWN_MARKER,
-    ROUTING_MARKER,
-    "**switchyard** routed these events here:",
+    marker,
+    marker === ROUTING_MARKER ? "**switchyard** routed these events here:" : "**switchyard** routed this event here:",
     "",
     "| when (UTC) | event | handled by | result |",
     "|---|---|---|---|",
@@ -41,7 +49,8 @@ export function renderRoutingComment(previous: string | null, row: string): stri
 /**
  * The routing comment (DESIGN.md section 9): after each task on an issue or pull request
  * finishes, one sticky comment found by its marker is edited in place (`comments: sticky`),
- * or a comment is added per event (`every`), or nothing (`off`). Updates for one issue are
+ * or one comment per event, found by the delivery's marker and edited as its tasks finish
+ * (`every`), or nothing (`off`). Updates for one issue are
  * serialized in this process so two tasks finishing together do not both create it.
  */
 export function createRoutingCommentUpdater(mode: Config["comments"]) {
@@ -59,12 +68,10 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
     const update = previous
       .catch(() => undefined)
       .then(async () => {
-        if (mode === "every") {
-          await github.createComment(repo, number, renderRoutingComment(null, row));
-          return;
-        }
-        const existing = (await github.listComments(repo, number)).find((c) => c.body.includes(ROUTING_MARKER));
-        const body = renderRoutingComment(existing?.body ?? null, row);
+        // sticky: one comment for the issue; every: one per event, with all of its tasks.
+        const marker = mode === "every" ? deliveryMarker(task.delivery) : ROUTING_MARKER;
+        const existing = (await github.listComments(repo, number)).find((c) => c.body.includes(marker));
+        const body = renderRoutingComment(existing?.body ?? null, row, marker);
         if (existing) await github.updateComment(repo, existing.id, body);
         else await github.createComment(repo, number, body);
       });
