@@ -102,7 +102,8 @@ describe("switchyard init in a fresh repository", () => {
     const workflow = readYaml(dir, HANDLER);
     expect(workflow.permissions).toEqual({ contents: "read", issues: "write", "pull-requests": "write", statuses: "write", deployments: "write", actions: "write" });
     expect(workflow.concurrency).toMatchObject({
-      group: "switchyard-${{ github.event.issue.number || github.event.pull_request.number || github.ref }}",
+      // A merged pull request shares the group of its base branch's pushes (one deployment per sha).
+      group: "switchyard-${{ (github.event.pull_request.merged && format('refs/heads/{0}', github.event.pull_request.base.ref)) || github.event.issue.number || github.event.pull_request.number || github.ref }}",
       "cancel-in-progress": false,
     });
     // Each permission says why it is there.
