@@ -15,7 +15,9 @@ export function parseByteSize(value: string | number): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   if (!match) return undefined;
   const unit = UNITS[(match[2] || "b").toLowerCase()];
-  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit);
+  const bytes = unit === undefined ? undefined : Math.floor(Number(match[1]) * unit);
+  // "0" or "0.0001kb" is no size to accept a body of.
+  return bytes !== undefined && bytes > 0 ? bytes : undefined;
 }
 
 /** "10m" | "30s" | "500ms" | 1500 → milliseconds. */
@@ -29,7 +31,7 @@ export function parseDuration(value: string | number): number | undefined {
 const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = parseByteSize(value);
   if (bytes === undefined) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a size: write bytes or a number with kb, mb or gb, like 25mb` });
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a size: write a positive number of bytes, or one with kb, mb or gb, like 25mb` });
     return z.NEVER;
   }
   return bytes;

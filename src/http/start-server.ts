@@ -48,8 +48,11 @@ export interface RunningServer {
 }
 
 
-function listenError(error: unknown, what: string, port: number, variable: string): Error {
+function listenError(error: unknown, what: string, port: number, variable: string, host: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new UsageError(`${what} host ${host} is not an address of this machine: set ${what === "webhook" ? "server.host" : "admin.host"} to one it has (or 0.0.0.0 / 127.0.0.1)`);
+  }
   if (code === "EADDRINUSE") return new UsageError(`${what} port ${port} is already in use: stop what holds it or set ${variable}`);
   if (code === "EACCES") return new UsageError(`${what} port ${port} needs privileges: choose a port above 1023 with ${variable}`);
   return error instanceof Error ? error : new Error(String(error));
@@ -107,7 +110,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           pollMs: options.pollMs,
           executorFor: options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env }),
         });
-  await worker?.start();
   const wake = () => worker?.wake();
   const onAccepted = (result: AcceptResult, payload: Record<string, unknown>) => {
     if (!worker || result.duplicate || result.tasks.length === 0) return;
@@ -120,25 +122,35 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ? createIpAllowlist(ipAllowlist.cidrs.length > 0 ? ipAllowlist.cidrs : GITHUB_HOOK_RANGES.cidrs)
     : null;
 
-  const webhook = createWebhookServer({
-    config,
-    rules,
-    store,
-    secrets: options.secrets,
-    limiter,
-    allowlist,
-    logger,
-    onAccepted,
-    ownLogins: github.ownLogins,
-    isClosing: () => state.draining,
-  });
-  const admin = createAdminServer({
-    store,
-    state,
-    logger,
-    token: config.admin.token,
-    extend: (app) => registerTaskRoutes(app, { store, loaded: options.loaded, wake }),
-  });
+  // Everything that can still fail runs before the worker starts, and a failure releases
+  // the store: a serve that cannot start must exit, not linger with the database locked.
+  let webhook: FastifyInstance;
+  let admin: FastifyInstance;
+  try {
+    webhook = createWebhookServer({
+      config,
+      rules,
+      store,
+      secrets: options.secrets,
+      limiter,
+      allowlist,
+      logger,
+      onAccepted,
+      ownLogins: github.ownLogins,
+      isClosing: () => state.draining,
+    });
+    admin = createAdminServer({
+      store,
+      state,
+      logger,
+      token: config.admin.token,
+      extend: (app) => registerTaskRoutes(app, { store, loaded: options.loaded, wake }),
+    });
+  } catch (error) {
+    await store.close();
+    releaseLock();
+    throw error;
+  }
 
   // The admin API stays up while the worker drains: /readyz says "draining", and replay and
   // the task views still answer. It closes last, before the store.
@@ -152,12 +164,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
 
   try {
+    await worker?.start();
     await webhook.listen({ port: config.server.port, host: config.server.host }).catch((e: unknown) => {
-      throw listenError(e, "webhook", config.server.port, "PORT");
+      throw listenError(e, "webhook", config.server.port, "PORT", config.server.host);
     });
     state.webhookListening = true;
     await admin.listen({ port: config.admin.port, host: config.admin.host }).catch((e: unknown) => {
-      throw listenError(e, "admin", config.admin.port, "ADMIN_PORT");
+      throw listenError(e, "admin", config.admin.port, "ADMIN_PORT", config.admin.host);
     });
     state.adminListening = true;
     // CLIs (replay) find the server of their database here, not by probing a port that

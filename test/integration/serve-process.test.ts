@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -148,6 +149,22 @@ describe("serve as a process", () => {
     // Nothing was written: the file is as it was, and no lock is left behind.
     expect(readFileSync(path.join(dir, "notes.json"), "utf8")).toBe("{}\n");
     expect(existsSync(path.join(dir, "notes.json.lock"))).toBe(false);
+  });
+
+  it("a serve that cannot listen exits 2 at once and releases its database (no lingering worker)", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const result = await runCli(["serve"], { cwd: dir, env: { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:busy.db", PORT: String(taken), ADMIN_PORT: "0" } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`webhook port ${taken} is already in use`);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(existsSync(path.join(dir, "busy.db.lock"))).toBe(false);
+    } finally {
+      blocker.close();
+    }
   });
 
   it("refuses a second serve on the same SQLite file, with a message saying why", async () => {
