@@ -53,6 +53,12 @@ function runInit(options: InitOptions, io: CliIo): void {
   // defaults are written.
   const repoConfig = path.join(dir, CONFIG_TEMPLATE_FILE);
   const keptConfig = source === repoConfig;
+  if (!keptConfig && existsSync(repoConfig)) {
+    // Never replaced, even with --force: it is the user's, and Actions runs follow it.
+    throw new UsageError(
+      `${dir} already has its own ${CONFIG_TEMPLATE_FILE}, which Actions runs follow: run init without --config to derive the triggers from it, or replace that file yourself first (nothing was written)`,
+    );
+  }
   const files = keptConfig ? [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE] : [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE];
   const existing = files.filter((file) => existsSync(path.join(dir, file)));
   if (existing.length > 0 && !options.force) {

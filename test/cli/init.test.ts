@@ -168,6 +168,17 @@ describe("switchyard init, existing files", () => {
     expect((readYaml(dir, HANDLER).on as Yaml).push).toEqual({ branches: ["release"] });
   });
 
+  it("never replaces the repository's own config with another one, even with --force", async () => {
+    const dir = repo({ [CONFIG]: "comments: off\n", "ops/other.yaml": "retry: { maxRetries: 1 }\n" });
+    for (const args of [["--config", "ops/other.yaml"], ["--config", "ops/other.yaml", "--force"]]) {
+      const { code, stderr } = await init(dir, args);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/already has its own switchyard\.config\.yaml, which Actions runs follow/);
+    }
+    expect(read(dir, CONFIG)).toBe("comments: off\n");
+    expect(existsSync(path.join(dir, HANDLER))).toBe(false);
+  });
+
   it("--force overwrites the workflows and still keeps the repository's config", async () => {
     const dir = repo({ [HANDLER]: "name: mine\n", [CONFIG]: "retry: { maxRetries: 1 }\n" });
     const { code, stdout } = await init(dir, ["--force", "--json"]);
