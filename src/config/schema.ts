@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 
 /**
  * The one schema of switchyard's configuration: types, defaults, validation, and what
@@ -101,8 +102,25 @@ const execExecutor = z.strictObject({
   timeout: duration.default(600_000),
   env: z.array(z.string().min(1)).default([]),
 });
+/**
+ * An http agent's endpoint: http(s) only, and no user:password in it — fetch refuses such a
+ * URL, and the password would end up in every error message and log line.
+ */
+const agentUrl = z.url().superRefine((url, ctx) => {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    ctx.addIssue({ code: "custom", message: `${parsed.protocol} URLs cannot be called: use an http:// or https:// URL` });
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    ctx.addIssue({ code: "custom", message: "remove the user:password from the URL: requests are authenticated by the Standard Webhooks signature made with `secret`" });
+  }
+});
+
+/** GitHub's `author_association` values: who wrote a comment, relative to the repository. */
+export const AUTHOR_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"] as const;
+
 const httpExecutor = z.strictObject({
-  http: z.strictObject({ url: z.url(), secret: z.string().min(1) }),
+  http: z.strictObject({ url: agentUrl, secret: z.string().min(1) }),
   timeout: duration.default(30_000),
 });
 const workflowExecutor = z.strictObject({
@@ -191,8 +209,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   commands: z
     .strictObject({
-      associations: z.array(z.string().min(1)).default(["OWNER", "MEMBER", "COLLABORATOR"]),
-      writeRequired: z.array(z.string().min(1)).default(["execute", "deploy", "rollback"]),
+      associations: z.array(z.enum(AUTHOR_ASSOCIATIONS, { error: `an author association is one of GitHub's: ${AUTHOR_ASSOCIATIONS.join(", ")} (upper case)` })).default(["OWNER", "MEMBER", "COLLABORATOR"]),
+      writeRequired: z.array(z.enum(KNOWN_COMMANDS, { error: `a command is one of ${KNOWN_COMMANDS.join(", ")}` })).default(["execute", "deploy", "rollback"]),
     })
     .prefault({}),
   agents: z

@@ -28,6 +28,15 @@ describe("authorize", () => {
   it("names what is needed", () => {
     const verdict = authorize("execute", "COLLABORATOR", "read", commands);
     expect(verdict).toEqual({ allowed: false, needs: "write access to this repository (you have read)" });
-    expect(authorize("analyze", "NONE", null, commands)).toMatchObject({ allowed: false, needs: expect.stringContaining("owner, member or collaborator") });
+    expect(authorize("analyze", "NONE", null, commands)).toEqual({ allowed: false, needs: "an author association of owner, member, collaborator with this repository (GitHub says: none)" });
+  });
+
+  it("names the configured associations, not a fixed list", () => {
+    const ownersOnly = { ...commands, associations: ["OWNER"] } as typeof commands;
+    expect(authorize("status", "FIRST_TIME_CONTRIBUTOR", null, ownersOnly)).toEqual({
+      allowed: false,
+      needs: "an author association of owner with this repository (GitHub says: first time contributor)",
+    });
+    expect(authorize("status", "OWNER", null, ownersOnly)).toEqual({ allowed: true });
   });
 });

@@ -15,10 +15,11 @@ export type Verdict = { allowed: true } | { allowed: false; needs: string };
  * @example authorize("execute", "COLLABORATOR", "read", commands) // {allowed: false, needs: "write access …"}
  */
 export function authorize(command: string, association: string | null, permission: string | null, commands: Config["commands"]): Verdict {
-  if (association !== null && !commands.associations.includes(association)) {
-    return { allowed: false, needs: `to be an owner, member or collaborator of this repository (GitHub says: ${association.toLowerCase()})` };
+  if (association !== null && !(commands.associations as readonly string[]).includes(association)) {
+    const allowed = commands.associations.map((a) => a.toLowerCase().replaceAll("_", " ")).join(", ");
+    return { allowed: false, needs: `an author association of ${allowed} with this repository (GitHub says: ${association.toLowerCase().replaceAll("_", " ")})` };
   }
-  if (!commands.writeRequired.includes(command) && association !== null) return { allowed: true };
+  if (!(commands.writeRequired as readonly string[]).includes(command) && association !== null) return { allowed: true };
   if (permission === null) return { allowed: false, needs: "write access, which switchyard could not verify (no GitHub credentials to ask with)" };
   if (!WRITE_PERMISSIONS.has(permission)) return { allowed: false, needs: `write access to this repository (you have ${permission})` };
   return { allowed: true };

@@ -13,7 +13,7 @@ export const COMMAND_HELP: readonly { name: string; args?: string; summary: stri
 
 function who(name: string, commands: Config["commands"]): string {
   const people = commands.associations.map((a) => a.toLowerCase()).join(", ");
-  return commands.writeRequired.includes(name) ? `${people}, with write access` : people;
+  return (commands.writeRequired as readonly string[]).includes(name) ? `${people}, with write access` : people;
 }
 
 /**

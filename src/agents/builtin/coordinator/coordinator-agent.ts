@@ -96,7 +96,7 @@ export const coordinatorAgent: Agent = {
     await github.addReaction(event.repository, event.comment?.id ? { comment: event.comment.id } : { issue: event.number }, "eyes");
 
     const association = byLabel ? null : (event.comment?.authorAssociation ?? "NONE");
-    const needsPermission = byLabel || commands.some((c) => config.commands.writeRequired.includes(c.name));
+    const needsPermission = byLabel || commands.some((c) => (config.commands.writeRequired as readonly string[]).includes(c.name));
     const permission = needsPermission ? await github.getPermission(event.repository, event.sender.login) : null;
 
     const refused: string[] = [];
