@@ -22,12 +22,18 @@ export function authMode(github: Config["github"]): AuthMode {
   return "none";
 }
 
+/**
+ * Octokit's own log, mapped onto ours. Its `error` lines are its request log's failed
+ * requests ("GET … - 500 with id …"): the worker already reports the attempt they fail, with
+ * the delivery and task, and retries it, so they are debug here, not an error per attempt
+ * without context. Warnings (deprecations) stay warnings.
+ */
 function octokitLog(logger: Logger) {
   return {
     debug: (message: string) => logger.debug(message),
     info: (message: string) => logger.debug(message),
     warn: (message: string) => logger.warn(message),
-    error: (message: string) => logger.error(message),
+    error: (message: string) => logger.debug(message),
   };
 }
 

@@ -130,7 +130,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           const limited = limiter.check(limiterKey(ip), now());
           return tooManyFailures(reply, ip, limited.limited ? limited.retryAfterSeconds : 1);
         }
-        request.log.warn({ ip, reason: verified.reason }, "signature verification failed");
+        // The delivery id is unverified here, but it is what ties this line to GitHub's delivery log.
+        request.log.warn({ ip, reason: verified.reason, delivery: request.headers["x-github-delivery"] }, "signature verification failed");
         if (request.headers["x-hub-signature-256"] === undefined && request.headers["x-hub-signature"] !== undefined) {
           return fail(reply, "SWY_E_BAD_SIGNATURE", 401, "only a SHA-1 signature (X-Hub-Signature) was sent: switchyard verifies X-Hub-Signature-256, which GitHub sends with it whenever the webhook has a secret");
         }

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
 import { parseConfig } from "../../src/config/load-config.js";
@@ -82,6 +83,24 @@ describe("HTTP edges keep the error contract", () => {
       expect(res.status, path).toBe(400);
       expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "SWY_E_BAD_REQUEST", message: expect.stringMatching(/given more than once/) });
     }
+  });
+});
+
+describe("logs", () => {
+  it("a failed signature check is logged with the delivery id it claimed", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { config, rules } = parseConfig({});
+    const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger });
+    const res = await app.inject({
+      method: "POST",
+      url: config.server.path,
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-logged-1", "x-hub-signature-256": `sha256=${"0".repeat(64)}` },
+      payload: "{}",
+    });
+    expect(res.statusCode).toBe(401);
+    expect(lines.find((l) => l.msg === "signature verification failed")).toMatchObject({ level: 40, delivery: "d-logged-1" });
+    await app.close();
   });
 });
 
