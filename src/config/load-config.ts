@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
 import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
-import { readEnv } from "./read-env.js";
+import { envSources, readEnv } from "./read-env.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { BUILTIN_AGENT_NAMES, configSchema, type Config } from "./schema.js";
 
@@ -38,15 +38,16 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     raw = readConfigFile(file);
     source = file;
   }
-  const merged = deepMerge(raw, readEnv(options.env ?? process.env));
-  return parseConfig(merged, source);
+  const env = options.env ?? process.env;
+  const merged = deepMerge(raw, readEnv(env));
+  return parseConfig(merged, source, envSources(env));
 }
 
 /** Validates a raw config value (as parsed from YAML, env already applied). */
-export function parseConfig(raw: unknown, source: string | null = null): LoadedConfig {
+export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map()): LoadedConfig {
   const result = configSchema.safeParse(raw);
   const where = source ? `${path.basename(source)}: ` : "config: ";
-  if (!result.success) throw new UsageError(where + formatIssues(result.error));
+  if (!result.success) throw new UsageError(where + formatIssues(result.error, fromEnv));
   const config = deepFreeze(result.data);
   checkConsistency(config, where);
   return { config, rules: compileRules(config, where), source };
@@ -108,16 +109,19 @@ export function formatPath(keys: readonly PropertyKey[]): string {
   return out;
 }
 
-function formatIssues(error: z.ZodError): string {
+function formatIssues(error: z.ZodError, fromEnv: ReadonlyMap<string, string>): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => formatIssue(issue, []))
+    .map((issue) => formatIssue(issue, [], fromEnv))
     .join("; ");
 }
 
-function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[]): string {
+function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], fromEnv: ReadonlyMap<string, string> = new Map()): string {
   const keys = [...base, ...issue.path];
-  const at = formatPath(keys);
+  const key = formatPath(keys);
+  // A value set through the environment is named by its variable: the user never wrote the key.
+  const variable = fromEnv.get(key);
+  const at = variable ? `${variable} (${key})` : key;
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
     return `unknown key ${names}: remove it or check its spelling (docs/configuration.md lists every key)`;
@@ -127,7 +131,7 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[]): str
     // fits (no failure at its own top level) is the one the user meant: report its issues,
     // e.g. a bad exec timeout, instead of a bare "Invalid input".
     const fitting = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
-    if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys)).join("; ");
+    if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys, fromEnv)).join("; ");
   }
   return `${at || "(top level)"}: ${issue.message}`;
 }

@@ -31,12 +31,31 @@ export function parseBoolean(name: string, value: string): boolean {
   throw new UsageError(`${name}="${value}" is not a boolean: use 1/true/yes or 0/false/no`);
 }
 
+// Plain decimal digits only: Number() would also take "3e3", "0x10" or "1_000".
+const INTEGER = /^\d+$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function parseNumber(name: string, value: string, integer: boolean): number {
-  const n = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${name}="${value}" is not ${integer ? "an integer" : "a number"}`);
+  const text = value.trim();
+  if (!(integer ? INTEGER : DECIMAL).test(text)) {
+    throw new UsageError(`${name}="${value}" is not ${integer ? "a whole number (digits only)" : "a number (digits, optionally with a decimal point)"}`);
   }
-  return n;
+  return Number(text);
+}
+
+/**
+ * The variables set in `env`, by the config key each overrides, as `NAME="value"`: how a
+ * config error names the variable the user actually set.
+ *
+ * @example envSources({ PORT: "70000" }).get("server.port") // 'PORT="70000"'
+ */
+export function envSources(env: Env): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const name of Object.keys(ENV_KEYS) as EnvName[]) {
+    const raw = env[name];
+    if (raw !== undefined && raw.trim() !== "") sources.set(ENV_KEYS[name], `${name}="${name.includes("TOKEN") || name.includes("SECRET") || name.includes("KEY") ? "…" : raw}"`);
+  }
+  return sources;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -41,7 +41,7 @@ const SETTINGS: Record<string, string> = {
   "security.ipAllowlist.enabled": "accept deliveries only from the CIDRs below",
   "security.ipAllowlist.cidrs": "[] = GitHub's hooks ranges",
   "security.failedAuth.max": "failed signature checks per source address per window",
-  "security.replayWindowHours": "a delivery id or signature seen this recently is a duplicate",
+  "security.replayWindowHours": "a body signature seen this recently is a duplicate (a delivery id seen before always is)",
   "worker.perAgent": "concurrency per agent name, e.g. {ReviewAgent: 1}",
   "worker.perRepository": "e.g. {limit: 30, windowMs: 60000}: tasks beyond it wait",
   "routing.deployBranches": "[] = the repository's default branch",

@@ -221,7 +221,7 @@ describe.concurrent("route inputs", () => {
   it("a bad environment variable → exit 2 naming it", async () => {
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { RETRY_MAX_ATTEMPTS: "lots" });
     expect(result).toMatchObject({ code: 2, stdout: "" });
-    expect(result.stderr).toBe('switchyard: RETRY_MAX_ATTEMPTS="lots" is not an integer\n');
+    expect(result.stderr).toBe('switchyard: RETRY_MAX_ATTEMPTS="lots" is not a whole number (digits only)\n');
   });
 });
 

@@ -271,12 +271,22 @@ describe("bad input names the problem", () => {
     ["RATE_LIMIT_MAX", "1e999"],
     ["RETRY_MAX_ATTEMPTS", "three"],
     ["RETRY_INITIAL_DELAY", "1s"],
+    ["PORT", "3e3"],
+    ["PORT", "0x10"],
+    ["PORT", "-1"],
   ])("non-integer %s=%s names the variable", (name, value) => {
-    expect(usageError(() => load({ env: { [name]: value } })).message).toBe(`${name}="${value}" is not an integer`);
+    expect(usageError(() => load({ env: { [name]: value } })).message).toBe(`${name}="${value}" is not a whole number (digits only)`);
   });
 
   it("a non-number RETRY_MULTIPLIER names the variable", () => {
-    expect(usageError(() => load({ env: { RETRY_MULTIPLIER: "double" } })).message).toBe('RETRY_MULTIPLIER="double" is not a number');
+    expect(usageError(() => load({ env: { RETRY_MULTIPLIER: "double" } })).message).toBe('RETRY_MULTIPLIER="double" is not a number (digits, optionally with a decimal point)');
+  });
+
+  it("a value out of range names the variable that set it, never a secret's value", () => {
+    expect(usageError(() => load({ env: { PORT: "70000" } })).message).toMatch(/^config: PORT="70000" \(server\.port\): Too big/);
+    expect(usageError(() => load({ env: { RETRY_MAX_ATTEMPTS: "101" } })).message).toMatch(/RETRY_MAX_ATTEMPTS="101" \(retry\.maxRetries\): Too big/);
+    expect(usageError(() => load({ env: { DATABASE_URL: "/x.db" } })).message).toMatch(/DATABASE_URL="\/x\.db" \(store\.url\)/);
+    expect(usageError(() => load({ env: { GITHUB_API_URL: "not a url" } })).message).toMatch(/GITHUB_API_URL="not a url" \(github\.apiUrl\)/);
   });
 
   it("a bad boolean in SWITCHYARD_DRY_RUN names the variable and the accepted values", () => {
@@ -285,9 +295,9 @@ describe("bad input names the problem", () => {
     );
   });
 
-  it("an env value the schema rejects names its config key", () => {
-    expect(usageError(() => load({ env: { DATABASE_URL: "mysql://db" } })).message).toMatch(/^config: store\.url: /);
-    expect(usageError(() => load({ env: { PORT: "99999" } })).message).toMatch(/^config: server\.port: /);
+  it("an env value the schema rejects names its variable and its config key", () => {
+    expect(usageError(() => load({ env: { DATABASE_URL: "mysql://db" } })).message).toMatch(/^config: DATABASE_URL="mysql:\/\/db" \(store\.url\): /);
+    expect(usageError(() => load({ env: { PORT: "99999" } })).message).toMatch(/^config: PORT="99999" \(server\.port\): /);
   });
 
   it("parseConfig reports without a file name", () => {
