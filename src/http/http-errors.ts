@@ -42,12 +42,19 @@ export const ERROR_SHAPED_OPTIONS = {
   frameworkErrors: (error: FastifyError, _request: unknown, reply: FastifyReply) => {
     void reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `bad request: ${error.message}`));
   },
+  // Node leaves the socket to this handler: it must be closed here, or a client that never
+  // closes its side keeps it (and a graceful shutdown waiting on it) open for ever.
   clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return;
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     const reason = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
     const body = JSON.stringify(errorBody("SWY_E_BAD_REQUEST", status === 408 ? "the request took too long to arrive" : "malformed HTTP request (a header with control characters, a bad request line or framing)"));
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
+    // A peer that does not read what is left to send must not hold the socket either.
+    setTimeout(() => socket.destroy(), 1000).unref();
   },
 };
 

@@ -71,6 +71,28 @@ describe("HTTP edges keep the error contract", () => {
     expect((await fetch(`${server.adminUrl}/healthz`)).status).toBe(200);
   });
 
+  it("releases the connection of a malformed request even when the client keeps its side open", async () => {
+    const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
+    const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as { port: number };
+    // allowHalfOpen: this client never ends its side of the connection.
+    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString()));
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /webhooks/github HTTP/1.1\r\nhost: x\r\nx-github-delivery: id\u0001x\r\ncontent-length: 0\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once("end", () => resolve()));
+    expect(text).toMatch(/^HTTP\/1\.1 400/);
+    const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    const started = Date.now();
+    while ((await connections()) > 0 && Date.now() - started < 3000) await new Promise((r) => setTimeout(r, 20));
+    expect(await connections()).toBe(0);
+    // So a graceful close does not wait on it.
+    await app.close();
+    socket.destroy();
+  });
+
   it("tells a sender with only a SHA-1 signature what is missing", async () => {
     const res = await server.deliver("issues", exampleOf("issues", "opened"), { headers: { "x-hub-signature-256": undefined, "x-hub-signature": "sha1=0123456789abcdef0123456789abcdef01234567" } });
     expect(res.status).toBe(401);
