@@ -43,6 +43,11 @@ function parseNumber(name: string, value: string, integer: boolean): number {
   return Number(text);
 }
 
+/** A URL's user:password replaced by `***` (DATABASE_URL=postgres://app:pw@db/…), for messages. */
+function withoutCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@");
+}
+
 /**
  * The variables set in `env`, by the config key each overrides, as `NAME="value"`: how a
  * config error names the variable the user actually set.
@@ -53,7 +58,7 @@ export function envSources(env: Env): Map<string, string> {
   const sources = new Map<string, string>();
   for (const name of Object.keys(ENV_KEYS) as EnvName[]) {
     const raw = env[name];
-    if (raw !== undefined && raw.trim() !== "") sources.set(ENV_KEYS[name], `${name}="${name.includes("TOKEN") || name.includes("SECRET") || name.includes("KEY") ? "…" : raw}"`);
+    if (raw !== undefined && raw.trim() !== "") sources.set(ENV_KEYS[name], `${name}="${name.includes("TOKEN") || name.includes("SECRET") || name.includes("KEY") ? "…" : withoutCredentials(raw)}"`);
   }
   return sources;
 }

@@ -287,6 +287,9 @@ describe("bad input names the problem", () => {
     expect(usageError(() => load({ env: { RETRY_MAX_ATTEMPTS: "101" } })).message).toMatch(/RETRY_MAX_ATTEMPTS="101" \(retry\.maxRetries\): Too big/);
     expect(usageError(() => load({ env: { DATABASE_URL: "/x.db" } })).message).toMatch(/DATABASE_URL="\/x\.db" \(store\.url\)/);
     expect(usageError(() => load({ env: { GITHUB_API_URL: "not a url" } })).message).toMatch(/GITHUB_API_URL="not a url" \(github\.apiUrl\)/);
+    const withPassword = usageError(() => load({ env: { DATABASE_URL: "mysql://app:S3cretPassw0rd@db.internal/sy" } })).message;
+    expect(withPassword).toContain('DATABASE_URL="mysql://***@db.internal/sy"');
+    expect(withPassword).not.toContain("S3cretPassw0rd");
   });
 
   it("a bad boolean in SWITCHYARD_DRY_RUN names the variable and the accepted values", () => {
