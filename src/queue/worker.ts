@@ -89,6 +89,7 @@ export function createWorker(options: WorkerOptions): Worker {
   // share that commit instead of waiting for one of its own.
   const executing = new Set<string>();
   let stopping = false;
+  let inFlightTick: Promise<void> = Promise.resolve();
   let ticking = false;
   let tickAgain = false;
   let wakeScheduled = false;
@@ -108,6 +109,16 @@ export function createWorker(options: WorkerOptions): Worker {
       .map(([agent]) => agent);
   }
 
+  /** Tasks claimed but not to be run (shutdown): back to ready, the attempt not counted. */
+  async function handBack(tasks: readonly ClaimedTask[]): Promise<void> {
+    for (const task of tasks) {
+      const error = "claimed as a shutdown began: runs again when switchyard starts (not counted as a retry)";
+      await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error }, now()).catch((thrown: unknown) => {
+        logger.warn({ err: thrown, task: task.id }, "could not hand back a task claimed during shutdown; its lease will expire");
+      });
+    }
+  }
+
   async function tick(): Promise<void> {
     if (stopping) return;
     if (ticking) {
@@ -115,6 +126,8 @@ export function createWorker(options: WorkerOptions): Worker {
       return;
     }
     ticking = true;
+    let tickDone!: () => void;
+    inFlightTick = new Promise<void>((resolve) => (tickDone = resolve));
     try {
       if (now() - lastReclaim >= leaseMs / 2) {
         lastReclaim = now();
@@ -133,12 +146,18 @@ export function createWorker(options: WorkerOptions): Worker {
           excludeRepositories: budget?.exhausted(now()) ?? [],
         });
         if (claimed.length === 0) break;
+        if (stopping) {
+          // A shutdown began while the claim was on its way: hand these back uncounted.
+          await handBack(claimed);
+          break;
+        }
         for (const task of claimed) start(task);
       }
     } catch (error) {
       logger.error({ err: error }, "worker could not claim tasks; will look again");
     } finally {
       ticking = false;
+      tickDone();
     }
     if (tickAgain) {
       tickAgain = false;
@@ -267,6 +286,9 @@ export function createWorker(options: WorkerOptions): Worker {
     stop: async (drainMs = 25_000) => {
       stopping = true;
       if (pollTimer) clearTimeout(pollTimer);
+      // A claim on its way when stop was called: its tasks are handed back (tick sees
+      // `stopping`), and what runs is only known once it has returned.
+      await inFlightTick;
       const all = () => Promise.allSettled([...running.values()].map((r) => r.done));
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([all().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
