@@ -123,7 +123,7 @@ async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | 
   const holder = lockHolder(file);
   if (holder === null) return null;
   if (holder.adminUrl === null) {
-    throw new UsageError(`switchyard serve (pid ${holder.pid}) holds ${file} but its admin API is not listening yet: retry in a moment`);
+    throw new UsageError(`pid ${holder.pid} holds ${file} (a switchyard serve still starting, or another switchyard command): retry in a moment`);
   }
   return createAdminClient(holder.adminUrl, config.admin.token);
 }

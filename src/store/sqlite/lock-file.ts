@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 
@@ -57,11 +57,31 @@ function tryCreate(lockFile: string): boolean {
     linkSync(aside, lockFile);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // A file system without hard links (vfat, exFAT, some network mounts): create in place.
+    if (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS" || code === "EOPNOTSUPP") return createInPlace(lockFile);
     throw error;
   } finally {
     unlinkSync(aside);
   }
+}
+
+// The exclusive create without the link: the pid follows a moment after the file appears.
+function createInPlace(lockFile: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockFile, "wx");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /**
