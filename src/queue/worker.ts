@@ -54,6 +54,8 @@ interface Running {
 }
 
 const DEFAULT_POLL_MS = 1000;
+/** How long aborted runs get to settle before their leases are handed back anyway. */
+const ABORT_GRACE_MS = 2000;
 
 /**
  * The worker loop: claim due tasks under a lease, run each with its agent's executor,
@@ -89,6 +91,7 @@ export function createWorker(options: WorkerOptions): Worker {
   // share that commit instead of waiting for one of its own.
   const executing = new Set<string>();
   let stopping = false;
+  let started = false;
   let inFlightTick: Promise<void> = Promise.resolve();
   let ticking = false;
   let tickAgain = false;
@@ -200,10 +203,13 @@ export function createWorker(options: WorkerOptions): Worker {
     const controller = new AbortController();
     const log = logger.child({ delivery: task.delivery, task: task.id, agent: task.agent, attempt: task.attempts });
     const renewEvery = Math.max(250, Math.floor(leaseMs / 3));
+    // Set before the completion is written: a renewal answered after it is not a lost lease.
+    let finished = false;
     const renewer = setInterval(() => {
+      if (finished) return;
       store.renew(task.id, task.leaseToken, now() + leaseMs).then(
         (ok) => {
-          if (!ok && !controller.signal.aborted) {
+          if (!ok && !finished && !controller.signal.aborted) {
             log.warn("lease lost to another worker: aborting this run");
             controller.abort(new Error("lease lost"));
           }
@@ -223,6 +229,8 @@ export function createWorker(options: WorkerOptions): Worker {
         }
         executing.delete(task.id);
         wake();
+        finished = true;
+        clearInterval(renewer);
         const ok = await store.complete(task.id, task.leaseToken, { ...outcome, actions }, now());
         if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
         else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
@@ -268,6 +276,9 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function wake(): void {
     if (stopping || wakeScheduled) return;
+    // Before start() has reclaimed what a previous process left running, claiming could
+    // start a task that reclaim then takes back: remember the wake, start() honours it.
+    if (!started) return;
     wakeScheduled = true;
     setImmediate(() => {
       wakeScheduled = false;
@@ -280,6 +291,7 @@ export function createWorker(options: WorkerOptions): Worker {
       lastReclaim = now();
       const expiredBefore = options.exclusiveStore ? Number.MAX_SAFE_INTEGER : now();
       reportReclaimed(await store.reclaimExpired(now(), { expiredBefore, maxAttempts }), "returned tasks left running by a previous process to the queue");
+      started = true;
       wake();
     },
     wake,
@@ -296,7 +308,17 @@ export function createWorker(options: WorkerOptions): Worker {
       if (!drained) {
         logger.warn({ running: running.size }, "drain timeout: aborting running tasks; they return to the queue");
         for (const r of running.values()) r.controller.abort(new Error("shutting down"));
-        await all();
+        // An agent that ignores the abort (a GitHub call in flight) must not hold the
+        // shutdown past the process manager's patience: after a short grace, its lease is
+        // handed back uncounted, and its late completion is refused by the fence.
+        let grace: NodeJS.Timeout | undefined;
+        const settled = await Promise.race([all().then(() => true), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), ABORT_GRACE_MS)))]);
+        clearTimeout(grace);
+        if (!settled) {
+          const stuck = [...running.values()].map((r) => r.task);
+          logger.warn({ running: stuck.length }, "running tasks did not stop when aborted: handing their leases back");
+          await handBack(stuck);
+        }
       }
     },
     idle: () =>

@@ -15,7 +15,56 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+async function storeWithOneTask(): Promise<{ real: ReturnType<typeof createSqliteStore>; taskId: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-stop-"));
+  dirs.push(dir);
+  const real = createSqliteStore(path.join(dir, "s.db"));
+  await real.migrate();
+  const body = Buffer.from(JSON.stringify(exampleOf("issues", "opened")));
+  const accepted = await real.accept(
+    { id: "d-stop", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body, receivedAt: Date.now() },
+    [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+    { replayWindowMs: 1000 },
+  );
+  return { real, taskId: accepted.duplicate ? "" : accepted.tasks[0]!.id };
+}
+
 describe("worker.stop", () => {
+  it("does not wait for ever on a run that ignores the abort: its lease is handed back uncounted", async () => {
+    const { real, taskId } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const logger = createLogger("silent");
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const worker = createWorker({
+      store: real,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      // Ignores ctx.signal, like a GitHub call in flight.
+      executorFor: () => async () => {
+        running();
+        await stuck;
+      },
+    });
+    await worker.start();
+    await isRunning;
+    const started = Date.now();
+    await worker.stop(100);
+    expect(Date.now() - started).toBeLessThan(4000);
+    const task = (await real.getTask(taskId))!;
+    expect(task).toMatchObject({ status: "ready", attempts: 1 });
+    expect(task.attempt_log.map((a) => a.outcome)).toEqual(["shutdown"]);
+    // Its late completion is refused by the fence: the handed-back task stays ready.
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await real.getTask(taskId))!.status).toBe("ready");
+    await real.close();
+  });
+
   it("waits for a claim on its way and hands its tasks back uncounted instead of starting them", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "switchyard-stop-"));
     dirs.push(dir);
