@@ -48,6 +48,9 @@ export interface RunningServer {
 }
 
 
+/** How long in-flight webhook requests get to finish once shutdown began. */
+const STALLED_REQUEST_GRACE_MS = 2000;
+
 function listenError(error: unknown, what: string, port: number, variable: string, host: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
@@ -122,8 +125,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ? createIpAllowlist(ipAllowlist.cidrs.length > 0 ? ipAllowlist.cidrs : GITHUB_HOOK_RANGES.cidrs)
     : null;
 
-  // Everything that can still fail runs before the worker starts, and a failure releases
-  // the store: a serve that cannot start must exit, not linger with the database locked.
+  // Everything that can fail runs before the worker starts (it starts after both listeners),
+  // and a failure releases the store: a serve that cannot start must exit, not linger with
+  // the database locked.
   let webhook: FastifyInstance;
   let admin: FastifyInstance;
   try {
@@ -156,15 +160,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // the task views still answer. It closes last, before the store.
   const shutdown = async () => {
     state.draining = true;
-    await webhook.close().catch(() => undefined);
-    await worker?.stop(options.drainMs);
+    // The webhook listener closes while the worker drains. Node stops enforcing the request
+    // timeout once close() began, so a client stalled mid-request would hold it for ever:
+    // after a short grace its connection is cut (its request was never acknowledged).
+    const closingWebhook = webhook.close().catch(() => undefined);
+    const cutStalled = setTimeout(() => webhook.server.closeAllConnections(), STALLED_REQUEST_GRACE_MS);
+    await Promise.all([closingWebhook.finally(() => clearTimeout(cutStalled)), worker?.stop(options.drainMs)]);
     await admin.close().catch(() => undefined);
     await store.close();
     releaseLock();
   };
 
   try {
-    await worker?.start();
     await webhook.listen({ port: config.server.port, host: config.server.host }).catch((e: unknown) => {
       throw listenError(e, "webhook", config.server.port, "PORT", config.server.host);
     });
@@ -173,6 +180,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       throw listenError(e, "admin", config.admin.port, "ADMIN_PORT", config.admin.host);
     });
     state.adminListening = true;
+    // Last: a server that cannot listen has run no agent. Deliveries accepted in between
+    // wait in the store; start() reclaims, then claims them.
+    await worker?.start();
     // CLIs (replay) find the server of their database here, not by probing a port that
     // another project's server may hold.
     lock?.publishAdminUrl(urlOf(admin, config.admin.host));

@@ -1,4 +1,6 @@
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { pino } from "pino";
@@ -7,6 +9,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createFailedAuthLimiter } from "../../src/security/failed-auth-limiter.js";
 import { createWebhookServer } from "../../src/http/create-webhook-server.js";
+import { startServer } from "../../src/http/start-server.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
@@ -169,6 +172,46 @@ describe("shutdown", () => {
     } finally {
       await store.close();
       rmSync(server.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shuts down even while a client stalls half-way through a request", async () => {
+    const server = await startTestServer({}, undefined, { worker: false });
+    const { port } = new URL(server.webhookUrl);
+    const socket = connect({ port: Number(port), host: "127.0.0.1" });
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write("POST /webhooks/github HTTP/1.1\r\nhost: x\r\n"); // and nothing more
+    socket.on("error", () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await server.stop();
+    expect(Date.now() - started).toBeLessThan(8000);
+    socket.destroy();
+  });
+
+  it("a serve that cannot listen runs no agent, even with tasks waiting", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-nolisten-"));
+    const dbFile = path.join(dir, "s.db");
+    const seeded = createSqliteStore(dbFile);
+    await seeded.migrate();
+    await seeded.accept(
+      { id: "d-waiting", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
+      [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+      { replayWindowMs: 1000 },
+    );
+    await seeded.close();
+    const ran: string[] = [];
+    const loaded = parseConfig({ server: { port: 0, host: "127.0.0.1" }, admin: { port: 0, host: "switchyard-nx.invalid" }, store: { url: `sqlite:${dbFile}` } });
+    try {
+      await expect(
+        startServer({ loaded, secrets: ["s"], logger: createLogger("silent"), cwd: dir, env: {}, pollMs: 20, executorFor: () => async (ctx) => void ran.push(ctx.task.id) }),
+      ).rejects.toThrow(/admin host switchyard-nx\.invalid is not an address/);
+      expect(ran).toEqual([]);
+      const after = createSqliteStore(dbFile, { readonly: true });
+      expect((await after.listTasks({ limit: 5 }))[0]).toMatchObject({ status: "ready", attempts: 0 });
+      await after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
