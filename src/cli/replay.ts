@@ -123,7 +123,8 @@ async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | 
   const holder = lockHolder(file);
   if (holder === null) return null;
   if (holder.adminUrl === null) {
-    throw new UsageError(`pid ${holder.pid} holds ${file} (a switchyard serve still starting, or another switchyard command): retry in a moment`);
+    const who = holder.pid > 0 ? `pid ${holder.pid}` : "another process";
+    throw new UsageError(`${who} holds ${file} (a switchyard serve still starting, or another switchyard command): retry in a moment`);
   }
   return createAdminClient(holder.adminUrl, config.admin.token);
 }

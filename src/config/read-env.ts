@@ -45,7 +45,8 @@ function parseNumber(name: string, value: string, integer: boolean): number {
 
 /** A URL's user:password replaced by `***` (DATABASE_URL=postgres://app:pw@db/…), for messages. */
 function withoutCredentials(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@");
+  // Up to the last "@" before the path: a password may itself contain "@".
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/i, "$1***@");
 }
 
 /**

@@ -290,6 +290,8 @@ describe("bad input names the problem", () => {
     const withPassword = usageError(() => load({ env: { DATABASE_URL: "mysql://app:S3cretPassw0rd@db.internal/sy" } })).message;
     expect(withPassword).toContain('DATABASE_URL="mysql://***@db.internal/sy"');
     expect(withPassword).not.toContain("S3cretPassw0rd");
+    const withAt = usageError(() => load({ env: { DATABASE_URL: "mysql://app:p@ss@db/sy" } })).message;
+    expect(withAt).toContain('DATABASE_URL="mysql://***@db/sy"');
   });
 
   it("a bad boolean in SWITCHYARD_DRY_RUN names the variable and the accepted values", () => {

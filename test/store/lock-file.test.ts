@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,13 +53,19 @@ describe("acquireStoreLock", () => {
     expect(existsSync(`${db}.lock`)).toBe(false);
   });
 
-  it("takes over an empty or garbled lock file", () => {
+  it("takes over an empty or garbled lock file left from earlier, but not one being created right now", () => {
     const db = path.join(dir, "e.db");
+    const longAgo = new Date(Date.now() - 60_000);
     writeFileSync(`${db}.lock`, "");
+    // Fresh and empty: another process (without hard links) is writing its pid into it.
+    expect(() => acquireStoreLock(db)).toThrow(/is creating .*\.lock right now: retry in a moment/);
+    expect(lockHolder(db)).toEqual({ pid: 0, adminUrl: null });
+    utimesSync(`${db}.lock`, longAgo, longAgo);
     const lock = acquireStoreLock(db);
     expect(readFileSync(`${db}.lock`, "utf8").trim()).toBe(String(process.pid));
     lock.release();
     writeFileSync(`${db}.lock`, "not a pid");
+    utimesSync(`${db}.lock`, longAgo, longAgo);
     acquireStoreLock(db).release();
     expect(existsSync(`${db}.lock`)).toBe(false);
   });

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 
@@ -45,6 +45,20 @@ function readLock(lockFile: string): LockContent {
 
 function readPid(lockFile: string): number | null {
   return readLock(lockFile).pid;
+}
+
+/**
+ * A lock file that names no pid but was made moments ago is one being created in place
+ * (the fallback without hard links writes the pid just after creating the file): held,
+ * not stale.
+ */
+const FRESH_LOCK_MS = 5000;
+function isFreshWithoutPid(lockFile: string): boolean {
+  try {
+    return readPid(lockFile) === null && Date.now() - statSync(lockFile).mtimeMs < FRESH_LOCK_MS;
+  } catch {
+    return false;
+  }
 }
 
 // Writes our pid aside, then links it into place: link() fails if the lock exists, so the
@@ -107,6 +121,9 @@ export function acquireStoreLock(dbFile: string): StoreLock {
     throw new Error(`this process already holds ${lockFile}: open the store once and share it`);
   }
   if (!tryCreate(lockFile)) {
+    if (isFreshWithoutPid(lockFile)) {
+      throw new UsageError(`another process is creating ${lockFile} right now: retry in a moment`);
+    }
     const pid = readPid(lockFile);
     if (pid !== null && pid !== process.pid && isAlive(pid)) {
       throw new UsageError(
@@ -165,6 +182,7 @@ export interface StoreLock {
  */
 export function lockHolder(dbFile: string): { pid: number; adminUrl: string | null } | null {
   const { pid, adminUrl } = readLock(`${dbFile}.lock`);
+  if (pid === null && isFreshWithoutPid(`${dbFile}.lock`)) return { pid: 0, adminUrl: null };
   if (pid === null || pid === process.pid || !isAlive(pid)) return null;
   return { pid, adminUrl };
 }
