@@ -66,17 +66,7 @@ describe("worker.stop", () => {
   });
 
   it("waits for a claim on its way and hands its tasks back uncounted instead of starting them", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-stop-"));
-    dirs.push(dir);
-    const real = createSqliteStore(path.join(dir, "s.db"));
-    await real.migrate();
-    const body = Buffer.from(JSON.stringify(exampleOf("issues", "opened")));
-    const accepted = await real.accept(
-      { id: "d-stop", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body, receivedAt: Date.now() },
-      [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
-      { replayWindowMs: 1000 },
-    );
-    const taskId = accepted.duplicate ? "" : accepted.tasks[0]!.id;
+    const { real, taskId } = await storeWithOneTask();
     // A store whose claims take a while: stop() is called while one is on its way.
     let claimStarted!: () => void;
     const claiming = new Promise<void>((resolve) => (claimStarted = resolve));
