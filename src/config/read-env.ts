@@ -45,8 +45,8 @@ function parseNumber(name: string, value: string, integer: boolean): number {
 
 /** A URL's user:password replaced by `***` (DATABASE_URL=postgres://app:pw@db/…), for messages. */
 function withoutCredentials(value: string): string {
-  // Up to the last "@" before the path: a password may itself contain "@".
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/i, "$1***@");
+  // Up to the last "@": a password may contain "@" or "/" (masking a bit much is harmless).
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)\S*@/i, "$1***@");
 }
 
 /**

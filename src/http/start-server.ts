@@ -48,8 +48,19 @@ export interface RunningServer {
 }
 
 
-/** How long in-flight webhook requests get to finish once shutdown began. */
+/** How long in-flight requests get to finish once a listener closes. */
 const STALLED_REQUEST_GRACE_MS = 2000;
+
+/**
+ * Closes a listener, cutting what is still connected after a short grace: Node stops
+ * enforcing the request timeout once close() began, so a client stalled mid-request would
+ * hold it (and the shutdown) for ever. Such a request was never acknowledged.
+ */
+async function closeBounded(app: FastifyInstance): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), STALLED_REQUEST_GRACE_MS);
+  await app.close().catch(() => undefined);
+  clearTimeout(cut);
+}
 
 function listenError(error: unknown, what: string, port: number, variable: string, host: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
@@ -160,13 +171,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // the task views still answer. It closes last, before the store.
   const shutdown = async () => {
     state.draining = true;
-    // The webhook listener closes while the worker drains. Node stops enforcing the request
-    // timeout once close() began, so a client stalled mid-request would hold it for ever:
-    // after a short grace its connection is cut (its request was never acknowledged).
-    const closingWebhook = webhook.close().catch(() => undefined);
-    const cutStalled = setTimeout(() => webhook.server.closeAllConnections(), STALLED_REQUEST_GRACE_MS);
-    await Promise.all([closingWebhook.finally(() => clearTimeout(cutStalled)), worker?.stop(options.drainMs)]);
-    await admin.close().catch(() => undefined);
+    // The webhook listener closes while the worker drains; the admin API after it.
+    await Promise.all([closeBounded(webhook), worker?.stop(options.drainMs)]);
+    await closeBounded(admin);
     await store.close();
     releaseLock();
   };

@@ -54,8 +54,12 @@ interface Running {
 }
 
 const DEFAULT_POLL_MS = 1000;
-/** How long aborted runs get to settle before their leases are handed back anyway. */
-const ABORT_GRACE_MS = 2000;
+/**
+ * How long aborted runs get to settle before their leases are handed back anyway: longer
+ * than an exec agent's own kill sequence (SIGTERM, SIGKILL 2 s later, then its process
+ * group and output), so those end on their own and keep their outcome and output.
+ */
+const ABORT_GRACE_MS = 7000;
 
 /**
  * The worker loop: claim due tasks under a lease, run each with its agent's executor,
@@ -112,10 +116,9 @@ export function createWorker(options: WorkerOptions): Worker {
       .map(([agent]) => agent);
   }
 
-  /** Tasks claimed but not to be run (shutdown): back to ready, the attempt not counted. */
-  async function handBack(tasks: readonly ClaimedTask[]): Promise<void> {
+  /** Tasks not to be run or finished here (shutdown): back to ready, the attempt not counted. */
+  async function handBack(tasks: readonly ClaimedTask[], error: string): Promise<void> {
     for (const task of tasks) {
-      const error = "claimed as a shutdown began: runs again when switchyard starts (not counted as a retry)";
       await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error }, now()).catch((thrown: unknown) => {
         logger.warn({ err: thrown, task: task.id }, "could not hand back a task claimed during shutdown; its lease will expire");
       });
@@ -151,7 +154,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (claimed.length === 0) break;
         if (stopping) {
           // A shutdown began while the claim was on its way: hand these back uncounted.
-          await handBack(claimed);
+          await handBack(claimed, "claimed as a shutdown began: runs again when switchyard starts (not counted as a retry)");
           break;
         }
         for (const task of claimed) start(task);
@@ -224,7 +227,8 @@ export function createWorker(options: WorkerOptions): Worker {
       .then(async ({ outcome, ctx }) => {
         // The routing comment goes out while the lease is still held, and its writes are
         // stored with the outcome: one transaction per finished task, not one per write.
-        if (outcome.status !== "ready" && options.afterTask) {
+        // Not for a run a shutdown aborted: its lease is being handed back.
+        if (outcome.status !== "ready" && options.afterTask && !(stopping && controller.signal.aborted)) {
           await options.afterTask(task, outcome, ctx).catch((error: unknown) => log.warn({ err: error }, "after-task step failed (the task's outcome stands)"));
         }
         executing.delete(task.id);
@@ -317,7 +321,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (!settled) {
           const stuck = [...running.values()].map((r) => r.task);
           logger.warn({ running: stuck.length }, "running tasks did not stop when aborted: handing their leases back");
-          await handBack(stuck);
+          await handBack(stuck, "did not stop when the shutdown aborted it: runs again when switchyard starts (not counted as a retry)");
         }
       }
     },

@@ -292,6 +292,8 @@ describe("bad input names the problem", () => {
     expect(withPassword).not.toContain("S3cretPassw0rd");
     const withAt = usageError(() => load({ env: { DATABASE_URL: "mysql://app:p@ss@db/sy" } })).message;
     expect(withAt).toContain('DATABASE_URL="mysql://***@db/sy"');
+    const withSlash = usageError(() => load({ env: { DATABASE_URL: "mysql://app:Zx9/Qe+w1@db:5432/sy" } })).message;
+    expect(withSlash).not.toContain("Zx9");
   });
 
   it("a bad boolean in SWITCHYARD_DRY_RUN names the variable and the accepted values", () => {
