@@ -58,18 +58,23 @@ export interface GithubClientOptions {
   paceKey: string;
   agent: string;
   task: string | null;
+  /** The task's abort signal: no request starts once it fired, and one in flight is cancelled. */
+  signal?: AbortSignal;
   now?: () => number;
 }
 
 type Params = Record<string, unknown>;
 
 export function createGithubClient(options: GithubClientOptions): GithubClient {
-  const { octokit, dryRun, record, logger, pace, paceKey, agent, task } = options;
+  const { octokit, dryRun, record, logger, pace, paceKey, agent, task, signal } = options;
   const now = options.now ?? Date.now;
+  // Octokit hands `request.signal` to fetch: an abort cancels the request in flight.
+  const withSignal = (params: Params): Params => (signal ? { ...params, request: { signal } } : params);
 
   async function read<T>(route: string, params: Params): Promise<T | null> {
     if (!octokit) return null;
-    const response = await octokit.request(route, params);
+    signal?.throwIfAborted();
+    const response = await octokit.request(route, withSignal(params));
     return response.data as T;
   }
 
@@ -81,7 +86,12 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       logger.info({ method, route: path }, "dry-run: GitHub write recorded, not sent");
       return null;
     }
-    const response = await pace(paceKey, () => octokit.request(route, params));
+    signal?.throwIfAborted();
+    // Checked again after the wait in the pacer: a write queued before an abort is not sent after it.
+    const response = await pace(paceKey, () => {
+      signal?.throwIfAborted();
+      return octokit.request(route, withSignal(params));
+    });
     record(action);
     return response.data as T;
   }

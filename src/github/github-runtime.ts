@@ -11,7 +11,7 @@ export interface GithubRuntime {
   /** Writes are recorded, not sent: `github.dryRun`, or `auto` without credentials. */
   dryRun: boolean;
   /** A client for one task: each write is handed to `record` under the task's agent and id. */
-  forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger, record: (action: GithubActionRecord) => void) => GithubClient;
+  forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger, record: (action: GithubActionRecord) => void, signal?: AbortSignal) => GithubClient;
   /** switchyard's own logins: its comments and labels never trigger anything. */
   ownLogins: () => readonly string[];
   /** Looks up the identity (GET /user, or GET /app for an App); failures are logged, not thrown. */
@@ -32,8 +32,9 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
   return {
     mode: factory.mode,
     dryRun,
-    forTask: (task, log, record) =>
+    forTask: (task, log, record, signal) =>
       createGithubClient({
+        signal,
         octokit: factory.forInstallation(task.installation),
         dryRun,
         record,

@@ -261,7 +261,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
-      const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action));
+      const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);
       ctx = { task, event, payload, logger: log, store, signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
       const result = await options.executorFor(task.agent)(ctx);
       return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };
