@@ -1,6 +1,24 @@
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import type { TestProject } from "vitest/node";
+import { startSharedPostgres } from "./support/postgres/global.js";
 
 /** Process-level tests run bin/switchyard.js, which needs a fresh build of src/. */
-export default function setup(): void {
-  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+async function buildSrc(): Promise<void> {
+  const child = spawn("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited with ${code}`);
+}
+
+/** Builds src/ and starts the run's PostgreSQL side by side; the returned teardown stops it. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [build, postgres] = await Promise.allSettled([buildSrc(), startSharedPostgres(project)]);
+  if (build.status === "rejected") {
+    if (postgres.status === "fulfilled") await postgres.value();
+    throw build.reason;
+  }
+  if (postgres.status === "rejected") throw postgres.reason;
+  return postgres.value;
 }
