@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { replayDelivery } from "../queue/replay.js";
-import { openMigratedStore, sqliteFile, unusableDatabase } from "../store/open-store.js";
-import { acquireStoreLock, lockHolder, type StoreLock } from "../store/sqlite/lock-file.js";
+import { openMigratedStore, sqliteFile } from "../store/open-store.js";
+import { lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
 import { createAdminClient, findRunningServer, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
@@ -93,21 +93,11 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  let lock: StoreLock | null = null;
+  const store = await openMigratedStore(url, { cwd: io.cwd, exclusive: true });
   try {
-    lock = file ? acquireStoreLock(file) : null;
-  } catch (error) {
-    throw unusableDatabase(file!, error);
-  }
-  try {
-    const store = await openMigratedStore(url, { cwd: io.cwd });
-    try {
-      return await onStore(store, loaded, request);
-    } finally {
-      await store.close();
-    }
+    return await onStore(store, loaded, request);
   } finally {
-    lock?.release();
+    await store.close();
   }
 }
 

@@ -1,8 +1,11 @@
 import { UsageError } from "../errors.js";
+import { redactUrl } from "./redact-url.js";
+import { SERVER_ROLES } from "./schema.js";
 
 /** The environment variables switchyard reads, and the config key each overrides. */
 export const ENV_KEYS = {
   PORT: "server.port",
+  SWITCHYARD_ROLE: "server.role",
   ADMIN_PORT: "admin.port",
   ADMIN_TOKEN: "admin.token",
   WEBHOOK_SECRET: "secrets",
@@ -43,11 +46,6 @@ function parseNumber(name: string, value: string, integer: boolean): number {
   return Number(text);
 }
 
-/** A URL's user:password replaced by `***` (DATABASE_URL=postgres://app:pw@db/…), for messages. */
-function withoutCredentials(value: string): string {
-  // Up to the last "@": a password may contain "@" or "/" (masking a bit much is harmless).
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)\S*@/i, "$1***@");
-}
 
 /**
  * The variables set in `env`, by the config key each overrides, as `NAME="value"`: how a
@@ -59,9 +57,16 @@ export function envSources(env: Env): Map<string, string> {
   const sources = new Map<string, string>();
   for (const name of Object.keys(ENV_KEYS) as EnvName[]) {
     const raw = env[name];
-    if (raw !== undefined && raw.trim() !== "") sources.set(ENV_KEYS[name], `${name}="${name.includes("TOKEN") || name.includes("SECRET") || name.includes("KEY") ? "…" : withoutCredentials(raw)}"`);
+    if (raw !== undefined && raw.trim() !== "") sources.set(ENV_KEYS[name], `${name}="${name.includes("TOKEN") || name.includes("SECRET") || name.includes("KEY") ? "…" : redactUrl(raw)}"`);
   }
   return sources;
+}
+
+/** all, ingest or worker, any case; anything else is a usage error naming the variable. */
+function parseRole(name: string, value: string): string {
+  const role = value.trim().toLowerCase();
+  if ((SERVER_ROLES as readonly string[]).includes(role)) return role;
+  throw new UsageError(`${name}="${value}" is not a role: use ${SERVER_ROLES.join(", ")} (all: webhook + admin + worker; ingest: no worker; worker: no webhook listener)`);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -104,6 +109,8 @@ function convert(name: EnvName, raw: string): unknown {
     case "WEBHOOK_SECRET":
       // A comma list, so a new secret can be added before the old one is retired.
       return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    case "SWITCHYARD_ROLE":
+      return parseRole(name, raw);
     case "SWITCHYARD_DRY_RUN":
       return raw.trim().toLowerCase() === "auto" ? "auto" : parseBoolean(name, raw);
     case "GITHUB_APP_PRIVATE_KEY":

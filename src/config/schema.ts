@@ -133,6 +133,10 @@ export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, ex
 });
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
+/** What one `serve` process runs: all (webhook + admin + worker), ingest (no worker), worker (no webhook listener). */
+export const SERVER_ROLES = ["all", "ingest", "worker"] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
 export const DEFAULT_AGENTS = ["IssueAgent", "ReviewAgent", "DeploymentAgent", "CoordinatorAgent", "Guardian"] as const;
 /** The agents `{builtin: name}` may name: the five above and the log agent. */
 export const BUILTIN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, "log"];
@@ -145,6 +149,8 @@ export const configSchema = z.strictObject({
       path: z.string().startsWith("/", "server.path starts with /").default("/webhooks/github"),
       bodyLimit: byteSize.default(25 * 1024 ** 2),
       trustProxy: z.boolean().default(false),
+      /** all: webhook + admin + worker; ingest: no worker; worker: no webhook listener. */
+      role: z.enum(SERVER_ROLES).default("all"),
     })
     .prefault({}),
   admin: z
@@ -161,6 +167,10 @@ export const configSchema = z.strictObject({
         .string()
         .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "store.url (DATABASE_URL) must be sqlite:PATH (e.g. sqlite:.switchyard/switchyard.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         .default("sqlite:.switchyard/switchyard.db"),
+      /** PostgreSQL: connections this process keeps open (webhook commits, worker, reads). */
+      poolSize: z.number().int().min(2).max(1000).default(10),
+      /** PostgreSQL: a statement running longer is cancelled, so a stuck database fails requests instead of holding them. */
+      statementTimeoutMs: z.number().int().min(100).default(10_000),
     })
     .prefault({}),
   github: z

@@ -11,7 +11,6 @@ import type { ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { decideFailure } from "./decide-outcome.js";
-import { createRepositoryBudget } from "./repository-budget.js";
 import type { PayloadCache } from "./payload-cache.js";
 
 export interface WorkerOptions {
@@ -26,8 +25,6 @@ export interface WorkerOptions {
   /** Identifies this worker on its leases; default host:pid:random. */
   owner?: string;
   now?: () => number;
-  /** The store is ours alone (SQLite's lock): leases left running at start-up are orphans, reclaimed at once. */
-  exclusiveStore?: boolean;
   /** Payloads the webhook route already parsed, by delivery id. */
   payloads?: PayloadCache;
   /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
@@ -85,7 +82,7 @@ export function createWorker(options: WorkerOptions): Worker {
       );
     }
   };
-  const budget = config.worker.perRepository ? createRepositoryBudget(config.worker.perRepository) : null;
+  const budget = config.worker.perRepository;
   const limitsPerAgent = Object.keys(perAgent).length > 0;
 
   // Every claimed task until its outcome is committed (drain and idle wait on these)…
@@ -103,6 +100,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let pollTimer: NodeJS.Timeout | null = null;
   let lastReclaim = 0;
   let idleWaiters: (() => void)[] = [];
+  // The last claim found due tasks it may not run yet (agent limits, repository budget).
+  let blocked = false;
+  let unsubscribe: (() => void) | undefined;
 
   function runningOf(agent: string): number {
     let n = 0;
@@ -149,8 +149,9 @@ export function createWorker(options: WorkerOptions): Worker {
           // sees the limits anew (a batch could overshoot them by up to concurrency − 1).
           limit: limitsPerAgent || budget ? 1 : capacity,
           excludeAgents: saturatedAgents(),
-          excludeRepositories: budget?.exhausted(now()) ?? [],
+          repositoryBudget: budget,
         });
+        blocked = claimed.length === 0;
         if (claimed.length === 0) break;
         if (stopping) {
           // A shutdown began while the claim was on its way: hand these back uncounted.
@@ -179,9 +180,9 @@ export function createWorker(options: WorkerOptions): Worker {
     let delay = pollMs;
     try {
       const next = await store.nextRunAt();
-      if (next !== null) delay = Math.min(pollMs, Math.max(0, next - now()));
-      const budgetFree = budget?.nextFreeAt(now());
-      if (budgetFree) delay = Math.min(delay, Math.max(0, budgetFree - now()));
+      // Due tasks that the last claim had to leave (their agent or repository at its limit)
+      // wait for a finishing task's wake or the next poll, not a busy loop.
+      if (next !== null && !(blocked && next <= now())) delay = Math.min(pollMs, Math.max(0, next - now()));
     } catch {
       // the store is unavailable: try again at the poll interval
     }
@@ -202,7 +203,6 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   function start(task: ClaimedTask): void {
-    budget?.recordStart(task.repository, now());
     const controller = new AbortController();
     const log = logger.child({ delivery: task.delivery, task: task.id, agent: task.agent, attempt: task.attempts });
     const renewEvery = Math.max(250, Math.floor(leaseMs / 3));
@@ -293,14 +293,17 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     start: async () => {
       lastReclaim = now();
-      const expiredBefore = options.exclusiveStore ? Number.MAX_SAFE_INTEGER : now();
+      const expiredBefore = store.exclusive ? Number.MAX_SAFE_INTEGER : now();
       reportReclaimed(await store.reclaimExpired(now(), { expiredBefore, maxAttempts }), "returned tasks left running by a previous process to the queue");
       started = true;
+      // Other instances' new, replayed and retried tasks wake this worker too.
+      unsubscribe = store.onTasksDue?.(wake);
       wake();
     },
     wake,
     stop: async (drainMs = 25_000) => {
       stopping = true;
+      unsubscribe?.();
       if (pollTimer) clearTimeout(pollTimer);
       // A claim on its way when stop was called: its tasks are handed back (tick sees
       // `stopping`), and what runs is only known once it has returned.

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { UsageError, toError } from "../errors.js";
+import { createPostgresStore, type StoreLogger } from "./postgres/postgres-store.js";
+import { redactUrl } from "../config/redact-url.js";
 import { createSqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -35,8 +37,19 @@ export function sqliteFile(url: string, cwd: string): string | null {
   return location.kind === "sqlite" ? location.file : null;
 }
 
-/** What `serve`, `check` and the store-writing commands say about a postgres:// URL today. */
-export const POSTGRES_NOT_BUILT = "the PostgreSQL store is not built yet: use DATABASE_URL=sqlite:PATH for now";
+/** How a store is opened. */
+export interface OpenStoreOptions {
+  /** Only read: never create, migrate or write (a missing SQLite file is StoreMissingError). */
+  readonly?: boolean;
+  /** Resolves a relative `sqlite:PATH`; default process.cwd(). */
+  cwd?: string;
+  /** SQLite: hold the file alone (its lock file) — serve, and commands that write without a server. PostgreSQL is shared by design. */
+  exclusive?: boolean;
+  /** PostgreSQL pool settings (store.poolSize, store.statementTimeoutMs). */
+  pool?: { size?: number; statementTimeoutMs?: number };
+  /** Where the PostgreSQL adapter reports connection trouble. */
+  logger?: StoreLogger;
+}
 
 /**
  * Opens the store DATABASE_URL names (synchronously; a PostgreSQL pool connects lazily). Not read-only: the SQLite file's directory is created.
@@ -47,13 +60,13 @@ export const POSTGRES_NOT_BUILT = "the PostgreSQL store is not built yet: use DA
  * const store = openStore(config.store.url, { cwd: io.cwd });
  * await store.migrate();
  */
-export function openStore(url: string, options: { readonly?: boolean; cwd?: string } = {}): Store {
+export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   const location = parseStoreUrl(url, options.cwd);
   if (location.kind === "postgres") {
-    throw new UsageError(POSTGRES_NOT_BUILT);
+    return createPostgresStore(location.url, { readonly: options.readonly === true, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
   if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
-  return createSqliteStore(location.file, { readonly: options.readonly === true });
+  return createSqliteStore(location.file, { readonly: options.readonly === true, exclusive: options.exclusive === true });
 }
 
 // What the file system or SQLite says when a path cannot hold a database (a directory, a
@@ -80,9 +93,9 @@ export function unusableDatabase(file: string, error: unknown): Error {
  * @example
  * const store = await openMigratedStore(config.store.url, { cwd: io.cwd });
  */
-export async function openMigratedStore(url: string, options: { readonly?: boolean; cwd?: string } = {}): Promise<Store> {
+export async function openMigratedStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url, options.cwd);
-  const file = location.kind === "sqlite" ? location.file : url;
+  const file = location.kind === "sqlite" ? location.file : redactUrl(url);
   let store: Store | null = null;
   try {
     store = openStore(url, options);

@@ -148,6 +148,20 @@ export interface ClaimOptions {
   excludeAgents?: readonly string[];
   /** Repositories over their per-repository budget: their tasks wait. */
   excludeRepositories?: readonly string[];
+  /**
+   * `worker.perRepository`: at most `limit` task starts per repository within `windowMs`,
+   * counted from the attempts in the store, so the budget holds across every process that
+   * claims from it. A repository at its limit is skipped; its tasks stay ready.
+   */
+  repositoryBudget?: { limit: number; windowMs: number } | null;
+}
+
+/** Failed signature checks one source made within a window, across every instance. */
+export interface AuthFailures {
+  /** Failures within the window, counting at most `max + 1` of them. */
+  count: number;
+  /** The oldest of those counted, or null when there are none. */
+  oldest: number | null;
 }
 
 export type TaskOutcome = (
@@ -187,8 +201,33 @@ export interface GithubActionRecord {
 }
 
 export interface Store {
-  /** Runs pending migrations; idempotent. */
+  /** Which adapter this is. */
+  readonly kind: "sqlite" | "postgres";
+  /**
+   * True when this process holds the database alone (SQLite's lock file): every lease left
+   * running at start-up then belongs to a process that is gone, and is reclaimed at once.
+   */
+  readonly exclusive: boolean;
+
+  /** Runs pending migrations; idempotent. Refuses (UsageError) a schema newer than this binary. */
   migrate(): Promise<void>;
+
+  /** Says where this process's admin API listens, for CLIs that look for the server of this database (SQLite: in its lock file). */
+  announce(adminUrl: string): void;
+
+  /**
+   * Calls `listener` whenever any process sharing the database made tasks due (PostgreSQL:
+   * LISTEN/NOTIFY), so idle workers everywhere look at once rather than at their next poll.
+   * Absent where one process holds the database. Returns the unsubscribe.
+   */
+  onTasksDue?(listener: () => void): () => void;
+
+  /**
+   * Records a failed signature check by `source` at `now` and answers that source's
+   * failures within `windowMs` across every instance. Absent where one process holds the
+   * database (its in-memory limiter sees every failure).
+   */
+  recordAuthFailure?(source: string, now: number, window: { windowMs: number; max: number }): Promise<AuthFailures>;
 
   /**
    * Commits a delivery and its tasks in one transaction, or reports it as a duplicate by

@@ -113,13 +113,10 @@ describe.concurrent("switchyard check", () => {
     expect(result.stderr).toBe('switchyard: SWITCHYARD_DRY_RUN="perhaps" is not a boolean: use 1/true/yes or 0/false/no\n');
   });
 
-  it("refuses what serve would refuse: one port for both listeners, a PostgreSQL store (not built yet)", async () => {
+  it("refuses what serve would refuse: one port for both listeners", async () => {
     const samePort = await run(["check"], { PORT: "3301", ADMIN_PORT: "3301" });
     expect(samePort).toMatchObject({ code: 2, stdout: "" });
     expect(samePort.stderr).toBe("switchyard: server.port (PORT) and admin.port (ADMIN_PORT) are both 3301: the webhook and admin listeners need a port each\n");
-    const postgres = await run(["check"], { DATABASE_URL: "postgres://u:p@db:5432/sy" });
-    expect(postgres).toMatchObject({ code: 2, stdout: "" });
-    expect(postgres.stderr).toMatch(/PostgreSQL store is not built yet/);
   });
 
   it("says which variable holds a malformed database URL", async () => {

@@ -51,8 +51,13 @@ describe("openStore", () => {
     expect(existsSync(path.join(dir, "absent"))).toBe(false);
   });
 
-  it("says the PostgreSQL store is not built yet", () => {
-    expect(() => openStore("postgres://u:secret@db/sy", { cwd: dir })).toThrow(UsageError);
-    expect(() => openStore("postgres://u:secret@db/sy", { cwd: dir })).toThrow(/PostgreSQL store is not built yet/);
+  it("opens a PostgreSQL store lazily, and an unreachable one names it without its password", async () => {
+    const store = openStore("postgres://u:secret@127.0.0.1:1/sy", { cwd: dir });
+    expect(store.kind).toBe("postgres");
+    expect(store.exclusive).toBe(false);
+    const failure = await store.migrate().then(() => null, (error: unknown) => error as Error);
+    await store.close();
+    expect(failure?.message).toMatch(/cannot reach the database postgres:\/\/\*\*\*@127\.0\.0\.1:1\/sy/);
+    expect(failure?.message).not.toContain("secret");
   });
 });

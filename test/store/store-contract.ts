@@ -508,8 +508,10 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
       });
 
       it("honours a limit above any small default (no upper cap)", async () => {
-        for (let i = 0; i < 120; i++) void store.accept(delivery({ receivedAt: T0 + i }), [task({ runAt: T0 + HOUR })], WINDOW);
-        await store.accept(delivery(), [], WINDOW);
+        const accepts = [];
+        for (let i = 0; i < 120; i++) accepts.push(store.accept(delivery({ receivedAt: T0 + i }), [task({ runAt: T0 + HOUR })], WINDOW));
+        accepts.push(store.accept(delivery(), [], WINDOW));
+        await Promise.all(accepts);
         expect(await store.listDeliveries({ limit: 1000 })).toHaveLength(121);
         expect(await store.listTasks({ limit: 1000 })).toHaveLength(120);
       });

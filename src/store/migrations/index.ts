@@ -1,10 +1,12 @@
+import { UsageError } from "../../errors.js";
 import { init } from "./001-init.js";
 import { replayBudget } from "./002-replay-budget.js";
+import { sharedWriters } from "./003-shared-writers.js";
 
 /**
  * The column types that differ between the databases switchyard runs on. Everything else
  * in a migration is standard SQL, so the SQLite and PostgreSQL adapters apply the same
- * numbered migrations and keep the same schema (DESIGN.md section 8).
+ * numbered migrations and keep the same schema.
  */
 export interface SqlDialect {
   name: "sqlite" | "postgres";
@@ -21,7 +23,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   serialKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
 };
 
-/** PostgreSQL, for the adapter to come. */
+/** PostgreSQL: an identity column, never reused either. */
 export const POSTGRES_DIALECT: SqlDialect = {
   name: "postgres",
   binary: "BYTEA",
@@ -50,4 +52,24 @@ export const SCHEMA_MIGRATIONS_SQL = `CREATE TABLE IF NOT EXISTS schema_migratio
  * @example
  * const pending = MIGRATIONS.filter((m) => !applied.has(m.version));
  */
-export const MIGRATIONS: readonly Migration[] = [init, replayBudget];
+export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters];
+
+/** The newest schema version this binary knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * Refuses a database that a newer switchyard has migrated: this binary would read and
+ * write tables whose meaning changed after it was built. `where` names the database for
+ * the message (never a URL with its password).
+ *
+ * @example
+ * assertSchemaKnown([1, 2, 3, 4], "the database app.db") // throws: version 4 is newer than 3
+ */
+export function assertSchemaKnown(applied: readonly number[], where: string): void {
+  const newest = Math.max(0, ...applied);
+  if (newest > SCHEMA_VERSION) {
+    throw new UsageError(
+      `${where} has schema version ${newest}, newer than this switchyard knows (${SCHEMA_VERSION}): a newer switchyard migrated it; run that version (or newer) here too`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import { priorityRank } from "./rows.js";
+import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
 import type { AcceptResult, AcceptedTask, NewDelivery, NewTask, TaskStatus } from "../store.js";
 
@@ -9,6 +9,8 @@ export interface AcceptInput {
   tasks: readonly NewTask[];
   /** Signatures received after this instant are still remembered. */
   windowStart: number;
+  /** When the batch runs: ack_ms is measured to it. */
+  now: number;
 }
 
 /** Inserts one task for a delivery; shared by accept and replayDelivery. */
@@ -20,54 +22,59 @@ export type InsertTask = (delivery: string, task: NewTask, runAt: number, now: n
  * routable delivery keeps its task, and the reason says which task ran instead.
  */
 export function prepareInsertTask(db: Database): InsertTask {
-  const keyHolder = db
-    .prepare<[string], number>(
-      "SELECT id FROM tasks WHERE idempotency_key = ? AND (status = 'ready' OR status = 'running' OR status = 'succeeded') ORDER BY id LIMIT 1",
-    )
-    .pluck();
-  const insert = db.prepare(
-    `INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, idempotency_key, status, attempts, run_at, last_error, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+  // The partial unique index tasks_key_holder allows one holder per key: the insert that
+  // finds the key taken changes no row, and the task is stored again as skipped.
+  const insertHolder = db.prepare(
+    `INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, idempotency_key, holds_key, status, attempts, run_at, last_error, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'ready', 0, ?, NULL, ?, ?) ON CONFLICT (idempotency_key) WHERE holds_key = 1 DO NOTHING`,
   );
+  const insert = db.prepare(
+    `INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, idempotency_key, holds_key, status, attempts, run_at, last_error, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?)`,
+  );
+  const keyHolder = db.prepare<[string], number>("SELECT id FROM tasks WHERE idempotency_key = ? AND holds_key = 1").pluck();
   return (delivery, task, runAt, now) => {
-    let status: TaskStatus = "ready";
-    let reason: string | null = null;
-    if (task.idempotencyKey !== null) {
-      const holder = keyHolder.get(task.idempotencyKey);
-      if (holder !== undefined) {
-        status = "skipped";
-        reason = `skipped: task ${holder} already holds idempotency key ${task.idempotencyKey}`;
-      }
+    const rank = priorityRank(task.priority);
+    const accepted = (id: number | bigint, status: TaskStatus): AcceptedTask => ({ id: String(id), rule: task.rule, agent: task.agent, status });
+    if (task.idempotencyKey === null) {
+      return accepted(insert.run(delivery, task.rule, task.agent, task.action, task.priority, rank, null, "ready", runAt, null, now, now).lastInsertRowid, "ready");
     }
-    const info = insert.run(delivery, task.rule, task.agent, task.action, task.priority, priorityRank(task.priority), task.idempotencyKey, status, runAt, reason, now, now);
-    return { id: String(info.lastInsertRowid), rule: task.rule, agent: task.agent, status };
+    const held = insertHolder.run(delivery, task.rule, task.agent, task.action, task.priority, rank, task.idempotencyKey, runAt, now, now);
+    if (held.changes === 1) return accepted(held.lastInsertRowid, "ready");
+    const reason = `skipped: task ${keyHolder.get(task.idempotencyKey) ?? "(gone)"} already holds idempotency key ${task.idempotencyKey}`;
+    return accepted(insert.run(delivery, task.rule, task.agent, task.action, task.priority, rank, task.idempotencyKey, "skipped", runAt, reason, now, now).lastInsertRowid, "skipped");
   };
 }
 
 /**
  * Prepares the accept operation (run inside the group-commit writer). The hot path of every
- * webhook: one index probe for the signature, one insert that doubles as the id check, one
- * insert per task.
+ * webhook: one insert that doubles as the id check, one upsert that claims the signature,
+ * one insert per task. Both checks are constraints, not lookups, so they hold however many
+ * writers there are.
  */
 export function prepareAccept(db: Database, insertTask: InsertTask): (input: AcceptInput) => AcceptResult {
-  // Excludes the delivery's own id so that GitHub's redelivery (same id, same body) is
-  // reported as a duplicate by id, which is what it is.
-  const signatureSeen = db
-    .prepare<[string, number, string], number>("SELECT 1 FROM deliveries WHERE signature = ? AND received_at > ? AND id <> ? LIMIT 1")
-    .pluck();
   // The row count, not a prior SELECT, decides: two requests with the same id can sit in
   // the same batch, and only the first insert changes a row.
   const insertDelivery = db.prepare(
     `INSERT INTO deliveries (id, signature, event, action, repository, installation, number, headers, body, received_at, ack_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
-  return ({ delivery: d, headers, tasks, windowStart }) => {
-    if (d.signature !== null && signatureSeen.get(d.signature, windowStart, d.id) !== undefined) {
+  // Takes the signature unless another delivery holds it inside the replay window.
+  const claimSignature = db.prepare(
+    `INSERT INTO delivery_signatures (signature, delivery, received_at) VALUES (?, ?, ?)
+     ON CONFLICT (signature) DO UPDATE SET delivery = excluded.delivery, received_at = excluded.received_at
+     WHERE delivery_signatures.received_at <= ?`,
+  );
+  // No savepoint per op in the group commit: a delivery refused by its signature is taken back by hand.
+  const dropDelivery = db.prepare("DELETE FROM deliveries WHERE id = ?");
+  return ({ delivery: d, headers, tasks, windowStart, now }) => {
+    // The id first: GitHub's redelivery (same id, same body) is a duplicate by id, which is what it is.
+    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now - d.receivedAt);
+    if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id" };
+    if (d.signature !== null && claimSignature.run(d.signature, d.id, d.receivedAt, windowStart).changes === 0) {
+      dropDelivery.run(d.id);
       return { duplicate: true, delivery: d.id, by: "signature" };
     }
-    const ackMs = Date.now() - d.receivedAt;
-    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, ackMs);
-    if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id" };
     const accepted: AcceptedTask[] = [];
     for (const task of tasks) accepted.push(insertTask(d.id, task, task.runAt ?? d.receivedAt, d.receivedAt));
     return { duplicate: false, delivery: d.id, tasks: accepted };

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
 import type { ClaimOptions, ClaimedTask } from "../store.js";
-import { TASK_COLUMNS, toTaskRecord } from "./rows.js";
-import type { TaskRow } from "./rows.js";
+import { REPOSITORIES_OVER_BUDGET_SQL, TASK_COLUMNS, toTaskRecord } from "../rows.js";
+import type { TaskRow } from "../rows.js";
 
 interface CandidateRow extends TaskRow {
   retry_base: number;
@@ -11,7 +11,6 @@ interface CandidateRow extends TaskRow {
   repository: string | null;
   installation: number | null;
 }
-
 
 /**
  * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
@@ -47,9 +46,11 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
     "UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
   );
   const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
+  const overBudget = db.prepare<[number, number], string>(REPOSITORIES_OVER_BUDGET_SQL.replaceAll("$1", "?").replaceAll("$2", "?")).pluck();
 
-  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [] }) => {
-    const rows = select(excludeAgents.length, excludeRepositories.length).all(now, ...excludeAgents, ...excludeRepositories, limit);
+  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget }) => {
+    const excluded = repositoryBudget ? [...excludeRepositories, ...overBudget.all(now - repositoryBudget.windowMs, repositoryBudget.limit)] : excludeRepositories;
+    const rows = select(excludeAgents.length, excluded.length).all(now, ...excludeAgents, ...excluded, limit);
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
       const token = randomUUID();

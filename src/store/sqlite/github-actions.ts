@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { GithubActionRecord } from "../store.js";
-import { sqlLimit } from "./rows.js";
+import { sqlLimit } from "../rows.js";
 
 interface GithubActionRow {
   id: number;

@@ -20,8 +20,10 @@ export function prepareRenew(db: Database): (taskId: number, token: string, leas
  * the error of an earlier attempt.
  */
 export function prepareComplete(db: Database): (taskId: number, token: string, outcome: TaskOutcome, now: number) => boolean {
+  // A dead task lets go of its idempotency key: a later task with the key may run.
   const finishTask = db.prepare(
-    `UPDATE tasks SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+    `UPDATE tasks SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?,
+       holds_key = CASE WHEN ? = 'dead' THEN 0 ELSE holds_key END
      WHERE id = ? AND lease_token = ? AND status = 'running'`,
   );
   // An attempt a graceful shutdown cut off is not the task's failure: it moves the retry base
@@ -36,14 +38,17 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
   return (taskId, token, outcome, now) => {
     const output = outcome.output ?? null;
     if (outcome.status === "succeeded") {
-      if (finishTask.run("succeeded", null, null, now, taskId, token).changes !== 1) return false;
+      if (finishTask.run("succeeded", null, null, now, "succeeded", taskId, token).changes !== 1) return false;
       closeAttempt.run(now, "succeeded", null, null, output, taskId);
     } else if (outcome.status === "ready") {
-      const finish = outcome.outcome === "shutdown" ? finishUncounted : finishTask;
-      if (finish.run("ready", outcome.runAt, outcome.error, now, taskId, token).changes !== 1) return false;
+      const finished =
+        outcome.outcome === "shutdown"
+          ? finishUncounted.run("ready", outcome.runAt, outcome.error, now, taskId, token)
+          : finishTask.run("ready", outcome.runAt, outcome.error, now, "ready", taskId, token);
+      if (finished.changes !== 1) return false;
       closeAttempt.run(now, outcome.outcome, outcome.error, outcome.retryDelayMs, output, taskId);
     } else {
-      if (finishTask.run("dead", null, outcome.error, now, taskId, token).changes !== 1) return false;
+      if (finishTask.run("dead", null, outcome.error, now, "dead", taskId, token).changes !== 1) return false;
       closeAttempt.run(now, outcome.outcome, outcome.error, null, output, taskId);
     }
     return true;
@@ -64,7 +69,7 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
   );
   const giveUp = db.prepare(
-    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts: ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts: ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?, holds_key = 0
      WHERE status = 'running' AND lease_until < ? AND attempts - retry_base >= ?`,
   );
   const requeue = db.prepare(

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { UsageError } from "../../errors.js";
-import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT } from "../migrations/index.js";
+import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT, assertSchemaKnown } from "../migrations/index.js";
 
 /**
  * Applies the migrations a database has not run yet, each in its own transaction with its
@@ -8,9 +8,10 @@ import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT } from "../migrations
  * takes the write lock before reading the applied versions: two processes migrating at
  * once cannot both apply one. Running it again is a no-op.
  */
-export function migrateSqlite(db: Database, now: () => number = Date.now): void {
+export function migrateSqlite(db: Database, file: string, now: () => number = Date.now): void {
   db.exec(SCHEMA_MIGRATIONS_SQL);
   const applied = db.prepare<[], number>("SELECT version FROM schema_migrations").pluck();
+  assertSchemaKnown(applied.all(), `the database ${file}`);
   const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
   for (const migration of MIGRATIONS) {
     db.transaction(() => {
@@ -28,6 +29,7 @@ export function migrateSqlite(db: Database, now: () => number = Date.now): void 
 export function checkSqliteSchema(db: Database, file: string): void {
   const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
   const applied = table === undefined ? [] : db.prepare<[], number>("SELECT version FROM schema_migrations").pluck().all();
+  assertSchemaKnown(applied, `the database ${file}`);
   const missing = MIGRATIONS.filter((migration) => !applied.includes(migration.version));
   if (missing.length > 0) {
     throw new UsageError(

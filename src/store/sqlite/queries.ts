@@ -8,8 +8,8 @@ import type {
   TaskRecord,
   TaskStatus,
 } from "../store.js";
-import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, sqlLimit, toAttemptRecord, toTaskRecord } from "./rows.js";
-import type { AttemptRow, DeliveryRow, TaskRow } from "./rows.js";
+import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, sqlLimit, toAttemptRecord, toTaskRecord } from "../rows.js";
+import type { AttemptRow, DeliveryRow, TaskRow } from "../rows.js";
 
 /** The store's reads. They run directly on the connection: they see what has committed. */
 export interface Queries {

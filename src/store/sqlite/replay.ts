@@ -1,11 +1,11 @@
-import { priorityRank } from "./rows.js";
+import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
 import type { AcceptedTask, NewTask } from "../store.js";
 import type { InsertTask } from "./accept.js";
 
 /**
  * Replays, run inside the group-commit writer. A replay re-queues the SAME task row: status
- * ready, run now, attempts keep counting (DESIGN.md section 3), and its retries start over
+ * ready, run now, attempts keep counting, and its retries start over
  * (retry_base: the retry policy counts attempts from the replay on). last_error is kept until the
  * next attempt ends, so the reason the task died stays visible while it waits. A running
  * task is left alone (re-queueing it would break the lease of the worker running it and run
@@ -20,6 +20,11 @@ export interface ReplayOps {
 
 export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
   const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE id = ? AND status <> 'running'");
+  // A replayed task takes its idempotency key back when no other task holds it.
+  const retakeKey = db.prepare(
+    `UPDATE tasks SET holds_key = 1 WHERE id = ? AND holds_key = 0 AND idempotency_key IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key = tasks.idempotency_key AND o.holds_key = 1)`,
+  );
   const taskExists = db.prepare<[number], number>("SELECT 1 FROM tasks WHERE id = ?").pluck();
   const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
   const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE status = 'dead'");
@@ -35,11 +40,16 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
 
   return {
     replayTask(taskId, now) {
-      return requeue.run(now, now, taskId).changes === 1 || taskExists.get(taskId) !== undefined;
+      if (requeue.run(now, now, taskId).changes === 1) {
+        retakeKey.run(taskId);
+        return true;
+      }
+      return taskExists.get(taskId) !== undefined;
     },
     replayDead(now) {
       const ids = deadIds.all();
       requeueDead.run(now, now);
+      for (const id of ids) retakeKey.run(id);
       return ids.map(String);
     },
     replayDelivery(deliveryId, tasks, now) {
@@ -51,6 +61,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
           return { id: String(existing.id), rule: task.rule, agent: existing.agent, status: "running" };
         }
         requeueAs.run(task.agent, task.action, task.priority, priorityRank(task.priority), task.runAt ?? now, now, existing.id);
+        retakeKey.run(existing.id);
         return { id: String(existing.id), rule: task.rule, agent: task.agent, status: "ready" };
       });
     },

@@ -11,7 +11,8 @@ import { prepareComplete, prepareReclaimExpired, prepareRenew } from "./lease-op
 import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
 import { prepareQueries } from "./queries.js";
 import { prepareReplay } from "./replay.js";
-import { parseTaskId } from "./rows.js";
+import { parseTaskId } from "../rows.js";
+import { acquireStoreLock, type StoreLock } from "./lock-file.js";
 
 /** A read-only open of a database file that is not there: reading commands exit 2 with this. */
 export class StoreMissingError extends UsageError {
@@ -27,6 +28,12 @@ export class StoreMissingError extends UsageError {
 export interface SqliteStoreOptions {
   /** Open for reading only: the file must exist, and it is never created, migrated or written. */
   readonly?: boolean;
+  /**
+   * Hold the file alone (a `.lock` beside it, released on close): what `serve` and the
+   * commands that write without a server need, since two writers would each run workers
+   * and reclaim each other's leases. Refused with a UsageError naming the holder.
+   */
+  exclusive?: boolean;
 }
 
 /** The SQLite adapter: the Store plus what only SQLite has. */
@@ -77,7 +84,14 @@ function prepareOps(db: Database.Database) {
  */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   const readonly = options.readonly === true;
-  const db = openDatabase(file, readonly);
+  const lock: StoreLock | null = options.exclusive === true && !readonly ? acquireStoreLock(file) : null;
+  let db: Database.Database;
+  try {
+    db = openDatabase(file, readonly);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const writer = createGroupCommitWriter(db);
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
@@ -90,6 +104,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   }
 
   return {
+    kind: "sqlite",
+    exclusive: lock !== null,
     file,
     readonly,
     db,
@@ -97,13 +113,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     async migrate() {
       if (readonly) checkSqliteSchema(db, file);
-      else migrateSqlite(db);
+      else migrateSqlite(db, file);
+    },
+
+    announce(adminUrl) {
+      lock?.publishAdminUrl(adminUrl);
     },
 
     async accept(delivery, tasks, { replayWindowMs }) {
       // Serialized before the transaction: the batch holds the write lock, keep it short.
       const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs };
-      return write(() => prepared().accept(input));
+      return write(() => prepared().accept({ ...input, now: Date.now() }));
     },
 
     async claim(options): Promise<ClaimedTask[]> {
@@ -171,8 +191,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     async close() {
       if (closed) return;
       closed = true;
-      writer.close();
-      db.close();
+      try {
+        writer.close();
+        db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
-import { PRIORITIES, type Priority } from "../../config/schema.js";
-import type { AttemptRecord, DeliveryStatus, TaskRecord, TaskStatus } from "../store.js";
+import { PRIORITIES, type Priority } from "../config/schema.js";
+import type { AttemptRecord, DeliveryStatus, TaskRecord, TaskStatus } from "./store.js";
 
-/** Columns of `tasks` as SQLite returns them. */
+/** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
 export interface TaskRow {
   id: number;
   delivery: string;
@@ -48,7 +48,7 @@ export interface DeliveryRow {
 }
 
 /**
- * A delivery's status from its tasks (DESIGN.md section 3). A dead task makes the delivery
+ * A delivery's status from its tasks. A dead task makes the delivery
  * `failed` even while a sibling still runs: it is final until replayed, and `--status failed`
  * is how an operator finds what needs a replay.
  */
@@ -57,6 +57,16 @@ export const DELIVERY_STATUS_SQL = `CASE
   WHEN EXISTS (SELECT 1 FROM tasks s WHERE s.delivery = d.id AND s.status = 'dead') THEN 'failed'
   WHEN EXISTS (SELECT 1 FROM tasks s WHERE s.delivery = d.id AND s.status IN ('ready', 'running')) THEN 'pending'
   ELSE 'succeeded' END`;
+
+/**
+ * The repositories that used up `worker.perRepository`: $2 or more task starts (attempts
+ * opened) after $1. Counted from the attempts, so every process claiming from the database
+ * sees the same budget. Standard SQL, shared by both adapters.
+ */
+export const REPOSITORIES_OVER_BUDGET_SQL = `SELECT d.repository FROM attempts a
+  JOIN tasks t ON t.id = a.task JOIN deliveries d ON d.id = t.delivery
+  WHERE a.started_at > $1 AND d.repository IS NOT NULL
+  GROUP BY d.repository HAVING COUNT(*) >= $2`;
 
 /** Epoch milliseconds → ISO-8601, as records show times. */
 export function isoTime(ms: number): string {

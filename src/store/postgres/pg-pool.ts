@@ -1,0 +1,94 @@
+import pg from "pg";
+import { redactUrl } from "../../config/redact-url.js";
+
+/** Where the PostgreSQL adapter reports connection trouble (a pino logger fits). */
+export interface StoreLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface PgPoolOptions {
+  /** Connections kept open; default 10. */
+  poolSize?: number;
+  /** Statements running longer are cancelled; default 10 s. */
+  statementTimeoutMs?: number;
+  /** Every session read-only (`default_transaction_read_only`): what the reading commands open. */
+  readonly?: boolean;
+  logger?: StoreLogger;
+}
+
+// BIGINT (int8) columns hold epoch milliseconds and ids, all far below 2^53: numbers, not
+// the strings pg returns by default. Per pool, so nothing global changes for other users of pg.
+const INT8_OID = 20;
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** The connection settings every switchyard session uses, for the pool and the LISTEN client alike. */
+export function connectionConfig(url: string, options: PgPoolOptions): pg.ClientConfig {
+  const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  return {
+    connectionString: url,
+    application_name: "switchyard",
+    types: TYPES,
+    // A database that does not answer fails the request (503) instead of holding it.
+    connectionTimeoutMillis: 5000,
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 2000,
+    // A session stuck inside a transaction (a process paused mid-commit) cannot hold locks for long.
+    idle_in_transaction_session_timeout: statementTimeout * 3,
+    ...(options.readonly ? { options: "-c default_transaction_read_only=on" } : {}),
+  };
+}
+
+/**
+ * A pool for the store. An idle connection the server drops (a restart, a failover) emits
+ * `error` on the pool; unhandled, that would end the process, so it is logged and the pool
+ * makes a new connection at the next query.
+ *
+ * @example
+ * const pool = createPgPool("postgres://app@db/switchyard", { poolSize: 10 });
+ */
+export function createPgPool(url: string, options: PgPoolOptions): pg.Pool {
+  const pool = new pg.Pool({ ...connectionConfig(url, options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+  pool.on("error", (error) => options.logger?.warn({ err: error, store: redactUrl(url) }, "an idle PostgreSQL connection failed; it will be replaced"));
+  return pool;
+}
+
+/** What a transaction body gets: one connection, inside BEGIN. */
+export type Tx = pg.PoolClient;
+
+/**
+ * Runs `body` in one transaction on one pooled connection: COMMIT when it resolves,
+ * ROLLBACK when it throws. A connection that failed is destroyed, not put back.
+ *
+ * @example
+ * const n = await transaction(pool, async (tx) => (await tx.query("UPDATE …")).rowCount);
+ */
+export async function transaction<T>(pool: pg.Pool, body: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await body(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** A caller's limit → PostgreSQL's LIMIT (null = no limit; there is no upper cap). */
+export function pgLimit(limit: number): number | null {
+  if (!Number.isFinite(limit)) return null;
+  return Math.max(0, Math.floor(limit));
+}
+
+/** PostgreSQL's SQLSTATE for a unique-constraint violation. */
+export const UNIQUE_VIOLATION = "23505";

@@ -1,0 +1,112 @@
+import type pg from "pg";
+import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskRecord } from "../store.js";
+import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, toAttemptRecord, toTaskRecord, type AttemptRow, type DeliveryRow, type TaskRow } from "../rows.js";
+import { pgLimit } from "./pg-pool.js";
+
+/** The store's reads on PostgreSQL: the same statements as SQLite's, with `$n` parameters. */
+
+type SummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "status">;
+const SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, ${DELIVERY_STATUS_SQL} AS status`;
+const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
+
+async function attemptsOf(pool: pg.Pool, taskId: number): Promise<AttemptRecord[]> {
+  return (await pool.query<AttemptRow>("SELECT * FROM attempts WHERE task = $1 ORDER BY n", [taskId])).rows.map(toAttemptRecord);
+}
+
+async function withAttempts(pool: pg.Pool, row: TaskRow): Promise<TaskRecord & { attempt_log: AttemptRecord[] }> {
+  return { ...toTaskRecord(row), attempt_log: await attemptsOf(pool, row.id) };
+}
+
+function head(row: SummaryRow): Omit<DeliverySummary, "tasks"> {
+  return { delivery: row.id, event: row.event, action: row.action, repository: row.repository, received_at: isoTime(row.received_at), status: row.status };
+}
+
+export async function getDelivery(pool: pg.Pool, id: string): Promise<DeliveryRecord | null> {
+  const row = (await pool.query<DeliveryRow>(
+    `SELECT d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status
+     FROM deliveries d WHERE d.id = $1`,
+    [id],
+  )).rows[0];
+  if (row === undefined) return null;
+  const tasks = (await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.delivery = $1 ORDER BY t.id`, [id])).rows;
+  return {
+    ...head(row),
+    signature: row.signature,
+    installation: row.installation,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    ack_ms: row.ack_ms,
+    tasks: await Promise.all(tasks.map((t) => withAttempts(pool, t))),
+  };
+}
+
+export async function listDeliveries(pool: pg.Pool, { status, subject, limit }: ListDeliveriesOptions): Promise<DeliverySummary[]> {
+  const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d`;
+  const rows = subject
+    ? (await pool.query<SummaryRow>(`${inner} WHERE d.repository = $1 AND d.number = $2 ${NEWEST_DELIVERY_FIRST} LIMIT $3`, [subject.repository, subject.number, pgLimit(limit)])).rows.filter(
+        (r) => status === undefined || r.status === status,
+      )
+    : status === undefined
+      ? (await pool.query<SummaryRow>(`${inner} ${NEWEST_DELIVERY_FIRST} LIMIT $1`, [pgLimit(limit)])).rows
+      : (await pool.query<SummaryRow>(`SELECT * FROM (${inner}) x WHERE x.status = $1 ${NEWEST_DELIVERY_FIRST} LIMIT $2`, [status, pgLimit(limit)])).rows;
+  if (rows.length === 0) return [];
+  const tasks = (await pool.query<Pick<TaskRow, "id" | "delivery" | "agent" | "status" | "attempts">>(
+    "SELECT id, delivery, agent, status, attempts FROM tasks WHERE delivery = ANY($1::text[]) ORDER BY id",
+    [rows.map((r) => r.id)],
+  )).rows;
+  return rows.map((row) => ({
+    ...head(row),
+    tasks: tasks.filter((t) => t.delivery === row.id).map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
+  }));
+}
+
+export async function getTask(pool: pg.Pool, id: number): Promise<(TaskRecord & { attempt_log: AttemptRecord[] }) | null> {
+  const row = (await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = $1`, [id])).rows[0];
+  return row === undefined ? null : withAttempts(pool, row);
+}
+
+export async function listTasks(pool: pg.Pool, { status, agent, delivery, limit }: ListTasksOptions): Promise<TaskRecord[]> {
+  const filters: string[] = [];
+  const values: unknown[] = [];
+  for (const [column, value] of [["status", status], ["agent", agent], ["delivery", delivery]] as const) {
+    if (value === undefined) continue;
+    values.push(value);
+    filters.push(`t.${column} = $${values.length}`);
+  }
+  values.push(pgLimit(limit));
+  const where = filters.length === 0 ? "" : `WHERE ${filters.join(" AND ")}`;
+  return (await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t ${where} ORDER BY t.id DESC LIMIT $${values.length}`, values)).rows.map(toTaskRecord);
+}
+
+export async function nextRunAt(pool: pg.Pool): Promise<number | null> {
+  const row = (await pool.query<{ next: number | null }>({ name: "sy_next_run_at", text: "SELECT MIN(run_at) AS next FROM tasks WHERE status = 'ready'" })).rows[0];
+  return row?.next ?? null;
+}
+
+interface GithubActionRow {
+  id: number;
+  agent: string;
+  task: number | null;
+  method: string;
+  route: string;
+  body: string | null;
+  dry_run: boolean;
+  at: number;
+}
+
+export async function listGithubActions(pool: pg.Pool, { task, limit }: { task?: number; limit: number }): Promise<(GithubActionRecord & { id: string })[]> {
+  const rows =
+    task === undefined
+      ? (await pool.query<GithubActionRow>("SELECT * FROM github_actions ORDER BY id DESC LIMIT $1", [pgLimit(limit)])).rows
+      : (await pool.query<GithubActionRow>("SELECT * FROM github_actions WHERE task = $1 ORDER BY id DESC LIMIT $2", [task, pgLimit(limit)])).rows;
+  return rows.map((row) => ({
+    id: String(row.id),
+    agent: row.agent,
+    task: row.task === null ? null : String(row.task),
+    method: row.method,
+    route: row.route,
+    body: row.body === null ? undefined : (JSON.parse(row.body) as unknown),
+    dryRun: row.dry_run,
+    at: row.at,
+  }));
+}

@@ -1,0 +1,155 @@
+import { redactUrl } from "../../config/redact-url.js";
+import { UsageError } from "../../errors.js";
+import type { Store } from "../store.js";
+import { parseTaskId } from "../rows.js";
+import { acceptDelivery } from "./pg-accept.js";
+import { recordAuthFailure } from "./pg-auth-failures.js";
+import { claimTasks } from "./pg-claim.js";
+import { completeTask, insertGithubAction, reclaimExpired, renewLease } from "./pg-lease-ops.js";
+import { createTasksDueListener } from "./pg-listener.js";
+import { checkPostgresSchema, migratePostgres } from "./pg-migrate.js";
+import { createPgPool, transaction, type PgPoolOptions } from "./pg-pool.js";
+import { getDelivery, getTask, listDeliveries, listGithubActions, listTasks, nextRunAt } from "./pg-queries.js";
+import { replayDead, replayDelivery, replayTask } from "./pg-replay.js";
+
+export type { StoreLogger } from "./pg-pool.js";
+
+export type PostgresStoreOptions = PgPoolOptions;
+
+// What PostgreSQL (or the network) says when the URL itself is wrong: worth exit 2 and a fix, not a retry.
+const CONFIG_ERRORS: Record<string, string> = {
+  "3D000": "the database does not exist: create it (createdb) or fix the name in DATABASE_URL",
+  "28P01": "password authentication failed: fix the user or password in DATABASE_URL",
+  "28000": "the server refused this user: fix the user in DATABASE_URL or the server's pg_hba.conf",
+  ENOTFOUND: "the host name does not resolve: fix the host in DATABASE_URL",
+};
+
+/** A failure while opening the database, as something the user can act on, naming the URL without its password. */
+function openError(where: string, error: unknown): Error {
+  if (error instanceof UsageError) return error;
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === "string" && code in CONFIG_ERRORS) return new UsageError(`cannot use the database ${where}: ${CONFIG_ERRORS[code]}`);
+  return new Error(`cannot reach the database ${where}: ${message} (is PostgreSQL running and DATABASE_URL right?)`);
+}
+
+/**
+ * The PostgreSQL adapter: any number of switchyard processes on one database. Every check
+ * that must hold across them is a constraint (unique delivery id, the signature table, the
+ * idempotency-key holder index) or a row lock (`FOR UPDATE SKIP LOCKED` claims, fenced
+ * leases); LISTEN/NOTIFY wakes idle workers everywhere. A failed query rejects (the webhook
+ * answers 503, nothing acknowledged); the pool reconnects by itself when the database is back.
+ *
+ * @example
+ * const store = createPostgresStore("postgres://app:pw@db/switchyard", { poolSize: 10 });
+ * await store.migrate();
+ */
+export function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Store {
+  const where = redactUrl(url);
+  const readonly = options.readonly === true;
+  const pool = createPgPool(url, options);
+  const listener = createTasksDueListener(url, options);
+  let closed = false;
+  // Writes under way: close() lets them commit before it ends the pool.
+  const inflight = new Set<Promise<unknown>>();
+
+  const writable = (): void => {
+    if (readonly) throw new Error(`the store ${where} is open read-only: writes go through \`switchyard serve\``);
+    if (closed) throw new Error("the store is closed: no more writes are accepted");
+  };
+  function write<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      writable();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const running = op();
+    inflight.add(running);
+    const forget = () => inflight.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+  const taskId = (id: string): number | null => parseTaskId(id);
+
+  return {
+    kind: "postgres",
+    exclusive: false,
+
+    async migrate() {
+      try {
+        if (readonly) await checkPostgresSchema(pool, where);
+        else await migratePostgres(pool, where);
+      } catch (error) {
+        throw openError(where, error);
+      }
+    },
+    announce() {
+      // Any number of servers share the database: CLIs write to it directly, and NOTIFY wakes the workers.
+    },
+    onTasksDue(wake) {
+      return listener.subscribe(wake);
+    },
+    recordAuthFailure(source, now, window) {
+      return write(() => recordAuthFailure(pool, source, now, window));
+    },
+
+    accept(delivery, tasks, { replayWindowMs }) {
+      const headers = JSON.stringify(delivery.headers);
+      return write(() => acceptDelivery((body) => transaction(pool, body), delivery, headers, tasks, delivery.receivedAt - replayWindowMs, Date.now));
+    },
+    claim(claimOptions) {
+      return write(async () => (claimOptions.limit <= 0 ? [] : claimTasks(pool, claimOptions)));
+    },
+    renew(id, token, leaseUntil) {
+      const n = taskId(id);
+      return write(async () => n !== null && renewLease(pool, n, token, leaseUntil));
+    },
+    complete(id, token, outcome, now) {
+      const n = taskId(id);
+      const actions = (outcome.actions ?? []).map((action) => ({ action, body: action.body === undefined ? null : JSON.stringify(action.body) }));
+      return write(async () => n !== null && completeTask(pool, n, token, outcome, now, actions));
+    },
+    reclaimExpired(now, reclaimOptions) {
+      return write(() => reclaimExpired(pool, now, reclaimOptions));
+    },
+    nextRunAt: () => nextRunAt(pool),
+
+    replayTask(id, now) {
+      const n = taskId(id);
+      return write(async () => n !== null && replayTask(pool, n, now));
+    },
+    replayDead(now) {
+      return write(() => replayDead(pool, now));
+    },
+    replayDelivery(deliveryId, tasks, now) {
+      return write(() => replayDelivery(pool, deliveryId, tasks, now));
+    },
+
+    getDelivery: (id) => getDelivery(pool, id),
+    listDeliveries: (listOptions) => listDeliveries(pool, listOptions),
+    async getTask(id) {
+      const n = taskId(id);
+      return n === null ? null : getTask(pool, n);
+    },
+    listTasks: (listOptions) => listTasks(pool, listOptions),
+
+    async recordGithubAction(action) {
+      const task = action.task === null ? null : taskId(action.task);
+      if (action.task !== null && task === null) throw new Error(`recordGithubAction: "${action.task}" is not a task id`);
+      await write(() => insertGithubAction(pool, action, task, action.body === undefined ? null : JSON.stringify(action.body)));
+    },
+    async listGithubActions({ task, limit }) {
+      if (task === undefined) return listGithubActions(pool, { limit });
+      const n = taskId(task);
+      return n === null ? [] : listGithubActions(pool, { task: n, limit });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inflight]);
+      await listener.close();
+      await pool.end();
+    },
+  };
+}
