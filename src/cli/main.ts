@@ -6,6 +6,7 @@ import { ExitCode, processIo, type CliIo } from "./io.js";
 import { registerRoute } from "./route.js";
 import { registerSend } from "./send.js";
 import { registerServe } from "./serve.js";
+import { registerWork } from "./work.js";
 import { registerDeliveries } from "./deliveries.js";
 import { registerReplay } from "./replay.js";
 import { registerTasks } from "./tasks.js";
@@ -17,6 +18,7 @@ export function createProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerServe(program, io);
+  registerWork(program, io);
   registerRoute(program, io);
   registerSend(program, io);
   registerDeliveries(program, io);

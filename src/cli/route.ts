@@ -79,7 +79,7 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
 
   if (!options.json) printHuman(io, event, decision, options.explain);
   // The worker, agents and GitHub client load only when tasks run (not for --dry-run).
-  const [{ runInline }, { createLogger }] = await Promise.all([import("../queue/run-inline.js"), import("../observability/logger.js")]);
+  const [{ runInline }, { createLogger }] = await Promise.all([import("../app/run-inline.js"), import("../observability/logger.js")]);
   const run = await runInline({
     config,
     event: eventName,

@@ -1,10 +1,10 @@
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
-import type { Config } from "../config/schema.js";
+import { redactUrl } from "../config/redact-url.js";
+import { SERVER_ROLES, type Config, type ServerRole } from "../config/schema.js";
 import { UsageError } from "../errors.js";
-import { POSTGRES_NOT_BUILT, parseStoreUrl } from "../store/open-store.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import type { CliIo } from "./io.js";
 
@@ -16,16 +16,16 @@ export function isLoopback(host: string): boolean {
 }
 
 /** What `serve` refuses to start with, beyond the schema: also checked by `check`. */
-export function assertServable(config: Config): void {
+export function assertServable(config: Config, role: ServerRole = config.server.role): void {
   if (!isLoopback(config.admin.host) && !config.admin.token) {
     throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
   }
-  if (config.server.port !== 0 && config.server.port === config.admin.port) {
+  // A worker opens no webhook listener, so its port cannot collide.
+  if (role !== "worker" && config.server.port !== 0 && config.server.port === config.admin.port) {
     throw new UsageError(
       `server.port (PORT) and admin.port (ADMIN_PORT) are both ${config.server.port}: the webhook and admin listeners need a port each`,
     );
   }
-  if (parseStoreUrl(config.store.url).kind === "postgres") throw new UsageError(POSTGRES_NOT_BUILT);
 }
 
 /** The secrets to verify with: configured ones, else the bootstrapped one (never a default). */
@@ -43,40 +43,82 @@ export function resolveSecrets(config: Config, cwd: string, io: CliIo): { secret
   return { secrets: [secret], generated: created ? secret : null };
 }
 
+const ROLE_SUMMARY: Record<ServerRole, string> = {
+  all: "webhook listener, admin API and worker",
+  ingest: "webhook listener and admin API, no worker",
+  worker: "admin API and worker, no webhook listener",
+};
+
+export interface ServeOptions {
+  config?: string;
+  /** Overrides `server.role` (SWITCHYARD_ROLE). */
+  role?: ServerRole;
+}
+
+/**
+ * `serve` (and `work`, which is `serve --role worker`): starts the server and runs until
+ * SIGTERM or SIGINT, then drains. A second signal while draining is only logged: npm
+ * forwards the terminal's Ctrl-C as well, and that must not cut the drain short.
+ *
+ * @example await runServe({ role: "worker" }, io);
+ */
+export async function runServe(options: ServeOptions, io: CliIo): Promise<void> {
+  const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+  const { config } = loaded;
+  const role = options.role ?? config.server.role;
+  assertServable(config, role);
+  // Loaded here, not at the top: the HTTP server, GitHub client and agents are what only
+  // serve needs, and every other command would pay for loading them.
+  const [{ startServer }, { createLogger }] = await Promise.all([import("../app/start-server.js"), import("../observability/logger.js")]);
+  const logger = createLogger(readLogLevel(io.env));
+  // A worker verifies no webhook: it needs no secret, and must not generate one.
+  const secrets = role === "worker" ? [] : resolveSecrets(config, io.cwd, io).secrets;
+  const server = await startServer({ loaded, secrets, logger, cwd: io.cwd, env: io.env, role });
+  io.stderr(
+    `switchyard: role ${role}: ${ROLE_SUMMARY[role]}\n` +
+      (role === "ingest" && server.store.kind === "sqlite"
+        ? "switchyard: role ingest on SQLite: no worker runs here and no other process may open this database, so tasks stay ready until a serve with role all or worker runs on it\n"
+        : "") +
+      (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}\n` : "") +
+      `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
+      `switchyard: store ${redactUrl(config.store.url)}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.stderr(`switchyard: ${signal}: already stopping\n`);
+        return;
+      }
+      stopping = true;
+      io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping\n`);
+      const done = () => {
+        process.off("SIGTERM", stop);
+        process.off("SIGINT", stop);
+        resolve();
+      };
+      server.close().then(done, (error: unknown) => {
+        logger.error({ err: error }, "error while stopping");
+        done();
+      });
+    };
+    // `on`, not `once`: with `once` a second signal would meet Node's default handler and
+    // kill the process mid-drain.
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+  io.stderr("switchyard: stopped\n");
+}
+
 export function registerServe(program: Command, io: CliIo): void {
   program
     .command("serve")
-    .description("run the webhook listener, the admin listener and the worker")
+    .description("run the webhook listener, the admin listener and the worker (--role picks which)")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action(async (options: { config?: string }) => {
-      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-      const { config } = loaded;
-      assertServable(config);
-      // Loaded here, not at the top: the HTTP server, GitHub client and agents are what only
-      // serve needs, and every other command would pay for loading them.
-      const [{ startServer }, { createLogger }] = await Promise.all([import("../http/start-server.js"), import("../observability/logger.js")]);
-      const logger = createLogger(readLogLevel(io.env));
-      const { secrets } = resolveSecrets(config, io.cwd, io);
-      const server = await startServer({ loaded, secrets, logger, cwd: io.cwd, env: io.env });
-      io.stderr(
-        `switchyard: receiving webhooks at ${server.webhookUrl}\n` +
-          `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
-          `switchyard: store ${config.store.url}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping\n`);
-          server.close().then(resolve, (error: unknown) => {
-            logger.error({ err: error }, "error while stopping");
-            resolve();
-          });
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-      });
-      io.stderr("switchyard: stopped\n");
-    });
+    .addOption(
+      new Option("--role <role>", "what this process runs: all, ingest (webhook + admin, no worker) or worker (admin + worker, no webhook listener); default server.role ($SWITCHYARD_ROLE), else all").choices(
+        SERVER_ROLES,
+      ),
+    )
+    .action(async (options: ServeOptions) => runServe(options, io));
 }

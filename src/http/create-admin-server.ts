@@ -7,9 +7,12 @@ import { DELIVERY_STATUSES, type DeliveryRecord, type Store } from "../store/sto
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
+import type { ServerRole } from "../config/schema.js";
 
 /** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
 export interface ServerState {
+  /** What this process runs; a worker has no webhook listener to wait for. */
+  role: ServerRole;
   webhookListening: boolean;
   adminListening: boolean;
   migrated: boolean;
@@ -63,20 +66,23 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     }
   });
 
+  const webhookUp = () => state.role === "worker" || state.webhookListening;
+
   app.get("/healthz", async (_request, reply) => {
-    const healthy = state.webhookListening && state.adminListening && state.migrated;
+    const healthy = webhookUp() && state.adminListening && state.migrated;
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? "ok" : "starting", ...state });
   });
 
   app.get("/readyz", async (_request, reply) => {
-    if (state.draining) return reply.code(503).send({ status: "draining" });
-    if (!(state.webhookListening && state.migrated)) return reply.code(503).send({ status: "starting" });
+    const { role } = state;
+    if (state.draining) return reply.code(503).send({ status: "draining", role });
+    if (!(webhookUp() && state.migrated)) return reply.code(503).send({ status: "starting", role });
     try {
       await store.listDeliveries({ limit: 1 });
     } catch {
-      return reply.code(503).send({ status: "store unavailable" });
+      return reply.code(503).send({ status: "store unavailable", role });
     }
-    return reply.code(200).send({ status: "ready" });
+    return reply.code(200).send({ status: "ready", role });
   });
 
   app.get("/api/deliveries", async (request, reply) => {

@@ -12,6 +12,11 @@ export interface FailedAuthLimiterOptions {
 export interface FailedAuthLimiter {
   check(ip: string, now: number): LimitCheck;
   recordFailure(ip: string, now: number): void;
+  /**
+   * Limits an address until `until` whatever its local count: what other instances saw
+   * (the shared limiter). Clamped to one window from `now`, as check's answer is.
+   */
+  limitUntil(ip: string, until: number, now: number): void;
   /** Addresses tracked right now (never above maxTracked): for metrics and tests. */
   readonly size: number;
 }
@@ -20,6 +25,8 @@ export interface FailedAuthLimiter {
 interface Failures {
   stamps: number[];
   next: number;
+  /** Limited until then by limitUntil, whatever the stamps say. */
+  until?: number;
 }
 
 const NOT_LIMITED: LimitCheck = Object.freeze({ limited: false });
@@ -59,18 +66,27 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
   const tracked = new Map<string, Failures>();
 
   const newest = (f: Failures): number => f.stamps[(f.next + f.stamps.length - 1) % f.stamps.length] ?? -Infinity;
+  // When an address stops mattering: its newest failure has left the window and no limit set by limitUntil remains.
+  const expiresAt = (f: Failures): number => Math.max(newest(f) + windowMs, f.until ?? -Infinity);
+
+  // The front of the map failed longest ago: drop it while it is stale or over the cap.
+  const prune = (now: number) => {
+    for (const [key, front] of tracked) {
+      if (tracked.size <= maxTracked && expiresAt(front) > now) break;
+      tracked.delete(key);
+    }
+  };
 
   return {
     check(ip, now) {
       const failures = tracked.get(ip);
       if (failures === undefined) return NOT_LIMITED;
-      if (newest(failures) <= now - windowMs) {
+      if (expiresAt(failures) <= now) {
         tracked.delete(ip);
         return NOT_LIMITED;
       }
-      if (failures.stamps.length < ring) return NOT_LIMITED;
-      const oldest = failures.stamps[failures.next] ?? -Infinity;
-      const waitMs = oldest + windowMs - now;
+      const oldest = failures.stamps.length < ring ? -Infinity : (failures.stamps[failures.next] ?? -Infinity);
+      const waitMs = Math.max(oldest + windowMs, failures.until ?? -Infinity) - now;
       if (waitMs <= 0) return NOT_LIMITED;
       // Clamped to the window so a clock stepping backwards cannot ban an address for hours.
       const retryAfterSeconds = Math.max(1, Math.ceil(Math.min(waitMs, windowMs) / 1000));
@@ -91,12 +107,17 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
         failures.next = (failures.next + 1) % ring;
       }
       tracked.set(ip, failures);
+      prune(now);
+    },
 
-      // The front of the map failed longest ago: drop it while it is stale or over the cap.
-      for (const [key, front] of tracked) {
-        if (tracked.size <= maxTracked && newest(front) > now - windowMs) break;
-        tracked.delete(key);
-      }
+    limitUntil(ip, until, now) {
+      const bounded = Math.min(until, now + windowMs);
+      if (bounded <= now) return;
+      const failures = tracked.get(ip) ?? { stamps: [], next: 0 };
+      tracked.delete(ip);
+      failures.until = Math.max(failures.until ?? -Infinity, bounded);
+      tracked.set(ip, failures);
+      prune(now);
     },
 
     get size() {

@@ -40,10 +40,10 @@ describe("defaults (DESIGN.md section 5)", () => {
     expect(source).toBeNull();
     expect(rules).toHaveLength(13);
     expect(config).toEqual({
-      server: { port: 3000, host: "0.0.0.0", path: "/webhooks/github", bodyLimit: 25 * 1024 * 1024, trustProxy: false },
+      server: { port: 3000, host: "0.0.0.0", path: "/webhooks/github", bodyLimit: 25 * 1024 * 1024, trustProxy: false, role: "all" },
       admin: { port: 9090, host: "127.0.0.1", token: null },
       secrets: [],
-      store: { url: "sqlite:.switchyard/switchyard.db" },
+      store: { url: "sqlite:.switchyard/switchyard.db", poolSize: 10, statementTimeoutMs: 10_000 },
       // writeIntervalMs is section 9's write pacing; section 5's block does not list it yet.
       github: { token: null, appId: null, privateKey: null, apiUrl: "https://api.github.com", dryRun: "auto", writeIntervalMs: 1000 },
       security: {
@@ -83,6 +83,7 @@ describe("defaults (DESIGN.md section 5)", () => {
 describe("environment overrides", () => {
   const cases: [string, string, (c: ReturnType<typeof load>["config"]) => unknown, unknown][] = [
     ["PORT", "8080", (c) => c.server.port, 8080],
+    ["SWITCHYARD_ROLE", "Worker", (c) => c.server.role, "worker"],
     ["ADMIN_PORT", "9191", (c) => c.admin.port, 9191],
     ["ADMIN_TOKEN", "t0ken", (c) => c.admin.token, "t0ken"],
     ["WEBHOOK_SECRET", "new-secret, old-secret,,", (c) => c.secrets, ["new-secret", "old-secret"]],
@@ -276,6 +277,10 @@ describe("bad input names the problem", () => {
     ["PORT", "-1"],
   ])("non-integer %s=%s names the variable", (name, value) => {
     expect(usageError(() => load({ env: { [name]: value } })).message).toBe(`${name}="${value}" is not a whole number (digits only)`);
+  });
+
+  it("a bad SWITCHYARD_ROLE names the variable and the roles", () => {
+    expect(usageError(() => load({ env: { SWITCHYARD_ROLE: "webhooks" } })).message).toMatch(/^SWITCHYARD_ROLE="webhooks" is not a role: use all, ingest, worker \(/);
   });
 
   it("a non-number RETRY_MULTIPLIER names the variable", () => {

@@ -9,7 +9,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createFailedAuthLimiter } from "../../src/security/failed-auth-limiter.js";
 import { createWebhookServer } from "../../src/http/create-webhook-server.js";
-import { startServer } from "../../src/http/start-server.js";
+import { startServer } from "../../src/app/start-server.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
@@ -46,7 +46,7 @@ function bodyOf(raw: string): unknown {
 describe("HTTP edges keep the error contract", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({}, undefined, { worker: false });
+    server = await startTestServer({}, undefined, { role: "ingest" });
   });
   afterAll(async () => {
     await server.stop();
@@ -176,7 +176,7 @@ describe("shutdown", () => {
   });
 
   it("shuts down even while clients stall half-way through requests, on both listeners", async () => {
-    const server = await startTestServer({}, undefined, { worker: false });
+    const server = await startTestServer({}, undefined, { role: "ingest" });
     const sockets = [];
     for (const url of [server.webhookUrl, server.adminUrl]) {
       const socket = connect({ port: Number(new URL(url).port), host: "127.0.0.1" });
@@ -229,7 +229,7 @@ describe("shutdown", () => {
     await new Promise((r) => setTimeout(r, 200));
     const ready = await fetch(`${server.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: "draining" });
+    expect(await ready.json()).toEqual({ status: "draining", role: "all" });
     await closing;
     await expect(fetch(`${server.adminUrl}/readyz`)).rejects.toThrow();
   });

@@ -27,11 +27,11 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `switchyard serve` as a real process and waits until /healthz answers 200. */
-export async function startServeProcess(cwd: string, env: Record<string, string>): Promise<ServeProcess> {
+/** Runs `switchyard serve` (or `args`, e.g. `["work"]`) as a real process and waits until /healthz answers 200. */
+export async function startServeProcess(cwd: string, env: Record<string, string>, args: readonly string[] = ["serve"]): Promise<ServeProcess> {
   const port = await freePort();
   const adminPort = await freePort();
-  const child = spawn(process.execPath, [BIN, "serve"], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
     stdio: ["ignore", "ignore", "pipe"],

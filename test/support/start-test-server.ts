@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseConfig } from "../../src/config/load-config.js";
-import { startServer, type RunningServer, type StartServerOptions } from "../../src/http/start-server.js";
+import { startServer, type RunningServer, type StartServerOptions } from "../../src/app/start-server.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { signPayload } from "../../src/security/verify-signature.js";
 
 export const TEST_SECRET = "test-secret-for-switchyard";
 
-export interface TestServer extends RunningServer {
+export interface TestServer extends Omit<RunningServer, "webhookUrl"> {
+  /** Empty when the role runs no webhook listener (worker): `deliver` then throws. */
+  webhookUrl: string;
   dir: string;
   dbFile: string;
   /** POSTs a signed delivery; options override any part of the request. */
@@ -30,7 +32,7 @@ export interface DeliverOptions {
 export async function startTestServer(
   raw: Record<string, unknown> = {},
   secrets: string[] = [TEST_SECRET],
-  options: Partial<Pick<StartServerOptions, "worker" | "agents" | "executorFor" | "pollMs" | "env" | "drainMs">> = {},
+  options: Partial<Pick<StartServerOptions, "role" | "agents" | "executorFor" | "pollMs" | "env" | "drainMs">> = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "switchyard-test-"));
   const dbFile = path.join(dir, "switchyard.db");
@@ -43,6 +45,7 @@ export async function startTestServer(
   const server = await startServer({ loaded, secrets, logger: createLogger("silent"), cwd: dir, env: {}, ...options });
   let deliveryCounter = 0;
   const deliver: TestServer["deliver"] = async (event, payload, options = {}) => {
+    if (server.webhookUrl === null) throw new Error(`a ${server.role} server has no webhook listener to deliver to`);
     const body = options.raw !== undefined ? Buffer.from(options.raw) : Buffer.from(JSON.stringify(payload));
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -66,6 +69,7 @@ export async function startTestServer(
   };
   return {
     ...server,
+    webhookUrl: server.webhookUrl ?? "",
     dir,
     dbFile,
     deliver,

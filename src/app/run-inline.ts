@@ -1,16 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Logger } from "pino";
-import { createExecutorTable } from "../agents/executor-table.js";
-import { createRegistry } from "../agents/registry.js";
 import type { Config } from "../config/schema.js";
-import { openStore } from "../store/open-store.js";
 import type { NewTask, TaskRecord } from "../store/store.js";
-import { createWorker } from "./worker.js";
-import { createGithubRuntime } from "../github/github-runtime.js";
-import { createRoutingCommentUpdater } from "../agents/builtin/routing-comment.js";
+import { createRuntime } from "./create-runtime.js";
 
 export interface InlineRun {
   delivery: string;
@@ -22,6 +14,9 @@ export interface InlineRun {
  * SQLite file, and a worker runs its tasks with the same retry policy until none is left
  * ready or running. The store is thrown away afterwards: in Actions the only memory is
  * GitHub's own state.
+ *
+ * @example
+ * const run = await runInline({ config, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, body, tasks, logger, env: process.env });
  */
 export async function runInline(options: {
   config: Config;
@@ -36,10 +31,9 @@ export async function runInline(options: {
   logger: Logger;
   env: Record<string, string | undefined>;
 }): Promise<InlineRun> {
-  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-actions-"));
-  const store = openStore(`sqlite:${path.join(dir, "actions.db")}`, {});
+  const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions" });
+  const { store, worker } = runtime;
   try {
-    await store.migrate();
     const delivery = options.delivery ?? `actions-${randomUUID()}`;
     const accepted = await store.accept(
       {
@@ -57,24 +51,12 @@ export async function runInline(options: {
       options.tasks,
       { replayWindowMs: 0 },
     );
-    const github = createGithubRuntime(options.config, options.logger);
-    await github.resolveIdentity();
-    const worker = createWorker({
-      store,
-      config: options.config,
-      github,
-      mode: "actions",
-      afterTask: createRoutingCommentUpdater(options.config.comments),
-      logger: options.logger,
-      executorFor: createExecutorTable(options.config.agents, { registry: createRegistry(), baseEnv: options.env }),
-    });
-    await worker.start();
-    await worker.idle();
-    await worker.stop();
+    await worker!.start();
+    await worker!.idle();
+    await runtime.drain();
     const tasks = await store.listTasks({ delivery: accepted.delivery, limit: 1000 });
     return { delivery, tasks: tasks.reverse() };
   } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await runtime.close();
   }
 }

@@ -1,0 +1,145 @@
+import type { Logger } from "pino";
+import type { Agent } from "../agents/agent.js";
+import { createRoutingCommentUpdater } from "../agents/builtin/routing-comment.js";
+import { createExecutorTable } from "../agents/executor-table.js";
+import type { Executor } from "../agents/executors/create-executor.js";
+import { createRegistry } from "../agents/registry.js";
+import type { Config, ServerRole } from "../config/schema.js";
+import { createGithubRuntime, type GithubRuntime } from "../github/github-runtime.js";
+import { createPayloadCache } from "../queue/payload-cache.js";
+import { createWorker, type Worker } from "../queue/worker.js";
+import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import type { AcceptResult, Store } from "../store/store.js";
+import { createAuthLimiter } from "./create-auth-limiter.js";
+import { openRuntimeStore } from "./open-runtime-store.js";
+
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** The environment exec agents take their allowlisted variables from. */
+  env: Record<string, string | undefined>;
+  /**
+   * serve: the configured store, held alone where it can be, and a worker when the role
+   * runs one. actions: a throw-away SQLite file and a worker in Actions mode.
+   */
+  mode: "serve" | "actions";
+  /** What this process runs (serve); default `server.role`. Actions mode is always "worker". */
+  role?: ServerRole;
+  /** Resolves a relative `sqlite:PATH`; default process.cwd(). */
+  cwd?: string;
+  /** Built-in agents beyond the default ones (tests pass theirs). */
+  agents?: readonly Agent[];
+  /** Tests: executors by agent name instead of the configured table. */
+  executorFor?: (agent: string) => Executor;
+  /** The worker's fallback poll, ms. */
+  pollMs?: number;
+}
+
+export interface Runtime {
+  readonly role: ServerRole;
+  readonly store: Store;
+  readonly github: GithubRuntime;
+  readonly executorFor: (agent: string) => Executor;
+  /** null when the role runs none (ingest). Created, not started: start it once nothing else can fail. */
+  readonly worker: Worker | null;
+  /** The webhook route's failed-auth limiter, shared across instances when the store counts failures. */
+  readonly limiter: FailedAuthLimiter;
+  /** The webhook route committed a delivery: hands its payload to the local worker and wakes it. */
+  onAccepted: (result: AcceptResult, payload: Record<string, unknown>) => void;
+  /** Tasks were made due (a replay): the local worker looks now. */
+  wake: () => void;
+  /** Stops the worker; running tasks get `drainMs` (default 25 s) to finish. Idempotent. */
+  drain: (drainMs?: number) => Promise<void>;
+  /** Drains (when not yet done), then flushes and closes the store. Idempotent. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Whether a process of this role runs tasks.
+ *
+ * @example runsWorker("ingest") // false
+ */
+export function runsWorker(role: ServerRole): boolean {
+  return role !== "ingest";
+}
+
+/**
+ * The one place switchyard is wired together: store (opened and migrated), GitHub client,
+ * executor table, worker and failed-auth limiter, for `serve`/`work` and for Actions mode
+ * (`route`). What listens for HTTP is the caller's business; what runs tasks is here.
+ * Closing stops the worker before the store, so no task outcome is lost.
+ *
+ * @example
+ * const runtime = await createRuntime({ config, logger, env: process.env, mode: "serve", role: "worker" });
+ * await runtime.worker?.start();
+ * // … on SIGTERM:
+ * await runtime.close();
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, logger, mode } = options;
+  const role: ServerRole = mode === "actions" ? "worker" : (options.role ?? config.server.role);
+  const opened = await openRuntimeStore(config, { mode, cwd: options.cwd, logger });
+  const { store } = opened;
+
+  let github: GithubRuntime;
+  let executorFor: (agent: string) => Executor;
+  let limiter: FailedAuthLimiter;
+  try {
+    github = createGithubRuntime(config, logger);
+    if (mode === "actions") {
+      // No event may reach an agent before switchyard knows its own comments by login.
+      await github.resolveIdentity();
+    } else {
+      // Must not hold up start-up: until it answers, the marker still recognises switchyard's own comments.
+      void github.resolveIdentity();
+    }
+    executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env });
+    limiter = createAuthLimiter(config, store, logger);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+
+  const payloads = mode === "serve" ? createPayloadCache() : undefined;
+  const worker = runsWorker(role)
+    ? createWorker({
+        store,
+        config,
+        github,
+        mode: mode === "actions" ? "actions" : "server",
+        payloads,
+        afterTask: createRoutingCommentUpdater(config.comments),
+        logger,
+        pollMs: options.pollMs,
+        executorFor,
+      })
+    : null;
+
+  let drained: Promise<void> | null = null;
+  let closed: Promise<void> | null = null;
+  const drain = (drainMs?: number) => (drained ??= worker ? worker.stop(drainMs) : Promise.resolve());
+
+  return {
+    role,
+    store,
+    github,
+    executorFor,
+    worker,
+    limiter,
+    onAccepted: (result, payload) => {
+      if (!worker || result.duplicate || result.tasks.length === 0) return;
+      payloads?.set(result.delivery, payload);
+      worker.wake();
+    },
+    wake: () => worker?.wake(),
+    drain,
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await drain();
+        } finally {
+          await opened.close();
+        }
+      })()),
+  };
+}

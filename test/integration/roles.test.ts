@@ -1,0 +1,183 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startServer } from "../../src/app/start-server.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { signPayload } from "../../src/security/verify-signature.js";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { exampleOf } from "../support/examples.js";
+import { freePort, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+const json = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+/** A SQLite file with one delivery and its ready IssueAgent task, as an ingest process leaves it. */
+async function seededDatabase(dir: string): Promise<string> {
+  const dbFile = path.join(dir, "switchyard.db");
+  const store = createSqliteStore(dbFile);
+  await store.migrate();
+  await store.accept(
+    { id: "d-waiting", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
+    [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+    { replayWindowMs: 1000 },
+  );
+  await store.close();
+  return dbFile;
+}
+
+describe("serve roles", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it("ingest: accepts deliveries, and no task is ever claimed", async () => {
+    const ran: string[] = [];
+    const server: TestServer = await startTestServer({}, undefined, { role: "ingest", pollMs: 20, executorFor: () => async (ctx) => void ran.push(ctx.task.id) });
+    cleanups.push(() => server.stop());
+    expect(server.role).toBe("ingest");
+    const res = await server.deliver("issues", exampleOf("issues", "opened"));
+    expect(res.status).toBe(202);
+    // Many poll intervals: a worker, had there been one, would have claimed it long since.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const tasks = await server.store.listTasks({ limit: 10 });
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.every((t) => t.status === "ready" && t.attempts === 0)).toBe(true);
+    expect(ran).toEqual([]);
+    // A replay through the admin API re-queues, and still nothing runs here.
+    const replay = await fetch(`${server.adminUrl}/api/tasks/${tasks[0]!.id}/replay`, { method: "POST" });
+    expect(replay.status).toBeLessThan(300);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ran).toEqual([]);
+
+    const health = await json(`${server.adminUrl}/healthz`);
+    expect(health).toEqual({ status: 200, body: { status: "ok", role: "ingest", webhookListening: true, adminListening: true, migrated: true, draining: false } });
+    expect(await json(`${server.adminUrl}/readyz`)).toEqual({ status: 200, body: { status: "ready", role: "ingest" } });
+  });
+
+  it("worker: opens no webhook listener, runs the tasks already in the store, and is healthy", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-worker-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dbFile = await seededDatabase(dir);
+    const webhookPort = await freePort();
+    const ran: string[] = [];
+    const loaded = parseConfig({ server: { port: webhookPort, host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
+    const server = await startServer({ loaded, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20, executorFor: () => async (ctx) => void ran.push(ctx.task.id) });
+    cleanups.push(() => server.close());
+
+    expect(server.role).toBe("worker");
+    expect(server.webhookUrl).toBeNull();
+    await expect(fetch(`http://127.0.0.1:${webhookPort}/webhooks/github`, { method: "POST" })).rejects.toThrow();
+    const [task] = await waitFor(async () => {
+      const tasks = await server.store.listTasks({ limit: 10 });
+      return tasks.length === 1 && tasks[0]!.status === "succeeded" ? tasks : null;
+    });
+    expect(ran).toEqual([task!.id]);
+
+    const health = await json(`${server.adminUrl}/healthz`);
+    expect(health).toEqual({ status: 200, body: { status: "ok", role: "worker", webhookListening: false, adminListening: true, migrated: true, draining: false } });
+    expect(await json(`${server.adminUrl}/readyz`)).toEqual({ status: 200, body: { status: "ready", role: "worker" } });
+  });
+
+  it("all (the default) reports its role; server.role in the config picks another, and the option wins over it", async () => {
+    const all = await startTestServer({}, undefined, { role: undefined });
+    cleanups.push(() => all.stop());
+    expect((await json(`${all.adminUrl}/healthz`)).body).toMatchObject({ status: "ok", role: "all" });
+
+    const fromConfig = await startTestServer({ server: { role: "ingest" } });
+    cleanups.push(() => fromConfig.stop());
+    expect(fromConfig.role).toBe("ingest");
+
+    const overridden = await startTestServer({ server: { role: "ingest" } }, undefined, { role: "worker" });
+    cleanups.push(() => overridden.stop());
+    expect(overridden.role).toBe("worker");
+    expect(overridden.webhookUrl).toBe("");
+    await expect(overridden.deliver("issues", {})).rejects.toThrow(/no webhook listener/);
+  });
+});
+
+describe("serve and work as processes", () => {
+  let dir: string;
+  const children: ServeProcess[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) c.child.kill("SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("work runs the tasks an ingest left waiting, and says what it runs", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-work-"));
+    const dbFile = await seededDatabase(dir);
+    writeFileSync(path.join(dir, "switchyard.config.yaml"), `agents:\n  IssueAgent: { exec: ["${process.execPath}", "-e", "0"] }\n`);
+    const worker = await startServeProcess(dir, { DATABASE_URL: "sqlite:switchyard.db" }, ["work"]);
+    children.push(worker);
+    expect((await json(`${worker.adminUrl}/healthz`)).body).toMatchObject({ status: "ok", role: "worker", webhookListening: false });
+    await expect(fetch(worker.webhookUrl, { method: "POST" })).rejects.toThrow();
+    await waitFor(() => /switchyard: store sqlite:switchyard\.db/.test(worker.stderr()));
+    expect(worker.stderr()).toContain("switchyard: role worker: admin API and worker, no webhook listener");
+    expect(worker.stderr()).not.toContain("receiving webhooks");
+    // A worker verifies no webhook, so it generates no secret.
+    expect(worker.stderr()).not.toContain("no WEBHOOK_SECRET configured");
+    await waitFor(async () => {
+      const store = createSqliteStore(dbFile, { readonly: true });
+      try {
+        return (await store.listTasks({ limit: 5 }))[0]?.status === "succeeded";
+      } finally {
+        await store.close();
+      }
+    });
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  });
+
+  it("serve --role ingest on SQLite says tasks will wait; SWITCHYARD_ROLE sets the role too", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-ingest-"));
+    const ingest = await startServeProcess(dir, { WEBHOOK_SECRET: "s", DATABASE_URL: "sqlite:switchyard.db" }, ["serve", "--role", "ingest"]);
+    children.push(ingest);
+    await waitFor(() => /switchyard: store /.test(ingest.stderr()));
+    expect(ingest.stderr()).toContain("switchyard: role ingest: webhook listener and admin API, no worker");
+    expect(ingest.stderr().match(/role ingest on SQLite: .*tasks stay ready/g)).toHaveLength(1);
+    expect((await json(`${ingest.adminUrl}/readyz`)).body).toEqual({ status: "ready", role: "ingest" });
+    ingest.child.kill("SIGTERM");
+    await ingest.exited;
+
+    const viaEnv = await startServeProcess(dir, { WEBHOOK_SECRET: "s", DATABASE_URL: "sqlite:switchyard.db", SWITCHYARD_ROLE: "ingest" });
+    children.push(viaEnv);
+    expect((await json(`${viaEnv.adminUrl}/healthz`)).body).toMatchObject({ role: "ingest" });
+  });
+
+  it("a second SIGINT while draining is only logged: the running task finishes and serve exits 0", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "switchyard-sigint-"));
+    const agent = path.join(dir, "slow-agent.mjs");
+    writeFileSync(agent, `setTimeout(() => console.log("done"), 1500);`);
+    writeFileSync(path.join(dir, "switchyard.config.yaml"), `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${agent}"] }\n`);
+    const server = await startServeProcess(dir, { WEBHOOK_SECRET: "s", DATABASE_URL: "sqlite:switchyard.db" });
+    children.push(server);
+    const body = JSON.stringify(exampleOf("issues", "opened"));
+    const res = await fetch(server.webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": signPayload("s", body) },
+      body,
+    });
+    expect(res.status).toBe(202);
+    await waitFor(async () => (await (await fetch(`${server.adminUrl}/api/tasks?status=running`)).json()).length > 0);
+    server.child.kill("SIGINT");
+    await waitFor(() => server.stderr().includes("SIGINT: finishing in-flight work"));
+    server.child.kill("SIGINT");
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).toContain("switchyard: SIGINT: already stopping");
+    expect(server.stderr()).toContain("switchyard: stopped");
+    const store = createSqliteStore(path.join(dir, "switchyard.db"), { readonly: true });
+    try {
+      expect((await store.listTasks({ limit: 5 }))[0]).toMatchObject({ status: "succeeded", attempts: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
