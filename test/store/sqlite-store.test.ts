@@ -4,10 +4,12 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { MIGRATIONS } from "../../src/store/migrations/index.js";
+import { MIGRATIONS, SCHEMA_VERSION, SQLITE_DIALECT } from "../../src/store/migrations/index.js";
+import { runCli } from "../support/run-cli.js";
 import { StoreMissingError, createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewDelivery } from "../../src/store/store.js";
 import { runStoreContract } from "./store-contract.js";
+import { runStoreRaces } from "./store-races.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +18,11 @@ let files = 0;
 const freshFile = (): string => path.join(dir, `store-${++files}.db`);
 
 runStoreContract("sqlite", async () => createSqliteStore(freshFile(), {}));
+// Two connections on one file: SQLite serializes their transactions; the constraints decide.
+runStoreRaces("sqlite", async () => {
+  const file = freshFile();
+  return [createSqliteStore(file, {}), createSqliteStore(file, {})];
+});
 
 const WINDOW = { replayWindowMs: 72 * 3_600_000 };
 function delivery(id: string): NewDelivery {
@@ -113,6 +120,49 @@ describe("createSqliteStore", () => {
     const versions = reopened.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     await reopened.close();
+  });
+
+  it("refuses a database a newer switchyard migrated, naming both versions; the serve and the CLIs alike", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    store.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from-the-future', 0)").run();
+    await store.close();
+    const writer = createSqliteStore(file, {});
+    const error = await writer.migrate().then(() => null, (thrown: unknown) => thrown);
+    await writer.close();
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain(`schema version 99, newer than this switchyard knows (${SCHEMA_VERSION})`);
+    const reader = createSqliteStore(file, { readonly: true });
+    await expect(reader.migrate()).rejects.toThrow(/schema version 99/);
+    await reader.close();
+    const cli = await runCli(["deliveries"], { cwd: dir, env: { DATABASE_URL: `sqlite:${file}` } });
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain("schema version 99");
+  });
+
+  it("migrates a version-2 database with data, keeping its signatures and idempotency-key holders", async () => {
+    const file = freshFile();
+    const old = new Database(file);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) {
+      old.exec(migration.sql(SQLITE_DIALECT));
+      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
+    }
+    const T = Date.parse("2026-01-01T00:00:00Z");
+    old.prepare("INSERT INTO deliveries (id, signature, event, headers, body, received_at) VALUES ('old', 'sha256=aa', 'issues', '{}', x'7b7d', ?)").run(T);
+    const insertTask = old.prepare(
+      "INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, idempotency_key, status, run_at, created_at, updated_at) VALUES ('old', ?, 'DeploymentAgent', 'Deploy', 'medium', 2, 'deploy:k', ?, 0, 0, 0)",
+    );
+    insertTask.run("first", "succeeded");
+    insertTask.run("second", "skipped");
+    old.close();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    expect(await store.accept({ ...delivery("new-id"), signature: "sha256=aa", receivedAt: T + 1000 }, [], WINDOW)).toMatchObject({ duplicate: true, by: "signature" });
+    const later = await store.accept(delivery("later"), [{ rule: "third", agent: "DeploymentAgent", action: "Deploy", priority: "medium", idempotencyKey: "deploy:k" }], WINDOW);
+    expect(later).toMatchObject({ duplicate: false, tasks: [{ status: "skipped" }] });
+    await store.close();
   });
 
   it("commits a burst of concurrent accepts in fewer transactions than writes", async () => {
