@@ -137,6 +137,13 @@ export function registerReplay(program: Command, io: CliIo): void {
       if (options.json) return printJson(io, { via, replayed });
       if (replayed.length === 0) return io.stdout("nothing to replay\n");
       for (const r of replayed) io.stdout(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}\n`);
-      io.stderr(api ? `switchyard: replayed through the running server at ${api.baseUrl}\n` : "switchyard: no server running: re-queued in the store; the tasks run when switchyard serve next starts\n");
+      const shared = sqliteFile(loaded.config.store.url, io.cwd) === null;
+      io.stderr(
+        api
+          ? `switchyard: replayed through the running server at ${api.baseUrl}\n`
+          : shared
+            ? "switchyard: re-queued in the store; the workers on this database are told at once (LISTEN/NOTIFY)\n"
+            : "switchyard: no server running: re-queued in the store; the tasks run when switchyard serve next starts\n",
+      );
     });
 }
