@@ -76,6 +76,24 @@ export function runStoreRaces(name: string, openPair: () => Promise<[Store, Stor
       }
     });
 
+    it("holds worker.perRepository across claimers: the budget counts every instance's starts", async () => {
+      const seeded = await a.accept(delivery(), [task(), task({ rule: "r2" }), task({ rule: "r3" }), task({ rule: "r4" })], WINDOW);
+      if (seeded.duplicate) throw new Error("seed was a duplicate");
+      const budget = { limit: 1, windowMs: 60_000 };
+      const claimed = [];
+      for (let round = 0; round < 3; round++) {
+        const [x, y] = await Promise.all([
+          a.claim({ owner: "a", now: T0 + round, leaseMs: 30_000, limit: 1, repositoryBudget: budget }),
+          b.claim({ owner: "b", now: T0 + round, leaseMs: 30_000, limit: 1, repositoryBudget: budget }),
+        ]);
+        claimed.push(...x, ...y);
+      }
+      expect(claimed).toHaveLength(1);
+      // Once the window has passed, the repository may start tasks again.
+      const later = await a.claim({ owner: "a", now: T0 + 60_001, leaseMs: 30_000, limit: 1, repositoryBudget: budget });
+      expect(later).toHaveLength(1);
+    });
+
     it("hands a ready task to exactly one of two claimers", async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const accepted = await a.accept(delivery(), [task()], WINDOW);
