@@ -2,16 +2,39 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { EventPayload } from "../events/event-payload.js";
 import type { GithubClient } from "../github/github-client.js";
-import type { ClaimedTask, Store } from "../store/store.js";
+import type { AcceptedTask, ClaimedTask, DeliverySummary, GithubActionRecord, NewTask, TaskRecord } from "../store/store.js";
 
-/** What an agent gets for one task: the event, a logger scoped to it, the store. */
+/** One delivery about an issue or pull request, with its tasks as `tasks --json` shows them. */
+export interface SubjectDelivery extends Omit<DeliverySummary, "tasks"> {
+  tasks: TaskRecord[];
+}
+
+/**
+ * The store as an agent sees it: bound to the task it runs, it adds work to that task's
+ * delivery and reads what agents need, nothing else (no claims, leases, replays of other
+ * deliveries). The worker builds it for each task; times come from the worker's clock.
+ */
+export interface AgentStore {
+  /**
+   * Adds a task to this task's delivery, ready now. Idempotent per rule: when the delivery
+   * already has a task of `task.rule` (a retried attempt enqueued it before), that task is
+   * returned and nothing is added or re-queued.
+   */
+  enqueue(task: NewTask): Promise<AcceptedTask>;
+  /** Deliveries about one issue or pull request, newest first, each with up to `tasksPerDelivery` of its tasks. */
+  history(subject: { repository: string; number: number }, options: { limit: number; tasksPerDelivery: number }): Promise<SubjectDelivery[]>;
+  /** The GitHub writes this task made (or, in dry-run, would have made) in its earlier attempts. */
+  githubWrites(options: { limit: number }): Promise<GithubActionRecord[]>;
+}
+
+/** What an agent gets for one task: the event, a logger scoped to it, its view of the store. */
 export interface AgentContext {
   task: ClaimedTask;
   event: EventPayload;
   /** The delivery's payload as GitHub sent it. */
   payload: Record<string, unknown>;
   logger: Logger;
-  store: Store;
+  store: AgentStore;
   /** Aborted when the worker shuts down or the lease is lost: stop and throw. */
   signal: AbortSignal;
   /** GitHub for this task: writes recorded (and in dry-run only recorded). */

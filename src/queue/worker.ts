@@ -10,6 +10,7 @@ import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js"
 import type { ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
+import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
 import type { PayloadCache } from "./payload-cache.js";
 
@@ -262,7 +263,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);
-      ctx = { task, event, payload, logger: log, store, signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
+      ctx = { task, event, payload, logger: log, store: createAgentStore(store, task, now), signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
       const result = await options.executorFor(task.agent)(ctx);
       return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };
     } catch (thrown) {

@@ -9,6 +9,7 @@ import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { createGithubClient } from "../../src/github/github-client.js";
 import { createWritePacer } from "../../src/github/write-pacer.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { createAgentStore } from "../../src/queue/create-agent-store.js";
 import type { ClaimedTask } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { fakeSha, startGithubFake, type FakePullFile, type GithubFake } from "../support/github-fake/index.js";
@@ -221,8 +222,9 @@ describe("reviewPullRequest (what /agent review calls)", () => {
       octokit: new Octokit({ auth: "test-token", baseUrl: fake.url, log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } }), dryRun: false, record: () => undefined, logger,
       pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: null,
     });
+    const task = {} as ClaimedTask;
     return {
-      task: {} as ClaimedTask, event: normalizeEvent("issue_comment", payload), payload, logger, store: server.store,
+      task, event: normalizeEvent("issue_comment", payload), payload, logger, store: createAgentStore(server.store, task, Date.now),
       signal: new AbortController().signal, github, config: parseConfig({}).config, ownLogins: [], mode: "server",
     };
   }

@@ -28,7 +28,7 @@ async function reply(ctx: AgentContext, index: number, text: string): Promise<vo
 }
 
 async function execute(ctx: AgentContext): Promise<string> {
-  const { event, store, task, config } = ctx;
+  const { event, store, config } = ctx;
   await setState(ctx, "implementing");
   // From the issue as the event carries it, so the ExecutionAgent's task document (built
   // from the same stored payload) holds exactly the steps posted here.
@@ -37,11 +37,9 @@ async function execute(ctx: AgentContext): Promise<string> {
   const executor = config.agents[EXECUTION_AGENT];
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
-    const existing = (await store.listTasks({ delivery: task.delivery, limit: 50 })).find((t) => t.rule === EXECUTE_PLAN_RULE);
-    const handed = existing
-      ? [existing]
-      : ((await store.replayDelivery(task.delivery, [{ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null }], Date.now())) ?? []);
-    lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.map((t) => t.id).join(", ")}; \`/agent status\` follows it.`);
+    // Enqueued once per delivery: a retried attempt finds the task it handed over before.
+    const handed = await store.enqueue({ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null });
+    lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.id}; \`/agent status\` follows it.`);
   } else {
     lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
   }

@@ -20,13 +20,12 @@ export async function renderStatus(ctx: AgentContext): Promise<string> {
   if (ctx.mode === "actions") {
     return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs: GitHub's labels and comments are the record.`;
   }
-  const deliveries = await store.listDeliveries({ subject: { repository: repo, number }, limit: 20 });
+  const deliveries = await store.history({ repository: repo, number }, { limit: 20, tasksPerDelivery: 20 });
   if (deliveries.length === 0) return `${head}\n\nNo deliveries about #${number} are on record.`;
   const rows: string[] = [];
   for (const d of deliveries) {
-    const tasks = await store.listTasks({ delivery: d.delivery, limit: 20 });
     const summary =
-      tasks
+      d.tasks
         .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.last_error && t.status !== "succeeded" ? ` — ${escape(t.last_error)}` : ""}`)
         .join("; ") || "no task";
     rows.push(`| ${d.received_at.slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);

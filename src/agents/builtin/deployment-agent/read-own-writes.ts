@@ -22,7 +22,7 @@ function bodyOf(action: GithubActionRecord): Body {
  * (a deployment created before a 502 on its status must get its status, not a twin).
  *
  * @example
- * const own = ownWritesOf(await ctx.store.listGithubActions({ task: ctx.task.id, limit: 100 }), "octo/app");
+ * const own = ownWritesOf(await ctx.store.githubWrites({ limit: 100 }), "octo/app");
  * if (!own.hasStatus(42, "success")) await ctx.github.createDeploymentStatus("octo/app", 42, { state: "success", description: "deployed" });
  */
 export function ownWritesOf(actions: readonly GithubActionRecord[], repository: string): OwnWrites {
@@ -48,5 +48,5 @@ export function ownWritesOf(actions: readonly GithubActionRecord[], repository: 
  * @example if ((await readOwnWrites(ctx, "octo/app")).deployedSha("production") === sha) { … resume … }
  */
 export async function readOwnWrites(ctx: AgentContext, repository: string): Promise<OwnWrites> {
-  return ownWritesOf(await ctx.store.listGithubActions({ task: ctx.task.id, limit: 200 }), repository);
+  return ownWritesOf(await ctx.store.githubWrites({ limit: 200 }), repository);
 }

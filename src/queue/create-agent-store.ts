@@ -1,0 +1,35 @@
+import type { AgentStore } from "../agents/agent.js";
+import type { Store } from "../store/store.js";
+import { PermanentError } from "./agent-errors.js";
+
+/** How many of the delivery's tasks `enqueue` looks through for one of the same rule. */
+const TASKS_PER_DELIVERY = 50;
+
+/**
+ * The store an agent gets for one task: enqueueing onto the task's own delivery, the
+ * history of one issue or pull request, and the task's own GitHub writes.
+ *
+ * @example
+ * const agentStore = createAgentStore(store, { id: task.id, delivery: task.delivery }, now);
+ * await agentStore.enqueue({ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null });
+ */
+export function createAgentStore(store: Store, task: { id: string; delivery: string }, now: () => number): AgentStore {
+  return {
+    enqueue: async (next) => {
+      // A retried attempt may have enqueued it already: that task, not a second one (and not
+      // re-queued, which replayDelivery would do to a rule the delivery already has).
+      const existing = (await store.listTasks({ delivery: task.delivery, limit: TASKS_PER_DELIVERY })).find((t) => t.rule === next.rule);
+      if (existing) return { id: existing.id, rule: existing.rule, agent: existing.agent, status: existing.status };
+      const added = (await store.replayDelivery(task.delivery, [next], now()))?.find((t) => t.rule === next.rule);
+      if (!added) throw new PermanentError(`cannot enqueue ${next.agent}: delivery ${task.delivery} is no longer in the store`);
+      return added;
+    },
+    history: async (subject, { limit, tasksPerDelivery }) => {
+      const deliveries = await store.listDeliveries({ subject, limit });
+      const out = [];
+      for (const d of deliveries) out.push({ ...d, tasks: await store.listTasks({ delivery: d.delivery, limit: tasksPerDelivery }) });
+      return out;
+    },
+    githubWrites: ({ limit }) => store.listGithubActions({ task: task.id, limit }),
+  };
+}
