@@ -69,6 +69,13 @@ export type Tx = pg.PoolClient;
 export async function transaction<T>(pool: pg.Pool, body: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // The pool stops listening to a connection it hands out: a server that ends the session
+  // mid-transaction (a restart, a failover) would raise an unhandled 'error' and end the
+  // process. Caught here, the query in flight rejects and the connection is destroyed.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await body(client);
@@ -80,6 +87,7 @@ export async function transaction<T>(pool: pg.Pool, body: (tx: Tx) => Promise<T>
     });
     throw error;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }
