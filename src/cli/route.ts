@@ -21,7 +21,7 @@ interface RouteOptions {
   config?: string;
 }
 
-/** The one-line JSON contract of `route --json` (DESIGN.md section 3). */
+/** The one-line JSON contract of `route --json` (docs/cli.md). */
 export function routeJson(event: EventPayload, decision: RoutingDecision, delivery: string | null) {
   return {
     event: event.type,

@@ -4,7 +4,7 @@ import { TASK_STATUSES, type TaskStatus } from "../store/store.js";
 import { parseChoice, parseLimitOption, withReadOnlyStore } from "./deliveries.js";
 import { printJson, type CliIo } from "./io.js";
 
-/** The `tasks --json` shape of DESIGN.md section 3. */
+/** The `tasks --json` shape of docs/cli.md. */
 export function taskJson(t: { id: string; delivery: string; agent: string; action: string; priority: string; status: string; attempts: number; run_at: string; last_error: string | null }) {
   return { id: t.id, delivery: t.delivery, agent: t.agent, action: t.action, priority: t.priority, status: t.status, attempts: t.attempts, run_at: t.run_at, last_error: t.last_error };
 }

@@ -3,7 +3,7 @@ import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 
 /**
  * The one schema of switchyard's configuration: types, defaults, validation, and what
- * `check` prints all come from here (DESIGN.md section 5). Every object is strict, so a
+ * `check` prints all come from here (docs/configuration.md). Every object is strict, so a
  * misspelt key is an error that names it instead of a setting silently ignored.
  */
 

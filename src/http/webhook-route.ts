@@ -68,7 +68,7 @@ function fail(reply: FastifyReply, code: ErrorCode, status: number, message?: st
 
 /**
  * POST /webhooks/github: checks run cheapest first and the first failure answers
- * (DESIGN.md section 4). The 202 is sent only after the store committed the delivery and
+ * (docs/security.md). The 202 is sent only after the store committed the delivery and
  * its tasks: the acknowledgement is the commit, so nothing acknowledged is ever lost.
  */
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): void {

@@ -54,7 +54,7 @@ function merge(a: string[] | null | undefined, b: string[] | null): string[] | n
 
 /**
  * The `on:` triggers that make GitHub run the workflow for exactly the events some rule can
- * match (DESIGN.md section 6): each rule's event with its actions as `types`, push limited
+ * match (docs/routing.md): each rule's event with its actions as `types`, push limited
  * to the branches the rules deploy from, workflow_run limited to the watched workflows (it
  * requires a list). Pure: the repository facts are parameters.
  *

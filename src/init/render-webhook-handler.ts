@@ -18,7 +18,7 @@ function renderTrigger(trigger: WorkflowTrigger): string[] {
  * run at a time per issue or pull request, and `switchyard route`, which reads the event
  * from GITHUB_EVENT_PATH only. No expression reaches a `run:` line: Actions pastes
  * expressions into the script before the shell sees it, so an issue title could become a
- * command (DESIGN.md section 12).
+ * command.
  *
  * @example writeFileSync(WEBHOOK_HANDLER_FILE, renderWebhookHandler(deriveTriggers(facts)))
  */

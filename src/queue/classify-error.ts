@@ -33,7 +33,7 @@ const MAX_REASON = 200;
 const MAX_CAUSE_DEPTH = 5;
 
 /**
- * Decides whether a failure is worth retrying (DESIGN.md §8). Network errors, timeouts,
+ * Decides whether a failure is worth retrying (docs/design.md). Network errors, timeouts,
  * HTTP 408, 429 and 5xx are transient; GitHub's rate limits (429, or 403 with Retry-After,
  * `x-ratelimit-remaining: 0` or a "secondary rate limit" message) are transient with the
  * wait GitHub asks for; other 4xx and everything else (TypeError, validation errors, bugs)

@@ -49,7 +49,7 @@ function isTrigger(event: EventPayload): boolean {
 
 /**
  * Why an event must not trigger anything: comments switchyard wrote (marker or identity),
- * and comments or labels by bots — the loops of DESIGN.md section 7. Other events from
+ * and comments or labels by bots — the loops of docs/security.md#commands. Other events from
  * bots (a Dependabot pull request, a failed workflow switchyard dispatched) still route.
  */
 export function ignoredReason(event: EventPayload, ownLogins: readonly string[] = []): RoutingDecision["ignored"] {

@@ -2,7 +2,7 @@ import type { Rule } from "../config/schema.js";
 
 /**
  * The default routing table: the seed's ten rows, completed with Guardian's two, in the
- * order of DESIGN.md section 6. Order matters only between rules of equal priority.
+ * order of the README's routing table. Order matters only between rules of equal priority.
  */
 export const DEFAULT_RULES: readonly Rule[] = [
   {

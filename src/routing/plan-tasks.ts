@@ -6,7 +6,7 @@ import { decide, type DecideOptions, type RoutingDecision } from "./decide.js";
 /**
  * The key that makes a task run once however many deliveries ask for it. A deployment is
  * the case that matters: the merge's `pull_request.closed` and the `push` of the same sha
- * both route to DeploymentAgent, and must deploy once (DESIGN.md section 8).
+ * both route to DeploymentAgent, and must deploy once (docs/design.md).
  */
 export function idempotencyKeyFor(agent: string, event: EventPayload, environment = "production"): string | null {
   if (agent === "DeploymentAgent" && event.repository && event.sha && event.type !== "issue_comment") {

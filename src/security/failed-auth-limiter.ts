@@ -39,7 +39,7 @@ const NOT_LIMITED: LimitCheck = Object.freeze({ limited: false });
  *
  * It never sees correctly signed deliveries: the server calls `recordFailure` only when
  * verification fails, and GitHub does not retry a refused delivery, so limiting signed
- * work would lose events (DESIGN.md section 7). Create ONE per process and share it
+ * work would lose events (docs/security.md). Create ONE per process and share it
  * between requests; the seed built one per request and so never limited anything.
  *
  * Memory is bounded twice over. Per address it keeps a ring of the last max + 1 failure

@@ -15,7 +15,7 @@ const FILE_NAME = "webhook-secret";
  * The secret `serve` uses when none is configured: `<dir>/webhook-secret`, generated on
  * first use (32 random bytes as hex, file mode 0600 in a 0700 directory) and reused
  * afterwards. There is never a built-in default: an unconfigured deployment gets a secret
- * nobody else knows, so it fails closed (DESIGN.md section 5).
+ * nobody else knows, so it fails closed (docs/security.md).
  *
  * Two processes starting at once agree on one secret: the file is written complete under
  * a private temporary name and then hard-linked into place, which fails if the name exists,

@@ -47,7 +47,7 @@ export function renderRoutingComment(previous: string | null, row: string, marke
 }
 
 /**
- * The routing comment (DESIGN.md section 9): after each task on an issue or pull request
+ * The routing comment (docs/agents.md): after each task on an issue or pull request
  * finishes, one sticky comment found by its marker is edited in place (`comments: sticky`),
  * or one comment per event, found by the delivery's marker and edited as its tasks finish
  * (`every`), or nothing (`off`). Updates for one issue are

@@ -45,7 +45,7 @@ export interface ExecResult {
 export const BASE_ENV_NAMES: readonly string[] = ["PATH", "HOME", "LANG", "TZ", "TMPDIR"];
 
 /**
- * Never passed to an agent, even when its config lists them (DESIGN.md §7): with the webhook
+ * Never passed to an agent, even when its config lists them (docs/security.md): with the webhook
  * secret an agent could forge deliveries, with the admin token replay or read every event,
  * with the App key mint tokens for every installation. GITHUB_TOKEN is not here: a coding
  * agent needs it to push, so it passes when the config names it explicitly, never by default.
@@ -87,7 +87,7 @@ export function buildExecEnv(
 }
 
 /**
- * Runs an exec agent (DESIGN.md §9): argv without a shell, the task JSON on stdin, an
+ * Runs an exec agent (docs/configuration.md#exec-agents): argv without a shell, the task JSON on stdin, an
  * allowlisted environment. The child leads its own process group, so on timeout or abort
  * the whole group (grandchildren included) gets SIGTERM, then SIGKILL after a grace period;
  * anything of the group still running when the leader exits is ended the same way, so

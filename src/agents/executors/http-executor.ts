@@ -62,7 +62,7 @@ export function createHttpSigner(secret: string): HttpSigner {
 }
 
 /**
- * POSTs one task to an http agent, signed (DESIGN.md section 9). 2xx succeeds, keeping the
+ * POSTs one task to an http agent, signed (docs/agents.md). 2xx succeeds, keeping the
  * tail of the response body as output; 408, 429, 5xx, network errors and timeouts throw a
  * TransientError (with Retry-After honoured); redirects (not followed: a signed task goes
  * only where the config says) and other 4xx throw a PermanentError naming the status.

@@ -53,7 +53,7 @@ export function workflowInputs(ctx: Pick<AgentContext, "task" | "event">): Recor
 }
 
 /**
- * Runs a task as a GitHub Actions workflow (DESIGN.md section 9): a workflow_dispatch in the
+ * Runs a task as a GitHub Actions workflow (docs/agents.md): a workflow_dispatch in the
  * event's repository. GitHub answers 204 without a run id, so the task succeeds once the
  * dispatch is accepted; the run's name (agent-runner.yml's `run-name`) carries the task id.
  * A 422 (an input the workflow does not declare, no workflow_dispatch trigger, an unknown

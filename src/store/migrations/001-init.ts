@@ -1,7 +1,7 @@
 import type { Migration } from "./index.js";
 
 /**
- * The first schema (DESIGN.md section 8). Times are epoch milliseconds in BIGINT columns;
+ * The first schema (docs/design.md). Times are epoch milliseconds in BIGINT columns;
  * ids the store hands out are generated integers, shown as strings.
  *
  * The CHECKs are written as ORs, not `IN (…)`: SQLite builds an ephemeral table for an IN

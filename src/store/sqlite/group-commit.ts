@@ -46,7 +46,7 @@ interface Settled {
 /**
  * The one writer of a SQLite database. With `synchronous=FULL` every COMMIT is an fsync,
  * and an fsync per webhook caps throughput far below what the HTTP layer can take
- * (DESIGN.md section 8 measured 0.24× of @octokit/webhooks). So writes are queued and the
+ * (docs/performance.md). So writes are queued and the
  * queue is committed in one transaction as soon as the event loop has drained pending I/O:
  * `setImmediate` runs after the poll phase, so every request whose bytes arrived in this
  * turn is in the batch, and an idle server commits at once instead of waiting on a timer.

@@ -99,7 +99,7 @@ function createInPlace(lockFile: string): boolean {
 }
 
 /**
- * Makes this process the only `switchyard serve` on a SQLite file (DESIGN.md section 4):
+ * Makes this process the only `switchyard serve` on a SQLite file (docs/operations.md):
  * two servers would each run workers and reclaim each other's leases. Creates
  * `<dbFile>.lock` exclusively with our pid; a lock whose pid is no longer alive (a crash,
  * a `kill -9`) is taken over. Returns the release function, which removes the file only

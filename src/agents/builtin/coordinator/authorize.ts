@@ -6,7 +6,7 @@ const WRITE_PERMISSIONS = new Set(["admin", "maintain", "write"]);
 export type Verdict = { allowed: true } | { allowed: false; needs: string };
 
 /**
- * Who may run a command (DESIGN.md section 7): the configured author associations (OWNER,
+ * Who may run a command (docs/security.md#commands): the configured author associations (OWNER,
  * MEMBER, COLLABORATOR) for every command; commands in `writeRequired` also need write
  * permission from the API, because MEMBER and COLLABORATOR include read-only people.
  * `association` is null for a label (its event carries none): only the permission counts.

@@ -19,7 +19,7 @@ function who(name: string, commands: Config["commands"]): string {
 /**
  * The help text, as Markdown. Every command is written in a code span inside a table, so
  * no line of the help starts with `/agent` and switchyard can never read its own help as
- * a command (DESIGN.md section 7).
+ * a command (docs/security.md#commands).
  */
 export function renderHelp(commands: Config["commands"]): string {
   return [

@@ -6,7 +6,7 @@ import type { SearchHit } from "../../../github/github-client.js";
 export const ESCALATION_LABEL = "guardian:escalation";
 export const ESCALATION_LABEL_STYLE = { color: "b60205", description: "switchyard Guardian: a workflow on the default branch is failing" } as const;
 
-/** Conclusions Guardian escalates (DESIGN.md section 6, rule workflow-failure). */
+/** Conclusions Guardian escalates (rule workflow-failure, docs/routing.md). */
 export const FAILED_CONCLUSIONS: ReadonlySet<string> = new Set(["failure", "timed_out", "startup_failure"]);
 
 /** One completed workflow run, as the escalation texts need it. */
