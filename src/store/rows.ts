@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
-import type { AttemptRecord, DeliveryStatus, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptRecord, ClaimedTask, DeliveryStatus, GithubActionRecord, TaskRecord, TaskStatus } from "./store.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
 export interface TaskRow {
@@ -123,4 +123,52 @@ export function sqlLimit(limit: number): number {
 /** A priority's place in claim order: 0 critical, 1 high, 2 medium, 3 low. */
 export function priorityRank(priority: Priority): number {
   return PRIORITIES.indexOf(priority);
+}
+
+/** A task row joined with what a worker needs of its delivery, as both adapters' claims read it. */
+export interface ClaimRow extends TaskRow {
+  retry_base: number;
+  event: string;
+  body: Buffer;
+  repository: string | null;
+  installation: number | null;
+}
+
+/** A claimed row → the task handed to a worker, fenced by `leaseToken`. */
+export function toClaimedTask(row: ClaimRow, leaseToken: string, leaseUntil: number): ClaimedTask {
+  return {
+    ...toTaskRecord(row),
+    leaseToken,
+    leaseUntil,
+    retryBase: row.retry_base,
+    event: row.event,
+    body: row.body,
+    repository: row.repository,
+    installation: row.installation,
+  };
+}
+
+/** `github_actions` as both adapters return it: SQLite stores the BOOLEAN as 0/1. */
+export interface GithubActionRow {
+  id: number;
+  agent: string;
+  task: number | null;
+  method: string;
+  route: string;
+  body: string | null;
+  dry_run: number | boolean;
+  at: number;
+}
+
+export function toGithubActionRecord(row: GithubActionRow): GithubActionRecord & { id: string } {
+  return {
+    id: String(row.id),
+    agent: row.agent,
+    task: row.task === null ? null : String(row.task),
+    method: row.method,
+    route: row.route,
+    body: row.body === null ? undefined : (JSON.parse(row.body) as unknown),
+    dryRun: row.dry_run === true || row.dry_run === 1,
+    at: row.at,
+  };
 }

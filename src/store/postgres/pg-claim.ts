@@ -1,15 +1,10 @@
 import type pg from "pg";
 import type { ClaimOptions, ClaimedTask } from "../store.js";
-import { REPOSITORIES_OVER_BUDGET_SQL, toTaskRecord, type TaskRow } from "../rows.js";
+import { REPOSITORIES_OVER_BUDGET_SQL, toClaimedTask, type ClaimRow } from "../rows.js";
 import { transaction } from "./pg-pool.js";
 
-interface ClaimedRow extends TaskRow {
+interface ClaimedRow extends ClaimRow {
   lease_token: string;
-  retry_base: number;
-  event: string;
-  body: Buffer;
-  repository: string | null;
-  installation: number | null;
 }
 
 // Serializes claims under a repository budget across instances: each sees the starts the
@@ -53,14 +48,5 @@ export async function claimTasks(pool: pg.Pool, options: ClaimOptions): Promise<
         return run(tx, [...excludeRepositories, ...over.rows.map((r) => r.repository)]);
       })
     : await run(pool, excludeRepositories);
-  return rows.map((row) => ({
-    ...toTaskRecord(row),
-    leaseToken: row.lease_token,
-    leaseUntil,
-    retryBase: row.retry_base,
-    event: row.event,
-    body: row.body,
-    repository: row.repository,
-    installation: row.installation,
-  }));
+  return rows.map((row) => toClaimedTask(row, row.lease_token, leaseUntil));
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskRecord } from "../store.js";
-import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, toAttemptRecord, toTaskRecord, type AttemptRow, type DeliveryRow, type TaskRow } from "../rows.js";
+import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, toAttemptRecord, toGithubActionRecord, toTaskRecord, type AttemptRow, type DeliveryRow, type GithubActionRow, type TaskRow } from "../rows.js";
 import { pgLimit } from "./pg-pool.js";
 
 /** The store's reads on PostgreSQL: the same statements as SQLite's, with `$n` parameters. */
@@ -83,30 +83,10 @@ export async function nextRunAt(pool: pg.Pool): Promise<number | null> {
   return row?.next ?? null;
 }
 
-interface GithubActionRow {
-  id: number;
-  agent: string;
-  task: number | null;
-  method: string;
-  route: string;
-  body: string | null;
-  dry_run: boolean;
-  at: number;
-}
-
 export async function listGithubActions(pool: pg.Pool, { task, limit }: { task?: number; limit: number }): Promise<(GithubActionRecord & { id: string })[]> {
   const rows =
     task === undefined
       ? (await pool.query<GithubActionRow>("SELECT * FROM github_actions ORDER BY id DESC LIMIT $1", [pgLimit(limit)])).rows
       : (await pool.query<GithubActionRow>("SELECT * FROM github_actions WHERE task = $1 ORDER BY id DESC LIMIT $2", [task, pgLimit(limit)])).rows;
-  return rows.map((row) => ({
-    id: String(row.id),
-    agent: row.agent,
-    task: row.task === null ? null : String(row.task),
-    method: row.method,
-    route: row.route,
-    body: row.body === null ? undefined : (JSON.parse(row.body) as unknown),
-    dryRun: row.dry_run,
-    at: row.at,
-  }));
+  return rows.map(toGithubActionRecord);
 }

@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
 import type { ClaimOptions, ClaimedTask } from "../store.js";
-import { REPOSITORIES_OVER_BUDGET_SQL, TASK_COLUMNS, toTaskRecord } from "../rows.js";
-import type { TaskRow } from "../rows.js";
+import { REPOSITORIES_OVER_BUDGET_SQL, TASK_COLUMNS, toClaimedTask } from "../rows.js";
+import type { ClaimRow } from "../rows.js";
 
-interface CandidateRow extends TaskRow {
-  retry_base: number;
-  event: string;
-  body: Buffer;
-  repository: string | null;
-  installation: number | null;
-}
+type CandidateRow = ClaimRow;
 
 /**
  * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
@@ -57,16 +51,7 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
       const attempts = row.attempts + 1;
       lease.run(owner, token, leaseUntil, now, row.id);
       openAttempt.run(row.id, attempts, now);
-      return {
-        ...toTaskRecord({ ...row, status: "running", attempts, updated_at: now }),
-        leaseToken: token,
-        leaseUntil,
-        retryBase: row.retry_base,
-        event: row.event,
-        body: row.body,
-        repository: row.repository,
-        installation: row.installation,
-      };
+      return toClaimedTask({ ...row, status: "running", attempts, updated_at: now }, token, leaseUntil);
     });
   };
 }

@@ -1,17 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { GithubActionRecord } from "../store.js";
-import { sqlLimit } from "../rows.js";
-
-interface GithubActionRow {
-  id: number;
-  agent: string;
-  task: number | null;
-  method: string;
-  route: string;
-  body: string | null;
-  dry_run: number;
-  at: number;
-}
+import { sqlLimit, toGithubActionRecord, type GithubActionRow } from "../rows.js";
 
 /** Recording and listing what agents did (or in dry-run would have done) on GitHub. */
 export interface GithubActionOps {
@@ -26,17 +15,6 @@ export function prepareGithubActions(db: Database): GithubActionOps {
   const all = db.prepare<[number], GithubActionRow>("SELECT * FROM github_actions ORDER BY id DESC LIMIT ?");
   const ofTask = db.prepare<[number, number], GithubActionRow>("SELECT * FROM github_actions WHERE task = ? ORDER BY id DESC LIMIT ?");
 
-  const toRecord = (row: GithubActionRow): GithubActionRecord & { id: string } => ({
-    id: String(row.id),
-    agent: row.agent,
-    task: row.task === null ? null : String(row.task),
-    method: row.method,
-    route: row.route,
-    body: row.body === null ? undefined : (JSON.parse(row.body) as unknown),
-    dryRun: row.dry_run === 1,
-    at: row.at,
-  });
-
   return {
     record(action, task, body) {
       // better-sqlite3 binds no booleans: SQLite stores BOOLEAN as 0/1.
@@ -44,7 +22,7 @@ export function prepareGithubActions(db: Database): GithubActionOps {
     },
     list({ task, limit }) {
       const rows = task === undefined ? all.all(sqlLimit(limit)) : ofTask.all(task, sqlLimit(limit));
-      return rows.map(toRecord);
+      return rows.map(toGithubActionRecord);
     },
   };
 }
