@@ -1,4 +1,5 @@
 // npm run bench [-- --runs 3 --seconds 8 --warmup 2 --connections 10 --concurrency 16 --no-build --profile]
+//                [-- --pool-size 10 --no-postgres]
 //                [-- --switchyard DIR]   bench the (built) switchyard checkout at DIR instead:
 //                                         A/B a performance change against the same anchor
 //
@@ -8,6 +9,11 @@
 // run so that machine noise hits both. Target (DESIGN.md section 8): switchyard ≥ 0.6× the
 // anchor's median req/s. The target is reported, never asserted: exit 0 either way, exit 1
 // only when the bench itself broke (a server did not start, a non-2xx answer, …).
+//
+// The same `switchyard serve` on PostgreSQL runs in the same rounds under the same load
+// (A S P, A S P, A S P), against a throwaway cluster the bench starts on 127.0.0.1 (fsync and
+// synchronous_commit on) and always stops; reported as figures and ratios, with no target
+// yet. When PostgreSQL cannot be started here the bench says why and skips only that row.
 // Method and latest numbers: docs/performance.md.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +24,7 @@ import { parseArgs } from "node:util";
 import { measureAnchor, measureSwitchyard } from "./lib/measure-server.js";
 import { probeCommitLatency } from "./lib/probe-commit-latency.js";
 import { printReport, summarize } from "./lib/report.js";
+import { probePgCommitLatency, startPostgresCluster, stopAllClusters } from "./lib/postgres-cluster.js";
 import { measureStorageFloor } from "./lib/storage-floor.js";
 import { loadIssuesOpenedTemplate } from "./lib/signed-load.js";
 import { killAllChildren } from "./lib/spawn-server.js";
@@ -40,6 +47,9 @@ const { values: args } = parseArgs({
     // switchyard's worker.concurrency for the run. The default (4) suits agents that take
     // seconds; in-process agents at thousands of tasks a second need more slots to keep up.
     concurrency: { type: "string", default: "16" },
+    // PostgreSQL: switchyard's store.poolSize (its default is 10); --no-postgres skips the row.
+    "pool-size": { type: "string", default: "10" },
+    "no-postgres": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     switchyard: { type: "string" },
@@ -48,8 +58,17 @@ const { values: args } = parseArgs({
 });
 
 let tmp = null;
+let cluster = null;
 function cleanUp() {
   killAllChildren();
+  // After the servers are gone: pg_ctl stop -m fast (synchronous), then the cluster's dir is
+  // removed; also a cluster still starting when a signal or the watchdog came.
+  try {
+    stopAllClusters();
+  } catch (error) {
+    console.error(`bench: could not stop the PostgreSQL cluster: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  cluster = null;
   if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
   tmp = null;
 }
@@ -112,6 +131,11 @@ async function main() {
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
   };
   const runs = positiveNumber("runs", args.runs);
+  const poolSize = positiveNumber("pool-size", args["pool-size"]);
+  if (!Number.isInteger(poolSize) || poolSize < 2) {
+    console.error(`bench: --pool-size ${args["pool-size"]}: store.poolSize is a whole number ≥ 2`);
+    return 2;
+  }
   // bench/results/ holds this checkout's figures only.
   const out = args.out ?? (args.switchyard ? null : path.join(ROOT, `bench/results/${args.profile ? "profile" : "latest"}.json`));
   if (out === null) {
@@ -127,21 +151,55 @@ async function main() {
     return 0;
   }
 
+  let postgresSkipped = args["no-postgres"] ? "--no-postgres" : null;
+  if (postgresSkipped === null) {
+    const started = Date.now();
+    try {
+      cluster = await startPostgresCluster();
+      console.error(`bench: ${cluster.version} on 127.0.0.1:${cluster.port}${cluster.runAs ? ` (as ${cluster.runAs})` : ""}, started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      postgresSkipped = `PostgreSQL could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      console.error(`bench: ${postgresSkipped}\nbench: the PostgreSQL row is skipped`);
+    }
+  }
+
   const loadBefore = os.loadavg();
   const commitBefore = probeCommitLatency(tmp);
+  const pgCommitBefore = cluster === null ? null : await probePgCommitLatency(cluster);
   const anchor = [];
   const switchyard = [];
+  const switchyardPostgres = [];
   for (let i = 1; i <= runs; i++) {
     console.error(`bench: run ${i}/${runs}: anchor (@octokit/webhooks)…`);
     anchor.push(await measureAnchor({ ...options, tag: `a${i}` }));
-    console.error(`bench: run ${i}/${runs}: switchyard serve…`);
+    console.error(`bench: run ${i}/${runs}: switchyard serve on SQLite…`);
     switchyard.push(await measureSwitchyard({ ...options, dir: path.join(tmp, `s${i}`), tag: `s${i}` }));
+    if (cluster !== null) {
+      console.error(`bench: run ${i}/${runs}: switchyard serve on PostgreSQL…`);
+      switchyardPostgres.push(await measureSwitchyard({ ...options, dir: path.join(tmp, `p${i}`), tag: `p${i}`, postgres: cluster, poolSize }));
+    }
   }
 
   const commitAfter = probeCommitLatency(tmp);
+  const pgCommitAfter = cluster === null ? null : await probePgCommitLatency(cluster);
+  const postgres =
+    cluster === null
+      ? { skipped: postgresSkipped }
+      : {
+          skipped: null,
+          version: cluster.version,
+          settings: cluster.settings,
+          poolSize,
+          // One durable commit (one 11.6 KB row, one connection) on the bench's cluster, before and after the runs.
+          commitMs: { before: commitMs(pgCommitBefore), after: commitMs(pgCommitAfter) },
+        };
+  if (cluster !== null) {
+    cluster.stop();
+    cluster = null;
+  }
   console.error("bench: measuring what durability alone costs here…");
   const storageFloor = await measureStorageFloor({ dir: tmp, template: options.template, batchSize: options.connections, switchyardRoot: options.switchyardRoot });
-  const summary = summarize({ anchor, switchyard, targetRatio: TARGET_RATIO, storageFloor });
+  const summary = summarize({ anchor, switchyard, switchyardPostgres: postgres.skipped === null ? switchyardPostgres : null, postgresSkipped: postgres.skipped, targetRatio: TARGET_RATIO, storageFloor });
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -157,20 +215,22 @@ async function main() {
       sqliteCommitMs: { before: commitMs(commitBefore), after: commitMs(commitAfter) },
       // In-process durable inserts of the same body, batches as big as the connections allow.
       storageFloor,
+      postgres,
       source: args.switchyard ? `from ${options.switchyardRoot}` : describeSource(),
     },
     method: {
       payload: `issues.opened from @octokit/webhooks-examples (${options.template.bytes} bytes), unique title, delivery id and signature per request`,
       connections: options.connections,
       workerConcurrency: options.concurrency,
+      postgresPoolSize: postgres.skipped === null ? poolSize : null,
       seconds: options.seconds,
       warmupSeconds: options.warmupSeconds,
       runs,
-      order: "anchor, switchyard, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run",
-      target: `switchyard median req/s >= ${TARGET_RATIO} x anchor median req/s`,
+      order: "anchor, switchyard on SQLite, switchyard on PostgreSQL, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run (a SQLite file; a database in the bench's PostgreSQL cluster)",
+      target: `switchyard (SQLite) median req/s >= ${TARGET_RATIO} x anchor median req/s; PostgreSQL: no target yet`,
     },
     summary,
-    runs: { anchor, switchyard },
+    runs: { anchor, switchyard, switchyardPostgres },
     wallSeconds: Math.round((Date.now() - startedAt) / 1000),
   };
   mkdirSync(path.dirname(out), { recursive: true });

@@ -1,9 +1,12 @@
 // One measured run of one server: start it fresh, warm it up, load it, read its CPU time
 // and peak RSS, (for switchyard) wait for its worker to drain and read the store, stop it.
+// switchyard runs on SQLite (a fresh file per run) or on PostgreSQL (a fresh database per
+// run in the bench's own cluster, see postgres-cluster.js).
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readWorkerStats, waitForDrain } from "./read-worker-stats.js";
+import { openStoreReader, readWorkerStats, waitForDrain } from "./read-worker-stats.js";
+import { cpuMsBetween } from "./postgres-cluster.js";
 import { readCpuMs, readPeakRss, spawnServer } from "./spawn-server.js";
 import { runSignedLoad } from "./signed-load.js";
 
@@ -50,7 +53,7 @@ export async function measureAnchor(options) {
     checkLoad("anchor", load, 200);
     const peakRss = readPeakRss(server.pid);
     const stopped = await server.stop();
-    return { server: "anchor", tag, warmup: brief(warmup), load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
+    return { server: "anchor", store: null, tag, warmup: brief(warmup), load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
   } finally {
     await server.stop();
   }
@@ -59,46 +62,82 @@ export async function measureAnchor(options) {
 /**
  * Runs `switchyard serve` once under load, on a fresh database in its own directory, with its
  * worker running; waits (bounded) for the worker to finish the backlog and reads the store.
+ * `postgres` (a cluster from startPostgresCluster): the store is a fresh database in it,
+ * with `store.poolSize: poolSize`, dropped after the run; otherwise a fresh SQLite file.
  */
 export async function measureSwitchyard(options) {
+  const { postgres = null, poolSize = 10, tag } = options;
+  if (postgres === null) return runSwitchyard(options, { kind: "sqlite", file: path.join(options.dir, "bench.db"), cluster: null });
+  const database = `bench_${tag.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`;
+  const url = await postgres.createDatabase(database);
+  try {
+    return await runSwitchyard(options, { kind: "postgres", url, poolSize, cluster: postgres });
+  } finally {
+    await postgres.dropDatabase(database).catch(() => undefined);
+  }
+}
+
+async function runSwitchyard(options, store) {
   const { switchyardRoot, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [], concurrency = 4 } = options;
   mkdirSync(dir, { recursive: true });
-  const dbFile = path.join(dir, "bench.db");
-  // Loopback only, like the anchor, and the worker's concurrency the bench was given;
-  // everything else is the default configuration.
+  const databaseUrl = store.kind === "sqlite" ? `sqlite:${store.file}` : store.url;
+  // Loopback only, like the anchor, and the worker's concurrency the bench was given (and,
+  // on PostgreSQL, the pool size); everything else is the default configuration.
   const configFile = path.join(dir, "switchyard.config.yaml");
-  writeFileSync(configFile, `server:\n  host: 127.0.0.1\nworker:\n  concurrency: ${concurrency}\n`);
+  const storeConfig = store.kind === "postgres" ? `store:\n  poolSize: ${store.poolSize}\n` : "";
+  writeFileSync(configFile, `server:\n  host: 127.0.0.1\nworker:\n  concurrency: ${concurrency}\n${storeConfig}`);
   const server = await spawnServer({
-    name: "switchyard serve",
+    name: `switchyard serve (${store.kind})`,
     args: [...nodeArgs, path.join(switchyardRoot, "bin/switchyard.js"), "serve", "--config", configFile],
     cwd: dir,
-    env: childEnv({ PORT: "0", ADMIN_PORT: "0", DATABASE_URL: `sqlite:${dbFile}`, WEBHOOK_SECRET: secret, LOG_LEVEL: "warn" }),
+    env: childEnv({ PORT: "0", ADMIN_PORT: "0", DATABASE_URL: databaseUrl, WEBHOOK_SECRET: secret, LOG_LEVEL: "warn" }),
     ready: [/receiving webhooks at (\S+)/, /admin API at (http\S+)/],
     healthUrl: (m) => `${m[1][1]}/healthz`,
   });
+  // The store is read only between loads, on a connection of its own, never during the
+  // measured load (as it was before PostgreSQL came in).
+  const withReader = async (fn) => {
+    const reader = await openStoreReader(store);
+    try {
+      return await fn(reader);
+    } finally {
+      await reader.close();
+    }
+  };
   try {
+    const name = `switchyard on ${store.kind}`;
     const url = server.matches[0][1];
     const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
-    checkLoad("switchyard (warm-up)", warmup, 202);
+    checkLoad(`${name} (warm-up)`, warmup, 202);
     // Start the measured run from an empty queue, as the anchor starts from nothing.
-    const warmupDrain = await waitForDrain(dbFile, WARMUP_DRAIN_TIMEOUT_MS);
+    const warmupDrain = await withReader((reader) => waitForDrain(reader, WARMUP_DRAIN_TIMEOUT_MS));
     const cpuBefore = readCpuMs(server.pid);
+    // On PostgreSQL the commits run in other processes (backends, WAL writer) on the same
+    // two cores: their CPU is counted apart.
+    const dbCpuBefore = store.cluster?.cpuMsByPid() ?? null;
     const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
     const cpuMs = readCpuMs(server.pid) - cpuBefore;
-    checkLoad("switchyard", load, 202);
-    const drain = await waitForDrain(dbFile, drainTimeoutMs);
-    const worker = readWorkerStats(dbFile, { from: load.startedAt, to: load.endedAt });
+    const dbCpuMs = dbCpuBefore === null ? null : cpuMsBetween(dbCpuBefore, store.cluster.cpuMsByPid());
+    checkLoad(name, load, 202);
+    const { drain, worker } = await withReader(async (reader) => {
+      const drained = await waitForDrain(reader, drainTimeoutMs);
+      return { drain: drained, worker: await readWorkerStats(reader, { from: load.startedAt, to: load.endedAt }) };
+    });
     const peakRss = readPeakRss(server.pid);
-    if (!server.alive()) throw new Error(`switchyard serve died during the run:\n${server.stderr()}`);
+    if (!server.alive()) throw new Error(`${name} died during the run:\n${server.stderr()}`);
     const stopped = await server.stop();
-    if (!stopped.graceful) throw new Error(`switchyard serve did not stop gracefully on SIGTERM (${JSON.stringify(stopped)}):\n${server.stderr()}`);
+    if (!stopped.graceful) throw new Error(`${name} did not stop gracefully on SIGTERM (${JSON.stringify(stopped)}):\n${server.stderr()}`);
     return {
       server: "switchyard",
+      store: store.kind,
+      ...(store.kind === "postgres" ? { poolSize: store.poolSize } : {}),
       tag,
       warmup: brief(warmup),
       load,
       cpuMs,
       cpuUsPerRequest: (cpuMs * 1000) / load.responses,
+      dbCpuMs,
+      dbCpuUsPerRequest: dbCpuMs === null ? null : (dbCpuMs * 1000) / load.responses,
       peakRss,
       stopped,
       warmupDrain,
