@@ -101,7 +101,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let pollTimer: NodeJS.Timeout | null = null;
   let lastReclaim = 0;
   let idleWaiters: (() => void)[] = [];
-  // The last claim found due tasks it may not run yet (agent limits, repository budget).
+  // Due tasks may be waiting that this worker cannot take yet (no free slot, agent limits, repository budget).
   let blocked = false;
   let unsubscribe: (() => void) | undefined;
 
@@ -161,6 +161,8 @@ export function createWorker(options: WorkerOptions): Worker {
         }
         for (const task of claimed) start(task);
       }
+      // Every slot busy: due tasks wait for a finishing task's wake, not a 0 ms poll.
+      if (executing.size >= concurrency) blocked = true;
     } catch (error) {
       logger.error({ err: error }, "worker could not claim tasks; will look again");
     } finally {
@@ -181,7 +183,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let delay = pollMs;
     try {
       const next = await store.nextRunAt();
-      // Due tasks that the last claim had to leave (their agent or repository at its limit)
+      // Due tasks this worker had to leave (slots full, agent or repository at its limit)
       // wait for a finishing task's wake or the next poll, not a busy loop.
       if (next !== null && !(blocked && next <= now())) delay = Math.min(pollMs, Math.max(0, next - now()));
     } catch {
