@@ -1,7 +1,9 @@
 /**
- * Every error switchyard reports to a client or a user, in one table: a stable code, the
- * HTTP status it answers with, and the fix. docs/errors.md documents each code; a test
- * keeps the two in step.
+ * Every error switchyard answers over HTTP, in one table: a stable code, the HTTP status it
+ * answers with, and the fix (also the message when a call site gives none). This table is
+ * the only place an error status comes from: call sites name a code (`sendError` in
+ * src/http/http-errors.ts), never a number. docs/errors.md documents each code; a test keeps
+ * the two equal in both directions.
  */
 export const ERRORS = {
   SWY_E_IP_NOT_ALLOWED: {
@@ -19,6 +21,14 @@ export const ERRORS = {
   SWY_E_MISSING_HEADER: {
     status: 400,
     fix: "Send X-GitHub-Event and X-GitHub-Delivery, as GitHub does.",
+  },
+  SWY_E_HEADERS_TOO_LARGE: {
+    status: 431,
+    fix: "The request's headers are over Node's limit (16 KiB unless --max-http-header-size says otherwise); GitHub's never are: check what the proxy or client in between adds.",
+  },
+  SWY_E_REQUEST_TIMEOUT: {
+    status: 408,
+    fix: "The request did not arrive in full within 60 s (GitHub itself gives up after 10 s): check the network between the sender and switchyard, then redeliver.",
   },
   SWY_E_BODY_TOO_LARGE: {
     status: 413,
@@ -63,19 +73,6 @@ export const ERRORS = {
 } as const satisfies Record<string, { status: number; fix: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
-
-/** An error with a code from the table; `message` says what went wrong and what to do. */
-export class SwitchyardError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-
-  constructor(code: ErrorCode, message?: string) {
-    super(message ?? ERRORS[code].fix);
-    this.name = "SwitchyardError";
-    this.code = code;
-    this.status = ERRORS[code].status;
-  }
-}
 
 /** The JSON body every HTTP error answers with. */
 export function errorBody(code: ErrorCode, message?: string): { error: { code: ErrorCode; message: string } } {

@@ -5,6 +5,7 @@ import { parseLimit } from "../config/parse-limit.js";
 import { formatTable } from "../routing/describe-rules.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
+import { isoTime, presentDeliverySummary } from "../present/records.js";
 import { printJson, type CliIo } from "./io.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
@@ -47,14 +48,14 @@ export function registerDeliveries(program: Command, io: CliIo): void {
       const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
       const limit = parseLimitOption(options.limit);
       const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, limit }));
-      if (options.json) return printJson(io, rows);
+      if (options.json) return printJson(io, rows.map(presentDeliverySummary));
       if (rows.length === 0) return io.stdout("no deliveries\n");
       io.stdout(
         formatTable(
           ["received", "delivery", "event", "repository", "status", "tasks"],
           rows.map((d) => [
-            d.received_at,
-            d.delivery,
+            isoTime(d.receivedAt),
+            d.id,
             d.action ? `${d.event}.${d.action}` : d.event,
             d.repository ?? "-",
             d.status,

@@ -93,7 +93,7 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
     logger: createLogger(readLogLevel(io.env)),
     env: io.env,
   });
-  const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts, last_error: t.last_error }));
+  const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts, last_error: t.lastError }));
   if (options.json) {
     printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, tasks: results });
   } else {

@@ -2,12 +2,8 @@ import type { Command } from "commander";
 import { formatTable } from "../routing/describe-rules.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/store.js";
 import { parseChoice, parseLimitOption, withReadOnlyStore } from "./deliveries.js";
+import { isoTime, presentTaskRow } from "../present/records.js";
 import { printJson, type CliIo } from "./io.js";
-
-/** The `tasks --json` shape of docs/cli.md. */
-export function taskJson(t: { id: string; delivery: string; agent: string; action: string; priority: string; status: string; attempts: number; run_at: string; last_error: string | null }) {
-  return { id: t.id, delivery: t.delivery, agent: t.agent, action: t.action, priority: t.priority, status: t.status, attempts: t.attempts, run_at: t.run_at, last_error: t.last_error };
-}
 
 export function registerTasks(program: Command, io: CliIo): void {
   program
@@ -22,12 +18,12 @@ export function registerTasks(program: Command, io: CliIo): void {
       const status = parseChoice<TaskStatus>("--status", options.status, TASK_STATUSES);
       const limit = parseLimitOption(options.limit);
       const rows = await withReadOnlyStore(io, options.config, (store) => store.listTasks({ status, agent: options.agent, limit }));
-      if (options.json) return printJson(io, rows.map(taskJson));
+      if (options.json) return printJson(io, rows.map(presentTaskRow));
       if (rows.length === 0) return io.stdout("no tasks\n");
       io.stdout(
         formatTable(
           ["id", "delivery", "agent", "priority", "status", "attempts", "run_at", "last_error"],
-          rows.map((t) => [t.id, t.delivery, t.agent, t.priority, t.status, String(t.attempts), t.run_at, t.last_error ?? ""]),
+          rows.map((t) => [t.id, t.delivery, t.agent, t.priority, t.status, String(t.attempts), isoTime(t.runAt), t.lastError ?? ""]),
         ) + "\n",
       );
     });

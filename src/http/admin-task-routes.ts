@@ -1,11 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
-import { errorBody } from "../errors.js";
-import { repeatedParameter } from "./http-errors.js";
+import { repeatedParameter, sendError } from "./http-errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseLimit } from "../config/parse-limit.js";
+import { presentTask, presentTaskDetail } from "../present/records.js";
 
 export interface TaskRouteDeps {
   store: Store;
@@ -27,34 +27,34 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.get("/api/tasks", async (request, reply) => {
     const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return reply.code(400).send(repeated);
+    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
-    if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));
+    if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
     if (query.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(query.status)) {
-      return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}`));
+      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}`);
     }
-    return store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery });
+    return (await store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery })).map(presentTask);
   });
 
   app.get("/api/tasks/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
     const task = await store.getTask(id);
-    if (!task) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no task ${id}`));
-    return task;
+    if (!task) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    return presentTaskDetail(task);
   });
 
   app.post("/api/deliveries/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
     const tasks = await replayDelivery(store, deps.loaded, id, now());
-    if (tasks === null) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no delivery ${id}`));
+    if (tasks === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     deps.wake();
     return { delivery: id, tasks };
   });
 
   app.post("/api/tasks/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!(await store.replayTask(id, now()))) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no task ${id}`));
+    if (!(await store.replayTask(id, now()))) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
     deps.wake();
     return { task: id, replayed: true };
   });

@@ -1,11 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { errorBody } from "../errors.js";
-import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import { DELIVERY_STATUSES, type DeliveryRecord, type Store } from "../store/store.js";
+import { DELIVERY_STATUSES, type Store } from "../store/store.js";
+import { presentDelivery, presentDeliverySummary } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
-import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter } from "./http-errors.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
 
@@ -37,13 +36,6 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-/** A delivery for the API: the body as the JSON it is, not as bytes. */
-export function presentDelivery(record: DeliveryRecord) {
-  const { body, ...rest } = record;
-  const parsed = parseDeliveryBody(body, isFormBody(body));
-  return { ...rest, payload: typeof parsed === "string" ? null : parsed };
-}
-
 /**
  * The admin listener: health, the read API and (later) replays, metrics and the dashboard.
  * Loopback by default; anywhere else it needs a bearer token.
@@ -62,7 +54,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const path = request.url.split("?")[0];
     if (!deps.token || path === "/healthz" || path === "/readyz") return;
     if (!tokenMatches(request.headers.authorization, deps.token)) {
-      return reply.code(401).send(errorBody("SWY_E_UNAUTHORIZED"));
+      return sendError(reply, "SWY_E_UNAUTHORIZED");
     }
   });
 
@@ -87,21 +79,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get("/api/deliveries", async (request, reply) => {
     const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return reply.code(400).send(repeated);
+    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
-    if (typeof limit === "string") return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", limit));
+    if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
     const status = query.status;
     if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
-      return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`));
+      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`);
     }
-    return store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined });
+    return (await store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined })).map(presentDeliverySummary);
   });
 
   app.get("/api/deliveries/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
     const record = await store.getDelivery(id);
-    if (!record) return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `no delivery ${id}`));
+    if (!record) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     return presentDelivery(record);
   });
 

@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { errorBody } from "../errors.js";
-import { ERROR_SHAPED_OPTIONS, installErrorHandlers } from "./http-errors.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers, sendError } from "./http-errors.js";
 import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
 
 /** How long a request may take to arrive in full. */
@@ -30,7 +29,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   app.addHook("onRequest", async (_request, reply) => {
     if (!deps.isClosing?.()) return;
     reply.header("connection", "close");
-    return reply.code(503).send(errorBody("SWY_E_SHUTTING_DOWN", "switchyard is shutting down and stored nothing: redeliver this delivery once it is back"));
+    return sendError(reply, "SWY_E_SHUTTING_DOWN", "switchyard is shutting down and stored nothing: redeliver this delivery once it is back");
   });
   registerWebhookRoute(app, deps);
   return app;

@@ -1,6 +1,18 @@
+import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
-import { errorBody } from "../errors.js";
+import { ERRORS, errorBody, type ErrorCode } from "../errors.js";
+
+/**
+ * Answers an error: the status comes from the table in src/errors.ts, so a call site names a
+ * code and never a number; `message` says what went wrong (the table's fix when omitted).
+ *
+ * @example
+ * if (!task) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+ */
+export function sendError(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
+  return reply.code(ERRORS[code].status).send(errorBody(code, message));
+}
 
 /**
  * Every error leaves as `{error:{code, message}}` from the table in src/errors.ts, and no
@@ -11,58 +23,68 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, w
     const status = error.statusCode ?? 500;
     if (status === 413) {
       const limit = bodyLimit === undefined ? "" : ` (this server takes at most ${bodyLimit} bytes: server.bodyLimit)`;
-      return reply.code(413).send(errorBody("SWY_E_BODY_TOO_LARGE", `the body is too large${limit}; GitHub caps payloads at 25 MiB`));
+      return sendError(reply, "SWY_E_BODY_TOO_LARGE", `the body is too large${limit}; GitHub caps payloads at 25 MiB`);
     }
-    if (status === 415) {
-      return reply.code(415).send(errorBody("SWY_E_UNSUPPORTED_MEDIA_TYPE"));
-    }
-    if (status >= 400 && status < 500) {
-      return reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `bad request: ${error.message}`));
-    }
+    if (status === 415) return sendError(reply, "SWY_E_UNSUPPORTED_MEDIA_TYPE");
+    if (status >= 400 && status < 500) return sendError(reply, "SWY_E_BAD_REQUEST", `bad request: ${error.message}`);
     request.log.error({ err: error }, "unexpected error");
-    return reply.code(500).send(errorBody("SWY_E_INTERNAL"));
+    return sendError(reply, "SWY_E_INTERNAL");
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0];
     // Methods Fastify has no route table for (TRACE, PROPFIND, …) land here, on the webhook path too.
     if (webhookPath !== undefined && path === webhookPath) {
       reply.header("allow", "POST");
-      return reply.code(405).send(errorBody("SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed here: GitHub POSTs deliveries to ${webhookPath}`));
+      return sendError(reply, "SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed here: GitHub POSTs deliveries to ${webhookPath}`);
     }
-    return reply.code(404).send(errorBody("SWY_E_NOT_FOUND", `nothing at ${request.method} ${path}`));
+    return sendError(reply, "SWY_E_NOT_FOUND", `nothing at ${request.method} ${path}`);
   });
+}
+
+/** What Node's HTTP server reports on a connection before any request exists, and how it is answered. */
+function clientErrorAnswer(error: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return { code: "SWY_E_HEADERS_TOO_LARGE", message: "the request's headers are too large (Node's limit is 16 KiB): check what the proxy or client in between adds" };
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return { code: "SWY_E_REQUEST_TIMEOUT", message: "the request took too long to arrive: a request must arrive in full within 60 s" };
+  }
+  return { code: "SWY_E_BAD_REQUEST", message: "malformed HTTP request (a header with control characters, a bad request line or framing)" };
 }
 
 /**
  * Fastify options that keep its own answers in switchyard's error shape: a URL that cannot be
- * decoded, and what Node's HTTP parser refuses before any route runs (a header with control
- * characters, a malformed request line).
+ * decoded, and what Node's HTTP server refuses before any route runs (a header with control
+ * characters, a malformed request line, headers over its size limit, a request that does not
+ * arrive within `requestTimeout`).
  */
 export const ERROR_SHAPED_OPTIONS = {
   frameworkErrors: (error: FastifyError, _request: unknown, reply: FastifyReply) => {
-    void reply.code(400).send(errorBody("SWY_E_BAD_REQUEST", `bad request: ${error.message}`));
+    void sendError(reply, "SWY_E_BAD_REQUEST", `bad request: ${error.message}`);
   },
   // Node leaves the socket to this handler: it must be closed here, or a client that never
-  // closes its side keeps it (and a graceful shutdown waiting on it) open for ever.
+  // closes its side keeps it (and a graceful shutdown waiting on it) open for ever. There is
+  // no reply object yet, so the response is written by hand, its status still from the table.
   clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || error.code === "ECONNRESET") {
       socket.destroy();
       return;
     }
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    const reason = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
-    const body = JSON.stringify(errorBody("SWY_E_BAD_REQUEST", status === 408 ? "the request took too long to arrive" : "malformed HTTP request (a header with control characters, a bad request line or framing)"));
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
+    const { code, message } = clientErrorAnswer(error);
+    const { status } = ERRORS[code];
+    const body = JSON.stringify(errorBody(code, message));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
     // A peer that does not read what is left to send must not hold the socket either.
     setTimeout(() => socket.destroy(), 1000).unref();
   },
 };
 
 /**
- * The 400 for a query parameter given more than once (`?agent=a&agent=b`), or null: the
- * admin API takes one value per parameter, and an array must never reach a store query.
+ * Why a query is refused when a parameter is given more than once (`?agent=a&agent=b`), or
+ * null: the admin API takes one value per parameter, and an array must never reach a store
+ * query. Answered with `SWY_E_BAD_REQUEST`.
  */
-export function repeatedParameter(query: Record<string, unknown>): ReturnType<typeof errorBody> | null {
+export function repeatedParameter(query: Record<string, unknown>): string | null {
   const name = Object.keys(query).find((key) => Array.isArray(query[key]));
-  return name === undefined ? null : errorBody("SWY_E_BAD_REQUEST", `query parameter ${name} is given more than once: give it once`);
+  return name === undefined ? null : `query parameter ${name} is given more than once: give it once`;
 }

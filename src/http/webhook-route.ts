@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import { errorBody, type ErrorCode } from "../errors.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { CompiledRule } from "../routing/compile-rules.js";
@@ -10,6 +9,7 @@ import { clientIp } from "../security/client-ip.js";
 import { limiterKey } from "../security/limiter-key.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { verifySignature } from "../security/verify-signature.js";
+import { sendError } from "./http-errors.js";
 import type { AcceptResult, Store } from "../store/store.js";
 
 export interface WebhookDeps {
@@ -62,10 +62,6 @@ function single(value: string | string[] | undefined, pattern: RegExp): string |
   return typeof value === "string" && pattern.test(value) ? value : undefined;
 }
 
-function fail(reply: FastifyReply, code: ErrorCode, status: number, message?: string): FastifyReply {
-  return reply.code(status).send(errorBody(code, message));
-}
-
 /**
  * POST /webhooks/github: checks run cheapest first and the first failure answers
  * (docs/security.md). The 202 is sent only after the store committed the delivery and
@@ -80,14 +76,14 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
 
   const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number) => {
     reply.header("retry-after", String(retryAfterSeconds));
-    return fail(reply, "SWY_E_RATE_LIMITED", 429, `too many failed signature checks from ${ip}; retry after ${retryAfterSeconds}s once the secret is fixed`);
+    return sendError(reply, "SWY_E_RATE_LIMITED", `too many failed signature checks from ${ip}; retry after ${retryAfterSeconds}s once the secret is fixed`);
   };
 
   // Checks 1–4 need no body: answer them before a byte of it is read.
   const preBody = async (request: FastifyRequest, reply: FastifyReply) => {
     const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
     if (deps.allowlist && !deps.allowlist(ip)) {
-      return fail(reply, "SWY_E_IP_NOT_ALLOWED", 403, `source address ${ip} is outside the IP allowlist`);
+      return sendError(reply, "SWY_E_IP_NOT_ALLOWED", `source address ${ip} is outside the IP allowlist`);
     }
     const limited = limiter.check(limiterKey(ip), now());
     const event = single(request.headers["x-github-event"], EVENT_NAME);
@@ -101,16 +97,15 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       limitedRequests.add(request);
     }
     if (type === null) {
-      return fail(
+      return sendError(
         reply,
         "SWY_E_UNSUPPORTED_MEDIA_TYPE",
-        415,
         `content type ${request.headers["content-type"] ?? "(none)"} is not supported: use application/json or application/x-www-form-urlencoded`,
       );
     }
     if (!event || !delivery) {
       const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
-      return fail(reply, "SWY_E_MISSING_HEADER", 400, `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);
+      return sendError(reply, "SWY_E_MISSING_HEADER", `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);
     }
     return undefined;
   };
@@ -133,12 +128,12 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         // The delivery id is unverified here, but it is what ties this line to GitHub's delivery log.
         request.log.warn({ ip, reason: verified.reason, delivery: request.headers["x-github-delivery"] }, "signature verification failed");
         if (request.headers["x-hub-signature-256"] === undefined && request.headers["x-hub-signature"] !== undefined) {
-          return fail(reply, "SWY_E_BAD_SIGNATURE", 401, "only a SHA-1 signature (X-Hub-Signature) was sent: switchyard verifies X-Hub-Signature-256, which GitHub sends with it whenever the webhook has a secret");
+          return sendError(reply, "SWY_E_BAD_SIGNATURE", "only a SHA-1 signature (X-Hub-Signature) was sent: switchyard verifies X-Hub-Signature-256, which GitHub sends with it whenever the webhook has a secret");
         }
-        return fail(reply, "SWY_E_BAD_SIGNATURE", 401, `${verified.reason}: check WEBHOOK_SECRET on both sides`);
+        return sendError(reply, "SWY_E_BAD_SIGNATURE", `${verified.reason}: check WEBHOOK_SECRET on both sides`);
       }
       const payload = parseDeliveryBody(body, mediaType(request.headers["content-type"]) === "form");
-      if (typeof payload === "string") return fail(reply, "SWY_E_BAD_PAYLOAD", 400, payload);
+      if (typeof payload === "string") return sendError(reply, "SWY_E_BAD_PAYLOAD", payload);
 
       const eventName = request.headers["x-github-event"] as string;
       const deliveryId = request.headers["x-github-delivery"] as string;
@@ -170,7 +165,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         );
       } catch (error) {
         request.log.error({ delivery: deliveryId, err: error }, "store failed to commit a delivery");
-        return fail(reply, "SWY_E_STORE_UNAVAILABLE", 503, "the delivery could not be stored; redeliver it from GitHub once the store is back");
+        return sendError(reply, "SWY_E_STORE_UNAVAILABLE", "the delivery could not be stored; redeliver it from GitHub once the store is back");
       }
 
       if (result.duplicate) {
@@ -197,7 +192,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     url: config.server.path,
     handler: async (request, reply) => {
       reply.header("allow", "POST");
-      return fail(reply, "SWY_E_METHOD_NOT_ALLOWED", 405, `${request.method} is not allowed here: GitHub POSTs deliveries to ${config.server.path}`);
+      return sendError(reply, "SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed here: GitHub POSTs deliveries to ${config.server.path}`);
     },
   });
 }

@@ -27,7 +27,7 @@ export function createAgentStore(store: Store, task: { id: string; delivery: str
     history: async (subject, { limit, tasksPerDelivery }) => {
       const deliveries = await store.listDeliveries({ subject, limit });
       const out = [];
-      for (const d of deliveries) out.push({ ...d, tasks: await store.listTasks({ delivery: d.delivery, limit: tasksPerDelivery }) });
+      for (const d of deliveries) out.push({ ...d, tasks: await store.listTasks({ delivery: d.id, limit: tasksPerDelivery }) });
       return out;
     },
     githubWrites: ({ limit }) => store.listGithubActions({ task: task.id, limit }),

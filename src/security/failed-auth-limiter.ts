@@ -52,7 +52,7 @@ const NOT_LIMITED: LimitCheck = Object.freeze({ limited: false });
  * @example
  * const limiter = createFailedAuthLimiter({ max: 100, windowMs: 60_000 });
  * const verdict = limiter.check(ip, Date.now());
- * if (verdict.limited) return reply.code(429).header("Retry-After", verdict.retryAfterSeconds).send();
+ * if (verdict.limited) return sendError(reply.header("Retry-After", verdict.retryAfterSeconds), "SWY_E_RATE_LIMITED");
  * if (!verifySignature(secrets, body, header).ok) limiter.recordFailure(ip, Date.now());
  */
 export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): FailedAuthLimiter {

@@ -30,7 +30,7 @@ function fail(reason: string): SignatureCheck {
  *
  * @example
  * const check = verifySignature([process.env.WEBHOOK_SECRET!], rawBody, req.headers["x-hub-signature-256"]);
- * if (!check.ok) return reply.code(401).send({ error: { code: "SWY_E_BAD_SIGNATURE", message: check.reason } });
+ * if (!check.ok) return sendError(reply, "SWY_E_BAD_SIGNATURE", check.reason);
  */
 export function verifySignature(
   secrets: readonly string[],

@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
-import type { AttemptRecord, ClaimedTask, DeliveryStatus, GithubActionRecord, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptRecord, ClaimedTask, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
 export interface TaskRow {
@@ -68,11 +68,6 @@ export const REPOSITORIES_OVER_BUDGET_SQL = `SELECT d.repository FROM attempts a
   WHERE a.started_at > $1 AND d.repository IS NOT NULL
   GROUP BY d.repository HAVING COUNT(*) >= $2`;
 
-/** Epoch milliseconds → ISO-8601, as records show times. */
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 export function toTaskRecord(row: TaskRow): TaskRecord {
   return {
     id: String(row.id),
@@ -81,13 +76,13 @@ export function toTaskRecord(row: TaskRow): TaskRecord {
     agent: row.agent,
     action: row.action,
     priority: row.priority,
-    idempotency_key: row.idempotency_key,
+    idempotencyKey: row.idempotency_key,
     status: row.status,
     attempts: row.attempts,
-    run_at: isoTime(row.run_at),
-    last_error: row.last_error,
-    created_at: isoTime(row.created_at),
-    updated_at: isoTime(row.updated_at),
+    runAt: row.run_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -95,12 +90,46 @@ export function toAttemptRecord(row: AttemptRow): AttemptRecord {
   return {
     task: String(row.task),
     n: row.n,
-    started_at: isoTime(row.started_at),
-    finished_at: row.finished_at === null ? null : isoTime(row.finished_at),
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
     outcome: row.outcome,
     error: row.error,
-    retry_delay_ms: row.retry_delay_ms,
+    retryDelayMs: row.retry_delay_ms,
     output: row.output,
+  };
+}
+
+/** The columns a delivery list reads, with the status derived from its tasks. */
+export const DELIVERY_SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, ${DELIVERY_STATUS_SQL} AS status`;
+/** The columns a whole delivery reads. */
+export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
+/** Newest first; seq orders deliveries received in the same millisecond. */
+export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
+
+export type DeliverySummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "status">;
+export type TaskSummaryRow = Pick<TaskRow, "id" | "agent" | "status" | "attempts">;
+
+export function toDeliverySummary(row: DeliverySummaryRow, tasks: readonly TaskSummaryRow[]): DeliverySummary {
+  return {
+    id: row.id,
+    event: row.event,
+    action: row.action,
+    repository: row.repository,
+    receivedAt: row.received_at,
+    status: row.status,
+    tasks: tasks.map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
+  };
+}
+
+export function toDeliveryRecord(row: DeliveryRow, tasks: TaskDetail[]): DeliveryRecord {
+  return {
+    ...toDeliverySummary(row, []),
+    signature: row.signature,
+    installation: row.installation,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    ackMs: row.ack_ms,
+    tasks,
   };
 }
 

@@ -60,7 +60,11 @@ export interface AcceptOptions {
   replayWindowMs: number;
 }
 
-/** A task row as `tasks --json` and the admin API show it. */
+/**
+ * A task as the store answers it: camelCase fields, times in epoch milliseconds. The
+ * snake_case, ISO-8601 JSON of `tasks --json` and the admin API is made by the presenters
+ * in src/cli and src/http (`src/present/`), not here.
+ */
 export interface TaskRecord {
   id: string;
   delivery: string;
@@ -68,48 +72,53 @@ export interface TaskRecord {
   agent: string;
   action: string;
   priority: Priority;
-  idempotency_key: string | null;
+  idempotencyKey: string | null;
   status: TaskStatus;
   attempts: number;
-  run_at: string;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
+  runAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface AttemptRecord {
   task: string;
   n: number;
-  started_at: string;
-  finished_at: string | null;
-  /** `succeeded | transient | permanent | lease-expired`, null while running. */
+  startedAt: number;
+  finishedAt: number | null;
+  /** `succeeded | transient | permanent | shutdown | lease-expired`, null while running. */
   outcome: string | null;
   error: string | null;
   /** The backoff chosen after this attempt, when it is retried. */
-  retry_delay_ms: number | null;
+  retryDelayMs: number | null;
   /** Tail of an exec agent's stdout/stderr, or an agent's own note. */
   output: string | null;
 }
 
-/** A delivery as `deliveries --json` shows it. */
+/** A task with every attempt at it, oldest first. */
+export interface TaskDetail extends TaskRecord {
+  attemptLog: AttemptRecord[];
+}
+
+/** A delivery in a list: what it was and where its tasks stand. */
 export interface DeliverySummary {
-  delivery: string;
+  id: string;
   event: string;
   action: string | null;
   repository: string | null;
-  received_at: string;
+  receivedAt: number;
   status: DeliveryStatus;
   tasks: { id: string; agent: string; status: TaskStatus; attempts: number }[];
 }
 
-/** One delivery in full, for `GET /api/deliveries/:id` and replays. */
+/** One delivery in full, for `deliveries show`, the admin API and replays. */
 export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
   signature: string | null;
   installation: number | null;
   headers: Record<string, string>;
   body: Buffer;
-  ack_ms: number | null;
-  tasks: (TaskRecord & { attempt_log: AttemptRecord[] })[];
+  ackMs: number | null;
+  tasks: TaskDetail[];
 }
 
 /** A task handed to a worker, fenced by its lease token. */
@@ -201,8 +210,8 @@ export interface GithubActionRecord {
 }
 
 export interface Store {
-  /** Which adapter this is. */
-  readonly kind: "sqlite" | "postgres";
+  /** Which adapter this is (memory: one process, one run — Actions mode). */
+  readonly kind: "sqlite" | "postgres" | "memory";
   /**
    * True when this process holds the database alone (SQLite's lock file): every lease left
    * running at start-up then belongs to a process that is gone, and is reclaimed at once.
@@ -266,7 +275,7 @@ export interface Store {
 
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listDeliveries(options: ListDeliveriesOptions): Promise<DeliverySummary[]>;
-  getTask(id: string): Promise<(TaskRecord & { attempt_log: AttemptRecord[] }) | null>;
+  getTask(id: string): Promise<TaskDetail | null>;
   listTasks(options: ListTasksOptions): Promise<TaskRecord[]>;
 
   /** Records a GitHub write an agent made (or, in dry-run, would have made). */

@@ -73,7 +73,7 @@ async function deliverAndSettle(target: TestServer, event: string, payload: Payl
 }
 
 async function outputOf(target: TestServer, task: TaskRecord): Promise<string> {
-  return (await target.store.getTask(task.id))!.attempt_log.at(-1)?.output ?? "";
+  return (await target.store.getTask(task.id))!.attemptLog.at(-1)?.output ?? "";
 }
 
 const statesOf = (id: number) => fake.repo(repo).deploymentStatuses(id).map((s) => s.state);

@@ -214,22 +214,22 @@ describe("GitHub failures", () => {
     fake.failNext({ method: "GET", path: new RegExp(`/repos/${repoName()}/issues/${nextIssue}$`), status: 429, headers: { "retry-after": "1" }, body: { message: "slow down" } });
     const [task] = await deliverAndSettle("issues", issueEvent("opened"));
     expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
-    const log = (await server.store.getTask(task!.id))!.attempt_log;
-    expect(log[0]!.retry_delay_ms).toBeGreaterThanOrEqual(1000);
+    const log = (await server.store.getTask(task!.id))!.attemptLog;
+    expect(log[0]!.retryDelayMs).toBeGreaterThanOrEqual(1000);
   });
 
   it("waits out a secondary rate limit (403)", async () => {
     fake.failNext({ method: "GET", path: new RegExp(`/repos/${repoName()}/issues/${nextIssue}$`), ...secondaryRateLimit(1) });
     const [task] = await deliverAndSettle("issues", issueEvent("opened"));
     expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
-    expect((await server.store.getTask(task!.id))!.attempt_log[0]!.retry_delay_ms).toBeGreaterThanOrEqual(1000);
+    expect((await server.store.getTask(task!.id))!.attemptLog[0]!.retryDelayMs).toBeGreaterThanOrEqual(1000);
   });
 
   it("sends a 404 to dead at once", async () => {
     fake.failAlways({ method: "GET", path: new RegExp(`/repos/${repoName()}/issues/${nextIssue}$`), status: 404, body: { message: "Not Found" } });
     const [task] = await deliverAndSettle("issues", issueEvent("opened"));
     expect(task).toMatchObject({ status: "dead", attempts: 1 });
-    expect(task!.last_error).toMatch(/404/);
+    expect(task!.lastError).toMatch(/404/);
   });
 });
 

@@ -64,7 +64,7 @@ describe("GitHub App auth", () => {
     server = await startTestServer({ github: { appId: 1, privateKey, apiUrl: fake.url, writeIntervalMs: 0 } });
     const task = await settle(server, opened(null));
     expect(task.status).toBe("dead");
-    expect(task.last_error).toMatch(/no installation/);
+    expect(task.lastError).toMatch(/no installation/);
   });
 });
 
@@ -108,7 +108,7 @@ describe("execute hands the plan to the configured execution agent", () => {
     }, 20_000);
     const full = await server.store.getTask(execution.id);
     // The plan it was handed is the one posted: the same steps, with their agent kinds.
-    const handedPlan = JSON.parse(full!.attempt_log[0]!.output!.trim().slice("executing execute-plan ".length));
+    const handedPlan = JSON.parse(full!.attemptLog[0]!.output!.trim().slice("executing execute-plan ".length));
     expect(handedPlan).toEqual({
       issue: labeled.issue.number,
       steps: [

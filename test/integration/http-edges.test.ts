@@ -74,6 +74,40 @@ describe("HTTP edges keep the error contract", () => {
     expect((await fetch(`${server.adminUrl}/healthz`)).status).toBe(200);
   });
 
+  it("answers headers over Node's size limit 431 SWY_E_HEADERS_TOO_LARGE, in the JSON error shape", async () => {
+    const { port } = new URL(server.webhookUrl);
+    // Node's default limit is 16 KiB of headers.
+    const raw = await rawExchange(server.webhookUrl, `POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nx-padding: ${"a".repeat(20_000)}\r\ncontent-length: 0\r\n\r\n`);
+    expect(raw).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(raw).toMatch(/\r\ncontent-type: application\/json/);
+    expect(bodyOf(raw)).toMatchObject({ error: { code: "SWY_E_HEADERS_TOO_LARGE", message: expect.stringMatching(/headers are too large/) } });
+  });
+
+  it("answers a request that stalls past the request timeout 408 SWY_E_REQUEST_TIMEOUT, in the JSON error shape", async () => {
+    const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
+    const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
+    // The real 60 s (headers and whole request alike), checked every 30 s, made short; Node
+    // reads the interval when the server starts listening.
+    app.server.requestTimeout = 300;
+    app.server.headersTimeout = 300;
+    (app.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50;
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as { port: number };
+    try {
+      const socket = connect({ port, host: "127.0.0.1" });
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString()));
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      // Headers in full, then only part of the promised body, and nothing more.
+      socket.write(`POST /webhooks/github HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-github-event: ping\r\nx-github-delivery: d1\r\ncontent-length: 100\r\n\r\n{"zen":`);
+      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(bodyOf(text)).toMatchObject({ error: { code: "SWY_E_REQUEST_TIMEOUT", message: expect.stringMatching(/took too long/) } });
+    } finally {
+      await app.close();
+    }
+  });
+
   it("releases the connection of a malformed request even when the client keeps its side open", async () => {
     const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
     const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
@@ -167,8 +201,8 @@ describe("shutdown", () => {
     const store = createSqliteStore(server.dbFile, { readonly: true });
     try {
       const task = (await store.getTask(id))!;
-      expect(task).toMatchObject({ status: "ready", attempts: 1, last_error: expect.stringMatching(/^stopped by a shutdown/) });
-      expect(task.attempt_log.map((a) => a.outcome)).toEqual(["shutdown"]);
+      expect(task).toMatchObject({ status: "ready", attempts: 1, lastError: expect.stringMatching(/^stopped by a shutdown/) });
+      expect(task.attemptLog.map((a) => a.outcome)).toEqual(["shutdown"]);
     } finally {
       await store.close();
       rmSync(server.dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ const ROUTED_EVENTS = ["issues", "issue_comment", "pull_request", "push", "pull_
 async function storedDeliveries(server: TestServer): Promise<string[]> {
   const store = createSqliteStore(server.dbFile, { readonly: true });
   try {
-    return (await store.listDeliveries({ limit: 100_000 })).map((d) => d.delivery);
+    return (await store.listDeliveries({ limit: 100_000 })).map((d) => d.id);
   } finally {
     await store.close();
   }

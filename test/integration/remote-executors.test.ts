@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskRecord } from "../../src/store/store.js";
+import type { TaskDetail } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
@@ -67,7 +67,7 @@ function issueOpened(repository: string, number: number, labels: string[] = []):
   return payload;
 }
 
-async function deliverAndSettle(payload: Payload): Promise<TaskRecord & { attempt_log: { outcome: string | null; output: string | null }[] }> {
+async function deliverAndSettle(payload: Payload): Promise<TaskDetail> {
   fake.seedFromPayload("issues", payload);
   const res = await server.deliver("issues", payload);
   expect(res.status).toBe(202);
@@ -110,8 +110,8 @@ describe("serve with an http agent", () => {
   it("retries the receiver's 503 and succeeds on its 200: two attempts, one message id", async () => {
     const task = await deliverAndSettle(issueOpened("octo/http", 11));
     expect(task).toMatchObject({ agent: "IssueAgent", status: "succeeded", attempts: 2 });
-    expect(task.attempt_log.map((a) => a.outcome)).toEqual(["transient", "succeeded"]);
-    expect(task.attempt_log[1]!.output).toContain('{"run":"r-1"}');
+    expect(task.attemptLog.map((a) => a.outcome)).toEqual(["transient", "succeeded"]);
+    expect(task.attemptLog[1]!.output).toContain('{"run":"r-1"}');
 
     const mine = receiver.seen.filter((s) => s.body.task.id === task.id);
     expect(mine).toHaveLength(2);
@@ -144,7 +144,7 @@ describe("serve with a workflow agent", () => {
   it("a workflow that does not declare the inputs answers 422: the task is dead after one attempt", async () => {
     const task = await deliverAndSettle(issueOpened("octo/legacy", 13, ["via-runner"]));
     expect(task).toMatchObject({ agent: "RunnerAgent", status: "dead", attempts: 1 });
-    expect(task.last_error).toMatch(/HTTP 422/);
+    expect(task.lastError).toMatch(/HTTP 422/);
     expect(fake.repo("octo/legacy").dispatches).toEqual([]);
   });
 });

@@ -130,7 +130,7 @@ describe("ReviewAgent on pull_request events", () => {
     // The key must not leak again: not in the comment, the status, the task's output or any request.
     expect(body).not.toContain(AWS_KEY);
     expect(JSON.stringify(fake.writes)).not.toContain(AWS_KEY);
-    expect((await server.store.getTask(task!.id))!.attempt_log.map((a) => JSON.stringify(a)).join()).not.toContain(AWS_KEY);
+    expect((await server.store.getTask(task!.id))!.attemptLog.map((a) => JSON.stringify(a)).join()).not.toContain(AWS_KEY);
   });
 
   it("updates the same review comment on synchronize, replacing only its own size label", async () => {
@@ -167,7 +167,7 @@ describe("ReviewAgent on pull_request events", () => {
     const requested = prEvent("review_requested", { draft: true, files: [file("src/a.ts", lines(5))] });
     const [task] = await deliverAndSettle(server, "pull_request", requested);
     expect(task).toMatchObject({ agent: "ReviewAgent", status: "succeeded" });
-    expect((await server.store.getTask(task!.id))!.attempt_log.at(-1)!.output).toMatch(/draft/);
+    expect((await server.store.getTask(task!.id))!.attemptLog.at(-1)!.output).toMatch(/draft/);
     expect(fake.writes).toEqual([]);
     expect(reviewComments()).toEqual([]);
   });
@@ -181,14 +181,14 @@ describe("ReviewAgent on pull_request events", () => {
     expect(repo().reviewRequests(n)).toEqual(["alice", "bob"]);
     expect(reviewComments()).toHaveLength(1);
     expect(reviewStatuses(ready.pull_request.head.sha)[0]?.state).toBe("success");
-    expect((await server.store.getTask(task!.id))!.attempt_log.at(-1)!.output).toContain("requested reviewers: alice, bob");
+    expect((await server.store.getTask(task!.id))!.attemptLog.at(-1)!.output).toContain("requested reviewers: alice, bob");
   });
 
   it("skips a review_requested that switchyard itself made (its ready_for_review run already reviewed)", async () => {
     const requested = prEvent("review_requested", { files: [file("src/a.ts", lines(5))] });
     requested.sender = { ...requested.sender, login: "switchyard-bot" };
     const [task] = await deliverAndSettle(server, "pull_request", requested);
-    expect((await server.store.getTask(task!.id))!.attempt_log.at(-1)!.output).toMatch(/requested by switchyard itself/);
+    expect((await server.store.getTask(task!.id))!.attemptLog.at(-1)!.output).toMatch(/requested by switchyard itself/);
     expect(fake.writes).toEqual([]);
   });
 
@@ -197,7 +197,7 @@ describe("ReviewAgent on pull_request events", () => {
     // alice and bob have no access to this repository: GitHub answers 422.
     const [task] = await deliverAndSettle(server, "pull_request", ready);
     expect(task).toMatchObject({ status: "dead", attempts: 1 });
-    expect(task!.last_error).toMatch(/^review\.reviewers must be collaborators of octo-org\/review-\d+: GitHub refused to request alice, bob/);
+    expect(task!.lastError).toMatch(/^review\.reviewers must be collaborators of octo-org\/review-\d+: GitHub refused to request alice, bob/);
     expect(reviewComments()).toHaveLength(1);
   });
 
@@ -297,7 +297,7 @@ describe("dry-run without credentials", () => {
     expect(comment.body).toContain("no GitHub credentials to read the changed files");
     const labels = actions.find((a) => a.route === "/repos/{owner}/{repo}/issues/{issue_number}/labels")!.body as { labels: string[] };
     expect(labels.labels).toEqual(["size/S"]);
-    expect((await dry.store.getTask(task!.id))!.attempt_log.at(-1)!.output).toContain("files not read (no credentials)");
+    expect((await dry.store.getTask(task!.id))!.attemptLog.at(-1)!.output).toContain("files not read (no credentials)");
   });
 
   it("/agent review on a plain issue says it is not a pull request and records no review", async () => {

@@ -74,16 +74,16 @@ describe("serve as a process", () => {
     const store = createSqliteStore(dbFile, { readonly: true });
     try {
       const deliveries = await store.listDeliveries({ limit: 1000 });
-      expect(deliveries.map((d) => d.delivery).sort()).toEqual([...acknowledged].sort());
+      expect(deliveries.map((d) => d.id).sort()).toEqual([...acknowledged].sort());
       expect(deliveries.every((d) => d.status === "succeeded")).toBe(true);
       let cutOff = 0;
       for (const task of tasks) {
         const full = (await store.getTask(task.id))!;
-        cutOff += full.attempt_log.filter((a) => a.outcome === "lease-expired").length;
+        cutOff += full.attemptLog.filter((a) => a.outcome === "lease-expired").length;
         // Exactly one attempt succeeded; an attempt cut off by the kill is closed as lease-expired, never as success.
-        expect(full.attempt_log.filter((a) => a.outcome === "succeeded")).toHaveLength(1);
-        expect(full.attempt_log.every((a) => a.outcome === "succeeded" || a.outcome === "lease-expired")).toBe(true);
-        expect(full.attempts).toBe(full.attempt_log.length);
+        expect(full.attemptLog.filter((a) => a.outcome === "succeeded")).toHaveLength(1);
+        expect(full.attemptLog.every((a) => a.outcome === "succeeded" || a.outcome === "lease-expired")).toBe(true);
+        expect(full.attempts).toBe(full.attemptLog.length);
       }
       // The kill really did land on running tasks: their attempts were reclaimed, not lost.
       expect(cutOff).toBeGreaterThan(0);
@@ -125,8 +125,8 @@ describe("serve as a process", () => {
       const [summary] = await store.listTasks({ delivery, limit: 10 });
       const task = (await store.getTask(summary!.id))!;
       expect(task).toMatchObject({ status: "dead", attempts: 2 });
-      expect(task.last_error).toMatch(/^gave up after 2 attempts: lease expired/);
-      expect(task.attempt_log.map((a) => a.outcome)).toEqual(["lease-expired", "lease-expired"]);
+      expect(task.lastError).toMatch(/^gave up after 2 attempts: lease expired/);
+      expect(task.attemptLog.map((a) => a.outcome)).toEqual(["lease-expired", "lease-expired"]);
     } finally {
       await store.close();
     }

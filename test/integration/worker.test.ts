@@ -109,9 +109,9 @@ describe("worker with exec agents", () => {
     const task = await settled(server, id);
     expect(task.status).toBe("succeeded");
     expect(task.attempts).toBe(3);
-    const log = (await server.store.getTask(id))!.attempt_log;
+    const log = (await server.store.getTask(id))!.attemptLog;
     expect(log.map((a) => a.outcome)).toEqual(["transient", "transient", "succeeded"]);
-    expect(log[0]!.retry_delay_ms).toBeGreaterThan(0);
+    expect(log[0]!.retryDelayMs).toBeGreaterThan(0);
     expect(log[2]!.output).toContain("done on run 3");
   });
 
@@ -120,18 +120,18 @@ describe("worker with exec agents", () => {
     const task = await settled(server, id);
     expect(task.status).toBe("dead");
     expect(task.attempts).toBe(1);
-    expect(task.last_error).toMatch(/exit code 1/);
-    expect((await server.store.getTask(id))!.attempt_log[0]!.output).toContain("bad input");
+    expect(task.lastError).toMatch(/exit code 1/);
+    expect((await server.store.getTask(id))!.attemptLog[0]!.output).toContain("bad input");
   });
 
   it("kills a hanging agent and its children at the timeout, as a transient failure", async () => {
     const id = await routeOne(server, "issues", withLabel("hanging", 103));
     const first = await waitFor(async () => {
       const task = await server.store.getTask(id);
-      return task && task.attempt_log[0]?.outcome ? task : null;
+      return task && task.attemptLog[0]?.outcome ? task : null;
     }, 20_000);
-    expect(first.attempt_log[0]!.outcome).toBe("transient");
-    expect(first.attempt_log[0]!.error).toMatch(/timed out/);
+    expect(first.attemptLog[0]!.outcome).toBe("transient");
+    expect(first.attemptLog[0]!.error).toMatch(/timed out/);
     const grandchild = Number(readFileSync(path.join(scripts, `grandchild-${id}`), "utf8"));
     await waitFor(async () => {
       try {
@@ -146,7 +146,7 @@ describe("worker with exec agents", () => {
   it("gives an exec agent its task and SWITCHYARD_* variables, never the secrets", async () => {
     const id = await routeOne(server, "issues", withLabel("env", 104));
     await settled(server, id);
-    const output = (await server.store.getTask(id))!.attempt_log[0]!.output!;
+    const output = (await server.store.getTask(id))!.attemptLog[0]!.output!;
     const { env, stdin } = JSON.parse(output.trim().split("\n").pop()!);
     expect(env).toMatchObject({ SWITCHYARD_AGENT: "Env", SWITCHYARD_EVENT: "issues", SWITCHYARD_ACTION: "opened", SWITCHYARD_TASK: id, SWITCHYARD_NUMBER: "104" });
     expect(env.SWITCHYARD_DELIVERY).toBeTruthy();
@@ -169,7 +169,7 @@ describe("worker with exec agents", () => {
       return task && task.attempts === 2 && task.status === "dead" ? task : null;
     }, 20_000);
     expect(again.id).toBe(id);
-    expect(again.attempt_log).toHaveLength(2);
+    expect(again.attemptLog).toHaveLength(2);
     const tasks = await server.store.listTasks({ limit: 1000 });
     expect(tasks.filter((t) => t.id === id)).toHaveLength(1);
   });
@@ -178,16 +178,16 @@ describe("worker with exec agents", () => {
     const id = await routeOne(server, "issues", withLabel("busy", 107));
     const dead = await settled(server, id);
     // maxRetries 3: the first run and three retries.
-    expect(dead).toMatchObject({ status: "dead", attempts: 4, last_error: expect.stringMatching(/^gave up after 4 attempts/) });
+    expect(dead).toMatchObject({ status: "dead", attempts: 4, lastError: expect.stringMatching(/^gave up after 4 attempts/) });
     expect((await fetch(`${server.adminUrl}/api/tasks/${id}/replay`, { method: "POST" })).status).toBe(200);
     const again = await waitFor(async () => {
       const task = await server.store.getTask(id);
       return task && task.status === "dead" && task.attempts > 4 ? task : null;
     }, 20_000);
-    expect(again).toMatchObject({ attempts: 8, last_error: expect.stringMatching(/^gave up after 4 attempts/) });
+    expect(again).toMatchObject({ attempts: 8, lastError: expect.stringMatching(/^gave up after 4 attempts/) });
     // The replayed run retried with backoff, as the first one did.
-    expect(again.attempt_log.slice(4).map((a) => a.outcome)).toEqual(["transient", "transient", "transient", "transient"]);
-    expect(again.attempt_log.slice(4, 7).every((a) => a.retry_delay_ms !== null && a.retry_delay_ms > 0)).toBe(true);
+    expect(again.attemptLog.slice(4).map((a) => a.outcome)).toEqual(["transient", "transient", "transient", "transient"]);
+    expect(again.attemptLog.slice(4, 7).every((a) => a.retryDelayMs !== null && a.retryDelayMs > 0)).toBe(true);
   });
 
   it("replays a delivery: routed again, the same task row re-queued", async () => {
@@ -237,7 +237,7 @@ describe("worker idempotency", () => {
     const tasks = await Promise.all(ids.map((id) => settled(server, id)));
     expect(tasks.map((t) => t.status).sort()).toEqual(["skipped", "succeeded"]);
     const skipped = tasks.find((t) => t.status === "skipped")!;
-    expect(skipped.last_error).toContain(`deploy:${push.repository.full_name}:${sha}:production`);
+    expect(skipped.lastError).toContain(`deploy:${push.repository.full_name}:${sha}:production`);
     expect(skipped.attempts).toBe(0);
   });
 

@@ -48,7 +48,7 @@ describe("createAgentStore", () => {
 
     const tasks = await store.listTasks({ delivery: "d1", limit: 10 });
     expect(tasks.map((t) => t.rule).sort()).toEqual(["agent-command", "execute-plan"]);
-    expect(tasks.find((t) => t.rule === "execute-plan")!.run_at).toBe(new Date(T0 + 5000).toISOString());
+    expect(tasks.find((t) => t.rule === "execute-plan")!.runAt).toBe(T0 + 5000);
   });
 
   it("returns an existing task of the rule as it is, without re-queueing it", async () => {
@@ -80,8 +80,8 @@ describe("createAgentStore", () => {
     const agentStore = createAgentStore(store, { id: older.id, delivery: "d1" }, () => T0);
 
     const history = await agentStore.history({ repository: "octo/hello", number: 7 }, { limit: 20, tasksPerDelivery: 20 });
-    expect(history.map((d) => d.delivery)).toEqual(["d2", "d1"]);
-    expect(history[1]!.tasks).toEqual([expect.objectContaining({ id: older.id, agent: "CoordinatorAgent", status: "ready", last_error: null })]);
+    expect(history.map((d) => d.id)).toEqual(["d2", "d1"]);
+    expect(history[1]!.tasks).toEqual([expect.objectContaining({ id: older.id, agent: "CoordinatorAgent", status: "ready", lastError: null })]);
 
     expect((await agentStore.githubWrites({ limit: 10 })).map((a) => a.route)).toEqual(["/a"]);
   });

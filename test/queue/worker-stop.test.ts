@@ -58,7 +58,7 @@ describe("worker.stop", () => {
     expect(Date.now() - started).toBeLessThan(12_000);
     const task = (await real.getTask(taskId))!;
     expect(task).toMatchObject({ status: "ready", attempts: 1 });
-    expect(task.attempt_log.map((a) => a.outcome)).toEqual(["shutdown"]);
+    expect(task.attemptLog.map((a) => a.outcome)).toEqual(["shutdown"]);
     // Its late completion is refused by the fence: the handed-back task stays ready.
     release();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -98,7 +98,7 @@ describe("worker.stop", () => {
     expect(ran).toEqual([]);
     const task = (await real.getTask(taskId))!;
     expect(task).toMatchObject({ status: "ready", attempts: 1 });
-    expect(task.attempt_log.map((a) => a.outcome)).toEqual(["shutdown"]);
+    expect(task.attemptLog.map((a) => a.outcome)).toEqual(["shutdown"]);
     await real.close();
   });
 });

@@ -99,7 +99,7 @@ describe("createSqliteStore", () => {
 
     const reader = createSqliteStore(file, { readonly: true });
     const stored = await reader.getDelivery("kept");
-    expect(stored).toMatchObject({ delivery: "kept", status: "pending" });
+    expect(stored).toMatchObject({ id: "kept", status: "pending" });
     expect(stored!.body.toString()).toBe('{"id":"kept"}');
     await reader.close();
 

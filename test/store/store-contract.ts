@@ -13,7 +13,6 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
   const T0 = Date.parse("2026-01-01T00:00:00.000Z");
   const HOUR = 3_600_000;
   const WINDOW = { replayWindowMs: 72 * HOUR };
-  const iso = (ms: number): string => new Date(ms).toISOString();
 
   let counter = 0;
   function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
@@ -68,7 +67,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         await seed([], { id: "about-3", repository: "octo/a", number: 7, receivedAt: T0 + 2 });
         await seed([task()], { id: "about-4", repository: "octo/b", number: 7, receivedAt: T0 + 3 });
         const rows = await store.listDeliveries({ subject: { repository: "octo/a", number: 7 }, limit: 10 });
-        expect(rows.map((r) => r.delivery)).toEqual(["about-3", "about-1"]);
+        expect(rows.map((r) => r.id)).toEqual(["about-3", "about-1"]);
         expect(rows.map((r) => r.status)).toEqual(["unrouted", "pending"]);
       });
     });
@@ -90,20 +89,20 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
 
         const stored = await store.getDelivery(d.id);
         expect(stored).toMatchObject({
-          delivery: d.id,
+          id: d.id,
           event: "issues",
           action: "opened",
           repository: "octo/hello",
           installation: 42,
           signature: d.signature,
           headers: d.headers,
-          received_at: iso(T0),
+          receivedAt: T0,
           status: "pending",
         });
         expect(Buffer.compare(stored!.body, d.body)).toBe(0);
-        expect(stored!.tasks.map((t) => [t.id, t.rule, t.status, t.attempts, t.run_at, t.attempt_log])).toEqual([
-          [result.tasks[0]!.id, "issue-opened", "ready", 0, iso(T0), []],
-          [result.tasks[1]!.id, "second", "ready", 0, iso(T0), []],
+        expect(stored!.tasks.map((t) => [t.id, t.rule, t.status, t.attempts, t.runAt, t.attemptLog])).toEqual([
+          [result.tasks[0]!.id, "issue-opened", "ready", 0, T0, []],
+          [result.tasks[1]!.id, "second", "ready", 0, T0, []],
         ]);
       });
 
@@ -115,7 +114,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
 
       it("uses a task's runAt when given", async () => {
         const [id] = await seed([task({ runAt: T0 + 5000 })]);
-        expect((await store.getTask(id!))!.run_at).toBe(iso(T0 + 5000));
+        expect((await store.getTask(id!))!.runAt).toBe(T0 + 5000);
       });
 
       it("reports the same delivery id as a duplicate, ever, and stores nothing more", async () => {
@@ -164,8 +163,8 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const [second] = await seed([task({ idempotencyKey: key })]);
         const skipped = await store.getTask(second!);
         expect(skipped!.status).toBe("skipped");
-        expect(skipped!.last_error).toContain(first!);
-        expect(skipped!.last_error).toContain(key);
+        expect(skipped!.lastError).toContain(first!);
+        expect(skipped!.lastError).toContain(key);
         // Within one delivery too.
         const result = await store.accept(delivery(), [task({ idempotencyKey: "k2" }), task({ rule: "other", idempotencyKey: "k2" })], WINDOW);
         expect(result.duplicate === false && result.tasks.map((t) => t.status)).toEqual(["ready", "skipped"]);
@@ -209,7 +208,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
           event: "issues",
           repository: "octo/hello",
           installation: 42,
-          run_at: iso(T0),
+          runAt: T0,
         });
         expect(Buffer.compare(claimed.body, d.body)).toBe(0);
         // Never replayed: retries count from the first attempt.
@@ -218,8 +217,8 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(claimed.leaseToken.length).toBeGreaterThan(0);
         const stored = await store.getTask(claimed.id);
         expect(stored).toMatchObject({ status: "running", attempts: 1 });
-        expect(stored!.attempt_log).toEqual([
-          { task: claimed.id, n: 1, started_at: iso(T0 + 100), finished_at: null, outcome: null, error: null, retry_delay_ms: null, output: null },
+        expect(stored!.attemptLog).toEqual([
+          { task: claimed.id, n: 1, startedAt: T0 + 100, finishedAt: null, outcome: null, error: null, retryDelayMs: null, output: null },
         ]);
       });
 
@@ -273,7 +272,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(await store.complete(id!, second.leaseToken, { status: "succeeded", output: "done" }, T0 + 1200)).toBe(true);
         const done = await store.getTask(id!);
         expect(done!.status).toBe("succeeded");
-        expect(done!.attempt_log.map((a) => [a.n, a.outcome])).toEqual([
+        expect(done!.attemptLog.map((a) => [a.n, a.outcome])).toEqual([
           [1, "lease-expired"],
           [2, "succeeded"],
         ]);
@@ -298,8 +297,8 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(await store.reclaimExpired(T0 + 1000)).toEqual({ requeued: 0, dead: 0 });
         expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
         const reclaimed = await store.getTask(a!);
-        expect(reclaimed).toMatchObject({ status: "ready", run_at: iso(T0 + 1001), attempts: 1 });
-        expect(reclaimed!.attempt_log[0]).toMatchObject({ n: 1, outcome: "lease-expired", finished_at: iso(T0 + 1001) });
+        expect(reclaimed).toMatchObject({ status: "ready", runAt: T0 + 1001, attempts: 1 });
+        expect(reclaimed!.attemptLog[0]).toMatchObject({ n: 1, outcome: "lease-expired", finishedAt: T0 + 1001 });
         expect((await store.getTask(b!))!.status).toBe("running");
         expect(await store.nextRunAt()).toBe(T0 + 1001);
       });
@@ -318,9 +317,9 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(await store.reclaimExpired(T0 + 2002, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
 
         const dead = await store.getTask(looping!);
-        expect(dead).toMatchObject({ status: "dead", attempts: 2, updated_at: iso(T0 + 2002) });
-        expect(dead!.last_error).toMatch(/^gave up after 2 attempts: lease expired/);
-        expect(dead!.attempt_log.map((a) => [a.n, a.outcome])).toEqual([
+        expect(dead).toMatchObject({ status: "dead", attempts: 2, updatedAt: T0 + 2002 });
+        expect(dead!.lastError).toMatch(/^gave up after 2 attempts: lease expired/);
+        expect(dead!.attemptLog.map((a) => [a.n, a.outcome])).toEqual([
           [1, "lease-expired"],
           [2, "lease-expired"],
         ]);
@@ -342,10 +341,10 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         expect(first.retryBase).toBe(0);
         const stopped: TaskOutcome = { status: "ready", outcome: "shutdown", runAt: T0 + 50, retryDelayMs: 0, error: "stopped by a shutdown" };
         expect(await store.complete(id!, first.leaseToken, stopped, T0 + 50)).toBe(true);
-        expect(await store.getTask(id!)).toMatchObject({ status: "ready", attempts: 1, last_error: "stopped by a shutdown" });
+        expect(await store.getTask(id!)).toMatchObject({ status: "ready", attempts: 1, lastError: "stopped by a shutdown" });
         const second = await claimOne(T0 + 50);
         expect(second).toMatchObject({ attempts: 2, retryBase: 1 });
-        expect((await store.getTask(id!))!.attempt_log[0]).toMatchObject({ n: 1, outcome: "shutdown", retry_delay_ms: 0 });
+        expect((await store.getTask(id!))!.attemptLog[0]).toMatchObject({ n: 1, outcome: "shutdown", retryDelayMs: 0 });
       });
 
       it("reports a token for an unknown task as stale", async () => {
@@ -360,17 +359,17 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const first = await claimOne(T0);
         const retry: TaskOutcome = { status: "ready", runAt: T0 + 2000, error: "502 from GitHub", retryDelayMs: 2000, outcome: "transient", output: "tail" };
         expect(await store.complete(id!, first.leaseToken, retry, T0 + 100)).toBe(true);
-        expect(await store.getTask(id!)).toMatchObject({ status: "ready", run_at: iso(T0 + 2000), last_error: "502 from GitHub", attempts: 1 });
+        expect(await store.getTask(id!)).toMatchObject({ status: "ready", runAt: T0 + 2000, lastError: "502 from GitHub", attempts: 1 });
         expect(await store.claim({ owner: "w", now: T0 + 1999, leaseMs: 1000, limit: 1 })).toEqual([]);
 
         const second = await claimOne(T0 + 2000);
         expect(second.attempts).toBe(2);
         expect(await store.complete(id!, second.leaseToken, { status: "succeeded", output: "labelled" }, T0 + 2100)).toBe(true);
         const done = await store.getTask(id!);
-        expect(done).toMatchObject({ status: "succeeded", attempts: 2, last_error: null, updated_at: iso(T0 + 2100) });
-        expect(done!.attempt_log).toEqual([
-          { task: id, n: 1, started_at: iso(T0), finished_at: iso(T0 + 100), outcome: "transient", error: "502 from GitHub", retry_delay_ms: 2000, output: "tail" },
-          { task: id, n: 2, started_at: iso(T0 + 2000), finished_at: iso(T0 + 2100), outcome: "succeeded", error: null, retry_delay_ms: null, output: "labelled" },
+        expect(done).toMatchObject({ status: "succeeded", attempts: 2, lastError: null, updatedAt: T0 + 2100 });
+        expect(done!.attemptLog).toEqual([
+          { task: id, n: 1, startedAt: T0, finishedAt: T0 + 100, outcome: "transient", error: "502 from GitHub", retryDelayMs: 2000, output: "tail" },
+          { task: id, n: 2, startedAt: T0 + 2000, finishedAt: T0 + 2100, outcome: "succeeded", error: null, retryDelayMs: null, output: "labelled" },
         ]);
       });
 
@@ -379,8 +378,8 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const claimed = await claimOne(T0);
         expect(await store.complete(id!, claimed.leaseToken, { status: "dead", error: "404 Not Found", outcome: "permanent" }, T0 + 50)).toBe(true);
         const dead = await store.getTask(id!);
-        expect(dead).toMatchObject({ status: "dead", last_error: "404 Not Found" });
-        expect(dead!.attempt_log[0]).toMatchObject({ outcome: "permanent", error: "404 Not Found", retry_delay_ms: null });
+        expect(dead).toMatchObject({ status: "dead", lastError: "404 Not Found" });
+        expect(dead!.attemptLog[0]).toMatchObject({ outcome: "permanent", error: "404 Not Found", retryDelayMs: null });
         expect(await store.claim({ owner: "w", now: T0 + 10_000, leaseMs: 1000, limit: 1 })).toEqual([]);
       });
     });
@@ -396,10 +395,10 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const [id] = await seed([task()]);
         await killed(id!);
         expect(await store.replayTask(id!, T0 + 5000)).toBe(true);
-        expect(await store.getTask(id!)).toMatchObject({ id, status: "ready", run_at: iso(T0 + 5000), attempts: 1 });
+        expect(await store.getTask(id!)).toMatchObject({ id, status: "ready", runAt: T0 + 5000, attempts: 1 });
         const again = await claimOne(T0 + 5000);
         expect(again).toMatchObject({ id, attempts: 2 });
-        expect((await store.getTask(id!))!.attempt_log.map((a) => a.n)).toEqual([1, 2]);
+        expect((await store.getTask(id!))!.attemptLog.map((a) => a.n)).toEqual([1, 2]);
         expect(await store.listTasks({ limit: 10 })).toHaveLength(1);
       });
 
@@ -422,7 +421,7 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         await killed(b!);
         expect((await claimOne(T0)).id).toBe(c);
         expect(await store.replayDead(T0 + 100)).toEqual([a, b]);
-        expect(await store.getTask(a!)).toMatchObject({ status: "ready", run_at: iso(T0 + 100), attempts: 1 });
+        expect(await store.getTask(a!)).toMatchObject({ status: "ready", runAt: T0 + 100, attempts: 1 });
         expect((await store.getTask(b!))!.status).toBe("ready");
         expect((await store.getTask(c!))!.status).toBe("running");
         expect(await store.replayDead(T0 + 200)).toEqual([]);
@@ -472,18 +471,18 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         await finish(f.tasks[0]!.id, { status: "dead", error: "no", outcome: "permanent" }, T0 + 10);
 
         const all = await store.listDeliveries({ limit: 10 });
-        expect(all.map((d) => [d.delivery, d.status])).toEqual([
+        expect(all.map((d) => [d.id, d.status])).toEqual([
           [failed.id, "failed"],
           [succeeded.id, "succeeded"],
           [pending.id, "pending"],
           [unrouted.id, "unrouted"],
         ]);
         expect(all[1]).toEqual({
-          delivery: succeeded.id,
+          id: succeeded.id,
           event: "issues",
           action: "opened",
           repository: "octo/hello",
-          received_at: iso(T0 + 2),
+          receivedAt: T0 + 2,
           status: "succeeded",
           tasks: [
             { id: s.tasks[0]!.id, agent: "IssueAgent", status: "succeeded", attempts: 1 },
@@ -502,9 +501,9 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const b = delivery({ receivedAt: T0 + 10 });
         const newest = delivery({ receivedAt: T0 + 20 });
         for (const d of [a, older, b, newest]) await store.accept(d, [], WINDOW);
-        expect((await store.listDeliveries({ limit: 10 })).map((d) => d.delivery)).toEqual([newest.id, b.id, a.id, older.id]);
-        expect((await store.listDeliveries({ limit: 2 })).map((d) => d.delivery)).toEqual([newest.id, b.id]);
-        expect((await store.listDeliveries({ status: "unrouted", limit: 3 })).map((d) => d.delivery)).toEqual([newest.id, b.id, a.id]);
+        expect((await store.listDeliveries({ limit: 10 })).map((d) => d.id)).toEqual([newest.id, b.id, a.id, older.id]);
+        expect((await store.listDeliveries({ limit: 2 })).map((d) => d.id)).toEqual([newest.id, b.id]);
+        expect((await store.listDeliveries({ status: "unrouted", limit: 3 })).map((d) => d.id)).toEqual([newest.id, b.id, a.id]);
       });
 
       it("honours a limit above any small default (no upper cap)", async () => {
@@ -542,13 +541,13 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
           agent: "IssueAgent",
           action: "Analyze and auto-label",
           priority: "high",
-          idempotency_key: null,
+          idempotencyKey: null,
           status: "ready",
           attempts: 0,
-          run_at: iso(T0 + HOUR),
-          last_error: null,
-          created_at: iso(T0),
-          updated_at: iso(T0),
+          runAt: T0 + HOUR,
+          lastError: null,
+          createdAt: T0,
+          updatedAt: T0,
         });
       });
 

@@ -72,7 +72,7 @@ export function runStoreRaces(name: string, openPair: () => Promise<[Store, Stor
         expect(tasks.map((t) => t.status).sort()).toEqual(["ready", "skipped"]);
         const ready = tasks.find((t) => t.status === "ready")!;
         const skipped = await a.getTask(tasks.find((t) => t.status === "skipped")!.id);
-        expect(skipped?.last_error).toContain(`task ${ready.id} already holds idempotency key ${key}`);
+        expect(skipped?.lastError).toContain(`task ${ready.id} already holds idempotency key ${key}`);
       }
     });
 

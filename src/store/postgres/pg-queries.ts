@@ -1,66 +1,59 @@
 import type pg from "pg";
-import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskRecord } from "../store.js";
-import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, toAttemptRecord, toGithubActionRecord, toTaskRecord, type AttemptRow, type DeliveryRow, type GithubActionRow, type TaskRow } from "../rows.js";
+import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord } from "../store.js";
+import {
+  DELIVERY_COLUMNS,
+  DELIVERY_SUMMARY_COLUMNS,
+  NEWEST_DELIVERY_FIRST,
+  TASK_COLUMNS,
+  toAttemptRecord,
+  toDeliveryRecord,
+  toDeliverySummary,
+  toGithubActionRecord,
+  toTaskRecord,
+  type AttemptRow,
+  type DeliveryRow,
+  type DeliverySummaryRow,
+  type GithubActionRow,
+  type TaskRow,
+} from "../rows.js";
 import { pgLimit } from "./pg-pool.js";
 
 /** The store's reads on PostgreSQL: the same statements as SQLite's, with `$n` parameters. */
 
-type SummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "status">;
-const SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, ${DELIVERY_STATUS_SQL} AS status`;
-const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
 
 async function attemptsOf(pool: pg.Pool, taskId: number): Promise<AttemptRecord[]> {
   return (await pool.query<AttemptRow>("SELECT * FROM attempts WHERE task = $1 ORDER BY n", [taskId])).rows.map(toAttemptRecord);
 }
 
-async function withAttempts(pool: pg.Pool, row: TaskRow): Promise<TaskRecord & { attempt_log: AttemptRecord[] }> {
-  return { ...toTaskRecord(row), attempt_log: await attemptsOf(pool, row.id) };
-}
-
-function head(row: SummaryRow): Omit<DeliverySummary, "tasks"> {
-  return { delivery: row.id, event: row.event, action: row.action, repository: row.repository, received_at: isoTime(row.received_at), status: row.status };
+async function withAttempts(pool: pg.Pool, row: TaskRow): Promise<TaskDetail> {
+  return { ...toTaskRecord(row), attemptLog: await attemptsOf(pool, row.id) };
 }
 
 export async function getDelivery(pool: pg.Pool, id: string): Promise<DeliveryRecord | null> {
-  const row = (await pool.query<DeliveryRow>(
-    `SELECT d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status
-     FROM deliveries d WHERE d.id = $1`,
-    [id],
-  )).rows[0];
+  const row = (await pool.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1`, [id])).rows[0];
   if (row === undefined) return null;
   const tasks = (await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.delivery = $1 ORDER BY t.id`, [id])).rows;
-  return {
-    ...head(row),
-    signature: row.signature,
-    installation: row.installation,
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    body: row.body,
-    ack_ms: row.ack_ms,
-    tasks: await Promise.all(tasks.map((t) => withAttempts(pool, t))),
-  };
+  return toDeliveryRecord(row, await Promise.all(tasks.map((t) => withAttempts(pool, t))));
 }
 
 export async function listDeliveries(pool: pg.Pool, { status, subject, limit }: ListDeliveriesOptions): Promise<DeliverySummary[]> {
-  const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d`;
+  const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d`;
   const rows = subject
-    ? (await pool.query<SummaryRow>(`${inner} WHERE d.repository = $1 AND d.number = $2 ${NEWEST_DELIVERY_FIRST} LIMIT $3`, [subject.repository, subject.number, pgLimit(limit)])).rows.filter(
+    ? (await pool.query<DeliverySummaryRow>(`${inner} WHERE d.repository = $1 AND d.number = $2 ${NEWEST_DELIVERY_FIRST} LIMIT $3`, [subject.repository, subject.number, pgLimit(limit)])).rows.filter(
         (r) => status === undefined || r.status === status,
       )
     : status === undefined
-      ? (await pool.query<SummaryRow>(`${inner} ${NEWEST_DELIVERY_FIRST} LIMIT $1`, [pgLimit(limit)])).rows
-      : (await pool.query<SummaryRow>(`SELECT * FROM (${inner}) x WHERE x.status = $1 ${NEWEST_DELIVERY_FIRST} LIMIT $2`, [status, pgLimit(limit)])).rows;
+      ? (await pool.query<DeliverySummaryRow>(`${inner} ${NEWEST_DELIVERY_FIRST} LIMIT $1`, [pgLimit(limit)])).rows
+      : (await pool.query<DeliverySummaryRow>(`SELECT * FROM (${inner}) x WHERE x.status = $1 ${NEWEST_DELIVERY_FIRST} LIMIT $2`, [status, pgLimit(limit)])).rows;
   if (rows.length === 0) return [];
   const tasks = (await pool.query<Pick<TaskRow, "id" | "delivery" | "agent" | "status" | "attempts">>(
     "SELECT id, delivery, agent, status, attempts FROM tasks WHERE delivery = ANY($1::text[]) ORDER BY id",
     [rows.map((r) => r.id)],
   )).rows;
-  return rows.map((row) => ({
-    ...head(row),
-    tasks: tasks.filter((t) => t.delivery === row.id).map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
-  }));
+  return rows.map((row) => toDeliverySummary(row, tasks.filter((t) => t.delivery === row.id)));
 }
 
-export async function getTask(pool: pg.Pool, id: number): Promise<(TaskRecord & { attempt_log: AttemptRecord[] }) | null> {
+export async function getTask(pool: pg.Pool, id: number): Promise<TaskDetail | null> {
   const row = (await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = $1`, [id])).rows[0];
   return row === undefined ? null : withAttempts(pool, row);
 }

@@ -1,38 +1,32 @@
 import type { Database, Statement } from "better-sqlite3";
-import type {
-  AttemptRecord,
-  DeliveryRecord,
-  DeliverySummary,
-  ListDeliveriesOptions,
-  ListTasksOptions,
-  TaskRecord,
-  TaskStatus,
-} from "../store.js";
-import { DELIVERY_STATUS_SQL, TASK_COLUMNS, isoTime, sqlLimit, toAttemptRecord, toTaskRecord } from "../rows.js";
-import type { AttemptRow, DeliveryRow, TaskRow } from "../rows.js";
+import type { DeliveryRecord, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
+import {
+  DELIVERY_COLUMNS,
+  DELIVERY_SUMMARY_COLUMNS,
+  NEWEST_DELIVERY_FIRST,
+  TASK_COLUMNS,
+  sqlLimit,
+  toAttemptRecord,
+  toDeliveryRecord,
+  toDeliverySummary,
+  toTaskRecord,
+} from "../rows.js";
+import type { AttemptRow, DeliveryRow, DeliverySummaryRow, TaskRow, TaskSummaryRow } from "../rows.js";
 
 /** The store's reads. They run directly on the connection: they see what has committed. */
 export interface Queries {
   getDelivery(id: string): DeliveryRecord | null;
   listDeliveries(options: ListDeliveriesOptions): DeliverySummary[];
-  getTask(id: number): (TaskRecord & { attempt_log: AttemptRecord[] }) | null;
+  getTask(id: number): TaskDetail | null;
   listTasks(options: ListTasksOptions): TaskRecord[];
   nextRunAt(): number | null;
 }
 
-type SummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "status">;
-type TaskSummaryRow = Pick<TaskRow, "id" | "agent" | "status" | "attempts">;
-
-const SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, ${DELIVERY_STATUS_SQL} AS status`;
-// Newest first; seq orders deliveries received in the same millisecond.
-const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
+type SummaryRow = DeliverySummaryRow;
+const SUMMARY_COLUMNS = DELIVERY_SUMMARY_COLUMNS;
 
 export function prepareQueries(db: Database): Queries {
-  const delivery = db.prepare<[string], DeliveryRow>(
-    `SELECT d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms,
-       ${DELIVERY_STATUS_SQL} AS status
-     FROM deliveries d WHERE d.id = ?`,
-  );
+  const delivery = db.prepare<[string], DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?`);
   const tasksOfDelivery = db.prepare<[string], TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.delivery = ? ORDER BY t.id`);
   const taskSummaries = db.prepare<[string], TaskSummaryRow>("SELECT id, agent, status, attempts FROM tasks WHERE delivery = ? ORDER BY id");
   const attemptsOfTask = db.prepare<[number], AttemptRow>("SELECT * FROM attempts WHERE task = ? ORDER BY n");
@@ -62,38 +56,17 @@ export function prepareQueries(db: Database): Queries {
     return statement;
   };
 
-  const withAttempts = (row: TaskRow): TaskRecord & { attempt_log: AttemptRecord[] } => ({
+  const withAttempts = (row: TaskRow): TaskDetail => ({
     ...toTaskRecord(row),
-    attempt_log: attemptsOfTask.all(row.id).map(toAttemptRecord),
+    attemptLog: attemptsOfTask.all(row.id).map(toAttemptRecord),
   });
 
-  const head = (row: SummaryRow): Omit<DeliverySummary, "tasks"> => ({
-    delivery: row.id,
-    event: row.event,
-    action: row.action,
-    repository: row.repository,
-    received_at: isoTime(row.received_at),
-    status: row.status,
-  });
-
-  const summarize = (row: SummaryRow): DeliverySummary => ({
-    ...head(row),
-    tasks: taskSummaries.all(row.id).map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
-  });
+  const summarize = (row: SummaryRow): DeliverySummary => toDeliverySummary(row, taskSummaries.all(row.id));
 
   return {
     getDelivery(id) {
       const row = delivery.get(id);
-      if (row === undefined) return null;
-      return {
-        ...head(row),
-        signature: row.signature,
-        installation: row.installation,
-        headers: JSON.parse(row.headers) as Record<string, string>,
-        body: row.body,
-        ack_ms: row.ack_ms,
-        tasks: tasksOfDelivery.all(id).map(withAttempts),
-      };
+      return row === undefined ? null : toDeliveryRecord(row, tasksOfDelivery.all(id).map(withAttempts));
     },
     listDeliveries({ status, subject, limit }) {
       const rows = subject

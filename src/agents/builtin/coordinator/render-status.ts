@@ -1,4 +1,5 @@
 import type { AgentContext } from "../../agent.js";
+import { isoTime } from "../../../present/records.js";
 
 function escape(text: string): string {
   return text.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 160);
@@ -26,9 +27,9 @@ export async function renderStatus(ctx: AgentContext): Promise<string> {
   for (const d of deliveries) {
     const summary =
       d.tasks
-        .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.last_error && t.status !== "succeeded" ? ` — ${escape(t.last_error)}` : ""}`)
+        .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.lastError && t.status !== "succeeded" ? ` — ${escape(t.lastError)}` : ""}`)
         .join("; ") || "no task";
-    rows.push(`| ${d.received_at.slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);
+    rows.push(`| ${isoTime(d.receivedAt).slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);
   }
   return [head, "", "| received (UTC) | event | status | tasks |", "|---|---|---|---|", ...rows].join("\n");
 }
