@@ -44,6 +44,11 @@ export interface AgentContext {
   ownLogins: readonly string[];
   /** `server` under `serve`; `actions` in a workflow run, where the store lives for one run. */
   mode: "server" | "actions";
+  /**
+   * An executor that starts a process group (`exec`) reports its id here once it runs: the
+   * worker records it on the attempt and kills it in a forced shutdown.
+   */
+  reportProcess?: (pgid: number) => void;
 }
 
 /** What a successful run leaves on its attempt row. */

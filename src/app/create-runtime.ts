@@ -7,32 +7,35 @@ import { createRegistry } from "../agents/registry.js";
 import type { Config, ServerRole } from "../config/schema.js";
 import { createGithubRuntime, type GithubRuntime } from "../github/github-runtime.js";
 import { createPayloadCache } from "../queue/payload-cache.js";
-import { createWorker, type Worker } from "../queue/worker.js";
+import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import type { AcceptResult, Store } from "../store/store.js";
 import { createAuthLimiter } from "./create-auth-limiter.js";
-import { openRuntimeStore } from "./open-runtime-store.js";
+import type { RuntimeStore } from "./open-runtime-store.js";
 
 export interface RuntimeOptions {
   config: Config;
   logger: Logger;
   /** The environment exec agents take their allowlisted variables from. */
   env: Record<string, string | undefined>;
-  /**
-   * serve: the configured store, held alone where it can be, and a worker when the role
-   * runs one. actions: a throw-away SQLite file and a worker in Actions mode.
-   */
+  /** serve: a worker when the role runs one. actions: always a worker, in Actions mode. */
   mode: "serve" | "actions";
+  /**
+   * The store, open and migrated; the runtime closes it. serve: `openRuntimeStore`.
+   * actions: the in-memory store. Passed in rather than opened here, so that Actions mode
+   * (and the bundled GitHub Action) never loads a database driver.
+   */
+  store: RuntimeStore;
   /** What this process runs (serve); default `server.role`. Actions mode is always "worker". */
   role?: ServerRole;
-  /** Resolves a relative `sqlite:PATH`; default process.cwd(). */
-  cwd?: string;
   /** Built-in agents beyond the default ones (tests pass theirs). */
   agents?: readonly Agent[];
   /** Tests: executors by agent name instead of the configured table. */
   executorFor?: (agent: string) => Executor;
   /** The worker's fallback poll, ms. */
   pollMs?: number;
+  /** Told of every recorded attempt (serve's metrics). */
+  observer?: WorkerObserver;
 }
 
 export interface Runtime {
@@ -64,13 +67,14 @@ export function runsWorker(role: ServerRole): boolean {
 }
 
 /**
- * The one place switchyard is wired together: store (opened and migrated), GitHub client,
+ * The one place switchyard is wired together: the store (opened by the caller), GitHub client,
  * executor table, worker and failed-auth limiter, for `serve`/`work` and for Actions mode
  * (`route`). What listens for HTTP is the caller's business; what runs tasks is here.
  * Closing stops the worker before the store, so no task outcome is lost.
  *
  * @example
- * const runtime = await createRuntime({ config, logger, env: process.env, mode: "serve", role: "worker" });
+ * const store = await openRuntimeStore(config, { cwd: process.cwd(), logger });
+ * const runtime = await createRuntime({ config, logger, env: process.env, mode: "serve", role: "worker", store });
  * await runtime.worker?.start();
  * // … on SIGTERM:
  * await runtime.close();
@@ -78,7 +82,7 @@ export function runsWorker(role: ServerRole): boolean {
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, mode } = options;
   const role: ServerRole = mode === "actions" ? "worker" : (options.role ?? config.server.role);
-  const opened = await openRuntimeStore(config, { mode, cwd: options.cwd, logger });
+  const opened = options.store;
   const { store } = opened;
 
   let github: GithubRuntime;
@@ -112,6 +116,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger,
         pollMs: options.pollMs,
         executorFor,
+        observer: options.observer,
       })
     : null;
 

@@ -1,19 +1,24 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import type { NewTask, TaskRecord } from "../store/store.js";
+import { createMemoryStore } from "../store/memory/memory-store.js";
+import type { GithubActionRecord, NewTask, TaskDetail } from "../store/store.js";
 import { createRuntime } from "./create-runtime.js";
 
 export interface InlineRun {
   delivery: string;
-  tasks: TaskRecord[];
+  /** Every task of the delivery, oldest first, with its attempts. */
+  tasks: TaskDetail[];
+  /** The GitHub writes the tasks made (or, in dry-run, would have made), oldest first. */
+  writes: GithubActionRecord[];
 }
 
 /**
- * Actions mode: the same path as `serve` without HTTP — the event is stored in a temporary
- * SQLite file, and a worker runs its tasks with the same retry policy until none is left
- * ready or running. The store is thrown away afterwards: in Actions the only memory is
- * GitHub's own state.
+ * Actions mode: the same path as `serve` without HTTP — the event is accepted into the
+ * in-memory store, and a worker runs its tasks with the same retry policy until none is
+ * left ready or running. The store lives as long as the run: in Actions the only lasting
+ * memory is GitHub's own state, so what happened is handed back (and goes to the job
+ * summary) before it is let go.
  *
  * @example
  * const run = await runInline({ config, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, body, tasks, logger, env: process.env });
@@ -31,11 +36,12 @@ export async function runInline(options: {
   logger: Logger;
   env: Record<string, string | undefined>;
 }): Promise<InlineRun> {
-  const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions" });
-  const { store, worker } = runtime;
+  const store = createMemoryStore();
+  const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions", store: { store, close: () => store.close() } });
+  const { worker } = runtime;
   try {
     const delivery = options.delivery ?? `actions-${randomUUID()}`;
-    const accepted = await store.accept(
+    await store.accept(
       {
         id: delivery,
         signature: null,
@@ -54,8 +60,10 @@ export async function runInline(options: {
     await worker!.start();
     await worker!.idle();
     await runtime.drain();
-    const tasks = await store.listTasks({ delivery: accepted.delivery, limit: 1000 });
-    return { delivery, tasks: tasks.reverse() };
+    const tasks = (await store.getDelivery(delivery))?.tasks ?? [];
+    const writes: GithubActionRecord[] = [];
+    for (const task of tasks) writes.push(...(await store.listGithubActions({ task: task.id, limit: Number.POSITIVE_INFINITY })).reverse());
+    return { delivery, tasks, writes };
   } finally {
     await runtime.close();
   }

@@ -5,12 +5,16 @@ import type { Executor } from "../agents/executors/create-executor.js";
 import type { LoadedConfig } from "../config/load-config.js";
 import type { ServerRole } from "../config/schema.js";
 import { registerTaskRoutes } from "../http/admin-task-routes.js";
+import { registerMetricsRoutes } from "../http/admin-metrics-routes.js";
+import { createMetrics } from "../observability/create-metrics.js";
+import { createWebhookObserver } from "../observability/create-webhook-observer.js";
 import { createAdminServer, type ServerState } from "../http/create-admin-server.js";
 import { createWebhookServer } from "../http/create-webhook-server.js";
 import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { Store } from "../store/store.js";
 import { createRuntime } from "./create-runtime.js";
+import { openRuntimeStore } from "./open-runtime-store.js";
 import { closeBounded, listenOn, urlOf } from "./listeners.js";
 
 export interface StartServerOptions {
@@ -40,6 +44,13 @@ export interface RunningServer {
   state: ServerState;
   /** Graceful stop: refuse new work, finish in-flight requests, stop the worker, flush and close the store. Idempotent. */
   close: () => Promise<void>;
+  /**
+   * Forced stop, also in the middle of `close`: every running agent's process group is
+   * killed at once, its task handed back uncounted, and the store closed (SQLite's lock
+   * released) without waiting for the drain; bounded by `withinMs` (default 5 s). The
+   * listeners are left to the process's exit, which the caller makes right after.
+   */
+  forceClose: (withinMs?: number) => Promise<void>;
 }
 
 /**
@@ -55,16 +66,20 @@ export interface RunningServer {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config, rules } = options.loaded;
   const { logger } = options;
+  const opened = await openRuntimeStore(config, { cwd: options.cwd, logger });
+  // This runtime's own registry: servers started side by side (tests) keep their counts apart.
+  const metrics = createMetrics();
   const runtime = await createRuntime({
     config,
     logger,
     env: options.env,
     mode: "serve",
     role: options.role,
-    cwd: options.cwd,
+    store: opened,
     agents: options.agents,
     executorFor: options.executorFor,
     pollMs: options.pollMs,
+    observer: metrics.worker,
   });
   const { store, role, worker } = runtime;
   const state: ServerState = { role, webhookListening: false, adminListening: false, migrated: true, draining: false };
@@ -91,13 +106,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             onAccepted: runtime.onAccepted,
             ownLogins: runtime.github.ownLogins,
             isClosing: () => state.draining,
+            observe: createWebhookObserver(metrics, store),
           });
     admin = createAdminServer({
       store,
       state,
       logger,
       token: config.admin.token,
-      extend: (app) => registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake }),
+      extend: (app) => {
+        registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
+        registerMetricsRoutes(app, { store, metrics });
+      },
     });
   } catch (error) {
     await runtime.close();
@@ -113,6 +132,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.all([webhook && closeBounded(webhook), runtime.drain(options.drainMs)]);
       await closeBounded(admin);
       await runtime.close();
+    })());
+
+  let forced: Promise<void> | null = null;
+  const forceClose = (withinMs = 5000) =>
+    (forced ??= (async () => {
+      state.draining = true;
+      const started = Date.now();
+      await bounded(worker?.kill(withinMs) ?? Promise.resolve(), withinMs + 1000);
+      // The store closes under the graceful path still under way: what it writes later fails, and the process exits.
+      await bounded(opened.close(), Math.max(1000, withinMs - (Date.now() - started)));
     })());
 
   try {
@@ -140,5 +169,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     store,
     state,
     close: shutdown,
+    forceClose,
   };
+}
+
+/** Waits for `work`, at most `ms`: a forced stop must end even when the store hangs. */
+async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

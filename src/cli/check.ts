@@ -1,27 +1,75 @@
 import type { Command } from "commander";
+import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
+import { findExecProblems } from "../config/find-exec-problems.js";
 import { loadConfig } from "../config/load-config.js";
-import { formatRulesTable } from "../routing/describe-rules.js";
+import { readLogLevel } from "../config/read-env.js";
+import type { Config, ExecutorConfig } from "../config/schema.js";
+import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { printJson, type CliIo } from "./io.js";
 import { assertServable } from "./serve.js";
-import { readLogLevel } from "../config/read-env.js";
+
+/** 600000 → "10m", 30000 → "30s", 1500 → "1500ms": durations as the config writes them. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/**
+ * An executor on one line, as `check` prints it.
+ *
+ * @example describeExecutor({ exec: ["./review.sh", "--fast"], timeout: 600000, env: [] }) // "exec ./review.sh --fast (timeout 10m)"
+ */
+export function describeExecutor(spec: ExecutorConfig): string {
+  if (spec === "builtin") return "builtin";
+  if ("builtin" in spec) return `builtin ${spec.builtin}`;
+  if ("exec" in spec) return `exec ${spec.exec.join(" ")} (timeout ${formatDuration(spec.timeout)}${spec.env.length > 0 ? `, env ${spec.env.join(", ")}` : ""})`;
+  if ("http" in spec) return `http ${spec.http.url} (timeout ${formatDuration(spec.timeout)})`;
+  return `workflow ${spec.workflow.id} on ${spec.workflow.ref}`;
+}
+
+/** Every agent the config can run (configured, or used by a rule) with its executor. */
+function agentRows(config: Config, ruleAgents: readonly string[]): string[][] {
+  const names = [...new Set([...Object.keys(config.agents), ...ruleAgents])];
+  return names.map((name) => {
+    const spec = config.agents[name] ?? "builtin";
+    const deploys = name === "DeploymentAgent" ? (config.deploy.workflow !== null && spec === "builtin" ? `, dispatches workflow ${config.deploy.workflow}` : "") : "";
+    const usedBy = ruleAgents.filter((agent) => agent === name).length;
+    return [name, describeExecutor(spec) + deploys, usedBy === 0 ? "-" : String(usedBy)];
+  });
+}
+
+/** What `check` says about the deployer: nothing when one is configured. */
+function deployerNote(config: Config): string | null {
+  if (hasDeployer(config)) return null;
+  return `no deployer is configured: DeploymentAgent creates GitHub deployments and leaves them queued for an external deployer (${DEPLOYER_HINT})`;
+}
 
 export function registerCheck(program: Command, io: CliIo): void {
   program
     .command("check")
-    .description("validate the config (file + environment) and print the compiled rules table")
+    .description("validate the config (file + environment) and print the compiled rules table and the agents")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .option("--json", "print the compiled rules as one line of JSON")
+    .option("--json", "print the compiled rules, the agents and the warnings as one line of JSON")
     .action((options: { config?: string; json?: boolean }) => {
       const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       // What serve would refuse: checked here too, so "config OK" means serve starts.
       assertServable(config);
       readLogLevel(io.env);
+      const ruleAgents = rules.map((rule) => rule.agent);
+      const agents = agentRows(config, ruleAgents);
+      // Warnings (exit 0): valid, but an exec program that cannot start here.
+      const warnings = findExecProblems(config, { cwd: io.cwd, env: io.env });
+      const notes = [deployerNote(config)].filter((note) => note !== null);
+      for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));
-        printJson(io, { ok: true, source, rules: table });
+        const agentList = agents.map(([name, executor]) => ({ name: name!, executor: executor!, rules: ruleAgents.filter((agent) => agent === name).length }));
+        printJson(io, { ok: true, source, rules: table, agents: agentList, deployer: hasDeployer(config), notes, warnings });
         return;
       }
       io.stdout(`config OK (${source ?? "no config file: defaults and environment"})\n\n`);
-      io.stdout(formatRulesTable(rules, config.routing.executeLabel) + "\n");
+      io.stdout(formatRulesTable(rules, config.routing.executeLabel) + "\n\n");
+      io.stdout(formatTable(["agent", "executor", "rules"], agents) + "\n");
+      if (notes.length > 0) io.stdout("\n" + notes.map((note) => `note: ${note}\n`).join(""));
     });
 }

@@ -5,7 +5,9 @@ import { parseLimit } from "../config/parse-limit.js";
 import { formatTable } from "../routing/describe-rules.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
+import { loadDeliveryDetail } from "../present/load-detail.js";
 import { isoTime, presentDeliverySummary } from "../present/records.js";
+import { renderDeliveryDetail } from "../present/render-detail.js";
 import { printJson, type CliIo } from "./io.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
@@ -37,8 +39,10 @@ export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undef
 }
 
 export function registerDeliveries(program: Command, io: CliIo): void {
-  program
+  const deliveries = program
     .command("deliveries")
+    // `show ID --json` is the subcommand's flag, not the list's.
+    .enablePositionalOptions()
     .description("recent deliveries, newest first, with their tasks (reads the store; never writes)")
     .option("--status <status>", `only deliveries in this state: ${DELIVERY_STATUSES.join(", ")}`)
     .option("--limit <n>", "how many (default 50, no upper cap)")
@@ -63,5 +67,18 @@ export function registerDeliveries(program: Command, io: CliIo): void {
           ]),
         ) + "\n",
       );
+    });
+
+  deliveries
+    .command("show")
+    .description("one delivery whole: headers, decision, every task and attempt, and the GitHub writes made (or, in dry-run, that would have been made)")
+    .argument("<id>", "the delivery id (X-GitHub-Delivery)")
+    .option("--json", "print one JSON object on one line")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (id: string, options: { json?: boolean; config?: string }) => {
+      const detail = await withReadOnlyStore(io, options.config, (store) => loadDeliveryDetail(store, id));
+      if (!detail) throw new UsageError(`no delivery ${id} in the store (switchyard deliveries lists the recent ones)`);
+      if (options.json) return printJson(io, detail);
+      io.stdout(renderDeliveryDetail(detail));
     });
 }

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { SWITCHYARD, isUnreleased, parseActionPin } from "../init/action-pins.js";
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { deriveTriggers, type WorkflowTrigger } from "../init/derive-triggers.js";
+import { planJobs } from "../init/plan-jobs.js";
 import { readDefaultBranch, readWorkflowNames } from "../init/read-repository-facts.js";
 import { AGENT_RUNNER_FILE, renderAgentRunner } from "../init/render-agent-runner.js";
 import { CONFIG_TEMPLATE_FILE, renderConfigTemplate } from "../init/render-config-template.js";
@@ -15,6 +17,7 @@ interface InitOptions {
   force?: boolean;
   defaultBranch?: string;
   config?: string;
+  action?: string;
   json?: boolean;
 }
 
@@ -41,6 +44,7 @@ export function registerInit(program: Command, io: CliIo): void {
     .option("--force", "overwrite files that already exist (never the repository's own switchyard.config.yaml)")
     .option("--default-branch <name>", "the branch pushes deploy from when routing.deployBranches is empty (default: from git, else main)")
     .option("-c, --config <file>", "config whose rules the triggers follow, copied in as switchyard.config.yaml (default: the one in --dir when present)")
+    .option("--action <owner/name@sha>", "the switchyard action the workflows use, pinned by its full commit SHA (optionally #TAG for the comment): a fork, a mirror or a newer release")
     .option("--json", "print what was written as one line of JSON")
     .action((options: InitOptions) => runInit(options, io));
 }
@@ -65,6 +69,8 @@ function runInit(options: InitOptions, io: CliIo): void {
     throw new UsageError(`refusing to overwrite ${existing.join(", ")} in ${dir}: pass --force to replace ${existing.length === 1 ? "it" : "them"} (nothing was written)`);
   }
 
+  const action = options.action === undefined ? SWITCHYARD : parseActionPin(options.action);
+  if (action === null) throw new UsageError(`--action must be OWNER/NAME@SHA with the full 40-hex commit (optionally #TAG), not "${options.action}"`);
   if (options.defaultBranch !== undefined && options.defaultBranch.trim() === "") throw new UsageError("--default-branch needs a branch name, like main");
   const defaultBranch = options.defaultBranch?.trim() || readDefaultBranch(dir) || "main";
   const derived = deriveTriggers({
@@ -75,7 +81,7 @@ function runInit(options: InitOptions, io: CliIo): void {
   });
 
   const contents: Record<string, string> = {
-    [WEBHOOK_HANDLER_FILE]: renderWebhookHandler(derived),
+    [WEBHOOK_HANDLER_FILE]: renderWebhookHandler(derived, planJobs(derived.triggers, rules, config), action),
     [AGENT_RUNNER_FILE]: renderAgentRunner(),
     [CONFIG_TEMPLATE_FILE]: source === null ? renderConfigTemplate() : readFileSync(source, "utf8"),
   };
@@ -84,13 +90,19 @@ function runInit(options: InitOptions, io: CliIo): void {
   for (const file of files) writeFileSync(path.join(dir, file), contents[file]!, { flag: options.force ? "w" : "wx" });
 
   const configFrom = keptConfig ? "kept" : source === null ? "defaults" : source;
+  const warnings = isUnreleased(action)
+    ? [
+        `${WEBHOOK_HANDLER_FILE} names ${action.repository}@${action.sha}, a placeholder: this build of switchyard knows no released commit of its action yet. Build and publish the action (docs/cli.md, "The GitHub Action") and run init again with --action OWNER/NAME@SHA`,
+      ]
+    : [];
+  for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
   if (options.json) {
-    printJson(io, { written: files, overwritten: existing, config: configFrom, defaultBranch, triggers: derived.triggers, notes: derived.notes });
+    printJson(io, { written: files, overwritten: existing, config: configFrom, defaultBranch, triggers: derived.triggers, notes: derived.notes, warnings });
     return;
   }
   for (const file of files) io.stdout(`${existing.includes(file) ? "overwrote" : "wrote"} ${file}${file === CONFIG_TEMPLATE_FILE && source !== null ? ` (a copy of ${path.relative(dir, source) || source})` : ""}\n`);
   if (keptConfig) io.stdout(`kept ${CONFIG_TEMPLATE_FILE}: the triggers follow its rules\n`);
   io.stdout(`triggers: ${derived.triggers.map(describeTrigger).join(", ") || "none"}\n`);
   for (const note of derived.notes) io.stdout(`note: ${note}\n`);
-  io.stdout("next: npm install --save-dev @switchyard/cli, then commit these files; `switchyard check` shows the rules the workflow follows\n");
+  io.stdout("next: commit these files (nothing to install: the workflow uses switchyard's GitHub Action); `switchyard check` shows the rules the workflow follows\n");
 }

@@ -10,13 +10,16 @@ import { registerWork } from "./work.js";
 import { registerDeliveries } from "./deliveries.js";
 import { registerReplay } from "./replay.js";
 import { registerTasks } from "./tasks.js";
+import { registerKpi } from "./kpi.js";
 
 export function createProgram(io: CliIo): Command {
   const program = new Command("switchyard")
     .description("Turns GitHub repository events into durable, retried agent runs.")
     .version(VERSION, "-V, --version")
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Options after a subcommand are that subcommand's: `tasks show 7 --json` is show's --json.
+    .enablePositionalOptions();
   registerServe(program, io);
   registerWork(program, io);
   registerRoute(program, io);
@@ -24,9 +27,16 @@ export function createProgram(io: CliIo): Command {
   registerDeliveries(program, io);
   registerTasks(program, io);
   registerReplay(program, io);
+  registerKpi(program, io);
   registerCheck(program, io);
   registerInit(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const configure = (commands: readonly Command[]): void => {
+    for (const command of commands) {
+      command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+      configure(command.commands);
+    }
+  };
+  configure(program.commands);
   return program;
 }
 

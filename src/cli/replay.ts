@@ -2,6 +2,9 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
+import { readLogLevel } from "../config/read-env.js";
+import { createGithubRuntime } from "../github/github-runtime.js";
+import { createLogger } from "../observability/logger.js";
 import { replayDelivery } from "../queue/replay.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { lockHolder } from "../store/sqlite/lock-file.js";
@@ -68,7 +71,7 @@ async function throughApi(api: AdminClient, token: string | null | undefined, re
   return replayed;
 }
 
-async function onStore(store: Store, loaded: LoadedConfig, request: Request): Promise<Replayed[]> {
+async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Replayed[]> {
   const now = Date.now();
   if (request.kind === "dead") return (await store.replayDead(now)).map((task) => ({ task }));
   const missing: string[] = [];
@@ -78,9 +81,10 @@ async function onStore(store: Store, loaded: LoadedConfig, request: Request): Pr
   }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
   const replayed: Replayed[] = [];
+  const ownLogins = request.kind === "deliveries" ? await ownLoginsOf(loaded, io) : [];
   for (const id of request.ids) {
     if (request.kind === "deliveries") {
-      for (const t of (await replayDelivery(store, loaded, id, now)) ?? []) replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      for (const t of (await replayDelivery(store, loaded, id, now, ownLogins)) ?? []) replayed.push({ delivery: id, task: t.id, agent: t.agent });
     } else {
       await store.replayTask(id, now);
       replayed.push({ task: id });
@@ -89,13 +93,24 @@ async function onStore(store: Store, loaded: LoadedConfig, request: Request): Pr
   return replayed;
 }
 
+/**
+ * switchyard's own GitHub logins, as `serve` learns them (GET /user or GET /app), so a
+ * replayed event that switchyard caused itself routes nowhere; just the Actions identity
+ * without credentials or when GitHub cannot be asked (then warned about).
+ */
+async function ownLoginsOf(loaded: LoadedConfig, io: CliIo): Promise<readonly string[]> {
+  const github = createGithubRuntime(loaded.config, createLogger(readLogLevel(io.env)));
+  await github.resolveIdentity();
+  return github.ownLogins();
+}
+
 async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Promise<Replayed[]> {
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
   const store = await openMigratedStore(url, { cwd: io.cwd, exclusive: true });
   try {
-    return await onStore(store, loaded, request);
+    return await onStore(store, loaded, io, request);
   } finally {
     await store.close();
   }

@@ -1,5 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
+import { appendJobSummary } from "../summary/append-job-summary.js";
+import { errorAnnotation } from "../summary/error-annotation.js";
+import { renderJobSummary } from "../summary/render-job-summary.js";
 import { loadConfig } from "../config/load-config.js";
 import { readActionsEnv, readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
@@ -12,7 +15,8 @@ import { planTasks } from "../routing/plan-tasks.js";
 import { formatExplanation } from "../routing/describe-rules.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 
-interface RouteOptions {
+/** What `route` takes from its flags (the GitHub Action passes its inputs as these). */
+export interface RouteOptions {
   event?: string;
   payload?: string;
   dryRun?: boolean;
@@ -49,14 +53,24 @@ export function registerRoute(program: Command, io: CliIo): void {
     .action(async (options: RouteOptions) => runRoute(options, io));
 }
 
-async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
+/**
+ * `switchyard route`, and the bundled GitHub Action (`src/action/`): decide the event of
+ * this Actions job, run its tasks on the in-memory store (unless `dryRun`: decide only), and
+ * write the job summary when `$GITHUB_STEP_SUMMARY` is set. Throws ExitCode(1) when a task
+ * failed after its retries (with an error annotation per task under Actions), UsageError
+ * for bad input.
+ *
+ * @example
+ * await runRoute({ event: "issues", payload: "event.json", json: true }, processIo());
+ */
+export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const actionsEnv = readActionsEnv(io.env);
   const eventName = options.event?.trim() || actionsEnv.eventName;
   if (!eventName) throw new UsageError("no event name: pass --event NAME or set GITHUB_EVENT_NAME");
   const payloadFile = options.payload || actionsEnv.eventPath;
   if (!payloadFile) throw new UsageError("no payload: pass --payload FILE or set GITHUB_EVENT_PATH");
 
-  const { config, rules } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+  const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
   // Relative to the command's working directory, like --config.
   const payload = readEventFile(path.resolve(io.cwd, payloadFile));
   const missing = missingEventKeys(eventName, payload);
@@ -74,12 +88,16 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
     const ran = options.dryRun ? {} : { tasks: [] };
     if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain, ...ran });
     else printHuman(io, event, decision, options.explain);
+    appendJobSummary(io.env, renderJobSummary({ event, decision, run: null, decideOnly: options.dryRun === true }));
     return;
   }
 
   if (!options.json) printHuman(io, event, decision, options.explain);
   // The worker, agents and GitHub client load only when tasks run (not for --dry-run).
   const [{ runInline }, { createLogger }] = await Promise.all([import("../app/run-inline.js"), import("../observability/logger.js")]);
+  const logger = createLogger(readLogLevel(io.env));
+  // Which file decided, in the job's log: a config missing from the checkout reads as "defaults".
+  logger.info({ config: source ?? "defaults" }, `config: ${source ?? "defaults (no switchyard.config.yaml)"}`);
   const run = await runInline({
     config,
     event: eventName,
@@ -90,7 +108,7 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
     body: Buffer.from(JSON.stringify(payload)),
     tasks,
     delivery: actionsEnv.runId ? `actions-run-${actionsEnv.runId}` : undefined,
-    logger: createLogger(readLogLevel(io.env)),
+    logger,
     env: io.env,
   });
   const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts, last_error: t.lastError }));
@@ -99,9 +117,12 @@ async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   } else {
     for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${t.last_error})` : ""}\n`);
   }
+  appendJobSummary(io.env, renderJobSummary({ event, decision, run }));
   const dead = results.filter((t) => t.status === "dead");
   if (dead.length > 0) {
     io.stderr(`switchyard: ${dead.length} task(s) failed after their retries: ${dead.map((t) => `${t.agent}: ${t.last_error}`).join("; ")}\n`);
+    // Under Actions the runner reads workflow commands from stderr too: one annotation per failed task.
+    if (io.env.GITHUB_ACTIONS === "true") for (const t of dead) io.stderr(errorAnnotation(`switchyard: ${t.agent} failed`, t.last_error ?? "failed"));
     throw new ExitCode(1);
   }
 }

@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
@@ -56,9 +57,32 @@ export interface ServeOptions {
 }
 
 /**
+ * Signals this soon after the first are the same request: a terminal's Ctrl-C reaches npm
+ * and switchyard together and npm forwards its copy; tmux and systemd send duplicates too.
+ */
+export const SAME_REQUEST_MS = 2000;
+
+/**
+ * What a SIGINT or SIGTERM asks for, given when the first one came (null: this is the
+ * first): stop gracefully, nothing new (the same request again), or force the stop.
+ *
+ * @example
+ * signalMeaning(null, 1000) // "stop"
+ * signalMeaning(1000, 1400) // "same"
+ * signalMeaning(1000, 4000) // "force"
+ */
+export function signalMeaning(firstAt: number | null, at: number): "stop" | "same" | "force" {
+  if (firstAt === null) return "stop";
+  return at - firstAt < SAME_REQUEST_MS ? "same" : "force";
+}
+
+/**
  * `serve` (and `work`, which is `serve --role worker`): starts the server and runs until
- * SIGTERM or SIGINT, then drains. A second signal while draining is only logged: npm
- * forwards the terminal's Ctrl-C as well, and that must not cut the drain short.
+ * SIGTERM or SIGINT, then drains: running tasks get the drain time to finish, and a line
+ * every few seconds says what still runs. A second signal within SAME_REQUEST_MS is the
+ * same request; a later one forces the stop: every running `exec` agent's process group is
+ * killed, the tasks are handed back uncounted, the store is closed (the lock released) and
+ * the process exits with 128 + the signal's number.
  *
  * @example await runServe({ role: "worker" }, io);
  */
@@ -81,20 +105,39 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
         : "") +
       (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}\n` : "") +
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
-      `switchyard: store ${redactUrl(config.store.url)}\n`,
+      `switchyard: store ${redactUrl(config.store.url)}\n` +
+      `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n`,
   );
   await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        io.stderr(`switchyard: ${signal}: already stopping\n`);
+    let firstAt: number | null = null;
+    let forcing = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      const meaning = signalMeaning(firstAt, Date.now());
+      if (meaning === "same") {
+        io.stderr(`switchyard: ${signal} again within ${SAME_REQUEST_MS / 1000} s: the same request (npm and terminals send one twice); send it again later to force the stop\n`);
         return;
       }
-      stopping = true;
-      io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping\n`);
+      if (meaning === "force") {
+        if (forcing) return;
+        forcing = true;
+        io.stderr(`switchyard: ${signal} again: forcing the stop: killing running agents and handing their tasks back\n`);
+        const exit = () => {
+          io.stderr("switchyard: stopped (forced)\n");
+          process.exit(128 + (constants.signals[signal] ?? 0));
+        };
+        server.forceClose().then(exit, (error: unknown) => {
+          logger.error({ err: error }, "error while forcing the stop");
+          exit();
+        });
+        return;
+      }
+      firstAt = Date.now();
+      io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping (${signal} again after ${SAME_REQUEST_MS / 1000} s forces it)\n`);
       const done = () => {
-        process.off("SIGTERM", stop);
-        process.off("SIGINT", stop);
+        // A forced stop ends the process itself.
+        if (forcing) return;
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
         resolve();
       };
       server.close().then(done, (error: unknown) => {
@@ -103,9 +146,9 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       });
     };
     // `on`, not `once`: with `once` a second signal would meet Node's default handler and
-    // kill the process mid-drain.
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
+    // kill the process mid-drain, leaving the lock, the task running and its agent orphaned.
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   });
   io.stderr("switchyard: stopped\n");
 }

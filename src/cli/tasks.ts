@@ -2,12 +2,17 @@ import type { Command } from "commander";
 import { formatTable } from "../routing/describe-rules.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/store.js";
 import { parseChoice, parseLimitOption, withReadOnlyStore } from "./deliveries.js";
+import { UsageError } from "../errors.js";
+import { loadTaskDetail } from "../present/load-detail.js";
 import { isoTime, presentTaskRow } from "../present/records.js";
+import { renderTaskDetail } from "../present/render-detail.js";
 import { printJson, type CliIo } from "./io.js";
 
 export function registerTasks(program: Command, io: CliIo): void {
-  program
+  const tasks = program
     .command("tasks")
+    // `show ID --json` is the subcommand's flag, not the list's.
+    .enablePositionalOptions()
     .description("recent tasks, newest first (reads the store; never writes)")
     .option("--status <status>", `only tasks in this state: ${TASK_STATUSES.join(", ")}`)
     .option("--agent <name>", "only this agent's tasks")
@@ -26,5 +31,18 @@ export function registerTasks(program: Command, io: CliIo): void {
           rows.map((t) => [t.id, t.delivery, t.agent, t.priority, t.status, String(t.attempts), isoTime(t.runAt), t.lastError ?? ""]),
         ) + "\n",
       );
+    });
+
+  tasks
+    .command("show")
+    .description("one task whole: every attempt with its error and output, and the GitHub writes made (or, in dry-run, that would have been made)")
+    .argument("<id>", "the task id")
+    .option("--json", "print one JSON object on one line")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (id: string, options: { json?: boolean; config?: string }) => {
+      const detail = await withReadOnlyStore(io, options.config, (store) => loadTaskDetail(store, id));
+      if (!detail) throw new UsageError(`no task ${id} in the store (switchyard tasks lists the recent ones)`);
+      if (options.json) return printJson(io, detail);
+      io.stdout(renderTaskDetail(detail));
     });
 }

@@ -6,6 +6,8 @@ import { UsageError } from "../errors.js";
 import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
 import { envSources, readEnv } from "./read-env.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
+import { checkNames, type CheckNamesOptions } from "./check-names.js";
+import { didYouMean } from "./suggest-name.js";
 import { BUILTIN_AGENT_NAMES, configSchema, type Config } from "./schema.js";
 
 export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
@@ -43,14 +45,21 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return parseConfig(merged, source, envSources(env));
 }
 
-/** Validates a raw config value (as parsed from YAML, env already applied). */
-export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map()): LoadedConfig {
+/**
+ * Validates a raw config value (as parsed from YAML, env already applied). `options.extraAgents`
+ * names agents the caller's registry adds to the built-in ones, so rules may use them.
+ */
+export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: CheckNamesOptions = {}): LoadedConfig {
   const result = configSchema.safeParse(raw);
   const where = source ? `${path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(where + formatIssues(result.error, fromEnv));
   const config = deepFreeze(result.data);
   checkConsistency(config, where);
-  return { config, rules: compileRules(config, where), source };
+  const rules = compileRules(config, where);
+  // After compileRules, which refuses a bad regular expression with a clearer message.
+  const problems = checkNames(config, options);
+  if (problems.length > 0) throw new UsageError(where + problems.slice(0, 5).join("; "));
+  return { config, rules, source };
 }
 
 /** What the schema alone cannot see: values that are well-formed but cannot work together. */
@@ -73,7 +82,8 @@ function checkConsistency(config: Config, where: string): void {
   }
   for (const [name, spec] of Object.entries(config.agents)) {
     if (typeof spec === "object" && "builtin" in spec && !BUILTIN_AGENT_NAMES.includes(spec.builtin)) {
-      throw new UsageError(`${where}agents.${name}.builtin: no built-in agent is called "${spec.builtin}" (there are ${BUILTIN_AGENT_NAMES.join(", ")})`);
+      const hint = didYouMean(spec.builtin, BUILTIN_AGENT_NAMES);
+      throw new UsageError(`${where}agents.${name}.builtin: no built-in agent is called "${spec.builtin}":${hint || ` there are ${BUILTIN_AGENT_NAMES.join(", ")}`}`);
     }
   }
 }

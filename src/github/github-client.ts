@@ -1,4 +1,4 @@
-import type { Octokit } from "@octokit/rest";
+import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
@@ -64,12 +64,27 @@ export interface GithubClientOptions {
 }
 
 type Params = Record<string, unknown>;
+type Items<T> = T extends { response: { data: (infer I)[] } } ? I : never;
+type Rest = RestEndpointMethodTypes;
 
 export function createGithubClient(options: GithubClientOptions): GithubClient {
   const { octokit, dryRun, record, logger, pace, paceKey, agent, task, signal } = options;
   const now = options.now ?? Date.now;
   // Octokit hands `request.signal` to fetch: an abort cancels the request in flight.
-  const withSignal = (params: Params): Params => (signal ? { ...params, request: { signal } } : params);
+  const withSignal = <P extends Params>(params: P): P => (signal ? { ...params, request: { signal } } : params);
+
+  /**
+   * Every page of a list. Octokit's paginate passes request options (the signal) to the
+   * first page only, so the pages are requested through a request function that carries the
+   * signal itself: an abort cancels whichever page is in flight.
+   */
+  async function readAll<T>(client: Octokit, route: string, params: Params): Promise<T[]> {
+    const [method, url] = route.split(" ");
+    const request = signal ? client.request.defaults({ request: { signal } }) : client.request;
+    // Typed by the caller: the route is not a literal here.
+    const paginate = client.paginate as unknown as (request: Octokit["request"], parameters: Params) => Promise<unknown[]>;
+    return (await paginate(request, { method, url, ...params })) as T[];
+  }
 
   async function read<T>(route: string, params: Params): Promise<T | null> {
     if (!octokit) return null;
@@ -119,7 +134,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async listComments(repo, number) {
       if (!octokit) return [];
-      const comments = await octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repoRef(repo), issue_number: number, per_page: 100 });
+      const comments = await readAll<Items<Rest["issues"]["listComments"]>>(octokit, "GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ({ ...repoRef(repo), issue_number: number, per_page: 100 }));
       return comments.map((c) => ({ id: c.id, body: c.body ?? "", user: c.user?.login ?? null }));
     },
 
@@ -130,7 +145,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async listRepoLabels(repo) {
       if (!octokit) return null;
-      const labels = await octokit.paginate("GET /repos/{owner}/{repo}/labels", { ...repoRef(repo), per_page: 100 });
+      const labels = await readAll<Items<Rest["issues"]["listLabelsForRepo"]>>(octokit, "GET /repos/{owner}/{repo}/labels", ({ ...repoRef(repo), per_page: 100 }));
       return labels.map((l) => l.name);
     },
 
@@ -185,7 +200,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async listOpenIssuesWithLabel(repo, label) {
       if (!octokit) return [];
-      const issues = await octokit.paginate("GET /repos/{owner}/{repo}/issues", { ...repoRef(repo), labels: label, state: "open", per_page: 100 });
+      const issues = await readAll<Items<Rest["issues"]["listForRepo"]>>(octokit, "GET /repos/{owner}/{repo}/issues", ({ ...repoRef(repo), labels: label, state: "open", per_page: 100 }));
       return issues
         .filter((i) => !i.pull_request)
         .map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) }));
@@ -220,7 +235,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async listPullFiles(repo, number) {
       if (!octokit) return null;
-      const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...repoRef(repo), pull_number: number, per_page: 100 });
+      const files = await readAll<Items<Rest["pulls"]["listFiles"]>>(octokit, "GET /repos/{owner}/{repo}/pulls/{pull_number}/files", ({ ...repoRef(repo), pull_number: number, per_page: 100 }));
       return files.map((f) => ({ filename: f.filename, status: f.status, additions: f.additions, deletions: f.deletions, changes: f.changes, patch: f.patch ?? null }));
     },
 
@@ -235,7 +250,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async listDeployments(repo, filter) {
       if (!octokit) return null;
-      const rows = await octokit.paginate("GET /repos/{owner}/{repo}/deployments", { ...repoRef(repo), ...filter, per_page: 100 });
+      const rows = await readAll<Items<Rest["repos"]["listDeployments"]>>(octokit, "GET /repos/{owner}/{repo}/deployments", ({ ...repoRef(repo), ...filter, per_page: 100 }));
       return rows.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, createdAt: d.created_at }));
     },
 

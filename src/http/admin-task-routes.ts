@@ -5,13 +5,16 @@ import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseLimit } from "../config/parse-limit.js";
-import { presentTask, presentTaskDetail } from "../present/records.js";
+import { loadTaskDetail } from "../present/load-detail.js";
+import { presentTask } from "../present/records.js";
 
 export interface TaskRouteDeps {
   store: Store;
   loaded: Pick<LoadedConfig, "config" | "rules">;
   /** Re-queued work is waiting: wake the worker. */
   wake: () => void;
+  /** switchyard's own GitHub logins: a replayed event it caused itself routes nowhere. */
+  ownLogins?: () => readonly string[];
   now?: () => number;
 }
 
@@ -39,14 +42,14 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.get("/api/tasks/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const task = await store.getTask(id);
+    const task = await loadTaskDetail(store, id);
     if (!task) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
-    return presentTaskDetail(task);
+    return task;
   });
 
   app.post("/api/deliveries/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const tasks = await replayDelivery(store, deps.loaded, id, now());
+    const tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
     if (tasks === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     deps.wake();
     return { delivery: id, tasks };

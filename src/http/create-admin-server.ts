@@ -2,7 +2,8 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
-import { presentDelivery, presentDeliverySummary } from "../present/records.js";
+import { loadDeliveryDetail } from "../present/load-detail.js";
+import { presentDeliverySummary } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
@@ -92,9 +93,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get("/api/deliveries/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const record = await store.getDelivery(id);
+    const record = await loadDeliveryDetail(store, id);
     if (!record) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
-    return presentDelivery(record);
+    return record;
   });
 
   deps.extend?.(app);

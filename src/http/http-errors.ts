@@ -3,6 +3,8 @@ import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ERRORS, errorBody, type ErrorCode } from "../errors.js";
 
+const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
+
 /**
  * Answers an error: the status comes from the table in src/errors.ts, so a call site names a
  * code and never a number; `message` says what went wrong (the table's fix when omitted).
@@ -11,7 +13,13 @@ import { ERRORS, errorBody, type ErrorCode } from "../errors.js";
  * if (!task) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
  */
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
+  sentCodes.set(reply, code);
   return reply.code(ERRORS[code].status).send(errorBody(code, message));
+}
+
+/** The code `sendError` answered this reply with, if it did: what metrics count a refusal by. */
+export function sentErrorCode(reply: FastifyReply): ErrorCode | undefined {
+  return sentCodes.get(reply);
 }
 
 /**

@@ -9,8 +9,8 @@ import { clientIp } from "../security/client-ip.js";
 import { limiterKey } from "../security/limiter-key.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import { verifySignature } from "../security/verify-signature.js";
-import { sendError } from "./http-errors.js";
-import type { AcceptResult, Store } from "../store/store.js";
+import { sendError, sentErrorCode } from "./http-errors.js";
+import type { AcceptResult, AcceptedTask, Store } from "../store/store.js";
 
 export interface WebhookDeps {
   config: Config;
@@ -27,7 +27,28 @@ export interface WebhookDeps {
   onAccepted?: (result: AcceptResult, payload: Record<string, unknown>) => void;
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing?: () => boolean;
+  /** Told of every answered request: metrics and the durable rejection counters (src/observability). */
+  observe?: (answer: WebhookAnswer) => void;
   now?: () => number;
+}
+
+/** What one request to the webhook path came to. */
+export interface WebhookAnswer {
+  /** X-GitHub-Event once the signature verified; null before (an unverified header names nothing). */
+  event: string | null;
+  /** `accepted` (a ping too), `duplicate`, or `rejected_<reason>`: the error code's name (`rejected_rate_limited`), or `rejected_missing_signature` / `rejected_bad_signature` for a failed signature check. */
+  outcome: string;
+  /** From the request's arrival to the response. */
+  seconds: number;
+  /** The tasks an accepted delivery was routed to. */
+  tasks: readonly AcceptedTask[];
+}
+
+/** What the handler learnt about a request, for `observe`. */
+interface Seen {
+  event: string | null;
+  outcome?: string;
+  tasks?: readonly AcceptedTask[];
 }
 
 /** The request headers kept with a delivery: enough to redeliver or audit it, never credentials. */
@@ -73,6 +94,17 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
   const replayWindowMs = config.security.replayWindowHours * 3_600_000;
   // Requests that arrived while their source was over the failure limit.
   const limitedRequests = new WeakSet<FastifyRequest>();
+  const seen = new WeakMap<FastifyRequest, Seen>();
+  // A refusal is counted by its error code, except a failed signature check: a source over
+  // its limit is answered 429 then, but what it failed is the signature.
+  const observe = (request: FastifyRequest, reply: FastifyReply) => {
+    if (!deps.observe) return;
+    const known = seen.get(request);
+    const code = sentErrorCode(reply);
+    const outcome = known?.outcome ?? (code === undefined ? undefined : `rejected_${code.slice("SWY_E_".length).toLowerCase()}`);
+    if (outcome === undefined) return;
+    deps.observe({ event: known?.event ?? null, outcome, seconds: reply.elapsedTime / 1000, tasks: known?.tasks ?? [] });
+  };
 
   const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number) => {
     reply.header("retry-after", String(retryAfterSeconds));
@@ -115,10 +147,13 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     url: config.server.path,
     bodyLimit: config.server.bodyLimit,
     onRequest: preBody,
+    onResponse: async (request, reply) => observe(request, reply),
     handler: async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const verified = verifySignature(deps.secrets, body, request.headers["x-hub-signature-256"]);
       if (!verified.ok) {
+        const signature = request.headers["x-hub-signature-256"];
+        seen.set(request, { event: null, outcome: signature === undefined || signature === "" ? "rejected_missing_signature" : "rejected_bad_signature" });
         const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
         limiter.recordFailure(limiterKey(ip), now());
         if (limitedRequests.has(request)) {
@@ -137,6 +172,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
 
       const eventName = request.headers["x-github-event"] as string;
       const deliveryId = request.headers["x-github-delivery"] as string;
+      const log = request.log.child({ delivery: deliveryId, event: eventName });
+      seen.set(request, { event: eventName });
       const event = normalizeEvent(eventName, payload);
       const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
       const headers: Record<string, string> = {};
@@ -164,14 +201,16 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           { replayWindowMs },
         );
       } catch (error) {
-        request.log.error({ delivery: deliveryId, err: error }, "store failed to commit a delivery");
+        log.error({ err: error }, "store failed to commit a delivery");
         return sendError(reply, "SWY_E_STORE_UNAVAILABLE", "the delivery could not be stored; redeliver it from GitHub once the store is back");
       }
 
       if (result.duplicate) {
-        request.log.info({ delivery: deliveryId, event: eventName, by: result.by }, "duplicate delivery: nothing re-run");
+        seen.set(request, { event: eventName, outcome: "duplicate" });
+        log.info({ by: result.by }, "duplicate delivery: nothing re-run");
         return reply.code(200).send({ delivery: deliveryId, duplicate: true });
       }
+      seen.set(request, { event: eventName, outcome: "accepted", tasks: result.tasks });
       deps.onAccepted?.(result, payload);
       if (eventName === "ping") return reply.code(200).send({ pong: true });
       const routed = result.tasks.map((task, i) => ({
@@ -182,7 +221,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         task: task.id,
         ...(task.status === "skipped" ? { skipped: true } : {}),
       }));
-      request.log.info({ delivery: deliveryId, event: eventName, action: event.action, routed: routed.map((r) => r.agent) }, "delivery accepted");
+      log.info({ action: event.action, routed: routed.map((r) => ({ agent: r.agent, task: r.task })) }, "delivery accepted");
       return reply.code(202).send({ delivery: deliveryId, duplicate: false, routed });
     },
   });

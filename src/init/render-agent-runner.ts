@@ -1,4 +1,5 @@
 import { WORKFLOW_INPUTS, type WorkflowInput } from "../agents/executors/workflow-executor.js";
+import { CHECKOUT, usesLine } from "./action-pins.js";
 
 /** Where `switchyard init` writes the workflow `workflow` agents dispatch. */
 export const AGENT_RUNNER_FILE = ".github/workflows/agent-runner.yml";
@@ -45,20 +46,22 @@ export function renderAgentRunner(): string {
     "    inputs:",
     ...inputs,
     "",
-    "# Widen to what your agent needs (contents: write to push a branch, issues: write to comment).",
-    "permissions:",
-    "  contents: read",
+    "# Nothing here: the job below grants what the agent needs.",
+    "permissions: {}",
     "",
     "jobs:",
     "  run:",
     "    runs-on: ubuntu-latest",
     "    timeout-minutes: 60",
+    "    # Widen to what your agent needs (contents: write to push a branch, issues: write to comment).",
+    "    permissions:",
+    "      contents: read  # check out this repository",
     "    # The inputs reach the steps only as environment variables: an expression inside",
     "    # run: is pasted into the script before the shell runs it, and `args` is comment text.",
     "    env:",
     ...env,
     "    steps:",
-    "      - uses: actions/checkout@v4",
+    `      - uses: ${usesLine(CHECKOUT)}`,
     "        with:",
     "          persist-credentials: false",
     "      - name: Show the task",

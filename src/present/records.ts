@@ -1,5 +1,5 @@
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { AttemptRecord, DeliveryRecord, DeliverySummary, TaskDetail, TaskRecord } from "../store/store.js";
+import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord } from "../store/store.js";
 
 /**
  * The store's records as the CLI and the admin API print them: snake_case fields and
@@ -59,9 +59,52 @@ export function presentAttempt(a: AttemptRecord) {
   };
 }
 
-/** A task with its attempts, as `GET /api/tasks/:id` answers. */
-export function presentTaskDetail(t: TaskDetail) {
-  return { ...presentTask(t), attempt_log: t.attemptLog.map(presentAttempt) };
+/**
+ * A recorded GitHub write as people read it: the route with its `{placeholders}` filled
+ * from the request's parameters, and the body without the parameters the route used.
+ *
+ * @example
+ * presentGithubWrite({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { owner: "octo", repo: "hello", issue_number: 7, labels: ["bug"] }, … })
+ * // → { method: "POST", route: "/repos/octo/hello/issues/7/labels", body: { labels: ["bug"] }, … }
+ */
+export function presentGithubWrite(w: GithubActionRecord & { id?: string }) {
+  const params = w.body !== null && typeof w.body === "object" && !Array.isArray(w.body) ? { ...(w.body as Record<string, unknown>) } : null;
+  let route = w.route;
+  if (params) {
+    route = w.route.replace(/\{(\w+)\}/g, (whole, name: string) => {
+      if (!(name in params)) return whole;
+      const value = params[name];
+      delete params[name];
+      return encodeURIComponent(String(value));
+    });
+  }
+  return {
+    ...(w.id === undefined ? {} : { id: w.id }),
+    agent: w.agent,
+    task: w.task,
+    method: w.method,
+    route,
+    body: params ?? w.body ?? null,
+    dry_run: w.dryRun,
+    at: isoTime(w.at),
+  };
+}
+
+/** What a task did on GitHub, oldest first; the store lists newest first. */
+export type TaskWrites = readonly (GithubActionRecord & { id: string })[];
+
+/** A task with its attempts and GitHub writes, as `tasks show` and `GET /api/tasks/:id` answer. */
+export function presentTaskDetail(t: TaskDetail, writes: TaskWrites = []) {
+  return { ...presentTask(t), attempt_log: t.attemptLog.map(presentAttempt), github_writes: writes.map(presentGithubWrite) };
+}
+
+/**
+ * The routing decision a delivery's tasks record: the first task's rule won (tasks are
+ * stored in the order the rules decided); null when no rule matched.
+ */
+function storedDecision(tasks: readonly TaskRecord[]) {
+  const first = tasks[0];
+  return first ? { rule: first.rule, agent: first.agent, priority: first.priority, action: first.action } : null;
 }
 
 /** One row of `deliveries --json` and `GET /api/deliveries`. */
@@ -77,8 +120,11 @@ export function presentDeliverySummary(d: DeliverySummary) {
   };
 }
 
-/** A delivery whole, as `GET /api/deliveries/:id` answers: the body as the JSON it is, not as bytes. */
-export function presentDelivery(d: DeliveryRecord) {
+/**
+ * A delivery whole, as `deliveries show` and `GET /api/deliveries/:id` answer: the body as
+ * the JSON it is (not as bytes), every task with its attempts and GitHub writes.
+ */
+export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, TaskWrites> = new Map()) {
   const parsed = parseDeliveryBody(d.body, isFormBody(d.body));
   return {
     delivery: d.id,
@@ -91,7 +137,8 @@ export function presentDelivery(d: DeliveryRecord) {
     installation: d.installation,
     headers: d.headers,
     ack_ms: d.ackMs,
-    tasks: d.tasks.map(presentTaskDetail),
+    decision: storedDecision(d.tasks),
+    tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
     payload: typeof parsed === "string" ? null : parsed,
   };
 }

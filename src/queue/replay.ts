@@ -7,14 +7,21 @@ import type { AcceptedTask, Store } from "../store/store.js";
 /**
  * Re-runs a stored delivery: routes it again with the rules in force now, re-queues the
  * task rows of rules it already had (attempts keep counting) and adds rows for new ones.
- * Null when the store has no such delivery.
+ * `ownLogins` are switchyard's own GitHub logins, as for a live delivery: an event it caused
+ * itself routes nowhere on a replay either. Null when the store has no such delivery.
  */
-export async function replayDelivery(store: Store, loaded: Pick<LoadedConfig, "config" | "rules">, id: string, now: number): Promise<AcceptedTask[] | null> {
+export async function replayDelivery(
+  store: Store,
+  loaded: Pick<LoadedConfig, "config" | "rules">,
+  id: string,
+  now: number,
+  ownLogins: readonly string[] = [],
+): Promise<AcceptedTask[] | null> {
   const record = await store.getDelivery(id);
   if (!record) return null;
   const payload = parseDeliveryBody(record.body, isFormBody(record.body));
   if (typeof payload === "string") throw new Error(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);
-  const { tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment });
+  const { tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment, ownLogins, explain: false });
   return store.replayDelivery(id, tasks, now);
 }

@@ -7,12 +7,15 @@ import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
+import type { AttemptProcess, ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
+import { describeDrain } from "./describe-drain.js";
+import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import type { PayloadCache } from "./payload-cache.js";
+import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -21,6 +24,8 @@ export interface WorkerOptions {
   mode?: AgentContext["mode"];
   /** Called once a task reached succeeded or dead (the routing comment hangs here). */
   afterTask?: (task: ClaimedTask, outcome: TaskOutcome, ctx: AgentContext | null) => Promise<void>;
+  /** Told of every attempt whose outcome was recorded (metrics hang here). */
+  observer?: WorkerObserver;
   executorFor: (agent: string) => Executor;
   logger: Logger;
   /** Identifies this worker on its leases; default host:pid:random. */
@@ -33,13 +38,28 @@ export interface WorkerOptions {
   random?: () => number;
 }
 
+/** What a worker reports as it goes, for metrics (`src/observability/`). */
+export interface WorkerObserver {
+  /** An attempt's outcome was committed; `runSeconds` is how long its agent ran (executor plus parsing the event). */
+  attemptRecorded(task: ClaimedTask, outcome: TaskOutcome, runSeconds: number): void;
+}
+
 export interface Worker {
   /** Reclaims expired leases at once, then starts claiming. */
   start: () => Promise<void>;
   /** New tasks were committed: look now rather than at the next poll. */
   wake: () => void;
-  /** Stops claiming, waits up to `drainMs` for running tasks, then aborts the rest (they return to ready). */
+  /**
+   * Stops claiming, waits up to `drainMs` for running tasks (saying every few seconds what
+   * still runs and the time left), then aborts the rest (they return to ready).
+   */
   stop: (drainMs?: number) => Promise<void>;
+  /**
+   * A forced stop (the operator asked twice): aborts every running task and SIGKILLs its
+   * process group at once, then waits up to `withinMs` for the runs to hand their tasks back
+   * uncounted, and hands back what has not. Safe to call during `stop`.
+   */
+  kill: (withinMs?: number) => Promise<void>;
   /** Resolves when no task is running or ready-and-due (Actions mode waits on it). */
   idle: () => Promise<void>;
   running: () => number;
@@ -49,6 +69,9 @@ interface Running {
   task: ClaimedTask;
   controller: AbortController;
   done: Promise<void>;
+  startedAt: number;
+  /** The process group its agent runs in, once an executor reported one. */
+  process: AttemptProcess | null;
 }
 
 const DEFAULT_POLL_MS = 1000;
@@ -58,6 +81,8 @@ const DEFAULT_POLL_MS = 1000;
  * group and output), so those end on their own and keep their outcome and output.
  */
 const ABORT_GRACE_MS = 7000;
+/** How often a shutdown says what it still waits for. */
+const DRAIN_REPORT_MS = 5000;
 
 /**
  * The worker loop: claim due tasks under a lease, run each with its agent's executor,
@@ -226,8 +251,18 @@ export function createWorker(options: WorkerOptions): Worker {
     renewer.unref();
 
     const actions: GithubActionRecord[] = [];
-    const done = execute(task, controller.signal, log, actions)
+    const entry: Running = { task, controller, startedAt: now(), process: null, done: Promise.resolve() };
+    const reportProcess = (pgid: number) => {
+      const group = describeGroup(pgid);
+      entry.process = group;
+      store.recordAttemptProcess?.(task.id, task.leaseToken, group).catch((error: unknown) =>
+        log.warn({ err: error, pgid }, "could not record the agent's process group: if this process dies, a restart cannot end it"),
+      );
+    };
+    const began = performance.now();
+    entry.done = execute(task, controller.signal, log, actions, reportProcess)
       .then(async ({ outcome, ctx }) => {
+        const runSeconds = (performance.now() - began) / 1000;
         // The routing comment goes out while the lease is still held, and its writes are
         // stored with the outcome: one transaction per finished task, not one per write.
         // Not for a run a shutdown aborted: its lease is being handed back.
@@ -240,7 +275,11 @@ export function createWorker(options: WorkerOptions): Worker {
         clearInterval(renewer);
         const ok = await store.complete(task.id, task.leaseToken, { ...outcome, actions }, now());
         if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
-        else log.info({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+        else {
+          // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
+          log[outcome.status === "dead" ? "warn" : "info"]({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+          options.observer?.attemptRecorded(task, outcome, runSeconds);
+        }
       })
       .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
       .finally(() => {
@@ -249,7 +288,7 @@ export function createWorker(options: WorkerOptions): Worker {
         running.delete(task.id);
         wake();
       });
-    running.set(task.id, { task, controller, done });
+    running.set(task.id, entry);
     executing.add(task.id);
   }
 
@@ -258,14 +297,17 @@ export function createWorker(options: WorkerOptions): Worker {
     signal: AbortSignal,
     log: Logger,
     actions: GithubActionRecord[],
+    reportProcess: (pgid: number) => void,
   ): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
     let ctx: AgentContext | null = null;
     try {
+      // An earlier attempt's agent orphaned by a killed worker must be gone before this one starts.
+      await endEarlierAttempts(store, task, log);
       const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);
-      ctx = { task, event, payload, logger: log, store: createAgentStore(store, task, now), signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server" };
+      ctx = { task, event, payload, logger: log, store: createAgentStore(store, task, now), signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server", reportProcess };
       const result = await options.executorFor(task.agent)(ctx);
       return { outcome: { status: "succeeded", output: result?.output ?? null }, ctx };
     } catch (thrown) {
@@ -278,6 +320,36 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       const failure = classifyError(thrown, now());
       return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
+    }
+  }
+
+  /** Stops claiming and polling: what a shutdown does first. */
+  function halt(): void {
+    stopping = true;
+    unsubscribe?.();
+    if (pollTimer) clearTimeout(pollTimer);
+  }
+
+  /**
+   * Waits up to `withinMs` for every running task to settle, saying every few seconds what
+   * still runs and how long is left. True when all settled.
+   */
+  async function settleWithin(withinMs: number, phase: "draining" | "aborting"): Promise<boolean> {
+    if (running.size === 0) return true;
+    const deadline = now() + withinMs;
+    const report = () => {
+      const tasks = [...running.values()].map((r) => ({ id: r.task.id, agent: r.task.agent, startedAt: r.startedAt }));
+      if (tasks.length > 0) logger.info({ running: tasks.map((t) => t.id), leftMs: Math.max(0, deadline - now()) }, describeDrain(phase, tasks, now(), deadline));
+    };
+    report();
+    const reporter = setInterval(report, DRAIN_REPORT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const all = Promise.allSettled([...running.values()].map((r) => r.done)).then(() => true);
+      return await Promise.race([all, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)))]);
+    } finally {
+      clearInterval(reporter);
+      clearTimeout(timer);
     }
   }
 
@@ -305,31 +377,35 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     wake,
     stop: async (drainMs = 25_000) => {
-      stopping = true;
-      unsubscribe?.();
-      if (pollTimer) clearTimeout(pollTimer);
+      halt();
       // A claim on its way when stop was called: its tasks are handed back (tick sees
       // `stopping`), and what runs is only known once it has returned.
       await inFlightTick;
-      const all = () => Promise.allSettled([...running.values()].map((r) => r.done));
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([all().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
-      clearTimeout(timer);
-      if (!drained) {
-        logger.warn({ running: running.size }, "drain timeout: aborting running tasks; they return to the queue");
-        for (const r of running.values()) r.controller.abort(new Error("shutting down"));
-        // An agent that ignores the abort (a GitHub call in flight) must not hold the
-        // shutdown past the process manager's patience: after a short grace, its lease is
-        // handed back uncounted, and its late completion is refused by the fence.
-        let grace: NodeJS.Timeout | undefined;
-        const settled = await Promise.race([all().then(() => true), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), ABORT_GRACE_MS)))]);
-        clearTimeout(grace);
-        if (!settled) {
-          const stuck = [...running.values()].map((r) => r.task);
-          logger.warn({ running: stuck.length }, "running tasks did not stop when aborted: handing their leases back");
-          await handBack(stuck, "did not stop when the shutdown aborted it: runs again when switchyard starts (not counted as a retry)");
-        }
+      if (await settleWithin(drainMs, "draining")) return;
+      logger.warn({ running: running.size }, "drain timeout: aborting running tasks; they return to the queue");
+      for (const r of running.values()) r.controller.abort(new Error("shutting down"));
+      // An agent that ignores the abort (a GitHub call in flight) must not hold the
+      // shutdown past the process manager's patience: after a short grace, its lease is
+      // handed back uncounted, and its late completion is refused by the fence.
+      if (await settleWithin(ABORT_GRACE_MS, "aborting")) return;
+      const stuck = [...running.values()].map((r) => r.task);
+      logger.warn({ running: stuck.length }, "running tasks did not stop when aborted: handing their leases back");
+      await handBack(stuck, "did not stop when the shutdown aborted it: runs again when switchyard starts (not counted as a retry)");
+    },
+    kill: async (withinMs = 5000) => {
+      halt();
+      for (const r of running.values()) {
+        // Aborted first: the run then ends as "shutdown" (uncounted), not as an agent killed by a signal.
+        r.controller.abort(new Error("forced shutdown"));
+        const group = r.process;
+        // The group is checked to be the one the agent started (its id cannot have been reused
+        // while the run holds it, but a cheap check costs nothing here).
+        if (group !== null && (group.start === null || readProcessStart(group.pgid) === group.start)) signalGroup(group.pgid, "SIGKILL");
       }
+      if (await settleWithin(withinMs, "aborting")) return;
+      const stuck = [...running.values()].map((r) => r.task);
+      logger.warn({ running: stuck.length }, "forced shutdown: handing back the leases of tasks that did not stop");
+      await handBack(stuck, "cut off by a forced shutdown: runs again when switchyard starts (not counted as a retry)");
     },
     idle: () =>
       new Promise<void>((resolve) => {

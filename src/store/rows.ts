@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
-import type { AttemptRecord, ClaimedTask, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
 export interface TaskRow {
@@ -97,6 +97,19 @@ export function toAttemptRecord(row: AttemptRow): AttemptRecord {
     retryDelayMs: row.retry_delay_ms,
     output: row.output,
   };
+}
+
+/** An attempt's recorded process (migration 4), as both adapters read it. */
+export interface AttemptProcessRow {
+  n: number;
+  outcome: string | null;
+  host: string;
+  pgid: number;
+  process_start: string | null;
+}
+
+export function toAttemptProcessRecord(row: AttemptProcessRow): AttemptProcessRecord {
+  return { n: row.n, outcome: row.outcome, host: row.host, pgid: row.pgid, start: row.process_start };
 }
 
 /** The columns a delivery list reads, with the status derived from its tasks. */

@@ -1,4 +1,5 @@
 import type { Priority } from "../config/schema.js";
+import type { KpiCounts, KpiWindow, QueueStats } from "./store-stats.js";
 
 /**
  * The durable store behind switchyard: deliveries, the tasks routed from them, every
@@ -134,6 +135,32 @@ export interface ClaimedTask extends TaskRecord {
   installation: number | null;
 }
 
+/**
+ * The process group an attempt's agent runs in (an `exec` agent leads its own), recorded
+ * so that a later process on the same host can make sure it is gone before the task runs
+ * again: a worker killed with SIGKILL leaves its agent running as an orphan.
+ */
+export interface AttemptProcess {
+  /** `os.hostname()` of the process that started it: process ids mean nothing elsewhere. */
+  host: string;
+  /** The process group id, which is the agent's pid (it leads its group). */
+  pgid: number;
+  /**
+   * When the group leader started, `<boot id>:<start time in clock ticks>` from Linux's
+   * /proc; null where that cannot be read. Tells the group from an unrelated one that
+   * reused its id: without it, a later process never kills the group.
+   */
+  start: string | null;
+}
+
+/** A process recorded on one attempt of a task. */
+export interface AttemptProcessRecord extends AttemptProcess {
+  /** The attempt's number. */
+  n: number;
+  /** The attempt's outcome (null while it runs). */
+  outcome: string | null;
+}
+
 export interface ReclaimOptions {
   /** Leases that end before this instant have expired; default `now`. */
   expiredBefore?: number;
@@ -252,6 +279,15 @@ export interface Store {
   /** Finishes the current attempt with its outcome; false (and nothing written) when the token is not current. */
   complete(taskId: string, token: string, outcome: TaskOutcome, now: number): Promise<boolean>;
   /**
+   * Records the process group the current attempt's agent runs in, fenced by the lease
+   * token like `complete`: false (nothing written) when the token is not current. Absent
+   * where the store lives no longer than the process (memory): no later process can find
+   * an orphan of this one.
+   */
+  recordAttemptProcess?(taskId: string, token: string, process: AttemptProcess): Promise<boolean>;
+  /** The processes recorded on a task's attempts, oldest first. Absent where `recordAttemptProcess` is. */
+  listAttemptProcesses?(taskId: string): Promise<AttemptProcessRecord[]>;
+  /**
    * Returns running tasks whose lease ends before `expiredBefore` (default: now) to ready at
    * `now`, closing their attempts as `lease-expired`. A task that has used `maxAttempts`
    * goes to dead instead: an agent that takes its worker down with it (a crash, the OOM
@@ -281,6 +317,18 @@ export interface Store {
   /** Records a GitHub write an agent made (or, in dry-run, would have made). */
   recordGithubAction(action: GithubActionRecord): Promise<void>;
   listGithubActions(options: { task?: string; limit: number }): Promise<(GithubActionRecord & { id: string })[]>;
+
+  /**
+   * Counts a webhook request refused with `reason` (`bad_signature`, `rate_limited`…) at `at`
+   * in the hourly `rejection_counters`: kept in memory and written within a second (close
+   * writes the rest), never a row per request. Ignored by a read-only store. Absent in the
+   * memory store: Actions mode has no webhook listener.
+   */
+  countRejection?(reason: string, at: number): void;
+  /** What the KPIs are computed from, over the deliveries received in the window. */
+  readKpiCounts?(window: KpiWindow): Promise<KpiCounts>;
+  /** Tasks ready, running and dead, and the oldest due ready task: the queue gauges, read at scrape time. */
+  readQueueStats?(now: number): Promise<QueueStats>;
 
   /** Waits for queued writes to commit, then releases the database. */
   close(): Promise<void>;

@@ -1,12 +1,14 @@
+import { chmodSync } from "node:fs";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createWorkdir, runCli } from "../support/run-cli.js";
+import { createWorkdir, runAll, runCli } from "../support/run-cli.js";
 
 const work = createWorkdir();
 afterAll(() => work.remove());
 
 const run = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: work.dir, env });
 
-// DESIGN.md section 6, in its order.
+// The default routing table (docs/routing.md), in its order.
 const DEFAULT_IDS = [
   "issue-agent-execute",
   "comment-command",
@@ -27,7 +29,14 @@ interface CheckJson {
   ok: boolean;
   source: string | null;
   rules: { id: string; agent: string; priority: string; action: string; continue: boolean; origin: string; when: Record<string, unknown> }[];
+  agents: { name: string; executor: string; rules: number }[];
+  deployer: boolean;
+  notes: string[];
+  warnings: string[];
 }
+
+const NO_DEPLOYER =
+  "note: no deployer is configured: DeploymentAgent creates GitHub deployments and leaves them queued for an external deployer (set deploy.workflow, or give DeploymentAgent an exec or http executor)";
 
 describe.concurrent("switchyard check", () => {
   it("prints the 13-rule table and exits 0", async () => {
@@ -36,13 +45,24 @@ describe.concurrent("switchyard check", () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("config OK (no config file: defaults and environment)");
     expect(lines[2]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
-    const rows = lines.slice(3);
+    const rows = lines.slice(3, lines.indexOf("", 3));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(DEFAULT_IDS);
     expect(rows[0]).toMatch(/^issue-agent-execute\s+issues\.labeled, labelAdded=agent-execute\s+CoordinatorAgent\s+critical\s+Execute autonomous task\s+default$/);
     expect(rows[10]).toMatch(/^push-deploy\s+push, deployBranch=true, tag=false, deleted=false\s+DeploymentAgent\s+medium\s+Deploy to production\s+default$/);
+    // Then the agents with their executors, and what no deployer means.
+    const agents = lines.slice(4 + rows.length);
+    expect(agents[0]).toMatch(/^agent\s+executor\s+rules$/);
+    expect(agents.slice(1, 6).map((row) => row.split(/\s+/).slice(0, 3).join(" "))).toEqual([
+      "IssueAgent builtin 3",
+      "ReviewAgent builtin 4",
+      "DeploymentAgent builtin 2",
+      "CoordinatorAgent builtin 2",
+      "Guardian builtin 2",
+    ]);
+    expect(agents.slice(6)).toEqual(["", NO_DEPLOYER]);
   });
 
-  it("--json prints one line with the 13 rules in DESIGN.md section 6's order", async () => {
+  it("--json prints one line with the 13 rules in the default table's order", async () => {
     const result = await run(["check", "--json"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout.endsWith("\n")).toBe(true);
@@ -52,6 +72,8 @@ describe.concurrent("switchyard check", () => {
     expect(json.ok).toBe(true);
     expect(json.source).toBeNull();
     expect(json.rules.map((r) => r.id)).toEqual(DEFAULT_IDS);
+    expect(json).toMatchObject({ deployer: false, notes: [NO_DEPLOYER.slice("note: ".length)], warnings: [] });
+    expect(json.agents).toContainEqual({ name: "DeploymentAgent", executor: "builtin", rules: 2 });
     expect(json.rules[2]).toEqual({
       id: "workflow-failure",
       when: { event: "workflow_run", action: "completed", conclusion: ["failure", "timed_out", "startup_failure"], defaultBranch: true },
@@ -69,6 +91,9 @@ describe.concurrent("switchyard check", () => {
       dir.write(
         "switchyard.config.yaml",
         [
+          "agents:",
+          "  TriageBot: { exec: [./triage.sh] }",
+          "  Notifier: { builtin: log }",
           "routing:",
           "  disable: [pr-synchronize]",
           "  rules:",
@@ -123,6 +148,80 @@ describe.concurrent("switchyard check", () => {
     const result = await run(["check"], { DATABASE_URL: "/tmp/x.db" });
     expect(result).toMatchObject({ code: 2, stdout: "" });
     expect(result.stderr).toMatch(/store\.url \(DATABASE_URL\) must be sqlite:PATH/);
+  });
+});
+
+describe("switchyard check: strict names", () => {
+  const rule = (agent: string, when: string) => `routing:\n  rules:\n    - { id: mine, when: ${when}, agent: ${agent}, priority: critical, action: Do it }\n`;
+  const TYPOS = [
+    ["agent: IsueAgent", rule("IsueAgent", "{ event: issues, action: opened }"), 'routing.rules[0].agent: "IsueAgent" is neither a built-in agent nor configured under agents: did you mean IssueAgent?'],
+    ["event: issue", rule("IssueAgent", "{ event: issue, action: opened }"), 'routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?'],
+    ["action: opend", rule("IssueAgent", "{ event: issues, action: opend }"), 'routing.rules[0].when.action: "opend" is not an action of issues events: did you mean opened?'],
+    ["agents: {IsueAgent: builtin}", "agents:\n  IsueAgent: builtin\n", 'agents.IsueAgent: "IsueAgent" is not a known agent and no rule uses it: did you mean IssueAgent?'],
+  ] as const;
+
+  it("refuses each typo with exit 2, naming the key, the value and the nearest valid name", async () => {
+    const results = await runAll(TYPOS, ([name, yaml]) => {
+      const file = work.write(`typo-${name.replace(/\W+/g, "-")}.yaml`, yaml);
+      return run(["check", "--config", file]);
+    });
+    results.forEach((result, i) => {
+      const [name, , message] = TYPOS[i]!;
+      expect(result.code, name).toBe(2);
+      expect(result.stdout, name).toBe("");
+      expect(result.stderr, name).toBe(`switchyard: typo-${name.replace(/\W+/g, "-")}.yaml: ${message}\n`);
+    });
+  });
+
+  it("accepts custom rules with exec agents, lists each agent's executor, and warns (exit 0) about a program it cannot run", async () => {
+    const dir = createWorkdir();
+    try {
+      const triage = dir.write("triage.sh", "#!/bin/sh\nexit 0\n");
+      chmodSync(triage, 0o755);
+      dir.write("not-executable.sh", "#!/bin/sh\nexit 0\n");
+      dir.write(
+        "switchyard.config.yaml",
+        [
+          "deploy: { workflow: deploy.yml }",
+          "agents:",
+          "  TriageBot: { exec: [./triage.sh, --fast], timeout: 5m }",
+          "  Lint: { exec: [./not-executable.sh] }",
+          "  Missing: { exec: [./agents/missing.sh] }",
+          "  OnPath: { exec: [node, agent.js] }",
+          "  Nowhere: { exec: [no-such-program-anywhere] }",
+          "  Notifier: { http: { url: 'https://hooks.example/run', secret: whsec_x } }",
+          "  ExecutionAgent: { workflow: { id: agent-runner.yml } }",
+          "routing:",
+          "  rules:",
+          "    - { id: triage, when: { event: issues, action: [opened, reopened] }, agent: TriageBot, priority: high, action: Triage }",
+          "    - { id: lint, when: { event: pull_request, action: /^(opened|synchronize)$/ }, agent: Lint, priority: low, action: Lint, continue: true }",
+          "    - { id: missing, when: { event: push }, agent: Missing, priority: low, action: Nothing }",
+          "    - { id: on-path, when: { event: release, action: published }, agent: OnPath, priority: low, action: Publish }",
+          "    - { id: nowhere, when: { event: workflow_run, action: completed }, agent: Nowhere, priority: low, action: Nothing }",
+          "    - { id: notify, when: { event: issue_comment }, agent: Notifier, priority: low, action: Tell chat }",
+        ].join("\n"),
+      );
+      const result = await runCli(["check"], { cwd: dir.dir, env: { PATH: path.dirname(process.execPath) } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^config OK \(.*switchyard\.config\.yaml\)$/m);
+      expect(result.stdout).toMatch(/^TriageBot\s+exec \.\/triage\.sh --fast \(timeout 5m\)\s+1$/m);
+      expect(result.stdout).toMatch(/^Notifier\s+http https:\/\/hooks\.example\/run \(timeout 30s\)\s+1$/m);
+      expect(result.stdout).toMatch(/^ExecutionAgent\s+workflow agent-runner\.yml on main\s+-$/m);
+      expect(result.stdout).toMatch(/^DeploymentAgent\s+builtin, dispatches workflow deploy\.yml\s+2$/m);
+      expect(result.stdout).not.toContain("no deployer");
+      expect(result.stderr.trimEnd().split("\n")).toEqual([
+        `warning: agents.Lint.exec[0]: "./not-executable.sh" is not executable: chmod +x ${path.join(dir.dir, "not-executable.sh")}`,
+        `warning: agents.Missing.exec[0]: "./agents/missing.sh" is not found (resolved to ${path.join(dir.dir, "agents/missing.sh")})`,
+        'warning: agents.Nowhere.exec[0]: "no-such-program-anywhere" is not found on PATH: install it, or write its path',
+      ]);
+
+      const json = JSON.parse((await runCli(["check", "--json"], { cwd: dir.dir, env: { PATH: path.dirname(process.execPath) } })).stdout) as CheckJson;
+      expect(json).toMatchObject({ ok: true, deployer: true, notes: [] });
+      expect(json.warnings).toHaveLength(3);
+      expect(json.agents).toContainEqual({ name: "TriageBot", executor: "exec ./triage.sh --fast (timeout 5m)", rules: 1 });
+    } finally {
+      dir.remove();
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKFLOW_INPUTS } from "../../src/agents/executors/workflow-executor.js";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { CHECKOUT, SWITCHYARD } from "../../src/init/action-pins.js";
 import { deriveTriggers } from "../../src/init/derive-triggers.js";
 import { DEFAULT_RULES } from "../../src/routing/default-rules.js";
 import { runCli } from "../support/run-cli.js";
@@ -56,7 +57,9 @@ describe("switchyard init in a fresh repository", () => {
 
   it("writes the three files and says so", async () => {
     const { code, stdout, stderr } = await result;
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(code).toBe(0);
+    // Until switchyard's action is released, the pin is a placeholder, and init says so.
+    expect(stderr).toMatch(/^warning: \.github\/workflows\/webhook-handler\.yml names switchyard\/switchyard@0{40}, a placeholder: .*--action OWNER\/NAME@SHA\n$/);
     for (const file of FILES) {
       expect(existsSync(path.join(dir, file))).toBe(true);
       expect(stdout).toContain(`wrote ${file}`);
@@ -86,28 +89,66 @@ describe("switchyard init in a fresh repository", () => {
     expect((await result).stdout).toMatch(/^note: workflow_run is left out/m);
   });
 
-  it("never interpolates an expression into a run: line, and routes with the event file only", async () => {
+  it("routes with switchyard's action and the event file only: no run: step, no expression in any run:", async () => {
     await result;
     const workflow = readYaml(dir, HANDLER);
-    const runs = runLines(workflow);
-    expect(runs).toContain("npx --no-install switchyard route");
-    for (const run of runs) expect(run).not.toContain("${{");
-    const route = (workflow.jobs.route.steps as Yaml[]).find((s) => s.run === "npx --no-install switchyard route")!;
-    expect(route.env).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" });
-    expect(read(dir, HANDLER)).not.toMatch(/\$\{\{\s*github\.event(?!\.issue\.number|\.pull_request\.number)/);
+    expect(runLines(workflow)).toEqual([]);
+    for (const file of [HANDLER, RUNNER]) expect(runLines(readYaml(dir, file)).filter((run) => run.includes("${{"))).toEqual([]);
+    for (const [id, job] of Object.entries(workflow.jobs as Record<string, Yaml>)) {
+      const steps = job.steps as Yaml[];
+      expect(steps.map((s) => String(s.uses).split("@")[0]), id).toEqual(["actions/checkout", SWITCHYARD.repository]);
+      expect(steps[1]!.env, id).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" });
+      // Only the config file is checked out, and no token stays behind in .git/config.
+      expect(steps[0]!.with, id).toMatchObject({ "sparse-checkout": CONFIG, "sparse-checkout-cone-mode": false, "persist-credentials": false });
+    }
   });
 
-  it("declares least-privilege permissions and one queue per issue or pull request", async () => {
+  it("pins every action by full commit SHA with its tag in a comment, and needs no Node setup", async () => {
+    await result;
+    for (const file of [HANDLER, RUNNER]) {
+      const text = read(dir, file);
+      const uses = text.split("\n").filter((line) => /^\s*(- )?uses:/.test(line));
+      expect(uses.length, file).toBeGreaterThan(0);
+      for (const line of uses) expect(line, file).toMatch(/^\s*(- )?uses: [\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+){0,2}$/);
+      expect(text, file).not.toMatch(/setup-node|node-version|npm (ci|install)|npx/);
+    }
+    expect(read(dir, HANDLER)).toContain(`uses: ${CHECKOUT.repository}@${CHECKOUT.sha} # ${CHECKOUT.tag}`);
+    expect(read(dir, HANDLER)).toContain(`uses: ${SWITCHYARD.repository}@${SWITCHYARD.sha} # ${SWITCHYARD.tag}`);
+  });
+
+  it("reads the config from the default branch on pull-request events, never from the pull request's head", async () => {
+    await result;
+    const jobs = readYaml(dir, HANDLER).jobs as Record<string, Yaml>;
+    const checkoutOf = (id: string) => (jobs[id]!.steps as Yaml[])[0]!.with as Yaml;
+    expect(checkoutOf("pull_request").ref).toBe("${{ github.event.repository.default_branch }}");
+    // Other events check out what GitHub gives them (the default branch for issues and comments, the pushed commit for push).
+    for (const id of ["issues", "issue_comment", "push"]) expect(checkoutOf(id).ref, id).toBeUndefined();
+  });
+
+  it("grants nothing at the top and, per job, only what that job's agents need; one queue per issue or pull request", async () => {
     await result;
     const workflow = readYaml(dir, HANDLER);
-    expect(workflow.permissions).toEqual({ contents: "read", issues: "write", "pull-requests": "write", statuses: "write", deployments: "write", actions: "write" });
+    expect(workflow.permissions).toEqual({});
+    const jobs = workflow.jobs as Record<string, Yaml>;
+    expect(Object.keys(jobs)).toEqual(["issues", "issue_comment", "pull_request", "push"]);
+    for (const [id, job] of Object.entries(jobs)) expect(job.if, id).toBe(`github.event_name == '${id}'`);
+    // IssueAgent's labels and CoordinatorAgent's reply to the agent-execute label: no pull request, deployment or status.
+    expect(jobs.issues!.permissions).toEqual({ contents: "read", issues: "write" });
+    expect(jobs.push!.permissions).toEqual({ contents: "read", deployments: "write" });
+    expect(jobs.pull_request!.permissions).toEqual({ contents: "read", "pull-requests": "write", statuses: "write", deployments: "write" });
+    // `/agent review`, `deploy` and `rollback` come from comments, on issues and pull requests.
+    expect(jobs.issue_comment!.permissions).toEqual({ contents: "read", issues: "write", "pull-requests": "write", statuses: "write", deployments: "write" });
+    // No deploy workflow and no workflow agent: no job may dispatch a workflow.
+    for (const job of Object.values(jobs)) expect(job.permissions.actions).toBeUndefined();
     expect(workflow.concurrency).toMatchObject({
       // A merged pull request shares the group of its base branch's pushes (one deployment per sha).
       group: "switchyard-${{ (github.event.pull_request.merged && format('refs/heads/{0}', github.event.pull_request.base.ref)) || github.event.issue.number || github.event.pull_request.number || github.ref }}",
       "cancel-in-progress": false,
     });
     // Each permission says why it is there.
-    for (const line of read(dir, HANDLER).split("\n").filter((l) => /^ {2}[a-z-]+: (read|write)/.test(l))) expect(line).toMatch(/# \w+/);
+    const grants = read(dir, HANDLER).split("\n").filter((l) => /^ {6}[a-z-]+: (read|write)/.test(l));
+    expect(grants.length).toBeGreaterThan(0);
+    for (const line of grants) expect(line).toMatch(/# \w+/);
   });
 
   it("agent-runner.yml declares exactly the workflow executor's inputs and passes them only through env", async () => {
@@ -118,6 +159,8 @@ describe("switchyard init in a fresh repository", () => {
     expect(Object.keys(inputs)).toHaveLength(9);
     for (const input of Object.values(inputs)) expect(input).toMatchObject({ type: "string", required: false });
     for (const run of runLines(runner)) expect(run).not.toContain("${{");
+    expect(runner.permissions).toEqual({});
+    expect(runner.jobs.run.permissions).toEqual({ contents: "read" });
     expect(runner.jobs.run.env).toMatchObject({ SWITCHYARD_TASK: "${{ inputs.task_id }}", SWITCHYARD_ARGS: "${{ inputs.args }}" });
     expect(read(dir, RUNNER)).toMatch(/Replace this step with your agent/);
   });
@@ -142,6 +185,29 @@ describe("switchyard init in a fresh repository", () => {
     expect(again.stderr).toMatch(/^switchyard: refusing to overwrite .*webhook-handler\.yml, .*agent-runner\.yml in .*--force/);
     expect(again.stdout).toBe("");
     expect(FILES.map((file) => [read(dir, file), statSync(path.join(dir, file)).mtimeMs])).toEqual(before);
+  });
+});
+
+describe("switchyard init --action", () => {
+  const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+  it("pins the given action by its commit, the tag in the comment, with no placeholder warning", async () => {
+    const dir = repo();
+    const { code, stderr } = await init(dir, ["--action", `acme/switchyard-fork@${SHA}#v0.3.1`]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const handler = read(dir, HANDLER);
+    expect(handler).toContain(`uses: acme/switchyard-fork@${SHA} # v0.3.1`);
+    expect(handler).not.toContain(SWITCHYARD.sha);
+  });
+
+  it("refuses a tag or a short SHA: exit 2, nothing written", async () => {
+    for (const bad of ["acme/switchyard@v1", "acme/switchyard@0123456", `switchyard@${SHA}`]) {
+      const dir = repo();
+      const { code, stderr } = await init(dir, ["--action", bad]);
+      expect(code, bad).toBe(2);
+      expect(stderr, bad).toMatch(/--action must be OWNER\/NAME@SHA with the full 40-hex commit/);
+      expect(existsSync(path.join(dir, HANDLER)), bad).toBe(false);
+    }
   });
 });
 
@@ -230,6 +296,36 @@ describe("switchyard init derives its triggers from the repository and the rules
     expect(on.issues).toBeNull();
     expect(on.installation).toBeUndefined();
     expect(stdout).toMatch(/note: rule installed: installation events cannot start a GitHub Actions workflow/);
+    const jobs = readYaml(dir, HANDLER).jobs as Record<string, Yaml>;
+    // A pull-request event of a config rule reads the config from the default branch too.
+    expect((jobs.pull_request_review!.steps as Yaml[])[0]!.with.ref).toBe("${{ github.event.repository.default_branch }}");
+    expect(jobs.pull_request_review!.permissions).toEqual({ contents: "read", "pull-requests": "write", statuses: "write" });
+    // Guardian escalates in issues; it dispatches nothing.
+    expect(jobs.workflow_run!.permissions).toEqual({ contents: "read", issues: "write" });
+  });
+
+  it("grants actions: write only to the jobs that dispatch a workflow, and says when an agent's needs are unknown", async () => {
+    const config = [
+      "deploy: { workflow: deploy.yml }",
+      "comments: off",
+      "agents:",
+      "  ExecutionAgent: { workflow: { id: agent-runner.yml } }",
+      "  Linter: { exec: [./lint.sh] }",
+      "routing:",
+      "  rules:",
+      "    - { id: lint, when: { event: pull_request, action: opened }, agent: Linter, priority: low, action: Lint, continue: true }",
+    ].join("\n");
+    const dir = repo({ [CONFIG]: config }, "main");
+    expect((await init(dir)).code).toBe(0);
+    const jobs = readYaml(dir, HANDLER).jobs as Record<string, Yaml>;
+    // deploy.workflow: DeploymentAgent (push, merged pull requests) and `/agent deploy` dispatch it.
+    expect(jobs.push!.permissions).toEqual({ contents: "read", deployments: "write", actions: "write" });
+    expect(jobs.pull_request!.permissions.actions).toBe("write");
+    expect(jobs.issue_comment!.permissions.actions).toBe("write");
+    // The agent-execute label hands the plan to the workflow ExecutionAgent; comments: off, so no routing comment.
+    expect(jobs.issues!.permissions).toEqual({ contents: "read", issues: "write", actions: "write" });
+    expect(jobs.pull_request!.permissions["pull-requests"]).toBe("write");
+    expect(read(dir, HANDLER)).toMatch(/# Note: Linter runs a program: grant this job what it does with GITHUB_TOKEN/);
   });
 });
 

@@ -34,7 +34,7 @@ function usageError(run: () => unknown): UsageError {
   throw new Error("expected a UsageError, nothing was thrown");
 }
 
-describe("defaults (DESIGN.md section 5)", () => {
+describe("defaults (docs/configuration.md)", () => {
   it("are exactly the documented ones", () => {
     const { config, source, rules } = load();
     expect(source).toBeNull();

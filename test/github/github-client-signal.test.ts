@@ -1,4 +1,6 @@
-import type { Octokit } from "@octokit/rest";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Octokit } from "@octokit/rest";
 import { describe, expect, it } from "vitest";
 import { createGithubClient } from "../../src/github/github-client.js";
 import { createWritePacer } from "../../src/github/write-pacer.js";
@@ -52,5 +54,45 @@ describe("the GitHub client and the task's abort signal", () => {
     await expect(github.getIssue("octo/app", 1)).rejects.toThrow("shutting down");
     expect(calls).toHaveLength(1);
     expect(recorded.map((a) => (a.body as { body: string }).body)).toEqual(["first"]);
+  });
+
+  it("cancels a paginated read between pages: the next page's request carries the signal too", async () => {
+    // A real Octokit against a loopback server: page 1 answers with a Link to page 2, and
+    // page 2 never answers until its request is cancelled.
+    let secondPage: IncomingMessage | null = null;
+    let secondPageClosed = false;
+    const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const page = new URL(request.url!, "http://x").searchParams.get("page");
+      if (page === "2") {
+        secondPage = request;
+        response.on("close", () => (secondPageClosed = true));
+        return;
+      }
+      const next = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repos/octo/app/labels?per_page=100&page=2`;
+      response.writeHead(200, { "content-type": "application/json", link: `<${next}>; rel="next"` });
+      response.end(JSON.stringify([{ name: "bug" }]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const octokit = new Octokit({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, request: { retries: 0 } });
+      const controller = new AbortController();
+      const listing = client(octokit, controller.signal, 0, []).listRepoLabels("octo/app");
+      const outcome = listing.then(
+        () => "finished",
+        (error: Error) => error.name,
+      );
+      const deadline = Date.now() + 10_000;
+      while (secondPage === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(secondPage).not.toBeNull();
+      controller.abort(new Error("shutting down"));
+      // Without the signal on every page the read would hang until the server answered.
+      const settled = await Promise.race([outcome, new Promise((r) => setTimeout(() => r("still waiting"), 5000))]);
+      expect(settled).toMatch(/Abort|Error/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(secondPageClosed).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/agents/agent.js";
 import { deployDefaultBranch, deploymentAgent, rollback } from "../../src/agents/builtin/deployment-agent/deployment-agent.js";
@@ -78,6 +79,23 @@ async function outputOf(target: TestServer, task: TaskRecord): Promise<string> {
 
 const statesOf = (id: number) => fake.repo(repo).deploymentStatuses(id).map((s) => s.state);
 
+/**
+ * Plays the external deployer GitHub's model expects (one listening to the `deployment`
+ * event): reports `success` on every deployment of the repository, through the REST API.
+ */
+async function externalDeployerSucceeds(): Promise<void> {
+  const octokit = new Octokit({ auth: "deployer-token", baseUrl: fake.url });
+  const [owner, name] = repo.split("/") as [string, string];
+  for (const deployment of fake.repo(repo).deployments) {
+    if (statesOf(deployment.id).includes("success")) continue;
+    await octokit.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo: name, deployment_id: deployment.id, state: "success" });
+  }
+}
+
+/** The deployment statuses switchyard itself sent: never `success`, which only a deployer may claim. */
+const statesSentBySwitchyard = () =>
+  fake.requests.filter((r) => r.method === "POST" && r.path.startsWith(`/repos/${repo}/deployments/`) && r.authorization !== "token deployer-token").map((r) => (r.body as { state: string }).state);
+
 beforeAll(async () => {
   fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
   server = await startTestServer(
@@ -106,14 +124,18 @@ describe("DeploymentAgent under serve", () => {
     expect(fake.unknownRoutes).toEqual([]);
   });
 
-  it("deploys a push to the default branch: in_progress, then success, with the task in its payload", async () => {
+  it("creates a deployment for a push to the default branch and leaves it queued: no deployer is configured", async () => {
     const sha = fakeSha(`${repo}:push`);
     const [task] = await deliverAndSettle(server, "push", pushOf(sha));
     expect(task!.status).toBe("succeeded");
     const [deployment] = fake.repo(repo).deployments;
     expect(deployment).toMatchObject({ sha, description: `main at ${sha.slice(0, 7)}, by switchyard`, payload: { switchyard: { task: task!.id, delivery: task!.delivery, branch: "main" } } });
-    expect(statesOf(deployment!.id)).toEqual(["in_progress", "success"]);
-    expect(await outputOf(server, task!)).toMatch(/^deployed \w{7} \(main\) to production: deployment \d+/);
+    expect(statesOf(deployment!.id)).toEqual(["queued"]);
+    expect(fake.repo(repo).deploymentStatuses(deployment!.id)[0]!.description).toBe("waiting for an external deployer: switchyard has no deployer configured");
+    expect(await outputOf(server, task!)).toMatch(
+      /^deployment of \w{7} \(main\) to production: deployment \d+ created and left queued for an external deployer: no deployer is configured \(set deploy\.workflow, or give DeploymentAgent an exec or http executor\)$/,
+    );
+    expect(statesSentBySwitchyard()).toEqual(["queued"]);
   });
 
   it("leaves a sha that already has a deployment alone (GitHub's state, not only the store)", async () => {
@@ -131,30 +153,34 @@ describe("DeploymentAgent under serve", () => {
     expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
     const deployments = fake.repo(repo).deployments;
     expect(deployments).toHaveLength(1);
-    expect(statesOf(deployments[0]!.id)).toEqual(["in_progress", "success"]);
+    expect(statesOf(deployments[0]!.id)).toEqual(["queued"]);
   });
 
-  it("/agent rollback deploys the previous successful sha again, as a new deployment", async () => {
+  it("/agent rollback deploys the previous successful sha again, as a new deployment left queued", async () => {
     const [a, b] = [fakeSha(`${repo}:a`), fakeSha(`${repo}:b`)];
     await deliverAndSettle(server, "push", pushOf(a));
+    await externalDeployerSucceeds();
     await deliverAndSettle(server, "push", pushOf(b));
+    await externalDeployerSucceeds();
     const [task] = await deliverAndSettle(server, "issue_comment", commandOf("/agent rollback"));
     expect(task).toMatchObject({ agent: "CoordinatorAgent", status: "succeeded" });
-    expect(replies()[0]).toMatch(/rolled back production from \w{7} to \w{7}/);
+    expect(replies()[0]).toMatch(/rollback of production from \w{7} to \w{7} \(main\): deployment \d+ created and left queued for an external deployer: no deployer is configured/);
     const deployments = fake.repo(repo).deployments;
     expect(deployments.map((d) => d.sha)).toEqual([a, b, a]);
     expect(deployments[2]!.description).toBe(`rollback to ${a.slice(0, 7)} (from ${b.slice(0, 7)})`);
-    expect(statesOf(deployments[2]!.id)).toEqual(["in_progress", "success"]);
+    expect(statesOf(deployments[2]!.id)).toEqual(["queued"]);
   });
 
   it("rolls back through the agent API too (the same function the coordinator calls)", async () => {
     const [a, b] = [fakeSha(`${repo}:a`), fakeSha(`${repo}:b`)];
     await deliverAndSettle(server, "push", pushOf(a));
+    await externalDeployerSucceeds();
     await deliverAndSettle(server, "push", pushOf(b));
+    await externalDeployerSucceeds();
     const [task] = await deliverAndSettle(server, "repository_dispatch", inRepo({ action: "rollback", branch: "main", client_payload: {}, repository: pushOf(a).repository }));
     expect(task).toMatchObject({ agent: "RollbackProbe", status: "succeeded" });
     expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([a, b, a]);
-    expect(await outputOf(server, task!)).toMatch(/^rolled back production from \w{7} to \w{7} \(main\)/);
+    expect(await outputOf(server, task!)).toMatch(/^rollback of production from \w{7} to \w{7} \(main\): deployment \d+ created and left queued/);
   });
 
   it("/agent deploy deploys the default branch's head; a read-only commenter is refused", async () => {
@@ -173,7 +199,7 @@ describe("DeploymentAgent under serve", () => {
     expect(replies().some((r) => r.includes("`deploy` takes no argument") && r.includes("**production**"))).toBe(true);
     await deliverAndSettle(server, "issue_comment", commandOf("/agent deploy"));
     expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
-    expect(replies().some((r) => r.includes(`deployed ${sha.slice(0, 7)}`))).toBe(true);
+    expect(replies().some((r) => r.includes(`deployment of ${sha.slice(0, 7)} (main) to production`) && r.includes("left queued"))).toBe(true);
   });
 
   it("deploys the head of the default branch on request, once", async () => {
@@ -181,18 +207,31 @@ describe("DeploymentAgent under serve", () => {
     fake.repo(repo).setBranch("main", sha);
     const request = () => inRepo({ action: "deploy", client_payload: { n: Math.random() }, repository: pushOf(sha).repository });
     const [task] = await deliverAndSettle(server, "repository_dispatch", request());
-    expect(await outputOf(server, task!)).toMatch(new RegExp(`^deployed ${sha.slice(0, 7)} \\(main\\) to production`));
+    expect(await outputOf(server, task!)).toMatch(new RegExp(`^deployment of ${sha.slice(0, 7)} \\(main\\) to production: deployment \\d+ created and left queued`));
     const [again] = await deliverAndSettle(server, "repository_dispatch", request());
     expect(await outputOf(server, again!)).toMatch(/exists already/);
     expect(fake.repo(repo).deployments.map((d) => d.sha)).toEqual([sha]);
   });
 
-  it("says there is nothing to roll back to after a single deployment, and creates none", async () => {
+  it("says there is nothing to roll back while no deployer has reported success, or after a single deployment, and creates none", async () => {
     await deliverAndSettle(server, "push", pushOf(fakeSha(`${repo}:only`)));
-    const [task] = await deliverAndSettle(server, "repository_dispatch", inRepo({ action: "rollback", client_payload: {}, repository: pushOf("0").repository }));
+    const rollbackRequest = () => inRepo({ action: "rollback", client_payload: { n: Math.random() }, repository: pushOf("0").repository });
+    const [queuedOnly] = await deliverAndSettle(server, "repository_dispatch", rollbackRequest());
+    expect(await outputOf(server, queuedOnly!)).toBe("nothing to roll back: no deployment to production has succeeded");
+    await externalDeployerSucceeds();
+    const [task] = await deliverAndSettle(server, "repository_dispatch", rollbackRequest());
     expect(task!.status).toBe("succeeded");
     expect(await outputOf(server, task!)).toMatch(/^nothing to roll back to: \w{7} is the only sha/);
     expect(fake.repo(repo).deployments).toHaveLength(1);
+  });
+
+  it("says on the merged pull request's routing comment that no deployer is configured", async () => {
+    const sha = fakeSha(`${repo}:comment`);
+    const [task] = await deliverAndSettle(server, "pull_request", mergeOf(sha, 11));
+    expect(task!.status).toBe("succeeded");
+    const routing = fake.repo(repo).comments(11).find((c) => c.body.includes("<!-- switchyard:routing -->"));
+    expect(routing?.body).toMatch(/\| DeploymentAgent \(pr-merged\) \| succeeded \(no deployer is configured: deployments are left queued\) <!-- task:/);
+    expect(statesOf(fake.repo(repo).deployments[0]!.id)).toEqual(["queued"]);
   });
 });
 
@@ -212,6 +251,7 @@ describe("DeploymentAgent with a deploy workflow", () => {
     expect(task!.status).toBe("succeeded");
     const [deployment] = fake.repo(repo).deployments;
     expect(statesOf(deployment!.id)).toEqual(["queued"]);
+    expect(await outputOf(withWorkflow, task!)).toMatch(/^deployment of \w{7} \(main\) to production: deployment \d+ queued; workflow deploy\.yml dispatched on main reports the outcome$/);
     expect(fake.repo(repo).dispatches).toEqual([{ workflow_id: expect.any(Number), workflow_path: ".github/workflows/deploy.yml", ref: "main", inputs: { deployment_id: String(deployment!.id), sha, environment: "production" } }]);
   });
 
@@ -238,7 +278,9 @@ describe("DeploymentAgent without credentials", () => {
     const before = fake.requests.length;
     const [task] = await deliverAndSettle(dry, "push", pushOf(fakeSha(`${repo}:dry`)));
     expect(task!.status).toBe("succeeded");
-    expect(await outputOf(dry, task!)).toMatch(/^could not check GitHub for an existing deployment \(no credentials\); dry-run: recorded a deployment/);
+    expect(await outputOf(dry, task!)).toMatch(
+      /^could not check GitHub for an existing deployment \(no credentials\); dry-run: recorded a deployment of \w{7} \(main\) to production; would leave it queued for an external deployer: no deployer is configured/,
+    );
     const recorded = await dry.store.listGithubActions({ task: task!.id, limit: 10 });
     expect(recorded.map((a) => [a.method, a.route, a.dryRun])).toEqual([["POST", "/repos/{owner}/{repo}/deployments", true]]);
     expect(fake.requests.slice(before).filter((r) => r.path.includes("/deployments"))).toEqual([]);

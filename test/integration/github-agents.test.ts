@@ -199,6 +199,17 @@ describe("who may run commands", () => {
     const self = await server.deliver("issue_comment", commentEvent(opened, "/agent execute", { login: "switchyard-bot" }));
     expect([own.body.routed, bot.body.routed, self.body.routed]).toEqual([[], [], []]);
   });
+
+  it("a replay of switchyard's own comment through the admin API routes nowhere either", async () => {
+    const opened = issueEvent("opened");
+    fake.seedFromPayload("issues", opened);
+    const self = await server.deliver("issue_comment", commentEvent(opened, "/agent execute", { login: "switchyard-bot" }));
+    expect(self.body.routed).toEqual([]);
+    const replayed = await fetch(`${server.adminUrl}/api/deliveries/${self.body.delivery}/replay`, { method: "POST" });
+    expect(replayed.status).toBe(200);
+    expect(await replayed.json()).toEqual({ delivery: self.body.delivery, tasks: [] });
+    expect(await server.store.listTasks({ delivery: self.body.delivery, limit: 10 })).toEqual([]);
+  });
 });
 
 describe("GitHub failures", () => {

@@ -152,7 +152,7 @@ describe("serve and work as processes", () => {
     expect((await json(`${viaEnv.adminUrl}/healthz`)).body).toMatchObject({ role: "ingest" });
   });
 
-  it("a second SIGINT while draining is only logged: the running task finishes and serve exits 0", async () => {
+  it("a second SIGINT within 2 s is the same request, only logged: the running task finishes and serve exits 0", async () => {
     dir = mkdtempSync(path.join(tmpdir(), "switchyard-sigint-"));
     const agent = path.join(dir, "slow-agent.mjs");
     writeFileSync(agent, `setTimeout(() => console.log("done"), 1500);`);
@@ -171,7 +171,7 @@ describe("serve and work as processes", () => {
     await waitFor(() => server.stderr().includes("SIGINT: finishing in-flight work"));
     server.child.kill("SIGINT");
     expect(await server.exited).toBe(0);
-    expect(server.stderr()).toContain("switchyard: SIGINT: already stopping");
+    expect(server.stderr()).toContain("switchyard: SIGINT again within 2 s: the same request");
     expect(server.stderr()).toContain("switchyard: stopped");
     const store = createSqliteStore(path.join(dir, "switchyard.db"), { readonly: true });
     try {

@@ -1,10 +1,15 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { createExecutorTable } from "../../src/agents/executor-table.js";
+import { createRegistry } from "../../src/agents/registry.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { describeGroup, groupHasLiveMembers } from "../../src/queue/process-group.js";
 import { createWorker } from "../../src/queue/worker.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -102,3 +107,134 @@ describe("worker.stop", () => {
     await real.close();
   });
 });
+
+/** A logger whose lines the test reads. */
+function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { logger: pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }), lines };
+}
+
+describe("worker.stop and worker.kill with an exec agent", () => {
+  const SLEEPER = [process.execPath, "-e", "setTimeout(() => {}, 60000)"];
+
+  it("says while draining what still runs and the time left", async () => {
+    const { real } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const { logger, lines } = capturingLogger();
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const worker = createWorker({
+      store: real,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      executorFor: () => async (ctx) => {
+        running();
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        throw new Error("aborted");
+      },
+    });
+    await worker.start();
+    await isRunning;
+    await worker.stop(300);
+    expect(lines.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^draining: 1 task still running \(IssueAgent task 1, \d+ s\); 1 s left$/));
+    await real.close();
+  });
+
+  it("kill: the agent's process group dies at once and the task goes back uncounted, also in the middle of a drain", async () => {
+    const { real, taskId } = await storeWithOneTask();
+    const { config } = parseConfig({ agents: { IssueAgent: { exec: SLEEPER } } });
+    const logger = createLogger("silent");
+    const worker = createWorker({
+      store: real,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      executorFor: createExecutorTable(config.agents, { registry: createRegistry(), baseEnv: process.env }),
+    });
+    await worker.start();
+    // The group is recorded on the attempt as soon as the agent runs.
+    const [recorded] = await waitForProcess(real, taskId);
+    expect(await groupHasLiveMembers(recorded!.pgid)).toBe(true);
+    const draining = worker.stop(30_000);
+    const started = Date.now();
+    await worker.kill(5000);
+    // Not the drain's 30 s, nor the 60 s of the agent.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await groupHasLiveMembers(recorded!.pgid)).toBe(false);
+    const task = (await real.getTask(taskId))!;
+    expect(task).toMatchObject({ status: "ready", attempts: 1 });
+    expect(task.attemptLog.map((a) => a.outcome)).toEqual(["shutdown"]);
+    await draining;
+    await real.close();
+  });
+
+  // Recognising the orphan needs its start from /proc: elsewhere it is left alone (and logged).
+  it.skipIf(process.platform !== "linux")("before a task runs again, kills the group its earlier attempt left running on this host", async () => {
+    const { real, taskId } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const logger = createLogger("silent");
+    // Attempt 1: its worker vanished (kill -9), leaving its agent running, and its lease expired.
+    const [first] = await real.claim({ owner: "gone", now: Date.now(), leaseMs: 1000, limit: 1 });
+    const orphan = spawn(SLEEPER[0]!, SLEEPER.slice(1), { detached: true, stdio: "ignore" });
+    await new Promise((resolve) => orphan.once("spawn", resolve));
+    expect(await real.recordAttemptProcess!(taskId, first!.leaseToken, describeGroup(orphan.pid!))).toBe(true);
+    expect(await real.reclaimExpired(Date.now(), { expiredBefore: Date.now() + 2000 })).toEqual({ requeued: 1, dead: 0 });
+
+    let orphanAliveAtRerun: boolean | null = null;
+    let ran!: () => void;
+    const rerun = new Promise<void>((resolve) => (ran = resolve));
+    const worker = createWorker({
+      store: real,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      executorFor: () => async () => {
+        orphanAliveAtRerun = await groupHasLiveMembers(orphan.pid!);
+        ran();
+      },
+    });
+    await worker.start();
+    await rerun;
+    await worker.stop(5000);
+    expect(orphanAliveAtRerun).toBe(false);
+    expect((await real.getTask(taskId))!).toMatchObject({ status: "succeeded", attempts: 2 });
+    await real.close();
+  });
+
+  it("leaves alone a live group whose recorded start does not match (its id was reused)", async () => {
+    const { real, taskId } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const logger = createLogger("silent");
+    const [first] = await real.claim({ owner: "gone", now: Date.now(), leaseMs: 1000, limit: 1 });
+    const stranger = spawn(SLEEPER[0]!, SLEEPER.slice(1), { detached: true, stdio: "ignore" });
+    await new Promise((resolve) => stranger.once("spawn", resolve));
+    try {
+      const recorded = describeGroup(stranger.pid!);
+      await real.recordAttemptProcess!(taskId, first!.leaseToken, { ...recorded, start: recorded.start === null ? null : `${recorded.start}0` });
+      await real.reclaimExpired(Date.now(), { expiredBefore: Date.now() + 2000 });
+      let ran!: () => void;
+      const rerun = new Promise<void>((resolve) => (ran = resolve));
+      const worker = createWorker({ store: real, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, executorFor: () => async () => ran() });
+      await worker.start();
+      await rerun;
+      await worker.stop(5000);
+      expect(await groupHasLiveMembers(stranger.pid!)).toBe(true);
+    } finally {
+      stranger.kill("SIGKILL");
+      await real.close();
+    }
+  });
+});
+
+async function waitForProcess(store: ReturnType<typeof createSqliteStore>, taskId: string) {
+  for (let i = 0; i < 200; i++) {
+    const processes = await store.listAttemptProcesses!(taskId);
+    if (processes.length > 0) return processes;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("the agent's process group was never recorded");
+}

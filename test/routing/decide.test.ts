@@ -1,14 +1,22 @@
 import type { WebhookEventName } from "@octokit/webhooks-types";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
+import { BUILTIN_AGENT_NAMES } from "../../src/config/schema.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { decide } from "../../src/routing/decide.js";
 import { formatExplanation } from "../../src/routing/describe-rules.js";
 import { allExamples, asJson, exampleOf, examplesOf } from "../support/examples.js";
 
+/** A raw config whose rules' own agents are configured (as the log agent), as strict config requires. */
+function withAgents(raw: Record<string, unknown>): Record<string, unknown> {
+  const rules = (raw.routing as { rules?: { agent: string }[] } | undefined)?.rules ?? [];
+  const custom = rules.filter((r) => !BUILTIN_AGENT_NAMES.includes(r.agent));
+  return { ...raw, agents: Object.fromEntries(custom.map((r) => [r.agent, { builtin: "log" }])) };
+}
+
 /** A router over the rules a raw config (as parsed from YAML) compiles to. */
 function routerFor(raw: Record<string, unknown> = {}) {
-  const { config, rules } = parseConfig(raw);
+  const { config, rules } = parseConfig(withAgents(raw));
   return (name: string, payload: object, ownLogins?: string[]) => {
     const event = normalizeEvent(name, asJson(payload));
     return { event, ...decide(event, rules, { ...config.routing, ownLogins }) };
@@ -435,7 +443,7 @@ describe("priority, ties and continue with config rules", () => {
   });
 
   it("replacing a default rule by id keeps its position", () => {
-    const { rules } = parseConfig({ routing: { rules: [{ ...rule("issue-opened", "high"), agent: "TriageBot" }] } });
+    const { rules } = parseConfig(withAgents({ routing: { rules: [{ ...rule("issue-opened", "high"), agent: "TriageBot" }] } }));
     expect(rules.map((r) => r.id)).toEqual(DESIGN_TABLE.map(([id]) => id));
     expect(rules[3]).toMatchObject({ id: "issue-opened", agent: "TriageBot", origin: "replaced" });
     const result = routerFor({ routing: { rules: [{ ...rule("issue-opened", "high"), agent: "TriageBot" }] } })("issues", opened);
@@ -443,7 +451,7 @@ describe("priority, ties and continue with config rules", () => {
   });
 
   it("a new rule is appended with origin config", () => {
-    const { rules } = parseConfig({ routing: { rules: [rule("extra", "low")] } });
+    const { rules } = parseConfig(withAgents({ routing: { rules: [rule("extra", "low")] } }));
     expect(rules).toHaveLength(14);
     expect(rules[13]).toMatchObject({ id: "extra", origin: "config" });
   });

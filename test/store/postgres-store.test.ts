@@ -10,7 +10,7 @@ import { runStoreRaces } from "./store-races.js";
 afterAll(dropTestDatabases);
 
 describePg("PostgreSQL store", () => {
-  runStoreContract("postgres", async () => createPostgresStore(await createTestDatabase(), {}));
+  runStoreContract("postgres", async ({ clock }) => createPostgresStore(await createTestDatabase(), { clock }));
   runStoreRaces("postgres", async () => {
     const url = await createTestDatabase();
     return [createPostgresStore(url, {}), createPostgresStore(url, {})];

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshFile = (): string => path.join(dir, `store-${++files}.db`);
 
-runStoreContract("sqlite", async () => createSqliteStore(freshFile(), {}));
+runStoreContract("sqlite", async ({ clock }) => createSqliteStore(freshFile(), { clock }));
 // Two connections on one file: SQLite serializes their transactions; the constraints decide.
 runStoreRaces("sqlite", async () => {
   const file = freshFile();
@@ -162,6 +162,30 @@ describe("createSqliteStore", () => {
     expect(await store.accept({ ...delivery("new-id"), signature: "sha256=aa", receivedAt: T + 1000 }, [], WINDOW)).toMatchObject({ duplicate: true, by: "signature" });
     const later = await store.accept(delivery("later"), [{ rule: "third", agent: "DeploymentAgent", action: "Deploy", priority: "medium", idempotencyKey: "deploy:k" }], WINDOW);
     expect(later).toMatchObject({ duplicate: false, tasks: [{ status: "skipped" }] });
+    await store.close();
+  });
+
+  it("migrates a version-3 database with an attempt under way: no process on it, and its task records one after", async () => {
+    const file = freshFile();
+    const old = new Database(file);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+      old.exec(migration.sql(SQLITE_DIALECT));
+      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
+    }
+    old.prepare("INSERT INTO deliveries (id, event, headers, body, received_at) VALUES ('old', 'issues', '{}', x'7b7d', 0)").run();
+    old
+      .prepare(
+        "INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, status, attempts, run_at, lease_owner, lease_token, lease_until, created_at, updated_at) VALUES ('old', 'r', 'IssueAgent', 'a', 'high', 1, 'running', 1, 0, 'w', 'tok', 10, 0, 0)",
+      )
+      .run();
+    old.prepare("INSERT INTO attempts (task, n, started_at) VALUES (1, 1, 0)").run();
+    old.close();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    expect(await store.listAttemptProcesses!("1")).toEqual([]);
+    expect(await store.recordAttemptProcess!("1", "tok", { host: "h", pgid: 321, start: null })).toBe(true);
+    expect(await store.listAttemptProcesses!("1")).toEqual([{ n: 1, outcome: null, host: "h", pgid: 321, start: null }]);
     await store.close();
   });
 

@@ -9,7 +9,12 @@ import type { NewDelivery, NewTask, Store, TaskOutcome } from "../../src/store/s
  * @example
  * runStoreContract("sqlite", async () => createSqliteStore(fileInTempDir(), {}));
  */
-export function runStoreContract(name: string, createStore: () => Promise<Store>): void {
+/** What the contract hands an adapter's opener: the clock the store reads for ack times. */
+export interface ContractStoreOptions {
+  clock: () => number;
+}
+
+export function runStoreContract(name: string, createStore: (options: ContractStoreOptions) => Promise<Store>): void {
   const T0 = Date.parse("2026-01-01T00:00:00.000Z");
   const HOUR = 3_600_000;
   const WINDOW = { replayWindowMs: 72 * HOUR };
@@ -37,9 +42,12 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let closed = false;
+    // The store's own clock (ack times): a fixed instant, so what it records is exact.
+    let clockNow = T0;
 
     beforeEach(async () => {
-      store = await createStore();
+      clockNow = T0;
+      store = await createStore({ clock: () => clockNow });
       closed = false;
       await store.migrate();
     });
@@ -104,6 +112,13 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
           [result.tasks[0]!.id, "issue-opened", "ready", 0, T0, []],
           [result.tasks[1]!.id, "second", "ready", 0, T0, []],
         ]);
+      });
+
+      it("records the ack time from its own clock, read when the delivery commits", async () => {
+        clockNow = T0 + 1234;
+        const d = delivery({ receivedAt: T0 + 1000 });
+        await store.accept(d, [task()], WINDOW);
+        expect((await store.getDelivery(d.id))!.ackMs).toBe(234);
       });
 
       it("keeps a null signature, action, repository and installation", async () => {
@@ -345,6 +360,31 @@ export function runStoreContract(name: string, createStore: () => Promise<Store>
         const second = await claimOne(T0 + 50);
         expect(second).toMatchObject({ attempts: 2, retryBase: 1 });
         expect((await store.getTask(id!))!.attemptLog[0]).toMatchObject({ n: 1, outcome: "shutdown", retryDelayMs: 0 });
+      });
+
+      it("records an attempt's process group under the current token only, and lists it with the attempt", async () => {
+        // Only the store that lives no longer than its process has no use for it.
+        if (store.recordAttemptProcess === undefined || store.listAttemptProcesses === undefined) {
+          expect(name).toBe("memory");
+          return;
+        }
+        const [id] = await seed([task()]);
+        const first = await claimOne(T0, "w1", 1000);
+        const process1 = { host: "build-1", pgid: 4242, start: "boot-a:1234" };
+        expect(await store.recordAttemptProcess(id!, first.leaseToken, process1)).toBe(true);
+        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
+        const second = await claimOne(T0 + 1001, "w2", 1000);
+        // The worker that lost its lease records nothing, on its old attempt or the new one.
+        expect(await store.recordAttemptProcess(id!, first.leaseToken, { host: "build-1", pgid: 9, start: null })).toBe(false);
+        expect(await store.recordAttemptProcess(id!, second.leaseToken, { host: "build-2", pgid: 77, start: null })).toBe(true);
+        expect(await store.listAttemptProcesses(id!)).toEqual([
+          { n: 1, outcome: "lease-expired", ...process1 },
+          { n: 2, outcome: null, host: "build-2", pgid: 77, start: null },
+        ]);
+        // Once the attempt is closed, nothing more is recorded on it.
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded" }, T0 + 1100)).toBe(true);
+        expect(await store.recordAttemptProcess(id!, second.leaseToken, { host: "x", pgid: 1, start: null })).toBe(false);
+        expect(await store.listAttemptProcesses("999999")).toEqual([]);
       });
 
       it("reports a token for an unknown task as stale", async () => {

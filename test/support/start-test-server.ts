@@ -41,7 +41,7 @@ export async function startTestServer(
     server: { port: 0, host: "127.0.0.1", ...(raw.server as object) },
     admin: { port: 0, ...(raw.admin as object) },
     store: { url: `sqlite:${dbFile}` },
-  });
+  }, null, new Map(), { extraAgents: options.agents?.map((agent) => agent.name) });
   const server = await startServer({ loaded, secrets, logger: createLogger("silent"), cwd: dir, env: {}, ...options });
   let deliveryCounter = 0;
   const deliver: TestServer["deliver"] = async (event, payload, options = {}) => {

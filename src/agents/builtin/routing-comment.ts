@@ -2,20 +2,27 @@ import type { Config } from "../../config/schema.js";
 import { OWN_MARKER } from "../../commands/parse-commands.js";
 import type { ClaimedTask, TaskOutcome } from "../../store/store.js";
 import type { AgentContext } from "../agent.js";
+import { hasDeployer } from "./deployment-agent/has-deployer.js";
 
 /** Finds the one routing comment on an issue or pull request. */
 export const ROUTING_MARKER = "<!-- switchyard:routing -->";
 const ROW_TAG = /<!-- task:([^ ]+) -->/;
 const MAX_ROWS = 20;
+/** The routing comment's note on a DeploymentAgent task when nothing deploys (see hasDeployer). */
+export const NO_DEPLOYER_NOTE = "no deployer is configured: deployments are left queued";
 
 function cell(text: string): string {
   const flat = text.replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
   return flat.length > 120 ? `${flat.slice(0, 117)}…` : flat;
 }
 
-/** One table row for a finished task; its hidden tag lets a later update find and replace it. */
-export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date): string {
-  const result = outcome.status === "dead" ? `dead: ${outcome.error}` : outcome.status;
+/**
+ * One table row for a finished task; its hidden tag lets a later update find and replace it.
+ * `note` is added to the result (e.g. that no deployer is configured).
+ */
+export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date, note: string | null = null): string {
+  const status = outcome.status === "dead" ? `dead: ${outcome.error}` : outcome.status;
+  const result = note ? `${status} (${note})` : status;
   const when = at.toISOString().slice(0, 16).replace("T", " ");
   return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;
 }
@@ -62,7 +69,9 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
     const repo = event.repository!;
     const number = event.number!;
     const eventName = event.action ? `${event.type}.${event.action}` : event.type;
-    const row = routingRow(task, outcome, eventName, new Date());
+    // A deployment nobody will carry out must not read as done: say so where people look.
+    const note = task.agent === "DeploymentAgent" && !hasDeployer(ctx.config) ? NO_DEPLOYER_NOTE : null;
+    const row = routingRow(task, outcome, eventName, new Date(), note);
     const key = `${repo}#${number}`;
     const previous = queues.get(key) ?? Promise.resolve();
     const update = previous

@@ -74,7 +74,7 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
       const result = await runExecAgent(
         { argv: spec.exec, timeoutMs: spec.timeout, env: spec.env },
         { task: taskDocument(ctx), vars: taskVars(ctx) },
-        { baseEnv: deps.baseEnv, signal: ctx.signal },
+        { baseEnv: deps.baseEnv, signal: ctx.signal, onSpawn: ctx.reportProcess },
       );
       if (result.outcome === "succeeded") return { output: result.output };
       const message = result.error ?? `exec agent failed (${result.outcome})`;

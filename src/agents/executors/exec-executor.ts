@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFile, readdir } from "node:fs/promises";
+import { killGroup, signalGroup } from "../../queue/process-group.js";
 
 /** An `exec` agent from the config: `{exec: [argv…], timeout, env: [NAMES]}`. */
 export interface ExecAgentSpec {
@@ -28,6 +28,11 @@ export interface ExecAgentOptions {
   outputLimitBytes?: number;
   /** Between SIGTERM and SIGKILL; default 2 s. */
   killGraceMs?: number;
+  /**
+   * Called once the program runs, with its pid (also its process group id): the worker
+   * records it on the attempt, so a later process can end an orphan of this one.
+   */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ExecResult {
@@ -60,7 +65,6 @@ const DEFAULT_KILL_GRACE_MS = 2000;
 const MAX_TIMER_MS = 2_147_483_647;
 /** How long to wait for the pipes to drain after the last process of the group is gone. */
 const DRAIN_MS = 500;
-const POLL_MS = 25;
 // Resource exhaustion at spawn time passes; a missing or non-executable program does not.
 const TRANSIENT_SPAWN_CODES = new Set(["EAGAIN", "ENOMEM", "EMFILE", "ENFILE"]);
 
@@ -132,6 +136,13 @@ export async function runExecAgent(
   const pid = child.pid;
   // Later errors (a failed kill) carry nothing the exit status does not say.
   child.on("error", () => {});
+  liveGroups.add(pid);
+  killLiveGroupsOnExit();
+  try {
+    options.onSpawn?.(pid);
+  } catch {
+    // The caller's bookkeeping never stops the run.
+  }
 
   child.stdout.on("data", tail.push);
   child.stderr.on("data", tail.push);
@@ -159,6 +170,7 @@ export async function runExecAgent(
   clearTimeout(killTimer);
   options.signal?.removeEventListener("abort", onAbort);
   const leftovers = await endGroup(pid, graceMs);
+  liveGroups.delete(pid);
   // Pipes close once every holder is gone; bounded in case a process escaped the group.
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([closed, new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS)))]);
@@ -179,6 +191,24 @@ export async function runExecAgent(
   return { ...base, outcome: "permanent", error: `killed by ${exitSignal ?? "a signal"}${note}` };
 }
 
+/** The groups of the exec agents this process runs: what must not outlive it. */
+const liveGroups = new Set<number>();
+let exitHooked = false;
+
+/**
+ * However this process ends short of SIGKILL — process.exit in a forced shutdown, an
+ * uncaught exception — its agents end with it: an orphaned deploy script running on while
+ * a restarted switchyard runs the same task again is the worst outcome there is. (After a
+ * SIGKILL, the restarted worker ends the orphan from the attempt's recorded group.)
+ */
+function killLiveGroupsOnExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
+  });
+}
+
 function failed(outcome: "transient" | "permanent", error: string, output: string): ExecResult {
   return { outcome, exitCode: null, signal: null, timedOut: false, output, error };
 }
@@ -193,71 +223,14 @@ function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.Er
   return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
 }
 
-/** Signals every process of the group; false when none is left. */
-function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    // A negative pid addresses the process group the detached child leads.
-    process.kill(-pid, signal);
-    return true;
-  } catch (error) {
-    // EPERM: a member changed identity (setuid); it still exists.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * After the leader exited: SIGTERM whatever remains of its group, SIGKILL after the grace
  * period, and wait until the group is empty (bounded). True when something was left.
  */
 async function endGroup(pid: number, graceMs: number): Promise<boolean> {
   if (!signalGroup(pid, 0)) return false;
-  signalGroup(pid, "SIGTERM");
-  if (await waitForEmptyGroup(pid, graceMs)) return true;
-  signalGroup(pid, "SIGKILL");
-  await waitForEmptyGroup(pid, graceMs);
+  await killGroup(pid, graceMs);
   return true;
-}
-
-async function waitForEmptyGroup(pid: number, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (!(await groupHasLiveMembers(pid))) return true;
-    await sleep(POLL_MS);
-  }
-  return !(await groupHasLiveMembers(pid));
-}
-
-/**
- * Whether any process of the group still runs. A killed orphan stays a zombie until init
- * reaps it, and kill(-pgid, 0) counts zombies; some inits reap every few seconds and node
- * as PID 1 in a container never does. So on Linux, /proc decides: zombies run nothing.
- */
-async function groupHasLiveMembers(pgid: number): Promise<boolean> {
-  if (!signalGroup(pgid, 0)) return false;
-  if (process.platform !== "linux") return true;
-  let entries: string[];
-  try {
-    entries = await readdir("/proc");
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") return true;
-  }
-  return false;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

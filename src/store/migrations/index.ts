@@ -2,6 +2,8 @@ import { UsageError } from "../../errors.js";
 import { init } from "./001-init.js";
 import { replayBudget } from "./002-replay-budget.js";
 import { sharedWriters } from "./003-shared-writers.js";
+import { attemptProcess } from "./004-attempt-process.js";
+import { rejectionCounters } from "./005-rejection-counters.js";
 
 /**
  * The column types that differ between the databases switchyard runs on. Everything else
@@ -52,7 +54,7 @@ export const SCHEMA_MIGRATIONS_SQL = `CREATE TABLE IF NOT EXISTS schema_migratio
  * @example
  * const pending = MIGRATIONS.filter((m) => !applied.has(m.version));
  */
-export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters];
+export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters, attemptProcess, rejectionCounters];
 
 /** The newest schema version this binary knows. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

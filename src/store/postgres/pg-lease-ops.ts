@@ -1,5 +1,6 @@
 import type pg from "pg";
-import type { GithubActionRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
+import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 import { NOTIFY_TASKS_DUE } from "./pg-accept.js";
 import { transaction, type Tx } from "./pg-pool.js";
 
@@ -79,4 +80,25 @@ export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore
     if ((requeued.rowCount ?? 0) > 0) await tx.query(NOTIFY_TASKS_DUE);
     return { requeued: requeued.rowCount ?? 0, dead: dead.rowCount ?? 0 };
   });
+}
+
+/** The process group on the task's open attempt, written only while the caller's token is current. */
+export async function recordAttemptProcess(pool: pg.Pool, taskId: number, token: string, process: AttemptProcess): Promise<boolean> {
+  const result = await pool.query({
+    name: "sy_record_attempt_process",
+    text: `UPDATE attempts SET host = $1, pgid = $2, process_start = $3
+      WHERE task = $4 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM tasks WHERE id = $4 AND lease_token = $5 AND status = 'running')`,
+    values: [process.host, process.pgid, process.start, taskId, token],
+  });
+  return result.rowCount === 1;
+}
+
+/** The attempts of a task that recorded a process, oldest first. */
+export async function listAttemptProcesses(pool: pg.Pool, taskId: number): Promise<AttemptProcessRecord[]> {
+  const result = await pool.query<AttemptProcessRow>({
+    name: "sy_list_attempt_processes",
+    text: "SELECT n, outcome, host, pgid, process_start FROM attempts WHERE task = $1 AND pgid IS NOT NULL ORDER BY n",
+    values: [taskId],
+  });
+  return result.rows.map(toAttemptProcessRecord);
 }

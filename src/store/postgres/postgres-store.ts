@@ -5,16 +5,21 @@ import { parseTaskId } from "../rows.js";
 import { acceptDelivery } from "./pg-accept.js";
 import { recordAuthFailure } from "./pg-auth-failures.js";
 import { claimTasks } from "./pg-claim.js";
-import { completeTask, insertGithubAction, reclaimExpired, renewLease } from "./pg-lease-ops.js";
+import { completeTask, insertGithubAction, listAttemptProcesses, reclaimExpired, recordAttemptProcess, renewLease } from "./pg-lease-ops.js";
 import { createTasksDueListener } from "./pg-listener.js";
 import { checkPostgresSchema, migratePostgres } from "./pg-migrate.js";
 import { createPgPool, transaction, type PgPoolOptions } from "./pg-pool.js";
 import { getDelivery, getTask, listDeliveries, listGithubActions, listTasks, nextRunAt } from "./pg-queries.js";
 import { replayDead, replayDelivery, replayTask } from "./pg-replay.js";
+import { addRejections, readKpiCounts, readQueueStats } from "./pg-stats.js";
+import { createRejectionTally } from "../rejection-tally.js";
 
 export type { StoreLogger } from "./pg-pool.js";
 
-export type PostgresStoreOptions = PgPoolOptions;
+export interface PostgresStoreOptions extends PgPoolOptions {
+  /** The clock `accept` reads once the commit is durable, for the delivery's ack time; default Date.now. */
+  clock?: () => number;
+}
 
 // What PostgreSQL (or the network) says when the URL itself is wrong: worth exit 2 and a fix, not a retry.
 const CONFIG_ERRORS: Record<string, string> = {
@@ -47,11 +52,17 @@ function openError(where: string, error: unknown): Error {
 export function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Store {
   const where = redactUrl(url);
   const readonly = options.readonly === true;
+  const clock = options.clock ?? Date.now;
   const pool = createPgPool(url, options);
   const listener = createTasksDueListener(url, options);
   let closed = false;
   // Writes under way: close() lets them commit before it ends the pool.
   const inflight = new Set<Promise<unknown>>();
+  // Refused requests: counted in memory, one upsert per hour and reason about every second.
+  const rejections = createRejectionTally({
+    write: (rows) => addRejections(pool, rows),
+    onError: (error) => options.logger?.warn({ err: error, store: where }, "could not write the rejection counters; will try again"),
+  });
 
   const writable = (): void => {
     if (readonly) throw new Error(`the store ${where} is open read-only: writes go through \`switchyard serve\``);
@@ -95,7 +106,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 
     accept(delivery, tasks, { replayWindowMs }) {
       const headers = JSON.stringify(delivery.headers);
-      return write(() => acceptDelivery((body) => transaction(pool, body), delivery, headers, tasks, delivery.receivedAt - replayWindowMs, Date.now));
+      return write(() => acceptDelivery((body) => transaction(pool, body), delivery, headers, tasks, delivery.receivedAt - replayWindowMs, clock));
     },
     claim(claimOptions) {
       return write(async () => (claimOptions.limit <= 0 ? [] : claimTasks(pool, claimOptions)));
@@ -108,6 +119,14 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       const n = taskId(id);
       const actions = (outcome.actions ?? []).map((action) => ({ action, body: action.body === undefined ? null : JSON.stringify(action.body) }));
       return write(async () => n !== null && completeTask(pool, n, token, outcome, now, actions));
+    },
+    recordAttemptProcess(id, token, process) {
+      const n = taskId(id);
+      return write(async () => n !== null && recordAttemptProcess(pool, n, token, process));
+    },
+    async listAttemptProcesses(id) {
+      const n = taskId(id);
+      return n === null ? [] : listAttemptProcesses(pool, n);
     },
     reclaimExpired(now, reclaimOptions) {
       return write(() => reclaimExpired(pool, now, reclaimOptions));
@@ -144,9 +163,16 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       return n === null ? [] : listGithubActions(pool, { task: n, limit });
     },
 
+    countRejection(reason, at) {
+      if (!readonly && !closed) rejections.add(reason, at);
+    },
+    readKpiCounts: (window) => readKpiCounts(pool, window),
+    readQueueStats: (now) => readQueueStats(pool, now),
+
     async close() {
       if (closed) return;
       closed = true;
+      await rejections.close();
       await Promise.allSettled([...inflight]);
       await listener.close();
       await pool.end();

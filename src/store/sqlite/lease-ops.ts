@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
-import type { ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
+import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 
 /**
  * Operations on a leased task, run inside the group-commit writer. Renew and complete are
@@ -82,4 +83,24 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
     const requeued = requeue.run(now, LEASE_EXPIRED, now, expiredBefore).changes;
     return { requeued, dead };
   };
+}
+
+/**
+ * Prepares recordAttemptProcess: the process group on the task's open attempt, written only
+ * while the caller's token is current (a worker that lost its lease records nothing).
+ */
+export function prepareRecordAttemptProcess(db: Database): (taskId: number, token: string, process: AttemptProcess) => boolean {
+  const record = db.prepare(
+    `UPDATE attempts SET host = ?, pgid = ?, process_start = ?
+     WHERE task = ? AND finished_at IS NULL AND EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND status = 'running')`,
+  );
+  return (taskId, token, process) => record.run(process.host, process.pgid, process.start, taskId, taskId, token).changes === 1;
+}
+
+/** Prepares listAttemptProcesses: the attempts of a task that recorded a process, oldest first. */
+export function prepareListAttemptProcesses(db: Database): (taskId: number) => AttemptProcessRecord[] {
+  const list = db.prepare<[number], AttemptProcessRow>(
+    "SELECT n, outcome, host, pgid, process_start FROM attempts WHERE task = ? AND pgid IS NOT NULL ORDER BY n",
+  );
+  return (taskId) => list.all(taskId).map(toAttemptProcessRecord);
 }

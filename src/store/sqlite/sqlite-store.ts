@@ -7,10 +7,12 @@ import { prepareClaim } from "./claim.js";
 import { prepareGithubActions } from "./github-actions.js";
 import { createGroupCommitWriter } from "./group-commit.js";
 import type { GroupCommitStats } from "./group-commit.js";
-import { prepareComplete, prepareReclaimExpired, prepareRenew } from "./lease-ops.js";
+import { prepareComplete, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
 import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
 import { prepareQueries } from "./queries.js";
 import { prepareReplay } from "./replay.js";
+import { prepareStats } from "./stats.js";
+import { createRejectionTally } from "../rejection-tally.js";
 import { parseTaskId } from "../rows.js";
 import { acquireStoreLock, type StoreLock } from "./lock-file.js";
 
@@ -34,6 +36,8 @@ export interface SqliteStoreOptions {
    * and reclaim each other's leases. Refused with a UsageError naming the holder.
    */
   exclusive?: boolean;
+  /** The clock `accept` reads inside its transaction, for the delivery's ack time; default Date.now. */
+  clock?: () => number;
 }
 
 /** The SQLite adapter: the Store plus what only SQLite has. */
@@ -67,9 +71,12 @@ function prepareOps(db: Database.Database) {
     renew: prepareRenew(db),
     complete: prepareComplete(db),
     reclaimExpired: prepareReclaimExpired(db),
+    recordAttemptProcess: prepareRecordAttemptProcess(db),
+    listAttemptProcesses: prepareListAttemptProcesses(db),
     replay: prepareReplay(db, insertTask),
     githubActions: prepareGithubActions(db),
     queries: prepareQueries(db),
+    stats: prepareStats(db),
   };
 }
 
@@ -84,6 +91,7 @@ function prepareOps(db: Database.Database) {
  */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   const readonly = options.readonly === true;
+  const clock = options.clock ?? Date.now;
   const lock: StoreLock | null = options.exclusive === true && !readonly ? acquireStoreLock(file) : null;
   let db: Database.Database;
   try {
@@ -96,6 +104,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
   let closed = false;
+  // Refused requests ride along with the writer's batches, at most once a second.
+  const rejections = createRejectionTally({ write: (rows) => write(() => prepared().stats.addRejections(rows), true) });
 
   /** `defer`: the worker's bookkeeping, which may wait a few ms to share a webhook's commit. */
   function write<T>(op: () => T, defer = false): Promise<T> {
@@ -123,7 +133,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     async accept(delivery, tasks, { replayWindowMs }) {
       // Serialized before the transaction: the batch holds the write lock, keep it short.
       const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs };
-      return write(() => prepared().accept({ ...input, now: Date.now() }));
+      return write(() => prepared().accept({ ...input, now: clock() }));
     },
 
     async claim(options): Promise<ClaimedTask[]> {
@@ -143,6 +153,15 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         if (ok) for (const { action, body } of actions) prepared().githubActions.record(action, id, body);
         return ok;
       }, true);
+    },
+    async recordAttemptProcess(taskId, token, process) {
+      const id = parseTaskId(taskId);
+      // Not deferred: until it commits, a crash would leave the agent an orphan no one can find.
+      return id !== null && write(() => prepared().recordAttemptProcess(id, token, process));
+    },
+    async listAttemptProcesses(taskId) {
+      const id = parseTaskId(taskId);
+      return id === null ? [] : prepared().listAttemptProcesses(id);
     },
     reclaimExpired(now, options) {
       return write(() => prepared().reclaimExpired(now, options));
@@ -188,15 +207,28 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       return id === null ? [] : prepared().githubActions.list({ task: id, limit });
     },
 
+    countRejection(reason, at) {
+      if (!readonly) rejections.add(reason, at);
+    },
+    async readKpiCounts(window) {
+      return prepared().stats.readKpiCounts(window);
+    },
+    async readQueueStats(now) {
+      return prepared().stats.readQueueStats(now);
+    },
+
     async close() {
       if (closed) return;
       closed = true;
+      // Queued before the writer's last batch, so the counts still pending commit with it.
+      const counted = rejections.close();
       try {
         writer.close();
         db.close();
       } finally {
         lock?.release();
       }
+      await counted;
     },
   };
 }

@@ -3,6 +3,7 @@ import { classifyError } from "../../../queue/classify-error.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { chooseRollbackTarget, type DeploymentWithState } from "./choose-rollback-target.js";
 import { deployTargetOf, type DeployTarget } from "./deploy-target-of.js";
+import { DEPLOYER_HINT, hasDeployer } from "./has-deployer.js";
 import { readOwnWrites, type OwnWrites } from "./read-own-writes.js";
 
 export type { DeployTarget } from "./deploy-target-of.js";
@@ -26,8 +27,8 @@ export interface DeployResult {
   ref: string | null;
   /** null in dry-run (the deployment was recorded, not created) and when nothing was created. */
   deploymentId: number | null;
-  /** The status switchyard left: `success` without a deploy workflow, `queued` with one (the workflow reports the rest). */
-  status: "success" | "queued" | null;
+  /** The status switchyard left: always `queued`; the deploy workflow or an external deployer reports the rest. */
+  status: "queued" | null;
   dispatched: boolean;
   /** For a rollback: the sha that was running before it. */
   rolledBackFrom: string | null;
@@ -71,29 +72,30 @@ async function createDeployment(ctx: AgentContext, job: Job): Promise<number | n
 }
 
 /**
- * Leaves the deployment in a state someone owns. Without a deploy workflow nothing else
- * will ever finish it (switchyard's deployment is the record a platform deploying from the
- * branch, or a human, relies on), so it goes `in_progress` → `success` at once; rollback
- * needs those successes to find the previous sha. With a workflow it is `queued`, and the
- * workflow, given `deployment_id`, reports in_progress / success / failure itself.
- * Each step is skipped when an earlier attempt of this task already did it.
+ * Leaves the deployment in a state someone owns, and never claims a deploy that did not
+ * happen. With a deploy workflow it is `queued`, and the workflow, given `deployment_id`,
+ * reports in_progress / success / failure itself. Without one switchyard deploys nothing,
+ * so the deployment stays `queued` for an external deployer, as in GitHub's own model: a
+ * platform listening to the `deployment` event, or a human, reports its outcome
+ * (https://docs.github.com/en/rest/deployments/deployments). Each step is skipped when an
+ * earlier attempt of this task already did it.
  */
 async function finish(ctx: AgentContext, job: Job, id: number | null, outcome: "created" | "resumed", own: OwnWrites): Promise<DeployResult> {
   const { repo, environment, target } = job;
   const workflow = ctx.config.deploy.workflow;
   const what = `${short(target.sha)} (${target.ref}) to ${environment}`;
-  const done = job.rolledBackFrom ? `rolled back ${environment} from ${short(job.rolledBackFrom)} to ${short(target.sha)} (${target.ref})` : `deployed ${what}`;
+  const subject = job.rolledBackFrom ? `rollback of ${environment} from ${short(job.rolledBackFrom)} to ${short(target.sha)} (${target.ref})` : `deployment of ${what}`;
+  const nobody = hasDeployer(ctx.config) ? "" : `: no deployer is configured (${DEPLOYER_HINT})`;
   if (id === null) {
-    const next = workflow === null ? "mark it in_progress, then success" : `mark it queued and dispatch workflow ${workflow} on ${target.ref}`;
-    return resultOf(job, { outcome, summary: `dry-run: recorded a deployment of ${what}; would ${next}` });
+    const next = workflow === null ? `leave it queued for an external deployer${nobody}` : `mark it queued and dispatch workflow ${workflow} on ${target.ref}`;
+    return resultOf(job, { outcome, summary: `dry-run: recorded a ${subject}; would ${next}` });
   }
-  const status = async (state: "in_progress" | "success" | "queued" | "error", description: string): Promise<void> => {
+  const status = async (state: "queued" | "error", description: string): Promise<void> => {
     if (!own.hasStatus(id, state)) await ctx.github.createDeploymentStatus(repo, id, { state, description: description.slice(0, MAX_DESCRIPTION) });
   };
   if (workflow === null) {
-    await status("in_progress", "switchyard is deploying");
-    await status("success", "deployed by switchyard (no deploy workflow configured)");
-    return resultOf(job, { outcome, deploymentId: id, status: "success", summary: `${done}: deployment ${id}, in_progress → success` });
+    await status("queued", nobody ? "waiting for an external deployer: switchyard has no deployer configured" : "waiting for a deployer");
+    return resultOf(job, { outcome, deploymentId: id, status: "queued", summary: `${subject}: deployment ${id} created and left queued for an external deployer${nobody}` });
   }
   await status("queued", `waiting for workflow ${workflow}`);
   if (!own.hasDispatch(id)) {
@@ -106,14 +108,14 @@ async function finish(ctx: AgentContext, job: Job, id: number | null, outcome: "
       throw error;
     }
   }
-  return resultOf(job, { outcome, deploymentId: id, status: "queued", dispatched: true, summary: `${done}: deployment ${id} queued; workflow ${workflow} dispatched on ${target.ref} reports the outcome` });
+  return resultOf(job, { outcome, deploymentId: id, status: "queued", dispatched: true, summary: `${subject}: deployment ${id} queued; workflow ${workflow} dispatched on ${target.ref} reports the outcome` });
 }
 
 /**
  * Creates one GitHub Deployment of `target.sha` in `config.deploy.environment`, unless
  * that sha already has one there (GitHub's state is the only memory Actions mode has, and
- * it catches what the task idempotency key cannot: another process, a replay). Then marks
- * it (see `finish`) and optionally dispatches `config.deploy.workflow` on `target.ref`
+ * it catches what the task idempotency key cannot: another process, a replay). Then leaves
+ * it `queued` (see `finish`) and optionally dispatches `config.deploy.workflow` on `target.ref`
  * with inputs `deployment_id`, `sha`, `environment`. Without credentials the existing
  * deployments cannot be checked: the deployment is only recorded (dry-run) and the
  * summary says so.
@@ -204,12 +206,12 @@ export async function rollback(ctx: AgentContext, options: { ref?: string } = {}
 
 /**
  * DeploymentAgent: a merge into, or a push to, a deploy branch → one GitHub Deployment of
- * that sha (see `deploy`). `deployDefaultBranch` and `rollback` serve the coordinator's
+ * that sha (see `deploy`), never marked `success` by switchyard (see `finish`). `deployDefaultBranch` and `rollback` serve the coordinator's
  * `/agent deploy` and `/agent rollback`.
  */
 export const deploymentAgent: Agent = {
   name: "DeploymentAgent",
-  help: "Creates one GitHub Deployment per merged or pushed sha on a deploy branch (optionally dispatching the deploy workflow); `/agent deploy` deploys the default branch, `/agent rollback` redeploys the previous successful sha.",
+  help: "Creates one GitHub Deployment per merged or pushed sha on a deploy branch, left queued for the deploy workflow it dispatches (deploy.workflow) or for an external deployer; `/agent deploy` deploys the default branch, `/agent rollback` redeploys the previous successful sha.",
   handle: async (ctx) => {
     const target = deployTargetOf(ctx.event);
     if ("skip" in target) return { output: `nothing deployed: ${target.skip}` };

@@ -1,0 +1,37 @@
+import { ExitCode, type CliIo } from "../cli/io.js";
+import { runRoute } from "../cli/route.js";
+import { UsageError, toError } from "../errors.js";
+import { appendJobSummary } from "../summary/append-job-summary.js";
+import { errorAnnotation } from "../summary/error-annotation.js";
+import { renderFailureSummary } from "../summary/render-job-summary.js";
+import { readActionInputs, routeEnv } from "./read-action-inputs.js";
+
+/**
+ * switchyard as a GitHub Action: `route` with the action's inputs. The event comes from
+ * `GITHUB_EVENT_NAME` / `GITHUB_EVENT_PATH` (or the `event` input), the tasks run on the
+ * in-memory store, and the job summary gets the decision, each task's outcome and the GitHub
+ * writes (made, or in dry-run that would have been made). Returns the exit code route's
+ * contract gives: 0 ok, 1 a task failed after its retries, 2 bad input or config; an error
+ * is also an annotation and a line in the job summary.
+ *
+ * @example process.exitCode = await runAction(processIo());
+ */
+export async function runAction(io: CliIo): Promise<number> {
+  try {
+    const inputs = readActionInputs(io.env);
+    await runRoute({ event: inputs.event ?? undefined, config: inputs.config ?? undefined }, { ...io, env: routeEnv(io.env, inputs) });
+    return 0;
+  } catch (thrown) {
+    // route has said what failed (stderr, annotations, summary).
+    if (thrown instanceof ExitCode) return thrown.code;
+    const message = toError(thrown).message;
+    io.stderr(`switchyard: ${message}\n`);
+    io.stderr(errorAnnotation("switchyard", message));
+    try {
+      appendJobSummary(io.env, renderFailureSummary(message));
+    } catch {
+      // The summary is a report; failing to write it must not hide the error above.
+    }
+    return thrown instanceof UsageError ? 2 : 1;
+  }
+}

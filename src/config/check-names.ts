@@ -1,0 +1,120 @@
+import type { Config, RuleWhen } from "./schema.js";
+import { BUILTIN_AGENT_NAMES, DEFAULT_AGENTS } from "./schema.js";
+import { didYouMean } from "./suggest-name.js";
+import { WEBHOOK_EVENT_ACTIONS } from "./webhook-events.generated.js";
+
+/** The agent `/agent execute` hands its plan to (the coordinator's EXECUTION_AGENT). */
+export const EXECUTION_AGENT_NAME = "ExecutionAgent";
+
+/** Names an `agents:` key may have without a rule using it: the built-in agents and the execution agent. */
+export const KNOWN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, EXECUTION_AGENT_NAME];
+
+const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
+/** Events whose action is chosen by whoever sends them: `event_type` of a repository dispatch. */
+const FREE_ACTION_EVENTS = new Set(["repository_dispatch"]);
+const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
+
+export interface CheckNamesOptions {
+  /** Agents the caller's registry adds to the built-in ones (tests, embedders): they run as `builtin`. */
+  extraAgents?: readonly string[];
+}
+
+const quote = (value: string): string => (REGEX_LITERAL.test(value) ? value : `"${value}"`);
+const listOf = (spec: string | readonly string[]): readonly string[] => (typeof spec === "string" ? [spec] : spec);
+
+/** A string condition's test: equality, or a `/pattern/flags` (already compiled once by compileRules). */
+function matcherOf(value: string): (s: string) => boolean {
+  const literal = REGEX_LITERAL.exec(value);
+  if (!literal) return (s) => s === value;
+  const re = new RegExp(literal[1]!, literal[2]);
+  return (s) => re.test(s);
+}
+
+/**
+ * What a rule's `when.event` and `when.action` name must exist: events GitHub sends, and
+ * actions of those events (a regular expression must match at least one). Each problem
+ * names the key (`at` is the rule's), the bad value and the nearest valid one.
+ *
+ * @example checkRuleWhen({ event: "issue" }, "routing.rules[0]") // ['routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?']
+ */
+export function checkRuleWhen(when: RuleWhen, at: string): string[] {
+  const problems: string[] = [];
+  const known = Object.keys(WEBHOOK_EVENT_ACTIONS);
+  const eventMatches = matcherOf(when.event);
+  const events = known.filter(eventMatches);
+  if (events.length === 0) {
+    const hint = REGEX_LITERAL.test(when.event) ? "" : didYouMean(when.event, known);
+    problems.push(`${at}.when.event: ${quote(when.event)} ${REGEX_LITERAL.test(when.event) ? "matches no" : "is not a"} GitHub webhook event:${hint || ` see ${EVENTS_DOC}`}`);
+    return problems;
+  }
+  if (when.action === undefined || events.some((e) => FREE_ACTION_EVENTS.has(e))) return problems;
+  const actions = [...new Set(events.flatMap((e) => WEBHOOK_EVENT_ACTIONS[e] ?? []))].sort();
+  const eventsName = events.length === 1 ? `${events[0]} events` : `the events ${quote(when.event)} matches`;
+  const actionKey = `${at}.when.action`;
+  if (actions.length === 0) {
+    problems.push(`${actionKey}: ${eventsName} have no action: remove when.action`);
+    return problems;
+  }
+  const values = listOf(when.action);
+  values.forEach((value, i) => {
+    if (actions.some(matcherOf(value))) return;
+    const key = typeof when.action === "string" ? actionKey : `${actionKey}[${i}]`;
+    const hint = REGEX_LITERAL.test(value) ? "" : didYouMean(value, actions);
+    const verb = REGEX_LITERAL.test(value) ? "matches no action of" : "is not an action of";
+    problems.push(`${key}: ${quote(value)} ${verb} ${eventsName}:${hint || ` use one of ${actions.join(", ")}`}`);
+  });
+  return problems;
+}
+
+/**
+ * Agent names, events and actions that the schema accepts as strings but that must name
+ * something real, or a typo routes to nothing (or to the log agent, marked succeeded):
+ * - a rule's agent is a built-in agent or one configured under `agents`;
+ * - an `agents` key is a known agent name or one a rule uses, and `Name: builtin` only for
+ *   a name that has a built-in agent;
+ * - a `worker.perAgent` key names an agent that can run;
+ * - a rule's event is a GitHub webhook event and its actions belong to that event.
+ * Returns every problem found (an empty list when the names are sound).
+ *
+ * @example
+ * checkNames(config) // ['routing.rules[0].agent: "IsueAgent" is neither a built-in agent nor configured under agents: did you mean IssueAgent?']
+ */
+export function checkNames(config: Config, options: CheckNamesOptions = {}): string[] {
+  const problems: string[] = [];
+  const builtin = [...BUILTIN_AGENT_NAMES, ...(options.extraAgents ?? [])];
+  const configured = Object.keys(config.agents);
+  const rules = config.routing.rules;
+  const ruleAgents = new Set(rules.map((rule) => rule.agent));
+
+  for (const [name, spec] of Object.entries(config.agents)) {
+    const known = [...KNOWN_AGENT_NAMES, ...builtin, ...ruleAgents];
+    if (!known.includes(name)) {
+      const hint = didYouMean(name, [...KNOWN_AGENT_NAMES, ...ruleAgents]);
+      problems.push(`agents.${name}: "${name}" is not a known agent and no rule uses it:${hint || ` add a rule with agent: ${name}, or remove it (known agents: ${KNOWN_AGENT_NAMES.join(", ")})`}`);
+    } else if (spec === "builtin" && !builtin.includes(name)) {
+      const hint = didYouMean(name, builtin);
+      problems.push(`agents.${name}: builtin runs the built-in agent called ${name}, and there is none:${hint || ""} give it an executor ({exec: [argv…]}, {http: {url, secret}}, {workflow: {id}}), or {builtin: log} to only log its tasks`);
+    }
+  }
+
+  const runnable = [...new Set([...builtin, ...configured])];
+  rules.forEach((rule, i) => {
+    const at = `routing.rules[${i}]`;
+    if (!runnable.includes(rule.agent)) {
+      const hint = didYouMean(rule.agent, runnable);
+      problems.push(
+        `${at}.agent: "${rule.agent}" is neither a built-in agent nor configured under agents:${hint || ` configure it (agents: {${rule.agent}: {exec: [./your-agent]}}) or use a built-in one (${builtin.join(", ")})`}`,
+      );
+    }
+    problems.push(...checkRuleWhen(rule.when, at));
+  });
+
+  const limitable = [...new Set([...runnable, ...KNOWN_AGENT_NAMES, ...ruleAgents])];
+  for (const name of Object.keys(config.worker.perAgent)) {
+    if (!limitable.includes(name)) {
+      problems.push(`worker.perAgent.${name}: no agent is called "${name}":${didYouMean(name, limitable) || ` the agents are ${limitable.join(", ")}`}`);
+    }
+  }
+  return problems;
+}
+

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from "fastify";
+import type { Metrics } from "../observability/create-metrics.js";
+import { DEFAULT_KPI_SINCE, parseSince } from "../observability/parse-since.js";
+import { presentKpiReport } from "../observability/present-kpis.js";
+import { readKpiReport } from "../observability/read-kpi-report.js";
+import type { Store } from "../store/store.js";
+import { repeatedParameter, sendError } from "./http-errors.js";
+
+export interface MetricsRouteDeps {
+  store: Store;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+/**
+ * `GET /metrics` (Prometheus text) and `GET /api/kpi?since=24h` on the admin listener,
+ * behind its bearer token like every admin route but the health checks.
+ */
+export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): void {
+  const { store, metrics } = deps;
+  const now = deps.now ?? Date.now;
+
+  app.get("/metrics", async (request, reply) => {
+    try {
+      await metrics.readQueue(store, now());
+    } catch (error) {
+      // The counters are this process's and still worth scraping; the gauges are left out.
+      request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get("/api/kpi", async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const repeated = repeatedParameter(query);
+    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const sinceMs = parseSince(typeof query.since === "string" ? query.since : DEFAULT_KPI_SINCE);
+    if (typeof sinceMs === "string") return sendError(reply, "SWY_E_BAD_REQUEST", sinceMs);
+    return presentKpiReport(await readKpiReport(store, { now: now(), sinceMs }));
+  });
+}

@@ -1,0 +1,44 @@
+import type { Logger } from "pino";
+import type { AttemptProcessRecord, ClaimedTask, Store } from "../store/store.js";
+import { TransientError } from "./agent-errors.js";
+import { killGroup, recordedGroupState } from "./process-group.js";
+
+/** Between SIGTERM and SIGKILL for an orphan, as for an exec agent's own timeout. */
+const ORPHAN_GRACE_MS = 2000;
+
+/**
+ * Before a task runs again: the agents of its earlier attempts that are still running on
+ * this host are killed, and the run waits until they are gone. A worker killed with SIGKILL
+ * (or the OOM killer) leaves its `exec` agent running as an orphan; its lease expires, the
+ * task is reclaimed, and without this the next attempt would run beside the orphan — a
+ * deploy script run twice at once. Throws a TransientError (the attempt is retried later)
+ * when an orphan survives SIGKILL. What cannot be checked is logged, not guessed at: a group
+ * on another host, or one whose start cannot be read (no /proc; see process-group.ts).
+ *
+ * @example await endEarlierAttempts(store, task, log); // then run the agent
+ */
+export async function endEarlierAttempts(store: Store, task: ClaimedTask, log: Logger): Promise<void> {
+  if (task.attempts <= 1 || store.listAttemptProcesses === undefined) return;
+  let recordedProcesses: AttemptProcessRecord[];
+  try {
+    recordedProcesses = await store.listAttemptProcesses(task.id);
+  } catch (error) {
+    // Unchecked is not safe to run: a store hiccup is retried, not taken as the agent's failure.
+    throw new TransientError(`could not read the processes of the task's earlier attempts: ${(error as Error).message}`, { cause: error });
+  }
+  const earlier = recordedProcesses.filter((p) => p.n < task.attempts);
+  for (const recorded of earlier) {
+    const state = await recordedGroupState(recorded);
+    const about = { attemptProcess: recorded.n, pgid: recorded.pgid, host: recorded.host };
+    if (state === "running") {
+      log.warn(about, `the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running, orphaned by a process that stopped without ending it: killing it before this attempt runs`);
+      if (!(await killGroup(recorded.pgid, ORPHAN_GRACE_MS))) {
+        throw new TransientError(`the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running and did not die on SIGKILL: not running this attempt beside it`);
+      }
+    } else if (state === "unknown") {
+      log.warn(about, `process group ${recorded.pgid} (attempt ${recorded.n}'s agent) is in use, but its start cannot be read here (no /proc), so it may be an unrelated process: not killed`);
+    } else if (state === "elsewhere" && recorded.outcome === "lease-expired") {
+      log.warn(about, `attempt ${recorded.n} ran on ${recorded.host} and its lease expired: if its agent still runs there, it runs beside this attempt`);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { parseTaskId, priorityRank } from "../rows.js";
+import type { AcceptResult, AcceptedTask, GithubActionRecord, NewTask, Store } from "../store.js";
+import { claim, complete, leased, reclaimExpired } from "./memory-lease-ops.js";
+import { createTables, insertTask, retakeKey, takeLimit, tasksOf, toDeliverySummary, toTaskDetail, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
+
+/**
+ * The in-memory adapter: the Store for one process and one run, with nothing on disk and no
+ * native module — what Actions mode (`switchyard route`, the bundled GitHub Action) needs,
+ * where the store lives as long as the job and the only lasting memory is GitHub's own
+ * state. It passes the same contract suite as SQLite and PostgreSQL: idempotency keys with
+ * one holder, the signature replay window, fenced leases, retry base, reclaim and replays.
+ *
+ * Every operation runs to its end synchronously, so each is atomic by construction.
+ *
+ * @example
+ * const store = createMemoryStore();
+ * await store.migrate();
+ * const result = await store.accept(delivery, tasks, { replayWindowMs: 0 });
+ */
+export interface MemoryStoreOptions {
+  /** The clock `accept` reads for the delivery's ack time; default Date.now. */
+  clock?: () => number;
+}
+
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const clock = options.clock ?? Date.now;
+  const tables: MemoryTables = createTables();
+  const actions: (GithubActionRecord & { id: number })[] = [];
+  let nextActionId = 1;
+  let closed = false;
+
+  /** Runs a write, refused once the store is closed. */
+  function write<T>(op: () => T): Promise<T> {
+    if (closed) return Promise.reject(new Error("the in-memory store is closed"));
+    try {
+      return Promise.resolve(op());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  const taskOf = (taskId: string): TaskState | null => {
+    const id = parseTaskId(taskId);
+    return id === null ? null : (tables.tasks.get(id) ?? null);
+  };
+
+  const record = (action: GithubActionRecord, task: string | null) => {
+    // Stored as JSON, as the SQL adapters do: what is read back is a copy, and `undefined` stays absent.
+    const body = action.body === undefined ? undefined : (JSON.parse(JSON.stringify(action.body)) as unknown);
+    actions.push({ ...action, task, body, id: nextActionId++ });
+  };
+
+  /** A replay re-queues the same row: ready, run at `now`, attempts kept, retries counted from here. */
+  const requeue = (task: TaskState, now: number) => {
+    Object.assign(task, { status: "ready", runAt: now, updatedAt: now, retryBase: task.attempts });
+    retakeKey(tables, task);
+  };
+
+  return {
+    kind: "memory",
+    exclusive: true,
+
+    async migrate() {},
+    announce() {},
+
+    accept(delivery, tasks, { replayWindowMs }) {
+      return write((): AcceptResult => {
+        if (tables.deliveries.has(delivery.id)) return { duplicate: true, delivery: delivery.id, by: "id" };
+        if (delivery.signature !== null) {
+          const holder = tables.signatures.get(delivery.signature);
+          if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature" };
+          tables.signatures.set(delivery.signature, { delivery: delivery.id, receivedAt: delivery.receivedAt });
+        }
+        tables.deliveries.set(delivery.id, {
+          seq: tables.nextDeliverySeq++,
+          delivery: { ...delivery },
+          headers: { ...delivery.headers },
+          body: Buffer.from(delivery.body),
+          ackMs: clock() - delivery.receivedAt,
+        });
+        const accepted = tasks.map((task) => insertTask(tables, delivery.id, task, task.runAt ?? delivery.receivedAt, delivery.receivedAt));
+        return { duplicate: false, delivery: delivery.id, tasks: accepted };
+      });
+    },
+
+    claim(options) {
+      return write(() => claim(tables, options));
+    },
+    renew(taskId, token, leaseUntil) {
+      return write(() => {
+        const task = leased(tables, parseTaskId(taskId), token);
+        if (task !== null) task.leaseUntil = leaseUntil;
+        return task !== null;
+      });
+    },
+    complete(taskId, token, outcome, now) {
+      return write(() => {
+        const task = leased(tables, parseTaskId(taskId), token);
+        if (task === null) return false;
+        complete(tables, task, outcome, now);
+        for (const action of outcome.actions ?? []) record(action, String(task.id));
+        return true;
+      });
+    },
+    reclaimExpired(now, options) {
+      return write(() => reclaimExpired(tables, now, options));
+    },
+    async nextRunAt() {
+      let next: number | null = null;
+      for (const t of tables.tasks.values()) if (t.status === "ready" && (next === null || t.runAt < next)) next = t.runAt;
+      return next;
+    },
+
+    replayTask(taskId, now) {
+      return write(() => {
+        const task = taskOf(taskId);
+        // A running task is left to its worker; it still counts as replayed.
+        if (task !== null && task.status !== "running") requeue(task, now);
+        return task !== null;
+      });
+    },
+    replayDead(now) {
+      return write(() => {
+        const dead = [...tables.tasks.values()].filter((t) => t.status === "dead").sort((a, b) => a.id - b.id);
+        for (const task of dead) requeue(task, now);
+        return dead.map((t) => String(t.id));
+      });
+    },
+    replayDelivery(deliveryId, tasks: readonly NewTask[], now) {
+      return write((): AcceptedTask[] | null => {
+        if (!tables.deliveries.has(deliveryId)) return null;
+        return tasks.map((task) => {
+          const existing = tasksOf(tables, deliveryId).find((t) => t.rule === task.rule);
+          if (existing === undefined) return insertTask(tables, deliveryId, task, task.runAt ?? now, now);
+          if (existing.status === "running") return { id: String(existing.id), rule: task.rule, agent: existing.agent, status: "running" };
+          // A fresh routing decision may name another agent or priority for the rule: the row follows it.
+          Object.assign(existing, { agent: task.agent, action: task.action, priority: task.priority, rank: priorityRank(task.priority) });
+          requeue(existing, task.runAt ?? now);
+          existing.updatedAt = now;
+          return { id: String(existing.id), rule: task.rule, agent: task.agent, status: "ready" };
+        });
+      });
+    },
+
+    async getDelivery(id) {
+      const state = tables.deliveries.get(id);
+      if (state === undefined) return null;
+      const tasks = tasksOf(tables, id);
+      const { delivery } = state;
+      return {
+        ...toDeliverySummary(state, []),
+        status: toDeliverySummary(state, tasks).status,
+        signature: delivery.signature,
+        installation: delivery.installation,
+        headers: { ...state.headers },
+        body: Buffer.from(state.body),
+        ackMs: state.ackMs,
+        tasks: tasks.map(toTaskDetail),
+      };
+    },
+    async listDeliveries({ status, subject, limit }) {
+      return [...tables.deliveries.values()]
+        .filter(({ delivery: d }) => subject === undefined || (d.repository === subject.repository && d.number === subject.number))
+        .map((state) => toDeliverySummary(state, tasksOf(tables, state.delivery.id)))
+        .filter((summary) => status === undefined || summary.status === status)
+        .sort((a, b) => b.receivedAt - a.receivedAt || tables.deliveries.get(b.id)!.seq - tables.deliveries.get(a.id)!.seq)
+        .slice(0, takeLimit(limit));
+    },
+    async getTask(taskId) {
+      const task = taskOf(taskId);
+      return task === null ? null : toTaskDetail(task);
+    },
+    async listTasks({ status, agent, delivery, limit }) {
+      return [...tables.tasks.values()]
+        .filter((t) => (status === undefined || t.status === status) && (agent === undefined || t.agent === agent) && (delivery === undefined || t.delivery === delivery))
+        .sort((a, b) => b.id - a.id)
+        .slice(0, takeLimit(limit))
+        .map(toTaskRecord);
+    },
+
+    recordGithubAction(action) {
+      return write(() => {
+        if (action.task !== null && parseTaskId(action.task) === null) throw new Error(`recordGithubAction: "${action.task}" is not a task id`);
+        record(action, action.task);
+      });
+    },
+    async listGithubActions({ task, limit }) {
+      return actions
+        .filter((a) => task === undefined || a.task === task)
+        .reverse()
+        .slice(0, takeLimit(limit))
+        .map((a) => ({ ...a, id: String(a.id), body: a.body === undefined ? undefined : (JSON.parse(JSON.stringify(a.body)) as unknown) }));
+    },
+
+    async close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { InlineRun } from "../app/run-inline.js";
+import type { EventPayload } from "../events/event-payload.js";
+import type { RoutingDecision } from "../routing/decide.js";
+import type { AttemptRecord, GithubActionRecord, TaskDetail } from "../store/store.js";
+import { codeBlock, escapeMarkdown } from "./escape-markdown.js";
+
+export interface JobSummaryInput {
+  event: EventPayload;
+  decision: RoutingDecision;
+  /** What ran; null when nothing did (no rule matched, or the run was decide-only). */
+  run: InlineRun | null;
+  /** `route --dry-run`: decided, nothing run. */
+  decideOnly?: boolean;
+}
+
+// A job summary may hold 1 MiB per step; one body must not crowd out the rest.
+const MAX_BODY_CHARS = 16_000;
+const MAX_SUMMARY_CHARS = 900_000;
+
+const md = escapeMarkdown;
+
+/** Escaped text for a table cell; nothing shows as an em dash. */
+function cell(text: string | null | undefined): string {
+  return text === null || text === undefined || text === "" ? "—" : md(text);
+}
+
+function heading(event: EventPayload): string {
+  const name = event.action ? `${event.type}.${event.action}` : event.type;
+  const where = event.repository ? ` on ${event.repository}${event.number !== null ? `#${event.number}` : ""}` : "";
+  return `## switchyard: ${md(name + where)}`;
+}
+
+function decisionSection(input: JobSummaryInput): string[] {
+  const { event, decision } = input;
+  if (decision.ignored) return [`**Decision:** ignored (${md(decision.ignored)}): switchyard never acts on its own or a bot's comments and labels.`];
+  if (!decision.matched) return ["**Decision:** no rule matched; nothing ran."];
+  const lines = [
+    "**Decision:**",
+    "",
+    "| rule | agent | priority | action |",
+    "|---|---|---|---|",
+    ...decision.decisions.map((d) => `| ${cell(d.rule)} | ${cell(d.agent)} | ${cell(d.priority)} | ${cell(d.action)} |`),
+  ];
+  if (event.commands.length > 0) lines.push("", `**Commands:** ${event.commands.map((c) => md([c.name, ...c.args].join(" "))).join(", ")}`);
+  if (input.decideOnly) lines.push("", "Decided only (`--dry-run`): no agent ran.");
+  return lines;
+}
+
+function attemptLine(a: AttemptRecord): string {
+  const tail = [a.error, a.output].filter((t): t is string => t !== null && t !== "");
+  return `  - attempt ${a.n}: ${cell(a.outcome ?? "unfinished")}${tail.length > 0 ? ` — ${md(tail.join(" · "))}` : ""}`;
+}
+
+function tasksSection(tasks: readonly TaskDetail[]): string[] {
+  if (tasks.length === 0) return [];
+  return [
+    "### Tasks",
+    "",
+    "| task | agent | rule | outcome | attempts | last error |",
+    "|---|---|---|---|---|---|",
+    ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(t.status)} | ${t.attempts} | ${cell(t.lastError)} |`),
+    "",
+    ...tasks.flatMap((t) => (t.attemptLog.length === 0 ? [] : [`- task ${cell(t.id)} (${cell(t.agent)}):`, ...t.attemptLog.map(attemptLine)])),
+  ];
+}
+
+function bodyText(body: unknown): string {
+  const text = body === undefined ? "(no body)" : JSON.stringify(body, null, 2);
+  return text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}\n… (${text.length - MAX_BODY_CHARS} more characters not shown)` : text;
+}
+
+function writesSection(writes: readonly GithubActionRecord[]): string[] {
+  if (writes.length === 0) return ["### GitHub writes", "", "None."];
+  const allDryRun = writes.every((w) => w.dryRun);
+  return [
+    allDryRun ? "### GitHub writes that would have been made (dry-run: recorded, not sent)" : "### GitHub writes",
+    "",
+    ...writes.flatMap((w, i) => [
+      `${i + 1}. ${cell(w.agent)} ${w.dryRun ? "would have written" : "wrote"} ${codeSpan(`${w.method} ${w.route}`)}`,
+      "",
+      indent(codeBlock(bodyText(w.body), "json")),
+      "",
+    ]),
+  ];
+}
+
+/** An inline code span holding `text` verbatim (its own backticks cannot close it). */
+function codeSpan(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks} ${flat} ${ticks}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `   ${line}`)
+    .join("\n");
+}
+
+/**
+ * The Markdown job summary of one Actions-mode run: the routing decision, each task's
+ * outcome with its attempts, and every GitHub write the tasks made or, in dry-run, would
+ * have made, with its body. Everything that came from the event is escaped.
+ *
+ * @example
+ * appendJobSummary(env, renderJobSummary({ event, decision, run }));
+ */
+export function renderJobSummary(input: JobSummaryInput): string {
+  const parts = [heading(input.event), "", ...decisionSection(input), ""];
+  if (input.run !== null) parts.push(...tasksSection(input.run.tasks), "", ...writesSection(input.run.writes), "");
+  const text = parts.join("\n");
+  return text.length > MAX_SUMMARY_CHARS ? `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (summary cut at ${MAX_SUMMARY_CHARS} characters)\n` : text;
+}
+
+/**
+ * The job summary of a run that failed before it could report (bad input, a config error):
+ * the one-line error, escaped.
+ */
+export function renderFailureSummary(message: string): string {
+  return `## switchyard: failed\n\n${md(message)}\n`;
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleOf } from "../support/examples.js";
+import { runCli } from "../support/run-cli.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+// `deliveries show` and `tasks show`: what a delivery's tasks did, including the GitHub
+// writes a dry run only recorded, read from the store by the real CLI.
+describe("deliveries show / tasks show", () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+  let issueDelivery: string;
+  let issueTask: string;
+  let deadTask: string;
+
+  beforeAll(async () => {
+    // No GitHub credentials: IssueAgent runs in dry-run and records what it would write.
+    server = await startTestServer({ agents: { ReviewAgent: { exec: [process.execPath, "-e", "console.error('lint failed: 3 errors'); process.exit(1)"] } } });
+    env = { DATABASE_URL: `sqlite:${server.dbFile}` };
+    const opened = exampleOf("issues", "opened") as { issue: { title: string; body: string | null } };
+    opened.issue.title = "Crash on save: TypeError in the editor";
+    opened.issue.body = "Steps:\n1. open\n2. save\nIt crashes.";
+    issueDelivery = "show-issue-1";
+    const res = await server.deliver("issues", opened, { delivery: issueDelivery });
+    expect(res.status).toBe(202);
+    issueTask = res.body.routed[0].task;
+    const pr = await server.deliver("pull_request", exampleOf("pull_request", "opened"), { delivery: "show-pr-1" });
+    expect(pr.status).toBe(202);
+    deadTask = pr.body.routed.find((r: { agent: string }) => r.agent === "ReviewAgent").task;
+    await waitFor(async () => (await server.store.getTask(issueTask))?.status === "succeeded" && (await server.store.getTask(deadTask))?.status === "dead", 20_000);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("tasks show --json prints the task whole with the label names and comment body it would have written", async () => {
+    const result = await runCli(["tasks", "show", issueTask, "--json"], { cwd: server.dir, env });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    const task = JSON.parse(result.stdout);
+    expect(task).toMatchObject({ id: issueTask, delivery: issueDelivery, agent: "IssueAgent", rule: "issue-opened", status: "succeeded", attempts: 1 });
+    expect(task.attempt_log).toEqual([expect.objectContaining({ n: 1, outcome: "succeeded", error: null, retry_delay_ms: null })]);
+    const writes = task.github_writes as { method: string; route: string; body: Record<string, unknown>; dry_run: boolean }[];
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.every((w) => w.dry_run)).toBe(true);
+    const labels = writes.find((w) => w.route.endsWith("/issues/1/labels"));
+    // The route's placeholders filled in from the request, the body without them.
+    expect(labels).toMatchObject({ method: "POST", route: "/repos/Codertocat/Hello-World/issues/1/labels" });
+    expect(labels!.body).toEqual({ labels: expect.arrayContaining(["type:bug"]) });
+    // The comment it would have posted, whole.
+    const comments = writes.filter((w) => w.route === "/repos/Codertocat/Hello-World/issues/1/comments").map((w) => w.body.body as string);
+    expect(comments).toEqual([expect.stringContaining("| issues.opened | IssueAgent (issue-opened) | succeeded")]);
+  });
+
+  it("tasks show prints the same for people", async () => {
+    const result = await runCli(["tasks", "show", issueTask], { cwd: server.dir, env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`task ${issueTask}  IssueAgent  rule issue-opened`);
+    expect(result.stdout).toContain("GitHub writes (dry-run: recorded, not sent):");
+    expect(result.stdout).toContain("POST /repos/Codertocat/Hello-World/issues/1/labels");
+    expect(result.stdout).toMatch(/labels: \[.*"type:bug".*\]/);
+    // A comment's Markdown as text, line by line.
+    expect(result.stdout).toContain("| issues.opened | IssueAgent (issue-opened) | succeeded");
+  });
+
+  it("deliveries show --json has the headers (no secrets), the decision, each task, attempt and error", async () => {
+    const result = await runCli(["deliveries", "show", "show-pr-1", "--json"], { cwd: server.dir, env });
+    expect(result.code).toBe(0);
+    const d = JSON.parse(result.stdout);
+    expect(d).toMatchObject({ delivery: "show-pr-1", event: "pull_request", action: "opened", status: "failed", repository: "Codertocat/Hello-World" });
+    expect(d.headers).toMatchObject({ "x-github-event": "pull_request", "x-github-delivery": "show-pr-1" });
+    expect(Object.keys(d.headers).some((h) => /authorization|cookie|token/i.test(h))).toBe(false);
+    expect(d.decision).toMatchObject({ agent: "ReviewAgent" });
+    expect(typeof d.received_at).toBe("string");
+    const dead = d.tasks.find((t: { id: string }) => t.id === deadTask);
+    expect(dead).toMatchObject({ status: "dead", agent: "ReviewAgent" });
+    expect(dead.attempt_log[0]).toMatchObject({ outcome: "permanent" });
+    expect(dead.attempt_log[0].output).toContain("lint failed: 3 errors");
+    expect(d.payload.pull_request.number).toBe(exampleOf("pull_request", "opened").pull_request.number);
+  });
+
+  it("deliveries show prints it for people, and `deliveries` still lists", async () => {
+    const shown = await runCli(["deliveries", "show", issueDelivery], { cwd: server.dir, env });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`delivery ${issueDelivery}`);
+    expect(shown.stdout).toContain("decision: issue-opened → IssueAgent (high)");
+    expect(shown.stdout).toContain("x-github-event: issues");
+    const listed = await runCli(["deliveries", "--json"], { cwd: server.dir, env });
+    expect(JSON.parse(listed.stdout).map((r: { delivery: string }) => r.delivery).sort()).toEqual([issueDelivery, "show-pr-1"].sort());
+  });
+
+  it("an unknown id is exit 2 with a message that says what to do", async () => {
+    const task = await runCli(["tasks", "show", "999999"], { cwd: server.dir, env });
+    expect(task.code).toBe(2);
+    expect(task.stderr).toMatch(/no task 999999 .*switchyard tasks/);
+    const delivery = await runCli(["deliveries", "show", "nope"], { cwd: server.dir, env });
+    expect(delivery.code).toBe(2);
+    expect(delivery.stderr).toMatch(/no delivery nope/);
+  });
+
+  it("the admin API answers the same documents", async () => {
+    const task = await (await fetch(`${server.adminUrl}/api/tasks/${issueTask}`)).json();
+    const cli = JSON.parse((await runCli(["tasks", "show", issueTask, "--json"], { cwd: server.dir, env })).stdout);
+    expect(task).toEqual(cli);
+    const delivery = await (await fetch(`${server.adminUrl}/api/deliveries/show-pr-1`)).json();
+    expect(delivery.tasks.map((t: { id: string }) => t.id)).toContain(deadTask);
+    expect((await fetch(`${server.adminUrl}/api/tasks/999999`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import type { InlineRun } from "../../src/app/run-inline.js";
+import { normalizeEvent } from "../../src/events/normalize-event.js";
+import type { RoutingDecision } from "../../src/routing/decide.js";
+import { codeBlock, escapeMarkdown } from "../../src/summary/escape-markdown.js";
+import { errorAnnotation } from "../../src/summary/error-annotation.js";
+import { renderJobSummary } from "../../src/summary/render-job-summary.js";
+import { exampleOf } from "../support/examples.js";
+
+const HOSTILE = 'x | <img src=x onerror=alert(1)> [link](https://evil.example) @octocat **bold** `code`\n# heading';
+
+function decision(): RoutingDecision {
+  const rule = { rule: "issue-opened", agent: "IssueAgent", priority: "high" as const, action: "Analyze and auto-label" };
+  return { matched: true, decision: rule, decisions: [rule], explanation: [] };
+}
+
+function run(overrides: Partial<InlineRun> = {}): InlineRun {
+  const task = {
+    id: "1",
+    delivery: "actions-run-1",
+    rule: "issue-opened",
+    agent: "IssueAgent",
+    action: "Analyze and auto-label",
+    priority: "high" as const,
+    idempotencyKey: null,
+    status: "dead" as const,
+    attempts: 1,
+    runAt: 0,
+    lastError: HOSTILE,
+    createdAt: 0,
+    updatedAt: 0,
+    attemptLog: [{ task: "1", n: 1, startedAt: 0, finishedAt: 1, outcome: "permanent", error: HOSTILE, retryDelayMs: null, output: null }],
+  };
+  const write = { agent: "IssueAgent", task: "1", method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", body: { body: "```\n</details><script>alert(1)</script>\n````" }, dryRun: false, at: 0 };
+  return { delivery: "actions-run-1", tasks: [task], writes: [write], ...overrides };
+}
+
+/** The summary's lines outside fenced code blocks: what GitHub renders as Markdown. */
+function outsideFences(markdown: string): string[] {
+  const out: string[] = [];
+  let fence: string | null = null;
+  for (const line of markdown.split("\n")) {
+    const marker = /^\s*(`{3,})/.exec(line)?.[1];
+    if (fence === null && marker) fence = marker;
+    else if (fence !== null && marker && marker.length >= fence.length && line.trim() === marker) fence = null;
+    else if (fence === null) out.push(line);
+  }
+  expect(fence).toBeNull();
+  return out;
+}
+
+describe("renderJobSummary", () => {
+  it("escapes what the event and agents wrote, outside and inside code blocks", () => {
+    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
+    const summary = renderJobSummary({ event, decision: decision(), run: run() });
+    const markdown = outsideFences(summary).join("\n");
+    expect(markdown).not.toMatch(/<img|<script|\]\(|(^|[^\\])@octocat|(^|[^\\])\*\*bold/);
+    // The error stays in its table cell: its pipe is escaped and its newline is gone.
+    expect(markdown).toContain("x \\| &lt;img src=x onerror=alert\\(1\\)&gt;");
+    expect(markdown).not.toMatch(/^# heading/m);
+    // A body holding fences of its own cannot close the block it is shown in.
+    expect(summary).toContain("`````json");
+    expect(summary).toContain("IssueAgent wrote ` POST /repos/{owner}/{repo}/issues/{issue_number}/comments `");
+  });
+
+  it("says plainly when nothing ran", () => {
+    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
+    expect(renderJobSummary({ event, decision: decision(), run: null, decideOnly: true })).toContain("Decided only (`--dry-run`): no agent ran.");
+    const none: RoutingDecision = { matched: false, decision: null, decisions: [], explanation: [] };
+    expect(renderJobSummary({ event, decision: none, run: null })).toContain("no rule matched; nothing ran");
+  });
+});
+
+describe("escapeMarkdown and codeBlock", () => {
+  it("turn markup into text", () => {
+    expect(escapeMarkdown("a|b <i>c</i> @d\ne")).toBe("a\\|b &lt;i&gt;c&lt;/i&gt; \\@d e");
+    expect(codeBlock("``` inside")).toBe("````\n``` inside\n````");
+  });
+});
+
+describe("errorAnnotation", () => {
+  it("keeps a message on one command line, whatever it holds", () => {
+    expect(errorAnnotation("a: b, c", "line 1\nline 2 100%\r\n::error::forged")).toBe("::error title=a%3A b%2C c::line 1%0Aline 2 100%25%0D%0A::error::forged\n");
+  });
+});
