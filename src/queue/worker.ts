@@ -221,9 +221,17 @@ export function createWorker(options: WorkerOptions): Worker {
     }, delay);
   }
 
+  /** Resolves `idle()` waiters once nothing runs and nothing waits; never throws (it runs unawaited). */
   async function notifyIdle(): Promise<void> {
     if (idleWaiters.length === 0 || running.size > 0) return;
-    const next = await store.nextRunAt();
+    let next: number | null;
+    try {
+      next = await store.nextRunAt();
+    } catch (error) {
+      // The store is unavailable: not idle as far as anyone knows; the next tick asks again.
+      logger.warn({ err: error }, "worker could not read the queue to tell whether it is idle; will look again");
+      return;
+    }
     if (next !== null) return;
     const waiters = idleWaiters;
     idleWaiters = [];

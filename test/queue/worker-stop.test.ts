@@ -238,3 +238,42 @@ async function waitForProcess(store: ReturnType<typeof createSqliteStore>, taskI
   }
   throw new Error("the agent's process group was never recorded");
 }
+
+describe("worker.idle", () => {
+  it("survives a store that fails while it looks: no unhandled rejection, and idle resolves once the store answers", async () => {
+    const { real } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const logger = createLogger("silent");
+    let failing = true;
+    let failures = 0;
+    // The real store, except that nextRunAt fails while `failing` is set.
+    const flaky: Store = Object.create(real, {
+      nextRunAt: {
+        value: async () => {
+          if (failing) {
+            failures++;
+            throw new Error("database is gone");
+          }
+          return real.nextRunAt();
+        },
+      },
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 50, executorFor: () => async () => {} });
+    try {
+      await worker.start();
+      const idle = worker.idle();
+      while (failures < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      failing = false;
+      await idle;
+      expect(unhandled).toEqual([]);
+      expect((await real.listTasks({ limit: 5 }))[0]!.status).toBe("succeeded");
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      await worker.stop(1000);
+      await real.close();
+    }
+  });
+});
