@@ -126,13 +126,9 @@ export function presentDeliverySummary(d: DeliverySummary) {
  */
 export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, TaskWrites> = new Map()) {
   const parsed = parseDeliveryBody(d.body, isFormBody(d.body));
+  const { tasks: _summaries, ...head } = presentDeliverySummary({ ...d, tasks: [] });
   return {
-    delivery: d.id,
-    event: d.event,
-    action: d.action,
-    repository: d.repository,
-    received_at: isoTime(d.receivedAt),
-    status: d.status,
+    ...head,
     signature: d.signature,
     installation: d.installation,
     headers: d.headers,
