@@ -14,4 +14,11 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // The dashboard's front-end runs in the browser.
+    files: ["src/http/dashboard/**/*.js"],
+    languageOptions: {
+      globals: { window: "readonly", document: "readonly", location: "readonly", history: "readonly", sessionStorage: "readonly", fetch: "readonly", Node: "readonly" },
+    },
+  },
 );

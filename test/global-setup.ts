@@ -10,6 +10,13 @@ async function buildSrc(): Promise<void> {
     child.once("close", resolve);
   });
   if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited with ${code}`);
+  // The dashboard's static files ship beside the compiled code, as `npm run build` puts them.
+  const copy = spawn(process.execPath, ["scripts/copy-dashboard.js"], { stdio: "inherit" });
+  const copied = await new Promise<number | null>((resolve, reject) => {
+    copy.once("error", reject);
+    copy.once("close", resolve);
+  });
+  if (copied !== 0) throw new Error(`scripts/copy-dashboard.js exited with ${copied}`);
 }
 
 /** Builds src/ and starts the run's PostgreSQL side by side; the returned teardown stops it. */

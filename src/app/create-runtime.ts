@@ -10,7 +10,9 @@ import { createPayloadCache } from "../queue/payload-cache.js";
 import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import type { AcceptResult, Store } from "../store/store.js";
+import type { IncidentReporter } from "../security/incidents/create-incident-reporter.js";
 import { createAuthLimiter } from "./create-auth-limiter.js";
+import { createIncidents } from "./create-incidents.js";
 import type { RuntimeStore } from "./open-runtime-store.js";
 
 export interface RuntimeOptions {
@@ -47,6 +49,8 @@ export interface Runtime {
   readonly worker: Worker | null;
   /** The webhook route's failed-auth limiter, shared across instances when the store counts failures. */
   readonly limiter: FailedAuthLimiter;
+  /** Security incidents (`security.incidents`): told of every failed verification; null when off or without a webhook listener. */
+  readonly incidents: IncidentReporter | null;
   /** The webhook route committed a delivery: hands its payload to the local worker and wakes it. */
   onAccepted: (result: AcceptResult, payload: Record<string, unknown>) => void;
   /** Tasks were made due (a replay): the local worker looks now. */
@@ -104,6 +108,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 
+  const incidents = mode === "serve" && role !== "worker" ? createIncidents(config, store, github, logger) : null;
   const payloads = mode === "serve" ? createPayloadCache() : undefined;
   const worker = runsWorker(role)
     ? createWorker({
@@ -131,6 +136,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     executorFor,
     worker,
     limiter,
+    incidents,
     onAccepted: (result, payload) => {
       if (!worker || result.duplicate || result.tasks.length === 0) return;
       payloads?.set(result.delivery, payload);
@@ -142,6 +148,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       (closed ??= (async () => {
         try {
           await drain();
+          await incidents?.close();
         } finally {
           await opened.close();
         }

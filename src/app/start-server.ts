@@ -6,6 +6,9 @@ import type { LoadedConfig } from "../config/load-config.js";
 import type { ServerRole } from "../config/schema.js";
 import { registerTaskRoutes } from "../http/admin-task-routes.js";
 import { registerMetricsRoutes } from "../http/admin-metrics-routes.js";
+import { registerRecoveryRoutes } from "../http/admin-recovery-routes.js";
+import { createSweeper } from "../recovery/create-sweeper.js";
+import { createPruner } from "../store/retention/create-pruner.js";
 import { createMetrics } from "../observability/create-metrics.js";
 import { createWebhookObserver } from "../observability/create-webhook-observer.js";
 import { createAdminServer, type ServerState } from "../http/create-admin-server.js";
@@ -82,6 +85,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     observer: metrics.worker,
   });
   const { store, role, worker } = runtime;
+  const sweeper = createSweeper({ config, store, logger, observe: metrics.redeliveries });
+  const pruner = createPruner({ config, store, logger });
   const state: ServerState = { role, webhookListening: false, adminListening: false, migrated: true, draining: false };
   const { ipAllowlist } = config.security;
   const allowlist = ipAllowlist.enabled ? createIpAllowlist(ipAllowlist.cidrs.length > 0 ? ipAllowlist.cidrs : GITHUB_HOOK_RANGES.cidrs) : null;
@@ -107,6 +112,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             ownLogins: runtime.github.ownLogins,
             isClosing: () => state.draining,
             observe: createWebhookObserver(metrics, store),
+            onVerificationFailure: runtime.incidents?.record,
           });
     admin = createAdminServer({
       store,
@@ -116,6 +122,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       extend: (app) => {
         registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
         registerMetricsRoutes(app, { store, metrics });
+        registerRecoveryRoutes(app, { sweeper, pruner });
       },
     });
   } catch (error) {
@@ -130,6 +137,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     (closing ??= (async () => {
       state.draining = true;
       await Promise.all([webhook && closeBounded(webhook), runtime.drain(options.drainMs)]);
+      await Promise.all([sweeper.stop(), pruner.stop()]);
       await closeBounded(admin);
       await runtime.close();
     })());
@@ -154,6 +162,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // Last: a server that cannot listen has run no agent. Deliveries accepted in between
     // wait in the store; start() reclaims, then claims them.
     await worker?.start();
+    // The missed-delivery sweep (recovery.interval) and retention (hourly) run in the background.
+    sweeper.start();
+    pruner.start();
     // CLIs (replay) find the server of their database here, not by probing a port that
     // another project's server may hold.
     store.announce(urlOf(admin, config.admin.host));

@@ -8,7 +8,8 @@ export function adminBaseUrl(config: Config): string {
 
 export interface AdminClient {
   baseUrl: string;
-  request: (method: string, path: string) => Promise<{ status: number; body: unknown }>;
+  /** `timeoutMs`: how long to wait for the answer (default 30 s; a sweep may take minutes). */
+  request: (method: string, path: string, options?: { timeoutMs?: number }) => Promise<{ status: number; body: unknown }>;
 }
 
 /** A client of the admin API at `baseUrl`, sending `token` as a bearer when there is one. */
@@ -16,10 +17,10 @@ export function createAdminClient(baseUrl: string, token: string | null | undefi
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
     baseUrl,
-    request: async (method, path) => {
+    request: async (method, path, options = {}) => {
       let res: Response;
       try {
-        res = await fetch(baseUrl + path, { method, headers, signal: AbortSignal.timeout(30_000) });
+        res = await fetch(baseUrl + path, { method, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
         throw new Error(`could not reach switchyard serve's admin API at ${baseUrl} (${cause}): it may be shutting down; retry once it has stopped or restarted`);

@@ -24,6 +24,7 @@ export function describeExecutor(spec: ExecutorConfig): string {
   if ("builtin" in spec) return `builtin ${spec.builtin}`;
   if ("exec" in spec) return `exec ${spec.exec.join(" ")} (timeout ${formatDuration(spec.timeout)}${spec.env.length > 0 ? `, env ${spec.env.join(", ")}` : ""})`;
   if ("http" in spec) return `http ${spec.http.url} (timeout ${formatDuration(spec.timeout)})`;
+  if ("workspace" in spec) return `workspace ${spec.workspace.run.join(" ")} (timeout ${formatDuration(spec.workspace.timeout)}, branches ${spec.workspace.branchPrefix}*)`;
   return `workflow ${spec.workflow.id} on ${spec.workflow.ref}`;
 }
 

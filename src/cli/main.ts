@@ -11,6 +11,8 @@ import { registerDeliveries } from "./deliveries.js";
 import { registerReplay } from "./replay.js";
 import { registerTasks } from "./tasks.js";
 import { registerKpi } from "./kpi.js";
+import { registerRedeliver } from "./redeliver.js";
+import { registerPrune } from "./prune.js";
 
 export function createProgram(io: CliIo): Command {
   const program = new Command("switchyard")
@@ -28,6 +30,8 @@ export function createProgram(io: CliIo): Command {
   registerTasks(program, io);
   registerReplay(program, io);
   registerKpi(program, io);
+  registerRedeliver(program, io);
+  registerPrune(program, io);
   registerCheck(program, io);
   registerInit(program, io);
   const configure = (commands: readonly Command[]): void => {

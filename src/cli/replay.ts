@@ -35,7 +35,7 @@ function parseRequest(deliveries: string[], options: ReplayOptions): Request {
   return { kind: "deliveries", ids: deliveries };
 }
 
-function unauthorized(api: AdminClient, token: string | null | undefined): UsageError {
+export function unauthorized(api: AdminClient, token: string | null | undefined): UsageError {
   return new UsageError(
     token
       ? `the server at ${api.baseUrl} rejected the admin token: set ADMIN_TOKEN to the token that server runs with`
@@ -121,7 +121,7 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
  * (pid and admin API), so a server of another project on the admin port is never mistaken
  * for ours; otherwise the configured admin port is probed.
  */
-async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | null> {
+export async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | null> {
   const { config } = loaded;
   const file = sqliteFile(config.store.url, io.cwd);
   if (file === null) return findRunningServer(config);

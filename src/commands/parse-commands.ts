@@ -24,15 +24,13 @@ const FENCE = /^[ \t]*(`{3,}|~{3,})/;
 const QUOTE = /^[ \t]*>/;
 
 /**
- * Parses the `/agent` commands of a comment body, in order. Lines inside code fences and
- * quoted lines (`> /agent …`, a reply quoting someone) never count; a bare `/agent` means
- * `help`. The command word is lower-cased; unknown commands are returned as they are.
+ * The lines of a comment that may hold a command: every line outside code fences (``` or
+ * ~~~) that is not quoted (`> …`, a reply quoting someone).
  *
- * @example parseCommands("LGTM\n/agent deploy staging") // [{name: "deploy", args: ["staging"]}]
+ * @example [...commandLines("> /agent help\n/agent status")] // ["/agent status"]
  */
-export function parseCommands(body: string | null | undefined): AgentCommand[] {
-  if (!body) return [];
-  const commands: AgentCommand[] = [];
+export function* commandLines(body: string | null | undefined): Generator<string> {
+  if (!body) return;
   let fence: string | null = null;
   for (const line of body.split(/\r\n|\r|\n/)) {
     const fenceMatch = FENCE.exec(line);
@@ -43,6 +41,20 @@ export function parseCommands(body: string | null | undefined): AgentCommand[] {
       continue;
     }
     if (fence !== null || QUOTE.test(line)) continue;
+    yield line;
+  }
+}
+
+/**
+ * Parses the `/agent` commands of a comment body, in order. Lines inside code fences and
+ * quoted lines (`> /agent …`, a reply quoting someone) never count; a bare `/agent` means
+ * `help`. The command word is lower-cased; unknown commands are returned as they are.
+ *
+ * @example parseCommands("LGTM\n/agent deploy staging") // [{name: "deploy", args: ["staging"]}]
+ */
+export function parseCommands(body: string | null | undefined): AgentCommand[] {
+  const commands: AgentCommand[] = [];
+  for (const line of commandLines(body)) {
     const match = COMMAND_LINE.exec(line);
     if (!match) continue;
     const words = (match[1] ?? "").trim().split(/\s+/).filter((w) => w !== "");

@@ -80,6 +80,14 @@ function checkConsistency(config: Config, where: string): void {
   if ((github.appId === null) !== !github.privateKey) {
     throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);
   }
+  const { retention } = config.store;
+  const windowMs = config.security.replayWindowHours * 3_600_000;
+  for (const key of ["bodies", "rows"] as const) {
+    // A delivery pruned inside the replay window could no longer be recognised as a replay.
+    if (retention[key] < windowMs) {
+      throw new UsageError(`${where}store.retention.${key} (${retention[key] / 3_600_000} h) is shorter than the replay window (security.replayWindowHours, ${config.security.replayWindowHours} h): keep deliveries at least that long`);
+    }
+  }
   for (const [name, spec] of Object.entries(config.agents)) {
     if (typeof spec === "object" && "builtin" in spec && !BUILTIN_AGENT_NAMES.includes(spec.builtin)) {
       const hint = didYouMean(spec.builtin, BUILTIN_AGENT_NAMES);

@@ -8,7 +8,7 @@ import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
  */
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "25mb" | "512kb" | 1048576 → bytes. */
 export function parseByteSize(value: string | number): number | undefined {
@@ -21,10 +21,10 @@ export function parseByteSize(value: string | number): number | undefined {
   return bytes !== undefined && bytes > 0 ? bytes : undefined;
 }
 
-/** "10m" | "30s" | "500ms" | 1500 → milliseconds. */
+/** "10m" | "30s" | "500ms" | "30d" | 1500 → milliseconds. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
   if (!match) return undefined;
   return Math.round(Number(match[1]) * (DURATION_UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
 }
@@ -41,7 +41,7 @@ const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration: write milliseconds or a number with ms, s, m or h, like 10m` });
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m` });
     return z.NEVER;
   }
   return ms;
@@ -127,11 +127,55 @@ const workflowExecutor = z.strictObject({
   workflow: z.strictObject({ id: z.union([z.string().min(1), z.number().int()]), ref: z.string().min(1).default("main") }),
 });
 const builtinExecutor = z.strictObject({ builtin: z.string().min(1) });
-
-export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, execExecutor, httpExecutor, workflowExecutor], {
-  error: "an agent is builtin, {exec: [argv…]}, {http: {url, secret}} or {workflow: {id, ref}}",
+/**
+ * A coding-agent CLI run in a git worktree of the issue's repository; switchyard commits,
+ * pushes a branch of its own and opens one pull request (docs/agents.md#workspace-agents).
+ */
+const workspaceExecutor = z.strictObject({
+  workspace: z.strictObject({
+    /** argv, never a shell string; `{promptFile}` is replaced by the prompt file's path. */
+    run: z.array(z.string().min(1)).min(1, "workspace.run is an argv list, like [my-coding-agent, --prompt-file, \"{promptFile}\"]"),
+    timeout: duration.default(1_800_000),
+    env: z.array(z.string().min(1)).default([]),
+    /** Author and committer of switchyard's commits: `Name <email>`. */
+    author: z.string().regex(/^[^<>]+ <[^<>\s]+>$/, "author is `Name <email>`").default("switchyard <switchyard@users.noreply.github.com>"),
+    /** Every branch switchyard pushes starts with it; it never pushes any other. */
+    branchPrefix: z.string().min(1).regex(/^[A-Za-z0-9._/-]+$/, "branchPrefix is letters, digits, . _ / and -").default("switchyard/"),
+    /** Clone URL template ({owner}, {repo}); default `$GITHUB_SERVER_URL` or https://github.com, then /{owner}/{repo}.git. */
+    remote: z
+      .string()
+      .min(1)
+      .refine((url) => !/^https?:\/\/[^/]*@/i.test(url), "remove the user:password from remote: switchyard hands git the token itself, for fetch and push only")
+      .nullable()
+      .default(null),
+    /** Mirrors and worktrees live here (relative to the working directory). */
+    dir: z.string().min(1).default(".switchyard/workspaces"),
+    /** Above this, mirrors not in use are removed, least recently used first, before a run. */
+    diskBudget: byteSize.default(10 * 1024 ** 3),
+    /** Labels put on the pull request. */
+    labels: z.array(z.string().min(1)).default(["switchyard"]),
+  }),
 });
+
+export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, execExecutor, httpExecutor, workflowExecutor, workspaceExecutor], {
+  error: "an agent is builtin, {exec: [argv…]}, {http: {url, secret}}, {workflow: {id, ref}} or {workspace: {run: [argv…]}}",
+});
+export type WorkspaceExecutorConfig = z.infer<typeof workspaceExecutor>["workspace"];
 export type ExecutorConfig = z.infer<typeof executorSchema>;
+
+/**
+ * A webhook whose deliveries the sweep reads: a repository's (`owner/name` and the hook's
+ * id), an organization's, or the GitHub App's own (read with the App's JWT).
+ */
+export const recoveryHookSchema = z.union(
+  [
+    z.strictObject({ repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "a repository is owner/name"), id: positiveInt }),
+    z.strictObject({ organization: z.string().min(1), id: positiveInt }),
+    z.strictObject({ app: z.literal(true) }),
+  ],
+  { error: "a recovery hook is {repository: owner/name, id: 123}, {organization: my-org, id: 456} or {app: true}" },
+);
+export type RecoveryHookConfig = z.infer<typeof recoveryHookSchema>;
 
 /** What one `serve` process runs: all (webhook + admin + worker), ingest (no worker), worker (no webhook listener). */
 export const SERVER_ROLES = ["all", "ingest", "worker"] as const;
@@ -171,6 +215,16 @@ export const configSchema = z.strictObject({
       poolSize: z.number().int().min(2).max(1000).default(10),
       /** PostgreSQL: a statement running longer is cancelled, so a stuck database fails requests instead of holding them. */
       statementTimeoutMs: z.number().int().min(100).default(10_000),
+      /**
+       * How long deliveries are kept: their raw bodies (`bodies`), then their rows with their
+       * tasks, attempts and GitHub writes (`rows`). Never less than the replay window.
+       */
+      retention: z
+        .strictObject({
+          bodies: duration.default(30 * 86_400_000),
+          rows: duration.default(90 * 86_400_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   github: z
@@ -191,6 +245,20 @@ export const configSchema = z.strictObject({
         .prefault({}),
       failedAuth: z.strictObject({ max: positiveInt.default(100), windowMs: positiveInt.default(60_000) }).prefault({}),
       replayWindowHours: z.number().positive().default(72),
+      /**
+       * Off (null) by default. Failed verifications (bad signature, outside the allowlist,
+       * failed-auth limit) above `threshold` within `window` open one issue in `repository`;
+       * closed after `quiet` without failures (docs/security.md#security-incidents).
+       */
+      incidents: z
+        .strictObject({
+          repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "security.incidents.repository is owner/name, the repository the incident issue is opened in"),
+          threshold: positiveInt.default(20),
+          window: duration.pipe(z.number().min(1000, "security.incidents.window is at least 1s")).default(600_000),
+          quiet: duration.pipe(z.number().min(1000, "security.incidents.quiet is at least 1s")).default(3_600_000),
+        })
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   retry: z
@@ -241,6 +309,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   guardian: z.strictObject({ workflows: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /** The missed-delivery sweep: which webhooks point here, how often and how far back to look. */
+  recovery: z
+    .strictObject({
+      hooks: z.array(recoveryHookSchema).default([]),
+      /** serve sweeps this often; 0: only on demand (switchyard redeliver). */
+      interval: duration.default(600_000),
+      /** How far back a sweep reads: github.com keeps deliveries 3 days, GitHub Enterprise Server 7. */
+      lookback: duration.pipe(z.number().min(60_000, "recovery.lookback is at least 1m").max(168 * 3_600_000, "recovery.lookback is at most 168h: GitHub keeps no older deliveries")).default(72 * 3_600_000),
+    })
+    .prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

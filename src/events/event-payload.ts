@@ -39,4 +39,20 @@ export interface EventPayload {
   comment: { id: number | null; body: string; authorAssociation: string | null; markedOwn: boolean } | null;
   /** `/agent` commands of a comment, in order; [] for anything else. */
   commands: AgentCommand[];
+  /**
+   * For `discussion` and `discussion_comment` events: the discussion (its GraphQL node id,
+   * which replies are posted to) and the comment's node ids. Absent or null otherwise.
+   */
+  discussion?: DiscussionRef | null;
+}
+
+export interface DiscussionRef {
+  nodeId: string | null;
+  number: number | null;
+  category: string | null;
+  url: string | null;
+  /** The comment's GraphQL node id: the reply goes under it. */
+  commentNodeId: string | null;
+  /** Set when the comment is itself a reply (GitHub threads are one level deep). */
+  parentCommentId: number | null;
 }

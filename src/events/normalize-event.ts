@@ -1,5 +1,6 @@
 import { OWN_MARKER, parseCommands } from "../commands/parse-commands.js";
-import type { EventPayload } from "./event-payload.js";
+import { parseDiscussionCommands } from "../commands/parse-discussion-commands.js";
+import type { DiscussionRef, EventPayload } from "./event-payload.js";
 
 type Json = Record<string, unknown>;
 
@@ -30,7 +31,9 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
   const sender = obj(payload.sender);
   const issue = obj(payload.issue);
   const pr = obj(payload.pull_request);
-  const subject = pr ?? issue;
+  // A discussion is numbered from the same sequence as issues, and carries a title, body and labels like one.
+  const discussion = eventName === "discussion" || eventName === "discussion_comment" ? obj(payload.discussion) : null;
+  const subject = pr ?? issue ?? discussion;
   const comment = obj(payload.comment) ?? obj(payload.review);
   const run = obj(payload.workflow_run);
   const ref = str(payload.ref);
@@ -83,6 +86,18 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
       ? { id: num(comment.id), body: commentBody ?? "", authorAssociation: str(comment.author_association), markedOwn }
       : null,
     // switchyard's own comments are never parsed: that is how it avoids answering itself.
-    commands: eventName === "issue_comment" && !markedOwn ? parseCommands(commentBody) : [],
+    commands: markedOwn ? [] : eventName === "issue_comment" ? parseCommands(commentBody) : eventName === "discussion_comment" ? parseDiscussionCommands(commentBody) : [],
+    discussion: discussion ? discussionRef(discussion, comment) : null,
+  };
+}
+
+function discussionRef(discussion: Json, comment: Json | null): DiscussionRef {
+  return {
+    nodeId: str(discussion.node_id),
+    number: num(discussion.number),
+    category: str(obj(discussion.category)?.name),
+    url: str(discussion.html_url),
+    commentNodeId: str(comment?.node_id),
+    parentCommentId: num(comment?.parent_id),
   };
 }

@@ -2,10 +2,11 @@ import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
-import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullState, type SearchHit } from "./github-types.js";
+import { ADD_DISCUSSION_COMMENT, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUSSION_COMMENT, type DiscussionQueryData, type DiscussionState } from "./discussion-queries.js";
+import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullRef, type PullState, type SearchHit } from "./github-types.js";
 
 export { repoRef } from "./github-types.js";
-export type { CommentState, DeploymentState, IssueState, PullFile, PullState, RepoRef, SearchHit } from "./github-types.js";
+export type { CommentState, DeploymentState, IssueState, PullFile, PullRef, PullState, RepoRef, SearchHit } from "./github-types.js";
 
 /**
  * The GitHub operations agents use, small and typed, over one Octokit. Every write is
@@ -46,6 +47,27 @@ export interface GithubClient {
   dispatchWorkflow(repo: string, workflow: string | number, ref: string, inputs: Record<string, string>): Promise<void>;
   /** The commit sha a branch, tag or sha points at now; null without credentials. */
   getRefSha(repo: string, ref: string): Promise<string | null>;
+  /** The open pull request from `branch` of this repository, if any; null without credentials. */
+  findOpenPull(repo: string, branch: string): Promise<PullRef | null>;
+  /** Null in dry-run. */
+  createPull(repo: string, pull: { title: string; head: string; base: string; body: string }): Promise<PullRef | null>;
+  updatePull(repo: string, number: number, changes: { title?: string; body?: string }): Promise<void>;
+  /** Issues and pull requests matching a search query (first 30, newest first); [] without credentials. The index lags a few seconds. */
+  searchIssues(query: string): Promise<SearchHit[]>;
+  /** A discussion with its labels, comments and replies (GraphQL); null without credentials or when there is none. */
+  getDiscussion(repo: string, number: number): Promise<DiscussionState | null>;
+  /**
+   * GraphQL `addDiscussionComment`: with `replyToId` (a top-level comment's node id) a reply
+   * in that comment's thread. The new comment's node id; null in dry-run.
+   */
+  addDiscussionComment(discussionId: string, body: string, replyToId: string | null): Promise<string | null>;
+  /** GraphQL `updateDiscussionComment`. */
+  updateDiscussionComment(commentId: string, body: string): Promise<void>;
+  /**
+   * The token git may fetch and push this task's repository with (the installation token, or
+   * GITHUB_TOKEN); null without credentials. Only for the one git command that needs it.
+   */
+  gitToken(): Promise<string | null>;
 }
 
 export interface GithubClientOptions {
@@ -111,9 +133,39 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     return response.data as T;
   }
 
+  /**
+   * GraphQL over `POST /graphql`, so a mutation is recorded (method, route, {query,
+   * variables}) and paced like any REST write. GraphQL answers errors with a 200: they are
+   * thrown here, with GitHub's messages.
+   */
+  async function graphql<T>(query: string, variables: Params, mutation: boolean): Promise<T | null> {
+    const data = mutation ? await write<{ data?: T; errors?: { message: string }[] }>("POST /graphql", { query, variables }) : await read<{ data?: T; errors?: { message: string }[] }>("POST /graphql", { query, variables });
+    if (data?.errors?.length) throw new Error(`GitHub GraphQL: ${data.errors.map((e) => e.message).join("; ")}`);
+    return data?.data ?? null;
+  }
+
   return {
     dryRun: dryRun || !octokit,
     canRead: octokit !== null,
+
+    async searchIssues(query) {
+      const data = await read<Rest["search"]["issuesAndPullRequests"]["response"]["data"]>("GET /search/issues", { q: query, sort: "created", order: "desc", per_page: 30 });
+      return (data?.items ?? []).map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) }));
+    },
+
+    async getDiscussion(repo, number) {
+      const { owner, repo: name } = repoRef(repo);
+      return discussionFrom(await graphql<DiscussionQueryData>(DISCUSSION_QUERY, { owner, name, number }, false));
+    },
+
+    async addDiscussionComment(discussionId, body, replyToId) {
+      const data = await graphql<{ addDiscussionComment: { comment: { id: string } } }>(ADD_DISCUSSION_COMMENT, { discussionId, body, replyToId }, true);
+      return data?.addDiscussionComment.comment.id ?? null;
+    },
+
+    async updateDiscussionComment(commentId, body) {
+      await graphql(UPDATE_DISCUSSION_COMMENT, { commentId, body }, true);
+    },
 
     async getIssue(repo, number) {
       const data = await read<{ number: number; title: string; body: string | null; state: string; labels: ({ name?: string } | string)[]; pull_request?: unknown; user: { login: string } | null }>(
@@ -135,7 +187,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     async listComments(repo, number) {
       if (!octokit) return [];
       const comments = await readAll<Items<Rest["issues"]["listComments"]>>(octokit, "GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ({ ...repoRef(repo), issue_number: number, per_page: 100 }));
-      return comments.map((c) => ({ id: c.id, body: c.body ?? "", user: c.user?.login ?? null }));
+      return comments.map((c) => ({ id: c.id, body: c.body ?? "", user: c.user?.login ?? null, url: c.html_url }));
     },
 
     async getPermission(repo, login) {
@@ -278,6 +330,30 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       // https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference
       const data = await read<{ sha: string }>("GET /repos/{owner}/{repo}/commits/{ref}/status", { ...repoRef(repo), ref, per_page: 1 });
       return data?.sha ?? null;
+    },
+
+    async findOpenPull(repo, branch) {
+      // `head` is `owner:branch`: https://docs.github.com/rest/pulls/pulls#list-pull-requests
+      const ref = repoRef(repo);
+      const data = await read<Rest["pulls"]["list"]["response"]["data"]>("GET /repos/{owner}/{repo}/pulls", { ...ref, head: `${ref.owner}:${branch}`, state: "open", per_page: 10 });
+      const pull = data?.find((p) => p.head.ref === branch);
+      return pull ? { number: pull.number, url: pull.html_url } : null;
+    },
+
+    async createPull(repo, pull) {
+      const data = await write<{ number: number; html_url: string }>("POST /repos/{owner}/{repo}/pulls", { ...repoRef(repo), ...pull });
+      return data ? { number: data.number, url: data.html_url } : null;
+    },
+
+    async updatePull(repo, number, changes) {
+      await write("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", { ...repoRef(repo), pull_number: number, ...changes });
+    },
+
+    async gitToken() {
+      if (!octokit) return null;
+      // Token auth answers with the token; App auth mints (or reuses) the installation's token.
+      const auth = (await octokit.auth({ type: "installation" })) as { token?: string };
+      return auth.token ?? null;
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import { ACTIONS_IDENTITY } from "../routing/decide.js";
 import type { GithubActionRecord } from "../store/store.js";
 import { createOctokitFactory, type AuthMode } from "./create-octokit-factory.js";
-import { createGithubClient, type GithubClient } from "./github-client.js";
+import { createGithubClient, repoRef, type GithubClient } from "./github-client.js";
 import { createWritePacer } from "./write-pacer.js";
 
 export interface GithubRuntime {
@@ -12,6 +12,12 @@ export interface GithubRuntime {
   dryRun: boolean;
   /** A client for one task: each write is handed to `record` under the task's agent and id. */
   forTask: (task: { id: string; agent: string; installation: number | null }, logger: Logger, record: (action: GithubActionRecord) => void, signal?: AbortSignal) => GithubClient;
+  /**
+   * A client for work that is not a task (the security-incident reporter): writes recorded
+   * under `agent` with no task, paced with everything else. App auth looks up the
+   * repository's installation (`GET /repos/{owner}/{repo}/installation`) once.
+   */
+  forRepository: (repo: string, agent: string, logger: Logger, record: (action: GithubActionRecord) => void) => Promise<GithubClient>;
   /** switchyard's own logins: its comments and labels never trigger anything. */
   ownLogins: () => readonly string[];
   /** Looks up the identity (GET /user, or GET /app for an App); failures are logged, not thrown. */
@@ -28,6 +34,7 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
   const dryRun = isDryRun(config.github, factory.mode);
   const pace = createWritePacer(config.github.writeIntervalMs);
   const logins = new Set<string>([ACTIONS_IDENTITY]);
+  const installations = new Map<string, number>();
 
   return {
     mode: factory.mode,
@@ -44,6 +51,15 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
         agent: task.agent,
         task: task.id,
       }),
+    forRepository: async (repo, agent, log, record) => {
+      let installation = installations.get(repo) ?? null;
+      if (factory.mode === "app" && installation === null) {
+        const { data } = await factory.appClient()!.request("GET /repos/{owner}/{repo}/installation", { ...repoRef(repo) });
+        installation = data.id;
+        installations.set(repo, installation);
+      }
+      return createGithubClient({ octokit: factory.forInstallation(installation), dryRun, record, logger: log, pace, paceKey: factory.paceKey(installation), agent, task: null });
+    },
     ownLogins: () => [...logins],
     resolveIdentity: async () => {
       try {

@@ -25,6 +25,14 @@ export interface CommentState {
   id: number;
   body: string;
   user: string | null;
+  /** Its page on GitHub (`html_url`), to link to. */
+  url?: string;
+}
+
+/** A pull request as the workspace executor needs it: its number and its page. */
+export interface PullRef {
+  number: number;
+  url: string;
 }
 
 export interface PullState {

@@ -5,6 +5,7 @@ import { DELIVERY_STATUSES, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
+import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
@@ -50,10 +51,12 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
   installErrorHandlers(app);
   const { store, state } = deps;
+  // The dashboard's static files carry no data: the page itself asks for the token.
+  const dashboardPaths = registerDashboardRoutes(app);
 
   app.addHook("onRequest", async (request, reply) => {
     const path = request.url.split("?")[0];
-    if (!deps.token || path === "/healthz" || path === "/readyz") return;
+    if (!deps.token || path === "/healthz" || path === "/readyz" || dashboardPaths.has(path ?? "")) return;
     if (!tokenMatches(request.headers.authorization, deps.token)) {
       return sendError(reply, "SWY_E_UNAUTHORIZED");
     }

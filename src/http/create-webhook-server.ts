@@ -1,5 +1,7 @@
+import { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, sendError } from "./http-errors.js";
+import { lingerClose } from "./linger-close.js";
 import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
 
 /** How long a request may take to arrive in full. */
@@ -30,6 +32,17 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     if (!deps.isClosing?.()) return;
     reply.header("connection", "close");
     return sendError(reply, "SWY_E_SHUTTING_DOWN", "switchyard is shutting down and stored nothing: redeliver this delivery once it is back");
+  });
+  // An answer sent before the request's body has all arrived (a 413, or a refusal made
+  // before the body is read) closes the connection lingeringly: without it, the client that
+  // is still sending gets a reset instead of the answer (src/http/linger-close.ts).
+  app.addHook("onSend", async (request, reply, payload) => {
+    const socket = request.raw.socket;
+    if (!request.raw.complete && socket instanceof Socket) {
+      reply.header("connection", "close");
+      lingerClose(socket);
+    }
+    return payload;
   });
   registerWebhookRoute(app, deps);
   return app;

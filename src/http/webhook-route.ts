@@ -7,7 +7,10 @@ import type { CompiledRule } from "../routing/compile-rules.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import { clientIp } from "../security/client-ip.js";
 import { limiterKey } from "../security/limiter-key.js";
-import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import { refuseWhileLimited, type FailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
+import { createIpAllowlist } from "../security/ip-allowlist.js";
+import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
 import { verifySignature } from "../security/verify-signature.js";
 import { sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptResult, AcceptedTask, Store } from "../store/store.js";
@@ -27,6 +30,8 @@ export interface WebhookDeps {
   onAccepted?: (result: AcceptResult, payload: Record<string, unknown>) => void;
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing?: () => boolean;
+  /** Told of every request refused by a verification check (security incidents): must return at once. */
+  onVerificationFailure?: (failure: VerificationFailure) => void;
   /** Told of every answered request: metrics and the durable rejection counters (src/observability). */
   observe?: (answer: WebhookAnswer) => void;
   now?: () => number;
@@ -78,6 +83,7 @@ function mediaType(header: string | undefined): MediaType | null {
 // or space, so a value with one is a repeated (or forged) header, refused like a missing one.
 const EVENT_NAME = /^[a-z][a-z0-9_]*$/;
 const DELIVERY_ID = /^[^\s,]{1,200}$/;
+const HOOK_ID = /^\d{1,20}$/;
 
 function single(value: string | string[] | undefined, pattern: RegExp): string | undefined {
   return typeof value === "string" && pattern.test(value) ? value : undefined;
@@ -106,15 +112,28 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     deps.observe({ event: known?.event ?? null, outcome, seconds: reply.elapsedTime / 1000, tasks: known?.tasks ?? [] });
   };
 
-  const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number) => {
-    reply.header("retry-after", String(retryAfterSeconds));
-    return sendError(reply, "SWY_E_RATE_LIMITED", `too many failed signature checks from ${ip}; retry after ${retryAfterSeconds}s once the secret is fixed`);
+  // Only what the incident issue may show: the address, and the hook id and event name as
+  // claimed when they have the shape GitHub's have. Never the body, signature or other headers.
+  const failed = (request: FastifyRequest, reason: FailureReason, ip: string) => {
+    if (!deps.onVerificationFailure) return;
+    const hookId = single(request.headers["x-github-hook-id"], HOOK_ID) ?? null;
+    const event = single(request.headers["x-github-event"], EVENT_NAME) ?? null;
+    deps.onVerificationFailure({ reason, source: ip, hookId, event: event && event.length <= 64 ? event : null, at: now() });
   };
+
+  const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number, why?: string) => {
+    reply.header("retry-after", String(retryAfterSeconds));
+    return sendError(reply, "SWY_E_RATE_LIMITED", `too many failed signature checks from ${ip}${why === undefined ? "" : ` (${why})`}; retry after ${retryAfterSeconds}s once the secret is fixed`);
+  };
+  // Where GitHub sends from: a limited source there keeps the whole body limit. With the
+  // allowlist on, every source that gets this far is one the operator vouched for.
+  const fromGitHub = createIpAllowlist(GITHUB_HOOK_RANGES.cidrs);
 
   // Checks 1–4 need no body: answer them before a byte of it is read.
   const preBody = async (request: FastifyRequest, reply: FastifyReply) => {
     const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
     if (deps.allowlist && !deps.allowlist(ip)) {
+      failed(request, "ip_not_allowed", ip);
       return sendError(reply, "SWY_E_IP_NOT_ALLOWED", `source address ${ip} is outside the IP allowlist`);
     }
     const limited = limiter.check(limiterKey(ip), now());
@@ -125,7 +144,21 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       // A limited source still gets its correctly signed deliveries through (GitHub does not
       // retry, and behind a tunnel or proxy GitHub shares the address with the offender):
       // only what could never verify is turned away here, the rest at the signature check.
-      if (type === null || !event || !delivery) return tooManyFailures(reply, ip, limited.retryAfterSeconds);
+      if (type === null || !event || !delivery) {
+        failed(request, "rate_limited", ip);
+        return tooManyFailures(reply, ip, limited.retryAfterSeconds);
+      }
+      // Nor may it make the server stream and HMAC 25 MiB per request (failed-auth-limiter.ts).
+      const refusal = refuseWhileLimited({
+        signature: request.headers["x-hub-signature-256"],
+        contentLength: request.headers["content-length"],
+        fromHookRanges: deps.allowlist !== null || fromGitHub(ip),
+        bodyLimit: config.server.bodyLimit,
+      });
+      if (refusal !== null) {
+        failed(request, "rate_limited", ip);
+        return tooManyFailures(reply, ip, limited.retryAfterSeconds, refusal);
+      }
       limitedRequests.add(request);
     }
     if (type === null) {
@@ -156,7 +189,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         seen.set(request, { event: null, outcome: signature === undefined || signature === "" ? "rejected_missing_signature" : "rejected_bad_signature" });
         const ip = clientIp(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.server.trustProxy);
         limiter.recordFailure(limiterKey(ip), now());
-        if (limitedRequests.has(request)) {
+        const limitedNow = limitedRequests.has(request);
+        failed(request, limitedNow ? "rate_limited" : signature === undefined || signature === "" ? "missing_signature" : "bad_signature", ip);
+        if (limitedNow) {
           const limited = limiter.check(limiterKey(ip), now());
           return tooManyFailures(reply, ip, limited.limited ? limited.retryAfterSeconds : 1);
         }

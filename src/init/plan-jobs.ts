@@ -3,7 +3,7 @@ import type { Config, ExecutorConfig, RuleWhen } from "../config/schema.js";
 import type { WorkflowTrigger } from "./derive-triggers.js";
 
 /** The GITHUB_TOKEN scopes the generated workflow grants, in the order it lists them. */
-export const SCOPES = ["contents", "issues", "pull-requests", "statuses", "deployments", "actions"] as const;
+export const SCOPES = ["contents", "issues", "pull-requests", "statuses", "deployments", "actions", "discussions"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One scope a job grants, with why (each reason becomes part of the line's comment). */
@@ -50,11 +50,15 @@ const BUILTIN_NEEDS: Record<string, Need[]> = {
 /**
  * CoordinatorAgent by event: a comment's `/agent` commands (review, deploy, rollback run
  * ReviewAgent's and DeploymentAgent's code, on an issue or a pull request); the
- * agent-execute label on an issue (a reply); nothing else reaches it.
+ * agent-execute label on an issue (a reply); a discussion comment's commands (replies in
+ * the discussion, and the issue `/convert-to-issue` opens); nothing else reaches it.
  */
 function coordinatorNeeds(event: string): Need[] {
   if (event === "issue_comment") {
     return [["issues", "write", "CoordinatorAgent: replies and reactions"], ["pull-requests", "write", "CoordinatorAgent: replies on pull requests"], ...REVIEW, ...DEPLOYMENT];
+  }
+  if (event === "discussion_comment") {
+    return [["discussions", "write", "CoordinatorAgent: replies in discussions"], ["issues", "write", "CoordinatorAgent: /convert-to-issue"]];
   }
   return event === "issues" ? [["issues", "write", "CoordinatorAgent: replies and reactions"]] : [];
 }
@@ -75,6 +79,10 @@ function agentNeeds(agent: string, event: string, config: Config, notes: string[
   const executor: ExecutorConfig | undefined = config.agents[agent];
   if (executor !== undefined && typeof executor === "object" && !("builtin" in executor)) {
     if ("workflow" in executor) return [["actions", "write", `${agent}: dispatches its workflow`]];
+    if ("workspace" in executor) {
+      const why = `${agent}: pushes a branch and opens a pull request`;
+      return [["contents", "write", why], ["pull-requests", "write", why], ["issues", "write", `${agent}: comments and state labels`]];
+    }
     notes.push(`${agent} runs ${"exec" in executor ? "a program" : "an HTTP endpoint"}: grant this job what it does with GITHUB_TOKEN, if anything`);
     return [];
   }

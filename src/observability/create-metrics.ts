@@ -11,6 +11,8 @@ export interface Metrics {
   webhookAnswered(answer: WebhookAnswer): void;
   /** Passed to the worker: counts attempts, their outcome and run time, and tasks that finished. */
   readonly worker: WorkerObserver;
+  /** Passed to the missed-delivery sweep: redeliveries GitHub took (`asked`), and those that then arrived (`recovered`). */
+  readonly redeliveries: { asked: () => void; recovered: () => void };
   /**
    * Sets the queue gauges from the store, which every instance shares: called right before
    * a scrape. When the store cannot answer they are left out of the scrape, not left stale.
@@ -82,16 +84,19 @@ export function createMetrics(): Metrics {
     help: "How long the oldest due ready task has waited since its run_at, seconds (0 when none waits), read at scrape time.",
     registers,
   });
-  // Registered so dashboards and alerts can be written against it; nothing counts yet.
-  new Counter({
+  const redeliveries = new Counter({
     name: "switchyard_redeliveries_total",
-    help: "Deliveries the missed-delivery sweep asked GitHub to redeliver, by outcome (the sweep is not built yet: no series).",
+    help: "Deliveries the missed-delivery sweep of this process asked GitHub to redeliver (outcome asked), and those of them that then arrived (outcome recovered).",
     labelNames: ["outcome"] as const,
     registers,
   });
 
   return {
     registry,
+    redeliveries: {
+      asked: () => redeliveries.inc({ outcome: "asked" }),
+      recovered: () => redeliveries.inc({ outcome: "recovered" }),
+    },
     webhookAnswered(answer) {
       deliveries.inc({ event: answer.event ?? "unknown", outcome: answer.outcome });
       if (answer.outcome === "accepted" || answer.outcome === "duplicate") ack.observe(answer.seconds);

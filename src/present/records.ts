@@ -115,6 +115,7 @@ export function presentDeliverySummary(d: DeliverySummary) {
     action: d.action,
     repository: d.repository,
     received_at: isoTime(d.receivedAt),
+    ack_ms: d.ackMs,
     status: d.status,
     tasks: d.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts })),
   };

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { planTasks } from "../routing/plan-tasks.js";
@@ -19,6 +20,8 @@ export async function replayDelivery(
 ): Promise<AcceptedTask[] | null> {
   const record = await store.getDelivery(id);
   if (!record) return null;
+  // Retention empties old bodies (store.retention.bodies); the row stays for the record.
+  if (record.body.length === 0) throw new UsageError(`delivery ${id} cannot be re-routed: its body was pruned (store.retention.bodies), so it can no longer be routed or run again`);
   const payload = parseDeliveryBody(record.body, isFormBody(record.body));
   if (typeof payload === "string") throw new Error(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);

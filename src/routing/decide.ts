@@ -44,7 +44,7 @@ const RANK: Record<Priority, number> = Object.fromEntries(PRIORITIES.map((p, i) 
 export const ACTIONS_IDENTITY = "github-actions[bot]";
 
 function isTrigger(event: EventPayload): boolean {
-  return event.type === "issue_comment" || event.action === "labeled";
+  return event.type === "issue_comment" || event.type === "discussion_comment" || event.action === "labeled";
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Rule } from "../config/schema.js";
 
 /**
- * The default routing table: the seed's ten rows, completed with Guardian's two, in the
- * order of the README's routing table. Order matters only between rules of equal priority.
+ * The default routing table: the seed's ten rows, completed with Guardian's two and the
+ * command rule of Discussions, in the order of the README's routing table. Order matters
+ * only between rules of equal priority.
  */
 export const DEFAULT_RULES: readonly Rule[] = [
   {
@@ -76,5 +77,14 @@ export const DEFAULT_RULES: readonly Rule[] = [
     agent: "Guardian",
     priority: "low",
     action: "Close escalation if open",
+  },
+  // Last in the table only so earlier rules keep their places: no other rule matches a
+  // discussion comment, so its place decides nothing.
+  {
+    id: "discussion-command",
+    when: { event: "discussion_comment", action: "created", commentCommand: true },
+    agent: "CoordinatorAgent",
+    priority: "critical",
+    action: "Answer command in discussion",
   },
 ];

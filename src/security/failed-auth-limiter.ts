@@ -1,3 +1,5 @@
+import { isSignatureHeader } from "./verify-signature.js";
+
 /** Whether an address may attempt another signature check, and if not, for how long. */
 export type LimitCheck = { limited: false } | { limited: true; retryAfterSeconds: number };
 
@@ -39,7 +41,9 @@ const NOT_LIMITED: LimitCheck = Object.freeze({ limited: false });
  *
  * It never sees correctly signed deliveries: the server calls `recordFailure` only when
  * verification fails, and GitHub does not retry a refused delivery, so limiting signed
- * work would lose events (docs/security.md). Create ONE per process and share it
+ * work would lose events (docs/security.md). That is also why a limited address may still
+ * send a request that could verify; what it may send is capped by `refuseWhileLimited`, so
+ * the limit saves the HMAC of large bodies too. Create ONE per process and share it
  * between requests; the seed built one per request and so never limited anything.
  *
  * Memory is bounded twice over. Per address it keeps a ring of the last max + 1 failure
@@ -124,4 +128,44 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
       return tracked.size;
     },
   };
+}
+
+/**
+ * The most body a limited source outside GitHub's hook ranges may send. GitHub's deliveries
+ * are mostly a few KiB to tens of KiB; 25 MiB is its cap. Far below the body limit, so a
+ * limited offender costs an HMAC of 256 KiB at most per request instead of 25 MiB.
+ */
+export const LIMITED_BODY_LIMIT = 256 * 1024;
+
+/** What is known of a request from a limited source before its body is read. */
+export interface LimitedRequest {
+  /** The X-Hub-Signature-256 header as received. */
+  signature: string | string[] | undefined;
+  /** The Content-Length header as received (absent for a chunked body). */
+  contentLength: string | undefined;
+  /** The source is in GitHub's published hook ranges (or in the operator's IP allowlist). */
+  fromHookRanges: boolean;
+  /** server.bodyLimit. */
+  bodyLimit: number;
+}
+
+/**
+ * Why a request from a source over its failure limit is refused before its body is read,
+ * or null to read it and check its signature. A correctly signed GitHub delivery is never
+ * refused here: it always carries a well-formed signature, and from GitHub's hook ranges it
+ * keeps the whole body limit. Elsewhere (a proxy or tunnel shared with the offender, when
+ * `server.trustProxy` is off) it must declare a Content-Length within LIMITED_BODY_LIMIT, the
+ * trade-off docs/security.md describes. Content-Length frames the body, so no more than
+ * that is ever read.
+ *
+ * @example
+ * refuseWhileLimited({ signature: "sha1=abc", contentLength: "10", fromHookRanges: true, bodyLimit }); // "… well-formed …"
+ */
+export function refuseWhileLimited(request: LimitedRequest): string | null {
+  if (!isSignatureHeader(request.signature)) return "while limited, a request must carry one well-formed X-Hub-Signature-256 (sha256=<64 hex>)";
+  if (request.fromHookRanges) return null;
+  const cap = Math.min(request.bodyLimit, LIMITED_BODY_LIMIT);
+  const length = request.contentLength;
+  if (length !== undefined && /^\d{1,15}$/.test(length) && Number(length) <= cap) return null;
+  return `while limited, a body from outside GitHub's hook ranges must declare a Content-Length of at most ${cap} bytes`;
 }

@@ -62,6 +62,18 @@ export function verifySignature(
 }
 
 /**
+ * Whether a `X-Hub-Signature-256` value has the shape GitHub sends (`sha256=<64 hex>`, once),
+ * without checking it against a body: what a request must show before its body is worth reading.
+ *
+ * @example
+ * isSignatureHeader(`sha256=${"a".repeat(64)}`); // true
+ * isSignatureHeader("sha1=abc"); // false
+ */
+export function isSignatureHeader(header: unknown): boolean {
+  return typeof header === "string" && SIGNATURE.test(header);
+}
+
+/**
  * Sign a body the way GitHub does: `sha256=` and the hex HMAC-SHA256 of the exact bytes
  * (a string is signed as its UTF-8 bytes). Used by `switchyard send` and by tests.
  *

@@ -113,13 +113,13 @@ export function toAttemptProcessRecord(row: AttemptProcessRow): AttemptProcessRe
 }
 
 /** The columns a delivery list reads, with the status derived from its tasks. */
-export const DELIVERY_SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, ${DELIVERY_STATUS_SQL} AS status`;
+export const DELIVERY_SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
 /** The columns a whole delivery reads. */
 export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
 /** Newest first; seq orders deliveries received in the same millisecond. */
 export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
 
-export type DeliverySummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "status">;
+export type DeliverySummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "ack_ms" | "status">;
 export type TaskSummaryRow = Pick<TaskRow, "id" | "agent" | "status" | "attempts">;
 
 export function toDeliverySummary(row: DeliverySummaryRow, tasks: readonly TaskSummaryRow[]): DeliverySummary {
@@ -129,6 +129,7 @@ export function toDeliverySummary(row: DeliverySummaryRow, tasks: readonly TaskS
     action: row.action,
     repository: row.repository,
     receivedAt: row.received_at,
+    ackMs: row.ack_ms,
     status: row.status,
     tasks: tasks.map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
   };

@@ -1,5 +1,7 @@
 import type { Priority } from "../config/schema.js";
 import type { KpiCounts, KpiWindow, QueueStats } from "./store-stats.js";
+import type { PruneBatchOptions, PruneBodiesBatch, PruneBookkeepingOptions, PruneRowsBatch } from "./prune-records.js";
+import type { HookLockRelease, RedeliveryAnswer, RedeliveryAsk, RedeliveryCounts, RedeliveryHistory } from "./redelivery-records.js";
 
 /**
  * The durable store behind switchyard: deliveries, the tasks routed from them, every
@@ -108,6 +110,8 @@ export interface DeliverySummary {
   action: string | null;
   repository: string | null;
   receivedAt: number;
+  /** Milliseconds from the request's arrival to its commit; null when none was recorded. */
+  ackMs: number | null;
   status: DeliveryStatus;
   tasks: { id: string; agent: string; status: TaskStatus; attempts: number }[];
 }
@@ -118,7 +122,6 @@ export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
   installation: number | null;
   headers: Record<string, string>;
   body: Buffer;
-  ackMs: number | null;
   tasks: TaskDetail[];
 }
 
@@ -325,10 +328,56 @@ export interface Store {
    * memory store: Actions mode has no webhook listener.
    */
   countRejection?(reason: string, at: number): void;
+  /**
+   * Reads, changes and writes the JSON document `name` of `security_incidents` under a lock,
+   * so instances sharing the database take turns (src/security/incidents/). Absent where one
+   * process holds the database: it keeps the incident state in memory.
+   */
+  exchangeIncidentState?<T>(name: string, now: number, change: (state: string | null) => { state: string; result: T }): Promise<T>;
   /** What the KPIs are computed from, over the deliveries received in the window. */
   readKpiCounts?(window: KpiWindow): Promise<KpiCounts>;
   /** Tasks ready, running and dead, and the oldest due ready task: the queue gauges, read at scrape time. */
   readQueueStats?(now: number): Promise<QueueStats>;
+
+  // The missed-delivery sweep (src/recovery/). Absent in the memory store: Actions mode has
+  // no webhook for GitHub to redeliver to.
+  /** Which of these delivery ids (X-GitHub-Delivery) the store holds. */
+  knownDeliveries?(ids: readonly string[]): Promise<Set<string>>;
+  /** What was asked so far for each of these guids (absent: never asked). */
+  readRedeliveries?(guids: readonly string[]): Promise<Map<string, RedeliveryHistory>>;
+  /**
+   * Takes the next ask of `ask.guid` when fewer than `maxAsks` were made, in one insert
+   * (the `(guid, n)` key refuses a second taker): its number, or null when the guid is at
+   * the limit or another instance took that ask at the same moment. Taken before GitHub is
+   * asked, so a crash in between counts the ask rather than repeating it.
+   */
+  reserveRedelivery?(ask: RedeliveryAsk, maxAsks: number): Promise<number | null>;
+  /** Records GitHub's answer to ask `n` of `guid`. */
+  recordRedeliveryAnswer?(guid: string, n: number, answer: RedeliveryAnswer): Promise<void>;
+  /** Guids asked for since `since`, and how many of them the store holds now. */
+  countRedeliveries?(since: number): Promise<RedeliveryCounts>;
+  /**
+   * Makes this process the only one sweeping `hook` until the release is called; null when
+   * another holds it. Absent where one process holds the database (SQLite's lock).
+   */
+  lockRecoveryHook?(hook: string): Promise<HookLockRelease | null>;
+
+  // Retention (src/store/retention/), one short batch per call. Absent in the memory store,
+  // which lives for one run.
+  /**
+   * Empties the bodies of old deliveries no ready, running or dead task needs (a dead task
+   * keeps its body until it is replayed or its row goes).
+   */
+  pruneBodies?(options: PruneBatchOptions): Promise<PruneBodiesBatch>;
+  /**
+   * Deletes old deliveries with their tasks, attempts, GitHub writes and signature, except
+   * those with a task ready or running or changed since `before`.
+   */
+  pruneRows?(options: PruneBatchOptions): Promise<PruneRowsBatch>;
+  /** Deletes refusal counters and redelivery asks older than `before`, at most `limit`; how many. */
+  pruneBookkeeping?(options: PruneBookkeepingOptions): Promise<number>;
+  /** SQLite: gives up to `maxPages` free pages back to the file system (incremental vacuum); how many it gave. */
+  reclaimSpace?(maxPages: number): Promise<number>;
 
   /** Waits for queued writes to commit, then releases the database. */
   close(): Promise<void>;

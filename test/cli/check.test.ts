@@ -23,6 +23,7 @@ const DEFAULT_IDS = [
   "push-deploy",
   "pr-synchronize",
   "workflow-recovered",
+  "discussion-command",
 ];
 
 interface CheckJson {
@@ -39,7 +40,7 @@ const NO_DEPLOYER =
   "note: no deployer is configured: DeploymentAgent creates GitHub deployments and leaves them queued for an external deployer (set deploy.workflow, or give DeploymentAgent an exec or http executor)";
 
 describe.concurrent("switchyard check", () => {
-  it("prints the 13-rule table and exits 0", async () => {
+  it("prints the 14-rule table and exits 0", async () => {
     const result = await run(["check"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     const lines = result.stdout.trimEnd().split("\n");
@@ -47,6 +48,7 @@ describe.concurrent("switchyard check", () => {
     expect(lines[2]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
     const rows = lines.slice(3, lines.indexOf("", 3));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(DEFAULT_IDS);
+    expect(rows[13]).toMatch(/^discussion-command\s+discussion_comment\.created, commentCommand=true\s+CoordinatorAgent\s+critical\s+Answer command in discussion\s+default$/);
     expect(rows[0]).toMatch(/^issue-agent-execute\s+issues\.labeled, labelAdded=agent-execute\s+CoordinatorAgent\s+critical\s+Execute autonomous task\s+default$/);
     expect(rows[10]).toMatch(/^push-deploy\s+push, deployBranch=true, tag=false, deleted=false\s+DeploymentAgent\s+medium\s+Deploy to production\s+default$/);
     // Then the agents with their executors, and what no deployer means.
@@ -56,13 +58,13 @@ describe.concurrent("switchyard check", () => {
       "IssueAgent builtin 3",
       "ReviewAgent builtin 4",
       "DeploymentAgent builtin 2",
-      "CoordinatorAgent builtin 2",
+      "CoordinatorAgent builtin 3",
       "Guardian builtin 2",
     ]);
     expect(agents.slice(6)).toEqual(["", NO_DEPLOYER]);
   });
 
-  it("--json prints one line with the 13 rules in the default table's order", async () => {
+  it("--json prints one line with the 14 rules in the default table's order", async () => {
     const result = await run(["check", "--json"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout.endsWith("\n")).toBe(true);

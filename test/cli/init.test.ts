@@ -130,7 +130,7 @@ describe("switchyard init in a fresh repository", () => {
     const workflow = readYaml(dir, HANDLER);
     expect(workflow.permissions).toEqual({});
     const jobs = workflow.jobs as Record<string, Yaml>;
-    expect(Object.keys(jobs)).toEqual(["issues", "issue_comment", "pull_request", "push"]);
+    expect(Object.keys(jobs)).toEqual(["issues", "issue_comment", "pull_request", "push", "discussion_comment"]);
     for (const [id, job] of Object.entries(jobs)) expect(job.if, id).toBe(`github.event_name == '${id}'`);
     // IssueAgent's labels and CoordinatorAgent's reply to the agent-execute label: no pull request, deployment or status.
     expect(jobs.issues!.permissions).toEqual({ contents: "read", issues: "write" });
@@ -138,6 +138,8 @@ describe("switchyard init in a fresh repository", () => {
     expect(jobs.pull_request!.permissions).toEqual({ contents: "read", "pull-requests": "write", statuses: "write", deployments: "write" });
     // `/agent review`, `deploy` and `rollback` come from comments, on issues and pull requests.
     expect(jobs.issue_comment!.permissions).toEqual({ contents: "read", issues: "write", "pull-requests": "write", statuses: "write", deployments: "write" });
+    // Commands in Discussions: replies over GraphQL, and the issue /convert-to-issue opens.
+    expect(jobs.discussion_comment!.permissions).toEqual({ contents: "read", issues: "write", discussions: "write" });
     // No deploy workflow and no workflow agent: no job may dispatch a workflow.
     for (const job of Object.values(jobs)) expect(job.permissions.actions).toBeUndefined();
     expect(workflow.concurrency).toMatchObject({

@@ -238,7 +238,7 @@ describe.concurrent("route output for people", () => {
   it("--json --explain keeps one line and adds every rule's verdict", async () => {
     const json = oneJsonLine(await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json", "--explain"]));
     const explain = json.explain as { rule: string; outcome: string }[];
-    expect(explain).toHaveLength(13);
+    expect(explain).toHaveLength(14);
     expect(explain.filter((v) => v.outcome === "runs").map((v) => v.rule)).toEqual(["issue-opened"]);
   });
 

@@ -38,18 +38,19 @@ describe("defaults (docs/configuration.md)", () => {
   it("are exactly the documented ones", () => {
     const { config, source, rules } = load();
     expect(source).toBeNull();
-    expect(rules).toHaveLength(13);
+    expect(rules).toHaveLength(14);
     expect(config).toEqual({
       server: { port: 3000, host: "0.0.0.0", path: "/webhooks/github", bodyLimit: 25 * 1024 * 1024, trustProxy: false, role: "all" },
       admin: { port: 9090, host: "127.0.0.1", token: null },
       secrets: [],
-      store: { url: "sqlite:.switchyard/switchyard.db", poolSize: 10, statementTimeoutMs: 10_000 },
+      store: { url: "sqlite:.switchyard/switchyard.db", poolSize: 10, statementTimeoutMs: 10_000, retention: { bodies: 30 * 86_400_000, rows: 90 * 86_400_000 } },
       // writeIntervalMs is section 9's write pacing; section 5's block does not list it yet.
       github: { token: null, appId: null, privateKey: null, apiUrl: "https://api.github.com", dryRun: "auto", writeIntervalMs: 1000 },
       security: {
         ipAllowlist: { enabled: false, cidrs: [] },
         failedAuth: { max: 100, windowMs: 60000 },
         replayWindowHours: 72,
+        incidents: null,
       },
       retry: { maxRetries: 3, initialDelayMs: 1000, maxDelayMs: 10000, multiplier: 2 },
       worker: { concurrency: 4, leaseMs: 30000, perAgent: {}, perRepository: null },
@@ -61,6 +62,7 @@ describe("defaults (docs/configuration.md)", () => {
       review: { reviewers: [] },
       deploy: { environment: "production", workflow: null },
       guardian: { workflows: [] },
+      recovery: { hooks: [], interval: 600_000, lookback: 72 * 3_600_000 },
     });
   });
 
@@ -245,7 +247,7 @@ describe("bad input names the problem", () => {
     ["bad enum", "comments: loud\n", /comments: Invalid option: expected one of "sticky"\|"every"\|"off"/],
     ["bad priority", "routing:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: urgent, action: y }\n", /routing\.rules\[0\]\.priority: Invalid option/],
     ["bad bodyLimit", "server:\n  bodyLimit: 25 parsecs\n", /server\.bodyLimit: "25 parsecs" is not a size: write a positive number of bytes, or one with kb, mb or gb, like 25mb/],
-    ["bad duration", "agents:\n  ReviewAgent:\n    exec: [./review.sh]\n    timeout: soon\n", /agents\.ReviewAgent\.timeout: "soon" is not a duration: write milliseconds or a number with ms, s, m or h, like 10m/],
+    ["bad duration", "agents:\n  ReviewAgent:\n    exec: [./review.sh]\n    timeout: soon\n", /agents\.ReviewAgent\.timeout: "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m/],
     ["bad agent executor", "agents:\n  ReviewAgent: magic\n", /agents\.ReviewAgent: an agent is builtin, \{exec: \[argv…\]\}/],
     ["bad store url", "store:\n  url: mysql://db\n", /store\.url: store\.url \(DATABASE_URL\) must be sqlite:PATH \(e\.g\. sqlite:\.switchyard\/switchyard\.db\) or postgres:\/\//],
     ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words/],

@@ -197,7 +197,7 @@ describe("serve as a process", () => {
     expect(listed.stdout.trim().split("\n")).toHaveLength(1);
     const rows = JSON.parse(listed.stdout);
     expect(rows[0]).toMatchObject({ delivery: reply.delivery, event: "issues", action: "opened" });
-    expect(Object.keys(rows[0]).sort()).toEqual(["action", "delivery", "event", "received_at", "repository", "status", "tasks"]);
+    expect(Object.keys(rows[0]).sort()).toEqual(["ack_ms", "action", "delivery", "event", "received_at", "repository", "status", "tasks"]);
   });
 
   it("stops gracefully on SIGTERM", async () => {

@@ -40,9 +40,11 @@ const DESIGN_TABLE = [
   ["push-deploy", "DeploymentAgent", "medium", "Deploy to production"],
   ["pr-synchronize", "ReviewAgent", "low", "Re-run quality checks"],
   ["workflow-recovered", "Guardian", "low", "Close escalation if open"],
+  // Not in the original table: commands in Discussions (docs/routing.md).
+  ["discussion-command", "CoordinatorAgent", "critical", "Answer command in discussion"],
 ] as const;
 
-it("the default table is DESIGN.md section 6's, in its order", () => {
+it("the default table is the design's, in its order, with the discussion command rule last", () => {
   const { rules } = parseConfig({});
   expect(rules.map((r) => [r.id, r.agent, r.priority, r.action])).toEqual(DESIGN_TABLE.map((row) => [...row]));
   expect(rules.every((r) => r.origin === "default" && !r.continue)).toBe(true);
@@ -130,7 +132,7 @@ describe("every example payload of the routed events", () => {
     expect(result.decisions).toHaveLength(expected === null ? 0 : 1);
     expect(result.ignored).toBeUndefined();
     // Every rule gets a verdict, and exactly the winner runs.
-    expect(result.explanation).toHaveLength(13);
+    expect(result.explanation).toHaveLength(14);
     expect(result.explanation.filter((v) => v.outcome === "runs").map((v) => v.rule)).toEqual(expected === null ? [] : [expected]);
   });
 
@@ -452,15 +454,15 @@ describe("priority, ties and continue with config rules", () => {
 
   it("a new rule is appended with origin config", () => {
     const { rules } = parseConfig(withAgents({ routing: { rules: [rule("extra", "low")] } }));
-    expect(rules).toHaveLength(14);
-    expect(rules[13]).toMatchObject({ id: "extra", origin: "config" });
+    expect(rules).toHaveLength(15);
+    expect(rules[14]).toMatchObject({ id: "extra", origin: "config" });
   });
 
   it("routing.disable removes a rule", () => {
     const config = { routing: { disable: ["issue-opened"] } };
     const { rules } = parseConfig(config);
     expect(rules.map((r) => r.id)).not.toContain("issue-opened");
-    expect(rules).toHaveLength(12);
+    expect(rules).toHaveLength(13);
     expect(routerFor(config)("issues", opened).matched).toBe(false);
   });
 

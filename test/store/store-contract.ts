@@ -523,6 +523,8 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
           action: "opened",
           repository: "octo/hello",
           receivedAt: T0 + 2,
+          // The list carries the ack time the whole delivery has (the dashboard shows it per row).
+          ackMs: (await store.getDelivery(succeeded.id))!.ackMs,
           status: "succeeded",
           tasks: [
             { id: s.tasks[0]!.id, agent: "IssueAgent", status: "succeeded", attempts: 1 },
@@ -631,6 +633,100 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(all[0]).toMatchObject({ task: null, dryRun: false, body: { state: "closed" } });
         expect((await store.listGithubActions({ task: id!, limit: 10 })).map((a) => a.agent)).toEqual(["IssueAgent"]);
         expect(await store.listGithubActions({ limit: 1 })).toHaveLength(1);
+      });
+    });
+
+    describe("retention (prune)", () => {
+      const DAY = 24 * HOUR;
+      const NOW = T0 + 200 * DAY;
+      const RETENTION = { bodies: 30 * DAY, rows: 90 * DAY };
+
+      /** A delivery with one task, taken to `status` by a worker at `finishedAt`. */
+      async function seedFinished(id: string, receivedAt: number, status: "succeeded" | "dead", finishedAt = receivedAt + 1000): Promise<string> {
+        const [taskId] = await seed([task()], { id, receivedAt });
+        const claimed = await claimOne(receivedAt);
+        expect(claimed.id).toBe(taskId);
+        const action = { agent: "IssueAgent", task: taskId!, method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { labels: ["bug"] }, dryRun: false, at: finishedAt };
+        const outcome: TaskOutcome = status === "succeeded" ? { status, actions: [action] } : { status, error: "boom", outcome: "permanent", actions: [action] };
+        expect(await store.complete(taskId!, claimed.leaseToken, outcome, finishedAt)).toBe(true);
+        return taskId!;
+      }
+
+      it("prunes exactly what the retention says, in batches, and keeps what pending or dead tasks need", async () => {
+        if (store.pruneRows === undefined) return expect(store.kind).toBe("memory"); // lives for one run: nothing to prune
+        const { pruneStore } = await import("../../src/store/retention/prune-store.js");
+        await seedFinished("old-succeeded", NOW - 95 * DAY, "succeeded");
+        await seedFinished("old-dead", NOW - 95 * DAY, "dead");
+        await seedFinished("old-rerun", NOW - 95 * DAY, "succeeded", NOW - 5 * DAY);
+        await seedFinished("mid-succeeded", NOW - 40 * DAY, "succeeded");
+        await seedFinished("mid-dead", NOW - 40 * DAY, "dead");
+        await seed([task()], { id: "old-ready", receivedAt: NOW - 95 * DAY });
+        await seed([], { id: "old-unrouted", receivedAt: NOW - 120 * DAY });
+        await seed([], { id: "young", receivedAt: NOW - 10 * DAY });
+        for (let i = 0; i < 7; i++) await seed([], { id: `old-filler-${i}`, receivedAt: NOW - 100 * DAY + i });
+        const options = { now: NOW, retention: RETENTION, replayWindowMs: 72 * HOUR, batchSize: 2 };
+        const bodyOf = async (id: string) => (await store.getDelivery(id))?.body.length;
+
+        const dry = await pruneStore(store, { ...options, dryRun: true });
+        const wet = await pruneStore(store, { ...options, dryRun: false });
+        // Bodies: mid-succeeded's, and old-rerun's (its row stays: its task ran 5 days ago).
+        expect(wet).toMatchObject({ deliveries: 10, tasks: 2, attempts: 2, githubActions: 2, bodies: 2 });
+        expect({ ...dry, dryRun: false, reclaimedPages: 0, longestBatchMs: 0, tookMs: 0 }).toEqual({ ...wet, reclaimedPages: 0, longestBatchMs: 0, tookMs: 0 });
+
+        for (const gone of ["old-succeeded", "old-dead", "old-unrouted", "old-filler-0", "old-filler-6"]) expect(await store.getDelivery(gone)).toBeNull();
+        expect(await store.getDelivery("old-ready")).toMatchObject({ status: "pending" });
+        expect(await bodyOf("old-ready")).toBeGreaterThan(0);
+        expect((await store.getDelivery("old-rerun"))?.tasks).toHaveLength(1);
+        expect(await bodyOf("old-rerun")).toBe(0);
+        expect(await bodyOf("mid-succeeded")).toBe(0);
+        expect((await store.getDelivery("mid-succeeded"))?.tasks[0]?.attemptLog).toHaveLength(1);
+        expect(await bodyOf("mid-dead")).toBeGreaterThan(0); // a dead task keeps its body until replayed
+        expect(await bodyOf("young")).toBeGreaterThan(0);
+        expect((await store.listGithubActions({ limit: 100 })).length).toBe(3);
+
+        const again = await pruneStore(store, { ...options, dryRun: false });
+        expect(again).toMatchObject({ deliveries: 0, bodies: 0, tasks: 0 });
+      });
+
+      it("never prunes inside the replay window, whatever the retention says", async () => {
+        if (store.pruneRows === undefined) return expect(store.kind).toBe("memory"); // lives for one run: nothing to prune
+        const { pruneStore } = await import("../../src/store/retention/prune-store.js");
+        await seed([], { id: "in-window", receivedAt: NOW - 48 * HOUR });
+        const result = await pruneStore(store, { now: NOW, retention: { bodies: HOUR, rows: HOUR }, replayWindowMs: 72 * HOUR, dryRun: false });
+        expect(result).toMatchObject({ deliveries: 0, bodies: 0 });
+        expect(await store.getDelivery("in-window")).not.toBeNull();
+        // Its signature still makes a replay of the body a duplicate.
+        const replayed = await store.accept({ ...delivery({ receivedAt: NOW }), signature: (await store.getDelivery("in-window"))!.signature }, [], WINDOW);
+        expect(replayed).toMatchObject({ duplicate: true, by: "signature" });
+      });
+
+      it("prunes redelivery asks past the row limit", async () => {
+        if (store.reserveRedelivery === undefined) return expect(store.kind).toBe("memory"); // Actions mode has no hook to sweep
+        await store.reserveRedelivery({ guid: "g-old", hook: "app", hookDeliveryId: 1, askedAt: NOW - 100 * DAY }, 3);
+        await store.reserveRedelivery({ guid: "g-new", hook: "app", hookDeliveryId: 2, askedAt: NOW - DAY }, 3);
+        const removed = await store.pruneBookkeeping!({ before: NOW - 90 * DAY, limit: 100, dryRun: false });
+        expect(removed).toBe(1);
+        expect([...(await store.readRedeliveries!(["g-old", "g-new"])).keys()]).toEqual(["g-new"]);
+      });
+    });
+
+    describe("redeliveries", () => {
+      it("allows at most maxAsks asks per guid, numbered, and says which guids the store holds", async () => {
+        if (store.reserveRedelivery === undefined) return expect(store.kind).toBe("memory"); // Actions mode has no hook to sweep
+        const ask = (n: number) => store.reserveRedelivery!({ guid: "guid-1", hook: "octo/hello#1", hookDeliveryId: 100 + n, askedAt: T0 + n }, 3);
+        expect([await ask(1), await ask(2), await ask(3), await ask(4)]).toEqual([1, 2, 3, null]);
+        await store.recordRedeliveryAnswer!("guid-1", 1, { status: 202, error: null });
+        expect(await store.readRedeliveries!(["guid-1", "guid-2"])).toEqual(new Map([["guid-1", { asks: 3, lastAskedAt: T0 + 3 }]]));
+        await seed([], { id: "guid-1" });
+        expect(await store.knownDeliveries!(["guid-1", "guid-2"])).toEqual(new Set(["guid-1"]));
+        await store.reserveRedelivery({ guid: "guid-2", hook: "app", hookDeliveryId: 7, askedAt: T0 }, 3);
+        expect(await store.countRedeliveries!(T0)).toEqual({ asked: 2, recovered: 1 });
+      });
+
+      it("lets one of two concurrent asks of the same guid through", async () => {
+        if (store.reserveRedelivery === undefined) return expect(store.kind).toBe("memory"); // Actions mode has no hook to sweep
+        const asks = await Promise.all([1, 2].map(() => store.reserveRedelivery!({ guid: "raced", hook: "app", hookDeliveryId: 1, askedAt: T0 }, 1)));
+        expect(asks.filter((n) => n !== null)).toEqual([1]);
       });
     });
 

@@ -65,6 +65,8 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
 
   return async (task: ClaimedTask, outcome: TaskOutcome, ctx: AgentContext | null): Promise<void> => {
     if (mode === "off" || !ctx || ctx.event.number === null || !ctx.event.repository) return;
+    // A discussion has no issue comments to keep a routing table in: its command replies are the record.
+    if (ctx.event.discussion) return;
     const { github, event } = ctx;
     const repo = event.repository!;
     const number = event.number!;

@@ -6,6 +6,7 @@ import { EXECUTE_PLAN_RULE, planOf } from "../builtin/coordinator/build-plan.js"
 import { runExecAgent } from "./exec-executor.js";
 import { createHttpSigner, runHttpAgent, type HttpSigner } from "./http-executor.js";
 import { runWorkflowAgent } from "./workflow-executor.js";
+import { createWorkspaceExecutor } from "./workspace/create-workspace-executor.js";
 
 /** Runs one task for one agent name, whatever kind of executor the config maps it to. */
 export type Executor = (ctx: AgentContext) => Promise<AgentResult | void>;
@@ -62,7 +63,8 @@ export function httpMessageId(task: { delivery: string; id: string }): string {
 /**
  * The executor for an agent's config entry: `builtin` looks the agent up in the registry,
  * `exec` spawns the configured program, `http` POSTs the signed task document to a URL,
- * `workflow` dispatches a GitHub Actions workflow in the event's repository.
+ * `workflow` dispatches a GitHub Actions workflow in the event's repository, `workspace` runs
+ * a coding agent in a worktree of the issue's repository and opens a pull request.
  *
  * @example createExecutor("ReviewAgent", { http: { url, secret }, timeout: 30_000 }, deps)(ctx)
  */
@@ -95,6 +97,7 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
     const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout };
     return (ctx) => runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body: JSON.stringify(taskDocument(ctx)) }, { signal: ctx.signal });
   }
+  if ("workspace" in spec) return createWorkspaceExecutor(spec.workspace, { baseEnv: deps.baseEnv });
   const workflow = { id: spec.workflow.id, ref: spec.workflow.ref };
   return (ctx) => runWorkflowAgent(workflow, ctx);
 }

@@ -151,6 +151,7 @@ export function toDeliverySummary(state: DeliveryState, tasks: readonly TaskStat
     action: d.action,
     repository: d.repository,
     receivedAt: d.receivedAt,
+    ackMs: state.ackMs,
     status: deliveryStatus(tasks),
     tasks: tasks.map((t) => ({ id: String(t.id), agent: t.agent, status: t.status, attempts: t.attempts })),
   };

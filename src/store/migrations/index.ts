@@ -4,6 +4,8 @@ import { replayBudget } from "./002-replay-budget.js";
 import { sharedWriters } from "./003-shared-writers.js";
 import { attemptProcess } from "./004-attempt-process.js";
 import { rejectionCounters } from "./005-rejection-counters.js";
+import { redeliveries } from "./006-redeliveries.js";
+import { securityIncidents } from "./007-security-incidents.js";
 
 /**
  * The column types that differ between the databases switchyard runs on. Everything else
@@ -54,7 +56,7 @@ export const SCHEMA_MIGRATIONS_SQL = `CREATE TABLE IF NOT EXISTS schema_migratio
  * @example
  * const pending = MIGRATIONS.filter((m) => !applied.has(m.version));
  */
-export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters, attemptProcess, rejectionCounters];
+export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters, attemptProcess, rejectionCounters, redeliveries, securityIncidents];
 
 /** The newest schema version this binary knows. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

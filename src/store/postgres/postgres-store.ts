@@ -4,6 +4,7 @@ import type { Store } from "../store.js";
 import { parseTaskId } from "../rows.js";
 import { acceptDelivery } from "./pg-accept.js";
 import { recordAuthFailure } from "./pg-auth-failures.js";
+import { exchangeIncidentState } from "./pg-incidents.js";
 import { claimTasks } from "./pg-claim.js";
 import { completeTask, insertGithubAction, listAttemptProcesses, reclaimExpired, recordAttemptProcess, renewLease } from "./pg-lease-ops.js";
 import { createTasksDueListener } from "./pg-listener.js";
@@ -13,6 +14,8 @@ import { getDelivery, getTask, listDeliveries, listGithubActions, listTasks, nex
 import { replayDead, replayDelivery, replayTask } from "./pg-replay.js";
 import { addRejections, readKpiCounts, readQueueStats } from "./pg-stats.js";
 import { createRejectionTally } from "../rejection-tally.js";
+import { pruneBodies, pruneBookkeeping, pruneRows } from "./pg-prune.js";
+import { countRedeliveries, knownDeliveries, lockRecoveryHook, readRedeliveries, recordRedeliveryAnswer, reserveRedelivery } from "./pg-redeliveries.js";
 
 export type { StoreLogger } from "./pg-pool.js";
 
@@ -103,6 +106,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     recordAuthFailure(source, now, window) {
       return write(() => recordAuthFailure(pool, source, now, window));
     },
+    exchangeIncidentState(name, now, change) {
+      return write(() => exchangeIncidentState(pool, name, now, change));
+    },
 
     accept(delivery, tasks, { replayWindowMs }) {
       const headers = JSON.stringify(delivery.headers);
@@ -168,6 +174,27 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     },
     readKpiCounts: (window) => readKpiCounts(pool, window),
     readQueueStats: (now) => readQueueStats(pool, now),
+
+    knownDeliveries: (ids) => knownDeliveries(pool, ids),
+    readRedeliveries: (guids) => readRedeliveries(pool, guids),
+    reserveRedelivery(ask, maxAsks) {
+      return write(() => reserveRedelivery(pool, ask, maxAsks));
+    },
+    recordRedeliveryAnswer(guid, n, answer) {
+      return write(() => recordRedeliveryAnswer(pool, guid, n, answer));
+    },
+    countRedeliveries: (since) => countRedeliveries(pool, since),
+    lockRecoveryHook: (hook) => lockRecoveryHook(pool, hook),
+
+    pruneBodies(pruneOptions) {
+      return pruneOptions.dryRun ? pruneBodies(pool, pruneOptions) : write(() => pruneBodies(pool, pruneOptions));
+    },
+    pruneRows(pruneOptions) {
+      return pruneOptions.dryRun ? pruneRows(pool, pruneOptions) : write(() => pruneRows(pool, pruneOptions));
+    },
+    pruneBookkeeping(pruneOptions) {
+      return pruneOptions.dryRun ? pruneBookkeeping(pool, pruneOptions) : write(() => pruneBookkeeping(pool, pruneOptions));
+    },
 
     async close() {
       if (closed) return;

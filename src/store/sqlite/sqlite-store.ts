@@ -12,6 +12,8 @@ import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
 import { prepareQueries } from "./queries.js";
 import { prepareReplay } from "./replay.js";
 import { prepareStats } from "./stats.js";
+import { preparePrune } from "./prune.js";
+import { prepareRedeliveries } from "./redeliveries.js";
 import { createRejectionTally } from "../rejection-tally.js";
 import { parseTaskId } from "../rows.js";
 import { acquireStoreLock, type StoreLock } from "./lock-file.js";
@@ -55,6 +57,10 @@ function openDatabase(file: string, readonly: boolean): Database.Database {
   const db = readonly ? new Database(file, { readonly: true, fileMustExist: true }) : new Database(file);
   // Reading CLIs and a migrating serve hold locks for moments: wait rather than fail at once.
   db.pragma("busy_timeout = 5000");
+  // Retention frees pages; INCREMENTAL lets the prune give them back to the file system a few
+  // at a time. It takes effect only on a file that has no tables yet: an older file keeps
+  // NONE (its free pages are reused, not returned) until `switchyard prune --vacuum`.
+  if (!readonly) db.pragma("auto_vacuum = INCREMENTAL");
   // WAL lets CLIs read while serve writes. It is a property of the file, set by the writer.
   if (!readonly) db.pragma("journal_mode = WAL");
   // FULL: a commit is on disk when COMMIT returns, and the HTTP layer acknowledges on it.
@@ -77,6 +83,8 @@ function prepareOps(db: Database.Database) {
     githubActions: prepareGithubActions(db),
     queries: prepareQueries(db),
     stats: prepareStats(db),
+    redeliveries: prepareRedeliveries(db),
+    prune: preparePrune(db),
   };
 }
 
@@ -215,6 +223,36 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
     async readQueueStats(now) {
       return prepared().stats.readQueueStats(now);
+    },
+
+    async knownDeliveries(ids) {
+      return prepared().redeliveries.knownDeliveries(ids);
+    },
+    async readRedeliveries(guids) {
+      return prepared().redeliveries.readRedeliveries(guids);
+    },
+    reserveRedelivery(ask, maxAsks) {
+      return write(() => prepared().redeliveries.reserve(ask, maxAsks));
+    },
+    recordRedeliveryAnswer(guid, n, answer) {
+      return write(() => prepared().redeliveries.answer(guid, n, answer));
+    },
+    async countRedeliveries(since) {
+      return prepared().redeliveries.countRedeliveries(since);
+    },
+
+    // A dry run only reads: it runs on the connection without the writer (and works read-only).
+    async pruneBodies(options) {
+      return options.dryRun ? prepared().prune.bodies(options) : write(() => prepared().prune.bodies(options));
+    },
+    async pruneRows(options) {
+      return options.dryRun ? prepared().prune.rows(options) : write(() => prepared().prune.rows(options));
+    },
+    async pruneBookkeeping(options) {
+      return options.dryRun ? prepared().prune.bookkeeping(options) : write(() => prepared().prune.bookkeeping(options));
+    },
+    reclaimSpace(maxPages) {
+      return write(() => prepared().prune.reclaimSpace(maxPages));
     },
 
     async close() {

@@ -1,6 +1,11 @@
 import type { AddressInfo } from "node:net";
 import { Faults } from "./faults.js";
 import type { FaultSpec } from "./faults.js";
+import { createHookHandle, hookName, hookState } from "./hooks.js";
+import type { HookHandle, HookKey } from "./hooks.js";
+import { createDiscussionHandle } from "./discussions.js";
+import type { DiscussionHandle } from "./discussions.js";
+import { isGraphqlMutation } from "./routes/graphql.js";
 import { createRepoHandle } from "./repo-handle.js";
 import type { RepoHandle } from "./repo-handle.js";
 import { seedFromPayload } from "./seed-from-payload.js";
@@ -12,7 +17,9 @@ export { secondaryRateLimit } from "./faults.js";
 export type { FaultSpec } from "./faults.js";
 export { fakeSha } from "./repo-handle.js";
 export type { RepoHandle } from "./repo-handle.js";
+export type { FakeHookDelivery, HookHandle, HookKey } from "./hooks.js";
 export type * from "./types.js";
+export type { DiscussionHandle, FakeDiscussion, FakeDiscussionComment } from "./discussions.js";
 
 export interface GithubFakeOptions {
   /** Who tokens act as (`GET /user`); default `switchyard-test`, a User. */
@@ -30,12 +37,19 @@ export interface GithubFake {
   readonly url: string;
   /** Every request, in arrival order. */
   readonly requests: readonly LoggedRequest[];
-  /** Requests that would change GitHub (not GET, not the app's token exchange): empty after a dry run. */
+  /** Requests that would change GitHub (not GET, not the app's token exchange, not a GraphQL query): empty after a dry run. */
   readonly writes: readonly LoggedRequest[];
   /** Requests no route matched; a test asserts this is empty. */
   readonly unknownRoutes: readonly LoggedRequest[];
   /** The repository `owner/name`, created empty on first use, to seed and inspect. */
   repo(fullName: string): RepoHandle;
+  /**
+   * A webhook (created on first use) with its delivery log: point it at a server, send and
+   * seed deliveries; GitHub's hook-deliveries routes serve its log and redeliver from it.
+   */
+  hook(key: HookKey): HookHandle;
+  /** The discussions of `owner/name` (GraphQL only on GitHub), to seed and inspect. */
+  discussions(fullName: string): DiscussionHandle;
   /** Create what a webhook payload describes (repository, sender, issue/PR, labels, comment…). */
   seedFromPayload(event: string, payload: object): RepoHandle | undefined;
   /** Who personal tokens act as; a Bot identity gets GitHub's 403 on `GET /user`. */
@@ -74,12 +88,17 @@ export async function startGithubFake(options: GithubFakeOptions = {}): Promise<
   return {
     url: world.baseUrl,
     get requests() { return log; },
-    get writes() { return log.filter((r) => r.method !== "GET" && !r.path.startsWith("/app/")); },
+    get writes() { return log.filter((r) => r.method !== "GET" && !r.path.startsWith("/app/") && (r.path !== "/graphql" || isGraphqlMutation(r.body))); },
     get unknownRoutes() { return log.filter((r) => r.unknown); },
     repo(fullName) {
       const [owner, name, extra] = fullName.split("/");
       if (!owner || !name || extra !== undefined) throw new Error(`github-fake: "${fullName}" is not owner/name`);
       return createRepoHandle(world.repo(owner, name, true)!);
+    },
+    hook: (key) => createHookHandle(hookState(world, hookName(key), true)!),
+    discussions(fullName) {
+      const [owner, name] = fullName.split("/");
+      return createDiscussionHandle(world.repo(owner ?? "", name ?? "", true)!);
     },
     seedFromPayload: (event, payload) => seedFromPayload(world, event, payload),
     setIdentity: ({ login, type }) => void (world.identity = world.user(login, type)),

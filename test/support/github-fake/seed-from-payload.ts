@@ -1,3 +1,4 @@
+import { createDiscussionHandle } from "./discussions.js";
 import { createRepoHandle } from "./repo-handle.js";
 import type { RepoHandle } from "./repo-handle.js";
 import type { World } from "./state.js";
@@ -20,7 +21,8 @@ interface PayloadJson {
   sender?: UserJson;
   issue?: IssueJson;
   pull_request?: PullJson;
-  comment?: { id: number; body: string; user: UserJson; created_at: string; updated_at: string };
+  comment?: { id: number; node_id?: string; parent_id?: number | null; body: string; user: UserJson; created_at: string; updated_at: string };
+  discussion?: { node_id: string; number: number; title: string; body: string | null; user: UserJson; labels?: LabelJson[]; category?: { name: string } };
   label?: LabelJson;
   ref?: string;
   after?: string;
@@ -80,6 +82,7 @@ export function seedFromPayload(world: World, event: string, payload: object): R
     if (p.action === "deleted") repo.comments.splice(0, repo.comments.length, ...repo.comments.filter((c) => c.id !== id));
     else handle.addComment(p.issue.number, { id, body, user: known(world, user), created_at, updated_at });
   }
+  if ((event === "discussion" || event === "discussion_comment") && p.discussion) seedDiscussion(world, handle, repo, event, p);
   if (event === "push" && p.ref?.startsWith("refs/heads/") && p.after) handle.setBranch(p.ref.slice("refs/heads/".length), p.after);
   if (p.workflow_run?.head_branch) handle.setBranch(p.workflow_run.head_branch, p.workflow_run.head_sha);
   if (p.workflow && !repo.workflows.some((w) => w.id === p.workflow?.id)) handle.addWorkflow({ id: p.workflow.id, name: p.workflow.name, file: p.workflow.path });
@@ -98,4 +101,18 @@ export function seedFromPayload(world: World, event: string, payload: object): R
     }
   }
   return handle;
+}
+
+/** A discussion event's discussion, its labels, and (for discussion_comment) the comment. */
+function seedDiscussion(world: World, handle: RepoHandle, repo: NonNullable<ReturnType<World["repo"]>>, event: string, p: PayloadJson): void {
+  const d = p.discussion!;
+  for (const l of d.labels ?? []) if (!repo.findLabel(l.name)) handle.addLabel(l.name, l.color, l.description ?? null);
+  const discussions = createDiscussionHandle(repo);
+  discussions.add({ id: d.node_id, number: d.number, title: d.title, body: d.body ?? "", user: known(world, d.user), labels: (d.labels ?? []).map((l) => l.name), category: d.category?.name ?? "General" });
+  const c = p.comment;
+  if (event !== "discussion_comment" || !c || p.action === "deleted") return;
+  const parent = c.parent_id ? discussions.comments(d.number).find((x) => x.databaseId === c.parent_id) : undefined;
+  discussions.addComment(d.number, {
+    ...(c.node_id ? { id: c.node_id } : {}), databaseId: c.id, body: c.body, user: known(world, c.user), replyToId: parent?.id ?? null, created_at: c.created_at, updated_at: c.updated_at,
+  });
 }

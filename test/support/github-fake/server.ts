@@ -7,6 +7,8 @@ import type { Reply, Route } from "./router.js";
 import { actionRoutes } from "./routes/actions.js";
 import { commentRoutes } from "./routes/comments.js";
 import { deploymentRoutes } from "./routes/deployments.js";
+import { graphqlRoutes } from "./routes/graphql.js";
+import { hookRoutes } from "./routes/hooks.js";
 import { identityRoutes } from "./routes/identity.js";
 import { issueRoutes } from "./routes/issues.js";
 import { labelRoutes } from "./routes/labels.js";
@@ -16,7 +18,7 @@ import { statusRoutes } from "./routes/statuses.js";
 import type { World } from "./state.js";
 import type { LoggedRequest } from "./types.js";
 
-const routes: Route[] = [...issueRoutes, ...labelRoutes, ...commentRoutes, ...pullRoutes, ...statusRoutes, ...deploymentRoutes, ...actionRoutes, ...searchRoutes, ...identityRoutes];
+const routes: Route[] = [...issueRoutes, ...labelRoutes, ...commentRoutes, ...pullRoutes, ...statusRoutes, ...deploymentRoutes, ...actionRoutes, ...searchRoutes, ...identityRoutes, ...graphqlRoutes, ...hookRoutes];
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -6,7 +6,9 @@ import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-a
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
 import { renderHelp } from "./command-help.js";
+import { findRunningExecution } from "./find-running-execution.js";
 import { renderStatus } from "./render-status.js";
+import { handleDiscussionCommands } from "./discussion-commands.js";
 import { describeReview, reviewPullRequest } from "../review-agent/review-agent.js";
 import { deployDefaultBranch, rollback } from "../deployment-agent/deployment-agent.js";
 
@@ -29,12 +31,18 @@ async function reply(ctx: AgentContext, index: number, text: string): Promise<vo
 
 async function execute(ctx: AgentContext): Promise<string> {
   const { event, store, config } = ctx;
+  const executor = config.agents[EXECUTION_AGENT];
+  // One workspace per issue: a second execute while one runs would race it for the branch.
+  const running = typeof executor === "object" && "workspace" in executor ? await findRunningExecution(ctx, EXECUTION_AGENT) : null;
+  if (running) {
+    const where = running.link ? `: [follow it here](${running.link})` : "; `/agent status` follows it";
+    return `**${EXECUTION_AGENT}** is already running on #${event.number} (task ${running.task})${where}. Nothing new was started; run \`/agent execute\` again once it has finished.`;
+  }
   await setState(ctx, "implementing");
   // From the issue as the event carries it, so the ExecutionAgent's task document (built
   // from the same stored payload) holds exactly the steps posted here.
   const steps = planOf(event);
   const lines = [`**Plan for #${event.number}** (from its task list):`, "", renderPlan(steps) || "_no steps: the issue has no task list and no title_", ""];
-  const executor = config.agents[EXECUTION_AGENT];
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
     // Enqueued once per delivery: a retried attempt finds the task it handed over before.
@@ -85,6 +93,7 @@ export const coordinatorAgent: Agent = {
     // Routing already drops these; checked again because a replay or a config rule may route anything here.
     const ignored = ignoredReason(event, ctx.ownLogins);
     if (ignored || event.comment?.markedOwn) return { output: `ignored (${ignored ?? "own-event"}): switchyard never acts on its own or a bot's comments and labels` };
+    if (event.discussion) return handleDiscussionCommands(ctx);
     if (!event.repository || event.number === null || !event.sender) return { output: "nothing to do: the event names no issue, pull request or sender" };
 
     const byLabel = event.type === "issues" && event.action === "labeled";

@@ -21,8 +21,13 @@ export async function renderStatus(ctx: AgentContext): Promise<string> {
   if (ctx.mode === "actions") {
     return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs: GitHub's labels and comments are the record.`;
   }
+  return `${head}\n\n${await renderHistory(store, repo, number)}`;
+}
+
+/** The deliveries on record about one issue, pull request or discussion, as a table. */
+export async function renderHistory(store: AgentContext["store"], repo: string, number: number): Promise<string> {
   const deliveries = await store.history({ repository: repo, number }, { limit: 20, tasksPerDelivery: 20 });
-  if (deliveries.length === 0) return `${head}\n\nNo deliveries about #${number} are on record.`;
+  if (deliveries.length === 0) return `No deliveries about #${number} are on record.`;
   const rows: string[] = [];
   for (const d of deliveries) {
     const summary =
@@ -31,5 +36,5 @@ export async function renderStatus(ctx: AgentContext): Promise<string> {
         .join("; ") || "no task";
     rows.push(`| ${isoTime(d.receivedAt).slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);
   }
-  return [head, "", "| received (UTC) | event | status | tasks |", "|---|---|---|---|", ...rows].join("\n");
+  return ["| received (UTC) | event | status | tasks |", "|---|---|---|---|", ...rows].join("\n");
 }

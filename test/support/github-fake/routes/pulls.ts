@@ -1,9 +1,10 @@
-import { HttpError, fieldsOf, namesOf, notFound, stringField, unprocessable } from "../http-error.js";
+import { HttpError, fieldsOf, namesOf, notFound, requiredString, stringField, unprocessable, validationFailed } from "../http-error.js";
 import { renderPull, renderUser } from "../render.js";
 import { numberParam, paginate, repoRoute } from "../router.js";
 import type { RepoRouteContext, Route } from "../router.js";
 import { timestamp } from "../state.js";
-import type { FakeReview } from "../types.js";
+import { fakeSha } from "../repo-handle.js";
+import type { FakeIssue, FakeReview } from "../types.js";
 
 const REVIEW_STATES = { APPROVE: "APPROVED", REQUEST_CHANGES: "CHANGES_REQUESTED", COMMENT: "COMMENTED" } as const;
 
@@ -18,6 +19,58 @@ function reviewError(error: string): HttpError {
 }
 
 export const pullRoutes: Route[] = [
+  // `head` is `owner:branch`; `state` open (default), closed or all.
+  // https://docs.github.com/rest/pulls/pulls#list-pull-requests
+  repoRoute("GET", "/pulls", (ctx) => {
+    const state = ctx.query.get("state") ?? "open";
+    const head = ctx.query.get("head");
+    const base = ctx.query.get("base");
+    const numbers = [...ctx.repo.pulls.values()]
+      .filter((p) => state === "all" || ctx.repo.issue(p.number).state === state)
+      .filter((p) => head === null || `${ctx.repo.owner}:${p.head.ref}`.toLowerCase() === head.toLowerCase())
+      .filter((p) => base === null || p.base.ref === base)
+      .map((p) => p.number)
+      .sort((a, b) => b - a);
+    return paginate(ctx, numbers.map((n) => renderPull(ctx.repo, n)));
+  }),
+
+  // GitHub refuses a second open pull request for the same head and base.
+  repoRoute("POST", "/pulls", (ctx) => {
+    const fields = fieldsOf(ctx.body);
+    const title = requiredString(fields, "title", "PullRequest");
+    const head = requiredString(fields, "head", "PullRequest").replace(/^[^:]+:/, "");
+    const base = requiredString(fields, "base", "PullRequest");
+    const open = [...ctx.repo.pulls.values()].find((p) => p.head.ref === head && p.base.ref === base && ctx.repo.issue(p.number).state === "open");
+    if (open) throw new HttpError(422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${ctx.repo.owner}:${head}.` }] });
+    if (head === base) throw validationFailed("PullRequest", "head", "invalid");
+    const now = timestamp();
+    const number = ctx.repo.nextNumber();
+    const issue: FakeIssue = {
+      number, title, body: stringField(fields, "body", "PullRequest") ?? null, state: "open", state_reason: null, labels: [], assignees: [],
+      user: ctx.actor.login, pull_request: true, created_at: now, updated_at: now, closed_at: null,
+    };
+    ctx.repo.issues.set(number, issue);
+    ctx.repo.pulls.set(number, {
+      number, draft: fields.draft === true, merged: false, files: [], requested_reviewers: [], requested_teams: [],
+      head: { ref: head, sha: ctx.repo.resolveRef(head) ?? fakeSha(`${ctx.repo.fullName}:${head}`) },
+      base: { ref: base, sha: ctx.repo.resolveRef(base) ?? fakeSha(`${ctx.repo.fullName}:${base}`) },
+    });
+    return { status: 201, body: renderPull(ctx.repo, number) };
+  }),
+
+  repoRoute("PATCH", "/pulls/:number", (ctx) => {
+    const number = numberParam(ctx, "number");
+    ctx.repo.pull(number);
+    const issue = ctx.repo.issue(number);
+    const fields = fieldsOf(ctx.body);
+    issue.title = stringField(fields, "title", "PullRequest") ?? issue.title;
+    issue.body = stringField(fields, "body", "PullRequest") ?? issue.body;
+    const state = stringField(fields, "state", "PullRequest");
+    if (state === "open" || state === "closed") issue.state = state;
+    issue.updated_at = timestamp();
+    return { status: 200, body: renderPull(ctx.repo, number) };
+  }),
+
   repoRoute("GET", "/pulls/:number", (ctx) => ({ status: 200, body: renderPull(ctx.repo, numberParam(ctx, "number")) })),
 
   repoRoute("GET", "/pulls/:number/files", (ctx) => {

@@ -1,0 +1,63 @@
+import type { AgentContext } from "../../agent.js";
+import type { DiscussionThread } from "./discussion-thread.js";
+
+/** In the issue's body: what a later `/convert-to-issue` (or a retried attempt) finds it by. */
+export function convertedFromMarker(discussionNodeId: string): string {
+  return `<!-- switchyard:converted-from:${discussionNodeId} -->`;
+}
+
+/** In switchyard's reply in the discussion: the issue it was converted to. */
+const CONVERTED_TO = /<!-- switchyard:converted-to:(\d+) -->/;
+
+/**
+ * The issue this discussion was converted to, if any. First the discussion's own replies
+ * (switchyard's link names the issue; no lag), then a search for the marker in issue bodies,
+ * which covers an attempt that created the issue and failed before it could link it.
+ */
+async function findConverted(ctx: AgentContext, thread: DiscussionThread): Promise<number | null> {
+  for (const comment of thread.state?.comments ?? []) {
+    const match = CONVERTED_TO.exec(comment.body);
+    if (match) return Number(match[1]);
+  }
+  if (!ctx.github.canRead) return null;
+  const hits = await ctx.github.searchIssues(`repo:${thread.repository} is:issue in:body "switchyard:converted-from:${thread.ref.nodeId}"`);
+  return hits[0]?.number ?? null;
+}
+
+/** The discussion's labels the repository has, in the repository's spelling (issue labels must exist). */
+async function carriedLabels(ctx: AgentContext, repo: string, labels: readonly string[]): Promise<string[]> {
+  if (labels.length === 0) return [];
+  const known = (await ctx.github.listRepoLabels(repo)) ?? [];
+  const byName = new Map(known.map((name) => [name.toLowerCase(), name]));
+  return [...new Set(labels.map((l) => byName.get(l.toLowerCase())).filter((l): l is string => l !== undefined))];
+}
+
+/**
+ * `/convert-to-issue`: one issue with the discussion's title and body, a link back and the
+ * discussion's labels that exist on the repository; the reply (posted by the caller) links
+ * it. Idempotent: when the discussion was converted before, the existing issue is named.
+ * Who may ask (write access) is checked by the caller.
+ */
+export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread): Promise<string> {
+  const { event, github } = ctx;
+  const repo = thread.repository;
+  const existing = await findConverted(ctx, thread);
+  if (existing !== null) {
+    return `This discussion was already converted to #${existing}; no new issue was opened.\n<!-- switchyard:converted-to:${existing} -->`;
+  }
+  const title = thread.state?.title ?? event.title ?? `Discussion #${thread.ref.number}`;
+  const body = thread.state?.body ?? event.body ?? "";
+  const url = thread.state?.url ?? thread.ref.url;
+  const asker = event.sender?.login;
+  const issueBody = [
+    body,
+    "",
+    "---",
+    `Converted from discussion ${url ? `[#${thread.ref.number}](${url})` : `#${thread.ref.number}`}${asker ? ` at the request of @${asker}` : ""}.`,
+    convertedFromMarker(thread.ref.nodeId),
+  ].join("\n");
+  const labels = await carriedLabels(ctx, repo, thread.state?.labels ?? event.labels);
+  const number = await github.createIssue(repo, { title, body: issueBody, labels });
+  if (number === null) return `Dry-run: switchyard would open an issue titled “${title}” from this discussion${labels.length ? ` with the labels ${labels.map((l) => `\`${l}\``).join(", ")}` : ""}.`;
+  return `Converted to #${number}${labels.length ? ` (labels ${labels.map((l) => `\`${l}\``).join(", ")})` : ""}: the discussion continues there.\n<!-- switchyard:converted-to:${number} -->`;
+}

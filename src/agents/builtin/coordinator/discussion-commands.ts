@@ -1,0 +1,100 @@
+import type { AgentCommand } from "../../../commands/parse-commands.js";
+import { isKnownCommand } from "../../../commands/parse-commands.js";
+import { CONVERT_TO_ISSUE } from "../../../commands/parse-discussion-commands.js";
+import type { Config } from "../../../config/schema.js";
+import type { AgentContext, AgentResult } from "../../agent.js";
+import { classifyIssue } from "../issue-agent/classify-issue.js";
+import { authorize } from "./authorize.js";
+import { renderHelp } from "./command-help.js";
+import { convertToIssue } from "./convert-to-issue.js";
+import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
+import { renderHistory } from "./render-status.js";
+
+/** Commands that act on an issue or a pull request (labels, a plan, a review, a deployment): not on a discussion. */
+const NOT_FOR_DISCUSSIONS: Record<string, string> = {
+  execute: "it turns an issue's task list into a plan",
+  review: "it reviews a pull request",
+  deploy: "it deploys from an issue or pull request",
+  rollback: "it rolls back from an issue or pull request",
+};
+
+/** Who may convert: the configured associations, with write access like execute and deploy. */
+function withConvert(commands: Config["commands"]): Config["commands"] {
+  return { ...commands, writeRequired: [...commands.writeRequired, CONVERT_TO_ISSUE] as Config["commands"]["writeRequired"] };
+}
+
+function helpFor(commands: Config["commands"]): string {
+  return [
+    renderHelp(commands),
+    "",
+    "In a discussion: `help`, `status` and `analyze` answer here; `execute`, `review`, `deploy` and `rollback` work on issues and pull requests only.",
+    `\`/convert-to-issue\` opens an issue from this discussion (${commands.associations.map((a) => a.toLowerCase()).join(", ")}, with write access).`,
+  ].join("\n");
+}
+
+async function status(ctx: AgentContext, thread: DiscussionThread): Promise<string> {
+  const labels = thread.state?.labels ?? ctx.event.labels;
+  const category = thread.ref.category ? `category ${thread.ref.category}; ` : "";
+  const head = `**Status of discussion #${thread.ref.number}**: ${category}labels: ${labels.map((l) => `\`${l}\``).join(", ") || "none"}.`;
+  if (ctx.mode === "actions") return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs.`;
+  return `${head}\n\n${await renderHistory(ctx.store, thread.repository, thread.ref.number)}`;
+}
+
+function analyze(ctx: AgentContext, thread: DiscussionThread): string {
+  const { type, priority } = classifyIssue(thread.state?.title ?? ctx.event.title ?? "", thread.state?.body ?? ctx.event.body ?? "");
+  const lines = [type, priority].filter((s) => s !== null).map((s) => `- \`${s.label}\`: ${s.reason}`);
+  if (!type) lines.unshift("- no `type:*` label: no keyword or template matched");
+  return [`**Analysis of discussion #${thread.ref.number}**`, "", ...lines, "", "Discussions are not labelled by switchyard: these are what the issue would get if it were converted."].join("\n");
+}
+
+async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCommand): Promise<string> {
+  const why = NOT_FOR_DISCUSSIONS[command.name];
+  if (why) return `\`${command.name}\` does not apply to discussions: ${why}. Convert this discussion with \`/convert-to-issue\`, then run it on the issue.`;
+  switch (command.name) {
+    case "help":
+      return helpFor(ctx.config.commands);
+    case "status":
+      return status(ctx, thread);
+    case "analyze":
+      return analyze(ctx, thread);
+    case CONVERT_TO_ISSUE:
+      return convertToIssue(ctx, thread);
+    default:
+      return `switchyard does not know \`${command.name}\`.\n\n${helpFor(ctx.config.commands)}`;
+  }
+}
+
+/**
+ * CoordinatorAgent in a discussion: the same commands and permission checks as in issue
+ * comments, answered in the asking comment's thread (GraphQL), plus `/convert-to-issue`.
+ * Commands that act on issues or pull requests answer that they do not apply here.
+ */
+export async function handleDiscussionCommands(ctx: AgentContext): Promise<AgentResult> {
+  const { event, github, config } = ctx;
+  if (event.commands.length === 0) return { output: "no /agent command in the comment" };
+  if (!event.sender) return { output: "nothing to do: the event names no sender" };
+  const thread = await openDiscussionThread(ctx);
+  if (!thread) return { output: "nothing to do: the event names no discussion" };
+
+  const commands = withConvert(config.commands);
+  const association = event.comment?.authorAssociation ?? "NONE";
+  const needsPermission = event.commands.some((c) => (commands.writeRequired as readonly string[]).includes(c.name));
+  const permission = needsPermission ? await github.getPermission(thread.repository, event.sender.login) : null;
+
+  const refused: string[] = [];
+  const done: string[] = [];
+  for (const [index, command] of event.commands.entries()) {
+    const name = isKnownCommand(command.name) || command.name === CONVERT_TO_ISSUE ? command.name : "help";
+    const verdict = authorize(name, association, permission, commands);
+    if (!verdict.allowed) {
+      refused.push(`\`${command.name === CONVERT_TO_ISSUE ? "/convert-to-issue" : command.name}\` needs ${verdict.needs}`);
+      continue;
+    }
+    await thread.reply(index, await run(ctx, thread, command));
+    done.push(command.name);
+  }
+  if (refused.length > 0) {
+    await thread.reply(event.commands.length, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
+  }
+  return { output: `ran: ${done.join(", ") || "nothing"}${refused.length ? `; refused: ${refused.join("; ")}` : ""}` };
+}

@@ -1,0 +1,73 @@
+import { mkdir, open, readFile, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+
+/** Who holds an issue's workspace. */
+export interface LockHolder {
+  task: string;
+  host: string;
+  pid: number;
+  since: number;
+}
+
+export type IssueLock = { acquired: true; release: () => Promise<void> } | { acquired: false; holder: LockHolder | null };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Locks this process holds, by file: a second task of the same issue in this process is refused without touching the disk. */
+const held = new Set<string>();
+
+/**
+ * One workspace per issue at a time: an exclusive lock file (`O_EXCL`) per issue under the
+ * workspaces directory, holding the task, host and pid. A lock left by a process of this
+ * host that is gone (crash, SIGKILL) is taken over; one of another host is honoured, so
+ * processes sharing the directory over a network disk wait for each other.
+ *
+ * @example
+ * const lock = await acquireIssueLock(path.join(root, "locks"), "octo/app", 12, "41");
+ * if (!lock.acquired) throw new TransientError(`task ${lock.holder?.task} works on #12`);
+ * try { … } finally { await lock.release(); }
+ */
+export async function acquireIssueLock(dir: string, repository: string, issue: number, task: string, now = Date.now()): Promise<IssueLock> {
+  const file = path.join(dir, ...repository.split("/"), `issue-${issue}.lock`);
+  if (held.has(file)) return { acquired: false, holder: await readHolder(file) };
+  await mkdir(path.dirname(file), { recursive: true });
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const handle = await open(file, "wx");
+      const holder: LockHolder = { task, host: hostname(), pid: process.pid, since: now };
+      await handle.writeFile(JSON.stringify(holder));
+      await handle.close();
+      held.add(file);
+      return {
+        acquired: true,
+        release: async () => {
+          held.delete(file);
+          await unlink(file).catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = await readHolder(file);
+      const stale = holder === null || (holder.host === hostname() && (holder.pid === process.pid || !isAlive(holder.pid)));
+      if (!stale) return { acquired: false, holder };
+      await unlink(file).catch(() => undefined);
+    }
+  }
+  return { acquired: false, holder: await readHolder(file) };
+}
+
+async function readHolder(file: string): Promise<LockHolder | null> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as LockHolder;
+  } catch {
+    return null;
+  }
+}

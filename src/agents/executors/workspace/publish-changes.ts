@@ -1,0 +1,124 @@
+import type { GithubClient, PullRef } from "../../../github/github-client.js";
+import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
+import type { PlanStep } from "../../builtin/coordinator/build-plan.js";
+import { gitAuthEnv } from "./git-auth-env.js";
+import { ensureLabels } from "./issue-feedback.js";
+import { ISSUE_TRAILER, type Workspace } from "./prepare-workspace.js";
+import { renderPullBody } from "./render-pull-body.js";
+import { GitError, runGit } from "./run-git.js";
+
+export interface PublishInput {
+  workspace: Workspace;
+  repository: string;
+  issue: { number: number; title: string };
+  task: string;
+  attempt: number;
+  plan: readonly PlanStep[];
+  /** The agent's output tail, masked. */
+  summary: string;
+  /** `Name <email>`. */
+  author: string;
+  branchPrefix: string;
+  labels: readonly string[];
+  remote: string;
+  token: string | null;
+  github: GithubClient;
+  baseEnv: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+export type PublishResult =
+  | { kind: "no-changes" }
+  | { kind: "published"; commit: string; pull: PullRef | null; created: boolean; dryRun: boolean };
+
+/**
+ * What happens after the agent exits 0: its changes become one commit of switchyard's (its
+ * own commits are kept, under it), the branch is pushed — fast-forward only, never to the
+ * default branch or a branch outside the prefix — and the one open pull request of the
+ * branch is updated, or opened. Nothing changed: nothing is committed or pushed.
+ */
+export async function publishChanges(input: PublishInput): Promise<PublishResult> {
+  const { workspace, github, token } = input;
+  const secrets = token ? [token] : [];
+  const git = (args: string[], env?: Record<string, string>) => runGit(args, { cwd: workspace.worktree, baseEnv: input.baseEnv, signal: input.signal, env, secrets });
+
+  const dirty = (await git(["status", "--porcelain", "--untracked-files=all"])).trim() !== "";
+  const agentCommits = Number((await git(["rev-list", "--count", `${workspace.startSha}..HEAD`])).trim());
+  if (!dirty && agentCommits === 0) return { kind: "no-changes" };
+
+  const [, name = "switchyard", email = "switchyard@users.noreply.github.com"] = /^(.+?) <(.+)>$/.exec(input.author) ?? [];
+  const identity = { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+  if (dirty) await git(["add", "--all"]);
+  // Also when the agent committed everything itself: the trailer is how a later run knows the branch is switchyard's.
+  await git(
+    [
+      "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", ...(dirty ? [] : ["--allow-empty"]),
+      "-m", `#${input.issue.number}: ${input.issue.title}`.slice(0, 72),
+      "-m", `Made by a coding agent in switchyard's workspace (task ${input.task}, attempt ${input.attempt}).`,
+      "-m", `${ISSUE_TRAILER}: ${input.repository}#${input.issue.number}`,
+    ],
+    identity,
+  );
+  const commit = (await git(["rev-parse", "HEAD"])).trim();
+
+  const { branch, defaultBranch } = workspace;
+  if (branch === defaultBranch || !branch.startsWith(input.branchPrefix)) {
+    throw new PermanentError(`refusing to push ${branch}: switchyard pushes only its own ${input.branchPrefix}* branches, never the default branch`);
+  }
+  const title = `${input.issue.title} (#${input.issue.number})`;
+  const body = renderPullBody({ issue: input.issue.number, plan: input.plan, task: input.task, attempt: input.attempt, summary: input.summary });
+  if (github.dryRun) {
+    // No push in dry-run: a push is a write to GitHub like any other. The pull request is recorded, not sent.
+    await github.createPull(input.repository, { title, head: branch, base: defaultBranch, body });
+    return { kind: "published", commit, pull: null, created: false, dryRun: true };
+  }
+
+  try {
+    // No `+` and no --force: a branch that moved under us is refused by the remote, never overwritten.
+    // Hooks are off: the agent could have written one, and this command carries the token.
+    await git(["-c", "core.hooksPath=/dev/null", "push", "--no-verify", "--quiet", input.remote, `${commit}:refs/heads/${branch}`], gitAuthEnv(input.remote, token));
+  } catch (error) {
+    throw classifyPushError(error, branch);
+  }
+
+  let pull = await github.findOpenPull(input.repository, branch);
+  let created = false;
+  if (pull) {
+    await github.updatePull(input.repository, pull.number, { title, body });
+  } else {
+    try {
+      pull = await github.createPull(input.repository, { title, head: branch, base: defaultBranch, body });
+      created = true;
+    } catch (error) {
+      // Opened meanwhile (an earlier attempt whose answer was lost): update that one instead.
+      if ((error as { status?: number }).status !== 422) throw error;
+      pull = await github.findOpenPull(input.repository, branch);
+      if (!pull) throw error;
+      await github.updatePull(input.repository, pull.number, { title, body });
+    }
+  }
+  if (pull && input.labels.length > 0) {
+    await ensureLabels(github, input.repository, input.labels);
+    await github.addLabels(input.repository, pull.number, [...input.labels]);
+  }
+  return { kind: "published", commit, pull, created, dryRun: false };
+}
+
+const NETWORK = /could not resolve host|connection (refused|reset|timed out)|timed out|early eof|the remote end hung up|HTTP 5\d\d|returned error: 5\d\d|429/i;
+
+/**
+ * A git failure as the worker should take it: network trouble passes (transient); a refused
+ * push (the branch moved, a protected branch, no permission) does not.
+ */
+export function classifyGitError(error: unknown, what: string): Error {
+  if (!(error instanceof GitError)) return error as Error;
+  if (NETWORK.test(error.stderr)) return new TransientError(`${what}: ${error.message}`);
+  return new PermanentError(`${what}: ${error.message}`);
+}
+
+function classifyPushError(error: unknown, branch: string): Error {
+  if (error instanceof GitError && /non-fast-forward|fetch first|\[rejected\]/i.test(error.stderr)) {
+    return new PermanentError(`push of ${branch} refused: the branch has commits switchyard does not have, and switchyard never force-pushes; replay the task to start from them`);
+  }
+  return classifyGitError(error, `push of ${branch}`);
+}

@@ -1,0 +1,199 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { OWN_MARKER } from "../../../commands/parse-commands.js";
+import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
+import { repoRef } from "../../../github/github-types.js";
+import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
+import type { AgentContext, AgentResult } from "../../agent.js";
+import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
+import { planOf } from "../../builtin/coordinator/build-plan.js";
+import { runExecAgent } from "../exec-executor.js";
+import { taskDocument, taskVars } from "../create-executor.js";
+import { branchName } from "./branch-name.js";
+import { enforceDiskBudget } from "./enforce-disk-budget.js";
+import { acquireIssueLock } from "./issue-lock.js";
+import { postTaskComment, setStateLabels } from "./issue-feedback.js";
+import { maskSecrets, tailOf } from "./mask-secrets.js";
+import { prepareWorkspace, removeWorktree, type Workspace } from "./prepare-workspace.js";
+import { classifyGitError, publishChanges } from "./publish-changes.js";
+import { remoteUrl } from "./remote-url.js";
+import { renderPrompt } from "./render-prompt.js";
+
+export interface WorkspaceDeps {
+  /** switchyard's environment: PATH and the like for git, the allowlisted names for the agent. */
+  baseEnv: Record<string, string | undefined>;
+}
+
+/** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
+const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
+const RECENT_COMMENTS = 10;
+/** What of the agent's output goes into comments and the pull request. */
+const TAIL_LINES = 40;
+const TAIL_CHARS = 3000;
+
+/** Mirror operations (fetch, worktree add) of one repository, one after another in this process. */
+const serializeMirror = createKeyedQueue();
+/** Mirrors in use by runs of this process: the disk budget never removes them. */
+const mirrorsInUse = new Map<string, number>();
+
+/**
+ * Runs one `execute-plan` task in a workspace: a worktree of the issue's repository on
+ * switchyard's branch for the issue, the configured coding agent run inside it under the
+ * exec executor's rules, then commit, push and one pull request (publish-changes.ts). The
+ * issue is told in one comment per task, and its `state:*` label follows: `reviewing` with a
+ * pull request, back to what it was when nothing changed or the run failed.
+ */
+export async function runWorkspaceTask(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps: WorkspaceDeps): Promise<AgentResult> {
+  const { event, task } = ctx;
+  if (!event.repository || event.number === null) throw new PermanentError(`${event.type} names no issue: the workspace executor works on issues`);
+  if (event.isPullRequest) throw new PermanentError(`#${event.number} is a pull request: the workspace executor opens pull requests from issues`);
+  const { owner, repo } = repoRef(event.repository);
+  if (!SAFE_NAME.test(owner) || !SAFE_NAME.test(repo)) throw new PermanentError(`"${event.repository}" is not a repository name switchyard can make a directory of`);
+
+  const root = path.resolve(spec.dir);
+  const lock = await acquireIssueLock(path.join(root, "locks"), event.repository, event.number, task.id);
+  if (!lock.acquired) {
+    throw new TransientError(`#${event.number} already has a workspace: task ${lock.holder?.task ?? "(unknown)"} works on it; this task waits its turn`, { retryAfterMs: 30_000 });
+  }
+  try {
+    return await runLocked(spec, ctx, deps, { root, owner, repo });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps: WorkspaceDeps, at: { root: string; owner: string; repo: string }): Promise<AgentResult> {
+  const { event, task, github, logger, signal } = ctx;
+  const repository = event.repository!;
+  const number = event.number!;
+  const { baseEnv } = deps;
+  const token = await github.gitToken();
+  const secrets = [token, token && Buffer.from(`x-access-token:${token}`).toString("base64"), ...spec.env.map((name) => baseEnv[name])];
+  const remote = remoteUrl(spec.remote, repository, baseEnv);
+  // In Actions the job's checkout is the workspace's object store: nothing is cloned again.
+  const checkout = ctx.mode === "actions" ? baseEnv.GITHUB_WORKSPACE : undefined;
+  const mirror = checkout ?? path.join(at.root, "mirrors", at.owner, `${at.repo}.git`);
+  const worktree = path.join(at.root, "worktrees", at.owner, at.repo, `issue-${number}-task-${task.id}`);
+  const promptFile = path.join(at.root, "prompts", `task-${task.id}.md`);
+  // Stable across replays: the branch comes from the stored event, not from today's title.
+  const branch = branchName(spec.branchPrefix, number, event.title ?? "");
+  const earlier = event.labels.filter((l) => l.startsWith("state:"));
+  const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
+  const say = (text: string) => postTaskComment(github, repository, number, task.id, text);
+  const where = `task ${task.id}, attempt ${task.attempts}`;
+
+  mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
+  let workspace: Workspace | null = null;
+  let started = false;
+  // Set once the issue was told why the run ended, so the catch-all below does not tell it twice.
+  let reported = false;
+  try {
+    if (!checkout) {
+      const { used } = await enforceDiskBudget(at.root, spec.diskBudget, new Set(mirrorsInUse.keys()));
+      if (used > spec.diskBudget) throw new TransientError(`the workspaces directory ${at.root} uses ${used} bytes, over its budget of ${spec.diskBudget}, with every mirror in use`);
+    }
+    await say(`🛠️ **ExecutionAgent** is working on #${number} in a workspace (${where}), on branch \`${branch}\`.`);
+    started = true;
+    workspace = await serializeMirror(mirror, () =>
+      prepareWorkspace({ mirror, ownMirror: !checkout, worktree, remote, token, repository, issue: number, branch, branchPrefix: spec.branchPrefix, defaultBranch: event.defaultBranch, baseEnv, signal }),
+    ).catch((error: unknown) => {
+      throw classifyGitError(error, `preparing the workspace of ${repository}`);
+    });
+
+    const issue = (github.canRead ? await github.getIssue(repository, number) : null) ?? { title: event.title ?? "", body: event.body ?? "" };
+    const comments = (await github.listComments(repository, number)).filter((c) => !c.body.includes(OWN_MARKER)).slice(-RECENT_COMMENTS);
+    const plan = planOf(event);
+    await mkdir(path.dirname(promptFile), { recursive: true });
+    await writeFile(
+      promptFile,
+      renderPrompt({ repository, issue: { number, title: issue.title, body: issue.body }, plan, comments, branch, defaultBranch: workspace.defaultBranch }),
+    );
+
+    // The agent can write to the shared git config through its worktree (an `insteadOf`, a
+    // hook path): what it wrote is undone before git runs with the token again.
+    const configFile = path.join(checkout ? path.join(mirror, ".git") : mirror, "config");
+    const config = await readFile(configFile);
+    const vars: Record<string, string> = {
+      ...taskVars(ctx),
+      SWITCHYARD_WORKSPACE: workspace.worktree,
+      SWITCHYARD_BRANCH: branch,
+      SWITCHYARD_BASE_BRANCH: workspace.defaultBranch,
+      SWITCHYARD_PROMPT_FILE: promptFile,
+      // The token only when the config asks for it by name.
+      ...(spec.env.includes("GITHUB_TOKEN") && token ? { GITHUB_TOKEN: token } : {}),
+    };
+    const document = {
+      ...taskDocument(ctx),
+      issue: { number, title: issue.title, body: issue.body, comments },
+      workspace: { dir: workspace.worktree, branch, baseBranch: workspace.defaultBranch, reused: workspace.reused, promptFile },
+    };
+    logger.info({ branch, worktree: workspace.worktree, reused: workspace.reused }, "workspace ready: running the coding agent");
+    const result = await runExecAgent(
+      { argv: spec.run.map((arg) => arg.replaceAll("{promptFile}", promptFile)), timeoutMs: spec.timeout, env: spec.env },
+      { task: document, vars },
+      { baseEnv, signal, cwd: workspace.worktree, onSpawn: ctx.reportProcess },
+    );
+    await writeFile(configFile, config);
+    const output = maskSecrets(result.output, secrets);
+    const tail = tailOf(output, TAIL_LINES, TAIL_CHARS);
+
+    if (result.outcome !== "succeeded") {
+      if (signal.aborted) throw new TransientError(result.error ?? "aborted", { output });
+      const why = result.error ?? "the agent failed";
+      if (result.outcome === "transient" && !result.timedOut) {
+        await say(`⏳ The coding agent asked to be retried (${why}; ${where}). switchyard tries again later.\n\n${fenced(tail)}`);
+        reported = true;
+        throw new TransientError(why, { output });
+      }
+      await rollBack();
+      await say(`❌ The coding agent failed (${why}; ${where}). Nothing was pushed; #${number} is back to ${describeStates(earlier)}. The task can be replayed.\n\n${fenced(tail)}`);
+      reported = true;
+      throw new PermanentError(why, { output });
+    }
+
+    const published = await publishChanges({
+      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: tail,
+      author: spec.author, branchPrefix: spec.branchPrefix, labels: spec.labels, remote, token, github, baseEnv, signal,
+    });
+    if (published.kind === "no-changes") {
+      await rollBack();
+      await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is back to ${describeStates(earlier)}.`);
+      return { output: `no changes\n${output}` };
+    }
+    await setStateLabels(github, repository, number, ["state:reviewing"], [...event.labels, "state:implementing"]);
+    const pull = published.pull;
+    const what = published.dryRun
+      ? `dry-run: committed ${published.commit.slice(0, 7)} on \`${branch}\`; the push and the pull request were recorded, not sent`
+      : `${published.created ? "Opened" : "Updated"} pull request #${pull?.number} (${pull?.url}) from \`${branch}\` at ${published.commit.slice(0, 7)}`;
+    await say(`✅ ${what} (${where}).`);
+    logger.info({ branch, pull: pull?.number, commit: published.commit }, "workspace run published");
+    return { output: `${what}\n${output}` };
+  } catch (error) {
+    if (reported || signal.aborted) throw error;
+    // Failures of switchyard's own steps: the disk budget, git, GitHub.
+    const message = maskSecrets(error instanceof Error ? error.message : String(error), secrets);
+    if (error instanceof TransientError) {
+      await say(`⏳ The workspace run did not finish: ${message} (${where}). switchyard tries again later.`).catch(() => undefined);
+      throw error;
+    }
+    await rollBack().catch(() => undefined);
+    await say(`❌ The workspace run failed: ${message} (${where}). #${number} is back to ${describeStates(earlier)}. The task can be replayed.`).catch(() => undefined);
+    throw error;
+  } finally {
+    if (started) await serializeMirror(mirror, () => removeWorktree(mirror, worktree, baseEnv)).catch(() => undefined);
+    await rm(promptFile, { force: true });
+    const left = (mirrorsInUse.get(mirror) ?? 1) - 1;
+    if (left > 0) mirrorsInUse.set(mirror, left);
+    else mirrorsInUse.delete(mirror);
+  }
+}
+
+function describeStates(states: readonly string[]): string {
+  return states.length > 0 ? states.map((s) => `\`${s}\``).join(", ") : "no `state:*` label";
+}
+
+function fenced(text: string): string {
+  if (!text.trim()) return "_The agent printed nothing._";
+  const fence = text.includes("```") ? "~~~~" : "```";
+  return `<details><summary>End of its output</summary>\n\n${fence}\n${text}\n${fence}\n</details>`;
+}

@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { loadConfig, type LoadedConfig } from "../config/load-config.js";
+import { readLogLevel } from "../config/read-env.js";
+import { UsageError } from "../errors.js";
+import { authMode } from "../github/create-octokit-factory.js";
+import { createLogger } from "../observability/logger.js";
+import { parseSince } from "../observability/parse-since.js";
+import { createSweeper } from "../recovery/create-sweeper.js";
+import { presentSweep, renderSweep, type SweepJson } from "../recovery/present-sweep.js";
+import { sweepExitCode, type SweepError } from "../recovery/sweep-error.js";
+import { openMigratedStore, sqliteFile } from "../store/open-store.js";
+import { existsSync } from "node:fs";
+import type { AdminClient } from "./admin-client.js";
+import { ExitCode, printJson, type CliIo } from "./io.js";
+import { serverOf, unauthorized } from "./replay.js";
+
+interface RedeliverOptions {
+  since?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  config?: string;
+}
+
+/** How long the CLI waits for a sweep through the admin API: paced asks take a second each. */
+const SWEEP_TIMEOUT_MS = 30 * 60_000;
+const MAX_LOOKBACK_MS = 168 * 3_600_000;
+
+function parseLookback(since: string | undefined): number | undefined {
+  if (since === undefined) return undefined;
+  const ms = parseSince(since);
+  if (typeof ms === "string") throw new UsageError(`--${ms}`);
+  if (ms > MAX_LOOKBACK_MS) throw new UsageError("--since is at most 168h: GitHub keeps no older deliveries (github.com: 72h)");
+  return ms;
+}
+
+async function throughApi(api: AdminClient, loaded: LoadedConfig, lookbackMs: number | undefined, dryRun: boolean): Promise<SweepJson> {
+  const query = new URLSearchParams();
+  if (lookbackMs !== undefined) query.set("since", `${Math.round(lookbackMs / 1000)}s`);
+  if (dryRun) query.set("dry_run", "1");
+  const { status, body } = await api.request("POST", `/api/recovery/sweep?${query}`, { timeoutMs: SWEEP_TIMEOUT_MS });
+  if (status === 401) throw unauthorized(api, loaded.config.admin.token);
+  if (status === 400) throw new UsageError((body as { error?: { message?: string } }).error?.message ?? "the server refused the sweep");
+  if (status !== 200) throw new Error(`the server at ${api.baseUrl} could not sweep (${status}): ${JSON.stringify(body)}`);
+  return body as SweepJson;
+}
+
+async function directly(loaded: LoadedConfig, io: CliIo, lookbackMs: number | undefined, dryRun: boolean): Promise<SweepJson> {
+  const { config } = loaded;
+  const file = sqliteFile(config.store.url, io.cwd);
+  if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
+  const store = await openMigratedStore(config.store.url, { cwd: io.cwd, exclusive: true, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
+  try {
+    const sweeper = createSweeper({ config, store, logger: createLogger(readLogLevel(io.env)) });
+    return presentSweep(await sweeper.sweep({ lookbackMs, dryRun }));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `switchyard redeliver [--since 72h] [--dry-run] [--json]`: the missed-delivery sweep now,
+ * through the admin API when a server runs, directly on the store otherwise. Exit 2 when a
+ * hook cannot be read with the credentials at hand (the line says which permission), 1
+ * when GitHub could not be reached or failed.
+ */
+export function registerRedeliver(program: Command, io: CliIo): void {
+  program
+    .command("redeliver")
+    .description("ask GitHub to redeliver the deliveries of recovery.hooks that failed and the store lacks (the missed-delivery sweep, now)")
+    .option("--since <duration>", "how far back to read the hooks' logs, with a unit: m, h or d (default recovery.lookback, 72h; at most 168h)")
+    .option("--dry-run", "list what would be asked for; ask GitHub for nothing")
+    .option("--json", "print the summary as one line of JSON")
+    .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
+    .action(async (options: RedeliverOptions) => {
+      const lookbackMs = parseLookback(options.since);
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      if (loaded.config.recovery.hooks.length === 0) {
+        throw new UsageError("recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true}); see docs/operations.md#missed-deliveries");
+      }
+      const api = await serverOf(loaded, io);
+      if (api === null && authMode(loaded.config.github) === "none") {
+        throw new UsageError("no GitHub credentials are set: the sweep reads the hooks' delivery logs with GITHUB_TOKEN (admin:repo_hook, or admin:org_hook for an organization hook) or the App's GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY; an Actions GITHUB_TOKEN cannot");
+      }
+      const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
+      if (options.json) printJson(io, summary);
+      else io.stdout(renderSweep(summary));
+      const errors: SweepError[] = summary.hooks.flatMap((h) => h.errors as SweepError[]);
+      for (const error of errors) io.stderr(`switchyard: ${error.message}\n`);
+      if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}\n`);
+      const code = sweepExitCode(errors);
+      if (code !== 0) throw new ExitCode(code);
+    });
+}

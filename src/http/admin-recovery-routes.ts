@@ -1,0 +1,49 @@
+import type { FastifyInstance } from "fastify";
+import { parseSince } from "../observability/parse-since.js";
+import { presentSweep } from "../recovery/present-sweep.js";
+import type { Sweeper } from "../recovery/create-sweeper.js";
+import { presentPrune } from "../store/retention/present-prune.js";
+import type { Pruner } from "../store/retention/create-pruner.js";
+import { repeatedParameter, sendError } from "./http-errors.js";
+
+export interface RecoveryRouteDeps {
+  sweeper: Sweeper;
+  pruner: Pruner;
+}
+
+/** GitHub keeps deliveries 3 days (GitHub Enterprise Server: 7): a longer look back finds nothing more. */
+const MAX_LOOKBACK_MS = 168 * 3_600_000;
+
+const isTrue = (value: string | undefined): boolean => value === "1" || value === "true";
+
+/**
+ * The admin API's maintenance: `POST /api/recovery/sweep` (the missed-delivery sweep now,
+ * `?since=72h&dry_run=1`) and `POST /api/prune` (retention now, `?dry_run=1`). What
+ * `switchyard redeliver` and `switchyard prune` call when a server runs, so the sweep and
+ * the prune run in the process that holds the store.
+ */
+export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRouteDeps): void {
+  app.post("/api/recovery/sweep", async (request, reply) => {
+    const repeated = repeatedParameter(request.query as Record<string, unknown>);
+    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const query = request.query as Record<string, string | undefined>;
+    if (deps.sweeper.hooks.length === 0) {
+      return sendError(reply, "SWY_E_BAD_REQUEST", "recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true})");
+    }
+    let lookbackMs: number | undefined;
+    if (query.since !== undefined) {
+      const since = parseSince(query.since);
+      if (typeof since === "string") return sendError(reply, "SWY_E_BAD_REQUEST", since);
+      if (since > MAX_LOOKBACK_MS) return sendError(reply, "SWY_E_BAD_REQUEST", "since is at most 168h: GitHub keeps no older deliveries");
+      lookbackMs = since;
+    }
+    return presentSweep(await deps.sweeper.sweep({ lookbackMs, dryRun: isTrue(query.dry_run) }));
+  });
+
+  app.post("/api/prune", async (request, reply) => {
+    const repeated = repeatedParameter(request.query as Record<string, unknown>);
+    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const query = request.query as Record<string, string | undefined>;
+    return presentPrune(await deps.pruner.prune({ dryRun: isTrue(query.dry_run) }));
+  });
+}

@@ -1,0 +1,38 @@
+import { api } from "./api.js";
+import { deliveryHref, fill, h, table, time } from "./dom.js";
+import { replayButton } from "./replay-button.js";
+
+const LIMIT = 100;
+
+/** Dead tasks, newest first, each with a Replay button. */
+export function createDeadTasks(refreshAll) {
+  const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const el = h("section", { "aria-labelledby": "dead-title" }, h("h2", { id: "dead-title" }, "Dead tasks"), body);
+  let shown = null;
+
+  async function refresh() {
+    const tasks = await api(`/api/tasks?status=dead&limit=${LIMIT}`);
+    const text = JSON.stringify(tasks);
+    if (text === shown) return;
+    shown = text;
+    fill(
+      body,
+      table(
+        `${tasks.length} dead task${tasks.length === 1 ? "" : "s"}${tasks.length === LIMIT ? ` (the newest ${LIMIT})` : ""}`,
+        ["Task", "Agent", "Delivery", "Attempts", "Last error", "Updated", "Replay"],
+        tasks.map((t) => [
+          t.id,
+          t.agent,
+          h("a", { href: deliveryHref(t.delivery) }, t.delivery),
+          String(t.attempts),
+          h("span", { class: "error-text" }, t.last_error ?? "—"),
+          time(t.updated_at),
+          replayButton(t, refreshAll),
+        ]),
+        { emptyText: "No dead tasks." },
+      ),
+    );
+  }
+
+  return { el, refresh };
+}

@@ -1,0 +1,93 @@
+import { api } from "./api.js";
+import { badge, duration, facts, fill, h, table, time } from "./dom.js";
+import { jsonView } from "./json-view.js";
+import { taskView } from "./task-view.js";
+
+/** Why the delivery ran what it ran, in words. */
+function routing(d) {
+  if (d.decision === null) {
+    return h("p", {}, d.event === "ping" ? "A ping: stored without tasks." : "No rule matched this event: it was stored without tasks (unrouted).");
+  }
+  const { rule, agent, priority, action } = d.decision;
+  const more = d.tasks.slice(1);
+  return [
+    h("p", {}, "Rule ", h("code", {}, rule), ` won at priority ${priority}: ${agent} runs `, h("code", {}, action), "."),
+    more.length === 0
+      ? null
+      : [
+          h("p", {}, "Lower rules ran too (the winner has continue: true):"),
+          h("ul", {}, more.map((t) => h("li", {}, h("code", {}, t.rule), ` → ${t.agent} (${t.priority}, `, h("code", {}, t.action), ")"))),
+        ],
+  ];
+}
+
+function summary(d) {
+  return facts([
+    ["Status", badge(d.status)],
+    ["Event", d.action ? `${d.event}.${d.action}` : d.event],
+    ["Repository", d.repository],
+    ["Installation", d.installation === null ? null : String(d.installation)],
+    ["Received", time(d.received_at)],
+    ["Acknowledged in", duration(d.ack_ms)],
+    ["Signature", d.signature ? h("code", {}, d.signature) : null],
+  ]);
+}
+
+function headers(d) {
+  return table(
+    "Kept request headers",
+    ["Header", "Value"],
+    Object.entries(d.headers).map(([name, value]) => [h("code", {}, name), h("code", {}, value)]),
+    { emptyText: "No headers kept." },
+  );
+}
+
+function payload(d) {
+  if (d.payload === null) return h("p", { class: "muted" }, "The body is not a JSON object.");
+  return [jsonView(d.payload), h("details", { class: "raw" }, h("summary", {}, "Raw JSON"), h("pre", { class: "text" }, JSON.stringify(d.payload, null, 2)))];
+}
+
+function section(id, title, ...children) {
+  return h("section", { "aria-labelledby": id }, h("h2", { id }, title), h("div", {}, ...children));
+}
+
+/**
+ * A delivery's page: summary, routing explanation, tasks with attempts and writes (redrawn
+ * when they change), headers and payload (drawn once: they never change).
+ */
+export function createDeliveryView(id, refreshAll) {
+  const heading = h("h1", { tabindex: "-1" }, "Delivery ", h("code", {}, id));
+  const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const el = h("div", { class: "delivery" }, h("p", {}, h("a", { href: "#/" }, "← All deliveries")), heading, body);
+  const live = { summary: h("div"), routing: h("div"), tasks: h("div") };
+  let shown = null;
+
+  async function refresh() {
+    let d;
+    try {
+      d = await api(`/api/deliveries/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      fill(body, h("p", {}, "No delivery with this id is on record."));
+      return;
+    }
+    const text = JSON.stringify(d);
+    if (text === shown) return;
+    if (shown === null) {
+      fill(
+        body,
+        section("summary-title", "Summary", live.summary),
+        section("routing-title", "Routing", live.routing),
+        section("tasks-title", "Tasks", live.tasks),
+        section("headers-title", "Headers", headers(d)),
+        section("payload-title", "Payload", payload(d)),
+      );
+    }
+    shown = text;
+    fill(live.summary, summary(d));
+    fill(live.routing, routing(d));
+    fill(live.tasks, d.tasks.length === 0 ? h("p", { class: "muted" }, "No tasks.") : d.tasks.map((t) => taskView(t, refreshAll)));
+  }
+
+  return { el, refresh, title: `Delivery ${id}`, focus: heading };
+}

@@ -1,0 +1,68 @@
+import { badge, duration, facts, h, pre, table, time } from "./dom.js";
+import { replayButton } from "./replay-button.js";
+
+function attemptDuration(a) {
+  return a.finished_at ? duration(Date.parse(a.finished_at) - Date.parse(a.started_at)) : "running";
+}
+
+function attempts(task) {
+  return table(
+    `Attempts of task ${task.id}`,
+    ["#", "Started", "Took", "Outcome", "Error", "Retry after", "Output"],
+    task.attempt_log.map((a) => [
+      String(a.n),
+      time(a.started_at),
+      attemptDuration(a),
+      a.outcome ? badge(a.outcome) : h("span", { class: "muted" }, "running"),
+      a.error ? pre(a.error) : h("span", { class: "muted" }, "—"),
+      a.retry_delay_ms === null ? "—" : duration(a.retry_delay_ms),
+      a.output ? pre(a.output) : h("span", { class: "muted" }, "—"),
+    ]),
+    { emptyText: "Not run yet." },
+  );
+}
+
+/** A write's body: strings (comment and review text) as text blocks, everything else as JSON. */
+function writeBody(body) {
+  if (body === null || body === undefined) return h("span", { class: "muted" }, "no body");
+  if (typeof body !== "object" || Array.isArray(body)) return pre(JSON.stringify(body, null, 2));
+  return facts(Object.entries(body).map(([key, value]) => [key, typeof value === "string" ? pre(value) : h("code", {}, JSON.stringify(value))]));
+}
+
+function writes(task) {
+  if (task.github_writes.length === 0) return h("p", { class: "muted" }, "No GitHub writes.");
+  return h(
+    "ol",
+    { class: "writes", "aria-label": `GitHub writes of task ${task.id}` },
+    task.github_writes.map((w) =>
+      h(
+        "li",
+        { class: "write" },
+        h("p", { class: "write-line" }, h("code", { class: "method" }, w.method), " ", h("code", {}, w.route), " ", w.dry_run ? badge("dry-run") : badge("sent"), " ", time(w.at)),
+        writeBody(w.body),
+      ),
+    ),
+  );
+}
+
+/** One task of a delivery: what it is, its attempts, its GitHub writes, and Replay when dead. */
+export function taskView(task, refresh) {
+  return h(
+    "article",
+    { class: "task", "aria-labelledby": `task-${task.id}` },
+    h("h3", { id: `task-${task.id}` }, `Task ${task.id} · ${task.agent} `, badge(task.status), task.status === "dead" ? [" ", replayButton(task, refresh)] : null),
+    facts([
+      ["Rule", task.rule],
+      ["Action", task.action],
+      ["Priority", task.priority],
+      ["Attempts", String(task.attempts)],
+      ["Idempotency key", task.idempotency_key],
+      ["Runs at", task.status === "ready" ? time(task.run_at) : undefined],
+      ["Last error", task.last_error ? pre(task.last_error) : undefined],
+    ]),
+    h("h4", {}, "Attempts"),
+    attempts(task),
+    h("h4", {}, task.github_writes.some((w) => w.dry_run) ? "GitHub writes (dry-run: recorded, not sent)" : "GitHub writes"),
+    writes(task),
+  );
+}

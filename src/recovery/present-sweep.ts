@@ -1,0 +1,50 @@
+import type { SweepSummary } from "./run-sweep.js";
+
+/** The snake_case JSON of `switchyard redeliver --json` and `POST /api/recovery/sweep`. */
+export interface SweepJson {
+  dry_run: boolean;
+  hooks: {
+    hook: string;
+    scanned: number;
+    failed: number;
+    missing: number;
+    redelivered: number;
+    given_up: number;
+    guids: string[];
+    errors: { kind: string; message: string }[];
+  }[];
+  redelivered: number;
+}
+
+/**
+ * A sweep's summary as the CLI and the admin API print it.
+ *
+ * @example presentSweep({ dryRun: false, hooks: [], redelivered: 0 }) // { dry_run: false, hooks: [], redelivered: 0 }
+ */
+export function presentSweep(summary: SweepSummary): SweepJson {
+  return {
+    dry_run: summary.dryRun,
+    hooks: summary.hooks.map((h) => ({
+      hook: h.hook,
+      scanned: h.scanned,
+      failed: h.failed,
+      missing: h.missing,
+      redelivered: h.redelivered,
+      given_up: h.givenUp,
+      guids: [...h.guids],
+      errors: h.errors.map((e) => ({ kind: e.kind, message: e.message })),
+    })),
+    redelivered: summary.redelivered,
+  };
+}
+
+/** The lines people read: one per hook, then (dry run) each guid it would ask for. */
+export function renderSweep(summary: SweepJson): string {
+  const lines: string[] = [];
+  for (const h of summary.hooks) {
+    const asked = summary.dry_run ? `would redeliver ${h.guids.length}` : `redelivered ${h.redelivered}`;
+    lines.push(`${h.hook}: scanned ${h.scanned}, failed ${h.failed}, missing ${h.missing}, ${asked}${h.given_up > 0 ? `, given up ${h.given_up} (asked 3 times)` : ""}`);
+    for (const guid of h.guids) lines.push(`  ${summary.dry_run ? "would redeliver" : "redelivered"} ${guid}`);
+  }
+  return lines.join("\n") + (lines.length > 0 ? "\n" : "");
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type { GithubClient } from "../../github/github-client.js";
+import { addFailure, emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
+import type { IncidentLedger } from "./incident-ledger.js";
+import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIssue, renderIncidentUpdate } from "./render-incident.js";
+import { emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
+import type { VerificationFailure } from "./verification-failure.js";
+
+export interface IncidentReporter {
+  /** Counts one refused request: synchronous, in memory, O(1); never waits on the store or GitHub. */
+  record(failure: VerificationFailure): void;
+  /** Adds what was counted to the shared state and carries out an action it calls for. The timer calls it; tests may too. */
+  tick(): Promise<void>;
+  /** Stops the timer and waits for a step under way. */
+  close(): Promise<void>;
+}
+
+export interface IncidentReporterOptions {
+  settings: IncidentSettings;
+  /** `owner/name`: where the issue is opened. */
+  repository: string;
+  ledger: IncidentLedger;
+  /** A GitHub client for the repository; its writes are recorded (and in dry-run only recorded). */
+  github: () => Promise<GithubClient>;
+  logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  now?: () => number;
+  /** How often counts go to the ledger; default a tenth of the window, 250 ms to 5 s. */
+  tickMs?: number;
+  /** With nothing counted and no incident known, the ledger is still read this often (another instance may have opened one); default 60 s. */
+  idleReadMs?: number;
+}
+
+/**
+ * The security-incident reporter (docs/security.md#security-incidents). The webhook route
+ * tells it of every failed verification; it counts them in memory (bounded, whatever the
+ * flood) and, every tick, adds the counts to the shared incident state in one exchange and
+ * carries out the one action that state calls for — open the issue, update its one
+ * comment, or close it — through the GitHub client, paced like any other write. At most one
+ * exchange per tick per instance, and at most one GitHub write per window while failures go
+ * on: a flood of forged requests never becomes a flood of writes.
+ *
+ * @example
+ * const reporter = createIncidentReporter({ settings, repository: "octo/ops", ledger: createMemoryLedger(), github: () => runtime.github.forRepository(…), logger });
+ * createWebhookServer({ ...deps, onVerificationFailure: reporter.record });
+ */
+export function createIncidentReporter(options: IncidentReporterOptions): IncidentReporter {
+  const { settings, repository, ledger, logger } = options;
+  const now = options.now ?? Date.now;
+  const tickMs = options.tickMs ?? Math.min(5000, Math.max(250, Math.floor(settings.windowMs / 10)));
+  const idleReadMs = options.idleReadMs ?? 60_000;
+  let counted: FailureSummary = emptySummary();
+  // Until the first exchange this instance does not know whether an incident is open.
+  let active = true;
+  let lastRead = -Infinity;
+  let running: Promise<void> | null = null;
+  let closed = false;
+
+  async function carryOut(claim: IncidentClaim): Promise<IncidentOutcome> {
+    const github = await options.github();
+    switch (claim.action) {
+      case "open": {
+        await github.createLabel(repository, { name: INCIDENT_LABEL, color: "b60205", description: "switchyard: failed webhook verifications" });
+        // An instance that opened it and died before recording it left it open on GitHub: adopt it.
+        const open = (await github.listOpenIssuesWithLabel(repository, INCIDENT_LABEL)).find((i) => i.title === INCIDENT_TITLE);
+        if (open) return { action: "open", issue: open.number };
+        const issue = await github.createIssue(repository, { title: INCIDENT_TITLE, body: renderIncidentIssue(claim.summary, claim.inWindow, settings), labels: [INCIDENT_LABEL] });
+        return { action: "open", issue };
+      }
+      case "update": {
+        // In dry-run there is no issue to comment on: the opening was recorded, that is the record.
+        if (claim.issue === null) return { action: "update", commentId: null };
+        const body = renderIncidentUpdate(claim.summary, claim.reportedTotal, now());
+        if (claim.commentId !== null) {
+          await github.updateComment(repository, claim.commentId, body);
+          return { action: "update", commentId: claim.commentId };
+        }
+        return { action: "update", commentId: await github.createComment(repository, claim.issue, body) };
+      }
+      case "close":
+        if (claim.issue !== null) {
+          await github.createComment(repository, claim.issue, renderIncidentClosing(claim.summary, settings));
+          await github.updateIssue(repository, claim.issue, { state: "closed" });
+        }
+        return { action: "close" };
+    }
+  }
+
+  async function step(): Promise<void> {
+    const at = now();
+    const tally = counted.total > 0 ? counted : null;
+    if (!tally && !active && at - lastRead < idleReadMs) return;
+    counted = emptySummary();
+    const token = randomUUID();
+    let claim: IncidentClaim | null;
+    try {
+      const stepped = await ledger.exchange((state) => {
+        const next = stepIncident(state, tally, at, settings, token);
+        const s = next.state;
+        return { state: s, result: { claim: next.claim, active: s.open || s.summary.total > 0 || s.pending !== null } };
+      });
+      claim = stepped.claim;
+      active = stepped.active;
+      lastRead = at;
+    } catch (error) {
+      // Counts are kept for the next tick: the store may be back by then.
+      if (tally) counted = mergeSummaries(tally, counted);
+      logger.warn({ err: error }, "security incidents: could not update the shared failure count");
+      return;
+    }
+    if (!claim) return;
+    let outcome: IncidentOutcome;
+    try {
+      outcome = await carryOut(claim);
+      logger.info({ action: claim.action, repository, failures: claim.summary.total }, "security incident reported");
+    } catch (error) {
+      logger.warn({ err: error, action: claim.action, repository }, "security incidents: the GitHub write failed; it is tried again at a later tick");
+      outcome = { action: "failed" };
+    }
+    const settledAt = now();
+    await ledger.exchange((state) => ({ state: settleIncident(state ?? emptyIncident(), token, outcome, settledAt), result: undefined })).catch((error: unknown) => {
+      logger.warn({ err: error }, "security incidents: could not record what was reported; the claim runs out and is taken again");
+    });
+  }
+
+  const tick = () => (running ??= step().finally(() => (running = null)));
+  const timer = setInterval(() => void tick(), tickMs);
+  // Counting must never keep a process alive.
+  timer.unref();
+
+  return {
+    record(failure) {
+      if (!closed) addFailure(counted, failure);
+    },
+    tick,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

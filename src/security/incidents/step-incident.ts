@@ -1,0 +1,143 @@
+import { emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
+
+/** `security.incidents` in milliseconds. */
+export interface IncidentSettings {
+  threshold: number;
+  windowMs: number;
+  quietMs: number;
+}
+
+export type IncidentAction = "open" | "update" | "close";
+
+/**
+ * The incident as every instance sees it (one JSON document in the store on PostgreSQL,
+ * in memory otherwise). Bounded: the buckets cover one window, the summary is bounded.
+ */
+export interface IncidentState {
+  /** `[bucketStart, failures]`, for the sliding window; only buckets inside it are kept. */
+  buckets: [number, number][];
+  /** The episode: every failure since the last incident closed (or since the window emptied). */
+  summary: FailureSummary;
+  /** `summary.total` at the last report (issue opened, comment written). */
+  reportedTotal: number;
+  open: boolean;
+  /** The open issue's number; null in dry-run, where nothing is created. */
+  issue: number | null;
+  /** The one comment further bursts are written to. */
+  commentId: number | null;
+  lastReportAt: number | null;
+  /** An action one instance is carrying out; the others leave it alone until `until`. */
+  pending: { action: IncidentAction; token: string; until: number; total: number } | null;
+}
+
+/** An action this instance took on, with what it needs to write it. */
+export interface IncidentClaim {
+  action: IncidentAction;
+  token: string;
+  summary: FailureSummary;
+  /** Failures within the window when it was claimed. */
+  inWindow: number;
+  /** `summary.total` at the previous report. */
+  reportedTotal: number;
+  issue: number | null;
+  commentId: number | null;
+}
+
+/** What carrying out a claim came to. */
+export type IncidentOutcome =
+  | { action: "open"; issue: number | null }
+  | { action: "update"; commentId: number | null }
+  | { action: "close" }
+  | { action: "failed" };
+
+/** How long a claimed action may take before another instance may take it over. */
+export const CLAIM_MS = 60_000;
+
+export function emptyIncident(): IncidentState {
+  return { buckets: [], summary: emptySummary(), reportedTotal: 0, open: false, issue: null, commentId: null, lastReportAt: null, pending: null };
+}
+
+/** Buckets of a twentieth of the window (at least 250 ms): the window slides in steps that small. */
+export function bucketMs(settings: IncidentSettings): number {
+  return Math.max(250, Math.floor(settings.windowMs / 20));
+}
+
+/**
+ * Adds what this instance counted since its last step, then decides. Pure: the caller runs
+ * it inside the store's lock, so across instances exactly one claims each action.
+ * - not open, more than `threshold` failures within the window: open;
+ * - open, no failure for `quiet`: close;
+ * - open, failures not yet reported: update the one comment, at most once per window, so a
+ *   flood costs one write per window, not one per request.
+ *
+ * @example stepIncident(null, summaryOf(25 failures), now, { threshold: 20, windowMs: 600_000, quietMs: 3_600_000 }, "t1").claim?.action // "open"
+ */
+export function stepIncident(
+  previous: IncidentState | null,
+  tally: FailureSummary | null,
+  now: number,
+  settings: IncidentSettings,
+  token: string,
+): { state: IncidentState; claim: IncidentClaim | null } {
+  const state: IncidentState = structuredClone(previous ?? emptyIncident());
+  const size = bucketMs(settings);
+  const windowStart = now - settings.windowMs;
+  state.buckets = state.buckets.filter(([start]) => start + size > windowStart);
+  // Failures that never crossed the threshold and left the window start no later incident.
+  if (!state.open && state.pending === null && state.summary.last !== null && state.summary.last <= windowStart) {
+    state.summary = emptySummary();
+    state.reportedTotal = 0;
+  }
+  if (tally && tally.total > 0) {
+    state.summary = mergeSummaries(state.summary, tally);
+    const start = Math.floor(now / size) * size;
+    const bucket = state.buckets.find(([s]) => s === start);
+    if (bucket) bucket[1] += tally.total;
+    else state.buckets.push([start, tally.total]);
+  }
+  const inWindow = state.buckets.reduce((sum, [, count]) => sum + count, 0);
+  if (state.pending && state.pending.until > now) return { state, claim: null };
+
+  let action: IncidentAction | null = null;
+  if (!state.open) {
+    if (inWindow > settings.threshold) action = "open";
+  } else if (state.summary.last !== null && now - state.summary.last >= settings.quietMs) {
+    action = "close";
+  } else if (state.summary.total > state.reportedTotal && (state.lastReportAt === null || now - state.lastReportAt >= settings.windowMs)) {
+    action = "update";
+  }
+  if (action === null) {
+    state.pending = null;
+    return { state, claim: null };
+  }
+  state.pending = { action, token, until: now + CLAIM_MS, total: state.summary.total };
+  return { state, claim: { action, token, summary: structuredClone(state.summary), inWindow, reportedTotal: state.reportedTotal, issue: state.issue, commentId: state.commentId } };
+}
+
+/**
+ * Records what a claimed action came to. Ignored when the claim is no longer this one's
+ * (it took longer than CLAIM_MS and another instance took it over). A failed action is
+ * let go, to be claimed again at a later step.
+ */
+export function settleIncident(previous: IncidentState, token: string, outcome: IncidentOutcome, now: number): IncidentState {
+  if (previous.pending?.token !== token) return previous;
+  const state: IncidentState = structuredClone(previous);
+  const reported = state.pending!.total;
+  state.pending = null;
+  switch (outcome.action) {
+    case "open":
+      Object.assign(state, { open: true, issue: outcome.issue, commentId: null, reportedTotal: reported, lastReportAt: now });
+      break;
+    case "update":
+      Object.assign(state, { commentId: outcome.commentId ?? state.commentId, reportedTotal: reported, lastReportAt: now });
+      break;
+    case "close":
+      // What arrived while the closing comment was written begins the next episode.
+      Object.assign(state, { open: false, issue: null, commentId: null, lastReportAt: now, reportedTotal: 0 });
+      if (state.summary.total === reported) state.summary = emptySummary();
+      break;
+    case "failed":
+      break;
+  }
+  return state;
+}

@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { configSchema } from "../../../../src/config/schema.js";
+import { branchName } from "../../../../src/agents/executors/workspace/branch-name.js";
+import { enforceDiskBudget } from "../../../../src/agents/executors/workspace/enforce-disk-budget.js";
+import { gitAuthEnv } from "../../../../src/agents/executors/workspace/git-auth-env.js";
+import { acquireIssueLock } from "../../../../src/agents/executors/workspace/issue-lock.js";
+import { maskSecrets, tailOf } from "../../../../src/agents/executors/workspace/mask-secrets.js";
+import { remoteUrl } from "../../../../src/agents/executors/workspace/remote-url.js";
+import { renderPullBody } from "../../../../src/agents/executors/workspace/render-pull-body.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-ws-unit-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("branchName", () => {
+  it.each([
+    ["switchyard/", 12, "Login page crashes: fix it!", "switchyard/issue-12-login-page-crashes-fix-it"],
+    ["bot-", 3, "  Ünïcode — and ÉMOJI 🚀 ", "bot-issue-3-unicode-and-emoji"],
+    ["switchyard/", 4, "!!!", "switchyard/issue-4"],
+    ["switchyard/", 5, "a".repeat(100), `switchyard/issue-5-${"a".repeat(40)}`],
+    ["s/", 6, "ends with a dash after the cut at forty chars-x", "s/issue-6-ends-with-a-dash-after-the-cut-at-forty"],
+  ])("%s + #%d %j → %s", (prefix, issue, title, expected) => {
+    expect(branchName(prefix, issue, title)).toBe(expected);
+  });
+});
+
+describe("maskSecrets and tailOf", () => {
+  it("masks given values, GitHub token shapes and URL credentials", () => {
+    const text = "key=abc12345 token ghs_0123456789abcdefghijABCDEFGHIJ url https://x-access-token:hunter22@github.com/o/r.git";
+    expect(maskSecrets(text, ["abc12345", null, undefined, "ab"])).toBe("key=*** token *** url https://***@github.com/o/r.git");
+  });
+  it("masks the longer of two overlapping secrets whole", () => {
+    expect(maskSecrets("value secret-long-part", ["secret", "secret-long-part"])).toBe("value ***");
+  });
+  it("keeps the last lines within a character budget", () => {
+    expect(tailOf("a\nb\nc\n\n", 2, 100)).toBe("b\nc");
+    expect(tailOf("0123456789", 5, 4)).toBe("…6789");
+  });
+});
+
+describe("gitAuthEnv and remoteUrl", () => {
+  it("scopes the header to the remote's origin, and gives nothing to non-HTTP remotes or without a token", () => {
+    const env = gitAuthEnv("https://github.example.com/octo/app.git", "tok");
+    expect(env).toEqual({
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.https://github.example.com/.extraHeader",
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from("x-access-token:tok").toString("base64")}`,
+    });
+    expect(gitAuthEnv("file:///srv/git/octo/app.git", "tok")).toEqual({});
+    expect(gitAuthEnv("https://github.com/octo/app.git", null)).toEqual({});
+  });
+  it("fills the template, defaulting to GITHUB_SERVER_URL or github.com", () => {
+    expect(remoteUrl(null, "octo/app", {})).toBe("https://github.com/octo/app.git");
+    expect(remoteUrl(null, "octo/app", { GITHUB_SERVER_URL: "https://ghe.example.com/" })).toBe("https://ghe.example.com/octo/app.git");
+    expect(remoteUrl("file:///srv/{owner}/{repo}.git", "octo/app", {})).toBe("file:///srv/octo/app.git");
+  });
+});
+
+describe("renderPullBody", () => {
+  it("closes the issue, carries the plan checklist and fences the summary safely", () => {
+    const body = renderPullBody({ issue: 7, plan: [{ text: "Do it", done: false, agent: "CodeGenAgent" }, { text: "Test it", done: true, agent: "TestAgent" }], task: "4", attempt: 2, summary: "has ``` inside" });
+    expect(body).toContain("Closes #7");
+    expect(body).toContain("- [ ] Do it\n- [x] Test it");
+    expect(body).toContain("(task 4, attempt 2)");
+    expect(body).toContain("~~~~\nhas ``` inside\n~~~~");
+  });
+});
+
+describe("acquireIssueLock", () => {
+  it("holds one workspace per issue: a second task is refused until the first releases", async () => {
+    const dir = tempDir();
+    const first = await acquireIssueLock(dir, "octo/app", 1, "10");
+    expect(first.acquired).toBe(true);
+    const second = await acquireIssueLock(dir, "octo/app", 1, "11");
+    expect(second).toMatchObject({ acquired: false, holder: { task: "10", pid: process.pid } });
+    expect((await acquireIssueLock(dir, "octo/app", 2, "12")).acquired).toBe(true);
+    if (first.acquired) await first.release();
+    expect((await acquireIssueLock(dir, "octo/app", 1, "11")).acquired).toBe(true);
+  });
+  it("takes over a lock left by a process of this host that is gone, and honours one of another host", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "octo", "app", "issue-3.lock");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ task: "1", host: "elsewhere", pid: 1, since: 0 }));
+    expect(await acquireIssueLock(dir, "octo/app", 3, "2")).toMatchObject({ acquired: false, holder: { host: "elsewhere" } });
+    // pid 2^22+1 is above Linux's pid_max default: no such process.
+    writeFileSync(file, JSON.stringify({ task: "1", host: (await import("node:os")).hostname(), pid: 4_194_305, since: 0 }));
+    expect((await acquireIssueLock(dir, "octo/app", 3, "2")).acquired).toBe(true);
+  });
+});
+
+describe("enforceDiskBudget", () => {
+  function mirror(root: string, name: string, bytes: number, mtime: number): string {
+    const dir = path.join(root, "mirrors", "octo", `${name}.git`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "pack"), Buffer.alloc(bytes));
+    utimesSync(dir, mtime, mtime);
+    return dir;
+  }
+  it("removes the least recently used mirrors not in use until under budget", async () => {
+    const root = tempDir();
+    const old = mirror(root, "old", 1000, 1000);
+    const mid = mirror(root, "mid", 1000, 2000);
+    const busy = mirror(root, "busy", 1000, 500);
+    const result = await enforceDiskBudget(root, 2000, new Set([busy]));
+    expect(result.removed).toEqual([old]);
+    expect(result.used).toBe(2000);
+    expect(existsSync(mid)).toBe(true);
+    expect(existsSync(busy)).toBe(true);
+  });
+  it("reports what it could not free when every mirror is in use", async () => {
+    const root = tempDir();
+    const busy = mirror(root, "busy", 3000, 500);
+    expect(await enforceDiskBudget(root, 1000, new Set([busy]))).toEqual({ used: 3000, removed: [] });
+  });
+});
+
+describe("workspace executor config", () => {
+  it("fills the defaults and refuses unknown keys and credentials in the remote", () => {
+    const config = configSchema.parse({ agents: { ExecutionAgent: { workspace: { run: ["agent", "{promptFile}"] } } } });
+    expect(config.agents.ExecutionAgent).toEqual({
+      workspace: {
+        run: ["agent", "{promptFile}"], timeout: 1_800_000, env: [], author: "switchyard <switchyard@users.noreply.github.com>", branchPrefix: "switchyard/",
+        remote: null, dir: ".switchyard/workspaces", diskBudget: 10 * 1024 ** 3, labels: ["switchyard"],
+      },
+    });
+    expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: ["a"], branchPrfix: "x/" } } } }).success).toBe(false);
+    expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: ["a"], remote: "https://me:tok@github.com/{owner}/{repo}.git" } } } }).success).toBe(false);
+    expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: [] } } } }).success).toBe(false);
+  });
+});

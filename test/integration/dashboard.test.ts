@@ -1,0 +1,320 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleOf } from "../support/examples.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against a
+ * real server over a real SQLite file, fed real signed deliveries.
+ *
+ * UPDATE_SCREENSHOT=1 also writes docs/dashboard.png (the README's picture); CI leaves the
+ * tree alone.
+ */
+
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const XSS_TITLE = "<img src=x onerror=alert(1)>";
+const ADMIN_TOKEN = "dashboard-test-token-0123456789";
+const SCREENSHOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../docs/dashboard.png");
+
+function findChromium(): string | null {
+  try {
+    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const executablePath = findChromium();
+// In CI a missing browser is a failure (the .ci/run script installs it), never a silent skip.
+const required = process.env.CI === "true";
+const skipReason = "Chromium is not on PATH (apt-get install -y chromium): the dashboard's browser tests are skipped";
+if (executablePath === null && !required) console.warn(skipReason);
+
+interface Browser {
+  context: BrowserContext;
+  /** What a page did that a safe dashboard never does: dialogs (alert), script errors, CSP refusals. */
+  incidents: string[];
+  close: () => Promise<void>;
+}
+
+async function openBrowser(): Promise<Browser> {
+  if (executablePath === null) throw new Error("Chromium is required when CI=true and is not on PATH: apt-get install -y chromium");
+  const userDataDir = mkdtempSync(path.join(tmpdir(), "switchyard-chromium-"));
+  // launchPersistentContext is how Playwright takes a --user-data-dir: a fresh one per run.
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 860 },
+  });
+  const incidents: string[] = [];
+  context.on("page", (page) => watch(page, incidents));
+  for (const page of context.pages()) watch(page, incidents);
+  return {
+    context,
+    incidents,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page: Page, incidents: string[]): void {
+  page.on("dialog", (dialog) => {
+    incidents.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text())) incidents.push(`CSP: ${message.text()}`);
+  });
+}
+
+/** An issue whose title is markup and whose body reads as a bug, so IssueAgent labels and comments. */
+function hostileIssue() {
+  const payload = exampleOf("issues", "opened");
+  payload.issue.title = XSS_TITLE;
+  payload.issue.body = "The app crashes with an error on login. <script>alert(2)</script>";
+  return payload;
+}
+
+function openedPullRequest() {
+  const payload = exampleOf("pull_request", "opened");
+  payload.pull_request.draft = false;
+  return payload;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the admin API's JSON, read loosely
+async function adminJson(server: TestServer, route: string, token?: string): Promise<any> {
+  const response = await fetch(server.adminUrl + route, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return response.json();
+}
+
+const suffix = executablePath === null && !required ? ` (skipped: ${skipReason})` : "";
+
+describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium${suffix}`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let issueDelivery: string;
+  let prDelivery: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      // ReviewAgent is a program that fails with exit 1: a permanent failure, dead at once.
+      agents: { ReviewAgent: { exec: [process.execPath, "-e", "console.error('boom: review failed'); process.exit(1)"] } },
+    });
+    const issue = await server.deliver("issues", hostileIssue());
+    const pr = await server.deliver("pull_request", openedPullRequest());
+    await server.deliver("ping", exampleOf("ping"));
+    expect([issue.status, pr.status]).toEqual([202, 202]);
+    issueDelivery = issue.body.delivery;
+    prDelivery = pr.body.delivery;
+    await waitFor(async () => {
+      const [i, p] = await Promise.all([adminJson(server, `/api/deliveries/${issueDelivery}`), adminJson(server, `/api/deliveries/${prDelivery}`)]);
+      return i.tasks[0]?.status === "succeeded" && p.tasks[0]?.status === "dead";
+    });
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("serves the page with a strict Content-Security-Policy and no data in it", async () => {
+    const response = await fetch(server.adminUrl + "/");
+    const html = await response.text();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    // No inline script or style anywhere: the policy would refuse them.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    expect(html).not.toContain(issueDelivery);
+    const script = await fetch(server.adminUrl + "/dashboard/app.js");
+    expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+  });
+
+  it("lists the deliveries, filters them, shows the KPI tiles and the dead task", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    const deliveries = page.getByRole("region", { name: "Recent deliveries" });
+    await expect.poll(() => deliveries.getByRole("link", { name: issueDelivery }).count()).toBe(1);
+    await expect.poll(() => deliveries.getByRole("link", { name: prDelivery }).count()).toBe(1);
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(4); // header + issue, pull request, ping
+
+    const prRow = deliveries.getByRole("row").filter({ has: page.getByRole("link", { name: prDelivery }) });
+    expect(await prRow.innerText()).toMatch(/pull_request\.opened[\s\S]*ReviewAgent[\s\S]*failed/);
+    const pingRow = deliveries.getByRole("row").filter({ hasText: "ping" });
+    expect(await pingRow.innerText()).toMatch(/no rule matched[\s\S]*unrouted/);
+
+    await page.getByLabel("Event", { exact: true }).selectOption("pull_request");
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(2);
+    await page.getByLabel("Event", { exact: true }).selectOption("");
+    await page.getByLabel("Agent", { exact: true }).selectOption("IssueAgent");
+    await expect.poll(() => deliveries.getByRole("link").allInnerTexts()).toEqual([issueDelivery]);
+    await page.getByLabel("Agent", { exact: true }).selectOption("");
+    await page.getByLabel("Status", { exact: true }).selectOption("failed");
+    await expect.poll(() => deliveries.getByRole("link").allInnerTexts()).toEqual([prDelivery]);
+    await page.getByLabel("Status", { exact: true }).selectOption("");
+    const issueRepository = (await adminJson(server, `/api/deliveries/${issueDelivery}`)).repository;
+    const sameRepository = (await adminJson(server, "/api/deliveries")).filter((d: { repository: string }) => d.repository === issueRepository).length;
+    await page.getByLabel("Repository", { exact: true }).selectOption(issueRepository);
+    await expect.poll(() => deliveries.getByRole("link").count()).toBe(sameRepository);
+    await page.getByLabel("Repository", { exact: true }).selectOption("");
+
+    const kpis = page.getByRole("region", { name: "KPIs, last 24 hours" });
+    await expect.poll(() => kpis.getByRole("listitem").count()).toBe(6);
+    expect(await kpis.innerText()).toContain("Event routing success rate");
+
+    const dead = page.getByRole("region", { name: "Dead tasks" });
+    await expect.poll(() => dead.getByRole("button", { name: /^Replay task \d+ \(ReviewAgent\)$/ }).count()).toBe(1);
+    expect(await dead.innerText()).toContain("ReviewAgent");
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the dead task's error, replays it exactly once more, and shows recorded writes", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    await page.getByRole("region", { name: "Recent deliveries" }).getByRole("link", { name: prDelivery }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe(`Delivery ${prDelivery}`);
+
+    const before = await adminJson(server, `/api/deliveries/${prDelivery}`);
+    const task = before.tasks[0];
+    expect(task.attempt_log).toHaveLength(1);
+    const tasks = page.getByRole("region", { name: "Tasks" });
+    const attempts = tasks.getByRole("table", { name: `Attempts of task ${task.id}` });
+    await expect.poll(() => attempts.getByRole("row").count()).toBe(2);
+    expect(await attempts.innerText()).toContain(task.attempt_log[0].error);
+    expect(await attempts.innerText()).toContain("boom: review failed");
+    expect(await page.getByRole("region", { name: "Routing" }).innerText()).toMatch(/Rule pr-opened won at priority high: ReviewAgent runs Run quality checks/);
+    // Its recorded writes: the routing comment naming the dead task, in dry-run.
+    const routingComment = task.github_writes.find((w: { route: string }) => w.route.endsWith("/comments"));
+    expect(routingComment.dry_run).toBe(true);
+    const deadWrites = tasks.getByRole("list", { name: `GitHub writes of task ${task.id}` });
+    expect(await deadWrites.innerText()).toContain(`${routingComment.method} ${routingComment.route}`);
+    expect(await deadWrites.innerText()).toContain("ReviewAgent (pr-opened)");
+
+    const replay = tasks.getByRole("button", { name: `Replay task ${task.id} (ReviewAgent)` });
+    // A double click sends one replay: the button is disabled once pressed.
+    await replay.dblclick();
+    await expect.poll(() => page.getByRole("status").innerText()).toContain(`Task ${task.id} (ReviewAgent) was queued again`);
+    await expect.poll(() => attempts.getByRole("row").count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(async () => (await adminJson(server, `/api/tasks/${task.id}`)).status, { timeout: 15_000 }).toBe("dead");
+    // Give a stray second replay time to show itself (the worker polls every second): none comes.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const after = await adminJson(server, `/api/tasks/${task.id}`);
+    expect(after.attempts).toBe(2);
+    expect(after.attempt_log.map((a: { n: number; outcome: string }) => [a.n, a.outcome])).toEqual([
+      [1, "permanent"],
+      [2, "permanent"],
+    ]);
+    expect(await attempts.getByRole("row").count()).toBe(3);
+
+    // The dry-run writes IssueAgent recorded: label names and the comment body, as text.
+    await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(issueDelivery)}`);
+    const issueTasks = page.getByRole("region", { name: "Tasks" });
+    const writes = issueTasks.getByRole("list", { name: /^GitHub writes of task/ });
+    await expect.poll(() => writes.getByRole("listitem").count()).toBeGreaterThanOrEqual(2);
+    const recorded = (await adminJson(server, `/api/deliveries/${issueDelivery}`)).tasks[0].github_writes;
+    const label = recorded.find((w: { route: string }) => /\/issues\/\d+\/labels$/.test(w.route));
+    const comment = recorded.find((w: { route: string; method: string }) => w.route.endsWith("/comments") && w.method === "POST");
+    expect(label && comment).toBeTruthy();
+    const writesText = await writes.innerText();
+    expect(writesText).toContain(`POST ${label.route}`);
+    for (const name of label.body.labels) expect(writesText).toContain(name);
+    expect(writesText).toContain(comment.body.body.split("\n")[0]);
+    expect(writesText).toContain("dry-run");
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
+
+  it("shows an attacker's markup as text", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(issueDelivery)}`);
+    const payload = page.getByRole("region", { name: "Payload" });
+    await payload.locator("summary", { hasText: /^issue: / }).click();
+    await expect.poll(() => payload.getByText(JSON.stringify(XSS_TITLE), { exact: true }).count()).toBe(1);
+    await payload.getByText("Raw JSON").click();
+    expect(await payload.locator("pre").innerText()).toContain(`"title": "${XSS_TITLE}"`);
+    // Markup in the data never became elements, and no script of it ran.
+    expect(await page.locator("main img, main script").count()).toBe(0);
+    expect(browser.incidents).toEqual([]);
+
+    if (process.env.UPDATE_SCREENSHOT === "1") {
+      await page.goto(server.adminUrl + "/");
+      await page.getByRole("region", { name: "Recent deliveries" }).getByRole("link", { name: prDelivery }).waitFor();
+      await page.screenshot({ path: SCREENSHOT });
+      await page.getByRole("region", { name: "Recent deliveries" }).getByRole("link", { name: prDelivery }).click();
+      await page.getByRole("region", { name: "Tasks" }).getByRole("heading", { level: 3 }).first().waitFor();
+      await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-delivery.png"), fullPage: true });
+    }
+    await page.close();
+  });
+});
+
+describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMIN_TOKEN${suffix}`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let delivery: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ admin: { token: ADMIN_TOKEN } });
+    delivery = (await server.deliver("issues", exampleOf("issues", "opened"))).body.delivery;
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("serves the page without the token, but no data", async () => {
+    expect((await fetch(server.adminUrl + "/")).status).toBe(200);
+    expect((await fetch(server.adminUrl + "/api/deliveries")).status).toBe(401);
+    expect((await fetch(server.adminUrl + "/dashboard/missing.js")).status).toBe(401);
+  });
+
+  it("asks for the token, refuses a wrong one, and keeps the right one for the tab", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    const token = page.getByLabel("Token");
+    await token.fill("wrong-token");
+    await page.getByRole("button", { name: "Open the dashboard" }).click();
+    await expect.poll(() => page.getByRole("main").innerText()).toContain("That token was refused.");
+    await token.fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Open the dashboard" }).click();
+    await expect.poll(() => page.getByRole("link", { name: delivery }).count()).toBe(1);
+    await page.reload();
+    await expect.poll(() => page.getByRole("link", { name: delivery }).count()).toBe(1);
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
+
+  it("takes the token from a #token= fragment once and removes it from the address bar", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#token=${ADMIN_TOKEN}`);
+    await expect.poll(() => page.getByRole("link", { name: delivery }).count()).toBe(1);
+    expect(page.url()).not.toContain(ADMIN_TOKEN);
+    await page.close();
+  });
+});

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OWN_MARKER } from "../../src/commands/parse-commands.js";
+import type { TaskRecord } from "../../src/store/store.js";
+import { exampleOf } from "../support/examples.js";
+import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
+type Payload = Record<string, any>;
+
+let fake: GithubFake;
+let server: TestServer;
+let nextRepo = 1;
+let nextComment = 7_000_000;
+
+/** A discussion_comment.created in a fresh repository (one per test), seeded into the fake by delivery. */
+function discussionIn(repo: string, discussion: { labels?: string[]; title?: string; body?: string } = {}): Payload {
+  const payload = exampleOf("discussion_comment", "created") as unknown as Payload;
+  const [owner, name] = repo.split("/");
+  payload.repository = { ...payload.repository, full_name: repo, name, owner: { ...payload.repository.owner, login: owner } };
+  payload.discussion.node_id = `D_${repo}`;
+  payload.discussion.title = discussion.title ?? "Crash when the login page opens";
+  payload.discussion.body = discussion.body ?? "Opening /login shows a stack trace.";
+  payload.discussion.labels = (discussion.labels ?? []).map((label, i) => ({ id: i + 1, name: label, color: "ededed", default: false, description: null }));
+  return payload;
+}
+
+function commentOn(base: Payload, body: string, options: { login?: string; association?: string; parent?: number } = {}): Payload {
+  const payload = structuredClone(base);
+  const id = ++nextComment;
+  const login = options.login ?? "maintainer";
+  payload.comment = { ...payload.comment, id, node_id: `DC_${id}`, body, parent_id: options.parent ?? null, author_association: options.association ?? "OWNER", user: { ...payload.comment.user, login, type: "User" } };
+  payload.sender = { ...payload.sender, login, type: "User" };
+  return payload;
+}
+
+async function deliver(payload: Payload): Promise<TaskRecord[]> {
+  fake.seedFromPayload("discussion_comment", payload);
+  return settle(server, "discussion_comment", payload);
+}
+
+/** switchyard's replies in a discussion: comments carrying its marker. */
+function repliesIn(repo: string, number = 90) {
+  return fake.discussions(repo).comments(number).filter((c) => c.body.includes(OWN_MARKER));
+}
+
+function freshRepo(): string {
+  return `octo-org/discussions-${nextRepo++}`;
+}
+
+beforeAll(async () => {
+  fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+  server = await startTestServer({ github: { token: "test-token", apiUrl: fake.url, writeIntervalMs: 0 }, retry: { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 100 } }, undefined, { pollMs: 100 });
+});
+afterAll(async () => {
+  await server.stop();
+  await fake.close();
+});
+
+describe("/agent commands in a discussion", () => {
+  it("/agent help gets one reply, threaded under the asking comment", async () => {
+    const repo = freshRepo();
+    const asking = commentOn(discussionIn(repo), "How do I use this?\n/agent help");
+    const [task] = await deliver(asking);
+    expect(task).toMatchObject({ status: "succeeded", agent: "CoordinatorAgent", rule: "discussion-command" });
+
+    const replies = repliesIn(repo);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.replyToId).toBe(asking.comment.node_id);
+    expect(replies[0]!.body).toContain("switchyard commands");
+    expect(replies[0]!.body).toContain("/convert-to-issue");
+    // No help line starts with a command, so switchyard never reads its own help as one.
+    expect(replies[0]!.body.split("\n").some((line) => /^\s*\/agent/.test(line))).toBe(false);
+    // Nothing went to the issue REST API: a discussion is not an issue.
+    expect(fake.repo(repo).issues).toEqual([]);
+    expect(fake.unknownRoutes).toEqual([]);
+  });
+
+  it("a command in a reply is answered in the same thread (GitHub threads are one level deep)", async () => {
+    const repo = freshRepo();
+    const top = commentOn(discussionIn(repo), "Question about the API");
+    fake.seedFromPayload("discussion_comment", top);
+    const reply = commentOn(top, "/agent status", { parent: top.comment.id });
+    const [task] = await deliver(reply);
+    expect(task!.status).toBe("succeeded");
+    const replies = repliesIn(repo);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.replyToId).toBe(top.comment.node_id);
+    expect(replies[0]!.body).toContain("**Status of discussion #90**");
+    expect(replies[0]!.body).toContain("discussion_comment.created");
+  });
+
+  it("deploy, rollback, review and execute say they do not apply; analyze suggests labels", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const [task] = await deliver(commentOn(discussionIn(repo), "/agent deploy\n/agent rollback\n/agent review\n/agent execute\n/agent analyze"));
+    expect(task!.status).toBe("succeeded");
+    const bodies = repliesIn(repo).map((c) => c.body);
+    expect(bodies).toHaveLength(5);
+    for (const [i, name] of ["deploy", "rollback", "review", "execute"].entries()) expect(bodies[i]).toContain(`\`${name}\` does not apply to discussions`);
+    expect(bodies[4]).toContain("**Analysis of discussion #90**");
+    expect(bodies[4]).toContain("`type:bug`");
+    expect(fake.repo(repo).deployments).toEqual([]);
+  });
+
+  it("an author without an allowed association gets one refusal and nothing runs", async () => {
+    const repo = freshRepo();
+    const [task] = await deliver(commentOn(discussionIn(repo), "/agent status", { login: "stranger", association: "NONE" }));
+    expect(task!.status).toBe("succeeded");
+    const replies = repliesIn(repo);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain("@stranger, switchyard did not run this");
+    expect(replies[0]!.body).not.toContain("Status of discussion");
+  });
+});
+
+describe("/convert-to-issue", () => {
+  it("by a maintainer: exactly one issue, linked both ways, with the labels the repository has; a second request links the same issue", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "maintain");
+    fake.repo(repo).addLabel("bug");
+    const base = discussionIn(repo, { labels: ["bug"] });
+    const asking = commentOn(base, "Let's track this.\n/convert-to-issue");
+    fake.seedFromPayload("discussion_comment", asking);
+    // A label deleted from the repository since it was put on the discussion.
+    fake.discussions(repo).add({ number: 90, labels: ["bug", "deleted-since"] });
+    const [first] = await settle(server, "discussion_comment", asking);
+    expect(first!.status).toBe("succeeded");
+
+    const issues = fake.repo(repo).issues;
+    expect(issues).toHaveLength(1);
+    const issue = issues[0]!;
+    expect(issue.title).toBe("Crash when the login page opens");
+    expect(issue.body).toContain("Opening /login shows a stack trace.");
+    expect(issue.body).toContain(`[#90](https://github.com/${repo}/discussions/90)`);
+    expect(issue.body).toContain(`<!-- switchyard:converted-from:D_${repo} -->`);
+    // Only the labels the repository has: an unknown one is not created by the conversion.
+    expect(issue.labels).toEqual(["bug"]);
+    expect(fake.repo(repo).labels.map((l) => l.name)).not.toContain("deleted-since");
+    const link = repliesIn(repo);
+    expect(link).toHaveLength(1);
+    expect(link[0]!.body).toContain(`Converted to #${issue.number}`);
+
+    const [second] = await deliver(commentOn(base, "/convert-to-issue", { login: "other-maintainer" }));
+    expect(second!.status).toBe("succeeded");
+    // other-maintainer has no write access yet: refused, nothing created.
+    expect(fake.repo(repo).issues).toHaveLength(1);
+    expect(repliesIn(repo).at(-1)!.body).toContain("@other-maintainer, switchyard did not run this: `/convert-to-issue` needs write access");
+
+    fake.repo(repo).setPermission("other-maintainer", "write");
+    const [third] = await deliver(commentOn(base, "/convert-to-issue", { login: "other-maintainer" }));
+    expect(third!.status).toBe("succeeded");
+    expect(fake.repo(repo).issues).toHaveLength(1);
+    expect(repliesIn(repo).at(-1)!.body).toContain(`already converted to #${issue.number}`);
+  });
+
+  it("an issue an earlier attempt opened but never linked is found by its hidden marker, not opened again", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    fake.repo(repo).addIssue({ number: 5, title: "unrelated", body: "nothing to see" });
+    // What an attempt that failed between creating the issue and replying leaves behind.
+    fake.repo(repo).addIssue({ number: 6, title: "Crash when the login page opens", body: `text\n<!-- switchyard:converted-from:D_${repo} -->` });
+    const [task] = await deliver(commentOn(discussionIn(repo), "/convert-to-issue"));
+    expect(task!.status).toBe("succeeded");
+    expect(fake.repo(repo).issues.map((i) => i.number)).toEqual([5, 6]);
+    expect(repliesIn(repo)).toHaveLength(1);
+    expect(repliesIn(repo)[0]!.body).toContain("already converted to #6");
+  });
+
+  it("a stranger is refused with a reply and no issue is created", async () => {
+    const repo = freshRepo();
+    const [task] = await deliver(commentOn(discussionIn(repo), "/convert-to-issue", { login: "stranger", association: "CONTRIBUTOR" }));
+    expect(task!.status).toBe("succeeded");
+    expect(fake.repo(repo).issues).toEqual([]);
+    const replies = repliesIn(repo);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain("@stranger, switchyard did not run this: `/convert-to-issue` needs an author association");
+  });
+});

@@ -1,0 +1,201 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { exampleOf } from "../support/examples.js";
+import { startGithubFake, type FakeHookDelivery, type GithubFake, type HookHandle } from "../support/github-fake/index.js";
+import { runCli, type CliResult } from "../support/run-cli.js";
+import { startTestServer, TEST_SECRET, type TestServer } from "../support/start-test-server.js";
+
+const HOUR = 3_600_000;
+const HOOK = { repository: "octo/hello", id: 12 } as const;
+
+let fake: GithubFake;
+let server: TestServer;
+let hook: HookHandle;
+
+function payload(n: number): object {
+  // A distinct body per delivery: the same bytes twice would be a replay by signature.
+  return { ...exampleOf("star", "created"), marker: `delivery-${n}` };
+}
+
+/** `switchyard ARGS` as a process in the server's directory (its config file names the server's database). */
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd: server.dir, env: { LOG_LEVEL: "silent" } });
+}
+
+async function sweep(query = ""): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.adminUrl}/api/recovery/sweep${query}`, { method: "POST" });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeEach(async () => {
+  fake = await startGithubFake();
+  const config = { github: { token: "ghp_test", apiUrl: fake.url, writeIntervalMs: 0 }, recovery: { hooks: [HOOK], interval: 0 } };
+  server = await startTestServer(config);
+  writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ ...config, store: { url: `sqlite:${server.dbFile}` } }));
+  hook = fake.hook(HOOK);
+  hook.setTarget(server.webhookUrl, TEST_SECRET);
+});
+
+afterEach(async () => {
+  await server.stop();
+  expect(fake.unknownRoutes).toEqual([]);
+  await fake.close();
+});
+
+/**
+ * The hook log of the issue's scenario, 130 entries over two pages (GitHub's page is 100):
+ * deliveries that reached the server, failed ones it never got, one it got although GitHub
+ * saw a failure, one whose redelivery succeeded, and one failed outside the lookback.
+ */
+async function seedMixedLog(): Promise<{ missing: FakeHookDelivery[]; storedButFailed: FakeHookDelivery; oldFailure: FakeHookDelivery }> {
+  const now = Date.now();
+  const at = (i: number) => now - i * 25 * 60_000; // one entry every 25 minutes, back over ~54 hours
+  const missing: FakeHookDelivery[] = [];
+  let storedButFailed: FakeHookDelivery | undefined;
+  for (let i = 0; i < 130; i++) {
+    if (i % 20 === 7) {
+      missing.push(hook.record("star", payload(i), { at: at(i), statusCode: i % 40 === 7 ? 0 : 502 }));
+    } else if (i === 50) {
+      // The server committed it, but GitHub gave up waiting first.
+      storedButFailed = await hook.send("star", payload(i), { at: at(i) });
+      expect(storedButFailed.statusCode).toBe(202);
+      Object.assign(storedButFailed, { statusCode: 0, status: "timed out" });
+    } else if (i === 60) {
+      const failed = hook.record("star", payload(i), { at: at(i), statusCode: 503 });
+      const retried = await hook.send("star", payload(i), { at: at(i) + 60_000, guid: failed.guid });
+      expect(retried.statusCode).toBe(202);
+    } else {
+      expect((await hook.send("star", payload(i), { at: at(i) })).statusCode).toBe(202);
+    }
+  }
+  const oldFailure = hook.record("star", payload(1000), { at: now - 80 * HOUR, statusCode: 0 });
+  return { missing, storedButFailed: storedButFailed!, oldFailure };
+}
+
+describe("the missed-delivery sweep against GitHub's hook log", () => {
+  it("asks exactly once for each failed delivery the store lacks, recovers every one, and a second sweep asks nothing", async () => {
+    const { missing, storedButFailed, oldFailure } = await seedMixedLog();
+    expect(missing).toHaveLength(7);
+    for (const m of missing) expect(await server.store.getDelivery(m.guid)).toBeNull();
+    const entriesBefore = hook.deliveries.length;
+    fake.clearRequests();
+
+    const first = await sweep();
+    await hook.settled();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      dry_run: false,
+      hooks: [{ hook: "octo/hello#12", scanned: entriesBefore - 1, failed: 8, missing: 7, redelivered: 7, given_up: 0, errors: [] }],
+      redelivered: 7,
+    });
+    // Several pages, followed by cursor.
+    const pages = fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/deliveries"));
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(pages.slice(1).every((r) => /^v1_\d+$/.test(r.query.cursor ?? ""))).toBe(true);
+
+    // Asked once each, for exactly the missing ones (oldest first); nothing else.
+    expect(hook.attempts).toEqual([...missing].reverse().map((m) => m.id));
+    expect(hook.attempts).not.toContain(storedButFailed.id);
+    expect(hook.attempts).not.toContain(oldFailure.id);
+    // Each redelivery re-sent the stored request, same X-GitHub-Delivery, and it was stored once.
+    const listed = await server.store.listDeliveries({ limit: 1000 });
+    for (const m of missing) {
+      const redelivered = hook.deliveries.filter((d) => d.guid === m.guid && d.redelivery);
+      expect(redelivered).toHaveLength(1);
+      expect(redelivered[0]).toMatchObject({ statusCode: 202, request: { body: m.request.body } });
+      expect(listed.filter((d) => d.id === m.guid)).toHaveLength(1);
+      expect((await server.store.getDelivery(m.guid))?.body.toString()).toBe(m.request.body);
+    }
+
+    const second = await sweep();
+    await hook.settled();
+    expect(second.body).toMatchObject({ hooks: [{ failed: 1, missing: 0, redelivered: 0, errors: [] }], redelivered: 0 });
+    expect(hook.attempts).toHaveLength(7);
+
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^switchyard_redeliveries_total\{outcome="asked"\} 7$/m);
+    expect(metrics).toMatch(/^switchyard_redeliveries_total\{outcome="recovered"\} 7$/m);
+  });
+
+  it("gives a guid up after three asks, one per sweep, however often it is swept", async () => {
+    const lost = hook.record("star", payload(1), { statusCode: 502 });
+    // The redeliveries fail too: the server is unreachable from GitHub's side.
+    hook.setTarget("http://127.0.0.1:1/webhooks/github", TEST_SECRET);
+    const results: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { body } = await sweep();
+      await hook.settled();
+      results.push((body.hooks as { redelivered: number; given_up: number }[])[0]);
+      // An hour passes between sweeps: the last ask is past its cooldown.
+      (server.store as unknown as SqliteStore).db.prepare("UPDATE redeliveries SET asked_at = asked_at - ?").run(HOUR);
+    }
+    expect(results).toEqual([
+      expect.objectContaining({ redelivered: 1, given_up: 0 }),
+      expect.objectContaining({ redelivered: 1, given_up: 0 }),
+      expect.objectContaining({ redelivered: 1, given_up: 0 }),
+      expect.objectContaining({ redelivered: 0, given_up: 1 }),
+    ]);
+    expect(hook.attempts.filter((id) => hook.deliveries.find((d) => d.id === id)?.guid === lost.guid)).toHaveLength(3);
+  });
+
+  it("--dry-run lists what it would ask for and asks nothing", async () => {
+    const { missing } = await seedMixedLog();
+    fake.clearRequests();
+    const result = await cli(["redeliver", "--dry-run", "--json"]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { dry_run: boolean; hooks: { guids: string[]; missing: number; redelivered: number }[]; redelivered: number };
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    expect(summary).toMatchObject({ dry_run: true, redelivered: 0, hooks: [{ missing: 7, redelivered: 0 }] });
+    expect(summary.hooks[0]!.guids).toEqual([...missing].reverse().map((m) => m.guid));
+    expect(hook.attempts).toEqual([]);
+    expect(fake.requests.filter((r) => r.method !== "GET")).toEqual([]);
+    expect(result.stderr).toContain("swept through the running server");
+
+    const text = await cli(["redeliver", "--dry-run", "--since", "2h"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^octo\/hello#12: scanned \d+, failed \d+, missing \d+, would redeliver \d+/);
+  });
+});
+
+describe("switchyard redeliver without a server: what to fix", () => {
+  beforeEach(async () => {
+    await server.close(); // the database stays; the CLI opens it itself
+  });
+
+  it("exits 2 naming the permission when GitHub refuses (403)", async () => {
+    fake.failAlways({ path: /\/hooks\/12\/deliveries$/, status: 403, body: { message: "Must have admin rights to Repository." } });
+    const result = await cli(["redeliver"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("admin:repo_hook");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("exits 2 when the hook does not exist (404), saying where its id is", async () => {
+    fake.failAlways({ path: /\/hooks\/12\/deliveries$/, status: 404 });
+    const result = await cli(["redeliver", "--json"]);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ hooks: [{ hook: "octo/hello#12", errors: [{ kind: "not_found" }] }] });
+    expect(result.stderr).toMatch(/no such hook.*settings\/hooks\/12/);
+  });
+
+  it("exits 2 without credentials, and 1 when GitHub cannot be reached", async () => {
+    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, recovery: { hooks: [HOOK] } }));
+    const noCredentials = await cli(["redeliver"]);
+    expect(noCredentials.code).toBe(2);
+    expect(noCredentials.stderr).toMatch(/no GitHub credentials.*admin:repo_hook/);
+
+    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl: "http://127.0.0.1:1" }, recovery: { hooks: [HOOK] } }));
+    const unreachable = await cli(["redeliver"]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it("exits 2 when recovery.hooks is empty", async () => {
+    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` } }));
+    const result = await cli(["redeliver"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("recovery.hooks is empty");
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { addFailure, emptySummary, MAX_SOURCES, mergeSummaries, type FailureSummary } from "../../../src/security/incidents/failure-summary.js";
+import { CLAIM_MS, settleIncident, stepIncident, type IncidentState } from "../../../src/security/incidents/step-incident.js";
+import type { FailureReason } from "../../../src/security/incidents/verification-failure.js";
+
+const SETTINGS = { threshold: 20, windowMs: 600_000, quietMs: 3_600_000 };
+const T0 = 1_700_000_000_000;
+
+function failures(n: number, at: number, reason: FailureReason = "bad_signature", source = "203.0.113.7"): FailureSummary {
+  const summary = emptySummary();
+  for (let i = 0; i < n; i++) addFailure(summary, { reason, source, hookId: "42", event: "push", at });
+  return summary;
+}
+
+/** One step by one instance, settled as if its GitHub write succeeded. */
+function stepAndSettle(state: IncidentState | null, tally: FailureSummary | null, at: number, issue = 7) {
+  const { state: next, claim } = stepIncident(state, tally, at, SETTINGS, `t${at}`);
+  if (!claim) return { state: next, action: null };
+  const outcome = claim.action === "open" ? { action: "open" as const, issue } : claim.action === "update" ? { action: "update" as const, commentId: 99 } : { action: "close" as const };
+  return { state: settleIncident(next, claim.token, outcome, at), action: claim.action };
+}
+
+describe("stepIncident", () => {
+  it("opens only above the threshold within the window", () => {
+    expect(stepIncident(null, failures(20, T0), T0, SETTINGS, "a").claim).toBeNull();
+    const { claim } = stepIncident(null, failures(21, T0), T0, SETTINGS, "a");
+    expect(claim).toMatchObject({ action: "open", inWindow: 21, issue: null });
+    expect(claim!.summary.byReason.bad_signature).toBe(21);
+  });
+
+  it("failures spread over more than the window never open one", () => {
+    let state: IncidentState | null = null;
+    for (let minute = 0; minute < 60; minute++) {
+      const step = stepIncident(state, failures(5, T0 + minute * 180_000), T0 + minute * 180_000, SETTINGS, `t${minute}`);
+      expect(step.claim).toBeNull();
+      state = step.state;
+    }
+    // Only the window's buckets are kept: the state does not grow with time.
+    expect(state!.buckets.reduce((sum, [, n]) => sum + n, 0)).toBeLessThanOrEqual(20);
+    expect(state!.buckets.length).toBeLessThanOrEqual(21);
+  });
+
+  it("a claimed action is not claimed again by another instance until it runs out", () => {
+    const first = stepIncident(null, failures(25, T0), T0, SETTINGS, "instance-a");
+    expect(first.claim?.action).toBe("open");
+    const second = stepIncident(first.state, failures(25, T0 + 10), T0 + 10, SETTINGS, "instance-b");
+    expect(second.claim).toBeNull();
+    // Its counts are kept all the same.
+    expect(second.state.summary.total).toBe(50);
+    const late = stepIncident(second.state, null, T0 + CLAIM_MS + 10, SETTINGS, "instance-b");
+    expect(late.claim?.action).toBe("open");
+  });
+
+  it("open → update at most once per window while failures go on → close after quiet", () => {
+    let { state, action } = stepAndSettle(null, failures(30, T0), T0);
+    expect(action).toBe("open");
+    expect(state).toMatchObject({ open: true, issue: 7, reportedTotal: 30 });
+    // More failures soon after: counted, not yet reported (one write per window at most).
+    ({ state, action } = stepAndSettle(state, failures(500, T0 + 1000), T0 + 1000));
+    expect(action).toBeNull();
+    ({ state, action } = stepAndSettle(state, failures(500, T0 + 300_000), T0 + 300_000));
+    expect(action).toBeNull();
+    ({ state, action } = stepAndSettle(state, null, T0 + 600_000));
+    expect(action).toBe("update");
+    expect(state).toMatchObject({ commentId: 99, reportedTotal: 1030 });
+    // Nothing new: no update, and not quiet long enough to close.
+    ({ state, action } = stepAndSettle(state, null, T0 + 1_300_000));
+    expect(action).toBeNull();
+    ({ state, action } = stepAndSettle(state, null, T0 + 300_000 + SETTINGS.quietMs));
+    expect(action).toBe("close");
+    expect(state).toMatchObject({ open: false, issue: null, commentId: null });
+    expect(state.summary.total).toBe(0);
+  });
+
+  it("a failed write lets the action go, to be claimed again", () => {
+    const { state, claim } = stepIncident(null, failures(30, T0), T0, SETTINGS, "a");
+    const failed = settleIncident(state, claim!.token, { action: "failed" }, T0 + 5);
+    expect(failed.pending).toBeNull();
+    expect(stepIncident(failed, null, T0 + 10, SETTINGS, "b").claim?.action).toBe("open");
+  });
+
+  it("a settle by an instance whose claim was taken over changes nothing", () => {
+    const { state } = stepIncident(null, failures(30, T0), T0, SETTINGS, "a");
+    expect(settleIncident(state, "someone-else", { action: "open", issue: 1 }, T0)).toBe(state);
+  });
+});
+
+describe("failure summaries stay bounded", () => {
+  it("names at most MAX_SOURCES addresses and counts the rest together", () => {
+    const summary = emptySummary();
+    for (let i = 0; i < 10_000; i++) addFailure(summary, { reason: "bad_signature", source: `10.0.${i >> 8}.${i & 255}`, hookId: String(i), event: `e${i}`, at: T0 + i });
+    expect(Object.keys(summary.sources)).toHaveLength(MAX_SOURCES);
+    expect(summary.otherSources).toBe(10_000 - MAX_SOURCES);
+    expect(summary.hookIds.length).toBeLessThanOrEqual(20);
+    expect(summary.events.length).toBeLessThanOrEqual(20);
+    expect(JSON.stringify(summary).length).toBeLessThan(4000);
+    expect(summary).toMatchObject({ total: 10_000, first: T0, last: T0 + 9999 });
+  });
+
+  it("merging adds counts and keeps the bounds", () => {
+    const merged = mergeSummaries(failures(3, T0, "ip_not_allowed", "a"), failures(4, T0 + 5, "rate_limited", "b"));
+    expect(merged).toMatchObject({ total: 7, sources: { a: 3, b: 4 }, first: T0, last: T0 + 5 });
+    expect(merged.byReason).toMatchObject({ ip_not_allowed: 3, rate_limited: 4, bad_signature: 0 });
+  });
+});
