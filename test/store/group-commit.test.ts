@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createGroupCommitWriter } from "../../src/store/sqlite/group-commit.js";
+import { LOCK_SLICE_MS, createGroupCommitWriter } from "../../src/store/sqlite/group-commit.js";
 
 describe("createGroupCommitWriter", () => {
   let dir: string;
@@ -111,5 +111,38 @@ describe("createGroupCommitWriter", () => {
     expect(items()).toEqual(["queued"]);
     await expect(queued).resolves.toBe(1);
     await expect(writer.run(() => 1)).rejects.toThrow(/closed/);
+  });
+
+  it("waits for a write lock another process holds without blocking the event loop, and refuses what waited past the deadline", async () => {
+    db.pragma("busy_timeout = 5000");
+    const other = new Database(path.join(dir, "gc.db"));
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      const writer = createGroupCommitWriter(db, { lockDeadlineMs: 600 });
+      const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
+      // The event loop's longest stall while the lock is held.
+      let last = performance.now();
+      let worstGap = 0;
+      const ticker = setInterval(() => {
+        const t = performance.now();
+        worstGap = Math.max(worstGap, t - last);
+        last = t;
+      }, 5);
+      const early = writer.run(() => insert.run("early").changes);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const late = writer.run(() => insert.run("late").changes);
+      // The early write gives up at its deadline; the late one is still within its own.
+      await expect(early).rejects.toThrow(/locked by another process.*600 ms/);
+      other.exec("COMMIT");
+      await expect(late).resolves.toBe(1);
+      clearInterval(ticker);
+      expect(items()).toEqual(["late"]);
+      // Each attempt blocks at most the lock slice (20 ms), never the connection's 5 s.
+      expect(worstGap).toBeLessThan(400);
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(LOCK_SLICE_MS);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
   });
 });

@@ -30,26 +30,47 @@ export interface GroupCommitWriter {
 
 /** The longest a deferred write waits for a batch to join. */
 export const DEFER_MS = 5;
+/** How long one attempt to take the write lock may block the event loop (the connection's busy_timeout). */
+export const LOCK_SLICE_MS = 20;
+/** Between attempts to take a write lock another process holds. */
+export const LOCK_RETRY_MS = 50;
+/** A write still waiting for the lock this long after it was queued is refused (the webhook answers 503). */
+export const LOCK_DEADLINE_MS = 5_000;
+
+export interface GroupCommitOptions {
+  /** LOCK_DEADLINE_MS unless given. */
+  lockDeadlineMs?: number;
+  now?: () => number;
+}
 
 interface Pending {
   urgent: boolean;
+  queuedAt: number;
   op: () => unknown;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
 }
 
 interface Settled {
+  batch: Pending[];
   results: unknown[];
   errors: (Error | undefined)[];
+}
+
+/** The write lock is held by another connection (a backup, a `sqlite3` session). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT";
 }
 
 /**
  * The one writer of a SQLite database. With `synchronous=FULL` every COMMIT is an fsync,
  * and an fsync per webhook caps throughput far below what the HTTP layer can take
- * (docs/performance.md). So writes are queued and the
- * queue is committed in one transaction as soon as the event loop has drained pending I/O:
- * `setImmediate` runs after the poll phase, so every request whose bytes arrived in this
- * turn is in the batch, and an idle server commits at once instead of waiting on a timer.
+ * (docs/performance.md).
+ * So writes are queued and the queue is committed in one transaction as soon as the event
+ * loop has drained pending I/O: `setImmediate` runs after the poll phase, so every request
+ * whose bytes arrived in this turn is in the batch, and an idle server commits at once
+ * instead of waiting on a timer.
  *
  * An op that throws undoes only its own writes and rejects only its own promise, as if
  * each op ran in its own SAVEPOINT. Savepoints are not free: SQLite copies every page an op
@@ -58,11 +79,18 @@ interface Settled {
  * again with one SAVEPOINT per op. Promises settle after COMMIT returns: that is the point
  * a caller may acknowledge on.
  *
+ * A write lock held by another process is waited for without blocking the event loop:
+ * each attempt blocks at most LOCK_SLICE_MS, the next comes LOCK_RETRY_MS later, and an op
+ * still waiting `lockDeadlineMs` after it was queued is refused, so a webhook answers 503
+ * in time for GitHub's 10 s instead of after several blocked waits.
+ *
  * @example
  * const writer = createGroupCommitWriter(db);
  * const id = await writer.run(() => insert.run(...).lastInsertRowid);
  */
-export function createGroupCommitWriter(db: Database): GroupCommitWriter {
+export function createGroupCommitWriter(db: Database, options: GroupCommitOptions = {}): GroupCommitWriter {
+  const now = options.now ?? Date.now;
+  const lockDeadlineMs = options.lockDeadlineMs ?? LOCK_DEADLINE_MS;
   // Transaction control prepared once: this path runs for every webhook.
   const begin = db.prepare("BEGIN IMMEDIATE");
   const commit = db.prepare("COMMIT");
@@ -75,8 +103,11 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
   let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | null = null;
   let deferred: NodeJS.Timeout | null = null;
+  let lockRetry: NodeJS.Timeout | null = null;
   let lastUrgent = -Infinity;
   let closed = false;
+  // Set on the first batch, after migrations (which may wait the connection's full busy_timeout).
+  let sliced = false;
 
   /**
    * Runs the batch in one transaction and commits it. Without `isolate`, the first op that
@@ -105,41 +136,10 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
       }
     }
     commit.run();
-    return { results, errors };
+    return { batch, results, errors };
   }
 
-  function flush(): void {
-    scheduled = null;
-    if (deferred !== null) {
-      clearTimeout(deferred);
-      deferred = null;
-    }
-    const batch = queue;
-    if (batch.length === 0) return;
-    queue = [];
-    let settled: Settled;
-    try {
-      const fast = runBatch(batch, false);
-      if (fast === null) stats.isolatedBatches++;
-      settled = fast ?? (runBatch(batch, true) as Settled);
-    } catch (thrown) {
-      const error = toError(thrown);
-      if (db.inTransaction) {
-        try {
-          rollback.run();
-        } catch {
-          // The transaction is already gone; the ops are rejected below either way.
-        }
-      }
-      stats.failedBatches++;
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
-    stats.batches++;
-    stats.ops += batch.length;
-    // Traffic is measured from the end of its commit too: an fsync can outlast DEFER_MS.
-    if (batch.some((p) => p.urgent)) lastUrgent = performance.now();
-    const { results, errors } = settled;
+  function settle({ batch, results, errors }: Settled): void {
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
       const error = errors[i];
@@ -148,20 +148,79 @@ export function createGroupCommitWriter(db: Database): GroupCommitWriter {
     }
   }
 
+  function failAll(batch: readonly Pending[], error: Error): void {
+    for (const pending of batch) pending.reject(error);
+  }
+
+  /** The lock is held elsewhere: refuse what waited too long, try the rest again shortly. */
+  function waitForLock(batch: Pending[], error: unknown): void {
+    const cutoff = now() - lockDeadlineMs;
+    const expired = batch.filter((p) => p.queuedAt <= cutoff);
+    if (expired.length > 0) {
+      stats.failedBatches++;
+      failAll(expired, new Error(`the SQLite database is locked by another process (a backup, a sqlite3 session?) and was not free within ${lockDeadlineMs} ms: ${toError(error).message}`));
+    }
+    queue = batch.filter((p) => p.queuedAt > cutoff).concat(queue);
+    if (queue.length > 0) lockRetry ??= setTimeout(flush, LOCK_RETRY_MS);
+  }
+
+  function flush(): void {
+    scheduled = null;
+    if (deferred !== null) {
+      clearTimeout(deferred);
+      deferred = null;
+    }
+    if (lockRetry !== null) {
+      clearTimeout(lockRetry);
+      lockRetry = null;
+    }
+    const batch = queue;
+    if (batch.length === 0) return;
+    queue = [];
+    if (!sliced) {
+      sliced = true;
+      db.pragma(`busy_timeout = ${LOCK_SLICE_MS}`);
+    }
+    let settled: Settled;
+    try {
+      const fast = runBatch(batch, false);
+      if (fast === null) stats.isolatedBatches++;
+      settled = fast ?? (runBatch(batch, true) as Settled);
+    } catch (thrown) {
+      if (db.inTransaction) {
+        try {
+          rollback.run();
+        } catch {
+          // The transaction is already gone; the ops are rejected below either way.
+        }
+      }
+      if (isBusy(thrown) && !closed) return waitForLock(batch, thrown);
+      stats.failedBatches++;
+      failAll(batch, toError(thrown));
+      return;
+    }
+    stats.batches++;
+    stats.ops += batch.length;
+    // Traffic is measured from the end of its commit too: an fsync can outlast DEFER_MS.
+    if (batch.some((p) => p.urgent)) lastUrgent = performance.now();
+    settle(settled);
+  }
+
   return {
     run<T>(op: () => T, options?: { defer?: boolean }): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed: no more writes are accepted"));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ urgent: !options?.defer, op, resolve: resolve as (value: never) => void, reject });
-        const now = performance.now();
-        if (!options?.defer) lastUrgent = now;
-        if (scheduled !== null) return;
+        queue.push({ urgent: !options?.defer, queuedAt: now(), op, resolve: resolve as (value: never) => void, reject });
+        const at = performance.now();
+        if (!options?.defer) lastUrgent = at;
+        // Waiting for another process's lock: the retry takes this op along.
+        if (scheduled !== null || lockRetry !== null) return;
         // A deferred write (the worker's bookkeeping) rides along with the next batch a
         // webhook commits, or goes alone after DEFER_MS: under load that halves the fsyncs,
         // since claims and completions stop costing commits of their own. Without webhook
         // traffic there is nothing to ride along with, so it commits at once (a worker
         // draining a backlog must not wait DEFER_MS per step).
-        if (options?.defer && now - lastUrgent < DEFER_MS) deferred ??= setTimeout(flush, DEFER_MS);
+        if (options?.defer && at - lastUrgent < DEFER_MS) deferred ??= setTimeout(flush, DEFER_MS);
         else scheduled = setImmediate(flush);
       });
     },
