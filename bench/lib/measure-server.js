@@ -1,13 +1,16 @@
 // One measured run of one server: start it fresh, warm it up, load it, read its CPU time
 // and peak RSS, (for switchyard) wait for its worker to drain and read the store, stop it.
 // switchyard runs on SQLite (a fresh file per run) or on PostgreSQL (a fresh database per
-// run in the bench's own cluster, see postgres-cluster.js).
+// run in the bench's own cluster, see postgres-cluster.js), either full (server.role all:
+// webhook listener and worker) or ingest-only (server.role ingest: no worker), under the
+// closed-loop load of `connections` or (`openRate`) the open-loop one of open-loop.js.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStoreReader, readWorkerStats, waitForDrain } from "./read-worker-stats.js";
 import { cpuMsBetween } from "./postgres-cluster.js";
 import { readCpuMs, readPeakRss, spawnServer } from "./spawn-server.js";
+import { runOpenLoad } from "./open-loop.js";
 import { runSignedLoad } from "./signed-load.js";
 
 const ANCHOR_SERVER = fileURLToPath(new URL("../anchor-server.js", import.meta.url));
@@ -60,10 +63,14 @@ export async function measureAnchor(options) {
 }
 
 /**
- * Runs `switchyard serve` once under load, on a fresh database in its own directory, with its
- * worker running; waits (bounded) for the worker to finish the backlog and reads the store.
- * `postgres` (a cluster from startPostgresCluster): the store is a fresh database in it,
- * with `store.poolSize: poolSize`, dropped after the run; otherwise a fresh SQLite file.
+ * Runs `switchyard serve` once under load, on a fresh database in its own directory.
+ * `role: "all"` (the default): its worker runs; waits (bounded) for it to finish the backlog
+ * and reads the store. `role: "ingest"`: no worker; checks that every task of the measured
+ * window is still ready (else the run fails: a worker ran). `postgres` (a cluster from
+ * startPostgresCluster): the store is a fresh database in it, with `store.poolSize:
+ * poolSize`, dropped after the run; otherwise a fresh SQLite file. `openRate`: the load is
+ * open-loop at that many deliveries per second (on up to `openSockets` sockets) instead of
+ * `connections` closed-loop connections.
  */
 export async function measureSwitchyard(options) {
   const { postgres = null, poolSize = 10, tag } = options;
@@ -77,21 +84,41 @@ export async function measureSwitchyard(options) {
   }
 }
 
+/** The load of one phase (warm-up or measured): open-loop at `openRate`, else closed-loop. */
+function drive(options, { url, seconds, tag }) {
+  const { secret, template, connections, openRate, openSockets } = options;
+  if (openRate) return runOpenLoad({ url, secret, template, rate: openRate, sockets: openSockets, seconds, tag });
+  return runSignedLoad({ url, secret, template, connections, seconds, tag });
+}
+
+/** The tasks of an ingest-only run must all still be ready: anything else means a worker ran. */
+function checkNoWorker(name, worker) {
+  const moved = Object.entries(worker.tasksByStatus).filter(([status]) => status !== "ready");
+  if (moved.length > 0 || worker.tasks === 0) {
+    throw new Error(`${name}: tasks of the measured window by status ${JSON.stringify(worker.tasksByStatus)}: expected all ready (no worker runs): the bench is broken`);
+  }
+}
+
 async function runSwitchyard(options, store) {
-  const { switchyardRoot, dir, secret, template, connections, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [], concurrency = 4 } = options;
+  const { switchyardRoot, dir, secret, seconds, warmupSeconds, tag, drainTimeoutMs, nodeArgs = [], concurrency = 4, role = "all" } = options;
   mkdirSync(dir, { recursive: true });
   const databaseUrl = store.kind === "sqlite" ? `sqlite:${store.file}` : store.url;
-  // Loopback only, like the anchor, and the worker's concurrency the bench was given (and,
-  // on PostgreSQL, the pool size); everything else is the default configuration.
+  // Loopback only, like the anchor, the role, and the worker's concurrency the bench was
+  // given (and, on PostgreSQL, the pool size); everything else is the default configuration.
+  // A full run leaves server.role out (its default is all), so that `--switchyard DIR` can
+  // still bench a checkout from before roles for the full row.
   const configFile = path.join(dir, "switchyard.config.yaml");
+  const roleConfig = role === "all" ? "" : `  role: ${role}\n`;
   const storeConfig = store.kind === "postgres" ? `store:\n  poolSize: ${store.poolSize}\n` : "";
-  writeFileSync(configFile, `server:\n  host: 127.0.0.1\nworker:\n  concurrency: ${concurrency}\n${storeConfig}`);
+  writeFileSync(configFile, `server:\n  host: 127.0.0.1\n${roleConfig}worker:\n  concurrency: ${concurrency}\n${storeConfig}`);
   const server = await spawnServer({
-    name: `switchyard serve (${store.kind})`,
+    name: `switchyard serve (${store.kind}, role ${role})`,
     args: [...nodeArgs, path.join(switchyardRoot, "bin/switchyard.js"), "serve", "--config", configFile],
     cwd: dir,
     env: childEnv({ PORT: "0", ADMIN_PORT: "0", DATABASE_URL: databaseUrl, WEBHOOK_SECRET: secret, LOG_LEVEL: "warn" }),
-    ready: [/receiving webhooks at (\S+)/, /admin API at (http\S+)/],
+    // An ingest-only run waits for serve to say which role it took (a build without roles
+    // would run the worker regardless).
+    ready: [/receiving webhooks at (\S+)/, /admin API at (http\S+)/, ...(role === "all" ? [] : [/switchyard: role (\w+):/])],
     healthUrl: (m) => `${m[1][1]}/healthz`,
   });
   // The store is read only between loads, on a connection of its own, never during the
@@ -105,30 +132,34 @@ async function runSwitchyard(options, store) {
     }
   };
   try {
-    const name = `switchyard on ${store.kind}`;
+    const name = `switchyard ${role === "all" ? "full" : role} on ${store.kind}`;
+    if (role !== "all" && server.matches[2][1] !== role) throw new Error(`${name}: serve started with role ${server.matches[2][1]}`);
     const url = server.matches[0][1];
-    const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
+    const warmup = await drive(options, { url, seconds: warmupSeconds, tag: `${tag}w` });
     checkLoad(`${name} (warm-up)`, warmup, 202);
-    // Start the measured run from an empty queue, as the anchor starts from nothing.
-    const warmupDrain = await withReader((reader) => waitForDrain(reader, WARMUP_DRAIN_TIMEOUT_MS));
+    // Start the measured run from an empty queue, as the anchor starts from nothing (with no
+    // worker the warm-up's tasks stay ready, and nothing takes them).
+    const warmupDrain = role === "ingest" ? null : await withReader((reader) => waitForDrain(reader, WARMUP_DRAIN_TIMEOUT_MS));
     const cpuBefore = readCpuMs(server.pid);
     // On PostgreSQL the commits run in other processes (backends, WAL writer) on the same
     // two cores: their CPU is counted apart.
     const dbCpuBefore = store.cluster?.cpuMsByPid() ?? null;
-    const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
+    const load = await drive(options, { url, seconds, tag });
     const cpuMs = readCpuMs(server.pid) - cpuBefore;
     const dbCpuMs = dbCpuBefore === null ? null : cpuMsBetween(dbCpuBefore, store.cluster.cpuMsByPid());
     checkLoad(name, load, 202);
     const { drain, worker } = await withReader(async (reader) => {
-      const drained = await waitForDrain(reader, drainTimeoutMs);
+      const drained = role === "ingest" ? null : await waitForDrain(reader, drainTimeoutMs);
       return { drain: drained, worker: await readWorkerStats(reader, { from: load.startedAt, to: load.endedAt }) };
     });
+    if (role === "ingest") checkNoWorker(name, worker);
     const peakRss = readPeakRss(server.pid);
     if (!server.alive()) throw new Error(`${name} died during the run:\n${server.stderr()}`);
     const stopped = await server.stop();
     if (!stopped.graceful) throw new Error(`${name} did not stop gracefully on SIGTERM (${JSON.stringify(stopped)}):\n${server.stderr()}`);
     return {
       server: "switchyard",
+      role,
       store: store.kind,
       ...(store.kind === "postgres" ? { poolSize: store.poolSize } : {}),
       tag,

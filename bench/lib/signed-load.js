@@ -22,6 +22,18 @@ export function loadIssuesOpenedTemplate() {
   return { event: "issues", bytes: Buffer.byteLength(JSON.stringify(payload)), head: `${head}"${title} #`, tail: `"${tail}` };
 }
 
+/** The headers every delivery carries, whoever sends it. */
+export function deliveryHeaders(template) {
+  return { "content-type": "application/json", "user-agent": "GitHub-Hookshot/bench", "x-github-event": template.event };
+}
+
+/** The `seq`-th unique delivery of a load tagged `tag`: its body and the headers that make it unique (id, signature). */
+export function signedDelivery({ template, secret, tag, seq }) {
+  const body = Buffer.from(`${template.head}${tag}-${seq}${template.tail}`);
+  const headers = { "x-github-delivery": randomUUID(), "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` };
+  return { body, headers };
+}
+
 /**
  * Runs autocannon against `url` for `seconds` with `connections` keep-alive connections.
  * Latencies are recorded per response in fractional ms (autocannon's own histogram is
@@ -35,14 +47,9 @@ export async function runSignedLoad({ url, secret, template, connections, second
   const latencies = [];
   const statuses = {};
   const setupRequest = (request) => {
-    seq++;
-    const body = Buffer.from(`${template.head}${tag}-${seq}${template.tail}`);
+    const { body, headers } = signedDelivery({ template, secret, tag, seq: ++seq });
     request.body = body;
-    request.headers = {
-      ...request.headers,
-      "x-github-delivery": randomUUID(),
-      "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
-    };
+    request.headers = { ...request.headers, ...headers };
     return request;
   };
   const startedAt = Date.now();
@@ -54,11 +61,7 @@ export async function runSignedLoad({ url, secret, template, connections, second
     duration: seconds,
     timeout: 10,
     requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "GitHub-Hookshot/bench", "x-github-event": template.event },
-        setupRequest,
-      },
+      { method: "POST", headers: deliveryHeaders(template), setupRequest },
     ],
   });
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
