@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { send, sleep, type Answer, type Signed } from "../chaos/chaos-support.js";
 import { exampleOf } from "../support/examples.js";
 import { createTestDatabase, describePg, dropTestDatabases, startPrivateCluster, type Cluster } from "../support/postgres.js";
 import { runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
@@ -17,15 +18,6 @@ import { waitFor } from "../support/wait-for.js";
 
 const SECRET = "scale-out-secret";
 
-interface Signed {
-  id: string;
-  body: string;
-  signature: string;
-}
-
-type Answer = { status: number; body: Record<string, unknown> | null } | { error: string };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sign(body: string): string {
   return `sha256=${createHmac("sha256", SECRET).update(body, "utf8").digest("hex")}`;
@@ -38,29 +30,6 @@ function issueOpened(n: number, tag: string): Signed {
   payload.issue.title = `scale-out ${tag} ${n} ${randomUUID()}`;
   const body = JSON.stringify(payload);
   return { id: randomUUID(), body, signature: sign(body) };
-}
-
-/** POSTs a delivery; a connection error (no answer) is an `error`, never thrown. */
-async function send(url: string, d: Signed, timeoutMs = 10_000): Promise<Answer> {
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": d.id, "x-hub-signature-256": d.signature },
-      body: d.body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let body: Record<string, unknown> | null = null;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = { raw: text };
-    }
-    return { status: res.status, body };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { error: cause?.code ?? cause?.message ?? (error as Error).message };
-  }
 }
 
 const acknowledged = (a: Answer): boolean => "status" in a && (a.status === 202 || a.status === 200);
