@@ -1,29 +1,12 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
+import { isAlive } from "../../process-alive.js";
 
 // Lock files this process holds: a lock file naming our own pid is ours only if we took it
 // here; otherwise it is a stale one from an earlier process that had the same pid (in a
 // container, serve is often pid 1 on every start).
 const held = new Set<string>();
-
-/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    // The state is the field after the parenthesised command name.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    // No /proc (not Linux) or the process just went: kill(0) said it exists.
-    return true;
-  }
-}
 
 interface LockContent {
   pid: number | null;

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { isAlive } from "../../../process-alive.js";
 
 /** Who holds an issue's workspace. */
 export interface LockHolder {
@@ -11,15 +12,6 @@ export interface LockHolder {
 }
 
 export type IssueLock = { acquired: true; release: () => Promise<void> } | { acquired: false; holder: LockHolder | null };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Locks this process holds, by file: a second task of the same issue in this process is refused without touching the disk. */
 const held = new Set<string>();
