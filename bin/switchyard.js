@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/main.js";
+import { commandOf, tuneHeapForServe } from "../dist/cli/tune-heap.js";
 
-main(process.argv.slice(2)).then(
+const args = process.argv.slice(2);
+// Before main and its imports load: a long-running server bounds its heap (src/cli/tune-heap.ts).
+if (["serve", "work"].includes(commandOf(args) ?? "")) tuneHeapForServe();
+const { main } = await import("../dist/cli/main.js");
+
+main(args).then(
   (code) => {
     process.exitCode = code;
   },

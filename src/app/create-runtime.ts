@@ -6,7 +6,7 @@ import type { Executor } from "../agents/executors/create-executor.js";
 import { createRegistry } from "../agents/registry.js";
 import type { Config, ServerRole } from "../config/schema.js";
 import { createGithubRuntime, type GithubRuntime } from "../github/github-runtime.js";
-import { createPayloadCache } from "../queue/payload-cache.js";
+import { PAYLOAD_CACHE_SIZE, createPayloadCache } from "../queue/payload-cache.js";
 import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import type { AcceptResult, Store } from "../store/store.js";
@@ -109,7 +109,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   const incidents = mode === "serve" && role !== "worker" ? createIncidents(config, store, github, logger) : null;
-  const payloads = mode === "serve" ? createPayloadCache() : undefined;
+  const payloads = mode === "serve" ? createPayloadCache(PAYLOAD_CACHE_SIZE) : undefined;
   const worker = runsWorker(role)
     ? createWorker({
         store,

@@ -23,6 +23,7 @@ export async function openRuntimeStore(config: Config, options: { cwd?: string; 
   const store = await openMigratedStore(config.store.url, {
     cwd: options.cwd,
     exclusive: true,
+    checkpointThread: true,
     pool: { size: config.store.poolSize, statementTimeoutMs: config.store.statementTimeoutMs },
     logger: options.logger,
   });

@@ -207,7 +207,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
 
       const eventName = request.headers["x-github-event"] as string;
       const deliveryId = request.headers["x-github-delivery"] as string;
-      const log = request.log.child({ delivery: deliveryId, event: eventName });
+      // Bound per call, not by a child logger per request: at LOG_LEVEL warn these lines cost nothing.
+      const tagged = { delivery: deliveryId, event: eventName };
       seen.set(request, { event: eventName });
       const event = normalizeEvent(eventName, payload);
       const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
@@ -236,13 +237,13 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           { replayWindowMs },
         );
       } catch (error) {
-        log.error({ err: error }, "store failed to commit a delivery");
+        request.log.error({ ...tagged, err: error }, "store failed to commit a delivery");
         return sendError(reply, "SWY_E_STORE_UNAVAILABLE", "the delivery could not be stored; redeliver it from GitHub once the store is back");
       }
 
       if (result.duplicate) {
         seen.set(request, { event: eventName, outcome: "duplicate" });
-        log.info({ by: result.by }, "duplicate delivery: nothing re-run");
+        request.log.info({ ...tagged, by: result.by }, "duplicate delivery: nothing re-run");
         return reply.code(200).send({ delivery: deliveryId, duplicate: true });
       }
       seen.set(request, { event: eventName, outcome: "accepted", tasks: result.tasks });
@@ -256,7 +257,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         task: task.id,
         ...(task.status === "skipped" ? { skipped: true } : {}),
       }));
-      log.info({ action: event.action, routed: routed.map((r) => ({ agent: r.agent, task: r.task })) }, "delivery accepted");
+      request.log.info({ ...tagged, action: event.action, routed: routed.map((r) => ({ agent: r.agent, task: r.task })) }, "delivery accepted");
       return reply.code(202).send({ delivery: deliveryId, duplicate: false, routed });
     },
   });

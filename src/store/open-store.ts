@@ -45,6 +45,8 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** SQLite: hold the file alone (its lock file) — serve, and commands that write without a server. PostgreSQL is shared by design. */
   exclusive?: boolean;
+  /** SQLite: run WAL checkpoints on a background thread (what a long-running `serve` or `work` wants). */
+  checkpointThread?: boolean;
   /** PostgreSQL pool settings (store.poolSize, store.statementTimeoutMs). */
   pool?: { size?: number; statementTimeoutMs?: number };
   /** Where the PostgreSQL adapter reports connection trouble. */
@@ -66,7 +68,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     return createPostgresStore(location.url, { readonly: options.readonly === true, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
   if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
-  return createSqliteStore(location.file, { readonly: options.readonly === true, exclusive: options.exclusive === true });
+  return createSqliteStore(location.file, { readonly: options.readonly === true, exclusive: options.exclusive === true, checkpointThread: options.checkpointThread === true });
 }
 
 // What the file system or SQLite says when a path cannot hold a database (a directory, a

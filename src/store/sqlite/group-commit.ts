@@ -41,6 +41,8 @@ export interface GroupCommitOptions {
   /** LOCK_DEADLINE_MS unless given. */
   lockDeadlineMs?: number;
   now?: () => number;
+  /** Called after each committed transaction, before its ops settle. */
+  onCommit?: () => void;
 }
 
 interface Pending {
@@ -201,6 +203,7 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     }
     stats.batches++;
     stats.ops += batch.length;
+    options.onCommit?.();
     // Traffic is measured from the end of its commit too: an fsync can outlast DEFER_MS.
     if (batch.some((p) => p.urgent)) lastUrgent = performance.now();
     settle(settled);

@@ -1,0 +1,123 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+/** How often, at most, the background thread checkpoints while commits keep coming. */
+export const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * The serving connection's own automatic checkpoint, in WAL pages (SQLite's default is
+ * 1,000): a backstop for when the thread falls behind, or never sees a moment with no
+ * commit in flight, which the WAL needs to start over from its beginning.
+ */
+export const BACKSTOP_CHECKPOINT_PAGES = 16_000;
+/** What the WAL file is cut back to when it starts over (bytes). */
+export const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+/** Copies committed WAL pages into the database file on a thread of its own. */
+export interface Checkpointer {
+  /** A transaction committed: a checkpoint is due within CHECKPOINT_INTERVAL_MS. Cheap: call after every commit. */
+  committed(): void;
+  /** Stops the thread (its connection closed) before the serving connection closes. */
+  close(): Promise<void>;
+  /** Checkpoints the thread ran, and the last one's result, for tests and reports. */
+  readonly stats: Readonly<CheckpointStats>;
+}
+
+export interface CheckpointStats {
+  checkpoints: number;
+  /** Pages in the WAL and pages copied by the last checkpoint. */
+  lastLogPages: number;
+  lastCopiedPages: number;
+  /** The last error the thread reported (it keeps going), or null. */
+  lastError: string | null;
+}
+
+// Plain CommonJS run with `eval`, so that it works the same from dist/ and from the sources
+// under test. A PASSIVE checkpoint takes no lock a writer needs: the serving connection
+// keeps committing while pages are copied. It runs at most once per interval, only after a
+// commit was announced, so an idle server does no work here.
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+let due = false;
+let timer = null;
+function checkpoint() {
+  timer = null;
+  if (!due) return;
+  due = false;
+  try {
+    const [row] = db.pragma("wal_checkpoint(PASSIVE)");
+    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed });
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  }
+  timer = setTimeout(checkpoint, workerData.intervalMs);
+}
+parentPort.on("message", (message) => {
+  if (message === "close") {
+    if (timer !== null) clearTimeout(timer);
+    db.close();
+    parentPort.close();
+    return;
+  }
+  due = true;
+  if (timer === null) timer = setTimeout(checkpoint, workerData.intervalMs);
+});
+`;
+
+/**
+ * Moves WAL checkpoints off the serving thread. better-sqlite3 is synchronous, so a
+ * checkpoint run by the serving connection (SQLite does one after a commit once the WAL
+ * holds 1,000 pages) blocks every request for as long as it copies pages and fsyncs the
+ * database file. Here a second connection, on a worker thread, runs a PASSIVE checkpoint at
+ * most every CHECKPOINT_INTERVAL_MS while commits come in; the serving connection keeps an
+ * automatic checkpoint only as a backstop (BACKSTOP_CHECKPOINT_PAGES). Durability is
+ * unchanged: a commit is durable once in the fsynced WAL; checkpoints only move pages.
+ *
+ * @example
+ * const checkpointer = startCheckpointer(db, file);
+ * commit.run(); checkpointer.committed();
+ */
+export function startCheckpointer(db: { pragma(source: string): unknown }, file: string): Checkpointer {
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
+  // The thread must never keep the process alive, nor take it down.
+  worker.unref();
+  const stats: CheckpointStats = { checkpoints: 0, lastLogPages: 0, lastCopiedPages: 0, lastError: null };
+  let failed = false;
+  worker.on("message", (message: { log?: number; checkpointed?: number; error?: string }) => {
+    if (message.error !== undefined) {
+      stats.lastError = message.error;
+      return;
+    }
+    stats.checkpoints++;
+    stats.lastLogPages = message.log ?? 0;
+    stats.lastCopiedPages = message.checkpointed ?? 0;
+  });
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  worker.on("error", (error) => {
+    // Without the thread the backstop checkpoints on the serving connection: slower, never unsafe.
+    failed = true;
+    stats.lastError = error.message;
+    db.pragma("wal_autocheckpoint = 1000");
+  });
+  let announced = false;
+  return {
+    committed() {
+      // One message per interval is enough: the thread checkpoints everything committed by then.
+      if (failed || announced) return;
+      announced = true;
+      worker.postMessage("commit");
+      setTimeout(() => (announced = false), CHECKPOINT_INTERVAL_MS).unref();
+    },
+    async close() {
+      // Referenced again so that the process waits for the thread to close its connection.
+      worker.ref();
+      if (!failed) worker.postMessage("close");
+      await exited;
+    },
+    stats,
+  };
+}
