@@ -7,6 +7,10 @@ import v8 from "node:v8";
  * heap reach ~100 MB of old space between full GCs under webhook load: mostly garbage.
  */
 export const HEAP_GROWING_PERCENT = 30;
+/** The young generation grows while a semi-space is smaller than this (V8's default maximum is 16 MB). */
+export const SEMI_SPACE_CAP_MB = 4;
+
+const MB = 1024 * 1024;
 /** Did the operator set this V8 flag themselves (node arguments or NODE_OPTIONS)? */
 function operatorSet(flag: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   const spelled = (s: string) => s.replaceAll("_", "-").includes(`--${flag}`);
@@ -22,8 +26,9 @@ export function commandOf(args: readonly string[]): string | undefined {
  * Bounds the V8 heap of a long-running `serve` or `work` (docs/performance.md, memory).
  * Called by bin/switchyard.js before anything else loads. Only flags V8 reads at each GC
  * can be changed once the process runs: `--max-semi-space-size` and `--max-old-space-size`
- * set here are silently ignored (measured), so the young generation is kept small by turning
- * its growth off (`--semi-space-growth-factor=1`), and the old generation grows by
+ * set here are silently ignored (measured), so the young generation is capped by turning
+ * its growth off (`--semi-space-growth-factor=1`) once a semi-space has reached
+ * SEMI_SPACE_CAP_MB, and the old generation grows by
  * HEAP_GROWING_PERCENT after each full GC. Flags the operator passed to node (or in
  * NODE_OPTIONS) win. Node documents changing V8 flags after start as unsupported: this is
  * measured on Node 20 (docs/performance.md) and worth re-measuring on another major.
@@ -33,18 +38,20 @@ export function commandOf(args: readonly string[]): string | undefined {
 export function tuneHeapForServe(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): void {
   const tuneOld = !operatorSet("heap-growing-percent", execArgv, nodeOptions);
   const tuneYoung = !operatorSet("max-semi-space-size", execArgv, nodeOptions) && !operatorSet("semi-space-growth-factor", execArgv, nodeOptions);
-  // new_space's size is both semi-spaces; V8 doubles it in scavenges up to 16 MB each. With
-  // growth off from the start it stays at the size start-up left (2 MB semi-spaces here).
-  // The flags are set again after every GC: starting a worker thread (the SQLite
-  // checkpointer) puts V8's flags back to their defaults (measured: the young generation
-  // then grew to 32 MB). The GC reports come asynchronously, so only a moment's growth can
-  // slip through before the next one puts the flag back.
-  const flags = [...(tuneOld ? [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`] : []), ...(tuneYoung ? ["--semi-space-growth-factor=1"] : [])];
-  if (flags.length === 0) return;
-  const apply = () => {
-    for (const flag of flags) v8.setFlagsFromString(flag);
+  // new_space's size is both semi-spaces; V8 doubles it in scavenges up to 16 MB each.
+  // Start-up is one synchronous stretch that would grow it to the maximum before any
+  // callback runs, so growth starts off; after that it is on exactly while a semi-space is
+  // below SEMI_SPACE_CAP_MB. Both flags are set again after every GC, not only when the
+  // decision changes: starting a worker thread (the SQLite checkpointer) puts V8's flags
+  // back to their defaults (measured: the young generation then grew to 32 MB). GC reports
+  // come asynchronously, so a growth step can slip past the cap before the next report.
+  const semiSpace = () => (v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) / 2;
+  const apply = (young: boolean) => {
+    if (tuneOld) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    if (tuneYoung) v8.setFlagsFromString(`--semi-space-growth-factor=${young && semiSpace() < SEMI_SPACE_CAP_MB * MB ? 2 : 1}`);
   };
-  apply();
-  const observer = new PerformanceObserver(apply);
+  if (!tuneOld && !tuneYoung) return;
+  apply(false);
+  const observer = new PerformanceObserver(() => apply(true));
   observer.observe({ entryTypes: ["gc"] });
 }

@@ -25,6 +25,9 @@ export function createPayloadCache(capacity = PAYLOAD_CACHE_SIZE) {
     get(delivery: string): Record<string, unknown> | undefined {
       return entries.get(delivery);
     },
+    has(delivery: string): boolean {
+      return entries.has(delivery);
+    },
     get size(): number {
       return entries.size;
     },

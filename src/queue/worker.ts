@@ -176,6 +176,7 @@ export function createWorker(options: WorkerOptions): Worker {
           limit: limitsPerAgent || budget ? 1 : capacity,
           excludeAgents: saturatedAgents(),
           repositoryBudget: budget,
+          heldPayloads: options.payloads === undefined ? undefined : (delivery) => options.payloads!.has(delivery),
         });
         blocked = claimed.length === 0;
         if (claimed.length === 0) break;
@@ -300,6 +301,12 @@ export function createWorker(options: WorkerOptions): Worker {
     executing.add(task.id);
   }
 
+  /** A task's raw body and whether it is a form: as claimed, or read again when the claim left it unread (the payload cache held it) and the cache has let it go since. */
+  async function bodyOf(task: ClaimedTask): Promise<[Buffer, boolean]> {
+    const body = task.body.length > 0 ? task.body : ((await store.getDelivery(task.delivery))?.body ?? task.body);
+    return [body, isFormBody(body)];
+  }
+
   async function execute(
     task: ClaimedTask,
     signal: AbortSignal,
@@ -311,7 +318,7 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       // An earlier attempt's agent orphaned by a killed worker must be gone before this one starts.
       await endEarlierAttempts(store, task, log);
-      const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(task.body, isFormBody(task.body));
+      const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(...(await bodyOf(task)));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);

@@ -4,7 +4,9 @@ import type { ClaimOptions, ClaimedTask } from "../store.js";
 import { REPOSITORIES_OVER_BUDGET_SQL, TASK_COLUMNS, toClaimedTask } from "../rows.js";
 import type { ClaimRow } from "../rows.js";
 
-type CandidateRow = ClaimRow;
+type CandidateRow = Omit<ClaimRow, "body">;
+
+const NOT_READ = Buffer.alloc(0);
 
 /**
  * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
@@ -26,7 +28,7 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
       // Left to itself the planner picks the run_at index and sorts every due task, which
       // made each claim cost O(backlog) exactly when a backlog builds up.
       statement = db.prepare<unknown[], CandidateRow>(
-        `SELECT ${TASK_COLUMNS}, t.retry_base, d.event, d.body, d.repository, d.installation
+        `SELECT ${TASK_COLUMNS}, t.retry_base, d.event, d.repository, d.installation
          FROM tasks t INDEXED BY tasks_claim JOIN deliveries d ON d.id = t.delivery
          WHERE t.status = 'ready' AND t.run_at <= ? ${exclude}
          ORDER BY t.priority_rank, t.run_at, t.id
@@ -40,9 +42,12 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
     "UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
   );
   const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
+  // Read apart, and only when the caller does not hold the payload: a 12 KB body is several
+  // overflow pages and a copy into a Buffer for every task a busy worker claims.
+  const bodyOf = db.prepare<[string], Buffer>("SELECT body FROM deliveries WHERE id = ?").pluck();
   const overBudget = db.prepare<[number, number], string>(REPOSITORIES_OVER_BUDGET_SQL.replaceAll("$1", "?").replaceAll("$2", "?")).pluck();
 
-  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget }) => {
+  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget, heldPayloads }) => {
     const excluded = repositoryBudget ? [...excludeRepositories, ...overBudget.all(now - repositoryBudget.windowMs, repositoryBudget.limit)] : excludeRepositories;
     const rows = select(excludeAgents.length, excluded.length).all(now, ...excludeAgents, ...excluded, limit);
     const leaseUntil = now + leaseMs;
@@ -51,7 +56,8 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
       const attempts = row.attempts + 1;
       lease.run(owner, token, leaseUntil, now, row.id);
       openAttempt.run(row.id, attempts, now);
-      return toClaimedTask({ ...row, status: "running", attempts, updated_at: now }, token, leaseUntil);
+      const body = heldPayloads?.(row.delivery) === true ? NOT_READ : (bodyOf.get(row.delivery) ?? NOT_READ);
+      return toClaimedTask({ ...row, body, status: "running", attempts, updated_at: now }, token, leaseUntil);
     });
   };
 }
