@@ -42,8 +42,8 @@ export function tuneHeapForServe(execArgv: readonly string[] = process.execArgv,
   // Start-up is one synchronous stretch that would grow it to the maximum before any
   // callback runs, so growth starts off; after that it is on exactly while a semi-space is
   // below SEMI_SPACE_CAP_MB. Both flags are set again after every GC, not only when the
-  // decision changes: starting a worker thread (the SQLite checkpointer) puts V8's flags
-  // back to their defaults (measured: the young generation then grew to 32 MB). GC reports
+  // decision changes: starting a worker thread (the SQLite checkpointer) undid a growth
+  // factor set once (measured: the young generation then grew to 32 MB). GC reports
   // come asynchronously, so a growth step can slip past the cap before the next report.
   const semiSpace = () => (v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) / 2;
   const apply = (young: boolean) => {
