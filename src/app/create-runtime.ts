@@ -9,7 +9,7 @@ import { createGithubRuntime, type GithubRuntime } from "../github/github-runtim
 import { PAYLOAD_CACHE_SIZE, createPayloadCache } from "../queue/payload-cache.js";
 import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
-import type { AcceptResult, Store } from "../store/store.js";
+import type { AcceptOptions, AcceptResult, Store } from "../store/store.js";
 import type { IncidentReporter } from "../security/incidents/create-incident-reporter.js";
 import { createAuthLimiter } from "./create-auth-limiter.js";
 import { createIncidents } from "./create-incidents.js";
@@ -53,6 +53,8 @@ export interface Runtime {
   readonly incidents: IncidentReporter | null;
   /** The webhook route committed a delivery: hands its payload to the local worker and wakes it. */
   onAccepted: (result: AcceptResult, payload: Record<string, unknown>) => void;
+  /** For the webhook route's accepts: hands a new task straight to the local worker when it has room (`AcceptOptions.handOff`); undefined without a worker. */
+  handOff: AcceptOptions["handOff"];
   /** Tasks were made due (a replay): the local worker looks now. */
   wake: () => void;
   /** Stops the worker; running tasks get `drainMs` (default 25 s) to finish. Idempotent. */
@@ -140,8 +142,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     onAccepted: (result, payload) => {
       if (!worker || result.duplicate || result.tasks.length === 0) return;
       payloads?.set(result.delivery, payload);
-      worker.wake();
+      let waiting = false;
+      for (const task of result.tasks) {
+        if (task.claimed !== undefined) worker.adopt(task.claimed);
+        else if (task.status === "ready") waiting = true;
+      }
+      if (waiting) worker.wake();
     },
+    handOff: worker ? () => worker.offer() : undefined,
     wake: () => worker?.wake(),
     drain,
     close: () =>

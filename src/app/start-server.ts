@@ -109,6 +109,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             allowlist,
             logger,
             onAccepted: runtime.onAccepted,
+            handOff: runtime.handOff,
             ownLogins: runtime.github.ownLogins,
             isClosing: () => state.draining,
             observe: createWebhookObserver(metrics, store),

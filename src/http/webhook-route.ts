@@ -13,7 +13,7 @@ import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
 import { verifySignature } from "../security/verify-signature.js";
 import { sendError, sentErrorCode } from "./http-errors.js";
-import type { AcceptResult, AcceptedTask, Store } from "../store/store.js";
+import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
 
 export interface WebhookDeps {
   config: Config;
@@ -28,6 +28,8 @@ export interface WebhookDeps {
   ownLogins?: () => readonly string[];
   /** Called after a commit that created tasks: wakes the worker without polling delay. */
   onAccepted?: (result: AcceptResult, payload: Record<string, unknown>) => void;
+  /** Offered each new task inside the accept (AcceptOptions.handOff): the local worker's way to start it without a claim. */
+  handOff?: AcceptOptions["handOff"];
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing?: () => boolean;
   /** Told of every request refused by a verification check (security incidents): must return at once. */
@@ -234,7 +236,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
             receivedAt: now(),
           },
           eventName === "ping" ? [] : tasks,
-          { replayWindowMs },
+          { replayWindowMs, handOff: deps.handOff },
         );
       } catch (error) {
         request.log.error({ ...tagged, err: error }, "store failed to commit a delivery");

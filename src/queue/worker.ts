@@ -7,7 +7,7 @@ import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { AttemptProcess, ClaimedTask, GithubActionRecord, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
+import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
@@ -60,6 +60,14 @@ export interface Worker {
    * uncounted, and hands back what has not. Safe to call during `stop`.
    */
   kill: (withinMs?: number) => Promise<void>;
+  /**
+   * Asked from inside an accept's transaction (`AcceptOptions.handOff`): a lease when this
+   * worker has a free slot and its last claim found the queue empty, so a new task can
+   * start without a claim of its own; null otherwise (then the task waits for a claim).
+   */
+  offer: () => HandOffLease | null;
+  /** Runs a task an accept handed over (once its commit is done). */
+  adopt: (task: ClaimedTask) => void;
   /** Resolves when no task is running or ready-and-due (Actions mode waits on it). */
   idle: () => Promise<void>;
   running: () => number;
@@ -81,6 +89,8 @@ const DEFAULT_POLL_MS = 1000;
  * group and output), so those end on their own and keep their outcome and output.
  */
 const ABORT_GRACE_MS = 7000;
+/** How long a slot promised to a hand-off waits for its accept to commit before it is free again. */
+const HAND_OFF_HOLD_MS = 1000;
 /** How often a shutdown says what it still waits for. */
 const DRAIN_REPORT_MS = 5000;
 
@@ -128,6 +138,11 @@ export function createWorker(options: WorkerOptions): Worker {
   let idleWaiters: (() => void)[] = [];
   // Due tasks may be waiting that this worker cannot take yet (no free slot, agent limits, repository budget).
   let blocked = false;
+  // The last claim found fewer due tasks than it asked for: a new task may skip the queue.
+  let queueEmpty = false;
+  // Slots promised to hand-offs whose accept has not committed yet (it may still fail, or
+  // be re-run): each holds its slot until adopted, or for HAND_OFF_HOLD_MS at most.
+  let promised: number[] = [];
   let unsubscribe: (() => void) | undefined;
 
   function runningOf(agent: string): number {
@@ -179,6 +194,7 @@ export function createWorker(options: WorkerOptions): Worker {
           heldPayloads: options.payloads === undefined ? undefined : (delivery) => options.payloads!.has(delivery),
         });
         blocked = claimed.length === 0;
+        queueEmpty = claimed.length < (limitsPerAgent || budget ? 1 : capacity);
         if (claimed.length === 0) break;
         if (stopping) {
           // A shutdown began while the claim was on its way: hand these back uncounted.
@@ -391,6 +407,23 @@ export function createWorker(options: WorkerOptions): Worker {
       wake();
     },
     wake,
+    offer: () => {
+      // Limits per agent or repository are the claim's to apply; so is a queue with tasks waiting.
+      if (!started || stopping || limitsPerAgent || budget || !queueEmpty) return null;
+      const at = now();
+      promised = promised.filter((until) => until > at);
+      if (executing.size + promised.length >= concurrency) return null;
+      promised.push(at + HAND_OFF_HOLD_MS);
+      return { owner, leaseMs, now: at };
+    },
+    adopt: (task) => {
+      promised.shift();
+      if (stopping) {
+        void handBack([task], "handed over as a shutdown began: runs again when switchyard starts (not counted as a retry)");
+        return;
+      }
+      start(task);
+    },
     stop: async (drainMs = 25_000) => {
       halt();
       // A claim on its way when stop was called: its tasks are handed back (tick sees

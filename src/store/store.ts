@@ -56,11 +56,28 @@ export interface AcceptedTask {
   rule: string;
   agent: string;
   status: TaskStatus;
+  /** Set when the accept handed the task straight to a worker (`AcceptOptions.handOff`): leased, its first attempt open (`status` still says what it was created as: ready). */
+  claimed?: ClaimedTask;
+}
+
+/** A lease a worker grants from `AcceptOptions.handOff`: the task starts as if it had claimed it. */
+export interface HandOffLease {
+  owner: string;
+  leaseMs: number;
+  now: number;
 }
 
 export interface AcceptOptions {
   /** A signature accepted less than this long before `receivedAt` makes the delivery a duplicate. */
   replayWindowMs: number;
+  /**
+   * Offered every task the accept stores as ready, inside the accept's own transaction: a
+   * lease returned here leases the task in that transaction (no claim, no commit of its
+   * own) and the task comes back as `claimed`. Called synchronously; it may be called again
+   * for the same task when the batch it ran in is re-run. The SQLite store offers; the
+   * others ignore it and the worker claims as usual.
+   */
+  handOff?: () => HandOffLease | null;
 }
 
 /**

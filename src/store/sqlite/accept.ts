@@ -1,6 +1,7 @@
 import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
-import type { AcceptResult, AcceptedTask, NewDelivery, NewTask, TaskStatus } from "../store.js";
+import { randomUUID } from "node:crypto";
+import type { AcceptOptions, AcceptResult, AcceptedTask, ClaimedTask, NewDelivery, NewTask, TaskStatus } from "../store.js";
 
 /** An accept with its values computed before the transaction, to keep the batch short. */
 export interface AcceptInput {
@@ -11,6 +12,7 @@ export interface AcceptInput {
   windowStart: number;
   /** When the batch runs: ack_ms is measured to it. */
   now: number;
+  handOff?: AcceptOptions["handOff"];
 }
 
 /** Inserts one task for a delivery; shared by accept and replayDelivery. */
@@ -67,7 +69,38 @@ export function prepareAccept(db: Database, insertTask: InsertTask): (input: Acc
   );
   // No savepoint per op in the group commit: a delivery refused by its signature is taken back by hand.
   const dropDelivery = db.prepare("DELETE FROM deliveries WHERE id = ?");
-  return ({ delivery: d, headers, tasks, windowStart, now }) => {
+  // A hand-off: the lease and the first attempt a claim would write, in the accept's transaction.
+  const lease = db.prepare("UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = 1, updated_at = ? WHERE id = ?");
+  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, 1, ?)");
+  const handOver = (d: NewDelivery, task: NewTask, stored: AcceptedTask, granted: { owner: string; leaseMs: number; now: number }): ClaimedTask => {
+    const token = randomUUID();
+    const leaseUntil = granted.now + granted.leaseMs;
+    lease.run(granted.owner, token, leaseUntil, granted.now, stored.id);
+    openAttempt.run(stored.id, granted.now);
+    return {
+      id: stored.id,
+      delivery: d.id,
+      rule: task.rule,
+      agent: task.agent,
+      action: task.action,
+      priority: task.priority,
+      idempotencyKey: task.idempotencyKey,
+      status: "running",
+      attempts: 1,
+      runAt: task.runAt ?? d.receivedAt,
+      lastError: null,
+      createdAt: d.receivedAt,
+      updatedAt: granted.now,
+      leaseToken: token,
+      leaseUntil,
+      retryBase: 0,
+      event: d.event,
+      body: d.body,
+      repository: d.repository,
+      installation: d.installation,
+    };
+  };
+  return ({ delivery: d, headers, tasks, windowStart, now, handOff }) => {
     // The id first: GitHub's redelivery (same id, same body) is a duplicate by id, which is what it is.
     const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now - d.receivedAt);
     if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id" };
@@ -76,7 +109,13 @@ export function prepareAccept(db: Database, insertTask: InsertTask): (input: Acc
       return { duplicate: true, delivery: d.id, by: "signature" };
     }
     const accepted: AcceptedTask[] = [];
-    for (const task of tasks) accepted.push(insertTask(d.id, task, task.runAt ?? d.receivedAt, d.receivedAt));
+    for (const task of tasks) {
+      const stored = insertTask(d.id, task, task.runAt ?? d.receivedAt, d.receivedAt);
+      // Only a task due now: one that waits for its run_at is the claim's.
+      const granted = handOff !== undefined && stored.status === "ready" && (task.runAt ?? d.receivedAt) <= now ? handOff() : null;
+      // Its status stays the one it was created with (ready), as metrics count created tasks.
+      accepted.push(granted === null ? stored : { ...stored, claimed: handOver(d, task, stored, granted) });
+    }
     return { duplicate: false, delivery: d.id, tasks: accepted };
   };
 }

@@ -149,9 +149,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       lock?.publishAdminUrl(adminUrl);
     },
 
-    async accept(delivery, tasks, { replayWindowMs }) {
+    async accept(delivery, tasks, { replayWindowMs, handOff }) {
       // Serialized before the transaction: the batch holds the write lock, keep it short.
-      const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs };
+      const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs, handOff };
       return write(() => prepared().accept({ ...input, now: clock() }));
     },
 

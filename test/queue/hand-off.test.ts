@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load-config.js";
+import { createGithubRuntime } from "../../src/github/github-runtime.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { createWorker } from "../../src/queue/worker.js";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { AcceptOptions, NewTask } from "../../src/store/store.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function freshStore() {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-handoff-"));
+  dirs.push(dir);
+  const store = createSqliteStore(path.join(dir, "s.db"));
+  await store.migrate();
+  return store;
+}
+
+const TASK: NewTask = { rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null };
+let n = 0;
+function accept(store: Awaited<ReturnType<typeof freshStore>>, handOff?: AcceptOptions["handOff"], tasks: NewTask[] = [TASK]) {
+  const id = `d-${++n}`;
+  const body = Buffer.from(JSON.stringify({ action: "opened", issue: { number: n }, repository: { full_name: "octo/hello" } }));
+  return store.accept({ id, signature: `sha256=${n}`, event: "issues", action: "opened", repository: "octo/hello", installation: 7, number: n, headers: {}, body, receivedAt: Date.now() }, tasks, { replayWindowMs: 60_000, handOff });
+}
+
+describe("an accept that hands its task to a worker (SQLite)", () => {
+  it("leases the task in the accept's own transaction: running, attempt 1 open, nothing left for a claim, and the lease completes", async () => {
+    const store = await freshStore();
+    const now = Date.now();
+    const result = await accept(store, () => ({ owner: "w1", leaseMs: 30_000, now }));
+    if (result.duplicate) throw new Error("not a duplicate");
+    const [task] = result.tasks;
+    expect(task!.status).toBe("ready"); // as created: what metrics count
+    const claimed = task!.claimed!;
+    expect(claimed).toMatchObject({ id: task!.id, delivery: result.delivery, agent: "IssueAgent", status: "running", attempts: 1, retryBase: 0, event: "issues", repository: "octo/hello", installation: 7, leaseUntil: now + 30_000 });
+    expect(JSON.parse(claimed.body.toString())).toMatchObject({ issue: { number: n } });
+    const stored = (await store.getTask(task!.id))!;
+    expect(stored).toMatchObject({ status: "running", attempts: 1 });
+    expect(stored.attemptLog).toMatchObject([{ n: 1, startedAt: now, finishedAt: null }]);
+    expect(await store.claim({ owner: "w2", now: Date.now(), leaseMs: 30_000, limit: 10 })).toEqual([]);
+    expect(await store.complete(claimed.id, claimed.leaseToken, { status: "succeeded", output: null }, Date.now())).toBe(true);
+    expect((await store.getTask(task!.id))!.status).toBe("succeeded");
+    await store.close();
+  });
+
+  it("leaves a task ready when no lease is offered, or when it waits for a later run_at", async () => {
+    const store = await freshStore();
+    const declined = await accept(store, () => null);
+    const later = await accept(store, () => ({ owner: "w1", leaseMs: 30_000, now: Date.now() }), [{ ...TASK, runAt: Date.now() + 60_000 }]);
+    for (const result of [declined, later]) {
+      if (result.duplicate) throw new Error("not a duplicate");
+      expect(result.tasks[0]).toMatchObject({ status: "ready" });
+      expect(result.tasks[0]!.claimed).toBeUndefined();
+      expect((await store.getTask(result.tasks[0]!.id))!.status).toBe("ready");
+    }
+    await store.close();
+  });
+});
+
+describe("worker.offer / adopt", () => {
+  it("offers leases only once started with an empty queue, up to its free slots, and runs what it adopts", async () => {
+    const store = await freshStore();
+    const { config } = parseConfig({ worker: { concurrency: 2 } });
+    const logger = createLogger("silent");
+    const ran: string[] = [];
+    let finish!: () => void;
+    const hold = new Promise<void>((resolve) => (finish = resolve));
+    const worker = createWorker({
+      store,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      executorFor: () => async (ctx) => {
+        ran.push(ctx.task.id);
+        await hold;
+      },
+    });
+    expect(worker.offer()).toBeNull(); // not started: leases left by a previous process are not reclaimed yet
+    await worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // its first claim finds the queue empty
+    const first = await accept(store, worker.offer);
+    const second = await accept(store, worker.offer);
+    // Two slots, both promised: the third waits for a claim.
+    const third = await accept(store, worker.offer);
+    if (first.duplicate || second.duplicate || third.duplicate) throw new Error("not a duplicate");
+    expect([first, second, third].map((r) => (r.duplicate ? false : r.tasks[0]!.claimed !== undefined))).toEqual([true, true, false]);
+    worker.adopt(first.tasks[0]!.claimed!);
+    worker.adopt(second.tasks[0]!.claimed!);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran).toEqual([first.tasks[0]!.id, second.tasks[0]!.id]);
+    expect(worker.offer()).toBeNull(); // both slots run
+    finish();
+    await worker.idle();
+    // The third ran by a claim once a slot was free.
+    expect((await store.getTask(third.tasks[0]!.id))!.status).toBe("succeeded");
+    await worker.stop(1_000);
+    await store.close();
+  });
+});
