@@ -5,9 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { createPayloadCache, type PayloadCache } from "../../src/queue/payload-cache.js";
 import { createWorker } from "../../src/queue/worker.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import type { AcceptOptions, NewTask } from "../../src/store/store.js";
+import type { Executor } from "../../src/agents/executors/create-executor.js";
+import type { AcceptOptions, NewTask, Store } from "../../src/store/store.js";
+import { exampleOf } from "../support/examples.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,6 +23,13 @@ async function freshStore() {
   const store = createSqliteStore(path.join(dir, "s.db"));
   await store.migrate();
   return store;
+}
+
+/** A worker on `store` with the given config, every agent run by `run`; polls rarely, so wakes and hand-offs drive it. */
+function workerOn(store: Store, raw: Record<string, unknown>, run: Executor, payloads?: PayloadCache) {
+  const { config } = parseConfig(raw);
+  const logger = createLogger("silent");
+  return createWorker({ store, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, payloads, executorFor: () => run });
 }
 
 const TASK: NewTask = { rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null };
@@ -67,21 +77,12 @@ describe("an accept that hands its task to a worker (SQLite)", () => {
 describe("worker.offer / adopt", () => {
   it("offers leases only once started with an empty queue, up to its free slots, and runs what it adopts", async () => {
     const store = await freshStore();
-    const { config } = parseConfig({ worker: { concurrency: 2 } });
-    const logger = createLogger("silent");
     const ran: string[] = [];
     let finish!: () => void;
     const hold = new Promise<void>((resolve) => (finish = resolve));
-    const worker = createWorker({
-      store,
-      config,
-      github: createGithubRuntime(config, logger),
-      logger,
-      pollMs: 10_000,
-      executorFor: () => async (ctx) => {
-        ran.push(ctx.task.id);
-        await hold;
-      },
+    const worker = workerOn(store, { worker: { concurrency: 2 } }, async (ctx) => {
+      ran.push(ctx.task.id);
+      await hold;
     });
     expect(worker.offer()).toBeNull(); // not started: leases left by a previous process are not reclaimed yet
     await worker.start();
@@ -102,6 +103,60 @@ describe("worker.offer / adopt", () => {
     // The third ran by a claim once a slot was free.
     expect((await store.getTask(third.tasks[0]!.id))!.status).toBe("succeeded");
     await worker.stop(1_000);
+    await store.close();
+  });
+});
+
+async function storeWithOneTask() {
+  const store = await freshStore();
+  const payload = exampleOf("issues", "opened") as unknown as Record<string, unknown>;
+  await store.accept(
+    { id: "d-1", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(payload)), receivedAt: Date.now() },
+    [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+    { replayWindowMs: 1000 },
+  );
+  return { store, payload };
+}
+
+/** Runs the worker until its one task ran; returns the payload the agent saw and the body its task carried. */
+async function runOnce(store: ReturnType<typeof createSqliteStore>, payloads: PayloadCache) {
+  let seen!: (value: { payload: Record<string, unknown>; body: Buffer }) => void;
+  const ran = new Promise<{ payload: Record<string, unknown>; body: Buffer }>((resolve) => (seen = resolve));
+  const worker = workerOn(store, {}, async (ctx) => seen({ payload: ctx.payload, body: ctx.task.body }), payloads);
+  await worker.start();
+  const result = await ran;
+  await worker.stop(1_000);
+  return result;
+}
+
+describe("the worker and the payload cache", () => {
+  it("uses the payload the webhook route parsed, and the claim leaves its body unread", async () => {
+    const { store, payload } = await storeWithOneTask();
+    const payloads = createPayloadCache();
+    const parsed = structuredClone(payload);
+    payloads.set("d-1", parsed);
+    const { payload: used, body } = await runOnce(store, payloads);
+    expect(used).toBe(parsed);
+    expect(body.length).toBe(0);
+    await store.close();
+  });
+
+  it("reads the body from the store when the cache let the payload go between the claim and the run", async () => {
+    const { store, payload } = await storeWithOneTask();
+    const real = createPayloadCache();
+    // Held when the claim asks, gone when the run looks: what eviction by newer deliveries does.
+    const evicting: PayloadCache = { ...real, has: () => true, get: () => undefined, set: real.set, size: 0 };
+    const { payload: used, body } = await runOnce(store, evicting);
+    expect(body.length).toBe(0);
+    expect(used).toEqual(payload);
+    await store.close();
+  });
+
+  it("parses the claimed body when the cache never held the payload", async () => {
+    const { store, payload } = await storeWithOneTask();
+    const { payload: used, body } = await runOnce(store, createPayloadCache());
+    expect(body.length).toBeGreaterThan(0);
+    expect(used).toEqual(payload);
     await store.close();
   });
 });
