@@ -143,6 +143,13 @@ export function createWorker(options: WorkerOptions): Worker {
   // Slots promised to hand-offs whose accept has not committed yet (it may still fail, or
   // be re-run): each holds its slot until adopted, or for HAND_OFF_HOLD_MS at most.
   let promised: number[] = [];
+
+  /** Slots taken: agents at work and hand-offs on their way, so claims and hand-offs together keep to `concurrency`. */
+  function busySlots(): number {
+    const at = now();
+    if (promised.length > 0 && promised[0]! <= at) promised = promised.filter((until) => until > at);
+    return executing.size + promised.length;
+  }
   let unsubscribe: (() => void) | undefined;
 
   function runningOf(agent: string): number {
@@ -180,8 +187,8 @@ export function createWorker(options: WorkerOptions): Worker {
         lastReclaim = now();
         reportReclaimed(await store.reclaimExpired(now(), { maxAttempts }), "returned tasks with expired leases to the queue");
       }
-      while (!stopping && executing.size < concurrency) {
-        const capacity = concurrency - executing.size;
+      while (!stopping && busySlots() < concurrency) {
+        const capacity = concurrency - busySlots();
         const claimed = await store.claim({
           owner,
           now: now(),
@@ -204,7 +211,7 @@ export function createWorker(options: WorkerOptions): Worker {
         for (const task of claimed) start(task);
       }
       // Every slot busy: due tasks wait for a finishing task's wake, not a 0 ms poll.
-      if (executing.size >= concurrency) blocked = true;
+      if (busySlots() >= concurrency) blocked = true;
     } catch (error) {
       logger.error({ err: error }, "worker could not claim tasks; will look again");
     } finally {
@@ -410,9 +417,8 @@ export function createWorker(options: WorkerOptions): Worker {
     offer: () => {
       // Limits per agent or repository are the claim's to apply; so is a queue with tasks waiting.
       if (!started || stopping || limitsPerAgent || budget || !queueEmpty) return null;
+      if (busySlots() >= concurrency) return null;
       const at = now();
-      promised = promised.filter((until) => until > at);
-      if (executing.size + promised.length >= concurrency) return null;
       promised.push(at + HAND_OFF_HOLD_MS);
       return { owner, leaseMs, now: at };
     },

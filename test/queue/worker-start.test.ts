@@ -93,6 +93,11 @@ describe("worker.offer / adopt", () => {
     const third = await accept(store, worker.offer);
     if (first.duplicate || second.duplicate || third.duplicate) throw new Error("not a duplicate");
     expect([first, second, third].map((r) => (r.duplicate ? false : r.tasks[0]!.claimed !== undefined))).toEqual([true, true, false]);
+    // Woken with the third task ready, it claims nothing: both slots are promised.
+    worker.wake();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran).toEqual([]);
+    expect((await store.getTask(third.tasks[0]!.id))!.status).toBe("ready");
     worker.adopt(first.tasks[0]!.claimed!);
     worker.adopt(second.tasks[0]!.claimed!);
     await new Promise((resolve) => setTimeout(resolve, 50));
