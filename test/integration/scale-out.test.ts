@@ -18,7 +18,6 @@ import { waitFor } from "../support/wait-for.js";
 
 const SECRET = "scale-out-secret";
 
-
 function sign(body: string): string {
   return `sha256=${createHmac("sha256", SECRET).update(body, "utf8").digest("hex")}`;
 }

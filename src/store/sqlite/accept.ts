@@ -1,6 +1,6 @@
 import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
-import { randomUUID } from "node:crypto";
+import type { LeaseTask } from "./claim.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, ClaimedTask, NewDelivery, NewTask, TaskStatus } from "../store.js";
 
 /** An accept with its values computed before the transaction, to keep the batch short. */
@@ -54,7 +54,7 @@ export function prepareInsertTask(db: Database): InsertTask {
  * one insert per task. Both checks are constraints, not lookups, so they hold however many
  * writers there are.
  */
-export function prepareAccept(db: Database, insertTask: InsertTask): (input: AcceptInput) => AcceptResult {
+export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: LeaseTask): (input: AcceptInput) => AcceptResult {
   // The row count, not a prior SELECT, decides: two requests with the same id can sit in
   // the same batch, and only the first insert changes a row.
   const insertDelivery = db.prepare(
@@ -70,13 +70,9 @@ export function prepareAccept(db: Database, insertTask: InsertTask): (input: Acc
   // No savepoint per op in the group commit: a delivery refused by its signature is taken back by hand.
   const dropDelivery = db.prepare("DELETE FROM deliveries WHERE id = ?");
   // A hand-off: the lease and the first attempt a claim would write, in the accept's transaction.
-  const lease = db.prepare("UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = 1, updated_at = ? WHERE id = ?");
-  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, 1, ?)");
   const handOver = (d: NewDelivery, task: NewTask, stored: AcceptedTask, granted: { owner: string; leaseMs: number; now: number }): ClaimedTask => {
-    const token = randomUUID();
     const leaseUntil = granted.now + granted.leaseMs;
-    lease.run(granted.owner, token, leaseUntil, granted.now, stored.id);
-    openAttempt.run(stored.id, granted.now);
+    const token = leaseTask(stored.id, granted.owner, leaseUntil, granted.now, 1);
     return {
       id: stored.id,
       delivery: d.id,

@@ -8,12 +8,30 @@ type CandidateRow = Omit<ClaimRow, "body">;
 
 const NOT_READ = Buffer.alloc(0);
 
+/** Leases a task for attempt `attempt` and opens that attempt; returns the fresh lease token. */
+export type LeaseTask = (id: number | string, owner: string, leaseUntil: number, now: number, attempt: number) => string;
+
+/**
+ * Prepares the lease a claim writes, shared with the accept's hand-off: status running, a
+ * fresh token, the attempt counted and its row opened.
+ */
+export function prepareLeaseTask(db: Database): LeaseTask {
+  const lease = db.prepare("UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = ?, updated_at = ? WHERE id = ?");
+  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
+  return (id, owner, leaseUntil, now, attempt) => {
+    const token = randomUUID();
+    lease.run(owner, token, leaseUntil, attempt, now, id);
+    openAttempt.run(id, attempt, now);
+    return token;
+  };
+}
+
 /**
  * Prepares the claim operation (run inside the group-commit writer): leases up to `limit`
  * due ready tasks, most urgent first, each with a fresh token so that a worker whose lease
  * expired can no longer complete the task another worker took over (fencing).
  */
-export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTask[] {
+export function prepareClaim(db: Database, leaseTask: LeaseTask): (options: ClaimOptions) => ClaimedTask[] {
   // One statement per number of excluded agents and repositories (a handful at most), prepared on first use.
   const selects = new Map<string, Statement<unknown[], CandidateRow>>();
   const placeholders = (n: number) => new Array(n).fill("?").join(", ");
@@ -38,10 +56,6 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
     }
     return statement;
   };
-  const lease = db.prepare(
-    "UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-  );
-  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
   // Read apart, and only when the caller does not hold the payload: a 12 KB body is several
   // overflow pages and a copy into a Buffer for every task a busy worker claims.
   const bodyOf = db.prepare<[string], Buffer>("SELECT body FROM deliveries WHERE id = ?").pluck();
@@ -52,10 +66,8 @@ export function prepareClaim(db: Database): (options: ClaimOptions) => ClaimedTa
     const rows = select(excludeAgents.length, excluded.length).all(now, ...excludeAgents, ...excluded, limit);
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
-      const token = randomUUID();
       const attempts = row.attempts + 1;
-      lease.run(owner, token, leaseUntil, now, row.id);
-      openAttempt.run(row.id, attempts, now);
+      const token = leaseTask(row.id, owner, leaseUntil, now, attempts);
       const body = heldPayloads?.(row.delivery) === true ? NOT_READ : (bodyOf.get(row.delivery) ?? NOT_READ);
       return toClaimedTask({ ...row, body, status: "running", attempts, updated_at: now }, token, leaseUntil);
     });

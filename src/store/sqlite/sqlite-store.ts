@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { UsageError } from "../../errors.js";
 import type { ClaimedTask, GithubActionRecord, Store } from "../store.js";
 import { prepareAccept, prepareInsertTask } from "./accept.js";
-import { prepareClaim } from "./claim.js";
+import { prepareClaim, prepareLeaseTask } from "./claim.js";
 import { prepareGithubActions } from "./github-actions.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { createGroupCommitWriter } from "./group-commit.js";
@@ -81,9 +81,10 @@ function openDatabase(file: string, readonly: boolean): Database.Database {
 
 function prepareOps(db: Database.Database) {
   const insertTask = prepareInsertTask(db);
+  const leaseTask = prepareLeaseTask(db);
   return {
-    accept: prepareAccept(db, insertTask),
-    claim: prepareClaim(db),
+    accept: prepareAccept(db, insertTask, leaseTask),
+    claim: prepareClaim(db, leaseTask),
     renew: prepareRenew(db),
     complete: prepareComplete(db),
     reclaimExpired: prepareReclaimExpired(db),
