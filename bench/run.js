@@ -12,7 +12,10 @@
 // tasks stay ready); switchyard full (worker running, the dry-run IssueAgent); and the full
 // server on PostgreSQL, against a throwaway cluster the bench starts on 127.0.0.1 (fsync and
 // synchronous_commit on) and always stops (no target; when PostgreSQL cannot be started
-// here the bench says why and skips only that row). Then an open-loop phase: one full
+// here the bench says why and skips only that row). In the same rounds, three leaner designs
+// of durable ingest (bench/floor-server.js: one row per delivery; the row with a unique id
+// and signature; switchyard's store without Fastify and routing), so that a target below
+// shows what it would take. Then an open-loop phase: one full
 // server on SQLite at a fixed --open-rate deliveries/s for --open-seconds (open-loop.js),
 // for the ack latency and how soon the worker starts each task.
 //
@@ -28,9 +31,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { measureAnchor, measureSwitchyard } from "./lib/measure-server.js";
+import { measureAnchor, measureFloorServer, measureSwitchyard } from "./lib/measure-server.js";
 import { probeCommitLatency } from "./lib/probe-commit-latency.js";
-import { printReport, summarize } from "./lib/report.js";
+import { FLOOR_LEVELS, printReport, summarize } from "./lib/report.js";
 import { probePgCommitLatency, startPostgresCluster, stopAllClusters } from "./lib/postgres-cluster.js";
 import { measureStorageFloor } from "./lib/storage-floor.js";
 import { loadIssuesOpenedTemplate } from "./lib/signed-load.js";
@@ -40,12 +43,12 @@ import { round } from "./lib/stats.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Issue 14 (measured at 32 connections and, for the latencies, at 1,000 deliveries/s).
 const TARGETS = { ingestRatio: 0.5, fullRatio: 0.35, fullPeakRssMiB: 120, openAckP99Ms: 10, openAckToStartP99Ms: 20 };
-// Per full run: the bench must fit its ~4 minute budget even when the worker lags (an
+// Per full run: the bench must fit its ~6 minute budget even when the worker lags (an
 // undrained backlog is reported with what is left, not waited for).
 const DRAIN_TIMEOUT_MS = 25_000;
 // A hard stop for the whole bench, whatever hangs: children are killed on exit. The
-// defaults take ~4 minutes here; this leaves room for a few drains that time out.
-const WATCHDOG_MS = 8 * 60_000;
+// defaults take ~6 minutes here; this leaves room for a few drains that time out.
+const WATCHDOG_MS = 10 * 60_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -185,11 +188,16 @@ async function main() {
   const ingest = [];
   const switchyard = [];
   const switchyardPostgres = [];
+  const serverFloors = Object.fromEntries(FLOOR_LEVELS.map((level) => [level, []]));
   for (let i = 1; i <= runs; i++) {
     console.error(`bench: run ${i}/${runs}: anchor (@octokit/webhooks)…`);
     anchor.push(await measureAnchor({ ...options, tag: `a${i}` }));
     console.error(`bench: run ${i}/${runs}: switchyard serve, ingest-only, on SQLite…`);
     ingest.push(await measureSwitchyard({ ...options, role: "ingest", dir: path.join(tmp, `i${i}`), tag: `i${i}` }));
+    for (const level of FLOOR_LEVELS) {
+      console.error(`bench: run ${i}/${runs}: floor server (${level}) on SQLite…`);
+      serverFloors[level].push(await measureFloorServer({ ...options, level, dir: path.join(tmp, `f${level}${i}`), tag: `f${level}${i}` }));
+    }
     console.error(`bench: run ${i}/${runs}: switchyard serve, full, on SQLite…`);
     switchyard.push(await measureSwitchyard({ ...options, dir: path.join(tmp, `s${i}`), tag: `s${i}` }));
     if (cluster !== null) {
@@ -219,7 +227,7 @@ async function main() {
   const open = await measureSwitchyard({ ...options, dir: path.join(tmp, "o"), tag: "o", seconds: openLoop.seconds, openRate: openLoop.rate, openSockets: openLoop.sockets });
   console.error("bench: measuring what durability alone costs here…");
   const storageFloor = await measureStorageFloor({ dir: tmp, template: options.template, batchSize: options.connections, switchyardRoot: options.switchyardRoot });
-  const summary = summarize({ anchor, ingest, switchyard, switchyardPostgres: postgres.skipped === null ? switchyardPostgres : null, postgresSkipped: postgres.skipped, openLoop: open, targets: TARGETS, storageFloor });
+  const summary = summarize({ anchor, ingest, switchyard, switchyardPostgres: postgres.skipped === null ? switchyardPostgres : null, postgresSkipped: postgres.skipped, openLoop: open, targets: TARGETS, storageFloor, serverFloors });
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -247,7 +255,7 @@ async function main() {
       warmupSeconds: options.warmupSeconds,
       runs,
       order:
-        "anchor, switchyard ingest-only (server.role ingest, no worker) on SQLite, switchyard full (worker running) on SQLite, switchyard full on PostgreSQL, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run (a SQLite file; a database in the bench's PostgreSQL cluster); then the open loop",
+        "anchor, switchyard ingest-only (server.role ingest, no worker) on SQLite, the three floor servers (bench/floor-server.js: row, dedup, store) on SQLite, switchyard full (worker running) on SQLite, switchyard full on PostgreSQL, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run (a SQLite file; a database in the bench's PostgreSQL cluster); then the open loop",
       openLoop: {
         ...openLoop,
         warmupSeconds: options.warmupSeconds,
@@ -260,7 +268,7 @@ async function main() {
       },
     },
     summary,
-    runs: { anchor, ingest, switchyard, switchyardPostgres, openLoop: open },
+    runs: { anchor, ingest, serverFloors, switchyard, switchyardPostgres, openLoop: open },
     wallSeconds: Math.round((Date.now() - startedAt) / 1000),
   };
   mkdirSync(path.dirname(out), { recursive: true });

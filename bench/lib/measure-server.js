@@ -14,6 +14,7 @@ import { runOpenLoad } from "./open-loop.js";
 import { runSignedLoad } from "./signed-load.js";
 
 const ANCHOR_SERVER = fileURLToPath(new URL("../anchor-server.js", import.meta.url));
+const FLOOR_SERVER = fileURLToPath(new URL("../floor-server.js", import.meta.url));
 const WARMUP_DRAIN_TIMEOUT_MS = 10_000;
 
 /** A minimal, reproducible environment: none of the caller's switchyard or GitHub variables. */
@@ -38,25 +39,45 @@ const brief = (load) => ({ seconds: load.seconds, responses: load.responses, req
  * const run = await measureAnchor({ secret, template, connections: 10, seconds: 8, warmupSeconds: 2, tag: "a1" });
  */
 export async function measureAnchor(options) {
+  return measurePlainServer(options, { name: "anchor", script: ANCHOR_SERVER, env: {}, status: 200, store: null });
+}
+
+/**
+ * Runs one level of bench/floor-server.js (`level`: row, dedup or store) once under load, on
+ * a fresh SQLite file in `dir`, with the writer, checkpointer and store of the switchyard
+ * build at `switchyardRoot`.
+ *
+ * @example
+ * const run = await measureFloorServer({ secret, template, connections: 32, seconds: 8, warmupSeconds: 2, tag: "f1", level: "row", dir, switchyardRoot });
+ */
+export async function measureFloorServer(options) {
+  const { level, dir, switchyardRoot } = options;
+  mkdirSync(dir, { recursive: true });
+  const env = { FLOOR_LEVEL: level, DATABASE_FILE: path.join(dir, "floor.db"), SWITCHYARD_ROOT: switchyardRoot };
+  const run = await measurePlainServer(options, { name: `floor server (${level})`, script: FLOOR_SERVER, env, status: 202, store: "sqlite" });
+  return { ...run, server: `floor-${level}` };
+}
+
+async function measurePlainServer(options, { name, script, env, status, store }) {
   const { secret, template, connections, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
   const server = await spawnServer({
-    name: "anchor",
-    args: [...nodeArgs, ANCHOR_SERVER],
-    cwd: path.dirname(ANCHOR_SERVER),
-    env: childEnv({ WEBHOOK_SECRET: secret, PORT: "0" }),
+    name,
+    args: [...nodeArgs, script],
+    cwd: path.dirname(script),
+    env: childEnv({ WEBHOOK_SECRET: secret, PORT: "0", ...env }),
     ready: [/receiving webhooks at (\S+)/],
   });
   try {
     const url = server.matches[0][1];
     const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
-    checkLoad("anchor (warm-up)", warmup, 200);
+    checkLoad(`${name} (warm-up)`, warmup, status);
     const cpuBefore = readCpuMs(server.pid);
     const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
     const cpuMs = readCpuMs(server.pid) - cpuBefore;
-    checkLoad("anchor", load, 200);
+    checkLoad(name, load, status);
     const peakRss = readPeakRss(server.pid);
     const stopped = await server.stop();
-    return { server: "anchor", store: null, tag, warmup: brief(warmup), load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
+    return { server: "anchor", store, tag, warmup: brief(warmup), load, cpuMs, cpuUsPerRequest: (cpuMs * 1000) / load.responses, peakRss, stopped };
   } finally {
     await server.stop();
   }

@@ -83,6 +83,14 @@ function openLoopSummary(run) {
 
 const verdict = (pass) => (pass ? "PASS" : "BELOW");
 
+/** The levels of bench/floor-server.js, leanest first, and what each stores. */
+export const FLOOR_LEVELS = ["row", "dedup", "store"];
+const FLOOR_NAME = {
+  row: "one row per delivery",
+  dedup: "+ unique delivery id and signature",
+  store: "switchyard's store, no Fastify/routing",
+};
+
 /** One line per target of issue 14: what was measured, the target, PASS or BELOW. */
 function verdicts(targets, { ingest, full, worker, open }) {
   const x = (ratio) => `${ratio.toFixed(2)}×`;
@@ -121,7 +129,7 @@ function verdicts(targets, { ingest, full, worker, open }) {
  * server on SQLite, `ingest` the ingest-only one; `switchyardPostgres` null: skipped, with
  * `postgresSkipped` saying why (no target).
  */
-export function summarize({ anchor, ingest, switchyard, switchyardPostgres = null, postgresSkipped = null, openLoop, targets, storageFloor }) {
+export function summarize({ anchor, ingest, switchyard, switchyardPostgres = null, postgresSkipped = null, openLoop, targets, storageFloor, serverFloors = null }) {
   const a = sideSummary(anchor);
   const ingestSide = {
     store: "sqlite",
@@ -147,9 +155,12 @@ export function summarize({ anchor, ingest, switchyard, switchyardPostgres = nul
     // PostgreSQL against SQLite, same rounds.
     postgres.vsSqlite = round(postgres.reqPerSec / full.reqPerSec, 3);
   }
+  // The in-server floors (bench/floor-server.js), same rounds: what leaner designs reach.
+  const floors = serverFloors === null ? null : Object.fromEntries(FLOOR_LEVELS.filter((level) => serverFloors[level]?.length > 0).map((level) => [level, versusAnchor(sideSummary(serverFloors[level]), serverFloors[level], anchor, a)]));
   return {
     anchor: a,
     ingest: ingestSide,
+    serverFloors: floors,
     switchyard: full,
     worker,
     postgres,
@@ -171,7 +182,11 @@ function table(rows, left = 3) {
 }
 
 const STORE_NAME = { sqlite: "SQLite", postgres: "PostgreSQL" };
-const serverName = (r) => (r.server === "anchor" ? "anchor" : `switchyard ${r.role === "ingest" ? "ingest" : "full"}`);
+const serverName = (r) => {
+  if (r.server === "anchor") return "anchor";
+  if (r.server.startsWith("floor-")) return `floor: ${r.server.slice("floor-".length)}`;
+  return `switchyard ${r.role === "ingest" ? "ingest" : "full"}`;
+};
 const fmt = (v, d = 1) => (v === null || v === undefined ? "-" : round(v, d));
 
 /** Every run, then the medians of each side, then the open-loop run: req/s, latencies, CPU, RSS. */
@@ -180,13 +195,15 @@ function printRuns(runs, summary) {
   const rows = [header];
   const row = (label, r) => [label, serverName(r), r.store ?? "none", fmt(r.load.reqPerSec, 0), fmt(r.load.latencyMs.p50, 2), fmt(r.load.latencyMs.p99, 2), r.load.non2xx, fmt(r.cpuUsPerRequest, 0), fmt(r.dbCpuUsPerRequest, 0), fmt(r.peakRss / MiB)];
   runs.anchor.forEach((a, i) => {
-    for (const r of [a, runs.ingest[i], runs.switchyard[i], runs.switchyardPostgres[i]]) if (r !== undefined) rows.push(row(i + 1, r));
+    const floors = FLOOR_LEVELS.map((level) => runs.serverFloors?.[level]?.[i]);
+    for (const r of [a, runs.ingest[i], ...floors, runs.switchyard[i], runs.switchyardPostgres[i]]) if (r !== undefined) rows.push(row(i + 1, r));
   });
   const sides = [
     ["anchor", "none", summary.anchor],
     ["switchyard ingest", "sqlite", summary.ingest],
     ["switchyard full", "sqlite", summary.switchyard],
   ];
+  for (const [level, side] of Object.entries(summary.serverFloors ?? {})) sides.push([`floor: ${level}`, "sqlite", side]);
   if (summary.postgres.skipped === null) sides.push(["switchyard full", "postgres", summary.postgres]);
   for (const [name, store, s] of sides) {
     rows.push(["median", name, store, fmt(s.reqPerSec, 0), fmt(s.latencyP50Ms, 2), fmt(s.latencyP99Ms, 2), s.non2xx, fmt(s.cpuUsPerRequest, 0), fmt(s.dbCpuUsPerRequest, 0), fmt(s.peakRssMiB)]);
@@ -204,6 +221,10 @@ function printVerdicts(summary) {
   console.log("  issue 14 targets (measured, never asserted):");
   console.log(table(summary.targets.map((t) => [`  ${t.name}`, t.value, `target ${t.target}`, t.verdict]), 4));
   console.log(`  per pair: ingest-only ${pairs(ingest)} · full ${pairs(full)}   (median req/s: anchor ${fmt(anchor.reqPerSec, 0)}, ingest-only ${fmt(ingest.reqPerSec, 0)}, full ${fmt(full.reqPerSec, 0)})`);
+  const floors = Object.entries(summary.serverFloors ?? {});
+  if (floors.length > 0) {
+    console.log(`  leaner designs, same rounds (bench/floor-server.js: node:http, HMAC, parse, durable commit): ${floors.map(([level, f]) => `${FLOOR_NAME[level]} ${f.ratio.toFixed(2)}×`).join(" · ")} · switchyard ingest-only ${ingest.ratio.toFixed(2)}×`);
+  }
   if (pg.skipped === null) {
     console.log(`  full on PostgreSQL / anchor = ${pg.ratio.toFixed(2)}× (median ${fmt(pg.reqPerSec, 0)} req/s), no target; store.poolSize ${pg.poolSize}; per pair ${pairs(pg)}; PostgreSQL / SQLite ${pg.vsSqlite.toFixed(2)}×`);
   } else {
