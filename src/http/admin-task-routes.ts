@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
+import { UsageError } from "../errors.js";
 import { repeatedParameter, sendError } from "./http-errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
@@ -49,7 +50,15 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.post("/api/deliveries/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
+    let tasks: Awaited<ReturnType<typeof replayDelivery>>;
+    try {
+      tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
+    } catch (error) {
+      // A delivery that can no longer be routed (its body pruned, or unreadable) is the
+      // caller's to know about, not a server fault.
+      if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
+      throw error;
+    }
     if (tasks === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     deps.wake();
     return { delivery: id, tasks };

@@ -23,7 +23,7 @@ export async function replayDelivery(
   // Retention empties old bodies (store.retention.bodies); the row stays for the record.
   if (record.body.length === 0) throw new UsageError(`delivery ${id} cannot be re-routed: its body was pruned (store.retention.bodies), so it can no longer be routed or run again`);
   const payload = parseDeliveryBody(record.body, isFormBody(record.body));
-  if (typeof payload === "string") throw new Error(`delivery ${id} cannot be re-routed: ${payload}`);
+  if (typeof payload === "string") throw new UsageError(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);
   const { tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment, ownLogins, explain: false });
   return store.replayDelivery(id, tasks, now);

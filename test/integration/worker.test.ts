@@ -203,6 +203,17 @@ describe("worker with exec agents", () => {
     }, 20_000);
   });
 
+  it("answers 400 with the reason, not 500, for a replay of a delivery whose body was pruned", async () => {
+    // Only the built-in triage runs (and succeeds, in dry-run): nothing keeps the body then.
+    const res = await server.deliver("issues", withLabel("unrouted", 107));
+    for (const routed of res.body.routed as { task: string }[]) expect((await settled(server, routed.task)).status).toBe("succeeded");
+    const pruned = await server.store.pruneBodies!({ before: Date.now() + 1, limit: 1000, after: null, dryRun: false, now: Date.now() });
+    expect(pruned.bodies).toBeGreaterThan(0);
+    const replay = await fetch(`${server.adminUrl}/api/deliveries/${res.body.delivery}/replay`, { method: "POST" });
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: { code: "SWY_E_BAD_REQUEST", message: expect.stringMatching(/its body was pruned/) } });
+  });
+
   it("answers 404 for replays of unknown ids", async () => {
     expect((await fetch(`${server.adminUrl}/api/tasks/999999/replay`, { method: "POST" })).status).toBe(404);
     expect((await fetch(`${server.adminUrl}/api/deliveries/nope/replay`, { method: "POST" })).status).toBe(404);
