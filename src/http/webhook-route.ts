@@ -181,6 +181,10 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     method: "POST",
     url: config.server.path,
     bodyLimit: config.server.bodyLimit,
+    // The server's own logger, not a child per request: the lines below carry the delivery
+    // id and event, which tie them to GitHub's log, and a pino child per webhook cost ~10 µs
+    // of the hot path (docs/performance.md).
+    childLoggerFactory: (logger) => logger,
     onRequest: preBody,
     onResponse: async (request, reply) => observe(request, reply),
     handler: async (request, reply) => {
