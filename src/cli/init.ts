@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { SWITCHYARD, isUnreleased, parseActionPin } from "../init/action-pins.js";
@@ -51,6 +51,10 @@ export function registerInit(program: Command, io: CliIo): void {
 
 function runInit(options: InitOptions, io: CliIo): void {
   const dir = path.resolve(io.cwd, options.dir ?? ".");
+  // A mistyped --dir must not grow a new tree beside the repository.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`--dir ${options.dir}: no such directory; init writes into an existing repository: create it first, or run init inside it (nothing was written)`);
+  }
   const { config, rules, source } = loadConfig({ file: options.config ? path.resolve(io.cwd, options.config) : undefined, cwd: dir, env: io.env });
   // The committed config must be the one the triggers follow: the repository's own is kept
   // as it is, another one (--config) is copied in, and without either the commented

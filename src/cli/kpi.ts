@@ -20,7 +20,7 @@ export function registerKpi(program: Command, io: CliIo): void {
   program
     .command("kpi")
     .description("the KPI table (target, actual, met/missed/n/a) computed from the store's deliveries, tasks and refused requests (reads the store; never writes)")
-    .option("--since <duration>", `how far back to look, with a unit: s, m, h or d (default ${DEFAULT_KPI_SINCE})`, DEFAULT_KPI_SINCE)
+    .option("--since <duration>", "how far back to look, with a unit: s, m, h or d", DEFAULT_KPI_SINCE)
     .option("--json", "print one JSON object on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: { since: string; json?: boolean; config?: string }) => {

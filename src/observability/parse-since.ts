@@ -15,7 +15,8 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
  */
 export function parseSince(value: string): number | string {
   const match = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(value.trim());
-  const ms = match ? Math.round(Number(match[1]) * (UNITS[match[2] as string] as number)) : 0;
-  if (ms <= 0) return `since must be a duration with a unit (s, m, h or d), like 24h, not "${value}"`;
+  if (!match) return `since must be a duration with a unit (s, m, h or d), like 24h, not "${value}"`;
+  const ms = Math.round(Number(match[1]) * (UNITS[match[2] as string] as number));
+  if (ms <= 0) return `since must be longer than zero, like 24h, not "${value}"`;
   return ms;
 }

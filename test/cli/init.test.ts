@@ -190,6 +190,17 @@ describe("switchyard init in a fresh repository", () => {
   });
 });
 
+describe("switchyard init --dir", () => {
+  it("refuses a directory that does not exist: exit 2, nothing created", async () => {
+    const dir = repo();
+    const missing = path.join(dir, "no-such-repo");
+    const { code, stdout, stderr } = await init(dir, ["--dir", "no-such-repo"]);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toMatch(/^switchyard: --dir no-such-repo: no such directory; init writes into an existing repository/);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
 describe("switchyard init --action", () => {
   const SHA = "0123456789abcdef0123456789abcdef01234567";
 

@@ -66,7 +66,11 @@ describe("parseSince", () => {
     expect(parseSince(value)).toBe(ms);
   });
 
-  it.each(["24", "0h", "-1h", "h", "24 hours", "1w", ""])("refuses %j", (value) => {
+  it.each(["24", "-1h", "h", "24 hours", "1w", ""])("refuses %j", (value) => {
     expect(parseSince(value)).toMatch(/^since must be a duration with a unit/);
+  });
+
+  it.each(["0h", "0.0001s"])("refuses %j as no window at all, saying so", (value) => {
+    expect(parseSince(value)).toBe(`since must be longer than zero, like 24h, not "${value}"`);
   });
 });
