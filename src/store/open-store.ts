@@ -49,7 +49,7 @@ export interface OpenStoreOptions {
   checkpointThread?: boolean;
   /** PostgreSQL pool settings (store.poolSize, store.statementTimeoutMs). */
   pool?: { size?: number; statementTimeoutMs?: number };
-  /** Where the PostgreSQL adapter reports connection trouble. */
+  /** Where the PostgreSQL adapter reports connection trouble, and SQLite's checkpoint thread its errors. */
   logger?: StoreLogger;
 }
 
@@ -68,7 +68,13 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     return createPostgresStore(location.url, { readonly: options.readonly === true, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
   if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
-  return createSqliteStore(location.file, { readonly: options.readonly === true, exclusive: options.exclusive === true, checkpointThread: options.checkpointThread === true });
+  const logger = options.logger;
+  return createSqliteStore(location.file, {
+    readonly: options.readonly === true,
+    exclusive: options.exclusive === true,
+    checkpointThread: options.checkpointThread === true,
+    onCheckpointError: logger === undefined ? undefined : (message) => logger.warn({ file: location.file }, message),
+  });
 }
 
 // What the file system or SQLite says when a path cannot hold a database (a directory, a

@@ -58,9 +58,12 @@ describe("startCheckpointer", () => {
   });
 
   it("hands checkpoints back to the serving connection when the thread cannot run", async () => {
-    const checkpointer = startCheckpointer(db, path.join(dir, "missing", "nothing.db"));
+    const told: string[] = [];
+    const checkpointer = startCheckpointer(db, path.join(dir, "missing", "nothing.db"), (message) => told.push(message));
     await until(() => checkpointer.stats.lastError !== null, "the thread's error");
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    // Said, once: an operator sees why checkpoints moved back to the serving connection.
+    expect(told).toEqual([expect.stringMatching(/^the WAL checkpoint thread stopped \(.+\): checkpoints run on the serving connection again$/)]);
     checkpointer.committed();
     await checkpointer.close();
   });

@@ -80,7 +80,7 @@ parentPort.on("message", (message) => {
  * const checkpointer = startCheckpointer(db, file);
  * commit.run(); checkpointer.committed();
  */
-export function startCheckpointer(db: { pragma(source: string): unknown }, file: string): Checkpointer {
+export function startCheckpointer(db: { pragma(source: string): unknown }, file: string, onError?: (message: string) => void): Checkpointer {
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -96,6 +96,8 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   let failed = false;
   worker.on("message", (message: { log?: number; checkpointed?: number; error?: string }) => {
     if (message.error !== undefined) {
+      // Said once per distinct error, not at every interval it repeats.
+      if (message.error !== stats.lastError) onError?.(`background WAL checkpoint failed (it is tried again; the serving connection's backstop still checkpoints): ${message.error}`);
       stats.lastError = message.error;
       return;
     }
@@ -109,6 +111,7 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
     failed = true;
     stats.lastError = error.message;
     db.pragma("wal_autocheckpoint = 1000");
+    onError?.(`the WAL checkpoint thread stopped (${error.message}): checkpoints run on the serving connection again`);
   });
   let announced = false;
   return {

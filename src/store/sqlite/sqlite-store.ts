@@ -44,6 +44,8 @@ export interface SqliteStoreOptions {
    * connection that serves requests: what `serve` and `work` do.
    */
   checkpointThread?: boolean;
+  /** Told what went wrong on the checkpoint thread (it never fails a request). */
+  onCheckpointError?: (message: string) => void;
   /** The clock `accept` reads inside its transaction, for the delivery's ack time; default Date.now. */
   clock?: () => number;
 }
@@ -119,7 +121,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     lock?.release();
     throw error;
   }
-  const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file) : null;
+  const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file, options.onCheckpointError) : null;
   const writer = createGroupCommitWriter(db, { onCommit: checkpointer === null ? undefined : () => checkpointer.committed() });
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
