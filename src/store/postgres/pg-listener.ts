@@ -1,7 +1,7 @@
-import pg from "pg";
+import type pg from "pg";
 import { redactUrl } from "../../config/redact-url.js";
 import { TASKS_DUE_CHANNEL } from "./pg-accept.js";
-import { connectionConfig, type PgPoolOptions } from "./pg-pool.js";
+import { connectionConfig, loadPg, type PgPoolOptions } from "./pg-pool.js";
 
 export interface TasksDueListener {
   subscribe(listener: () => void): () => void;
@@ -41,7 +41,7 @@ export function createTasksDueListener(url: string, options: PgPoolOptions): Tas
 
   async function connect(reconnecting: boolean): Promise<void> {
     if (closed) return;
-    const next = new pg.Client(connectionConfig(url, options));
+    const next = new (loadPg().Client)(connectionConfig(url, options));
     client = next;
     let failed = false;
     const fail = (error: Error) => {

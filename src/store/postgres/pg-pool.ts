@@ -1,4 +1,5 @@
-import pg from "pg";
+import { createRequire } from "node:module";
+import type pg from "pg";
 import { redactUrl } from "../../config/redact-url.js";
 
 /** Where the PostgreSQL adapter reports connection trouble (a pino logger fits). */
@@ -17,12 +18,22 @@ export interface PgPoolOptions {
   logger?: StoreLogger;
 }
 
+let driver: typeof pg | undefined;
+/**
+ * The pg driver, loaded on first use: a server on SQLite never pays for it (~2.5 MiB of
+ * memory). pg is CommonJS, so it loads synchronously, and the store still opens synchronously.
+ */
+export function loadPg(): typeof pg {
+  driver ??= createRequire(import.meta.url)("pg") as typeof pg;
+  return driver;
+}
+
 // BIGINT (int8) columns hold epoch milliseconds and ids, all far below 2^53: numbers, not
 // the strings pg returns by default. Per pool, so nothing global changes for other users of pg.
 const INT8_OID = 20;
 const TYPES = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID ? (value: string) => Number(value) : loadPg().types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** The connection settings every switchyard session uses, for the pool and the LISTEN client alike. */
@@ -51,7 +62,7 @@ export function connectionConfig(url: string, options: PgPoolOptions): pg.Client
  * const pool = createPgPool("postgres://app@db/switchyard", { poolSize: 10 });
  */
 export function createPgPool(url: string, options: PgPoolOptions): pg.Pool {
-  const pool = new pg.Pool({ ...connectionConfig(url, options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+  const pool = new (loadPg().Pool)({ ...connectionConfig(url, options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   pool.on("error", (error) => options.logger?.warn({ err: error, store: redactUrl(url) }, "an idle PostgreSQL connection failed; it will be replaced"));
   return pool;
 }
