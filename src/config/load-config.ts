@@ -142,7 +142,9 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   const at = variable ? `${variable} (${key})` : key;
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
-    return `unknown key ${names}: remove it or check its spelling (docs/configuration.md lists every key)`;
+    // One unknown key next to a known one it is a typo of: say which.
+    const hint = issue.keys.length === 1 ? didYouMean(String(issue.keys[0]), knownKeysAt(keys)) : "";
+    return `unknown key ${names}${hint === "" ? "" : ` (${hint.trim()})`}: remove it or check its spelling (docs/configuration.md lists every key)`;
   }
   if (issue.code === "invalid_union") {
     // A union (an agent's executor) reports every branch's failure. The branch whose shape
@@ -152,6 +154,32 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
     if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys, fromEnv)).join("; ");
   }
   return `${at || "(top level)"}: ${issue.message}`;
+}
+
+// The zod wrappers that hold one schema inside (`.optional()`, `.default()`, …).
+const WRAPPERS = new Set(["optional", "default", "prefault", "nullable", "readonly", "catch", "nonoptional"]);
+
+/** The keys the config schema allows in the object at `path` (none when it is not an object). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.core.$ZodType | undefined = configSchema;
+  const unwrap = () => {
+    for (let def = schema?._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType } | undefined; def; def = schema?._zod.def as typeof def) {
+      if (WRAPPERS.has(def.type)) schema = def.innerType;
+      else if (def.type === "pipe") schema = def.in;
+      else return;
+    }
+  };
+  for (const key of path) {
+    unwrap();
+    const def = schema?._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
+    if (def?.type === "object" && typeof key === "string") schema = def.shape?.[key];
+    else if (def?.type === "array" && typeof key === "number") schema = def.element;
+    else if (def?.type === "record") schema = def.valueType;
+    else return [];
+  }
+  unwrap();
+  const def = schema?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
+  return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -123,7 +123,7 @@ describe.concurrent("switchyard check", () => {
     const result = await run(["check", "--config", "bad.yaml"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^switchyard: bad\.yaml: unknown key "server\.prot": remove it or check its spelling/);
+    expect(result.stderr).toMatch(/^switchyard: bad\.yaml: unknown key "server\.prot" \(did you mean port\?\): remove it or check its spelling/);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 

@@ -233,9 +233,12 @@ describe("the config file", () => {
 
 describe("bad input names the problem", () => {
   it.each([
-    ["unknown key", "server:\n  prot: 3000\n", /^switchyard\.config\.yaml: unknown key "server\.prot": remove it or check its spelling/],
+    ["unknown key", "server:\n  prot: 3000\n", /^switchyard\.config\.yaml: unknown key "server\.prot" \(did you mean port\?\): remove it or check its spelling/],
     ["unknown top-level key", "servre: {}\n", /unknown key "servre"/],
     ["unknown key in a rule", "routing:\n  rules:\n    - { id: x, when: { event: push, brnach: main }, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.when\.brnach"/],
+    ["a typo of a known key, named", "retry:\n  initialDelay: 5\n", /unknown key "retry\.initialDelay" \(did you mean initialDelayMs\?\): remove it/],
+    ["a typo in a rule, named", "routing:\n  rules:\n    - { id: x, when: { event: push, brnach: main }, agent: A, priority: low, action: y }\n", /"routing\.rules\[0\]\.when\.brnach" \(did you mean branch\?\)/],
+    ["no guess for a key like none", "retry:\n  frobnicate: 5\n", /unknown key "retry\.frobnicate": remove it/],
     ["wrong type", "server:\n  port: '3000'\n", /server\.port: Invalid input: expected number, received string/],
     ["out of range", "server:\n  port: 70000\n", /server\.port: /],
     ["a zero body limit", 'server:\n  bodyLimit: "0"\n', /server\.bodyLimit: "0" is not a size: write a positive number/],
