@@ -44,7 +44,7 @@ export const ERRORS = {
   },
   SWY_E_METHOD_NOT_ALLOWED: {
     status: 405,
-    fix: "Deliveries are POSTed to the webhook path.",
+    fix: "Use the method the Allow header names: deliveries are POSTed to the webhook path.",
   },
   SWY_E_NOT_FOUND: {
     status: 404,

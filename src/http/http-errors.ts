@@ -26,6 +26,8 @@ export function sentErrorCode(reply: FastifyReply): ErrorCode | undefined {
  * Every error leaves as `{error:{code, message}}` from the table in src/errors.ts, and no
  * stack trace ever reaches a client: unexpected errors are logged and answered 500.
  */
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
 export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, webhookPath?: string): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -44,6 +46,12 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, w
     if (webhookPath !== undefined && path === webhookPath) {
       reply.header("allow", "POST");
       return sendError(reply, "SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed here: GitHub POSTs deliveries to ${webhookPath}`);
+    }
+    // A path that exists for other methods: say which (`POST /api/tasks/replay-dead` fetched with GET).
+    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path ?? "" }) !== null);
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return sendError(reply, "SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}: use ${allowed.join(" or ")}`);
     }
     return sendError(reply, "SWY_E_NOT_FOUND", `nothing at ${request.method} ${path}`);
   });

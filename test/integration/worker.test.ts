@@ -218,6 +218,20 @@ describe("worker with exec agents", () => {
     expect((await fetch(`${server.adminUrl}/api/tasks/999999/replay`, { method: "POST" })).status).toBe(404);
     expect((await fetch(`${server.adminUrl}/api/deliveries/nope/replay`, { method: "POST" })).status).toBe(404);
   });
+
+  it("answers 405 naming the method for an endpoint called with the wrong one, 404 for a path that is not there", async () => {
+    const wrong = await fetch(`${server.adminUrl}/api/tasks/12/replay`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(await wrong.json()).toEqual({ error: { code: "SWY_E_METHOD_NOT_ALLOWED", message: "GET is not allowed on /api/tasks/12/replay: use POST" } });
+    const readOnly = await fetch(`${server.adminUrl}/api/kpi`, { method: "POST" });
+    expect(readOnly.status).toBe(405);
+    expect(readOnly.headers.get("allow")).toBe("GET");
+    const withParam = await fetch(`${server.adminUrl}/api/deliveries/abc/replay`, { method: "DELETE" });
+    expect(withParam.status).toBe(405);
+    expect(withParam.headers.get("allow")).toBe("POST");
+    expect((await fetch(`${server.adminUrl}/api/nothing-here`)).status).toBe(404);
+  });
 });
 
 describe("worker idempotency", () => {
