@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
+import type { Config } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { formatTable } from "../routing/describe-rules.js";
@@ -27,12 +28,12 @@ export function parseChoice<T extends string>(flag: string, value: string | unde
  * Opens the configured store read-only for a reading command: never creates or migrates
  * it, and a missing database is a usage error (exit 2).
  */
-export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undefined, use: (store: Store) => Promise<T>): Promise<T> {
+export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undefined, use: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const { config } = loadConfig({ file: configFile, cwd: io.cwd, env: io.env });
   // Read-only: checks the schema is switchyard's and current, never migrates.
   const store = await openMigratedStore(config.store.url, { readonly: true, cwd: io.cwd });
   try {
-    return await use(store);
+    return await use(store, config);
   } finally {
     await store.close();
   }

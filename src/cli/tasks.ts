@@ -3,6 +3,9 @@ import { formatTable } from "../routing/describe-rules.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/store.js";
 import { parseChoice, parseLimitOption, withReadOnlyStore } from "./deliveries.js";
 import { UsageError } from "../errors.js";
+import { KNOWN_AGENT_NAMES } from "../config/check-names.js";
+import { BUILTIN_AGENT_NAMES } from "../config/schema.js";
+import { didYouMean } from "../config/suggest-name.js";
 import { loadTaskDetail } from "../present/load-detail.js";
 import { isoTime, presentTaskRow } from "../present/records.js";
 import { renderTaskDetail } from "../present/render-detail.js";
@@ -22,9 +25,16 @@ export function registerTasks(program: Command, io: CliIo): void {
     .action(async (options: { status?: string; agent?: string; limit?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<TaskStatus>("--status", options.status, TASK_STATUSES);
       const limit = parseLimitOption(options.limit);
-      const rows = await withReadOnlyStore(io, options.config, (store) => store.listTasks({ status, agent: options.agent, limit }));
+      const { rows, agents } = await withReadOnlyStore(io, options.config, async (store, config) => ({
+        rows: await store.listTasks({ status, agent: options.agent, limit }),
+        agents: [...new Set([...KNOWN_AGENT_NAMES, ...BUILTIN_AGENT_NAMES, ...Object.keys(config.agents)])],
+      }));
       if (options.json) return printJson(io, rows.map(presentTaskRow));
-      if (rows.length === 0) return io.stdout("no tasks\n");
+      if (rows.length === 0) {
+        // An agent name with a typo finds nothing: say what it probably meant.
+        const known = options.agent === undefined || agents.includes(options.agent);
+        return io.stdout(known ? "no tasks\n" : `no tasks for agent ${options.agent}:${didYouMean(options.agent!, agents) || " no agent of that name is configured"}\n`);
+      }
       io.stdout(
         formatTable(
           ["id", "delivery", "agent", "priority", "status", "attempts", "run_at", "last_error"],

@@ -85,6 +85,15 @@ describe("replay and tasks from the command line", () => {
     }
   });
 
+  it("says which agent a mistyped --agent probably meant when it finds no tasks", async () => {
+    const typo = await runCli(["tasks", "--agent", "IssueAgnt"], { cwd: dir, env });
+    expect({ code: typo.code, stdout: typo.stdout }).toEqual({ code: 0, stdout: "no tasks for agent IssueAgnt: did you mean IssueAgent?\n" });
+    const unknown = await runCli(["tasks", "--agent", "Frobnicator"], { cwd: dir, env });
+    expect(unknown.stdout).toBe("no tasks for agent Frobnicator: no agent of that name is configured\n");
+    // --json stays a plain array.
+    expect((await runCli(["tasks", "--agent", "IssueAgnt", "--json"], { cwd: dir, env })).stdout).toBe("[]\n");
+  });
+
   it("rejects bad --status and --limit values with exit 2", async () => {
     expect((await runCli(["tasks", "--status", "bogus"], { cwd: dir, env })).code).toBe(2);
     expect((await runCli(["deliveries", "--limit", "0"], { cwd: dir, env })).code).toBe(2);
