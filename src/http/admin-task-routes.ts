@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
-import { UsageError } from "../errors.js";
 import { repeatedParameter, sendError } from "./http-errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
@@ -50,15 +49,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.post("/api/deliveries/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    let tasks: Awaited<ReturnType<typeof replayDelivery>>;
-    try {
-      tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
-    } catch (error) {
-      // A delivery that can no longer be routed (its body pruned, or unreadable) is the
-      // caller's to know about, not a server fault.
-      if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
-      throw error;
-    }
+    // A delivery that can no longer be routed (its body pruned) throws a UsageError: a 400.
+    const tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
     if (tasks === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     deps.wake();
     return { delivery: id, tasks };

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
-import { ERRORS, errorBody, type ErrorCode } from "../errors.js";
+import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
 
 const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
 
@@ -22,14 +22,18 @@ export function sentErrorCode(reply: FastifyReply): ErrorCode | undefined {
   return sentCodes.get(reply);
 }
 
+/** The methods the not-found handler asks the route table about, to tell a 405 from a 404. */
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
 /**
  * Every error leaves as `{error:{code, message}}` from the table in src/errors.ts, and no
  * stack trace ever reaches a client: unexpected errors are logged and answered 500.
  */
-const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
-
 export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, webhookPath?: string): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // What a handler refuses as the caller's to fix (a replay of a delivery whose body was
+    // pruned): the reason, as a 400, never a 500.
+    if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
     const status = error.statusCode ?? 500;
     if (status === 413) {
       const limit = bodyLimit === undefined ? "" : ` (this server takes at most ${bodyLimit} bytes: server.bodyLimit)`;
