@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { reassertHeapTuning } from "../cli/tune-heap.js";
 import type { Config } from "../config/schema.js";
 import { openMigratedStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
@@ -24,6 +25,8 @@ export async function openRuntimeStore(config: Config, options: { cwd?: string; 
     cwd: options.cwd,
     exclusive: true,
     checkpointThread: true,
+    // V8 resets a heap flag as the thread's isolate starts: set it again before this thread allocates.
+    onCheckpointThreadStarted: reassertHeapTuning,
     pool: { size: config.store.poolSize, statementTimeoutMs: config.store.statementTimeoutMs },
     logger: options.logger,
   });

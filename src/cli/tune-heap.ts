@@ -11,6 +11,8 @@ export const HEAP_GROWING_PERCENT = 30;
 export const SEMI_SPACE_CAP_MB = 4;
 
 const MB = 1024 * 1024;
+/** Set by tuneHeapForServe: applies the flags again (see reassertHeapTuning). */
+let reapply: (() => void) | null = null;
 /** Did the operator set this V8 flag themselves (node arguments or NODE_OPTIONS)? */
 function operatorSet(flag: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   const spelled = (s: string) => s.replaceAll("_", "-").includes(`--${flag}`);
@@ -52,6 +54,21 @@ export function tuneHeapForServe(execArgv: readonly string[] = process.execArgv,
   };
   if (!tuneOld && !tuneYoung) return;
   apply(false);
+  reapply = () => apply(true);
   const observer = new PerformanceObserver(() => apply(true));
   observer.observe({ entryTypes: ["gc"] });
+}
+
+/**
+ * Sets the heap flags of tuneHeapForServe again, at once (a no-op when the heap is not
+ * tuned). V8 puts `--semi-space-growth-factor` back to its default whenever it configures a
+ * new isolate, as a worker thread starts; the next GC report sets it again, but a scavenge
+ * on the serving thread before that report grew the young generation past the cap
+ * (measured: 16 MB instead of 8 from the SQLite checkpoint thread's start, +8 MiB of RSS).
+ * So whoever starts a thread calls this as soon as the thread runs.
+ *
+ * @example startCheckpointer(db, file, { onStarted: reassertHeapTuning });
+ */
+export function reassertHeapTuning(): void {
+  reapply?.();
 }

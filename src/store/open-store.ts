@@ -47,6 +47,8 @@ export interface OpenStoreOptions {
   exclusive?: boolean;
   /** SQLite: run WAL checkpoints on a background thread (what a long-running `serve` or `work` wants). */
   checkpointThread?: boolean;
+  /** SQLite: called once the checkpoint thread runs (the serving process's heap tuning sets its flags again). */
+  onCheckpointThreadStarted?: () => void;
   /** PostgreSQL pool settings (store.poolSize, store.statementTimeoutMs). */
   pool?: { size?: number; statementTimeoutMs?: number };
   /** Where the PostgreSQL adapter reports connection trouble, and SQLite's checkpoint thread its errors. */
@@ -74,6 +76,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     exclusive: options.exclusive === true,
     checkpointThread: options.checkpointThread === true,
     onCheckpointError: logger === undefined ? undefined : (message) => logger.warn({ file: location.file }, message),
+    onCheckpointThreadStarted: options.onCheckpointThreadStarted,
   });
 }
 

@@ -22,6 +22,29 @@ for (let turn = 0; turn < 60; turn++) {
 console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20);
 `;
 
+// A store whose checkpoint thread starts while this thread allocates without a break (a
+// server taking its first webhooks): no GC report runs in between to set the flags again.
+const STORE_PROBE = `
+import v8 from "node:v8";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+const { tuneHeapForServe, reassertHeapTuning } = await import(${JSON.stringify(path.resolve("dist/cli/tune-heap.js"))});
+const { createSqliteStore } = await import(${JSON.stringify(path.resolve("dist/store/sqlite/sqlite-store.js"))});
+const reassert = process.argv[1] === "reassert";
+tuneHeapForServe([], undefined);
+let keep = [];
+const churn = (n) => { for (let i = 0; i < n; i++) { keep.push({ a: i, b: "x".repeat(50) + i }); if (keep.length > 5000) keep = []; } };
+// Up to the cap first, as a server's start-up does.
+for (let turn = 0; turn < 60; turn++) { churn(20000); await new Promise((r) => setImmediate(r)); }
+const before = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
+const store = createSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "switchyard-heap-")), "h.db"), { checkpointThread: true, onCheckpointThreadStarted: reassert ? reassertHeapTuning : () => {} });
+const until = performance.now() + 400;
+while (performance.now() < until) churn(2000);
+console.log(before, v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20);
+await store.close();
+`;
+
 function youngGenerationMiB(...args: string[]): number {
   const child = spawnSync(process.execPath, ["--input-type=module", "-e", PROBE, ...args], { encoding: "utf8" });
   expect(child.stderr).toBe("");
@@ -35,6 +58,22 @@ describe("tuneHeapForServe", () => {
     expect(youngGenerationMiB("tune")).toBeLessThanOrEqual(8);
     // A flag the operator passed to node wins: nothing is capped then.
     expect(youngGenerationMiB("tune", "--max-semi-space-size=16")).toBe(untuned);
+  });
+
+  it("keeps the cap when the SQLite checkpoint thread starts under allocation, once the store sets the flags again", () => {
+    const sizes = (mode: string) => {
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", STORE_PROBE, mode], { encoding: "utf8" });
+      expect(child.stderr).toBe("");
+      return child.stdout.trim().split(" ").map(Number);
+    };
+    // Both wait for the thread to run; without setting the flags again, V8's reset of the
+    // growth factor as the thread started lets the young generation double past the cap.
+    const [capped, grown] = sizes("none");
+    expect(capped).toBeLessThanOrEqual(8);
+    expect(grown).toBeGreaterThan(capped as number);
+    const [before, after] = sizes("reassert");
+    expect(before).toBeLessThanOrEqual(8);
+    expect(after).toBe(before);
   });
 
   it("finds the command in a command line (switchyard itself takes no option with a value)", () => {

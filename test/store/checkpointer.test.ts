@@ -57,9 +57,17 @@ describe("startCheckpointer", () => {
     reader.close();
   });
 
+  it("blocks until its thread runs when asked to say so, then says so before returning", async () => {
+    const said: string[] = [];
+    const checkpointer = startCheckpointer(db, file, { onStarted: () => said.push("started") });
+    said.push("returned");
+    expect(said).toEqual(["started", "returned"]);
+    await checkpointer.close();
+  });
+
   it("hands checkpoints back to the serving connection when the thread cannot run", async () => {
     const told: string[] = [];
-    const checkpointer = startCheckpointer(db, path.join(dir, "missing", "nothing.db"), (message) => told.push(message));
+    const checkpointer = startCheckpointer(db, path.join(dir, "missing", "nothing.db"), { onError: (message) => told.push(message) });
     await until(() => checkpointer.stats.lastError !== null, "the thread's error");
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
     // Said, once: an operator sees why checkpoints moved back to the serving connection.

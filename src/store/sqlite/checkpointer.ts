@@ -12,6 +12,21 @@ export const BACKSTOP_CHECKPOINT_PAGES = 16_000;
 /** What the WAL file is cut back to when it starts over (bytes). */
 export const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
+/** The longest startCheckpointer blocks for its thread to start, when the caller asked to be told. */
+export const THREAD_START_WAIT_MS = 2_000;
+
+export interface CheckpointerOptions {
+  /** Told, once per distinct error, what went wrong on the thread. */
+  onError?: (message: string) => void;
+  /**
+   * Called before startCheckpointer returns, once the thread runs JavaScript (its V8
+   * isolate configured). startCheckpointer blocks the event loop until then (tens of ms,
+   * once): that is what lets the heap tuning set its flags again before this thread
+   * allocates anything (reassertHeapTuning in src/cli/tune-heap.ts).
+   */
+  onStarted?: () => void;
+}
+
 /** Copies committed WAL pages into the database file on a thread of its own. */
 export interface Checkpointer {
   /** A transaction committed: a checkpoint is due within CHECKPOINT_INTERVAL_MS. Cheap: call after every commit. */
@@ -37,6 +52,10 @@ export interface CheckpointStats {
 // commit was announced, so an idle server does no work here.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+if (workerData.started !== null) {
+  Atomics.store(workerData.started, 0, 1);
+  Atomics.notify(workerData.started, 0);
+}
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 // A checkpoint copies frames through a buffer of its own: this connection needs no page cache.
@@ -77,19 +96,26 @@ parentPort.on("message", (message) => {
  * unchanged: a commit is durable once in the fsynced WAL; checkpoints only move pages.
  *
  * @example
- * const checkpointer = startCheckpointer(db, file);
+ * const checkpointer = startCheckpointer(db, file, { onError: (m) => logger.warn(m) });
  * commit.run(); checkpointer.committed();
  */
-export function startCheckpointer(db: { pragma(source: string): unknown }, file: string, onError?: (message: string) => void): Checkpointer {
+export function startCheckpointer(db: { pragma(source: string): unknown }, file: string, options: CheckpointerOptions = {}): Checkpointer {
+  const { onError, onStarted } = options;
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
   // The thread allocates next to nothing in JavaScript: a small heap of its own.
+  // The thread sets this flag first thing; Atomics.wait blocks until then (bounded).
+  const started = onStarted === undefined ? null : new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
-    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS },
+    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started },
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
   });
+  if (started !== null) {
+    Atomics.wait(started, 0, 0, THREAD_START_WAIT_MS);
+    onStarted?.();
+  }
   // The thread must never keep the process alive, nor take it down.
   worker.unref();
   const stats: CheckpointStats = { checkpoints: 0, lastLogPages: 0, lastCopiedPages: 0, lastError: null };

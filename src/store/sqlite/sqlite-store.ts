@@ -46,6 +46,8 @@ export interface SqliteStoreOptions {
   checkpointThread?: boolean;
   /** Told what went wrong on the checkpoint thread (it never fails a request). */
   onCheckpointError?: (message: string) => void;
+  /** With checkpointThread: called once the thread runs, before the store is returned (see startCheckpointer). */
+  onCheckpointThreadStarted?: () => void;
   /** The clock `accept` reads inside its transaction, for the delivery's ack time; default Date.now. */
   clock?: () => number;
 }
@@ -121,7 +123,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     lock?.release();
     throw error;
   }
-  const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file, options.onCheckpointError) : null;
+  const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: options.onCheckpointError, onStarted: options.onCheckpointThreadStarted }) : null;
   const writer = createGroupCommitWriter(db, { onCommit: checkpointer === null ? undefined : () => checkpointer.committed() });
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
