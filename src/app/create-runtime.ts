@@ -6,7 +6,6 @@ import type { Executor } from "../agents/executors/create-executor.js";
 import { createRegistry } from "../agents/registry.js";
 import type { Config, ServerRole } from "../config/schema.js";
 import { createGithubRuntime, type GithubRuntime } from "../github/github-runtime.js";
-import { PAYLOAD_CACHE_SIZE, createPayloadCache } from "../queue/payload-cache.js";
 import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
 import type { FailedAuthLimiter } from "../security/failed-auth-limiter.js";
 import type { AcceptOptions, AcceptResult, Store } from "../store/store.js";
@@ -51,7 +50,7 @@ export interface Runtime {
   readonly limiter: FailedAuthLimiter;
   /** Security incidents (`security.incidents`): told of every failed verification; null when off or without a webhook listener. */
   readonly incidents: IncidentReporter | null;
-  /** The webhook route committed a delivery: hands its payload to the local worker and wakes it. */
+  /** The webhook route committed a delivery: the local worker runs what was handed over to it, on the payload the route parsed, and is woken for the rest. */
   onAccepted: (result: AcceptResult, payload: Record<string, unknown>) => void;
   /** For the webhook route's accepts: hands a new task straight to the local worker when it has room (`AcceptOptions.handOff`); undefined without a worker. */
   handOff: AcceptOptions["handOff"];
@@ -111,14 +110,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   const incidents = mode === "serve" && role !== "worker" ? createIncidents(config, store, github, logger) : null;
-  const payloads = mode === "serve" ? createPayloadCache(PAYLOAD_CACHE_SIZE) : undefined;
   const worker = runsWorker(role)
     ? createWorker({
         store,
         config,
         github,
         mode: mode === "actions" ? "actions" : "server",
-        payloads,
         afterTask: createRoutingCommentUpdater(config.comments),
         logger,
         pollMs: options.pollMs,
@@ -141,10 +138,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     incidents,
     onAccepted: (result, payload) => {
       if (!worker || result.duplicate || result.tasks.length === 0) return;
-      payloads?.set(result.delivery, payload);
       let waiting = false;
       for (const task of result.tasks) {
-        if (task.claimed !== undefined) worker.adopt(task.claimed);
+        if (task.claimed !== undefined) worker.adopt(task.claimed, payload);
         else if (task.status === "ready") waiting = true;
       }
       if (waiting) worker.wake();

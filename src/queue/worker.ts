@@ -14,7 +14,6 @@ import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
 import { describeDrain } from "./describe-drain.js";
 import { endEarlierAttempts } from "./end-earlier-attempts.js";
-import type { PayloadCache } from "./payload-cache.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 
 export interface WorkerOptions {
@@ -31,8 +30,6 @@ export interface WorkerOptions {
   /** Identifies this worker on its leases; default host:pid:random. */
   owner?: string;
   now?: () => number;
-  /** Payloads the webhook route already parsed, by delivery id. */
-  payloads?: PayloadCache;
   /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
   pollMs?: number;
   random?: () => number;
@@ -66,8 +63,11 @@ export interface Worker {
    * start without a claim of its own; null otherwise (then the task waits for a claim).
    */
   offer: () => HandOffLease | null;
-  /** Runs a task an accept handed over (once its commit is done). */
-  adopt: (task: ClaimedTask) => void;
+  /**
+   * Runs a task an accept handed over (once its commit is done), with the payload the
+   * webhook route parsed: the task does not parse its body again.
+   */
+  adopt: (task: ClaimedTask, payload?: Record<string, unknown>) => void;
   /** Resolves when no task is running or ready-and-due (Actions mode waits on it). */
   idle: () => Promise<void>;
   running: () => number;
@@ -198,7 +198,6 @@ export function createWorker(options: WorkerOptions): Worker {
           limit: limitsPerAgent || budget ? 1 : capacity,
           excludeAgents: saturatedAgents(),
           repositoryBudget: budget,
-          heldPayloads: options.payloads === undefined ? undefined : (delivery) => options.payloads!.has(delivery),
         });
         blocked = claimed.length === 0;
         queueEmpty = claimed.length < (limitsPerAgent || budget ? 1 : capacity);
@@ -262,7 +261,7 @@ export function createWorker(options: WorkerOptions): Worker {
     for (const resolve of waiters) resolve();
   }
 
-  function start(task: ClaimedTask): void {
+  function start(task: ClaimedTask, payload?: Record<string, unknown>): void {
     const controller = new AbortController();
     const log = logger.child({ delivery: task.delivery, task: task.id, agent: task.agent, attempt: task.attempts });
     const renewEvery = Math.max(250, Math.floor(leaseMs / 3));
@@ -292,7 +291,7 @@ export function createWorker(options: WorkerOptions): Worker {
       );
     };
     const began = performance.now();
-    entry.done = execute(task, controller.signal, log, actions, reportProcess)
+    entry.done = execute(task, controller.signal, log, actions, reportProcess, payload)
       .then(async ({ outcome, ctx }) => {
         const runSeconds = (performance.now() - began) / 1000;
         // The routing comment goes out while the lease is still held, and its writes are
@@ -324,11 +323,6 @@ export function createWorker(options: WorkerOptions): Worker {
     executing.add(task.id);
   }
 
-  /** A task's raw body and whether it is a form: as claimed, or read again when the claim left it unread (the payload cache held it) and the cache has let it go since. */
-  async function bodyOf(task: ClaimedTask): Promise<[Buffer, boolean]> {
-    const body = task.body.length > 0 ? task.body : ((await store.getDelivery(task.delivery))?.body ?? task.body);
-    return [body, isFormBody(body)];
-  }
 
   async function execute(
     task: ClaimedTask,
@@ -336,12 +330,13 @@ export function createWorker(options: WorkerOptions): Worker {
     log: Logger,
     actions: GithubActionRecord[],
     reportProcess: (pgid: number) => void,
+    parsed?: Record<string, unknown>,
   ): Promise<{ outcome: TaskOutcome; ctx: AgentContext | null }> {
     let ctx: AgentContext | null = null;
     try {
       // An earlier attempt's agent orphaned by a killed worker must be gone before this one starts.
       await endEarlierAttempts(store, task, log);
-      const payload = options.payloads?.get(task.delivery) ?? parseDeliveryBody(...(await bodyOf(task)));
+      const payload = parsed ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);
@@ -422,13 +417,13 @@ export function createWorker(options: WorkerOptions): Worker {
       promised.push(at + HAND_OFF_HOLD_MS);
       return { owner, leaseMs, now: at };
     },
-    adopt: (task) => {
+    adopt: (task, payload) => {
       promised.shift();
       if (stopping) {
         void handBack([task], "handed over as a shutdown began: runs again when switchyard starts (not counted as a retry)");
         return;
       }
-      start(task);
+      start(task, payload);
     },
     stop: async (drainMs = 25_000) => {
       halt();

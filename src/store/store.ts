@@ -210,11 +210,6 @@ export interface ClaimOptions {
    * claims from it. A repository at its limit is skipped; its tasks stay ready.
    */
   repositoryBudget?: { limit: number; windowMs: number } | null;
-  /**
-   * Deliveries whose parsed payload the caller already holds (the worker's payload cache):
-   * the store may leave their body unread, and the claimed task's `body` is then empty.
-   */
-  heldPayloads?: (delivery: string) => boolean;
 }
 
 /** Failed signature checks one source made within a window, across every instance. */

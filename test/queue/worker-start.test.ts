@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { createPayloadCache, type PayloadCache } from "../../src/queue/payload-cache.js";
 import { createWorker } from "../../src/queue/worker.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Executor } from "../../src/agents/executors/create-executor.js";
@@ -26,10 +25,10 @@ async function freshStore() {
 }
 
 /** A worker on `store` with the given config, every agent run by `run`; polls rarely, so wakes and hand-offs drive it. */
-function workerOn(store: Store, raw: Record<string, unknown>, run: Executor, payloads?: PayloadCache) {
+function workerOn(store: Store, raw: Record<string, unknown>, run: Executor) {
   const { config } = parseConfig(raw);
   const logger = createLogger("silent");
-  return createWorker({ store, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, payloads, executorFor: () => run });
+  return createWorker({ store, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, executorFor: () => run });
 }
 
 const TASK: NewTask = { rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null };
@@ -115,53 +114,54 @@ describe("worker.offer / adopt", () => {
 async function storeWithOneTask() {
   const store = await freshStore();
   const payload = exampleOf("issues", "opened") as unknown as Record<string, unknown>;
-  await store.accept(
+  const result = await store.accept(
     { id: "d-1", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(payload)), receivedAt: Date.now() },
-    [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+    [TASK],
     { replayWindowMs: 1000 },
   );
-  return { store, payload };
+  if (result.duplicate) throw new Error("not a duplicate");
+  return { store, payload, task: result.tasks[0]! };
 }
 
-/** Runs the worker until its one task ran; returns the payload the agent saw and the body its task carried. */
-async function runOnce(store: ReturnType<typeof createSqliteStore>, payloads: PayloadCache) {
+/** What the agent of the worker's one task saw: its payload and the body its task carried. */
+function seenBy() {
   let seen!: (value: { payload: Record<string, unknown>; body: Buffer }) => void;
   const ran = new Promise<{ payload: Record<string, unknown>; body: Buffer }>((resolve) => (seen = resolve));
-  const worker = workerOn(store, {}, async (ctx) => seen({ payload: ctx.payload, body: ctx.task.body }), payloads);
-  await worker.start();
-  const result = await ran;
-  await worker.stop(1_000);
-  return result;
+  return { ran, run: (async (ctx) => seen({ payload: ctx.payload, body: ctx.task.body })) as Executor };
 }
 
-describe("the worker and the payload cache", () => {
-  it("uses the payload the webhook route parsed, and the claim leaves its body unread", async () => {
-    const { store, payload } = await storeWithOneTask();
-    const payloads = createPayloadCache();
+describe("the payload a task runs on", () => {
+  it("is the one the webhook route parsed when the task was handed over: its body is not parsed again", async () => {
+    const { ran, run } = seenBy();
+    const store = await freshStore();
+    const worker = workerOn(store, {}, run);
+    await worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // its first claim finds the queue empty
+    const payload = exampleOf("issues", "opened") as unknown as Record<string, unknown>;
+    const result = await store.accept(
+      { id: "d-h", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(payload)), receivedAt: Date.now() },
+      [TASK],
+      { replayWindowMs: 1000, handOff: worker.offer },
+    );
+    if (result.duplicate) throw new Error("not a duplicate");
     const parsed = structuredClone(payload);
-    payloads.set("d-1", parsed);
-    const { payload: used, body } = await runOnce(store, payloads);
+    worker.adopt(result.tasks[0]!.claimed!, parsed);
+    const { payload: used } = await ran;
     expect(used).toBe(parsed);
-    expect(body.length).toBe(0);
+    await worker.stop(1_000);
     await store.close();
   });
 
-  it("reads the body from the store when the cache let the payload go between the claim and the run", async () => {
-    const { store, payload } = await storeWithOneTask();
-    const real = createPayloadCache();
-    // Held when the claim asks, gone when the run looks: what eviction by newer deliveries does.
-    const evicting: PayloadCache = { ...real, has: () => true, get: () => undefined, set: real.set, size: 0 };
-    const { payload: used, body } = await runOnce(store, evicting);
-    expect(body.length).toBe(0);
-    expect(used).toEqual(payload);
-    await store.close();
-  });
-
-  it("parses the claimed body when the cache never held the payload", async () => {
-    const { store, payload } = await storeWithOneTask();
-    const { payload: used, body } = await runOnce(store, createPayloadCache());
+  it("is parsed from the body the claim read when the task was not handed over", async () => {
+    const { store, payload, task } = await storeWithOneTask();
+    expect(task.claimed).toBeUndefined();
+    const { ran, run } = seenBy();
+    const worker = workerOn(store, {}, run);
+    await worker.start();
+    const { payload: used, body } = await ran;
     expect(body.length).toBeGreaterThan(0);
     expect(used).toEqual(payload);
+    await worker.stop(1_000);
     await store.close();
   });
 });

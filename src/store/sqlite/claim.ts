@@ -6,8 +6,6 @@ import type { ClaimRow } from "../rows.js";
 
 type CandidateRow = Omit<ClaimRow, "body">;
 
-const NOT_READ = Buffer.alloc(0);
-
 /** Leases a task for attempt `attempt` and opens that attempt; returns the fresh lease token. */
 export type LeaseTask = (id: number | string, owner: string, leaseUntil: number, now: number, attempt: number) => string;
 
@@ -56,19 +54,18 @@ export function prepareClaim(db: Database, leaseTask: LeaseTask): (options: Clai
     }
     return statement;
   };
-  // Read apart, and only when the caller does not hold the payload: a 12 KB body is several
-  // overflow pages and a copy into a Buffer for every task a busy worker claims.
+  // Read apart: the select walks the claim index in order and stops at the limit.
   const bodyOf = db.prepare<[string], Buffer>("SELECT body FROM deliveries WHERE id = ?").pluck();
   const overBudget = db.prepare<[number, number], string>(REPOSITORIES_OVER_BUDGET_SQL.replaceAll("$1", "?").replaceAll("$2", "?")).pluck();
 
-  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget, heldPayloads }) => {
+  return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget }) => {
     const excluded = repositoryBudget ? [...excludeRepositories, ...overBudget.all(now - repositoryBudget.windowMs, repositoryBudget.limit)] : excludeRepositories;
     const rows = select(excludeAgents.length, excluded.length).all(now, ...excludeAgents, ...excluded, limit);
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
       const attempts = row.attempts + 1;
       const token = leaseTask(row.id, owner, leaseUntil, now, attempts);
-      const body = heldPayloads?.(row.delivery) === true ? NOT_READ : (bodyOf.get(row.delivery) ?? NOT_READ);
+      const body = bodyOf.get(row.delivery) ?? Buffer.alloc(0);
       return toClaimedTask({ ...row, body, status: "running", attempts, updated_at: now }, token, leaseUntil);
     });
   };
