@@ -120,4 +120,30 @@ describe("security incidents", () => {
     expect(recorded.map((a) => `${a.method} ${a.route}`)).toContain("POST /repos/{owner}/{repo}/issues");
     expect(recorded.every((a) => a.task === null)).toBe(true);
   });
+
+  it("an incident issue an earlier run left open is adopted at start and closed after quiet, with no new failure", async () => {
+    // SQLite keeps the incident in memory: what a process stopped mid-incident leaves behind.
+    const ops = "octo-org/ops-restarted";
+    const left = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "opened by the run before" });
+    const other = fake.repo(ops).addIssue({ title: "Something else", labels: ["security:webhook"] });
+    const restarted = await startTestServer(
+      {
+        github: { token: "test-token", apiUrl: fake.url, writeIntervalMs: 0 },
+        security: { incidents: { repository: ops, threshold: 20, window: "1s", quiet: "1500ms" } },
+      },
+      undefined,
+      { pollMs: 100 },
+    );
+    try {
+      const closed = await waitFor(async () => (fake.repo(ops).issue(left.number)!.state === "closed" ? fake.repo(ops).issue(left.number)! : null), 15_000);
+      expect(closed.state).toBe("closed");
+      const comments = fake.repo(ops).comments(left.number);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]!.body).toContain("since switchyard started again: closing");
+      // Only switchyard's own incident issue, found by its title.
+      expect(fake.repo(ops).issue(other.number)!.state).toBe("open");
+    } finally {
+      await restarted.stop();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import type { GithubClient } from "../../github/github-client.js";
 import { addFailure, emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
 import type { IncidentLedger } from "./incident-ledger.js";
 import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIssue, renderIncidentUpdate } from "./render-incident.js";
-import { emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
+import { adoptIncident, emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
 import type { VerificationFailure } from "./verification-failure.js";
 
 export interface IncidentReporter {
@@ -54,6 +54,19 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
   let lastRead = -Infinity;
   let running: Promise<void> | null = null;
   let closed = false;
+  // Whether this process has looked on GitHub for an incident issue an earlier run left open.
+  let lookedForLeftOpen = false;
+
+  /** Adopts the incident issue an earlier run left open, when the state knows of none (see adoptIncident). */
+  async function adoptLeftOpen(at: number): Promise<void> {
+    const known = await ledger.exchange((state) => ({ state: state ?? emptyIncident(), result: state !== null && (state.open || state.pending !== null) }));
+    if (known) return;
+    const github = await options.github();
+    const open = (await github.listOpenIssuesWithLabel(repository, INCIDENT_LABEL)).find((i) => i.title === INCIDENT_TITLE);
+    if (!open) return;
+    await ledger.exchange((state) => ({ state: adoptIncident(state, open.number, at), result: undefined }));
+    logger.info({ repository, issue: open.number }, "security incidents: adopted the incident issue an earlier run left open; it is closed after the quiet time without a failure");
+  }
 
   async function carryOut(claim: IncidentClaim): Promise<IncidentOutcome> {
     const github = await options.github();
@@ -87,6 +100,14 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
 
   async function step(): Promise<void> {
     const at = now();
+    if (!lookedForLeftOpen) {
+      try {
+        await adoptLeftOpen(at);
+        lookedForLeftOpen = true;
+      } catch (error) {
+        logger.warn({ err: error, repository }, "security incidents: could not look for an incident issue left open by an earlier run; looked for again at the next tick");
+      }
+    }
     const tally = counted.total > 0 ? counted : null;
     if (!tally && !active && at - lastRead < idleReadMs) return;
     counted = emptySummary();

@@ -65,5 +65,7 @@ export function renderIncidentUpdate(summary: FailureSummary, reportedBefore: nu
 }
 
 export function renderIncidentClosing(summary: FailureSummary, settings: IncidentSettings): string {
+  // Adopted after a restart, with no failure since: the counts from before it are above.
+  if (summary.total === 0) return [OWN_MARKER, `No failed verification for ${minutes(settings.quietMs)} since switchyard started again: closing. The counts from before the restart are above.`].join("\n");
   return [OWN_MARKER, `No failed verification for ${minutes(settings.quietMs)}: closing. In all:`, "", renderSummary(summary)].join("\n");
 }

@@ -99,9 +99,11 @@ export function stepIncident(
   if (state.pending && state.pending.until > now) return { state, claim: null };
 
   let action: IncidentAction | null = null;
+  // An adopted incident with no failure since counts its quiet time from its adoption.
+  const lastFailure = state.summary.last ?? state.lastReportAt;
   if (!state.open) {
     if (inWindow > settings.threshold) action = "open";
-  } else if (state.summary.last !== null && now - state.summary.last >= settings.quietMs) {
+  } else if (lastFailure !== null && now - lastFailure >= settings.quietMs) {
     action = "close";
   } else if (state.summary.total > state.reportedTotal && (state.lastReportAt === null || now - state.lastReportAt >= settings.windowMs)) {
     action = "update";
@@ -112,6 +114,22 @@ export function stepIncident(
   }
   state.pending = { action, token, until: now + CLAIM_MS, total: state.summary.total };
   return { state, claim: { action, token, summary: structuredClone(state.summary), inWindow, reportedTotal: state.reportedTotal, issue: state.issue, commentId: state.commentId } };
+}
+
+/**
+ * An incident issue found open on GitHub that the state does not know of: a process that
+ * kept the state in memory (SQLite) stopped during an incident. Adopted as open, its quiet
+ * time counted from now, so that it is closed after `quiet` without a failure instead of
+ * staying open until the next flood. A state that already knows of an incident (or is
+ * carrying out an action) is left as it is.
+ *
+ * @example adoptIncident(null, 12, Date.now()).open // true
+ */
+export function adoptIncident(previous: IncidentState | null, issue: number, now: number): IncidentState {
+  const state: IncidentState = structuredClone(previous ?? emptyIncident());
+  if (state.open || state.pending !== null) return state;
+  Object.assign(state, { open: true, issue, commentId: null, reportedTotal: state.summary.total, lastReportAt: now });
+  return state;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addFailure, emptySummary, MAX_SOURCES, mergeSummaries, type FailureSummary } from "../../../src/security/incidents/failure-summary.js";
-import { CLAIM_MS, settleIncident, stepIncident, type IncidentState } from "../../../src/security/incidents/step-incident.js";
+import { adoptIncident, CLAIM_MS, settleIncident, stepIncident, type IncidentState } from "../../../src/security/incidents/step-incident.js";
 import type { FailureReason } from "../../../src/security/incidents/verification-failure.js";
 
 const SETTINGS = { threshold: 20, windowMs: 600_000, quietMs: 3_600_000 };
@@ -70,6 +70,24 @@ describe("stepIncident", () => {
     expect(action).toBe("close");
     expect(state).toMatchObject({ open: false, issue: null, commentId: null });
     expect(state.summary.total).toBe(0);
+  });
+
+  it("an issue adopted after a restart closes after quiet with no failure, is updated by new failures, and never overrides a known incident", () => {
+    const adopted = adoptIncident(null, 12, T0);
+    expect(adopted).toMatchObject({ open: true, issue: 12, commentId: null });
+    expect(stepAndSettle(adopted, null, T0 + SETTINGS.quietMs - 1).action).toBeNull();
+    const { state: closed, action } = stepAndSettle(adopted, null, T0 + SETTINGS.quietMs);
+    expect(action).toBe("close");
+    expect(closed.open).toBe(false);
+    // Failures after the adoption are reported on the adopted issue, and restart the quiet time.
+    const update = stepIncident(adopted, failures(3, T0 + 1000), T0 + SETTINGS.windowMs, SETTINGS, "u");
+    expect(update.claim).toMatchObject({ action: "update", issue: 12 });
+    const updated = settleIncident(update.state, "u", { action: "update", commentId: 5 }, T0 + SETTINGS.windowMs);
+    expect(stepIncident(updated, null, T0 + SETTINGS.quietMs + 500, SETTINGS, "q").claim).toBeNull();
+    expect(stepIncident(updated, null, T0 + 1000 + SETTINGS.quietMs, SETTINGS, "c").claim).toMatchObject({ action: "close", issue: 12 });
+    // An incident the state knows of (another instance's, on PostgreSQL) stays as it is.
+    const known = stepAndSettle(null, failures(21, T0), T0).state;
+    expect(adoptIncident(known, 99, T0 + 5).issue).toBe(7);
   });
 
   it("a failed write lets the action go, to be claimed again", () => {
