@@ -323,7 +323,6 @@ export function createWorker(options: WorkerOptions): Worker {
     executing.add(task.id);
   }
 
-
   async function execute(
     task: ClaimedTask,
     signal: AbortSignal,

@@ -104,9 +104,9 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  // The thread allocates next to nothing in JavaScript: a small heap of its own.
   // The thread sets this flag first thing; Atomics.wait blocks until then (bounded).
   const started = onStarted === undefined ? null : new Int32Array(new SharedArrayBuffer(4));
+  // The thread allocates next to nothing in JavaScript: a small heap of its own.
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
     workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started },
