@@ -10,7 +10,7 @@ import { signPayload } from "../../src/security/verify-signature.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { TaskDetail } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
-import { freePort, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { freePorts, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 /**
@@ -147,8 +147,7 @@ describe("shutdown of npm start while an exec agent runs", () => {
 
   /** `npm start` in the repository, in its own process group as a terminal would run it. */
   async function startNpm(): Promise<NpmServe> {
-    const port = await freePort();
-    const adminPort = await freePort();
+    const [port, adminPort] = (await freePorts(2)) as [number, number];
     const npm = spawn("npm", ["start", "--", "--config", configFile], {
       cwd: REPO,
       detached: true,

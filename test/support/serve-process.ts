@@ -7,14 +7,30 @@ export { runCli } from "./run-cli.js";
 
 /** A port that was free a moment ago (the kernel picks it). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `count` distinct ports that were free a moment ago. Every listener stays open until all
+ * are chosen: ports picked one after another can come back equal, since the kernel may hand
+ * out a port again as soon as it is closed.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+  }
 }
 
 export interface ServeProcess {
@@ -29,8 +45,7 @@ export interface ServeProcess {
 
 /** Runs `switchyard serve` (or `args`, e.g. `["work"]`) as a real process and waits until /healthz answers 200. */
 export async function startServeProcess(cwd: string, env: Record<string, string>, args: readonly string[] = ["serve"]): Promise<ServeProcess> {
-  const port = await freePort();
-  const adminPort = await freePort();
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
