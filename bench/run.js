@@ -50,29 +50,61 @@ const DRAIN_TIMEOUT_MS = 25_000;
 // defaults take ~6 minutes here; this leaves room for a few drains that time out.
 const WATCHDOG_MS = 10 * 60_000;
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: "string", default: "3" },
-    seconds: { type: "string", default: "8" },
-    warmup: { type: "string", default: "2" },
-    connections: { type: "string", default: "32" },
-    // switchyard's worker.concurrency for the run. The default (4) suits agents that take
-    // seconds; in-process agents at thousands of tasks a second need more slots to keep up.
-    concurrency: { type: "string", default: "16" },
-    // PostgreSQL: switchyard's store.poolSize (its default is 10); --no-postgres skips the row.
-    "pool-size": { type: "string", default: "10" },
-    "no-postgres": { type: "boolean", default: false },
-    // The open-loop phase: deliveries per second, measured seconds, and the most sockets the
-    // generator may open (enough that the rate is never limited by answers in flight).
-    "open-rate": { type: "string", default: "1000" },
-    "open-seconds": { type: "string", default: "20" },
-    "open-sockets": { type: "string", default: "64" },
-    "no-build": { type: "boolean", default: false },
-    profile: { type: "boolean", default: false },
-    switchyard: { type: "string" },
-    out: { type: "string" },
-  },
-});
+const USAGE = `usage: npm run bench [-- OPTIONS]
+
+Durable routed ingest (switchyard serve) against @octokit/webhooks' middleware, in
+alternating rounds, then an open-loop phase; one verdict line per target (docs/performance.md).
+Results: bench/results/latest.json (or --out FILE). Exit 0 whatever the verdicts; 1 when
+the bench itself broke; 2 for a bad option.
+
+  --runs N            alternated rounds (3)
+  --seconds S         measured seconds per run (8), after --warmup S (2)
+  --connections N     closed-loop connections (32)
+  --concurrency N     switchyard's worker.concurrency (16)
+  --pool-size N       store.poolSize of the PostgreSQL row (10); --no-postgres skips the row
+  --open-rate N       open loop: deliveries per second (1000), for --open-seconds S (20),
+                      on at most --open-sockets N sockets (64)
+  --no-build          bench the existing dist/ (default: build it first)
+  --profile           one CPU-profiled run of the anchor and of switchyard instead
+  --switchyard DIR    bench the built checkout at DIR instead (an A/B); needs --out FILE
+  -h, --help          this text`;
+
+function parseOptions() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  runs: { type: "string", default: "3" },
+  seconds: { type: "string", default: "8" },
+  warmup: { type: "string", default: "2" },
+  connections: { type: "string", default: "32" },
+  // switchyard's worker.concurrency for the run. The default (4) suits agents that take
+  // seconds; in-process agents at thousands of tasks a second need more slots to keep up.
+  concurrency: { type: "string", default: "16" },
+  // PostgreSQL: switchyard's store.poolSize (its default is 10); --no-postgres skips the row.
+  "pool-size": { type: "string", default: "10" },
+  "no-postgres": { type: "boolean", default: false },
+  // The open-loop phase: deliveries per second, measured seconds, and the most sockets the
+  // generator may open (enough that the rate is never limited by answers in flight).
+  "open-rate": { type: "string", default: "1000" },
+  "open-seconds": { type: "string", default: "20" },
+  "open-sockets": { type: "string", default: "64" },
+  "no-build": { type: "boolean", default: false },
+  profile: { type: "boolean", default: false },
+  switchyard: { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+};
+const args = parseOptions();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 let tmp = null;
 let cluster = null;
