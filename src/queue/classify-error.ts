@@ -52,17 +52,28 @@ export function classifyError(error: unknown, now: number): ErrorClassification 
   }
   const err = coerce(error);
   const status = statusOf(err);
+  // Octokit reports a request that got no answer (refused, reset, timed out) as status 500
+  // without a response: that is a network failure, not a server error, and says so.
+  if (status !== null && (err.response !== undefined || status !== 500)) return classifyHttp(err, status, now);
+  const failure = connectionFailure(err);
+  if (failure !== null) return failure;
   if (status !== null) return classifyHttp(err, status, now);
-  for (const link of causeChain(err)) {
-    if (TIMEOUT_NAMES.has(link.name) || link.code === "ABORT_ERR") {
-      return { kind: "transient", reason: oneLine(`timeout (${link.name}${link.message ? `: ${link.message}` : ""})`) };
-    }
-    if (link.code !== undefined && (NETWORK_CODES.has(link.code) || link.code.startsWith("UND_ERR_"))) {
-      return { kind: "transient", reason: `network error ${link.code}` };
-    }
-  }
   const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
   return { kind: "permanent", reason: oneLine(`${name}${err.message}`) || "unknown error" };
+}
+
+/** A timeout or a broken connection anywhere in the cause chain, as a transient failure; else null. */
+function connectionFailure(err: ErrorLike): ErrorClassification | null {
+  const to = hostOf(err);
+  for (const link of causeChain(err)) {
+    if (TIMEOUT_NAMES.has(link.name) || link.code === "ABORT_ERR") {
+      return { kind: "transient", reason: oneLine(`timeout${to} (${link.name}${link.message ? `: ${link.message}` : ""})`) };
+    }
+    if (link.code !== undefined && (NETWORK_CODES.has(link.code) || link.code.startsWith("UND_ERR_"))) {
+      return { kind: "transient", reason: `network error ${link.code}${to}` };
+    }
+  }
+  return null;
 }
 
 interface ErrorLike {
@@ -120,16 +131,20 @@ function classifyHttp(err: ErrorLike, status: number, now: number): ErrorClassif
 
 /** "HTTP 502 from api.github.com: Bad Gateway" — the host only, never a query string. */
 function httpReason(err: ErrorLike, status: number): string {
-  let from = "";
-  if (typeof err.request?.url === "string") {
-    try {
-      from = ` from ${new URL(err.request.url).host}`;
-    } catch {
-      // A relative or malformed URL adds nothing worth showing.
-    }
-  }
+  const from = hostOf(err).replace(" reaching ", " from ");
   const message = oneLine(err.message);
   return oneLine(`HTTP ${status}${from}${message ? `: ${message}` : ""}`);
+}
+
+/** " reaching api.github.com" for an Octokit error that knows its request's URL, else "". */
+function hostOf(err: ErrorLike): string {
+  if (typeof err.request?.url !== "string") return "";
+  try {
+    return ` reaching ${new URL(err.request.url).host}`;
+  } catch {
+    // A relative or malformed URL adds nothing worth showing.
+    return "";
+  }
 }
 
 /** Reads a header from a plain object (any case; Octokit lowercases) or a fetch Headers. */

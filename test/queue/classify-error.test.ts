@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Octokit } from "@octokit/rest";
 import { describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../src/queue/agent-errors.js";
 import { classifyError } from "../../src/queue/classify-error.js";
@@ -170,6 +173,25 @@ describe("classifyError: network and timeouts", () => {
   it("fetch failed with an AggregateError cause (happy eyeballs) is transient", () => {
     const aggregate = new AggregateError([systemError("ECONNREFUSED"), systemError("ENETUNREACH")], "connect failed");
     expect(classifyError(new TypeError("fetch failed", { cause: aggregate }), NOW).reason).toBe("network error ECONNREFUSED");
+  });
+
+  it("Octokit's status 500 for a refused connection is a network error, not a server error", async () => {
+    // A port that was just free: nothing listens there, so the connection is refused.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const quiet = () => undefined;
+    const octokit = new Octokit({ baseUrl: `http://127.0.0.1:${port}`, log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
+    const error: unknown = await octokit.request("GET /user").catch((thrown: unknown) => thrown);
+    expect((error as { status?: number }).status).toBe(500);
+    expect(classifyError(error, NOW)).toEqual({ kind: "transient", reason: `network error ECONNREFUSED reaching 127.0.0.1:${port}` });
+  });
+
+  it("a 500 that GitHub answered is still an HTTP 500", () => {
+    expect(classifyError(requestError(500, "Internal Server Error"), NOW)).toEqual({ kind: "transient", reason: "HTTP 500 from api.github.com: Internal Server Error" });
   });
 
   it("fetch failed with an unknown cause is permanent", () => {
