@@ -5,6 +5,7 @@ import type { GithubActionRecord } from "../store/store.js";
 import { createOctokitFactory, type AuthMode } from "./create-octokit-factory.js";
 import { createGithubClient, repoRef, type GithubClient } from "./github-client.js";
 import { createWritePacer } from "./write-pacer.js";
+import { classifyError } from "../queue/classify-error.js";
 
 export interface GithubRuntime {
   mode: AuthMode;
@@ -71,8 +72,24 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
           if (data?.slug) logins.add(`${data.slug}[bot]`);
         }
       } catch (error) {
-        logger.warn({ err: error }, "could not look up switchyard's own GitHub identity; its own comments are still recognised by their marker");
+        logIdentityFailure(logger, factory.mode, error);
       }
     },
   };
+}
+
+/**
+ * The identity lookup is the first call switchyard makes with its credentials, so its
+ * failure is where a wrong token shows first: said plainly (and without a stack), since
+ * every agent's GitHub write will fail the same way until the credentials are fixed.
+ */
+function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown): void {
+  const reason = classifyError(error, Date.now()).reason;
+  const status = (error as { status?: unknown } | null)?.status;
+  const credentials = mode === "app" ? "the GitHub App's credentials (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)" : "GITHUB_TOKEN";
+  if (status === 401) {
+    logger.error({ reason }, `GitHub rejected ${credentials} (${reason}): every GitHub write an agent makes will fail until they are fixed`);
+    return;
+  }
+  logger.warn({ reason }, `could not look up switchyard's own GitHub identity (${reason}); its own comments are still recognised by their marker`);
 }

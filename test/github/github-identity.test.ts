@@ -1,0 +1,55 @@
+import { PassThrough } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load-config.js";
+import { createGithubRuntime } from "../../src/github/github-runtime.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
+
+let fake: GithubFake | null = null;
+afterEach(async () => {
+  await fake?.close();
+  fake = null;
+});
+
+/** The runtime's identity lookup against the fake, and the JSON lines it logged. */
+async function lookUpIdentity(token: string): Promise<{ logins: readonly string[]; lines: Array<Record<string, unknown>> }> {
+  fake ??= await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+  const { config } = parseConfig({ github: { token, apiUrl: fake.url } });
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+  const github = createGithubRuntime(config, createLogger("info", out));
+  await github.resolveIdentity();
+  const lines = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { logins: github.ownLogins(), lines };
+}
+
+describe("the GitHub identity lookup at start-up", () => {
+  it("learns switchyard's own login from a token GitHub accepts, and logs nothing", async () => {
+    const { logins, lines } = await lookUpIdentity("ghp_good");
+    // github-actions[bot] is always among them (Actions mode posts as it).
+    expect(logins).toContain("switchyard-bot");
+    expect(lines).toEqual([]);
+  });
+
+  it("says plainly, at error level and without a stack, that GitHub rejected the token", async () => {
+    fake = await startGithubFake();
+    fake.failNext({ method: "GET", path: "/user", status: 401, body: { message: "Bad credentials" } });
+    const { logins, lines } = await lookUpIdentity("ghp_bogus");
+    expect(logins).not.toContain("switchyard-bot");
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    expect(line!.level).toBe(50);
+    expect(line!.msg).toMatch(/^GitHub rejected GITHUB_TOKEN \(HTTP 401 from 127\.0\.0\.1:\d+: Bad credentials\): every GitHub write an agent makes will fail/);
+    expect(JSON.stringify(line)).not.toContain("stack");
+  });
+
+  it("tells a GitHub that cannot be reached from a rejected token", async () => {
+    fake = await startGithubFake();
+    fake.failNext({ method: "GET", path: "/user", status: 503 });
+    const { lines } = await lookUpIdentity("ghp_good");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe(40);
+    expect(lines[0]!.msg).toMatch(/^could not look up switchyard's own GitHub identity \(HTTP 503 from 127\.0\.0\.1:\d+/);
+  });
+});
