@@ -22,6 +22,13 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length);
     if (file === "") throw new UsageError(`DATABASE_URL=sqlite: names no file: use ${ACCEPTED_FORMS}`);
+    // Written as a URL (sqlite://data.db), the path would be //data.db: a file at the
+    // filesystem's root, surely not what was meant.
+    if (/^\/\/[^/]/.test(file)) {
+      throw new UsageError(
+        `DATABASE_URL=${url} names the file ${path.resolve(file)}, at the filesystem's root (everything after sqlite: is the path): write sqlite:${file.slice(2)} for a file in the working directory, or sqlite:${file.slice(1)} if the root is meant`,
+      );
+    }
     return { kind: "sqlite", file: path.resolve(cwd, file) };
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return { kind: "postgres", url };
@@ -29,6 +36,18 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   throw new UsageError(
     `DATABASE_URL ${scheme === undefined ? "has no scheme" : `starts with "${scheme}", which is not supported`}: use ${ACCEPTED_FORMS}`,
   );
+}
+
+/**
+ * DATABASE_URL as shown to the user: a SQLite URL with the file it resolves to, a
+ * PostgreSQL URL without its password.
+ *
+ * @example describeStore("sqlite:data.db", "/srv") // "sqlite:data.db (/srv/data.db)"
+ */
+export function describeStore(url: string, cwd: string): string {
+  const location = parseStoreUrl(url, cwd);
+  if (location.kind === "postgres") return redactUrl(url);
+  return url.slice("sqlite:".length) === location.file ? url : `${url} (${location.file})`;
 }
 
 /** The file a `sqlite:PATH` URL names, resolved against cwd; null for other stores. */

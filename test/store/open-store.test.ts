@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { openStore, parseStoreUrl } from "../../src/store/open-store.js";
+import { describeStore, openStore, parseStoreUrl } from "../../src/store/open-store.js";
 import { StoreMissingError } from "../../src/store/sqlite/sqlite-store.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-open-"));
@@ -32,6 +33,38 @@ describe("parseStoreUrl", () => {
     expect(thrown).toBeInstanceOf(UsageError);
     expect((thrown as Error).message).toContain("sqlite:PATH");
     expect((thrown as Error).message).not.toContain("hunter2");
+  });
+});
+
+describe("a SQLite URL written as a URL", () => {
+  it("sqlite://data.db is refused, saying which file it would be and what to write", () => {
+    expect(() => parseStoreUrl("sqlite://data.db", dir)).toThrow(UsageError);
+    expect(() => parseStoreUrl("sqlite://data.db", dir)).toThrow("DATABASE_URL=sqlite://data.db names the file /data.db, at the filesystem's root (everything after sqlite: is the path): write sqlite:data.db for a file in the working directory, or sqlite:/data.db if the root is meant");
+  });
+
+  it("sqlite:///abs/path is the absolute path, as before", () => {
+    expect(parseStoreUrl(`sqlite://${dir}/x.db`, "/elsewhere")).toEqual({ kind: "sqlite", file: path.join(dir, "x.db") });
+  });
+
+  it("describeStore shows the file a relative path resolves to, and hides a PostgreSQL password", () => {
+    expect(describeStore("sqlite:data.db", "/srv")).toBe("sqlite:data.db (/srv/data.db)");
+    expect(describeStore("sqlite:/var/lib/sy.db", "/srv")).toBe("sqlite:/var/lib/sy.db");
+    expect(describeStore("postgres://app:hunter2@db/sy", "/srv")).not.toContain("hunter2");
+  });
+});
+
+describe("a database that belongs to something else", () => {
+  it("is refused by the migration, which adds nothing to it", async () => {
+    const file = path.join(dir, "foreign.db");
+    const foreign = new Database(file);
+    foreign.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); CREATE TABLE tags (name TEXT)");
+    foreign.close();
+    const store = openStore(`sqlite:${file}`, { cwd: dir });
+    await expect(store.migrate()).rejects.toThrow(`the database ${file} already holds tables that are not switchyard's (notes, tags): point DATABASE_URL at a new file`);
+    await store.close();
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(["notes", "tags"]);
+    after.close();
   });
 });
 

@@ -9,6 +9,7 @@ import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT, assertSchemaKnown } 
  * once cannot both apply one. Running it again is a no-op.
  */
 export function migrateSqlite(db: Database, file: string, now: () => number = Date.now): void {
+  assertNotForeign(db, file);
   db.exec(SCHEMA_MIGRATIONS_SQL);
   const applied = db.prepare<[], number>("SELECT version FROM schema_migrations").pluck();
   assertSchemaKnown(applied.all(), `the database ${file}`);
@@ -36,4 +37,15 @@ export function checkSqliteSchema(db: Database, file: string): void {
       `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it`,
     );
   }
+}
+
+/**
+ * Refuses a database that already holds tables but no record of switchyard's migrations:
+ * it belongs to something else, and switchyard's tables must not be added to it unasked.
+ */
+function assertNotForeign(db: Database, file: string): void {
+  const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+  if (tables.length === 0 || tables.includes("schema_migrations")) return;
+  const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? `, … (${tables.length} tables)` : "");
+  throw new UsageError(`the database ${file} already holds tables that are not switchyard's (${shown}): point DATABASE_URL at a new file (e.g. sqlite:.switchyard/switchyard.db)`);
 }
