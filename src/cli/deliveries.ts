@@ -64,7 +64,7 @@ export function registerDeliveries(program: Command, io: CliIo): void {
             d.action ? `${d.event}.${d.action}` : d.event,
             d.repository ?? "-",
             d.status,
-            d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `×${t.attempts}` : ""}`).join(" ") || "-",
+            d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `(${t.attempts} runs)` : ""}`).join(" ") || "-",
           ]),
         ) + "\n",
       );
