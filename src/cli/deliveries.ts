@@ -7,7 +7,7 @@ import { formatTable } from "../routing/describe-rules.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
-import { isoTime, presentDeliverySummary } from "../present/records.js";
+import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { renderDeliveryDetail } from "../present/render-detail.js";
 import { printJson, type CliIo } from "./io.js";
 
@@ -79,7 +79,8 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .action(async (id: string, options: { json?: boolean; config?: string }) => {
       const detail = await withReadOnlyStore(io, options.config, (store) => loadDeliveryDetail(store, id));
       if (!detail) throw new UsageError(`no delivery ${id} in the store (switchyard deliveries lists the recent ones)`);
-      if (options.json) return printJson(io, detail);
+      // Not printJson: the payload is spliced in as stored, never re-encoded (see stringifyDelivery).
+      if (options.json) return io.stdout(`${stringifyDelivery(detail)}\n`);
       io.stdout(renderDeliveryDetail(detail));
     });
 }

@@ -1,17 +1,14 @@
 /**
- * A delivery body as the JSON object it carries: JSON as is, or a form body's `payload=`
- * field (GitHub's application/x-www-form-urlencoded content type). A string result says
- * why the body is not one.
+ * The JSON text a delivery body carries: the body itself, or a form body's `payload=` field
+ * (GitHub's application/x-www-form-urlencoded content type); null when a form body has none.
  */
-export function parseDeliveryBody(body: Buffer, form: boolean): Record<string, unknown> | string {
-  let text: string;
-  if (form) {
-    const payload = new URLSearchParams(body.toString("utf8")).get("payload");
-    if (payload === null) return "form-encoded body has no payload= field";
-    text = payload;
-  } else {
-    text = body.toString("utf8");
-  }
+export function deliveryJsonText(body: Buffer, form: boolean): string | null {
+  if (!form) return body.toString("utf8");
+  return new URLSearchParams(body.toString("utf8")).get("payload");
+}
+
+/** JSON text as the object a delivery must be; a string result says why it is not one. */
+export function parseJsonObject(text: string): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -20,6 +17,16 @@ export function parseDeliveryBody(body: Buffer, form: boolean): Record<string, u
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "body is JSON but not an object";
   return value as Record<string, unknown>;
+}
+
+/**
+ * A delivery body as the JSON object it carries (see deliveryJsonText). A string result
+ * says why the body is not one.
+ */
+export function parseDeliveryBody(body: Buffer, form: boolean): Record<string, unknown> | string {
+  const text = deliveryJsonText(body, form);
+  if (text === null) return "form-encoded body has no payload= field";
+  return parseJsonObject(text);
 }
 
 /** For a stored body whose content type is not at hand: a JSON object starts with `{`. */

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
-import { presentDeliverySummary } from "../present/records.js";
+import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
@@ -98,7 +98,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const { id } = request.params as { id: string };
     const record = await loadDeliveryDetail(store, id);
     if (!record) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
-    return record;
+    // Sent as text: Fastify's serializer would re-encode the payload, and a deep one overflows it.
+    return reply.type("application/json; charset=utf-8").send(stringifyDelivery(record));
   });
 
   deps.extend?.(app);

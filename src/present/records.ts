@@ -1,5 +1,6 @@
-import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
+import { deliveryJsonText, isFormBody, parseJsonObject } from "../events/parse-delivery-body.js";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord } from "../store/store.js";
+import { oneLineJson, RawJson } from "./raw-json.js";
 
 /**
  * The store's records as the CLI and the admin API print them: snake_case fields and
@@ -122,11 +123,22 @@ export function presentDeliverySummary(d: DeliverySummary) {
 }
 
 /**
+ * A stored body's JSON object as the text it was received in, or null when the body is not
+ * one (a body pruned by retention is empty). It is parsed once, to be sure the text is the
+ * object a document may hold, and never encoded again: see RawJson.
+ */
+function storedPayload(body: Buffer): RawJson | null {
+  const text = deliveryJsonText(body, isFormBody(body));
+  if (text === null || typeof parseJsonObject(text) === "string") return null;
+  return new RawJson(oneLineJson(text));
+}
+
+/**
  * A delivery whole, as `deliveries show` and `GET /api/deliveries/:id` answer: the body as
- * the JSON it is (not as bytes), every task with its attempts and GitHub writes.
+ * the JSON it is (not as bytes), every task with its attempts and GitHub writes. Print it
+ * with stringifyDelivery.
  */
 export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, TaskWrites> = new Map()) {
-  const parsed = parseDeliveryBody(d.body, isFormBody(d.body));
   const { tasks: _summaries, ...head } = presentDeliverySummary({ ...d, tasks: [] });
   return {
     ...head,
@@ -136,6 +148,19 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
     ack_ms: d.ackMs,
     decision: storedDecision(d.tasks),
     tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
-    payload: typeof parsed === "string" ? null : parsed,
+    // Last, where stringifyDelivery puts it too.
+    payload: storedPayload(d.body),
   };
+}
+
+/**
+ * A delivery document as one line of JSON, its payload's text spliced in as stored: any
+ * body ingest accepted prints, however deep (JSON.stringify overflows the stack some
+ * thousands of levels down), and no CPU goes to encoding a large payload again. A compact
+ * body (GitHub sends compact JSON) prints exactly as JSON.stringify would print it.
+ */
+export function stringifyDelivery(d: ReturnType<typeof presentDelivery>): string {
+  const { payload, ...rest } = d;
+  // rest is never empty, so its text ends with the `}` that the payload goes before.
+  return `${JSON.stringify(rest).slice(0, -1)},"payload":${payload === null ? "null" : payload.text}}`;
 }
