@@ -270,6 +270,28 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     }
     await page.close();
   });
+
+  it("shows a delivery whose body nests 8,000 levels deep", async () => {
+    const depth = 8000;
+    const opened = JSON.stringify(exampleOf("issues", "opened"));
+    const raw = `${opened.slice(0, -1)},"deep":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`;
+    const deep = await server.deliver("issues", null, { raw });
+    expect(deep.status).toBe(202);
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(deep.body.delivery)}`);
+    const summary = page.getByRole("region", { name: "Summary" });
+    await expect.poll(() => summary.innerText()).toContain("issues.opened");
+    const payload = page.getByRole("region", { name: "Payload" });
+    // The folding view opens one level at a time, however deep.
+    await payload.locator("summary", { hasText: /^deep: / }).click();
+    await expect.poll(() => payload.locator("summary", { hasText: /^a: / }).count()).toBe(1);
+    // The indented text would overflow JSON.stringify: a note says where to read it whole.
+    await payload.getByText("Raw JSON").click();
+    expect(await payload.innerText()).toContain(`switchyard deliveries show ${deep.body.delivery} --json`);
+    expect(await page.getByRole("alert").isVisible()).toBe(false);
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
 });
 
 describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMIN_TOKEN${suffix}`, () => {

@@ -42,9 +42,22 @@ function headers(d) {
   );
 }
 
+/**
+ * The payload indented, or a note when it nests deeper than JSON.stringify can recurse, as a
+ * body ingest accepted may (JSON.parse has no depth limit; nor has the folding view).
+ */
+function rawJson(d) {
+  try {
+    return h("pre", { class: "text" }, JSON.stringify(d.payload, null, 2));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return h("p", { class: "muted" }, "Nested too deeply to print here: ", h("code", {}, `switchyard deliveries show ${d.delivery} --json`), " prints it whole.");
+  }
+}
+
 function payload(d) {
   if (d.payload === null) return h("p", { class: "muted" }, "The body is not a JSON object.");
-  return [jsonView(d.payload), h("details", { class: "raw" }, h("summary", {}, "Raw JSON"), h("pre", { class: "text" }, JSON.stringify(d.payload, null, 2)))];
+  return [jsonView(d.payload), h("details", { class: "raw" }, h("summary", {}, "Raw JSON"), rawJson(d))];
 }
 
 function section(id, title, ...children) {
@@ -71,7 +84,9 @@ export function createDeliveryView(id, refreshAll) {
       fill(body, h("p", {}, "No delivery with this id is on record."));
       return;
     }
-    const text = JSON.stringify(d);
+    // The payload never changes (and may nest too deep to stringify): compare the rest.
+    const { payload: _payload, ...rest } = d;
+    const text = JSON.stringify(rest);
     if (text === shown) return;
     if (shown === null) {
       fill(
