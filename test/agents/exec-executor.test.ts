@@ -168,6 +168,17 @@ describe("runExecAgent", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it("a task document nested too deep to encode runs nothing and is permanent, with a clear error", async () => {
+    const marker = join(dir, "never-ran-deep");
+    const path = script("touch-deep.mjs", `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "ran");`);
+    // What ingest accepts from a body some thousands of levels deep (JSON.parse has no depth limit).
+    const deep = JSON.parse(`${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`) as Record<string, unknown>;
+    const result = await runExecAgent(spec(path), { ...INPUT, task: { ...INPUT.task, payload: deep } }, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: null });
+    expect(result.error).toBe("the task document cannot be encoded as JSON (its payload nests too deep): an external agent cannot be handed this delivery");
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it("a background process left behind after a clean exit is ended too", async () => {
     const pidFile = join(dir, "leftover.pid");
     const argv = ["sh", "-c", `sleep 60 > /dev/null 2>&1 & echo $! > "$0"; echo finished`, pidFile];

@@ -3,7 +3,7 @@ import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
 import type { AgentRegistry } from "../registry.js";
 import { EXECUTE_PLAN_RULE, planOf } from "../builtin/coordinator/build-plan.js";
-import { runExecAgent } from "./exec-executor.js";
+import { encodeTaskDocument, runExecAgent } from "./exec-executor.js";
 import { createHttpSigner, runHttpAgent, type HttpSigner } from "./http-executor.js";
 import { runWorkflowAgent } from "./workflow-executor.js";
 import { createWorkspaceExecutor } from "./workspace/create-workspace-executor.js";
@@ -95,7 +95,11 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
       };
     }
     const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout };
-    return (ctx) => runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body: JSON.stringify(taskDocument(ctx)) }, { signal: ctx.signal });
+    return async (ctx) => {
+      const body = encodeTaskDocument(taskDocument(ctx));
+      if (typeof body !== "string") throw new PermanentError(`${agentName}: ${body.error}`);
+      return runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body }, { signal: ctx.signal });
+    };
   }
   if ("workspace" in spec) return createWorkspaceExecutor(spec.workspace, { baseEnv: deps.baseEnv });
   const workflow = { id: spec.workflow.id, ref: spec.workflow.ref };

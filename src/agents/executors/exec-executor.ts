@@ -116,6 +116,10 @@ export async function runExecAgent(
   const [program, ...args] = spec.argv;
   if (program === undefined || program === "") return failed("permanent", "exec agent has an empty argv", "");
   if (options.signal?.aborted) return failed("transient", "aborted before start", "");
+  // Encoded before the spawn: a document that cannot be encoded must not leave a child
+  // waiting on a stdin that never closes.
+  const stdin = encodeTaskDocument(input.task);
+  if (typeof stdin !== "string") return failed("permanent", stdin.error, "");
 
   const child = spawn(program, args, {
     cwd: options.cwd,
@@ -148,7 +152,7 @@ export async function runExecAgent(
   child.stderr.on("data", tail.push);
   // A child that never reads stdin closes it on us: EPIPE is its right, not our failure.
   child.stdin.on("error", () => {});
-  child.stdin.end(`${JSON.stringify(input.task)}\n`);
+  child.stdin.end(`${stdin}\n`);
 
   let killedFor: "timeout" | "abort" | null = null;
   let killTimer: NodeJS.Timeout | undefined;
@@ -207,6 +211,19 @@ function killLiveGroupsOnExit(): void {
   process.on("exit", () => {
     for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
   });
+}
+
+/**
+ * The task document as JSON, or why it cannot be: a delivery body nested some thousands of
+ * levels deep is accepted (JSON.parse has no depth limit) but overflows JSON.stringify.
+ */
+export function encodeTaskDocument(document: Record<string, unknown>): string | { error: string } {
+  try {
+    return JSON.stringify(document);
+  } catch (error) {
+    const reason = error instanceof RangeError ? "its payload nests too deep" : error instanceof Error ? error.message : String(error);
+    return { error: `the task document cannot be encoded as JSON (${reason}): an external agent cannot be handed this delivery` };
+  }
 }
 
 function failed(outcome: "transient" | "permanent", error: string, output: string): ExecResult {
