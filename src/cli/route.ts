@@ -3,13 +3,17 @@ import type { Command } from "commander";
 import { appendJobSummary } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
+import { EVENTS_DOC } from "../config/check-names.js";
 import { loadConfig } from "../config/load-config.js";
 import { readActionsEnv, readLogLevel } from "../config/read-env.js";
+import { didYouMean } from "../config/suggest-name.js";
+import { WEBHOOK_EVENT_ACTIONS } from "../config/webhook-events.generated.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
 import { missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { readEventFile } from "../events/read-event-file.js";
+import { ACTIONS_EVENTS } from "../init/derive-triggers.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import { formatExplanation } from "../routing/describe-rules.js";
@@ -44,13 +48,26 @@ export function registerRoute(program: Command, io: CliIo): void {
   program
     .command("route")
     .description("Actions mode: decide (and run) the agents for the event of this GitHub Actions job")
-    .option("--event <name>", "event name (default: $GITHUB_EVENT_NAME)")
+    .option("--event <name>", "GitHub webhook event name, e.g. issues (default: $GITHUB_EVENT_NAME)")
     .option("--payload <file>", "event payload JSON file (default: $GITHUB_EVENT_PATH)")
     .option("--dry-run", "decide only, run nothing")
     .option("--json", "print the decision as one line of JSON on stdout")
     .option("--explain", "show every rule's verdict: which matched, which won, why the others did not")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: RouteOptions) => runRoute(options, io));
+}
+
+/** What `--event` may name: GitHub's webhook events, and the Actions-only ones (pull_request_target). */
+const KNOWN_EVENTS: readonly string[] = [...new Set([...Object.keys(WEBHOOK_EVENT_ACTIONS), ...ACTIONS_EVENTS])];
+
+/**
+ * Refuses an `--event` name GitHub never sends: a typo would match no rule and exit 0, as if
+ * the event had nothing to do. `$GITHUB_EVENT_NAME` is not checked: GitHub sets it, and a
+ * workflow may run on events that have no webhook (`schedule`).
+ */
+function assertKnownEvent(name: string): void {
+  if (KNOWN_EVENTS.includes(name)) return;
+  throw new UsageError(`event "${name}" is not a GitHub webhook event:${didYouMean(name, KNOWN_EVENTS) || ` see ${EVENTS_DOC}`}`);
 }
 
 /**
@@ -65,7 +82,9 @@ export function registerRoute(program: Command, io: CliIo): void {
  */
 export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const actionsEnv = readActionsEnv(io.env);
-  const eventName = options.event?.trim() || actionsEnv.eventName;
+  const typedEvent = options.event?.trim();
+  if (typedEvent) assertKnownEvent(typedEvent);
+  const eventName = typedEvent || actionsEnv.eventName;
   if (!eventName) throw new UsageError("no event name: pass --event NAME or set GITHUB_EVENT_NAME");
   const payloadFile = options.payload || actionsEnv.eventPath;
   if (!payloadFile) throw new UsageError("no payload: pass --payload FILE or set GITHUB_EVENT_PATH");

@@ -9,7 +9,8 @@ export const EXECUTION_AGENT_NAME = "ExecutionAgent";
 /** Names an `agents:` key may have without a rule using it: the built-in agents and the execution agent. */
 export const KNOWN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, EXECUTION_AGENT_NAME];
 
-const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
+/** GitHub's list of webhook events, for a name that is near none of them. */
+export const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
 /** Events whose action is chosen by whoever sends them: `event_type` of a repository dispatch. */
 const FREE_ACTION_EVENTS = new Set(["repository_dispatch"]);
 const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;

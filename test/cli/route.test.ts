@@ -4,7 +4,9 @@ import { parseConfig } from "../../src/config/load-config.js";
 import { main } from "../../src/cli/main.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { decide } from "../../src/routing/decide.js";
-import { allExamples, exampleOf } from "../support/examples.js";
+import { WEBHOOK_EVENT_ACTIONS } from "../../src/config/webhook-events.generated.js";
+import { ACTIONS_EVENTS } from "../../src/init/derive-triggers.js";
+import { allExamples, eventNames, exampleOf } from "../support/examples.js";
 import { createWorkdir, runAll, runCli, type CliResult } from "../support/run-cli.js";
 
 const work = createWorkdir();
@@ -20,6 +22,15 @@ function oneJsonLine(result: CliResult): Record<string, unknown> {
   const value = JSON.parse(result.stdout) as Record<string, unknown>;
   expect(JSON.stringify(value) + "\n").toBe(result.stdout);
   return value;
+}
+
+/** `route ARGS` through main() in this process: no process start-up, so many runs are affordable. */
+async function inProcessRoute(args: string[]): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {}, cwd: work.dir };
+  const code = await main(["route", ...args], io);
+  return { code, stdout, stderr };
 }
 
 const CONTRACT_KEYS = ["event", "action", "delivery", "matched", "decision", "decisions", "command", "commands"];
@@ -95,12 +106,12 @@ describe.concurrent("route --dry-run --json (DESIGN.md section 3)", () => {
     expect(json).toMatchObject({ matched: false, decision: null, decisions: [], command: null, commands: [], ignored: "bot-sender" });
   });
 
-  it("an unknown event: matched:false, exit 0", async () => {
-    const result = await dryJson("frobnicate", work.write("unknown.json", { action: "happened" }));
+  it("an event no rule routes: matched:false, exit 0", async () => {
+    const result = await dryJson("star", work.write("star.json", exampleOf("star", "created")));
     expect(result.code).toBe(0);
     expect(oneJsonLine(result)).toEqual({
-      event: "frobnicate",
-      action: "happened",
+      event: "star",
+      action: "created",
       delivery: null,
       matched: false,
       decision: null,
@@ -130,14 +141,7 @@ describe("route over every example payload of the routed events", () => {
   const examples = allExamples(ROUTED).map((e) => ({ ...e, file: work.write(`all-${e.event}-${e.index}.json`, e.payload) }));
   const { config, rules } = parseConfig({});
 
-  /** The same command through main() in this process: no process start-up, so every payload is affordable. */
-  async function inProcess(event: string, file: string): Promise<CliResult> {
-    let stdout = "";
-    let stderr = "";
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {}, cwd: work.dir };
-    const code = await main(["route", "--event", event, "--payload", file, "--dry-run", "--json"], io);
-    return { code, stdout, stderr };
-  }
+  const inProcess = (event: string, file: string) => inProcessRoute(["--event", event, "--payload", file, "--dry-run", "--json"]);
 
   it(`every payload (${examples.length}): exit 0, one JSON line that agrees with decide()`, async () => {
     const matched = new Set<string>();
@@ -184,6 +188,24 @@ describe.concurrent("route inputs", () => {
     expect(oneJsonLine(result)).toMatchObject({ event: "issues", action: "opened", decision: { rule: "issue-opened" } });
   });
 
+  it("GITHUB_EVENT_NAME is GitHub's own and taken as it is, even an event without a webhook (schedule)", async () => {
+    const result = await route(["--dry-run", "--json"], { GITHUB_EVENT_NAME: "schedule", GITHUB_EVENT_PATH: work.write("schedule.json", { schedule: "0 * * * *" }) });
+    expect(result.code, result.stderr).toBe(0);
+    expect(oneJsonLine(result)).toMatchObject({ event: "schedule", matched: false });
+  });
+
+  it("--event takes every event GitHub sends, webhook or Actions-only", async () => {
+    const names = [...Object.keys(WEBHOOK_EVENT_ACTIONS), ...ACTIONS_EVENTS];
+    const withExamples = new Set<string>(eventNames());
+    for (const name of names) {
+      // pull_request_target carries a pull_request payload; events without an example need no shape.
+      const like = name === "pull_request_target" ? "pull_request" : name;
+      const payload = work.write(`known-${name}.json`, withExamples.has(like) ? exampleOf(like as WebhookEventName) : {});
+      const result = await inProcessRoute(["--event", name, "--payload", payload, "--dry-run", "--json"]);
+      expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+    }
+  });
+
   it("--event and --payload win over the Actions variables", async () => {
     const push = work.write("env-push.json", allExamples(["push"])[4]!.payload);
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { GITHUB_EVENT_NAME: "push", GITHUB_EVENT_PATH: push });
@@ -203,6 +225,8 @@ describe.concurrent("route inputs", () => {
     ["a payload that is not JSON", ["--event", "issues", "--payload", notJson], {}, /^switchyard: payload file .*not-json\.json is not JSON: /],
     ["a JSON array", ["--event", "issues", "--payload", array], {}, /^switchyard: payload file .*array\.json must hold a JSON object/],
     ["JSON null", ["--event", "issues", "--payload", nullJson], {}, /must hold a JSON object/],
+    ["a misspelt --event", ["--event", "isues", "--payload", issueOpened], {}, /^switchyard: event "isues" is not a GitHub webhook event: did you mean issues\?$/],
+    ["an --event GitHub never sends", ["--event", "frobnicate", "--payload", issueOpened], {}, /^switchyard: event "frobnicate" is not a GitHub webhook event: see https:\/\/docs\.github\.com\//],
     ["no event name", ["--payload", issueOpened], {}, /^switchyard: no event name: pass --event NAME or set GITHUB_EVENT_NAME$/],
     ["an empty GITHUB_EVENT_NAME", ["--payload", issueOpened], { GITHUB_EVENT_NAME: " " }, /^switchyard: no event name/],
     ["no payload", ["--event", "issues"], {}, /^switchyard: no payload: pass --payload FILE or set GITHUB_EVENT_PATH$/],
@@ -259,12 +283,13 @@ describe.concurrent("route output for people", () => {
   });
 
   it("without --dry-run an unmatched event runs nothing", async () => {
-    const result = await route(["--event", "frobnicate", "--payload", issueOpened, "--json"]);
+    const star = work.write("star-unmatched.json", exampleOf("star", "created"));
+    const result = await route(["--event", "star", "--payload", star, "--json"]);
     expect(result.code).toBe(0);
     expect(oneJsonLine(result)).toMatchObject({ matched: false, delivery: null, decisions: [], tasks: [] });
     expect(result.stderr).toBe("");
     // With --dry-run nothing runs either way, and the line has no `tasks`.
-    const dry = oneJsonLine(await route(["--event", "frobnicate", "--payload", issueOpened, "--json", "--dry-run"]));
+    const dry = oneJsonLine(await route(["--event", "star", "--payload", star, "--json", "--dry-run"]));
     expect(dry).not.toHaveProperty("tasks");
   });
 });
