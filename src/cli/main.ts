@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
 import { registerCheck } from "./check.js";
@@ -21,7 +22,10 @@ export function createProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     // Options after a subcommand are that subcommand's: `tasks show 7 --json` is show's --json.
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Every command takes --config; before the command name it means the same.
+    .option("-c, --config <file>", "config file, for any command (the same as the command's own --config)")
+    .hook("preAction", (root, command) => passConfigDown(root, command, io.cwd));
   registerServe(program, io);
   registerWork(program, io);
   registerRoute(program, io);
@@ -45,6 +49,24 @@ export function createProgram(io: CliIo): Command {
 }
 
 const VERSION = "0.1.0";
+
+type ConfigOption = { config?: string };
+
+/**
+ * Hands a `--config` given before the command name to the command, which reads only its
+ * own: `switchyard --config x.yaml check` is `switchyard check --config x.yaml`. Given on
+ * both sides, the two must name the same file, or which one applies would be a guess.
+ */
+function passConfigDown(root: Command, command: Command, cwd: string): void {
+  const before = root.opts<ConfigOption>().config;
+  if (before === undefined) return;
+  if (!command.options.some((option) => option.attributeName() === "config")) throw new UsageError(`${command.name()} takes no --config`);
+  const after = command.opts<ConfigOption>().config;
+  if (after !== undefined && path.resolve(cwd, after) !== path.resolve(cwd, before)) {
+    throw new UsageError(`--config names two files, ${before} before the command and ${after} after it: give one`);
+  }
+  command.setOptionValue("config", after ?? before);
+}
 
 /**
  * Runs the CLI and returns its exit code: 0 ok, 1 work failed, 2 bad usage, config or

@@ -19,9 +19,19 @@ function operatorSet(flag: string, execArgv: readonly string[], nodeOptions: str
   return execArgv.some(spelled) || (nodeOptions !== undefined && spelled(nodeOptions));
 }
 
-/** The command a `switchyard` command line runs: its first argument that is not an option. */
+/** The options switchyard itself takes before the command that are followed by a value (`--config FILE`). */
+const VALUE_OPTIONS = new Set(["-c", "--config"]);
+
+/**
+ * The command a `switchyard` command line runs: its first argument that is neither an
+ * option nor the value of one (`switchyard --config x.yaml serve` runs serve).
+ */
 export function commandOf(args: readonly string[]): string | undefined {
-  return args.find((a) => !a.startsWith("-"));
+  for (let i = 0; i < args.length; i++) {
+    if (VALUE_OPTIONS.has(args[i]!)) i++;
+    else if (!args[i]!.startsWith("-")) return args[i];
+  }
+  return undefined;
 }
 
 /**

@@ -227,7 +227,48 @@ describe("switchyard check: strict names", () => {
   });
 });
 
+describe.concurrent("--config before the command", () => {
+  work.write("before.yaml", "routing:\n  disable: [pr-synchronize]\n");
+  const source = (result: { stdout: string }) => (JSON.parse(result.stdout) as CheckJson).source;
+
+  it.each([
+    ["--config FILE", ["--config", "before.yaml", "check", "--json"]],
+    ["--config=FILE", ["--config=before.yaml", "check", "--json"]],
+    ["-c FILE", ["-c", "before.yaml", "check", "--json"]],
+    ["the same file on both sides", ["--config", "./before.yaml", "check", "--config", "before.yaml", "--json"]],
+  ])("%s is the command's --config", async (_, args) => {
+    const result = await run(args);
+    expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(source(result)).toBe(path.join(work.dir, "before.yaml"));
+  });
+
+  it("reaches the other commands too: route follows the file's deployBranches", async () => {
+    work.write("release-only.yaml", "routing:\n  deployBranches: [release]\n");
+    const push = work.write("before-push.json", { ref: "refs/heads/master", repository: { default_branch: "master" } });
+    const args = ["route", "--event", "push", "--payload", push, "--dry-run", "--json"];
+    expect(JSON.parse((await run(args)).stdout)).toMatchObject({ matched: true });
+    expect(JSON.parse((await run(["--config=release-only.yaml", ...args])).stdout)).toMatchObject({ matched: false });
+  });
+
+  it("a bad file given before the command is refused as after it", async () => {
+    const result = await run(["--config", "bad-before.yaml", "check"]);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toMatch(/^switchyard: config file .*bad-before\.yaml does not exist: check the --config path\n$/);
+  });
+
+  it("two different files, before and after the command, exit 2 saying so", async () => {
+    const result = await run(["--config", "before.yaml", "check", "--config", "other.yaml"]);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toBe("switchyard: --config names two files, before.yaml before the command and other.yaml after it: give one\n");
+  });
+});
+
 describe.concurrent("switchyard --help", () => {
+  it("lists --config among the options taken before the command", async () => {
+    const result = await run(["--help"]);
+    expect(result.stdout).toMatch(/^\s+-c, --config <file>\s+config file, for any command/m);
+  });
+
   it("lists route and check", async () => {
     const result = await run(["--help"]);
     expect(result.code).toBe(0);

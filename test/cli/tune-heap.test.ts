@@ -76,9 +76,13 @@ describe("tuneHeapForServe", () => {
     expect(after).toBe(before);
   });
 
-  it("finds the command in a command line (switchyard itself takes no option with a value)", () => {
+  it("finds the command in a command line, past a --config FILE before it", () => {
     expect(commandOf(["--version"])).toBeUndefined();
     expect(commandOf(["serve", "--config", "x.yaml"])).toBe("serve");
+    expect(commandOf(["--config", "x.yaml", "serve"])).toBe("serve");
+    expect(commandOf(["-c", "x.yaml", "work"])).toBe("work");
+    expect(commandOf(["--config=x.yaml", "serve"])).toBe("serve");
+    expect(commandOf(["--config"])).toBeUndefined();
     expect(commandOf([])).toBeUndefined();
   });
 });
