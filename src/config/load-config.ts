@@ -52,7 +52,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: CheckNamesOptions = {}): LoadedConfig {
   const result = configSchema.safeParse(raw);
   const where = source ? `${path.basename(source)}: ` : "config: ";
-  if (!result.success) throw new UsageError(where + formatIssues(result.error, fromEnv));
+  if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv));
   const config = deepFreeze(result.data);
   checkConsistency(config, where);
   const rules = compileRules(config, where);
@@ -127,11 +127,16 @@ export function formatPath(keys: readonly PropertyKey[]): string {
   return out;
 }
 
-function formatIssues(error: z.ZodError, fromEnv: ReadonlyMap<string, string>): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => formatIssue(issue, [], fromEnv))
-    .join("; ");
+/**
+ * The schema's complaints, each under its source: the file's after `where` (the file name),
+ * a value an environment variable set after "environment:", since the file never held it.
+ */
+function formatIssues(error: z.ZodError, where: string, fromEnv: ReadonlyMap<string, string>): string {
+  const issues = error.issues.slice(0, 5);
+  const setByVariable = (issue: z.core.$ZodIssue) => fromEnv.has(formatPath(issue.path));
+  const fromFile = issues.filter((issue) => !setByVariable(issue)).map((issue) => formatIssue(issue, [], fromEnv));
+  const fromVariables = issues.filter(setByVariable).map((issue) => `environment: ${formatIssue(issue, [], fromEnv)}`);
+  return [...(fromFile.length > 0 ? [where + fromFile.join("; ")] : []), ...fromVariables].join("; ");
 }
 
 function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], fromEnv: ReadonlyMap<string, string> = new Map()): string {
@@ -143,7 +148,7 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
     // One unknown key next to a known one it is a typo of: say which.
-    const hint = issue.keys.length === 1 ? didYouMean(String(issue.keys[0]), knownKeysAt(keys)) : "";
+    const hint = issue.keys.length === 1 ? suggestKey(String(issue.keys[0]), knownKeysAt(keys)) : "";
     return `unknown key ${names}${hint === "" ? "" : ` (${hint.trim()})`}: remove it or check its spelling (docs/configuration.md lists every key)`;
   }
   if (issue.code === "invalid_union") {
@@ -154,6 +159,20 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
     if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys, fromEnv)).join("; ");
   }
   return `${at || "(top level)"}: ${issue.message}`;
+}
+
+/** Words written for a key that has another name, and nothing like it in spelling: a rule's event goes under `when`. */
+const KEY_SYNONYMS: ReadonlyMap<string, string> = new Map([
+  ["event", "when"],
+  ["events", "when"],
+  ["on", "when"],
+]);
+
+/** " did you mean KEY?" for an unknown key: its synonym when that is a key here, else the nearest name. */
+function suggestKey(name: string, known: readonly string[]): string {
+  const synonym = KEY_SYNONYMS.get(name.toLowerCase());
+  if (synonym !== undefined && known.includes(synonym)) return ` did you mean ${synonym}?`;
+  return didYouMean(name, known);
 }
 
 // The zod wrappers that hold one schema inside (`.optional()`, `.default()`, …).

@@ -24,16 +24,36 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate nearest to `value`, when one is near enough to be what was meant: at most
- * 2 edits, or a third of the longer name (ignoring case), and never the whole word.
+ * The one candidate that extends `value` (ignoring case), or null when none or several do:
+ * a name typed short (`initial` for `initialDelayMs`) is too many edits away to be near.
+ * Under 3 characters a prefix says too little about what was meant.
+ *
+ * @example extensionOf("initial", ["initialDelayMs", "maxDelayMs"]) // "initialDelayMs"
+ */
+function extensionOf(value: string, candidates: readonly string[]): string | null {
+  const wanted = value.toLowerCase();
+  if (wanted.length < 3) return null;
+  // A Set: callers may list a name twice (a built-in agent that a rule also uses).
+  const longer = [...new Set(candidates.filter((name) => name.length > wanted.length && name.toLowerCase().startsWith(wanted)))];
+  return longer.length === 1 ? longer[0]! : null;
+}
+
+/**
+ * The candidate `value` was meant to be: the only one that extends it, else the nearest
+ * when near enough: at most 2 edits, or a third of the longer name (ignoring case), and
+ * never the whole word.
  *
  * @example suggestName("IsueAgent", ["IssueAgent", "ReviewAgent"]) // "IssueAgent"
+ * @example suggestName("Review", ["IssueAgent", "ReviewAgent"]) // "ReviewAgent"
  * @example suggestName("frobnicate", ["issues", "push"]) // null
  */
 export function suggestName(value: string, candidates: Iterable<string>): string | null {
+  const names = [...candidates];
+  const extension = extensionOf(value, names);
+  if (extension !== null) return extension;
   const wanted = value.toLowerCase();
   let best: { name: string; distance: number } | null = null;
-  for (const name of candidates) {
+  for (const name of names) {
     const distance = editDistance(wanted, name.toLowerCase());
     const limit = Math.min(Math.max(2, Math.floor(Math.max(wanted.length, name.length) / 3)), Math.max(wanted.length, name.length) - 1);
     if (distance > limit) continue;

@@ -140,6 +140,18 @@ describe.concurrent("switchyard check", () => {
     expect(result.stderr).toBe('switchyard: SWITCHYARD_DRY_RUN="perhaps" is not a boolean: use 1/true/yes or 0/false/no\n');
   });
 
+  it("an out-of-range environment value is named as the environment's, not the config file's", async () => {
+    const dir = createWorkdir();
+    try {
+      dir.write("switchyard.config.yaml", "comments: off\n");
+      const result = await runCli(["check"], { cwd: dir.dir, env: { PORT: "70000" } });
+      expect(result).toMatchObject({ code: 2, stdout: "" });
+      expect(result.stderr).toBe('switchyard: environment: PORT="70000" (server.port): Too big: expected number to be <=65535\n');
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("refuses what serve would refuse: one port for both listeners", async () => {
     const samePort = await run(["check"], { PORT: "3301", ADMIN_PORT: "3301" });
     expect(samePort).toMatchObject({ code: 2, stdout: "" });
@@ -153,6 +165,8 @@ describe.concurrent("switchyard check", () => {
   });
 });
 
+const FIX_KEY = "remove it or check its spelling (docs/configuration.md lists every key)";
+
 describe("switchyard check: strict names", () => {
   const rule = (agent: string, when: string) => `routing:\n  rules:\n    - { id: mine, when: ${when}, agent: ${agent}, priority: critical, action: Do it }\n`;
   const TYPOS = [
@@ -160,6 +174,12 @@ describe("switchyard check: strict names", () => {
     ["event: issue", rule("IssueAgent", "{ event: issue, action: opened }"), 'routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?'],
     ["action: opend", rule("IssueAgent", "{ event: issues, action: opend }"), 'routing.rules[0].when.action: "opend" is not an action of issues events: did you mean opened?'],
     ["agents: {IsueAgent: builtin}", "agents:\n  IsueAgent: builtin\n", 'agents.IsueAgent: "IsueAgent" is not a known agent and no rule uses it: did you mean IssueAgent?'],
+    ["retry: {initial: 200}", "retry: {initial: 200}\n", `unknown key "retry.initial" (did you mean initialDelayMs?): ${FIX_KEY}`],
+    [
+      "a rule's event under event:",
+      "routing:\n  rules: [{ id: mine, event: issues, agent: IssueAgent, priority: high, action: Do it }]\n",
+      `routing.rules[0].when: Invalid input: expected object, received undefined; unknown key "routing.rules[0].event" (did you mean when?): ${FIX_KEY}`,
+    ],
   ] as const;
 
   it("refuses each typo with exit 2, naming the key, the value and the nearest valid name", async () => {

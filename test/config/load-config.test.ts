@@ -239,6 +239,12 @@ describe("bad input names the problem", () => {
     ["a typo of a known key, named", "retry:\n  initialDelay: 5\n", /unknown key "retry\.initialDelay" \(did you mean initialDelayMs\?\): remove it/],
     ["a typo in a rule, named", "routing:\n  rules:\n    - { id: x, when: { event: push, brnach: main }, agent: A, priority: low, action: y }\n", /"routing\.rules\[0\]\.when\.brnach" \(did you mean branch\?\)/],
     ["no guess for a key like none", "retry:\n  frobnicate: 5\n", /unknown key "retry\.frobnicate": remove it/],
+    ["a key typed short, named by the one key that extends it", "retry:\n  initial: 200\n", /unknown key "retry\.initial" \(did you mean initialDelayMs\?\): remove it/],
+    ["a short key several keys extend, and near none: no guess", "retry:\n  max: 5\n", /unknown key "retry\.max": remove it/],
+    ["a rule's event under event:, named when", "routing:\n  rules:\n    - { id: x, event: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.event" \(did you mean when\?\)/],
+    ["a rule's event under on:, named when", "routing:\n  rules:\n    - { id: x, on: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.on" \(did you mean when\?\)/],
+    ["a rule's event under events:, named when", "routing:\n  rules:\n    - { id: x, events: [push], agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.events" \(did you mean when\?\)/],
+    ["events: inside when is a typo of event, not when", "routing:\n  rules:\n    - { id: x, when: { events: push }, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.when\.events" \(did you mean event\?\)/],
     ["wrong type", "server:\n  port: '3000'\n", /server\.port: Invalid input: expected number, received string/],
     ["out of range", "server:\n  port: 70000\n", /server\.port: /],
     ["a zero body limit", 'server:\n  bodyLimit: "0"\n', /server\.bodyLimit: "0" is not a size: write a positive number/],
@@ -293,7 +299,7 @@ describe("bad input names the problem", () => {
   });
 
   it("a value out of range names the variable that set it, never a secret's value", () => {
-    expect(usageError(() => load({ env: { PORT: "70000" } })).message).toMatch(/^config: PORT="70000" \(server\.port\): Too big/);
+    expect(usageError(() => load({ env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): Too big/);
     expect(usageError(() => load({ env: { RETRY_MAX_ATTEMPTS: "101" } })).message).toMatch(/RETRY_MAX_ATTEMPTS="101" \(retry\.maxRetries\): Too big/);
     expect(usageError(() => load({ env: { DATABASE_URL: "/x.db" } })).message).toMatch(/DATABASE_URL="\/x\.db" \(store\.url\)/);
     expect(usageError(() => load({ env: { GITHUB_API_URL: "not a url" } })).message).toMatch(/GITHUB_API_URL="not a url" \(github\.apiUrl\)/);
@@ -313,8 +319,16 @@ describe("bad input names the problem", () => {
   });
 
   it("an env value the schema rejects names its variable and its config key", () => {
-    expect(usageError(() => load({ env: { DATABASE_URL: "mysql://db" } })).message).toMatch(/^config: DATABASE_URL="mysql:\/\/db" \(store\.url\): /);
-    expect(usageError(() => load({ env: { PORT: "99999" } })).message).toMatch(/^config: PORT="99999" \(server\.port\): /);
+    expect(usageError(() => load({ env: { DATABASE_URL: "mysql://db" } })).message).toMatch(/^environment: DATABASE_URL="mysql:\/\/db" \(store\.url\): /);
+    expect(usageError(() => load({ env: { PORT: "99999" } })).message).toMatch(/^environment: PORT="99999" \(server\.port\): /);
+  });
+
+  it("a value from the environment is not blamed on the config file", () => {
+    expect(usageError(() => load({ yaml: "server:\n  host: 127.0.0.1\n", env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): Too big/);
+    // Both at once: the file's problem under the file's name, the variable's under environment.
+    expect(usageError(() => load({ yaml: "server:\n  prot: 1\n", env: { PORT: "70000" } })).message).toMatch(
+      /^switchyard\.config\.yaml: unknown key "server\.prot" \(did you mean port\?\): [^;]*; environment: PORT="70000" \(server\.port\): Too big/,
+    );
   });
 
   it("parseConfig reports without a file name", () => {

@@ -25,6 +25,7 @@ describe("suggestName", () => {
     ["issueagent", "IssueAgent"],
     ["Reviewer", null],
     ["DeployAgent", "DeploymentAgent"],
+    ["Review", "ReviewAgent"],
     ["X", null],
     ["TriageBot", null],
   ])("%s → %s", (value, expected) => {
@@ -33,6 +34,18 @@ describe("suggestName", () => {
 
   it("prefers the nearest of several near names", () => {
     expect(suggestName("opend", ["opened", "edited", "reopened"])).toBe("opened");
+  });
+
+  it("a name typed short is the one candidate that extends it, however many edits away", () => {
+    const retry = ["maxRetries", "initialDelayMs", "maxDelayMs", "multiplier"];
+    expect(suggestName("initial", retry)).toBe("initialDelayMs");
+    expect(suggestName("INITIALDELAY", retry)).toBe("initialDelayMs");
+    // Several extend it: no guess from the prefix; the nearest spelling decides, or nothing.
+    expect(suggestName("max", retry)).toBe(null);
+    expect(suggestName("issue", ["issue_comment", "issues", "issue_dependencies"])).toBe("issues");
+    expect(suggestName("Issue", ["IssueAgent", "ReviewAgent", "IssueAgent"])).toBe("IssueAgent");
+    // Two letters say too little.
+    expect(suggestName("in", retry)).toBe(null);
   });
 
   it("didYouMean says nothing when nothing is near", () => {
