@@ -17,7 +17,9 @@
 // and signature; switchyard's store without Fastify and routing), so that a target below
 // shows what it would take. Then an open-loop phase: one full
 // server on SQLite at a fixed --open-rate deliveries/s for --open-seconds (open-loop.js),
-// for the ack latency and how soon the worker starts each task.
+// for the ack latency and how soon the worker starts each task; then the same schedule
+// against the three floor servers and switchyard ingest-only, for the ack each design
+// reaches on this disk.
 //
 // Issue 14's targets, one verdict line each: ingest-only ≥ 0.5× and full ≥ 0.35× the
 // anchor's median req/s (the worker keeping up), the full server's peak RSS ≤ 120 MiB, and
@@ -43,17 +45,17 @@ import { round } from "./lib/stats.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Issue 14 (measured at 32 connections and, for the latencies, at 1,000 deliveries/s).
 const TARGETS = { ingestRatio: 0.5, fullRatio: 0.35, fullPeakRssMiB: 120, openAckP99Ms: 10, openAckToStartP99Ms: 20 };
-// Per full run: the bench must fit its ~6 minute budget even when the worker lags (an
+// Per full run: the bench must fit its ~8 minute budget even when the worker lags (an
 // undrained backlog is reported with what is left, not waited for).
 const DRAIN_TIMEOUT_MS = 25_000;
 // A hard stop for the whole bench, whatever hangs: children are killed on exit. The
-// defaults take ~6 minutes here; this leaves room for a few drains that time out.
-const WATCHDOG_MS = 10 * 60_000;
+// defaults take ~8 minutes here; this leaves room for a few drains that time out.
+const WATCHDOG_MS = 12 * 60_000;
 
 const USAGE = `usage: npm run bench [-- OPTIONS]
 
 Durable routed ingest (switchyard serve) against @octokit/webhooks' middleware, in
-alternating rounds, then an open-loop phase; one verdict line per target (docs/performance.md).
+alternating rounds, then open-loop runs; one verdict line per target (docs/performance.md).
 Results: bench/results/latest.json (or --out FILE). Exit 0 whatever the verdicts; 1 when
 the bench itself broke; 2 for a bad option.
 
@@ -256,10 +258,20 @@ async function main() {
     cluster = null;
   }
   console.error(`bench: open loop: switchyard serve, full, on SQLite at ${openLoop.rate}/s for ${openLoop.seconds} s…`);
-  const open = await measureSwitchyard({ ...options, dir: path.join(tmp, "o"), tag: "o", seconds: openLoop.seconds, openRate: openLoop.rate, openSockets: openLoop.sockets });
+  const openOptions = { ...options, seconds: openLoop.seconds, openRate: openLoop.rate, openSockets: openLoop.sockets };
+  const open = await measureSwitchyard({ ...openOptions, dir: path.join(tmp, "o"), tag: "o" });
+  // The same schedule against the leaner designs and switchyard without its worker (no
+  // target): which of them acknowledge within the ack p99 target on this disk.
+  const openFloors = {};
+  for (const level of FLOOR_LEVELS) {
+    console.error(`bench: open loop: floor server (${level}) at ${openLoop.rate}/s…`);
+    openFloors[level] = await measureFloorServer({ ...openOptions, level, dir: path.join(tmp, `o${level}`), tag: `o${level}` });
+  }
+  console.error(`bench: open loop: switchyard ingest-only at ${openLoop.rate}/s…`);
+  openFloors.ingest = await measureSwitchyard({ ...openOptions, role: "ingest", dir: path.join(tmp, "oi"), tag: "oi" });
   console.error("bench: measuring what durability alone costs here…");
   const storageFloor = await measureStorageFloor({ dir: tmp, template: options.template, batchSize: options.connections, switchyardRoot: options.switchyardRoot });
-  const summary = summarize({ anchor, ingest, switchyard, switchyardPostgres: postgres.skipped === null ? switchyardPostgres : null, postgresSkipped: postgres.skipped, openLoop: open, targets: TARGETS, storageFloor, serverFloors });
+  const summary = summarize({ anchor, ingest, switchyard, switchyardPostgres: postgres.skipped === null ? switchyardPostgres : null, postgresSkipped: postgres.skipped, openLoop: open, openFloors, targets: TARGETS, storageFloor, serverFloors });
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -291,7 +303,7 @@ async function main() {
       openLoop: {
         ...openLoop,
         warmupSeconds: options.warmupSeconds,
-        how: "one full switchyard on a fresh SQLite file; unique signed deliveries sent on a fixed schedule whatever is in flight, on up to `sockets` keep-alive sockets; ack = client-side response time from the send; ack → start from the store",
+        how: "one full switchyard on a fresh SQLite file; unique signed deliveries sent on a fixed schedule whatever is in flight, on up to `sockets` keep-alive sockets; ack = client-side response time from the send; ack → start from the store; then the same schedule against the three floor servers and switchyard ingest-only (no target: the ack p99 each design reaches)",
       },
       targets: {
         ...TARGETS,
@@ -300,7 +312,7 @@ async function main() {
       },
     },
     summary,
-    runs: { anchor, ingest, serverFloors, switchyard, switchyardPostgres, openLoop: open },
+    runs: { anchor, ingest, serverFloors, switchyard, switchyardPostgres, openLoop: open, openFloors },
     wallSeconds: Math.round((Date.now() - startedAt) / 1000),
   };
   mkdirSync(path.dirname(out), { recursive: true });

@@ -59,7 +59,7 @@ export async function measureFloorServer(options) {
 }
 
 async function measurePlainServer(options, { name, script, env, status, store }) {
-  const { secret, template, connections, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
+  const { secret, seconds, warmupSeconds, tag, nodeArgs = [] } = options;
   const server = await spawnServer({
     name,
     args: [...nodeArgs, script],
@@ -69,10 +69,10 @@ async function measurePlainServer(options, { name, script, env, status, store })
   });
   try {
     const url = server.matches[0][1];
-    const warmup = await runSignedLoad({ url, secret, template, connections, seconds: warmupSeconds, tag: `${tag}w` });
+    const warmup = await drive(options, { url, seconds: warmupSeconds, tag: `${tag}w` });
     checkLoad(`${name} (warm-up)`, warmup, status);
     const cpuBefore = readCpuMs(server.pid);
-    const load = await runSignedLoad({ url, secret, template, connections, seconds, tag });
+    const load = await drive(options, { url, seconds, tag });
     const cpuMs = readCpuMs(server.pid) - cpuBefore;
     checkLoad(name, load, status);
     const peakRss = readPeakRss(server.pid);

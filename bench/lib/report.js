@@ -81,6 +81,17 @@ function openLoopSummary(run) {
   };
 }
 
+/** An open-loop run of a server with no worker to watch: the rate it held and its acks. */
+function openAckSummary(run) {
+  const { load } = run;
+  return {
+    achievedPerSec: round(load.reqPerSec),
+    rateHeld: load.reqPerSec >= RATE_HELD_SHARE * load.askedRate,
+    ackMs: { p50: round(load.latencyMs.p50, 2), p99: round(load.latencyMs.p99, 2), max: round(load.latencyMs.max, 2) },
+    cpuUsPerRequest: round(run.cpuUsPerRequest),
+  };
+}
+
 const verdict = (pass) => (pass ? "PASS" : "BELOW");
 
 /** The levels of bench/floor-server.js, leanest first, and what each stores. */
@@ -129,7 +140,7 @@ function verdicts(targets, { ingest, full, worker, open }) {
  * server on SQLite, `ingest` the ingest-only one; `switchyardPostgres` null: skipped, with
  * `postgresSkipped` saying why (no target).
  */
-export function summarize({ anchor, ingest, switchyard, switchyardPostgres = null, postgresSkipped = null, openLoop, targets, storageFloor, serverFloors = null }) {
+export function summarize({ anchor, ingest, switchyard, switchyardPostgres = null, postgresSkipped = null, openLoop, openFloors = null, targets, storageFloor, serverFloors = null }) {
   const a = sideSummary(anchor);
   const ingestSide = {
     store: "sqlite",
@@ -165,6 +176,8 @@ export function summarize({ anchor, ingest, switchyard, switchyardPostgres = nul
     worker,
     postgres,
     openLoop: open,
+    // The open loop's schedule against the leaner designs and ingest-only: the ack each reaches.
+    openLoopFloors: openFloors === null ? null : Object.fromEntries(Object.entries(openFloors).map(([name, run]) => [name, openAckSummary(run)])),
     targets: verdicts(targets, { ingest: ingestSide, full, worker, open }),
     // The best ratio a one-thread server could reach doing the anchor's work plus each floor.
     ceilings: {
@@ -246,6 +259,17 @@ function printOpenLoop(method, open) {
   console.log(`  server ${fmt(open.cpuUsPerRequest, 0)} µs CPU per request, peak RSS ${fmt(open.peakRssMiB)} MiB; load generator ${fmt(open.loadGeneratorCpuUsPerRequest, 0)} µs CPU per request`);
 }
 
+const OPEN_FLOOR_NAME = { row: "floor: one row", dedup: "floor: + id and signature", store: "floor: switchyard's store", ingest: "switchyard ingest-only" };
+
+function printOpenLoopFloors(floors) {
+  if (floors === null) return;
+  console.log("  the same schedule against leaner designs (no target; what each acknowledges in):");
+  for (const [name, f] of Object.entries(floors)) {
+    const held = f.rateHeld ? "" : " (rate not held)";
+    console.log(`    ${(OPEN_FLOOR_NAME[name] ?? name).padEnd(28)} ack p50 ${fmt(f.ackMs.p50, 2)} ms, p99 ${fmt(f.ackMs.p99, 2)} ms, max ${fmt(f.ackMs.max, 2)} ms; ${fmt(f.cpuUsPerRequest, 0)} µs CPU per request${held}`);
+  }
+}
+
 function printFloors(machine, summary) {
   const floor = machine.storageFloor;
   const c = summary.ceilings;
@@ -306,6 +330,7 @@ export function printReport({ machine, method, summary, runs }) {
   printRuns(runs, summary);
   printVerdicts(summary);
   printOpenLoop(method, summary.openLoop);
+  printOpenLoopFloors(summary.openLoopFloors ?? null);
   printFloors(machine, summary);
   printWorker(method, runs, summary);
 }
