@@ -45,11 +45,11 @@ import { round } from "./lib/stats.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Issue 14 (measured at 32 connections and, for the latencies, at 1,000 deliveries/s).
 const TARGETS = { ingestRatio: 0.5, fullRatio: 0.35, fullPeakRssMiB: 120, openAckP99Ms: 10, openAckToStartP99Ms: 20 };
-// Per full run: the bench must fit its ~8 minute budget even when the worker lags (an
+// Per full run: the bench must fit its ~6.5 minute budget even when the worker lags (an
 // undrained backlog is reported with what is left, not waited for).
 const DRAIN_TIMEOUT_MS = 25_000;
 // A hard stop for the whole bench, whatever hangs: children are killed on exit. The
-// defaults take ~8 minutes here; this leaves room for a few drains that time out.
+// defaults take ~6.5 minutes here; this leaves room for a few drains that time out.
 const WATCHDOG_MS = 12 * 60_000;
 
 const USAGE = `usage: npm run bench [-- OPTIONS]
