@@ -6,7 +6,7 @@ import { readLogLevel } from "../config/read-env.js";
 import { SERVER_ROLES, type Config, type ServerRole } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
-import { describeStore } from "../store/open-store.js";
+import { describeStore, parseStoreUrl } from "../store/open-store.js";
 import type { CliIo } from "./io.js";
 
 /** Where `serve` keeps what it generates (the webhook secret), beside the default database. */
@@ -18,6 +18,14 @@ export function isLoopback(host: string): boolean {
 
 /** What `serve` refuses to start with, beyond the schema: also checked by `check`. */
 export function assertServable(config: Config, role: ServerRole = config.server.role): void {
+  const store = parseStoreUrl(config.store.url);
+  // Each instance would generate a secret of its own, and behind one webhook URL GitHub's
+  // deliveries would verify on some instances and be refused (401) by the others.
+  if (store.kind === "postgres" && role !== "worker" && config.secrets.length === 0) {
+    throw new UsageError(
+      "no WEBHOOK_SECRET configured, and the store is PostgreSQL: set WEBHOOK_SECRET (the same on every instance); a secret generated here would differ from the other instances' and GitHub's deliveries would fail on them",
+    );
+  }
   if (!isLoopback(config.admin.host) && !config.admin.token) {
     throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
   }

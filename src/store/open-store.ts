@@ -31,11 +31,29 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
     }
     return { kind: "sqlite", file: path.resolve(cwd, file) };
   }
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return { kind: "postgres", url };
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    assertParsable(url);
+    return { kind: "postgres", url };
+  }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
   throw new UsageError(
     `DATABASE_URL ${scheme === undefined ? "has no scheme" : `starts with "${scheme}", which is not supported`}: use ${ACCEPTED_FORMS}`,
   );
+}
+
+/**
+ * A PostgreSQL URL that does not parse is a usage error (exit 2), not an unreachable
+ * database that a process manager would restart for ever. The usual cause is a password
+ * holding `@`, `:`, `/` or `#` unencoded. The URL is not echoed: it holds the password.
+ */
+function assertParsable(url: string): void {
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(
+      `DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd); use ${ACCEPTED_FORMS}`,
+    );
+  }
 }
 
 /**

@@ -158,6 +158,27 @@ describe.concurrent("switchyard check", () => {
     expect(samePort.stderr).toBe("switchyard: server.port (PORT) and admin.port (ADMIN_PORT) are both 3301: the webhook and admin listeners need a port each\n");
   });
 
+  it("refuses what serve would refuse: a PostgreSQL store without WEBHOOK_SECRET, unless the role verifies no webhook", async () => {
+    const url = "postgres://sw:pw@127.0.0.1:5432/swdb";
+    const bare = await run(["check"], { DATABASE_URL: url });
+    expect(bare).toMatchObject({ code: 2, stdout: "" });
+    expect(bare.stderr).toBe(
+      "switchyard: no WEBHOOK_SECRET configured, and the store is PostgreSQL: set WEBHOOK_SECRET (the same on every instance); a secret generated here would differ from the other instances' and GitHub's deliveries would fail on them\n",
+    );
+    expect((await run(["check"], { DATABASE_URL: url, WEBHOOK_SECRET: "s3cret" })).code).toBe(0);
+    expect((await run(["check"], { DATABASE_URL: url, SWITCHYARD_ROLE: "worker" })).code).toBe(0);
+  });
+
+  it("refuses a PostgreSQL URL that does not parse, and sqlite://NAME, as serve does", async () => {
+    const unencoded = await run(["check"], { DATABASE_URL: "postgres://sw:hunter2@x:y/z@127.0.0.1:5432/swdb", WEBHOOK_SECRET: "s3cret" });
+    expect(unencoded).toMatchObject({ code: 2, stdout: "" });
+    expect(unencoded.stderr).toMatch(/^switchyard: DATABASE_URL is not a valid URL: percent-encode/);
+    expect(unencoded.stderr).not.toContain("hunter2");
+    const slip = await run(["check"], { DATABASE_URL: "sqlite://data.db" });
+    expect(slip).toMatchObject({ code: 2, stdout: "" });
+    expect(slip.stderr).toContain("write sqlite:data.db for a file in the working directory");
+  });
+
   it("says which variable holds a malformed database URL", async () => {
     const result = await run(["check"], { DATABASE_URL: "/tmp/x.db" });
     expect(result).toMatchObject({ code: 2, stdout: "" });

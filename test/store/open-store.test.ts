@@ -23,6 +23,16 @@ describe("parseStoreUrl", () => {
     expect(parseStoreUrl("postgresql://u:p@db/sy", dir)).toEqual({ kind: "postgres", url: "postgresql://u:p@db/sy" });
   });
 
+  it("rejects a PostgreSQL URL that does not parse (an unencoded password), saying how to encode it, without echoing it", () => {
+    const url = "postgres://sw:hunter2@ss:w/rd@127.0.0.1:5432/swdb";
+    expect(() => parseStoreUrl(url, dir)).toThrow(UsageError);
+    expect(() => parseStoreUrl(url, dir)).toThrow("DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd)");
+    expect(() => parseStoreUrl(url, dir)).not.toThrow(/hunter2/);
+    expect(parseStoreUrl("postgres://sw:hunter2%40ss%3Aw%2Frd@127.0.0.1:5432/swdb", dir).kind).toBe("postgres");
+    // A Unix socket, with no host in the authority, is a valid form.
+    expect(parseStoreUrl("postgres:///swdb?host=/var/run/postgresql", dir).kind).toBe("postgres");
+  });
+
   it.each(["mysql://root:hunter2@db/x", "switchyard.db", "sqlite:", "postgress://u:hunter2@h/db"])("rejects %s without echoing it", (url) => {
     let thrown: unknown;
     try {
