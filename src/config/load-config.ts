@@ -54,7 +54,7 @@ export function parseConfig(raw: unknown, source: string | null = null, fromEnv:
   const where = source ? `${path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv));
   const config = deepFreeze(result.data);
-  checkConsistency(config, where);
+  checkConsistency(config, where, fromEnv);
   const rules = compileRules(config, where);
   // After compileRules, which refuses a bad regular expression with a clearer message.
   const problems = checkNames(config, options);
@@ -63,7 +63,7 @@ export function parseConfig(raw: unknown, source: string | null = null, fromEnv:
 }
 
 /** What the schema alone cannot see: values that are well-formed but cannot work together. */
-function checkConsistency(config: Config, where: string): void {
+function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<string, string>): void {
   const { cidrs } = config.security.ipAllowlist;
   if (cidrs.length > 0) {
     try {
@@ -75,7 +75,11 @@ function checkConsistency(config: Config, where: string): void {
   const { github } = config;
   const hasCredentials = Boolean(github.token) || (github.appId !== null && Boolean(github.privateKey));
   if (github.dryRun === false && !hasCredentials) {
-    throw new UsageError(`${where}github.dryRun is false (SWITCHYARD_DRY_RUN=0) but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`);
+    // Named where it was set: the variable when the environment set it, else the file's key.
+    const setBy = fromEnv.get("github.dryRun");
+    throw new UsageError(
+      `${setBy === undefined ? where : "environment: "}github.dryRun is false${setBy === undefined ? "" : ` (${setBy})`} but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`,
+    );
   }
   if ((github.appId === null) !== !github.privateKey) {
     throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);

@@ -139,7 +139,11 @@ describe("environment overrides", () => {
   });
 
   it("refuses settings that cannot work together, naming the fix", () => {
-    expect(usageError(() => load({ env: { SWITCHYARD_DRY_RUN: "0" } })).message).toMatch(/dryRun is false .*no GitHub credentials are set: set GITHUB_TOKEN/);
+    expect(usageError(() => load({ env: { SWITCHYARD_DRY_RUN: "0" } })).message).toMatch(/^environment: github\.dryRun is false \(SWITCHYARD_DRY_RUN="0"\) but no GitHub credentials are set: set GITHUB_TOKEN/);
+    // Set in the file, it is the file's key that is named, not a variable nobody set.
+    const fromFile = usageError(() => load({ yaml: "github: { dryRun: false }" })).message;
+    expect(fromFile).toMatch(/github\.dryRun is false but no GitHub credentials are set/);
+    expect(fromFile).not.toContain("SWITCHYARD_DRY_RUN");
     expect(usageError(() => load({ env: { GITHUB_APP_ID: "1" } })).message).toMatch(/github.appId and github.privateKey go together/);
     expect(usageError(() => load({ yaml: "security: { ipAllowlist: { enabled: true, cidrs: [10.0.0.0/33] } }" })).message).toMatch(
       /security\.ipAllowlist\.cidrs: .*10\.0\.0\.0\/33/,
