@@ -50,7 +50,10 @@ async function directly(loaded: LoadedConfig, io: CliIo, lookbackMs: number | un
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
   const store = await openMigratedStore(config.store.url, { cwd: io.cwd, exclusive: true, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
   try {
-    const sweeper = createSweeper({ config, store, logger: createLogger(readLogLevel(io.env)) });
+    // The command prints each hook's error itself, one plain line each: the sweeper's own
+    // warnings would say them twice. LOG_LEVEL=debug still shows everything.
+    const level = readLogLevel(io.env);
+    const sweeper = createSweeper({ config, store, logger: createLogger(level === "debug" || level === "trace" ? level : "error") });
     return presentSweep(await sweeper.sweep({ lookbackMs, dryRun }));
   } finally {
     await store.close();

@@ -178,6 +178,10 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ hooks: [{ hook: "octo/hello#12", errors: [{ kind: "not_found" }] }] });
     expect(result.stderr).toMatch(/no such hook.*settings\/hooks\/12/);
+    // Said once, as a plain line, at the default log level too: not again as a log line.
+    const atInfo = await runCli(["redeliver"], { cwd: server.dir, env: {} });
+    expect(atInfo.code).toBe(2);
+    expect(atInfo.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^switchyard: .*no such hook/)]);
   });
 
   it("exits 2 without credentials, and 1 when GitHub cannot be reached", async () => {
@@ -190,6 +194,7 @@ describe("switchyard redeliver without a server: what to fix", () => {
     const unreachable = await cli(["redeliver"]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:1/);
+    expect(unreachable.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   it("exits 2 when recovery.hooks is empty", async () => {
