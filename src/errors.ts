@@ -60,7 +60,7 @@ export const ERRORS = {
   },
   SWY_E_STORE_UNAVAILABLE: {
     status: 503,
-    fix: "The store could not commit the delivery. GitHub shows it as failed; redeliver it once the store is back.",
+    fix: "The store cannot be reached (the database is down, restarting, locked or full). A delivery was not stored: GitHub shows it as failed; redeliver it once the store is back. An admin request: retry it then.",
   },
   SWY_E_SHUTTING_DOWN: {
     status: 503,

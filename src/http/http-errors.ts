@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
+import { isStoreUnavailable } from "../store/store-unavailable.js";
 
 const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
 
@@ -25,9 +26,13 @@ export function sentErrorCode(reply: FastifyReply): ErrorCode | undefined {
 /** The methods the not-found handler asks the route table about, to tell a 405 from a 404. */
 const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
+/** What a route that could not read or write the store answers: the outage is not the caller's, and it passes. */
+const STORE_UNAVAILABLE_MESSAGE = "the store cannot be reached right now (the database is down, restarting, locked or full): retry once it is back";
+
 /**
  * Every error leaves as `{error:{code, message}}` from the table in src/errors.ts, and no
- * stack trace ever reaches a client: unexpected errors are logged and answered 500.
+ * stack trace ever reaches a client: a store that cannot be reached is answered 503,
+ * unexpected errors are logged and answered 500.
  */
 export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, webhookPath?: string): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -41,6 +46,12 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, w
     }
     if (status === 415) return sendError(reply, "SWY_E_UNSUPPORTED_MEDIA_TYPE");
     if (status >= 400 && status < 500) return sendError(reply, "SWY_E_BAD_REQUEST", `bad request: ${error.message}`);
+    if (isStoreUnavailable(error)) {
+      // An outage, not a bug: one line per request without a stack, which would only repeat
+      // the driver's internals; /readyz and the worker's logs tell when it is over.
+      request.log.warn({ reason: error.message, route: request.routeOptions.url }, "the store cannot be reached: answered 503");
+      return sendError(reply, "SWY_E_STORE_UNAVAILABLE", STORE_UNAVAILABLE_MESSAGE);
+    }
     request.log.error({ err: error }, "unexpected error");
     return sendError(reply, "SWY_E_INTERNAL");
   });

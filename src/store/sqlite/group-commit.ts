@@ -160,7 +160,8 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     const expired = batch.filter((p) => p.queuedAt <= cutoff);
     if (expired.length > 0) {
       stats.failedBatches++;
-      failAll(expired, new Error(`the SQLite database is locked by another process (a backup, a sqlite3 session?) and was not free within ${lockDeadlineMs} ms: ${toError(error).message}`));
+      // The cause keeps SQLITE_BUSY, by which the admin API tells an unavailable store from a bug.
+      failAll(expired, new Error(`the SQLite database is locked by another process (a backup, a sqlite3 session?) and was not free within ${lockDeadlineMs} ms: ${toError(error).message}`, { cause: error }));
     }
     queue = batch.filter((p) => p.queuedAt > cutoff).concat(queue);
     if (queue.length > 0) lockRetry ??= setTimeout(flush, LOCK_RETRY_MS);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { isStoreUnavailable } from "../../src/store/store-unavailable.js";
+
+/** An error as a driver throws it: a message and a code. */
+function coded(code: string, message = "driver error"): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe("isStoreUnavailable", () => {
+  it("recognizes a database that cannot be reached, is going away or is locked or full", () => {
+    for (const error of [
+      coded("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5432"),
+      coded("57P01", "terminating connection due to administrator command"),
+      coded("57P03", "the database system is starting up"),
+      coded("08006"),
+      coded("53100", "could not extend file: No space left on device"),
+      coded("57014", "canceling statement due to statement timeout"),
+      coded("SQLITE_BUSY", "database is locked"),
+      coded("SQLITE_FULL", "database or disk is full"),
+      coded("SQLITE_IOERR_WRITE", "disk I/O error"),
+      new Error("Connection terminated unexpectedly"),
+      new Error("timeout exceeded when trying to connect"),
+      new AggregateError([coded("ECONNREFUSED"), coded("ECONNREFUSED")], "connect failed"),
+      // The SQLite writer's refusal after waiting for a lock keeps SQLITE_BUSY as its cause.
+      new Error("the SQLite database is locked by another process", { cause: coded("SQLITE_BUSY") }),
+    ]) {
+      expect(isStoreUnavailable(error), error.message).toBe(true);
+    }
+  });
+
+  it("leaves bugs alone: they stay 500 SWY_E_INTERNAL", () => {
+    for (const error of [
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+      coded("42601", 'syntax error at or near "SELEC"'),
+      coded("23505", "duplicate key value violates unique constraint"),
+      coded("SQLITE_ERROR", "no such column: x"),
+      coded("SQLITE_CONSTRAINT_UNIQUE"),
+      new AggregateError([coded("ECONNREFUSED"), new TypeError("bad")], "mixed"),
+      "a string",
+      null,
+    ]) {
+      expect(isStoreUnavailable(error), String(error)).toBe(false);
+    }
+  });
+});
