@@ -20,6 +20,32 @@ export interface Metrics {
   readQueue(store: Store, now: number): Promise<void>;
 }
 
+/**
+ * A gauge read from the store at scrape time, with no sample at all while the store could not
+ * be read. `reset()` is not enough: prom-client puts a gauge without labels back to a 0
+ * sample, and `switchyard_oldest_ready_seconds 0` would read as "nothing waits" during an
+ * outage. Its name, help and type stay in the scrape either way.
+ */
+class StoreReadGauge<T extends string = string> extends Gauge<T> {
+  private unread = false;
+
+  /** The store could not be read: no sample until the next read. */
+  markUnread(): void {
+    this.unread = true;
+    this.reset();
+  }
+
+  /** The store was read: the values set from it are exposed again. */
+  markRead(): void {
+    this.unread = false;
+  }
+
+  override async get(): ReturnType<Gauge<T>["get"]> {
+    const metric = await super.get();
+    return this.unread ? { ...metric, values: [] } : metric;
+  }
+}
+
 /** Ack times: 3 s is the KPI's bound, so the share of deliveries under it is one bucket. */
 const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5, 10];
 /** Agent run times: built-in agents take milliseconds, exec and workflow agents minutes. */
@@ -73,13 +99,13 @@ export function createMetrics(): Metrics {
     buckets: EXECUTOR_BUCKETS,
     registers,
   });
-  const queueDepth = new Gauge({
+  const queueDepth = new StoreReadGauge({
     name: "switchyard_queue_depth",
     help: "Tasks in the store by status (ready, running, dead), read at scrape time.",
     labelNames: ["status"] as const,
     registers,
   });
-  const oldestReady = new Gauge({
+  const oldestReady = new StoreReadGauge({
     name: "switchyard_oldest_ready_seconds",
     help: "How long the oldest due ready task has waited since its run_at, seconds (0 when none waits), read at scrape time.",
     registers,
@@ -116,9 +142,11 @@ export function createMetrics(): Metrics {
         if (stats === undefined) return;
         for (const status of ["ready", "running", "dead"] as const) queueDepth.set({ status }, stats[status]);
         oldestReady.set(stats.oldestDueRunAt === null ? 0 : Math.max(0, now - stats.oldestDueRunAt) / 1000);
+        queueDepth.markRead();
+        oldestReady.markRead();
       } catch (error) {
-        queueDepth.reset();
-        oldestReady.reset();
+        queueDepth.markUnread();
+        oldestReady.markUnread();
         throw error;
       }
     },
