@@ -19,6 +19,7 @@ import type { Store } from "../store/store.js";
 import { createRuntime } from "./create-runtime.js";
 import { openRuntimeStore } from "./open-runtime-store.js";
 import { closeBounded, listenOn, urlOf } from "./listeners.js";
+import { storeId } from "../store/store-id.js";
 
 export interface StartServerOptions {
   loaded: LoadedConfig;
@@ -120,6 +121,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       state,
       logger,
       token: config.admin.token,
+      storeId: storeId(config.store.url, options.cwd),
       extend: (app) => {
         registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
         registerMetricsRoutes(app, { store, metrics });

@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import { STORE_ID_HEADER, storeId } from "../store/store-id.js";
 
 /** The admin API of a running `serve`, as a CLI on the same machine reaches it. */
 export function adminBaseUrl(config: Config): string {
@@ -37,20 +38,58 @@ export function createAdminClient(baseUrl: string, token: string | null | undefi
   };
 }
 
-/**
- * The admin API if a server answers on the configured admin port (one health probe with a
- * short timeout), else null. For stores without a lock file naming their server (SQLite
- * has one: see lockHolder), so it cannot tell whose server answers.
- */
-export async function findRunningServer(config: Config): Promise<AdminClient | null> {
-  const baseUrl = adminBaseUrl(config);
+/** What one look at `/healthz` told: nobody answers, or a server, with the store it names (null: it names none). */
+type Probe = { answered: false } | { answered: true; store: string | null };
+
+// One health probe with a short timeout, sending no token: the server is not known to be
+// ours until it says which store it serves.
+async function probe(baseUrl: string): Promise<Probe> {
   try {
-    const probe = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
-    if (probe.status !== 200 && probe.status !== 503) return null;
-    const body = (await probe.json()) as { status?: unknown };
-    if (typeof body.status !== "string") return null;
+    const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
+    if (res.status !== 200 && res.status !== 503) return { answered: false };
+    const body = (await res.json()) as { status?: unknown };
+    if (typeof body.status !== "string") return { answered: false };
+    return { answered: true, store: res.headers.get(STORE_ID_HEADER) };
   } catch {
+    return { answered: false };
+  }
+}
+
+function skipped(baseUrl: string, store: string | null, ours: string): string {
+  const why = store === null ? "it does not say which store it serves (a switchyard older than this one?)" : `it serves another store (${store}; DATABASE_URL here is ${ours})`;
+  return `switchyard: not using the server at ${baseUrl}: ${why}; working on the store directly\n`;
+}
+
+export interface ServerLookup {
+  config: Config;
+  /** Resolves a relative `sqlite:PATH`, as the server resolved its own. */
+  cwd: string;
+  /** Where the one line saying that a server was passed over goes. */
+  warn: (line: string) => void;
+}
+
+/**
+ * The admin API at `baseUrl` if the server there serves the store this CLI's DATABASE_URL
+ * names (its `/healthz` says which: X-Switchyard-Store), else null, having said why in one
+ * line when a server answered but was not ours. `unanswered` is the result when nobody
+ * answers.
+ */
+export async function serverAt(baseUrl: string, lookup: ServerLookup, unanswered: AdminClient | null = null): Promise<AdminClient | null> {
+  const found = await probe(baseUrl);
+  if (!found.answered) return unanswered;
+  const ours = storeId(lookup.config.store.url, lookup.cwd);
+  if (found.store !== ours) {
+    lookup.warn(skipped(baseUrl, found.store, ours));
     return null;
   }
-  return createAdminClient(baseUrl, config.admin.token);
+  return createAdminClient(baseUrl, lookup.config.admin.token);
+}
+
+/**
+ * The admin API on the configured admin port, if the server answering there serves this
+ * CLI's store; for stores without a lock file naming their server (SQLite has one: see
+ * lockHolder). Another project's server on that port is passed over, token unsent.
+ */
+export function findRunningServer(lookup: ServerLookup): Promise<AdminClient | null> {
+  return serverAt(adminBaseUrl(lookup.config), lookup);
 }

@@ -9,7 +9,7 @@ import { replayDelivery } from "../queue/replay.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
-import { createAdminClient, findRunningServer, type AdminClient } from "./admin-client.js";
+import { createAdminClient, findRunningServer, serverAt, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 
 interface ReplayOptions {
@@ -117,21 +117,25 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
 }
 
 /**
- * The running server of the configured database, if any. For SQLite its lock file names it
- * (pid and admin API), so a server of another project on the admin port is never mistaken
- * for ours; otherwise the configured admin port is probed.
+ * The running server of the configured database, if any: used only when its /healthz names
+ * this very store (X-Switchyard-Store), so a server of another project is never sent a
+ * replay or the token. For SQLite the lock file says where the holder's admin API is (a
+ * server there that serves another file is passed over, and the lock, held by a live
+ * process, then refuses the direct write); otherwise the configured admin port is probed.
  */
 export async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminClient | null> {
   const { config } = loaded;
+  const lookup = { config, cwd: io.cwd, warn: io.stderr };
   const file = sqliteFile(config.store.url, io.cwd);
-  if (file === null) return findRunningServer(config);
+  if (file === null) return findRunningServer(lookup);
   const holder = lockHolder(file);
   if (holder === null) return null;
   if (holder.adminUrl === null) {
     const who = holder.pid > 0 ? `pid ${holder.pid}` : "another process";
     throw new UsageError(`${who} holds ${file} (a switchyard serve still starting, or another switchyard command): retry in a moment`);
   }
-  return createAdminClient(holder.adminUrl, config.admin.token);
+  // Silent, yet holding the file: a server shutting down. The request then says to retry.
+  return serverAt(holder.adminUrl, lookup, createAdminClient(holder.adminUrl, config.admin.token));
 }
 
 export function registerReplay(program: Command, io: CliIo): void {

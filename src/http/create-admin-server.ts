@@ -9,6 +9,7 @@ import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
+import { STORE_ID_HEADER } from "../store/store-id.js";
 
 /** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
 export interface ServerState {
@@ -24,6 +25,8 @@ export interface AdminDeps {
   store: Store;
   state: ServerState;
   logger: Logger;
+  /** Which store this server serves (`storeId`): sent on /healthz, so a CLI can tell ours from another project's. */
+  storeId: string;
   /** When set, every request but the health checks needs `Authorization: Bearer <token>`. */
   token: string | null;
   /** Extra routes (tasks, replays, metrics) registered by later layers. */
@@ -66,6 +69,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get("/healthz", async (_request, reply) => {
     const healthy = webhookUp() && state.adminListening && state.migrated;
+    // A header, not a field: the body's shape is a contract that scripts compare.
+    void reply.header(STORE_ID_HEADER, deps.storeId);
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? "ok" : "starting", ...state });
   });
 

@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { redactUrl } from "../config/redact-url.js";
+import { parseStoreUrl } from "./open-store.js";
+
+/** The response header on `/healthz` naming the store a server serves (its `storeId`). */
+export const STORE_ID_HEADER = "x-switchyard-store";
+
+const DEFAULT_POSTGRES_PORT = "5432";
+
+// The real path when the file exists: a symlinked directory or a relative path then names
+// the same database for the server and for a CLI started elsewhere.
+function canonicalFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+function parseUrl(url: string): URL | null {
+  const normal = url.replace(/^postgresql:/, "postgres:");
+  // Without credentials as a retry: WHATWG refuses some the driver takes (a user before an
+  // empty host, "app@/db", or an unencoded "#" in the password).
+  for (const candidate of [normal, redactUrl(normal).replace("***@", "")]) {
+    try {
+      return new URL(candidate);
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+// Host, port and database as the driver would connect to them, whatever the spelling:
+// either scheme, an implied default port, percent-encoding, the host's letter case. The
+// user and password are left out: they say who connects, not where the data lives.
+function postgresLocation(url: string): string {
+  const parsed = parseUrl(url);
+  // Still no URL: the text without its credentials still tells one database from another.
+  if (parsed === null) return redactUrl(url);
+  // `?host=` (a Unix socket directory) overrides the URL's host, as for the driver.
+  const host = decode(parsed.searchParams.get("host") ?? parsed.hostname).replace(/^\[(.*)\]$/, "$1").toLowerCase() || "localhost";
+  const port = parsed.searchParams.get("port") ?? (parsed.port || DEFAULT_POSTGRES_PORT);
+  // Without a database name the server picks the one named like the user.
+  const database = decode(parsed.pathname.slice(1)) || (parsed.searchParams.get("user") ?? decode(parsed.username));
+  return JSON.stringify([host, port, database]);
+}
+
+/**
+ * A short, stable fingerprint of the store DATABASE_URL names, holding no secret: SQLite
+ * its file's absolute path; PostgreSQL its host, port and database name. `serve` sends it
+ * on `/healthz` (`X-Switchyard-Store`) so that a CLI uses a running server only when it
+ * serves the CLI's own store. Hosts are compared as written: `localhost` and `127.0.0.1`
+ * differ, which only makes a CLI work on the store directly.
+ *
+ * @example
+ * storeId("postgresql://app:pw@DB/switchyard", "/srv") === storeId("postgres://db:5432/switchyard", "/") // true
+ */
+export function storeId(url: string, cwd: string): string {
+  const location = parseStoreUrl(url, cwd);
+  const key = location.kind === "sqlite" ? `sqlite ${canonicalFile(location.file)}` : `postgres ${postgresLocation(location.url)}`;
+  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
