@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import { UsageError } from "../errors.js";
 import { STORE_ID_HEADER, storeId } from "../store/store-id.js";
 
 /** The admin API of a running `serve`, as a CLI on the same machine reaches it. */
@@ -36,6 +37,21 @@ export function createAdminClient(baseUrl: string, token: string | null | undefi
       return { status: res.status, body };
     },
   };
+}
+
+/**
+ * The error for an admin API answer other than success or 401. A 400 is the server refusing
+ * our input (a delivery whose body was pruned, a bad parameter): exit 2, as when the CLI
+ * finds the same on the store itself. Anything else (a 5xx) is work that failed: exit 1.
+ *
+ * @example
+ * if (status !== 200) throw refusal(api, status, body, "prune"); // UsageError for a 400
+ */
+export function refusal(api: AdminClient, status: number, body: unknown, doing: string): Error {
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+  const said = typeof message === "string" ? message : JSON.stringify(body);
+  if (status === 400) return new UsageError(`the server at ${api.baseUrl} refused to ${doing}: ${said}`);
+  return new Error(`the server at ${api.baseUrl} could not ${doing} (${status}): ${said}`);
 }
 
 /** What one look at `/healthz` told: nobody answers, or a server, with the store it names (null: it names none). */

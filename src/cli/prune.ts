@@ -8,7 +8,7 @@ import { presentPrune, renderPrune, type PruneJson } from "../store/retention/pr
 import type { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { createLogger } from "../observability/logger.js";
 import { readLogLevel } from "../config/read-env.js";
-import type { AdminClient } from "./admin-client.js";
+import { refusal, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 import { serverOf, unauthorized } from "./replay.js";
 
@@ -24,7 +24,7 @@ const PRUNE_TIMEOUT_MS = 30 * 60_000;
 async function throughApi(api: AdminClient, loaded: LoadedConfig, dryRun: boolean): Promise<PruneJson> {
   const { status, body } = await api.request("POST", `/api/prune${dryRun ? "?dry_run=1" : ""}`, { timeoutMs: PRUNE_TIMEOUT_MS });
   if (status === 401) throw unauthorized(api, loaded.config.admin.token);
-  if (status !== 200) throw new Error(`the server at ${api.baseUrl} could not prune (${status}): ${JSON.stringify(body)}`);
+  if (status !== 200) throw refusal(api, status, body, "prune");
   return body as PruneJson;
 }
 

@@ -10,7 +10,7 @@ import { presentSweep, renderSweep, type SweepJson } from "../recovery/present-s
 import { sweepExitCode, type SweepError } from "../recovery/sweep-error.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { existsSync } from "node:fs";
-import type { AdminClient } from "./admin-client.js";
+import { refusal, type AdminClient } from "./admin-client.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { serverOf, unauthorized } from "./replay.js";
 
@@ -39,8 +39,7 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, lookbackMs: nu
   if (dryRun) query.set("dry_run", "1");
   const { status, body } = await api.request("POST", `/api/recovery/sweep?${query}`, { timeoutMs: SWEEP_TIMEOUT_MS });
   if (status === 401) throw unauthorized(api, loaded.config.admin.token);
-  if (status === 400) throw new UsageError((body as { error?: { message?: string } }).error?.message ?? "the server refused the sweep");
-  if (status !== 200) throw new Error(`the server at ${api.baseUrl} could not sweep (${status}): ${JSON.stringify(body)}`);
+  if (status !== 200) throw refusal(api, status, body, "sweep");
   return body as SweepJson;
 }
 

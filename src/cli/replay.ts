@@ -9,7 +9,7 @@ import { replayDelivery } from "../queue/replay.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
-import { createAdminClient, findRunningServer, serverAt, type AdminClient } from "./admin-client.js";
+import { createAdminClient, findRunningServer, refusal, serverAt, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 
 interface ReplayOptions {
@@ -47,6 +47,7 @@ async function throughApi(api: AdminClient, token: string | null | undefined, re
   if (request.kind === "dead") {
     const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
     if (status === 401) throw unauthorized(api, token);
+    if (status !== 200) throw refusal(api, status, body, "replay the dead tasks");
     return ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
   }
   const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
@@ -61,7 +62,7 @@ async function throughApi(api: AdminClient, token: string | null | undefined, re
   for (const id of request.ids) {
     const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
     if (status === 401) throw unauthorized(api, token);
-    if (status !== 200) throw new Error(`the server refused to replay ${id}: ${JSON.stringify(body)}`);
+    if (status !== 200) throw refusal(api, status, body, `replay ${id}`);
     if (request.kind === "deliveries") {
       for (const t of (body as { tasks: { id: string; agent: string }[] }).tasks) replayed.push({ delivery: id, task: t.id, agent: t.agent });
     } else {
