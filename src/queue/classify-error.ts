@@ -1,5 +1,6 @@
 import { PermanentError, TransientError } from "./agent-errors.js";
 import { parseRetryAfter } from "./parse-retry-after.js";
+import { NETWORK_CODES } from "../errors.js";
 
 /** What the worker does with a failure: retry it later, or send the task to `dead` now. */
 export interface ErrorClassification {
@@ -10,20 +11,6 @@ export interface ErrorClassification {
   retryAfterMs?: number;
 }
 
-// Node and undici codes for a connection that failed or broke: the next try may reach it.
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-]);
 const TIMEOUT_NAMES = new Set(["AbortError", "TimeoutError"]);
 const SECONDARY_RATE_LIMIT = /secondary rate limit/i;
 // GitHub: "otherwise, wait for at least one minute before retrying".

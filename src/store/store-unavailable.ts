@@ -1,24 +1,11 @@
+import { NETWORK_CODES } from "../errors.js";
+
 /**
  * Whether an error says the store could not be reached or could not do its work right now
  * (PostgreSQL down, restarting or cut off; SQLite locked, full or failing its I/O), as
  * opposed to a bug. The admin API answers the first 503 `SWY_E_STORE_UNAVAILABLE`, as the
  * webhook does for a failed commit, and keeps 500 `SWY_E_INTERNAL` for the second.
  */
-
-// Node's codes for a connection that could not be made or broke (the pg driver passes them on).
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-]);
 
 // SQLSTATE classes: 08 connection exception, 53 insufficient resources (disk full, too many
 // connections), 58 system error (I/O). https://www.postgresql.org/docs/current/errcodes-appendix.html
