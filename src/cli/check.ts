@@ -10,7 +10,7 @@ import { assertServable } from "./serve.js";
 
 /** 600000 → "10m", 30000 → "30s", 1500 → "1500ms": durations as the config writes them. */
 function formatDuration(ms: number): string {
-  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 
@@ -45,6 +45,13 @@ function deployerNote(config: Config): string | null {
   return `no deployer is configured: DeploymentAgent creates GitHub deployments and leaves them queued for an external deployer (${DEPLOYER_HINT})`;
 }
 
+/** What `check` says when bodies are to be kept longer than their rows: nothing otherwise. */
+function retentionNote(config: Config): string | null {
+  const { bodies, rows } = config.store.retention;
+  if (bodies <= rows) return null;
+  return `store.retention.bodies (${formatDuration(bodies)}) is longer than store.retention.rows (${formatDuration(rows)}): a delivery's row goes with its body, so bodies are kept ${formatDuration(rows)}`;
+}
+
 export function registerCheck(program: Command, io: CliIo): void {
   program
     .command("check")
@@ -60,7 +67,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
       const warnings = findExecProblems(config, { cwd: io.cwd, env: io.env });
-      const notes = [deployerNote(config)].filter((note) => note !== null);
+      const notes = [deployerNote(config), retentionNote(config)].filter((note) => note !== null);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));

@@ -73,6 +73,6 @@ export function registerPrune(program: Command, io: CliIo): void {
       const summary = api ? await throughApi(api, loaded, options.dryRun === true) : await directly(loaded, io, options);
       if (options.json) printJson(io, summary);
       else io.stdout(renderPrune(summary));
-      if (api) io.stderr(`switchyard: pruned through the running server at ${api.baseUrl}\n`);
+      if (api) io.stderr(`switchyard: ${options.dryRun ? "counted (dry run)" : "pruned"} through the running server at ${api.baseUrl}\n`);
     });
 }

@@ -79,6 +79,11 @@ function cliInvocation(cwd: string): string {
   return `node ${relative.startsWith("..") ? script : relative}`;
 }
 
+/** The URL printed is a loopback one, for `send`; a listener on every interface says so too. */
+function everyInterface(host: string): string {
+  return host === "0.0.0.0" || host === "::" ? ` (listening on every interface, server.host ${host}: set it to 127.0.0.1 to keep it on this machine)` : "";
+}
+
 const ROLE_SUMMARY: Record<ServerRole, string> = {
   all: "webhook listener, admin API and worker",
   ingest: "webhook listener and admin API, no worker",
@@ -138,7 +143,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       (role === "ingest" && server.store.kind === "sqlite"
         ? "switchyard: role ingest on SQLite: no worker runs here and no other process may open this database, so tasks stay ready until a serve with role all or worker runs on it\n"
         : "") +
-      (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}\n` : "") +
+      (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}${everyInterface(config.server.host)}\n` : "") +
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
       `switchyard: store ${describeStore(config.store.url, io.cwd)}\n` +
       `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n` +

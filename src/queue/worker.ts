@@ -204,7 +204,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (claimed.length === 0) break;
         if (stopping) {
           // A shutdown began while the claim was on its way: hand these back uncounted.
-          await handBack(claimed, "claimed as a shutdown began: runs again when switchyard starts (not counted as a retry)");
+          await handBack(claimed, "claimed as a shutdown began: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
           break;
         }
         for (const task of claimed) start(task);
@@ -347,7 +347,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (stopping && signal.aborted) {
         // Cut off by this process's own shutdown, not failed: it runs again at the next
         // start, and a deploy or restart never uses up a task's retries.
-        const error = "stopped by a shutdown before it finished: runs again when switchyard starts (not counted as a retry)";
+        const error = "stopped by a shutdown before it finished: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)";
         return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
       }
       const failure = classifyError(thrown, now());
@@ -419,7 +419,7 @@ export function createWorker(options: WorkerOptions): Worker {
     adopt: (task, payload) => {
       promised.shift();
       if (stopping) {
-        void handBack([task], "handed over as a shutdown began: runs again when switchyard starts (not counted as a retry)");
+        void handBack([task], "handed over as a shutdown began: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
         return;
       }
       start(task, payload);
@@ -438,7 +438,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (await settleWithin(ABORT_GRACE_MS, "aborting")) return;
       const stuck = [...running.values()].map((r) => r.task);
       logger.warn({ running: stuck.length }, "running tasks did not stop when aborted: handing their leases back");
-      await handBack(stuck, "did not stop when the shutdown aborted it: runs again when switchyard starts (not counted as a retry)");
+      await handBack(stuck, "did not stop when the shutdown aborted it: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
     },
     kill: async (withinMs = 5000) => {
       halt();
@@ -453,7 +453,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (await settleWithin(withinMs, "aborting")) return;
       const stuck = [...running.values()].map((r) => r.task);
       logger.warn({ running: stuck.length }, "forced shutdown: handing back the leases of tasks that did not stop");
-      await handBack(stuck, "cut off by a forced shutdown: runs again when switchyard starts (not counted as a retry)");
+      await handBack(stuck, "cut off by a forced shutdown: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
     },
     idle: () =>
       new Promise<void>((resolve) => {

@@ -179,6 +179,20 @@ describe.concurrent("switchyard check", () => {
     expect(slip.stderr).toContain("write sqlite:data.db for a file in the working directory");
   });
 
+  it("notes (exit 0) bodies kept longer than their rows, which go first", async () => {
+    const dir = createWorkdir();
+    dir.write("switchyard.config.yaml", "store:\n  retention: { bodies: 100d, rows: 90d }\n");
+    try {
+      const result = await runCli(["check"], { cwd: dir.dir });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("note: store.retention.bodies (100d) is longer than store.retention.rows (90d): a delivery's row goes with its body, so bodies are kept 90d\n");
+      const json = JSON.parse((await runCli(["check", "--json"], { cwd: dir.dir })).stdout) as { notes: string[] };
+      expect(json.notes).toContain("store.retention.bodies (100d) is longer than store.retention.rows (90d): a delivery's row goes with its body, so bodies are kept 90d");
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("says which variable holds a malformed database URL", async () => {
     const result = await run(["check"], { DATABASE_URL: "/tmp/x.db" });
     expect(result).toMatchObject({ code: 2, stdout: "" });

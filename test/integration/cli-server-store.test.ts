@@ -184,6 +184,6 @@ describePg("the CLI on PostgreSQL and the server on its admin port", () => {
     const env = { DATABASE_URL: respelled, ADMIN_PORT: String(pgProject.server!.adminPort) };
     const result = await runCli(["prune", "--dry-run", "--json"], { cwd: pgProject.dir, env });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`pruned through the running server at ${pgProject.server!.adminUrl}`);
+    expect(result.stderr).toContain(`counted (dry run) through the running server at ${pgProject.server!.adminUrl}`);
   });
 });

@@ -187,6 +187,8 @@ describe("serve as a process", () => {
     await waitFor(() => server.stderr().includes(secret));
     expect(server.stderr()).toContain(`node ${BIN} send issues.opened`);
     expect(server.stderr()).toContain(`switchyard: store sqlite:s.db (${path.join(dir, "s.db")})`);
+    // The default host listens beyond loopback, and the start says so beside the loopback URL.
+    expect(server.stderr()).toMatch(/switchyard: receiving webhooks at http:\/\/127\.0\.0\.1:\d+\/webhooks\/github \(listening on every interface, server\.host 0\.0\.0\.0: set it to 127\.0\.0\.1 to keep it on this machine\)\n/);
 
     const sent = await runCli(["send", "issues.opened", "--url", server.webhookUrl, "--json"], { cwd: dir });
     expect(sent.code).toBe(0);
