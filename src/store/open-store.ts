@@ -47,13 +47,29 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
  * holding `@`, `:`, `/` or `#` unencoded. The URL is not echoed: it holds the password.
  */
 function assertParsable(url: string): void {
-  try {
-    new URL(url);
-  } catch {
+  if (!parsesAsPostgres(url)) {
     throw new UsageError(
       `DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd); use ${ACCEPTED_FORMS}`,
     );
   }
+}
+
+/**
+ * Whether the PostgreSQL driver can read the URL, with its leniency: spaces and stray `%`
+ * encoded first, and a user with no host (`postgres://app@/db?host=/run/postgresql`) read
+ * with a stand-in host.
+ */
+function parsesAsPostgres(url: string): boolean {
+  const text = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(url) ? encodeURI(url).replace(/%25(\d\d)/g, "%$1") : url;
+  for (const candidate of [text, text.replace("@/", "@host/")]) {
+    try {
+      new URL(candidate);
+      return true;
+    } catch {
+      // The next form, or not a URL at all.
+    }
+  }
+  return false;
 }
 
 /**

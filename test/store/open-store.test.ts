@@ -31,6 +31,7 @@ describe("parseStoreUrl", () => {
     expect(parseStoreUrl("postgres://sw:hunter2%40ss%3Aw%2Frd@127.0.0.1:5432/swdb", dir).kind).toBe("postgres");
     // A Unix socket, with no host in the authority, is a valid form.
     expect(parseStoreUrl("postgres:///swdb?host=/var/run/postgresql", dir).kind).toBe("postgres");
+    expect(parseStoreUrl("postgres://app@/swdb?host=/var/run/postgresql", dir).kind).toBe("postgres");
   });
 
   it.each(["mysql://root:hunter2@db/x", "switchyard.db", "sqlite:", "postgress://u:hunter2@h/db"])("rejects %s without echoing it", (url) => {
