@@ -6,7 +6,8 @@ import { readLogLevel } from "../config/read-env.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { printJson, type CliIo } from "./io.js";
-import { assertServable } from "./serve.js";
+import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
+import { parseStoreUrl } from "../store/open-store.js";
 
 /** 600000 → "10m", 30000 → "30s", 1500 → "1500ms": durations as the config writes them. */
 function formatDuration(ms: number): string {
@@ -67,7 +68,8 @@ export function registerCheck(program: Command, io: CliIo): void {
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
       const warnings = findExecProblems(config, { cwd: io.cwd, env: io.env });
-      const notes = [deployerNote(config), retentionNote(config)].filter((note) => note !== null);
+      const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
+      const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));

@@ -79,6 +79,10 @@ function cliInvocation(cwd: string): string {
   return `node ${relative.startsWith("..") ? script : relative}`;
 }
 
+/** Said by `serve` as it starts, and by `check`, for `server.role: ingest` on a SQLite store. */
+export const INGEST_ON_SQLITE =
+  "role ingest on SQLite: no worker runs here and no other process may open this database, so tasks stay ready until a serve with role all or worker runs on it";
+
 /** The URL printed is a loopback one, for `send`; a listener on every interface says so too. */
 function everyInterface(host: string): string {
   return host === "0.0.0.0" || host === "::" ? ` (listening on every interface, server.host ${host}: set it to 127.0.0.1 to keep it on this machine)` : "";
@@ -140,9 +144,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
   const server = await startServer({ loaded, secrets: resolved?.secrets ?? [], logger, cwd: io.cwd, env: io.env, role });
   io.stderr(
     `switchyard: role ${role}: ${ROLE_SUMMARY[role]}\n` +
-      (role === "ingest" && server.store.kind === "sqlite"
-        ? "switchyard: role ingest on SQLite: no worker runs here and no other process may open this database, so tasks stay ready until a serve with role all or worker runs on it\n"
-        : "") +
+      (role === "ingest" && server.store.kind === "sqlite" ? `switchyard: ${INGEST_ON_SQLITE}\n` : "") +
       (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}${everyInterface(config.server.host)}\n` : "") +
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
       `switchyard: store ${describeStore(config.store.url, io.cwd)}\n` +

@@ -193,6 +193,15 @@ describe.concurrent("switchyard check", () => {
     }
   });
 
+  it("notes (exit 0) that an ingest-only instance on SQLite leaves its tasks waiting, as serve does", async () => {
+    const result = await run(["check"], { SWITCHYARD_ROLE: "ingest" });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "note: role ingest on SQLite: no worker runs here and no other process may open this database, so tasks stay ready until a serve with role all or worker runs on it\n",
+    );
+    expect((await run(["check"], { SWITCHYARD_ROLE: "ingest", DATABASE_URL: "postgres://sw:pw@127.0.0.1:5432/swdb", WEBHOOK_SECRET: "s3cret" })).stdout).not.toContain("role ingest on SQLite");
+  });
+
   it("says which variable holds a malformed database URL", async () => {
     const result = await run(["check"], { DATABASE_URL: "/tmp/x.db" });
     expect(result).toMatchObject({ code: 2, stdout: "" });
