@@ -47,29 +47,31 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
  * holding `@`, `:`, `/` or `#` unencoded. The URL is not echoed: it holds the password.
  */
 function assertParsable(url: string): void {
-  if (!parsesAsPostgres(url)) {
+  if (readPostgresUrl(url) === null) {
     throw new UsageError(
       `DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd); use ${ACCEPTED_FORMS}`,
     );
   }
 }
 
+/** The stand-in host of a URL whose user has no host after it (`postgres://app@/db`). */
+export const NO_HOST = "no-host.invalid";
+
 /**
- * Whether the PostgreSQL driver can read the URL, with its leniency: spaces and stray `%`
- * encoded first, and a user with no host (`postgres://app@/db?host=/run/postgresql`) read
- * with a stand-in host.
+ * A PostgreSQL URL as the driver reads it, with its leniency: spaces and stray `%` encoded
+ * first, and a user with no host (`postgres://app@/db?host=/run/postgresql`) read with the
+ * stand-in host NO_HOST; null when the driver could not read it either.
  */
-function parsesAsPostgres(url: string): boolean {
+export function readPostgresUrl(url: string): URL | null {
   const text = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(url) ? encodeURI(url).replace(/%25(\d\d)/g, "%$1") : url;
-  for (const candidate of [text, text.replace("@/", "@host/")]) {
+  for (const candidate of [text, text.replace("@/", `@${NO_HOST}/`)]) {
     try {
-      new URL(candidate);
-      return true;
+      return new URL(candidate);
     } catch {
       // The next form, or not a URL at all.
     }
   }
-  return false;
+  return null;
 }
 
 /**

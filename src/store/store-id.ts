@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { redactUrl } from "../config/redact-url.js";
-import { parseStoreUrl } from "./open-store.js";
+import { NO_HOST, parseStoreUrl, readPostgresUrl } from "./open-store.js";
 
 /** The response header on `/healthz` naming the store a server serves (its `storeId`). */
 export const STORE_ID_HEADER = "x-switchyard-store";
@@ -26,29 +26,16 @@ function decode(part: string): string {
   }
 }
 
-function parseUrl(url: string): URL | null {
-  const normal = url.replace(/^postgresql:/, "postgres:");
-  // Without credentials as a retry: WHATWG refuses some the driver takes (a user before an
-  // empty host, "app@/db", or an unencoded "#" in the password).
-  for (const candidate of [normal, redactUrl(normal).replace("***@", "")]) {
-    try {
-      return new URL(candidate);
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
-
 // Host, port and database as the driver would connect to them, whatever the spelling:
 // either scheme, an implied default port, percent-encoding, the host's letter case. The
 // user and password are left out: they say who connects, not where the data lives.
 function postgresLocation(url: string): string {
-  const parsed = parseUrl(url);
-  // Still no URL: the text without its credentials still tells one database from another.
+  const parsed = readPostgresUrl(url.replace(/^postgresql:/, "postgres:"));
+  // Not a URL the driver reads (parseStoreUrl refuses those): the text without its credentials still tells one database from another.
   if (parsed === null) return redactUrl(url);
+  const hostname = parsed.hostname === NO_HOST ? "" : parsed.hostname;
   // `?host=` (a Unix socket directory) overrides the URL's host, as for the driver.
-  const host = decode(parsed.searchParams.get("host") ?? parsed.hostname).replace(/^\[(.*)\]$/, "$1").toLowerCase() || "localhost";
+  const host = decode(parsed.searchParams.get("host") ?? hostname).replace(/^\[(.*)\]$/, "$1").toLowerCase() || "localhost";
   const port = parsed.searchParams.get("port") ?? (parsed.port || DEFAULT_POSTGRES_PORT);
   // Without a database name the server picks the one named like the user.
   const database = decode(parsed.pathname.slice(1)) || (parsed.searchParams.get("user") ?? decode(parsed.username));
