@@ -62,6 +62,9 @@ export function parseConfig(raw: unknown, source: string | null = null, fromEnv:
   return { config, rules, source };
 }
 
+/** How an error names a value that an environment variable set, where a file's name would go. */
+const FROM_ENVIRONMENT = "environment: ";
+
 /** What the schema alone cannot see: values that are well-formed but cannot work together. */
 function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<string, string>): void {
   const { cidrs } = config.security.ipAllowlist;
@@ -78,7 +81,7 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
     // Named where it was set: the variable when the environment set it, else the file's key.
     const setBy = fromEnv.get("github.dryRun");
     throw new UsageError(
-      `${setBy === undefined ? where : "environment: "}github.dryRun is false${setBy === undefined ? "" : ` (${setBy})`} but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`,
+      `${setBy === undefined ? where : FROM_ENVIRONMENT}github.dryRun is false${setBy === undefined ? "" : ` (${setBy})`} but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`,
     );
   }
   if ((github.appId === null) !== !github.privateKey) {
@@ -139,7 +142,7 @@ function formatIssues(error: z.ZodError, where: string, fromEnv: ReadonlyMap<str
   const issues = error.issues.slice(0, 5);
   const setByVariable = (issue: z.core.$ZodIssue) => fromEnv.has(formatPath(issue.path));
   const fromFile = issues.filter((issue) => !setByVariable(issue)).map((issue) => formatIssue(issue, [], fromEnv));
-  const fromVariables = issues.filter(setByVariable).map((issue) => `environment: ${formatIssue(issue, [], fromEnv)}`);
+  const fromVariables = issues.filter(setByVariable).map((issue) => FROM_ENVIRONMENT + formatIssue(issue, [], fromEnv));
   return [...(fromFile.length > 0 ? [where + fromFile.join("; ")] : []), ...fromVariables].join("; ");
 }
 
