@@ -1,14 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signPayload } from "../../src/security/verify-signature.js";
 import { storeId } from "../../src/store/store-id.js";
 import { exampleOf } from "../support/examples.js";
 import { createTestDatabase, describePg, dropTestDatabases } from "../support/postgres.js";
-import { freePort, runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { freePort, postSigned, runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 // The replaying commands use a running server only when it serves the CLI's own store:
@@ -48,12 +46,7 @@ async function startProject(databaseUrl: string): Promise<Project> {
   const dir = projectDir();
   const server = await startServeProcess(dir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl });
   const project: Project = { dir, server, env: { DATABASE_URL: databaseUrl }, task: "" };
-  const body = JSON.stringify(exampleOf("issues", "opened"));
-  const res = await fetch(server.webhookUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": signPayload(SECRET, body) },
-    body,
-  });
+  const res = await postSigned(server.webhookUrl, SECRET, "issues", exampleOf("issues", "opened"));
   expect(res.status).toBe(202);
   project.task = ((await res.json()) as { routed: { task: string }[] }).routed[0]!.task;
   await waitFor(async () => (await taskOf(project))?.status === "dead", 20_000, 200);

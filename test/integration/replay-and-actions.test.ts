@@ -1,11 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signPayload } from "../../src/security/verify-signature.js";
 import { exampleOf } from "../support/examples.js";
-import { runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { postSigned, runCli, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 const SECRET = "replay-test-secret";
@@ -34,12 +32,7 @@ describe("replay and tasks from the command line", () => {
   it("replays a dead task through the running server, then directly on the store once it is stopped", async () => {
     server = await startServeProcess(dir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:r.db" });
     env = { DATABASE_URL: "sqlite:r.db", ADMIN_PORT: String(server.adminPort), PORT: String(server.port) };
-    const body = JSON.stringify(exampleOf("issues", "opened"));
-    const res = await fetch(server.webhookUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": signPayload(SECRET, body) },
-      body,
-    });
+    const res = await postSigned(server.webhookUrl, SECRET, "issues", exampleOf("issues", "opened"));
     expect(res.status).toBe(202);
     const { routed } = (await res.json()) as { routed: { task: string }[] };
     const id = routed[0]!.task;

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
+import { signPayload } from "../../src/security/verify-signature.js";
 import { BIN } from "./run-cli.js";
 import { waitFor } from "./wait-for.js";
 
@@ -68,3 +70,12 @@ export async function startServeProcess(cwd: string, env: Record<string, string>
   return { child, port, adminPort, webhookUrl: `http://127.0.0.1:${port}/webhooks/github`, adminUrl, stderr: () => err, exited };
 }
 
+/** POSTs `payload` to a webhook URL as GitHub would: JSON, a fresh delivery id, signed with `secret`. */
+export function postSigned(webhookUrl: string, secret: string, event: string, payload: unknown): Promise<Response> {
+  const body = JSON.stringify(payload);
+  return fetch(webhookUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": randomUUID(), "x-hub-signature-256": signPayload(secret, body) },
+    body,
+  });
+}
