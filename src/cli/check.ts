@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
+import { UsageError } from "../errors.js";
 import { findExecProblems } from "../config/find-exec-problems.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
@@ -60,10 +61,18 @@ export function registerCheck(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .option("--json", "print the compiled rules, the agents and the warnings as one line of JSON")
     .action((options: { config?: string; json?: boolean }) => {
-      const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-      // What serve would refuse: checked here too, so "config OK" means serve starts.
-      assertServable(config);
-      readLogLevel(io.env);
+      let loaded: ReturnType<typeof loadConfig>;
+      try {
+        loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+        // What serve would refuse: checked here too, so "config OK" means serve starts.
+        assertServable(loaded.config);
+        readLogLevel(io.env);
+      } catch (thrown) {
+        // A script reading --json gets its one line either way; the message still goes to stderr.
+        if (options.json && thrown instanceof UsageError) printJson(io, { ok: false, error: thrown.message });
+        throw thrown;
+      }
+      const { config, rules, source } = loaded;
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.

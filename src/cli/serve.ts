@@ -85,7 +85,7 @@ export const INGEST_ON_SQLITE =
 
 /** The URL printed is a loopback one, for `send`; a listener on every interface says so too. */
 function everyInterface(host: string): string {
-  return host === "0.0.0.0" || host === "::" ? ` (listening on every interface, server.host ${host}: set it to 127.0.0.1 to keep it on this machine)` : "";
+  return host === "0.0.0.0" || host === "::" ? ` (listening on every interface, server.host ${host}: SWITCHYARD_HOST=127.0.0.1 keeps it on this machine)` : "";
 }
 
 const ROLE_SUMMARY: Record<ServerRole, string> = {

@@ -5,6 +5,7 @@ import { SERVER_ROLES } from "./schema.js";
 /** The environment variables switchyard reads, and the config key each overrides. */
 export const ENV_KEYS = {
   PORT: "server.port",
+  SWITCHYARD_HOST: "server.host",
   SWITCHYARD_ROLE: "server.role",
   ADMIN_PORT: "admin.port",
   ADMIN_TOKEN: "admin.token",
@@ -111,6 +112,8 @@ function convert(name: EnvName, raw: string): unknown {
       return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
     case "SWITCHYARD_ROLE":
       return parseRole(name, raw);
+    case "SWITCHYARD_HOST":
+      return raw.trim();
     case "SWITCHYARD_DRY_RUN":
       return raw.trim().toLowerCase() === "auto" ? "auto" : parseBoolean(name, raw);
     case "GITHUB_APP_PRIVATE_KEY":

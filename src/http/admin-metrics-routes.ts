@@ -4,7 +4,7 @@ import { DEFAULT_KPI_SINCE, parseSince } from "../observability/parse-since.js";
 import { presentKpiReport } from "../observability/present-kpis.js";
 import { readKpiReport } from "../observability/read-kpi-report.js";
 import type { Store } from "../store/store.js";
-import { repeatedParameter, sendError } from "./http-errors.js";
+import { queryProblem, sendError } from "./http-errors.js";
 
 export interface MetricsRouteDeps {
   store: Store;
@@ -32,8 +32,8 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
 
   app.get("/api/kpi", async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const repeated = repeatedParameter(query);
-    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const problem = queryProblem(query, ["since"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const sinceMs = parseSince(typeof query.since === "string" ? query.since : DEFAULT_KPI_SINCE);
     if (typeof sinceMs === "string") return sendError(reply, "SWY_E_BAD_REQUEST", sinceMs);
     return presentKpiReport(await readKpiReport(store, { now: now(), sinceMs }));

@@ -4,7 +4,7 @@ import { presentSweep } from "../recovery/present-sweep.js";
 import type { Sweeper } from "../recovery/create-sweeper.js";
 import { presentPrune } from "../store/retention/present-prune.js";
 import type { Pruner } from "../store/retention/create-pruner.js";
-import { repeatedParameter, sendError } from "./http-errors.js";
+import { queryProblem, sendError } from "./http-errors.js";
 
 export interface RecoveryRouteDeps {
   sweeper: Sweeper;
@@ -24,8 +24,8 @@ const isTrue = (value: string | undefined): boolean => value === "1" || value ==
  */
 export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRouteDeps): void {
   app.post("/api/recovery/sweep", async (request, reply) => {
-    const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["since", "dry_run"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     if (deps.sweeper.hooks.length === 0) {
       return sendError(reply, "SWY_E_BAD_REQUEST", "recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true})");
@@ -41,8 +41,8 @@ export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRoute
   });
 
   app.post("/api/prune", async (request, reply) => {
-    const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["dry_run"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     return presentPrune(await deps.pruner.prune({ dryRun: isTrue(query.dry_run) }));
   });

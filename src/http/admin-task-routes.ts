@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
-import { repeatedParameter, sendError } from "./http-errors.js";
+import { queryProblem, sendError } from "./http-errors.js";
 import { replayDelivery } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
@@ -29,8 +29,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   });
 
   app.get("/api/tasks", async (request, reply) => {
-    const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "agent", "delivery"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);

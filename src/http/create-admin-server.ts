@@ -6,7 +6,7 @@ import { loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
-import { ERROR_SHAPED_OPTIONS, installErrorHandlers, repeatedParameter, sendError } from "./http-errors.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
 import { STORE_ID_HEADER } from "../store/store-id.js";
@@ -87,8 +87,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.get("/api/deliveries", async (request, reply) => {
-    const repeated = repeatedParameter(request.query as Record<string, unknown>);
-    if (repeated) return sendError(reply, "SWY_E_BAD_REQUEST", repeated);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);

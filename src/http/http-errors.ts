@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { suggestName } from "../config/suggest-name.js";
 import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
 
@@ -111,11 +112,19 @@ export const ERROR_SHAPED_OPTIONS = {
 };
 
 /**
- * Why a query is refused when a parameter is given more than once (`?agent=a&agent=b`), or
- * null: the admin API takes one value per parameter, and an array must never reach a store
- * query. Answered with `SWY_E_BAD_REQUEST`.
+ * Why a query is refused, or null: a parameter the route does not take (`?event=push` on a
+ * route that would otherwise answer as if it were not there), or one given more than once
+ * (`?agent=a&agent=b`: the admin API takes one value per parameter, and an array must never
+ * reach a store query). Answered with `SWY_E_BAD_REQUEST`.
+ *
+ * @example queryProblem({ stauts: "dead" }, ["limit", "status"]) // 'unknown query parameter stauts: this route takes limit, status; did you mean status?'
  */
-export function repeatedParameter(query: Record<string, unknown>): string | null {
+export function queryProblem(query: Record<string, unknown>, takes: readonly string[]): string | null {
+  const unknown = Object.keys(query).find((key) => !takes.includes(key));
+  if (unknown !== undefined) {
+    const hint = suggestName(unknown, takes);
+    return `unknown query parameter ${unknown}: this route takes ${takes.length === 0 ? "none" : takes.join(", ")}${hint === null ? "" : `; did you mean ${hint}?`}`;
+  }
   const name = Object.keys(query).find((key) => Array.isArray(query[key]));
   return name === undefined ? null : `query parameter ${name} is given more than once: give it once`;
 }

@@ -130,8 +130,20 @@ describe.concurrent("switchyard check", () => {
   it("--config with a bad rule regex exits 2 naming the rule's key", async () => {
     work.write("bad-regex.yaml", "routing:\n  rules:\n    - { id: x, when: { event: push, branch: '/[/' }, agent: A, priority: low, action: y }\n");
     const result = await run(["check", "--config", "bad-regex.yaml", "--json"]);
-    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^switchyard: bad-regex\.yaml: routing\.rules\[0\]\.when\.branch: \/\[\/ is not a valid regular expression/);
+    // --json still prints its one line, the verdict with the same message.
+    expect(result.stdout).toBe(JSON.stringify({ ok: false, error: result.stderr.slice("switchyard: ".length).trimEnd() }) + "\n");
+  });
+
+  it("--json prints ok:false for what serve would refuse, and for a bad environment value", async () => {
+    const samePort = await run(["check", "--json"], { PORT: "3301", ADMIN_PORT: "3301" });
+    expect(samePort.code).toBe(2);
+    expect(JSON.parse(samePort.stdout)).toEqual({ ok: false, error: "server.port (PORT) and admin.port (ADMIN_PORT) are both 3301: the webhook and admin listeners need a port each" });
+    const badEnv = await run(["check", "--json"], { LOG_LEVEL: "loud" });
+    expect(badEnv.code).toBe(2);
+    expect(JSON.parse(badEnv.stdout).ok).toBe(false);
+    expect(JSON.parse(badEnv.stdout).error).toContain("LOG_LEVEL");
   });
 
   it("a bad environment value exits 2 naming the variable", async () => {

@@ -86,6 +86,7 @@ describe("environment overrides", () => {
   const cases: [string, string, (c: ReturnType<typeof load>["config"]) => unknown, unknown][] = [
     ["PORT", "8080", (c) => c.server.port, 8080],
     ["SWITCHYARD_ROLE", "Worker", (c) => c.server.role, "worker"],
+    ["SWITCHYARD_HOST", " 127.0.0.1 ", (c) => c.server.host, "127.0.0.1"],
     ["ADMIN_PORT", "9191", (c) => c.admin.port, 9191],
     ["ADMIN_TOKEN", "t0ken", (c) => c.admin.token, "t0ken"],
     ["WEBHOOK_SECRET", "new-secret, old-secret,,", (c) => c.secrets, ["new-secret", "old-secret"]],

@@ -143,6 +143,25 @@ describe("HTTP edges keep the error contract", () => {
       expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "SWY_E_BAD_REQUEST", message: expect.stringMatching(/given more than once/) });
     }
   });
+
+  it("refuses a query parameter a route does not take with 400 naming what it takes, instead of ignoring it", async () => {
+    const cases: [string, string, string][] = [
+      ["GET", "/api/deliveries?event=push", "unknown query parameter event: this route takes limit, status"],
+      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status; did you mean status?"],
+      ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery; did you mean agent?"],
+      ["GET", "/api/kpi?window=24h", "unknown query parameter window: this route takes since"],
+      ["POST", "/api/prune?dryrun=1", "unknown query parameter dryrun: this route takes dry_run; did you mean dry_run?"],
+    ];
+    for (const [method, path, message] of cases) {
+      const res = await fetch(server.adminUrl + path, { method });
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error, path).toEqual({ code: "SWY_E_BAD_REQUEST", message });
+    }
+    // What the CLI and the dashboard send is still taken.
+    for (const path of ["/api/deliveries?limit=5&status=failed", "/api/tasks?status=dead&limit=5&agent=IssueAgent&delivery=x", "/api/kpi?since=24h"]) {
+      expect((await fetch(server.adminUrl + path)).status, path).toBe(200);
+    }
+  });
 });
 
 describe("logs", () => {
