@@ -29,6 +29,7 @@ const TYPES: Record<string, string> = {
 /** Beside this file in src/ and, copied by the build, in dist/. */
 const ASSETS_DIR = new URL("./dashboard/", import.meta.url);
 const ASSET_PREFIX = "/dashboard/";
+const PAGE_ALIASES = ["/index.html", "/dashboard", ASSET_PREFIX, ASSET_PREFIX + "index.html"];
 
 interface Asset {
   type: string;
@@ -73,5 +74,7 @@ export function registerDashboardRoutes(app: FastifyInstance): ReadonlySet<strin
   for (const [urlPath, asset] of assets) {
     app.get(urlPath, async (_request, reply) => reply.headers(SECURITY_HEADERS).type(asset.type).send(asset.body));
   }
-  return new Set(assets.keys());
+  // The addresses people type or bookmark for the page: sent to the page rather than refused.
+  for (const alias of PAGE_ALIASES) app.get(alias, async (_request, reply) => reply.redirect("/"));
+  return new Set([...assets.keys(), ...PAGE_ALIASES]);
 }

@@ -314,6 +314,12 @@ describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMI
     expect((await fetch(server.adminUrl + "/")).status).toBe(200);
     expect((await fetch(server.adminUrl + "/api/deliveries")).status).toBe(401);
     expect((await fetch(server.adminUrl + "/dashboard/missing.js")).status).toBe(401);
+    // The page's other likely addresses lead to it, without the token.
+    for (const alias of ["/index.html", "/dashboard", "/dashboard/", "/dashboard/index.html"]) {
+      const response = await fetch(server.adminUrl + alias, { redirect: "manual" });
+      expect(response.status, alias).toBe(302);
+      expect(response.headers.get("location"), alias).toBe("/");
+    }
   });
 
   it("asks for the token, refuses a wrong one, and keeps the right one for the tab", async () => {
