@@ -170,6 +170,16 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         `content type ${request.headers["content-type"] ?? "(none)"} is not supported: use application/json or application/x-www-form-urlencoded`,
       );
     }
+    // GitHub sends bodies as they are, and signs those bytes; a compressed body could only
+    // fail the signature check, which would blame the secret.
+    const encoding = request.headers["content-encoding"]?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") {
+      return sendError(
+        reply,
+        "SWY_E_UNSUPPORTED_MEDIA_TYPE",
+        `Content-Encoding ${encoding} is not supported: GitHub sends webhook bodies uncompressed and signs them so; turn off compression in whatever forwards them`,
+      );
+    }
     if (!event || !delivery) {
       const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
       return sendError(reply, "SWY_E_MISSING_HEADER", `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);

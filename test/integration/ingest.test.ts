@@ -120,6 +120,8 @@ describe("ingest: hostile requests", () => {
     { name: "body changed after signing", options: { raw: good.replace("opened", "closed"), headers: { "x-hub-signature-256": sig } }, status: 401, code: "SWY_E_BAD_SIGNATURE" },
     { name: "text/plain", options: { raw: good, headers: { "content-type": "text/plain" } }, status: 415, code: "SWY_E_UNSUPPORTED_MEDIA_TYPE" },
     { name: "no content type", options: { raw: good, headers: { "content-type": undefined } }, status: 415, code: "SWY_E_UNSUPPORTED_MEDIA_TYPE" },
+    // A proxy that compresses would otherwise fail the signature check and blame the secret.
+    { name: "Content-Encoding gzip", options: { raw: good, headers: { "content-encoding": "gzip" } }, status: 415, code: "SWY_E_UNSUPPORTED_MEDIA_TYPE" },
     { name: "no X-GitHub-Event", options: { raw: good, headers: { "x-github-event": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "no X-GitHub-Delivery", options: { raw: good, headers: { "x-github-delivery": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     // Node joins a repeated header with ", ": the joined value is refused like a missing one.
@@ -155,6 +157,13 @@ describe("ingest: hostile requests", () => {
     expect(health.status).toBe(200);
     const res = await server.deliver("issues", null, { raw: good });
     expect(res.status).toBe(202);
+  });
+
+  it("says why a compressed body is refused, and takes Content-Encoding: identity", async () => {
+    const gzip = await server.deliver("issues", null, { raw: good, headers: { "content-encoding": "gzip" } });
+    expect(gzip.body.error.message).toBe("Content-Encoding gzip is not supported: GitHub sends webhook bodies uncompressed and signs them so; turn off compression in whatever forwards them");
+    const identity = await server.deliver("issues", null, { raw: JSON.stringify({ ...JSON.parse(good), identity: true }), delivery: `identity-${Math.random()}`, headers: { "content-encoding": "identity" } });
+    expect(identity.status).toBe(202);
   });
 
   it("answers unknown paths 404 in JSON", async () => {
