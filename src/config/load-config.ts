@@ -155,7 +155,7 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
     // One unknown key next to a known one it is a typo of: say which.
-    const hint = issue.keys.length === 1 ? suggestKey(String(issue.keys[0]), knownKeysAt(keys)) : "";
+    const hint = issue.keys.length === 1 ? suggestKey(String(issue.keys[0]), knownKeysAt(keys)) || misplacedKey(String(issue.keys[0]), keys) : "";
     return `unknown key ${names}${hint === "" ? "" : ` (${hint.trim()})`}: remove it or check its spelling (docs/configuration.md lists every key)`;
   }
   if (issue.code === "invalid_union") {
@@ -180,6 +180,17 @@ function suggestKey(name: string, known: readonly string[]): string {
   const synonym = KEY_SYNONYMS.get(name.toLowerCase());
   if (synonym !== undefined && known.includes(synonym)) return ` did you mean ${synonym}?`;
   return didYouMean(name, known);
+}
+
+/**
+ * " did you mean PARENT.KEY?" for a key written one level too high: the objects below the
+ * same place that take it (`rules:` at the top is `routing.rules`; `port:` is `server.port`
+ * or `admin.port`), else "".
+ */
+function misplacedKey(name: string, path: readonly PropertyKey[]): string {
+  const homes = knownKeysAt(path).filter((parent) => knownKeysAt([...path, parent]).includes(name));
+  if (homes.length === 0 || homes.length > 3) return "";
+  return ` did you mean ${homes.map((parent) => formatPath([...path, parent, name])).join(" or ")}?`;
 }
 
 // The zod wrappers that hold one schema inside (`.optional()`, `.default()`, …).

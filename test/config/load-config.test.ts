@@ -246,6 +246,8 @@ describe("bad input names the problem", () => {
     ["no guess for a key like none", "retry:\n  frobnicate: 5\n", /unknown key "retry\.frobnicate": remove it/],
     ["a key typed short, named by the one key that extends it", "retry:\n  initial: 200\n", /unknown key "retry\.initial" \(did you mean initialDelayMs\?\): remove it/],
     ["a short key several keys extend, and near none: no guess", "retry:\n  max: 5\n", /unknown key "retry\.max": remove it/],
+    ["a key one level too high, named where it goes", "rules:\n  - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n", /unknown key "rules" \(did you mean routing\.rules\?\): remove it/],
+    ["a key one level too high with two homes, both named", "port: 8080\n", /unknown key "port" \(did you mean server\.port or admin\.port\?\)/],
     ["a rule's event under event:, named when", "routing:\n  rules:\n    - { id: x, event: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.event" \(did you mean when\?\)/],
     ["a rule's event under on:, named when", "routing:\n  rules:\n    - { id: x, on: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.on" \(did you mean when\?\)/],
     ["a rule's event under events:, named when", "routing:\n  rules:\n    - { id: x, events: [push], agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.events" \(did you mean when\?\)/],
