@@ -9,13 +9,17 @@ import { reviewAgent } from "./builtin/review-agent/review-agent.js";
 /** The built-in agents: IssueAgent, CoordinatorAgent, ReviewAgent, DeploymentAgent, Guardian. */
 export const BUILTIN_AGENTS: readonly Agent[] = [issueAgent, coordinatorAgent, reviewAgent, deploymentAgent, guardian];
 
-/** The built-in agents by name (plus any given); a name with no agent falls back to the log agent. */
-export function createRegistry(agents: readonly Agent[] = []): { get: (name: string) => Agent; has: (name: string) => boolean; all: () => Agent[] } {
+/**
+ * The built-in agents by name (plus any given, and the log agent): `get` of a name with no
+ * agent is undefined, never a stand-in, so a task for an agent this process does not have
+ * fails instead of passing for done.
+ */
+export function createRegistry(agents: readonly Agent[] = []): { get: (name: string) => Agent | undefined; has: (name: string) => boolean; all: () => Agent[] } {
   const byName = new Map<string, Agent>([[logAgent.name, logAgent]]);
   for (const agent of BUILTIN_AGENTS) byName.set(agent.name, agent);
   for (const agent of agents) byName.set(agent.name, agent);
   return {
-    get: (name) => byName.get(name) ?? logAgent,
+    get: (name) => byName.get(name),
     has: (name) => byName.has(name),
     all: () => [...byName.values()],
   };

@@ -86,6 +86,30 @@ describe("serve roles", () => {
     expect(await json(`${server.adminUrl}/readyz`)).toEqual({ status: 200, body: { status: "ready", role: "worker" } });
   });
 
+  it("worker: a task for an agent its config does not have fails with what to do, and is never run by a stand-in", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-unconfigured-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // What an ingest with `agents: { MyAgent: … }` leaves, read by a worker started without that config.
+    const dbFile = path.join(dir, "switchyard.db");
+    const seed = createSqliteStore(dbFile);
+    await seed.migrate();
+    await seed.accept(
+      { id: "d-mine", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
+      [{ rule: "my-issue", agent: "MyAgent", action: "Run my agent", priority: "high", idempotencyKey: null }],
+      { replayWindowMs: 1000 },
+    );
+    await seed.close();
+    const loaded = parseConfig({ server: { port: await freePort(), host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
+    const server = await startServer({ loaded, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    cleanups.push(() => server.close());
+    const [task] = await waitFor(async () => {
+      const tasks = await server.store.listTasks({ limit: 10 });
+      return tasks.length === 1 && tasks[0]!.status !== "ready" && tasks[0]!.status !== "running" ? tasks : null;
+    });
+    expect(task).toMatchObject({ agent: "MyAgent", status: "dead", attempts: 1 });
+    expect(task!.lastError).toBe("agent MyAgent is not configured in this process (not built in, no agents.MyAgent in its config): add it back, or start with the config that routed the task, then replay the task");
+  });
+
   it("all (the default) reports its role; server.role in the config picks another, and the option wins over it", async () => {
     const all = await startTestServer({}, undefined, { role: undefined });
     cleanups.push(() => all.stop());

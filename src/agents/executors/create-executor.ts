@@ -61,6 +61,20 @@ export function httpMessageId(task: { delivery: string; id: string }): string {
 }
 
 /**
+ * The executor for a task whose agent this process does not have: its config neither
+ * configures nor builds in the name (the task was routed under a config that had it, or the
+ * process started with another config). The task fails at once, with what to do, and can be
+ * replayed once the agent is back; it is never run by a stand-in and marked succeeded.
+ */
+function notConfigured(agentName: string): Executor {
+  return async () => {
+    throw new PermanentError(
+      `agent ${agentName} is not configured in this process (not built in, no agents.${agentName} in its config): add it back, or start with the config that routed the task, then replay the task`,
+    );
+  };
+}
+
+/**
  * The executor for an agent's config entry: `builtin` looks the agent up in the registry,
  * `exec` spawns the configured program, `http` POSTs the signed task document to a URL,
  * `workflow` dispatches a GitHub Actions workflow in the event's repository, `workspace` runs
@@ -69,8 +83,11 @@ export function httpMessageId(task: { delivery: string; id: string }): string {
  * @example createExecutor("ReviewAgent", { http: { url, secret }, timeout: 30_000 }, deps)(ctx)
  */
 export function createExecutor(agentName: string, spec: ExecutorConfig, deps: ExecutorDeps): Executor {
-  if (spec === "builtin") return (ctx) => deps.registry.get(agentName).handle(ctx);
-  if ("builtin" in spec) return (ctx) => deps.registry.get(spec.builtin).handle(ctx);
+  if (spec === "builtin" || "builtin" in spec) {
+    const agent = deps.registry.get(spec === "builtin" ? agentName : spec.builtin);
+    if (agent === undefined) return notConfigured(agentName);
+    return (ctx) => agent.handle(ctx);
+  }
   if ("exec" in spec) {
     return async (ctx) => {
       const result = await runExecAgent(
