@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
 import { UsageError } from "../errors.js";
-import { findExecProblems } from "../config/find-exec-problems.js";
+import { findAgentProblems } from "../config/find-agent-problems.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
@@ -22,11 +22,13 @@ function formatDuration(ms: number): string {
  * @example describeExecutor({ exec: ["./review.sh", "--fast"], timeout: 600000, env: [] }) // "exec ./review.sh --fast (timeout 10m)"
  */
 export function describeExecutor(spec: ExecutorConfig): string {
+  // 0 turns the limit off.
+  const timeout = (ms: number) => (ms === 0 ? "no timeout" : `timeout ${formatDuration(ms)}`);
   if (spec === "builtin") return "builtin";
   if ("builtin" in spec) return `builtin ${spec.builtin}`;
-  if ("exec" in spec) return `exec ${spec.exec.join(" ")} (timeout ${formatDuration(spec.timeout)}${spec.env.length > 0 ? `, env ${spec.env.join(", ")}` : ""})`;
-  if ("http" in spec) return `http ${spec.http.url} (timeout ${formatDuration(spec.timeout)})`;
-  if ("workspace" in spec) return `workspace ${spec.workspace.run.join(" ")} (timeout ${formatDuration(spec.workspace.timeout)}, branches ${spec.workspace.branchPrefix}*)`;
+  if ("exec" in spec) return `exec ${spec.exec.join(" ")} (${timeout(spec.timeout)}${spec.env.length > 0 ? `, env ${spec.env.join(", ")}` : ""})`;
+  if ("http" in spec) return `http ${spec.http.url} (${timeout(spec.timeout)}${typeof spec.http.secret === "string" ? "" : `, secret from ${spec.http.secret.env}`})`;
+  if ("workspace" in spec) return `workspace ${spec.workspace.run.join(" ")} (${timeout(spec.workspace.timeout)}, branches ${spec.workspace.branchPrefix}*)`;
   return `workflow ${spec.workflow.id} on ${spec.workflow.ref}`;
 }
 
@@ -76,7 +78,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
-      const warnings = findExecProblems(config, { cwd: io.cwd, env: io.env });
+      const warnings = findAgentProblems(config, { cwd: io.cwd, env: io.env });
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);

@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
+import { findAgentProblems } from "../config/find-agent-problems.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import { SERVER_ROLES, type Config, type ServerRole } from "../config/schema.js";
@@ -149,7 +150,9 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
       `switchyard: store ${describeStore(config.store.url, io.cwd)}\n` +
       `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n` +
-      (resolved?.notice ?? ""),
+      (resolved?.notice ?? "") +
+      // What `check` warns of, said where the agents run: their tasks would fail.
+      (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),
   );
   await new Promise<void>((resolve) => {
     let firstAt: number | null = null;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
+import { NEVER_PASSED_ENV } from "../security/agent-env.js";
 
 /**
  * The one schema of switchyard's configuration: types, defaults, validation, and what
@@ -97,16 +98,30 @@ export const ruleSchema = z.strictObject({
 export type RuleWhen = z.infer<typeof ruleWhenSchema>;
 export type Rule = z.infer<typeof ruleSchema>;
 
+/** The variables an agent is given from switchyard's environment: never one of its own secrets. */
+const agentEnv = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .refine((name) => !NEVER_PASSED_ENV.includes(name), {
+        error: (issue) => `${String(issue.input)} is never passed to an agent (it would let the agent forge deliveries, use the admin API or mint GitHub tokens): remove it`,
+      }),
+  )
+  .default([]);
+
 const execExecutor = z.strictObject({
   exec: z.array(z.string().min(1)).min(1, "exec is an argv list, like [./agents/review.sh, --fast]"),
   timeout: duration.default(600_000),
-  env: z.array(z.string().min(1)).default([]),
+  env: agentEnv,
 });
 /**
  * An http agent's endpoint: http(s) only, and no user:password in it — fetch refuses such a
  * URL, and the password would end up in every error message and log line.
  */
-const agentUrl = z.url().superRefine((url, ctx) => {
+const agentUrl = z.url({ error: "not a URL: write a whole http:// or https:// URL, like https://agents.example.com/run" }).superRefine((url, ctx) => {
+  // z.url() has already said what is wrong with a URL that does not parse.
+  if (!URL.canParse(url)) return;
   const parsed = new URL(url);
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     ctx.addIssue({ code: "custom", message: `${parsed.protocol} URLs cannot be called: use an http:// or https:// URL` });
@@ -119,8 +134,24 @@ const agentUrl = z.url().superRefine((url, ctx) => {
 /** GitHub's `author_association` values: who wrote a comment, relative to the repository. */
 export const AUTHOR_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"] as const;
 
+/** A `whsec_` secret is base64 after its prefix (Standard Webhooks); any other string is the raw key. */
+const WHSEC = /^whsec_(?=.)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * An http agent's signing key: written in the file, or `{env: NAME}` to read it from the
+ * environment where switchyard runs (a config committed to a repository holds no secret).
+ */
+const agentSecret = z.union([
+  z
+    .string()
+    .min(1)
+    .refine((secret) => !secret.startsWith("whsec_") || WHSEC.test(secret), "a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string"),
+  z.strictObject({ env: z.string().regex(ENV_NAME, "env names an environment variable, like AGENT_SECRET") }),
+]);
+
 const httpExecutor = z.strictObject({
-  http: z.strictObject({ url: agentUrl, secret: z.string().min(1) }),
+  http: z.strictObject({ url: agentUrl, secret: agentSecret }),
   timeout: duration.default(30_000),
 });
 const workflowExecutor = z.strictObject({
@@ -136,7 +167,7 @@ const workspaceExecutor = z.strictObject({
     /** argv, never a shell string; `{promptFile}` is replaced by the prompt file's path. */
     run: z.array(z.string().min(1)).min(1, "workspace.run is an argv list, like [my-coding-agent, --prompt-file, \"{promptFile}\"]"),
     timeout: duration.default(1_800_000),
-    env: z.array(z.string().min(1)).default([]),
+    env: agentEnv,
     /** Author and committer of switchyard's commits: `Name <email>`. */
     author: z.string().regex(/^[^<>]+ <[^<>\s]+>$/, "author is `Name <email>`").default("switchyard <switchyard@users.noreply.github.com>"),
     /** Every branch switchyard pushes starts with it; it never pushes any other. */

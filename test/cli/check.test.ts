@@ -267,7 +267,7 @@ describe("switchyard check: strict names", () => {
           "  Missing: { exec: [./agents/missing.sh] }",
           "  OnPath: { exec: [node, agent.js] }",
           "  Nowhere: { exec: [no-such-program-anywhere] }",
-          "  Notifier: { http: { url: 'https://hooks.example/run', secret: whsec_x } }",
+          "  Notifier: { http: { url: 'https://hooks.example/run', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw } }",
           "  ExecutionAgent: { workflow: { id: agent-runner.yml } }",
           "routing:",
           "  rules:",
@@ -300,6 +300,52 @@ describe("switchyard check: strict names", () => {
     } finally {
       dir.remove();
     }
+  });
+});
+
+describe.concurrent("agent settings check refuses or warns about", () => {
+  const checkFile = async (name: string, yaml: string, env: Record<string, string> = {}) => {
+    work.write(name, yaml);
+    return run(["check", "--config", name], env);
+  };
+
+  it.each([
+    ["a URL that does not parse", "agents:\n  Hook: { http: { url: 'not a url', secret: s } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
+    ["a URL with an unclosed IPv6 bracket", "agents:\n  Hook: { http: { url: 'http://[::1', secret: s } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
+    ["a whsec_ secret that is not base64", "agents:\n  Hook: { http: { url: 'https://a.example/', secret: 'whsec_!!!notbase64' } }\n", /agents\.Hook\.http\.secret: a whsec_ secret is base64 after the prefix/],
+    ["a variable never passed to agents", "agents:\n  Bot: { exec: [node, bot.js], env: [OPENAI_API_KEY, WEBHOOK_SECRET] }\n", /agents\.Bot\.env\[1\]: WEBHOOK_SECRET is never passed to an agent .*: remove it/],
+  ])("%s: exit 2 naming the key", async (name, yaml, message) => {
+    const result = await checkFile(`bad-${name.replace(/\W+/g, "-")}.yaml`, yaml);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("an http secret read from the environment: listed, warned of where the variable is unset, and a ${VAR} literal named", async () => {
+    const yaml = [
+      "agents:",
+      "  FromEnv: { http: { url: 'https://a.example/', secret: { env: AGENT_SECRET } } }",
+      "  Literal: { http: { url: 'https://b.example/', secret: '${AGENT_SECRET}' } }",
+      "  Quick: { exec: [node, quick.js], timeout: 10 }",
+      "  Unlimited: { exec: [node, forever.js], timeout: 0 }",
+      "routing:",
+      "  rules:",
+      "    - { id: a, when: { event: issues }, agent: FromEnv, priority: low, action: A }",
+      "    - { id: b, when: { event: push }, agent: Literal, priority: low, action: B }",
+      "    - { id: c, when: { event: release }, agent: Quick, priority: low, action: C }",
+      "    - { id: d, when: { event: fork }, agent: Unlimited, priority: low, action: D }",
+    ].join("\n");
+    const unset = await checkFile("secret-env.yaml", yaml, { PATH: path.dirname(process.execPath) });
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.stdout).toMatch(/^FromEnv\s+http https:\/\/a\.example\/ \(timeout 30s, secret from AGENT_SECRET\)\s+1$/m);
+    expect(unset.stdout).toMatch(/^Unlimited\s+exec node forever\.js \(no timeout\)\s+1$/m);
+    expect(unset.stderr.trimEnd().split("\n")).toEqual([
+      "warning: agents.FromEnv.http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs",
+      'warning: agents.Literal.http.secret: "${AGENT_SECRET}" is used as the key itself (switchyard does not expand variables): write secret: { env: AGENT_SECRET } to read it from the environment',
+      "warning: agents.Quick.timeout: 10ms is under a second, so every run would time out: a bare number counts milliseconds (write 10s for seconds)",
+    ]);
+    const set = await run(["check", "--config", "secret-env.yaml"], { PATH: path.dirname(process.execPath), AGENT_SECRET: "s3cret" });
+    expect(set.stderr).not.toContain("AGENT_SECRET, which is not set");
   });
 });
 

@@ -87,7 +87,7 @@ describe("strict names: what is accepted", () => {
       worker: { perAgent: { TriageBot: 2, ReviewAgent: 1 } },
       agents: {
         TriageBot: { exec: ["./agents/triage.sh"], timeout: "5m" },
-        Notifier: { http: { url: "https://hooks.example/notify", secret: "whsec_x" } },
+        Notifier: { http: { url: "https://hooks.example/notify", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } },
         Publisher: { workflow: { id: "publish.yml" } },
         Logger: { builtin: "log" },
         ReviewAgent: { exec: ["review-bot", "--fast"] },

@@ -226,6 +226,25 @@ describe("serve as a process", () => {
     expect((await postSigned(configured.webhookUrl, SECRET, "issues", exampleOf("issues", "opened"))).status).toBe(202);
   });
 
+  it("warns at start, as check does, of agents whose tasks would fail here; an ingest-only start runs no agent and says nothing", async () => {
+    writeFileSync(
+      path.join(dir, "switchyard.config.yaml"),
+      "agents:\n  IssueAgent: { exec: [./agents/missing.sh] }\n  ReviewAgent: { http: { url: 'https://a.example/', secret: { env: REVIEW_SECRET } } }\n",
+    );
+    const server = await startServeProcess(dir, { DATABASE_URL: "sqlite:s.db", WEBHOOK_SECRET: SECRET });
+    children.push(server);
+    await waitFor(() => server.stderr().includes("receiving webhooks at"));
+    expect(server.stderr()).toContain(`switchyard: warning: agents.IssueAgent.exec[0]: "./agents/missing.sh" is not found (resolved to ${path.join(dir, "agents", "missing.sh")})\n`);
+    expect(server.stderr()).toContain("switchyard: warning: agents.ReviewAgent.http.secret is read from REVIEW_SECRET, which is not set in this process's environment: set it where switchyard runs\n");
+    server.child.kill("SIGTERM");
+    await server.exited;
+
+    const ingest = await startServeProcess(dir, { DATABASE_URL: "sqlite:s.db", WEBHOOK_SECRET: SECRET }, ["serve", "--role", "ingest"]);
+    children.push(ingest);
+    await waitFor(() => ingest.stderr().includes("receiving webhooks at"));
+    expect(ingest.stderr()).not.toContain("warning:");
+  });
+
   it("a start that fails says nothing of next steps, and DATABASE_URL=sqlite://x is refused", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

@@ -1,4 +1,5 @@
 import type { ExecutorConfig } from "../../config/schema.js";
+import { unsetSecret } from "../../config/find-agent-problems.js";
 import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
 import type { AgentRegistry } from "../registry.js";
@@ -60,18 +61,21 @@ export function httpMessageId(task: { delivery: string; id: string }): string {
   return `${task.delivery}:${task.id}`;
 }
 
-/**
- * The executor for a task whose agent this process does not have: its config neither
- * configures nor builds in the name (the task was routed under a config that had it, or the
- * process started with another config). The task fails at once, with what to do, and can be
- * replayed once the agent is back; it is never run by a stand-in and marked succeeded.
- */
-function notConfigured(agentName: string): Executor {
+/** An executor that fails every task at once, permanently, with `message`: for what no retry can mend. */
+function failEvery(message: string): Executor {
   return async () => {
-    throw new PermanentError(
-      `agent ${agentName} is not configured in this process (not built in, no agents.${agentName} in its config): add it back, or start with the config that routed the task, then replay the task`,
-    );
+    throw new PermanentError(message);
   };
+}
+
+/**
+ * Why a task whose agent this process does not have fails: its config neither configures
+ * nor builds in the name (the task was routed under a config that had it, or the process
+ * started with another config). It can be replayed once the agent is back; it is never run
+ * by a stand-in and marked succeeded.
+ */
+function notConfigured(agentName: string): string {
+  return `agent ${agentName} is not configured in this process (not built in, no agents.${agentName} in its config): add it back, or start with the config that routed the task, then replay the task`;
 }
 
 /**
@@ -85,7 +89,7 @@ function notConfigured(agentName: string): Executor {
 export function createExecutor(agentName: string, spec: ExecutorConfig, deps: ExecutorDeps): Executor {
   if (spec === "builtin" || "builtin" in spec) {
     const agent = deps.registry.get(spec === "builtin" ? agentName : spec.builtin);
-    if (agent === undefined) return notConfigured(agentName);
+    if (agent === undefined) return failEvery(notConfigured(agentName));
     return (ctx) => agent.handle(ctx);
   }
   if ("exec" in spec) {
@@ -102,14 +106,15 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
     };
   }
   if ("http" in spec) {
+    // A missing or bad secret fails each of the agent's tasks, not the worker that made the executor.
+    const { secret } = spec.http;
+    const key = typeof secret === "string" ? secret : deps.baseEnv[secret.env]?.trim();
+    if (typeof secret !== "string" && !key) return failEvery(`${agentName}: ${unsetSecret(secret.env)}`);
     let sign: HttpSigner;
     try {
-      sign = createHttpSigner(spec.http.secret);
+      sign = createHttpSigner(key!);
     } catch (error) {
-      // A bad secret fails each of the agent's tasks, not the worker that made the executor.
-      return async () => {
-        throw new PermanentError(`${agentName}: ${(error as Error).message}`);
-      };
+      return failEvery(`${agentName}: ${(error as Error).message}`);
     }
     const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout };
     return async (ctx) => {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { killGroup, signalGroup } from "../../queue/process-group.js";
+import { NEVER_PASSED_ENV } from "../../security/agent-env.js";
 
 /** An `exec` agent from the config: `{exec: [argv…], timeout, env: [NAMES]}`. */
 export interface ExecAgentSpec {
@@ -48,14 +49,6 @@ export interface ExecResult {
 
 /** Always passed when set: what a program needs to find itself and behave. */
 export const BASE_ENV_NAMES: readonly string[] = ["PATH", "HOME", "LANG", "TZ", "TMPDIR"];
-
-/**
- * Never passed to an agent, even when its config lists them (docs/security.md): with the webhook
- * secret an agent could forge deliveries, with the admin token replay or read every event,
- * with the App key mint tokens for every installation. GITHUB_TOKEN is not here: a coding
- * agent needs it to push, so it passes when the config names it explicitly, never by default.
- */
-export const NEVER_PASSED_ENV: readonly string[] = ["WEBHOOK_SECRET", "ADMIN_TOKEN", "GITHUB_APP_PRIVATE_KEY"];
 
 /** sysexits.h: "temporary failure; the user is invited to retry". */
 const EX_TEMPFAIL = 75;

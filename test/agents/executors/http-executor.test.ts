@@ -213,6 +213,21 @@ describe("createExecutor with an http agent", () => {
     expect(received[0]!.verified).toBe(true);
   });
 
+  it("signs with a secret read from the environment ({env: NAME})", async () => {
+    answers = [reply(200, "ok")];
+    const run = createExecutor("IssueAgent", { http: { url, secret: { env: "AGENT_SECRET" } }, timeout: 5000 }, { ...(deps as object), baseEnv: { AGENT_SECRET: ` ${SECRET} ` } } as never);
+    await expect(run(ctx)).resolves.toMatchObject({ output: expect.stringContaining("ok") });
+    expect(received[0]!.verified).toBe(true);
+  });
+
+  it("a secret variable that is not set fails the agent's tasks permanently, naming it, and sends nothing", async () => {
+    const run = createExecutor("IssueAgent", { http: { url, secret: { env: "AGENT_SECRET" } }, timeout: 5000 }, { ...(deps as object), baseEnv: { AGENT_SECRET: " " } } as never);
+    const error = await rejection(Promise.resolve().then(() => run(ctx)));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toBe("IssueAgent: http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs");
+    expect(received).toHaveLength(0);
+  });
+
   it("a bad secret fails the agent's tasks permanently instead of throwing at creation", async () => {
     const run = createExecutor("IssueAgent", { http: { url, secret: "whsec_%%%" }, timeout: 5000 }, deps);
     const error = await rejection(Promise.resolve().then(() => run(ctx)));

@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./schema.js";
 
-export interface ExecProblemOptions {
+export interface AgentProblemOptions {
   /** Where switchyard runs: a relative program path resolves against it, as when it is spawned. */
   cwd: string;
   /** The environment whose PATH finds a bare program name. */
@@ -26,19 +26,41 @@ function whyNotRunnable(file: string): string | null {
   }
 }
 
+/** Why an http agent whose secret comes from the environment cannot sign: said by `check`, `serve` and the failed task. */
+export function unsetSecret(variable: string): string {
+  return `http.secret is read from ${variable}, which is not set in this process's environment: set it where switchyard runs`;
+}
+
+/** A timeout this short is almost always seconds written as a bare number, which counts milliseconds. */
+const SHORT_TIMEOUT_MS = 1000;
+
 /**
- * Warnings for `exec` agents whose program cannot be started from here: a path that does not
+ * Warnings for agents that cannot work from here, or whose settings look like a slip: an
+ * http secret read from a variable that is not set, or written as `${VAR}` (not expanded),
+ * a timeout under a second. Then the `exec` programs that cannot be started from here: a path that does not
  * exist or is not executable, or a bare name found on no PATH directory. Only warnings: the
  * program may be installed where switchyard will really run.
  *
  * @example
- * findExecProblems(config, { cwd: "/srv", env: process.env })
+ * findAgentProblems(config, { cwd: "/srv", env: process.env })
  * // ['agents.ReviewAgent.exec[0]: "./agents/review.sh" is not found (resolved to /srv/agents/review.sh)']
  */
-export function findExecProblems(config: Config, options: ExecProblemOptions): string[] {
+export function findAgentProblems(config: Config, options: AgentProblemOptions): string[] {
   const problems: string[] = [];
   for (const [name, spec] of Object.entries(config.agents)) {
-    if (typeof spec !== "object" || !("exec" in spec)) continue;
+    if (typeof spec !== "object") continue;
+    const timeout = "workspace" in spec ? spec.workspace.timeout : "timeout" in spec ? spec.timeout : undefined;
+    if (timeout !== undefined && timeout > 0 && timeout < SHORT_TIMEOUT_MS) {
+      problems.push(`agents.${name}.timeout: ${timeout}ms is under a second, so every run would time out: a bare number counts milliseconds (write ${timeout}s for seconds)`);
+    }
+    if ("http" in spec) {
+      const { secret } = spec.http;
+      if (typeof secret !== "string" && !options.env[secret.env]?.trim()) problems.push(`agents.${name}.${unsetSecret(secret.env)}`);
+      const reference = typeof secret === "string" ? /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(secret) : null;
+      if (reference) problems.push(`agents.${name}.http.secret: "${secret}" is used as the key itself (switchyard does not expand variables): write secret: { env: ${reference[1]} } to read it from the environment`);
+      continue;
+    }
+    if (!("exec" in spec)) continue;
     const program = spec.exec[0]!;
     const key = `agents.${name}.exec[0]`;
     if (program.includes("/") || program.includes(path.sep)) {
