@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./schema.js";
 
@@ -7,6 +7,36 @@ export interface AgentProblemOptions {
   cwd: string;
   /** The environment whose PATH finds a bare program name. */
   env: Record<string, string | undefined>;
+}
+
+/**
+ * Why a script's `#!` line keeps it from starting, or null: a line that ends in a carriage
+ * return (Windows line endings: the kernel looks for an interpreter named "bash\r"), or an
+ * interpreter that is not there. Both make spawn say ENOENT about a file that exists.
+ *
+ * @example interpreterProblem("./agents/crlf.sh") // "its #! line ends with a carriage return (Windows line endings): …"
+ */
+export function interpreterProblem(file: string): string | null {
+  const head = Buffer.alloc(256);
+  let length: number;
+  try {
+    const fd = openSync(file, "r");
+    try {
+      length = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const text = head.subarray(0, length).toString("latin1");
+  if (!text.startsWith("#!")) return null;
+  const end = text.indexOf("\n");
+  const line = end === -1 ? text : text.slice(0, end);
+  if (line.endsWith("\r")) return "its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'";
+  const interpreter = line.slice(2).trim().split(/\s+/)[0] ?? "";
+  if (interpreter.startsWith("/") && !existsSync(interpreter)) return `its #! interpreter ${interpreter} is not installed here`;
+  return null;
 }
 
 /** Why `file` cannot be run, or null when it can. */
@@ -20,10 +50,11 @@ function whyNotRunnable(file: string): string | null {
   if (!isFile) return "not a file";
   try {
     accessSync(file, constants.X_OK);
-    return null;
   } catch {
     return `not executable: chmod +x ${file}`;
   }
+  const interpreter = interpreterProblem(file);
+  return interpreter === null ? null : `found, but ${interpreter}`;
 }
 
 /** Why an http agent whose secret comes from the environment cannot sign: said by `check`, `serve` and the failed task. */
@@ -67,7 +98,7 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
       const file = path.resolve(options.cwd, program);
       const why = whyNotRunnable(file);
       if (why === null) continue;
-      const resolved = file === program || why.startsWith("not executable") ? "" : ` (resolved to ${file})`;
+      const resolved = file === program || why.startsWith("not executable") || why.startsWith("found") ? "" : ` (resolved to ${file})`;
       problems.push(`${key}: "${program}" is ${why}${resolved}`);
       continue;
     }

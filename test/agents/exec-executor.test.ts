@@ -221,6 +221,18 @@ describe("runExecAgent", () => {
     expect(result.error).toBe(`cannot run ./no-such-agent.sh: no such file (cwd ${dir})`);
   });
 
+  it("a script whose #! line has Windows line endings, or names a missing interpreter, says so instead of 'no such file'", async () => {
+    const crlf = script("crlf.sh", "#!/bin/sh\r\necho hi\r\n");
+    chmodSync(crlf, 0o755);
+    const result = await runExecAgent({ argv: ["./crlf.sh"], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV, cwd: dir });
+    expect(result.outcome).toBe("permanent");
+    expect(result.error).toBe("cannot run ./crlf.sh: its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'");
+    const missing = script("missing-interpreter.sh", "#!/opt/no-such/bin/python9 -u\nprint('hi')\n");
+    chmodSync(missing, 0o755);
+    const second = await runExecAgent({ argv: [missing], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(second.error).toBe(`cannot run ${missing}: its #! interpreter /opt/no-such/bin/python9 is not installed here`);
+  });
+
   it("a program that is not executable is permanent with a clear error", async () => {
     const path = script("not-executable.sh", "#!/bin/sh\necho hi\n");
     chmodSync(path, 0o644);

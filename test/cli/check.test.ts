@@ -321,6 +321,19 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
+  it("a script with Windows line endings: found, but its #! line is named", async () => {
+    const dir = createWorkdir();
+    try {
+      chmodSync(dir.write("crlf.sh", "#!/bin/sh\r\nexit 0\r\n"), 0o755);
+      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./crlf.sh] }\n");
+      const result = await runCli(["check"], { cwd: dir.dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(`warning: agents.IssueAgent.exec[0]: "./crlf.sh" is found, but its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'\n`);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("an http secret read from the environment: listed, warned of where the variable is unset, and a ${VAR} literal named", async () => {
     const yaml = [
       "agents:",

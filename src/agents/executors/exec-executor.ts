@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import path from "node:path";
+import { interpreterProblem } from "../../config/find-agent-problems.js";
 import { killGroup, signalGroup } from "../../queue/process-group.js";
 import { NEVER_PASSED_ENV } from "../../security/agent-env.js";
 
@@ -227,7 +229,11 @@ function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.Er
   const code = error?.code;
   // spawn reports a missing cwd as ENOENT too, so name it when one was given.
   const where = cwd === undefined ? "" : ` (cwd ${cwd})`;
-  if (code === "ENOENT") return failed("permanent", `cannot run ${program}: no such file${where}`, "");
+  if (code === "ENOENT") {
+    // A script that exists but whose #! line names no interpreter here fails the same way.
+    const script = program.includes("/") ? interpreterProblem(path.resolve(cwd ?? process.cwd(), program)) : null;
+    return failed("permanent", `cannot run ${program}: ${script ?? `no such file${where}`}`, "");
+  }
   if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
   const outcome = code !== undefined && TRANSIENT_SPAWN_CODES.has(code) ? "transient" : "permanent";
   return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
