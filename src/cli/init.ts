@@ -5,8 +5,9 @@ import { SWITCHYARD, isUnreleased, parseActionPin } from "../init/action-pins.js
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { deriveTriggers, type WorkflowTrigger } from "../init/derive-triggers.js";
-import { planJobs } from "../init/plan-jobs.js";
-import { readDefaultBranch, readWorkflowNames } from "../init/read-repository-facts.js";
+import type { SecretNeed } from "../init/plan-agent-setup.js";
+import { planJobs, type PlannedJob } from "../init/plan-jobs.js";
+import { readDefaultBranch, readRepositoryFiles, readWorkflowNames } from "../init/read-repository-facts.js";
 import { AGENT_RUNNER_FILE, renderAgentRunner } from "../init/render-agent-runner.js";
 import { CONFIG_TEMPLATE_FILE, renderConfigTemplate } from "../init/render-config-template.js";
 import { renderWebhookHandler, WEBHOOK_HANDLER_FILE } from "../init/render-webhook-handler.js";
@@ -34,6 +35,17 @@ function describeTrigger(trigger: WorkflowTrigger): string {
   if (trigger.event === "push") return trigger.branches ? `push (${trigger.branches.join(", ")})` : "push (every branch)";
   if (trigger.event === "workflow_run" && trigger.workflows) return `workflow_run (${trigger.workflows.join(", ")})`;
   return trigger.event;
+}
+
+/** The secrets every job passes, merged by name: what the user must create, and for whom. */
+function secretsToCreate(jobs: readonly PlannedJob[]): SecretNeed[] {
+  const byName = new Map<string, SecretNeed>();
+  for (const { name, agents } of jobs.flatMap((job) => job.setup.secrets)) {
+    const need = byName.get(name) ?? { name, agents: [] };
+    for (const agent of agents) if (!need.agents.includes(agent)) need.agents.push(agent);
+    byName.set(name, need);
+  }
+  return [...byName.values()];
 }
 
 export function registerInit(program: Command, io: CliIo): void {
@@ -84,8 +96,9 @@ function runInit(options: InitOptions, io: CliIo): void {
     existingWorkflows: readWorkflowNames(dir, [WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE]),
   });
 
+  const jobs = planJobs(derived.triggers, rules, config, readRepositoryFiles(dir));
   const contents: Record<string, string> = {
-    [WEBHOOK_HANDLER_FILE]: renderWebhookHandler(derived, planJobs(derived.triggers, rules, config), action),
+    [WEBHOOK_HANDLER_FILE]: renderWebhookHandler(derived, jobs, action),
     [AGENT_RUNNER_FILE]: renderAgentRunner(),
     [CONFIG_TEMPLATE_FILE]: source === null ? renderConfigTemplate() : readFileSync(source, "utf8"),
   };
@@ -100,13 +113,23 @@ function runInit(options: InitOptions, io: CliIo): void {
       ]
     : [];
   for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+  const secrets = secretsToCreate(jobs);
+  // What is needed before the workflow can work: on stderr, like the warnings, even with --json.
+  for (const { name, agents } of secrets) {
+    io.stderr(`secret: create the repository secret ${name} (listed under env: by ${agents.join(", ")}): gh secret set ${name}, or Settings → Secrets and variables → Actions; until then the agent runs without it\n`);
+  }
+  const notes = [...derived.notes, ...new Set(jobs.flatMap((job) => job.setup.notes))];
+  const checkout = [...new Set(jobs.flatMap((job) => job.setup.checkout))];
   if (options.json) {
-    printJson(io, { written: files, overwritten: existing, config: configFrom, defaultBranch, triggers: derived.triggers, notes: derived.notes, warnings });
+    printJson(io, { written: files, overwritten: existing, config: configFrom, defaultBranch, triggers: derived.triggers, checkout, secrets, notes, warnings });
     return;
   }
   for (const file of files) io.stdout(`${existing.includes(file) ? "overwrote" : "wrote"} ${file}${file === CONFIG_TEMPLATE_FILE && source !== null ? ` (a copy of ${path.relative(dir, source) || source})` : ""}\n`);
   if (keptConfig) io.stdout(`kept ${CONFIG_TEMPLATE_FILE}: the triggers follow its rules\n`);
   io.stdout(`triggers: ${derived.triggers.map(describeTrigger).join(", ") || "none"}\n`);
-  for (const note of derived.notes) io.stdout(`note: ${note}\n`);
-  io.stdout("next: commit these files (nothing to install: the workflow uses switchyard's GitHub Action); `switchyard check` shows the rules the workflow follows\n");
+  if (checkout.length > 0) io.stdout(`checks out beside ${CONFIG_TEMPLATE_FILE}: ${checkout.join(", ")} (what its exec agents run, from the same ref)\n`);
+  for (const note of notes) io.stdout(`note: ${note}\n`);
+  const alsoCommit = checkout.length > 0 ? " and the programs its exec agents run" : "";
+  const alsoSecrets = secrets.length > 0 ? `; create the repository secret${secrets.length === 1 ? "" : "s"} ${secrets.map((s) => s.name).join(", ")}` : "";
+  io.stdout(`next: commit these files${alsoCommit} (nothing to install: the workflow uses switchyard's GitHub Action)${alsoSecrets}; \`switchyard check\` shows the rules the workflow follows\n`);
 }

@@ -1,6 +1,7 @@
 import { EXECUTION_AGENT } from "../agents/builtin/coordinator/coordinator-agent.js";
 import type { Config, ExecutorConfig, RuleWhen } from "../config/schema.js";
 import type { WorkflowTrigger } from "./derive-triggers.js";
+import { planAgentSetup, type AgentSetup, type RepositoryFiles } from "./plan-agent-setup.js";
 
 /** The GITHUB_TOKEN scopes the generated workflow grants, in the order it lists them. */
 export const SCOPES = ["contents", "issues", "pull-requests", "statuses", "deployments", "actions", "discussions"] as const;
@@ -24,6 +25,8 @@ export interface PlannedJob {
   configFromDefaultBranch: boolean;
   /** Agents whose GitHub needs switchyard cannot know (exec, http): the user widens the job for them. */
   notes: string[];
+  /** What the job's exec and workspace agents need on the runner: files beside the config, secrets, notes. */
+  setup: AgentSetup;
 }
 
 type Need = [Scope, Grant["level"], string];
@@ -106,20 +109,23 @@ function grant(permissions: PlannedJob["permissions"], [scope, level, reason]: N
  * The jobs of webhook-handler.yml: one per trigger, running only for its event, granted the
  * union of what the agents of the rules on that event need (and, with `execute`, the
  * ExecutionAgent it hands over to), plus reading the config and, unless `comments: off`,
- * writing the routing comment. Pure: the rules and config are parameters.
+ * writing the routing comment; and what those agents need on the runner (planAgentSetup).
+ * Pure: the rules, the config and the repository's files are parameters.
  *
  * @example planJobs(derived.triggers, rules, config)[0] // { id: "issues", agents: ["CoordinatorAgent", "IssueAgent"], permissions: {contents: read, issues: write}, … }
  */
-export function planJobs(triggers: readonly WorkflowTrigger[], rules: readonly { agent: string; when: RuleWhen }[], config: Config): PlannedJob[] {
+export function planJobs(triggers: readonly WorkflowTrigger[], rules: readonly { agent: string; when: RuleWhen }[], config: Config, files?: RepositoryFiles): PlannedJob[] {
   return triggers.map(({ event }) => {
     const agents = [...new Set(rules.filter((r) => r.when.event === event).map((r) => r.agent))];
     const notes: string[] = [];
     const permissions: PlannedJob["permissions"] = {};
-    grant(permissions, ["contents", "read", "check out switchyard.config.yaml"]);
     // `execute` (a comment, or the agent-execute label on an issue) hands the plan to the ExecutionAgent, in this job.
     const executes = agents.includes("CoordinatorAgent") && (event === "issues" || event === "issue_comment") && config.agents[EXECUTION_AGENT] !== undefined;
-    for (const agent of executes ? [...agents, EXECUTION_AGENT] : agents) for (const need of agentNeeds(agent, event, config, notes)) grant(permissions, need);
+    const runs = executes ? [...agents, EXECUTION_AGENT] : agents;
+    const setup = planAgentSetup(runs, config, files);
+    grant(permissions, ["contents", "read", setup.checkout.length > 0 ? "check out switchyard.config.yaml and its exec agents' programs" : "check out switchyard.config.yaml"]);
+    for (const agent of runs) for (const need of agentNeeds(agent, event, config, notes)) grant(permissions, need);
     if (config.comments !== "off") for (const need of routingCommentNeeds(event)) grant(permissions, need);
-    return { id: event, event, agents, permissions, configFromDefaultBranch: PULL_REQUEST_EVENTS.has(event), notes };
+    return { id: event, event, agents, permissions, configFromDefaultBranch: PULL_REQUEST_EVENTS.has(event), notes, setup };
   });
 }

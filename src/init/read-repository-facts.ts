@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { RepositoryFiles } from "./plan-agent-setup.js";
 
 const GIT_TIMEOUT_MS = 5000;
 
@@ -58,4 +59,31 @@ export function readWorkflowNames(dir: string, exclude: readonly string[]): stri
     names.push(typeof name === "string" && name.trim() !== "" ? name : relative);
   }
   return [...new Set(names)];
+}
+
+/**
+ * The repository's files as they are in `dir` now, for the notes about exec agents'
+ * programs (missing, not executable). A symbolic link counts as what it points at.
+ *
+ * @example readRepositoryFiles(".").kind("agents/review.sh") // "file"
+ */
+export function readRepositoryFiles(dir: string): RepositoryFiles {
+  return {
+    kind(relative) {
+      try {
+        const stat = statSync(path.join(dir, relative));
+        return stat.isFile() ? "file" : stat.isDirectory() ? "directory" : null;
+      } catch {
+        return null;
+      }
+    },
+    executable(relative) {
+      try {
+        accessSync(path.join(dir, relative), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 }

@@ -9,6 +9,11 @@ export const WEBHOOK_HANDLER_FILE = ".github/workflows/webhook-handler.yml";
 /** The config file the jobs check out and the action reads. */
 const CONFIG_FILE = "switchyard.config.yaml";
 
+/** Text for a `#` comment: a line break in a name from the config must not end the comment. */
+function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, " ");
+}
+
 function renderTrigger(trigger: WorkflowTrigger): string[] {
   const fields: string[] = [];
   if (trigger.types !== null && trigger.types.length > 0) fields.push(`    types: ${yamlList(trigger.types)}`);
@@ -40,22 +45,46 @@ function renderSteps(job: PlannedJob, action: ActionPin): string[] {
           "          ref: ${{ github.event.repository.default_branch }}",
         ]
       : []),
-    "          # Only the config file, and no token left behind in .git/config.",
-    `          sparse-checkout: ${CONFIG_FILE}`,
+    ...renderSparseCheckout(job),
     "          sparse-checkout-cone-mode: false",
     "          persist-credentials: false",
     "      # The event reaches switchyard only as the file GITHUB_EVENT_PATH names.",
     `      - uses: ${usesLine(action)}`,
     "        env:",
     "          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}",
+    ...renderSecrets(job),
+  ];
+}
+
+/** The config alone, or with the exec agents' programs: files of the same trusted ref, nothing else. */
+function renderSparseCheckout(job: PlannedJob): string[] {
+  const { checkout } = job.setup;
+  if (checkout.length === 0) return ["          # Only the config file, and no token left behind in .git/config.", `          sparse-checkout: ${CONFIG_FILE}`];
+  return [
+    "          # Only the config file and what its exec agents run (a program's directory; a file",
+    "          # at the root alone), from the same ref as the config; no token left in .git/config.",
+    "          sparse-checkout: |",
+    `            ${CONFIG_FILE}`,
+    ...checkout.map((pattern) => `            ${pattern}`),
+  ];
+}
+
+/** The variables the agents list under `env:`, from repository secrets: one line each, saying whose. */
+function renderSecrets(job: PlannedJob): string[] {
+  const { secrets } = job.setup;
+  if (secrets.length === 0) return [];
+  return [
+    "          # What the agents list under env:, from repository secrets (switchyard passes each",
+    "          # only to the agents that list it; a secret not created arrives empty, as unset).",
+    ...secrets.map(({ name, agents }) => `          ${name}: \${{ secrets.${name} }}  # ${oneLine(agents.join(", "))}`),
   ];
 }
 
 function renderJob(job: PlannedJob, action: ActionPin): string[] {
   return [
     `  ${job.id}:`,
-    `    # ${job.agents.length > 0 ? job.agents.join(", ") : "no agent"}`,
-    ...job.notes.map((note) => `    # Note: ${note}`),
+    `    # ${job.agents.length > 0 ? oneLine(job.agents.join(", ")) : "no agent"}`,
+    ...[...job.notes, ...job.setup.notes].map((note) => `    # Note: ${oneLine(note)}`),
     `    if: github.event_name == '${job.event}'`,
     "    runs-on: ubuntu-latest",
     "    timeout-minutes: 15",
@@ -73,14 +102,16 @@ const MANUAL_JOB: PlannedJob = {
   permissions: { contents: { level: "read", reasons: ["check out switchyard.config.yaml"] } },
   configFromDefaultBranch: false,
   notes: [],
+  setup: { checkout: [], secrets: [], notes: [] },
 };
 
 /**
  * The text of webhook-handler.yml: the derived triggers, one job per triggering event with
  * the permissions of that event's agents (the workflow itself grants none), one run at a
  * time per issue or pull request, and switchyard's own action, pinned by commit like every
- * action here. No `run:` step at all, so no expression can become a shell command; on
- * pull-request events the config is checked out from the default branch.
+ * action here. No `run:` step at all, so no expression can become a shell command. Each job
+ * checks out the config and what its exec agents run (on pull-request events from the
+ * default branch), and passes the secrets its agents' `env:` names to switchyard's step.
  *
  * @example writeFileSync(WEBHOOK_HANDLER_FILE, renderWebhookHandler(derived, planJobs(derived.triggers, rules, config)))
  */

@@ -1,13 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKFLOW_INPUTS } from "../../src/agents/executors/workflow-executor.js";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { CHECKOUT, SWITCHYARD } from "../../src/init/action-pins.js";
 import { deriveTriggers } from "../../src/init/derive-triggers.js";
+import { planAgentSetup, sparsePattern, type RepositoryFiles } from "../../src/init/plan-agent-setup.js";
 import { DEFAULT_RULES } from "../../src/routing/default-rules.js";
 import { runCli } from "../support/run-cli.js";
 
@@ -339,6 +341,150 @@ describe("switchyard init derives its triggers from the repository and the rules
     expect(jobs.issues!.permissions).toEqual({ contents: "read", issues: "write", actions: "write" });
     expect(jobs.pull_request!.permissions["pull-requests"]).toBe("write");
     expect(read(dir, HANDLER)).toMatch(/# Note: Linter runs a program: grant this job what it does with GITHUB_TOKEN/);
+  });
+});
+
+describe("switchyard init with exec agents: what they run is on the runner", () => {
+  const config = [
+    "agents:",
+    '  MyAgent: { exec: ["./agents/ok.sh"], env: [OPENAI_API_KEY, GITHUB_TOKEN, WEBHOOK_SECRET, PATH] }',
+    "  Reviewer: { exec: [python3, tools/review.py, --model, gpt/4], env: [OPENAI_API_KEY, ANTHROPIC_API_KEY] }",
+    "  Installed: { exec: [/opt/agent/bin/run] }",
+    "  Root: { exec: [./root-agent.sh] }",
+    "routing:",
+    "  rules:",
+    "    - { id: issue-opened, when: { event: issues, action: opened }, agent: MyAgent, priority: high, action: Run the agent }",
+    "    - { id: review, when: { event: pull_request, action: opened }, agent: Reviewer, priority: low, action: Review, continue: true }",
+    "    - { id: on-push, when: { event: push }, agent: Installed, priority: low, action: Installed, continue: true }",
+    "    - { id: on-push-root, when: { event: push }, agent: Root, priority: low, action: Root, continue: true }",
+  ].join("\n");
+  const OK = "#!/bin/sh\nread -r task\necho \"ran with key=${OPENAI_API_KEY:-unset}\"\n";
+  const dir = repo({ [CONFIG]: config, "agents/ok.sh": OK, "agents/lib.sh": "# helpers\n", "tools/review.py": "print('hi')\n", "root-agent.sh": "#!/bin/sh\n", "src/app.ts": "secret code\n" }, "main");
+  chmodSync(path.join(dir, "agents/ok.sh"), 0o755);
+  let result: ReturnType<typeof init>;
+  let json: ReturnType<typeof init>;
+  beforeAll(() => {
+    result = init(dir);
+    json = result.then(() => init(dir, ["--force", "--json"]));
+  });
+  const jobs = () => readYaml(dir, HANDLER).jobs as Record<string, Yaml>;
+  const checkoutOf = (id: string) => (jobs()[id]!.steps as Yaml[])[0]!.with as Yaml;
+  const envOf = (id: string) => (jobs()[id]!.steps as Yaml[])[1]!.env as Yaml;
+
+  it("checks out, beside the config, the directory of a program in the repository (a root file alone), per job", async () => {
+    expect((await result).code).toBe(0);
+    expect(checkoutOf("issues")["sparse-checkout"]).toBe(`${CONFIG}\n/agents/\n`);
+    // An argument that names a file in the repository is checked out too; `gpt/4` names none.
+    expect(checkoutOf("pull_request")["sparse-checkout"]).toBe(`${CONFIG}\n/tools/\n`);
+    expect(checkoutOf("push")["sparse-checkout"]).toBe(`${CONFIG}\n/root-agent.sh\n`);
+    // Jobs whose agents run nothing from the repository keep the config alone.
+    expect(checkoutOf("issue_comment")["sparse-checkout"]).toBe(CONFIG);
+    for (const [id, job] of Object.entries(jobs())) {
+      expect((job.steps as Yaml[])[0]!.with, id).toMatchObject({ "sparse-checkout-cone-mode": false, "persist-credentials": false });
+    }
+    // Still the default branch's files on pull-request events, never the pull request's head.
+    expect(checkoutOf("pull_request").ref).toBe("${{ github.event.repository.default_branch }}");
+    expect(jobs().issues!.permissions).toEqual({ contents: "read", issues: "write" });
+  });
+
+  it("passes the env: names of each job's agents from repository secrets, and nothing the runner or switchyard owns", async () => {
+    await result;
+    expect(envOf("issues")).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}", OPENAI_API_KEY: "${{ secrets.OPENAI_API_KEY }}" });
+    expect(envOf("pull_request")).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}", OPENAI_API_KEY: "${{ secrets.OPENAI_API_KEY }}", ANTHROPIC_API_KEY: "${{ secrets.ANTHROPIC_API_KEY }}" });
+    // A job whose agents list nothing gets no secret.
+    for (const id of ["issue_comment", "push"]) expect(envOf(id), id).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" });
+    expect(read(dir, HANDLER)).not.toMatch(/secrets\.(WEBHOOK_SECRET|PATH)/);
+  });
+
+  it("says on stderr which secrets to create, and notes what the runner must have", async () => {
+    const { stdout, stderr } = await result;
+    expect(stderr).toMatch(/^secret: create the repository secret OPENAI_API_KEY \(listed under env: by MyAgent, Reviewer\): gh secret set OPENAI_API_KEY/m);
+    expect(stderr).toMatch(/^secret: create the repository secret ANTHROPIC_API_KEY \(listed under env: by Reviewer\)/m);
+    expect(stderr).not.toMatch(/secret \w*(GITHUB_TOKEN|WEBHOOK_SECRET|PATH)\b/);
+    expect(stdout).toMatch(/^note: Installed runs \/opt\/agent\/bin\/run, outside the repository: the runner must have it/m);
+    expect(stdout).toMatch(/^note: MyAgent lists WEBHOOK_SECRET under env: it is never passed to an agent/m);
+    // root-agent.sh is committed without its executable bit: it would fail on the runner.
+    expect(stdout).toMatch(/^note: Root runs \.\/root-agent\.sh, which is not executable: chmod \+x root-agent\.sh/m);
+    expect(stdout).toMatch(/^next: commit these files and the programs its exec agents run .*create the repository secrets OPENAI_API_KEY, ANTHROPIC_API_KEY/m);
+    expect(read(dir, HANDLER)).toMatch(/# Note: Installed runs \/opt\/agent\/bin\/run, outside the repository/);
+  });
+
+  it("--json carries the paths, the secrets and the notes; a second run with --force writes the same workflow", async () => {
+    const before = read(dir, HANDLER);
+    const { code, stdout, stderr } = await json;
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { checkout: string[]; secrets: unknown; notes: string[] };
+    expect(out.checkout).toEqual(["/agents/", "/tools/", "/root-agent.sh"]);
+    expect(out.secrets).toEqual([
+      { name: "OPENAI_API_KEY", agents: ["MyAgent", "Reviewer"] },
+      { name: "ANTHROPIC_API_KEY", agents: ["Reviewer"] },
+    ]);
+    expect(out.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^Installed runs \/opt\/agent\/bin\/run, outside the repository/)]));
+    expect(stderr).toMatch(/^secret: create the repository secret OPENAI_API_KEY/m);
+    expect(read(dir, HANDLER)).toBe(before);
+  });
+
+  it("the job's sparse checkout holds the program, so route runs the exec agent (and nothing else of the repository is there)", async () => {
+    await result;
+    execFileSync("git", ["add", "-A"], { cwd: dir });
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-m", "init"], { cwd: dir });
+    // As actions/checkout does it with sparse-checkout-cone-mode: false.
+    const runner = mkdtempSync(path.join(tmpdir(), "switchyard-runner-"));
+    dirs.push(runner);
+    execFileSync("git", ["clone", "--quiet", "--no-checkout", dir, runner]);
+    execFileSync("git", ["config", "core.sparseCheckout", "true"], { cwd: runner });
+    const patterns = String(checkoutOf("issues")["sparse-checkout"]);
+    writeFileSync(path.join(runner, ".git", "info", "sparse-checkout"), `${patterns}\n`);
+    execFileSync("git", ["checkout", "--quiet", "main"], { cwd: runner });
+    expect(existsSync(path.join(runner, "agents/ok.sh"))).toBe(true);
+    expect(existsSync(path.join(runner, "agents/lib.sh"))).toBe(true);
+    expect(existsSync(path.join(runner, "src/app.ts"))).toBe(false);
+    const routed = await runCli(["route", "--event", "issues", "--payload", fileURLToPath(new URL("../../samples/issues.opened.json", import.meta.url)), "--json"], {
+      cwd: runner,
+      env: { OPENAI_API_KEY: "k-123", SWITCHYARD_DRY_RUN: "true" },
+    });
+    expect(routed.stderr).not.toMatch(/cannot run/);
+    expect(routed.code).toBe(0);
+    expect(JSON.parse(routed.stdout).tasks).toEqual([expect.objectContaining({ agent: "MyAgent", status: "succeeded" })]);
+  });
+});
+
+describe("planAgentSetup", () => {
+  const files = (entries: Record<string, "file" | "directory">, executable: string[] = Object.keys(entries)): RepositoryFiles => ({
+    kind: (relative) => entries[relative] ?? null,
+    executable: (relative) => executable.includes(relative),
+  });
+  // ExecutionAgent: the one name agents: takes without a rule using it.
+  const setup = (executor: unknown, repoFiles?: RepositoryFiles) => planAgentSetup(["ExecutionAgent"], parseConfig({ agents: { ExecutionAgent: executor } }).config, repoFiles);
+
+  it.each([
+    { name: "a bare name is found on PATH: nothing", exec: ["claude", "-p", "review"], checkout: [] },
+    { name: "./ and a nested directory", exec: ["./agents/bin/run.sh"], checkout: ["/agents/bin/"] },
+    { name: "a file at the root alone", exec: ["./run.sh"], checkout: ["/run.sh"] },
+    { name: "glob characters are escaped", exec: ["./a[1]/*x?.sh"], checkout: ["/a\\[1]/"] },
+    { name: "../ leaves the repository: nothing", exec: ["../tools/run"], checkout: [] },
+  ])("$name", ({ exec, checkout }) => {
+    expect(setup({ exec }).checkout).toEqual(checkout);
+  });
+
+  it("takes an argument only when it names a path in the repository", () => {
+    const repoFiles = files({ "agents/review.py": "file", prompts: "directory", "run.sh": "file" });
+    expect(setup({ exec: ["python3", "./agents/review.py", "--prompts", "prompts", "a/b", "--out=x/y", "/etc/passwd"] }, repoFiles).checkout).toEqual(["/agents/", "/prompts/"]);
+  });
+
+  it("maps workspace agents' env too, and never a name switchyard or the runner owns", () => {
+    const planned = setup({ workspace: { run: ["aider"], env: ["ANTHROPIC_API_KEY", "GITHUB_TOKEN", "RUNNER_TEMP", "CI", "DATABASE_URL", "bad-name"] } });
+    expect(planned.checkout).toEqual([]);
+    expect(planned.secrets).toEqual([{ name: "ANTHROPIC_API_KEY", agents: ["ExecutionAgent"] }]);
+    expect(planned.notes).toEqual([
+      expect.stringMatching(/^ExecutionAgent lists DATABASE_URL under env: it is also one of switchyard's own settings/),
+      expect.stringMatching(/^ExecutionAgent lists bad-name under env: it cannot be a repository secret's name/),
+    ]);
+  });
+
+  it("notes a program missing from the repository, with the error the run would end in", () => {
+    expect(setup({ exec: ["./agents/ok.sh"] }, files({})).notes).toEqual([expect.stringContaining('not a file in this repository: commit it there (executable), or every run of ExecutionAgent fails with "cannot run ./agents/ok.sh: no such file"')]);
+    expect(sparsePattern("agents", true)).toBe("/agents/");
   });
 });
 
