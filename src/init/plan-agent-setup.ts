@@ -1,5 +1,5 @@
 import path from "node:path";
-import { BASE_ENV_NAMES, NEVER_PASSED_ENV } from "../agents/executors/exec-executor.js";
+import { BASE_ENV_NAMES } from "../agents/executors/exec-executor.js";
 import { ENV_KEYS } from "../config/read-env.js";
 import type { Config } from "../config/schema.js";
 
@@ -74,7 +74,6 @@ function checkoutPattern(relative: string, kind: "file" | "directory"): string |
 /** Why `name` under an agent's `env:` gets no `secrets.` mapping, or null when it gets one. */
 function unmapped(name: string): { quiet: boolean; why?: string } | null {
   if (name === "GITHUB_TOKEN") return { quiet: true }; // already in the step, from the job's own token
-  if (NEVER_PASSED_ENV.includes(name)) return { quiet: false, why: "is never passed to an agent (docs/security.md), so no secret is mapped for it" };
   if (name in ENV_KEYS) return { quiet: false, why: "is also one of switchyard's own settings, so it is not mapped from a secret (it would change switchyard's config too): set it in the step's env yourself if you mean both" };
   if (RUNNER_NAMES.has(name) || RUNNER_PREFIXES.some((prefix) => name.startsWith(prefix))) return { quiet: true }; // the runner (or switchyard) sets it
   if (!SECRET_NAME.test(name)) return { quiet: false, why: "cannot be a repository secret's name (letters, digits and _ only): set it in the step's env yourself" };
@@ -85,7 +84,8 @@ function unmapped(name: string): { quiet: boolean; why?: string } | null {
  * What the agents a job runs need on a GitHub-hosted runner beyond switchyard.config.yaml:
  * for each `exec` agent, the repository paths of its program (and of arguments that name a
  * path in the repository) to check out beside the config, from the same trusted ref; for
- * each `exec` and `workspace` agent, the `env:` names to pass from repository secrets; and
+ * each `exec` and `workspace` agent, the `env:` names to pass from repository secrets (and an
+ * `http` agent's `secret: {env: NAME}`); and
  * notes for programs outside the repository, which the runner must already have. Bare
  * program names are found on the runner's PATH: nothing to check out. `files` (the
  * repository as init sees it) decides which arguments are paths and adds notes for a
@@ -118,6 +118,8 @@ export function planAgentSetup(agents: readonly string[], config: Config, files?
       names = executor.env;
     } else if ("workspace" in executor) {
       names = executor.workspace.env; // its program runs in a worktree of the whole repository
+    } else if ("http" in executor && typeof executor.http.secret !== "string") {
+      names = [executor.http.secret.env]; // the signing key, read where switchyard runs: the step
     } else {
       continue;
     }

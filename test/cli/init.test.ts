@@ -347,7 +347,7 @@ describe("switchyard init derives its triggers from the repository and the rules
 describe("switchyard init with exec agents: what they run is on the runner", () => {
   const config = [
     "agents:",
-    '  MyAgent: { exec: ["./agents/ok.sh"], env: [OPENAI_API_KEY, GITHUB_TOKEN, WEBHOOK_SECRET, PATH] }',
+    '  MyAgent: { exec: ["./agents/ok.sh"], env: [OPENAI_API_KEY, GITHUB_TOKEN, PATH] }',
     "  Reviewer: { exec: [python3, tools/review.py, --model, gpt/4], env: [OPENAI_API_KEY, ANTHROPIC_API_KEY] }",
     "  Installed: { exec: [/opt/agent/bin/run] }",
     "  Root: { exec: [./root-agent.sh] }",
@@ -402,7 +402,6 @@ describe("switchyard init with exec agents: what they run is on the runner", () 
     expect(stderr).toMatch(/^secret: create the repository secret ANTHROPIC_API_KEY \(listed under env: by Reviewer\)/m);
     expect(stderr).not.toMatch(/secret \w*(GITHUB_TOKEN|WEBHOOK_SECRET|PATH)\b/);
     expect(stdout).toMatch(/^note: Installed runs \/opt\/agent\/bin\/run, outside the repository: the runner must have it/m);
-    expect(stdout).toMatch(/^note: MyAgent lists WEBHOOK_SECRET under env: it is never passed to an agent/m);
     // root-agent.sh is committed without its executable bit: it would fail on the runner.
     expect(stdout).toMatch(/^note: Root runs \.\/root-agent\.sh, which is not executable: chmod \+x root-agent\.sh/m);
     expect(stdout).toMatch(/^next: commit these files and the programs its exec agents run .*create the repository secrets OPENAI_API_KEY, ANTHROPIC_API_KEY/m);
@@ -480,6 +479,11 @@ describe("planAgentSetup", () => {
       expect.stringMatching(/^ExecutionAgent lists DATABASE_URL under env: it is also one of switchyard's own settings/),
       expect.stringMatching(/^ExecutionAgent lists bad-name under env: it cannot be a repository secret's name/),
     ]);
+  });
+
+  it("maps an http agent's secret read from the environment; a secret written in the file needs nothing", () => {
+    expect(setup({ http: { url: "https://agents.example/run", secret: { env: "AGENT_SECRET" } } }).secrets).toEqual([{ name: "AGENT_SECRET", agents: ["ExecutionAgent"] }]);
+    expect(setup({ http: { url: "https://agents.example/run", secret: "in-the-file" } }).secrets).toEqual([]);
   });
 
   it("notes a program missing from the repository, with the error the run would end in", () => {
