@@ -1,6 +1,7 @@
 import { ExitCode, type CliIo } from "../cli/io.js";
 import { runRoute } from "../cli/route.js";
 import { UsageError, toError } from "../errors.js";
+import { terminalText } from "../present/terminal-text.js";
 import { appendJobSummary } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderFailureSummary } from "../summary/render-job-summary.js";
@@ -25,7 +26,8 @@ export async function runAction(io: CliIo): Promise<number> {
     // route has said what failed (stderr, annotations, summary).
     if (thrown instanceof ExitCode) return thrown.code;
     const message = toError(thrown).message;
-    io.stderr(`switchyard: ${message}\n`);
+    // One line (see main): the annotation below carries the message whole, escaped.
+    io.stderr(`switchyard: ${terminalText(message, { oneLine: true })}\n`);
     io.stderr(errorAnnotation("switchyard", message));
     try {
       appendJobSummary(io.env, renderFailureSummary(message));

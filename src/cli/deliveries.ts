@@ -9,6 +9,7 @@ import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/sto
 import { loadDeliveryDetail } from "../present/load-detail.js";
 import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { renderDeliveryDetail } from "../present/render-detail.js";
+import { terminalText } from "../present/terminal-text.js";
 import { printJson, type CliIo } from "./io.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
@@ -65,7 +66,8 @@ export function registerDeliveries(program: Command, io: CliIo): void {
             d.repository ?? "-",
             d.status,
             d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `(${t.attempts} runs)` : ""}`).join(" ") || "-",
-          ]),
+            // Ids, events and repositories come from the delivery: escaped, one line each.
+          ].map((c) => terminalText(c, { oneLine: true }))),
         ) + "\n",
       );
     });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
+import { terminalText } from "../present/terminal-text.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
 import { ExitCode, processIo, type CliIo } from "./io.js";
@@ -87,12 +88,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       // --help and --version end through here too, with exit code 0.
       return thrown.exitCode === 0 ? 0 : 2;
     }
+    // One line, control characters escaped: a message may quote a payload, an agent or
+    // GitHub, and under Actions a line of its own starting `::` would be a workflow command.
     if (thrown instanceof UsageError) {
-      io.stderr(`switchyard: ${thrown.message}\n`);
+      io.stderr(`switchyard: ${terminalText(thrown.message, { oneLine: true })}\n`);
       return 2;
     }
     const error = toError(thrown);
-    io.stderr(`switchyard: ${error.message}\n`);
+    io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
     return 1;
   }
 }

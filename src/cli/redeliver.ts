@@ -7,6 +7,7 @@ import { createLogger } from "../observability/logger.js";
 import { parseSince } from "../observability/parse-since.js";
 import { createSweeper } from "../recovery/create-sweeper.js";
 import { presentSweep, renderSweep, type SweepJson } from "../recovery/present-sweep.js";
+import { terminalText } from "../present/terminal-text.js";
 import { sweepExitCode, type SweepError } from "../recovery/sweep-error.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { existsSync } from "node:fs";
@@ -85,9 +86,10 @@ export function registerRedeliver(program: Command, io: CliIo): void {
       }
       const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
       if (options.json) printJson(io, summary);
-      else io.stdout(renderSweep(summary));
+      else io.stdout(terminalText(renderSweep(summary)));
       const errors: SweepError[] = summary.hooks.flatMap((h) => h.errors as SweepError[]);
-      for (const error of errors) io.stderr(`switchyard: ${error.message}\n`);
+      // GitHub's messages, quoted.
+      for (const error of errors) io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
       if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}\n`);
       const code = sweepExitCode(errors);
       if (code !== 0) throw new ExitCode(code);

@@ -6,6 +6,7 @@ import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
 import { replayDelivery } from "../queue/replay.js";
+import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
@@ -156,7 +157,8 @@ export function registerReplay(program: Command, io: CliIo): void {
       const via = api ? "api" : "store";
       if (options.json) return printJson(io, { via, replayed });
       if (replayed.length === 0) return io.stdout("nothing to replay\n");
-      for (const r of replayed) io.stdout(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}\n`);
+      // Delivery ids are what the X-GitHub-Delivery header said.
+      for (const r of replayed) io.stdout(`${terminalText(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}`, { oneLine: true })}\n`);
       const shared = sqliteFile(loaded.config.store.url, io.cwd) === null;
       io.stderr(
         api

@@ -17,6 +17,7 @@ import { ACTIONS_EVENTS } from "../init/derive-triggers.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import { formatExplanation } from "../routing/describe-rules.js";
+import { terminalText } from "../present/terminal-text.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 
 /** What `route` takes from its flags (the GitHub Action passes its inputs as these). */
@@ -134,12 +135,12 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   if (options.json) {
     printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, tasks: results });
   } else {
-    for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${t.last_error})` : ""}\n`);
+    for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${terminalText(t.last_error, { oneLine: true })})` : ""}\n`);
   }
   appendJobSummary(io.env, renderJobSummary({ event, decision, run }));
   const dead = results.filter((t) => t.status === "dead");
   if (dead.length > 0) {
-    io.stderr(`switchyard: ${dead.length} task(s) failed after their retries: ${dead.map((t) => `${t.agent}: ${t.last_error}`).join("; ")}\n`);
+    io.stderr(`switchyard: ${dead.length} task(s) failed after their retries: ${dead.map((t) => `${t.agent}: ${terminalText(t.last_error ?? "failed", { oneLine: true })}`).join("; ")}\n`);
     // Under Actions the runner reads workflow commands from stderr too: one annotation per failed task.
     if (io.env.GITHUB_ACTIONS === "true") for (const t of dead) io.stderr(errorAnnotation(`switchyard: ${t.agent} failed`, t.last_error ?? "failed"));
     throw new ExitCode(1);
@@ -151,12 +152,14 @@ function printHuman(io: CliIo, event: EventPayload, decision: RoutingDecision, e
   if (explain) io.stdout("\n" + formatExplanation(decision.explanation) + "\n");
 }
 
+/** The decision for people; the action and an /agent comment's arguments come from the event, each kept to its line. */
 function describeDecision(event: EventPayload, decision: RoutingDecision): string {
-  const name = event.action ? `${event.type}.${event.action}` : event.type;
+  const one = (text: string) => terminalText(text, { oneLine: true });
+  const name = one(event.action ? `${event.type}.${event.action}` : event.type);
   if (decision.ignored) return `${name}: ignored (${decision.ignored}): switchyard never acts on its own or a bot's comments and labels`;
   if (!decision.matched) return `${name}: no rule matched; nothing to run`;
   return decision.decisions
-    .map((d) => `${name} → ${d.agent} (${d.priority}): ${d.action}  [rule ${d.rule}]`)
-    .concat(event.commands.map((c) => `  command: ${[c.name, ...c.args].join(" ")}`))
+    .map((d) => `${name} → ${one(d.agent)} (${d.priority}): ${one(d.action)}  [rule ${one(d.rule)}]`)
+    .concat(event.commands.map((c) => `  command: ${one([c.name, ...c.args].join(" "))}`))
     .join("\n");
 }

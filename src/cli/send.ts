@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { readEventFile } from "../events/read-event-file.js";
+import { terminalText } from "../present/terminal-text.js";
 import { signPayload } from "../security/verify-signature.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { readSample } from "./samples.js";
@@ -85,7 +86,7 @@ export function registerSend(program: Command, io: CliIo): void {
         // not JSON: print as text
       }
       if (options.json) printJson(io, { status: response.status, delivery, body: parsed });
-      else io.stdout(`${response.status} ${response.statusText}  delivery ${delivery}\n${typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)}\n`);
+      else io.stdout(terminalText(`${response.status} ${response.statusText}  delivery ${delivery}\n${typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)}`) + "\n");
       if ((parsed as { duplicate?: unknown }).duplicate === true && !options.json) {
         io.stderr("switchyard: a duplicate: this exact body was accepted before (replay protection, security.replayWindowHours). Pass --unique to send a fresh copy.\n");
       }

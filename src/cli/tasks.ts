@@ -9,6 +9,7 @@ import { didYouMean } from "../config/suggest-name.js";
 import { loadTaskDetail } from "../present/load-detail.js";
 import { isoTime, presentTaskRow } from "../present/records.js";
 import { renderTaskDetail } from "../present/render-detail.js";
+import { terminalText } from "../present/terminal-text.js";
 import { printJson, type CliIo } from "./io.js";
 
 export function registerTasks(program: Command, io: CliIo): void {
@@ -38,7 +39,8 @@ export function registerTasks(program: Command, io: CliIo): void {
       io.stdout(
         formatTable(
           ["id", "delivery", "agent", "priority", "status", "attempts", "run_at", "last_error"],
-          rows.map((t) => [t.id, t.delivery, t.agent, t.priority, t.status, String(t.attempts), isoTime(t.runAt), t.lastError ?? ""]),
+          // Errors are agents' (and attackers') text: escaped, one line per task.
+          rows.map((t) => [t.id, t.delivery, t.agent, t.priority, t.status, String(t.attempts), isoTime(t.runAt), t.lastError ?? ""].map((c) => terminalText(c, { oneLine: true }))),
         ) + "\n",
       );
     });

@@ -1,6 +1,7 @@
 import type { RuleWhen } from "../config/schema.js";
 import type { CompiledRule } from "./compile-rules.js";
 import type { RuleVerdict } from "./decide.js";
+import { terminalText } from "../present/terminal-text.js";
 
 function show(value: unknown): string {
   return Array.isArray(value) ? value.join("|") : String(value);
@@ -35,15 +36,17 @@ export function formatRulesTable(rules: readonly CompiledRule[], executeLabel: s
   );
 }
 
-/** Every rule's verdict for one event, as `route --explain` prints it. */
+/**
+ * Every rule's verdict for one event, as `route --explain` prints it. A reason quotes the
+ * event (`branch is …`): each cell is escaped and kept to its line (terminalText).
+ */
 export function formatExplanation(verdicts: readonly RuleVerdict[]): string {
   return formatTable(
     ["rule", "agent", "priority", "verdict"],
-    verdicts.map((v) => [
-      v.rule,
-      v.agent,
-      v.priority,
-      v.outcome === "runs" ? "RUNS" : v.outcome === "outranked" ? `matched, outranked by ${v.by}` : `no match: ${v.reason}`,
-    ]),
+    verdicts.map((v) =>
+      [v.rule, v.agent, v.priority, v.outcome === "runs" ? "RUNS" : v.outcome === "outranked" ? `matched, outranked by ${v.by}` : `no match: ${v.reason}`].map((c) =>
+        terminalText(c, { oneLine: true }),
+      ),
+    ),
   );
 }

@@ -2,6 +2,7 @@ import type { InlineRun } from "../app/run-inline.js";
 import type { EventPayload } from "../events/event-payload.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import type { AttemptRecord, GithubActionRecord, TaskDetail } from "../store/store.js";
+import { terminalText } from "../present/terminal-text.js";
 import { codeBlock, escapeMarkdown } from "./escape-markdown.js";
 
 export interface JobSummaryInput {
@@ -84,9 +85,9 @@ function writesSection(writes: readonly GithubActionRecord[]): string[] {
   ];
 }
 
-/** An inline code span holding `text` verbatim (its own backticks cannot close it). */
+/** An inline code span holding `text` verbatim but for control characters (its own backticks cannot close it). */
 function codeSpan(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, " ");
+  const flat = terminalText(text).replace(/\n+/g, " ");
   const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
   const ticks = "`".repeat(longest + 1);
   return `${ticks} ${flat} ${ticks}`;

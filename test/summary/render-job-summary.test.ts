@@ -6,6 +6,7 @@ import { codeBlock, escapeMarkdown } from "../../src/summary/escape-markdown.js"
 import { errorAnnotation } from "../../src/summary/error-annotation.js";
 import { renderJobSummary } from "../../src/summary/render-job-summary.js";
 import { exampleOf } from "../support/examples.js";
+import { RAW_CONTROL } from "../support/raw-control.js";
 
 const HOSTILE = 'x | <img src=x onerror=alert(1)> [link](https://evil.example) @octocat **bold** `code`\n# heading';
 
@@ -76,10 +77,40 @@ describe("escapeMarkdown and codeBlock", () => {
     expect(escapeMarkdown("a|b <i>c</i> @d\ne")).toBe("a\\|b &lt;i&gt;c&lt;/i&gt; \\@d e");
     expect(codeBlock("``` inside")).toBe("````\n``` inside\n````");
   });
+
+  it("write control characters out: the page shows \\u001b, never the byte", () => {
+    expect(escapeMarkdown("\x1b[31mRED\r\n\u202eevil\x9b")).toBe("\\\\u001b\\[31mRED \\\\u202eevil\\\\u009b");
+    expect(codeBlock("{\"t\": \"\u202eevil\x85\"}")).toBe("```\n{\"t\": \"\\u202eevil\\u0085\"}\n```");
+  });
+});
+
+describe("renderJobSummary and control characters", () => {
+  it("writes them out wherever the event or an agent put them: heading, cells, attempts, bodies", () => {
+    const CONTROLS = "\x1b[31mRED\x1b[0m \x07\x9b2J \u202eevil\u202c";
+    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened"), repository: { ...exampleOf("issues", "opened").repository, full_name: `octo/he\x1b[5mllo` } });
+    const base = run();
+    const task = { ...base.tasks[0]!, lastError: CONTROLS, attemptLog: [{ ...base.tasks[0]!.attemptLog[0]!, error: CONTROLS, output: `out ${CONTROLS}` }] };
+    const write = { ...base.writes[0]!, route: `/repos/{owner}/\u202e{repo}`, body: { body: `echo ${CONTROLS}` } };
+    const summary = renderJobSummary({ event, decision: decision(), run: { ...base, tasks: [task], writes: [write] } });
+    expect(summary).not.toMatch(RAW_CONTROL);
+    expect(summary).toContain("octo/he\\\\u001b\\[5mllo");
+    expect(summary).toContain("| \\\\u001b\\[31mRED\\\\u001b\\[0m \\\\u0007\\\\u009b2J \\\\u202eevil\\\\u202c |");
+    expect(summary).toContain("out \\\\u001b\\[31mRED");
+    // A body is JSON: its C0 controls were escaped by JSON already, its bidi controls now.
+    expect(summary).toContain('"body": "echo \\u001b[31mRED\\u001b[0m \\u0007\\u009b2J \\u202eevil\\u202c"');
+    expect(summary).toContain("` POST /repos/{owner}/\\u202e{repo} `");
+  });
 });
 
 describe("errorAnnotation", () => {
   it("keeps a message on one command line, whatever it holds", () => {
-    expect(errorAnnotation("a: b, c", "line 1\nline 2 100%\r\n::error::forged")).toBe("::error title=a%3A b%2C c::line 1%0Aline 2 100%25%0D%0A::error::forged\n");
+    // A CRLF is a line end like LF (terminalText); either way the next command cannot start.
+    expect(errorAnnotation("a: b, c", "line 1\nline 2 100%\r\n::error::forged")).toBe("::error title=a%3A b%2C c::line 1%0Aline 2 100%25%0A::error::forged\n");
+  });
+
+  it("writes control characters and bidi controls out, in the title and the message", () => {
+    expect(errorAnnotation("x\x1b]0;t\x07", "\x1b[31mRED\x1b[0m\rover \u202eevil")).toBe(
+      "::error title=x\\u001b]0;t\\u0007::\\u001b[31mRED\\u001b[0m\\u000dover \\u202eevil\n",
+    );
   });
 });
