@@ -183,11 +183,14 @@ function suggestKey(name: string, known: readonly string[]): string {
 }
 
 /**
- * " did you mean PARENT.KEY?" for a key written one level too high: the objects below the
- * same place that take it (`rules:` at the top is `routing.rules`; `port:` is `server.port`
- * or `admin.port`), else "".
+ * " did you mean PARENT.KEY?" for a key written one level too low (`http: {timeout}` is the
+ * agent's `timeout`) or too high: the objects below the same place that take it (`rules:` at
+ * the top is `routing.rules`; `port:` is `server.port` or `admin.port`), else "".
  */
 function misplacedKey(name: string, path: readonly PropertyKey[]): string {
+  // One level too low: `timeout` inside `http:` belongs beside it.
+  const parent = path.slice(0, -1);
+  if (path.length > 0 && typeof path[path.length - 1] === "string" && knownKeysAt(parent).includes(name)) return ` did you mean ${formatPath([...parent, name])}?`;
   const homes = knownKeysAt(path).filter((parent) => knownKeysAt([...path, parent]).includes(name));
   if (homes.length === 0 || homes.length > 3) return "";
   return ` did you mean ${homes.map((parent) => formatPath([...path, parent, name])).join(" or ")}?`;
@@ -206,8 +209,12 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
       else return;
     }
   };
+  // A union (an agent's executor) is taken as the object options it has: the one with the key on the way down, all of them at the end.
+  const objectOptions = () => ((schema?._zod.def as { type: string; options?: z.core.$ZodType[] } | undefined)?.options ?? []).filter((option) => option._zod.def.type === "object") as z.core.$ZodObject[];
   for (const key of path) {
     unwrap();
+    const union = objectOptions().find((option) => typeof key === "string" && key in option._zod.def.shape);
+    if (union !== undefined) schema = union;
     const def = schema?._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
     if (def?.type === "object" && typeof key === "string") schema = def.shape?.[key];
     else if (def?.type === "array" && typeof key === "number") schema = def.element;
@@ -216,6 +223,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   }
   unwrap();
   const def = schema?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
+  if (def?.type === "union") return [...new Set(objectOptions().flatMap((option) => Object.keys(option._zod.def.shape)))];
   return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
 }
 

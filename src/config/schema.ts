@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
+import { suggestName } from "./suggest-name.js";
 
 /**
  * The one schema of switchyard's configuration: types, defaults, validation, and what
@@ -188,8 +189,23 @@ const workspaceExecutor = z.strictObject({
   }),
 });
 
+const EXECUTOR_SHAPES = "an agent is builtin, {exec: [argv…]}, {http: {url, secret}}, {workflow: {id, ref}} or {workspace: {run: [argv…]}}";
+const EXECUTOR_KINDS = ["builtin", "exec", "http", "workflow", "workspace"];
+
+/** The executor's shapes, led by the kind a misspelt key was meant to be (`exe:` → exec) when one is near. */
+function executorError(input: unknown): string {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return EXECUTOR_SHAPES;
+  const keys = Object.keys(input);
+  if (keys.some((key) => EXECUTOR_KINDS.includes(key))) return EXECUTOR_SHAPES;
+  for (const key of keys) {
+    const kind = suggestName(key, EXECUTOR_KINDS);
+    if (kind !== null) return `unknown key "${key}" (did you mean ${kind}?): ${EXECUTOR_SHAPES}`;
+  }
+  return EXECUTOR_SHAPES;
+}
+
 export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, execExecutor, httpExecutor, workflowExecutor, workspaceExecutor], {
-  error: "an agent is builtin, {exec: [argv…]}, {http: {url, secret}}, {workflow: {id, ref}} or {workspace: {run: [argv…]}}",
+  error: (issue) => executorError(issue.input),
 });
 export type WorkspaceExecutorConfig = z.infer<typeof workspaceExecutor>["workspace"];
 export type ExecutorConfig = z.infer<typeof executorSchema>;

@@ -1,4 +1,5 @@
 import type { Config, Priority, Rule, RuleWhen } from "../config/schema.js";
+import { suggestName } from "../config/suggest-name.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
 import { DEFAULT_RULES } from "./default-rules.js";
@@ -151,7 +152,9 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
   });
   disable.forEach((id, i) => {
     if (!table.some((entry) => entry.rule.id === id)) {
-      throw new UsageError(`${where}routing.disable[${i}]: no rule has id "${id}" (ids: ${table.map((e) => e.rule.id).join(", ")})`);
+      const ids = table.map((e) => e.rule.id);
+      const near = suggestName(id, ids);
+      throw new UsageError(`${where}routing.disable[${i}]: no rule has id "${id}"${near === null ? "" : `: did you mean ${near}?`} (ids: ${ids.join(", ")})`);
     }
   });
   return table
