@@ -96,7 +96,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   const missing = missingEventKeys(eventName, payload);
   if (missing !== null) {
     throw new UsageError(
-      `${payloadFile} is not a ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`,
+      `${payloadFile} is not ${/^[aeiou]/.test(eventName) ? "an" : "a"} ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`,
     );
   }
   const event = normalizeEvent(eventName, payload);

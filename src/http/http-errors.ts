@@ -69,7 +69,9 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, w
       reply.header("allow", allowed.join(", "));
       return sendError(reply, "SWY_E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}: use ${allowed.join(" or ")}`);
     }
-    return sendError(reply, "SWY_E_NOT_FOUND", `nothing at ${request.method} ${path}`);
+    // On the webhook listener the one path there is: a payload URL with a slash too many or a typo.
+    const hint = webhookPath === undefined ? "" : `: this listener takes webhooks at POST ${webhookPath} (server.path); check the webhook's payload URL`;
+    return sendError(reply, "SWY_E_NOT_FOUND", `nothing at ${request.method} ${path}${hint}`);
   });
 }
 

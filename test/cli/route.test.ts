@@ -233,6 +233,7 @@ describe.concurrent("route inputs", () => {
     ["a bad config file", ["--event", "issues", "--payload", issueOpened, "--config", "nope.yaml"], {}, /^switchyard: config file .*nope\.yaml does not exist/],
     ["a payload of another event", ["--event", "pull_request", "--payload", issueOpened], {}, /^switchyard: .* is not a pull_request payload: it has no "pull_request" \(check --event/],
     ["an issues payload named push", ["--payload", issueOpened], { GITHUB_EVENT_NAME: "push" }, /is not a push payload: it has no "ref"/],
+    ["an article before a vowel", ["--event", "issue_comment", "--payload", issueOpened], {}, /is not an issue_comment payload: it has no "comment"/],
   ] as const)("%s → exit 2, one line on stderr, nothing on stdout", async (_, args, env, message) => {
     const result = await route([...args, "--dry-run", "--json"], env);
     expect(result.code).toBe(2);

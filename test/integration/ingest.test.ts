@@ -170,6 +170,12 @@ describe("ingest: hostile requests", () => {
     const res = await fetch(server.webhookUrl.replace("/webhooks/github", "/nope"), { method: "POST" });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: "SWY_E_NOT_FOUND" } });
+    // A payload URL with a trailing slash is told where the webhooks go.
+    const slash = await fetch(server.webhookUrl + "/", { method: "POST" });
+    expect(slash.status).toBe(404);
+    expect(((await slash.json()) as { error: { message: string } }).error.message).toBe(
+      "nothing at POST /webhooks/github/: this listener takes webhooks at POST /webhooks/github (server.path); check the webhook's payload URL",
+    );
   });
 });
 
