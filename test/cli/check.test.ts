@@ -321,6 +321,29 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
+  it("a config rule that can never run: outranked on every event it matches, by a rule that does not continue", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: my-issue, when: { event: issues, action: opened }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: my-push, when: { event: push, branch: main }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: my-critical, when: { event: issues, action: [opened, reopened] }, agent: Mine, priority: critical, action: Mine }",
+      "    - { id: my-reopened, when: { event: issues, action: reopened, label: bug }, agent: Mine, priority: low, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("shadowed.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule my-issue never runs: every event it matches, rule my-critical matches too and wins (priority critical over high) without continue: true. Give my-issue a higher priority, give it the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on it",
+      "warning: routing rule my-reopened never runs: every event it matches, rule my-critical matches too and wins (priority critical over low) without continue: true. Give my-reopened a higher priority, give it the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on it",
+    ]);
+    // Outranked by a default rule of the same priority, earlier in the table; a narrower winner (push-deploy needs a deploy branch) is no shadow.
+    const byDefault = await checkFile("shadowed-default.yaml", yaml.split("\n").slice(0, 6).join("\n"));
+    expect(byDefault.stderr).toContain("warning: routing rule my-issue never runs: every event it matches, rule issue-opened matches too and wins (priority high too, and earlier in the table)");
+    expect(byDefault.stderr).not.toContain("my-push");
+  });
+
   it("a script with Windows line endings: found, but its #! line is named", async () => {
     const dir = createWorkdir();
     try {
