@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
-import { replayDelivery } from "../queue/replay.js";
+import { replayDelivery, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { lockHolder } from "../store/sqlite/lock-file.js";
@@ -26,6 +27,28 @@ interface Replayed {
   agent?: string;
 }
 
+/** A delivery whose replay re-queued nothing, and why. */
+interface Unrouted {
+  delivery: string;
+  event: string;
+  action: string | null;
+  reason: string;
+}
+
+/** What a replay did: the tasks re-queued, the deliveries that routed nowhere, and notes for stderr. */
+interface Outcome {
+  replayed: Replayed[];
+  unrouted: Unrouted[];
+  notes: string[];
+}
+
+/** The server's answer to `POST /api/deliveries/:id/replay`. */
+type ApiDeliveryReplay = Partial<Omit<DeliveryReplay, "tasks">> & {
+  tasks: { id: string; agent: string }[];
+  config?: string | null;
+  config_changed?: boolean;
+};
+
 type Request = { kind: "deliveries"; ids: string[] } | { kind: "tasks"; ids: string[] } | { kind: "dead" };
 
 function parseRequest(deliveries: string[], options: ReplayOptions): Request {
@@ -44,12 +67,15 @@ export function unauthorized(api: AdminClient, token: string | null | undefined)
   );
 }
 
-async function throughApi(api: AdminClient, token: string | null | undefined, request: Request): Promise<Replayed[]> {
+async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
+  const token = loaded.config.admin.token;
+  const outcome: Outcome = { replayed: [], unrouted: [], notes: [] };
   if (request.kind === "dead") {
     const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
     if (status === 401) throw unauthorized(api, token);
     if (status !== 200) throw refusal(api, status, body, "replay the dead tasks");
-    return ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
+    outcome.replayed = ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
+    return outcome;
   }
   const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
   const missing: string[] = [];
@@ -59,40 +85,87 @@ async function throughApi(api: AdminClient, token: string | null | undefined, re
     if (status === 404) missing.push(id);
   }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
-  const replayed: Replayed[] = [];
+  let serverConfig: { file: string | null; changed: boolean } | null = null;
   for (const id of request.ids) {
     const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
     if (status === 401) throw unauthorized(api, token);
     if (status !== 200) throw refusal(api, status, body, `replay ${id}`);
     if (request.kind === "deliveries") {
-      for (const t of (body as { tasks: { id: string; agent: string }[] }).tasks) replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      const answer = body as ApiDeliveryReplay;
+      for (const t of answer.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      // A server older than this CLI does not name its config: nothing to compare then.
+      if (answer.config !== undefined) serverConfig ??= { file: answer.config, changed: answer.config_changed === true };
+      if (answer.tasks.length === 0 && answer.event !== undefined) {
+        const rulesOf = answer.config ? `the running server's config (${answer.config})` : "the running server's built-in rules (it runs without a config file)";
+        const replay = { event: answer.event, action: answer.action ?? null, ignored: answer.ignored ?? null };
+        outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
+      }
     } else {
-      replayed.push({ task: id });
+      outcome.replayed.push({ task: id });
     }
   }
-  return replayed;
+  const note = serverConfig && serverConfigNote(api, serverConfig, loaded, io);
+  if (note) outcome.notes.push(note);
+  return outcome;
 }
 
-async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Replayed[]> {
+/** A path with symlinks resolved, so two spellings of one file compare equal. */
+function canonical(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * The line that says a delivery replay through the server was routed with the server's
+ * config, not the one this command read (its -c FILE, or ./switchyard.config.yaml), or with
+ * the server's file as it was when the server started. Null when they are the same.
+ */
+function serverConfigNote(api: AdminClient, server: { file: string | null; changed: boolean }, loaded: LoadedConfig, io: CliIo): string | null {
+  const mine = loaded.source;
+  const shown = (file: string) => path.relative(io.cwd, file) || file;
+  if (server.file === null && mine === null) return null;
+  if (server.file !== null && mine !== null && canonical(server.file) === canonical(mine)) {
+    if (!server.changed) return null;
+    return `switchyard: the running server at ${api.baseUrl} routed this replay with ${shown(server.file)} as it was when the server started: the file changed since, and the change takes effect when the server restarts\n`;
+  }
+  const theirs = server.file === null ? "its built-in rules (it runs without a config file)" : `its own config, ${server.file}`;
+  const ours = mine === null ? "the built-in rules this command found (no config file)" : shown(mine);
+  const how = mine === null ? "" : `; to route with ${shown(mine)}, restart the server with it, or stop the server and replay again`;
+  return `switchyard: the running server at ${api.baseUrl} routed this replay with ${theirs}, not ${ours}: a server routes replays with the config it started with${how}\n`;
+}
+
+async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const now = Date.now();
-  if (request.kind === "dead") return (await store.replayDead(now)).map((task) => ({ task }));
+  const outcome: Outcome = { replayed: [], unrouted: [], notes: [] };
+  if (request.kind === "dead") {
+    outcome.replayed = (await store.replayDead(now)).map((task) => ({ task }));
+    return outcome;
+  }
   const missing: string[] = [];
   for (const id of request.ids) {
     const found = request.kind === "deliveries" ? await store.getDelivery(id) : await store.getTask(id);
     if (!found) missing.push(id);
   }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
-  const replayed: Replayed[] = [];
   const ownLogins = request.kind === "deliveries" ? await ownLoginsOf(loaded, io) : [];
+  const rulesOf = loaded.source
+    ? `the config in use (${path.relative(io.cwd, loaded.source) || loaded.source})`
+    : "the built-in rules (no config file: pass -c FILE, or create switchyard.config.yaml here)";
   for (const id of request.ids) {
     if (request.kind === "deliveries") {
-      for (const t of (await replayDelivery(store, loaded, id, now, ownLogins)) ?? []) replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      const replay = await replayDelivery(store, loaded, id, now, ownLogins);
+      if (replay === null) continue;
+      for (const t of replay.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
       await store.replayTask(id, now);
-      replayed.push({ task: id });
+      outcome.replayed.push({ task: id });
     }
   }
-  return replayed;
+  return outcome;
 }
 
 /**
@@ -106,7 +179,7 @@ async function ownLoginsOf(loaded: LoadedConfig, io: CliIo): Promise<readonly st
   return github.ownLogins();
 }
 
-async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Promise<Replayed[]> {
+async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
@@ -153,11 +226,17 @@ export function registerReplay(program: Command, io: CliIo): void {
       const request = parseRequest(deliveries, options);
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       const api = await serverOf(loaded, io);
-      const replayed = api ? await throughApi(api, loaded.config.admin.token, request) : await directly(loaded, io, request);
+      const { replayed, unrouted, notes } = api ? await throughApi(api, loaded, io, request) : await directly(loaded, io, request);
       const via = api ? "api" : "store";
-      if (options.json) return printJson(io, { via, replayed });
-      if (replayed.length === 0) return io.stdout("nothing to replay\n");
+      for (const note of notes) io.stderr(note);
+      // `unrouted` only when a delivery routed nowhere: the shape scripts compare otherwise stays as it was.
+      if (options.json) return printJson(io, { via, replayed, ...(unrouted.length > 0 ? { unrouted } : {}) });
       // Delivery ids are what the X-GitHub-Delivery header said.
+      for (const u of unrouted) io.stdout(`${terminalText(`nothing to replay for delivery ${u.delivery}: ${u.reason}`, { oneLine: true })}\n`);
+      if (replayed.length === 0) {
+        if (unrouted.length === 0) io.stdout("nothing to replay\n");
+        return;
+      }
       for (const r of replayed) io.stdout(`${terminalText(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}`, { oneLine: true })}\n`);
       const shared = sqliteFile(loaded.config.store.url, io.cwd) === null;
       io.stderr(

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
 import { queryProblem, sendError } from "./http-errors.js";
@@ -10,7 +11,8 @@ import { presentTask } from "../present/records.js";
 
 export interface TaskRouteDeps {
   store: Store;
-  loaded: Pick<LoadedConfig, "config" | "rules">;
+  /** The config the server runs with; `source` (its file) is named in delivery replays' answers. */
+  loaded: Pick<LoadedConfig, "config" | "rules"> & { source?: string | null };
   /** Re-queued work is waiting: wake the worker. */
   wake: () => void;
   /** switchyard's own GitHub logins: a replayed event it caused itself routes nowhere. */
@@ -18,10 +20,23 @@ export interface TaskRouteDeps {
   now?: () => number;
 }
 
+/** A file's modification time, null when it cannot be read. */
+function modifiedAt(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
 /** The admin API's task views and replays: `GET /api/tasks`, the three replay endpoints. */
 export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
   const { store } = deps;
   const now = deps.now ?? Date.now;
+  // The server routes with the config it read at start: a replay's answer names that file,
+  // and says when it was changed since (the edit is not in force until a restart).
+  const configFile = deps.loaded.source ?? null;
+  const configModified = configFile === null ? null : modifiedAt(configFile);
 
   // The `/agent help` text, for people and for tools (text/markdown).
   app.get("/agent-help", async (_request, reply) => {
@@ -50,10 +65,18 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   app.post("/api/deliveries/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
     // A delivery that can no longer be routed (its body pruned) throws a UsageError: a 400.
-    const tasks = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
-    if (tasks === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
-    deps.wake();
-    return { delivery: id, tasks };
+    const replay = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
+    if (replay === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
+    if (replay.tasks.length > 0) deps.wake();
+    return {
+      delivery: id,
+      tasks: replay.tasks,
+      event: replay.event,
+      action: replay.action,
+      ignored: replay.ignored,
+      config: configFile,
+      config_changed: configFile !== null && modifiedAt(configFile) !== configModified,
+    };
   });
 
   app.post("/api/tasks/:id/replay", async (request, reply) => {

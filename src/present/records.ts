@@ -47,10 +47,12 @@ export function presentTask(t: TaskRecord) {
   };
 }
 
+/** One attempt; `agent` is the agent that ran it (null when opened before migration 8). */
 export function presentAttempt(a: AttemptRecord) {
   return {
     task: a.task,
     n: a.n,
+    agent: a.agent,
     started_at: isoTime(a.startedAt),
     finished_at: a.finishedAt === null ? null : isoTime(a.finishedAt),
     outcome: a.outcome,

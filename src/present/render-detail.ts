@@ -49,7 +49,9 @@ function renderTask(task: TaskDetailView, prefix: string): string[] {
   for (const a of task.attempt_log) {
     const took = a.finished_at === null ? "running" : `${Date.parse(a.finished_at) - Date.parse(a.started_at)} ms`;
     const retry = a.retry_delay_ms ? `, retried after ${a.retry_delay_ms} ms` : "";
-    lines.push(`${prefix}  attempt ${a.n}  ${a.started_at}  ${one(a.outcome ?? "running")} (${took}${retry})`);
+    // An attempt another agent ran (the delivery was replayed under a config that routes its rule elsewhere) says so.
+    const by = a.agent !== null && a.agent !== task.agent ? `  run by ${one(a.agent)}` : "";
+    lines.push(`${prefix}  attempt ${a.n}  ${a.started_at}  ${one(a.outcome ?? "running")} (${took}${retry})${by}`);
     if (a.error) lines.push(...field(`${prefix}${INDENT}`, "error", a.error.trimEnd()));
     if (a.output) lines.push(`${prefix}${INDENT}output:`, indent(terminalText(a.output.trimEnd()), `${prefix}${INDENT}  `));
   }

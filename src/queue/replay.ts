@@ -3,7 +3,17 @@ import { UsageError } from "../errors.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { planTasks } from "../routing/plan-tasks.js";
+import type { RoutingDecision } from "../routing/decide.js";
 import type { AcceptedTask, Store } from "../store/store.js";
+
+/** What a delivery's replay did, and enough to say why when it re-queued nothing. */
+export interface DeliveryReplay {
+  tasks: AcceptedTask[];
+  event: string;
+  action: string | null;
+  /** Set when the event was dropped before routing (switchyard's own event, a bot's), null otherwise. */
+  ignored: NonNullable<RoutingDecision["ignored"]> | null;
+}
 
 /**
  * Re-runs a stored delivery: routes it again with the rules in force now, re-queues the
@@ -17,7 +27,7 @@ export async function replayDelivery(
   id: string,
   now: number,
   ownLogins: readonly string[] = [],
-): Promise<AcceptedTask[] | null> {
+): Promise<DeliveryReplay | null> {
   const record = await store.getDelivery(id);
   if (!record) return null;
   // Retention empties old bodies (store.retention.bodies); the row stays for the record.
@@ -25,6 +35,23 @@ export async function replayDelivery(
   const payload = parseDeliveryBody(record.body, isFormBody(record.body));
   if (typeof payload === "string") throw new UsageError(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);
-  const { tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment, ownLogins, explain: false });
-  return store.replayDelivery(id, tasks, now);
+  const { decision, tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment, ownLogins, explain: false });
+  const accepted = await store.replayDelivery(id, tasks, now);
+  if (accepted === null) return null;
+  return { tasks: accepted, event: record.event, action: record.action, ignored: decision.ignored ?? null };
+}
+
+/**
+ * Why a delivery's replay re-queued nothing, for a person: the event, and that no rule of
+ * `rulesOf` (which config that was) matches it, or that it is never routed at all.
+ *
+ * @example
+ * whyNothingReplayed({ event: "issues", action: "opened", ignored: null }, "the config in use (/srv/switchyard.yaml)")
+ * // "no rule matches issues.opened under the config in use (/srv/switchyard.yaml)"
+ */
+export function whyNothingReplayed(replay: Pick<DeliveryReplay, "event" | "action" | "ignored">, rulesOf: string): string {
+  const what = replay.action ? `${replay.event}.${replay.action}` : replay.event;
+  if (replay.ignored === "own-event") return `${what} was caused by switchyard itself, and its own comments and labels never route`;
+  if (replay.ignored === "bot-sender") return `${what} was sent by a bot, and bots' comments and labels never route`;
+  return `no rule matches ${what} under ${rulesOf}`;
 }

@@ -31,6 +31,7 @@ export interface AttemptRow {
   error: string | null;
   retry_delay_ms: number | null;
   output: string | null;
+  agent: string | null;
 }
 
 export interface DeliveryRow {
@@ -96,6 +97,7 @@ export function toAttemptRecord(row: AttemptRow): AttemptRecord {
     error: row.error,
     retryDelayMs: row.retry_delay_ms,
     output: row.output,
+    agent: row.agent,
   };
 }
 
@@ -171,6 +173,7 @@ export function priorityRank(priority: Priority): number {
 /** A task row joined with what a worker needs of its delivery, as both adapters' claims read it. */
 export interface ClaimRow extends TaskRow {
   retry_base: number;
+  replays: number;
   event: string;
   body: Buffer;
   repository: string | null;
@@ -184,6 +187,7 @@ export function toClaimedTask(row: ClaimRow, leaseToken: string, leaseUntil: num
     leaseToken,
     leaseUntil,
     retryBase: row.retry_base,
+    replays: row.replays,
     event: row.event,
     body: row.body,
     repository: row.repository,

@@ -113,6 +113,12 @@ export interface AttemptRecord {
   retryDelayMs: number | null;
   /** Tail of an exec agent's stdout/stderr, or an agent's own note. */
   output: string | null;
+  /**
+   * The agent that ran this attempt (migration 8). A delivery replayed after a config change
+   * may relabel the task with another agent; its earlier attempts keep theirs. Null for
+   * attempts opened before migration 8.
+   */
+  agent: string | null;
 }
 
 /** A task with every attempt at it, oldest first. */
@@ -148,6 +154,8 @@ export interface ClaimedTask extends TaskRecord {
   leaseUntil: number;
   /** Attempts that do not count against the retry policy: those before the last replay and those a shutdown cut off. */
   retryBase: number;
+  /** How many operator replays re-queued the task: 0 for its first run (the http executor's `webhook-id` carries it). */
+  replays: number;
   /** The delivery the task came from: event name and raw body, to rebuild the event. */
   event: string;
   body: Buffer;

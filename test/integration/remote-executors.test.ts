@@ -120,6 +120,23 @@ describe("serve with an http agent", () => {
     expect(mine.map((s) => s.body.task.attempt)).toEqual([1, 2]);
     expect(mine[0]!.body).toMatchObject({ event: { name: "issues", action: "opened", repository: "octo/http", number: 11 }, payload: { issue: { number: 11 } } });
   });
+
+  it("sends an operator replay under a new message id, which its own retries keep", async () => {
+    const task = await deliverAndSettle(issueOpened("octo/http", 12));
+    expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
+    // The receiver dedupes by id (it answers 503 to an id it has not seen): a replay that kept
+    // the id would be taken for a retry of the run it already handled.
+    const replay = await fetch(`${server.adminUrl}/api/tasks/${task.id}/replay`, { method: "POST" });
+    expect(replay.status).toBe(200);
+    const rerun = await waitFor(async () => {
+      const t = await server.store.getTask(task.id);
+      return t && t.status === "succeeded" && t.attempts === 4 ? t : null;
+    }, 20_000);
+    expect(rerun.attemptLog.map((a) => a.outcome)).toEqual(["transient", "succeeded", "transient", "succeeded"]);
+    const ids = receiver.seen.filter((s) => s.body.task.id === task.id).map((s) => s.id);
+    const first = `${task.delivery}:${task.id}`;
+    expect(ids).toEqual([first, first, `${first}:replay-1`, `${first}:replay-1`]);
+  });
 });
 
 describe("serve with a workflow agent", () => {

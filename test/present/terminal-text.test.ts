@@ -52,7 +52,7 @@ function hostileTask(): TaskDetailView {
     created_at: "2024-01-01T00:00:00.000Z",
     updated_at: "2024-01-01T00:00:00.000Z",
     attempt_log: [
-      { task: "7", n: 1, started_at: "2024-01-01T00:00:00.000Z", finished_at: "2024-01-01T00:00:01.000Z", outcome: "permanent", error: `failed: ${HOSTILE}`, retry_delay_ms: null, output: `out ${HOSTILE}\r\nend` },
+      { task: "7", n: 1, agent: "IssueAgent", started_at: "2024-01-01T00:00:00.000Z", finished_at: "2024-01-01T00:00:01.000Z", outcome: "permanent", error: `failed: ${HOSTILE}`, retry_delay_ms: null, output: `out ${HOSTILE}\r\nend` },
     ],
     github_writes: [
       { id: "1", agent: "IssueAgent", task: "7", method: "POST", route: "/repos/octo/hello/issues/1/comments", body: { body: `multi\n${HOSTILE}`, title: HOSTILE, labels: [HOSTILE] }, dry_run: true, at: "2024-01-01T00:00:00.000Z" },

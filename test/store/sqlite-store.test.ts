@@ -189,6 +189,30 @@ describe("createSqliteStore", () => {
     await store.close();
   });
 
+  it("migrates a version-7 database: earlier attempts name no agent (not guessed), and a replay of its task is its first", async () => {
+    const file = freshFile();
+    const old = new Database(file);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 7)) {
+      old.exec(migration.sql(SQLITE_DIALECT));
+      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
+    }
+    old.prepare("INSERT INTO deliveries (id, event, headers, body, received_at) VALUES ('old', 'issues', '{}', x'7b7d', 0)").run();
+    old
+      .prepare("INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, status, attempts, run_at, created_at, updated_at) VALUES ('old', 'r', 'IssueAgent', 'a', 'high', 1, 'dead', 1, 0, 0, 0)")
+      .run();
+    old.prepare("INSERT INTO attempts (task, n, started_at, finished_at, outcome) VALUES (1, 1, 0, 5, 'permanent')").run();
+    old.close();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    expect((await store.getTask("1"))!.attemptLog).toEqual([expect.objectContaining({ n: 1, agent: null })]);
+    expect(await store.replayTask("1", 10)).toBe(true);
+    const [claimed] = await store.claim({ owner: "w", now: 10, leaseMs: 1000, limit: 1 });
+    expect(claimed).toMatchObject({ id: "1", attempts: 2, replays: 1 });
+    expect((await store.getTask("1"))!.attemptLog.map((a) => a.agent)).toEqual([null, "IssueAgent"]);
+    await store.close();
+  });
+
   it("commits a burst of concurrent accepts in fewer transactions than writes", async () => {
     const store = createSqliteStore(freshFile(), {});
     await store.migrate();

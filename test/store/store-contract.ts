@@ -226,14 +226,15 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
           runAt: T0,
         });
         expect(Buffer.compare(claimed.body, d.body)).toBe(0);
-        // Never replayed: retries count from the first attempt.
+        // Never replayed: retries count from the first attempt, and its messages carry no replay.
         expect(claimed.retryBase).toBe(0);
+        expect(claimed.replays).toBe(0);
         expect(claimed.leaseToken).toEqual(expect.any(String));
         expect(claimed.leaseToken.length).toBeGreaterThan(0);
         const stored = await store.getTask(claimed.id);
         expect(stored).toMatchObject({ status: "running", attempts: 1 });
         expect(stored!.attemptLog).toEqual([
-          { task: claimed.id, n: 1, startedAt: T0 + 100, finishedAt: null, outcome: null, error: null, retryDelayMs: null, output: null },
+          { task: claimed.id, n: 1, startedAt: T0 + 100, finishedAt: null, outcome: null, error: null, retryDelayMs: null, output: null, agent: "IssueAgent" },
         ]);
       });
 
@@ -408,8 +409,8 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const done = await store.getTask(id!);
         expect(done).toMatchObject({ status: "succeeded", attempts: 2, lastError: null, updatedAt: T0 + 2100 });
         expect(done!.attemptLog).toEqual([
-          { task: id, n: 1, startedAt: T0, finishedAt: T0 + 100, outcome: "transient", error: "502 from GitHub", retryDelayMs: 2000, output: "tail" },
-          { task: id, n: 2, startedAt: T0 + 2000, finishedAt: T0 + 2100, outcome: "succeeded", error: null, retryDelayMs: null, output: "labelled" },
+          { task: id, n: 1, startedAt: T0, finishedAt: T0 + 100, outcome: "transient", error: "502 from GitHub", retryDelayMs: 2000, output: "tail", agent: "IssueAgent" },
+          { task: id, n: 2, startedAt: T0 + 2000, finishedAt: T0 + 2100, outcome: "succeeded", error: null, retryDelayMs: null, output: "labelled", agent: "IssueAgent" },
         ]);
       });
 
@@ -487,6 +488,55 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
 
       it("answers null when replaying a delivery that does not exist", async () => {
         expect(await store.replayDelivery("missing", [task()], T0)).toBeNull();
+      });
+
+      it("keeps on each attempt the agent that ran it when a replay routes the rule to another agent", async () => {
+        const d = delivery();
+        const accepted = await store.accept(d, [task({ rule: "my-issue", agent: "MyAgent" })], WINDOW);
+        const [id] = accepted.duplicate ? [] : accepted.tasks.map((t) => t.id);
+        const first = await claimOne(T0);
+        expect(await store.complete(id!, first.leaseToken, { status: "succeeded", output: "ok agent: MyAgent" }, T0 + 10)).toBe(true);
+        // The config changed: the same rule now routes to OtherAgent.
+        const replayed = await store.replayDelivery(d.id, [task({ rule: "my-issue", agent: "OtherAgent" })], T0 + 100);
+        expect(replayed).toEqual([{ id, rule: "my-issue", agent: "OtherAgent", status: "ready" }]);
+        const before = await store.getTask(id!);
+        expect(before).toMatchObject({ agent: "OtherAgent", status: "ready" });
+        expect(before!.attemptLog.map((a) => [a.n, a.agent, a.output])).toEqual([[1, "MyAgent", "ok agent: MyAgent"]]);
+        const second = await claimOne(T0 + 100);
+        expect(second).toMatchObject({ id, agent: "OtherAgent", attempts: 2 });
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded" }, T0 + 110)).toBe(true);
+        expect((await store.getTask(id!))!.attemptLog.map((a) => [a.n, a.agent])).toEqual([
+          [1, "MyAgent"],
+          [2, "OtherAgent"],
+        ]);
+      });
+
+      it("counts the replays that re-queue a task; the retries of one run keep the count", async () => {
+        const d = delivery();
+        const accepted = await store.accept(d, [task()], WINDOW);
+        const [id] = accepted.duplicate ? [] : accepted.tasks.map((t) => t.id);
+        const first = await claimOne(T0);
+        expect(first.replays).toBe(0);
+        await store.complete(id!, first.leaseToken, { status: "ready", runAt: T0 + 10, error: "503", retryDelayMs: 10, outcome: "transient" }, T0 + 5);
+        const retry = await claimOne(T0 + 10);
+        expect(retry).toMatchObject({ id, attempts: 2, replays: 0 });
+        await store.complete(id!, retry.leaseToken, { status: "dead", error: "gave up", outcome: "transient" }, T0 + 20);
+
+        expect(await store.replayTask(id!, T0 + 100)).toBe(true);
+        const afterTask = await claimOne(T0 + 100);
+        expect(afterTask).toMatchObject({ id, attempts: 3, replays: 1 });
+        // A replay of the running task leaves it to its worker: not a re-run, not counted.
+        expect(await store.replayTask(id!, T0 + 105)).toBe(true);
+        await store.complete(id!, afterTask.leaseToken, { status: "dead", error: "gave up", outcome: "permanent" }, T0 + 110);
+
+        expect(await store.replayDead(T0 + 200)).toEqual([id]);
+        const afterDead = await claimOne(T0 + 200);
+        expect(afterDead).toMatchObject({ id, attempts: 4, replays: 2 });
+        await store.complete(id!, afterDead.leaseToken, { status: "succeeded" }, T0 + 210);
+
+        // Replaying the delivery re-queues the same row: one more replay.
+        await store.replayDelivery(d.id, [task()], T0 + 300);
+        expect(await claimOne(T0 + 300)).toMatchObject({ id, attempts: 5, replays: 3 });
       });
     });
 

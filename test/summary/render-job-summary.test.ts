@@ -30,7 +30,7 @@ function run(overrides: Partial<InlineRun> = {}): InlineRun {
     lastError: HOSTILE,
     createdAt: 0,
     updatedAt: 0,
-    attemptLog: [{ task: "1", n: 1, startedAt: 0, finishedAt: 1, outcome: "permanent", error: HOSTILE, retryDelayMs: null, output: null }],
+    attemptLog: [{ task: "1", n: 1, startedAt: 0, finishedAt: 1, outcome: "permanent", error: HOSTILE, retryDelayMs: null, output: null, agent: "IssueAgent" }],
   };
   const write = { agent: "IssueAgent", task: "1", method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", body: { body: "```\n</details><script>alert(1)</script>\n````" }, dryRun: false, at: 0 };
   return { delivery: "actions-run-1", tasks: [task], writes: [write], ...overrides };

@@ -50,15 +50,18 @@ export function taskDocument(ctx: AgentContext): Record<string, unknown> {
 }
 
 /**
- * The `webhook-id` of a task's messages to an http agent: the same across its retries and
- * replays (Standard Webhooks: a resent message keeps its id, so receivers can dedupe), and
- * unique across tasks. The delivery is part of it because in Actions mode every run has a
- * fresh store whose task ids start again at 1.
+ * The `webhook-id` of a task's messages to an http agent: the same across the retries of one
+ * run (Standard Webhooks: a resent message keeps its id, so receivers can dedupe), and new
+ * for each operator replay, which is a deliberate re-run a deduping receiver must not drop:
+ * `<delivery>:<task>` for the first run, `<delivery>:<task>:replay-<n>` after the n-th replay
+ * (`tasks.replays`). Unique across tasks; the delivery is part of it because in Actions mode
+ * every run has a fresh store whose task ids start again at 1.
  *
- * @example httpMessageId({ delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", id: "42" }) // "72d3162e-cc78-11e3-81ab-4c9367dc0958:42"
+ * @example httpMessageId({ delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", id: "42", replays: 0 }) // "72d3162e-cc78-11e3-81ab-4c9367dc0958:42"
+ * @example httpMessageId({ delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", id: "42", replays: 2 }) // "72d3162e-cc78-11e3-81ab-4c9367dc0958:42:replay-2"
  */
-export function httpMessageId(task: { delivery: string; id: string }): string {
-  return `${task.delivery}:${task.id}`;
+export function httpMessageId(task: { delivery: string; id: string; replays: number }): string {
+  return task.replays > 0 ? `${task.delivery}:${task.id}:replay-${task.replays}` : `${task.delivery}:${task.id}`;
 }
 
 /** An executor that fails every task at once, permanently, with `message`: for what no retry can mend. */

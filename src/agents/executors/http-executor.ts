@@ -13,8 +13,9 @@ export interface HttpAgentSpec {
 /** One message to an http agent. */
 export interface HttpAgentMessage {
   /**
-   * `webhook-id`: the same for every attempt of one task, so a receiver that already
-   * handled it (and whose answer we lost) can recognise the retry and skip the work.
+   * `webhook-id`: the same for every attempt of one run of a task, so a receiver that
+   * already handled it (and whose answer we lost) can recognise the retry and skip the work;
+   * an operator replay is a new run with a new id (`httpMessageId`).
    */
   id: string;
   /** The JSON text POSTed and signed, exactly as sent. */

@@ -10,7 +10,8 @@ function attempts(task) {
     `Attempts of task ${task.id}`,
     ["#", "Started", "Took", "Outcome", "Error", "Retry after", "Output"],
     task.attempt_log.map((a) => [
-      String(a.n),
+      // An attempt another agent ran (the delivery was replayed after a config change) says so.
+      a.agent && a.agent !== task.agent ? `${a.n} (run by ${a.agent})` : String(a.n),
       time(a.started_at),
       attemptDuration(a),
       a.outcome ? badge(a.outcome) : h("span", { class: "muted" }, "running"),

@@ -41,13 +41,14 @@ export function claim(tables: MemoryTables, options: ClaimOptions): ClaimedTask[
   return due.map((task) => {
     const token = randomUUID();
     Object.assign(task, { status: "running", leaseOwner: owner, leaseToken: token, leaseUntil, attempts: task.attempts + 1, updatedAt: now });
-    task.attemptLog.push({ task: String(task.id), n: task.attempts, startedAt: now, finishedAt: null, outcome: null, error: null, retryDelayMs: null, output: null });
+    task.attemptLog.push({ task: String(task.id), n: task.attempts, startedAt: now, finishedAt: null, outcome: null, error: null, retryDelayMs: null, output: null, agent: task.agent });
     const { delivery, body } = tables.deliveries.get(task.delivery)!;
     return {
       ...toTaskRecord(task),
       leaseToken: token,
       leaseUntil,
       retryBase: task.retryBase,
+      replays: task.replays,
       event: delivery.event,
       body: Buffer.from(body),
       repository: delivery.repository,

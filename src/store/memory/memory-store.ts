@@ -50,9 +50,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     actions.push({ ...action, task, body, id: nextActionId++ });
   };
 
-  /** A replay re-queues the same row: ready, run at `now`, attempts kept, retries counted from here. */
+  /** A replay re-queues the same row: ready, run at `now`, attempts kept, retries counted from here, one more replay. */
   const requeue = (task: TaskState, now: number) => {
-    Object.assign(task, { status: "ready", runAt: now, updatedAt: now, retryBase: task.attempts });
+    Object.assign(task, { status: "ready", runAt: now, updatedAt: now, retryBase: task.attempts, replays: task.replays + 1 });
     retakeKey(tables, task);
   };
 

@@ -34,6 +34,8 @@ export interface TaskState {
   attempts: number;
   /** Attempts not counted by the retry policy: those before the last replay or cut off by a shutdown. */
   retryBase: number;
+  /** Operator replays that re-queued the task. */
+  replays: number;
   runAt: number;
   lastError: string | null;
   createdAt: number;
@@ -81,6 +83,7 @@ export function insertTask(tables: MemoryTables, delivery: string, task: NewTask
     status: skipped ? "skipped" : "ready",
     attempts: 0,
     retryBase: 0,
+    replays: 0,
     runAt,
     lastError: skipped ? `skipped: task ${holder} already holds idempotency key ${key}` : null,
     createdAt: now,

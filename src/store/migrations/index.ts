@@ -6,6 +6,7 @@ import { attemptProcess } from "./004-attempt-process.js";
 import { rejectionCounters } from "./005-rejection-counters.js";
 import { redeliveries } from "./006-redeliveries.js";
 import { securityIncidents } from "./007-security-incidents.js";
+import { attemptAgent } from "./008-attempt-agent.js";
 
 /**
  * The column types that differ between the databases switchyard runs on. Everything else
@@ -56,7 +57,7 @@ export const SCHEMA_MIGRATIONS_SQL = `CREATE TABLE IF NOT EXISTS schema_migratio
  * @example
  * const pending = MIGRATIONS.filter((m) => !applied.has(m.version));
  */
-export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters, attemptProcess, rejectionCounters, redeliveries, securityIncidents];
+export const MIGRATIONS: readonly Migration[] = [init, replayBudget, sharedWriters, attemptProcess, rejectionCounters, redeliveries, securityIncidents, attemptAgent];
 
 /** The newest schema version this binary knows. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -14,7 +14,7 @@ const BUDGET_LOCK = 0x5357_4252; // "SWBR"
 /**
  * Leases up to `limit` due ready tasks in one statement: the candidates are locked with
  * `FOR UPDATE SKIP LOCKED`, so claimers on every instance take different tasks and never
- * wait on each other; each gets a fresh token (fencing) and an attempt row.
+ * wait on each other; each gets a fresh token (fencing) and an attempt row, which records the agent that runs it.
  */
 const CLAIM_SQL = `WITH picked AS (
   SELECT t.id FROM tasks t JOIN deliveries d ON d.id = t.delivery
@@ -29,10 +29,10 @@ const CLAIM_SQL = `WITH picked AS (
   FROM picked WHERE t.id = picked.id
   RETURNING t.*
 ), opened AS (
-  INSERT INTO attempts (task, n, started_at) SELECT id, attempts, $1 FROM leased
+  INSERT INTO attempts (task, n, started_at, agent) SELECT id, attempts, $1, agent FROM leased
 )
 SELECT l.id, l.delivery, l.rule, l.agent, l.action, l.priority, l.idempotency_key, l.status, l.attempts, l.run_at, l.last_error,
-  l.created_at, l.updated_at, l.lease_token, l.retry_base, d.event, d.body, d.repository, d.installation
+  l.created_at, l.updated_at, l.lease_token, l.retry_base, l.replays, d.event, d.body, d.repository, d.installation
 FROM leased l JOIN deliveries d ON d.id = l.delivery
 ORDER BY l.priority_rank, l.run_at, l.id`;
 

@@ -6,7 +6,7 @@ import { UNIQUE_VIOLATION, transaction, type Tx } from "./pg-pool.js";
 
 /**
  * Replays, as on SQLite: the same task row back to ready, attempts counting on, the retry
- * policy from the replay on; a running task is left to its worker.
+ * policy from the replay on, `replays` + 1; a running task is left to its worker.
  */
 
 /**
@@ -29,7 +29,7 @@ async function retakeKey(tx: Tx, taskId: number): Promise<void> {
   }
 }
 
-const REQUEUE = "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts WHERE id = $2 AND status <> 'running'";
+const REQUEUE = "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts, replays = replays + 1 WHERE id = $2 AND status <> 'running'";
 
 export async function replayTask(pool: pg.Pool, taskId: number, now: number): Promise<boolean> {
   return transaction(pool, async (tx) => {
@@ -45,7 +45,7 @@ export async function replayTask(pool: pg.Pool, taskId: number, now: number): Pr
 export async function replayDead(pool: pg.Pool, now: number): Promise<string[]> {
   return transaction(pool, async (tx) => {
     const rows = (await tx.query<{ id: number }>(
-      "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts WHERE status = 'dead' RETURNING id",
+      "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts, replays = replays + 1 WHERE status = 'dead' RETURNING id",
       [now],
     )).rows.map((r) => r.id).sort((a, b) => a - b);
     for (const id of rows) await retakeKey(tx, id);
@@ -71,7 +71,7 @@ export async function replayDelivery(pool: pg.Pool, deliveryId: string, tasks: r
       } else {
         // A fresh routing decision may name another agent or priority for the rule: the row follows it.
         await tx.query(
-          `UPDATE tasks SET agent = $1, action = $2, priority = $3, priority_rank = $4, status = 'ready', run_at = $5, updated_at = $6, retry_base = attempts
+          `UPDATE tasks SET agent = $1, action = $2, priority = $3, priority_rank = $4, status = 'ready', run_at = $5, updated_at = $6, retry_base = attempts, replays = replays + 1
            WHERE id = $7 AND status <> 'running'`,
           [task.agent, task.action, task.priority, priorityRank(task.priority), task.runAt ?? now, now, existing.id],
         );

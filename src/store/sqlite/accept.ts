@@ -90,6 +90,7 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
       leaseToken: token,
       leaseUntil,
       retryBase: 0,
+      replays: 0,
       event: d.event,
       body: d.body,
       repository: d.repository,

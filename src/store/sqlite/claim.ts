@@ -15,11 +15,12 @@ export type LeaseTask = (id: number | string, owner: string, leaseUntil: number,
  */
 export function prepareLeaseTask(db: Database): LeaseTask {
   const lease = db.prepare("UPDATE tasks SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, attempts = ?, updated_at = ? WHERE id = ?");
-  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, ?, ?)");
+  // The attempt records the agent that runs it: a later replay may relabel the task (migration 8).
+  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at, agent) SELECT id, ?, ?, agent FROM tasks WHERE id = ?");
   return (id, owner, leaseUntil, now, attempt) => {
     const token = randomUUID();
     lease.run(owner, token, leaseUntil, attempt, now, id);
-    openAttempt.run(id, attempt, now);
+    openAttempt.run(attempt, now, id);
     return token;
   };
 }
@@ -44,7 +45,7 @@ export function prepareClaim(db: Database, leaseTask: LeaseTask): (options: Clai
       // Left to itself the planner picks the run_at index and sorts every due task, which
       // made each claim cost O(backlog) exactly when a backlog builds up.
       statement = db.prepare<unknown[], CandidateRow>(
-        `SELECT ${TASK_COLUMNS}, t.retry_base, d.event, d.repository, d.installation
+        `SELECT ${TASK_COLUMNS}, t.retry_base, t.replays, d.event, d.repository, d.installation
          FROM tasks t INDEXED BY tasks_claim JOIN deliveries d ON d.id = t.delivery
          WHERE t.status = 'ready' AND t.run_at <= ? ${exclude}
          ORDER BY t.priority_rank, t.run_at, t.id

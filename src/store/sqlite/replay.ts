@@ -10,7 +10,10 @@ import type { InsertTask } from "./accept.js";
  * next attempt ends, so the reason the task died stays visible while it waits. A running
  * task is left alone (re-queueing it would break the lease of the worker running it and run
  * it twice); it still counts as replayed, since it is about to produce a fresh result.
- * A replayed skipped task runs: a replay is an operator's explicit request.
+ * A replayed skipped task runs: a replay is an operator's explicit request. Each re-queue
+ * counts in `replays` (the http executor's `webhook-id` carries it, so a receiver that
+ * de-duplicates tells the re-run from a retry). A re-routed row may name another agent; its
+ * attempts keep the agent that ran them (`attempts.agent`).
  */
 export interface ReplayOps {
   replayTask(taskId: number, now: number): boolean;
@@ -19,7 +22,7 @@ export interface ReplayOps {
 }
 
 export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
-  const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE id = ? AND status <> 'running'");
+  const requeue = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts, replays = replays + 1 WHERE id = ? AND status <> 'running'");
   // A replayed task takes its idempotency key back when no other task holds it.
   const retakeKey = db.prepare(
     `UPDATE tasks SET holds_key = 1 WHERE id = ? AND holds_key = 0 AND idempotency_key IS NOT NULL
@@ -27,7 +30,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
   );
   const taskExists = db.prepare<[number], number>("SELECT 1 FROM tasks WHERE id = ?").pluck();
   const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
-  const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE status = 'dead'");
+  const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts, replays = replays + 1 WHERE status = 'dead'");
   const deliveryExists = db.prepare<[string], number>("SELECT 1 FROM deliveries WHERE id = ?").pluck();
   const taskOfRule = db.prepare<[string, string], { id: number; status: string; agent: string }>(
     "SELECT id, status, agent FROM tasks WHERE delivery = ? AND rule = ? ORDER BY id LIMIT 1",
@@ -35,7 +38,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
   // A fresh routing decision may name another agent or priority for the rule (the config
   // changed since): the re-queued row follows the decision.
   const requeueAs = db.prepare(
-    "UPDATE tasks SET agent = ?, action = ?, priority = ?, priority_rank = ?, status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts WHERE id = ? AND status <> 'running'",
+    "UPDATE tasks SET agent = ?, action = ?, priority = ?, priority_rank = ?, status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts, replays = replays + 1 WHERE id = ? AND status <> 'running'",
   );
 
   return {

@@ -198,7 +198,7 @@ describe("http agent: failures before an answer", () => {
 });
 
 describe("createExecutor with an http agent", () => {
-  const task = { id: "7", delivery: "d-77", rule: "issue-opened", agent: "IssueAgent", action: "Analyze and auto-label", priority: "high", attempts: 2 };
+  const task = { id: "7", delivery: "d-77", rule: "issue-opened", agent: "IssueAgent", action: "Analyze and auto-label", priority: "high", attempts: 2, replays: 0 };
   const event = { type: "issues", action: "opened", repository: "octo/app", number: 5, commands: [] };
   const ctx = { task, event, payload: { issue: { number: 5 } }, signal: new AbortController().signal } as unknown as AgentContext;
   const deps = { registry: { get: () => { throw new Error("not builtin"); } }, baseEnv: {} } as never;
@@ -226,6 +226,17 @@ describe("createExecutor with an http agent", () => {
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe("IssueAgent: http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs");
     expect(received).toHaveLength(0);
+  });
+
+  it("gives each operator replay of the task its own message id, kept by that run's retries", async () => {
+    answers = [reply(503, "busy"), reply(200, "ok")];
+    const replayed = { ...ctx, task: { ...task, replays: 2, attempts: 5 } } as unknown as AgentContext;
+    const run = createExecutor("IssueAgent", { http: { url, secret: SECRET }, timeout: 5000 }, deps);
+    await expect(run(replayed)).rejects.toBeInstanceOf(TransientError);
+    await expect(run({ ...replayed, task: { ...replayed.task, attempts: 6 } })).resolves.toMatchObject({ output: expect.stringContaining("ok") });
+    expect(received.map((r) => r.headers["webhook-id"])).toEqual(["d-77:7:replay-2", "d-77:7:replay-2"]);
+    expect(httpMessageId({ delivery: "d-77", id: "7", replays: 1 })).toBe("d-77:7:replay-1");
+    expect(httpMessageId({ delivery: "d-77", id: "7", replays: 0 })).toBe("d-77:7");
   });
 
   it("a bad secret fails the agent's tasks permanently instead of throwing at creation", async () => {
