@@ -62,11 +62,11 @@ export function registerRoute(program: Command, io: CliIo): void {
 const KNOWN_EVENTS: readonly string[] = [...new Set([...Object.keys(WEBHOOK_EVENT_ACTIONS), ...ACTIONS_EVENTS])];
 
 /**
- * Refuses an `--event` name GitHub never sends: a typo would match no rule and exit 0, as if
- * the event had nothing to do. `$GITHUB_EVENT_NAME` is not checked: GitHub sets it, and a
+ * Refuses an `--event` name GitHub never sends (and `send`'s event for `--payload`): a typo
+ * would match no rule and exit 0, as if the event had nothing to do. `$GITHUB_EVENT_NAME` is not checked: GitHub sets it, and a
  * workflow may run on events that have no webhook (`schedule`).
  */
-function assertKnownEvent(name: string): void {
+export function assertKnownEvent(name: string): void {
   if (KNOWN_EVENTS.includes(name)) return;
   throw new UsageError(`event "${name}" is not a GitHub webhook event:${didYouMean(name, KNOWN_EVENTS) || ` see ${EVENTS_DOC}`}`);
 }
