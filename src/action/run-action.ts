@@ -8,6 +8,17 @@ import { renderFailureSummary } from "../summary/render-job-summary.js";
 import { readActionInputs, routeEnv } from "./read-action-inputs.js";
 
 /**
+ * The Action passes its `dry-run` input to route as SWITCHYARD_DRY_RUN, a variable the
+ * workflow never set: an error that names the variable names the input instead.
+ *
+ * @example namingInputs('environment: github.dryRun is false (SWITCHYARD_DRY_RUN="false") but …', { dryRun: false }) // "input dry-run is false but …"
+ */
+export function namingInputs(message: string, inputs: { dryRun: boolean | "auto" } | null): string {
+  if (inputs === null || inputs.dryRun === "auto") return message;
+  return message.replace(/(?:environment: )?github\.dryRun is (\w+) \(SWITCHYARD_DRY_RUN="\w+"\)/, "input dry-run is $1");
+}
+
+/**
  * switchyard as a GitHub Action: `route` with the action's inputs. The event comes from
  * `GITHUB_EVENT_NAME` / `GITHUB_EVENT_PATH` (or the `event` input), the tasks run on the
  * in-memory store, and the job summary gets the decision, each task's outcome and the GitHub
@@ -18,14 +29,15 @@ import { readActionInputs, routeEnv } from "./read-action-inputs.js";
  * @example process.exitCode = await runAction(processIo());
  */
 export async function runAction(io: CliIo): Promise<number> {
+  let inputs: ReturnType<typeof readActionInputs> | null = null;
   try {
-    const inputs = readActionInputs(io.env);
+    inputs = readActionInputs(io.env);
     await runRoute({ event: inputs.event ?? undefined, config: inputs.config ?? undefined }, { ...io, env: routeEnv(io.env, inputs) });
     return 0;
   } catch (thrown) {
     // route has said what failed (stderr, annotations, summary).
     if (thrown instanceof ExitCode) return thrown.code;
-    const message = toError(thrown).message;
+    const message = namingInputs(toError(thrown).message, inputs);
     // One line (see main): the annotation below carries the message whole, escaped.
     io.stderr(`switchyard: ${terminalText(message, { oneLine: true })}\n`);
     io.stderr(errorAnnotation("switchyard", message));

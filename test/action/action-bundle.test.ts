@@ -118,6 +118,13 @@ describe("the bundled GitHub Action", () => {
     expect(run.summary).toContain("## switchyard: failed");
   }, 60_000);
 
+  it("names its own input, not the variable it sets for route, when dry-run: false has no credentials", () => {
+    const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "false" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^::error title=switchyard::input dry-run is false but no GitHub credentials are set/m);
+    expect(run.stderr).not.toContain("SWITCHYARD_DRY_RUN");
+  }, 60_000);
+
   it("reads the config the `config` input names, relative to the workspace", () => {
     const config = "routing:\n  rules:\n    - id: triage-everything\n      when: { event: issues }\n      agent: IssueAgent\n      priority: critical\n      action: Triage\n";
     const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "true", config: "ci/switchyard.yaml" }, { "ci/switchyard.yaml": config });
