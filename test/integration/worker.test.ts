@@ -73,7 +73,7 @@ describe("worker with exec agents", () => {
     Broken: { exec: broken },
     Busy: { exec: busy },
     Hanging: { exec: hanging, timeout: "700ms" },
-    Env: { exec: envPrinter, env: ["WEBHOOK_SECRET", "EXTRA_VAR"] },
+    Env: { exec: envPrinter, env: ["EXTRA_VAR"] },
   };
   beforeAll(async () => {
     server = await startTestServer(
