@@ -18,14 +18,14 @@ const json = async (url: string) => {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
-/** A SQLite file with one delivery and its ready IssueAgent task, as an ingest process leaves it. */
-async function seededDatabase(dir: string): Promise<string> {
+/** A SQLite file with one delivery and its ready task (IssueAgent's unless given), as an ingest process leaves it. */
+async function seededDatabase(dir: string, task = { rule: "issue-opened", agent: "IssueAgent", action: "triage" }): Promise<string> {
   const dbFile = path.join(dir, "switchyard.db");
   const store = createSqliteStore(dbFile);
   await store.migrate();
   await store.accept(
     { id: "d-waiting", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
-    [{ rule: "issue-opened", agent: "IssueAgent", action: "triage", priority: "high", idempotencyKey: null }],
+    [{ ...task, priority: "high", idempotencyKey: null }],
     { replayWindowMs: 1000 },
   );
   await store.close();
@@ -90,15 +90,7 @@ describe("serve roles", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "switchyard-unconfigured-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     // What an ingest with `agents: { MyAgent: … }` leaves, read by a worker started without that config.
-    const dbFile = path.join(dir, "switchyard.db");
-    const seed = createSqliteStore(dbFile);
-    await seed.migrate();
-    await seed.accept(
-      { id: "d-mine", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
-      [{ rule: "my-issue", agent: "MyAgent", action: "Run my agent", priority: "high", idempotencyKey: null }],
-      { replayWindowMs: 1000 },
-    );
-    await seed.close();
+    const dbFile = await seededDatabase(dir, { rule: "my-issue", agent: "MyAgent", action: "Run my agent" });
     const loaded = parseConfig({ server: { port: await freePort(), host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
     const server = await startServer({ loaded, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
     cleanups.push(() => server.close());
