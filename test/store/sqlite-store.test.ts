@@ -17,6 +17,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshFile = (): string => path.join(dir, `store-${++files}.db`);
 
+/** A database file as an older switchyard left it: the migrations up to `version` applied, open for seeding. */
+function databaseAt(file: string, version: number): Database.Database {
+  const old = new Database(file);
+  old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+    old.exec(migration.sql(SQLITE_DIALECT));
+    old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
+  }
+  return old;
+}
+
 runStoreContract("sqlite", async ({ clock }) => createSqliteStore(freshFile(), { clock }));
 // Two connections on one file: SQLite serializes their transactions; the constraints decide.
 runStoreRaces("sqlite", async () => {
@@ -143,12 +154,7 @@ describe("createSqliteStore", () => {
 
   it("migrates a version-2 database with data, keeping its signatures and idempotency-key holders", async () => {
     const file = freshFile();
-    const old = new Database(file);
-    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) {
-      old.exec(migration.sql(SQLITE_DIALECT));
-      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
-    }
+    const old = databaseAt(file, 2);
     const T = Date.parse("2026-01-01T00:00:00Z");
     old.prepare("INSERT INTO deliveries (id, signature, event, headers, body, received_at) VALUES ('old', 'sha256=aa', 'issues', '{}', x'7b7d', ?)").run(T);
     const insertTask = old.prepare(
@@ -167,12 +173,7 @@ describe("createSqliteStore", () => {
 
   it("migrates a version-3 database with an attempt under way: no process on it, and its task records one after", async () => {
     const file = freshFile();
-    const old = new Database(file);
-    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
-      old.exec(migration.sql(SQLITE_DIALECT));
-      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
-    }
+    const old = databaseAt(file, 3);
     old.prepare("INSERT INTO deliveries (id, event, headers, body, received_at) VALUES ('old', 'issues', '{}', x'7b7d', 0)").run();
     old
       .prepare(
@@ -191,12 +192,7 @@ describe("createSqliteStore", () => {
 
   it("migrates a version-7 database: earlier attempts name no agent (not guessed), and a replay of its task is its first", async () => {
     const file = freshFile();
-    const old = new Database(file);
-    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 7)) {
-      old.exec(migration.sql(SQLITE_DIALECT));
-      old.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(migration.version, migration.name);
-    }
+    const old = databaseAt(file, 7);
     old.prepare("INSERT INTO deliveries (id, event, headers, body, received_at) VALUES ('old', 'issues', '{}', x'7b7d', 0)").run();
     old
       .prepare("INSERT INTO tasks (delivery, rule, agent, action, priority, priority_rank, status, attempts, run_at, created_at, updated_at) VALUES ('old', 'r', 'IssueAgent', 'a', 'high', 1, 'dead', 1, 0, 0, 0)")
