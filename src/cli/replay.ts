@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type LoadedConfig } from "../config/load-config.js";
@@ -9,7 +9,7 @@ import { createLogger } from "../observability/logger.js";
 import { replayDelivery, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
-import { lockHolder } from "../store/sqlite/lock-file.js";
+import { canonicalPath, lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store } from "../store/store.js";
 import { createAdminClient, findRunningServer, refusal, serverAt, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
@@ -109,14 +109,6 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
   return outcome;
 }
 
-/** A path with symlinks resolved, so two spellings of one file compare equal. */
-function canonical(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
-}
 
 /**
  * The line that says a delivery replay through the server was routed with the server's
@@ -127,7 +119,7 @@ function serverConfigNote(api: AdminClient, server: { file: string | null; chang
   const mine = loaded.source;
   const shown = (file: string) => path.relative(io.cwd, file) || file;
   if (server.file === null && mine === null) return null;
-  if (server.file !== null && mine !== null && canonical(server.file) === canonical(mine)) {
+  if (server.file !== null && mine !== null && canonicalPath(server.file) === canonicalPath(mine)) {
     if (!server.changed) return null;
     return `switchyard: the running server at ${api.baseUrl} routed this replay with ${shown(server.file)} as it was when the server started: the file changed since, and the change takes effect when the server restarts\n`;
   }

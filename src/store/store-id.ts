@@ -1,22 +1,13 @@
 import { createHash } from "node:crypto";
-import { realpathSync } from "node:fs";
 import { redactUrl } from "../config/redact-url.js";
 import { NO_HOST, parseStoreUrl, readPostgresUrl } from "./open-store.js";
+import { canonicalPath } from "./sqlite/lock-file.js";
 
 /** The response header on `/healthz` naming the store a server serves (its `storeId`). */
 export const STORE_ID_HEADER = "x-switchyard-store";
 
 const DEFAULT_POSTGRES_PORT = "5432";
 
-// The real path when the file exists: a symlinked directory or a relative path then names
-// the same database for the server and for a CLI started elsewhere.
-function canonicalFile(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
-}
 
 function decode(part: string): string {
   try {
@@ -54,6 +45,6 @@ function postgresLocation(url: string): string {
  */
 export function storeId(url: string, cwd: string): string {
   const location = parseStoreUrl(url, cwd);
-  const key = location.kind === "sqlite" ? `sqlite ${canonicalFile(location.file)}` : `postgres ${postgresLocation(location.url)}`;
+  const key = location.kind === "sqlite" ? `sqlite ${canonicalPath(location.file)}` : `postgres ${postgresLocation(location.url)}`;
   return createHash("sha256").update(key).digest("hex").slice(0, 16);
 }

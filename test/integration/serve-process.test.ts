@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -173,6 +173,14 @@ describe("serve as a process", () => {
     const second = await runCli(["serve"], { cwd: dir, env: { ...env, PORT: "0", ADMIN_PORT: "0" } });
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/another switchyard serve .*pid/i);
+    // The same file through a symlink, and through a symlinked directory, is the same database.
+    symlinkSync(path.join(dir, "one.db"), path.join(dir, "link.db"));
+    symlinkSync(dir, path.join(dir, "linked-dir"));
+    for (const url of ["sqlite:link.db", "sqlite:linked-dir/one.db"]) {
+      const viaLink = await runCli(["serve"], { cwd: dir, env: { ...env, DATABASE_URL: url, PORT: "0", ADMIN_PORT: "0" } });
+      expect(viaLink.code, url).toBe(2);
+      expect(viaLink.stderr, url).toMatch(/another switchyard serve .*pid/i);
+    }
   });
 
   it("generates a webhook secret (0600) on first run and `send` signs with it", async () => {

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 import { isAlive } from "../../process-alive.js";
@@ -15,6 +15,26 @@ interface LockContent {
 }
 
 // The first line is the holder's pid; `admin URL` follows once the admin API listens.
+/**
+ * A file's one name: symlinks resolved (the file's, or its directory's while the
+ * file does not exist yet), absolute. Two spellings of one database compare equal, so the
+ * lock, the store id and the CLI's "is a server on this file" all agree.
+ *
+ * @example canonicalPath("./link.db") // "/srv/run/.switchyard/switchyard.db" when link.db links there
+ */
+export function canonicalPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    // Not there yet (a first start): its directory may still be a symlink.
+  }
+  try {
+    return path.join(realpathSync(path.dirname(file)), path.basename(file));
+  } catch {
+    return path.resolve(file);
+  }
+}
+
 function readLock(lockFile: string): LockContent {
   try {
     const [first = "", ...rest] = readFileSync(lockFile, "utf8").split("\n");
@@ -97,7 +117,8 @@ function createInPlace(lockFile: string): boolean {
  * try { await serve(); } finally { lock.release(); }
  */
 export function acquireStoreLock(dbFile: string): StoreLock {
-  const lockFile = `${dbFile}.lock`;
+  // Beside the real file: a symlink or another spelling of the path finds the same lock.
+  const lockFile = `${canonicalPath(dbFile)}.lock`;
   // Taken before the store is opened, so on a first run the directory may not exist yet.
   mkdirSync(path.dirname(lockFile), { recursive: true });
   if (held.has(lockFile)) {
@@ -164,8 +185,9 @@ export interface StoreLock {
  * const holder = lockHolder(".switchyard/switchyard.db"); // { pid: 4242, adminUrl: "http://127.0.0.1:9090" } or null
  */
 export function lockHolder(dbFile: string): { pid: number; adminUrl: string | null } | null {
-  const { pid, adminUrl } = readLock(`${dbFile}.lock`);
-  if (pid === null && isFreshWithoutPid(`${dbFile}.lock`)) return { pid: 0, adminUrl: null };
+  const lockFile = `${canonicalPath(dbFile)}.lock`;
+  const { pid, adminUrl } = readLock(lockFile);
+  if (pid === null && isFreshWithoutPid(lockFile)) return { pid: 0, adminUrl: null };
   if (pid === null || pid === process.pid || !isAlive(pid)) return null;
   return { pid, adminUrl };
 }
