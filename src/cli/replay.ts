@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
-import { replayDelivery, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
+import { replayDelivery, replayTask, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { canonicalPath, lockHolder } from "../store/sqlite/lock-file.js";
@@ -153,7 +153,7 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
       for (const t of replay.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
-      await store.replayTask(id, now);
+      await replayTask(store, id, now);
       outcome.replayed.push({ task: id });
     }
   }

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
 import { queryProblem, sendError } from "./http-errors.js";
-import { replayDelivery } from "../queue/replay.js";
+import { replayDelivery, replayTask } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseLimit } from "../config/parse-limit.js";
@@ -81,7 +81,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.post("/api/tasks/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!(await store.replayTask(id, now()))) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    if (!(await replayTask(store, id, now()))) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
     deps.wake();
     return { task: id, replayed: true };
   });

@@ -6,6 +6,22 @@ import { planTasks } from "../routing/plan-tasks.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import type { AcceptedTask, Store } from "../store/store.js";
 
+/** Why a task whose delivery's body retention emptied cannot run: said by the replay that refuses it, and by the worker. */
+export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodies), so it cannot run again";
+
+/**
+ * Re-queues one task, as `replay --task` and the admin API do, unless it cannot run again
+ * (its delivery's body was pruned: a usage error saying so, instead of a re-queue that only
+ * dies). False when there is no such task.
+ */
+export async function replayTask(store: Store, id: string, now: number): Promise<boolean> {
+  const task = await store.getTask(id);
+  if (!task) return false;
+  const delivery = await store.getDelivery(task.delivery);
+  if (delivery !== null && delivery.body.length === 0) throw new UsageError(`task ${id} cannot be replayed: ${PRUNED_BODY}`);
+  return store.replayTask(id, now);
+}
+
 /** What a delivery's replay did, and enough to say why when it re-queued nothing. */
 export interface DeliveryReplay {
   tasks: AcceptedTask[];

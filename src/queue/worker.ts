@@ -15,6 +15,7 @@ import { decideFailure } from "./decide-outcome.js";
 import { describeDrain } from "./describe-drain.js";
 import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
+import { PRUNED_BODY } from "./replay.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -335,6 +336,8 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       // An earlier attempt's agent orphaned by a killed worker must be gone before this one starts.
       await endEarlierAttempts(store, task, log);
+      // Retention empties old bodies: a dead task replayed after that has nothing to run on.
+      if (parsed === undefined && task.body.length === 0) throw new PermanentError(PRUNED_BODY);
       const payload = parsed ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);

@@ -212,6 +212,20 @@ describe("worker with exec agents", () => {
     const replay = await fetch(`${server.adminUrl}/api/deliveries/${res.body.delivery}/replay`, { method: "POST" });
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error: { code: "SWY_E_BAD_REQUEST", message: expect.stringMatching(/its body was pruned/) } });
+ 
+    // Its task likewise: refused, rather than re-queued only to die on an empty body.
+    const taskId = (res.body.routed as { task: string }[])[0]!.task;
+    const taskReplay = await fetch(`${server.adminUrl}/api/tasks/${taskId}/replay`, { method: "POST" });
+    expect(taskReplay.status).toBe(400);
+    expect(await taskReplay.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: `task ${taskId} cannot be replayed: its delivery's body was pruned (store.retention.bodies), so it cannot run again` } });
+    expect((await server.store.getTask(taskId))!.status).toBe("succeeded");
+    // Re-queued by other means (replay --dead takes every dead task), it dies saying why.
+    await server.store.replayTask(taskId, Date.now());
+    const died = await waitFor(async () => {
+      const task = await server.store.getTask(taskId);
+      return task && task.status === "dead" ? task : null;
+    }, 20_000);
+    expect(died.lastError).toBe("its delivery's body was pruned (store.retention.bodies), so it cannot run again");
   });
 
   it("answers 404 for replays of unknown ids", async () => {
