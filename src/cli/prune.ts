@@ -68,11 +68,13 @@ export function registerPrune(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: PruneCliOptions) => {
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-      const api = options.dryRun && sqliteFile(loaded.config.store.url, io.cwd) !== null ? null : await serverOf(loaded, io);
+      // A dry run goes where the real one would: a running server prunes with its own
+      // store.retention, so only its count previews what `prune` then does.
+      const api = await serverOf(loaded, io);
       if (api && options.vacuum) throw new UsageError(`--vacuum rewrites the whole database file: stop switchyard serve (${api.baseUrl}) first`);
       const summary = api ? await throughApi(api, loaded, options.dryRun === true) : await directly(loaded, io, options);
       if (options.json) printJson(io, summary);
       else io.stdout(renderPrune(summary));
-      if (api) io.stderr(`switchyard: ${options.dryRun ? "counted (dry run)" : "pruned"} through the running server at ${api.baseUrl}\n`);
+      if (api) io.stderr(`switchyard: ${options.dryRun ? "counted (dry run)" : "pruned"} through the running server at ${api.baseUrl}, with the store.retention of the config it started with\n`);
     });
 }

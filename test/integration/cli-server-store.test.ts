@@ -89,6 +89,18 @@ describe("the CLI and a server of another store", () => {
     expect(await taskOf(other)).toMatchObject({ status: "dead", attempts: 1 });
   });
 
+  it("prune --dry-run counts through the running server on SQLite too, with its retention: the preview of what prune then does", async () => {
+    // This command's own config would keep everything for 100 days; the server's keeps its defaults.
+    writeFileSync(path.join(ours.dir, "long.yaml"), "store:\n  retention: { bodies: 100d, rows: 100d }\n");
+    const result = await runCli(["prune", "--dry-run", "--json", "-c", "long.yaml"], { cwd: ours.dir, env: ours.env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`switchyard: counted (dry run) through the running server at ${ours.server!.adminUrl}, with the store.retention of the config it started with`);
+    const summary = JSON.parse(result.stdout) as { dry_run: boolean; bodies_before: string };
+    expect(summary.dry_run).toBe(true);
+    // The server's 30 days, not this file's 100.
+    expect(Math.round((Date.now() - Date.parse(summary.bodies_before)) / 86_400_000)).toBe(30);
+  });
+
   it("passes over a server that the lock file names but that serves another file", async () => {
     // A lock left by a crashed serve whose pid now belongs to a live process, naming an
     // admin port another project's serve has since taken.
