@@ -40,7 +40,8 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, lookbackMs: nu
   if (dryRun) query.set("dry_run", "1");
   const { status, body } = await api.request("POST", `/api/recovery/sweep?${query}`, { timeoutMs: SWEEP_TIMEOUT_MS });
   if (status === 401) throw unauthorized(api, loaded.config.admin.token);
-  if (status !== 200) throw refusal(api, status, body, "sweep");
+  // The server sweeps with its own config: a refusal about it must say whose.
+  if (status !== 200) throw refusal(api, status, body, "sweep (with the config it started with)");
   return body as SweepJson;
 }
 
@@ -90,7 +91,7 @@ export function registerRedeliver(program: Command, io: CliIo): void {
       const errors: SweepError[] = summary.hooks.flatMap((h) => h.errors as SweepError[]);
       // GitHub's messages, quoted.
       for (const error of errors) io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
-      if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}\n`);
+      if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}, with the recovery.hooks and GitHub credentials of the config it started with\n`);
       const code = sweepExitCode(errors);
       if (code !== 0) throw new ExitCode(code);
     });

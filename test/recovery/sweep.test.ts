@@ -151,7 +151,8 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(summary.hooks[0]!.guids).toEqual([...missing].reverse().map((m) => m.guid));
     expect(hook.attempts).toEqual([]);
     expect(fake.requests.filter((r) => r.method !== "GET")).toEqual([]);
-    expect(result.stderr).toContain("swept through the running server");
+    expect(result.stderr).toContain("swept through the running server at ");
+    expect(result.stderr).toContain(", with the recovery.hooks and GitHub credentials of the config it started with");
 
     const text = await cli(["redeliver", "--dry-run", "--since", "2h"]);
     expect(text.code).toBe(0);
