@@ -16,6 +16,7 @@ import { describeDrain } from "./describe-drain.js";
 import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
+import { isStoreUnavailable } from "../store/store-unavailable.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -132,6 +133,8 @@ export function createWorker(options: WorkerOptions): Worker {
   let started = false;
   let inFlightTick: Promise<void> = Promise.resolve();
   let ticking = false;
+  // Whether the last claim failed because the store could not be reached (said once per outage).
+  let storeDown = false;
   let tickAgain = false;
   let wakeScheduled = false;
   let pollTimer: NodeJS.Timeout | null = null;
@@ -212,8 +215,17 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       // Every slot busy: due tasks wait for a finishing task's wake, not a 0 ms poll.
       if (busySlots() >= concurrency) blocked = true;
+      if (storeDown) {
+        storeDown = false;
+        logger.warn("the store answers again: the worker claims tasks");
+      }
     } catch (error) {
-      logger.error({ err: error }, "worker could not claim tasks; will look again");
+      // An outage is said once, as a warning without a stack, not once a poll until it ends.
+      if (!isStoreUnavailable(error)) logger.error({ err: error }, "worker could not claim tasks; will look again");
+      else if (!storeDown) {
+        storeDown = true;
+        logger.warn({ error: (error as Error).message }, "the store cannot be reached: the worker claims no tasks until it answers, and keeps looking");
+      }
     } finally {
       ticking = false;
       tickDone();

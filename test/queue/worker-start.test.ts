@@ -165,3 +165,35 @@ describe("the payload a task runs on", () => {
     await store.close();
   });
 });
+
+describe("a worker whose store cannot be reached", () => {
+  it("says so once, as a warning without a stack, not once a poll; and says when the store answers again", async () => {
+    const store = await freshStore();
+    let failing = 6;
+    const down = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    // The same store, whose claims fail as a PostgreSQL that is down fails them, six times.
+    const flaky: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "claim") return async (...args: Parameters<Store["claim"]>) => (failing-- > 0 ? Promise.reject(down) : target.claim(...args));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lines: { level: number; msg: string; err?: unknown }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig({});
+    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 5, executorFor: () => async () => ({ output: null }) });
+    await worker.start();
+    await waitUntil(() => failing < 0);
+    await worker.stop();
+    await store.close();
+    const said = lines.filter((line) => /store/.test(line.msg));
+    expect(said.map((line) => line.msg)).toEqual(["the store cannot be reached: the worker claims no tasks until it answers, and keeps looking", "the store answers again: the worker claims tasks"]);
+    expect(said.every((line) => line.level === 40 && line.err === undefined)).toBe(true);
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+}
