@@ -181,7 +181,7 @@ describe("a worker whose store cannot be reached", () => {
     const lines: { level: number; msg: string; err?: unknown }[] = [];
     const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
     const { config } = parseConfig({});
-    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 5, executorFor: () => async () => ({ output: null }) });
+    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 5, executorFor: () => async () => ({ output: "ok" }) });
     await worker.start();
     await waitUntil(() => failing < 0);
     await worker.stop();

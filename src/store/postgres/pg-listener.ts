@@ -39,6 +39,9 @@ export function createTasksDueListener(url: string, options: PgPoolOptions): Tas
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
   }
 
+  // Whether the connection is lost and not yet back: the loss is said once, not per retry.
+  let down = false;
+
   async function connect(reconnecting: boolean): Promise<void> {
     if (closed) return;
     const next = new (loadPg().Client)(connectionConfig(url, options));
@@ -47,7 +50,9 @@ export function createTasksDueListener(url: string, options: PgPoolOptions): Tas
     const fail = (error: Error) => {
       if (failed) return;
       failed = true;
-      if (!closed) options.logger?.warn({ err: error, store: redactUrl(url) }, "lost the PostgreSQL notification connection; reconnecting (workers poll meanwhile)");
+      // Said once per outage, without a stack, not once per failed retry.
+      if (!closed && !down) options.logger?.warn({ error: error.message, store: redactUrl(url) }, "lost the PostgreSQL notification connection; reconnecting (workers poll meanwhile)");
+      down = true;
       next.end().catch(() => undefined);
       if (client === next) client = null;
       scheduleReconnect();
@@ -59,6 +64,7 @@ export function createTasksDueListener(url: string, options: PgPoolOptions): Tas
       await next.connect();
       await next.query(`LISTEN ${TASKS_DUE_CHANNEL}`);
       retryMs = RETRY_MIN_MS;
+      down = false;
       if (reconnecting) {
         options.logger?.info({ store: redactUrl(url) }, "PostgreSQL notification connection is back");
         notifyAll();

@@ -1,5 +1,6 @@
 import { redactUrl } from "../../config/redact-url.js";
 import { UsageError } from "../../errors.js";
+import { isStoreUnavailable } from "../store-unavailable.js";
 import type { Store } from "../store.js";
 import { parseTaskId } from "../rows.js";
 import { acceptDelivery } from "./pg-accept.js";
@@ -62,9 +63,19 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
   // Writes under way: close() lets them commit before it ends the pool.
   const inflight = new Set<Promise<unknown>>();
   // Refused requests: counted in memory, one upsert per hour and reason about every second.
+  // An outage is said once (the counts wait in memory, retried each second), a bug each time.
+  let countersFailing = false;
   const rejections = createRejectionTally({
-    write: (rows) => addRejections(pool, rows),
-    onError: (error) => options.logger?.warn({ err: error, store: where }, "could not write the rejection counters; will try again"),
+    write: async (rows) => {
+      await addRejections(pool, rows);
+      countersFailing = false;
+    },
+    onError: (error) => {
+      const outage = isStoreUnavailable(error);
+      if (outage && countersFailing) return;
+      countersFailing = outage;
+      options.logger?.warn(outage ? { error: (error as Error).message, store: where } : { err: error, store: where }, "could not write the rejection counters; will try again");
+    },
   });
 
   const writable = (): void => {
