@@ -259,8 +259,10 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
 
       if (result.duplicate) {
         seen.set(request, { event: eventName, outcome: "duplicate" });
-        request.log.info({ ...tagged, by: result.by }, "duplicate delivery: nothing re-run");
-        return reply.code(200).send({ delivery: deliveryId, duplicate: true });
+        // A signature duplicate came with a fresh id that was never stored: name the delivery that was.
+        const of = result.by === "signature" ? { duplicate_of: result.of ?? null } : {};
+        request.log.info({ ...tagged, by: result.by, ...of }, "duplicate delivery: nothing re-run");
+        return reply.code(200).send({ delivery: deliveryId, duplicate: true, ...of });
       }
       seen.set(request, { event: eventName, outcome: "accepted", tasks: result.tasks });
       deps.onAccepted?.(result, payload);

@@ -49,7 +49,7 @@ export interface NewTask {
 
 export type AcceptResult =
   | { duplicate: false; delivery: string; tasks: AcceptedTask[] }
-  | { duplicate: true; delivery: string; by: "id" | "signature" };
+  | { duplicate: true; delivery: string; by: "id" | "signature"; /** By signature: the stored delivery that holds it (null if it is gone since). */ of?: string | null };
 
 export interface AcceptedTask {
   id: string;

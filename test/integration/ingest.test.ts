@@ -63,8 +63,10 @@ describe("ingest: every routed example payload", () => {
     expect(first.status).toBe(202);
     const redelivery = await server.deliver("issues", payload, { delivery: "dup-1" });
     expect(redelivery).toMatchObject({ status: 200, body: { delivery: "dup-1", duplicate: true } });
+    expect(redelivery.body).not.toHaveProperty("duplicate_of");
+    // The replay's own id was never stored: the answer names the delivery that was.
     const replay = await server.deliver("issues", payload, { delivery: "dup-2" });
-    expect(replay).toMatchObject({ status: 200, body: { delivery: "dup-2", duplicate: true } });
+    expect(replay).toMatchObject({ status: 200, body: { delivery: "dup-2", duplicate: true, duplicate_of: "dup-1" } });
     const stored = await storedDeliveries(server);
     expect(stored.filter((id) => id === "dup-1")).toHaveLength(1);
     expect(stored).not.toContain("dup-2");

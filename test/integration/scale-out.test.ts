@@ -336,7 +336,7 @@ setTimeout(() => line("end"), 100 + Math.floor(Math.random() * 200));
         expect([...statuses].sort(), `round ${round}: ${answers.map(describeAnswer).join(" | ")}`).toEqual([200, 202]);
         const winner = statuses[0] === 202 ? toA : toB;
         const loser = winner === toA ? toB : toA;
-        expect(answers[winner === toA ? 1 : 0]).toMatchObject({ status: 200, body: { delivery: loser.id, duplicate: true } });
+        expect(answers[winner === toA ? 1 : 0]).toMatchObject({ status: 200, body: { delivery: loser.id, duplicate: true, duplicate_of: winner.id } });
         pairs.push({ winner: winner.id, loser: loser.id });
       }
 

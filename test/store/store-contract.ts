@@ -150,7 +150,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const first = delivery();
         await store.accept(first, [task()], WINDOW);
         const inside = await store.accept(delivery({ signature: first.signature, receivedAt: T0 + 72 * HOUR - 1 }), [task()], WINDOW);
-        expect(inside).toMatchObject({ duplicate: true, by: "signature" });
+        expect(inside).toMatchObject({ duplicate: true, by: "signature", of: first.id });
         const outside = delivery({ signature: first.signature, receivedAt: T0 + 72 * HOUR });
         expect(await store.accept(outside, [task()], WINDOW)).toMatchObject({ duplicate: false, delivery: outside.id });
         expect(await store.getDelivery(inside.delivery)).toBeNull();

@@ -68,7 +68,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         if (tables.deliveries.has(delivery.id)) return { duplicate: true, delivery: delivery.id, by: "id" };
         if (delivery.signature !== null) {
           const holder = tables.signatures.get(delivery.signature);
-          if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature" };
+          if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature", of: holder.delivery };
           tables.signatures.set(delivery.signature, { delivery: delivery.id, receivedAt: delivery.receivedAt });
         }
         tables.deliveries.set(delivery.id, {

@@ -75,7 +75,11 @@ export async function acceptDelivery(
       return { duplicate: false, delivery: d.id, tasks: accepted } as const;
     });
   } catch (error) {
-    if (error instanceof SignatureHeld) return { duplicate: true, delivery: d.id, by: "signature" };
+    if (error instanceof SignatureHeld) {
+      // Read after the rolled-back transaction: the holder, for the answer and the log.
+      const holder = await begin((tx) => tx.query<{ delivery: string }>("SELECT delivery FROM delivery_signatures WHERE signature = $1", [d.signature]));
+      return { duplicate: true, delivery: d.id, by: "signature", of: holder.rows[0]?.delivery ?? null };
+    }
     throw error;
   }
 }

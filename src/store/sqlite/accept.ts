@@ -69,6 +69,7 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
   );
   // No savepoint per op in the group commit: a delivery refused by its signature is taken back by hand.
   const dropDelivery = db.prepare("DELETE FROM deliveries WHERE id = ?");
+  const signatureHolder = db.prepare<[string], string>("SELECT delivery FROM delivery_signatures WHERE signature = ?").pluck();
   // A hand-off: the lease and the first attempt a claim would write, in the accept's transaction.
   const handOver = (d: NewDelivery, task: NewTask, stored: AcceptedTask, granted: { owner: string; leaseMs: number; now: number }): ClaimedTask => {
     const leaseUntil = granted.now + granted.leaseMs;
@@ -103,7 +104,7 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
     if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id" };
     if (d.signature !== null && claimSignature.run(d.signature, d.id, d.receivedAt, windowStart).changes === 0) {
       dropDelivery.run(d.id);
-      return { duplicate: true, delivery: d.id, by: "signature" };
+      return { duplicate: true, delivery: d.id, by: "signature", of: signatureHolder.get(d.signature) ?? null };
     }
     const accepted: AcceptedTask[] = [];
     for (const task of tasks) {
