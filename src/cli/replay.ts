@@ -6,11 +6,11 @@ import { UsageError } from "../errors.js";
 import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
-import { replayDelivery, replayTask, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
+import { replayDelivery, replayTask, replayTaskNote, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { canonicalPath, lockHolder } from "../store/sqlite/lock-file.js";
-import type { Store } from "../store/store.js";
+import type { Store, TaskStatus } from "../store/store.js";
 import { createAdminClient, findRunningServer, refusal, serverAt, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 
@@ -102,6 +102,10 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
       }
     } else {
       outcome.replayed.push({ task: id });
+      // A server older than this CLI does not say what the task was.
+      const was = (body as { was?: TaskStatus }).was;
+      const note = was === undefined ? null : replayTaskNote(id, was);
+      if (note) outcome.notes.push(`switchyard: ${note}\n`);
     }
   }
   const note = serverConfig && serverConfigNote(api, serverConfig, loaded, io);
@@ -153,8 +157,10 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
       for (const t of replay.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
-      await replayTask(store, id, now);
+      const was = await replayTask(store, id, now);
       outcome.replayed.push({ task: id });
+      const note = was === null ? null : replayTaskNote(id, was);
+      if (note) outcome.notes.push(`switchyard: ${note}\n`);
     }
   }
   return outcome;

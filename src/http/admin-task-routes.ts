@@ -81,9 +81,11 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.post("/api/tasks/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!(await replayTask(store, id, now()))) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    const was = await replayTask(store, id, now());
+    if (was === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
     deps.wake();
-    return { task: id, replayed: true };
+    // `was`: its status before (a running task is left to its run).
+    return { task: id, replayed: true, was };
   });
 
   app.post("/api/tasks/replay-dead", async () => {

@@ -4,7 +4,7 @@ import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import type { RoutingDecision } from "../routing/decide.js";
-import type { AcceptedTask, Store } from "../store/store.js";
+import type { AcceptedTask, Store, TaskStatus } from "../store/store.js";
 
 /** Why a task whose delivery's body retention emptied cannot run: said by the replay that refuses it, and by the worker. */
 export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodies), so it cannot run again";
@@ -12,14 +12,25 @@ export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodi
 /**
  * Re-queues one task, as `replay --task` and the admin API do, unless it cannot run again
  * (its delivery's body was pruned: a usage error saying so, instead of a re-queue that only
- * dies). False when there is no such task.
+ * dies). Returns the task's status before the replay (a running task is left to its run),
+ * or null when there is no such task.
  */
-export async function replayTask(store: Store, id: string, now: number): Promise<boolean> {
+export async function replayTask(store: Store, id: string, now: number): Promise<TaskStatus | null> {
   const task = await store.getTask(id);
-  if (!task) return false;
+  if (!task) return null;
   const delivery = await store.getDelivery(task.delivery);
   if (delivery !== null && delivery.body.length === 0) throw new UsageError(`task ${id} cannot be replayed: ${PRUNED_BODY}`);
-  return store.replayTask(id, now);
+  return (await store.replayTask(id, now)) ? task.status : null;
+}
+
+/**
+ * What a person replaying a task should know beyond "re-queued", or null: that a running
+ * task was left to its run, or that a task that had succeeded runs again.
+ */
+export function replayTaskNote(id: string, was: TaskStatus): string | null {
+  if (was === "running") return `task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)`;
+  if (was === "succeeded") return `task ${id} had succeeded: it runs again (an explicit replay runs it whatever its idempotency key)`;
+  return null;
 }
 
 /** What a delivery's replay did, and enough to say why when it re-queued nothing. */

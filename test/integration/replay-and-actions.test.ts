@@ -64,6 +64,35 @@ describe("replay and tasks from the command line", () => {
     expect(noMode.code).toBe(2);
   });
 
+  it("says a running task is left to its run, and that a task that had succeeded runs again", async () => {
+    const own = mkdtempSync(path.join(tmpdir(), "switchyard-replay-notes-"));
+    try {
+      writeFileSync(path.join(own, "slow.mjs"), `setTimeout(() => console.log("done"), 4000);`);
+      writeFileSync(path.join(own, "switchyard.config.yaml"), `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${path.join(own, "slow.mjs")}"] }\n`);
+      const slow = await startServeProcess(own, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:n.db" });
+      const ownEnv = { DATABASE_URL: "sqlite:n.db" };
+      try {
+        const res = await postSigned(slow.webhookUrl, SECRET, "issues", exampleOf("issues", "opened"));
+        const id = ((await res.json()) as { routed: { task: string }[] }).routed[0]!.task;
+        await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "running", 20_000, 100);
+        const running = await runCli(["replay", "--task", id], { cwd: own, env: ownEnv });
+        expect(running.code, running.stderr).toBe(0);
+        expect(running.stderr).toContain(`switchyard: task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)`);
+        await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "succeeded", 20_000, 200);
+        slow.child.kill("SIGTERM");
+        await slow.exited;
+        // Directly on the store once the server is gone: a task that had succeeded runs again, and says so.
+        const direct = await runCli(["replay", "--task", id], { cwd: own, env: ownEnv });
+        expect(direct.code, direct.stderr).toBe(0);
+        expect(direct.stderr).toContain(`switchyard: task ${id} had succeeded: it runs again (an explicit replay runs it whatever its idempotency key)`);
+      } finally {
+        slow.child.kill("SIGKILL");
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("replays on its own database when another project's server answers on the admin port", async () => {
     const otherDir = mkdtempSync(path.join(tmpdir(), "switchyard-other-"));
     const other = await startServeProcess(otherDir, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:other.db" });
