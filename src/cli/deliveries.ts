@@ -11,6 +11,7 @@ import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/r
 import { renderDeliveryDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
 import { printJson, type CliIo } from "./io.js";
+import { assertKnownEvent } from "./route.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
 export function parseLimitOption(value: string | undefined): number {
@@ -47,13 +48,18 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .enablePositionalOptions()
     .description("recent deliveries, newest first, with their tasks (reads the store; never writes)")
     .option("--status <status>", `only deliveries in this state: ${DELIVERY_STATUSES.join(", ")}`)
+    .option("--event <name>", "only deliveries of this event (issues, pull_request, push, …)")
+    .option("--repository <owner/name>", "only deliveries from this repository")
     .option("--limit <n>", "how many (default 50, no upper cap)")
     .option("--json", "print one JSON array on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action(async (options: { status?: string; limit?: string; json?: boolean; config?: string }) => {
+    .action(async (options: { status?: string; event?: string; repository?: string; limit?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
       const limit = parseLimitOption(options.limit);
-      const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, limit }));
+      // A mistyped event would list nothing, as if none had come: refused with the nearest name.
+      if (options.event !== undefined) assertKnownEvent(options.event);
+      if (options.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(options.repository)) throw new UsageError(`--repository is owner/name, like octo-org/hello, not "${options.repository}"`);
+      const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, event: options.event, repository: options.repository, limit }));
       if (options.json) return printJson(io, rows.map(presentDeliverySummary));
       if (rows.length === 0) return io.stdout("no deliveries\n");
       io.stdout(

@@ -20,14 +20,15 @@ export function registerTasks(program: Command, io: CliIo): void {
     .description("recent tasks, newest first (reads the store; never writes)")
     .option("--status <status>", `only tasks in this state: ${TASK_STATUSES.join(", ")}`)
     .option("--agent <name>", "only this agent's tasks")
+    .option("--delivery <id>", "only this delivery's tasks")
     .option("--limit <n>", "how many (default 50, no upper cap)")
     .option("--json", "print one JSON array on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action(async (options: { status?: string; agent?: string; limit?: string; json?: boolean; config?: string }) => {
+    .action(async (options: { status?: string; agent?: string; delivery?: string; limit?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<TaskStatus>("--status", options.status, TASK_STATUSES);
       const limit = parseLimitOption(options.limit);
       const { rows, agents } = await withReadOnlyStore(io, options.config, async (store, config) => ({
-        rows: await store.listTasks({ status, agent: options.agent, limit }),
+        rows: await store.listTasks({ status, agent: options.agent, delivery: options.delivery, limit }),
         agents: [...new Set([...KNOWN_AGENT_NAMES, ...BUILTIN_AGENT_NAMES, ...Object.keys(config.agents)])],
       }));
       if (options.json) return printJson(io, rows.map(presentTaskRow));

@@ -87,7 +87,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.get("/api/deliveries", async (request, reply) => {
-    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status"]);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "event", "repository"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
@@ -96,7 +96,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
       return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`);
     }
-    return (await store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined })).map(presentDeliverySummary);
+    return (await store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined, event: query.event, repository: query.repository })).map(presentDeliverySummary);
   });
 
   app.get("/api/deliveries/:id", async (request, reply) => {

@@ -244,7 +244,23 @@ export interface ListDeliveriesOptions {
   status?: DeliveryStatus;
   /** Only deliveries about this issue or pull request (both given together). */
   subject?: { repository: string; number: number };
+  /** Only deliveries of this event (`issues`), or from this repository (`owner/name`). */
+  event?: string;
+  repository?: string;
   limit: number;
+}
+
+/**
+ * The column filters a delivery list applies, in a fixed order (`subject` is a repository
+ * and a number), for the stores that build one statement per combination.
+ */
+export function deliveryFilters({ subject, event, repository }: ListDeliveriesOptions): [column: "event" | "repository" | "number", value: string | number][] {
+  const filters: [column: "event" | "repository" | "number", value: string | number][] = [];
+  if (event !== undefined) filters.push(["event", event]);
+  const repo = subject?.repository ?? repository;
+  if (repo !== undefined) filters.push(["repository", repo]);
+  if (subject !== undefined) filters.push(["number", subject.number]);
+  return filters;
 }
 
 export interface ListTasksOptions {

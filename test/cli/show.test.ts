@@ -89,6 +89,27 @@ describe("deliveries show / tasks show", () => {
     expect(JSON.parse(listed.stdout).map((r: { delivery: string }) => r.delivery).sort()).toEqual([issueDelivery, "show-pr-1"].sort());
   });
 
+  it("deliveries lists one event's or one repository's; tasks lists one delivery's; a mistyped event is refused", async () => {
+    const ids = async (args: string[]) => {
+      const result = await runCli(["deliveries", ...args, "--json"], { cwd: server.dir, env });
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout).map((r: { delivery: string }) => r.delivery);
+    };
+    expect(await ids(["--event", "pull_request"])).toEqual(["show-pr-1"]);
+    expect(await ids(["--event", "pull_request", "--status", "failed"])).toEqual(["show-pr-1"]);
+    expect((await ids(["--repository", (exampleOf("issues", "opened") as { repository: { full_name: string } }).repository.full_name])).sort()).toContain(issueDelivery);
+    expect(await ids(["--repository", "nobody/nothing"])).toEqual([]);
+    const typo = await runCli(["deliveries", "--event", "pull_requst"], { cwd: server.dir, env });
+    expect(typo).toMatchObject({ code: 2, stdout: "" });
+    expect(typo.stderr).toBe('switchyard: event "pull_requst" is not a GitHub webhook event: did you mean pull_request?\n');
+    const badRepo = await runCli(["deliveries", "--repository", "hello"], { cwd: server.dir, env });
+    expect(badRepo.code).toBe(2);
+    expect(badRepo.stderr).toContain("--repository is owner/name");
+    const tasks = await runCli(["tasks", "--delivery", "show-pr-1", "--json"], { cwd: server.dir, env });
+    expect(JSON.parse(tasks.stdout).map((t: { id: string }) => t.id)).toContain(deadTask);
+    expect(JSON.parse(tasks.stdout).every((t: { delivery: string }) => t.delivery === "show-pr-1")).toBe(true);
+  });
+
   it("an unknown id is exit 2 with a message that says what to do", async () => {
     const task = await runCli(["tasks", "show", "999999"], { cwd: server.dir, env });
     expect(task.code).toBe(2);

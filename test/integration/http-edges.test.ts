@@ -146,8 +146,8 @@ describe("HTTP edges keep the error contract", () => {
 
   it("refuses a query parameter a route does not take with 400 naming what it takes, instead of ignoring it", async () => {
     const cases: [string, string, string][] = [
-      ["GET", "/api/deliveries?event=push", "unknown query parameter event: this route takes limit, status"],
-      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status; did you mean status?"],
+      ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository"],
+      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository; did you mean status?"],
       ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery; did you mean agent?"],
       ["GET", "/api/kpi?window=24h", "unknown query parameter window: this route takes since"],
       ["POST", "/api/prune?dryrun=1", "unknown query parameter dryrun: this route takes dry_run; did you mean dry_run?"],
@@ -158,7 +158,7 @@ describe("HTTP edges keep the error contract", () => {
       expect(((await res.json()) as { error: { code: string; message: string } }).error, path).toEqual({ code: "SWY_E_BAD_REQUEST", message });
     }
     // What the CLI and the dashboard send is still taken.
-    for (const path of ["/api/deliveries?limit=5&status=failed", "/api/tasks?status=dead&limit=5&agent=IssueAgent&delivery=x", "/api/kpi?since=24h"]) {
+    for (const path of ["/api/deliveries?limit=5&status=failed&event=issues&repository=octo%2Fhello", "/api/tasks?status=dead&limit=5&agent=IssueAgent&delivery=x", "/api/kpi?since=24h"]) {
       expect((await fetch(server.adminUrl + path)).status, path).toBe(200);
     }
   });

@@ -77,6 +77,22 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const rows = await store.listDeliveries({ subject: { repository: "octo/a", number: 7 }, limit: 10 });
         expect(rows.map((r) => r.id)).toEqual(["about-3", "about-1"]);
         expect(rows.map((r) => r.status)).toEqual(["unrouted", "pending"]);
+        // The status filters before the limit: the older pending one, not nothing.
+        expect((await store.listDeliveries({ subject: { repository: "octo/a", number: 7 }, status: "pending", limit: 1 })).map((r) => r.id)).toEqual(["about-1"]);
+      });
+
+      it("lists one event's deliveries, or one repository's, with the status and the limit", async () => {
+        await seed([task()], { id: "by-1", event: "issues", repository: "octo/a", receivedAt: T0 });
+        await seed([], { id: "by-2", event: "push", action: null, repository: "octo/a", receivedAt: T0 + 1 });
+        await seed([task()], { id: "by-3", event: "issues", repository: "octo/b", receivedAt: T0 + 2 });
+        await seed([], { id: "by-4", event: "issues", repository: "octo/a", receivedAt: T0 + 3 });
+        const ids = async (options: Omit<Parameters<Store["listDeliveries"]>[0], "limit">, limit = 10) => (await store.listDeliveries({ ...options, limit })).map((r) => r.id);
+        expect(await ids({ event: "issues" })).toEqual(["by-4", "by-3", "by-1"]);
+        expect(await ids({ repository: "octo/a" })).toEqual(["by-4", "by-2", "by-1"]);
+        expect(await ids({ event: "issues", repository: "octo/a" })).toEqual(["by-4", "by-1"]);
+        expect(await ids({ event: "issues", repository: "octo/a", status: "pending" })).toEqual(["by-1"]);
+        expect(await ids({ event: "issues" }, 2)).toEqual(["by-4", "by-3"]);
+        expect(await ids({ event: "release" })).toEqual([]);
       });
     });
 

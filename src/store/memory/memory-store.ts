@@ -1,5 +1,6 @@
 import { parseTaskId, priorityRank } from "../rows.js";
 import type { AcceptResult, AcceptedTask, GithubActionRecord, NewTask, Store } from "../store.js";
+import { deliveryFilters } from "../store.js";
 import { claim, complete, leased, reclaimExpired } from "./memory-lease-ops.js";
 import { createTables, insertTask, retakeKey, takeLimit, tasksOf, toDeliverySummary, toTaskDetail, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
 
@@ -158,9 +159,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         tasks: tasks.map(toTaskDetail),
       };
     },
-    async listDeliveries({ status, subject, limit }) {
+    async listDeliveries(options) {
+      const { status, limit } = options;
+      const filters = deliveryFilters(options);
       return [...tables.deliveries.values()]
-        .filter(({ delivery: d }) => subject === undefined || (d.repository === subject.repository && d.number === subject.number))
+        .filter(({ delivery: d }) => filters.every(([column, value]) => (d[column] ?? null) === value))
         .map((state) => toDeliverySummary(state, tasksOf(tables, state.delivery.id)))
         .filter((summary) => status === undefined || summary.status === status)
         .sort((a, b) => b.receivedAt - a.receivedAt || tables.deliveries.get(b.id)!.seq - tables.deliveries.get(a.id)!.seq)

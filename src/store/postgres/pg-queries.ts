@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord } from "../store.js";
+import { deliveryFilters } from "../store.js";
 import {
   DELIVERY_COLUMNS,
   DELIVERY_SUMMARY_COLUMNS,
@@ -36,15 +37,18 @@ export async function getDelivery(pool: pg.Pool, id: string): Promise<DeliveryRe
   return toDeliveryRecord(row, await Promise.all(tasks.map((t) => withAttempts(pool, t))));
 }
 
-export async function listDeliveries(pool: pg.Pool, { status, subject, limit }: ListDeliveriesOptions): Promise<DeliverySummary[]> {
-  const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d`;
-  const rows = subject
-    ? (await pool.query<DeliverySummaryRow>(`${inner} WHERE d.repository = $1 AND d.number = $2 ${NEWEST_DELIVERY_FIRST} LIMIT $3`, [subject.repository, subject.number, pgLimit(limit)])).rows.filter(
-        (r) => status === undefined || r.status === status,
-      )
-    : status === undefined
-      ? (await pool.query<DeliverySummaryRow>(`${inner} ${NEWEST_DELIVERY_FIRST} LIMIT $1`, [pgLimit(limit)])).rows
-      : (await pool.query<DeliverySummaryRow>(`SELECT * FROM (${inner}) x WHERE x.status = $1 ${NEWEST_DELIVERY_FIRST} LIMIT $2`, [status, pgLimit(limit)])).rows;
+export async function listDeliveries(pool: pg.Pool, options: ListDeliveriesOptions): Promise<DeliverySummary[]> {
+  const filters = deliveryFilters(options);
+  const values: unknown[] = filters.map(([, value]) => value);
+  const where = filters.length === 0 ? "" : `WHERE ${filters.map(([column], i) => `d.${column} = $${i + 1}`).join(" AND ")}`;
+  const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
+  let sql = `${inner} ${NEWEST_DELIVERY_FIRST}`;
+  if (options.status !== undefined) {
+    values.push(options.status);
+    sql = `SELECT * FROM (${inner}) x WHERE x.status = $${values.length} ${NEWEST_DELIVERY_FIRST}`;
+  }
+  values.push(pgLimit(options.limit));
+  const rows = (await pool.query<DeliverySummaryRow>(`${sql} LIMIT $${values.length}`, values)).rows;
   if (rows.length === 0) return [];
   const tasks = (await pool.query<Pick<TaskRow, "id" | "delivery" | "agent" | "status" | "attempts">>(
     "SELECT id, delivery, agent, status, attempts FROM tasks WHERE delivery = ANY($1::text[]) ORDER BY id",

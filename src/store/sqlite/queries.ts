@@ -1,5 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { DeliveryRecord, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
+import { deliveryFilters } from "../store.js";
 import {
   DELIVERY_COLUMNS,
   DELIVERY_SUMMARY_COLUMNS,
@@ -31,15 +32,20 @@ export function prepareQueries(db: Database): Queries {
   const taskSummaries = db.prepare<[string], TaskSummaryRow>("SELECT id, agent, status, attempts FROM tasks WHERE delivery = ? ORDER BY id");
   const attemptsOfTask = db.prepare<[number], AttemptRow>("SELECT * FROM attempts WHERE task = ? ORDER BY n");
   const task = db.prepare<[number], TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = ?`);
-  const recentDeliveries = db.prepare<[number], SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d ${NEWEST_DELIVERY_FIRST} LIMIT ?`,
-  );
-  const recentDeliveriesWithStatus = db.prepare<[string, number], SummaryRow>(
-    `SELECT * FROM (SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?`,
-  );
-  const deliveriesAbout = db.prepare<[string, number, number], SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d WHERE d.repository = ? AND d.number = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?`,
-  );
+  // listDeliveries: one statement per combination of filters, as listTasks below. The status
+  // is derived from the tasks, so it filters the summaries, before the limit.
+  const deliveryLists = new Map<string, Statement<unknown[], SummaryRow>>();
+  const deliveryList = (columns: readonly string[], withStatus: boolean): Statement<unknown[], SummaryRow> => {
+    const key = `${columns.join(",")}${withStatus ? "+status" : ""}`;
+    let statement = deliveryLists.get(key);
+    if (statement === undefined) {
+      const where = columns.length === 0 ? "" : `WHERE ${columns.map((column) => `d.${column} = ?`).join(" AND ")}`;
+      const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
+      statement = db.prepare<unknown[], SummaryRow>(withStatus ? `SELECT * FROM (${inner}) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?` : `${inner} ${NEWEST_DELIVERY_FIRST} LIMIT ?`);
+      deliveryLists.set(key, statement);
+    }
+    return statement;
+  };
   const nextRunAt = db.prepare<[], number | null>("SELECT MIN(run_at) FROM tasks WHERE status = 'ready'").pluck();
 
   // listTasks: one statement per combination of filters, prepared on first use, so each can
@@ -68,13 +74,10 @@ export function prepareQueries(db: Database): Queries {
       const row = delivery.get(id);
       return row === undefined ? null : toDeliveryRecord(row, tasksOfDelivery.all(id).map(withAttempts));
     },
-    listDeliveries({ status, subject, limit }) {
-      const rows = subject
-        ? deliveriesAbout.all(subject.repository, subject.number, sqlLimit(limit)).filter((r) => status === undefined || r.status === status)
-        : status === undefined
-          ? recentDeliveries.all(sqlLimit(limit))
-          : recentDeliveriesWithStatus.all(status, sqlLimit(limit));
-      return rows.map(summarize);
+    listDeliveries(options) {
+      const filters = deliveryFilters(options);
+      const values = [...filters.map(([, value]) => value), ...(options.status === undefined ? [] : [options.status]), sqlLimit(options.limit)];
+      return deliveryList(filters.map(([column]) => column), options.status !== undefined).all(...values).map(summarize);
     },
     getTask(id) {
       const row = task.get(id);
