@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
 import { UsageError } from "../errors.js";
 import { findAgentProblems } from "../config/find-agent-problems.js";
+import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
@@ -11,11 +12,6 @@ import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
 import { parseStoreUrl } from "../store/open-store.js";
 
-/** 600000 → "10m", 30000 → "30s", 1500 → "1500ms": durations as the config writes them. */
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
 
 /**
  * An executor on one line, as `check` prints it.

@@ -7,6 +7,7 @@ import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
 import { envSources, readEnv } from "./read-env.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { checkNames, type CheckNamesOptions } from "./check-names.js";
+import { formatDuration } from "./format-duration.js";
 import { didYouMean } from "./suggest-name.js";
 import { BUILTIN_AGENT_NAMES, configSchema, type Config } from "./schema.js";
 
@@ -92,7 +93,9 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
   for (const key of ["bodies", "rows"] as const) {
     // A delivery pruned inside the replay window could no longer be recognised as a replay.
     if (retention[key] < windowMs) {
-      throw new UsageError(`${where}store.retention.${key} (${retention[key] / 3_600_000} h) is shorter than the replay window (security.replayWindowHours, ${config.security.replayWindowHours} h): keep deliveries at least that long`);
+      // Days written as a bare number are milliseconds: say so rather than show 0.0000083 h.
+      const bare = retention[key] < 3_600_000 ? "; a bare number counts milliseconds, so write 30d for days" : "";
+      throw new UsageError(`${where}store.retention.${key} (${formatDuration(retention[key])}) is shorter than the replay window (security.replayWindowHours, ${config.security.replayWindowHours}h): keep deliveries at least that long${bare}`);
     }
   }
   for (const [name, spec] of Object.entries(config.agents)) {

@@ -75,7 +75,9 @@ describe("recovery and retention config", () => {
   });
 
   it("refuses a retention below the replay window, naming both", () => {
-    expect(() => parseConfig({ store: { retention: { bodies: "24h" } } })).toThrow(/store\.retention\.bodies \(24 h\) is shorter than the replay window.*72 h/);
+    expect(() => parseConfig({ store: { retention: { bodies: "24h" } } })).toThrow(/store\.retention\.bodies \(1d\) is shorter than the replay window.*72h\): keep deliveries at least that long$/);
+    // Days written as a bare number are milliseconds, and the message says so.
+    expect(() => parseConfig({ store: { retention: { bodies: 30 } } })).toThrow(/store\.retention\.bodies \(30ms\) is shorter .*; a bare number counts milliseconds, so write 30d for days$/);
     expect(() => parseConfig({ store: { retention: { rows: "4d" } }, security: { replayWindowHours: 100 } })).toThrow(/store\.retention\.rows/);
   });
 
