@@ -1,4 +1,4 @@
-import type { SweepSummary } from "./run-sweep.js";
+import { ASK_COOLDOWN_MS, type SweepSummary } from "./run-sweep.js";
 
 /** The snake_case JSON of `switchyard redeliver --json` and `POST /api/recovery/sweep`. */
 export interface SweepJson {
@@ -10,6 +10,7 @@ export interface SweepJson {
     missing: number;
     redelivered: number;
     given_up: number;
+    waiting: number;
     guids: string[];
     errors: { kind: string; message: string }[];
   }[];
@@ -31,6 +32,7 @@ export function presentSweep(summary: SweepSummary): SweepJson {
       missing: h.missing,
       redelivered: h.redelivered,
       given_up: h.givenUp,
+      waiting: h.waiting,
       guids: [...h.guids],
       errors: h.errors.map((e) => ({ kind: e.kind, message: e.message })),
     })),
@@ -43,7 +45,9 @@ export function renderSweep(summary: SweepJson): string {
   const lines: string[] = [];
   for (const h of summary.hooks) {
     const asked = summary.dry_run ? `would redeliver ${h.guids.length}` : `redelivered ${h.redelivered}`;
-    lines.push(`${h.hook}: scanned ${h.scanned}, failed ${h.failed}, missing ${h.missing}, ${asked}${h.given_up > 0 ? `, given up ${h.given_up} (asked 3 times)` : ""}`);
+    // Why a missing delivery was not asked for: asked too often, or too lately to tell yet.
+    const waiting = (h.waiting ?? 0) > 0 ? `, waiting ${h.waiting} (asked within the last ${ASK_COOLDOWN_MS / 60_000} min: the redelivery may be on its way)` : "";
+    lines.push(`${h.hook}: scanned ${h.scanned}, failed ${h.failed}, missing ${h.missing}, ${asked}${h.given_up > 0 ? `, given up ${h.given_up} (asked 3 times)` : ""}${waiting}`);
     for (const guid of h.guids) lines.push(`  ${summary.dry_run ? "would redeliver" : "redelivered"} ${guid}`);
   }
   return lines.join("\n") + (lines.length > 0 ? "\n" : "");
