@@ -78,7 +78,7 @@ export function renderDeliveryDetail(d: DeliveryDetail): string {
     `delivery ${one(d.delivery)}`,
     `  event: ${one(d.action ? `${d.event}.${d.action}` : d.event)}`,
     `  repository: ${one(d.repository ?? "-")}${d.installation === null ? "" : `  (installation ${d.installation})`}`,
-    `  received: ${d.received_at}${d.ack_ms === null ? "" : `  (acknowledged in ${d.ack_ms} ms)`}`,
+    `  received: ${d.received_at}${d.ack_ms === null ? "" : `  (in a commit ${d.ack_ms} ms after it was verified and routed)`}`,
     `  status: ${one(d.status)}`,
     `  decision: ${decision}`,
     `  headers:`,
