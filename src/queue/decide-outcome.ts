@@ -7,7 +7,17 @@ export interface RetryPolicy extends BackoffPolicy {
 }
 
 /**
- * What becomes of a task whose attempt number `attempts` failed: retried later (its run_at
+ * "gave up after N attempts": those the retry policy counted (since the task's last replay
+ * or hand-back), and all of them when there were `earlier` ones, so the count matches the
+ * task's `attempts`.
+ */
+export function gaveUp(counted: number, earlier: number): string {
+  return `gave up after ${counted} attempts${earlier > 0 ? ` (${counted + earlier} in all, counting earlier runs)` : ""}`;
+}
+
+/**
+ * What becomes of a task whose attempt number `attempts` failed (`earlier`: attempts before
+ * its last replay, which the retry policy does not count): retried later (its run_at
  * persisted, so a restart keeps the schedule), or dead — at once for a permanent failure,
  * after the last retry for a transient one.
  *
@@ -20,12 +30,13 @@ export function decideFailure(
   now: number,
   output: string | null = null,
   random: () => number = Math.random,
+  earlier = 0,
 ): TaskOutcome {
   if (failure.kind === "permanent") {
     return { status: "dead", outcome: "permanent", error: failure.reason, output };
   }
   if (!shouldRetry(attempts, policy.maxRetries)) {
-    return { status: "dead", outcome: "transient", error: `gave up after ${attempts} attempts: ${failure.reason}`, output };
+    return { status: "dead", outcome: "transient", error: `${gaveUp(attempts, earlier)}: ${failure.reason}`, output };
   }
   const delay = retryDelay(attempts, policy, failure, random);
   return { status: "ready", outcome: "transient", runAt: now + delay, retryDelayMs: delay, error: failure.reason, output };

@@ -366,7 +366,7 @@ export function createWorker(options: WorkerOptions): Worker {
         return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
       }
       const failure = classifyError(thrown, now());
-      return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random), ctx };
+      return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase), ctx };
     }
   }
 

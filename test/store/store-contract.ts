@@ -365,6 +365,10 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.reclaimExpired(T0 + 4001, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
         expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 3 });
         expect(await store.getTask(other!)).toMatchObject({ status: "dead", attempts: 2 });
+        // Given up again after the replay: the count says both, so it matches `attempts`.
+        await store.claim({ owner: "w4", now: T0 + 4001, leaseMs: 1000, limit: 1 });
+        expect(await store.reclaimExpired(T0 + 5002, { maxAttempts: 2 })).toEqual({ requeued: 0, dead: 1 });
+        expect(await store.getTask(looping!)).toMatchObject({ status: "dead", attempts: 4, lastError: expect.stringMatching(/^gave up after 2 attempts \(4 in all, counting earlier runs\): lease expired/) });
       });
 
       it("puts a task a shutdown cut off back to ready without holding the attempt against its retries", async () => {

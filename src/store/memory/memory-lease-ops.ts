@@ -109,7 +109,7 @@ export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefor
     endLease(task, now);
     const counted = task.attempts - task.retryBase;
     if (counted >= maxAttempts) {
-      Object.assign(task, { status: "dead", lastError: `gave up after ${counted} attempts: ${LEASE_EXPIRED}` });
+      Object.assign(task, { status: "dead", lastError: `gave up after ${counted} attempts${task.retryBase > 0 ? ` (${task.attempts} in all, counting earlier runs)` : ""}: ${LEASE_EXPIRED}` });
       releaseKey(tables, task);
       result.dead++;
     } else {
