@@ -30,9 +30,14 @@ WHERE x.pending = 0`;
 
 const MET_TRANSIENT_FAILURE = `EXISTS (SELECT 1 FROM attempts a WHERE a.task = t.id AND (a.outcome = 'transient' OR a.outcome = 'lease-expired'))`;
 
+// A task's retries: its attempts after the first, less the runs operators asked for (each
+// replay's first attempt) and the attempts a graceful shutdown cut off. Never below zero: a
+// task replayed before it first ran has a replay and no extra attempt.
+const RERUNS = `(t.attempts - 1 - t.replays - (SELECT COUNT(*) FROM attempts s WHERE s.task = t.id AND s.outcome = 'shutdown'))`;
+
 /** Finished tasks (succeeded or dead) of the deliveries received in [$1, $2): retries and transient failures. */
 export const KPI_TASKS_SQL = `SELECT COUNT(*) AS finished,
-  CAST(COALESCE(SUM(t.attempts - 1 - (SELECT COUNT(*) FROM attempts s WHERE s.task = t.id AND s.outcome = 'shutdown')), 0) AS BIGINT) AS retries,
+  CAST(COALESCE(SUM(CASE WHEN ${RERUNS} > 0 THEN ${RERUNS} ELSE 0 END), 0) AS BIGINT) AS retries,
   CAST(COALESCE(SUM(CASE WHEN ${MET_TRANSIENT_FAILURE} THEN 1 ELSE 0 END), 0) AS BIGINT) AS retried,
   CAST(COALESCE(SUM(CASE WHEN t.status = 'succeeded' AND ${MET_TRANSIENT_FAILURE} THEN 1 ELSE 0 END), 0) AS BIGINT) AS retried_succeeded
 FROM tasks t JOIN deliveries d ON d.id = t.delivery

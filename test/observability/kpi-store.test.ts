@@ -43,7 +43,7 @@ async function run(store: Store, outcomes: readonly TaskOutcome[]): Promise<void
  * | delivery | received | tasks and their attempts                        | ack ms |
  * |----------|----------|--------------------------------------------------|--------|
  * | d1       | T−1h     | A: succeeded                                     | 100    |
- * | d2       | T−2h     | A: transient, succeeded                          | 200    |
+ * | d2       | T−2h     | A: transient, succeeded; replayed: succeeded     | 200    |
  * | d3       | T−3h     | A: transient, dead (transient)                   | 300    |
  * | d4       | T−4h     | A: succeeded; B: dead (permanent)                | 400    |
  * | d5       | T−5h     | A: ready, due in an hour (pending)               | 500    |
@@ -82,6 +82,10 @@ async function buildHistory(store: Store, setAckMs: (id: string, ms: number) => 
   await run(store, [succeeded]);
   await accept("d2", 2, [task("A")]);
   await run(store, [transient, succeeded]);
+  // An operator's replay runs it once more: a re-run, not a retry.
+  const [d2Task] = await store.listTasks({ delivery: "d2", limit: 1 });
+  expect(await store.replayTask(d2Task!.id, T)).toBe(true);
+  await run(store, [succeeded]);
   await accept("d3", 3, [task("A")]);
   await run(store, [transient, deadTransient]);
   await accept("d4", 4, [task("A"), task("B")]);
@@ -109,7 +113,7 @@ const EXPECTED_COUNTS: KpiCounts = {
   routedFinished: 5,
   routedSucceeded: 3,
   finishedTasks: 6,
-  // d2's and d3's second runs; d8's re-run after a shutdown is not a retry.
+  // d2's and d3's second runs; d8's re-run after a shutdown and d2's replay are not retries.
   retries: 2,
   retriedTasks: 2,
   retriedSucceeded: 1,
