@@ -56,6 +56,11 @@ function connectionFailure(err: ErrorLike): ErrorClassification | null {
     if (TIMEOUT_NAMES.has(link.name) || link.code === "ABORT_ERR") {
       return { kind: "transient", reason: oneLine(`timeout${to} (${link.name}${link.message ? `: ${link.message}` : ""})`) };
     }
+    // fetch refuses some ports outright (the Fetch standard's "bad ports": 1, 9, 25, 6000, …):
+    // no retry can help, and "bad port" alone reads like a typo.
+    if (link.message === "bad port") {
+      return { kind: "permanent", reason: `fetch refuses to connect${to}: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port` };
+    }
     if (link.code !== undefined && (NETWORK_CODES.has(link.code) || link.code.startsWith("UND_ERR_"))) {
       return { kind: "transient", reason: `network error ${link.code}${to}` };
     }

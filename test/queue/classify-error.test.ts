@@ -190,6 +190,13 @@ describe("classifyError: network and timeouts", () => {
     expect(classifyError(error, NOW)).toEqual({ kind: "transient", reason: `network error ECONNREFUSED reaching 127.0.0.1:${port}` });
   });
 
+  it("a port fetch never connects to (9, 6000, …) is permanent and said plainly, not 'bad port'", async () => {
+    const quiet = () => undefined;
+    const octokit = new Octokit({ baseUrl: "http://127.0.0.1:9", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
+    const error: unknown = await octokit.request("GET /user").catch((thrown: unknown) => thrown);
+    expect(classifyError(error, NOW)).toEqual({ kind: "permanent", reason: "fetch refuses to connect reaching 127.0.0.1:9: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port" });
+  });
+
   it("a 500 that GitHub answered is still an HTTP 500", () => {
     expect(classifyError(requestError(500, "Internal Server Error"), NOW)).toEqual({ kind: "transient", reason: "HTTP 500 from api.github.com: Internal Server Error" });
   });
