@@ -82,7 +82,8 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
     if (typeof spec !== "object") continue;
     const timeout = "workspace" in spec ? spec.workspace.timeout : "timeout" in spec ? spec.timeout : undefined;
     if (timeout !== undefined && timeout > 0 && timeout < SHORT_TIMEOUT_MS) {
-      problems.push(`agents.${name}.timeout: ${timeout}ms is under a second, so every run would time out: a bare number counts milliseconds (write ${timeout}s for seconds)`);
+      const key = "workspace" in spec ? `agents.${name}.workspace.timeout` : `agents.${name}.timeout`;
+      problems.push(`${key}: ${timeout}ms is under a second, so every run would time out: a bare number counts milliseconds (write ${timeout}s for seconds)`);
     }
     if ("http" in spec) {
       const { secret } = spec.http;

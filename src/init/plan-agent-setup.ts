@@ -25,6 +25,13 @@ export interface AgentSetup {
   secrets: SecretNeed[];
   /** What the user must know or do: programs the runner must have, names no secret can carry. */
   notes: string[];
+  /**
+   * A workspace agent runs in a worktree of the job's checkout, which must then hold the
+   * whole repository (of the trusted ref): no sparse checkout.
+   */
+  wholeRepository: boolean;
+  /** The longest timeout of the job's exec, http and workspace agents (ms; 0 when none or unlimited). */
+  longestTimeoutMs: number;
 }
 
 // GitHub's rule for secret names: letters, digits and underscores, not starting with a
@@ -100,9 +107,14 @@ export function planAgentSetup(agents: readonly string[], config: Config, files?
   const add = (pattern: string | null) => {
     if (pattern !== null && !checkout.includes(pattern)) checkout.push(pattern);
   };
+  let wholeRepository = false;
+  let longestTimeoutMs = 0;
   for (const agent of agents) {
     const executor = config.agents[agent];
     if (executor === undefined || typeof executor !== "object") continue;
+    if ("workspace" in executor) wholeRepository = true;
+    const timeout = "workspace" in executor ? executor.workspace.timeout : "timeout" in executor ? executor.timeout : 0;
+    longestTimeoutMs = Math.max(longestTimeoutMs, timeout);
     let names: readonly string[];
     if ("exec" in executor) {
       const [program, ...args] = executor.exec as [string, ...string[]];
@@ -134,7 +146,7 @@ export function planAgentSetup(agents: readonly string[], config: Config, files?
       secrets.set(name, need);
     }
   }
-  return { checkout, secrets: [...secrets.values()], notes };
+  return { checkout, secrets: [...secrets.values()], notes, wholeRepository, longestTimeoutMs };
 }
 
 function planProgram(agent: string, program: string, files: RepositoryFiles | undefined, add: (pattern: string | null) => void, notes: string[]): void {

@@ -46,7 +46,6 @@ function renderSteps(job: PlannedJob, action: ActionPin): string[] {
         ]
       : []),
     ...renderSparseCheckout(job),
-    "          sparse-checkout-cone-mode: false",
     "          persist-credentials: false",
     "      # The event reaches switchyard only as the file GITHUB_EVENT_PATH names.",
     `      - uses: ${usesLine(action)}`,
@@ -58,15 +57,24 @@ function renderSteps(job: PlannedJob, action: ActionPin): string[] {
 
 /** The config alone, or with the exec agents' programs: files of the same trusted ref, nothing else. */
 function renderSparseCheckout(job: PlannedJob): string[] {
-  const { checkout } = job.setup;
-  if (checkout.length === 0) return ["          # Only the config file, and no token left behind in .git/config.", `          sparse-checkout: ${CONFIG_FILE}`];
+  const { checkout, wholeRepository } = job.setup;
+  // A workspace agent's worktree is made from this checkout: a sparse one would hand it an
+  // empty tree (git carries the sparse patterns into the worktree).
+  if (wholeRepository) return ["          # The whole repository (of the same trusted ref as the config): a workspace agent works in", "          # a worktree made from it. No token left behind in .git/config."];
+  if (checkout.length === 0) return ["          # Only the config file, and no token left behind in .git/config.", `          sparse-checkout: ${CONFIG_FILE}`, "          sparse-checkout-cone-mode: false"];
   return [
     "          # Only the config file and what its exec agents run (a program's directory; a file",
     "          # at the root alone), from the same ref as the config; no token left in .git/config.",
     "          sparse-checkout: |",
     `            ${CONFIG_FILE}`,
     ...checkout.map((pattern) => `            ${pattern}`),
+    "          sparse-checkout-cone-mode: false",
   ];
+}
+
+/** Long enough for the job's slowest agent to run out its own timeout, and never under 15 minutes. */
+function timeoutMinutes(job: PlannedJob): number {
+  return Math.max(15, Math.ceil(job.setup.longestTimeoutMs / 60_000) + 5);
 }
 
 /** The variables the agents list under `env:`, from repository secrets: one line each, saying whose. */
@@ -87,7 +95,7 @@ function renderJob(job: PlannedJob, action: ActionPin): string[] {
     ...[...job.notes, ...job.setup.notes].map((note) => `    # Note: ${oneLine(note)}`),
     `    if: github.event_name == '${job.event}'`,
     "    runs-on: ubuntu-latest",
-    "    timeout-minutes: 15",
+    `    timeout-minutes: ${timeoutMinutes(job)}`,
     "    permissions:",
     ...renderPermissions(job),
     ...renderSteps(job, action),
@@ -102,7 +110,7 @@ const MANUAL_JOB: PlannedJob = {
   permissions: { contents: { level: "read", reasons: ["check out switchyard.config.yaml"] } },
   configFromDefaultBranch: false,
   notes: [],
-  setup: { checkout: [], secrets: [], notes: [] },
+  setup: { checkout: [], secrets: [], notes: [], wholeRepository: false, longestTimeoutMs: 0 },
 };
 
 /**
