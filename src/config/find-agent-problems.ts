@@ -92,6 +92,13 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
       if (reference) problems.push(`agents.${name}.http.secret: "${secret}" is used as the key itself (switchyard does not expand variables): write secret: { env: ${reference[1]} } to read it from the environment`);
       continue;
     }
+    // A workspace agent's program runs in the issue repository's worktree: a relative path
+    // names a file of that repository (not checkable from here), a bare name one on PATH.
+    if ("workspace" in spec) {
+      const program = spec.workspace.run[0]!;
+      if (!program.includes("/") && !onPath(program, options.env)) problems.push(`agents.${name}.workspace.run[0]: "${program}" is not found on PATH${pathNote(options.env)}: install it, or write its path`);
+      continue;
+    }
     if (!("exec" in spec)) continue;
     const program = spec.exec[0]!;
     const key = `agents.${name}.exec[0]`;
@@ -103,9 +110,20 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
       problems.push(`${key}: "${program}" is ${why}${resolved}`);
       continue;
     }
-    const dirs = (options.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-    const found = dirs.map((dir) => path.join(dir, program)).find((file) => whyNotRunnable(file) === null);
-    if (!found) problems.push(`${key}: "${program}" is not found on PATH${dirs.length === 0 ? " (PATH is empty)" : ""}: install it, or write its path`);
+    if (!onPath(program, options.env)) problems.push(`${key}: "${program}" is not found on PATH${pathNote(options.env)}: install it, or write its path`);
   }
   return problems;
+}
+
+function pathDirs(env: AgentProblemOptions["env"]): string[] {
+  return (env.PATH ?? "").split(path.delimiter).filter(Boolean);
+}
+
+/** Whether a bare program name is found, runnable, in a PATH directory. */
+function onPath(program: string, env: AgentProblemOptions["env"]): boolean {
+  return pathDirs(env).some((dir) => whyNotRunnable(path.join(dir, program)) === null);
+}
+
+function pathNote(env: AgentProblemOptions["env"]): string {
+  return pathDirs(env).length === 0 ? " (PATH is empty)" : "";
 }

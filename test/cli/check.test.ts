@@ -364,6 +364,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
       "  Literal: { http: { url: 'https://b.example/', secret: '${AGENT_SECRET}' } }",
       "  Quick: { exec: [node, quick.js], timeout: 10 }",
       "  Unlimited: { exec: [node, forever.js], timeout: 0 }",
+      "  ExecutionAgent: { workspace: { run: [no-such-coding-agent, '{promptFile}'], timeout: 5 } }",
       "routing:",
       "  rules:",
       "    - { id: a, when: { event: issues }, agent: FromEnv, priority: low, action: A }",
@@ -379,6 +380,8 @@ describe.concurrent("agent settings check refuses or warns about", () => {
       "warning: agents.FromEnv.http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs",
       'warning: agents.Literal.http.secret: "${AGENT_SECRET}" is used as the key itself (switchyard does not expand variables): write secret: { env: AGENT_SECRET } to read it from the environment',
       "warning: agents.Quick.timeout: 10ms is under a second, so every run would time out: a bare number counts milliseconds (write 10s for seconds)",
+      "warning: agents.ExecutionAgent.workspace.timeout: 5ms is under a second, so every run would time out: a bare number counts milliseconds (write 5s for seconds)",
+      'warning: agents.ExecutionAgent.workspace.run[0]: "no-such-coding-agent" is not found on PATH: install it, or write its path',
     ]);
     const set = await run(["check", "--config", "secret-env.yaml"], { PATH: path.dirname(process.execPath), AGENT_SECRET: "s3cret" });
     expect(set.stderr).not.toContain("AGENT_SECRET, which is not set");
