@@ -98,6 +98,9 @@ if (mode === "edit") {
   console.log("compiling…");
   console.error(\`boom: the model refused (key \${process.env.AGENT_API_KEY})\`);
   process.exit(3);
+} else if (mode === "tempfail") {
+  console.log("rate limited by the model, try later");
+  process.exit(75);
 } else if (mode === "hang") {
   console.log("thinking very hard");
   setInterval(() => {}, 1000);
@@ -349,6 +352,21 @@ describe("workspace executor: runs that end without a pull request", () => {
     const detail = await server.store.getTask(task.id);
     expect(detail!.attemptLog.at(-1)!.output).not.toContain(API_KEY);
     expect(await server.store.replayTask(task.id, Date.now())).toBe(true);
+  });
+
+  it("an agent that asks to be retried on its last allowed attempt: said as the end, the state rolled back, the task dead", async () => {
+    const issue = issuePayload(16, "mode: tempfail", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    const delivery = await deliver("issue_comment", commandPayload(issue, "/agent execute"));
+    const task = await executionTask(delivery, ["dead"]);
+    // retry.maxRetries 1: two attempts, the first retried, the second the last.
+    expect(task).toMatchObject({ status: "dead", attempts: 2 });
+    const said = comments(16);
+    // The task's one comment, edited as it went: it ends saying the run is over, not "tries again later".
+    expect(said.some((c) => c.includes("switchyard tries again later"))).toBe(false);
+    expect(said.some((c) => c.includes("The coding agent failed (asked to be retried, but that was its last allowed attempt: exit code 75"))).toBe(true);
+    expect(labelsOf(16)).toEqual(["state:triage"]);
+    expect(remoteSha(branch(16))).toBeNull();
   });
 
   it("refuses a branch of that name that switchyard did not create, and changes nothing on it", async () => {

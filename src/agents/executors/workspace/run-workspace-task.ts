@@ -4,6 +4,7 @@ import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
+import { shouldRetry } from "../../../queue/backoff.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
 import { planOf } from "../../builtin/coordinator/build-plan.js";
@@ -81,6 +82,10 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
   const say = (text: string) => postTaskComment(github, repository, number, task.id, text);
   const where = `task ${task.id}, attempt ${task.attempts}`;
+  // A transient failure on the last attempt the retry policy allows is the end: said, and rolled back, as one.
+  const lastAttempt = !shouldRetry(task.attempts - task.retryBase, ctx.config.retry.maxRetries);
+  // Actions mode keeps no store to replay from.
+  const replayable = ctx.mode === "server" ? " The task can be replayed." : " Run the workflow again to retry.";
 
   mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
   let workspace: Workspace | null = null;
@@ -140,13 +145,18 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     if (result.outcome !== "succeeded") {
       if (signal.aborted) throw new TransientError(result.error ?? "aborted", { output });
       const why = result.error ?? "the agent failed";
-      if (result.outcome === "transient" && !result.timedOut) {
+      if (result.outcome === "transient" && !result.timedOut && !lastAttempt) {
         await say(`⏳ The coding agent asked to be retried (${why}; ${where}). switchyard tries again later.\n\n${fenced(tail)}`);
         reported = true;
         throw new TransientError(why, { output });
       }
       await rollBack();
-      await say(`❌ The coding agent failed (${why}; ${where}). Nothing was pushed; #${number} is back to ${describeStates(earlier)}. The task can be replayed.\n\n${fenced(tail)}`);
+      // Only here when not retried: a timeout (permanent, as ever) or a retry request on the last allowed attempt.
+      const tempfail = result.outcome === "transient" && !result.timedOut;
+      const gaveUp = tempfail ? `asked to be retried, but that was its last allowed attempt: ${why}` : why;
+      await say(`❌ The coding agent failed (${gaveUp}; ${where}). Nothing was pushed; #${number} is back to ${describeStates(earlier)}.${replayable}\n\n${fenced(tail)}`);
+      reported = true;
+      if (tempfail) throw new TransientError(why, { output });
       reported = true;
       throw new PermanentError(why, { output });
     }
@@ -172,12 +182,13 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     if (reported || signal.aborted) throw error;
     // Failures of switchyard's own steps: the disk budget, git, GitHub.
     const message = maskSecrets(error instanceof Error ? error.message : String(error), secrets);
-    if (error instanceof TransientError) {
+    if (error instanceof TransientError && !lastAttempt) {
       await say(`⏳ The workspace run did not finish: ${message} (${where}). switchyard tries again later.`).catch(() => undefined);
       throw error;
     }
     await rollBack().catch(() => undefined);
-    await say(`❌ The workspace run failed: ${message} (${where}). #${number} is back to ${describeStates(earlier)}. The task can be replayed.`).catch(() => undefined);
+    const final = error instanceof TransientError ? " (its last allowed attempt)" : "";
+    await say(`❌ The workspace run failed${final}: ${message} (${where}). #${number} is back to ${describeStates(earlier)}.${replayable}`).catch(() => undefined);
     throw error;
   } finally {
     if (started) await serializeMirror(mirror, () => removeWorktree(mirror, worktree, baseEnv)).catch(() => undefined);
