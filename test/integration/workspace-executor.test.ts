@@ -354,6 +354,21 @@ describe("workspace executor: runs that end without a pull request", () => {
     expect(await server.store.replayTask(task.id, Date.now())).toBe(true);
   });
 
+  it("/agent execute on a pull request: a reply saying it works on issues, no state label, nothing handed over", async () => {
+    const pr = issuePayload(17, "mode: edit", ["state:triage"]);
+    (pr.issue as Record<string, unknown>).pull_request = { url: `https://api.github.com/repos/${OWNER}/${repoName}/pulls/17` };
+    fake.seedFromPayload("issues", pr);
+    const delivery = await deliver("issue_comment", commandPayload(pr, "/agent execute"));
+    const coordinator = await waitFor(async () => {
+      const task = (await server.store.listTasks({ delivery, limit: 10 })).find((t) => t.agent === "CoordinatorAgent");
+      return task && task.status === "succeeded" ? task : null;
+    }, 30_000, 50);
+    expect(coordinator).toBeDefined();
+    expect((await server.store.listTasks({ delivery, limit: 10 })).filter((t) => t.agent === "ExecutionAgent")).toEqual([]);
+    expect(comments(17).some((c) => c.includes("`/agent execute` works on issues here") && c.includes("#17 is a pull request already"))).toBe(true);
+    expect(labelsOf(17)).toEqual(["state:triage"]);
+  });
+
   it("an agent that asks to be retried on its last allowed attempt: said as the end, the state rolled back, the task dead", async () => {
     const issue = issuePayload(16, "mode: tempfail", ["state:triage"]);
     fake.seedFromPayload("issues", issue);

@@ -33,7 +33,13 @@ async function execute(ctx: AgentContext): Promise<string> {
   const { event, store, config } = ctx;
   const executor = config.agents[EXECUTION_AGENT];
   // One workspace per issue: a second execute while one runs would race it for the branch.
-  const running = typeof executor === "object" && "workspace" in executor ? await findRunningExecution(ctx, EXECUTION_AGENT) : null;
+  const workspace = typeof executor === "object" && "workspace" in executor;
+  // A workspace agent opens pull requests from issues: on a pull request it could only fail,
+  // so nothing is labelled or handed over, and the reply says where to ask.
+  if (workspace && event.isPullRequest) {
+    return `\`/agent execute\` works on issues here: **${EXECUTION_AGENT}** opens a pull request from an issue, and #${event.number} is a pull request already. Nothing was started; comment \`/agent execute\` on the issue it is for.`;
+  }
+  const running = workspace ? await findRunningExecution(ctx, EXECUTION_AGENT) : null;
   if (running) {
     const where = running.link ? `: [follow it here](${running.link})` : "; `/agent status` follows it";
     return `**${EXECUTION_AGENT}** is already running on #${event.number} (task ${running.task})${where}. Nothing new was started; run \`/agent execute\` again once it has finished.`;
