@@ -321,6 +321,20 @@ describe("workspace executor: an agent that edits files", () => {
     // One pull request created; the replay found it and edited it.
     expect(fake.requests.filter((r) => r.method === "POST" && r.path === `/repos/${OWNER}/${repoName}/pulls`)).toHaveLength(1);
     expect(fake.requests.filter((r) => r.method === "PATCH" && r.path === `/repos/${OWNER}/${repoName}/pulls/${pull!.number}`)).toHaveLength(1);
+
+    // Replaying the command's delivery re-runs the coordinator, whose plan ran already: it says
+    // so, starts nothing, and leaves the issue's state where the run left it (reviewing).
+    const labelsBefore = labelsOf(9);
+    expect(labelsBefore).toContain("state:reviewing");
+    const replay = await fetch(`${server.adminUrl}/api/deliveries/${delivery}/replay`, { method: "POST" });
+    expect(replay.status).toBe(200);
+    await waitFor(async () => {
+      const coordinator = (await server.store.listTasks({ delivery, limit: 10 })).find((t) => t.agent === "CoordinatorAgent");
+      return coordinator?.status === "succeeded" && coordinator.attempts === 2 ? coordinator : null;
+    }, 30_000, 50);
+    expect(comments(9).some((c) => c.includes(`handed to **ExecutionAgent** before, as task ${first.id}, which is succeeded: nothing new was started`))).toBe(true);
+    expect(labelsOf(9)).toEqual(labelsBefore);
+    expect((await server.store.getTask(first.id))!.attempts).toBe(2);
   });
 });
 

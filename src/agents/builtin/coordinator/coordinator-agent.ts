@@ -44,7 +44,6 @@ async function execute(ctx: AgentContext): Promise<string> {
     const where = running.link ? `: [follow it here](${running.link})` : "; `/agent status` follows it";
     return `**${EXECUTION_AGENT}** is already running on #${event.number} (task ${running.task})${where}. Nothing new was started; run \`/agent execute\` again once it has finished.`;
   }
-  await setState(ctx, "implementing");
   // From the issue as the event carries it, so the ExecutionAgent's task document (built
   // from the same stored payload) holds exactly the steps posted here.
   const steps = planOf(event);
@@ -53,8 +52,16 @@ async function execute(ctx: AgentContext): Promise<string> {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
     // Enqueued once per delivery: a retried attempt finds the task it handed over before.
     const handed = await store.enqueue({ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null });
+    if (handed.status !== "ready" && handed.status !== "running") {
+      // This delivery's plan ran already (the delivery was replayed): its result stands, and
+      // the issue's state is left as that run left it (an open pull request's, say).
+      lines.push(`This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id}, which is ${handed.status}: nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`);
+      return lines.join("\n");
+    }
+    await setState(ctx, "implementing");
     lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.id}; \`/agent status\` follows it.`);
   } else {
+    await setState(ctx, "implementing");
     lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
   }
   return lines.join("\n");
