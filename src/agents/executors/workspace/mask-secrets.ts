@@ -29,3 +29,16 @@ export function tailOf(text: string, maxLines: number, maxChars: number): string
   if (tail.length > maxChars) tail = `…${tail.slice(tail.length - maxChars)}`;
   return tail;
 }
+
+/**
+ * Text for a public issue with this machine's paths named instead of shown, the longest
+ * first, so a worktree inside the workspaces directory is named as the worktree.
+ *
+ * @example hidePaths("no such file (cwd /srv/ws/worktrees/o/r/issue-1-task-3)", { "/srv/ws": "<workspaces>", "/srv/ws/worktrees/o/r/issue-1-task-3": "<worktree>" }) // "no such file (cwd <worktree>)"
+ */
+export function hidePaths(text: string, names: Readonly<Record<string, string>>): string {
+  return Object.entries(names)
+    .filter(([local]) => local !== "")
+    .sort(([a], [b]) => b.length - a.length)
+    .reduce((out, [local, shown]) => out.replaceAll(local, shown), text);
+}

@@ -14,7 +14,7 @@ import { branchName } from "./branch-name.js";
 import { enforceDiskBudget } from "./enforce-disk-budget.js";
 import { acquireIssueLock } from "./issue-lock.js";
 import { postTaskComment, setStateLabels } from "./issue-feedback.js";
-import { maskSecrets, tailOf } from "./mask-secrets.js";
+import { hidePaths, maskSecrets, tailOf } from "./mask-secrets.js";
 import { prepareWorkspace, removeWorktree, type Workspace } from "./prepare-workspace.js";
 import { classifyGitError, publishChanges } from "./publish-changes.js";
 import { remoteUrl } from "./remote-url.js";
@@ -80,7 +80,9 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const branch = branchName(spec.branchPrefix, number, event.title ?? "");
   const earlier = event.labels.filter((l) => l.startsWith("state:"));
   const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
-  const say = (text: string) => postTaskComment(github, repository, number, task.id, text);
+  // The issue is public: this machine's paths (in a spawn or git error) are named, not shown.
+  const localPaths = { [worktree]: "<worktree>", [mirror]: "<mirror>", [at.root]: "<workspaces>" };
+  const say = (text: string) => postTaskComment(github, repository, number, task.id, hidePaths(text, localPaths));
   const where = `task ${task.id}, attempt ${task.attempts}`;
   // A transient failure on the last attempt the retry policy allows is the end: said, and rolled back, as one.
   const lastAttempt = !shouldRetry(task.attempts - task.retryBase, ctx.config.retry.maxRetries);

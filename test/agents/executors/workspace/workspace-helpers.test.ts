@@ -7,7 +7,7 @@ import { branchName } from "../../../../src/agents/executors/workspace/branch-na
 import { enforceDiskBudget } from "../../../../src/agents/executors/workspace/enforce-disk-budget.js";
 import { gitAuthEnv } from "../../../../src/agents/executors/workspace/git-auth-env.js";
 import { acquireIssueLock } from "../../../../src/agents/executors/workspace/issue-lock.js";
-import { maskSecrets, tailOf } from "../../../../src/agents/executors/workspace/mask-secrets.js";
+import { hidePaths, maskSecrets, tailOf } from "../../../../src/agents/executors/workspace/mask-secrets.js";
 import { remoteUrl } from "../../../../src/agents/executors/workspace/remote-url.js";
 import { renderPullBody } from "../../../../src/agents/executors/workspace/render-pull-body.js";
 
@@ -136,5 +136,14 @@ describe("workspace executor config", () => {
     expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: ["a"], branchPrfix: "x/" } } } }).success).toBe(false);
     expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: ["a"], remote: "https://me:tok@github.com/{owner}/{repo}.git" } } } }).success).toBe(false);
     expect(configSchema.safeParse({ agents: { ExecutionAgent: { workspace: { run: [] } } } }).success).toBe(false);
+  });
+});
+
+describe("hidePaths", () => {
+  it("names this machine's paths in text for a public issue, the longest first", () => {
+    const names = { "/srv/ws": "<workspaces>", "/srv/ws/worktrees/o/r/issue-1-task-3": "<worktree>", "/srv/ws/mirrors/o/r.git": "<mirror>" };
+    expect(hidePaths("cannot run ./agents/a.sh: no such file (cwd /srv/ws/worktrees/o/r/issue-1-task-3)", names)).toBe("cannot run ./agents/a.sh: no such file (cwd <worktree>)");
+    expect(hidePaths("fetch into /srv/ws/mirrors/o/r.git failed; /srv/ws is over budget", names)).toBe("fetch into <mirror> failed; <workspaces> is over budget");
+    expect(hidePaths("nothing local here", names)).toBe("nothing local here");
   });
 });
