@@ -25,6 +25,28 @@ export class GitError extends Error {
 
 const PASSED = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT"];
 
+/** The git command an argv runs (`push`), past the global options before it (`-c key=value`, `-C dir`, `--no-pager`). */
+export function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-c" || arg === "-C") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return args[0] ?? "";
+}
+
+/**
+ * What a person needs of git's stderr, on one line: its errors and what the remote said
+ * (a hook's refusal), not its hints; the last three lines when none is marked.
+ *
+ * @example summarizeStderr("hint: x\nremote: protected by policy\n ! [remote rejected] b -> b\nerror: failed to push") // "remote: protected by policy ! [remote rejected] b -> b error: failed to push"
+ */
+export function summarizeStderr(stderr: string): string {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("hint:"));
+  const marked = lines.filter((line) => /^(remote:|error:|fatal:| ! )/.test(line));
+  return (marked.length > 0 ? marked.slice(-6) : lines.slice(-3)).join(" ");
+}
+
 /**
  * Runs git with an allowlisted environment and no prompt (a missing credential fails instead
  * of waiting for a terminal). Resolves with stdout; rejects with a GitError.
@@ -44,12 +66,12 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<st
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
     child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.once("error", (error) => reject(new GitError(`git ${args[0]}: ${error.message}`, "", null)));
+    child.once("error", (error) => reject(new GitError(`git ${subcommandOf(args)}: ${error.message}`, "", null)));
     child.once("close", (code) => {
       if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
       let stderr = Buffer.concat(err).toString("utf8").trim();
       for (const secret of options.secrets ?? []) if (secret) stderr = stderr.split(secret).join("***");
-      reject(new GitError(`git ${args[0]} failed (exit ${code}): ${stderr.split("\n").slice(-3).join(" ") || "no message"}`, stderr, code));
+      reject(new GitError(`git ${subcommandOf(args)} failed (exit ${code}): ${summarizeStderr(stderr) || "no message"}`, stderr, code));
     });
   });
 }

@@ -147,3 +147,15 @@ describe("hidePaths", () => {
     expect(hidePaths("nothing local here", names)).toBe("nothing local here");
   });
 });
+
+describe("git's errors as people read them", () => {
+  it("names the git command past its global options, and keeps the errors and the remote's words, not the hints", async () => {
+    const { subcommandOf, summarizeStderr } = await import("../../../../src/agents/executors/workspace/run-git.js");
+    expect(subcommandOf(["-c", "credential.helper=", "-C", "/tmp/x", "push", "origin", "b"])).toBe("push");
+    expect(subcommandOf(["--no-pager", "log"])).toBe("log");
+    const push = "To http://127.0.0.1/x.git\nremote: protected by policy\n ! [remote rejected] b -> b (pre-receive hook declined)\nerror: failed to push some refs to 'http://127.0.0.1/x.git'\nhint: Updates were rejected";
+    expect(summarizeStderr(push)).toBe("remote: protected by policy  ! [remote rejected] b -> b (pre-receive hook declined) error: failed to push some refs to 'http://127.0.0.1/x.git'");
+    expect(summarizeStderr("hint: Use the --sparse option\nhint: to update the index\nThe following paths are outside your sparse-checkout definition:\nnotes/x.txt")).toBe("The following paths are outside your sparse-checkout definition: notes/x.txt");
+    expect(summarizeStderr("one\ntwo\nthree\nfour")).toBe("two three four");
+  });
+});
