@@ -390,10 +390,12 @@ describe("workspace executor: runs that end without a pull request", () => {
     const task = await executionTask(delivery, ["dead"]);
     // retry.maxRetries 1: two attempts, the first retried, the second the last.
     expect(task).toMatchObject({ status: "dead", attempts: 2 });
-    const said = comments(16);
     // The task's one comment, edited as it went: it ends saying the run is over, not "tries again later".
-    expect(said.some((c) => c.includes("switchyard tries again later"))).toBe(false);
-    expect(said.some((c) => c.includes("The coding agent failed (asked to be retried, but that was its last allowed attempt: exit code 75"))).toBe(true);
+    const ended = (c: string) => c.includes("The coding agent failed (asked to be retried, but that was its last allowed attempt: exit code 75");
+    await waitFor(() => comments(16).some(ended) || null, 10_000, 50).catch(() => undefined);
+    const said = comments(16);
+    expect(said.some(ended), JSON.stringify(said)).toBe(true);
+    expect(said.some((c) => c.includes("switchyard tries again later")), JSON.stringify(said)).toBe(false);
     expect(labelsOf(16)).toEqual(["state:triage"]);
     expect(remoteSha(branch(16))).toBeNull();
   });
