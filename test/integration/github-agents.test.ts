@@ -132,18 +132,20 @@ describe("CoordinatorAgent commands", () => {
   it("answers /agent analyze, status, help and an unknown command, one reply each", async () => {
     const opened = issueEvent("opened", { title: "Docs: typo in the README" });
     await deliverAndSettle("issues", opened);
-    const comment = commentEvent(opened, "/agent analyze\n/agent status\n/agent help\n/agent frobnicate");
+    const comment = commentEvent(opened, "/agent analyze\n/agent status\n/agent help\n/agent frobnicate\n/agent stauts");
     const [task] = await deliverAndSettle("issue_comment", comment);
     expect(task!.status).toBe("succeeded");
     const replies = repliesOf(repoName(), nextIssue);
-    expect(replies).toHaveLength(4);
+    expect(replies).toHaveLength(5);
     expect(replies[0]).toContain("Analysis of #");
     expect(replies[0]).toContain("type:docs");
     expect(replies[1]).toContain(`Status of #${nextIssue}`);
     expect(replies[1]).toContain("issues.opened");
     expect(replies[1]).toMatch(/IssueAgent: succeeded/);
     expect(replies[2]).toContain("`/agent analyze`");
-    expect(replies[3]).toContain("does not know `frobnicate`");
+    expect(replies[3]).toContain("does not know `frobnicate`.\n");
+    // A near miss names what was meant.
+    expect(replies[4]).toContain("does not know `stauts`: did you mean `/agent status`?");
     for (const reply of replies) for (const line of reply.split("\n")) expect(line.startsWith("/agent")).toBe(false);
     const reactions = fake.repo(repoName()).reactions.filter((r) => r.content === "eyes");
     expect(reactions.length).toBeGreaterThanOrEqual(1);

@@ -1,4 +1,5 @@
 import type { Config } from "../../../config/schema.js";
+import { suggestName } from "../../../config/suggest-name.js";
 
 /** Each command's help, the source of `/agent help`, unknown-command replies and GET /agent-help. */
 export const COMMAND_HELP: readonly { name: string; args?: string; summary: string }[] = [
@@ -31,4 +32,15 @@ export function renderHelp(commands: Config["commands"]): string {
     "",
     `Adding the \`agent-execute\` label to an issue runs \`execute\`.`,
   ].join("\n");
+}
+
+/**
+ * The reply to a command switchyard does not know: the nearest known one when the word is a
+ * near miss, then the help. `known`: the commands of the place (issues, or discussions).
+ *
+ * @example unknownCommand("exectue", ["execute", "status"], help) // "switchyard does not know `exectue`: did you mean `/agent execute`?\n\n…"
+ */
+export function unknownCommand(name: string, known: readonly string[], help: string): string {
+  const near = suggestName(name, known);
+  return `switchyard does not know \`${name}\`${near === null ? "." : `: did you mean \`/agent ${near}\`?`}\n\n${help}`;
 }

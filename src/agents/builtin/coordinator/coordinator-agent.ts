@@ -1,11 +1,11 @@
 import type { AgentCommand } from "../../../commands/parse-commands.js";
-import { isKnownCommand, OWN_MARKER } from "../../../commands/parse-commands.js";
+import { isKnownCommand, KNOWN_COMMANDS, OWN_MARKER } from "../../../commands/parse-commands.js";
 import { ignoredReason } from "../../../routing/decide.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
-import { renderHelp } from "./command-help.js";
+import { renderHelp, unknownCommand } from "./command-help.js";
 import { findRunningExecution } from "./find-running-execution.js";
 import { renderStatus } from "./render-status.js";
 import { handleDiscussionCommands } from "./discussion-commands.js";
@@ -89,7 +89,7 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
       }
       return command.name === "deploy" ? (await deployDefaultBranch(ctx)).summary : (await rollback(ctx)).summary;
     default:
-      return `switchyard does not know \`${command.name}\`.\n\n${help}`;
+      return unknownCommand(command.name, KNOWN_COMMANDS, help);
   }
 }
 

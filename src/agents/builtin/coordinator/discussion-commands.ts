@@ -5,7 +5,7 @@ import type { Config } from "../../../config/schema.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { classifyIssue } from "../issue-agent/classify-issue.js";
 import { authorize } from "./authorize.js";
-import { renderHelp } from "./command-help.js";
+import { renderHelp, unknownCommand } from "./command-help.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
 import { renderHistory } from "./render-status.js";
@@ -47,6 +47,9 @@ function analyze(ctx: AgentContext, thread: DiscussionThread): string {
   return [`**Analysis of discussion #${thread.ref.number}**`, "", ...lines, "", "Discussions are not labelled by switchyard: these are what the issue would get if it were converted."].join("\n");
 }
 
+/** What `/agent` runs in a discussion (the other known commands are answered why not). */
+const DISCUSSION_COMMANDS = ["help", "status", "analyze", CONVERT_TO_ISSUE];
+
 async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCommand): Promise<string> {
   const why = NOT_FOR_DISCUSSIONS[command.name];
   if (why) return `\`${command.name}\` does not apply to discussions: ${why}. Convert this discussion with \`/convert-to-issue\`, then run it on the issue.`;
@@ -60,7 +63,7 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
     case CONVERT_TO_ISSUE:
       return convertToIssue(ctx, thread);
     default:
-      return `switchyard does not know \`${command.name}\`.\n\n${helpFor(ctx.config.commands)}`;
+      return unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx.config.commands));
   }
 }
 
