@@ -48,7 +48,8 @@ export function* commandLines(body: string | null | undefined): Generator<string
 /**
  * Parses the `/agent` commands of a comment body, in order. Lines inside code fences and
  * quoted lines (`> /agent …`, a reply quoting someone) never count; a bare `/agent` means
- * `help`. The command word is lower-cased; unknown commands are returned as they are.
+ * `help`. The command word is lower-cased; unknown commands are returned as they are; a
+ * command repeated with the same arguments counts once.
  *
  * @example parseCommands("LGTM\n/agent deploy staging") // [{name: "deploy", args: ["staging"]}]
  */
@@ -59,6 +60,8 @@ export function parseCommands(body: string | null | undefined): AgentCommand[] {
     if (!match) continue;
     const words = (match[1] ?? "").trim().split(/\s+/).filter((w) => w !== "");
     const [name = "help", ...args] = words;
+    // The same command twice in one comment is one request: one run, one reply.
+    if (commands.some((c) => c.name === name.toLowerCase() && c.args.join(" ") === args.join(" "))) continue;
     commands.push({ name: name.toLowerCase(), args });
     if (commands.length === MAX_COMMANDS) break;
   }

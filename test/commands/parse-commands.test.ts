@@ -13,6 +13,8 @@ describe("parseCommands", () => {
     ["```\n/agent execute\n```", []],
     ["~~~\n/agent execute\n~~~\n/agent status", [{ name: "status", args: [] }]],
     ["/agent analyze\r\n/agent status\r\n", [{ name: "analyze", args: [] }, { name: "status", args: [] }]],
+    // The same command twice is one request; other arguments make another.
+    ["/agent execute\n/agent Execute\n/agent deploy a\n/agent deploy b", [{ name: "execute", args: [] }, { name: "deploy", args: ["a"] }, { name: "deploy", args: ["b"] }]],
     ["", []],
     ["/agent frobnicate x", [{ name: "frobnicate", args: ["x"] }]],
   ])("%j", (body, expected) => {
