@@ -67,6 +67,13 @@ export function unauthorized(api: AdminClient, token: string | null | undefined)
   );
 }
 
+/** Records a re-queued task, with the line a person should read about it (`was`: its status before, when known). */
+function replayedTask(outcome: Outcome, id: string, was: TaskStatus | null): void {
+  outcome.replayed.push({ task: id });
+  const note = was === null ? null : replayTaskNote(id, was);
+  if (note) outcome.notes.push(`switchyard: ${note}\n`);
+}
+
 async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const token = loaded.config.admin.token;
   const outcome: Outcome = { replayed: [], unrouted: [], notes: [] };
@@ -101,11 +108,8 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
         outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
       }
     } else {
-      outcome.replayed.push({ task: id });
       // A server older than this CLI does not say what the task was.
-      const was = (body as { was?: TaskStatus }).was;
-      const note = was === undefined ? null : replayTaskNote(id, was);
-      if (note) outcome.notes.push(`switchyard: ${note}\n`);
+      replayedTask(outcome, id, (body as { was?: TaskStatus }).was ?? null);
     }
   }
   const note = serverConfig && serverConfigNote(api, serverConfig, loaded, io);
@@ -157,10 +161,7 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
       for (const t of replay.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
-      const was = await replayTask(store, id, now);
-      outcome.replayed.push({ task: id });
-      const note = was === null ? null : replayTaskNote(id, was);
-      if (note) outcome.notes.push(`switchyard: ${note}\n`);
+      replayedTask(outcome, id, await replayTask(store, id, now));
     }
   }
   return outcome;

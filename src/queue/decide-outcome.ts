@@ -9,7 +9,7 @@ export interface RetryPolicy extends BackoffPolicy {
 /**
  * "gave up after N attempts": those the retry policy counted (since the task's last replay
  * or hand-back), and all of them when there were `earlier` ones, so the count matches the
- * task's `attempts`.
+ * task's `attempts`. The SQL stores write the same words in their lease reclaim.
  */
 export function gaveUp(counted: number, earlier: number): string {
   return `gave up after ${counted} attempts${earlier > 0 ? ` (${counted + earlier} in all, counting earlier runs)` : ""}`;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { gaveUp } from "../../queue/decide-outcome.js";
 import type { ClaimOptions, ClaimedTask, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 import { releaseKey, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
 
@@ -109,7 +110,7 @@ export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefor
     endLease(task, now);
     const counted = task.attempts - task.retryBase;
     if (counted >= maxAttempts) {
-      Object.assign(task, { status: "dead", lastError: `gave up after ${counted} attempts${task.retryBase > 0 ? ` (${task.attempts} in all, counting earlier runs)` : ""}: ${LEASE_EXPIRED}` });
+      Object.assign(task, { status: "dead", lastError: `${gaveUp(counted, task.retryBase)}: ${LEASE_EXPIRED}` });
       releaseKey(tables, task);
       result.dead++;
     } else {
