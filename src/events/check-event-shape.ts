@@ -33,8 +33,9 @@ const REQUIRED_KEYS: Readonly<Record<string, readonly string[]>> = {
  * @example missingEventKeys("pull_request", issuesOpenedPayload) // ["pull_request"]
  */
 export function missingEventKeys(eventName: string, payload: Record<string, unknown>): string[] | null {
-  const keys = REQUIRED_KEYS[eventName];
-  if (keys === undefined) return null;
+  // Own keys only: an event named "constructor" must not find Object's.
+  if (!Object.hasOwn(REQUIRED_KEYS, eventName)) return null;
+  const keys = REQUIRED_KEYS[eventName]!;
   const missing = keys.filter((key) => payload[key] === undefined || payload[key] === null);
   return missing.length === 0 ? null : missing;
 }

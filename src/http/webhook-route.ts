@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
+import { missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { CompiledRule } from "../routing/compile-rules.js";
@@ -222,6 +223,16 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       if (typeof payload === "string") return sendError(reply, "SWY_E_BAD_PAYLOAD", payload);
 
       const eventName = request.headers["x-github-event"] as string;
+      // GitHub never sends an event without its object; a forwarder that mislabels one would
+      // have it routed as the event it claims to be, and an agent act on the wrong object.
+      const missing = missingEventKeys(eventName, payload);
+      if (missing !== null) {
+        return sendError(
+          reply,
+          "SWY_E_BAD_PAYLOAD",
+          `X-GitHub-Event is ${eventName}, but the payload has no ${missing.map((key) => `"${key}"`).join(" or ")}: send the header GitHub sent with this payload`,
+        );
+      }
       const deliveryId = request.headers["x-github-delivery"] as string;
       // Bound per call, not by a child logger per request: at LOG_LEVEL warn these lines cost nothing.
       const tagged = { delivery: deliveryId, event: eventName };

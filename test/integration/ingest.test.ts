@@ -134,6 +134,8 @@ describe("ingest: hostile requests", () => {
     { name: "signed JSON array", options: { raw: "[1,2,3]" }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
     { name: "signed JSON string", options: { raw: '"hello"' }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
     { name: "signed empty body", options: { raw: "" }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
+    // An issues payload labelled push would be routed as a push and an agent act on it.
+    { name: "payload that is not the event's", options: { raw: good, headers: { "x-github-event": "push" } }, status: 400, code: "SWY_E_BAD_PAYLOAD" },
     {
       name: "form without payload=",
       options: { raw: "other=1", headers: { "content-type": "application/x-www-form-urlencoded" } },

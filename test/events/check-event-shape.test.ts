@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { missingEventKeys } from "../../src/events/check-event-shape.js";
+import { allExamples, asJson } from "../support/examples.js";
+
+describe("missingEventKeys", () => {
+  it("finds nothing missing in any of GitHub's example payloads for their own event", () => {
+    const found: string[] = [];
+    const examples = allExamples();
+    for (const example of examples) {
+      const missing = missingEventKeys(example.event, asJson(example.payload));
+      if (missing !== null) found.push(`${example.event}: ${missing.join(", ")}`);
+    }
+    expect(examples.length).toBeGreaterThan(300);
+    expect(found).toEqual([]);
+  });
+
+  it("names what a payload labelled as another event lacks", () => {
+    expect(missingEventKeys("push", { action: "opened", issue: {} })).toEqual(["ref"]);
+    expect(missingEventKeys("issue_comment", { issue: {} })).toEqual(["comment"]);
+    expect(missingEventKeys("pull_request_review", {})).toEqual(["pull_request", "review"]);
+  });
+
+  it("checks nothing for events it has no table row for, Object's own names included", () => {
+    for (const name of ["star", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      expect(missingEventKeys(name, {})).toBeNull();
+    }
+  });
+});
