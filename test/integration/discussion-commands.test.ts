@@ -104,6 +104,17 @@ describe("/agent commands in a discussion", () => {
     expect(fake.repo(repo).deployments).toEqual([]);
   });
 
+  it("status and analyze with words after them say they take none", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const [task] = await deliver(commentOn(discussionIn(repo), "/agent status everything\n/agent analyze #3"));
+    expect(task!.status).toBe("succeeded");
+    const bodies = repliesIn(repo).map((c) => c.body);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[0]).toContain("`status` takes no argument: it works on this discussion, #90");
+    expect(bodies[1]).toContain("`analyze` takes no argument");
+  });
+
   it("an author without an allowed association gets one refusal and nothing runs", async () => {
     const repo = freshRepo();
     const [task] = await deliver(commentOn(discussionIn(repo), "/agent status", { login: "stranger", association: "NONE" }));

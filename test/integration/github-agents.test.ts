@@ -151,6 +151,21 @@ describe("CoordinatorAgent commands", () => {
     expect(reactions.length).toBeGreaterThanOrEqual(1);
   });
 
+  it("refuses a command given words after it, doing nothing: /agent execute now, /agent review #12", async () => {
+    const opened = issueEvent("opened", { title: "Add a parser", body: "- [ ] Add the parser" });
+    await deliverAndSettle("issues", opened);
+    fake.repo(repoName()).setPermission("maintainer", "write");
+    const [task] = await deliverAndSettle("issue_comment", commentEvent(opened, "/agent execute now please\n/agent review #12\n/agent status all"));
+    expect(task!.status).toBe("succeeded");
+    const replies = repliesOf(repoName(), nextIssue);
+    expect(replies).toHaveLength(3);
+    for (const [i, name] of ["execute", "review", "status"].entries()) {
+      expect(replies[i]).toContain(`\`${name}\` takes no argument: it works on this issue, #${nextIssue}. Nothing was done`);
+    }
+    expect(labelsOf(repoName(), nextIssue)).not.toContain("state:implementing");
+    expect(replies.some((r) => r.includes("Plan for #"))).toBe(false);
+  });
+
   it("serves the command help at GET /agent-help, no line starting with /agent", async () => {
     const res = await fetch(`${server.adminUrl}/agent-help`);
     expect(res.status).toBe(200);

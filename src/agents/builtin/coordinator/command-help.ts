@@ -7,8 +7,8 @@ export const COMMAND_HELP: readonly { name: string; args?: string; summary: stri
   { name: "execute", summary: "turn this issue's task list into a plan, mark it `state:implementing` and hand the plan to the execution agent (same as the `agent-execute` label)" },
   { name: "review", summary: "review this pull request's changes (ReviewAgent)" },
   { name: "status", summary: "what switchyard knows about this issue or pull request: events, tasks, attempts, errors" },
-  { name: "deploy", summary: "deploy the default branch's head to the configured environment (DeploymentAgent; no argument)" },
-  { name: "rollback", summary: "redeploy the configured environment's previous successful deployment (DeploymentAgent; no argument)" },
+  { name: "deploy", summary: "deploy the default branch's head to the configured environment (DeploymentAgent)" },
+  { name: "rollback", summary: "redeploy the configured environment's previous successful deployment (DeploymentAgent)" },
   { name: "help", summary: "this list" },
 ];
 
@@ -24,7 +24,7 @@ function who(name: string, commands: Config["commands"]): string {
  */
 export function renderHelp(commands: Config["commands"]): string {
   return [
-    "**switchyard commands**: write one per line in a comment (quoted lines and code blocks are ignored).",
+    "**switchyard commands**: write one per line in a comment, with no argument (quoted lines and code blocks are ignored).",
     "",
     "| command | what it does | who may run it |",
     "|---|---|---|",

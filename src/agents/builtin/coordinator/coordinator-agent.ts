@@ -67,8 +67,21 @@ async function execute(ctx: AgentContext): Promise<string> {
   return lines.join("\n");
 }
 
+function refuseArguments(ctx: AgentContext, name: string): string {
+  // deploy and rollback act on deploy.environment only: `/agent deploy staging` must not
+  // change the configured environment instead.
+  const scope =
+    name === "deploy" || name === "rollback"
+      ? `the configured environment, **${ctx.config.deploy.environment}** (\`deploy.environment\`)`
+      : `this ${ctx.event.isPullRequest ? "pull request" : "issue"}, #${ctx.event.number}`;
+  return `\`${name}\` takes no argument: it works on ${scope}. Nothing was done; run \`/agent ${name}\` alone to go ahead.`;
+}
+
 async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
   const help = renderHelp(ctx.config.commands);
+  // No command takes an argument: `/agent execute now` or `/agent review #12` must not run
+  // on this issue as if the words were not there.
+  if (command.args.length > 0 && command.name !== "help" && isKnownCommand(command.name)) return refuseArguments(ctx, command.name);
   switch (command.name) {
     case "analyze":
       return `**Analysis of #${ctx.event.number}**\n\n${describeAnalysis(await analyzeIssue(ctx))}`;
@@ -82,11 +95,6 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
       return describeReview(await reviewPullRequest(ctx, ctx.event.number!));
     case "deploy":
     case "rollback":
-      // They act on deploy.environment only: an argument (`/agent deploy staging`) must not
-      // be silently dropped and the configured environment changed instead.
-      if (command.args.length > 0) {
-        return `\`${command.name}\` takes no argument: it works on the configured environment, **${ctx.config.deploy.environment}** (\`deploy.environment\`). Nothing was done; run \`/agent ${command.name}\` alone to go ahead.`;
-      }
       return command.name === "deploy" ? (await deployDefaultBranch(ctx)).summary : (await rollback(ctx)).summary;
     default:
       return unknownCommand(command.name, KNOWN_COMMANDS, help);

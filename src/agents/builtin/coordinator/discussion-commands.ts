@@ -53,6 +53,9 @@ const DISCUSSION_COMMANDS = ["help", "status", "analyze", CONVERT_TO_ISSUE];
 async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCommand): Promise<string> {
   const why = NOT_FOR_DISCUSSIONS[command.name];
   if (why) return `\`${command.name}\` does not apply to discussions: ${why}. Convert this discussion with \`/convert-to-issue\`, then run it on the issue.`;
+  if (command.args.length > 0 && (command.name === "status" || command.name === "analyze")) {
+    return `\`${command.name}\` takes no argument: it works on this discussion, #${thread.ref.number}. Nothing was done; run \`/agent ${command.name}\` alone to go ahead.`;
+  }
   switch (command.name) {
     case "help":
       return helpFor(ctx.config.commands);
