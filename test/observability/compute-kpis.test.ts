@@ -73,4 +73,9 @@ describe("parseSince", () => {
   it.each(["0h", "0.0001s"])("refuses %j as no window at all, saying so", (value) => {
     expect(parseSince(value)).toBe(`since must be longer than zero, like 24h, not "${value}"`);
   });
+
+  it("takes up to 100 years and refuses windows no date can start (they made an Invalid time value)", () => {
+    expect(parseSince("36500d")).toBe(36_500 * 86_400_000);
+    for (const value of ["36501d", "99999999999999999999d"]) expect(parseSince(value)).toMatch(/^since is at most 36500d \(100 years\)/);
+  });
 });
