@@ -54,21 +54,36 @@ export function refusal(api: AdminClient, status: number, body: unknown, doing: 
   return new Error(`the server at ${api.baseUrl} could not ${doing} (${status}): ${said}`);
 }
 
-/** What one look at `/healthz` told: nobody answers, or a server, with the store it names (null: it names none). */
-type Probe = { answered: false } | { answered: true; store: string | null };
+/**
+ * What one look at `/healthz` told: nobody listens there, something that is not a
+ * switchyard server answers (`what` says how), or a switchyard server, with the store it
+ * names (null: it names none).
+ */
+type Probe = { answered: false; listening: false } | { answered: false; listening: true; what: string } | { answered: true; store: string | null };
+
+function refusedConnection(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EADDRNOTAVAIL";
+}
 
 // One health probe with a short timeout, sending no token: the server is not known to be
 // ours until it says which store it serves.
 async function probe(baseUrl: string): Promise<Probe> {
+  let res: Response;
   try {
-    const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
-    if (res.status !== 200 && res.status !== 503) return { answered: false };
-    const body = (await res.json()) as { status?: unknown };
-    if (typeof body.status !== "string") return { answered: false };
-    return { answered: true, store: res.headers.get(STORE_ID_HEADER) };
-  } catch {
-    return { answered: false };
+    res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) });
+  } catch (error) {
+    return refusedConnection(error) ? { answered: false, listening: false } : { answered: false, listening: true, what: "GET /healthz got no answer within 1.5 s" };
   }
+  const what = `GET /healthz answered ${res.status}, not a switchyard health report`;
+  if (res.status !== 200 && res.status !== 503) return { answered: false, listening: true, what };
+  try {
+    const body = (await res.json()) as { status?: unknown } | null;
+    if (typeof body?.status !== "string") return { answered: false, listening: true, what };
+  } catch {
+    return { answered: false, listening: true, what };
+  }
+  return { answered: true, store: res.headers.get(STORE_ID_HEADER) };
 }
 
 function skipped(baseUrl: string, store: string | null, ours: string): string {
@@ -84,15 +99,30 @@ export interface ServerLookup {
   warn: (line: string) => void;
 }
 
+/** Whose admin URL is probed when a lock file named it: what answers there is then expected to be switchyard. */
+export interface LockHolder {
+  pid: number;
+  file: string;
+}
+
 /**
  * The admin API at `baseUrl` if the server there serves the store this CLI's DATABASE_URL
  * names (its `/healthz` says which: X-Switchyard-Store), else null, having said why in one
- * line when a server answered but was not ours. `unanswered` is the result when nobody
- * answers.
+ * line when a server answered but was not ours. `holder`: the URL came from the lock file
+ * of that pid; nobody listening there (a server shutting down) gives a client whose request
+ * says to retry, and something else answering (a stale lock whose pid was reused, another
+ * program on the port) is refused, token unsent.
  */
-export async function serverAt(baseUrl: string, lookup: ServerLookup, unanswered: AdminClient | null = null): Promise<AdminClient | null> {
+export async function serverAt(baseUrl: string, lookup: ServerLookup, holder: LockHolder | null = null): Promise<AdminClient | null> {
   const found = await probe(baseUrl);
-  if (!found.answered) return unanswered;
+  if (!found.answered) {
+    if (holder === null) return null;
+    if (!found.listening) return createAdminClient(baseUrl, lookup.config.admin.token);
+    const who = holder.pid > 0 ? `pid ${holder.pid}` : "another process";
+    throw new UsageError(
+      `${who} holds ${holder.file} and its lock names the admin listener ${baseUrl}, but what answers there is not switchyard (${found.what}), so it was sent nothing: if ${who} is no switchyard serve (a stale lock whose pid was reused), stop it or remove ${holder.file}.lock`,
+    );
+  }
   const ours = storeId(lookup.config.store.url, lookup.cwd);
   if (found.store !== ours) {
     lookup.warn(skipped(baseUrl, found.store, ours));

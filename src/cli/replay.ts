@@ -11,7 +11,7 @@ import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { canonicalPath, lockHolder } from "../store/sqlite/lock-file.js";
 import type { Store, TaskStatus } from "../store/store.js";
-import { createAdminClient, findRunningServer, refusal, serverAt, type AdminClient } from "./admin-client.js";
+import { findRunningServer, refusal, serverAt, type AdminClient } from "./admin-client.js";
 import { printJson, type CliIo } from "./io.js";
 
 interface ReplayOptions {
@@ -209,7 +209,7 @@ export async function serverOf(loaded: LoadedConfig, io: CliIo): Promise<AdminCl
     throw new UsageError(`${who} holds ${file} (a switchyard serve still starting, or another switchyard command): retry in a moment`);
   }
   // Silent, yet holding the file: a server shutting down. The request then says to retry.
-  return serverAt(holder.adminUrl, lookup, createAdminClient(holder.adminUrl, config.admin.token));
+  return serverAt(holder.adminUrl, lookup, { pid: holder.pid, file });
 }
 
 export function registerReplay(program: Command, io: CliIo): void {

@@ -156,6 +156,35 @@ describe("the CLI and a server that does not say which store it serves", () => {
   });
 });
 
+describe("the CLI and a lock naming a port where something else answers", () => {
+  it("sends it nothing but the health probe, and refuses naming the pid (a stale lock whose pid was reused)", async () => {
+    const requests: { url: string; headers: IncomingHttpHeaders }[] = [];
+    const stranger = createServer((req, res) => {
+      requests.push({ url: req.url ?? "", headers: req.headers });
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => stranger.listen(port, "127.0.0.1", resolve));
+    const dir = projectDir();
+    try {
+      writeFileSync(path.join(dir, "ours.db"), "");
+      writeFileSync(path.join(dir, "ours.db.lock"), `${process.pid}\nadmin http://127.0.0.1:${port}\n`);
+      const env = { DATABASE_URL: "sqlite:ours.db", ADMIN_TOKEN: TOKEN };
+      for (const args of [["replay", "some-delivery", "--json"], ["prune", "--dry-run", "--json"]]) {
+        const result = await runCli(args, { cwd: dir, env });
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toContain(`pid ${process.pid} holds`);
+        expect(result.stderr).toContain("GET /healthz answered 404, not a switchyard health report");
+      }
+      expect(requests.map((r) => r.url)).toEqual(["/healthz", "/healthz"]);
+      expect(requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+    } finally {
+      stranger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describePg("the CLI on PostgreSQL and the server on its admin port", () => {
   let pgProject: Project;
   let sqliteProject: Project;
