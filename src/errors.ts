@@ -62,6 +62,10 @@ export const ERRORS = {
     status: 503,
     fix: "The store cannot be reached (the database is down, restarting, locked or full). A delivery was not stored: GitHub shows it as failed; redeliver it once the store is back. An admin request: retry it then.",
   },
+  SWY_E_BUSY: {
+    status: 503,
+    fix: "Too many large request bodies are being received at once; nothing was stored. GitHub shows the delivery as failed: redeliver it (switchyard's recovery sweep does when configured).",
+  },
   SWY_E_SHUTTING_DOWN: {
     status: 503,
     fix: "switchyard is shutting down and stored nothing; GitHub shows the delivery as failed: redeliver it once switchyard is back.",

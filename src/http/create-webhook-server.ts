@@ -23,6 +23,9 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     // A sender that stops half-way (a slow or hostile client) does not hold a connection
     // for ever; GitHub gives up on a delivery after 10 s anyway.
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // Node looks for overdue requests every 30 s by default, so a stalled sender held its
+    // connection (and the body buffered so far) for 60–90 s; every 5 s makes it 60–65.
+    http: { connectionsCheckingInterval: 5_000 },
     ...ERROR_SHAPED_OPTIONS,
   });
   app.removeAllContentTypeParsers();

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { suggestName } from "../config/suggest-name.js";
 import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
+import { BodyBudgetExceeded } from "./body-budget.js";
 
 const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
 
@@ -17,6 +18,12 @@ const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
   sentCodes.set(reply, code);
   return reply.code(ERRORS[code].status).send(errorBody(code, message));
+}
+
+/** The 503 for a body the listener has no room for now (src/http/body-budget.ts). */
+export function refuseForBudget(reply: FastifyReply, why: string): FastifyReply {
+  reply.header("retry-after", "10");
+  return sendError(reply, "SWY_E_BUSY", `${why}: nothing was stored; GitHub shows the delivery as failed, redeliver it (the recovery sweep does when configured)`);
 }
 
 /** The code `sendError` answered this reply with, if it did: what metrics count a refusal by. */
@@ -40,6 +47,7 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, w
     // What a handler refuses as the caller's to fix (a replay of a delivery whose body was
     // pruned): the reason, as a 400, never a 500.
     if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
+    if (error instanceof BodyBudgetExceeded) return refuseForBudget(reply, error.message);
     const status = error.statusCode ?? 500;
     if (status === 413) {
       const limit = bodyLimit === undefined ? "" : ` (this server takes at most ${bodyLimit} bytes: server.bodyLimit)`;

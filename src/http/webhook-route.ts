@@ -13,7 +13,8 @@ import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
 import { verifySignature } from "../security/verify-signature.js";
-import { sendError, sentErrorCode } from "./http-errors.js";
+import { createBodyBudget, defaultBodyBudget } from "./body-budget.js";
+import { refuseForBudget, sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
 
 export interface WebhookDeps {
@@ -37,6 +38,8 @@ export interface WebhookDeps {
   onVerificationFailure?: (failure: VerificationFailure) => void;
   /** Told of every answered request: metrics and the durable rejection counters (src/observability). */
   observe?: (answer: WebhookAnswer) => void;
+  /** How many bytes of request bodies may be held at once (src/http/body-budget.ts); default defaultBodyBudget. */
+  bodyBudgetBytes?: number;
   now?: () => number;
 }
 
@@ -103,6 +106,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
   const replayWindowMs = config.security.replayWindowHours * 3_600_000;
   // Requests that arrived while their source was over the failure limit.
   const limitedRequests = new WeakSet<FastifyRequest>();
+  const budget = createBodyBudget(deps.bodyBudgetBytes ?? defaultBodyBudget(config.server.bodyLimit));
   const seen = new WeakMap<FastifyRequest, Seen>();
   // A refusal is counted by its error code, except a failed signature check: a source over
   // its limit is answered 429 then, but what it failed is the signature.
@@ -185,6 +189,12 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
       return sendError(reply, "SWY_E_MISSING_HEADER", `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);
     }
+    // A declared length over the limit is answered 413 by the body reader; a chunked body is metered as it arrives (preParsing).
+    const declared = Number(request.headers["content-length"]);
+    if (declared <= config.server.bodyLimit) {
+      const refusal = budget.admit(reply.raw, declared);
+      if (refusal !== null) return refuseForBudget(reply, refusal);
+    }
     return undefined;
   };
 
@@ -197,6 +207,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     // of the hot path (docs/performance.md).
     childLoggerFactory: (logger) => logger,
     onRequest: preBody,
+    preParsing: async (request, reply, payload) => (request.headers["content-length"] === undefined ? budget.meter(payload, reply.raw) : payload),
     onResponse: async (request, reply) => observe(request, reply),
     handler: async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
