@@ -87,8 +87,10 @@ function mediaType(header: string | undefined): MediaType | null {
 
 // Node joins a repeated header into "a, b"; a real event name or delivery id has no comma
 // or space, so a value with one is a repeated (or forged) header, refused like a missing one.
-const EVENT_NAME = /^[a-z][a-z0-9_]*$/;
-const DELIVERY_ID = /^[^\s,]{1,200}$/;
+// Both are ASCII (Node reads header bytes as Latin-1, so anything else would be stored garbled),
+// bounded, and GitHub's event names are far shorter than 64.
+const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const DELIVERY_ID = /^[\x21-\x2b\x2d-\x7e]{1,200}$/;
 const HOOK_ID = /^\d{1,20}$/;
 
 function single(value: string | string[] | undefined, pattern: RegExp): string | undefined {

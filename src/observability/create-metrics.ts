@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { WEBHOOK_EVENT_ACTIONS } from "../config/webhook-events.generated.js";
 import type { WebhookAnswer } from "../http/webhook-route.js";
 import type { WorkerObserver } from "../queue/worker.js";
 import type { Store } from "../store/store.js";
@@ -18,6 +19,15 @@ export interface Metrics {
    * a scrape. When the store cannot answer they are left out of the scrape, not left stale.
    */
   readQueue(store: Store, now: number): Promise<void>;
+}
+
+/**
+ * The `event` label of a webhook answer: GitHub's event names only. A signed sender may
+ * still name any event; each made-up name would mint a series of its own for ever.
+ */
+function eventLabel(event: string | null): string {
+  if (event === null) return "unknown";
+  return event === "ping" || Object.hasOwn(WEBHOOK_EVENT_ACTIONS, event) ? event : "other";
 }
 
 /**
@@ -124,7 +134,7 @@ export function createMetrics(): Metrics {
       recovered: () => redeliveries.inc({ outcome: "recovered" }),
     },
     webhookAnswered(answer) {
-      deliveries.inc({ event: answer.event ?? "unknown", outcome: answer.outcome });
+      deliveries.inc({ event: eventLabel(answer.event), outcome: answer.outcome });
       if (answer.outcome === "accepted" || answer.outcome === "duplicate") ack.observe(answer.seconds);
       for (const task of answer.tasks) tasks.inc({ agent: task.agent, status: task.status });
     },

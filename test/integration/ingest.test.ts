@@ -127,6 +127,9 @@ describe("ingest: hostile requests", () => {
     { name: "no X-GitHub-Event", options: { raw: good, headers: { "x-github-event": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "no X-GitHub-Delivery", options: { raw: good, headers: { "x-github-delivery": undefined } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     // Node joins a repeated header with ", ": the joined value is refused like a missing one.
+    { name: "X-GitHub-Event over 64 characters", options: { raw: good, headers: { "x-github-event": `issues${"_x".repeat(30)}` } }, status: 400, code: "SWY_E_MISSING_HEADER" },
+    // Node reads header bytes as Latin-1: such an id would be stored garbled.
+    { name: "X-GitHub-Delivery that is not ASCII", options: { raw: good, headers: { "x-github-delivery": "d\u00e9livery" } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "repeated X-GitHub-Event", options: { raw: good, headers: { "x-github-event": "issues, push" } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "repeated X-GitHub-Delivery, bad signature", options: { raw: good, secret: "wrong", headers: { "x-github-delivery": "a, b" } }, status: 400, code: "SWY_E_MISSING_HEADER" },
     { name: "body over the limit", options: { raw: JSON.stringify({ pad: "x".repeat(70 * 1024) }) }, status: 413, code: "SWY_E_BODY_TOO_LARGE" },

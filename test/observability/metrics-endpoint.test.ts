@@ -154,6 +154,17 @@ describe("GET /metrics after known traffic", () => {
     const bad = await admin("/api/kpi?since=24");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("SWY_E_BAD_REQUEST");
+    // A window no date can start was a 500 ("Invalid time value").
+    const huge = await admin("/api/kpi?since=99999999999h");
+    expect(huge.status).toBe(400);
+    expect(((await huge.json()) as { error: { message: string } }).error.message).toMatch(/at most 36500d/);
+  });
+
+  it("counts a signed delivery of a made-up event under event=\"other\": a sender cannot mint series", async () => {
+    expect((await server.deliver("totally_made_up", { zen: "x" }, { delivery: "metrics-made-up" })).status).toBe(202);
+    const samples = parseExposition(await (await admin("/metrics")).text());
+    expect(samples.get('switchyard_deliveries_total{event="other",outcome="accepted"}')).toBe(1);
+    expect([...samples.keys()].filter((k) => k.includes("totally_made_up"))).toEqual([]);
   });
 });
 
