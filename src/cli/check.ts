@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
-import { UsageError } from "../errors.js";
 import { findAgentProblems } from "../config/find-agent-problems.js";
 import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
@@ -60,17 +59,11 @@ export function registerCheck(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .option("--json", "print the compiled rules, the agents and the warnings as one line of JSON")
     .action((options: { config?: string; json?: boolean }) => {
-      let loaded: ReturnType<typeof loadConfig>;
-      try {
-        loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-        // What serve would refuse: checked here too, so "config OK" means serve starts.
-        assertServable(loaded.config);
-        readLogLevel(io.env);
-      } catch (thrown) {
-        // A script reading --json gets its one line either way; the message still goes to stderr.
-        if (options.json && thrown instanceof UsageError) printJson(io, { ok: false, error: thrown.message });
-        throw thrown;
-      }
+      // A config it refuses throws: main prints {"ok":false,"error"} for --json, as for every command.
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      // What serve would refuse: checked here too, so "config OK" means serve starts.
+      assertServable(loaded.config);
+      readLogLevel(io.env);
       const { config, rules, source } = loaded;
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);

@@ -4,7 +4,7 @@ import { UsageError, toError } from "../errors.js";
 import { terminalText } from "../present/terminal-text.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
-import { ExitCode, processIo, type CliIo } from "./io.js";
+import { ExitCode, printJson, processIo, type CliIo } from "./io.js";
 import { registerRoute } from "./route.js";
 import { registerSend } from "./send.js";
 import { registerServe } from "./serve.js";
@@ -79,23 +79,31 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return 2;
   }
   const program = createProgram(io);
+  // `--json` promises one line on stdout: a command that fails prints {"ok":false,"error"} there too.
+  const terminator = argv.indexOf("--");
+  const json = argv.slice(0, terminator === -1 ? undefined : terminator).includes("--json");
+  const failed = (message: string, code: number): number => {
+    if (json) printJson(io, { ok: false, error: message });
+    return code;
+  };
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (thrown) {
+    // The command has said what it had to (its own output, with its exit code).
     if (thrown instanceof ExitCode) return thrown.code;
     if (thrown instanceof CommanderError) {
-      // --help and --version end through here too, with exit code 0.
-      return thrown.exitCode === 0 ? 0 : 2;
+      // --help and --version end through here too, with exit code 0. Commander wrote the error to stderr.
+      return thrown.exitCode === 0 ? 0 : failed(thrown.message.replace(/^error: /, ""), 2);
     }
     // One line, control characters escaped: a message may quote a payload, an agent or
     // GitHub, and under Actions a line of its own starting `::` would be a workflow command.
     if (thrown instanceof UsageError) {
       io.stderr(`switchyard: ${terminalText(thrown.message, { oneLine: true })}\n`);
-      return 2;
+      return failed(thrown.message, 2);
     }
     const error = toError(thrown);
     io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
-    return 1;
+    return failed(error.message, 1);
   }
 }

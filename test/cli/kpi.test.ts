@@ -96,7 +96,9 @@ describe("switchyard kpi", () => {
     expect(bad.stderr).toBe('switchyard: --since must be a duration with a unit (s, m, h or d), like 24h, not "24"\n');
     const missing = await runCli(["kpi", "--json"], { cwd: work.dir, env: { DATABASE_URL: "sqlite:nothing-here.db" } });
     expect(missing.code).toBe(2);
-    expect(missing.stdout).toBe("");
     expect(missing.stderr).toMatch(/does not exist yet/);
+    // --json's one line says it too; without --json stdout stays empty.
+    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, error: expect.stringMatching(/does not exist yet/) });
+    expect(bad.stdout).toBe("");
   });
 });

@@ -234,19 +234,23 @@ describe.concurrent("route inputs", () => {
     ["a payload of another event", ["--event", "pull_request", "--payload", issueOpened], {}, /^switchyard: .* is not a pull_request payload: it has no "pull_request" \(check --event/],
     ["an issues payload named push", ["--payload", issueOpened], { GITHUB_EVENT_NAME: "push" }, /is not a push payload: it has no "ref"/],
     ["an article before a vowel", ["--event", "issue_comment", "--payload", issueOpened], {}, /is not an issue_comment payload: it has no "comment"/],
-  ] as const)("%s → exit 2, one line on stderr, nothing on stdout", async (_, args, env, message) => {
+  ] as const)("%s → exit 2, one line on stderr, and --json's one line on stdout saying the same", async (_, args, env, message) => {
     const result = await route([...args, "--dry-run", "--json"], env);
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
     expect(result.stderr.endsWith("\n")).toBe(true);
     expect(result.stderr.slice(0, -1)).not.toContain("\n");
     expect(result.stderr.slice(0, -1)).toMatch(message);
+    expect(result.stdout.endsWith("\n") && !result.stdout.slice(0, -1).includes("\n")).toBe(true);
+    const line = JSON.parse(result.stdout) as { ok: boolean; error: string };
+    expect(line.ok).toBe(false);
+    expect(`switchyard: ${line.error}`).toMatch(message);
   });
 
   it("a bad environment variable → exit 2 naming it", async () => {
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { RETRY_MAX_ATTEMPTS: "lots" });
-    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result).toMatchObject({ code: 2 });
     expect(result.stderr).toBe('switchyard: RETRY_MAX_ATTEMPTS="lots" is not a whole number (digits only)\n');
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, error: 'RETRY_MAX_ATTEMPTS="lots" is not a whole number (digits only)' });
   });
 });
 

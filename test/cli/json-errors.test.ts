@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { createWorkdir, runCli } from "../support/run-cli.js";
+
+// `--json` promises one line on stdout: a command that fails says so there as well as on stderr.
+
+describe("a failing command given --json", () => {
+  const work = createWorkdir();
+
+  it.each([
+    ["a missing database", ["deliveries", "--json"], 2, /does not exist yet/],
+    ["an unknown option (commander's refusal)", ["tasks", "--json", "--limt", "5"], 2, /^unknown option '--limt'/],
+    ["a bad flag value", ["deliveries", "--json", "--limit", "-3"], 2, /limit/],
+    ["redeliver with no hooks configured", ["redeliver", "--json"], 2, /hooks/],
+  ] as const)("%s: its exit code, {ok:false,error} on stdout, the message on stderr", async (_, args, code, message) => {
+    const result = await runCli([...args], { cwd: work.dir, env: { DATABASE_URL: "sqlite:none.db" } });
+    expect(result.code, result.stderr).toBe(code);
+    expect(result.stdout.endsWith("\n") && !result.stdout.slice(0, -1).includes("\n")).toBe(true);
+    const line = JSON.parse(result.stdout) as { ok: boolean; error: string };
+    expect(line).toEqual({ ok: false, error: expect.stringMatching(message) });
+    expect(result.stderr).toContain(line.error.slice(0, 20));
+  });
+
+  it("prints nothing on stdout without --json, nor for a --json after --", async () => {
+    const plain = await runCli(["deliveries"], { cwd: work.dir, env: { DATABASE_URL: "sqlite:none.db" } });
+    expect(plain).toMatchObject({ code: 2, stdout: "" });
+    const after = await runCli(["send", "issues", "--url", "not a url", "--", "--json"], { cwd: work.dir, env: {} });
+    expect(after.code).toBe(2);
+    expect(after.stdout).toBe("");
+  });
+});
