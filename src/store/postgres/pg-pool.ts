@@ -93,14 +93,27 @@ export async function transaction<T>(pool: pg.Pool, body: (tx: Tx) => Promise<T>
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
+    // A connection the client gave up waiting on (a hung server or network) or that broke
+    // is in no known state: a ROLLBACK would wait out the same timeout again, doubling how
+    // long a webhook waits for its 503. It is destroyed instead, and PostgreSQL rolls back
+    // the transaction of a session that ends.
+    if (broken === undefined && !isClientTimeout(error)) {
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+    } else {
+      broken ??= error instanceof Error ? error : new Error(String(error));
+    }
     throw error;
   } finally {
     client.off("error", onError);
     client.release(broken);
   }
+}
+
+/** pg's own give-up after `query_timeout`, as opposed to the server cancelling a statement. */
+function isClientTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
 }
 
 /** A caller's limit → PostgreSQL's LIMIT (null = no limit; there is no upper cap). */
