@@ -274,16 +274,42 @@ export function createWorker(options: WorkerOptions): Worker {
     for (const resolve of waiters) resolve();
   }
 
+  /**
+   * Writes a finished run's outcome. A store that cannot be reached is tried again, backing
+   * off, for as long as the lease is still ours: an agent that finished during a short
+   * outage is recorded as it finished, instead of running again once its lease expires. The
+   * write is fenced by the lease token, so a late one that lost the lease changes nothing.
+   */
+  async function completeWhileLeased(task: ClaimedTask, outcome: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
+    let delay = 250;
+    for (let tries = 1; ; tries++) {
+      try {
+        const ok = await store.complete(task.id, task.leaseToken, outcome, now());
+        if (tries > 1) log.info({ tries }, "the store answers again: the task's outcome is recorded");
+        return ok;
+      } catch (error) {
+        if (!isStoreUnavailable(error) || now() + delay >= leaseUntil()) throw error;
+        if (tries === 1) log.warn({ reason: (error as Error).message }, "could not record the task's outcome (the store cannot be reached): trying again while the lease holds");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
   function start(task: ClaimedTask, payload?: Record<string, unknown>): void {
     const controller = new AbortController();
     const log = logger.child({ delivery: task.delivery, task: task.id, agent: task.agent, attempt: task.attempts });
     const renewEvery = Math.max(250, Math.floor(leaseMs / 3));
     // Set before the completion is written: a renewal answered after it is not a lost lease.
     let finished = false;
+    // Until when the lease is ours at least: how long an outcome the store refused may be tried again.
+    let leaseUntil = now() + leaseMs;
     const renewer = setInterval(() => {
       if (finished) return;
-      store.renew(task.id, task.leaseToken, now() + leaseMs).then(
+      const until = now() + leaseMs;
+      store.renew(task.id, task.leaseToken, until).then(
         (ok) => {
+          if (ok) leaseUntil = until;
           if (!ok && !finished && !controller.signal.aborted) {
             log.warn("lease lost to another worker: aborting this run");
             controller.abort(new Error("lease lost"));
@@ -317,7 +343,7 @@ export function createWorker(options: WorkerOptions): Worker {
         wake();
         finished = true;
         clearInterval(renewer);
-        const ok = await store.complete(task.id, task.leaseToken, { ...outcome, actions }, now());
+        const ok = await completeWhileLeased(task, { ...outcome, actions }, log, () => leaseUntil);
         if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
         else {
           // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
@@ -325,7 +351,11 @@ export function createWorker(options: WorkerOptions): Worker {
           options.observer?.attemptRecorded(task, outcome, runSeconds);
         }
       })
-      .catch((error: unknown) => log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"))
+      .catch((error: unknown) =>
+        isStoreUnavailable(error)
+          ? log.warn({ reason: (error as Error).message }, "could not record the task's outcome before its lease ran out (the store cannot be reached): it will run again")
+          : log.error({ err: error }, "could not record the task's outcome; its lease will expire and it will run again"),
+      )
       .finally(() => {
         clearInterval(renewer);
         executing.delete(task.id);

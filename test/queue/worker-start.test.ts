@@ -193,6 +193,55 @@ describe("a worker whose store cannot be reached", () => {
   });
 });
 
+describe("a run that finishes while the store cannot be reached", () => {
+  function withFailingCompletes(store: Store, failures: number): { store: Store; tries: () => number } {
+    let tries = 0;
+    const down = Object.assign(new Error("Connection terminated unexpectedly"), {});
+    const proxied: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "complete") return async (...args: Parameters<Store["complete"]>) => (++tries <= failures ? Promise.reject(down) : target.complete(...args));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return { store: proxied, tries: () => tries };
+  }
+
+  it("records its outcome once the store answers, while the lease holds: the run is not repeated", async () => {
+    const store = await freshStore();
+    const flaky = withFailingCompletes(store, 3);
+    let runs = 0;
+    const worker = workerOn(flaky.store, { worker: { leaseMs: 10_000 } }, async () => {
+      runs++;
+      return { output: "done" };
+    });
+    const accepted = await accept(store);
+    const id = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+    await worker.start();
+    await waitUntil(() => flaky.tries() >= 4);
+    await waitUntil(() => runs === 1);
+    const task = await store.getTask(id);
+    expect(task).toMatchObject({ status: "succeeded", attempts: 1 });
+    await worker.stop(1_000);
+    await store.close();
+  });
+
+  it("gives up once the lease would have run out, leaving the task to be reclaimed", async () => {
+    const store = await freshStore();
+    const flaky = withFailingCompletes(store, 1_000);
+    const worker = workerOn(flaky.store, { worker: { leaseMs: 1_000 } }, async () => ({ output: "done" }));
+    const accepted = await accept(store);
+    const id = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+    await worker.start();
+    // 250, 500 ms backoff, then the next wait would pass the lease: three tries at most.
+    await waitUntil(() => flaky.tries() >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(flaky.tries()).toBeLessThanOrEqual(3);
+    expect((await store.getTask(id))!.status).toBe("running");
+    await worker.stop(1_000);
+    await store.close();
+  });
+});
+
 async function waitUntil(done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(done()).toBe(true);
