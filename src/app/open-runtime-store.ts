@@ -29,6 +29,7 @@ export async function openRuntimeStore(config: Config, options: { cwd?: string; 
     onCheckpointThreadStarted: reassertHeapTuning,
     pool: { size: config.store.poolSize, statementTimeoutMs: config.store.statementTimeoutMs },
     logger: options.logger,
+    onMigrated: (applied) => options.logger.info({ migrations: applied }, `migrated the database: applied ${applied.join(", ")}`),
   });
   return { store, close: () => store.close() };
 }

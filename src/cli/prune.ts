@@ -37,7 +37,7 @@ async function directly(loaded: LoadedConfig, io: CliIo, options: PruneCliOption
   }
   // A dry run only reads: it works beside a running reader and takes no lock.
   const dry = options.dryRun === true;
-  const store = await openMigratedStore(config.store.url, { cwd: io.cwd, readonly: dry, exclusive: !dry, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
+  const store = await openMigratedStore(config.store.url, { cwd: io.cwd, readonly: dry, migrates: false, exclusive: !dry, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
   try {
     const summary = presentPrune(await createPruner({ config, store, logger: createLogger(readLogLevel(io.env)) }).prune({ dryRun: dry }));
     if (options.vacuum && !dry) {

@@ -49,7 +49,7 @@ async function directly(loaded: LoadedConfig, io: CliIo, lookbackMs: number | un
   const { config } = loaded;
   const file = sqliteFile(config.store.url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  const store = await openMigratedStore(config.store.url, { cwd: io.cwd, exclusive: true, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
+  const store = await openMigratedStore(config.store.url, { cwd: io.cwd, migrates: false, exclusive: true, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
   try {
     // The command prints each hook's error itself, one plain line each: the sweeper's own
     // warnings would say them twice. LOG_LEVEL=debug still shows everything.

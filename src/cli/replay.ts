@@ -182,7 +182,7 @@ async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Prom
   const url = loaded.config.store.url;
   const file = sqliteFile(url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  const store = await openMigratedStore(url, { cwd: io.cwd, exclusive: true });
+  const store = await openMigratedStore(url, { cwd: io.cwd, migrates: false, exclusive: true });
   try {
     return await onStore(store, loaded, io, request);
   } finally {

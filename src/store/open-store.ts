@@ -96,6 +96,11 @@ export function sqliteFile(url: string, cwd: string): string | null {
 export interface OpenStoreOptions {
   /** Only read: never create, migrate or write (a missing SQLite file is StoreMissingError). */
   readonly?: boolean;
+  /**
+   * false: check the schema is current instead of migrating. Only `serve` (and `work`)
+   * migrate: a newer CLI run by hand must not upgrade a database under older servers.
+   */
+  migrates?: boolean;
   /** Resolves a relative `sqlite:PATH`; default process.cwd(). */
   cwd?: string;
   /** SQLite: hold the file alone (its lock file) — serve, and commands that write without a server. PostgreSQL is shared by design. */
@@ -122,12 +127,13 @@ export interface OpenStoreOptions {
 export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   const location = parseStoreUrl(url, options.cwd);
   if (location.kind === "postgres") {
-    return createPostgresStore(location.url, { readonly: options.readonly === true, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
+    return createPostgresStore(location.url, { readonly: options.readonly === true, migrates: options.migrates, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
   if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
   const logger = options.logger;
   return createSqliteStore(location.file, {
     readonly: options.readonly === true,
+    migrates: options.migrates,
     exclusive: options.exclusive === true,
     checkpointThread: options.checkpointThread === true,
     onCheckpointError: logger === undefined ? undefined : (message) => logger.warn({ file: location.file }, message),
@@ -159,13 +165,14 @@ export function unusableDatabase(file: string, error: unknown): Error {
  * @example
  * const store = await openMigratedStore(config.store.url, { cwd: io.cwd });
  */
-export async function openMigratedStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+export async function openMigratedStore(url: string, options: OpenStoreOptions & { onMigrated?: (applied: readonly string[]) => void } = {}): Promise<Store> {
   const location = parseStoreUrl(url, options.cwd);
   const file = location.kind === "sqlite" ? location.file : redactUrl(url);
   let store: Store | null = null;
   try {
     store = openStore(url, options);
-    await store.migrate();
+    const applied = await store.migrate();
+    if (applied.length > 0) options.onMigrated?.(applied);
     return store;
   } catch (error) {
     await store?.close().catch(() => undefined);

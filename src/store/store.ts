@@ -289,8 +289,13 @@ export interface Store {
    */
   readonly exclusive: boolean;
 
-  /** Runs pending migrations; idempotent. Refuses (UsageError) a schema newer than this binary. */
-  migrate(): Promise<void>;
+  /**
+   * Runs pending migrations (a read-only store, or one opened with `migrates: false`, only
+   * checks the schema is current); idempotent. Resolves to the migrations applied now
+   * (`008-attempt-agent`), none when the schema was current. Refuses (UsageError) a schema
+   * newer than this binary.
+   */
+  migrate(): Promise<readonly string[]>;
 
   /** Says where this process's admin API listens, for CLIs that look for the server of this database (SQLite: in its lock file). */
   announce(adminUrl: string): void;

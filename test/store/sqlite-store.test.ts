@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { openRuntimeStore } from "../../src/app/open-runtime-store.js";
+import { parseConfig } from "../../src/config/load-config.js";
 import { UsageError } from "../../src/errors.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { MIGRATIONS, SCHEMA_VERSION, SQLITE_DIALECT } from "../../src/store/migrations/index.js";
 import { runCli } from "../support/run-cli.js";
 import { StoreMissingError, createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -94,7 +97,7 @@ describe("createSqliteStore", () => {
     await writer.migrate();
     await writer.close();
     const current = createSqliteStore(file, { readonly: true });
-    await expect(current.migrate()).resolves.toBeUndefined();
+    await expect(current.migrate()).resolves.toEqual([]);
     await expect(current.accept(delivery("ro"), [], WINDOW)).rejects.toThrow(/read-only/);
     expect(await current.listDeliveries({ limit: 10 })).toEqual([]);
     await current.close();
@@ -131,6 +134,39 @@ describe("createSqliteStore", () => {
     const versions = reopened.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     await reopened.close();
+  });
+
+  it("says which migrations it applied, none the second time", async () => {
+    const file = freshFile();
+    databaseAt(file, 7).close();
+    const store = createSqliteStore(file, {});
+    expect(await store.migrate()).toEqual(["8-attempt-agent"]);
+    expect(await store.migrate()).toEqual([]);
+    await store.close();
+  });
+
+  it("serve's store says in its log which migrations it applied", async () => {
+    const file = freshFile();
+    databaseAt(file, 6).close();
+    const lines: { msg: string; migrations?: string[] }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig({ store: { url: `sqlite:${file}` } });
+    const opened = await openRuntimeStore(config, { cwd: dir, logger });
+    await opened.close();
+    expect(lines.filter((line) => line.migrations)).toEqual([expect.objectContaining({ msg: "migrated the database: applied 7-security-incidents, 8-attempt-agent", migrations: ["7-security-incidents", "8-attempt-agent"] })]);
+  });
+
+  it("leaves migrating to serve: replay and prune on a database one migration behind refuse, changing nothing", async () => {
+    const file = freshFile();
+    databaseAt(file, 7).close();
+    for (const args of [["replay", "--dead"], ["prune"]]) {
+      const cli = await runCli(args, { cwd: dir, env: { DATABASE_URL: `sqlite:${file}` } });
+      expect(cli.code, `${args.join(" ")}: ${cli.stderr}`).toBe(2);
+      expect(cli.stderr).toContain("lacks migration(s) 8-attempt-agent: run `switchyard serve` once to migrate it (only serve migrates)");
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT max(version) FROM schema_migrations").pluck().get()).toBe(7);
+    check.close();
   });
 
   it("refuses a database a newer switchyard migrated, naming both versions; the serve and the CLIs alike", async () => {

@@ -61,7 +61,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     kind: "memory",
     exclusive: true,
 
-    async migrate() {},
+    async migrate() {
+      return [];
+    },
     announce() {},
 
     accept(delivery, tasks, { replayWindowMs }) {

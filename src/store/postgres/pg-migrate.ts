@@ -14,7 +14,8 @@ const MIGRATION_LOCK = 0x5357_4d49; // "SWMI"
  * @example
  * await migratePostgres(pool, "postgres://***@db/switchyard");
  */
-export async function migratePostgres(pool: pg.Pool, where: string, now: () => number = Date.now): Promise<void> {
+export async function migratePostgres(pool: pg.Pool, where: string, now: () => number = Date.now): Promise<string[]> {
+  const done: string[] = [];
   await transaction(pool, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await tx.query(SCHEMA_MIGRATIONS_SQL);
@@ -24,8 +25,10 @@ export async function migratePostgres(pool: pg.Pool, where: string, now: () => n
       if (applied.includes(migration.version)) continue;
       await tx.query(migration.sql(POSTGRES_DIALECT));
       await tx.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [migration.version, migration.name, now()]);
+      done.push(`${migration.version}-${migration.name}`);
     }
   });
+  return done;
 }
 
 /** For a read-only store: succeeds when the schema is current, else says how to bring it up to date. */
@@ -35,6 +38,6 @@ export async function checkPostgresSchema(pool: pg.Pool, where: string): Promise
   assertSchemaKnown(applied, `the database ${where}`);
   const missing = MIGRATIONS.filter((m) => !applied.includes(m.version));
   if (missing.length > 0) {
-    throw new UsageError(`the database ${where} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it`);
+    throw new UsageError(`the database ${where} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it (only serve migrates)`);
   }
 }

@@ -21,6 +21,8 @@ import { countRedeliveries, knownDeliveries, lockRecoveryHook, readRedeliveries,
 export type { StoreLogger } from "./pg-pool.js";
 
 export interface PostgresStoreOptions extends PgPoolOptions {
+  /** false: `migrate()` only checks the schema is current, as for a read-only store (the writing commands other than serve). */
+  migrates?: boolean;
   /** The clock `accept` reads once the commit is durable, for the delivery's ack time; default Date.now. */
   clock?: () => number;
 }
@@ -102,8 +104,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 
     async migrate() {
       try {
-        if (readonly) await checkPostgresSchema(pool, where);
-        else await migratePostgres(pool, where);
+        if (!readonly && options.migrates !== false) return await migratePostgres(pool, where);
+        await checkPostgresSchema(pool, where);
+        return [];
       } catch (error) {
         throw openError(where, error);
       }

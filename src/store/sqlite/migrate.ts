@@ -8,19 +8,22 @@ import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, SQLITE_DIALECT, assertSchemaKnown } 
  * takes the write lock before reading the applied versions: two processes migrating at
  * once cannot both apply one. Running it again is a no-op.
  */
-export function migrateSqlite(db: Database, file: string, now: () => number = Date.now): void {
+export function migrateSqlite(db: Database, file: string, now: () => number = Date.now): string[] {
   assertNotForeign(db, file);
   db.exec(SCHEMA_MIGRATIONS_SQL);
   const applied = db.prepare<[], number>("SELECT version FROM schema_migrations").pluck();
   assertSchemaKnown(applied.all(), `the database ${file}`);
   const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+  const done: string[] = [];
   for (const migration of MIGRATIONS) {
     db.transaction(() => {
       if (applied.all().includes(migration.version)) return;
       db.exec(migration.sql(SQLITE_DIALECT));
       record.run(migration.version, migration.name, now());
+      done.push(`${migration.version}-${migration.name}`);
     }).immediate();
   }
+  return done;
 }
 
 /**
@@ -34,7 +37,7 @@ export function checkSqliteSchema(db: Database, file: string): void {
   const missing = MIGRATIONS.filter((migration) => !applied.includes(migration.version));
   if (missing.length > 0) {
     throw new UsageError(
-      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it`,
+      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it (only serve migrates)`,
     );
   }
 }

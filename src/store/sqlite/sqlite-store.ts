@@ -33,6 +33,8 @@ export class StoreMissingError extends UsageError {
 export interface SqliteStoreOptions {
   /** Open for reading only: the file must exist, and it is never created, migrated or written. */
   readonly?: boolean;
+  /** false: `migrate()` only checks the schema is current, as for a read-only store (the writing commands other than serve). */
+  migrates?: boolean;
   /**
    * Hold the file alone (a `.lock` beside it, released on close): what `serve` and the
    * commands that write without a server need, since two writers would each run workers
@@ -146,8 +148,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     writerStats: writer.stats,
 
     async migrate() {
-      if (readonly) checkSqliteSchema(db, file);
-      else migrateSqlite(db, file);
+      if (!readonly && options.migrates !== false) return migrateSqlite(db, file);
+      checkSqliteSchema(db, file);
+      return [];
     },
 
     announce(adminUrl) {
