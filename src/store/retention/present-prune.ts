@@ -44,6 +44,7 @@ export function renderPrune(p: PruneJson): string {
   return (
     `${verb} ${p.bodies} bodies (${mib} MiB) of deliveries received before ${p.bodies_before}; ` +
     `${verb} ${p.deliveries} deliveries with ${p.tasks} tasks, ${p.attempts} attempts and ${p.github_actions} GitHub writes received before ${p.rows_before}; ` +
-    `${p.bookkeeping} bookkeeping rows${p.dry_run ? "" : `; ${p.reclaimed_pages} pages given back to the file system`}\n`
+    // Only SQLite gives pages back (incremental vacuum); PostgreSQL reuses its space, so it always said 0.
+    `${p.bookkeeping} bookkeeping rows${p.dry_run || p.reclaimed_pages === 0 ? "" : `; ${p.reclaimed_pages} pages given back to the file system`}\n`
   );
 }
