@@ -10,8 +10,16 @@ function obj(value: unknown): Json | null {
 function str(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
+// Every number read from a payload is an id or a count that goes into a GitHub API path
+// (`/issues/{number}`): a positive whole number, or nothing (-5, 1.5 and 1e29 made paths).
 function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+// `owner/name` as GitHub spells them; anything else (`../../x`, `a//b`) would be a path of its own.
+const REPOSITORY_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+function repositoryName(value: unknown): string | null {
+  if (typeof value !== "string" || !REPOSITORY_NAME.test(value)) return null;
+  return value.split("/").some((part) => part === "." || part === "..") ? null : value;
 }
 function bool(value: unknown): boolean | null {
   return typeof value === "boolean" ? value : null;
@@ -48,7 +56,7 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
   return {
     type: eventName,
     action: str(payload.action),
-    repository: str(repository?.full_name),
+    repository: repositoryName(repository?.full_name),
     defaultBranch: str(repository?.default_branch) ?? str(repository?.master_branch),
     installationId: num(obj(payload.installation)?.id),
     sender: sender ? { login: str(sender.login) ?? "", type: str(sender.type) ?? "User" } : null,

@@ -155,3 +155,17 @@ describe("normalizeEvent fields", () => {
     expect(normalize("issues", exampleOf("issues", "opened")).workflow).toBeNull();
   });
 });
+
+describe("normalizeEvent on values that would make GitHub API paths of their own", () => {
+  it.each(["../../x", "a//b", "justname", "o/r/extra", "../r", "o/..", "o/r?x=1", "o/r#1", "ö/r", ""])("repository %j is null", (fullName) => {
+    expect(normalizeEvent("issues", { action: "opened", issue: { number: 1 }, repository: { full_name: fullName } }).repository).toBeNull();
+  });
+
+  it("keeps the names GitHub has: letters, digits, -, _ and .", () => {
+    expect(normalizeEvent("issues", { issue: { number: 1 }, repository: { full_name: "Octo-Org/my_repo.js" } }).repository).toBe("Octo-Org/my_repo.js");
+  });
+
+  it.each([-5, 0, 1.5, 1e29, Number.MAX_SAFE_INTEGER + 2])("issue number %d is null", (number) => {
+    expect(normalizeEvent("issues", { issue: { number }, repository: { full_name: "o/r" } }).number).toBeNull();
+  });
+});
