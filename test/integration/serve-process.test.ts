@@ -284,7 +284,7 @@ describe("serve as a process", () => {
     for (const command of [["deliveries", "--json"], ["tasks", "--json"]]) {
       const result = await runCli(command, { cwd: dir, env: { DATABASE_URL: "sqlite:missing.db" } });
       expect(result.code).toBe(2);
-      expect(result.stdout).toBe("");
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: expect.stringMatching(/does not exist yet/) });
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(existsSync(path.join(dir, "missing.db"))).toBe(false);
     }

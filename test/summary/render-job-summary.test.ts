@@ -87,7 +87,8 @@ describe("escapeMarkdown and codeBlock", () => {
 describe("renderJobSummary and control characters", () => {
   it("writes them out wherever the event or an agent put them: heading, cells, attempts, bodies", () => {
     const CONTROLS = "\x1b[31mRED\x1b[0m \x07\x9b2J \u202eevil\u202c";
-    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened"), repository: { ...exampleOf("issues", "opened").repository, full_name: `octo/he\x1b[5mllo` } });
+    // normalizeEvent takes such a name as absent; the summary escapes whatever it is given all the same.
+    const event = { ...normalizeEvent("issues", exampleOf("issues", "opened")), repository: `octo/he\x1b[5mllo` };
     const base = run();
     const task = { ...base.tasks[0]!, lastError: CONTROLS, attemptLog: [{ ...base.tasks[0]!.attemptLog[0]!, error: CONTROLS, output: `out ${CONTROLS}` }] };
     const write = { ...base.writes[0]!, route: `/repos/{owner}/\u202e{repo}`, body: { body: `echo ${CONTROLS}` } };
