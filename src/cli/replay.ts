@@ -39,6 +39,8 @@ interface Unrouted {
 interface Outcome {
   replayed: Replayed[];
   unrouted: Unrouted[];
+  /** Tasks that were running: left to that run, not re-queued. */
+  running: string[];
   notes: string[];
 }
 
@@ -69,14 +71,25 @@ export function unauthorized(api: AdminClient, token: string | null | undefined)
 
 /** Records a re-queued task, with the line a person should read about it (`was`: its status before, when known). */
 function replayedTask(outcome: Outcome, id: string, was: TaskStatus | null): void {
+  if (was === "running") {
+    // Said on stdout, where the re-queued tasks are listed.
+    outcome.running.push(id);
+    return;
+  }
   outcome.replayed.push({ task: id });
   const note = was === null ? null : replayTaskNote(id, was);
   if (note) outcome.notes.push(`switchyard: ${note}\n`);
 }
 
+/** A task of a replayed delivery: re-queued, or left to the run it was in. */
+function requeued(outcome: Outcome, delivery: string, task: { id: string; agent: string; status?: TaskStatus }): void {
+  if (task.status === "running") outcome.running.push(task.id);
+  else outcome.replayed.push({ delivery, task: task.id, agent: task.agent });
+}
+
 async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const token = loaded.config.admin.token;
-  const outcome: Outcome = { replayed: [], unrouted: [], notes: [] };
+  const outcome: Outcome = { replayed: [], unrouted: [], running: [], notes: [] };
   if (request.kind === "dead") {
     const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
     if (status === 401) throw unauthorized(api, token);
@@ -99,7 +112,7 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
     if (status !== 200) throw refusal(api, status, body, `replay ${id}`);
     if (request.kind === "deliveries") {
       const answer = body as ApiDeliveryReplay;
-      for (const t of answer.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      for (const t of answer.tasks) requeued(outcome, id, t);
       // A server older than this CLI does not name its config: nothing to compare then.
       if (answer.config !== undefined) serverConfig ??= { file: answer.config, changed: answer.config_changed === true };
       if (answer.tasks.length === 0 && answer.event !== undefined) {
@@ -139,7 +152,7 @@ function serverConfigNote(api: AdminClient, server: { file: string | null; chang
 
 async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const now = Date.now();
-  const outcome: Outcome = { replayed: [], unrouted: [], notes: [] };
+  const outcome: Outcome = { replayed: [], unrouted: [], running: [], notes: [] };
   if (request.kind === "dead") {
     outcome.replayed = (await store.replayDead(now)).map((task) => ({ task }));
     return outcome;
@@ -158,7 +171,7 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
     if (request.kind === "deliveries") {
       const replay = await replayDelivery(store, loaded, id, now, ownLogins);
       if (replay === null) continue;
-      for (const t of replay.tasks) outcome.replayed.push({ delivery: id, task: t.id, agent: t.agent });
+      for (const t of replay.tasks) requeued(outcome, id, t);
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
       replayedTask(outcome, id, await replayTask(store, id, now));
@@ -225,15 +238,16 @@ export function registerReplay(program: Command, io: CliIo): void {
       const request = parseRequest(deliveries, options);
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       const api = await serverOf(loaded, io);
-      const { replayed, unrouted, notes } = api ? await throughApi(api, loaded, io, request) : await directly(loaded, io, request);
+      const { replayed, unrouted, running, notes } = api ? await throughApi(api, loaded, io, request) : await directly(loaded, io, request);
       const via = api ? "api" : "store";
       for (const note of notes) io.stderr(note);
-      // `unrouted` only when a delivery routed nowhere: the shape scripts compare otherwise stays as it was.
-      if (options.json) return printJson(io, { via, replayed, ...(unrouted.length > 0 ? { unrouted } : {}) });
+      // `unrouted` and `running` only when there are some: the shape scripts compare otherwise stays as it was.
+      if (options.json) return printJson(io, { via, replayed, ...(unrouted.length > 0 ? { unrouted } : {}), ...(running.length > 0 ? { running } : {}) });
       // Delivery ids are what the X-GitHub-Delivery header said.
       for (const u of unrouted) io.stdout(`${terminalText(`nothing to replay for delivery ${u.delivery}: ${u.reason}`, { oneLine: true })}\n`);
+      for (const id of running) io.stdout(`${replayTaskNote(id, "running")}\n`);
       if (replayed.length === 0) {
-        if (unrouted.length === 0) io.stdout("nothing to replay\n");
+        if (unrouted.length === 0 && running.length === 0) io.stdout("nothing to replay\n");
         return;
       }
       for (const r of replayed) io.stdout(`${terminalText(`re-queued task ${r.task}${r.agent ? ` (${r.agent})` : ""}${r.delivery ? ` of delivery ${r.delivery}` : ""}`, { oneLine: true })}\n`);

@@ -73,11 +73,18 @@ describe("replay and tasks from the command line", () => {
       const ownEnv = { DATABASE_URL: "sqlite:n.db" };
       try {
         const res = await postSigned(slow.webhookUrl, SECRET, "issues", exampleOf("issues", "opened"));
-        const id = ((await res.json()) as { routed: { task: string }[] }).routed[0]!.task;
+        const accepted = (await res.json()) as { delivery: string; routed: { task: string }[] };
+        const id = accepted.routed[0]!.task;
         await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "running", 20_000, 100);
         const running = await runCli(["replay", "--task", id], { cwd: own, env: ownEnv });
         expect(running.code, running.stderr).toBe(0);
-        expect(running.stderr).toContain(`switchyard: task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)`);
+        // Not listed as re-queued: it was not.
+        expect(running.stdout).toBe(`task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)\n`);
+        const asJson = await runCli(["replay", "--task", id, "--json"], { cwd: own, env: ownEnv });
+        expect(JSON.parse(asJson.stdout)).toEqual({ via: "api", replayed: [], running: [id] });
+        // Its delivery likewise.
+        const byDelivery = await runCli(["replay", accepted.delivery, "--json"], { cwd: own, env: ownEnv });
+        expect(JSON.parse(byDelivery.stdout)).toEqual({ via: "api", replayed: [], running: [id] });
         await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "succeeded", 20_000, 200);
         slow.child.kill("SIGTERM");
         await slow.exited;

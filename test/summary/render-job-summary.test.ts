@@ -5,7 +5,7 @@ import type { RoutingDecision } from "../../src/routing/decide.js";
 import { codeBlock, escapeMarkdown } from "../../src/summary/escape-markdown.js";
 import { errorAnnotation } from "../../src/summary/error-annotation.js";
 import { renderJobSummary } from "../../src/summary/render-job-summary.js";
-import { exampleOf } from "../support/examples.js";
+import { asJson, exampleOf } from "../support/examples.js";
 import { RAW_CONTROL } from "../support/raw-control.js";
 
 const HOSTILE = 'x | <img src=x onerror=alert(1)> [link](https://evil.example) @octocat **bold** `code`\n# heading';
@@ -88,7 +88,7 @@ describe("renderJobSummary and control characters", () => {
   it("writes them out wherever the event or an agent put them: heading, cells, attempts, bodies", () => {
     const CONTROLS = "\x1b[31mRED\x1b[0m \x07\x9b2J \u202eevil\u202c";
     // normalizeEvent takes such a name as absent; the summary escapes whatever it is given all the same.
-    const event = { ...normalizeEvent("issues", exampleOf("issues", "opened")), repository: `octo/he\x1b[5mllo` };
+    const event = { ...normalizeEvent("issues", asJson(exampleOf("issues", "opened"))), repository: `octo/he\x1b[5mllo` };
     const base = run();
     const task = { ...base.tasks[0]!, lastError: CONTROLS, attemptLog: [{ ...base.tasks[0]!.attemptLog[0]!, error: CONTROLS, output: `out ${CONTROLS}` }] };
     const write = { ...base.writes[0]!, route: `/repos/{owner}/\u202e{repo}`, body: { body: `echo ${CONTROLS}` } };
