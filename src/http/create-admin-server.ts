@@ -6,6 +6,7 @@ import { loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
+import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
@@ -50,6 +51,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // Every delivery id the webhook takes must be readable and replayable by its id.
+    routerOptions: { maxParamLength: MAX_DELIVERY_ID_LENGTH },
     ...ERROR_SHAPED_OPTIONS,
   });
   installErrorHandlers(app);

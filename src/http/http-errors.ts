@@ -5,6 +5,7 @@ import { suggestName } from "../config/suggest-name.js";
 import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
 import { BodyBudgetExceeded } from "./body-budget.js";
+import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 
 const sentCodes = new WeakMap<FastifyReply, ErrorCode>();
 
@@ -102,7 +103,10 @@ function clientErrorAnswer(error: NodeJS.ErrnoException): { code: ErrorCode; mes
  */
 export const ERROR_SHAPED_OPTIONS = {
   frameworkErrors: (error: FastifyError, _request: unknown, reply: FastifyReply) => {
-    void sendError(reply, "SWY_E_BAD_REQUEST", `bad request: ${error.message}`);
+    // The one route parameter that long is an id no delivery or task has: say that, not Fastify's words.
+    const message =
+      error.code === "FST_ERR_MAX_PARAM_LENGTH" ? `an id in the path is longer than ${MAX_DELIVERY_ID_LENGTH} characters, which no delivery or task id is: check the id` : `bad request: ${error.message}`;
+    void sendError(reply, "SWY_E_BAD_REQUEST", message);
   },
   // Node leaves the socket to this handler: it must be closed here, or a client that never
   // closes its side keeps it (and a graceful shutdown waiting on it) open for ever. There is

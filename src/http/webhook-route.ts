@@ -14,6 +14,7 @@ import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
 import { verifySignature } from "../security/verify-signature.js";
 import { createBodyBudget, defaultBodyBudget } from "./body-budget.js";
+import { DELIVERY_ID } from "./delivery-id.js";
 import { refuseForBudget, sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
@@ -89,9 +90,9 @@ function mediaType(header: string | undefined): MediaType | null {
 // Node joins a repeated header into "a, b"; a real event name or delivery id has no comma
 // or space, so a value with one is a repeated (or forged) header, refused like a missing one.
 // Both are ASCII (Node reads header bytes as Latin-1, so anything else would be stored garbled),
-// bounded, and GitHub's event names are far shorter than 64.
+// bounded, and GitHub's event names are far shorter than 64. (DELIVERY_ID, in delivery-id.ts,
+// is as long as the admin API's :id parameters take.)
 const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-const DELIVERY_ID = /^[\x21-\x2b\x2d-\x7e]{1,200}$/;
 const HOOK_ID = /^\d{1,20}$/;
 
 function single(value: string | string[] | undefined, pattern: RegExp): string | undefined {

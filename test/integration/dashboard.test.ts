@@ -292,6 +292,21 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     expect(browser.incidents).toEqual([]);
     await page.close();
   });
+
+  it("shows a delivery whose id is 200 characters long, as the webhook takes, opened as localhost", async () => {
+    const payload = exampleOf("issues", "opened");
+    payload.issue.number = 200;
+    const id = "long-".padEnd(200, "0123456789");
+    expect((await server.deliver("issues", payload, { delivery: id })).status).toBe(202);
+    const page = await browser.context.newPage();
+    // Another loopback name than the test's 127.0.0.1: its Host and Origin are loopback too.
+    await page.goto(`${server.adminUrl.replace("127.0.0.1", "localhost")}/#/delivery/${encodeURIComponent(id)}`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe(`Delivery ${id}`);
+    await expect.poll(() => page.getByRole("region", { name: "Summary" }).innerText()).toContain("issues.opened");
+    expect(await page.getByRole("alert").isVisible()).toBe(false);
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
 });
 
 describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMIN_TOKEN${suffix}`, () => {

@@ -1,0 +1,82 @@
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleOf } from "../support/examples.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+
+/**
+ * The admin listener over real HTTP, sent what a browser on another site, a guesser or a
+ * careless script would send: node:http lets a test write any Host and Origin.
+ */
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the admin API's JSON, read loosely
+  body: any;
+}
+
+interface AdminRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The source address to send from (any 127.x works on Linux's loopback). */
+  from?: string;
+}
+
+/** One request with exactly these headers: node:http lets a test write Host and Origin, as a browser on another site would. */
+function adminRequest(server: TestServer, path: string, options: AdminRequest = {}): Promise<Answer> {
+  const { hostname, port } = new URL(server.adminUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: hostname, port, path, method: options.method ?? "GET", headers: options.headers, localAddress: options.from },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => {
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+describe("the admin API's delivery ids", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({}, undefined, { role: "ingest" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("reads and replays a delivery by any id the webhook takes (up to 200 characters), and the webhook takes no longer one", async () => {
+    for (const length of [101, 150, 200]) {
+      const id = `${length}-`.padEnd(length, "a");
+      // A body of its own each: the same body again would be a duplicate by its signature.
+      const payload = exampleOf("issues", "opened");
+      payload.issue.number = length;
+      expect((await server.deliver("issues", payload, { delivery: id })).status, String(length)).toBe(202);
+      const read = await adminRequest(server, `/api/deliveries/${encodeURIComponent(id)}`);
+      expect(read.status, String(length)).toBe(200);
+      expect(read.body.delivery).toBe(id);
+      const replay = await adminRequest(server, `/api/deliveries/${encodeURIComponent(id)}/replay`, { method: "POST" });
+      expect(replay.status, String(length)).toBe(200);
+      expect(replay.body.delivery).toBe(id);
+    }
+    // 201 characters: refused by the webhook, and so never stored to be looked up.
+    const tooLong = await server.deliver("issues", exampleOf("issues", "opened"), { delivery: "b".repeat(201) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.code).toBe("SWY_E_MISSING_HEADER");
+    const longer = await adminRequest(server, `/api/deliveries/${"b".repeat(201)}`);
+    expect(longer.status).toBe(400);
+    expect(longer.body.error).toEqual({ code: "SWY_E_BAD_REQUEST", message: "an id in the path is longer than 200 characters, which no delivery or task id is: check the id" });
+  });
+});
