@@ -5,6 +5,7 @@ import type { Sweeper } from "../recovery/create-sweeper.js";
 import { presentPrune } from "../store/retention/present-prune.js";
 import type { Pruner } from "../store/retention/create-pruner.js";
 import { queryProblem, sendError } from "./http-errors.js";
+import { parseQueryFlag } from "./query-flag.js";
 
 export interface RecoveryRouteDeps {
   sweeper: Sweeper;
@@ -14,11 +15,10 @@ export interface RecoveryRouteDeps {
 /** GitHub keeps deliveries 3 days (GitHub Enterprise Server: 7): a longer look back finds nothing more. */
 const MAX_LOOKBACK_MS = 168 * 3_600_000;
 
-const isTrue = (value: string | undefined): boolean => value === "1" || value === "true";
-
 /**
  * The admin API's maintenance: `POST /api/recovery/sweep` (the missed-delivery sweep now,
- * `?since=72h&dry_run=1`) and `POST /api/prune` (retention now, `?dry_run=1`). What
+ * `?since=72h&dry_run=1`) and `POST /api/prune` (retention now, `?dry_run=1`; `dry_run` is
+ * 1/true or 0/false, anything else a 400: query-flag.ts). What
  * `switchyard redeliver` and `switchyard prune` call when a server runs, so the sweep and
  * the prune run in the process that holds the store.
  */
@@ -27,6 +27,9 @@ export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRoute
     const problem = queryProblem(request.query as Record<string, unknown>, ["since", "dry_run"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
+    // Read before anything else is refused: a mistyped flag is the caller's to fix first.
+    const dryRun = parseQueryFlag("dry_run", query.dry_run);
+    if (typeof dryRun === "string") return sendError(reply, "SWY_E_BAD_REQUEST", dryRun);
     if (deps.sweeper.hooks.length === 0) {
       return sendError(reply, "SWY_E_BAD_REQUEST", "recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true})");
     }
@@ -37,13 +40,15 @@ export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRoute
       if (since > MAX_LOOKBACK_MS) return sendError(reply, "SWY_E_BAD_REQUEST", "since is at most 168h: GitHub keeps no older deliveries");
       lookbackMs = since;
     }
-    return presentSweep(await deps.sweeper.sweep({ lookbackMs, dryRun: isTrue(query.dry_run) }));
+    return presentSweep(await deps.sweeper.sweep({ lookbackMs, dryRun }));
   });
 
   app.post("/api/prune", async (request, reply) => {
     const problem = queryProblem(request.query as Record<string, unknown>, ["dry_run"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
-    const query = request.query as Record<string, string | undefined>;
-    return presentPrune(await deps.pruner.prune({ dryRun: isTrue(query.dry_run) }));
+    const dryRun = parseQueryFlag("dry_run", (request.query as Record<string, string | undefined>).dry_run);
+    // Never a real prune for a flag that is not understood: `?dry_run=yes` once ran one.
+    if (typeof dryRun === "string") return sendError(reply, "SWY_E_BAD_REQUEST", dryRun);
+    return presentPrune(await deps.pruner.prune({ dryRun }));
   });
 }

@@ -48,6 +48,37 @@ function adminRequest(server: TestServer, path: string, options: AdminRequest = 
   });
 }
 
+describe("the admin API's dry_run", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({}, undefined, { role: "ingest" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("refuses a dry_run that is not 1/true/0/false with 400 naming it, instead of running a real prune", async () => {
+    for (const value of ["yes", "TRUE1", "on", "", "2"]) {
+      const res = await adminRequest(server, `/api/prune?dry_run=${value}`, { method: "POST" });
+      expect(res.status, value).toBe(400);
+      expect(res.body.error).toEqual({ code: "SWY_E_BAD_REQUEST", message: `dry_run must be 1 or true (yes), or 0 or false (no), not ${JSON.stringify(value)}` });
+    }
+    expect((await adminRequest(server, "/api/prune?dry_run", { method: "POST" })).status).toBe(400);
+    for (const [value, dry] of [["1", true], ["true", true], ["TRUE", true], ["True", true], ["0", false], ["false", false], ["FALSE", false]] as const) {
+      const res = await adminRequest(server, `/api/prune?dry_run=${value}`, { method: "POST" });
+      expect(res.status, value).toBe(200);
+      expect(res.body.dry_run, value).toBe(dry);
+    }
+    expect((await adminRequest(server, "/api/prune", { method: "POST" })).body.dry_run).toBe(false);
+  });
+
+  it("refuses the sweep's dry_run the same way, before anything else", async () => {
+    const res = await adminRequest(server, "/api/recovery/sweep?dry_run=on", { method: "POST" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('dry_run must be 1 or true (yes), or 0 or false (no), not "on"');
+  });
+});
+
 describe("the admin API's delivery ids", () => {
   let server: TestServer;
   beforeAll(async () => {
