@@ -42,6 +42,9 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
+/** The most body an admin request may carry (Fastify's default, made ours): no admin endpoint reads one. */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
+
 /**
  * The admin listener: health, the read API and (later) replays, metrics and the dashboard.
  * Loopback by default; anywhere else it needs a bearer token.
@@ -51,11 +54,12 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: REQUEST_TIMEOUT_MS,
+    bodyLimit: ADMIN_BODY_LIMIT,
     // Every delivery id the webhook takes must be readable and replayable by its id.
     routerOptions: { maxParamLength: MAX_DELIVERY_ID_LENGTH },
     ...ERROR_SHAPED_OPTIONS,
   });
-  installErrorHandlers(app);
+  installErrorHandlers(app, { kind: "admin", bodyLimit: ADMIN_BODY_LIMIT });
   const { store, state } = deps;
   // The dashboard's static files carry no data: the page itself asks for the token.
   const dashboardPaths = registerDashboardRoutes(app);

@@ -30,7 +30,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-  installErrorHandlers(app, deps.config.server.bodyLimit, deps.config.server.path);
+  installErrorHandlers(app, { kind: "webhook", bodyLimit: deps.config.server.bodyLimit, path: deps.config.server.path });
   app.addHook("onRequest", async (_request, reply) => {
     if (!deps.isClosing?.()) return;
     reply.header("connection", "close");

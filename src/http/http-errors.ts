@@ -39,22 +39,41 @@ const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 const STORE_UNAVAILABLE_MESSAGE = "the store cannot be reached right now (the database is down, restarting, locked or full): retry once it is back";
 
 /**
+ * Which listener the handlers answer for: its body limit, and on the webhook listener its
+ * path. A refused body is explained in that listener's terms — GitHub's payloads on the
+ * webhook, the admin API's own limit and JSON on the admin listener.
+ */
+export type ListenerKind = { kind: "webhook"; bodyLimit: number; path: string } | { kind: "admin"; bodyLimit: number };
+
+/** What a 413 says on each listener. */
+function tooLargeMessage(listener: ListenerKind): string {
+  if (listener.kind === "webhook") {
+    return `the body is too large (this server takes at most ${listener.bodyLimit} bytes: server.bodyLimit); GitHub caps payloads at 25 MiB`;
+  }
+  return `the body is too large: the admin API takes at most ${listener.bodyLimit} bytes, and none of its endpoints reads a body: send none`;
+}
+
+/** What a 415 says on each listener; the webhook route answers its own before Fastify could, so this is the table's fix there. */
+function unsupportedTypeMessage(listener: ListenerKind, contentType: string | undefined): string | undefined {
+  if (listener.kind === "webhook") return undefined;
+  return `content type ${contentType ?? "(none)"} is not taken by the admin API: none of its endpoints reads a body, so send none (or JSON, application/json)`;
+}
+
+/**
  * Every error leaves as `{error:{code, message}}` from the table in src/errors.ts, and no
  * stack trace ever reaches a client: a store that cannot be reached is answered 503,
  * unexpected errors are logged and answered 500.
  */
-export function installErrorHandlers(app: FastifyInstance, bodyLimit?: number, webhookPath?: string): void {
+export function installErrorHandlers(app: FastifyInstance, listener: ListenerKind): void {
+  const webhookPath = listener.kind === "webhook" ? listener.path : undefined;
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // What a handler refuses as the caller's to fix (a replay of a delivery whose body was
     // pruned): the reason, as a 400, never a 500.
     if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
     if (error instanceof BodyBudgetExceeded) return refuseForBudget(reply, error.message);
     const status = error.statusCode ?? 500;
-    if (status === 413) {
-      const limit = bodyLimit === undefined ? "" : ` (this server takes at most ${bodyLimit} bytes: server.bodyLimit)`;
-      return sendError(reply, "SWY_E_BODY_TOO_LARGE", `the body is too large${limit}; GitHub caps payloads at 25 MiB`);
-    }
-    if (status === 415) return sendError(reply, "SWY_E_UNSUPPORTED_MEDIA_TYPE");
+    if (status === 413) return sendError(reply, "SWY_E_BODY_TOO_LARGE", tooLargeMessage(listener));
+    if (status === 415) return sendError(reply, "SWY_E_UNSUPPORTED_MEDIA_TYPE", unsupportedTypeMessage(listener, request.headers["content-type"]));
     if (status >= 400 && status < 500) return sendError(reply, "SWY_E_BAD_REQUEST", `bad request: ${error.message}`);
     if (isStoreUnavailable(error)) {
       // An outage, not a bug: one line per request without a stack, which would only repeat

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleOf } from "../support/examples.js";
@@ -45,6 +46,22 @@ function adminRequest(server: TestServer, path: string, options: AdminRequest = 
     );
     req.on("error", reject);
     req.end(options.body);
+  });
+}
+
+/** Sends raw bytes and returns the raw response (a body that is declared but never sent). */
+function rawExchange(server: TestServer, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(server.adminUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = "";
+    socket.on("data", (chunk) => {
+      text += chunk.toString();
+      // One answer is all that is wanted; the server may keep the connection open.
+      if (/\r\n\r\n[\s\S]*\}$/.test(text)) socket.end();
+    });
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
   });
 }
 
@@ -109,5 +126,31 @@ describe("the admin API's delivery ids", () => {
     const longer = await adminRequest(server, `/api/deliveries/${"b".repeat(201)}`);
     expect(longer.status).toBe(400);
     expect(longer.body.error).toEqual({ code: "SWY_E_BAD_REQUEST", message: "an id in the path is longer than 200 characters, which no delivery or task id is: check the id" });
+  });
+});
+
+describe("the admin API's refused bodies", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({}, undefined, { role: "ingest" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("answers a refused body in the admin API's terms: its own limit, and JSON, never the webhook's advice", async () => {
+    const { port } = new URL(server.adminUrl);
+    const tooLarge = await rawExchange(server, `POST /api/tasks/replay-dead HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${2 * 1024 * 1024}\r\n\r\n`);
+    expect(tooLarge).toMatch(/^HTTP\/1\.1 413/);
+    const large = JSON.parse(tooLarge.slice(tooLarge.indexOf("\r\n\r\n") + 4));
+    expect(large.error.code).toBe("SWY_E_BODY_TOO_LARGE");
+    expect(large.error.message).toBe("the body is too large: the admin API takes at most 1048576 bytes, and none of its endpoints reads a body: send none");
+    const xml = await adminRequest(server, "/api/tasks/replay-dead", { method: "POST", headers: { "content-type": "application/xml" }, body: "<x/>" });
+    expect(xml.status).toBe(415);
+    expect(xml.body.error).toEqual({
+      code: "SWY_E_UNSUPPORTED_MEDIA_TYPE",
+      message: "content type application/xml is not taken by the admin API: none of its endpoints reads a body, so send none (or JSON, application/json)",
+    });
+    expect(JSON.stringify([large, xml.body])).not.toMatch(/GitHub|webhook/);
   });
 });
