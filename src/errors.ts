@@ -54,6 +54,14 @@ export const ERRORS = {
     status: 401,
     fix: "Send Authorization: Bearer <ADMIN_TOKEN>.",
   },
+  SWY_E_FORBIDDEN_HOST: {
+    status: 403,
+    fix: "Without ADMIN_TOKEN the admin listener answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1]): open it as http://127.0.0.1:PORT (through an SSH tunnel from elsewhere), or set ADMIN_TOKEN to reach it under another host name.",
+  },
+  SWY_E_FORBIDDEN_ORIGIN: {
+    status: 403,
+    fix: "A browser request that changes something must come from a page on loopback or on the admin listener's own host: use the dashboard or the CLI; behind a proxy, pass the original Host header through.",
+  },
   SWY_E_BAD_REQUEST: {
     status: 400,
     fix: "Check the request's parameters.",

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
@@ -10,6 +10,7 @@ import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
+import { hostnameOf, isLoopbackHost, originAllowed } from "../security/request-host.js";
 import { STORE_ID_HEADER } from "../store/store-id.js";
 
 /** What /healthz and /readyz report: flipped by `serve` as it starts and stops. */
@@ -28,7 +29,11 @@ export interface AdminDeps {
   logger: Logger;
   /** Which store this server serves (`storeId`): sent on /healthz, so a CLI can tell ours from another project's. */
   storeId: string;
-  /** When set, every request but the health checks needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, every request but the health checks and the dashboard's files needs
+   * `Authorization: Bearer <token>`. When null, only requests addressed to a loopback name
+   * are answered (the health checks excepted).
+   */
   token: string | null;
   /** Extra routes (tasks, replays, metrics) registered by later layers. */
   extend?: (app: FastifyInstance) => void;
@@ -45,9 +50,54 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 /** The most body an admin request may carry (Fastify's default, made ours): no admin endpoint reads one. */
 export const ADMIN_BODY_LIMIT = 1024 * 1024;
 
+/** Open to any Host, and without the token: probes (kubelet, HAProxy, Docker) and CLIs look here, and they hold nothing secret. */
+const HEALTH_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
+
+/** The methods a page on another site may send without changing anything; the admin API's GETs change nothing. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
+
+/**
+ * Without a token the listener is on loopback (serve refuses anything else) and trusts
+ * whoever reaches it. A web page can reach it too, through the browser of someone who can:
+ * by DNS rebinding (its own name re-pointed at 127.0.0.1) it would read the API as its own
+ * origin. But its requests carry its own name in Host, which is what is refused here. The
+ * health checks are left open: they hold nothing, and some probes send no Host at all.
+ */
+function refuseForeignHost(request: FastifyRequest, reply: FastifyReply, path: string): FastifyReply | undefined {
+  if (HEALTH_PATHS.has(path) || isLoopbackHost(request.headers.host)) return undefined;
+  const named = hostnameOf(request.headers.host);
+  const host = named === null ? "a missing or malformed Host header" : `Host ${named}`;
+  // The loopback address and port the request arrived at: the address to use instead.
+  const local = request.socket.localAddress ?? "127.0.0.1";
+  const here = `http://${local.includes(":") ? `[${local}]` : local}:${request.socket.localPort ?? 9090}/`;
+  return sendError(
+    reply,
+    "SWY_E_FORBIDDEN_HOST",
+    `${host} is not a loopback name: without ADMIN_TOKEN the admin listener answers only requests addressed to localhost, 127.0.0.1 or [::1] (a page on another site could otherwise reach it by DNS rebinding): open it as ${here}, or set ADMIN_TOKEN to reach the admin listener under another host name`,
+  );
+}
+
+/**
+ * A request that changes something (a replay, a prune) sent by a page on another site: a
+ * browser sends it with that page's Origin, and would send it with no token to a listener
+ * that needs none. Clients that are not browsers (the CLI, curl) send no Origin; the
+ * dashboard's own requests carry its origin, which is the listener's.
+ */
+function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const { origin } = request.headers;
+  if (SAFE_METHODS.has(request.method) || origin === undefined || originAllowed(origin, request.headers.host)) return undefined;
+  return sendError(
+    reply,
+    "SWY_E_FORBIDDEN_ORIGIN",
+    `a ${request.method} from a page at ${JSON.stringify(origin)} is refused: the admin API takes changes only from pages on loopback or on its own host (the dashboard), or from clients that send no Origin (the CLI); behind a proxy, pass the original Host header through`,
+  );
+}
+
 /**
  * The admin listener: health, the read API and (later) replays, metrics and the dashboard.
- * Loopback by default; anywhere else it needs a bearer token.
+ * Loopback by default; anywhere else it needs a bearer token (docs/security.md, "The admin
+ * listener"). Every request passes, in order: the Host check (without a token), the
+ * cross-site check (a POST from another site's page), then the token (with one).
  */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const app = Fastify({
@@ -65,8 +115,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const dashboardPaths = registerDashboardRoutes(app);
 
   app.addHook("onRequest", async (request, reply) => {
-    const path = request.url.split("?")[0];
-    if (!deps.token || path === "/healthz" || path === "/readyz" || dashboardPaths.has(path ?? "")) return;
+    const path = request.url.split("?")[0] ?? "";
+    const refused = (deps.token ? undefined : refuseForeignHost(request, reply, path)) ?? refuseCrossSite(request, reply);
+    if (refused !== undefined) return refused;
+    if (!deps.token || HEALTH_PATHS.has(path) || dashboardPaths.has(path)) return;
     if (!tokenMatches(request.headers.authorization, deps.token)) {
       return sendError(reply, "SWY_E_UNAUTHORIZED");
     }

@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleOf } from "../support/examples.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
 
 /**
  * The admin listener over real HTTP, sent what a browser on another site, a guesser or a
@@ -64,6 +65,132 @@ function rawExchange(server: TestServer, bytes: string): Promise<string> {
     socket.on("error", reject);
   });
 }
+
+const PR_OPENED = () => {
+  const payload = exampleOf("pull_request", "opened");
+  payload.pull_request.draft = false;
+  return payload;
+};
+
+describe("the admin listener without ADMIN_TOKEN: DNS rebinding and cross-site requests", () => {
+  let server: TestServer;
+  let port: string;
+  let deadTask: string;
+  const task = async () => (await adminRequest(server, `/api/tasks/${deadTask}`)).body;
+
+  beforeAll(async () => {
+    // ReviewAgent is a program that fails with exit 1: a permanent failure, dead at once.
+    server = await startTestServer({ agents: { ReviewAgent: { exec: [process.execPath, "-e", "process.exit(1)"] } } });
+    port = new URL(server.adminUrl).port;
+    const delivery = (await server.deliver("pull_request", PR_OPENED())).body.delivery;
+    await waitFor(async () => (await adminRequest(server, `/api/deliveries/${delivery}`)).body.tasks?.[0]?.status === "dead");
+    deadTask = (await adminRequest(server, `/api/deliveries/${delivery}`)).body.tasks[0].id;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("refuses a request addressed to another host name (a rebound DNS name) 403 SWY_E_FORBIDDEN_HOST, saying to set ADMIN_TOKEN", async () => {
+    for (const host of ["rebind.evil.example", `evil.example:${port}`, "127.0.0.1.evil.example", "0.0.0.0", "10.1.2.3:9090", "localhost.evil.example"]) {
+      for (const path of ["/api/deliveries", "/api/tasks", "/metrics", "/", "/api/kpi"]) {
+        const res = await adminRequest(server, path, { headers: { host } });
+        expect(res.status, `${host} ${path}`).toBe(403);
+        expect(res.body.error.code, `${host} ${path}`).toBe("SWY_E_FORBIDDEN_HOST");
+        expect(res.body.error.message).toMatch(/not a loopback name.*set ADMIN_TOKEN to reach the admin listener under another host name/);
+        expect(res.body.error.message).toContain(`open it as http://127.0.0.1:${port}/`);
+      }
+    }
+    // Nothing of the data leaks in the refusal.
+    const res = await adminRequest(server, "/api/deliveries", { headers: { host: "rebind.evil.example" } });
+    expect(JSON.stringify(res.body)).not.toContain("pull_request");
+  });
+
+  it("takes every loopback name, with any port or none: localhost, *.localhost, 127.x, [::1]", async () => {
+    for (const host of [`127.0.0.1:${port}`, "127.0.0.1", `localhost:${port}`, "LOCALHOST", "localhost.", "dash.localhost:8080", "127.8.9.10:1", "[::1]:9090", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]"]) {
+      const res = await adminRequest(server, "/api/deliveries", { headers: { host } });
+      expect(res.status, host).toBe(200);
+    }
+  });
+
+  it("keeps /healthz and /readyz open to any Host (probes), and /metrics to a loopback one", async () => {
+    for (const path of ["/healthz", "/readyz"]) {
+      expect((await adminRequest(server, path, { headers: { host: "10.0.0.7:9090" } })).status, path).toBe(200);
+    }
+    expect((await adminRequest(server, "/metrics", { headers: { host: `127.0.0.1:${port}` } })).status).toBe(200);
+  });
+
+  it("refuses the review's cross-site POST 403 SWY_E_FORBIDDEN_ORIGIN and re-runs nothing", async () => {
+    expect((await task()).status).toBe("dead");
+    const attempts = (await task()).attempts;
+    // The review's request: a form-like text/plain POST from a page on another site.
+    const crossSite = await adminRequest(server, "/api/tasks/replay-dead", {
+      method: "POST",
+      headers: { origin: "https://evil.example", host: `127.0.0.1:${port}`, "content-type": "text/plain" },
+      body: "x",
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body.error.code).toBe("SWY_E_FORBIDDEN_ORIGIN");
+    // With the rebound name in Host too, the Host check answers first.
+    const rebound = await adminRequest(server, "/api/tasks/replay-dead", {
+      method: "POST",
+      headers: { origin: "https://evil.example", host: `evil.example:${port}`, "content-type": "text/plain" },
+      body: "x",
+    });
+    expect(rebound.body.error.code).toBe("SWY_E_FORBIDDEN_HOST");
+    // A sandboxed frame or a file sends Origin: null; a page on another loopback-looking name is still another site.
+    for (const origin of ["null", "http://127.0.0.1.evil.example", "not a url"]) {
+      const res = await adminRequest(server, `/api/tasks/${deadTask}/replay`, { method: "POST", headers: { origin } });
+      expect(res.status, origin).toBe(403);
+    }
+    for (const path of ["/api/prune?dry_run=1", `/api/deliveries/x/replay`]) {
+      expect((await adminRequest(server, path, { method: "POST", headers: { origin: "https://evil.example" } })).status, path).toBe(403);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await task()).toMatchObject({ status: "dead", attempts });
+  });
+
+  it("lets a GET with another site's Origin through (the browser keeps the answer from that page), and POSTs from loopback pages and the CLI", async () => {
+    expect((await adminRequest(server, "/api/tasks", { headers: { origin: "https://evil.example" } })).status).toBe(200);
+    // The dashboard, opened through a tunnel on another local port: its requests carry its own origin.
+    const fromDashboard = await adminRequest(server, `/api/tasks/${deadTask}/replay`, { method: "POST", headers: { origin: "http://localhost:8080", host: "localhost:8080" } });
+    expect(fromDashboard.status).toBe(200);
+    expect(fromDashboard.body).toMatchObject({ task: deadTask, replayed: true });
+    // The CLI sends no Origin.
+    expect((await adminRequest(server, "/api/tasks/replay-dead", { method: "POST" })).status).toBe(200);
+  });
+});
+
+describe("the admin listener with ADMIN_TOKEN: any Host, but no cross-site changes", () => {
+  const TOKEN = "admin-listener-test-token-0123456789";
+  let server: TestServer;
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    server = await startTestServer({ admin: { token: TOKEN } }, undefined, { role: "ingest" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("answers under any host name: the token is the protection", async () => {
+    expect((await adminRequest(server, "/api/deliveries", { headers: { host: "admin.example", ...bearer(TOKEN) } })).status).toBe(200);
+    expect((await adminRequest(server, "/metrics", { headers: { host: "10.0.0.7:9090", ...bearer(TOKEN) } })).status).toBe(200);
+    expect((await adminRequest(server, "/api/deliveries", { headers: { host: "admin.example" } })).status).toBe(401);
+  });
+
+  it("still refuses a cross-site POST, and takes one from a page on its own host", async () => {
+    const crossSite = await adminRequest(server, "/api/tasks/replay-dead", { method: "POST", headers: { origin: "https://evil.example", host: "admin.example", ...bearer(TOKEN) } });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body.error.code).toBe("SWY_E_FORBIDDEN_ORIGIN");
+    // The dashboard served as https://admin.example (a proxy that passes Host through); a default port written out is the same origin.
+    for (const host of ["admin.example", "admin.example:443"]) {
+      const ownHost = await adminRequest(server, "/api/tasks/replay-dead", { method: "POST", headers: { origin: "https://admin.example", host, ...bearer(TOKEN) } });
+      expect(ownHost.status, host).toBe(200);
+    }
+    const otherPort = await adminRequest(server, "/api/tasks/replay-dead", { method: "POST", headers: { origin: "https://admin.example:8443", host: "admin.example", ...bearer(TOKEN) } });
+    expect(otherPort.status).toBe(403);
+  });
+});
 
 describe("the admin API's dry_run", () => {
   let server: TestServer;

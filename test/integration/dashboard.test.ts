@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,14 +54,14 @@ interface Browser {
   close: () => Promise<void>;
 }
 
-async function openBrowser(): Promise<Browser> {
+async function openBrowser(extraFlags: readonly string[] = []): Promise<Browser> {
   if (executablePath === null) throw new Error("Chromium is required when CI=true and is not on PATH: apt-get install -y chromium");
   const userDataDir = mkdtempSync(path.join(tmpdir(), "switchyard-chromium-"));
   // launchPersistentContext is how Playwright takes a --user-data-dir: a fresh one per run.
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraFlags],
     viewport: { width: 1280, height: 860 },
   });
   const incidents: string[] = [];
@@ -358,6 +360,58 @@ describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMI
     await page.goto(`${server.adminUrl}/#token=${ADMIN_TOKEN}`);
     await expect.poll(() => page.getByRole("link", { name: delivery }).count()).toBe(1);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
+    await page.close();
+  });
+});
+
+describe.skipIf(executablePath === null && !required)(`the admin listener without a token, against another site's page in Chromium${suffix}`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let attacker: Server;
+  let attackerPort: number;
+  let adminPort: string;
+  let deadTask: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ agents: { ReviewAgent: { exec: [process.execPath, "-e", "process.exit(1)"] } } });
+    adminPort = new URL(server.adminUrl).port;
+    const pr = await server.deliver("pull_request", openedPullRequest());
+    await waitFor(async () => (await adminJson(server, `/api/deliveries/${pr.body.delivery}`)).tasks[0]?.status === "dead");
+    deadTask = (await adminJson(server, `/api/deliveries/${pr.body.delivery}`)).tasks[0].id;
+    // The other site: a page whose script POSTs to the loopback admin API, as a form would.
+    attacker = createServer((_request, response) => {
+      response.setHeader("content-type", "text/html");
+      response.end(
+        `<!doctype html><title>evil</title><script>fetch("http://127.0.0.1:${adminPort}/api/tasks/${deadTask}/replay", { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: "x" }).then(() => (document.title = "sent"), () => (document.title = "failed"));</script>`,
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    attackerPort = (attacker.address() as AddressInfo).port;
+    // evil.example resolves to 127.0.0.1 in this browser: what DNS rebinding achieves.
+    browser = await openBrowser(["--host-resolver-rules=MAP evil.example 127.0.0.1"]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    attacker?.close();
+    await server?.stop();
+  });
+
+  it("answers a rebound name 403 SWY_E_FORBIDDEN_HOST, for the page and for the API", async () => {
+    const page = await browser.context.newPage();
+    const response = await page.goto(`http://evil.example:${adminPort}/api/deliveries`);
+    expect(response?.status()).toBe(403);
+    expect(JSON.parse(await page.locator("body").innerText()).error.code).toBe("SWY_E_FORBIDDEN_HOST");
+    expect((await page.goto(`http://evil.example:${adminPort}/`))?.status()).toBe(403);
+    await page.close();
+  });
+
+  it("refuses another site's POST: the dead task is not replayed", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`http://evil.example:${attackerPort}/`);
+    await expect.poll(() => page.title()).toBe("sent");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await adminJson(server, `/api/tasks/${deadTask}`)).toMatchObject({ status: "dead", attempts: 1 });
     await page.close();
   });
 });
