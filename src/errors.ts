@@ -12,7 +12,7 @@ export const ERRORS = {
   },
   SWY_E_RATE_LIMITED: {
     status: 429,
-    fix: "Too many failed signature checks from this address. Fix the secret on the sender, then wait for Retry-After seconds.",
+    fix: "Too many failed signature checks (webhook) or wrong admin tokens (admin API) from this address. Fix the secret or the token, then wait for Retry-After seconds.",
   },
   SWY_E_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -121,6 +121,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       state,
       logger,
       token: config.admin.token,
+      failedAuth: config.security.failedAuth,
       storeId: storeId(config.store.url, options.cwd),
       extend: (app) => {
         registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });

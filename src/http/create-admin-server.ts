@@ -10,6 +10,10 @@ import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import type { ServerRole } from "../config/schema.js";
+import { clientIp } from "../security/client-ip.js";
+import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
+import { limiterKey } from "../security/limiter-key.js";
+import { createOncePerWindow } from "../security/once-per-window.js";
 import { hostnameOf, isLoopbackHost, originAllowed } from "../security/request-host.js";
 import { STORE_ID_HEADER } from "../store/store-id.js";
 
@@ -35,6 +39,8 @@ export interface AdminDeps {
    * are answered (the health checks excepted).
    */
   token: string | null;
+  /** `security.failedAuth`: wrong tokens one address may send within the window before it is answered 429. */
+  failedAuth: { max: number; windowMs: number };
   /** Extra routes (tasks, replays, metrics) registered by later layers. */
   extend?: (app: FastifyInstance) => void;
 }
@@ -94,6 +100,40 @@ function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): FastifyR
 }
 
 /**
+ * The bearer check, with failed-auth limiting per source address: past `failedAuth.max`
+ * wrong tokens within the window an address is answered 429 with Retry-After, even with
+ * the right token (answering that one would tell a guesser when it guessed right), and a
+ * warning is logged once per address per window. The socket's address is counted, never
+ * X-Forwarded-For: behind a proxy every client shares the proxy's.
+ */
+function createTokenGuard(deps: AdminDeps, token: string) {
+  const { max, windowMs } = deps.failedAuth;
+  // Its own instance: wrong admin tokens must not limit GitHub's deliveries, nor the reverse.
+  const limiter = createFailedAuthLimiter({ max, windowMs });
+  const firstTime = createOncePerWindow(windowMs);
+  return (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const ip = clientIp(request.socket.remoteAddress, undefined, false);
+    const key = limiterKey(ip);
+    const now = Date.now();
+    const limited = limiter.check(key, now);
+    if (limited.limited) {
+      reply.header("retry-after", String(limited.retryAfterSeconds));
+      return sendError(reply, "SWY_E_RATE_LIMITED", `too many wrong admin tokens from ${ip}: retry after ${limited.retryAfterSeconds}s with the right one (ADMIN_TOKEN)`);
+    }
+    if (tokenMatches(request.headers.authorization, token)) return undefined;
+    limiter.recordFailure(key, now);
+    const after = limiter.check(key, now);
+    if (after.limited && firstTime(key, now)) {
+      request.log.warn(
+        { source: ip, max, windowMs, retryAfterSeconds: after.retryAfterSeconds },
+        "too many wrong admin tokens from this address: its admin requests are answered 429 until its failures leave the window",
+      );
+    }
+    return sendError(reply, "SWY_E_UNAUTHORIZED");
+  };
+}
+
+/**
  * The admin listener: health, the read API and (later) replays, metrics and the dashboard.
  * Loopback by default; anywhere else it needs a bearer token (docs/security.md, "The admin
  * listener"). Every request passes, in order: the Host check (without a token), the
@@ -113,15 +153,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, state } = deps;
   // The dashboard's static files carry no data: the page itself asks for the token.
   const dashboardPaths = registerDashboardRoutes(app);
+  const checkToken = deps.token ? createTokenGuard(deps, deps.token) : null;
 
   app.addHook("onRequest", async (request, reply) => {
     const path = request.url.split("?")[0] ?? "";
-    const refused = (deps.token ? undefined : refuseForeignHost(request, reply, path)) ?? refuseCrossSite(request, reply);
+    const refused = (checkToken === null ? refuseForeignHost(request, reply, path) : undefined) ?? refuseCrossSite(request, reply);
     if (refused !== undefined) return refused;
-    if (!deps.token || HEALTH_PATHS.has(path) || dashboardPaths.has(path)) return;
-    if (!tokenMatches(request.headers.authorization, deps.token)) {
-      return sendError(reply, "SWY_E_UNAUTHORIZED");
-    }
+    if (checkToken === null || HEALTH_PATHS.has(path) || dashboardPaths.has(path)) return;
+    return checkToken(request, reply);
   });
 
   const webhookUp = () => state.role === "worker" || state.webhookListening;

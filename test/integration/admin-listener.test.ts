@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { request as httpRequest } from "node:http";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleOf } from "../support/examples.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
@@ -189,6 +190,49 @@ describe("the admin listener with ADMIN_TOKEN: any Host, but no cross-site chang
     }
     const otherPort = await adminRequest(server, "/api/tasks/replay-dead", { method: "POST", headers: { origin: "https://admin.example:8443", host: "admin.example", ...bearer(TOKEN) } });
     expect(otherPort.status).toBe(403);
+  });
+});
+
+describe("the admin listener with ADMIN_TOKEN: wrong tokens", () => {
+  const TOKEN = "admin-listener-test-token-0123456789";
+  const MAX = 5;
+  let server: TestServer;
+  const lines: Record<string, unknown>[] = [];
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    server = await startTestServer({ admin: { token: TOKEN }, security: { failedAuth: { max: MAX, windowMs: 60_000 } } }, undefined, { role: "ingest", logger });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("limits wrong tokens per source address: 429 with Retry-After past the limit, even for the right token, logged once", async () => {
+    const from = "127.0.0.2";
+    for (let i = 0; i <= MAX; i++) {
+      const res = await adminRequest(server, "/api/tasks", { headers: bearer(`guess-${i}`), from });
+      expect(res.status, `guess ${i}`).toBe(401);
+    }
+    for (let i = 0; i < 20; i++) {
+      const res = await adminRequest(server, "/api/tasks", { headers: bearer(`guess-more-${i}`), from });
+      expect(res.status).toBe(429);
+      expect(res.body.error.code).toBe("SWY_E_RATE_LIMITED");
+      expect(res.body.error.message).toContain("too many wrong admin tokens from 127.0.0.2");
+      expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+      expect(Number(res.headers["retry-after"])).toBeLessThanOrEqual(60);
+    }
+    // The right token does not get through either: its answer would tell a guesser it guessed right.
+    expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from })).status).toBe(429);
+    // Health checks and the dashboard's page need no token, and are not limited.
+    expect((await adminRequest(server, "/healthz", { from })).status).toBe(200);
+    expect((await adminRequest(server, "/", { from })).status).toBe(200);
+    // Another address is not limited.
+    expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from: "127.0.0.3" })).status).toBe(200);
+    const warnings = lines.filter((line) => line.level === 40 && String(line.msg).includes("wrong admin tokens"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ source: "127.0.0.2", max: MAX, windowMs: 60_000 });
+    expect(JSON.stringify(lines)).not.toContain("guess-");
   });
 });
 

@@ -32,7 +32,7 @@ export interface DeliverOptions {
 export async function startTestServer(
   raw: Record<string, unknown> = {},
   secrets: string[] = [TEST_SECRET],
-  options: Partial<Pick<StartServerOptions, "role" | "agents" | "executorFor" | "pollMs" | "env" | "drainMs">> = {},
+  options: Partial<Pick<StartServerOptions, "role" | "agents" | "executorFor" | "pollMs" | "env" | "drainMs" | "logger">> = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "switchyard-test-"));
   const dbFile = path.join(dir, "switchyard.db");
