@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import { constants } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
@@ -13,8 +14,33 @@ import type { CliIo } from "./io.js";
 /** Where `serve` keeps what it generates (the webhook secret), beside the default database. */
 export const STATE_DIR = ".switchyard";
 
+/** The shortest admin token taken when the admin listener is reachable from the network. */
+export const MIN_EXPOSED_ADMIN_TOKEN = 16;
+
+/**
+ * Whether a listener bound to `host` is reachable from this machine only: `localhost`, an
+ * IPv4 address in 127.0.0.0/8 or `::1` — addresses, not names that merely start with "127.".
+ */
 export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
+  const name = host.toLowerCase();
+  if (name === "localhost") return true;
+  if (isIPv4(name)) return name.startsWith("127.");
+  return isIPv6(name) && new URL(`http://[${name}]`).hostname === "[::1]";
+}
+
+/**
+ * An admin listener reachable from the network needs a token (the admin API would be open
+ * to it otherwise), and a long one: it is then all that stands in the way, and the
+ * failed-auth limit only slows guessing down.
+ */
+function assertExposableToken(host: string, token: string | null): void {
+  if (!token) {
+    throw new UsageError(`admin.host is ${host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
+  }
+  if (token.length < MIN_EXPOSED_ADMIN_TOKEN) {
+    const length = `${token.length} character${token.length === 1 ? "" : "s"}`;
+    throw new UsageError(`admin.host is ${host}, which is not loopback, and the admin token (ADMIN_TOKEN) has ${length}: use at least ${MIN_EXPOSED_ADMIN_TOKEN} (e.g. openssl rand -hex 32)`);
+  }
 }
 
 /** What `serve` refuses to start with, beyond the schema: also checked by `check`. */
@@ -27,9 +53,7 @@ export function assertServable(config: Config, role: ServerRole = config.server.
       "no WEBHOOK_SECRET configured, and the store is PostgreSQL: set WEBHOOK_SECRET (the same on every instance); a secret generated here would differ from the other instances' and GitHub's deliveries would fail on them",
     );
   }
-  if (!isLoopback(config.admin.host) && !config.admin.token) {
-    throw new UsageError(`admin.host is ${config.admin.host}, which is not loopback: set ADMIN_TOKEN so the admin API is not open to the network`);
-  }
+  if (!isLoopback(config.admin.host)) assertExposableToken(config.admin.host, config.admin.token);
   // A worker opens no webhook listener, so its port cannot collide.
   if (role !== "worker" && config.server.port !== 0 && config.server.port === config.admin.port) {
     throw new UsageError(

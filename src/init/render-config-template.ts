@@ -31,7 +31,7 @@ const SETTINGS: Record<string, string> = {
   "server.bodyLimit": "bytes, or a size like 25mb; GitHub caps payloads at 25 MiB",
   "server.trustProxy": "true behind a proxy: X-Forwarded-For names the client",
   "server.role": "all; ingest: no worker; worker: no webhook listener (serve --role, switchyard work)",
-  "admin.host": "anything but loopback requires admin.token",
+  "admin.host": "anything but loopback requires admin.token, of 16 characters or more",
   "admin.token": "bearer token for the admin API",
   "store.url": "the SQLite file is created by serve",
   "github.token": "a personal or Actions token",

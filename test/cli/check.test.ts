@@ -181,6 +181,31 @@ describe.concurrent("switchyard check", () => {
     expect((await run(["check"], { DATABASE_URL: url, SWITCHYARD_ROLE: "worker" })).code).toBe(0);
   });
 
+  it("refuses, as serve does, an admin listener off loopback without a token or with one under 16 characters", async () => {
+    const dir = createWorkdir();
+    try {
+      dir.write("switchyard.config.yaml", "admin:\n  host: 0.0.0.0\n");
+      const inDir = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: dir.dir, env: { ADMIN_PORT: "0", PORT: "0", ...env } });
+      const short = "switchyard: admin.host is 0.0.0.0, which is not loopback, and the admin token (ADMIN_TOKEN) has 1 character: use at least 16 (e.g. openssl rand -hex 32)\n";
+      expect(await inDir(["check"], { ADMIN_TOKEN: "x" })).toMatchObject({ code: 2, stdout: "", stderr: short });
+      expect(await inDir(["serve"], { ADMIN_TOKEN: "x" })).toMatchObject({ code: 2, stdout: "", stderr: short });
+      expect((await inDir(["check"], { ADMIN_TOKEN: "x".repeat(15) })).stderr).toContain("has 15 characters: use at least 16");
+      expect((await inDir(["check"])).stderr).toContain("admin.host is 0.0.0.0, which is not loopback: set ADMIN_TOKEN");
+      expect((await inDir(["check"], { ADMIN_TOKEN: "0123456789abcdef" })).code).toBe(0);
+      // On loopback the token is not the only protection: any length is taken.
+      expect((await run(["check"], { ADMIN_TOKEN: "x" })).code).toBe(0);
+      // Loopback is an address, not a name that starts like one.
+      dir.write("switchyard.config.yaml", "admin:\n  host: 127.0.0.1.example.com\n");
+      expect((await inDir(["check"])).stderr).toContain("admin.host is 127.0.0.1.example.com, which is not loopback: set ADMIN_TOKEN");
+      for (const host of ["localhost", "127.0.0.2", "::1"]) {
+        dir.write("switchyard.config.yaml", `admin:\n  host: "${host}"\n`);
+        expect((await inDir(["check"])).code, host).toBe(0);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("refuses a PostgreSQL URL that does not parse, and sqlite://NAME, as serve does", async () => {
     const unencoded = await run(["check"], { DATABASE_URL: "postgres://sw:hunter2@x:y/z@127.0.0.1:5432/swdb", WEBHOOK_SECRET: "s3cret" });
     expect(unencoded).toMatchObject({ code: 2, stdout: "" });
