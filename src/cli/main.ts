@@ -26,7 +26,7 @@ export function createProgram(io: CliIo): Command {
     .enablePositionalOptions()
     // Every command takes --config; before the command name it means the same.
     .option("-c, --config <file>", "config file, for any command (the same as the command's own --config)")
-    .hook("preAction", (root, command) => passConfigDown(root, command, io.cwd));
+    .hook("preAction", (_root, command) => passOptionsDown(command, io.cwd));
   registerServe(program, io);
   registerWork(program, io);
   registerRoute(program, io);
@@ -51,22 +51,52 @@ export function createProgram(io: CliIo): Command {
 
 const VERSION = "0.1.0";
 
-type ConfigOption = { config?: string };
-
 /**
- * Hands a `--config` given before the command name to the command, which reads only its
- * own: `switchyard --config x.yaml check` is `switchyard check --config x.yaml`. Given on
- * both sides, the two must name the same file, or which one applies would be a guess.
+ * Hands the options given before a command's name to the command, which reads only its
+ * own: `switchyard --config x.yaml check` is `switchyard check --config x.yaml`, and
+ * `switchyard tasks -c x.yaml --json show 7` is `switchyard tasks show 7 -c x.yaml --json`.
+ * Commander keeps an option with the command it follows, so without this it would be
+ * dropped without a word. An option the command does not take (`deliveries --status failed
+ * show ID`: show prints one delivery, it filters nothing) is refused, not ignored; given on
+ * both sides, the two must agree, or which one applies would be a guess.
  */
-function passConfigDown(root: Command, command: Command, cwd: string): void {
-  const before = root.opts<ConfigOption>().config;
-  if (before === undefined) return;
-  if (!command.options.some((option) => option.attributeName() === "config")) throw new UsageError(`${command.name()} takes no --config`);
-  const after = command.opts<ConfigOption>().config;
-  if (after !== undefined && path.resolve(cwd, after) !== path.resolve(cwd, before)) {
-    throw new UsageError(`--config names two files, ${before} before the command and ${after} after it: give one`);
+function passOptionsDown(command: Command, cwd: string): void {
+  // The nearest first: `tasks -c a.yaml show` is compared with show's own before the root's.
+  for (let parent = command.parent; parent !== null; parent = parent.parent) {
+    for (const option of parent.options) {
+      const key = option.attributeName();
+      const source = parent.getOptionValueSource(key);
+      if (source === undefined || source === "default") continue;
+      passOptionDown(parent, command, option.long ?? option.flags, key, cwd);
+    }
   }
-  command.setOptionValue("config", after ?? before);
+}
+
+function passOptionDown(parent: Command, command: Command, flag: string, key: string, cwd: string): void {
+  const before: unknown = parent.getOptionValue(key);
+  if (!command.options.some((option) => option.attributeName() === key)) {
+    const owner = parent.parent === null ? "" : `: it is an option of ${parent.name()}`;
+    throw new UsageError(`${commandPath(command)} takes no ${flag}${owner}`);
+  }
+  const after: unknown = command.getOptionValue(key);
+  if (after !== undefined && !sameValue(key, before, after, cwd)) {
+    if (key === "config") throw new UsageError(`--config names two files, ${String(before)} before the command and ${String(after)} after it: give one`);
+    throw new UsageError(`${flag} is given twice, ${String(before)} before ${command.name()} and ${String(after)} after it: give one`);
+  }
+  command.setOptionValueWithSource(key, after ?? before, "cli");
+}
+
+/** Two spellings of one file (`./x.yaml`, `x.yaml`) are the same --config. */
+function sameValue(key: string, a: unknown, b: unknown, cwd: string): boolean {
+  if (key === "config" && typeof a === "string" && typeof b === "string") return path.resolve(cwd, a) === path.resolve(cwd, b);
+  return a === b;
+}
+
+/** `deliveries show`: the command as typed, without the program's name. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 /**

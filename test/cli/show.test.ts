@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleOf } from "../support/examples.js";
 import { runCli } from "../support/run-cli.js";
@@ -108,6 +111,45 @@ describe("deliveries show / tasks show", () => {
     const tasks = await runCli(["tasks", "--delivery", "show-pr-1", "--json"], { cwd: server.dir, env });
     expect(JSON.parse(tasks.stdout).map((t: { id: string }) => t.id)).toContain(deadTask);
     expect(JSON.parse(tasks.stdout).every((t: { delivery: string }) => t.delivery === "show-pr-1")).toBe(true);
+  });
+
+  it("options given between the list and show are show's: --config and --json are honoured, never dropped", async () => {
+    // No DATABASE_URL: the store is the config file's, so a dropped --config opens the default database.
+    const cfg = path.join(server.dir, "s2.yaml");
+    writeFileSync(cfg, `store:\n  url: "sqlite:${server.dbFile}"\n`);
+    const elsewhere = mkdtempSync(path.join(tmpdir(), "switchyard-show-"));
+    try {
+      for (const args of [["tasks", "-c", cfg, "show", issueTask, "--json"], ["tasks", "--config", cfg, "--json", "show", issueTask], ["--config", cfg, "tasks", "show", issueTask, "--json"]]) {
+        const result = await runCli(args, { cwd: elsewhere });
+        expect(result, args.join(" ")).toMatchObject({ code: 0, stderr: "" });
+        expect(JSON.parse(result.stdout)).toMatchObject({ id: issueTask });
+      }
+      const delivery = await runCli(["deliveries", "-c", cfg, "--json", "show", issueDelivery], { cwd: elsewhere });
+      expect(delivery).toMatchObject({ code: 0, stderr: "" });
+      expect(JSON.parse(delivery.stdout)).toMatchObject({ delivery: issueDelivery });
+      // The same file on both sides is one --config; two files are refused.
+      expect((await runCli(["tasks", "-c", cfg, "show", issueTask, "-c", cfg, "--json"], { cwd: elsewhere })).code).toBe(0);
+      const two = await runCli(["tasks", "-c", cfg, "show", issueTask, "-c", "other.yaml"], { cwd: elsewhere });
+      expect(two).toMatchObject({ code: 2, stdout: "" });
+      expect(two.stderr).toBe(`switchyard: --config names two files, ${cfg} before the command and other.yaml after it: give one\n`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+    const json = await runCli(["deliveries", "--json", "show", issueDelivery], { cwd: server.dir, env });
+    expect(json).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(json.stdout)).toMatchObject({ delivery: issueDelivery });
+  });
+
+  it("a list's filter given before show is refused (exit 2), not ignored", async () => {
+    const cases: [string[], string][] = [
+      [["deliveries", "--status", "failed", "show", issueDelivery], "deliveries show takes no --status: it is an option of deliveries"],
+      [["deliveries", "--limit", "5", "--json", "show", issueDelivery], "deliveries show takes no --limit: it is an option of deliveries"],
+      [["tasks", "--agent", "IssueAgent", "show", issueTask], "tasks show takes no --agent: it is an option of tasks"],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { cwd: server.dir, env });
+      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: ${message}\n` });
+    }
   });
 
   it("an unknown id is exit 2 with a message that says what to do", async () => {
