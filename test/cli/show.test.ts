@@ -152,6 +152,18 @@ describe("deliveries show / tasks show", () => {
     }
   });
 
+  it("an empty --limit or ?limit= is refused (exit 2, 400), not taken as the default 50", async () => {
+    for (const args of [["deliveries", "--limit", "", "--json"], ["tasks", "--limit="]]) {
+      const result = await runCli(args, { cwd: server.dir, env });
+      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: 'switchyard: --limit must be a positive whole number, not ""\n' });
+    }
+    for (const list of ["deliveries", "tasks"]) {
+      const res = await fetch(`${server.adminUrl}/api/${list}?limit=`);
+      expect(res.status, list).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: 'limit must be a positive whole number, not ""' } });
+    }
+  });
+
   it("an unknown id is exit 2 with a message that says what to do", async () => {
     const task = await runCli(["tasks", "show", "999999"], { cwd: server.dir, env });
     expect(task.code).toBe(2);
