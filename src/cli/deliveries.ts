@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { parseLimit } from "../config/parse-limit.js";
+import { repositoryNameProblem } from "../config/check-names.js";
 import { formatTable } from "../routing/describe-rules.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
@@ -11,7 +12,7 @@ import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/r
 import { renderDeliveryDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
 import { printJson, type CliIo } from "./io.js";
-import { assertKnownEvent } from "./route.js";
+import { assertWebhookEvent } from "./route.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
 export function parseLimitOption(value: string | undefined): number {
@@ -57,8 +58,9 @@ export function registerDeliveries(program: Command, io: CliIo): void {
       const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
       const limit = parseLimitOption(options.limit);
       // A mistyped event would list nothing, as if none had come: refused with the nearest name.
-      if (options.event !== undefined) assertKnownEvent(options.event);
-      if (options.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(options.repository)) throw new UsageError(`--repository is owner/name, like octo-org/hello, not "${options.repository}"`);
+      if (options.event !== undefined) assertWebhookEvent(options.event);
+      const badRepository = options.repository === undefined ? null : repositoryNameProblem(options.repository);
+      if (badRepository !== null) throw new UsageError(`--${badRepository}`);
       const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, event: options.event, repository: options.repository, limit }));
       if (options.json) return printJson(io, rows.map(presentDeliverySummary));
       if (rows.length === 0) return io.stdout("no deliveries\n");

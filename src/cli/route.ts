@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { appendJobSummary } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
-import { EVENTS_DOC } from "../config/check-names.js";
+import { EVENTS_DOC, webhookEventProblem } from "../config/check-names.js";
 import { loadConfig } from "../config/load-config.js";
 import { readActionsEnv, readLogLevel } from "../config/read-env.js";
 import { didYouMean } from "../config/suggest-name.js";
@@ -69,6 +69,15 @@ const KNOWN_EVENTS: readonly string[] = [...new Set([...Object.keys(WEBHOOK_EVEN
 export function assertKnownEvent(name: string): void {
   if (KNOWN_EVENTS.includes(name)) return;
   throw new UsageError(`event "${name}" is not a GitHub webhook event:${didYouMean(name, KNOWN_EVENTS) || ` see ${EVENTS_DOC}`}`);
+}
+
+/**
+ * Refuses an event name GitHub never sends as a webhook (`deliveries --event`): no delivery
+ * of it is ever stored. The admin API's `?event=` answers the same message with a 400.
+ */
+export function assertWebhookEvent(name: string): void {
+  const problem = webhookEventProblem(name);
+  if (problem !== null) throw new UsageError(problem);
 }
 
 /**

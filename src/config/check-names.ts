@@ -11,6 +11,29 @@ export const KNOWN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, EXECUTIO
 
 /** GitHub's list of webhook events, for a name that is near none of them. */
 export const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
+/**
+ * Why `value` is not a repository's `owner/name` (null when it is one): a filter that could
+ * match nothing is a mistake, refused by the CLI (`--repository`) and the admin API
+ * (`?repository=`) alike.
+ *
+ * @example repositoryNameProblem("hello") // 'repository is owner/name, like octo-org/hello, not "hello"'
+ */
+export function repositoryNameProblem(value: string): string | null {
+  return /^[^/\s]+\/[^/\s]+$/.test(value) ? null : `repository is owner/name, like octo-org/hello, not "${value}"`;
+}
+
+/**
+ * Why `name` is not an event GitHub sends as a webhook, with the nearest one; null when it
+ * is one. A typo would filter or route nothing, as if no such event had come, so the CLI
+ * (exit 2) and the admin API (400) refuse it with this one message.
+ *
+ * @example webhookEventProblem("isues") // 'event "isues" is not a GitHub webhook event: did you mean issues?'
+ */
+export function webhookEventProblem(name: string): string | null {
+  if (Object.hasOwn(WEBHOOK_EVENT_ACTIONS, name)) return null;
+  return `event "${name}" is not a GitHub webhook event:${didYouMean(name, Object.keys(WEBHOOK_EVENT_ACTIONS)) || ` see ${EVENTS_DOC}`}`;
+}
+
 /** Events whose action is chosen by whoever sends them: `event_type` of a repository dispatch. */
 const FREE_ACTION_EVENTS = new Set(["repository_dispatch"]);
 const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;

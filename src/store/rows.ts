@@ -1,5 +1,6 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
-import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
+import type { SqlDialect } from "./migrations/index.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
 export interface TaskRow {
@@ -120,6 +121,15 @@ export const DELIVERY_SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, 
 export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
 /** Newest first; seq orders deliveries received in the same millisecond. */
 export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
+
+/**
+ * One delivery-list filter (`deliveryFilters`) as SQL, `param` its placeholder. The
+ * repository is compared without letter case, as GitHub names are, spelled as the
+ * `deliveries_subject` index spells it (migration 9) so that the index serves it.
+ */
+export function deliveryFilterSql(column: DeliveryFilterColumn, param: string, dialect: SqlDialect): string {
+  return column === "repository" ? `${dialect.caseless("d.repository")} = ${dialect.caseless(param)}` : `d.${column} = ${param}`;
+}
 
 export type DeliverySummaryRow = Pick<DeliveryRow, "id" | "event" | "action" | "repository" | "received_at" | "ack_ms" | "status">;
 export type TaskSummaryRow = Pick<TaskRow, "id" | "agent" | "status" | "attempts">;

@@ -250,12 +250,15 @@ export interface ListDeliveriesOptions {
   limit: number;
 }
 
+export type DeliveryFilterColumn = "event" | "repository" | "number";
+
 /**
  * The column filters a delivery list applies, in a fixed order (`subject` is a repository
- * and a number), for the stores that build one statement per combination.
+ * and a number), for the stores that build one statement per combination. The repository
+ * matches without letter case: GitHub's owner/name is case-insensitive.
  */
-export function deliveryFilters({ subject, event, repository }: ListDeliveriesOptions): [column: "event" | "repository" | "number", value: string | number][] {
-  const filters: [column: "event" | "repository" | "number", value: string | number][] = [];
+export function deliveryFilters({ subject, event, repository }: ListDeliveriesOptions): [column: DeliveryFilterColumn, value: string | number][] {
+  const filters: [column: DeliveryFilterColumn, value: string | number][] = [];
   if (event !== undefined) filters.push(["event", event]);
   const repo = subject?.repository ?? repository;
   if (repo !== undefined) filters.push(["repository", repo]);

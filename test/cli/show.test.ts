@@ -164,6 +164,31 @@ describe("deliveries show / tasks show", () => {
     }
   });
 
+  it("the admin API refuses a mistyped ?event= or a ?repository= that is not owner/name as the CLI does, with the same message", async () => {
+    const cases: [string[], string, string][] = [
+      [["--event", "isues"], "event=isues", 'event "isues" is not a GitHub webhook event: did you mean issues?'],
+      [["--repository", "hello"], "repository=hello", '--repository is owner/name, like octo-org/hello, not "hello"'],
+    ];
+    for (const [args, query, message] of cases) {
+      const cli = await runCli(["deliveries", ...args, "--json"], { cwd: server.dir, env });
+      expect(cli, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: ${message}\n` });
+      const res = await fetch(`${server.adminUrl}/api/deliveries?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: message.replace(/^--/, "") } });
+    }
+  });
+
+  it("the repository filter ignores letter case, as GitHub's names do, on the CLI and the admin API", async () => {
+    for (const repository of ["codertocat/hello-world", "CODERTOCAT/Hello-World"]) {
+      const cli = await runCli(["deliveries", "--repository", repository, "--json"], { cwd: server.dir, env });
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(JSON.parse(cli.stdout).map((d: { delivery: string }) => d.delivery)).toContain(issueDelivery);
+      const api = (await (await fetch(`${server.adminUrl}/api/deliveries?repository=${encodeURIComponent(repository)}`)).json()) as { delivery: string; repository: string }[];
+      // Listed as GitHub spelled it.
+      expect(api.find((d) => d.delivery === issueDelivery)).toMatchObject({ repository: "Codertocat/Hello-World" });
+    }
+  });
+
   it("an unknown id is exit 2 with a message that says what to do", async () => {
     const task = await runCli(["tasks", "show", "999999"], { cwd: server.dir, env });
     expect(task.code).toBe(2);

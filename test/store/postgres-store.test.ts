@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/migrations/index.js";
+import { MIGRATIONS, POSTGRES_DIALECT, SCHEMA_VERSION } from "../../src/store/migrations/index.js";
+import { deliveryFilterSql } from "../../src/store/rows.js";
 import { createPostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { createTestDatabase, describePg, dropTestDatabases } from "../support/postgres.js";
 import { runStoreContract } from "./store-contract.js";
@@ -42,6 +43,25 @@ describePg("PostgreSQL schema guard", () => {
       await readonly.close();
     } finally {
       await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+describePg("PostgreSQL repository filter", () => {
+  it("is served by deliveries_subject, which indexes the repository without letter case (migration 9)", async () => {
+    const url = await createTestDatabase();
+    const store = createPostgresStore(url, {});
+    await store.migrate();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // No rows, so the planner would scan: ask it for the index it could use.
+      await client.query("SET enable_seqscan = off");
+      const plan = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN SELECT id FROM deliveries d WHERE ${deliveryFilterSql("repository", "$1", POSTGRES_DIALECT)}`, ["codertocat/hello-world"]);
+      expect(plan.rows.map((row) => row["QUERY PLAN"]).join("\n")).toContain("deliveries_subject");
+    } finally {
+      await client.end();
+      await store.close();
     }
   });
 });

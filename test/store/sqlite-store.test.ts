@@ -11,6 +11,7 @@ import { MIGRATIONS, SCHEMA_VERSION, SQLITE_DIALECT } from "../../src/store/migr
 import { runCli } from "../support/run-cli.js";
 import { StoreMissingError, createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewDelivery } from "../../src/store/store.js";
+import { deliveryFilterSql } from "../../src/store/rows.js";
 import { runStoreContract } from "./store-contract.js";
 import { runStoreRaces } from "./store-races.js";
 
@@ -223,6 +224,20 @@ describe("createSqliteStore", () => {
     expect(await store.listAttemptProcesses!("1")).toEqual([]);
     expect(await store.recordAttemptProcess!("1", "tok", { host: "h", pgid: 321, start: null })).toBe(true);
     expect(await store.listAttemptProcesses!("1")).toEqual([{ n: 1, outcome: null, host: "h", pgid: 321, start: null }]);
+    await store.close();
+  });
+
+  it("migrates a version-8 database: its deliveries are found by repository in any letter case, through deliveries_subject", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, 8);
+    old.prepare("INSERT INTO deliveries (id, event, repository, number, headers, body, received_at) VALUES ('old', 'issues', 'Codertocat/Hello-World', 1, '{}', x'7b7d', 0)").run();
+    old.close();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    expect((await store.listDeliveries({ repository: "codertocat/hello-world", limit: 10 })).map((d) => d.id)).toEqual(["old"]);
+    // The comparison is spelled as the index is: the filter is a search of the index, not a scan.
+    const plan = store.db.prepare<[string], { detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM deliveries d WHERE ${deliveryFilterSql("repository", "?", SQLITE_DIALECT)}`).all("x");
+    expect(plan.map((row) => row.detail)).toEqual([expect.stringContaining("USING INDEX deliveries_subject (repository=?)")]);
     await store.close();
   });
 

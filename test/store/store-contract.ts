@@ -94,6 +94,15 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await ids({ event: "issues" }, 2)).toEqual(["by-4", "by-3"]);
         expect(await ids({ event: "release" })).toEqual([]);
       });
+
+      it("matches the repository without letter case, as GitHub names match", async () => {
+        await seed([task()], { id: "case-1", repository: "Codertocat/Hello-World", number: 1, receivedAt: T0 });
+        await seed([], { id: "case-2", repository: "codertocat/hello-world-2", number: 1, receivedAt: T0 + 1 });
+        const ids = async (options: Omit<Parameters<Store["listDeliveries"]>[0], "limit">) => (await store.listDeliveries({ ...options, limit: 10 })).map((r) => r.id);
+        expect(await ids({ repository: "codertocat/hello-world" })).toEqual(["case-1"]);
+        expect(await ids({ repository: "CODERTOCAT/HELLO-WORLD" })).toEqual(["case-1"]);
+        expect(await ids({ subject: { repository: "codertocat/hello-world", number: 1 } })).toEqual(["case-1"]);
+      });
     });
 
     describe("accept", () => {

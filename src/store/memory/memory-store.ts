@@ -1,8 +1,14 @@
 import { parseTaskId, priorityRank } from "../rows.js";
-import type { AcceptResult, AcceptedTask, GithubActionRecord, NewTask, Store } from "../store.js";
+import type { AcceptResult, AcceptedTask, DeliveryFilterColumn, GithubActionRecord, NewTask, Store } from "../store.js";
 import { deliveryFilters } from "../store.js";
 import { claim, complete, leased, reclaimExpired } from "./memory-lease-ops.js";
 import { createTables, insertTask, retakeKey, takeLimit, tasksOf, toDeliverySummary, toTaskDetail, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
+
+/** A delivery-list filter's test: the repository without letter case, as the SQL stores compare it. */
+function sameFilterValue(column: DeliveryFilterColumn, stored: string | number | null, wanted: string | number): boolean {
+  if (column === "repository" && typeof stored === "string" && typeof wanted === "string") return stored.toLowerCase() === wanted.toLowerCase();
+  return stored === wanted;
+}
 
 /**
  * The in-memory adapter: the Store for one process and one run, with nothing on disk and no
@@ -165,7 +171,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const { status, limit } = options;
       const filters = deliveryFilters(options);
       return [...tables.deliveries.values()]
-        .filter(({ delivery: d }) => filters.every(([column, value]) => (d[column] ?? null) === value))
+        .filter(({ delivery: d }) => filters.every(([column, value]) => sameFilterValue(column, d[column] ?? null, value)))
         .map((state) => toDeliverySummary(state, tasksOf(tables, state.delivery.id)))
         .filter((summary) => status === undefined || summary.status === status)
         .sort((a, b) => b.receivedAt - a.receivedAt || tables.deliveries.get(b.id)!.seq - tables.deliveries.get(a.id)!.seq)

@@ -1,11 +1,13 @@
 import type pg from "pg";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord } from "../store.js";
 import { deliveryFilters } from "../store.js";
+import { POSTGRES_DIALECT } from "../migrations/index.js";
 import {
   DELIVERY_COLUMNS,
   DELIVERY_SUMMARY_COLUMNS,
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
+  deliveryFilterSql,
   toAttemptRecord,
   toDeliveryRecord,
   toDeliverySummary,
@@ -40,7 +42,7 @@ export async function getDelivery(pool: pg.Pool, id: string): Promise<DeliveryRe
 export async function listDeliveries(pool: pg.Pool, options: ListDeliveriesOptions): Promise<DeliverySummary[]> {
   const filters = deliveryFilters(options);
   const values: unknown[] = filters.map(([, value]) => value);
-  const where = filters.length === 0 ? "" : `WHERE ${filters.map(([column], i) => `d.${column} = $${i + 1}`).join(" AND ")}`;
+  const where = filters.length === 0 ? "" : `WHERE ${filters.map(([column], i) => deliveryFilterSql(column, `$${i + 1}`, POSTGRES_DIALECT)).join(" AND ")}`;
   const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
   let sql = `${inner} ${NEWEST_DELIVERY_FIRST}`;
   if (options.status !== undefined) {

@@ -1,11 +1,13 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { DeliveryRecord, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
+import type { DeliveryFilterColumn, DeliveryRecord, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
 import { deliveryFilters } from "../store.js";
+import { SQLITE_DIALECT } from "../migrations/index.js";
 import {
   DELIVERY_COLUMNS,
   DELIVERY_SUMMARY_COLUMNS,
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
+  deliveryFilterSql,
   sqlLimit,
   toAttemptRecord,
   toDeliveryRecord,
@@ -35,11 +37,11 @@ export function prepareQueries(db: Database): Queries {
   // listDeliveries: one statement per combination of filters, as listTasks below. The status
   // is derived from the tasks, so it filters the summaries, before the limit.
   const deliveryLists = new Map<string, Statement<unknown[], SummaryRow>>();
-  const deliveryList = (columns: readonly string[], withStatus: boolean): Statement<unknown[], SummaryRow> => {
+  const deliveryList = (columns: readonly DeliveryFilterColumn[], withStatus: boolean): Statement<unknown[], SummaryRow> => {
     const key = `${columns.join(",")}${withStatus ? "+status" : ""}`;
     let statement = deliveryLists.get(key);
     if (statement === undefined) {
-      const where = columns.length === 0 ? "" : `WHERE ${columns.map((column) => `d.${column} = ?`).join(" AND ")}`;
+      const where = columns.length === 0 ? "" : `WHERE ${columns.map((column) => deliveryFilterSql(column, "?", SQLITE_DIALECT)).join(" AND ")}`;
       const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
       statement = db.prepare<unknown[], SummaryRow>(withStatus ? `SELECT * FROM (${inner}) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?` : `${inner} ${NEWEST_DELIVERY_FIRST} LIMIT ?`);
       deliveryLists.set(key, statement);
