@@ -4,7 +4,7 @@ import { readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 import { authMode } from "../github/create-octokit-factory.js";
 import { createLogger } from "../observability/logger.js";
-import { parseSince } from "../observability/parse-since.js";
+import { parseLookback } from "../recovery/parse-lookback.js";
 import { createSweeper } from "../recovery/create-sweeper.js";
 import { presentSweep, renderSweep, type SweepJson } from "../recovery/present-sweep.js";
 import { terminalText } from "../present/terminal-text.js";
@@ -24,13 +24,11 @@ interface RedeliverOptions {
 
 /** How long the CLI waits for a sweep through the admin API: paced asks take a second each. */
 const SWEEP_TIMEOUT_MS = 30 * 60_000;
-const MAX_LOOKBACK_MS = 168 * 3_600_000;
-
-function parseLookback(since: string | undefined): number | undefined {
+/** `--since`: the bounds of recovery.lookback and the admin API's `?since=` (parseLookback). */
+function lookbackOption(since: string | undefined): number | undefined {
   if (since === undefined) return undefined;
-  const ms = parseSince(since);
+  const ms = parseLookback(since);
   if (typeof ms === "string") throw new UsageError(`--${ms}`);
-  if (ms > MAX_LOOKBACK_MS) throw new UsageError("--since is at most 168h: GitHub keeps no older deliveries (github.com: 72h)");
   return ms;
 }
 
@@ -71,12 +69,12 @@ export function registerRedeliver(program: Command, io: CliIo): void {
   program
     .command("redeliver")
     .description("ask GitHub to redeliver the deliveries of recovery.hooks that failed and the store lacks (the missed-delivery sweep, now)")
-    .option("--since <duration>", "how far back to read the hooks' logs, with a unit: m, h or d (default recovery.lookback, 72h; at most 168h)")
+    .option("--since <duration>", "how far back to read the hooks' logs, with a unit: s, m, h or d (default recovery.lookback, 72h; at least 1m, at most 168h)")
     .option("--dry-run", "list what would be asked for; ask GitHub for nothing")
     .option("--json", "print the summary as one line of JSON")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: RedeliverOptions) => {
-      const lookbackMs = parseLookback(options.since);
+      const lookbackMs = lookbackOption(options.since);
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
       if (loaded.config.recovery.hooks.length === 0) {
         throw new UsageError("recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true}); see docs/operations.md#missed-deliveries");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
+import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js";
 import { suggestName } from "./suggest-name.js";
 
 /**
@@ -363,7 +364,7 @@ export const configSchema = z.strictObject({
       /** serve sweeps this often; 0: only on demand (switchyard redeliver). */
       interval: duration.default(600_000),
       /** How far back a sweep reads: github.com keeps deliveries 3 days, GitHub Enterprise Server 7. */
-      lookback: duration.pipe(z.number().min(60_000, "recovery.lookback is at least 1m").max(168 * 3_600_000, "recovery.lookback is at most 168h: GitHub keeps no older deliveries")).default(72 * 3_600_000),
+      lookback: duration.pipe(z.number().min(MIN_LOOKBACK_MS, "recovery.lookback is at least 1m").max(MAX_LOOKBACK_MS, "recovery.lookback is at most 168h: GitHub keeps no older deliveries")).default(72 * 3_600_000),
     })
     .prefault({}),
 });

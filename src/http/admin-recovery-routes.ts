@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { parseSince } from "../observability/parse-since.js";
+import { parseLookback } from "../recovery/parse-lookback.js";
 import { presentSweep } from "../recovery/present-sweep.js";
 import type { Sweeper } from "../recovery/create-sweeper.js";
 import { presentPrune } from "../store/retention/present-prune.js";
@@ -11,9 +11,6 @@ export interface RecoveryRouteDeps {
   sweeper: Sweeper;
   pruner: Pruner;
 }
-
-/** GitHub keeps deliveries 3 days (GitHub Enterprise Server: 7): a longer look back finds nothing more. */
-const MAX_LOOKBACK_MS = 168 * 3_600_000;
 
 /**
  * The admin API's maintenance: `POST /api/recovery/sweep` (the missed-delivery sweep now,
@@ -35,9 +32,8 @@ export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRoute
     }
     let lookbackMs: number | undefined;
     if (query.since !== undefined) {
-      const since = parseSince(query.since);
+      const since = parseLookback(query.since);
       if (typeof since === "string") return sendError(reply, "SWY_E_BAD_REQUEST", since);
-      if (since > MAX_LOOKBACK_MS) return sendError(reply, "SWY_E_BAD_REQUEST", "since is at most 168h: GitHub keeps no older deliveries");
       lookbackMs = since;
     }
     return presentSweep(await deps.sweeper.sweep({ lookbackMs, dryRun }));

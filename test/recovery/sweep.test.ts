@@ -158,6 +158,19 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^octo\/hello#12: scanned \d+, failed \d+, missing \d+, would redeliver \d+/);
   });
+
+  it("--since and ?since= take what recovery.lookback takes: 1m to 168h, with the units the help names", async () => {
+    const help = await cli(["redeliver", "--help"]);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain("with a unit: s, m, h or d (default recovery.lookback, 72h; at least 1m, at most 168h)");
+    for (const since of ["1s", "59s"]) {
+      const result = await cli(["redeliver", "--dry-run", "--since", since]);
+      expect(result, since).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: --since is at least 1m, not "${since}", as recovery.lookback\n` });
+      expect(await sweep(`?dry_run=1&since=${since}`)).toEqual({ status: 400, body: { error: { code: "SWY_E_BAD_REQUEST", message: `since is at least 1m, not "${since}", as recovery.lookback` } } });
+    }
+    expect((await cli(["redeliver", "--dry-run", "--since", "90s", "--json"])).code).toBe(0);
+    expect((await sweep("?dry_run=1&since=1m")).status).toBe(200);
+    expect(hook.attempts).toEqual([]);
+  });
 });
 
 describe("switchyard redeliver without a server: what to fix", () => {
