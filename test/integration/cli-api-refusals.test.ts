@@ -59,4 +59,20 @@ describe("the CLI's exit code for an admin API refusal", () => {
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toContain("(500)");
   });
+
+  it.each([
+    ["replay", ["replay", "d1"]],
+    ["replay --task", ["replay", "--task", "1"]],
+    ["replay --dead", ["replay", "--dead"]],
+    ["prune", ["prune"]],
+    ["redeliver", ["redeliver"]],
+  ])("%s: exit 2 for a 401, naming ADMIN_TOKEN: the fix is the token, as docs/errors.md says", async (_name, args) => {
+    answer = { status: 401, body: { error: { code: "SWY_E_UNAUTHORIZED", message: "missing or invalid admin token" } } };
+    const missing = await runCli(args, { cwd: dir, env });
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(/wants its admin token: set ADMIN_TOKEN/);
+    const wrong = await runCli(args, { cwd: dir, env: { ...env, ADMIN_TOKEN: "not-the-servers" } });
+    expect(wrong.code, wrong.stderr).toBe(2);
+    expect(wrong.stderr).toMatch(/rejected the admin token: set ADMIN_TOKEN/);
+  });
 });
