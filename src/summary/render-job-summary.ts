@@ -2,6 +2,7 @@ import type { InlineRun } from "../app/run-inline.js";
 import type { EventPayload } from "../events/event-payload.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import type { AttemptRecord, GithubActionRecord, TaskDetail } from "../store/store.js";
+import { presentGithubWrite } from "../present/records.js";
 import { terminalText } from "../present/terminal-text.js";
 import { codeBlock, escapeMarkdown } from "./escape-markdown.js";
 
@@ -66,18 +67,20 @@ function tasksSection(tasks: readonly TaskDetail[]): string[] {
 }
 
 function bodyText(body: unknown): string {
-  const text = body === undefined ? "(no body)" : JSON.stringify(body, null, 2);
+  const text = body === undefined || body === null ? "(no body)" : JSON.stringify(body, null, 2);
   return text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}\n… (${text.length - MAX_BODY_CHARS} more characters not shown)` : text;
 }
 
-function writesSection(writes: readonly GithubActionRecord[]): string[] {
-  if (writes.length === 0) return ["### GitHub writes", "", "None."];
-  const allDryRun = writes.every((w) => w.dryRun);
+function writesSection(records: readonly GithubActionRecord[]): string[] {
+  if (records.length === 0) return ["### GitHub writes", "", "None."];
+  // As `tasks show` prints a write serve recorded: the route filled in, its parameters out of the body.
+  const writes = records.map(presentGithubWrite);
+  const allDryRun = writes.every((w) => w.dry_run);
   return [
     allDryRun ? "### GitHub writes that would have been made (dry-run: recorded, not sent)" : "### GitHub writes",
     "",
     ...writes.flatMap((w, i) => [
-      `${i + 1}. ${cell(w.agent)} ${w.dryRun ? "would have written" : "wrote"} ${codeSpan(`${w.method} ${w.route}`)}`,
+      `${i + 1}. ${cell(w.agent)} ${w.dry_run ? "would have written" : "wrote"} ${codeSpan(`${w.method} ${w.route}`)}`,
       "",
       indent(codeBlock(bodyText(w.body), "json")),
       "",

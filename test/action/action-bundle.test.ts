@@ -98,9 +98,11 @@ describe("the bundled GitHub Action", () => {
     expect(summary).toMatch(/\| 1 \| IssueAgent \| issue-opened \| succeeded \| 1 \| — \|/);
     // The writes that would have been made, with their bodies.
     expect(summary).toContain("GitHub writes that would have been made (dry-run: recorded, not sent)");
-    expect(summary).toContain("IssueAgent would have written ` POST /repos/{owner}/{repo}/issues/{issue_number}/labels `");
+    // As `tasks show` prints the writes serve records: the route filled in, only the request body below it.
+    expect(summary).toContain("IssueAgent would have written ` POST /repos/Codertocat/Hello-World/issues/1/labels `");
     expect(summary).toMatch(/"labels": \[\s+"type:bug",\s+"priority:P2"\s+\]/);
-    expect(summary).toContain("IssueAgent would have written ` POST /repos/{owner}/{repo}/issues/{issue_number}/comments `");
+    expect(summary).toContain("IssueAgent would have written ` POST /repos/Codertocat/Hello-World/issues/1/comments `");
+    expect(summary).not.toMatch(/\{owner\}|"owner"|"issue_number"/);
     expect(summary).toContain('"body": "<!-- switchyard -->');
     expect(summary).not.toMatch(/\bwrote\b/);
   }, 60_000);

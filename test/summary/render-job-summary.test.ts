@@ -64,6 +64,15 @@ describe("renderJobSummary", () => {
     expect(summary).toContain("IssueAgent wrote ` POST /repos/{owner}/{repo}/issues/{issue_number}/comments `");
   });
 
+  it("shows a write as tasks show does: the route filled in from the request, its parameters out of the body", () => {
+    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
+    const labels = { agent: "IssueAgent", task: "1", method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { owner: "Codertocat", repo: "Hello-World", issue_number: 1, labels: ["type:bug"] }, dryRun: true, at: 0 };
+    const summary = renderJobSummary({ event, decision: decision(), run: run({ writes: [labels] }) });
+    expect(summary).toContain("IssueAgent would have written ` POST /repos/Codertocat/Hello-World/issues/1/labels `");
+    const body = /```json\n([\s\S]*?)\n\s*```/.exec(summary)![1]!.replace(/^ {3}/gm, "");
+    expect(JSON.parse(body)).toEqual({ labels: ["type:bug"] });
+  });
+
   it("says plainly when nothing ran", () => {
     const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
     expect(renderJobSummary({ event, decision: decision(), run: null, decideOnly: true })).toContain("Decided only (`--dry-run`): no agent ran.");
