@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { appendJobSummary } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
-import { EVENTS_DOC, webhookEventProblem } from "../config/check-names.js";
+import { EVENTS_DOC, webhookEventOf, webhookEventProblem } from "../config/check-names.js";
 import { loadConfig } from "../config/load-config.js";
 import { readActionsEnv, readLogLevel } from "../config/read-env.js";
 import { didYouMean } from "../config/suggest-name.js";
@@ -62,18 +62,20 @@ export function registerRoute(program: Command, io: CliIo): void {
 const KNOWN_EVENTS: readonly string[] = [...new Set([...Object.keys(WEBHOOK_EVENT_ACTIONS), ...ACTIONS_EVENTS])];
 
 /**
- * Refuses an `--event` name GitHub never sends (and `send`'s event for `--payload`): a typo
- * would match no rule and exit 0, as if the event had nothing to do. `$GITHUB_EVENT_NAME` is not checked: GitHub sets it, and a
- * workflow may run on events that have no webhook (`schedule`).
+ * Refuses an `--event` name that is neither a webhook event nor an Actions trigger: a typo
+ * would match no rule and exit 0, as if the event had nothing to do. `$GITHUB_EVENT_NAME` is
+ * not checked: GitHub sets it, and a workflow may run on events that have no webhook (`schedule`).
  */
-export function assertKnownEvent(name: string): void {
+function assertRoutableEvent(name: string): void {
   if (KNOWN_EVENTS.includes(name)) return;
   throw new UsageError(`event "${name}" is not a GitHub webhook event:${didYouMean(name, KNOWN_EVENTS) || ` see ${EVENTS_DOC}`}`);
 }
 
 /**
- * Refuses an event name GitHub never sends as a webhook (`deliveries --event`): no delivery
- * of it is ever stored. The admin API's `?event=` answers the same message with a 400.
+ * Refuses an event name GitHub never sends as a webhook (`deliveries --event`, `send
+ * --payload`): no delivery of it is ever stored, nor would a server route one. Actions-only
+ * triggers (pull_request_target) are refused too, naming the event their payload is. The
+ * admin API's `?event=` answers the same message with a 400.
  */
 export function assertWebhookEvent(name: string): void {
   const problem = webhookEventProblem(name);
@@ -93,7 +95,7 @@ export function assertWebhookEvent(name: string): void {
 export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> {
   const actionsEnv = readActionsEnv(io.env);
   const typedEvent = options.event?.trim();
-  if (typedEvent) assertKnownEvent(typedEvent);
+  if (typedEvent) assertRoutableEvent(typedEvent);
   const eventName = typedEvent || actionsEnv.eventName;
   if (!eventName) throw new UsageError("no event name: pass --event NAME or set GITHUB_EVENT_NAME");
   const payloadFile = options.payload || actionsEnv.eventPath;
@@ -108,7 +110,10 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
       `${payloadFile} is not ${/^[aeiou]/.test(eventName) ? "an" : "a"} ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`,
     );
   }
-  const event = normalizeEvent(eventName, payload);
+  // A pull_request_target workflow's payload is a pull_request event's: it routes, and its
+  // agents run, as that event (rules name pull_request; GitHub never sends the other).
+  const routedEvent = webhookEventOf(eventName);
+  const event = normalizeEvent(routedEvent, payload);
   const { decision, tasks } = planTasks(event, rules, { ...config.routing, deployEnvironment: config.deploy.environment });
   const explain = options.explain ? { explain: decision.explanation } : {};
 
@@ -129,7 +134,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   logger.info({ config: source ?? "defaults" }, `config: ${source ?? "defaults (no switchyard.config.yaml)"}`);
   const run = await runInline({
     config,
-    event: eventName,
+    event: routedEvent,
     action: event.action,
     repository: event.repository,
     installation: event.installationId,

@@ -9,7 +9,7 @@ import { terminalText } from "../present/terminal-text.js";
 import { signPayload } from "../security/verify-signature.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { readSample } from "./samples.js";
-import { assertKnownEvent } from "./route.js";
+import { assertWebhookEvent } from "./route.js";
 import { STATE_DIR } from "./serve.js";
 
 interface SendOptions {
@@ -51,7 +51,7 @@ export function registerSend(program: Command, io: CliIo): void {
       let json: Buffer;
       if (options.payload) {
         event = key.split(".")[0]!;
-        assertKnownEvent(event);
+        assertWebhookEvent(event);
         json = Buffer.from(JSON.stringify(readEventFile(options.payload)));
       } else {
         ({ event, body: json } = readSample(key));

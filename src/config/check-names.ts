@@ -12,6 +12,23 @@ export const KNOWN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, EXECUTIO
 /** GitHub's list of webhook events, for a name that is near none of them. */
 export const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
 /**
+ * GitHub Actions triggers that are never sent as webhooks but whose payload is another
+ * event's: a `pull_request_target` workflow gets a `pull_request` payload, so `route` routes
+ * it as `pull_request` (and rules name `pull_request`).
+ */
+export const ACTIONS_EVENT_ALIASES: Readonly<Record<string, string>> = { pull_request_target: "pull_request" };
+
+/**
+ * The webhook event a GitHub Actions event name routes as: itself, or the event whose
+ * payload an Actions-only trigger carries.
+ *
+ * @example webhookEventOf("pull_request_target") // "pull_request"
+ */
+export function webhookEventOf(name: string): string {
+  return Object.hasOwn(ACTIONS_EVENT_ALIASES, name) ? ACTIONS_EVENT_ALIASES[name]! : name;
+}
+
+/**
  * Why `value` is not a repository's `owner/name` (null when it is one): a filter that could
  * match nothing is a mistake, refused by the CLI (`--repository`) and the admin API
  * (`?repository=`) alike.
@@ -31,6 +48,8 @@ export function repositoryNameProblem(value: string): string | null {
  */
 export function webhookEventProblem(name: string): string | null {
   if (Object.hasOwn(WEBHOOK_EVENT_ACTIONS, name)) return null;
+  const alias = webhookEventOf(name);
+  if (alias !== name) return `event "${name}" is a GitHub Actions trigger, never sent as a webhook: its payload is a ${alias} event's (use ${alias})`;
   return `event "${name}" is not a GitHub webhook event:${didYouMean(name, Object.keys(WEBHOOK_EVENT_ACTIONS)) || ` see ${EVENTS_DOC}`}`;
 }
 
@@ -66,6 +85,11 @@ export function checkRuleWhen(when: RuleWhen, at: string): string[] {
   const known = Object.keys(WEBHOOK_EVENT_ACTIONS);
   const eventMatches = matcherOf(when.event);
   const events = known.filter(eventMatches);
+  const alias = webhookEventOf(when.event);
+  if (alias !== when.event) {
+    problems.push(`${at}.when.event: "${when.event}" is a GitHub Actions trigger, not a webhook event: route reads its payload as a ${alias} event's, so write event: ${alias}`);
+    return problems;
+  }
   if (events.length === 0) {
     const hint = REGEX_LITERAL.test(when.event) ? "" : didYouMean(when.event, known);
     problems.push(`${at}.when.event: ${quote(when.event)} ${REGEX_LITERAL.test(when.event) ? "matches no" : "is not a"} GitHub webhook event:${hint || ` see ${EVENTS_DOC}`}`);

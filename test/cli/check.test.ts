@@ -254,6 +254,11 @@ describe("switchyard check: strict names", () => {
     ["agent: IsueAgent", rule("IsueAgent", "{ event: issues, action: opened }"), 'routing.rules[0].agent: "IsueAgent" is neither a built-in agent nor configured under agents: did you mean IssueAgent?'],
     ["event: issue", rule("IssueAgent", "{ event: issue, action: opened }"), 'routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?'],
     ["action: opend", rule("IssueAgent", "{ event: issues, action: opend }"), 'routing.rules[0].when.action: "opend" is not an action of issues events: did you mean opened?'],
+    [
+      "event: pull_request_target",
+      rule("ReviewAgent", "{ event: pull_request_target, action: opened }"),
+      'routing.rules[0].when.event: "pull_request_target" is a GitHub Actions trigger, not a webhook event: route reads its payload as a pull_request event\'s, so write event: pull_request',
+    ],
     ["agents: {IsueAgent: builtin}", "agents:\n  IsueAgent: builtin\n", 'agents.IsueAgent: "IsueAgent" is not a known agent and no rule uses it: did you mean IssueAgent?'],
     ["retry: {initial: 200}", "retry: {initial: 200}\n", `unknown key "retry.initial" (did you mean initialDelayMs?): ${FIX_KEY}`],
     [

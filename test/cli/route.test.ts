@@ -206,6 +206,20 @@ describe.concurrent("route inputs", () => {
     }
   });
 
+  it("pull_request_target (an Actions trigger whose payload is a pull_request event's) is routed as pull_request", async () => {
+    const opened = work.write("prt-opened.json", exampleOf("pull_request", "opened"));
+    const decision = { rule: "pr-opened", agent: "ReviewAgent", priority: "high", action: "Run quality checks" };
+    const typed = await dryJson("pull_request_target", opened);
+    expect(typed).toMatchObject({ code: 0, stderr: "" });
+    expect(oneJsonLine(typed)).toMatchObject({ event: "pull_request", action: "opened", matched: true, decision });
+    const fromEnv = await route(["--dry-run", "--json"], { GITHUB_EVENT_NAME: "pull_request_target", GITHUB_EVENT_PATH: opened });
+    expect(oneJsonLine(fromEnv)).toMatchObject({ event: "pull_request", matched: true, decision });
+    // Its payload must still be a pull request's.
+    const notPr = await dryJson("pull_request_target", issueOpened);
+    expect(notPr).toMatchObject({ code: 2, stdout: "" });
+    expect(notPr.stderr).toMatch(/is not a pull_request_target payload: it has no "pull_request"/);
+  });
+
   it("--event and --payload win over the Actions variables", async () => {
     const push = work.write("env-push.json", allExamples(["push"])[4]!.payload);
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--json"], { GITHUB_EVENT_NAME: "push", GITHUB_EVENT_PATH: push });

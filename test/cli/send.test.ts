@@ -12,4 +12,11 @@ describe("switchyard send", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('switchyard: event "isues" is not a GitHub webhook event: did you mean issues?\n');
   });
+
+  it("refuses pull_request_target for --payload: an Actions trigger GitHub never sends as a webhook", async () => {
+    work.write("pr.json", JSON.stringify({ action: "opened", pull_request: { number: 1 } }));
+    const result = await runCli(["send", "pull_request_target", "--payload", "pr.json", "--url", "http://127.0.0.1:9/webhooks/github"], { cwd: work.dir, env: { WEBHOOK_SECRET: "s" } });
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toBe('switchyard: event "pull_request_target" is a GitHub Actions trigger, never sent as a webhook: its payload is a pull_request event\'s (use pull_request)\n');
+  });
 });
