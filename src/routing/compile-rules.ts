@@ -62,6 +62,15 @@ function boolCheck(name: string, pick: (e: EventPayload, ctx: RoutingContext) =>
   };
 }
 
+/**
+ * Why an event's branch is not `what`, for the explanation. A tag push (`refs/tags/v1.0`)
+ * is on no branch: "branch (none)" would hide that it was a tag, so it is named as one.
+ */
+function notOnBranch(event: EventPayload, what: string): string {
+  if (event.branch === null && event.isTag) return `${event.ref} is a tag push, not ${what}`;
+  return `branch ${event.branch ?? "(none)"} is not ${what}`;
+}
+
 /** The deploy branches in force for this event: configured ones, else its default branch. */
 export function deployBranchesFor(event: EventPayload, ctx: RoutingContext): string[] {
   if (ctx.deployBranches.length > 0) return [...ctx.deployBranches];
@@ -88,14 +97,18 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   }
   if (when.draft !== undefined) checks.push(boolCheck("draft", (e) => e.draft, when.draft));
   if (when.merged !== undefined) checks.push(boolCheck("merged", (e) => e.merged, when.merged));
-  if (when.branch !== undefined) checks.push(stringCheck("branch", (e) => e.branch, m("branch", when.branch)));
+  if (when.branch !== undefined) {
+    const bm = m("branch", when.branch);
+    const check = stringCheck("branch", (e) => e.branch, bm);
+    checks.push((e, c) => (e.branch === null && e.isTag ? notOnBranch(e, `a branch (wanted ${bm.describe})`) : check(e, c)));
+  }
   if (when.deployBranch !== undefined) {
     const wanted = when.deployBranch;
     checks.push((e, c) => {
       const branches = deployBranchesFor(e, c);
       const is = e.branch !== null && branches.includes(e.branch);
       if (is === wanted) return null;
-      return wanted ? `branch ${e.branch ?? "(none)"} is not a deploy branch (${branches.join(", ") || "none known"})` : `branch ${e.branch} is a deploy branch`;
+      return wanted ? notOnBranch(e, `a deploy branch (${branches.join(", ") || "none known"})`) : `branch ${e.branch} is a deploy branch`;
     });
   }
   if (when.defaultBranch !== undefined) {
@@ -103,7 +116,7 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
     checks.push((e) => {
       const is = e.branch !== null && e.branch === e.defaultBranch;
       if (is === wanted) return null;
-      return wanted ? `branch ${e.branch ?? "(none)"} is not the default branch (${e.defaultBranch ?? "unknown"})` : "the branch is the default branch";
+      return wanted ? notOnBranch(e, `the default branch (${e.defaultBranch ?? "unknown"})`) : "the branch is the default branch";
     });
   }
   if (when.tag !== undefined) checks.push(boolCheck("tag", (e) => e.isTag, when.tag));

@@ -497,4 +497,20 @@ describe("the explanation", () => {
     const verdict = route("push", push("refs/heads/feature")).explanation.find((v) => v.rule === "push-deploy");
     expect(verdict?.reason).toBe("branch feature is not a deploy branch (master)");
   });
+
+  it("says a tag push is a tag push, not that its branch is (none)", () => {
+    const verdict = route("push", push("refs/tags/v1.0.0")).explanation.find((v) => v.rule === "push-deploy");
+    expect(verdict?.reason).toBe("refs/tags/v1.0.0 is a tag push, not a deploy branch (master)");
+    const router = routerFor({
+      routing: {
+        rules: [
+          { id: "on-default", when: { event: "push", defaultBranch: true }, agent: "Log", priority: "low", action: "x" },
+          { id: "on-main", when: { event: "push", branch: "main" }, agent: "Log", priority: "low", action: "x" },
+        ],
+      },
+    });
+    const byRule = Object.fromEntries(router("push", push("refs/tags/v1.0.0")).explanation.map((v) => [v.rule, v.reason]));
+    expect(byRule["on-default"]).toBe("refs/tags/v1.0.0 is a tag push, not the default branch (master)");
+    expect(byRule["on-main"]).toBe("refs/tags/v1.0.0 is a tag push, not a branch (wanted main)");
+  });
 });
