@@ -26,6 +26,7 @@ export function createProgram(io: CliIo): Command {
     .enablePositionalOptions()
     // Every command takes --config; before the command name it means the same.
     .option("-c, --config <file>", "config file, for any command (the same as the command's own --config)")
+    // So do `deliveries`' and `tasks`' --json and --config before `show` (passOptionsDown).
     .hook("preAction", (_root, command) => passOptionsDown(command, io.cwd));
   registerServe(program, io);
   registerWork(program, io);
