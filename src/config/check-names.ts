@@ -11,12 +11,13 @@ export const KNOWN_AGENT_NAMES: readonly string[] = [...DEFAULT_AGENTS, EXECUTIO
 
 /** GitHub's list of webhook events, for a name that is near none of them. */
 export const EVENTS_DOC = "https://docs.github.com/en/webhooks/webhook-events-and-payloads";
+
 /**
  * GitHub Actions triggers that are never sent as webhooks but whose payload is another
  * event's: a `pull_request_target` workflow gets a `pull_request` payload, so `route` routes
  * it as `pull_request` (and rules name `pull_request`).
  */
-export const ACTIONS_EVENT_ALIASES: Readonly<Record<string, string>> = { pull_request_target: "pull_request" };
+const ACTIONS_EVENT_ALIASES: Readonly<Record<string, string>> = { pull_request_target: "pull_request" };
 
 /**
  * The webhook event a GitHub Actions event name routes as: itself, or the event whose
