@@ -216,8 +216,9 @@ describe.concurrent("route inputs", () => {
     expect(oneJsonLine(fromEnv)).toMatchObject({ event: "pull_request", matched: true, decision });
     // Its payload must still be a pull request's.
     const notPr = await dryJson("pull_request_target", issueOpened);
-    expect(notPr).toMatchObject({ code: 2, stdout: "" });
+    expect(notPr.code).toBe(2);
     expect(notPr.stderr).toMatch(/is not a pull_request_target payload: it has no "pull_request"/);
+    expect(oneJsonLine(notPr)).toMatchObject({ ok: false, error: expect.stringMatching(/is not a pull_request_target payload/) });
   });
 
   it("--event and --payload win over the Actions variables", async () => {

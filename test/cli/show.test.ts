@@ -7,6 +7,9 @@ import { runCli } from "../support/run-cli.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { waitFor } from "../support/wait-for.js";
 
+/** What a command given --json prints on stdout when it fails: the stderr message as one JSON line. */
+const failedJson = (args: readonly string[], message: string): string => (args.includes("--json") ? `${JSON.stringify({ ok: false, error: message })}\n` : "");
+
 // `deliveries show` and `tasks show`: what a delivery's tasks did, including the GitHub
 // writes a dry run only recorded, read from the store by the real CLI.
 describe("deliveries show / tasks show", () => {
@@ -148,14 +151,15 @@ describe("deliveries show / tasks show", () => {
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args, { cwd: server.dir, env });
-      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: ${message}\n` });
+      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: failedJson(args, message), stderr: `switchyard: ${message}\n` });
     }
   });
 
   it("an empty --limit or ?limit= is refused (exit 2, 400), not taken as the default 50", async () => {
+    const message = '--limit must be a positive whole number, not ""';
     for (const args of [["deliveries", "--limit", "", "--json"], ["tasks", "--limit="]]) {
       const result = await runCli(args, { cwd: server.dir, env });
-      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: 'switchyard: --limit must be a positive whole number, not ""\n' });
+      expect(result, args.join(" ")).toMatchObject({ code: 2, stdout: failedJson(args, message), stderr: `switchyard: ${message}\n` });
     }
     for (const list of ["deliveries", "tasks"]) {
       const res = await fetch(`${server.adminUrl}/api/${list}?limit=`);
@@ -172,7 +176,7 @@ describe("deliveries show / tasks show", () => {
     ];
     for (const [args, query, message] of cases) {
       const cli = await runCli(["deliveries", ...args, "--json"], { cwd: server.dir, env });
-      expect(cli, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: ${message}\n` });
+      expect(cli, args.join(" ")).toMatchObject({ code: 2, stdout: failedJson(["--json"], message), stderr: `switchyard: ${message}\n` });
       const res = await fetch(`${server.adminUrl}/api/deliveries?${query}`);
       expect(res.status, query).toBe(400);
       expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: message.replace(/^--/, "") } });

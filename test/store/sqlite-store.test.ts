@@ -141,7 +141,7 @@ describe("createSqliteStore", () => {
     const file = freshFile();
     databaseAt(file, 7).close();
     const store = createSqliteStore(file, {});
-    expect(await store.migrate()).toEqual(["8-attempt-agent"]);
+    expect(await store.migrate()).toEqual(["8-attempt-agent", "9-repository-caseless"]);
     expect(await store.migrate()).toEqual([]);
     await store.close();
   });
@@ -154,19 +154,21 @@ describe("createSqliteStore", () => {
     const { config } = parseConfig({ store: { url: `sqlite:${file}` } });
     const opened = await openRuntimeStore(config, { cwd: dir, logger });
     await opened.close();
-    expect(lines.filter((line) => line.migrations)).toEqual([expect.objectContaining({ msg: "migrated the database: applied 7-security-incidents, 8-attempt-agent", migrations: ["7-security-incidents", "8-attempt-agent"] })]);
+    const applied = ["7-security-incidents", "8-attempt-agent", "9-repository-caseless"];
+    expect(lines.filter((line) => line.migrations)).toEqual([expect.objectContaining({ msg: `migrated the database: applied ${applied.join(", ")}`, migrations: applied })]);
   });
 
   it("leaves migrating to serve: replay and prune on a database one migration behind refuse, changing nothing", async () => {
     const file = freshFile();
-    databaseAt(file, 7).close();
+    const latest = MIGRATIONS.at(-1)!;
+    databaseAt(file, latest.version - 1).close();
     for (const args of [["replay", "--dead"], ["prune"]]) {
       const cli = await runCli(args, { cwd: dir, env: { DATABASE_URL: `sqlite:${file}` } });
       expect(cli.code, `${args.join(" ")}: ${cli.stderr}`).toBe(2);
-      expect(cli.stderr).toContain("lacks migration(s) 8-attempt-agent: run `switchyard serve` once to migrate it (only serve migrates)");
+      expect(cli.stderr).toContain(`lacks migration(s) ${latest.version}-${latest.name}: run \`switchyard serve\` once to migrate it (only serve migrates)`);
     }
     const check = new Database(file, { readonly: true });
-    expect(check.prepare("SELECT max(version) FROM schema_migrations").pluck().get()).toBe(7);
+    expect(check.prepare("SELECT max(version) FROM schema_migrations").pluck().get()).toBe(latest.version - 1);
     check.close();
   });
 
