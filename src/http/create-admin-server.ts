@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
-import { REQUEST_TIMEOUT_MS } from "./create-webhook-server.js";
+import { TIMEOUT_OPTIONS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
@@ -144,7 +144,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    ...TIMEOUT_OPTIONS,
     bodyLimit: ADMIN_BODY_LIMIT,
     // Every delivery id the webhook takes must be readable and replayable by its id.
     routerOptions: { maxParamLength: MAX_DELIVERY_ID_LENGTH },

@@ -8,6 +8,13 @@ import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
 export const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
+ * The request timeout, for both listeners. Node looks for overdue requests every 30 s by
+ * default, so a stalled sender held its connection (and the body buffered so far) for
+ * 60–90 s; looking every 5 s makes it 60–65.
+ */
+export const TIMEOUT_OPTIONS = { requestTimeout: REQUEST_TIMEOUT_MS, http: { connectionsCheckingInterval: 5_000 } };
+
+/**
  * The public listener: only the webhook path. Bodies are kept as raw Buffers whatever the
  * content type, because the HMAC covers the exact bytes and the store keeps them.
  */
@@ -22,10 +29,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     return503OnClosing: false,
     // A sender that stops half-way (a slow or hostile client) does not hold a connection
     // for ever; GitHub gives up on a delivery after 10 s anyway.
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    // Node looks for overdue requests every 30 s by default, so a stalled sender held its
-    // connection (and the body buffered so far) for 60–90 s; every 5 s makes it 60–65.
-    http: { connectionsCheckingInterval: 5_000 },
+    ...TIMEOUT_OPTIONS,
     ...ERROR_SHAPED_OPTIONS,
   });
   app.removeAllContentTypeParsers();

@@ -83,6 +83,17 @@ describe("HTTP edges keep the error contract", () => {
     expect(bodyOf(raw)).toMatchObject({ error: { code: "SWY_E_HEADERS_TOO_LARGE", message: expect.stringMatching(/headers are too large/) } });
   });
 
+  it("looks for overdue requests every 5 s, not Node's 30 (a stalled sender was cut off after 60–90 s)", async () => {
+    const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
+    const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
+    try {
+      expect(app.server.requestTimeout).toBe(60_000);
+      expect((app.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval).toBe(5_000);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("answers a request that stalls past the request timeout 408 SWY_E_REQUEST_TIMEOUT, in the JSON error shape", async () => {
     const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
     const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
