@@ -289,7 +289,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         seen.set(request, { event: eventName, outcome: "duplicate" });
         // A signature duplicate came with a fresh id that was never stored: name the delivery that was.
         const of = result.by === "signature" ? { duplicate_of: result.of ?? null } : {};
-        request.log.info({ ...tagged, by: result.by, ...of }, "duplicate delivery: nothing re-run");
+        // The same id with another body is no redelivery: a sender reusing ids would lose events silently.
+        if (result.sameBody === false) request.log.warn({ ...tagged, by: result.by }, "a delivery id already stored came with a different body: answered as a duplicate, nothing stored or run (does the sender reuse ids?)");
+        else request.log.info({ ...tagged, by: result.by, ...of }, "duplicate delivery: nothing re-run");
         return reply.code(200).send({ delivery: deliveryId, duplicate: true, ...of });
       }
       seen.set(request, { event: eventName, outcome: "accepted", tasks: result.tasks });

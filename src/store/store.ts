@@ -49,7 +49,15 @@ export interface NewTask {
 
 export type AcceptResult =
   | { duplicate: false; delivery: string; tasks: AcceptedTask[] }
-  | { duplicate: true; delivery: string; by: "id" | "signature"; /** By signature: the stored delivery that holds it (null if it is gone since). */ of?: string | null };
+  | {
+      duplicate: true;
+      delivery: string;
+      by: "id" | "signature";
+      /** By signature: the stored delivery that holds it (null if it is gone since). */
+      of?: string | null;
+      /** By id: false when the stored delivery of that id has another signature (a sender reusing ids, not a redelivery). */
+      sameBody?: boolean;
+    };
 
 export interface AcceptedTask {
   id: string;

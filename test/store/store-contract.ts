@@ -161,14 +161,15 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const first = delivery();
         await store.accept(first, [task()], WINDOW);
         const again = await store.accept({ ...first, signature: "sha256=other", receivedAt: T0 + 1000 * HOUR }, [task()], WINDOW);
-        expect(again).toEqual({ duplicate: true, delivery: first.id, by: "id" });
+        // Another body under a stored id: still a duplicate, said to be one with another body.
+        expect(again).toEqual({ duplicate: true, delivery: first.id, by: "id", sameBody: false });
         expect(await store.listTasks({ delivery: first.id, limit: 10 })).toHaveLength(1);
       });
 
       it("reports GitHub's redelivery (same id, same body) as a duplicate by id", async () => {
         const first = delivery();
         await store.accept(first, [], WINDOW);
-        expect(await store.accept({ ...first, receivedAt: T0 + HOUR }, [], WINDOW)).toEqual({ duplicate: true, delivery: first.id, by: "id" });
+        expect(await store.accept({ ...first, receivedAt: T0 + HOUR }, [], WINDOW)).toEqual({ duplicate: true, delivery: first.id, by: "id", sameBody: true });
       });
 
       it("reports the same signature under a new id as a duplicate inside the window only", async () => {

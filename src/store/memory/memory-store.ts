@@ -74,7 +74,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     accept(delivery, tasks, { replayWindowMs }) {
       return write((): AcceptResult => {
-        if (tables.deliveries.has(delivery.id)) return { duplicate: true, delivery: delivery.id, by: "id" };
+        const stored = tables.deliveries.get(delivery.id);
+        if (stored !== undefined) return { duplicate: true, delivery: delivery.id, by: "id", sameBody: stored.delivery.signature === delivery.signature };
         if (delivery.signature !== null) {
           const holder = tables.signatures.get(delivery.signature);
           if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature", of: holder.delivery };

@@ -58,7 +58,10 @@ export async function acceptDelivery(
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
         values: [d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now() - d.receivedAt],
       });
-      if (inserted.rowCount === 0) return { duplicate: true, delivery: d.id, by: "id" } as const;
+      if (inserted.rowCount === 0) {
+        const stored = await tx.query<{ signature: string | null }>({ name: "sy_stored_signature", text: "SELECT signature FROM deliveries WHERE id = $1", values: [d.id] });
+        return { duplicate: true, delivery: d.id, by: "id", sameBody: stored.rows[0]?.signature === d.signature } as const;
+      }
       if (d.signature !== null) {
         const claimed = await tx.query({
           name: "sy_claim_signature",
