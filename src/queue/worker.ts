@@ -130,6 +130,8 @@ export function createWorker(options: WorkerOptions): Worker {
   // share that commit instead of waiting for one of its own.
   const executing = new Set<string>();
   let stopping = false;
+  // Outcome writes waiting to try the store again: a stop ends their wait.
+  const pauses = new Set<() => void>();
   let started = false;
   let inFlightTick: Promise<void> = Promise.resolve();
   let ticking = false;
@@ -285,15 +287,41 @@ export function createWorker(options: WorkerOptions): Worker {
     for (let tries = 1; ; tries++) {
       try {
         const ok = await store.complete(task.id, task.leaseToken, outcome, now());
-        if (tries > 1) log.info({ tries }, "the store answers again: the task's outcome is recorded");
-        return ok;
+        if (tries === 1) return ok;
+        log.info({ tries }, "the store answers again: the task's outcome is recorded");
+        return ok || (await recordedBefore(task));
       } catch (error) {
-        if (!isStoreUnavailable(error) || now() + delay >= leaseUntil()) throw error;
+        // A shutdown does not wait for the store: the outcome is left to the lease, as before.
+        if (!isStoreUnavailable(error) || stopping || now() + delay >= leaseUntil()) throw error;
         if (tries === 1) log.warn({ reason: (error as Error).message }, "could not record the task's outcome (the store cannot be reached): trying again while the lease holds");
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await pauseUnlessStopping(delay);
         delay = Math.min(delay * 2, 5_000);
       }
     }
+  }
+
+  /**
+   * Whether an earlier try whose answer was lost (the connection dropped after COMMIT) did
+   * record this attempt: its lease token is gone then, so the retry finds nothing to
+   * update, yet the attempt carries its outcome rather than `lease-expired`.
+   */
+  async function recordedBefore(task: ClaimedTask): Promise<boolean> {
+    const after = await store.getTask(task.id).catch(() => null);
+    const attempt = after?.attemptLog.find((a) => a.n === task.attempts);
+    return attempt !== undefined && attempt.outcome !== null && attempt.outcome !== "lease-expired";
+  }
+
+  /** Waits `ms`, or less if the worker begins to stop meanwhile. */
+  function pauseUnlessStopping(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      pauses.add(done);
+    });
   }
 
   function start(task: ClaimedTask, payload?: Record<string, unknown>): void {
@@ -403,6 +431,7 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Stops claiming and polling: what a shutdown does first. */
   function halt(): void {
     stopping = true;
+    for (const done of [...pauses]) done();
     unsubscribe?.();
     if (pollTimer) clearTimeout(pollTimer);
   }

@@ -225,6 +225,67 @@ describe("a run that finishes while the store cannot be reached", () => {
     await store.close();
   });
 
+  it("a write whose answer was lost (committed, then the connection dropped) is taken as recorded, not as a lost lease", async () => {
+    const store = await freshStore();
+    let tries = 0;
+    const lost = new Error("Connection terminated unexpectedly");
+    const flaky: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "complete") {
+          return async (...args: Parameters<Store["complete"]>) => {
+            const ok = await target.complete(...args);
+            if (++tries === 1) throw lost;
+            return ok;
+          };
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lines: { msg: string }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig({ worker: { leaseMs: 10_000 } });
+    const recorded: string[] = [];
+    const worker = createWorker({
+      store: flaky,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      executorFor: () => async () => ({ output: "done" }),
+      observer: { attemptRecorded: (task) => void recorded.push(task.id) },
+    });
+    const accepted = await accept(store);
+    const id = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+    await worker.start();
+    await waitUntil(() => recorded.length === 1);
+    expect(recorded).toEqual([id]);
+    expect(lines.map((l) => l.msg)).not.toContain("lease no longer ours: outcome discarded (another worker owns the task)");
+    expect((await store.getTask(id))!.status).toBe("succeeded");
+    await worker.stop(1_000);
+    await store.close();
+  });
+
+  it("a stop does not wait for the store: the retries end and the stop returns at once", async () => {
+    const store = await freshStore();
+    const flaky = withFailingCompletes(store, 1_000);
+    let ran = false;
+    const worker = workerOn(flaky.store, { worker: { leaseMs: 60_000 } }, async () => {
+      ran = true;
+      return { output: "done" };
+    });
+    await accept(store);
+    await worker.start();
+    await waitUntil(() => ran && flaky.tries() >= 2);
+    const started = Date.now();
+    await worker.stop(20_000);
+    // Far less than the drain time: nothing was left running.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const triesAtStop = flaky.tries();
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(flaky.tries()).toBe(triesAtStop);
+    await store.close();
+  });
+
   it("gives up once the lease would have run out, leaving the task to be reclaimed", async () => {
     const store = await freshStore();
     const flaky = withFailingCompletes(store, 1_000);
