@@ -23,6 +23,15 @@ export function processIo(): CliIo {
 /** `--json` output: exactly one line of compact JSON on stdout. */
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout(JSON.stringify(value) + "\n");
+  printed.add(io);
+}
+
+// Whose one `--json` line is out: a command that fails after printing it adds no second.
+const printed = new WeakSet<CliIo>();
+
+/** Whether `printJson` already wrote this run's line. */
+export function jsonPrinted(io: CliIo): boolean {
+  return printed.has(io);
 }
 
 /** Thrown by a command to end with an exit code after it has printed what it had to say. */

@@ -4,7 +4,7 @@ import { UsageError, toError } from "../errors.js";
 import { terminalText } from "../present/terminal-text.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
-import { ExitCode, printJson, processIo, type CliIo } from "./io.js";
+import { ExitCode, jsonPrinted, printJson, processIo, type CliIo } from "./io.js";
 import { registerRoute } from "./route.js";
 import { registerSend } from "./send.js";
 import { registerServe } from "./serve.js";
@@ -114,7 +114,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const terminator = argv.indexOf("--");
   const json = argv.slice(0, terminator === -1 ? undefined : terminator).includes("--json");
   const failed = (message: string, code: number): number => {
-    if (json) printJson(io, { ok: false, error: message });
+    if (json && !jsonPrinted(io)) printJson(io, { ok: false, error: message });
     return code;
   };
   try {

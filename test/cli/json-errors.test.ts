@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { exampleOf } from "../support/examples.js";
 import { createWorkdir, runCli } from "../support/run-cli.js";
 
 // `--json` promises one line on stdout: a command that fails says so there as well as on stderr.
@@ -18,6 +19,19 @@ describe("a failing command given --json", () => {
     const line = JSON.parse(result.stdout) as { ok: boolean; error: string };
     expect(line).toEqual({ ok: false, error: expect.stringMatching(message) });
     expect(result.stderr).toContain(line.error.slice(0, 20));
+  });
+
+  it("adds no second line when the command failed after printing its own", async () => {
+    const payload = work.write("issue.json", exampleOf("issues", "opened"));
+    // The job summary cannot be written: route has printed its result by then.
+    const result = await runCli(["route", "--event", "issues", "--payload", payload, "--dry-run", "--json"], {
+      cwd: work.dir,
+      env: { GITHUB_STEP_SUMMARY: "/nonexistent/dir/summary.md" },
+    });
+    expect(result.code).not.toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toHaveProperty("matched");
   });
 
   it("prints nothing on stdout without --json, nor for a --json after --", async () => {
