@@ -55,7 +55,7 @@ export type AcceptResult =
       by: "id" | "signature";
       /** By signature: the stored delivery that holds it (null if it is gone since). */
       of?: string | null;
-      /** By id: false when the stored delivery of that id has another signature (a sender reusing ids, not a redelivery). */
+      /** By id: false when the stored delivery of that id has another body (a sender reusing ids, not a redelivery); true when the same, or its body was pruned. */
       sameBody?: boolean;
     };
 

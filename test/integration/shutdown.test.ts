@@ -247,10 +247,8 @@ describe("shutdown of npm start while an exec agent runs", () => {
     await serve.gone();
     expect(Date.now() - signalled).toBeLessThan(DRAIN_MS);
 
-    // The second copy is taken for the same request, not a force. (A loaded machine may
-    // deliver the two as one: a signal already pending is not queued twice.)
-    const copies = serve.stderr().match(/SIGINT again within 2 s: the same request/g)?.length ?? 0;
-    expect(copies).toBeLessThanOrEqual(1);
+    // Every further copy is taken for the same request, never a force. (How many arrive
+    // varies: npm forwards one too, and a signal already pending is not queued twice.)
     expect(serve.stderr()).not.toContain("forcing the stop");
     // It said what it waited for, and how long it had left.
     expect(serve.stderr()).toMatch(/draining: 1 task still running \(IssueAgent task 1, \d+ s\); \d+ s left/);

@@ -160,7 +160,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
       it("reports the same delivery id as a duplicate, ever, and stores nothing more", async () => {
         const first = delivery();
         await store.accept(first, [task()], WINDOW);
-        const again = await store.accept({ ...first, signature: "sha256=other", receivedAt: T0 + 1000 * HOUR }, [task()], WINDOW);
+        const again = await store.accept({ ...first, signature: "sha256=other", body: Buffer.from('{"other":true}'), receivedAt: T0 + 1000 * HOUR }, [task()], WINDOW);
         // Another body under a stored id: still a duplicate, said to be one with another body.
         expect(again).toEqual({ duplicate: true, delivery: first.id, by: "id", sameBody: false });
         expect(await store.listTasks({ delivery: first.id, limit: 10 })).toHaveLength(1);
@@ -170,6 +170,8 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const first = delivery();
         await store.accept(first, [], WINDOW);
         expect(await store.accept({ ...first, receivedAt: T0 + HOUR }, [], WINDOW)).toEqual({ duplicate: true, delivery: first.id, by: "id", sameBody: true });
+        // Signed anew after the secret was rotated: the same body, so no "another body" either.
+        expect(await store.accept({ ...first, signature: "sha256=rotated", receivedAt: T0 + 2 * HOUR }, [], WINDOW)).toMatchObject({ by: "id", sameBody: true });
       });
 
       it("reports the same signature under a new id as a duplicate inside the window only", async () => {

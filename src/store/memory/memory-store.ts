@@ -75,7 +75,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     accept(delivery, tasks, { replayWindowMs }) {
       return write((): AcceptResult => {
         const stored = tables.deliveries.get(delivery.id);
-        if (stored !== undefined) return { duplicate: true, delivery: delivery.id, by: "id", sameBody: stored.delivery.signature === delivery.signature };
+        if (stored !== undefined) return { duplicate: true, delivery: delivery.id, by: "id", sameBody: stored.body.length === 0 || stored.body.equals(delivery.body) };
         if (delivery.signature !== null) {
           const holder = tables.signatures.get(delivery.signature);
           if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature", of: holder.delivery };

@@ -59,8 +59,9 @@ export async function acceptDelivery(
         values: [d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now() - d.receivedAt],
       });
       if (inserted.rowCount === 0) {
-        const stored = await tx.query<{ signature: string | null }>({ name: "sy_stored_signature", text: "SELECT signature FROM deliveries WHERE id = $1", values: [d.id] });
-        return { duplicate: true, delivery: d.id, by: "id", sameBody: stored.rows[0]?.signature === d.signature } as const;
+        // Bodies, not signatures: a redelivery after the secret was rotated is signed anew. A pruned body cannot tell.
+        const stored = await tx.query<{ same: boolean }>({ name: "sy_same_body", text: "SELECT length(body) = 0 OR body = $2 AS same FROM deliveries WHERE id = $1", values: [d.id, d.body] });
+        return { duplicate: true, delivery: d.id, by: "id", sameBody: stored.rows[0]?.same !== false } as const;
       }
       if (d.signature !== null) {
         const claimed = await tx.query({

@@ -70,7 +70,8 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
   // No savepoint per op in the group commit: a delivery refused by its signature is taken back by hand.
   const dropDelivery = db.prepare("DELETE FROM deliveries WHERE id = ?");
   const signatureHolder = db.prepare<[string], string>("SELECT delivery FROM delivery_signatures WHERE signature = ?").pluck();
-  const storedSignature = db.prepare<[string], string | null>("SELECT signature FROM deliveries WHERE id = ?").pluck();
+  // Bodies, not signatures: a redelivery after the secret was rotated is signed anew. A pruned body cannot tell.
+  const sameBodyAs = db.prepare<[Buffer, string], number>("SELECT length(body) = 0 OR body = ? FROM deliveries WHERE id = ?").pluck();
   // A hand-off: the lease and the first attempt a claim would write, in the accept's transaction.
   const handOver = (d: NewDelivery, task: NewTask, stored: AcceptedTask, granted: { owner: string; leaseMs: number; now: number }): ClaimedTask => {
     const leaseUntil = granted.now + granted.leaseMs;
@@ -102,7 +103,7 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
   return ({ delivery: d, headers, tasks, windowStart, now, handOff }) => {
     // The id first: GitHub's redelivery (same id, same body) is a duplicate by id, which is what it is.
     const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now - d.receivedAt);
-    if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id", sameBody: storedSignature.get(d.id) === d.signature };
+    if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id", sameBody: sameBodyAs.get(d.body, d.id) === 1 };
     if (d.signature !== null && claimSignature.run(d.signature, d.id, d.receivedAt, windowStart).changes === 0) {
       dropDelivery.run(d.id);
       return { duplicate: true, delivery: d.id, by: "signature", of: signatureHolder.get(d.signature) ?? null };

@@ -37,7 +37,7 @@ export function checkSqliteSchema(db: Database, file: string): void {
   const missing = MIGRATIONS.filter((migration) => !applied.includes(migration.version));
   if (missing.length > 0) {
     throw new UsageError(
-      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it (only serve migrates)`,
+      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it (only serve and work migrate)`,
     );
   }
 }
