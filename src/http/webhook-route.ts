@@ -87,11 +87,8 @@ function mediaType(header: string | undefined): MediaType | null {
   return null;
 }
 
-// Node joins a repeated header into "a, b"; a real event name or delivery id has no comma
-// or space, so a value with one is a repeated (or forged) header, refused like a missing one.
-// Both are ASCII (Node reads header bytes as Latin-1, so anything else would be stored garbled),
-// bounded, and GitHub's event names are far shorter than 64. (DELIVERY_ID, in delivery-id.ts,
-// is as long as the admin API's :id parameters take.)
+// GitHub's event names: lower-case ASCII, far shorter than 64. A repeated header (Node joins
+// it into "a, b") or anything else is refused like a missing one. Delivery ids: DELIVERY_ID.
 const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const HOOK_ID = /^\d{1,20}$/;
 
