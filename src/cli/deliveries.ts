@@ -5,6 +5,7 @@ import { UsageError } from "../errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { repositoryNameProblem } from "../config/check-names.js";
 import { formatTable } from "../routing/describe-rules.js";
+import { eventFilterProblem } from "../store/event-filter.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
 import { loadDeliveryDetail } from "../present/load-detail.js";
@@ -12,7 +13,6 @@ import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/r
 import { renderDeliveryDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
 import { printJson, type CliIo } from "./io.js";
-import { assertWebhookEvent } from "./route.js";
 
 /** `--limit N`: see parseLimit; a bad value is a usage error. */
 export function parseLimitOption(value: string | undefined): number {
@@ -57,11 +57,14 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .action(async (options: { status?: string; event?: string; repository?: string; limit?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
       const limit = parseLimitOption(options.limit);
-      // A mistyped event would list nothing, as if none had come: refused with the nearest name.
-      if (options.event !== undefined) assertWebhookEvent(options.event);
       const badRepository = options.repository === undefined ? null : repositoryNameProblem(options.repository);
       if (badRepository !== null) throw new UsageError(`--${badRepository}`);
-      const rows = await withReadOnlyStore(io, options.config, (store) => store.listDeliveries({ status, event: options.event, repository: options.repository, limit }));
+      const rows = await withReadOnlyStore(io, options.config, async (store) => {
+        // A mistyped event would list nothing, as if none had come: refused with the nearest name.
+        const badEvent = options.event === undefined ? null : await eventFilterProblem(store, options.event);
+        if (badEvent !== null) throw new UsageError(badEvent);
+        return store.listDeliveries({ status, event: options.event, repository: options.repository, limit });
+      });
       if (options.json) return printJson(io, rows.map(presentDeliverySummary));
       if (rows.length === 0) return io.stdout("no deliveries\n");
       io.stdout(

@@ -9,7 +9,8 @@ import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
-import { repositoryNameProblem, webhookEventProblem } from "../config/check-names.js";
+import { repositoryNameProblem } from "../config/check-names.js";
+import { eventFilterProblem } from "../store/event-filter.js";
 import type { ServerRole } from "../config/schema.js";
 import { clientIp } from "../security/client-ip.js";
 import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
@@ -196,7 +197,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`);
     }
     // As `deliveries --event/--repository`: a filter that can match nothing is a typo, not an empty list.
-    const filterProblem = (query.event === undefined ? null : webhookEventProblem(query.event)) ?? (query.repository === undefined ? null : repositoryNameProblem(query.repository));
+    const filterProblem = (query.repository === undefined ? null : repositoryNameProblem(query.repository)) ?? (query.event === undefined ? null : await eventFilterProblem(store, query.event));
     if (filterProblem !== null) return sendError(reply, "SWY_E_BAD_REQUEST", filterProblem);
     return (await store.listDeliveries({ limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined, event: query.event, repository: query.repository })).map(presentDeliverySummary);
   });

@@ -183,6 +183,20 @@ describe("deliveries show / tasks show", () => {
     }
   });
 
+  it("an event newer than switchyard's table is stored, so its deliveries can be listed by it on the CLI and the admin API", async () => {
+    // A signed delivery of an event GitHub may add later: the webhook stores it (no rule routes it).
+    const res = await server.deliver("code_quality_finding", { action: "created", repository: exampleOf("issues", "opened").repository }, { delivery: "show-new-event-1" });
+    expect(res.status).toBe(202);
+    const cli = await runCli(["deliveries", "--event", "code_quality_finding", "--json"], { cwd: server.dir, env });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout).map((d: { delivery: string }) => d.delivery)).toEqual(["show-new-event-1"]);
+    const api = (await (await fetch(`${server.adminUrl}/api/deliveries?event=code_quality_finding`)).json()) as { delivery: string }[];
+    expect(api.map((d) => d.delivery)).toEqual(["show-new-event-1"]);
+    // An unknown name nothing was stored under is still a typo.
+    const none = await runCli(["deliveries", "--event", "code_quality_findings"], { cwd: server.dir, env });
+    expect(none).toMatchObject({ code: 2, stderr: expect.stringContaining('event "code_quality_findings" is not a GitHub webhook event') });
+  });
+
   it("the repository filter ignores letter case, as GitHub's names do, on the CLI and the admin API", async () => {
     for (const repository of ["codertocat/hello-world", "CODERTOCAT/Hello-World"]) {
       const cli = await runCli(["deliveries", "--repository", repository, "--json"], { cwd: server.dir, env });
