@@ -179,6 +179,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     if (state.draining) return reply.code(503).send({ status: "draining", role });
     if (!(webhookUp() && state.migrated)) return reply.code(503).send({ status: "starting", role });
     try {
+      await store.checkWritable?.();
       await store.listDeliveries({ limit: 1 });
     } catch {
       return reply.code(503).send({ status: "store unavailable", role });

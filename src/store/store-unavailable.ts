@@ -23,8 +23,11 @@ const PG_UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when t
 /** A wrapped error's cause is looked at too, but not for ever. */
 const MAX_CAUSE_DEPTH = 5;
 
+// switchyard's own: the SQLite file was removed or replaced under the open store (sqlite/file-identity.ts).
+const OWN_UNAVAILABLE_CODES = new Set(["SWY_STORE_FILE_GONE"]);
+
 function codeSaysUnavailable(code: string): boolean {
-  if (NETWORK_CODES.has(code) || SQLITE_UNAVAILABLE.test(code)) return true;
+  if (NETWORK_CODES.has(code) || SQLITE_UNAVAILABLE.test(code) || OWN_UNAVAILABLE_CODES.has(code)) return true;
   // SQLSTATEs are five characters; a shorter or longer code is something else.
   return code.length === 5 && (PG_UNAVAILABLE_CODES.has(code) || PG_UNAVAILABLE_CLASSES.has(code.slice(0, 2)));
 }

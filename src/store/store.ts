@@ -369,6 +369,12 @@ export interface Store {
    */
   replayDelivery(deliveryId: string, tasks: readonly NewTask[], now: number): Promise<AcceptedTask[] | null>;
 
+  /**
+   * Rejects when what is written now would not be kept (the SQLite file removed or replaced
+   * under the open store): /readyz asks it. Absent where nothing can go that way.
+   */
+  checkWritable?(): Promise<void>;
+
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listDeliveries(options: ListDeliveriesOptions): Promise<DeliverySummary[]>;
   getTask(id: string): Promise<TaskDetail | null>;

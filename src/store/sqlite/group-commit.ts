@@ -43,6 +43,12 @@ export interface GroupCommitOptions {
   now?: () => number;
   /** Called after each committed transaction, before its ops settle. */
   onCommit?: () => void;
+  /**
+   * Called after each COMMIT, before anything settles: when it throws, the batch's ops are
+   * rejected with its error (the file committed to is no longer the database, see
+   * file-identity.ts).
+   */
+  verify?: () => void;
 }
 
 interface Pending {
@@ -198,6 +204,14 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
         }
       }
       if (isBusy(thrown) && !closed) return waitForLock(batch, thrown);
+      stats.failedBatches++;
+      failAll(batch, toError(thrown));
+      return;
+    }
+    try {
+      options.verify?.();
+    } catch (thrown) {
+      // Committed, but to a file that is no longer the database: not to be acknowledged.
       stats.failedBatches++;
       failAll(batch, toError(thrown));
       return;

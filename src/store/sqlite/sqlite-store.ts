@@ -6,6 +6,7 @@ import { prepareAccept, prepareInsertTask } from "./accept.js";
 import { prepareClaim, prepareLeaseTask } from "./claim.js";
 import { prepareGithubActions } from "./github-actions.js";
 import { startCheckpointer } from "./checkpointer.js";
+import { watchFileIdentity } from "./file-identity.js";
 import { createGroupCommitWriter } from "./group-commit.js";
 import type { GroupCommitStats } from "./group-commit.js";
 import { prepareComplete, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
@@ -17,14 +18,20 @@ import { preparePrune } from "./prune.js";
 import { prepareRedeliveries } from "./redeliveries.js";
 import { createRejectionTally } from "../rejection-tally.js";
 import { parseTaskId } from "../rows.js";
-import { acquireStoreLock, type StoreLock } from "./lock-file.js";
+import { acquireStoreLock, lockHolder, type StoreLock } from "./lock-file.js";
 
 /** A read-only open of a database file that is not there: reading commands exit 2 with this. */
 export class StoreMissingError extends UsageError {
   readonly file: string;
 
   constructor(file: string) {
-    super(`the database ${file} does not exist yet: \`switchyard serve\` creates it (or point DATABASE_URL at an existing one)`);
+    // A live server holding the lock means the file was there: removed while it ran.
+    const holder = lockHolder(file);
+    super(
+      holder !== null && holder.pid > 0
+        ? `the database ${file} is missing, but switchyard (pid ${holder.pid}) holds its lock: the file was removed while it ran, and it accepts nothing until it is stopped and the file put back`
+        : `the database ${file} does not exist yet: \`switchyard serve\` creates it (or point DATABASE_URL at an existing one)`,
+    );
     this.name = "StoreMissingError";
     this.file = file;
   }
@@ -126,7 +133,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     throw error;
   }
   const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: options.onCheckpointError, onStarted: options.onCheckpointThreadStarted }) : null;
-  const writer = createGroupCommitWriter(db, { onCommit: checkpointer === null ? undefined : () => checkpointer.committed() });
+  // A writer that stays open while its file is removed or replaced would acknowledge into a
+  // file no restart opens: every commit checks that the path still names it.
+  const checkFile = readonly || file === ":memory:" ? undefined : watchFileIdentity(file);
+  const writer = createGroupCommitWriter(db, { onCommit: checkpointer === null ? undefined : () => checkpointer.committed(), verify: checkFile });
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
   let closed = false;
@@ -151,6 +161,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       if (!readonly && options.migrates !== false) return migrateSqlite(db, file);
       checkSqliteSchema(db, file);
       return [];
+    },
+
+    async checkWritable() {
+      checkFile?.();
     },
 
     announce(adminUrl) {
