@@ -16,12 +16,19 @@ describe("routing comment", () => {
 
   it("appends new tasks and replaces the row of the same task", () => {
     let body = renderRoutingComment(null, routingRow(task("1"), { status: "dead", outcome: "permanent", error: "HTTP 404 | Not Found" }, "issues.opened", at));
-    expect(body).toContain("dead: HTTP 404 \\| Not Found");
+    expect(body).toContain("dead (details: `switchyard tasks show 1`) <!-- task:1 -->");
     body = renderRoutingComment(body, routingRow(task("2"), { status: "succeeded" }, "issues.assigned", at));
     body = renderRoutingComment(body, routingRow(task("1"), { status: "succeeded" }, "issues.opened", at));
     const rows = body.split("\n").filter((l) => l.includes("<!-- task:"));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain("succeeded <!-- task:1 -->");
+  });
+
+  it("a dead row carries no error text: the comment is public, the error may hold secrets", () => {
+    const error = "HTTP 400 from 10.0.0.5:9521: connect postgres://admin:S3cr3tPass@10.0.0.5/prod failed; key ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    const body = renderRoutingComment(null, routingRow(task("29"), { status: "dead", outcome: "permanent", error }, "issues.opened", at));
+    expect(body).toContain("| IssueAgent (issue-opened) | dead (details: `switchyard tasks show 29`) <!-- task:29 --> |");
+    expect(body).not.toMatch(/S3cr3tPass|ghp_|10\.0\.0\.5|HTTP 400/);
   });
 
   it("a delivery's comment (comments: every) carries its own marker, not the sticky one", () => {

@@ -13,6 +13,7 @@ import { waitFor } from "../support/wait-for.js";
 type Payload = Record<string, any>;
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const LEAKY_ERROR = "Error: connect postgres://admin:S3cr3tPass@10.0.0.5/prod failed; using key ghp_abcdefghijklmnopqrstuvwxyz0123456789";
 const RUNNER_INPUTS = ["agent", "action", "task_id", "delivery", "event", "repository", "number", "command", "args"];
 
 /** A receiver that answers 503 to a message id it has not seen, then 200: a flaky agent service. */
@@ -40,6 +41,8 @@ async function startReceiver(): Promise<Receiver> {
       const first = !seen.some((s) => s.id === id);
       seen.push({ id, verified, body: JSON.parse(body) as Payload });
       if (!verified) return void res.writeHead(401).end("bad signature");
+      // Issue 29's agent fails the way a careless service does: its error names its secrets.
+      if ((JSON.parse(body) as Payload).event?.number === 29) return void res.writeHead(400, { "content-type": "text/plain" }).end(LEAKY_ERROR);
       if (first) return void res.writeHead(503, { "content-type": "text/plain" }).end("warming up");
       res.writeHead(200, { "content-type": "application/json" }).end('{"run":"r-1"}');
     });
@@ -156,6 +159,18 @@ describe("serve with a workflow agent", () => {
       command: "",
       args: "",
     });
+  });
+
+  it("an agent's error stays off the public routing comment: the row says dead and where to look", async () => {
+    const task = await deliverAndSettle(issueOpened("octo/http", 29));
+    expect(task).toMatchObject({ agent: "IssueAgent", status: "dead", attempts: 1 });
+    // The store keeps what the receiver said, with credentials and GitHub tokens masked.
+    expect(task.lastError).toContain("HTTP 400 from 127.0.0.1:");
+    expect(task.lastError).toContain("postgres://***@10.0.0.5/prod");
+    expect(task.lastError).not.toMatch(/S3cr3tPass|ghp_/);
+    const routing = await waitFor(() => fake.repo("octo/http").comments(29).find((c) => c.body.includes("switchyard:routing")) ?? null, 10_000);
+    expect(routing.body).toContain(`dead (details: \`switchyard tasks show ${task.id}\`) <!-- task:${task.id} -->`);
+    expect(routing.body).not.toMatch(/S3cr3tPass|ghp_|postgres|127\.0\.0\.1|HTTP 400/);
   });
 
   it("a workflow that does not declare the inputs answers 422: the task is dead after one attempt", async () => {

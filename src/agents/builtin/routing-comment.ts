@@ -18,10 +18,13 @@ function cell(text: string): string {
 
 /**
  * One table row for a finished task; its hidden tag lets a later update find and replace it.
- * `note` is added to the result (e.g. that no deployer is configured).
+ * `note` is added to the result (e.g. that no deployer is configured). The row carries the
+ * status only, never the error: the comment is public, and an agent's error text is whatever
+ * its program or endpoint said (connection strings, tokens, internal addresses). A dead row
+ * points to `switchyard tasks show`, where the stored error and output are.
  */
 export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date, note: string | null = null): string {
-  const status = outcome.status === "dead" ? `dead: ${outcome.error}` : outcome.status;
+  const status = outcome.status === "dead" ? `dead (details: \`switchyard tasks show ${task.id}\`)` : outcome.status;
   const result = note ? `${status} (${note})` : status;
   const when = at.toISOString().slice(0, 16).replace("T", " ");
   return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;

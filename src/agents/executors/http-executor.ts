@@ -2,6 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
+import { maskSecrets } from "./workspace/mask-secrets.js";
 
 /** Where and how long: an `http` agent's `{http: {url}, timeout}` (the secret goes to createHttpSigner). */
 export interface HttpAgentSpec {
@@ -106,7 +107,9 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   }
 
   const status = response.status;
-  const snippet = oneLine(text);
+  // The snippet becomes the attempt's error, which is logged and shown by `tasks show`: a
+  // receiver that echoes a connection string or a token must not put it there.
+  const snippet = maskSecrets(oneLine(text), []);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
   if (status === 408 || status === 429 || status >= 500) {
