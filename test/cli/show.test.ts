@@ -217,6 +217,18 @@ describe("deliveries show / tasks show", () => {
     expect(delivery.stderr).toMatch(/no delivery nope/);
   });
 
+  it("a duplicate's id is not in the store, and the message says why and where to look", async () => {
+    const again = await server.deliver("issues", null, { raw: (await server.store.getDelivery(issueDelivery))!.body, delivery: "show-issue-dup" });
+    expect(again.body).toMatchObject({ duplicate: true, duplicate_of: issueDelivery });
+    const expected =
+      "no delivery show-issue-dup in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check; a delivery older than store.retention.rows is deleted";
+    const shown = await runCli(["deliveries", "show", "show-issue-dup"], { cwd: server.dir, env });
+    expect(shown).toMatchObject({ code: 2, stderr: `switchyard: ${expected}; switchyard deliveries lists the recent ones\n` });
+    const api = await fetch(`${server.adminUrl}/api/deliveries/show-issue-dup`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toEqual({ error: { code: "SWY_E_NOT_FOUND", message: expected } });
+  });
+
   it("the admin API answers the same documents", async () => {
     const task = await (await fetch(`${server.adminUrl}/api/tasks/${issueTask}`)).json();
     const cli = JSON.parse((await runCli(["tasks", "show", issueTask, "--json"], { cwd: server.dir, env })).stdout);

@@ -309,6 +309,18 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     expect(browser.incidents).toEqual([]);
     await page.close();
   });
+
+  it("says why a duplicate's id is not on record, and where its trace is", async () => {
+    const again = await server.deliver("issues", null, { raw: (await server.store.getDelivery(issueDelivery))!.body, delivery: "dashboard-dup-1" });
+    expect(again.body).toMatchObject({ duplicate: true, duplicate_of: issueDelivery });
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/dashboard-dup-1`);
+    await expect.poll(() => page.locator(".delivery").innerText()).toContain("No delivery with this id is on record.");
+    const text = await page.locator(".delivery").innerText();
+    expect(text).toContain("A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored");
+    expect(text).toContain("the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check");
+    await page.close();
+  });
 });
 
 describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMIN_TOKEN${suffix}`, () => {

@@ -81,7 +81,16 @@ export function createDeliveryView(id, refreshAll) {
       d = await api(`/api/deliveries/${encodeURIComponent(id)}`);
     } catch (error) {
       if (error.status !== 404) throw error;
-      fill(body, h("p", {}, "No delivery with this id is on record."));
+      // Duplicates and refusals are not stored by design: say so, or a missing id reads as a lost delivery.
+      fill(
+        body,
+        h("p", {}, "No delivery with this id is on record."),
+        h(
+          "p",
+          { class: "muted" },
+          "A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored: the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check. A delivery older than store.retention.rows is deleted.",
+        ),
+      );
       return;
     }
     // The payload never changes (and may nest too deep to stringify): compare the rest.
