@@ -30,7 +30,11 @@ export interface RedeliveryPlan {
   givenUp: string[];
   /** Missing guids asked for so recently that the redelivery may still be on its way. */
   waiting: string[];
-  /** What to ask for, oldest first, so events arrive in the order they happened. */
+  /**
+   * What to ask for, oldest event first (by each guid's earliest entry within the lookback,
+   * the original delivery, not its latest failed redelivery), so events arrive in the order
+   * they happened.
+   */
   asks: PlannedAsk[];
 }
 
@@ -52,6 +56,9 @@ export interface PlanInput {
 
 const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
+/** Whether log entry `a` came before `b`: by time, then by id (ids grow as entries are added). */
+const isOlder = (a: HookLogEntry, b: HookLogEntry): boolean => a.deliveredAt < b.deliveredAt || (a.deliveredAt === b.deliveredAt && a.id < b.id);
+
 /** The guids of a log with no 2xx entry within the lookback: the ones to look up in the store. */
 export function failedGuids(entries: readonly HookLogEntry[], since: number): string[] {
   const ok = new Set<string>();
@@ -66,7 +73,8 @@ export function failedGuids(entries: readonly HookLogEntry[], since: number): st
 
 /**
  * Decides what one sweep of one hook asks GitHub for: each guid within the lookback that
- * has no 2xx entry and that the store does not hold, once, by its latest entry — unless it
+ * has no 2xx entry and that the store does not hold, once, by its latest entry (ordered by
+ * its earliest: when the event happened, however often it was redelivered since) — unless it
  * was asked for `maxAsks` times already, or so recently that the redelivery may still be
  * on its way, or through another hook in this sweep. Pure: the store and GitHub are read
  * by the caller.
@@ -77,11 +85,16 @@ export function failedGuids(entries: readonly HookLogEntry[], since: number): st
 export function planRedeliveries(input: PlanInput): RedeliveryPlan {
   const recent = input.entries.filter((e) => e.deliveredAt >= input.since);
   const latest = new Map<string, HookLogEntry>();
+  // A failed redelivery adds a newer entry for the same guid: ordering by it would put an old
+  // event behind newer ones, so the order comes from the earliest.
+  const earliest = new Map<string, HookLogEntry>();
   const ok = new Set<string>();
   for (const e of recent) {
     if (isSuccess(e.statusCode)) ok.add(e.guid);
     const seen = latest.get(e.guid);
-    if (seen === undefined || e.deliveredAt > seen.deliveredAt || (e.deliveredAt === seen.deliveredAt && e.id > seen.id)) latest.set(e.guid, e);
+    if (seen === undefined || isOlder(seen, e)) latest.set(e.guid, e);
+    const first = earliest.get(e.guid);
+    if (first === undefined || isOlder(e, first)) earliest.set(e.guid, e);
   }
   const failed = [...latest.keys()].filter((guid) => !ok.has(guid));
   const missing = failed.filter((guid) => !input.known.has(guid));
@@ -93,6 +106,7 @@ export function planRedeliveries(input: PlanInput): RedeliveryPlan {
     else if (history !== undefined && input.now - history.lastAskedAt < input.cooldownMs) plan.waiting.push(guid);
     else plan.asks.push({ guid, entry: latest.get(guid)! });
   }
-  plan.asks.sort((a, b) => a.entry.deliveredAt - b.entry.deliveredAt || a.entry.id - b.entry.id);
+  const order = (ask: PlannedAsk) => earliest.get(ask.guid)!;
+  plan.asks.sort((a, b) => (isOlder(order(a), order(b)) ? -1 : isOlder(order(b), order(a)) ? 1 : 0));
   return plan;
 }

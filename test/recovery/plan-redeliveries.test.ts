@@ -27,6 +27,18 @@ describe("planRedeliveries", () => {
     expect(planRedeliveries({ ...base, entries: [older, latest] }).asks[0]?.entry.id).toBe(latest.id);
   });
 
+  it("orders by when the event first failed, not by its latest failed redelivery, and asks by the latest entry", () => {
+    // g-miss1 failed 20 h ago and its redelivery 3 h ago; g-miss2 failed once, 10 h ago.
+    const miss1 = { ...entry("g-miss1", 502, 20), id: 101 };
+    const miss2 = { ...entry("g-miss2", 502, 10), id: 105 };
+    const miss1Again = { ...entry("g-miss1", 502, 3), id: 118 };
+    const asks = planRedeliveries({ ...base, entries: [miss1Again, miss2, miss1] }).asks;
+    expect(asks.map((a) => [a.guid, a.entry.id])).toEqual([
+      ["g-miss1", 118],
+      ["g-miss2", 105],
+    ]);
+  });
+
   it("leaves alone what the store holds, what was asked 3 times, what was just asked, and what this sweep asked", () => {
     const entries = ["held", "exhausted", "recent", "twice", "other-hook"].map((g) => entry(g, 502, 1));
     const plan = planRedeliveries({
