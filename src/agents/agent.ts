@@ -25,6 +25,12 @@ export interface AgentStore {
   history(subject: { repository: string; number: number }, options: { limit: number; tasksPerDelivery: number }): Promise<SubjectDelivery[]>;
   /** The GitHub writes this task made (or, in dry-run, would have made) in its earlier attempts. */
   githubWrites(options: { limit: number }): Promise<GithubActionRecord[]>;
+  /**
+   * The GitHub writes recorded for the tasks of the newest `deliveries` deliveries about one
+   * issue or pull request (at most `perTask` of each task's), newest first: what a dry-run
+   * preview reads instead of GitHub, where its earlier writes never arrived.
+   */
+  subjectWrites(subject: { repository: string; number: number }, options: { deliveries: number; perTask: number }): Promise<GithubActionRecord[]>;
 }
 
 /** What an agent gets for one task: the event, a logger scoped to it, its view of the store. */

@@ -1,5 +1,5 @@
 import type { AgentStore } from "../agents/agent.js";
-import type { Store } from "../store/store.js";
+import type { GithubActionRecord, Store } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 
 /** How many of the delivery's tasks `enqueue` looks through for one of the same rule. */
@@ -7,7 +7,8 @@ const TASKS_PER_DELIVERY = 50;
 
 /**
  * The store an agent gets for one task: enqueueing onto the task's own delivery, the
- * history of one issue or pull request, and the task's own GitHub writes.
+ * history of one issue or pull request, the task's own GitHub writes and those recorded
+ * about one issue or pull request.
  *
  * @example
  * const agentStore = createAgentStore(store, { id: task.id, delivery: task.delivery }, now);
@@ -31,5 +32,13 @@ export function createAgentStore(store: Store, task: { id: string; delivery: str
       return out;
     },
     githubWrites: ({ limit }) => store.listGithubActions({ task: task.id, limit }),
+    subjectWrites: async (subject, { deliveries, perTask }) => {
+      const writes: (GithubActionRecord & { id: string })[] = [];
+      for (const d of await store.listDeliveries({ subject, limit: deliveries })) {
+        for (const t of await store.listTasks({ delivery: d.id, limit: TASKS_PER_DELIVERY })) writes.push(...(await store.listGithubActions({ task: t.id, limit: perTask })));
+      }
+      // Record ids grow as writes are stored: newest first across tasks, whatever the clocks of the instances that ran them said.
+      return writes.sort((a, b) => Number(b.id) - Number(a.id));
+    },
   };
 }

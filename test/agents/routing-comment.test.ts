@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { deliveryMarker, renderRoutingComment, routingRow, ROUTING_MARKER } from "../../src/agents/builtin/routing-comment.js";
+import type { AgentContext } from "../../src/agents/agent.js";
+import { createRoutingCommentUpdater, deliveryMarker, renderRoutingComment, routingRow, ROUTING_MARKER } from "../../src/agents/builtin/routing-comment.js";
 import { OWN_MARKER } from "../../src/commands/parse-commands.js";
-import type { ClaimedTask } from "../../src/store/store.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { normalizeEvent } from "../../src/events/normalize-event.js";
+import { createGithubClient } from "../../src/github/github-client.js";
+import { createWritePacer } from "../../src/github/write-pacer.js";
+import { createLogger } from "../../src/observability/logger.js";
+import type { ClaimedTask, GithubActionRecord } from "../../src/store/store.js";
+import { exampleOf } from "../support/examples.js";
 
 const task = (id: string) => ({ id, agent: "IssueAgent", rule: "issue-opened" }) as ClaimedTask;
 const at = new Date("2026-11-28T10:00:00Z");
@@ -46,5 +53,52 @@ describe("routing comment", () => {
     const rows = body!.split("\n").filter((l) => l.includes("<!-- task:"));
     expect(rows).toHaveLength(20);
     expect(rows[0]).toContain("task:5 ");
+  });
+});
+
+/** A finished task on Codertocat/Hello-World#1 in dry-run without credentials, as the worker hands it over. */
+function dryRunContext(taskId: string, writes: GithubActionRecord[], stored: GithubActionRecord[]): AgentContext {
+  const payload = exampleOf("issues", "opened") as unknown as Record<string, unknown>;
+  const logger = createLogger("silent");
+  const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "IssueAgent", task: taskId });
+  return {
+    task: task(taskId),
+    event: normalizeEvent("issues", payload),
+    payload,
+    logger,
+    store: { enqueue: async () => { throw new Error("unused"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [...stored].reverse() },
+    signal: new AbortController().signal,
+    github,
+    config: parseConfig({}).config,
+    ownLogins: [],
+    mode: "server",
+  };
+}
+
+describe("the sticky routing comment in dry-run", () => {
+  const rowsOf = (body: string) => body.split("\n").filter((l) => l.includes("<!-- task:"));
+
+  it("records one POST, then PATCHes of the same comment with the table so far, as a live run would", async () => {
+    const update = createRoutingCommentUpdater("sticky");
+    const writes: GithubActionRecord[] = [];
+    for (const id of ["1", "2", "3"]) await update({ ...task(id), delivery: `d-${id}` }, { status: "succeeded" }, dryRunContext(id, writes, []));
+    expect(writes.map((w) => `${w.method} ${w.route}`)).toEqual([
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+      "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+    ]);
+    const last = writes[2]!.body as { comment_id: number; body: string };
+    expect(last.comment_id).toBe(0);
+    expect(rowsOf(last.body).map((r) => /task:(\d+)/.exec(r)![1])).toEqual(["1", "2", "3"]);
+  });
+
+  it("continues the comment an earlier process recorded, found in the store", async () => {
+    const earlier: GithubActionRecord[] = [];
+    await createRoutingCommentUpdater("sticky")({ ...task("1"), delivery: "d-1" }, { status: "succeeded" }, dryRunContext("1", earlier, []));
+    // A restarted server: a fresh updater, the earlier POST only in the store.
+    const writes: GithubActionRecord[] = [];
+    await createRoutingCommentUpdater("sticky")({ ...task("2"), delivery: "d-2" }, { status: "succeeded" }, dryRunContext("2", writes, earlier));
+    expect(writes.map((w) => w.method)).toEqual(["PATCH"]);
+    expect(rowsOf((writes[0]!.body as { body: string }).body)).toHaveLength(2);
   });
 });

@@ -285,4 +285,24 @@ describe("dry-run without credentials", () => {
     expect((labelWrite!.body as { labels: string[] }).labels.sort()).toEqual(["priority:P2", "type:bug"]);
     expect(fake.requests).toEqual([]);
   });
+
+  it("previews the sticky routing comment as one comment: a POST, then a PATCH with the table so far", async () => {
+    const opened = issueEvent("opened", { title: "Crash on load" });
+    const assigned = issueEvent("assigned", { title: "Crash on load" });
+    const routingWrites = async () =>
+      (await dry.store.listGithubActions({ limit: 200 }))
+        .reverse()
+        .filter((a) => (a.body as { issue_number?: number; body?: string }).body?.includes("<!-- switchyard:routing -->"))
+        .filter((a) => a.method === "PATCH" || (a.body as { issue_number?: number }).issue_number === opened.issue.number);
+    for (const payload of [opened, assigned]) {
+      const res = await dry.deliver("issues", payload);
+      const taskId = res.body.routed[0].task as string;
+      await waitFor(async () => (await dry.store.getTask(taskId))?.status === "succeeded", 20_000);
+    }
+    const writes = await routingWrites();
+    expect(writes.map((w) => w.method)).toEqual(["POST", "PATCH"]);
+    const patched = writes[1]!.body as { comment_id: number; body: string };
+    expect(patched.comment_id).toBe(0);
+    expect(patched.body.split("\n").filter((l) => l.includes("<!-- task:")).map((l) => l.split(" | ")[1])).toEqual(["issues.opened", "issues.assigned"]);
+  });
 });

@@ -84,5 +84,9 @@ describe("createAgentStore", () => {
     expect(history[1]!.tasks).toEqual([expect.objectContaining({ id: older.id, agent: "CoordinatorAgent", status: "ready", lastError: null })]);
 
     expect((await agentStore.githubWrites({ limit: 10 })).map((a) => a.route)).toEqual(["/a"]);
+    // Every task's writes about #7, newest recorded first; #8's are not among them.
+    await store.recordGithubAction({ agent: "CoordinatorAgent", task: older.id, method: "PATCH", route: "/c", body: {}, dryRun: true, at: T0 - 5 });
+    expect((await agentStore.subjectWrites({ repository: "OCTO/hello", number: 7 }, { deliveries: 20, perTask: 10 })).map((a) => a.route)).toEqual(["/c", "/b", "/a"]);
+    expect((await agentStore.subjectWrites({ repository: "octo/hello", number: 8 }, { deliveries: 20, perTask: 10 })).map((a) => a.route)).toEqual([]);
   });
 });

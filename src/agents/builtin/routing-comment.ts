@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.js";
 import { OWN_MARKER } from "../../commands/parse-commands.js";
-import type { ClaimedTask, TaskOutcome } from "../../store/store.js";
+import type { ClaimedTask, GithubActionRecord, TaskOutcome } from "../../store/store.js";
 import type { AgentContext } from "../agent.js";
 import { hasDeployer } from "./deployment-agent/has-deployer.js";
 
@@ -56,15 +56,62 @@ export function renderRoutingComment(previous: string | null, row: string, marke
   ].join("\n");
 }
 
+/** How many issues' dry-run routing comments a process remembers (the oldest is forgotten first). */
+const MAX_PREVIEWS = 1000;
+/** How far back a dry-run preview looks in the store for its comment: the newest deliveries about the issue. */
+const PREVIEW_DELIVERIES = 20;
+/**
+ * The comment id a dry-run PATCH names when the comment exists only as a recorded POST:
+ * GitHub never gave it an id, and no real comment has id 0.
+ */
+export const DRY_RUN_COMMENT_ID = 0;
+
+/** A routing comment as dry-run recorded it last: its whole body, and the id a PATCH names. */
+interface Preview {
+  body: string;
+  id: number;
+}
+
+/** The routing comment in the newest recorded write carrying `marker` (a POST creating it or a PATCH editing it). */
+function previewFrom(writes: readonly GithubActionRecord[], marker: string): Preview | null {
+  for (const write of writes) {
+    const params = (write.body ?? {}) as { body?: unknown; comment_id?: unknown };
+    if (typeof params.body !== "string" || !params.body.includes(marker)) continue;
+    if (write.method === "POST" && write.route.endsWith("/issues/{issue_number}/comments")) return { body: params.body, id: DRY_RUN_COMMENT_ID };
+    if (write.method === "PATCH" && write.route.endsWith("/issues/comments/{comment_id}")) return { body: params.body, id: typeof params.comment_id === "number" ? params.comment_id : DRY_RUN_COMMENT_ID };
+  }
+  return null;
+}
+
 /**
  * The routing comment (docs/agents.md): after each task on an issue or pull request
  * finishes, one sticky comment found by its marker is edited in place (`comments: sticky`),
  * or one comment per event, found by the delivery's marker and edited as its tasks finish
  * (`every`), or nothing (`off`). Updates for one issue are
  * serialized in this process so two tasks finishing together do not both create it.
+ *
+ * In dry-run the comment GitHub would hold is the one dry-run recorded last, not what GitHub
+ * answers (nothing was sent; without credentials nothing can be read): it is kept here per
+ * issue, and looked up among the store's recorded writes for the issue when this process has
+ * not written it yet, so the preview shows one comment edited in place, as a live run would.
  */
 export function createRoutingCommentUpdater(mode: Config["comments"]) {
   const queues = new Map<string, Promise<void>>();
+  // Also covers a write not committed yet: a task's writes are stored with its outcome, after this step.
+  const previews = new Map<string, Preview>();
+
+  async function lastPreview(ctx: AgentContext, key: string, marker: string): Promise<Preview | null> {
+    const known = previews.get(key);
+    if (known) return known;
+    const subject = { repository: ctx.event.repository!, number: ctx.event.number! };
+    return previewFrom(await ctx.store.subjectWrites(subject, { deliveries: PREVIEW_DELIVERIES, perTask: 100 }), marker);
+  }
+
+  function remember(key: string, preview: Preview): void {
+    previews.delete(key);
+    previews.set(key, preview);
+    if (previews.size > MAX_PREVIEWS) previews.delete(previews.keys().next().value!);
+  }
 
   return async (task: ClaimedTask, outcome: TaskOutcome, ctx: AgentContext | null): Promise<void> => {
     if (mode === "off" || !ctx || ctx.event.number === null || !ctx.event.repository) return;
@@ -85,9 +132,14 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
         // sticky: one comment for the issue; every: one per event, with all of its tasks.
         const marker = mode === "every" ? deliveryMarker(task.delivery) : ROUTING_MARKER;
         const existing = (await github.listComments(repo, number)).find((c) => c.body.includes(marker));
-        const body = renderRoutingComment(existing?.body ?? null, row, marker);
-        if (existing) await github.updateComment(repo, existing.id, body);
+        const previewKey = `${repo.toLowerCase()}#${number} ${marker}`;
+        // A preview builds on the comment as dry-run left it; the real one (if any) names the id.
+        const preview = github.dryRun ? await lastPreview(ctx, previewKey, marker) : null;
+        const body = renderRoutingComment(preview?.body ?? existing?.body ?? null, row, marker);
+        const id = existing?.id ?? preview?.id;
+        if (id !== undefined) await github.updateComment(repo, id, body);
         else await github.createComment(repo, number, body);
+        if (github.dryRun) remember(previewKey, { body, id: id ?? DRY_RUN_COMMENT_ID });
       });
     queues.set(key, update);
     try {
