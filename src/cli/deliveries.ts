@@ -32,7 +32,8 @@ export function parseChoice<T extends string>(flag: string, value: string | unde
  * it, and a missing database is a usage error (exit 2).
  */
 export async function withReadOnlyStore<T>(io: CliIo, configFile: string | undefined, use: (store: Store, config: Config) => Promise<T>): Promise<T> {
-  const { config } = loadConfig({ file: configFile, cwd: io.cwd, env: io.env });
+  // Reads the store only: GitHub credentials, often only in the service's environment, need not be set.
+  const { config } = loadConfig({ file: configFile, cwd: io.cwd, env: io.env, needsGitHub: false });
   // Read-only: checks the schema is switchyard's and current, never migrates.
   const store = await openMigratedStore(config.store.url, { readonly: true, cwd: io.cwd });
   try {

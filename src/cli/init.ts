@@ -67,7 +67,8 @@ function runInit(options: InitOptions, io: CliIo): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UsageError(`--dir ${options.dir}: no such directory; init writes into an existing repository: create it first, or run init inside it (nothing was written)`);
   }
-  const { config, rules, source } = loadConfig({ file: options.config ? path.resolve(io.cwd, options.config) : undefined, cwd: dir, env: io.env });
+  // Writes workflow files only: the credentials are the workflow's, not this shell's.
+  const { config, rules, source } = loadConfig({ file: options.config ? path.resolve(io.cwd, options.config) : undefined, cwd: dir, env: io.env, needsGitHub: false });
   // The committed config must be the one the triggers follow: the repository's own is kept
   // as it is, another one (--config) is copied in, and without either the commented
   // defaults are written.

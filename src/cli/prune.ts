@@ -67,7 +67,8 @@ export function registerPrune(program: Command, io: CliIo): void {
     .option("--vacuum", "SQLite, with serve stopped: rewrite the file once so that space freed from now on goes back to the file system")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: PruneCliOptions) => {
-      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      // Prunes the store, never calls GitHub: the credentials need not be set in this shell.
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
       // A dry run goes where the real one would: a running server prunes with its own
       // store.retention, so only its count previews what `prune` then does.
       const api = await serverOf(loaded, io);

@@ -75,7 +75,8 @@ export function registerRedeliver(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (options: RedeliverOptions) => {
       const lookbackMs = lookbackOption(options.since);
-      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      // A running server sweeps with its own credentials; without one, the check below asks for them.
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
       if (loaded.config.recovery.hooks.length === 0) {
         throw new UsageError("recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true}); see docs/operations.md#missed-deliveries");
       }

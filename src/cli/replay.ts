@@ -236,7 +236,8 @@ export function registerReplay(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (deliveries: string[], options: ReplayOptions) => {
       const request = parseRequest(deliveries, options);
-      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      // Re-queues in the store (or asks the server): the tasks run, and call GitHub, in serve.
+      const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
       const api = await serverOf(loaded, io);
       const { replayed, unrouted, running, notes } = api ? await throughApi(api, loaded, io, request) : await directly(loaded, io, request);
       const via = api ? "api" : "store";

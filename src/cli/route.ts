@@ -101,7 +101,8 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   const payloadFile = options.payload || actionsEnv.eventPath;
   if (!payloadFile) throw new UsageError("no payload: pass --payload FILE or set GITHUB_EVENT_PATH");
 
-  const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+  // --dry-run decides only and runs nothing, so it calls GitHub for nothing.
+  const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: options.dryRun !== true });
   // Relative to the command's working directory, like --config.
   const payload = readEventFile(path.resolve(io.cwd, payloadFile));
   const missing = missingEventKeys(eventName, payload);

@@ -60,7 +60,8 @@ export function registerSend(program: Command, io: CliIo): void {
     .option("--json", "print {status, delivery, body} as one line of JSON")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (key: string, options: SendOptions) => {
-      const { config, source: configFile } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
+      // Posts to a switchyard's webhook, never to GitHub.
+      const { config, source: configFile } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
       let event: string;
       let json: Buffer;
       if (options.payload) {

@@ -25,6 +25,17 @@ export interface LoadConfigOptions {
   file?: string;
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /**
+   * false for a command that never calls GitHub (deliveries, tasks, kpi, replay, prune…):
+   * the credentials are then not checked, since they are often only in the service's
+   * environment (docs/operations.md), not in the shell that reads its store. Default true.
+   */
+  needsGitHub?: boolean;
+}
+
+export interface ParseConfigOptions extends CheckNamesOptions {
+  /** As LoadConfigOptions.needsGitHub: false skips the checks of the GitHub credentials. Default true. */
+  needsGitHub?: boolean;
 }
 
 /**
@@ -43,19 +54,19 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
   const env = options.env ?? process.env;
   const merged = deepMerge(raw, readEnv(env));
-  return parseConfig(merged, source, envSources(env));
+  return parseConfig(merged, source, envSources(env), { needsGitHub: options.needsGitHub });
 }
 
 /**
  * Validates a raw config value (as parsed from YAML, env already applied). `options.extraAgents`
  * names agents the caller's registry adds to the built-in ones, so rules may use them.
  */
-export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: CheckNamesOptions = {}): LoadedConfig {
+export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: ParseConfigOptions = {}): LoadedConfig {
   const result = configSchema.safeParse(raw);
   const where = source ? `${path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv));
   const config = deepFreeze(result.data);
-  checkConsistency(config, where, fromEnv);
+  checkConsistency(config, where, fromEnv, options.needsGitHub !== false);
   const rules = compileRules(config, where);
   // After compileRules, which refuses a bad regular expression with a clearer message.
   const problems = checkNames(config, options);
@@ -67,7 +78,7 @@ export function parseConfig(raw: unknown, source: string | null = null, fromEnv:
 const FROM_ENVIRONMENT = "environment: ";
 
 /** What the schema alone cannot see: values that are well-formed but cannot work together. */
-function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<string, string>): void {
+function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<string, string>, needsGitHub: boolean): void {
   const { cidrs } = config.security.ipAllowlist;
   if (cidrs.length > 0) {
     try {
@@ -76,18 +87,7 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
       throw new UsageError(`${where}security.ipAllowlist.cidrs: ${(error as Error).message}`);
     }
   }
-  const { github } = config;
-  const hasCredentials = Boolean(github.token) || (github.appId !== null && Boolean(github.privateKey));
-  if (github.dryRun === false && !hasCredentials) {
-    // Named where it was set: the variable when the environment set it, else the file's key.
-    const setBy = fromEnv.get("github.dryRun");
-    throw new UsageError(
-      `${setBy === undefined ? where : FROM_ENVIRONMENT}github.dryRun is false${setBy === undefined ? "" : ` (${setBy})`} but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`,
-    );
-  }
-  if ((github.appId === null) !== !github.privateKey) {
-    throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);
-  }
+  if (needsGitHub) checkCredentials(config.github, where, fromEnv);
   const { retention } = config.store;
   const windowMs = config.security.replayWindowHours * 3_600_000;
   for (const key of ["bodies", "rows"] as const) {
@@ -103,6 +103,24 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
       const hint = didYouMean(spec.builtin, BUILTIN_AGENT_NAMES);
       throw new UsageError(`${where}agents.${name}.builtin: no built-in agent is called "${spec.builtin}":${hint || ` there are ${BUILTIN_AGENT_NAMES.join(", ")}`}`);
     }
+  }
+}
+
+/**
+ * Credentials that cannot work: dry-run off without any, or half of the App's. Only for a
+ * command that calls GitHub; the others run where the credentials may well be unset.
+ */
+function checkCredentials(github: Config["github"], where: string, fromEnv: ReadonlyMap<string, string>): void {
+  const hasCredentials = Boolean(github.token) || (github.appId !== null && Boolean(github.privateKey));
+  if (github.dryRun === false && !hasCredentials) {
+    // Named where it was set: the variable when the environment set it, else the file's key.
+    const setBy = fromEnv.get("github.dryRun");
+    throw new UsageError(
+      `${setBy === undefined ? where : FROM_ENVIRONMENT}github.dryRun is false${setBy === undefined ? "" : ` (${setBy})`} but no GitHub credentials are set: set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, or leave dry-run on auto`,
+    );
+  }
+  if ((github.appId === null) !== !github.privateKey) {
+    throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);
   }
 }
 

@@ -152,6 +152,13 @@ describe("environment overrides", () => {
     expect(usageError(() => load({ yaml: "agents: { IssueAgent: { builtin: NoSuchAgent } }" })).message).toMatch(/agents\.IssueAgent\.builtin: no built-in agent is called "NoSuchAgent"/);
   });
 
+  it("leaves the credentials unchecked for a command that never calls GitHub (needsGitHub: false)", () => {
+    const cwd = workdir("github: { dryRun: false, appId: 123 }");
+    // The service's environment holds GITHUB_APP_PRIVATE_KEY; this shell does not.
+    expect(loadConfig({ cwd, env: {}, needsGitHub: false }).config.github.dryRun).toBe(false);
+    expect(usageError(() => loadConfig({ cwd, env: {} })).message).toMatch(/github\.dryRun is false but no GitHub credentials are set/);
+  });
+
   it("env beats the file", () => {
     const yaml = "server:\n  port: 4000\n  host: 127.0.0.1\nsecrets: [from-file]\nretry:\n  maxRetries: 5\n";
     const { config } = load({ yaml, env: { PORT: "5000", WEBHOOK_SECRET: "from-env" } });
