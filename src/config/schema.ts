@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
@@ -225,6 +226,29 @@ export const recoveryHookSchema = z.union(
 );
 export type RecoveryHookConfig = z.infer<typeof recoveryHookSchema>;
 
+const PRIVATE_KEY_FORMS = 'a PEM RSA key as GitHub downloads it ("-----BEGIN RSA PRIVATE KEY-----" …) or in PKCS#8 ("-----BEGIN PRIVATE KEY-----" …), whole, with its line breaks (or \\n in a one-line variable)';
+
+/**
+ * Why a GitHub App private key cannot sign the App's JWT, or null when it can. Checked
+ * when the config loads: otherwise every task would die on its first GitHub call with
+ * "DataError: Invalid keyData". Never says anything of the key itself.
+ */
+export function privateKeyProblem(key: string): string | null {
+  // The JWT library turns literal \n into newlines itself, from the file as from the variable.
+  const pem = key.replace(/\\n/g, "\n");
+  if (pem.includes("-----BEGIN OPENSSH PRIVATE KEY-----")) return `an OpenSSH key cannot sign GitHub App tokens: use the App's key, ${PRIVATE_KEY_FORMS}`;
+  if (pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----")) return `the key is encrypted with a passphrase, which switchyard cannot give: use ${PRIVATE_KEY_FORMS}`;
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch {
+    return `not a private key switchyard can read: write ${PRIVATE_KEY_FORMS}`;
+  }
+  // GitHub signs App tokens with RS256 only.
+  if (type !== "rsa") return `the key is ${type ?? "of an unknown type"}, and GitHub App tokens are signed with RSA (RS256): use ${PRIVATE_KEY_FORMS}`;
+  return null;
+}
+
 /** What one `serve` process runs: all (webhook + admin + worker), ingest (no worker), worker (no webhook listener). */
 export const SERVER_ROLES = ["all", "ingest", "worker"] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
@@ -279,7 +303,15 @@ export const configSchema = z.strictObject({
     .strictObject({
       token: z.string().min(1).nullable().default(null),
       appId: z.union([z.string().min(1), z.number().int()]).nullable().default(null),
-      privateKey: z.string().min(1).nullable().default(null),
+      privateKey: z
+        .string()
+        .min(1)
+        .superRefine((key, ctx) => {
+          const problem = privateKeyProblem(key);
+          if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .nullable()
+        .default(null),
       apiUrl: z.url().default("https://api.github.com"),
       dryRun: z.union([z.literal("auto"), z.boolean()]).default("auto"),
       /** Pause between writes per token or installation (GitHub's secondary-rate-limit guidance: 1 s). */

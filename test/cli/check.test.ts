@@ -481,3 +481,12 @@ describe.concurrent("switchyard --help", () => {
     expect(result.stderr).toContain("unknown command 'frobnicate'");
   });
 });
+
+describe("switchyard check refuses GitHub settings that every call would fail on", () => {
+  it("a GitHub App private key that does not parse: exit 2 naming the variable, never the key", async () => {
+    const result = await run(["check"], { GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "notapem" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/GITHUB_APP_PRIVATE_KEY="…" \(github\.privateKey\): not a private key switchyard can read: write a PEM RSA key/);
+    expect(result.stderr).not.toContain("notapem");
+  });
+});

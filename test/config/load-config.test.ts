@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -5,6 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { ENV_KEYS, readActionsEnv, readEnv } from "../../src/config/read-env.js";
 import { UsageError } from "../../src/errors.js";
+
+/** A real App key, as GitHub downloads it (PKCS#1 PEM): the config refuses one that does not parse. */
+const APP_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -95,9 +99,9 @@ describe("environment overrides", () => {
     ["GITHUB_APP_ID", "12345", (c) => c.github.appId, "12345"],
     [
       "GITHUB_APP_PRIVATE_KEY",
-      "-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----",
+      APP_KEY.replace(/\n/g, "\\n"),
       (c) => c.github.privateKey,
-      "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+      APP_KEY,
     ],
     ["GITHUB_API_URL", "https://ghe.example.com/api/v3", (c) => c.github.apiUrl, "https://ghe.example.com/api/v3"],
     ["SWITCHYARD_DRY_RUN", "auto", (c) => c.github.dryRun, "auto"],
@@ -115,7 +119,7 @@ describe("environment overrides", () => {
 
   // App auth needs both halves; each case supplies the other one.
   const companions: Record<string, Record<string, string>> = {
-    GITHUB_APP_ID: { GITHUB_APP_PRIVATE_KEY: "-----BEGIN KEY-----\nk\n-----END KEY-----" },
+    GITHUB_APP_ID: { GITHUB_APP_PRIVATE_KEY: APP_KEY },
     GITHUB_APP_PRIVATE_KEY: { GITHUB_APP_ID: "1" },
   };
 
@@ -135,8 +139,26 @@ describe("environment overrides", () => {
   });
 
   it("a private key with real newlines is kept as it is", () => {
-    const key = "-----BEGIN KEY-----\nabc\n-----END KEY-----";
-    expect(load({ env: { GITHUB_APP_PRIVATE_KEY: key, GITHUB_APP_ID: "1" } }).config.github.privateKey).toBe(key);
+    expect(load({ env: { GITHUB_APP_PRIVATE_KEY: APP_KEY, GITHUB_APP_ID: "1" } }).config.github.privateKey).toBe(APP_KEY);
+  });
+
+  it("refuses a private key that cannot sign the App's JWT, naming where it came from and never showing it", () => {
+    const fromEnv = usageError(() => load({ env: { GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "notapem" } })).message;
+    expect(fromEnv).toMatch(/^environment: GITHUB_APP_PRIVATE_KEY="…" \(github\.privateKey\): not a private key switchyard can read: write a PEM RSA key .*-----BEGIN RSA PRIVATE KEY-----.*PKCS#8/);
+    expect(fromEnv).not.toContain("notapem");
+    // A key cut short (the last lines lost in a paste) does not parse either.
+    const cut = APP_KEY.split("\n").slice(0, 5).join("\n");
+    expect(usageError(() => load({ yaml: `github: { appId: 1, privateKey: ${JSON.stringify(cut)} }` })).message).toMatch(/^switchyard\.config\.yaml: github\.privateKey: not a private key/);
+    // An EC key parses, but GitHub App tokens are RS256.
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    expect(usageError(() => load({ env: { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: ec } })).message).toMatch(/the key is ec, and GitHub App tokens are signed with RSA/);
+  });
+
+  it("takes an App key in PKCS#8 too, and one with literal \\n in the file (the JWT library unescapes them)", () => {
+    const pkcs8 = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    expect(load({ env: { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: pkcs8 } }).config.github.privateKey).toBe(pkcs8);
+    // Single-quoted YAML keeps the backslashes as written.
+    expect(load({ yaml: `github: { appId: 1, privateKey: '${APP_KEY.replace(/\n/g, "\\n")}' }` }).config.github.appId).toBe(1);
   });
 
   it("refuses settings that cannot work together, naming the fix", () => {
