@@ -134,6 +134,18 @@ const agentUrl = z.url({ error: "not a URL: write a whole http:// or https:// UR
   }
 });
 
+const API_URL_EXAMPLE = "like https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server";
+
+/**
+ * The GitHub API base: http(s) only. Any other scheme passed the URL check, then failed
+ * every call with a made-up HTTP 500 that was retried as if GitHub were down.
+ */
+const githubApiUrl = z.url({ error: `not a URL: write the API's whole http:// or https:// address, ${API_URL_EXAMPLE}` }).superRefine((url, ctx) => {
+  if (!URL.canParse(url)) return;
+  const { protocol } = new URL(url);
+  if (protocol !== "http:" && protocol !== "https:") ctx.addIssue({ code: "custom", message: `${protocol} URLs cannot be called: write an https:// (or http://) URL, ${API_URL_EXAMPLE}` });
+});
+
 /** GitHub's `author_association` values: who wrote a comment, relative to the repository. */
 export const AUTHOR_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"] as const;
 
@@ -312,7 +324,7 @@ export const configSchema = z.strictObject({
         })
         .nullable()
         .default(null),
-      apiUrl: z.url().default("https://api.github.com"),
+      apiUrl: githubApiUrl.default("https://api.github.com"),
       dryRun: z.union([z.literal("auto"), z.boolean()]).default("auto"),
       /** Pause between writes per token or installation (GitHub's secondary-rate-limit guidance: 1 s). */
       writeIntervalMs: z.number().int().min(0).default(1000),

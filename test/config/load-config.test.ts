@@ -181,6 +181,15 @@ describe("environment overrides", () => {
     expect(usageError(() => loadConfig({ cwd, env: {} })).message).toMatch(/github\.dryRun is false but no GitHub credentials are set/);
   });
 
+  it("refuses a GitHub API URL that is not http(s), from the file or the variable", () => {
+    expect(usageError(() => load({ yaml: "github: { apiUrl: ftp://127.0.0.1/x }" })).message).toMatch(
+      /^switchyard\.config\.yaml: github\.apiUrl: ftp: URLs cannot be called: write an https:\/\/ \(or http:\/\/\) URL, like https:\/\/api\.github\.com/,
+    );
+    expect(usageError(() => load({ env: { GITHUB_API_URL: "file:///etc/passwd" } })).message).toMatch(/^environment: GITHUB_API_URL="file:\/\/\/etc\/passwd" \(github\.apiUrl\): file: URLs cannot be called/);
+    expect(usageError(() => load({ env: { GITHUB_API_URL: "api.github.com" } })).message).toMatch(/github\.apiUrl\): not a URL: write the API's whole http:\/\/ or https:\/\/ address/);
+    expect(load({ env: { GITHUB_API_URL: "http://127.0.0.1:8080/api/v3" } }).config.github.apiUrl).toBe("http://127.0.0.1:8080/api/v3");
+  });
+
   it("env beats the file", () => {
     const yaml = "server:\n  port: 4000\n  host: 127.0.0.1\nsecrets: [from-file]\nretry:\n  maxRetries: 5\n";
     const { config } = load({ yaml, env: { PORT: "5000", WEBHOOK_SECRET: "from-env" } });
