@@ -186,6 +186,8 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
     const fitting = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
     if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys, fromEnv)).join("; ");
   }
+  // YAML 1.2 reads yes, no, on and off as strings: `trustProxy: yes` is not the boolean it looks like.
+  if (issue.code === "invalid_type" && issue.expected === "boolean") return `${at}: ${issue.message}: write true or false, unquoted (yes, no, on and off are strings in YAML)`;
   return `${at || "(top level)"}: ${issue.message}`;
 }
 

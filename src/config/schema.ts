@@ -134,6 +134,17 @@ const agentUrl = z.url({ error: "not a URL: write a whole http:// or https:// UR
   }
 });
 
+/**
+ * github.dryRun takes YAML's booleans, as every boolean key does; `yes`/`no` are strings in
+ * YAML 1.2, though SWITCHYARD_DRY_RUN takes them (a variable is text either way): say so.
+ */
+function dryRunError(input: unknown): string {
+  const shown = typeof input === "string" ? `"${input}"` : JSON.stringify(input) ?? String(input);
+  const meant = typeof input === "string" ? ({ yes: "true", on: "true", no: "false", off: "false" } as Record<string, string>)[input.trim().toLowerCase()] : undefined;
+  if (meant !== undefined) return `${shown} is a string in YAML, not ${meant}: write ${meant} (or auto); only the SWITCHYARD_DRY_RUN variable also takes 1/yes or 0/no`;
+  return `${shown} is not auto, true or false: write auto (dry-run exactly when no credentials are set), true (record GitHub writes, send none) or false (send them)`;
+}
+
 const API_URL_EXAMPLE = "like https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server";
 
 /**
@@ -325,7 +336,7 @@ export const configSchema = z.strictObject({
         .nullable()
         .default(null),
       apiUrl: githubApiUrl.default("https://api.github.com"),
-      dryRun: z.union([z.literal("auto"), z.boolean()]).default("auto"),
+      dryRun: z.union([z.literal("auto"), z.boolean()], { error: (issue) => dryRunError(issue.input) }).default("auto"),
       /** Pause between writes per token or installation (GitHub's secondary-rate-limit guidance: 1 s). */
       writeIntervalMs: z.number().int().min(0).default(1000),
     })

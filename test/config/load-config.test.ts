@@ -190,6 +190,16 @@ describe("environment overrides", () => {
     expect(load({ env: { GITHUB_API_URL: "http://127.0.0.1:8080/api/v3" } }).config.github.apiUrl).toBe("http://127.0.0.1:8080/api/v3");
   });
 
+  it("github.dryRun in the file names its values; yes/no, strings in YAML, are answered with the boolean meant", () => {
+    expect(usageError(() => load({ yaml: "github: { dryRun: no }" })).message).toBe(
+      'switchyard.config.yaml: github.dryRun: "no" is a string in YAML, not false: write false (or auto); only the SWITCHYARD_DRY_RUN variable also takes 1/yes or 0/no',
+    );
+    expect(usageError(() => load({ yaml: "github: { dryRun: yes }" })).message).toMatch(/"yes" is a string in YAML, not true: write true/);
+    expect(usageError(() => load({ yaml: "github: { dryRun: maybe }" })).message).toMatch(/github\.dryRun: "maybe" is not auto, true or false: write auto \(dry-run exactly when no credentials are set\), true .* or false/);
+    // Every other boolean key says the same of yes/no.
+    expect(usageError(() => load({ yaml: "server: { trustProxy: yes }" })).message).toMatch(/server\.trustProxy: .*expected boolean.*: write true or false, unquoted \(yes, no, on and off are strings in YAML\)/);
+  });
+
   it("env beats the file", () => {
     const yaml = "server:\n  port: 4000\n  host: 127.0.0.1\nsecrets: [from-file]\nretry:\n  maxRetries: 5\n";
     const { config } = load({ yaml, env: { PORT: "5000", WEBHOOK_SECRET: "from-env" } });
