@@ -88,6 +88,16 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
     }
   }
   if (needsGitHub) checkCredentials(config.github, where, fromEnv);
+  const { retry } = config;
+  if (retry.initialDelayMs > retry.maxDelayMs) {
+    // The cap would apply from the first retry on: initialDelayMs would be silently ignored.
+    const named = (key: "initialDelayMs" | "maxDelayMs") => fromEnv.get(`retry.${key}`)?.split("=")[0] ?? `retry.${key}`;
+    // Each value named where it was set; the file's name leads unless the variables set both.
+    const prefix = fromEnv.has("retry.initialDelayMs") && fromEnv.has("retry.maxDelayMs") ? FROM_ENVIRONMENT : where;
+    throw new UsageError(
+      `${prefix}${named("initialDelayMs")} (${retry.initialDelayMs}) is longer than ${named("maxDelayMs")} (${retry.maxDelayMs}), the cap: every retry would wait about ${retry.maxDelayMs} ms. Make the first delay at most the cap`,
+    );
+  }
   const { retention } = config.store;
   const windowMs = config.security.replayWindowHours * 3_600_000;
   for (const key of ["bodies", "rows"] as const) {

@@ -200,6 +200,14 @@ describe("environment overrides", () => {
     expect(usageError(() => load({ yaml: "server: { trustProxy: yes }" })).message).toMatch(/server\.trustProxy: .*expected boolean.*: write true or false, unquoted \(yes, no, on and off are strings in YAML\)/);
   });
 
+  it("refuses a first retry delay longer than the cap, which would make it meaningless", () => {
+    expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 5000, maxDelayMs: 100 }" })).message).toBe(
+      "switchyard.config.yaml: retry.initialDelayMs (5000) is longer than retry.maxDelayMs (100), the cap: every retry would wait about 100 ms. Make the first delay at most the cap",
+    );
+    expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "5000", RETRY_MAX_DELAY: "100" } })).message).toMatch(/^environment: RETRY_INITIAL_DELAY \(5000\) is longer than RETRY_MAX_DELAY \(100\)/);
+    expect(load({ yaml: "retry: { initialDelayMs: 100, maxDelayMs: 100 }" }).config.retry.initialDelayMs).toBe(100);
+  });
+
   it("env beats the file", () => {
     const yaml = "server:\n  port: 4000\n  host: 127.0.0.1\nsecrets: [from-file]\nretry:\n  maxRetries: 5\n";
     const { config } = load({ yaml, env: { PORT: "5000", WEBHOOK_SECRET: "from-env" } });
