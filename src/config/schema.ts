@@ -64,7 +64,13 @@ export type Priority = (typeof PRIORITIES)[number];
 const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const ruleWhenSchema = z.strictObject({
-  event: z.string().min(1),
+  /** One event name (or a /pattern/): the action and the other conditions are read as that event's. */
+  event: z
+    .string({
+      error: (issue) =>
+        Array.isArray(issue.input) ? "event takes one event name, not a list: write one rule per event (each with its own id), or a /pattern/ like /^(issues|push)$/" : undefined,
+    })
+    .min(1),
   action: matcher.optional(),
   /** The label this `labeled` event just added. */
   labelAdded: matcher.optional(),

@@ -135,3 +135,15 @@ describe("strict names: what is accepted", () => {
     expect(Object.keys(WEBHOOK_EVENT_ACTIONS).length).toBeGreaterThan(60);
   });
 });
+
+describe("a rule's event is one name", () => {
+  it("a list is refused with the fix (one rule per event), not zod's 'expected string'", () => {
+    expect(refusal(withRule({}, { event: ["issues", "push"] }))).toBe(
+      "config: routing.rules[0].when.event: event takes one event name, not a list: write one rule per event (each with its own id), or a /pattern/ like /^(issues|push)$/",
+    );
+  });
+
+  it("a /pattern/ matching several events is taken", () => {
+    expect(() => parseConfig(withRule({}, { event: "/^(issues|push)$/" }))).not.toThrow();
+  });
+});
