@@ -7,6 +7,7 @@ import { readLogLevel } from "../config/read-env.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
+import { findUnmatchableRules } from "../routing/unmatchable-rules.js";
 import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
 import { parseStoreUrl } from "../store/open-store.js";
@@ -68,7 +69,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
-      const warnings = [...findShadowedRules(rules), ...findAgentProblems(config, { cwd: io.cwd, env: io.env })];
+      const warnings = [...findUnmatchableRules(rules), ...findShadowedRules(rules), ...findAgentProblems(config, { cwd: io.cwd, env: io.env })];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);

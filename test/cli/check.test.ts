@@ -374,6 +374,24 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(byDefault.stderr).not.toContain("my-push");
   });
 
+  it("a config rule whose commentCommand its event can never carry (only comment events hold /agent commands)", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: deploy-on-issue, when: { event: issues, commentCommand: deploi }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: deploy-command, when: { event: issue_comment, commentCommand: deploy }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: any-comment, when: { event: /_comment$/, commentCommand: true }, agent: Mine, priority: low, action: Mine, continue: true }",
+      "    - { id: no-command, when: { event: push, commentCommand: false }, agent: Mine, priority: low, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("command-on-issue.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule deploy-on-issue never runs: its commentCommand needs an /agent command, which only issue_comment and discussion_comment events carry, and its event is issues. Write event: issue_comment (or discussion_comment) for a command, or drop commentCommand",
+    ]);
+  });
+
   it("a script with Windows line endings: found, but its #! line is named", async () => {
     const dir = createWorkdir();
     try {

@@ -1,0 +1,37 @@
+import type { CompiledRule } from "./compile-rules.js";
+
+/** The events whose comment is read for `/agent` commands (src/events/normalize-event.ts): no other event carries any. */
+export const COMMAND_EVENTS: readonly string[] = ["issue_comment", "discussion_comment"];
+
+const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
+
+/** Whether the rule's `when.event` (a name or a /pattern/) can be one of `events`. */
+function eventCanBe(event: string, events: readonly string[]): boolean {
+  const literal = REGEX_LITERAL.exec(event);
+  if (!literal) return events.includes(event);
+  // compileRules has already refused a pattern that does not compile.
+  const re = new RegExp(literal[1]!, literal[2]);
+  return events.some((name) => re.test(name));
+}
+
+/**
+ * Warnings for rules from the config file whose conditions no event can meet together:
+ * `commentCommand` asks for an `/agent` command, which only a comment event carries, so on
+ * any other event the rule silently never runs. (`commentCommand: false` holds on every
+ * other event, so it is not one of these.)
+ *
+ * @example findUnmatchableRules(compileRules(config)) // ['routing rule deploy-on-issue never runs: …']
+ */
+export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
+  const warnings: string[] = [];
+  for (const rule of rules) {
+    if (rule.origin === "default") continue;
+    const { event, commentCommand } = rule.when;
+    if (commentCommand === undefined || commentCommand === false || eventCanBe(event, COMMAND_EVENTS)) continue;
+    warnings.push(
+      `routing rule ${rule.id} never runs: its commentCommand needs an /agent command, which only ${COMMAND_EVENTS.join(" and ")} events carry, and its event is ${event}. ` +
+        `Write event: issue_comment (or discussion_comment) for a command, or drop commentCommand`,
+    );
+  }
+  return warnings;
+}
