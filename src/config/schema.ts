@@ -278,6 +278,17 @@ export function privateKeyProblem(key: string): string | null {
   return null;
 }
 
+/**
+ * `sqlite://data.db` written as a URL: everything after `sqlite:` is the path, so it names
+ * /data.db at the filesystem's root, surely not what was meant. Checked here, where the
+ * error can name the key or the variable the value came from (open-store.ts checks again).
+ */
+function sqliteRootSlip(url: string): string | null {
+  const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : "";
+  if (!/^\/\/[^/]/.test(file)) return null;
+  return `${url} names the file ${file.slice(1)}, at the filesystem's root (everything after sqlite: is the path): write sqlite:${file.slice(2)} for a file in the working directory, or sqlite:${file.slice(1)} if the root is meant`;
+}
+
 /** What one `serve` process runs: all (webhook + admin + worker), ingest (no worker), worker (no webhook listener). */
 export const SERVER_ROLES = ["all", "ingest", "worker"] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
@@ -310,7 +321,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       url: z
         .string()
-        .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "store.url (DATABASE_URL) must be sqlite:PATH (e.g. sqlite:.switchyard/switchyard.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        // The error names the key or the variable (formatIssue): the message does not repeat either.
+        .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\//.test(url), "must be sqlite:PATH (e.g. sqlite:.switchyard/switchyard.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        .superRefine((url, ctx) => {
+          const slip = sqliteRootSlip(url);
+          if (slip !== null) ctx.addIssue({ code: "custom", message: slip });
+        })
         .default("sqlite:.switchyard/switchyard.db"),
       /** PostgreSQL: connections this process keeps open (webhook commits, worker, reads). */
       poolSize: z.number().int().min(2).max(1000).default(10),

@@ -242,7 +242,18 @@ describe.concurrent("switchyard check", () => {
   it("says which variable holds a malformed database URL", async () => {
     const result = await run(["check"], { DATABASE_URL: "/tmp/x.db" });
     expect(result).toMatchObject({ code: 2, stdout: "" });
-    expect(result.stderr).toMatch(/store\.url \(DATABASE_URL\) must be sqlite:PATH/);
+    expect(result.stderr).toMatch(/^switchyard: environment: DATABASE_URL="\/tmp\/x\.db" \(store\.url\): must be sqlite:PATH/);
+  });
+
+  it("names store.url, not DATABASE_URL, for a sqlite:// slip written in the file", async () => {
+    work.write("sqlite-slip.yaml", 'store: { url: "sqlite://data.db" }\n');
+    const result = await run(["check", "-c", "sqlite-slip.yaml"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "switchyard: sqlite-slip.yaml: store.url: sqlite://data.db names the file /data.db, at the filesystem's root (everything after sqlite: is the path): write sqlite:data.db for a file in the working directory, or sqlite:/data.db if the root is meant\n",
+    );
+    const fromVariable = await run(["check"], { DATABASE_URL: "sqlite://data.db" });
+    expect(fromVariable.stderr).toMatch(/^switchyard: environment: DATABASE_URL="sqlite:\/\/data\.db" \(store\.url\): sqlite:\/\/data\.db names the file \/data\.db/);
   });
 });
 

@@ -321,7 +321,7 @@ describe("bad input names the problem", () => {
     ["bad bodyLimit", "server:\n  bodyLimit: 25 parsecs\n", /server\.bodyLimit: "25 parsecs" is not a size: write a positive number of bytes, or one with kb, mb or gb, like 25mb/],
     ["bad duration", "agents:\n  ReviewAgent:\n    exec: [./review.sh]\n    timeout: soon\n", /agents\.ReviewAgent\.timeout: "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m/],
     ["bad agent executor", "agents:\n  ReviewAgent: magic\n", /agents\.ReviewAgent: an agent is builtin, \{exec: \[argv…\]\}/],
-    ["bad store url", "store:\n  url: mysql://db\n", /store\.url: store\.url \(DATABASE_URL\) must be sqlite:PATH \(e\.g\. sqlite:\.switchyard\/switchyard\.db\) or postgres:\/\//],
+    ["bad store url", "store:\n  url: mysql://db\n", /store\.url: must be sqlite:PATH \(e\.g\. sqlite:\.switchyard\/switchyard\.db\) or postgres:\/\//],
     ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words/],
     ["bad regex in a rule condition", "routing:\n  rules:\n    - { id: x, when: { event: push, branch: '/[/' }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.when\.branch: \/\[\/ is not a valid regular expression/],
     [
