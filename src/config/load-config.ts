@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
 import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
@@ -144,12 +144,25 @@ function readConfigFile(file: string): unknown {
     if (code === "EISDIR") throw new UsageError(`config file ${file} is a directory: name the YAML file in it`);
     throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
+  // The parser's first line ends with ":" before a code frame; the line and column say enough.
+  const firstLine = (error: Error) => error.message.split("\n")[0]!.replace(/:\s*$/, "");
   let value: unknown;
   try {
-    value = parseYaml(text);
+    // parseDocument, not parse: parse hands warnings to process.emitWarning, which printed a
+    // raw "(node:…) YAMLWarning" line ahead of switchyard's own message.
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw doc.errors[0]!;
+    // A warning is YAML the parser half understood (an unknown !tag read as a plain string,
+    // an unknown %directive): refused like any other config switchyard cannot take as written.
+    const warning = doc.warnings[0];
+    if (warning !== undefined) {
+      const fix = warning.code === "TAG_RESOLVE_FAILED" ? "switchyard's config is plain YAML: remove the tag" : "remove it";
+      throw new UsageError(`${path.basename(file)}: ${firstLine(warning)}: ${fix}`);
+    }
+    value = doc.toJS();
   } catch (error) {
-    // The parser's first line ends with ":" before a code frame; the line and column say enough.
-    throw new UsageError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split("\n")[0]!.replace(/:\s*$/, "")}`);
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${path.basename(file)} is not valid YAML: ${firstLine(error as Error)}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== "object" || Array.isArray(value)) {

@@ -245,6 +245,13 @@ describe.concurrent("switchyard check", () => {
     expect(result.stderr).toMatch(/^switchyard: environment: DATABASE_URL="\/tmp\/x\.db" \(store\.url\): must be sqlite:PATH/);
   });
 
+  it("an unknown YAML tag: one switchyard line, no (node:…) YAMLWarning before it", async () => {
+    work.write("tag.yaml", 'x: !!js/function "f"\n');
+    const result = await run(["check", "-c", "tag.yaml"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("switchyard: tag.yaml: Unresolved tag: tag:yaml.org,2002:js/function at line 1, column 4: switchyard's config is plain YAML: remove the tag\n");
+  });
+
   it("names store.url, not DATABASE_URL, for a sqlite:// slip written in the file", async () => {
     work.write("sqlite-slip.yaml", 'store: { url: "sqlite://data.db" }\n');
     const result = await run(["check", "-c", "sqlite-slip.yaml"]);

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { ENV_KEYS, readActionsEnv, readEnv } from "../../src/config/read-env.js";
 import { UsageError } from "../../src/errors.js";
@@ -206,6 +206,19 @@ describe("environment overrides", () => {
     );
     expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "5000", RETRY_MAX_DELAY: "100" } })).message).toMatch(/^environment: RETRY_INITIAL_DELAY \(5000\) is longer than RETRY_MAX_DELAY \(100\)/);
     expect(load({ yaml: "retry: { initialDelayMs: 100, maxDelayMs: 100 }" }).config.retry.initialDelayMs).toBe(100);
+  });
+
+  it("an unknown YAML tag or directive is the config error, never a Node process warning", () => {
+    const emitWarning = vi.spyOn(process, "emitWarning");
+    try {
+      expect(usageError(() => load({ yaml: 'x: !!js/function "f"\n' })).message).toBe(
+        "switchyard.config.yaml: Unresolved tag: tag:yaml.org,2002:js/function at line 1, column 4: switchyard's config is plain YAML: remove the tag",
+      );
+      expect(usageError(() => load({ yaml: "%FOO bar\n---\nserver: { port: 1 }\n" })).message).toBe("switchyard.config.yaml: Unknown directive %FOO at line 1, column 1: remove it");
+      expect(emitWarning).not.toHaveBeenCalled();
+    } finally {
+      emitWarning.mockRestore();
+    }
   });
 
   it("env beats the file", () => {
