@@ -86,7 +86,7 @@ export function assertWebhookEvent(name: string): void {
  * `switchyard route`, and the bundled GitHub Action (`src/action/`): decide the event of
  * this Actions job, run its tasks on the in-memory store (unless `dryRun`: decide only), and
  * write the job summary when `$GITHUB_STEP_SUMMARY` is set. Throws ExitCode(1) when a task
- * failed after its retries (with an error annotation per task under Actions), UsageError
+ * ended dead (with an error annotation per task under Actions), UsageError
  * for bad input.
  *
  * @example
@@ -155,11 +155,22 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   appendJobSummary(io.env, renderJobSummary({ event, decision, run }));
   const dead = results.filter((t) => t.status === "dead");
   if (dead.length > 0) {
-    io.stderr(`switchyard: ${dead.length} task(s) failed after their retries: ${dead.map((t) => `${t.agent}: ${terminalText(t.last_error ?? "failed", { oneLine: true })}`).join("; ")}\n`);
+    io.stderr(`switchyard: ${dead.length} task(s) failed: ${dead.map((t) => `${t.agent}: ${terminalText(deadReason(t.last_error, t.attempts), { oneLine: true })}`).join("; ")}\n`);
     // Under Actions the runner reads workflow commands from stderr too: one annotation per failed task.
     if (io.env.GITHUB_ACTIONS === "true") for (const t of dead) io.stderr(errorAnnotation(`switchyard: ${t.agent} failed`, t.last_error ?? "failed"));
     throw new ExitCode(1);
   }
+}
+
+/**
+ * Why a task ended dead, saying whether it was retried: a transient failure's error already
+ * says "gave up after N attempts"; a permanent one is not retried, and "after their
+ * retries" would send people looking for retries that never ran.
+ */
+function deadReason(lastError: string | null, attempts: number): string {
+  const error = lastError ?? "failed";
+  if (error.startsWith("gave up after ")) return error;
+  return `${error} (a permanent failure${attempts > 1 ? ` on attempt ${attempts}` : ""}: not retried)`;
 }
 
 function printHuman(io: CliIo, event: EventPayload, decision: RoutingDecision, explain?: boolean): void {

@@ -160,7 +160,20 @@ describe("route in Actions mode runs the decided tasks", () => {
     const result = await runCli(["route", "--json", "--config", config("fail.mjs")], { cwd: dir, env: { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payloadFile } });
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).tasks[0]).toMatchObject({ status: "dead", attempts: 1 });
-    expect(result.stderr).toMatch(/failed after their retries/);
+    // A permanent failure is not retried, and the message says so rather than "after their retries".
+    expect(result.stderr).toContain("switchyard: 1 task(s) failed: IssueAgent: exit code 2 (a permanent failure: not retried)");
+    expect(result.stderr).not.toMatch(/after their retries/);
+  });
+
+  it("says how many attempts a transient failure was given before the task ended dead", async () => {
+    const file = path.join(dir, "tempfail.yaml");
+    writeFileSync(path.join(dir, "tempfail.mjs"), `process.exit(75);`);
+    writeFileSync(file, `retry: { maxRetries: 1, initialDelayMs: 0, maxDelayMs: 0 }\nagents:\n  IssueAgent: { exec: ["${process.execPath}", "${path.join(dir, "tempfail.mjs")}"] }\n`);
+    const result = await runCli(["route", "--json", "--config", file], { cwd: dir, env: { GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payloadFile } });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).tasks[0]).toMatchObject({ status: "dead", attempts: 2 });
+    expect(result.stderr).toContain("switchyard: 1 task(s) failed: IssueAgent: gave up after 2 attempts: exit code 75 (EX_TEMPFAIL)");
+    expect(result.stderr).not.toMatch(/not retried/);
   });
 
   it("runs the built-in (log) agent by default", async () => {
