@@ -30,11 +30,25 @@ export function authMode(github: Config["github"]): AuthMode {
  */
 function octokitLog(logger: Logger) {
   return {
-    debug: (message: string) => logger.debug(message),
+    // Before each call Octokit's request log says just "request", with the request's options
+    // as a second argument: the line is worth having with its method and route, and nothing
+    // else of those options is logged (their headers carry the token, their body an agent's text).
+    debug: (message: string, options?: unknown) => {
+      const request = methodAndUrl(options);
+      if (request) logger.debug(request, `GitHub request: ${request.method} ${request.url}`);
+      else if (message !== "request") logger.debug(message);
+    },
     info: (message: string) => logger.debug(message),
     warn: (message: string) => logger.warn(message),
     error: (message: string) => logger.debug(message),
   };
+}
+
+/** The method and URL (a route template like `/repos/{owner}/{repo}`) of Octokit's request options; null for anything else. */
+function methodAndUrl(options: unknown): { method: string; url: string } | null {
+  if (typeof options !== "object" || options === null) return null;
+  const { method, url } = options as { method?: unknown; url?: unknown };
+  return typeof method === "string" && typeof url === "string" ? { method, url } : null;
 }
 
 /**

@@ -53,3 +53,19 @@ describe("the GitHub identity lookup at start-up", () => {
     expect(lines[0]!.msg).toMatch(/^could not look up switchyard's own GitHub identity \(HTTP 503 from 127\.0\.0\.1:\d+/);
   });
 });
+
+describe("Octokit's own log at LOG_LEVEL=debug", () => {
+  it("names the method and route of each request, and never logs its headers", async () => {
+    fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+    const { config } = parseConfig({ github: { token: "ghp_debugtoken", apiUrl: fake.url } });
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+    await createGithubRuntime(config, createLogger("debug", out)).resolveIdentity();
+    const lines = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    // Octokit's bare "request" line came with no field at all: it said nothing about which request.
+    expect(lines.filter((line) => line.msg === "request")).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 20, method: "GET", url: "/user", msg: "GitHub request: GET /user" }));
+    expect(text).not.toContain("ghp_debugtoken");
+  });
+});
