@@ -63,7 +63,14 @@ export function connectionConfig(url: string, options: PgPoolOptions): pg.Client
  */
 export function createPgPool(url: string, options: PgPoolOptions): pg.Pool {
   const pool = new (loadPg().Pool)({ ...connectionConfig(url, options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
-  pool.on("error", (error) => options.logger?.warn({ err: error, store: redactUrl(url) }, "an idle PostgreSQL connection failed; it will be replaced"));
+  // A restart or failover, not a bug: one line with the server's message and SQLSTATE (57P01
+  // for a terminated session); the stack would only show pg's protocol parser.
+  pool.on("error", (error: Error & { code?: unknown }) =>
+    options.logger?.warn(
+      { error: error.message, ...(typeof error.code === "string" ? { code: error.code } : {}), store: redactUrl(url) },
+      "an idle PostgreSQL connection failed; it will be replaced",
+    ),
+  );
   return pool;
 }
 
