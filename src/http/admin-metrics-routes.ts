@@ -4,6 +4,7 @@ import { DEFAULT_KPI_SINCE, parseSince } from "../observability/parse-since.js";
 import { presentKpiReport } from "../observability/present-kpis.js";
 import { readKpiReport } from "../observability/read-kpi-report.js";
 import type { Store } from "../store/store.js";
+import { isStoreUnavailable } from "../store/store-unavailable.js";
 import { queryProblem, sendError } from "./http-errors.js";
 
 export interface MetricsRouteDeps {
@@ -20,12 +21,29 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
   const { store, metrics } = deps;
   const now = deps.now ?? Date.now;
 
+  // Whether the last scrape found the store unavailable: a scraper asks every 15 s or so,
+  // and an outage is said once when it starts and once when it ends, not at every scrape.
+  let storeDown = false;
+
   app.get("/metrics", async (request, reply) => {
     try {
       await metrics.readQueue(store, now());
+      if (storeDown) {
+        storeDown = false;
+        request.log.info("the store answers again: /metrics has its queue gauges again");
+      }
     } catch (error) {
       // The counters are this process's and still worth scraping; the gauges are left out.
-      request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
+      // An outage is no bug: one line with the driver's message, no stack. Anything else
+      // keeps its stack, every time, since it is something to fix.
+      if (!isStoreUnavailable(error)) request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
+      else if (!storeDown) {
+        storeDown = true;
+        request.log.warn(
+          { reason: (error as Error).message },
+          "the store cannot be reached: /metrics is scraped without the queue gauges until it answers (said once per outage; /readyz tells when it is back)",
+        );
+      }
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

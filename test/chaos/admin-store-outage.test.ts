@@ -77,6 +77,21 @@ describePg("the admin API while the store cannot be reached (PostgreSQL stopped)
     expect(answered.map((line) => line.level)).toEqual(STORE_ROUTES.map(() => 40));
     expect(answered.filter((line) => JSON.stringify(line).includes("    at "))).toEqual([]);
 
+    // /metrics is still served, without the queue gauges; a scraper asks every 15 s, and
+    // the outage is one warning line without a stack, not a stack at each scrape.
+    lines.length = 0;
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const response = await fetch(`${server!.adminUrl}/metrics`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).not.toMatch(/^switchyard_queue_depth\b/m);
+    }
+    expect(lines.filter((line) => line.level >= 50).map((line) => line.msg)).toEqual([]);
+    const scraped = lines.filter((line) => line.msg.includes("/metrics"));
+    expect(scraped).toHaveLength(1);
+    expect(scraped[0]).toMatchObject({ level: 40, reason: expect.any(String) as unknown });
+    expect(scraped[0]!.msg).toMatch(/^the store cannot be reached: \/metrics is scraped without the queue gauges/);
+    expect(JSON.stringify(scraped[0])).not.toContain("stack");
+
     await cluster!.start();
     expect((await call(STORE_ROUTES[0]!)).status).toBe(200);
   }, 60_000);
