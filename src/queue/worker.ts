@@ -7,7 +7,7 @@ import type { GithubRuntime } from "../github/github-runtime.js";
 import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
-import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, Store, TaskOutcome } from "../store/store.js";
+import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, ReclaimedTask, Store, TaskOutcome } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
@@ -95,6 +95,21 @@ const ABORT_GRACE_MS = 7000;
 const HAND_OFF_HOLD_MS = 1000;
 /** How often a shutdown says what it still waits for. */
 const DRAIN_REPORT_MS = 5000;
+/** How many task ids a log line lists: enough to look them up, bounded however many there were. */
+const LISTED_TASKS = 20;
+
+/**
+ * The `tasks` (and `deliveries`) fields of a line about reclaimed tasks: the first
+ * LISTED_TASKS ids, and how many more there were when that is not all of them.
+ */
+function listed(tasks: readonly ReclaimedTask[], withDeliveries: boolean): Record<string, unknown> {
+  const shown = tasks.slice(0, LISTED_TASKS);
+  return {
+    tasks: shown.map((t) => t.id),
+    ...(withDeliveries ? { deliveries: [...new Set(shown.map((t) => t.delivery))] } : {}),
+    ...(tasks.length > shown.length ? { moreTasks: tasks.length - shown.length } : {}),
+  };
+}
 
 /**
  * The worker loop: claim due tasks under a lease, run each with its agent's executor,
@@ -111,11 +126,11 @@ export function createWorker(options: WorkerOptions): Worker {
   const policy = config.retry;
   // The first run and every retry: a task whose lease keeps expiring gets no more than that.
   const maxAttempts = policy.maxRetries + 1;
-  const reportReclaimed = ({ requeued, dead }: ReclaimResult, message: string) => {
-    if (requeued > 0) logger.warn({ reclaimed: requeued }, message);
+  const reportReclaimed = ({ requeued, dead, requeuedTasks, deadTasks }: ReclaimResult, message: string) => {
+    if (requeued > 0) logger.warn({ reclaimed: requeued, ...listed(requeuedTasks, false) }, message);
     if (dead > 0) {
       logger.error(
-        { dead, maxAttempts },
+        { dead, maxAttempts, ...listed(deadTasks, true) },
         "gave up on tasks whose last allowed attempt ended with an expired lease (the worker stopped while running them: an agent taking the process down?); see `switchyard tasks --status dead`, replay once fixed",
       );
     }

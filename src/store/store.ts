@@ -209,6 +209,16 @@ export interface ReclaimResult {
   requeued: number;
   /** Tasks given up: their last allowed attempt ended with an expired lease. */
   dead: number;
+  /** Which tasks went back to ready, by id: what the worker's log line names. */
+  requeuedTasks: ReclaimedTask[];
+  /** Which tasks were given up, by id. */
+  deadTasks: ReclaimedTask[];
+}
+
+/** A task a reclaim changed, and its delivery. */
+export interface ReclaimedTask {
+  id: string;
+  delivery: string;
 }
 
 export interface ClaimOptions {

@@ -166,6 +166,45 @@ describe("the payload a task runs on", () => {
   });
 });
 
+describe("a worker that starts after a previous process died with tasks running", () => {
+  /** A worker on `store` whose JSON log lines land in the returned array; its clock a minute ahead, past the leases left behind. */
+  function loggedWorker(store: Store, raw: Record<string, unknown>) {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig(raw);
+    const worker = createWorker({ store, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, now: () => Date.now() + 60_000, executorFor: () => async () => ({ output: "ok" }) });
+    return { worker, lines };
+  }
+
+  it("names the tasks it returns to the queue: the first 20 ids, and how many more", async () => {
+    const store = await freshStore();
+    for (let i = 0; i < 25; i++) await accept(store);
+    // What a kill -9 leaves: 25 tasks running under leases nobody will renew.
+    const left = await store.claim({ owner: "gone", now: Date.now(), leaseMs: 1000, limit: 25 });
+    const ids = left.map((t) => t.id).sort((a, b) => Number(a) - Number(b));
+    const { worker, lines } = loggedWorker(store, {});
+    await worker.start();
+    await worker.stop(1_000);
+    await store.close();
+    const reclaimed = lines.filter((line) => line.msg === "returned tasks left running by a previous process to the queue");
+    expect(reclaimed).toEqual([expect.objectContaining({ level: 40, reclaimed: 25, tasks: ids.slice(0, 20), moreTasks: 5 })]);
+  });
+
+  it("names the tasks it gives up, and their deliveries", async () => {
+    const store = await freshStore();
+    await accept(store);
+    const [left] = await store.claim({ owner: "gone", now: Date.now(), leaseMs: 1000, limit: 1 });
+    // No retries: the attempt the dead process was running was the task's last.
+    const { worker, lines } = loggedWorker(store, { retry: { maxRetries: 0 } });
+    await worker.start();
+    await worker.stop(1_000);
+    await store.close();
+    const gaveUp = lines.filter((line) => typeof line.msg === "string" && line.msg.startsWith("gave up on tasks whose last allowed attempt ended with an expired lease"));
+    expect(gaveUp).toEqual([expect.objectContaining({ level: 50, dead: 1, maxAttempts: 1, tasks: [left!.id], deliveries: [left!.delivery] })]);
+    expect(gaveUp[0]).not.toHaveProperty("moreTasks");
+  });
+});
+
 describe("a worker whose store cannot be reached", () => {
   it("says so once, as a warning without a stack, not once a poll; and says when the store answers again", async () => {
     const store = await freshStore();

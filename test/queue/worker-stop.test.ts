@@ -181,7 +181,7 @@ describe("worker.stop and worker.kill with an exec agent", () => {
     const orphan = spawn(SLEEPER[0]!, SLEEPER.slice(1), { detached: true, stdio: "ignore" });
     await new Promise((resolve) => orphan.once("spawn", resolve));
     expect(await real.recordAttemptProcess!(taskId, first!.leaseToken, describeGroup(orphan.pid!))).toBe(true);
-    expect(await real.reclaimExpired(Date.now(), { expiredBefore: Date.now() + 2000 })).toEqual({ requeued: 1, dead: 0 });
+    expect(await real.reclaimExpired(Date.now(), { expiredBefore: Date.now() + 2000 })).toMatchObject({ requeued: 1, dead: 0 });
 
     let orphanAliveAtRerun: boolean | null = null;
     let ran!: () => void;

@@ -304,7 +304,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
       it("fences a worker whose lease expired and was taken over", async () => {
         const [id] = await seed([task()]);
         const first = await claimOne(T0, "w1", 1000);
-        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1001)).toMatchObject({ requeued: 1, dead: 0 });
         const second = await claimOne(T0 + 1001, "w2", 1000);
         expect(second.id).toBe(id);
         expect(second.leaseToken).not.toBe(first.leaseToken);
@@ -329,17 +329,17 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const [id] = await seed([task()]);
         const claimed = await claimOne(T0, "w1", 1000);
         expect(await store.renew(id!, claimed.leaseToken, T0 + 5000)).toBe(true);
-        expect(await store.reclaimExpired(T0 + 4000)).toEqual({ requeued: 0, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 4000)).toMatchObject({ requeued: 0, dead: 0 });
         expect((await store.getTask(id!))!.status).toBe("running");
-        expect(await store.reclaimExpired(T0 + 5001)).toEqual({ requeued: 1, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 5001)).toMatchObject({ requeued: 1, dead: 0 });
       });
 
       it("reclaims only leases that ended before now, closing their attempts", async () => {
         const [a, b] = await seed([task(), task({ rule: "b" })]);
         await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 });
         await store.claim({ owner: "w", now: T0 + 500, leaseMs: 1000, limit: 1 });
-        expect(await store.reclaimExpired(T0 + 1000)).toEqual({ requeued: 0, dead: 0 });
-        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1000)).toMatchObject({ requeued: 0, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0, requeuedTasks: [{ id: a, delivery: (await store.getTask(a!))!.delivery }], deadTasks: [] });
         const reclaimed = await store.getTask(a!);
         expect(reclaimed).toMatchObject({ status: "ready", runAt: T0 + 1001, attempts: 1 });
         expect(reclaimed!.attemptLog[0]).toMatchObject({ n: 1, outcome: "lease-expired", finishedAt: T0 + 1001 });
@@ -351,14 +351,21 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const [looping, other] = await seed([task(), task({ rule: "b" })]);
         // Two attempts allowed: the first lease expires and the task goes back to ready …
         await claimOne(T0, "w1", 1000);
-        expect(await store.reclaimExpired(T0 + 1001, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1001, { maxAttempts: 2 })).toMatchObject({ requeued: 1, dead: 0 });
         // … the second (now alongside a task on its first attempt) expires too: only the looping task is given up.
         const second = await store.claim({ owner: "w2", now: T0 + 1001, leaseMs: 1000, limit: 2 });
         expect(second.map((t) => [t.id, t.attempts]).sort()).toEqual([
           [looping, 2],
           [other, 1],
         ].sort());
-        expect(await store.reclaimExpired(T0 + 2002, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
+        // Which tasks, by id and delivery: what the worker's log lines name.
+        const delivery = (await store.getTask(looping!))!.delivery;
+        expect(await store.reclaimExpired(T0 + 2002, { maxAttempts: 2 })).toEqual({
+          requeued: 1,
+          dead: 1,
+          requeuedTasks: [{ id: other, delivery }],
+          deadTasks: [{ id: looping, delivery }],
+        });
 
         const dead = await store.getTask(looping!);
         expect(dead).toMatchObject({ status: "dead", attempts: 2, updatedAt: T0 + 2002 });
@@ -374,12 +381,12 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const replayed = await store.claim({ owner: "w3", now: T0 + 3000, leaseMs: 1000, limit: 2 });
         expect(replayed.find((t) => t.id === looping)).toMatchObject({ attempts: 3, retryBase: 2 });
         // The other task, never replayed, has used its two attempts now.
-        expect(await store.reclaimExpired(T0 + 4001, { maxAttempts: 2 })).toEqual({ requeued: 1, dead: 1 });
+        expect(await store.reclaimExpired(T0 + 4001, { maxAttempts: 2 })).toMatchObject({ requeued: 1, dead: 1 });
         expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 3 });
         expect(await store.getTask(other!)).toMatchObject({ status: "dead", attempts: 2 });
         // Given up again after the replay: the count says both, so it matches `attempts`.
         await store.claim({ owner: "w4", now: T0 + 4001, leaseMs: 1000, limit: 1 });
-        expect(await store.reclaimExpired(T0 + 5002, { maxAttempts: 2 })).toEqual({ requeued: 0, dead: 1 });
+        expect(await store.reclaimExpired(T0 + 5002, { maxAttempts: 2 })).toMatchObject({ requeued: 0, dead: 1 });
         expect(await store.getTask(looping!)).toMatchObject({ status: "dead", attempts: 4, lastError: expect.stringMatching(/^gave up after 2 attempts \(4 in all, counting earlier runs\): lease expired/) });
       });
 
@@ -405,7 +412,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const first = await claimOne(T0, "w1", 1000);
         const process1 = { host: "build-1", pgid: 4242, start: "boot-a:1234" };
         expect(await store.recordAttemptProcess(id!, first.leaseToken, process1)).toBe(true);
-        expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0 });
+        expect(await store.reclaimExpired(T0 + 1001)).toMatchObject({ requeued: 1, dead: 0 });
         const second = await claimOne(T0 + 1001, "w2", 1000);
         // The worker that lost its lease records nothing, on its old attempt or the new one.
         expect(await store.recordAttemptProcess(id!, first.leaseToken, { host: "build-1", pgid: 9, start: null })).toBe(false);

@@ -103,7 +103,7 @@ export function complete(tables: MemoryTables, task: TaskState, outcome: TaskOut
  * from its retry base) goes to dead instead, saying why.
  */
 export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER }: ReclaimOptions = {}): ReclaimResult {
-  const result: ReclaimResult = { requeued: 0, dead: 0 };
+  const result: ReclaimResult = { requeued: 0, dead: 0, requeuedTasks: [], deadTasks: [] };
   for (const task of tables.tasks.values()) {
     if (task.status !== "running" || task.leaseUntil === null || task.leaseUntil >= expiredBefore) continue;
     closeAttempt(task, { finishedAt: now, outcome: "lease-expired", error: LEASE_EXPIRED });
@@ -113,9 +113,11 @@ export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefor
       Object.assign(task, { status: "dead", lastError: `${gaveUp(counted, task.retryBase)}: ${LEASE_EXPIRED}` });
       releaseKey(tables, task);
       result.dead++;
+      result.deadTasks.push({ id: String(task.id), delivery: task.delivery });
     } else {
       Object.assign(task, { status: "ready", runAt: now, lastError: LEASE_EXPIRED });
       result.requeued++;
+      result.requeuedTasks.push({ id: String(task.id), delivery: task.delivery });
     }
   }
   return result;

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, ReclaimedTask, TaskOutcome } from "../store.js";
 import { NOTIFY_TASKS_DUE } from "./pg-accept.js";
 import { transaction, type Tx } from "./pg-pool.js";
 
@@ -58,6 +58,16 @@ export async function completeTask(
 
 const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
 
+interface ReclaimedRow {
+  id: number;
+  delivery: string;
+}
+
+/** RETURNING's rows, in id order (an UPDATE returns them in no promised order). */
+function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
+  return [...rows].sort((a, b) => a.id - b.id).map((row) => ({ id: String(row.id), delivery: row.delivery }));
+}
+
 /** Expired leases back to ready (or dead after maxAttempts), their attempts closed as `lease-expired`. */
 export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER }: ReclaimOptions = {}): Promise<ReclaimResult> {
   return transaction(pool, async (tx) => {
@@ -66,19 +76,23 @@ export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore
        WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < $3)`,
       [now, LEASE_EXPIRED, expiredBefore],
     );
-    const dead = await tx.query(
+    const dead = await tx.query<ReclaimedRow>(
       `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts' || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || $1::text, lease_owner = NULL,
          lease_token = NULL, lease_until = NULL, updated_at = $2, holds_key = 0
-       WHERE status = 'running' AND lease_until < $3 AND attempts - retry_base >= $4::bigint`,
+       WHERE status = 'running' AND lease_until < $3 AND attempts - retry_base >= $4::bigint
+       RETURNING id, delivery`,
       [LEASE_EXPIRED, now, expiredBefore, maxAttempts],
     );
-    const requeued = await tx.query(
+    const requeued = await tx.query<ReclaimedRow>(
       `UPDATE tasks SET status = 'ready', run_at = $1, last_error = $2, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = $1
-       WHERE status = 'running' AND lease_until < $3`,
+       WHERE status = 'running' AND lease_until < $3
+       RETURNING id, delivery`,
       [now, LEASE_EXPIRED, expiredBefore],
     );
-    if ((requeued.rowCount ?? 0) > 0) await tx.query(NOTIFY_TASKS_DUE);
-    return { requeued: requeued.rowCount ?? 0, dead: dead.rowCount ?? 0 };
+    if (requeued.rows.length > 0) await tx.query(NOTIFY_TASKS_DUE);
+    const requeuedTasks = reclaimedTasks(requeued.rows);
+    const deadTasks = reclaimedTasks(dead.rows);
+    return { requeued: requeuedTasks.length, dead: deadTasks.length, requeuedTasks, deadTasks };
   });
 }
 

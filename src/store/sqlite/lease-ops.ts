@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, ReclaimedTask, TaskOutcome } from "../store.js";
 
 /**
  * Operations on a leased task, run inside the group-commit writer. Renew and complete are
@@ -58,6 +58,16 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
 
 const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
 
+interface ReclaimedRow {
+  id: number;
+  delivery: string;
+}
+
+/** RETURNING's rows, in id order (SQLite returns them in no promised order). */
+function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
+  return [...rows].sort((a, b) => a.id - b.id).map((row) => ({ id: String(row.id), delivery: row.delivery }));
+}
+
 /**
  * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
  * ready, to run now, and their open attempts are closed as `lease-expired`; a task whose
@@ -71,17 +81,19 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
   );
   const giveUp = db.prepare(
     `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts' || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?, holds_key = 0
-     WHERE status = 'running' AND lease_until < ? AND attempts - retry_base >= ?`,
+     WHERE status = 'running' AND lease_until < ? AND attempts - retry_base >= ?
+     RETURNING id, delivery`,
   );
   const requeue = db.prepare(
     `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
-     WHERE status = 'running' AND lease_until < ?`,
+     WHERE status = 'running' AND lease_until < ?
+     RETURNING id, delivery`,
   );
   return (now, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER } = {}) => {
     closeAttempts.run(now, LEASE_EXPIRED, expiredBefore);
-    const dead = giveUp.run(LEASE_EXPIRED, now, expiredBefore, maxAttempts).changes;
-    const requeued = requeue.run(now, LEASE_EXPIRED, now, expiredBefore).changes;
-    return { requeued, dead };
+    const deadTasks = reclaimedTasks(giveUp.all(LEASE_EXPIRED, now, expiredBefore, maxAttempts) as ReclaimedRow[]);
+    const requeuedTasks = reclaimedTasks(requeue.all(now, LEASE_EXPIRED, now, expiredBefore) as ReclaimedRow[]);
+    return { requeued: requeuedTasks.length, dead: deadTasks.length, requeuedTasks, deadTasks };
   };
 }
 
