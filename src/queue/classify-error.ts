@@ -49,6 +49,17 @@ export function classifyError(error: unknown, now: number): ErrorClassification 
   return { kind: "permanent", reason: oneLine(`${name}${err.message}`) || "unknown error" };
 }
 
+/**
+ * Whether an error is the outside world failing — a server's HTTP answer, a network error or
+ * a timeout anywhere in its cause chain — rather than something this process did.
+ *
+ * @example isOutsideFailure(Object.assign(new Error("Not Found"), { status: 404 })) // true
+ */
+export function isOutsideFailure(error: unknown): boolean {
+  const err = coerce(error);
+  return statusOf(err) !== null || connectionFailure(err) !== null;
+}
+
 /** A timeout or a broken connection anywhere in the cause chain, as a transient failure; else null. */
 function connectionFailure(err: ErrorLike): ErrorClassification | null {
   const to = hostOf(err);

@@ -8,11 +8,13 @@ import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, ReclaimedTask, Store, TaskOutcome } from "../store/store.js";
+import { AfterTaskError } from "./after-task-error.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
 import { describeDrain } from "./describe-drain.js";
+import { describeFailure } from "./describe-failure.js";
 import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
@@ -380,7 +382,7 @@ export function createWorker(options: WorkerOptions): Worker {
         // stored with the outcome: one transaction per finished task, not one per write.
         // Not for a run a shutdown aborted: its lease is being handed back.
         if (outcome.status !== "ready" && options.afterTask && !(stopping && controller.signal.aborted)) {
-          await options.afterTask(task, outcome, ctx).catch((error: unknown) => log.warn({ err: error }, "after-task step failed (the task's outcome stands)"));
+          await options.afterTask(task, outcome, ctx).catch((error: unknown) => reportAfterTaskFailure(log, error));
         }
         executing.delete(task.id);
         wake();
@@ -407,6 +409,19 @@ export function createWorker(options: WorkerOptions): Worker {
       });
     running.set(task.id, entry);
     executing.add(task.id);
+  }
+
+  /**
+   * One line naming the step and what failed. GitHub answering an error, not answering, or
+   * refusing credentials is the outside world: the line says it all, and a stack (with
+   * Octokit's request and response, headers included) would only bury it. A TypeError or the
+   * like that nothing outside caused is a bug here, and keeps its stack: that is what finds it.
+   */
+  function reportAfterTaskFailure(log: Logger, error: unknown): void {
+    const step = error instanceof AfterTaskError ? error.step : "an after-task step";
+    const cause: unknown = error instanceof AfterTaskError ? error.cause : error;
+    const { line, bug } = describeFailure(cause, now());
+    log.warn({ step, error: line, ...(bug ? { err: cause } : {}) }, `after-task step failed (the task's outcome stands): ${step}: ${line}`);
   }
 
   async function execute(

@@ -7,6 +7,7 @@ import { decide } from "../../src/routing/decide.js";
 import { WEBHOOK_EVENT_ACTIONS } from "../../src/config/webhook-events.generated.js";
 import { ACTIONS_EVENTS } from "../../src/init/derive-triggers.js";
 import { allExamples, eventNames, exampleOf } from "../support/examples.js";
+import { startGithubFake } from "../support/github-fake/index.js";
 import { createWorkdir, runAll, runCli, type CliResult } from "../support/run-cli.js";
 
 const work = createWorkdir();
@@ -311,5 +312,24 @@ describe.concurrent("route output for people", () => {
     // With --dry-run nothing runs either way, and the line has no `tasks`.
     const dry = oneJsonLine(await route(["--event", "star", "--payload", star, "--json", "--dry-run"]));
     expect(dry).not.toHaveProperty("tasks");
+  });
+  it("a routing comment GitHub refuses is one log line on stderr: which comment, which request, no stack", async () => {
+    const fake = await startGithubFake();
+    try {
+      fake.failNext({ method: "GET", path: /\/issues\/\d+\/comments$/, status: 404, times: 10 });
+      const ok = work.write("ok-agent.mjs", "");
+      const config = work.write("exec-agent.yaml", `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${ok}"] }\ngithub: { writeIntervalMs: 0 }\n`);
+      const result = await route(["--event", "issues", "--payload", issueOpened, "--json", "--config", config], { GITHUB_TOKEN: "ghp_route_test_token", GITHUB_API_URL: fake.url });
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stderr.split("\n").filter((line) => line.includes("after-task step failed"));
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+      const { repository, issue } = exampleOf("issues", "opened") as unknown as { repository: { full_name: string }; issue: { number: number } };
+      expect(line).toMatchObject({ level: 40, step: `the routing comment on ${repository.full_name}#${issue.number}` });
+      expect(line.error).toMatch(/^GET \/repos\/.+\/issues\/\d+\/comments: HTTP 404 /);
+      for (const absent of ["stack", "ghp_route_test_token", "headers"]) expect(lines[0]).not.toContain(absent);
+    } finally {
+      await fake.close();
+    }
   });
 });

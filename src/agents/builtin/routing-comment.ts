@@ -1,6 +1,7 @@
 import type { Config } from "../../config/schema.js";
 import { OWN_MARKER } from "../../commands/parse-commands.js";
 import type { ClaimedTask, GithubActionRecord, TaskOutcome } from "../../store/store.js";
+import { AfterTaskError } from "../../queue/after-task-error.js";
 import type { AgentContext } from "../agent.js";
 import { hasDeployer } from "./deployment-agent/has-deployer.js";
 
@@ -144,6 +145,8 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
     queues.set(key, update);
     try {
       await update;
+    } catch (error) {
+      throw new AfterTaskError(`the routing comment on ${key}`, error);
     } finally {
       if (queues.get(key) === update) queues.delete(key);
     }

@@ -1,0 +1,53 @@
+import { classifyError, isOutsideFailure } from "./classify-error.js";
+
+/** How a log line reports an error that is not an attempt's own (an after-task step's). */
+export interface FailureDescription {
+  /**
+   * One line: for an Octokit request, its method and path (never its query, headers or
+   * token), then the status and message, or the network error; else the error's name, message and code.
+   */
+  line: string;
+  /** Looks like a bug in this process (a TypeError, ReferenceError or RangeError that no server or network caused): worth its stack. */
+  bug: boolean;
+}
+
+// OpenSSL's decoder is what reads the GitHub App's private key for each token: its cryptic
+// "DECODER routines::unsupported" is, here, a key that is not a PEM private key.
+const KEY_HINT = ": OpenSSL could not read a key: is github.privateKey (GITHUB_APP_PRIVATE_KEY) the App's PEM private key, line breaks included?";
+
+/** JavaScript's own errors for code that went wrong, as opposed to something outside failing. */
+const BUG_NAMES = new Set(["TypeError", "ReferenceError", "RangeError"]);
+
+/**
+ * Describes `error` in one line for a warning, and says whether it looks like a bug.
+ *
+ * @example
+ * describeFailure(octokitNotFound) // {line: "GET /repos/o/r/issues/1/comments: HTTP 404 from api.github.com: Not Found", bug: false}
+ */
+export function describeFailure(error: unknown, now: number = Date.now()): FailureDescription {
+  const { reason } = classifyError(error, now);
+  const request = requestOf(error);
+  const code = codeOf(error);
+  const line = `${request ? `${request}: ` : ""}${reason}${code && !reason.includes(code) ? ` (${code})` : ""}${code?.startsWith("ERR_OSSL_") ? KEY_HINT : ""}`;
+  // fetch reports a refused connection as "TypeError: fetch failed": its cause says it is the network.
+  const bug = error instanceof Error && BUG_NAMES.has(error.name) && !isOutsideFailure(error);
+  return { line, bug };
+}
+
+/** "GET /repos/o/r/issues/1/comments" for an Octokit RequestError: the path only, no query string. */
+function requestOf(error: unknown): string | null {
+  const request = (error as { request?: { method?: unknown; url?: unknown } } | null)?.request;
+  if (typeof request?.method !== "string" || typeof request.url !== "string") return null;
+  try {
+    return `${request.method} ${new URL(request.url).pathname}`;
+  } catch {
+    // Not an absolute URL: the method alone says little, so nothing.
+    return null;
+  }
+}
+
+/** Node's error code (ERR_OSSL_UNSUPPORTED for a private key it cannot read), when there is one. */
+function codeOf(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.length > 0 ? code : null;
+}
