@@ -101,6 +101,15 @@ const DRAIN_REPORT_MS = 5000;
 const LISTED_TASKS = 20;
 
 /**
+ * How a warning carries a store error: an outage as its message alone (`reason`), since
+ * the stack would only show the driver's internals, and it comes again at every renewal or
+ * poll while the outage lasts; anything else with its stack (`err`), as a bug to find.
+ */
+function storeFailure(error: unknown): Record<string, unknown> {
+  return isStoreUnavailable(error) ? { reason: (error as Error).message } : { err: error };
+}
+
+/**
  * The `tasks` (and `deliveries`) fields of a line about reclaimed tasks: the first
  * LISTED_TASKS ids, and how many more there were when that is not all of them.
  */
@@ -191,7 +200,7 @@ export function createWorker(options: WorkerOptions): Worker {
   async function handBack(tasks: readonly ClaimedTask[], error: string): Promise<void> {
     for (const task of tasks) {
       await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error }, now()).catch((thrown: unknown) => {
-        logger.warn({ err: thrown, task: task.id }, "could not hand back a task claimed during shutdown; its lease will expire");
+        logger.warn({ ...storeFailure(thrown), task: task.id }, "could not hand back a task claimed during shutdown; its lease will expire");
       });
     }
   }
@@ -284,7 +293,7 @@ export function createWorker(options: WorkerOptions): Worker {
       next = await store.nextRunAt();
     } catch (error) {
       // The store is unavailable: not idle as far as anyone knows; the next tick asks again.
-      logger.warn({ err: error }, "worker could not read the queue to tell whether it is idle; will look again");
+      logger.warn(storeFailure(error), "worker could not read the queue to tell whether it is idle; will look again");
       return;
     }
     if (next !== null) return;
@@ -360,7 +369,7 @@ export function createWorker(options: WorkerOptions): Worker {
             controller.abort(new Error("lease lost"));
           }
         },
-        (error: unknown) => log.warn({ err: error }, "could not renew lease"),
+        (error: unknown) => log.warn(storeFailure(error), "could not renew lease"),
       );
     }, renewEvery);
     renewer.unref();
@@ -371,7 +380,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const group = describeGroup(pgid);
       entry.process = group;
       store.recordAttemptProcess?.(task.id, task.leaseToken, group).catch((error: unknown) =>
-        log.warn({ err: error, pgid }, "could not record the agent's process group: if this process dies, a restart cannot end it"),
+        log.warn({ ...storeFailure(error), pgid }, "could not record the agent's process group: if this process dies, a restart cannot end it"),
       );
     };
     const began = performance.now();

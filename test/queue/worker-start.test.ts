@@ -232,6 +232,31 @@ describe("a worker whose store cannot be reached", () => {
   });
 });
 
+describe("a running task whose lease renewals the store refuses (an outage)", () => {
+  it("warns with the driver's message, not a stack at every renewal", async () => {
+    const store = await freshStore();
+    const down = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const flaky: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "renew") return () => Promise.reject(down);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lines: { level: number; msg: string; err?: unknown; reason?: string }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    // A 1 s lease is renewed every 333 ms: a run of 800 ms sees two renewals refused.
+    const { config } = parseConfig({ worker: { leaseMs: 1000 } });
+    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, executorFor: () => () => new Promise((resolve) => setTimeout(() => resolve({ output: "ok" }), 800)) });
+    await accept(store);
+    await worker.start();
+    await waitUntil(() => lines.filter((line) => line.msg === "could not renew lease").length >= 2);
+    await worker.stop(2_000);
+    await store.close();
+    const renewals = lines.filter((line) => line.msg === "could not renew lease");
+    expect(renewals.every((line) => line.level === 40 && line.err === undefined && line.reason === "connect ECONNREFUSED 127.0.0.1:5432")).toBe(true);
+  });
+});
+
 describe("a run that finishes while the store cannot be reached", () => {
   function withFailingCompletes(store: Store, failures: number): { store: Store; tries: () => number } {
     let tries = 0;
