@@ -11,7 +11,12 @@ export interface InlineRun {
   tasks: TaskDetail[];
   /** The GitHub writes the tasks made (or, in dry-run, would have made), oldest first. */
   writes: GithubActionRecord[];
+  /** The signal that cancelled the run (SIGINT, SIGTERM); null or absent when it was not. */
+  cancelled?: string | null;
 }
+
+/** How long a cancelled run waits for its killed agents to end before their tasks are handed back anyway. */
+const CANCEL_WITHIN_MS = 3000;
 
 /**
  * Actions mode: the same path as `serve` without HTTP — the event is accepted into the
@@ -19,6 +24,11 @@ export interface InlineRun {
  * left ready or running. The store lives as long as the run: in Actions the only lasting
  * memory is GitHub's own state, so what happened is handed back (and goes to the job
  * summary) before it is let go.
+ *
+ * Aborting `stop` (route does on SIGINT or SIGTERM: a cancelled workflow run, a
+ * `timeout-minutes`) cancels the run as serve's forced stop does: every running agent is
+ * aborted and an exec agent's process group killed, nothing new starts, and what was done
+ * is handed back with `cancelled` set to the abort's reason.
  *
  * @example
  * const run = await runInline({ config, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, body, tasks, logger, env: process.env });
@@ -35,6 +45,8 @@ export async function runInline(options: {
   delivery?: string;
   logger: Logger;
   env: Record<string, string | undefined>;
+  /** Aborted with the signal's name as its reason: cancels the run. */
+  stop?: AbortSignal;
 }): Promise<InlineRun> {
   const store = createMemoryStore();
   const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions", store: { store, close: () => store.close() } });
@@ -57,13 +69,20 @@ export async function runInline(options: {
       options.tasks,
       { replayWindowMs: 0 },
     );
+    const { stop } = options;
+    const stopped = new Promise<void>((resolve) => {
+      if (stop?.aborted) resolve();
+      stop?.addEventListener("abort", () => resolve(), { once: true });
+    });
     await worker!.start();
-    await worker!.idle();
+    // A cancelled run is never idle: the tasks its stop handed back stay ready.
+    await Promise.race([worker!.idle(), stopped]);
+    if (stop?.aborted) await worker!.kill(CANCEL_WITHIN_MS);
     await runtime.drain();
     const tasks = (await store.getDelivery(delivery))?.tasks ?? [];
     const writes: GithubActionRecord[] = [];
     for (const task of tasks) writes.push(...(await store.listGithubActions({ task: task.id, limit: Number.POSITIVE_INFINITY })).reverse());
-    return { delivery, tasks, writes };
+    return { delivery, tasks, writes, cancelled: stop?.aborted ? String(stop.reason) : null };
   } finally {
     await runtime.close();
   }

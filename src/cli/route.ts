@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { appendJobSummary } from "../summary/append-job-summary.js";
@@ -19,6 +20,8 @@ import { planTasks } from "../routing/plan-tasks.js";
 import { formatExplanation } from "../routing/describe-rules.js";
 import { terminalText } from "../present/terminal-text.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
+import { onStopSignals } from "./stop-signals.js";
+import { taskOutcome } from "../app/task-outcome.js";
 
 /** What `route` takes from its flags (the GitHub Action passes its inputs as these). */
 export interface RouteOptions {
@@ -133,6 +136,20 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   const logger = createLogger(readLogLevel(io.env));
   // Which file decided, in the job's log: a config missing from the checkout reads as "defaults".
   logger.info({ config: source ?? "defaults" }, `config: ${source ?? "defaults (no switchyard.config.yaml)"}`);
+  // A cancelled workflow run (or `timeout-minutes`) sends SIGINT, then SIGTERM, then SIGKILL:
+  // the first ends the agents and the run still reports; a later one stops waiting for that.
+  const stop = new AbortController();
+  const stopListening = onStopSignals(io, {
+    stop: (signal) => {
+      io.stderr(`switchyard: ${signal}: cancelling the run: killing the running agents (their process groups), then reporting\n`);
+      stop.abort(signal);
+    },
+    force: (signal) => {
+      io.stderr(`switchyard: ${signal} again: exiting without waiting for the report\n`);
+      // The exit hook of the exec executor kills what is left of the agents' process groups.
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    },
+  });
   const run = await runInline({
     config,
     event: routedEvent,
@@ -145,14 +162,21 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
     delivery: actionsEnv.runId ? `actions-run-${actionsEnv.runId}` : undefined,
     logger,
     env: io.env,
-  });
-  const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status, attempts: t.attempts, last_error: t.lastError }));
+    stop: stop.signal,
+  }).finally(stopListening);
+  const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: taskOutcome(t, run.cancelled), attempts: t.attempts, last_error: t.lastError }));
+  const cancelled = run.cancelled ? { cancelled: run.cancelled } : {};
   if (options.json) {
-    printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, tasks: results });
+    printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, ...cancelled, tasks: results });
   } else {
     for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${terminalText(t.last_error, { oneLine: true })})` : ""}\n`);
   }
   appendJobSummary(io.env, renderJobSummary({ event, decision, run }));
+  if (run.cancelled) {
+    const unfinished = results.filter((t) => t.status === "cancelled");
+    io.stderr(`switchyard: the run was cancelled (${run.cancelled}): ${unfinished.length} task(s) did not finish${unfinished.length > 0 ? ` (${unfinished.map((t) => t.agent).join(", ")})` : ""}; re-run the job to run them\n`);
+    throw new ExitCode(128 + (constants.signals[run.cancelled as NodeJS.Signals] ?? 0));
+  }
   const dead = results.filter((t) => t.status === "dead");
   if (dead.length > 0) {
     io.stderr(`switchyard: ${dead.length} task(s) failed: ${dead.map((t) => `${t.agent}: ${terminalText(deadReason(t.last_error, t.attempts), { oneLine: true })}`).join("; ")}\n`);

@@ -10,6 +10,7 @@ import { UsageError } from "../errors.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import { describeStore, parseStoreUrl } from "../store/open-store.js";
 import type { CliIo } from "./io.js";
+import { onStopSignals, SAME_REQUEST_MS } from "./stop-signals.js";
 
 /** Where `serve` keeps what it generates (the webhook secret), beside the default database. */
 export const STATE_DIR = ".switchyard";
@@ -126,25 +127,7 @@ export interface ServeOptions {
   role?: ServerRole;
 }
 
-/**
- * Signals this soon after the first are the same request: a terminal's Ctrl-C reaches npm
- * and switchyard together and npm forwards its copy; tmux and systemd send duplicates too.
- */
-export const SAME_REQUEST_MS = 2000;
-
-/**
- * What a SIGINT or SIGTERM asks for, given when the first one came (null: this is the
- * first): stop gracefully, nothing new (the same request again), or force the stop.
- *
- * @example
- * signalMeaning(null, 1000) // "stop"
- * signalMeaning(1000, 1400) // "same"
- * signalMeaning(1000, 4000) // "force"
- */
-export function signalMeaning(firstAt: number | null, at: number): "stop" | "same" | "force" {
-  if (firstAt === null) return "stop";
-  return at - firstAt < SAME_REQUEST_MS ? "same" : "force";
-}
+export { SAME_REQUEST_MS, signalMeaning } from "./stop-signals.js";
 
 /**
  * `serve` (and `work`, which is `serve --role worker`): starts the server and runs until
@@ -180,16 +163,22 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),
   );
   await new Promise<void>((resolve) => {
-    let firstAt: number | null = null;
     let forcing = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      const meaning = signalMeaning(firstAt, Date.now());
-      if (meaning === "same") {
-        io.stderr(`switchyard: ${signal} again within ${SAME_REQUEST_MS / 1000} s: the same request (npm and terminals send one twice); send it again later to force the stop\n`);
-        return;
-      }
-      if (meaning === "force") {
-        if (forcing) return;
+    const stopListening = onStopSignals(io, {
+      stop: (signal) => {
+        io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping (${signal} again after ${SAME_REQUEST_MS / 1000} s forces it)\n`);
+        const done = () => {
+          // A forced stop ends the process itself.
+          if (forcing) return;
+          stopListening();
+          resolve();
+        };
+        server.close().then(done, (error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          done();
+        });
+      },
+      force: (signal) => {
         forcing = true;
         io.stderr(`switchyard: ${signal} again: forcing the stop: killing running agents and handing their tasks back\n`);
         const exit = () => {
@@ -200,26 +189,8 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
           logger.error({ err: error }, "error while forcing the stop");
           exit();
         });
-        return;
-      }
-      firstAt = Date.now();
-      io.stderr(`switchyard: ${signal}: finishing in-flight work, then stopping (${signal} again after ${SAME_REQUEST_MS / 1000} s forces it)\n`);
-      const done = () => {
-        // A forced stop ends the process itself.
-        if (forcing) return;
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-        resolve();
-      };
-      server.close().then(done, (error: unknown) => {
-        logger.error({ err: error }, "error while stopping");
-        done();
-      });
-    };
-    // `on`, not `once`: with `once` a second signal would meet Node's default handler and
-    // kill the process mid-drain, leaving the lock, the task running and its agent orphaned.
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+      },
+    });
   });
   io.stderr("switchyard: stopped\n");
 }

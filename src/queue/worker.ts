@@ -121,6 +121,11 @@ function listed(tasks: readonly ReclaimedTask[], withDeliveries: boolean): Recor
     ...(tasks.length > shown.length ? { moreTasks: tasks.length - shown.length } : {}),
   };
 }
+/**
+ * What a task cut off by a stop records in Actions mode, instead of the server's "runs
+ * again": there the store goes with the process, so nothing will run it again.
+ */
+export const ACTIONS_STOPPED = "cancelled: the run was stopped before this task finished; Actions mode keeps no queue, so nothing runs it again (re-run the job)";
 
 /**
  * The worker loop: claim due tasks under a lease, run each with its agent's executor,
@@ -148,6 +153,7 @@ export function createWorker(options: WorkerOptions): Worker {
   };
   const budget = config.worker.perRepository;
   const limitsPerAgent = Object.keys(perAgent).length > 0;
+  const stopNote = (serverText: string) => (options.mode === "actions" ? ACTIONS_STOPPED : serverText);
 
   // Every claimed task until its outcome is committed (drain and idle wait on these)…
   const running = new Map<string, Running>();
@@ -199,7 +205,7 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Tasks not to be run or finished here (shutdown): back to ready, the attempt not counted. */
   async function handBack(tasks: readonly ClaimedTask[], error: string): Promise<void> {
     for (const task of tasks) {
-      await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error }, now()).catch((thrown: unknown) => {
+      await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error: stopNote(error) }, now()).catch((thrown: unknown) => {
         logger.warn({ ...storeFailure(thrown), task: task.id }, "could not hand back a task claimed during shutdown; its lease will expire");
       });
     }
@@ -459,7 +465,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (stopping && signal.aborted) {
         // Cut off by this process's own shutdown, not failed: it runs again at the next
         // start, and a deploy or restart never uses up a task's retries.
-        const error = "stopped by a shutdown before it finished: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)";
+        const error = stopNote("stopped by a shutdown before it finished: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
         return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
       }
       const failure = classifyError(thrown, now());

@@ -1,4 +1,5 @@
 import type { InlineRun } from "../app/run-inline.js";
+import { taskOutcome } from "../app/task-outcome.js";
 import type { EventPayload } from "../events/event-payload.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import type { AttemptRecord, GithubActionRecord, TaskDetail } from "../store/store.js";
@@ -53,14 +54,17 @@ function attemptLine(a: AttemptRecord): string {
   return `  - attempt ${a.n}: ${cell(a.outcome ?? "unfinished")}${tail.length > 0 ? ` — ${md(tail.join(" · "))}` : ""}`;
 }
 
-function tasksSection(tasks: readonly TaskDetail[]): string[] {
+function tasksSection(tasks: readonly TaskDetail[], cancelled: string | null | undefined): string[] {
   if (tasks.length === 0) return [];
   return [
+    ...(cancelled
+      ? [`**Cancelled** (${md(cancelled)}: a cancelled workflow run, or \`timeout-minutes\`): the running agents were killed; the tasks that had not finished did not run to the end.`, ""]
+      : []),
     "### Tasks",
     "",
     "| task | agent | rule | outcome | attempts | last error |",
     "|---|---|---|---|---|---|",
-    ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(t.status)} | ${t.attempts} | ${cell(t.lastError)} |`),
+    ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(taskOutcome(t, cancelled))} | ${t.attempts} | ${cell(t.lastError)} |`),
     "",
     ...tasks.flatMap((t) => (t.attemptLog.length === 0 ? [] : [`- task ${cell(t.id)} (${cell(t.agent)}):`, ...t.attemptLog.map(attemptLine)])),
   ];
@@ -113,7 +117,7 @@ function indent(text: string): string {
  */
 export function renderJobSummary(input: JobSummaryInput): string {
   const parts = [heading(input.event), "", ...decisionSection(input), ""];
-  if (input.run !== null) parts.push(...tasksSection(input.run.tasks), "", ...writesSection(input.run.writes), "");
+  if (input.run !== null) parts.push(...tasksSection(input.run.tasks, input.run.cancelled), "", ...writesSection(input.run.writes), "");
   const text = parts.join("\n");
   return text.length > MAX_SUMMARY_CHARS ? `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (summary cut at ${MAX_SUMMARY_CHARS} characters)\n` : text;
 }

@@ -198,7 +198,9 @@ let exitHooked = false;
  * However this process ends short of SIGKILL — process.exit in a forced shutdown, an
  * uncaught exception — its agents end with it: an orphaned deploy script running on while
  * a restarted switchyard runs the same task again is the worst outcome there is. (After a
- * SIGKILL, the restarted worker ends the orphan from the attempt's recorded group.)
+ * SIGKILL, the restarted worker ends the orphan from the attempt's recorded group.) Node's
+ * default SIGINT and SIGTERM exit skips "exit" handlers: serve and route listen for both
+ * while agents run (src/cli/stop-signals.ts), so those reach here too.
  */
 function killLiveGroupsOnExit(): void {
   if (exitHooked) return;

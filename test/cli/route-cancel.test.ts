@@ -1,0 +1,76 @@
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { isAlive } from "../../src/process-alive.js";
+import { exampleOf } from "../support/examples.js";
+import { BIN, createWorkdir } from "../support/run-cli.js";
+import { waitFor } from "../support/wait-for.js";
+
+const ACTION = fileURLToPath(new URL("../../dist/action/index.js", import.meta.url));
+
+const work = createWorkdir();
+afterAll(() => work.remove());
+
+/**
+ * A workflow run cancelled (or past its `timeout-minutes`) sends route SIGINT, then SIGTERM:
+ * the agent's process group must end with the run, and the run must still report.
+ */
+describe.concurrent("route stopped by a signal", () => {
+  const cases = [
+    { entry: "route", signal: "SIGINT" as const, code: 130 },
+    { entry: "action", signal: "SIGTERM" as const, code: 143 },
+  ];
+  it.each(cases)("$entry: $signal kills the agent's process group, reports the run as cancelled and exits $code", async ({ entry, signal, code }) => {
+    const dir = path.join(work.dir, entry);
+    mkdirSync(dir);
+    const agent = work.write(`${entry}/hang.sh`, `#!/bin/sh\necho $$ > "${dir}/sh.pid"\nsleep 1000 &\necho $! > "${dir}/sleep.pid"\nwait\n`);
+    chmodSync(agent, 0o755);
+    work.write(
+      `${entry}/switchyard.config.yaml`,
+      `agents:\n  HangAgent: { exec: ["./hang.sh"], timeout: 60s }\nrouting:\n  rules:\n    - id: hang\n      when: { event: issues, action: opened }\n      agent: HangAgent\n      priority: critical\n      action: hang\n`,
+    );
+    const payload = work.write(`${entry}/event.json`, exampleOf("issues", "opened"));
+    const summary = path.join(dir, "summary.md");
+    writeFileSync(summary, "");
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: dir,
+      GITHUB_ACTIONS: "true",
+      GITHUB_WORKSPACE: dir,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_EVENT_NAME: "issues",
+      GITHUB_EVENT_PATH: payload,
+      SWITCHYARD_DRY_RUN: "1",
+      "INPUT_DRY-RUN": "true",
+    };
+    const child = spawn(process.execPath, entry === "route" ? [BIN, "route", "--json"] : [ACTION], { cwd: dir, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    try {
+      const sleepPid = await waitFor(() => existsSync(path.join(dir, "sleep.pid")) && Number(readFileSync(path.join(dir, "sleep.pid"), "utf8")), 15_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}; stderr: ${stderr}`);
+      });
+      const shPid = Number(readFileSync(path.join(dir, "sh.pid"), "utf8"));
+      child.kill(signal);
+      expect(await exited, stderr).toBe(code);
+      // Nothing of the agent's group outlives the run.
+      await waitFor(() => !isAlive(sleepPid) && !isAlive(shPid), 3000);
+      expect(stderr).toContain(`the run was cancelled (${signal}): 1 task(s) did not finish (HangAgent)`);
+      const report = readFileSync(summary, "utf8");
+      expect(report).toContain(`**Cancelled** (${signal}`);
+      expect(report).toMatch(/\| HangAgent \| hang \| cancelled \| 1 \|/);
+      if (entry === "route") {
+        const json = JSON.parse(stdout) as Record<string, unknown>;
+        expect(json).toMatchObject({ matched: true, cancelled: signal, tasks: [{ agent: "HangAgent", status: "cancelled", attempts: 1 }] });
+        expect((json.tasks as { last_error: string }[])[0]!.last_error).toMatch(/^cancelled: .*nothing runs it again/);
+      }
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
