@@ -13,10 +13,13 @@ export interface AgentProblemOptions {
  * Why a script's `#!` line keeps it from starting, or null: a line that ends in a carriage
  * return (Windows line endings: the kernel looks for an interpreter named "bash\r"), or an
  * interpreter that is not there. Both make spawn say ENOENT about a file that exists.
+ * `#!/usr/bin/env NAME` (and `env -S NAME ARGS`) looks NAME up on `env`'s PATH: env
+ * itself starts, and a missing NAME only shows as its exit code 127.
  *
  * @example interpreterProblem("./agents/crlf.sh") // "its #! line ends with a carriage return (Windows line endings): …"
+ * @example interpreterProblem("./agents/ask.js", { PATH: "/usr/bin" }) // "its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH"
  */
-export function interpreterProblem(file: string): string | null {
+export function interpreterProblem(file: string, env: AgentProblemOptions["env"] = process.env): string | null {
   const head = Buffer.alloc(256);
   let length: number;
   try {
@@ -34,13 +37,48 @@ export function interpreterProblem(file: string): string | null {
   const end = text.indexOf("\n");
   const line = end === -1 ? text : text.slice(0, end);
   if (line.endsWith("\r")) return "its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'";
-  const interpreter = line.slice(2).trim().split(/\s+/)[0] ?? "";
+  const [interpreter = "", ...args] = line.slice(2).trim().split(/\s+/);
   if (interpreter.startsWith("/") && !existsSync(interpreter)) return `its #! interpreter ${interpreter} is not installed here`;
+  if (path.basename(interpreter) !== "env") return null;
+  const program = envProgram(args);
+  if (program === null) return null;
+  // Found and executable is enough: its own #! line is not followed (a script naming itself would loop).
+  if (program.includes("/") ? isExecutableFile(program) : pathDirs(env).some((dir) => isExecutableFile(path.join(dir, program)))) return null;
+  return `its #! line runs env ${program}, and ${program} is not found on ${program.includes("/") ? "this machine" : `PATH${pathNote(env)}`}`;
+}
+
+/**
+ * The program `env` runs, given what follows it on a `#!` line: past its options (`-S`
+ * splits the rest into arguments; `-u NAME` takes a name) and NAME=value assignments.
+ * Null when there is none to check (an option this does not know).
+ */
+function envProgram(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-S" || arg === "--split-string" || arg === "-i" || arg === "--ignore-environment" || arg === "-") continue;
+    if (arg === "-u" || arg === "--unset") {
+      i++;
+      continue;
+    }
+    if (arg.startsWith("-S") && arg.length > 2) return arg.slice(2);
+    if (arg.startsWith("-")) return null;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(arg)) continue;
+    return arg;
+  }
   return null;
 }
 
-/** Why `file` cannot be run, or null when it can. */
-function whyNotRunnable(file: string): string | null {
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Why `file` cannot be run, or null when it can; `env`'s PATH finds what its `#!` line names through env. */
+function whyNotRunnable(file: string, env: AgentProblemOptions["env"]): string | null {
   let isFile: boolean;
   try {
     isFile = statSync(file).isFile();
@@ -53,7 +91,7 @@ function whyNotRunnable(file: string): string | null {
   } catch {
     return `not executable: chmod +x ${file}`;
   }
-  const interpreter = interpreterProblem(file);
+  const interpreter = interpreterProblem(file, env);
   return interpreter === null ? null : `found, but ${interpreter}`;
 }
 
@@ -104,7 +142,7 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
     const key = `agents.${name}.exec[0]`;
     if (program.includes("/") || program.includes(path.sep)) {
       const file = path.resolve(options.cwd, program);
-      const why = whyNotRunnable(file);
+      const why = whyNotRunnable(file, options.env);
       if (why === null) continue;
       const resolved = file === program || why.startsWith("not executable") || why.startsWith("found") ? "" : ` (resolved to ${file})`;
       problems.push(`${key}: "${program}" is ${why}${resolved}`);
@@ -121,7 +159,7 @@ function pathDirs(env: AgentProblemOptions["env"]): string[] {
 
 /** Whether a bare program name is found, runnable, in a PATH directory. */
 function onPath(program: string, env: AgentProblemOptions["env"]): boolean {
-  return pathDirs(env).some((dir) => whyNotRunnable(path.join(dir, program)) === null);
+  return pathDirs(env).some((dir) => whyNotRunnable(path.join(dir, program), env) === null);
 }
 
 function pathNote(env: AgentProblemOptions["env"]): string {

@@ -111,7 +111,7 @@ describe("runExecAgent", () => {
     expect(result.output).toContain("rate limited upstream");
   });
 
-  it.each([1, 2, 64, 127])("exit %i is permanent", async (code) => {
+  it.each([1, 2, 64])("exit %i is permanent", async (code) => {
     const path = script(`exit-${code}.mjs`, `process.exit(${code});`);
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
     expect(result).toMatchObject({ outcome: "permanent", exitCode: code, error: `exit code ${code}` });
@@ -231,6 +231,18 @@ describe("runExecAgent", () => {
     chmodSync(missing, 0o755);
     const second = await runExecAgent({ argv: [missing], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
     expect(second.error).toBe(`cannot run ${missing}: its #! interpreter /opt/no-such/bin/python9 is not installed here`);
+  });
+
+  it("exit 127 is permanent and says command not found: the #! line's env program when that is what is missing", async () => {
+    const viaEnv = script("env-missing.sh", "#!/usr/bin/env nodejs-missing\n");
+    chmodSync(viaEnv, 0o755);
+    const missing = await runExecAgent({ argv: [viaEnv], timeoutMs: 5000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(missing).toMatchObject({ outcome: "permanent", exitCode: 127 });
+    expect(missing.error).toBe(`command not found (exit 127): ${viaEnv}: its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH`);
+    const inside = script("exit-127.mjs", "process.exit(127);");
+    const ran = await runExecAgent(spec(inside), INPUT, { baseEnv: BASE_ENV });
+    expect(ran).toMatchObject({ outcome: "permanent", exitCode: 127 });
+    expect(ran.error).toMatch(/^command not found \(exit 127\): .+, or a command it ran, is not installed where switchyard runs \(see the output\)$/);
   });
 
   it("a program that is not executable is permanent with a clear error", async () => {

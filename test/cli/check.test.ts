@@ -423,6 +423,24 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     }
   });
 
+  it("a script whose #! line runs env with a program on no PATH directory: found, but the program is named", async () => {
+    const dir = createWorkdir();
+    try {
+      chmodSync(dir.write("env.sh", "#!/usr/bin/env nodejs-missing\n"), 0o755);
+      chmodSync(dir.write("split.sh", "#!/usr/bin/env -S nodejs-missing --flag\n"), 0o755);
+      chmodSync(dir.write("fine.sh", "#!/usr/bin/env -S sh -e\nexit 0\n"), 0o755);
+      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./env.sh] }\n  ReviewAgent: { exec: [./split.sh] }\n  Guardian: { exec: [./fine.sh] }\n");
+      const result = await runCli(["check"], { cwd: dir.dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `warning: agents.IssueAgent.exec[0]: "./env.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n` +
+          `warning: agents.ReviewAgent.exec[0]: "./split.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n`,
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("an http secret read from the environment: listed, warned of where the variable is unset, and a ${VAR} literal named", async () => {
     const yaml = [
       "agents:",

@@ -54,6 +54,8 @@ export const BASE_ENV_NAMES: readonly string[] = ["PATH", "HOME", "LANG", "TZ", 
 
 /** sysexits.h: "temporary failure; the user is invited to retry". */
 const EX_TEMPFAIL = 75;
+/** What shells and env exit with when the program they were to run is not found. */
+const COMMAND_NOT_FOUND = 127;
 const DEFAULT_OUTPUT_LIMIT = 16 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** setTimeout fires at once past this (2^31-1 ms, ~24.8 days): treat longer as no timeout. */
@@ -116,9 +118,10 @@ export async function runExecAgent(
   const stdin = encodeTaskDocument(input.task);
   if (typeof stdin !== "string") return failed("permanent", stdin.error, "");
 
+  const env = buildExecEnv(spec.env, input.vars, options.baseEnv);
   const child = spawn(program, args, {
     cwd: options.cwd,
-    env: buildExecEnv(spec.env, input.vars, options.baseEnv),
+    env,
     detached: true,
     shell: false,
     stdio: ["pipe", "pipe", "pipe"],
@@ -186,6 +189,7 @@ export async function runExecAgent(
   const note = leftovers ? "; leftover processes in its group killed" : "";
   if (exitCode === 0) return { ...base, outcome: "succeeded", error: null };
   if (exitCode === EX_TEMPFAIL) return { ...base, outcome: "transient", error: `exit code 75 (EX_TEMPFAIL)${note}` };
+  if (exitCode === COMMAND_NOT_FOUND) return { ...base, outcome: "permanent", error: `command not found (exit 127): ${notFoundReason(program, options.cwd, env)}${note}` };
   if (exitCode !== null) return { ...base, outcome: "permanent", error: `exit code ${exitCode}${note}` };
   return { ...base, outcome: "permanent", error: `killed by ${exitSignal ?? "a signal"}${note}` };
 }
@@ -239,6 +243,15 @@ function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.Er
   if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
   const outcome = code !== undefined && TRANSIENT_SPAWN_CODES.has(code) ? "transient" : "permanent";
   return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
+}
+
+/**
+ * Why an agent exited 127: its `#!` line's `env NAME` when NAME is not on the agent's PATH
+ * (env started, so spawn saw nothing wrong), else a command it ran.
+ */
+function notFoundReason(program: string, cwd: string | undefined, env: Record<string, string>): string {
+  const script = program.includes("/") ? interpreterProblem(path.resolve(cwd ?? process.cwd(), program), env) : null;
+  return script === null ? `${program}, or a command it ran, is not installed where switchyard runs (see the output)` : `${program}: ${script}`;
 }
 
 /**
