@@ -441,6 +441,22 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     }
   });
 
+  it("an http agent's URL shows its query's names, not their values (text and --json)", async () => {
+    const dir = createWorkdir();
+    try {
+      dir.write("switchyard.config.yaml", "agents:\n  Remote: { http: { url: 'http://127.0.0.1:9521/agent?token=qs-secret-123', secret: s3cret-key-0000 } }\nrouting:\n  rules:\n    - { id: remote, when: { event: issues, action: opened }, agent: Remote, priority: low, action: Remote }\n");
+      const text = await runCli(["check"], { cwd: dir.dir });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain("http http://127.0.0.1:9521/agent?token=… (timeout 30s)");
+      const json = await runCli(["check", "--json"], { cwd: dir.dir });
+      const agents = (JSON.parse(json.stdout) as { agents: { name: string; executor: string }[] }).agents;
+      expect(agents.find((a) => a.name === "Remote")?.executor).toBe("http http://127.0.0.1:9521/agent?token=… (timeout 30s)");
+      expect(text.stdout + text.stderr + json.stdout + json.stderr).not.toContain("qs-secret-123");
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("an http secret read from the environment: listed, warned of where the variable is unset, and a ${VAR} literal named", async () => {
     const yaml = [
       "agents:",
