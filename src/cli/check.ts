@@ -9,6 +9,7 @@ import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
 import { findUnmatchableRules } from "../routing/unmatchable-rules.js";
+import { describeGithubWrites } from "../github/write-mode.js";
 import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
 import { parseStoreUrl } from "../store/open-store.js";
@@ -74,14 +75,15 @@ export function registerCheck(program: Command, io: CliIo): void {
       const warnings = [...findUnmatchableRules(rules), ...findShadowedRules(rules), ...findAgentProblems(config, { cwd: io.cwd, env: io.env })];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
+      const github = describeGithubWrites(config.github);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));
         const agentList = agents.map(([name, executor]) => ({ name: name!, executor: executor!, rules: ruleAgents.filter((agent) => agent === name).length }));
-        printJson(io, { ok: true, source, rules: table, agents: agentList, deployer: hasDeployer(config), notes, warnings });
+        printJson(io, { ok: true, source, github: github.json, rules: table, agents: agentList, deployer: hasDeployer(config), notes, warnings });
         return;
       }
-      io.stdout(`config OK (${source ?? "no config file: defaults and environment"})\n\n`);
+      io.stdout(`config OK (${source ?? "no config file: defaults and environment"})\n${github.line}\n\n`);
       io.stdout(formatRulesTable(rules, config.routing.executeLabel) + "\n\n");
       io.stdout(formatTable(["agent", "executor", "rules"], agents) + "\n");
       if (notes.length > 0) io.stdout("\n" + notes.map((note) => `note: ${note}\n`).join(""));

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
-import { authMode } from "../github/create-octokit-factory.js";
+import { authMode } from "../github/write-mode.js";
 import { createLogger } from "../observability/logger.js";
 import { parseLookback } from "../recovery/parse-lookback.js";
 import { createSweeper } from "../recovery/create-sweeper.js";

@@ -7,6 +7,7 @@ import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import { SERVER_ROLES, type Config, type ServerRole } from "../config/schema.js";
 import { UsageError } from "../errors.js";
+import { describeGithubWrites } from "../github/write-mode.js";
 import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import { describeStore, parseStoreUrl } from "../store/open-store.js";
 import type { CliIo } from "./io.js";
@@ -158,6 +159,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
       `switchyard: store ${describeStore(config.store.url, io.cwd)}\n` +
       `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n` +
+      `switchyard: ${describeGithubWrites(config.github).line}\n` +
       (resolved?.notice ?? "") +
       // What `check` warns of, said where the agents run: their tasks would fail.
       (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),

@@ -3,7 +3,7 @@ import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 
-export type AuthMode = "app" | "token" | "none";
+import { authMode, type AuthMode } from "./write-mode.js";
 
 export interface OctokitFactory {
   mode: AuthMode;
@@ -13,13 +13,6 @@ export interface OctokitFactory {
   paceKey: (installationId: number | null) => string;
   /** App auth: a client authenticated as the App itself (JWT), for GET /app; null otherwise. */
   appClient: () => Octokit | null;
-}
-
-/** What the config's credentials amount to; App auth wins when both are set. */
-export function authMode(github: Config["github"]): AuthMode {
-  if (github.appId !== null && github.privateKey) return "app";
-  if (github.token) return "token";
-  return "none";
 }
 
 /**

@@ -2,9 +2,10 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import { ACTIONS_IDENTITY } from "../routing/decide.js";
 import type { GithubActionRecord } from "../store/store.js";
-import { createOctokitFactory, type AuthMode } from "./create-octokit-factory.js";
+import { createOctokitFactory } from "./create-octokit-factory.js";
 import { createGithubClient, repoRef, type GithubClient } from "./github-client.js";
 import { createWritePacer } from "./write-pacer.js";
+import { isDryRun, type AuthMode } from "./write-mode.js";
 import { classifyError } from "../queue/classify-error.js";
 
 export interface GithubRuntime {
@@ -25,10 +26,6 @@ export interface GithubRuntime {
   resolveIdentity: () => Promise<void>;
 }
 
-/** Whether GitHub writes are only recorded: explicit config, else exactly when no credentials are set. */
-export function isDryRun(github: Config["github"], mode: AuthMode): boolean {
-  return github.dryRun === "auto" ? mode === "none" : github.dryRun;
-}
 
 export function createGithubRuntime(config: Config, logger: Logger): GithubRuntime {
   const factory = createOctokitFactory(config.github, logger);

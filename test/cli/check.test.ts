@@ -45,14 +45,15 @@ describe.concurrent("switchyard check", () => {
     expect(result).toMatchObject({ code: 0, stderr: "" });
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("config OK (no config file: defaults and environment)");
-    expect(lines[2]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
-    const rows = lines.slice(3, lines.indexOf("", 3));
+    expect(lines[1]).toBe("GitHub: dry-run (no credentials): writes are recorded, not sent");
+    expect(lines[3]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
+    const rows = lines.slice(4, lines.indexOf("", 4));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(DEFAULT_IDS);
     expect(rows[13]).toMatch(/^discussion-command\s+discussion_comment\.created, commentCommand=true\s+CoordinatorAgent\s+critical\s+Answer command in discussion\s+default$/);
     expect(rows[0]).toMatch(/^issue-agent-execute\s+issues\.labeled, labelAdded=agent-execute\s+CoordinatorAgent\s+critical\s+Execute autonomous task\s+default$/);
     expect(rows[10]).toMatch(/^push-deploy\s+push, deployBranch=true, tag=false, deleted=false\s+DeploymentAgent\s+medium\s+Deploy to production\s+default$/);
     // Then the agents with their executors, and what no deployer means.
-    const agents = lines.slice(4 + rows.length);
+    const agents = lines.slice(5 + rows.length);
     expect(agents[0]).toMatch(/^agent\s+executor\s+rules$/);
     expect(agents.slice(1, 6).map((row) => row.split(/\s+/).slice(0, 3).join(" "))).toEqual([
       "IssueAgent builtin 3",
@@ -439,6 +440,20 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     } finally {
       dir.remove();
     }
+  });
+
+  it.each([
+    [{}, "GitHub: dry-run (no credentials): writes are recorded, not sent", { dry_run: true, auth: "none", app_id: null }],
+    [{ GITHUB_TOKEN: "ghp_example" }, "GitHub: writes sent with a token", { dry_run: false, auth: "token", app_id: null }],
+    [{ GITHUB_TOKEN: "ghp_example", SWITCHYARD_DRY_RUN: "1" }, "GitHub: dry-run (github.dryRun is true, though credentials are set: a token): writes are recorded, not sent", { dry_run: true, auth: "token", app_id: null }],
+    [{ GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----" }, "GitHub: writes sent as a GitHub App (app id 123)", { dry_run: false, auth: "app", app_id: "123" }],
+  ])("says whether GitHub writes are sent (%o)", async (env, line, json) => {
+    const text = await runCli(["check"], { cwd: work.dir, env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split("\n")[1]).toBe(line);
+    const result = await runCli(["check", "--json"], { cwd: work.dir, env });
+    expect((JSON.parse(result.stdout) as { github: unknown }).github).toEqual(json);
+    expect(result.stdout).not.toContain("ghp_example");
   });
 
   it("an http agent's URL shows its query's names, not their values (text and --json)", async () => {

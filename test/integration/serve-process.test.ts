@@ -195,6 +195,7 @@ describe("serve as a process", () => {
     await waitFor(() => server.stderr().includes(secret));
     expect(server.stderr()).toContain(`node ${BIN} send issues.opened`);
     expect(server.stderr()).toContain(`switchyard: store sqlite:s.db (${path.join(dir, "s.db")})`);
+    expect(server.stderr()).toContain("switchyard: GitHub: dry-run (no credentials): writes are recorded, not sent\n");
     // The default host listens beyond loopback, and the start says so beside the loopback URL.
     expect(server.stderr()).toMatch(/switchyard: receiving webhooks at http:\/\/127\.0\.0\.1:\d+\/webhooks\/github \(listening on every interface, server\.host 0\.0\.0\.0: SWITCHYARD_HOST=127\.0\.0\.1 keeps it on this machine\)\n/);
 
