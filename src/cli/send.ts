@@ -10,7 +10,7 @@ import { signPayload } from "../security/verify-signature.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { readSample } from "./samples.js";
 import { assertWebhookEvent } from "./route.js";
-import { STATE_DIR } from "./serve.js";
+import { STATE_DIR, localWebhookUrl } from "./serve.js";
 
 interface SendOptions {
   unique?: boolean;
@@ -73,7 +73,7 @@ export function registerSend(program: Command, io: CliIo): void {
       }
       if (options.unique) json = Buffer.from(JSON.stringify({ ...JSON.parse(json.toString("utf8")), switchyard_send: randomUUID() }));
       const body = options.form ? Buffer.from(new URLSearchParams({ payload: json.toString("utf8") }).toString()) : json;
-      const url = options.url ?? `http://127.0.0.1:${config.server.port}${config.server.path}`;
+      const url = options.url ?? localWebhookUrl(config.server);
       if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--url ${url} is not an http(s) URL`);
       const delivery = options.delivery ?? randomUUID();
       const signing = signingSecret(config.secrets, io.cwd, io.env, configFile);

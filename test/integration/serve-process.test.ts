@@ -193,7 +193,8 @@ describe("serve as a process", () => {
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
     // Said once the server listens, with the command as it was run here.
     await waitFor(() => server.stderr().includes(secret));
-    expect(server.stderr()).toContain(`node ${BIN} send issues.opened`);
+    // The test's PORT is not 3000: a send from another terminal, without that PORT, needs the URL.
+    expect(server.stderr()).toContain(`\n    node ${BIN} send issues.opened --url ${server.webhookUrl}\n`);
     expect(server.stderr()).toContain(`switchyard: store sqlite:s.db (${path.join(dir, "s.db")})`);
     expect(server.stderr()).toContain("switchyard: GitHub: dry-run (no credentials): writes are recorded, not sent\n");
     // The default host listens beyond loopback, and the start says so beside the loopback URL.
