@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG_FILE } from "../config/load-config.js";
 import { ENV_KEYS } from "../config/read-env.js";
+import { formatDuration } from "../config/format-duration.js";
 import { configSchema } from "../config/schema.js";
 import { yamlList, yamlString } from "./yaml-text.js";
 
@@ -75,11 +76,34 @@ function inline(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** `{a: {b: value}}` for the path "a.b". */
+function nested(path: string, value: unknown): Record<string, unknown> {
+  return path
+    .split(".")
+    .reverse()
+    .reduce<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}
+
+/**
+ * A default in milliseconds as the docs write it (`30d`, `10m`), when the setting takes a
+ * duration: asked of the schema itself (does it read the text back as the same number?),
+ * so no list of duration settings can drift from it.
+ */
+function asDuration(path: string, ms: number): string | null {
+  const text = formatDuration(ms);
+  if (text.endsWith("ms")) return null;
+  const parsed = configSchema.safeParse(nested(path, text));
+  if (!parsed.success) return null;
+  const back = path.split(".").reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], parsed.data);
+  return back === ms ? text : null;
+}
+
 function settingLines(key: string, value: unknown, path: string, depth: number): Line[] {
   const pad = "  ".repeat(depth);
   const env = ENV_BY_PATH[path];
   const note = [SETTINGS[path], env && `env ${env}`].filter(Boolean).join("; ") || undefined;
-  if (!isMapping(value)) return [{ text: `${pad}${key}: ${inline(value)}`, note }];
+  const duration = typeof value === "number" ? asDuration(path, value) : null;
+  if (!isMapping(value)) return [{ text: `${pad}${key}: ${duration ?? inline(value)}`, note }];
   const children = Object.entries(value).flatMap(([k, v]) => settingLines(k, v, `${path}.${k}`, depth + 1));
   return [{ text: `${pad}${key}:`, note }, ...children];
 }

@@ -180,6 +180,17 @@ describe("switchyard init in a fresh repository", () => {
     expect(parseConfig(all).config).toEqual(defaults);
   });
 
+  it("switchyard.config.yaml writes durations as the docs do (30d, 10m), not milliseconds", async () => {
+    await result;
+    const text = read(dir, CONFIG);
+    expect(text).toMatch(/^# {5}bodies: 30d$/m);
+    expect(text).toMatch(/^# {5}rows: 90d$/m);
+    expect(text).toMatch(/^# {3}interval: 10m$/m);
+    expect(text).toMatch(/^# {3}lookback: 3d$/m);
+    // A setting that takes only a number keeps it.
+    expect(text).toMatch(/^# {3}leaseMs: 30000$/m);
+  });
+
   it("refuses a second run without --force: exit 2, names the files, changes nothing", async () => {
     await result;
     const before = FILES.map((file) => [read(dir, file), statSync(path.join(dir, file)).mtimeMs]);
