@@ -1,7 +1,11 @@
+import { generateKeyPairSync } from "node:crypto";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWorkdir, runAll, runCli } from "../support/run-cli.js";
+
+/** A GitHub App key the config accepts (it refuses one that does not parse). */
+const APP_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
 
 const work = createWorkdir();
 afterAll(() => work.remove());
@@ -446,7 +450,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     [{}, "GitHub: dry-run (no credentials): writes are recorded, not sent", { dry_run: true, auth: "none", app_id: null }],
     [{ GITHUB_TOKEN: "ghp_example" }, "GitHub: writes sent with a token", { dry_run: false, auth: "token", app_id: null }],
     [{ GITHUB_TOKEN: "ghp_example", SWITCHYARD_DRY_RUN: "1" }, "GitHub: dry-run (github.dryRun is true, though credentials are set: a token): writes are recorded, not sent", { dry_run: true, auth: "token", app_id: null }],
-    [{ GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----" }, "GitHub: writes sent as a GitHub App (app id 123)", { dry_run: false, auth: "app", app_id: "123" }],
+    [{ GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: APP_KEY }, "GitHub: writes sent as a GitHub App (app id 123)", { dry_run: false, auth: "app", app_id: "123" }],
   ])("says whether GitHub writes are sent (%o)", async (env, line, json) => {
     const text = await runCli(["check"], { cwd: work.dir, env });
     expect(text.code, text.stderr).toBe(0);
