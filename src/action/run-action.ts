@@ -23,7 +23,7 @@ export function namingInputs(message: string, inputs: { dryRun: boolean | "auto"
  * `GITHUB_EVENT_NAME` / `GITHUB_EVENT_PATH` (or the `event` input), the tasks run on the
  * in-memory store, and the job summary gets the decision, each task's outcome and the GitHub
  * writes (made, or in dry-run that would have been made). Returns the exit code route's
- * contract gives: 0 ok, 1 a task failed after its retries, 2 bad input or config, 130/143
+ * contract gives: 0 ok, 1 a task ended dead (after its retries, or at once for a permanent failure), 2 bad input or config, 130/143
  * the run was cancelled by SIGINT/SIGTERM (route kills the agents and still reports); an
  * error is also an annotation and a line in the job summary.
  *

@@ -75,14 +75,18 @@ export async function runInline(options: {
       stop?.addEventListener("abort", () => resolve(), { once: true });
     });
     await worker!.start();
-    // A cancelled run is never idle: the tasks its stop handed back stay ready.
-    await Promise.race([worker!.idle(), stopped]);
-    if (stop?.aborted) await worker!.kill(CANCEL_WITHIN_MS);
-    await runtime.drain();
+    // A cancelled run is never idle: the tasks its stop handed back stay ready. A stop that
+    // comes once the run is idle cancels nothing: every task has finished.
+    const cancelled = (await Promise.race([worker!.idle().then(() => false), stopped.then(() => true)])) ? String(stop!.reason) : null;
+    // kill hands back what did not stop (an agent blocked in a GitHub call) and forgets it,
+    // so the drain after it has nothing left to wait for: the report comes within
+    // CANCEL_WITHIN_MS, before the runner's SIGKILL.
+    if (cancelled !== null) await worker!.kill(CANCEL_WITHIN_MS);
+    await runtime.drain(cancelled === null ? undefined : 0);
     const tasks = (await store.getDelivery(delivery))?.tasks ?? [];
     const writes: GithubActionRecord[] = [];
     for (const task of tasks) writes.push(...(await store.listGithubActions({ task: task.id, limit: Number.POSITIVE_INFINITY })).reverse());
-    return { delivery, tasks, writes, cancelled: stop?.aborted ? String(stop.reason) : null };
+    return { delivery, tasks, writes, cancelled };
   } finally {
     await runtime.close();
   }

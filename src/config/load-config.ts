@@ -9,7 +9,7 @@ import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { checkNames, type CheckNamesOptions } from "./check-names.js";
 import { formatDuration } from "./format-duration.js";
 import { didYouMean } from "./suggest-name.js";
-import { BUILTIN_AGENT_NAMES, configSchema, type Config } from "./schema.js";
+import { BUILTIN_AGENT_NAMES, configSchema, privateKeyProblem, type Config } from "./schema.js";
 
 export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
 
@@ -131,6 +131,12 @@ function checkCredentials(github: Config["github"], where: string, fromEnv: Read
   }
   if ((github.appId === null) !== !github.privateKey) {
     throw new UsageError(`${where}github.appId and github.privateKey go together (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): set both for GitHub App auth, or neither`);
+  }
+  const keyProblem = github.privateKey ? privateKeyProblem(github.privateKey) : null;
+  if (keyProblem !== null) {
+    // Named as a schema error would be: the variable (its value masked) or the file's key.
+    const variable = fromEnv.get("github.privateKey");
+    throw new UsageError(variable === undefined ? `${where}github.privateKey: ${keyProblem}` : `${FROM_ENVIRONMENT}${variable} (github.privateKey): ${keyProblem}`);
   }
 }
 

@@ -259,7 +259,8 @@ const PRIVATE_KEY_FORMS = 'a PEM RSA key as GitHub downloads it ("-----BEGIN RSA
 
 /**
  * Why a GitHub App private key cannot sign the App's JWT, or null when it can. Checked
- * when the config loads: otherwise every task would die on its first GitHub call with
+ * when a command that calls GitHub loads the config (load-config.ts, with the other
+ * credential checks): otherwise every task would die on its first GitHub call with
  * "DataError: Invalid keyData". Never says anything of the key itself.
  */
 export function privateKeyProblem(key: string): string | null {
@@ -267,6 +268,14 @@ export function privateKeyProblem(key: string): string | null {
   const pem = key.replace(/\\n/g, "\n");
   if (pem.includes("-----BEGIN OPENSSH PRIVATE KEY-----")) return `an OpenSSH key cannot sign GitHub App tokens: use the App's key, ${PRIVATE_KEY_FORMS}`;
   if (pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----")) return `the key is encrypted with a passphrase, which switchyard cannot give: use ${PRIVATE_KEY_FORMS}`;
+  // The JWT library reads what lies between the first BEGIN line and the last END line as
+  // one key, where OpenSSL skips what surrounds a block: text before or after it ("Bag
+  // Attributes" from openssl pkcs12, a certificate appended) would pass here and fail there.
+  const trimmed = pem.trim();
+  const outside = trimmed.indexOf("-----BEGIN ") > 0 || trimmed.split("-----BEGIN ").length > 2 || (trimmed.includes("-----END ") && !/-----END [A-Z ]+-----$/.test(trimmed));
+  if (outside) {
+    return `the value must be the key's PEM block alone, from its BEGIN line to its END line: ${PRIVATE_KEY_FORMS}`;
+  }
   let type: string | undefined;
   try {
     type = createPrivateKey(pem).asymmetricKeyType;
@@ -351,10 +360,6 @@ export const configSchema = z.strictObject({
       privateKey: z
         .string()
         .min(1)
-        .superRefine((key, ctx) => {
-          const problem = privateKeyProblem(key);
-          if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
-        })
         .nullable()
         .default(null),
       apiUrl: githubApiUrl.default("https://api.github.com"),

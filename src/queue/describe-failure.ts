@@ -11,10 +11,6 @@ export interface FailureDescription {
   bug: boolean;
 }
 
-// OpenSSL's decoder is what reads the GitHub App's private key for each token: its cryptic
-// "DECODER routines::unsupported" is, here, a key that is not a PEM private key.
-const KEY_HINT = ": OpenSSL could not read a key: is github.privateKey (GITHUB_APP_PRIVATE_KEY) the App's PEM private key, line breaks included?";
-
 /** JavaScript's own errors for code that went wrong, as opposed to something outside failing. */
 const BUG_NAMES = new Set(["TypeError", "ReferenceError", "RangeError"]);
 
@@ -28,7 +24,7 @@ export function describeFailure(error: unknown, now: number = Date.now()): Failu
   const { reason } = classifyError(error, now);
   const request = requestOf(error);
   const code = codeOf(error);
-  const line = `${request ? `${request}: ` : ""}${reason}${code && !reason.includes(code) ? ` (${code})` : ""}${code?.startsWith("ERR_OSSL_") ? KEY_HINT : ""}`;
+  const line = `${request ? `${request}: ` : ""}${reason}${code && !reason.includes(code) ? ` (${code})` : ""}`;
   // fetch reports a refused connection as "TypeError: fetch failed": its cause says it is the network.
   const bug = error instanceof Error && BUG_NAMES.has(error.name) && !isOutsideFailure(error);
   return { line, bug };
@@ -46,7 +42,7 @@ function requestOf(error: unknown): string | null {
   }
 }
 
-/** Node's error code (ERR_OSSL_UNSUPPORTED for a private key it cannot read), when there is one. */
+/** Node's error code (ECONNRESET, ERR_OSSL_…), when there is one. */
 function codeOf(error: unknown): string | null {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.length > 0 ? code : null;

@@ -573,6 +573,9 @@ export function createWorker(options: WorkerOptions): Worker {
       const stuck = [...running.values()].map((r) => r.task);
       logger.warn({ running: stuck.length }, "forced shutdown: handing back the leases of tasks that did not stop");
       await handBack(stuck, "cut off by a forced shutdown: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
+      // Handed back, they are not this worker's any more (a late completion is refused by the
+      // fence): a stop after the kill must not wait out its drain for them.
+      for (const task of stuck) running.delete(task.id);
     },
     idle: () =>
       new Promise<void>((resolve) => {

@@ -154,6 +154,20 @@ describe("environment overrides", () => {
     expect(usageError(() => load({ env: { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: ec } })).message).toMatch(/the key is ec, and GitHub App tokens are signed with RSA/);
   });
 
+  it("refuses an App key with text around its PEM block, which OpenSSL skips but the JWT library would read as key", () => {
+    for (const key of [`Bag Attributes\n    localKeyID: 01 00\n${APP_KEY}`, `${APP_KEY}\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`]) {
+      expect(usageError(() => load({ env: { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: key } })).message).toMatch(
+        /^environment: GITHUB_APP_PRIVATE_KEY="…" \(github\.privateKey\): the value must be the key's PEM block alone/,
+      );
+    }
+  });
+
+  it("checks the App key only for a command that calls GitHub: a reading command loads a stale one", () => {
+    const env = { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: "/etc/switchyard/app.pem" };
+    expect(loadConfig({ cwd: workdir(""), env, needsGitHub: false }).config.github.appId).toBe("1");
+    expect(usageError(() => loadConfig({ cwd: workdir(""), env })).message).toMatch(/GITHUB_APP_PRIVATE_KEY="…" \(github\.privateKey\): not a private key/);
+  });
+
   it("takes an App key in PKCS#8 too, and one with literal \\n in the file (the JWT library unescapes them)", () => {
     const pkcs8 = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     expect(load({ env: { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: pkcs8 } }).config.github.privateKey).toBe(pkcs8);

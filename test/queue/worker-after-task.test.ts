@@ -1,10 +1,8 @@
-import { createPrivateKey } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { AfterTaskError } from "../../src/queue/after-task-error.js";
-import { describeFailure } from "../../src/queue/describe-failure.js";
 import { createWorker } from "../../src/queue/worker.js";
 import { createMemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -66,19 +64,6 @@ describe("an after-task step GitHub refuses", () => {
     for (const absent of ["stack", "    at ", "ghp_secret_test_token", "headers", "response"]) expect(text).not.toContain(absent);
   });
 
-  it("says a private key OpenSSL cannot read in one line, with Node's code", () => {
-    // The config refuses a key that does not parse; one that parses there but not for the
-    // token (a library's own reading of the PEM) still fails here, with OpenSSL's words.
-    let thrown: unknown;
-    try {
-      createPrivateKey("-----BEGIN RSA PRIVATE KEY-----\nnot-a-key\n-----END RSA PRIVATE KEY-----");
-    } catch (error) {
-      thrown = error;
-    }
-    const { line, bug } = describeFailure(thrown);
-    expect(bug).toBe(false);
-    expect(line).toMatch(/\(ERR_OSSL_[A-Z_]+\): OpenSSL could not read a key: is github\.privateKey \(GITHUB_APP_PRIVATE_KEY\) the App's PEM private key/);
-  });
 });
 
 describe("an after-task step that fails inside this process", () => {

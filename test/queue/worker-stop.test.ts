@@ -71,6 +71,36 @@ describe("worker.stop", () => {
     await real.close();
   });
 
+  it("a stop after a kill does not wait for a run the kill handed back (Actions mode reports a cancelled run in time)", async () => {
+    const { real, taskId } = await storeWithOneTask();
+    const { config } = parseConfig({});
+    const logger = createLogger("silent");
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const worker = createWorker({
+      store: real,
+      config,
+      github: createGithubRuntime(config, logger),
+      logger,
+      pollMs: 10_000,
+      // Ignores ctx.signal and never ends, like a GitHub call that hangs.
+      executorFor: () => async () => {
+        running();
+        await new Promise(() => {});
+      },
+    });
+    await worker.start();
+    await isRunning;
+    await worker.kill(100);
+    expect((await real.getTask(taskId))!).toMatchObject({ status: "ready" });
+    const started = Date.now();
+    await worker.stop(25_000);
+    // Neither the 25 s drain nor the abort grace after it.
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(worker.running()).toBe(0);
+    await real.close();
+  });
+
   it("waits for a claim on its way and hands its tasks back uncounted instead of starting them", async () => {
     const { real, taskId } = await storeWithOneTask();
     // A store whose claims take a while: stop() is called while one is on its way.

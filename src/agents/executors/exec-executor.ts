@@ -134,7 +134,7 @@ export async function runExecAgent(
     child.once("spawn", () => resolve(null));
     child.once("error", (error) => resolve(error));
   });
-  if (spawnError !== null || child.pid === undefined) return spawnFailure(program, options.cwd, spawnError);
+  if (spawnError !== null || child.pid === undefined) return spawnFailure(program, options.cwd, spawnError, env);
   const pid = child.pid;
   // Later errors (a failed kill) carry nothing the exit status does not say.
   child.on("error", () => {});
@@ -231,13 +231,14 @@ function failed(outcome: "transient" | "permanent", error: string, output: strin
   return { outcome, exitCode: null, signal: null, timedOut: false, output, error };
 }
 
-function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.ErrnoException | null): ExecResult {
+function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.ErrnoException | null, env: Record<string, string>): ExecResult {
   const code = error?.code;
   // spawn reports a missing cwd as ENOENT too, so name it when one was given.
   const where = cwd === undefined ? "" : ` (cwd ${cwd})`;
   if (code === "ENOENT") {
     // A script that exists but whose #! line names no interpreter here fails the same way.
-    const script = program.includes("/") ? interpreterProblem(path.resolve(cwd ?? process.cwd(), program)) : null;
+    // The agent's PATH, not switchyard's: an `env NAME` line looks NAME up there.
+    const script = program.includes("/") ? interpreterProblem(path.resolve(cwd ?? process.cwd(), program), env) : null;
     return failed("permanent", `cannot run ${program}: ${script ?? `no such file${where}`}`, "");
   }
   if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 
 /**
  * The SQLite file an open store writes to is no longer the one at its path: removed, or
- * replaced (a restore copied over it). What the connection commits now goes to a file no
+ * replaced by another file (a restore moved into place). What the connection commits now goes to a file no
  * restart will open, so nothing more may be acknowledged. Counted as the store being
  * unavailable: a webhook gets 503 (GitHub records a failed delivery, which can be
  * redelivered) and /readyz says so.
@@ -24,7 +24,9 @@ function identityOf(path: string): string | undefined {
 /**
  * Remembers which file `file` (and its `-wal`, once there is one) is now, and returns a
  * check that throws StoreFileGoneError once either path names another file or none. Two
- * `stat` calls: cheap enough to run after every group commit.
+ * `stat` calls: cheap enough to run after every group commit. It compares files, not
+ * contents: `cp` over the open database rewrites the same file in place, which this cannot
+ * see (and which corrupts a live WAL database whatever switchyard does).
  *
  * @example
  * const checkFile = watchFileIdentity(".switchyard/switchyard.db");
