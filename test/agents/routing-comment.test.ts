@@ -38,6 +38,12 @@ describe("routing comment", () => {
     expect(body).not.toMatch(/S3cr3tPass|ghp_|10\.0\.0\.5|HTTP 400/);
   });
 
+  it("in Actions mode a dead row points to the job summary: the run's store, and its task ids, end with it", () => {
+    const row = routingRow(task("1"), { status: "dead", outcome: "permanent", error: "boom" }, "issues.opened", at, null, "actions");
+    expect(row).toContain("dead (details: the workflow run's job summary)");
+    expect(row).not.toContain("tasks show");
+  });
+
   it("a delivery's comment (comments: every) carries its own marker, not the sticky one", () => {
     const marker = deliveryMarker("d-1");
     let body = renderRoutingComment(null, routingRow(task("1"), { status: "succeeded" }, "issue_comment.created", at), marker);

@@ -22,10 +22,12 @@ function cell(text: string): string {
  * `note` is added to the result (e.g. that no deployer is configured). The row carries the
  * status only, never the error: the comment is public, and an agent's error text is whatever
  * its program or endpoint said (connection strings, tokens, internal addresses). A dead row
- * points to `switchyard tasks show`, where the stored error and output are.
+ * points to where the stored error and output are: `switchyard tasks show` under `serve`;
+ * in Actions mode the store ends with the run, and the workflow run's job summary has them.
  */
-export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date, note: string | null = null): string {
-  const status = outcome.status === "dead" ? `dead (details: \`switchyard tasks show ${task.id}\`)` : outcome.status;
+export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: string, at: Date, note: string | null = null, mode: "server" | "actions" = "server"): string {
+  const details = mode === "actions" ? "the workflow run's job summary" : `\`switchyard tasks show ${task.id}\``;
+  const status = outcome.status === "dead" ? `dead (details: ${details})` : outcome.status;
   const result = note ? `${status} (${note})` : status;
   const when = at.toISOString().slice(0, 16).replace("T", " ");
   return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;
@@ -124,7 +126,7 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
     const eventName = event.action ? `${event.type}.${event.action}` : event.type;
     // A deployment nobody will carry out must not read as done: say so where people look.
     const note = task.agent === "DeploymentAgent" && !hasDeployer(ctx.config) ? NO_DEPLOYER_NOTE : null;
-    const row = routingRow(task, outcome, eventName, new Date(), note);
+    const row = routingRow(task, outcome, eventName, new Date(), note, ctx.mode);
     const key = `${repo}#${number}`;
     const previous = queues.get(key) ?? Promise.resolve();
     const update = previous
