@@ -1,3 +1,4 @@
+import { maskSecrets } from "../agents/executors/workspace/mask-secrets.js";
 import type { InlineRun } from "../app/run-inline.js";
 import { taskOutcome } from "../app/task-outcome.js";
 import type { EventPayload } from "../events/event-payload.js";
@@ -50,7 +51,9 @@ function decisionSection(input: JobSummaryInput): string[] {
 }
 
 function attemptLine(a: AttemptRecord): string {
-  const tail = [a.error, a.output].filter((t): t is string => t !== null && t !== "");
+  // A job summary is public with its repository: an agent's output is shown with GitHub
+  // tokens and URL credentials masked, as a comment would be.
+  const tail = [a.error, a.output].filter((t): t is string => t !== null && t !== "").map((t) => maskSecrets(t, []));
   return `  - attempt ${a.n}: ${cell(a.outcome ?? "unfinished")}${tail.length > 0 ? ` — ${md(tail.join(" · "))}` : ""}`;
 }
 
@@ -64,7 +67,7 @@ function tasksSection(tasks: readonly TaskDetail[], cancelled: string | null | u
     "",
     "| task | agent | rule | outcome | attempts | last error |",
     "|---|---|---|---|---|---|",
-    ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(taskOutcome(t, cancelled))} | ${t.attempts} | ${cell(t.lastError)} |`),
+    ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(taskOutcome(t, cancelled))} | ${t.attempts} | ${cell(t.lastError === null ? null : maskSecrets(t.lastError, []))} |`),
     "",
     ...tasks.flatMap((t) => (t.attemptLog.length === 0 ? [] : [`- task ${cell(t.id)} (${cell(t.agent)}):`, ...t.attemptLog.map(attemptLine)])),
   ];

@@ -168,6 +168,9 @@ describe("serve with a workflow agent", () => {
     expect(task.lastError).toContain("HTTP 400 from 127.0.0.1:");
     expect(task.lastError).toContain("postgres://***@10.0.0.5/prod");
     expect(task.lastError).not.toMatch(/S3cr3tPass|ghp_/);
+    // The whole answer, kept as the attempt's output, is masked the same way.
+    expect(task.attemptLog[0]!.output).toContain("postgres://***@10.0.0.5/prod");
+    expect(task.attemptLog[0]!.output).not.toMatch(/S3cr3tPass|ghp_/);
     const routing = await waitFor(() => fake.repo("octo/http").comments(29).find((c) => c.body.includes("switchyard:routing")) ?? null, 10_000);
     expect(routing.body).toContain(`dead (details: \`switchyard tasks show ${task.id}\`) <!-- task:${task.id} -->`);
     expect(routing.body).not.toMatch(/S3cr3tPass|ghp_|postgres|127\.0\.0\.1|HTTP 400/);

@@ -112,6 +112,18 @@ describe("renderJobSummary and control characters", () => {
   });
 });
 
+describe("renderJobSummary and secrets", () => {
+  it("masks GitHub tokens and URL credentials in an attempt's error and output: a summary is public with its repository", () => {
+    const base = run();
+    const leaky = "connect postgres://admin:S3cr3tPass@10.0.0.5/prod with ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    const task = { ...base.tasks[0]!, lastError: leaky, attemptLog: [{ ...base.tasks[0]!.attemptLog[0]!, error: leaky, output: `out ${leaky}` }] };
+    const summary = renderJobSummary({ event: normalizeEvent("issues", asJson(exampleOf("issues", "opened"))), decision: decision(), run: { ...base, tasks: [task] } });
+    // Markdown-escaped as every text cell is: postgres\://\*\*\*\@10…
+    expect(summary).toMatch(/postgres\\:\/\/(\\\*){3}\\@10/);
+    expect(summary).not.toMatch(/S3cr3tPass|ghp_abc/);
+  });
+});
+
 describe("errorAnnotation", () => {
   it("keeps a message on one command line, whatever it holds", () => {
     // A CRLF is a line end like LF (terminalText); either way the next command cannot start.

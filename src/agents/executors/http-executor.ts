@@ -107,9 +107,11 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   }
 
   const status = response.status;
-  // The snippet becomes the attempt's error, which is logged and shown by `tasks show`: a
-  // receiver that echoes a connection string or a token must not put it there.
-  const snippet = maskSecrets(oneLine(text), []);
+  // The answer becomes the attempt's output and (a snippet) its error, which are logged and
+  // shown by `tasks show`, the dashboard and a job summary: a receiver that echoes a
+  // connection string, a token or the URL's own query values must not put them there.
+  text = maskSecrets(text, [...url.searchParams.values()]);
+  const snippet = oneLine(text);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
   if (status === 408 || status === 429 || status >= 500) {
