@@ -159,8 +159,13 @@ const API_URL_EXAMPLE = "like https://api.github.com, or https://HOST/api/v3 for
  */
 const githubApiUrl = z.url({ error: `not a URL: write the API's whole http:// or https:// address, ${API_URL_EXAMPLE}` }).superRefine((url, ctx) => {
   if (!URL.canParse(url)) return;
-  const { protocol } = new URL(url);
+  const { protocol, username, password } = new URL(url);
   if (protocol !== "http:" && protocol !== "https:") ctx.addIssue({ code: "custom", message: `${protocol} URLs cannot be called: write an https:// (or http://) URL, ${API_URL_EXAMPLE}` });
+  // fetch refuses a URL with credentials, so every call would fail, each error quoting the
+  // URL (password included) into the logs. The token goes in GITHUB_TOKEN or the App's key.
+  else if (username !== "" || password !== "") {
+    ctx.addIssue({ code: "custom", message: `a user:password in the URL is never sent (HTTP clients refuse it): remove it and give the credentials as GITHUB_TOKEN or the App's id and key` });
+  }
 });
 
 /** GitHub's `author_association` values: who wrote a comment, relative to the repository. */

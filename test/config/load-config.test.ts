@@ -195,6 +195,12 @@ describe("environment overrides", () => {
     expect(usageError(() => loadConfig({ cwd, env: {} })).message).toMatch(/github\.dryRun is false but no GitHub credentials are set/);
   });
 
+  it("refuses a GitHub API URL with a user:password, never echoing the password", () => {
+    const message = usageError(() => load({ env: { GITHUB_API_URL: "http://apiuser:apipass@127.0.0.1:9701" } })).message;
+    expect(message).toMatch(/GITHUB_API_URL=.*\(github\.apiUrl\): a user:password in the URL is never sent/);
+    expect(message).not.toContain("apipass");
+  });
+
   it("refuses a GitHub API URL that is not http(s), from the file or the variable", () => {
     expect(usageError(() => load({ yaml: "github: { apiUrl: ftp://127.0.0.1/x }" })).message).toMatch(
       /^switchyard\.config\.yaml: github\.apiUrl: ftp: URLs cannot be called: write an https:\/\/ \(or http:\/\/\) URL, like https:\/\/api\.github\.com/,
