@@ -96,6 +96,14 @@ describe("runExecAgent", () => {
     expect(result.output).toContain("to stderr");
   });
 
+  it("masks in its output the values of the variables it was given, GitHub tokens and URL credentials", async () => {
+    const path = script("leak.mjs", `console.log("key", process.env.OPENAI_API_KEY, "db postgres://u:pw@db/x", "ghp_abcdefghijklmnopqrstuvwxyz0123456789");`);
+    const result = await runExecAgent(spec(path, 10_000, ["OPENAI_API_KEY"]), INPUT, { baseEnv: BASE_ENV });
+    expect(result.outcome).toBe("succeeded");
+    expect(result.output).toContain("key *** db postgres://***@db/x ***");
+    expect(result.output).not.toMatch(/sk-test|:pw@|ghp_/);
+  });
+
   it("a child that never reads stdin is fine (EPIPE ignored)", async () => {
     const path = script("no-stdin.mjs", `process.stdin.destroy(); console.log("done");`);
     const input = { task: { blob: "x".repeat(1024 * 1024) }, vars: VARS };
@@ -195,8 +203,9 @@ describe("runExecAgent", () => {
     expect(result.outcome).toBe("succeeded");
     const env = JSON.parse(result.output) as Record<string, string>;
     expect(env).toMatchObject({ ...VARS, PATH: process.env.PATH, HOME: "/home/agent", LANG: "C.UTF-8" });
-    expect(env.OPENAI_API_KEY).toBe("sk-test");
-    expect(env.GITHUB_TOKEN).toBe("ghp_listed_only");
+    // Passed: the agent printed their values, which the kept output then masks.
+    expect(env.OPENAI_API_KEY).toBe("***");
+    expect(env.GITHUB_TOKEN).toBe("***");
     for (const secret of ["WEBHOOK_SECRET", "ADMIN_TOKEN", "GITHUB_APP_PRIVATE_KEY", "DATABASE_URL", "TZ", "NOT_SET"]) {
       expect(env).not.toHaveProperty(secret);
     }

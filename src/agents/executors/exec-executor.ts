@@ -1,3 +1,4 @@
+import { maskSecrets } from "./workspace/mask-secrets.js";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { interpreterProblem } from "../../config/find-agent-problems.js";
@@ -180,7 +181,10 @@ export async function runExecAgent(
   child.stdout.destroy();
   child.stderr.destroy();
 
-  const output = tail.text();
+  // Kept on the attempt and shown by tasks show, the dashboard and a public job summary: the
+  // values of the variables the agent was given for its work (API keys) are masked there,
+  // with GitHub-shaped tokens and URL credentials, whatever the agent printed.
+  const output = maskSecrets(tail.text(), spec.env.map((name) => env[name]));
   const base = { exitCode, signal: exitSignal, timedOut: killedFor === "timeout", output };
   if (killedFor === "timeout") {
     return { ...base, outcome: "transient", error: `timed out after ${formatMs(spec.timeoutMs)}; process group killed` };
