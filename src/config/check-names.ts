@@ -1,5 +1,6 @@
 import type { Config, RuleWhen } from "./schema.js";
 import { BUILTIN_AGENT_NAMES, DEFAULT_AGENTS } from "./schema.js";
+import { isRegexLiteral, matcherOf } from "./string-condition.js";
 import { didYouMean } from "./suggest-name.js";
 import { WEBHOOK_EVENT_ACTIONS } from "./webhook-events.generated.js";
 
@@ -56,23 +57,14 @@ export function webhookEventProblem(name: string): string | null {
 
 /** Events whose action is chosen by whoever sends them: `event_type` of a repository dispatch. */
 const FREE_ACTION_EVENTS = new Set(["repository_dispatch"]);
-const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
 
 export interface CheckNamesOptions {
   /** Agents the caller's registry adds to the built-in ones (tests, embedders): they run as `builtin`. */
   extraAgents?: readonly string[];
 }
 
-const quote = (value: string): string => (REGEX_LITERAL.test(value) ? value : `"${value}"`);
+const quote = (value: string): string => (isRegexLiteral(value) ? value : `"${value}"`);
 const listOf = (spec: string | readonly string[]): readonly string[] => (typeof spec === "string" ? [spec] : spec);
-
-/** A string condition's test: equality, or a `/pattern/flags` (already compiled once by compileRules). */
-function matcherOf(value: string): (s: string) => boolean {
-  const literal = REGEX_LITERAL.exec(value);
-  if (!literal) return (s) => s === value;
-  const re = new RegExp(literal[1]!, literal[2]);
-  return (s) => re.test(s);
-}
 
 /**
  * What a rule's `when.event` and `when.action` name must exist: events GitHub sends, and
@@ -92,8 +84,8 @@ export function checkRuleWhen(when: RuleWhen, at: string): string[] {
     return problems;
   }
   if (events.length === 0) {
-    const hint = REGEX_LITERAL.test(when.event) ? "" : didYouMean(when.event, known);
-    problems.push(`${at}.when.event: ${quote(when.event)} ${REGEX_LITERAL.test(when.event) ? "matches no" : "is not a"} GitHub webhook event:${hint || ` see ${EVENTS_DOC}`}`);
+    const hint = isRegexLiteral(when.event) ? "" : didYouMean(when.event, known);
+    problems.push(`${at}.when.event: ${quote(when.event)} ${isRegexLiteral(when.event) ? "matches no" : "is not a"} GitHub webhook event:${hint || ` see ${EVENTS_DOC}`}`);
     return problems;
   }
   if (when.action === undefined || events.some((e) => FREE_ACTION_EVENTS.has(e))) return problems;
@@ -108,8 +100,8 @@ export function checkRuleWhen(when: RuleWhen, at: string): string[] {
   values.forEach((value, i) => {
     if (actions.some(matcherOf(value))) return;
     const key = typeof when.action === "string" ? actionKey : `${actionKey}[${i}]`;
-    const hint = REGEX_LITERAL.test(value) ? "" : didYouMean(value, actions);
-    const verb = REGEX_LITERAL.test(value) ? "matches no action of" : "is not an action of";
+    const hint = isRegexLiteral(value) ? "" : didYouMean(value, actions);
+    const verb = isRegexLiteral(value) ? "matches no action of" : "is not an action of";
     problems.push(`${key}: ${quote(value)} ${verb} ${eventsName}:${hint || ` use one of ${actions.join(", ")}`}`);
   });
   return problems;

@@ -1,4 +1,5 @@
 import type { Config, Priority, Rule, RuleWhen } from "../config/schema.js";
+import { matcherOf } from "../config/string-condition.js";
 import { suggestName } from "../config/suggest-name.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
@@ -28,20 +29,14 @@ export interface CompiledRule {
 /** A value that matches strings: equality for plain strings, a RegExp for `/re/flags`. */
 type StringMatcher = { describe: string; test: (value: string) => boolean };
 
-const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
-
 function compileMatcher(spec: string | string[], key: string, ruleLabel: string, ctx: { executeLabel: string }): StringMatcher {
   const parts = (Array.isArray(spec) ? spec : [spec]).map((raw) => {
     const value = raw === "$executeLabel" ? ctx.executeLabel : raw;
-    const literal = REGEX_LITERAL.exec(value);
-    if (!literal) return (s: string) => s === value;
-    let re: RegExp;
     try {
-      re = new RegExp(literal[1]!, literal[2]);
+      return matcherOf(value);
     } catch (error) {
       throw new UsageError(`${ruleLabel}.when.${key}: ${value} is not a valid regular expression (${(error as Error).message}); write /pattern/flags, or a plain string to match exactly`);
     }
-    return (s: string) => re.test(s);
   });
   const shown = (Array.isArray(spec) ? spec : [spec]).map((s) => (s === "$executeLabel" ? ctx.executeLabel : s));
   return { describe: shown.length === 1 ? shown[0]! : `one of ${shown.join(", ")}`, test: (s) => parts.some((p) => p(s)) };

@@ -1,15 +1,14 @@
 import { isDeepStrictEqual } from "node:util";
 import { PRIORITIES, type RuleWhen } from "../config/schema.js";
+import { isRegexLiteral } from "../config/string-condition.js";
 import type { CompiledRule } from "./compile-rules.js";
-
-const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
 
 type Condition = RuleWhen[keyof RuleWhen];
 
 /** The plain strings a condition takes, or null when it is a pattern or a boolean (compared only for equality). */
 function literals(value: Condition): string[] | null {
   const list = typeof value === "string" ? [value] : Array.isArray(value) ? value : null;
-  return list !== null && list.every((s) => !REGEX_LITERAL.test(s)) ? list : null;
+  return list !== null && list.every((s) => !isRegexLiteral(s)) ? list : null;
 }
 
 /**

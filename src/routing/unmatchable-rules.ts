@@ -1,17 +1,13 @@
+import { matcherOf } from "../config/string-condition.js";
 import type { CompiledRule } from "./compile-rules.js";
 
 /** The events whose comment is read for `/agent` commands (src/events/normalize-event.ts): no other event carries any. */
 export const COMMAND_EVENTS: readonly string[] = ["issue_comment", "discussion_comment"];
 
-const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
-
 /** Whether the rule's `when.event` (a name or a /pattern/) can be one of `events`. */
 function eventCanBe(event: string, events: readonly string[]): boolean {
-  const literal = REGEX_LITERAL.exec(event);
-  if (!literal) return events.includes(event);
   // compileRules has already refused a pattern that does not compile.
-  const re = new RegExp(literal[1]!, literal[2]);
-  return events.some((name) => re.test(name));
+  return events.some(matcherOf(event));
 }
 
 /**

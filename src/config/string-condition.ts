@@ -1,0 +1,23 @@
+/**
+ * A rule's string condition is either a plain string, matched exactly, or a `/pattern/flags`
+ * regular expression. Routing, `check` and the never-runs warnings must all read it the same
+ * way, or a warning could disagree with what the router does.
+ */
+const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/;
+
+/** Whether a condition's value is written as a `/pattern/flags` rather than a plain string. */
+export function isRegexLiteral(value: string): boolean {
+  return REGEX_LITERAL.test(value);
+}
+
+/**
+ * A condition value's test: equality for a plain string, else its RegExp. Throws the
+ * RegExp's SyntaxError for a pattern that does not compile (compileRules turns that into
+ * the config error; every later caller reads rules it has already compiled).
+ */
+export function matcherOf(value: string): (s: string) => boolean {
+  const literal = REGEX_LITERAL.exec(value);
+  if (!literal) return (s) => s === value;
+  const re = new RegExp(literal[1]!, literal[2]);
+  return (s) => re.test(s);
+}
