@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
-import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, ReclaimedTask, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
 import type { SqlDialect } from "./migrations/index.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
@@ -113,6 +113,17 @@ export interface AttemptProcessRow {
 
 export function toAttemptProcessRecord(row: AttemptProcessRow): AttemptProcessRecord {
   return { n: row.n, outcome: row.outcome, host: row.host, pgid: row.pgid, start: row.process_start };
+}
+
+/** A task reclaimExpired moved, as `RETURNING id, delivery` gives it. */
+export interface ReclaimedRow {
+  id: number;
+  delivery: string;
+}
+
+/** RETURNING's rows, in id order: neither SQLite nor PostgreSQL promises an UPDATE's order. */
+export function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
+  return [...rows].sort((a, b) => a.id - b.id).map((row) => ({ id: String(row.id), delivery: row.delivery }));
 }
 
 /** The columns a delivery list reads, with the status derived from its tasks. */

@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, ReclaimedTask, TaskOutcome } from "../store.js";
+import { reclaimedTasks, toAttemptProcessRecord, type AttemptProcessRow, type ReclaimedRow } from "../rows.js";
+import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 import { NOTIFY_TASKS_DUE } from "./pg-accept.js";
 import { transaction, type Tx } from "./pg-pool.js";
 
@@ -57,16 +57,6 @@ export async function completeTask(
 }
 
 const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
-
-interface ReclaimedRow {
-  id: number;
-  delivery: string;
-}
-
-/** RETURNING's rows, in id order (an UPDATE returns them in no promised order). */
-function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
-  return [...rows].sort((a, b) => a.id - b.id).map((row) => ({ id: String(row.id), delivery: row.delivery }));
-}
 
 /** Expired leases back to ready (or dead after maxAttempts), their attempts closed as `lease-expired`. */
 export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER }: ReclaimOptions = {}): Promise<ReclaimResult> {

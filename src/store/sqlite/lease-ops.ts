@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
-import { toAttemptProcessRecord, type AttemptProcessRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, ReclaimedTask, TaskOutcome } from "../store.js";
+import { reclaimedTasks, toAttemptProcessRecord, type AttemptProcessRow, type ReclaimedRow } from "../rows.js";
+import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
 
 /**
  * Operations on a leased task, run inside the group-commit writer. Renew and complete are
@@ -57,16 +57,6 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
 }
 
 const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
-
-interface ReclaimedRow {
-  id: number;
-  delivery: string;
-}
-
-/** RETURNING's rows, in id order (SQLite returns them in no promised order). */
-function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
-  return [...rows].sort((a, b) => a.id - b.id).map((row) => ({ id: String(row.id), delivery: row.delivery }));
-}
 
 /**
  * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
