@@ -104,6 +104,8 @@ const LISTED_TASKS = 20;
  * How a warning carries a store error: an outage as its message alone (`reason`), since
  * the stack would only show the driver's internals, and it comes again at every renewal or
  * poll while the outage lasts; anything else with its stack (`err`), as a bug to find.
+ * `reason` is the field of every store-outage warning (the worker's, /metrics', the
+ * PostgreSQL pool's and listener's), so one log query finds them all.
  */
 function storeFailure(error: unknown): Record<string, unknown> {
   return isStoreUnavailable(error) ? { reason: (error as Error).message } : { err: error };
@@ -258,7 +260,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (!isStoreUnavailable(error)) logger.error({ err: error }, "worker could not claim tasks; will look again");
       else if (!storeDown) {
         storeDown = true;
-        logger.warn({ error: (error as Error).message }, "the store cannot be reached: the worker claims no tasks until it answers, and keeps looking");
+        logger.warn({ reason: (error as Error).message }, "the store cannot be reached: the worker claims no tasks until it answers, and keeps looking");
       }
     } finally {
       ticking = false;

@@ -51,7 +51,7 @@ export function createTasksDueListener(url: string, options: PgPoolOptions): Tas
       if (failed) return;
       failed = true;
       // Said once per outage, without a stack, not once per failed retry.
-      if (!closed && !down) options.logger?.warn({ error: error.message, store: redactUrl(url) }, "lost the PostgreSQL notification connection; reconnecting (workers poll meanwhile)");
+      if (!closed && !down) options.logger?.warn({ reason: error.message, store: redactUrl(url) }, "lost the PostgreSQL notification connection; reconnecting (workers poll meanwhile)");
       down = true;
       next.end().catch(() => undefined);
       if (client === next) client = null;

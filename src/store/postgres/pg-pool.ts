@@ -67,7 +67,7 @@ export function createPgPool(url: string, options: PgPoolOptions): pg.Pool {
   // for a terminated session); the stack would only show pg's protocol parser.
   pool.on("error", (error: Error & { code?: unknown }) =>
     options.logger?.warn(
-      { error: error.message, ...(typeof error.code === "string" ? { code: error.code } : {}), store: redactUrl(url) },
+      { reason: error.message, ...(typeof error.code === "string" ? { code: error.code } : {}), store: redactUrl(url) },
       "an idle PostgreSQL connection failed; it will be replaced",
     ),
   );

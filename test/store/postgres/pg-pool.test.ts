@@ -21,7 +21,7 @@ describePg("the PostgreSQL pool", () => {
       await waitFor(() => warnings.length > 0 || undefined, 5000, 20);
       expect(warnings).toEqual([
         {
-          obj: { error: "terminating connection due to administrator command", code: "57P01", store: expect.any(String) as unknown },
+          obj: { reason: "terminating connection due to administrator command", code: "57P01", store: expect.any(String) as unknown },
           msg: "an idle PostgreSQL connection failed; it will be replaced",
         },
       ]);
