@@ -34,6 +34,23 @@ export function renderHelp(commands: Config["commands"]): string {
   ].join("\n");
 }
 
+// A command word as switchyard's commands are spelled: short, letters, digits, `-` and `_`.
+const PLAIN_WORD = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+
+/**
+ * A command word from a comment, as a reply may show it: in a code span when it is a plain
+ * word, otherwise "that command". The word is whatever the commenter typed, and the reply is
+ * posted by switchyard: a backtick would close the code span and let the rest through as
+ * Markdown (mentions, links, images, HTML), and control or bidi characters would reach the
+ * page as they are (docs/security.md#commands).
+ *
+ * @example commandWord("exectue") // "`exectue`"
+ * @example commandWord("x`@acme/everyone") // "that command"
+ */
+export function commandWord(name: string): string {
+  return PLAIN_WORD.test(name) ? `\`${name}\`` : "that command";
+}
+
 /**
  * The reply to a command switchyard does not know: the nearest known one when the word is a
  * near miss, then the help. `known`: the commands of the place (issues, or discussions).
@@ -42,5 +59,5 @@ export function renderHelp(commands: Config["commands"]): string {
  */
 export function unknownCommand(name: string, known: readonly string[], help: string): string {
   const near = suggestName(name, known);
-  return `switchyard does not know \`${name}\`${near === null ? "." : `: did you mean \`/agent ${near}\`?`}\n\n${help}`;
+  return `switchyard does not know ${commandWord(name)}${near === null ? "." : `: did you mean \`/agent ${near}\`?`}\n\n${help}`;
 }

@@ -5,7 +5,7 @@ import type { Agent, AgentContext } from "../../agent.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
-import { renderHelp, unknownCommand } from "./command-help.js";
+import { commandWord, renderHelp, unknownCommand } from "./command-help.js";
 import { findRunningExecution } from "./find-running-execution.js";
 import { renderStatus } from "./render-status.js";
 import { handleDiscussionCommands } from "./discussion-commands.js";
@@ -133,7 +133,7 @@ export const coordinatorAgent: Agent = {
       const name = isKnownCommand(command.name) ? command.name : "help";
       const verdict = authorize(name, association, permission, config.commands);
       if (!verdict.allowed) {
-        refused.push(`\`${command.name}\` needs ${verdict.needs}`);
+        refused.push(`${commandWord(command.name)} needs ${verdict.needs}`);
         continue;
       }
       await reply(ctx, index, await run(ctx, command));

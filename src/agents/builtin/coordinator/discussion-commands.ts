@@ -5,7 +5,7 @@ import type { Config } from "../../../config/schema.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { classifyIssue } from "../issue-agent/classify-issue.js";
 import { authorize } from "./authorize.js";
-import { renderHelp, unknownCommand } from "./command-help.js";
+import { commandWord, renderHelp, unknownCommand } from "./command-help.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
 import { renderHistory } from "./render-status.js";
@@ -51,8 +51,9 @@ function analyze(ctx: AgentContext, thread: DiscussionThread): string {
 const DISCUSSION_COMMANDS = ["help", "status", "analyze", CONVERT_TO_ISSUE];
 
 async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCommand): Promise<string> {
-  const why = NOT_FOR_DISCUSSIONS[command.name];
-  if (why) return `\`${command.name}\` does not apply to discussions: ${why}. Convert this discussion with \`/convert-to-issue\`, then run it on the issue.`;
+  // Own keys only: the word is the commenter's, and `constructor` is on every object.
+  const why = Object.hasOwn(NOT_FOR_DISCUSSIONS, command.name) ? NOT_FOR_DISCUSSIONS[command.name] : undefined;
+  if (why) return `${commandWord(command.name)} does not apply to discussions: ${why}. Convert this discussion with \`/convert-to-issue\`, then run it on the issue.`;
   if (command.args.length > 0 && (command.name === "status" || command.name === "analyze")) {
     return `\`${command.name}\` takes no argument: it works on this discussion, #${thread.ref.number}. Nothing was done; run \`/agent ${command.name}\` alone to go ahead.`;
   }
@@ -93,7 +94,7 @@ export async function handleDiscussionCommands(ctx: AgentContext): Promise<Agent
     const name = isKnownCommand(command.name) || command.name === CONVERT_TO_ISSUE ? command.name : "help";
     const verdict = authorize(name, association, permission, commands);
     if (!verdict.allowed) {
-      refused.push(`\`${command.name === CONVERT_TO_ISSUE ? "/convert-to-issue" : command.name}\` needs ${verdict.needs}`);
+      refused.push(`${command.name === CONVERT_TO_ISSUE ? "`/convert-to-issue`" : commandWord(command.name)} needs ${verdict.needs}`);
       continue;
     }
     await thread.reply(index, await run(ctx, thread, command));
