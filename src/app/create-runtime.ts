@@ -99,7 +99,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       // No event may reach an agent before switchyard knows its own comments by login.
       await github.resolveIdentity();
     } else {
-      // Must not hold up start-up: until it answers, the marker still recognises switchyard's own comments.
+      // Must not hold up start-up: a task waits for it instead (whenIdentityKnown), since only
+      // comments by switchyard's own logins are edited.
       void github.resolveIdentity();
     }
     executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env });

@@ -11,6 +11,8 @@ export interface DiscussionCommentState {
   url: string | null;
   /** The top-level comment this one replies to; null for a top-level comment. */
   replyToId: string | null;
+  /** Its author's login as REST spells it (an App's `slug[bot]`); null for a deleted account. */
+  user: string | null;
 }
 
 /** A discussion with its labels and comments (replies flattened after their comment). */
@@ -33,7 +35,7 @@ export const DISCUSSION_QUERY = `query($owner: String!, $name: String!, $number:
     discussion(number: $number) {
       id number title body url
       labels(first: 100) { nodes { name } }
-      comments(first: 100) { nodes { id body url replies(first: 100) { nodes { id body url } } } }
+      comments(first: 100) { nodes { id body url author { __typename login } replies(first: 100) { nodes { id body url author { __typename login } } } } }
     }
   }
 }`;
@@ -58,6 +60,17 @@ interface CommentJson {
   id: string;
   body: string;
   url: string | null;
+  author?: { __typename?: string; login: string } | null;
+}
+
+/**
+ * GraphQL names a Bot author by its slug alone (`switchyard`); REST, and switchyard's own
+ * logins, by `switchyard[bot]`. Spelled as REST does, so a user named like an App's slug is
+ * never taken for the App.
+ */
+function authorLogin(author: CommentJson["author"]): string | null {
+  if (!author?.login) return null;
+  return author.__typename === "Bot" && !author.login.endsWith("[bot]") ? `${author.login}[bot]` : author.login;
 }
 /** The `data` of DISCUSSION_QUERY. */
 export interface DiscussionQueryData {
@@ -82,8 +95,8 @@ export function discussionFrom(data: DiscussionQueryData | null): DiscussionStat
     url: d.url,
     labels: present(d.labels).map((l) => l.name),
     comments: present(d.comments).flatMap((c) => [
-      { id: c.id, body: c.body, url: c.url, replyToId: null },
-      ...present(c.replies).map((r) => ({ id: r.id, body: r.body, url: r.url, replyToId: c.id })),
+      { id: c.id, body: c.body, url: c.url, replyToId: null, user: authorLogin(c.author) },
+      ...present(c.replies).map((r) => ({ id: r.id, body: r.body, url: r.url, replyToId: c.id, user: authorLogin(r.author) })),
     ]),
   };
 }

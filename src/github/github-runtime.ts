@@ -24,7 +24,16 @@ export interface GithubRuntime {
   ownLogins: () => readonly string[];
   /** Looks up the identity (GET /user, or GET /app for an App); failures are logged, not thrown. */
   resolveIdentity: () => Promise<void>;
+  /**
+   * Settles once the identity lookup has answered or failed (at most IDENTITY_WAIT_MS): a
+   * task waits for it, since only comments by switchyard's own logins are edited or trusted,
+   * and one started before the lookup answers would post a second comment.
+   */
+  whenIdentityKnown?: () => Promise<void>;
 }
+
+/** How long a task waits for the identity lookup before it goes on without it. */
+const IDENTITY_WAIT_MS = 10_000;
 
 
 export function createGithubRuntime(config: Config, logger: Logger): GithubRuntime {
@@ -33,6 +42,7 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
   const pace = createWritePacer(config.github.writeIntervalMs);
   const logins = new Set<string>([ACTIONS_IDENTITY]);
   const installations = new Map<string, number>();
+  let lookup: Promise<void> | null = null;
 
   return {
     mode: factory.mode,
@@ -59,20 +69,31 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
       return createGithubClient({ octokit: factory.forInstallation(installation), dryRun, record, logger: log, pace, paceKey: factory.paceKey(installation), agent, task: null });
     },
     ownLogins: () => [...logins],
-    resolveIdentity: async () => {
-      try {
-        if (factory.mode === "token") {
-          const { data } = await factory.forInstallation(null)!.request("GET /user");
-          logins.add(data.login);
-        } else if (factory.mode === "app") {
-          const { data } = await factory.appClient()!.request("GET /app");
-          if (data?.slug) logins.add(`${data.slug}[bot]`);
-        }
-      } catch (error) {
-        logIdentityFailure(logger, factory.mode, error);
-      }
+    whenIdentityKnown: async () => {
+      if (!lookup) return;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, IDENTITY_WAIT_MS);
+        timer.unref();
+      });
+      await Promise.race([lookup, bound]).finally(() => clearTimeout(timer));
     },
+    resolveIdentity: () => (lookup = lookupIdentity()),
   };
+
+  async function lookupIdentity(): Promise<void> {
+    try {
+      if (factory.mode === "token") {
+        const { data } = await factory.forInstallation(null)!.request("GET /user");
+        logins.add(data.login);
+      } else if (factory.mode === "app") {
+        const { data } = await factory.appClient()!.request("GET /app");
+        if (data?.slug) logins.add(`${data.slug}[bot]`);
+      }
+    } catch (error) {
+      logIdentityFailure(logger, factory.mode, error);
+    }
+  }
 }
 
 /**
@@ -88,5 +109,5 @@ function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown): voi
     logger.error({ reason }, `GitHub rejected ${credentials} (${reason}): every GitHub write an agent makes will fail until they are fixed`);
     return;
   }
-  logger.warn({ reason }, `could not look up switchyard's own GitHub identity (${reason}); its own comments are still recognised by their marker`);
+  logger.warn({ reason }, `could not look up switchyard's own GitHub identity (${reason}); its own comments are still never acted on (their marker), but it cannot tell them from anyone else's, so it posts new comments instead of editing its earlier ones`);
 }

@@ -71,4 +71,6 @@ export interface SearchHit {
   title: string;
   state: string;
   labels: string[];
+  /** Who opened it, when the answer says (search does). */
+  user?: string | null;
 }

@@ -458,6 +458,8 @@ export function createWorker(options: WorkerOptions): Worker {
       const payload = parsed ?? parseDeliveryBody(task.body, isFormBody(task.body));
       if (typeof payload === "string") throw new PermanentError(`stored delivery is unreadable: ${payload}`);
       const event = normalizeEvent(task.event, payload);
+      // Its own comments are known by its login: wait for the lookup rather than post a second one.
+      await options.github.whenIdentityKnown?.();
       const github = options.github.forTask({ id: task.id, agent: task.agent, installation: task.installation }, log, (action) => actions.push(action), signal);
       ctx = { task, event, payload, logger: log, store: createAgentStore(store, task, now), signal, github, config: options.config, ownLogins: options.github.ownLogins(), mode: options.mode ?? "server", reportProcess };
       const result = await options.executorFor(task.agent)(ctx);

@@ -179,6 +179,22 @@ describe("/convert-to-issue", () => {
     expect(repliesIn(repo)[0]!.body).toContain("already converted to #6");
   });
 
+  it("markers anyone wrote neither block the conversion nor point it elsewhere: only switchyard's own count", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    fake.repo(repo).addIssue({ number: 5, title: "phishing", body: `[login](https://evil.example)\n<!-- switchyard:converted-from:D_${repo} -->`, user: "mallory" });
+    const asking = commentOn(discussionIn(repo), "/convert-to-issue");
+    fake.seedFromPayload("discussion_comment", asking);
+    fake.discussions(repo).addComment(90, { body: `${OWN_MARKER}\n<!-- switchyard:converted-to:5 -->`, user: "mallory" });
+    const [task] = await settle(server, "discussion_comment", asking);
+    expect(task!.status).toBe("succeeded");
+    const opened = fake.repo(repo).issues.filter((i) => i.number !== 5);
+    expect(opened).toHaveLength(1);
+    const mine = repliesIn(repo).filter((c) => c.user === "switchyard-bot");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.body).toContain(`Converted to #${opened[0]!.number}`);
+  });
+
   it("a stranger is refused with a reply and no issue is created", async () => {
     const repo = freshRepo();
     const [task] = await deliver(commentOn(discussionIn(repo), "/convert-to-issue", { login: "stranger", association: "CONTRIBUTOR" }));

@@ -112,6 +112,26 @@ describe("IssueAgent on GitHub", () => {
     expect(routing[0]!.body).toContain("issues.assigned");
     expect(fake.requests.some((r) => r.method === "PATCH" && r.path.includes("/issues/comments/"))).toBe(true);
   });
+
+  it("edits only its own routing comment: a comment anyone wrote with the marker is left alone, its rows never republished", async () => {
+    const opened = issueEvent("opened");
+    fake.seedFromPayload("issues", opened);
+    const planted = [
+      "<!-- switchyard -->",
+      "<!-- switchyard:routing -->",
+      "| 2026-01-01 00:00 | issues.opened | @acme/everyone [login](https://evil.example/login) <img src=https://evil.example/p.png> | succeeded <!-- task:999999 --> |",
+    ].join("\n");
+    const seeded = fake.repo(repoName()).addComment(nextIssue, { body: planted, user: "mallory" });
+    await deliverAndSettle("issues", opened);
+    await waitFor(() => fake.repo(repoName()).comments(nextIssue).some((c) => c.user === "switchyard-bot" && c.body.includes("switchyard:routing")), 10_000);
+    const comments = fake.repo(repoName()).comments(nextIssue);
+    expect(comments.find((c) => c.id === seeded.id)!.body).toBe(planted);
+    const own = comments.filter((c) => c.user === "switchyard-bot" && c.body.includes("switchyard:routing"));
+    expect(own).toHaveLength(1);
+    expect(own[0]!.body).toContain("issues.opened");
+    expect(own[0]!.body).not.toMatch(/evil\.example|@acme|task:999999/);
+    expect(fake.requests.some((r) => r.method === "PATCH" && r.path.endsWith(`/issues/comments/${seeded.id}`))).toBe(false);
+  });
 });
 
 describe("CoordinatorAgent commands", () => {

@@ -201,6 +201,18 @@ describe("ReviewAgent on pull_request events", () => {
     expect(reviewComments()).toHaveLength(1);
   });
 
+  it("edits only its own review comment: one anyone started with the markers is left alone", async () => {
+    const planted = `${OWN_MARKER}\n${REVIEW_MARKER}\n@acme/everyone [login](https://evil.example/login)`;
+    const payload = prEvent("opened", { files: [file("src/a.ts", lines(3))] });
+    const seeded = repo().addComment(n, { body: planted, user: "mallory" });
+    await deliverAndSettle(server, "pull_request", payload);
+    const comments = reviewComments();
+    expect(comments.find((c) => c.id === seeded.id)!.body).toBe(planted);
+    const own = comments.filter((c) => c.user === "switchyard-bot");
+    expect(own).toHaveLength(1);
+    expect(own[0]!.body).not.toContain("evil.example");
+  });
+
   it("retries a 502 on the files and still leaves one review comment", async () => {
     fake.failNext({ method: "GET", path: new RegExp(`/repos/${repoName()}/pulls/${n}/files`), status: 502, body: { message: "Bad Gateway" } });
     const [task] = await deliverAndSettle(server, "pull_request", prEvent("opened", { files: [file("src/a.ts", lines(3))] }));
@@ -225,7 +237,7 @@ describe("reviewPullRequest (what /agent review calls)", () => {
     const task = {} as ClaimedTask;
     return {
       task, event: normalizeEvent("issue_comment", payload), payload, logger, store: createAgentStore(server.store, task, Date.now),
-      signal: new AbortController().signal, github, config: parseConfig({}).config, ownLogins: [], mode: "server",
+      signal: new AbortController().signal, github, config: parseConfig({}).config, ownLogins: ["switchyard-bot"], mode: "server",
     };
   }
 

@@ -3,6 +3,7 @@ import { OWN_MARKER } from "../../commands/parse-commands.js";
 import type { ClaimedTask, GithubActionRecord, TaskOutcome } from "../../store/store.js";
 import { AfterTaskError } from "../../queue/after-task-error.js";
 import type { AgentContext } from "../agent.js";
+import { findOwnComment } from "../own-comment.js";
 import { hasDeployer } from "./deployment-agent/has-deployer.js";
 
 /** Finds the one routing comment on an issue or pull request. */
@@ -134,7 +135,8 @@ export function createRoutingCommentUpdater(mode: Config["comments"]) {
       .then(async () => {
         // sticky: one comment for the issue; every: one per event, with all of its tasks.
         const marker = mode === "every" ? deliveryMarker(task.delivery) : ROUTING_MARKER;
-        const existing = (await github.listComments(repo, number)).find((c) => c.body.includes(marker));
+        // Only switchyard's own comment: a marker anyone pasted must not get their rows republished.
+        const existing = findOwnComment(await github.listComments(repo, number), ctx.ownLogins, (body) => body.includes(marker));
         const previewKey = `${repo.toLowerCase()}#${number} ${marker}`;
         // A preview builds on the comment as dry-run left it; the real one (if any) names the id.
         const preview = github.dryRun ? await lastPreview(ctx, previewKey, marker) : null;

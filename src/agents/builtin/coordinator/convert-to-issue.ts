@@ -1,4 +1,5 @@
 import type { AgentContext } from "../../agent.js";
+import { isOwnComment } from "../../own-comment.js";
 import type { DiscussionThread } from "./discussion-thread.js";
 
 /** In the issue's body: what a later `/convert-to-issue` (or a retried attempt) finds it by. */
@@ -15,13 +16,16 @@ const CONVERTED_TO = /<!-- switchyard:converted-to:(\d+) -->/;
  * which covers an attempt that created the issue and failed before it could link it.
  */
 async function findConverted(ctx: AgentContext, thread: DiscussionThread): Promise<number | null> {
+  // Only what switchyard wrote: anyone can write either marker, to block the conversion or
+  // have switchyard's reply point at an issue of their choosing.
   for (const comment of thread.state?.comments ?? []) {
+    if (!isOwnComment(comment, ctx.ownLogins)) continue;
     const match = CONVERTED_TO.exec(comment.body);
     if (match) return Number(match[1]);
   }
   if (!ctx.github.canRead) return null;
   const hits = await ctx.github.searchIssues(`repo:${thread.repository} is:issue in:body "switchyard:converted-from:${thread.ref.nodeId}"`);
-  return hits[0]?.number ?? null;
+  return hits.find((h) => isOwnComment({ user: h.user ?? null }, ctx.ownLogins))?.number ?? null;
 }
 
 /** The discussion's labels the repository has, in the repository's spelling (issue labels must exist). */

@@ -2,6 +2,7 @@ import type { AgentCommand } from "../../../commands/parse-commands.js";
 import { isKnownCommand, KNOWN_COMMANDS, OWN_MARKER } from "../../../commands/parse-commands.js";
 import { ignoredReason } from "../../../routing/decide.js";
 import type { Agent, AgentContext } from "../../agent.js";
+import { findOwnComment } from "../../own-comment.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
@@ -24,7 +25,8 @@ async function reply(ctx: AgentContext, index: number, text: string): Promise<vo
   const { github, event, task } = ctx;
   const tag = replyTag(task.delivery, index);
   const body = `${OWN_MARKER}\n${tag}\n${text}`;
-  const existing = (await github.listComments(event.repository!, event.number!)).find((c) => c.body.includes(tag));
+  // Only switchyard's own reply: a tag copied into someone else's comment must not get it edited.
+  const existing = findOwnComment(await github.listComments(event.repository!, event.number!), ctx.ownLogins, (body) => body.includes(tag));
   if (existing) await github.updateComment(event.repository!, existing.id, body);
   else await github.createComment(event.repository!, event.number!, body);
 }

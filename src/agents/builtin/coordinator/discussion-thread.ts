@@ -2,6 +2,7 @@ import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { DiscussionRef } from "../../../events/event-payload.js";
 import type { DiscussionState } from "../../../github/discussion-queries.js";
 import type { AgentContext } from "../../agent.js";
+import { findOwnComment } from "../../own-comment.js";
 
 /** Where a command's answers go: the discussion, and the thread of the comment that asked. */
 export interface DiscussionThread {
@@ -47,7 +48,8 @@ export async function openDiscussionThread(ctx: AgentContext): Promise<Discussio
     async reply(index, text) {
       const tag = replyTag(task.delivery, index);
       const body = `${OWN_MARKER}\n${tag}\n${text}`;
-      const existing = state?.comments.find((c) => c.body.includes(tag));
+      // Only switchyard's own reply: a tag copied into someone else's comment must not get it edited.
+      const existing = state ? findOwnComment(state.comments, ctx.ownLogins, (body) => body.includes(tag)) : undefined;
       if (existing) await github.updateDiscussionComment(existing.id, body);
       else await github.addDiscussionComment(ref.nodeId!, body, replyTo);
     },

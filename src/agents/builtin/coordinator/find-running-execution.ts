@@ -1,4 +1,5 @@
 import type { AgentContext } from "../../agent.js";
+import { isOwnComment } from "../../own-comment.js";
 import { workspaceCommentTag } from "../../executors/workspace/issue-feedback.js";
 import { EXECUTE_PLAN_RULE } from "./build-plan.js";
 
@@ -20,7 +21,8 @@ export async function findRunningExecution(ctx: AgentContext, agent: string): Pr
     .flatMap((d) => d.tasks)
     .find((t) => t.agent === agent && t.rule === EXECUTE_PLAN_RULE && (t.status === "ready" || t.status === "running") && t.delivery !== task.delivery);
   if (!running) return null;
-  const comments = await github.listComments(event.repository!, event.number!);
+  // Only switchyard's own comments: the reply links to it, and anyone can copy its tag.
+  const comments = (await github.listComments(event.repository!, event.number!)).filter((c) => isOwnComment(c, ctx.ownLogins));
   const tag = workspaceCommentTag(running.id);
   const comment = comments.find((c) => c.body.includes(tag)) ?? comments.find((c) => c.body.includes(`as task ${running.id};`));
   return { task: running.id, link: comment?.url ?? null };

@@ -1,4 +1,5 @@
 import type { Agent, AgentContext } from "../../agent.js";
+import { findOwnComment } from "../../own-comment.js";
 import { createKeyedQueue } from "./create-keyed-queue.js";
 import {
   ESCALATION_LABEL,
@@ -26,7 +27,8 @@ async function hasReported(ctx: AgentContext, repo: string, number: number, run:
   const marker = runMarker(run);
   const issue = await ctx.github.getIssue(repo, number);
   if (issue?.body.includes(marker)) return true;
-  return (await ctx.github.listComments(repo, number)).some((c) => c.body.includes(marker));
+  // Only switchyard's own comment: a marker anyone pasted would silence the report.
+  return findOwnComment(await ctx.github.listComments(repo, number), ctx.ownLogins, (body) => body.includes(marker)) !== undefined;
 }
 
 async function openEscalation(ctx: AgentContext, repo: string, run: WorkflowRun): Promise<number | null> {

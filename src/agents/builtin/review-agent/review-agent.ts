@@ -1,6 +1,7 @@
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import { PermanentError } from "../../../queue/agent-errors.js";
 import type { Agent, AgentContext } from "../../agent.js";
+import { findOwnComment } from "../../own-comment.js";
 import { readPullSubject } from "./read-pull-subject.js";
 import { REVIEW_MARKER, renderReview } from "./render-review.js";
 import { runChecks, type ReviewReport } from "./run-checks.js";
@@ -60,7 +61,8 @@ async function applySizeLabel(ctx: AgentContext, repo: string, number: number, c
 async function upsertComment(ctx: AgentContext, repo: string, number: number, body: string): Promise<NonNullable<ReviewResult["comment"]>> {
   // Both markers at the very start: a human quoting the marker mid-comment is not ours.
   const prefix = `${OWN_MARKER}\n${REVIEW_MARKER}`;
-  const existing = (await ctx.github.listComments(repo, number)).find((c) => c.body.startsWith(prefix));
+  // And written by switchyard: anyone can start a comment with the markers.
+  const existing = findOwnComment(await ctx.github.listComments(repo, number), ctx.ownLogins, (body) => body.startsWith(prefix));
   if (existing) {
     await ctx.github.updateComment(repo, existing.id, body);
     return { id: existing.id, created: false };

@@ -1,6 +1,7 @@
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { GithubClient } from "../../../github/github-client.js";
 import { LABEL_STYLES } from "../../builtin/issue-agent/classify-issue.js";
+import { findOwnComment } from "../../own-comment.js";
 
 const STYLES: Record<string, { color: string; description: string }> = {
   ...LABEL_STYLES,
@@ -16,11 +17,11 @@ export function workspaceCommentTag(task: string): string {
   return `<!-- switchyard:workspace:${task} -->`;
 }
 
-/** Creates or edits the task's comment on the issue. */
-export async function postTaskComment(github: GithubClient, repo: string, issue: number, task: string, text: string): Promise<void> {
+/** Creates or edits the task's comment on the issue: switchyard's own (`ownLogins`), never one that only carries the tag. */
+export async function postTaskComment(github: GithubClient, ownLogins: readonly string[], repo: string, issue: number, task: string, text: string): Promise<void> {
   const tag = workspaceCommentTag(task);
   const body = `${OWN_MARKER}\n${tag}\n${text}`;
-  const existing = (await github.listComments(repo, issue)).find((c) => c.body.includes(tag));
+  const existing = findOwnComment(await github.listComments(repo, issue), ownLogins, (body) => body.includes(tag));
   if (existing) await github.updateComment(repo, existing.id, body);
   else await github.createComment(repo, issue, body);
 }

@@ -82,7 +82,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
   // The issue is public: this machine's paths (in a spawn or git error) are named, not shown.
   const localPaths = { [worktree]: "<worktree>", [mirror]: "<mirror>", [at.root]: "<workspaces>" };
-  const say = (text: string) => postTaskComment(github, repository, number, task.id, hidePaths(text, localPaths));
+  const say = (text: string) => postTaskComment(github, ctx.ownLogins, repository, number, task.id, hidePaths(text, localPaths));
   const where = `task ${task.id}, attempt ${task.attempts}`;
   // A transient failure on the last attempt the retry policy allows is the end: said, and rolled back, as one.
   const lastAttempt = !shouldRetry(task.attempts - task.retryBase, ctx.config.retry.maxRetries);

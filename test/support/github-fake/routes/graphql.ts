@@ -40,7 +40,9 @@ function discussionQuery(world: World, vars: Vars): Reply {
   const discussion = store.discussions.find((d) => d.number === vars.number);
   if (!discussion) return errors(`Could not resolve to a Discussion with the number of ${String(vars.number)}.`);
   const mine = store.comments.filter((c) => c.discussionId === discussion.id);
-  const node = (c: FakeDiscussionComment) => ({ id: c.id, body: c.body, url: commentUrl(repo, discussion, c) });
+  // GraphQL names a Bot by its slug, without REST's `[bot]`.
+  const author = (login: string) => (world.user(login).type === "Bot" ? { __typename: "Bot", login: login.replace(/\[bot\]$/, "") } : { __typename: "User", login });
+  const node = (c: FakeDiscussionComment) => ({ id: c.id, body: c.body, url: commentUrl(repo, discussion, c), author: author(c.user) });
   return {
     status: 200,
     body: {
