@@ -22,6 +22,15 @@ describe("buildPlan", () => {
   it("renders numbered steps", () => {
     expect(renderPlan(buildPlan("- [ ] A\n- [x] B", ""))).toBe("1. [ ] A — **CodeGenAgent**\n2. [x] B — **CodeGenAgent**");
   });
+
+  it("renders the issue author's step text as text: no mention, link, image, HTML or control character", () => {
+    const body = "- [ ] fix it @acme/everyone <img src=https://evil.example/x.png> [login](https://evil.example) \u001b[31m\u202e";
+    const plan = renderPlan(buildPlan(body, ""));
+    expect(plan).toBe(
+      String.raw`1. [ ] fix it \@acme/everyone &lt;img src=https\://evil\.example/x\.png&gt; \[login\]\(https\://evil\.example\) \\u001b\[31m\\u202e — **CodeGenAgent**`,
+    );
+    expect(plan.includes("\u001b") || plan.includes("\u202e")).toBe(false);
+  });
 });
 
 describe("renderHelp", () => {

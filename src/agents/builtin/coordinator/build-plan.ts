@@ -1,3 +1,5 @@
+import { escapeMarkdown } from "../../../summary/escape-markdown.js";
+
 /** The rule of the task `execute` hands its plan to (run by the configured ExecutionAgent). */
 export const EXECUTE_PLAN_RULE = "execute-plan";
 
@@ -36,8 +38,16 @@ export function buildPlan(body: string, title: string): PlanStep[] {
   return steps;
 }
 
+/**
+ * The plan as the Markdown list switchyard posts. Each step is the issue author's text,
+ * republished under switchyard's name when a maintainer runs `/agent execute`: it is escaped
+ * so it reads as the words it is, never as a mention, a link, an image, HTML or a control
+ * character (on the page a backslash escape shows nothing; the words stay as written).
+ *
+ * @example renderPlan([{ text: "ping @acme/everyone", done: false, agent: "CodeGenAgent" }]) // "1. [ ] ping \\@acme/everyone — **CodeGenAgent**"
+ */
 export function renderPlan(steps: readonly PlanStep[]): string {
-  return steps.map((s, i) => `${i + 1}. [${s.done ? "x" : " "}] ${s.text.replace(/\n/g, " ")} — **${s.agent}**`).join("\n");
+  return steps.map((s, i) => `${i + 1}. [${s.done ? "x" : " "}] ${escapeMarkdown(s.text)} — **${s.agent}**`).join("\n");
 }
 
 /**

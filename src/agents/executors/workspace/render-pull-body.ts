@@ -1,4 +1,5 @@
 import type { PlanStep } from "../../builtin/coordinator/build-plan.js";
+import { codeBlock, escapeMarkdown } from "../../../summary/escape-markdown.js";
 
 /** Marks switchyard's pull requests, as OWN_MARKER marks its comments. */
 export const PULL_MARKER = "<!-- switchyard:workspace-pr -->";
@@ -14,13 +15,15 @@ export interface PullBodyInput {
 
 /**
  * The pull request's description: closes the issue, carries the plan as a checklist and the
- * run's summary. Rewritten on every run of the issue, so it describes the latest one.
+ * run's summary. Rewritten on every run of the issue, so it describes the latest one. The
+ * steps are the issue author's words and the summary is what the agent printed: switchyard
+ * publishes both, so a step is escaped (no mention, link, image, HTML or control character)
+ * and the summary sits in a fence nothing inside can close.
  *
  * @example renderPullBody({ issue: 12, plan: [], task: "41", attempt: 1, summary: "done" })
  */
 export function renderPullBody(input: PullBodyInput): string {
-  const plan = input.plan.map((s) => `- [${s.done ? "x" : " "}] ${s.text.replace(/\n/g, " ")}`).join("\n");
-  const fence = input.summary.includes("```") ? "~~~~" : "```";
+  const plan = input.plan.map((s) => `- [${s.done ? "x" : " "}] ${escapeMarkdown(s.text)}`).join("\n");
   return [
     PULL_MARKER,
     `Closes #${input.issue}`,
@@ -31,7 +34,7 @@ export function renderPullBody(input: PullBodyInput): string {
     "",
     `### Run summary (task ${input.task}, attempt ${input.attempt})`,
     "",
-    input.summary.trim() ? `${fence}\n${input.summary}\n${fence}` : "_The agent printed nothing._",
+    input.summary.trim() ? codeBlock(input.summary) : "_The agent printed nothing._",
     "",
     "_Opened by switchyard's workspace executor: a coding agent ran on this branch; review it as you would any contribution._",
   ].join("\n");
