@@ -1,13 +1,10 @@
 import type { AgentContext } from "../../agent.js";
 import { isoTime } from "../../../present/records.js";
 
-function escape(text: string): string {
-  return text.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 160);
-}
-
 /**
  * What switchyard knows about one issue or pull request. Under `serve` that is the store:
- * every delivery about it, its tasks, their attempts and last errors. In Actions mode the
+ * every delivery about it, its tasks and their attempts (an error is pointed to, not
+ * quoted: the reply is public). In Actions mode the
  * store lives for one run, so the answer comes from GitHub's own state instead.
  */
 export async function renderStatus(ctx: AgentContext): Promise<string> {
@@ -32,7 +29,9 @@ export async function renderHistory(store: AgentContext["store"], repo: string, 
   for (const d of deliveries) {
     const summary =
       d.tasks
-        .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.lastError && t.status !== "succeeded" ? ` — ${escape(t.lastError)}` : ""}`)
+        // The error stays in the store, as in the routing comment: this reply is public, and an
+        // agent's error is whatever its program or endpoint said (connection strings, tokens).
+        .map((t) => `${t.agent}: ${t.status} (${t.attempts} attempt${t.attempts === 1 ? "" : "s"})${t.lastError && t.status !== "succeeded" ? ` — details: \`switchyard tasks show ${t.id}\`` : ""}`)
         .join("; ") || "no task";
     rows.push(`| ${isoTime(d.receivedAt).slice(0, 19).replace("T", " ")} | ${d.action ? `${d.event}.${d.action}` : d.event} | ${d.status} | ${summary} |`);
   }
