@@ -94,7 +94,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   let executorFor: (agent: string) => Executor;
   let limiter: FailedAuthLimiter;
   try {
-    github = createGithubRuntime(config, logger);
+    github = createGithubRuntime(config, logger, { actions: mode === "actions" });
     if (mode === "actions") {
       // No event may reach an agent before switchyard knows its own comments by login.
       await github.resolveIdentity();

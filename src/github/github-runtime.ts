@@ -32,17 +32,29 @@ export interface GithubRuntime {
   whenIdentityKnown?: () => Promise<void>;
 }
 
-/** How long a task waits for the identity lookup before it goes on without it. */
+/** How long after a lookup starts tasks wait for it, in all (one deadline, not one per task). */
 const IDENTITY_WAIT_MS = 10_000;
+/** How soon after a failed lookup a task starts another: a blip at start-up must not last until a restart. */
+const IDENTITY_RETRY_MS = 60_000;
 
-
-export function createGithubRuntime(config: Config, logger: Logger): GithubRuntime {
+/**
+ * `actions`: the runtime of `switchyard route`, where switchyard writes with the job's
+ * token, so `github-actions[bot]` is one of its own logins. Under `serve` it is not: any
+ * workflow in the repository writes as it, and its comments must not count as switchyard's.
+ */
+export function createGithubRuntime(config: Config, logger: Logger, options: { actions?: boolean } = {}): GithubRuntime {
   const factory = createOctokitFactory(config.github, logger);
   const dryRun = isDryRun(config.github, factory.mode);
   const pace = createWritePacer(config.github.writeIntervalMs);
-  const logins = new Set<string>([ACTIONS_IDENTITY]);
+  const logins = new Set<string>(options.actions ? [ACTIONS_IDENTITY] : []);
   const installations = new Map<string, number>();
   let lookup: Promise<void> | null = null;
+  let lookupStarted = 0;
+  let known = false;
+  const startLookup = (): Promise<void> => {
+    lookupStarted = Date.now();
+    return (lookup = lookupIdentity());
+  };
 
   return {
     mode: factory.mode,
@@ -70,29 +82,51 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
     },
     ownLogins: () => [...logins],
     whenIdentityKnown: async () => {
-      if (!lookup) return;
+      if (!lookup || known) return;
+      // A lookup that failed is tried again now and then, by the task that finds it stale.
+      if (Date.now() - lookupStarted >= IDENTITY_RETRY_MS) void startLookup();
+      const left = lookupStarted + IDENTITY_WAIT_MS - Date.now();
+      if (left <= 0) return;
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, IDENTITY_WAIT_MS);
+        timer = setTimeout(resolve, left);
         timer.unref();
       });
       await Promise.race([lookup, bound]).finally(() => clearTimeout(timer));
     },
-    resolveIdentity: () => (lookup = lookupIdentity()),
+    resolveIdentity: startLookup,
   };
 
   async function lookupIdentity(): Promise<void> {
     try {
       if (factory.mode === "token") {
-        const { data } = await factory.forInstallation(null)!.request("GET /user");
-        logins.add(data.login);
+        logins.add(await tokenLogin(factory.forInstallation(null)!));
       } else if (factory.mode === "app") {
         const { data } = await factory.appClient()!.request("GET /app");
         if (data?.slug) logins.add(`${data.slug}[bot]`);
       }
+      known = true;
     } catch (error) {
-      logIdentityFailure(logger, factory.mode, error);
+      logIdentityFailure(logger, factory.mode, error, options.actions === true);
     }
+  }
+}
+
+/**
+ * The login a token writes as. `GET /user` answers for a person's token; an App's
+ * installation token (what `actions/create-github-app-token` mints) gets 403 there, and
+ * GraphQL's `viewer` names it instead (`<app-slug>[bot]`).
+ */
+async function tokenLogin(octokit: NonNullable<ReturnType<ReturnType<typeof createOctokitFactory>["forInstallation"]>>): Promise<string> {
+  try {
+    const { data } = await octokit.request("GET /user");
+    return data.login;
+  } catch (error) {
+    if ((error as { status?: unknown } | null)?.status !== 403) throw error;
+    const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }" });
+    const login = (data as { data?: { viewer?: { login?: unknown } } } | null)?.data?.viewer?.login;
+    if (typeof login !== "string" || login === "") throw error;
+    return login;
   }
 }
 
@@ -101,7 +135,7 @@ export function createGithubRuntime(config: Config, logger: Logger): GithubRunti
  * failure is where a wrong token shows first: said plainly (and without a stack), since
  * every agent's GitHub write will fail the same way until the credentials are fixed.
  */
-function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown): void {
+function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown, actions: boolean): void {
   const reason = classifyError(error, Date.now()).reason;
   const status = (error as { status?: unknown } | null)?.status;
   const credentials = mode === "app" ? "the GitHub App's credentials (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)" : "GITHUB_TOKEN";
@@ -109,5 +143,8 @@ function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown): voi
     logger.error({ reason }, `GitHub rejected ${credentials} (${reason}): every GitHub write an agent makes will fail until they are fixed`);
     return;
   }
-  logger.warn({ reason }, `could not look up switchyard's own GitHub identity (${reason}); its own comments are still never acted on (their marker), but it cannot tell them from anyone else's, so it posts new comments instead of editing its earlier ones`);
+  const fallback = actions
+    ? "it counts the comments of github-actions[bot] (the job's token) as its own"
+    : "it cannot tell its comments from anyone else's, so it posts new comments instead of editing its earlier ones until a later lookup succeeds (tried again every minute)";
+  logger.warn({ reason }, `could not look up switchyard's own GitHub identity (${reason}); its own comments are still never acted on (their marker), but ${fallback}`);
 }

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -27,8 +27,9 @@ async function lookUpIdentity(token: string): Promise<{ logins: readonly string[
 describe("the GitHub identity lookup at start-up", () => {
   it("learns switchyard's own login from a token GitHub accepts, and logs nothing", async () => {
     const { logins, lines } = await lookUpIdentity("ghp_good");
-    // github-actions[bot] is always among them (Actions mode posts as it).
     expect(logins).toContain("switchyard-bot");
+    // Under serve, any workflow writes as github-actions[bot]: its comments are not switchyard's.
+    expect(logins).not.toContain("github-actions[bot]");
     expect(lines).toEqual([]);
   });
 
@@ -42,6 +43,41 @@ describe("the GitHub identity lookup at start-up", () => {
     expect(line!.level).toBe(50);
     expect(line!.msg).toMatch(/^GitHub rejected GITHUB_TOKEN \(HTTP 401 from 127\.0\.0\.1:\d+: Bad credentials\): every GitHub write an agent makes will fail/);
     expect(JSON.stringify(line)).not.toContain("stack");
+  });
+
+  it("names an App's installation token, which GET /user refuses with 403, by GraphQL's viewer", async () => {
+    fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+    fake.failNext({ method: "GET", path: "/user", status: 403, body: { message: "Resource not accessible by integration" } });
+    const { logins, lines } = await lookUpIdentity("ghs_installation");
+    expect(logins).toContain("switchyard-bot");
+    expect(lines).toEqual([]);
+    expect(fake.requests.some((r) => r.method === "POST" && r.path === "/graphql")).toBe(true);
+  });
+
+  it("counts github-actions[bot] as its own only in Actions mode, where it writes with the job's token", () => {
+    const { config } = parseConfig({});
+    expect(createGithubRuntime(config, createLogger("silent")).ownLogins()).not.toContain("github-actions[bot]");
+    expect(createGithubRuntime(config, createLogger("silent"), { actions: true }).ownLogins()).toContain("github-actions[bot]");
+  });
+
+  it("tries a failed lookup again a minute later, when a task asks, instead of never knowing itself until a restart", async () => {
+    fake = await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
+    fake.failNext({ method: "GET", path: "/user", status: 503 });
+    const { config } = parseConfig({ github: { token: "ghp_good", apiUrl: fake.url } });
+    const github = createGithubRuntime(config, createLogger("silent"));
+    await github.resolveIdentity();
+    expect(github.ownLogins()).not.toContain("switchyard-bot");
+    // Within the minute a task goes on without it; after it, the task's wait starts a new lookup.
+    await github.whenIdentityKnown!();
+    expect(github.ownLogins()).not.toContain("switchyard-bot");
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now + 61_000);
+    try {
+      await github.whenIdentityKnown!();
+    } finally {
+      clock.mockRestore();
+    }
+    expect(github.ownLogins()).toContain("switchyard-bot");
   });
 
   it("tells a GitHub that cannot be reached from a rejected token", async () => {

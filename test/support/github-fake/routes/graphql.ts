@@ -108,6 +108,8 @@ export const graphqlRoutes: Route[] = [
     if (/^\s*mutation\b[\s\S]*\baddDiscussionComment\s*\(/.test(query)) return addDiscussionComment(ctx.world, ctx.actor.login, vars);
     if (/^\s*mutation\b[\s\S]*\bupdateDiscussionComment\s*\(/.test(query)) return updateDiscussionComment(ctx.world, vars);
     if (/^\s*query\b[\s\S]*\bdiscussion\s*\(\s*number:/.test(query)) return discussionQuery(ctx.world, vars);
+    // Who the token is: for an App's installation token, `<slug>[bot]` (GET /user answers it 403).
+    if (/^\s*query\s*\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query)) return { status: 200, body: { data: { viewer: { login: ctx.actor.login } } } };
     return errors(`github-fake: this GraphQL operation is not modelled: ${query.slice(0, 80)}`);
   }),
 ];
