@@ -104,6 +104,13 @@ describe("runExecAgent", () => {
     expect(result.output).not.toMatch(/sk-test|:pw@|ghp_/);
   });
 
+  it("masks its output before cutting the tail: a token the cut goes through is not half kept in clear", async () => {
+    // The kept 40 bytes would begin inside the token, past the ghp_ that marks it as one.
+    const path = script("cut.mjs", `process.stdout.write("key ghp_abcdefghijklmnopqrstuvwxyz0123456789 " + "x".repeat(30));`);
+    const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV, outputLimitBytes: 40 });
+    expect(result.output).toBe(`key *** ${"x".repeat(30)}`);
+  });
+
   it("a child that never reads stdin is fine (EPIPE ignored)", async () => {
     const path = script("no-stdin.mjs", `process.stdin.destroy(); console.log("done");`);
     const input = { task: { blob: "x".repeat(1024 * 1024) }, vars: VARS };

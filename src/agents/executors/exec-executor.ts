@@ -1,4 +1,4 @@
-import { maskSecrets } from "./workspace/mask-secrets.js";
+import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { interpreterProblem } from "../../config/find-agent-problems.js";
@@ -110,7 +110,8 @@ export async function runExecAgent(
   options: ExecAgentOptions,
 ): Promise<ExecResult> {
   const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  const tail = createTail(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
+  const limit = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT;
+  const tail = createTail(limit + MASK_CONTEXT);
   const [program, ...args] = spec.argv;
   if (program === undefined || program === "") return failed("permanent", "exec agent has an empty argv", "");
   if (options.signal?.aborted) return failed("transient", "aborted before start", "");
@@ -183,8 +184,9 @@ export async function runExecAgent(
 
   // Kept on the attempt and shown by tasks show, the dashboard and a public job summary: the
   // values of the variables the agent was given for its work (API keys) are masked there,
-  // with GitHub-shaped tokens and URL credentials, whatever the agent printed.
-  const output = maskSecrets(tail.text(), spec.env.map((name) => env[name]));
+  // with GitHub-shaped tokens and URL credentials, whatever the agent printed. Masked before
+  // the tail is cut to its limit, so that no secret is cut in two and half kept.
+  const output = lastBytes(maskSecrets(tail.text(), spec.env.map((name) => env[name])), limit);
   const base = { exitCode, signal: exitSignal, timedOut: killedFor === "timeout", output };
   if (killedFor === "timeout") {
     return { ...base, outcome: "transient", error: `timed out after ${formatMs(spec.timeoutMs)}; process group killed` };
@@ -282,15 +284,19 @@ function createTail(limit: number): { push: (chunk: Buffer) => void; text: () =>
       size += chunk.length;
       while (chunks.length > 1 && size - chunks[0]!.length >= limit) size -= chunks.shift()!.length;
     },
-    text: () => {
-      let bytes = Buffer.concat(chunks);
-      if (bytes.length > limit) bytes = bytes.subarray(bytes.length - limit);
-      // The cut may land inside a UTF-8 character: drop its continuation bytes.
-      let start = 0;
-      while (start < bytes.length && start < 3 && (bytes[start]! & 0xc0) === 0x80) start++;
-      return bytes.subarray(start).toString("utf8");
-    },
+    text: () => lastBytes(Buffer.concat(chunks), limit),
   };
+}
+
+/** The last `limit` bytes of `text`, never starting inside a UTF-8 character. */
+function lastBytes(text: string | Buffer, limit: number): string {
+  let bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  if (bytes.length <= limit && typeof text === "string") return text;
+  if (bytes.length > limit) bytes = bytes.subarray(bytes.length - limit);
+  // The cut may land inside a UTF-8 character: drop its continuation bytes.
+  let start = 0;
+  while (start < bytes.length && start < 3 && (bytes[start]! & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString("utf8");
 }
 
 function formatMs(ms: number): string {

@@ -2,7 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
-import { maskSecrets } from "./workspace/mask-secrets.js";
+import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 
 /** Where and how long: an `http` agent's `{http: {url}, timeout}` (the secret goes to createHttpSigner). */
 export interface HttpAgentSpec {
@@ -101,7 +101,7 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
       signal,
     });
     // The whole answer is read within the timeout too; only its tail is kept.
-    text = await readTail(response, limit);
+    text = await readTail(response, limit + MASK_CONTEXT);
   } catch (error) {
     throw failed(error);
   }
@@ -110,7 +110,9 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   // The answer becomes the attempt's output and (a snippet) its error, which are logged and
   // shown by `tasks show`, the dashboard and a job summary: a receiver that echoes a
   // connection string, a token or the URL's own query values must not put them there.
-  text = maskSecrets(text, [...url.searchParams.values()]);
+  // Masked before the cut to `limit`, so that no secret is cut in two and half kept.
+  // Query values of 8 characters or more only: `?format=json` must not mask every "json".
+  text = maskSecrets(text, [...url.searchParams.values()].filter((value) => value.length >= 8)).slice(-limit);
   const snippet = oneLine(text);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };

@@ -42,3 +42,10 @@ export function hidePaths(text: string, names: Readonly<Record<string, string>>)
     .sort(([a], [b]) => b.length - a.length)
     .reduce((out, [local, shown]) => out.replaceAll(local, shown), text);
 }
+
+/**
+ * How much more than a kept tail is read and masked before the tail is cut: a secret or
+ * token that the cut would go through is then whole when masked (tokens and API keys are
+ * far shorter), so no end of one is kept in clear.
+ */
+export const MASK_CONTEXT = 512;
