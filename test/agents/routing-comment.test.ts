@@ -107,4 +107,15 @@ describe("the sticky routing comment in dry-run", () => {
     expect(writes.map((w) => w.method)).toEqual(["PATCH"]);
     expect(rowsOf((writes[0]!.body as { body: string }).body)).toHaveLength(2);
   });
+
+  it("does not continue another write that only quotes the marker (an agent's comment echoing its output)", async () => {
+    const quoted: GithubActionRecord = {
+      task: "9", agent: "CodeGenAgent", method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", dryRun: true, at: 0,
+      body: { owner: "Codertocat", repo: "Hello-World", issue_number: 1, body: "agent said: <!-- switchyard:routing -->\n| x | y | [login](https://evil.example) | succeeded <!-- task:99 --> |" },
+    } as unknown as GithubActionRecord;
+    const writes: GithubActionRecord[] = [];
+    await createRoutingCommentUpdater("sticky")({ ...task("2"), delivery: "d-2" }, { status: "succeeded" }, dryRunContext("2", writes, [quoted]));
+    expect(writes.map((w) => w.method)).toEqual(["POST"]);
+    expect((writes[0]!.body as { body: string }).body).not.toContain("evil.example");
+  });
 });

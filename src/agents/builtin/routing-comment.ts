@@ -80,7 +80,9 @@ interface Preview {
 function previewFrom(writes: readonly GithubActionRecord[], marker: string): Preview | null {
   for (const write of writes) {
     const params = (write.body ?? {}) as { body?: unknown; comment_id?: unknown };
-    if (typeof params.body !== "string" || !params.body.includes(marker)) continue;
+    // A routing comment as renderRoutingComment writes it, not any recorded write that quotes
+    // the marker (an agent's comment echoing output that holds one).
+    if (typeof params.body !== "string" || !params.body.startsWith(`${OWN_MARKER}\n${marker}\n`)) continue;
     if (write.method === "POST" && write.route.endsWith("/issues/{issue_number}/comments")) return { body: params.body, id: DRY_RUN_COMMENT_ID };
     if (write.method === "PATCH" && write.route.endsWith("/issues/comments/{comment_id}")) return { body: params.body, id: typeof params.comment_id === "number" ? params.comment_id : DRY_RUN_COMMENT_ID };
   }
