@@ -10,23 +10,29 @@ import { terminalText } from "../present/terminal-text.js";
  */
 
 // The ASCII punctuation that can start markup in GitHub's Markdown (emphasis, code, links,
-// images, headings, lists, tables, strikethrough, mentions, autolinks, emoji, math); `<`,
-// `>` and `&` become HTML entities below.
-const MARKDOWN_PUNCTUATION = /[\\`*_{}[\]()#+\-.!|~@:$]/g;
+// images, headings, lists, tables, strikethrough, autolinks, emoji, math); `<`, `>` and
+// `&` become HTML entities below.
+const MARKDOWN_PUNCTUATION = /[\\`*_{}[\]()+\-.!|~:$]/g;
 const HTML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+// GitHub finds mentions (`@team`) and references (`#12`, `owner/repo#12`) in the rendered
+// text, after Markdown: a backslash escape is gone by then and they would still link and
+// notify. A zero-width space after the sign (as an entity) breaks them and shows nothing;
+// `#` cannot start a heading then either.
+const REFERENCE_SIGNS = /[@#]/g;
 
 /**
  * One line of inline text, safe in a paragraph or a table cell: control characters written
- * out, HTML special characters as entities, Markdown punctuation backslash-escaped, line
- * breaks as spaces.
+ * out, HTML special characters as entities, Markdown punctuation backslash-escaped, `@` and
+ * `#` followed by a zero-width space, line breaks as spaces.
  *
- * @example escapeMarkdown("fix | <b>bold</b> @octocat") // "fix \\| &lt;b&gt;bold&lt;/b&gt; \\@octocat"
+ * @example escapeMarkdown("fix | <b>bold</b> @octocat") // "fix \\| &lt;b&gt;bold&lt;/b&gt; @&#8203;octocat"
  */
 export function escapeMarkdown(text: string): string {
   return terminalText(text)
     .replace(/\n+/g, " ")
     .replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`)
-    .replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!);
+    .replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!)
+    .replace(REFERENCE_SIGNS, (c) => `${c}&#8203;`);
 }
 
 /**

@@ -83,7 +83,9 @@ describe("renderJobSummary", () => {
 
 describe("escapeMarkdown and codeBlock", () => {
   it("turn markup into text", () => {
-    expect(escapeMarkdown("a|b <i>c</i> @d\ne")).toBe("a\\|b &lt;i&gt;c&lt;/i&gt; \\@d e");
+    expect(escapeMarkdown("a|b <i>c</i> @d\ne")).toBe("a\\|b &lt;i&gt;c&lt;/i&gt; @&#8203;d e");
+    // GitHub links mentions and references after Markdown, where a backslash is gone.
+    expect(escapeMarkdown("@acme/everyone fixes #12 and octo/repo#3")).toBe("@&#8203;acme/everyone fixes #&#8203;12 and octo/repo#&#8203;3");
     expect(codeBlock("``` inside")).toBe("````\n``` inside\n````");
   });
 
@@ -118,8 +120,8 @@ describe("renderJobSummary and secrets", () => {
     const leaky = "connect postgres://admin:S3cr3tPass@10.0.0.5/prod with ghp_abcdefghijklmnopqrstuvwxyz0123456789";
     const task = { ...base.tasks[0]!, lastError: leaky, attemptLog: [{ ...base.tasks[0]!.attemptLog[0]!, error: leaky, output: `out ${leaky}` }] };
     const summary = renderJobSummary({ event: normalizeEvent("issues", asJson(exampleOf("issues", "opened"))), decision: decision(), run: { ...base, tasks: [task] } });
-    // Markdown-escaped as every text cell is: postgres\://\*\*\*\@10…
-    expect(summary).toMatch(/postgres\\:\/\/(\\\*){3}\\@10/);
+    // Markdown-escaped as every text cell is: postgres\://\*\*\*@&#8203;10…
+    expect(summary).toMatch(/postgres\\:\/\/(\\\*){3}@&#8203;10/);
     expect(summary).not.toMatch(/S3cr3tPass|ghp_abc/);
   });
 });

@@ -27,7 +27,7 @@ describe("buildPlan", () => {
     const body = "- [ ] fix it @acme/everyone <img src=https://evil.example/x.png> [login](https://evil.example) \u001b[31m\u202e";
     const plan = renderPlan(buildPlan(body, ""));
     expect(plan).toBe(
-      String.raw`1. [ ] fix it \@acme/everyone &lt;img src=https\://evil\.example/x\.png&gt; \[login\]\(https\://evil\.example\) \\u001b\[31m\\u202e — **CodeGenAgent**`,
+      String.raw`1. [ ] fix it @&#8203;acme/everyone &lt;img src=https\://evil\.example/x\.png&gt; \[login\]\(https\://evil\.example\) \\u001b\[31m\\u202e — **CodeGenAgent**`,
     );
     expect(plan.includes("\u001b") || plan.includes("\u202e")).toBe(false);
   });

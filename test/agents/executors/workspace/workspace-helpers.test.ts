@@ -76,7 +76,7 @@ describe("renderPullBody", () => {
 
   it("publishes the issue author's steps as text and a summary no fence inside can close", () => {
     const body = renderPullBody({ issue: 7, plan: [{ text: "fix it @acme/everyone <img src=https://evil.example/x.png> [login](https://evil.example)", done: false, agent: "CodeGenAgent" }], task: "4", attempt: 1, summary: "``` and ~~~~\n@acme/everyone" });
-    expect(body).toContain(String.raw`- [ ] fix it \@acme/everyone &lt;img src=https\://evil\.example/x\.png&gt; \[login\]\(https\://evil\.example\)`);
+    expect(body).toContain(String.raw`- [ ] fix it @&#8203;acme/everyone &lt;img src=https\://evil\.example/x\.png&gt; \[login\]\(https\://evil\.example\)`);
     expect(body).toContain("````\n``` and ~~~~\n@acme/everyone\n````");
   });
 });
