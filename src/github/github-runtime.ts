@@ -102,7 +102,7 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
       if (factory.mode === "token") {
         logins.add(await tokenLogin(factory.forInstallation(null)!));
       } else if (factory.mode === "app") {
-        const { data } = await factory.appClient()!.request("GET /app");
+        const { data } = await factory.appClient()!.request("GET /app", { request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
         if (data?.slug) logins.add(`${data.slug}[bot]`);
       }
       known = true;
@@ -119,11 +119,12 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
  */
 async function tokenLogin(octokit: NonNullable<ReturnType<ReturnType<typeof createOctokitFactory>["forInstallation"]>>): Promise<string> {
   try {
-    const { data } = await octokit.request("GET /user");
+    // Bounded like the tasks' wait for it: a lookup that hangs must not keep the next try away.
+    const { data } = await octokit.request("GET /user", { request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
     return data.login;
   } catch (error) {
     if ((error as { status?: unknown } | null)?.status !== 403) throw error;
-    const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }" });
+    const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }", request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
     const login = (data as { data?: { viewer?: { login?: unknown } } } | null)?.data?.viewer?.login;
     if (typeof login !== "string" || login === "") throw error;
     return login;
