@@ -30,8 +30,10 @@ function cell(text: string | null | undefined): string {
 
 function heading(event: EventPayload): string {
   const name = event.action ? `${event.type}.${event.action}` : event.type;
-  const where = event.repository ? ` on ${event.repository}${event.number !== null ? `#${event.number}` : ""}` : "";
-  return `## switchyard: ${md(name + where)}`;
+  const where = event.repository ? ` on ${event.repository}` : "";
+  // The event's own issue, linked on purpose: its number is a whole number (normalizeEvent).
+  const ref = event.repository && event.number !== null ? `#${event.number}` : "";
+  return `## switchyard: ${md(name + where)}${ref}`;
 }
 
 function decisionSection(input: JobSummaryInput): string[] {
