@@ -34,27 +34,35 @@ async function storeWithOneTask(): Promise<{ real: ReturnType<typeof createSqlit
   return { real, taskId: accepted.duplicate ? "" : accepted.tasks[0]!.id };
 }
 
+/**
+ * A worker whose one run ignores ctx.signal, like a GitHub call in flight: it ends only when
+ * `release` is called. `isRunning` settles once the run has begun.
+ */
+function workerWithStuckRun(store: Store): { worker: ReturnType<typeof createWorker>; isRunning: Promise<void>; release: () => void } {
+  const { config } = parseConfig({});
+  const logger = createLogger("silent");
+  let release!: () => void;
+  const stuck = new Promise<void>((resolve) => (release = resolve));
+  let running!: () => void;
+  const isRunning = new Promise<void>((resolve) => (running = resolve));
+  const worker = createWorker({
+    store,
+    config,
+    github: createGithubRuntime(config, logger),
+    logger,
+    pollMs: 10_000,
+    executorFor: () => async () => {
+      running();
+      await stuck;
+    },
+  });
+  return { worker, isRunning, release };
+}
+
 describe("worker.stop", () => {
   it("does not wait for ever on a run that ignores the abort: its lease is handed back uncounted", async () => {
     const { real, taskId } = await storeWithOneTask();
-    const { config } = parseConfig({});
-    const logger = createLogger("silent");
-    let release!: () => void;
-    const stuck = new Promise<void>((resolve) => (release = resolve));
-    let running!: () => void;
-    const isRunning = new Promise<void>((resolve) => (running = resolve));
-    const worker = createWorker({
-      store: real,
-      config,
-      github: createGithubRuntime(config, logger),
-      logger,
-      pollMs: 10_000,
-      // Ignores ctx.signal, like a GitHub call in flight.
-      executorFor: () => async () => {
-        running();
-        await stuck;
-      },
-    });
+    const { worker, isRunning, release } = workerWithStuckRun(real);
     await worker.start();
     await isRunning;
     const started = Date.now();
@@ -73,22 +81,8 @@ describe("worker.stop", () => {
 
   it("a stop after a kill does not wait for a run the kill handed back (Actions mode reports a cancelled run in time)", async () => {
     const { real, taskId } = await storeWithOneTask();
-    const { config } = parseConfig({});
-    const logger = createLogger("silent");
-    let running!: () => void;
-    const isRunning = new Promise<void>((resolve) => (running = resolve));
-    const worker = createWorker({
-      store: real,
-      config,
-      github: createGithubRuntime(config, logger),
-      logger,
-      pollMs: 10_000,
-      // Ignores ctx.signal and never ends, like a GitHub call that hangs.
-      executorFor: () => async () => {
-        running();
-        await new Promise(() => {});
-      },
-    });
+    // Never released: a GitHub call that hangs.
+    const { worker, isRunning } = workerWithStuckRun(real);
     await worker.start();
     await isRunning;
     await worker.kill(100);
