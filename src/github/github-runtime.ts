@@ -34,6 +34,8 @@ export interface GithubRuntime {
 
 /** How long after a lookup starts tasks wait for it, in all (one deadline, not one per task). */
 const IDENTITY_WAIT_MS = 10_000;
+/** A lookup request's options: bounded like the tasks' wait for it, so a hung one does not keep the next try away. */
+const bounded = () => ({ request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
 /** How soon after a failed lookup a task starts another: a blip at start-up must not last until a restart. */
 const IDENTITY_RETRY_MS = 60_000;
 
@@ -102,7 +104,7 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
       if (factory.mode === "token") {
         logins.add(await tokenLogin(factory.forInstallation(null)!));
       } else if (factory.mode === "app") {
-        const { data } = await factory.appClient()!.request("GET /app", { request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
+        const { data } = await factory.appClient()!.request("GET /app", bounded());
         if (data?.slug) logins.add(`${data.slug}[bot]`);
       }
       known = true;
@@ -119,12 +121,11 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
  */
 async function tokenLogin(octokit: NonNullable<ReturnType<ReturnType<typeof createOctokitFactory>["forInstallation"]>>): Promise<string> {
   try {
-    // Bounded like the tasks' wait for it: a lookup that hangs must not keep the next try away.
-    const { data } = await octokit.request("GET /user", { request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
+    const { data } = await octokit.request("GET /user", bounded());
     return data.login;
   } catch (error) {
     if ((error as { status?: unknown } | null)?.status !== 403) throw error;
-    const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }", request: { signal: AbortSignal.timeout(IDENTITY_WAIT_MS) } });
+    const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }", ...bounded() });
     const login = (data as { data?: { viewer?: { login?: unknown } } } | null)?.data?.viewer?.login;
     if (typeof login !== "string" || login === "") throw error;
     return login;

@@ -290,13 +290,12 @@ function createTail(limit: number): { push: (chunk: Buffer) => void; text: () =>
 
 /** The last `limit` bytes of `text`, never starting inside a UTF-8 character. */
 function lastBytes(text: string | Buffer, limit: number): string {
-  let bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
-  if (bytes.length <= limit && typeof text === "string") return text;
-  if (bytes.length > limit) bytes = bytes.subarray(bytes.length - limit);
+  const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  const tail = bytes.length > limit ? bytes.subarray(bytes.length - limit) : bytes;
   // The cut may land inside a UTF-8 character: drop its continuation bytes.
   let start = 0;
-  while (start < bytes.length && start < 3 && (bytes[start]! & 0xc0) === 0x80) start++;
-  return bytes.subarray(start).toString("utf8");
+  while (start < tail.length && start < 3 && (tail[start]! & 0xc0) === 0x80) start++;
+  return tail.subarray(start).toString("utf8");
 }
 
 function formatMs(ms: number): string {
