@@ -81,8 +81,13 @@ export function registerRedeliver(program: Command, io: CliIo): void {
         throw new UsageError("recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true}); see docs/operations.md#missed-deliveries");
       }
       const api = await serverOf(loaded, io);
-      if (api === null && authMode(loaded.config.github) === "none") {
-        throw new UsageError("no GitHub credentials are set: the sweep reads the hooks' delivery logs with GITHUB_TOKEN (admin:repo_hook, or admin:org_hook for an organization hook) or the App's GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY; an Actions GITHUB_TOKEN cannot");
+      if (api === null) {
+        if (authMode(loaded.config.github) === "none") {
+          throw new UsageError("no GitHub credentials are set: the sweep reads the hooks' delivery logs with GITHUB_TOKEN (admin:repo_hook, or admin:org_hook for an organization hook) or the App's GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY; an Actions GITHUB_TOKEN cannot");
+        }
+        // This process calls GitHub: its credentials get the checks serve gives them, so an App
+        // key that cannot sign is refused here, by name, not as a failure of the first token.
+        loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: true });
       }
       const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
       if (options.json) printJson(io, summary);

@@ -159,6 +159,12 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(text.stdout).toMatch(/^octo\/hello#12: scanned \d+, failed \d+, missing \d+, would redeliver \d+/);
   });
 
+  it("leaves this shell's GitHub credentials unchecked when the running server sweeps with its own", async () => {
+    const result = await runCli(["redeliver", "--dry-run", "--json"], { cwd: server.dir, env: { LOG_LEVEL: "silent", GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "notapem" } });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("swept through the running server at ");
+  });
+
   it("--since and ?since= take what recovery.lookback takes: 1m to 168h, with the units the help names", async () => {
     const help = await cli(["redeliver", "--help"]);
     expect(help.stdout.replace(/\s+/g, " ")).toContain("with a unit: s, m, h or d (default recovery.lookback, 72h; at least 1m, at most 168h)");
@@ -209,6 +215,15 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:1/);
     expect(unreachable.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("exits 2 on a GitHub App key that cannot sign, as serve would, before asking GitHub anything", async () => {
+    fake.clearRequests();
+    const result = await runCli(["redeliver"], { cwd: server.dir, env: { LOG_LEVEL: "silent", GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "notapem" } });
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toMatch(/^switchyard: environment: GITHUB_APP_PRIVATE_KEY="…" \(github\.privateKey\): not a private key switchyard can read: write a PEM RSA key/);
+    expect(result.stderr).not.toContain("notapem");
+    expect(fake.requests).toEqual([]);
   });
 
   it("exits 2 when recovery.hooks is empty", async () => {
