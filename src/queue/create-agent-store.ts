@@ -1,8 +1,8 @@
 import type { AgentStore } from "../agents/agent.js";
-import type { GithubActionRecord, Store } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import { PermanentError } from "./agent-errors.js";
 
-/** How many of the delivery's tasks `enqueue` looks through for one of the same rule. */
+/** How many of a delivery's tasks are looked through: by `enqueue` for one of the same rule, by `subjectWrites` for their writes. */
 const TASKS_PER_DELIVERY = 50;
 
 /**
@@ -32,13 +32,6 @@ export function createAgentStore(store: Store, task: { id: string; delivery: str
       return out;
     },
     githubWrites: ({ limit }) => store.listGithubActions({ task: task.id, limit }),
-    subjectWrites: async (subject, { deliveries, perTask }) => {
-      const writes: (GithubActionRecord & { id: string })[] = [];
-      for (const d of await store.listDeliveries({ subject, limit: deliveries })) {
-        for (const t of await store.listTasks({ delivery: d.id, limit: TASKS_PER_DELIVERY })) writes.push(...(await store.listGithubActions({ task: t.id, limit: perTask })));
-      }
-      // Record ids grow as writes are stored: newest first across tasks, whatever the clocks of the instances that ran them said.
-      return writes.sort((a, b) => Number(b.id) - Number(a.id));
-    },
+    subjectWrites: (subject, { deliveries, perTask }) => store.listSubjectGithubActions({ subject, deliveries, tasksPerDelivery: TASKS_PER_DELIVERY, perTask }),
   };
 }

@@ -291,6 +291,17 @@ export interface ListTasksOptions {
   limit: number;
 }
 
+/** Which of the GitHub writes about one issue or pull request `listSubjectGithubActions` reads. */
+export interface SubjectGithubActionsOptions {
+  subject: { repository: string; number: number };
+  /** The newest deliveries about the subject, as listDeliveries orders them. */
+  deliveries: number;
+  /** The newest tasks of each of those deliveries. */
+  tasksPerDelivery: number;
+  /** The newest writes of each of those tasks. */
+  perTask: number;
+}
+
 export interface GithubActionRecord {
   agent: string;
   task: string | null;
@@ -393,6 +404,12 @@ export interface Store {
   /** Records a GitHub write an agent made (or, in dry-run, would have made). */
   recordGithubAction(action: GithubActionRecord): Promise<void>;
   listGithubActions(options: { task?: string; limit: number }): Promise<(GithubActionRecord & { id: string })[]>;
+  /**
+   * The GitHub writes recorded for the tasks of one issue or pull request, in one read
+   * rather than one per delivery and per task, newest recorded first: what the dry-run
+   * routing comment reads in place of GitHub.
+   */
+  listSubjectGithubActions(options: SubjectGithubActionsOptions): Promise<(GithubActionRecord & { id: string })[]>;
 
   /**
    * Counts a webhook request refused with `reason` (`bad_signature`, `rate_limited`…) at `at`

@@ -723,6 +723,51 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect((await store.listGithubActions({ task: id!, limit: 10 })).map((a) => a.agent)).toEqual(["IssueAgent"]);
         expect(await store.listGithubActions({ limit: 1 })).toHaveLength(1);
       });
+
+      it("lists the writes about one issue in one read: the newest deliveries' newest tasks' newest writes, newest recorded first", async () => {
+        const subject = { repository: "octo/a", number: 7 };
+        const [old] = await seed([task()], { id: "w-1", repository: "octo/a", number: 7, receivedAt: T0 });
+        const [a1, a2] = await seed([task(), task({ rule: "second" })], { id: "w-2", repository: "OCTO/A", number: 7, receivedAt: T0 + 1 });
+        // w-3 and w-4 in the same millisecond: w-4, stored after, is the newer.
+        const [b] = await seed([task()], { id: "w-3", repository: "octo/a", number: 7, receivedAt: T0 + 2 });
+        const [c] = await seed([task()], { id: "w-4", repository: "octo/a", number: 7, receivedAt: T0 + 2 });
+        const [otherNumber] = await seed([task()], { id: "w-5", repository: "octo/a", number: 8, receivedAt: T0 + 3 });
+        const [otherRepository] = await seed([task()], { id: "w-6", repository: "octo/b", number: 7, receivedAt: T0 + 4 });
+        // Unrouted, and the newest: it counts among the deliveries, as listDeliveries counts it.
+        await seed([], { id: "w-7", repository: "octo/a", number: 7, receivedAt: T0 + 5 });
+        const writes: [string | null, string][] = [
+          [old!, "/old"], [a1!, "/a1-1"], [b!, "/b-1"], [a2!, "/a2-1"], [otherNumber!, "/other-number"], [a1!, "/a1-2"],
+          [otherRepository!, "/other-repository"], [c!, "/c-1"], [null, "/no-task"], [a1!, "/a1-3"], [b!, "/b-2"],
+        ];
+        // Clocks going backwards (instances disagree): the order is the order recorded, not `at`.
+        for (const [i, [t, route]] of writes.entries()) await store.recordGithubAction({ agent: "IssueAgent", task: t, method: "POST", route, body: { i }, dryRun: true, at: T0 - i });
+
+        type Options = Parameters<Store["listSubjectGithubActions"]>[0];
+        const routes = async (options: Partial<Options>) => (await store.listSubjectGithubActions({ subject, deliveries: 10, tasksPerDelivery: 10, perTask: 10, ...options })).map((a) => a.route);
+        expect(await routes({})).toEqual(["/b-2", "/a1-3", "/c-1", "/a1-2", "/a2-1", "/b-1", "/a1-1", "/old"]);
+        expect(await routes({ deliveries: 4 })).toEqual(["/b-2", "/a1-3", "/c-1", "/a1-2", "/a2-1", "/b-1", "/a1-1"]);
+        expect(await routes({ deliveries: 2 })).toEqual(["/c-1"]);
+        expect(await routes({ tasksPerDelivery: 1 })).toEqual(["/b-2", "/c-1", "/a2-1", "/b-1", "/old"]);
+        expect(await routes({ perTask: 2 })).toEqual(["/b-2", "/a1-3", "/c-1", "/a1-2", "/a2-1", "/b-1", "/old"]);
+        expect(await routes({ deliveries: Number.POSITIVE_INFINITY, tasksPerDelivery: Number.POSITIVE_INFINITY, perTask: Number.POSITIVE_INFINITY })).toEqual(await routes({}));
+        expect(await routes({ deliveries: 0 })).toEqual([]);
+        expect(await routes({ subject: { repository: "octo/a", number: 9 } })).toEqual([]);
+        const [newest] = await store.listSubjectGithubActions({ subject: { repository: "Octo/A", number: 7 }, deliveries: 10, tasksPerDelivery: 10, perTask: 10 });
+        expect(newest).toEqual({ id: expect.stringMatching(/^\d+$/), agent: "IssueAgent", task: b, method: "POST", route: "/b-2", body: { i: 10 }, dryRun: true, at: T0 - 10 });
+
+        // The same writes, in the same order, as reading deliveries, then tasks, then each task's writes.
+        const stepByStep = async ({ deliveries, tasksPerDelivery, perTask }: Options) => {
+          const out = [];
+          for (const d of await store.listDeliveries({ subject, limit: deliveries })) {
+            for (const t of await store.listTasks({ delivery: d.id, limit: tasksPerDelivery })) out.push(...(await store.listGithubActions({ task: t.id, limit: perTask })));
+          }
+          return out.sort((x, y) => Number(y.id) - Number(x.id));
+        };
+        for (const [deliveries, tasksPerDelivery, perTask] of [[10, 10, 10], [4, 1, 2], [3, 2, 1], [1, 10, 10]] as const) {
+          const options = { subject, deliveries, tasksPerDelivery, perTask };
+          expect(await store.listSubjectGithubActions(options), JSON.stringify(options)).toEqual(await stepByStep(options));
+        }
+      });
     });
 
     describe("retention (prune)", () => {

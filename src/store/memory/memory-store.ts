@@ -1,8 +1,8 @@
 import { parseTaskId, priorityRank } from "../rows.js";
-import type { AcceptResult, AcceptedTask, DeliveryFilterColumn, GithubActionRecord, NewTask, Store } from "../store.js";
+import type { AcceptResult, AcceptedTask, DeliveryFilterColumn, GithubActionRecord, ListDeliveriesOptions, NewTask, Store } from "../store.js";
 import { deliveryFilters } from "../store.js";
 import { claim, complete, leased, reclaimExpired } from "./memory-lease-ops.js";
-import { createTables, insertTask, retakeKey, takeLimit, tasksOf, toDeliverySummary, toTaskDetail, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
+import { createTables, insertTask, retakeKey, takeLimit, tasksOf, toDeliverySummary, toTaskDetail, toTaskRecord, type DeliveryState, type MemoryTables, type TaskState } from "./memory-tables.js";
 
 /** A delivery-list filter's test: the repository without letter case, as the SQL stores compare it. */
 function sameFilterValue(column: DeliveryFilterColumn, stored: string | number | null, wanted: string | number): boolean {
@@ -55,6 +55,21 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     // Stored as JSON, as the SQL adapters do: what is read back is a copy, and `undefined` stays absent.
     const body = action.body === undefined ? undefined : (JSON.parse(JSON.stringify(action.body)) as unknown);
     actions.push({ ...action, task, body, id: nextActionId++ });
+  };
+
+  /** A stored write as a list hands it out: a copy, so the caller cannot change the store. */
+  const copyOut = (a: GithubActionRecord & { id: number }): GithubActionRecord & { id: string } => ({
+    ...a,
+    id: String(a.id),
+    body: a.body === undefined ? undefined : (JSON.parse(JSON.stringify(a.body)) as unknown),
+  });
+
+  /** The deliveries a list's filters match, newest first (same-millisecond ones in the order stored), as the SQL stores order them. */
+  const matchingDeliveries = (options: ListDeliveriesOptions): DeliveryState[] => {
+    const filters = deliveryFilters(options);
+    return [...tables.deliveries.values()]
+      .filter(({ delivery: d }) => filters.every(([column, value]) => sameFilterValue(column, d[column] ?? null, value)))
+      .sort((a, b) => b.delivery.receivedAt - a.delivery.receivedAt || b.seq - a.seq);
   };
 
   /** A replay re-queues the same row: ready, run at `now`, attempts kept, retries counted from here, one more replay. */
@@ -170,12 +185,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async listDeliveries(options) {
       const { status, limit } = options;
-      const filters = deliveryFilters(options);
-      return [...tables.deliveries.values()]
-        .filter(({ delivery: d }) => filters.every(([column, value]) => sameFilterValue(column, d[column] ?? null, value)))
+      return matchingDeliveries(options)
         .map((state) => toDeliverySummary(state, tasksOf(tables, state.delivery.id)))
         .filter((summary) => status === undefined || summary.status === status)
-        .sort((a, b) => b.receivedAt - a.receivedAt || tables.deliveries.get(b.id)!.seq - tables.deliveries.get(a.id)!.seq)
         .slice(0, takeLimit(limit));
     },
     async getTask(taskId) {
@@ -201,7 +213,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         .filter((a) => task === undefined || a.task === task)
         .reverse()
         .slice(0, takeLimit(limit))
-        .map((a) => ({ ...a, id: String(a.id), body: a.body === undefined ? undefined : (JSON.parse(JSON.stringify(a.body)) as unknown) }));
+        .map(copyOut);
+    },
+    async listSubjectGithubActions({ subject, deliveries, tasksPerDelivery, perTask }) {
+      const tasks = new Set<string>();
+      for (const state of matchingDeliveries({ subject, limit: deliveries }).slice(0, takeLimit(deliveries))) {
+        for (const t of tasksOf(tables, state.delivery.id).reverse().slice(0, takeLimit(tasksPerDelivery))) tasks.add(String(t.id));
+      }
+      // Newest first, then each task's first `perTask`: its newest, as listGithubActions gives them.
+      const taken = new Map<string, number>();
+      return actions
+        .filter((a) => a.task !== null && tasks.has(a.task))
+        .reverse()
+        .filter((a) => {
+          const n = (taken.get(a.task!) ?? 0) + 1;
+          taken.set(a.task!, n);
+          return n <= takeLimit(perTask);
+        })
+        .map(copyOut);
     },
 
     async close() {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord } from "../store.js";
+import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, ListDeliveriesOptions, ListTasksOptions, SubjectGithubActionsOptions, TaskDetail, TaskRecord } from "../store.js";
 import { deliveryFilters } from "../store.js";
 import { POSTGRES_DIALECT } from "../migrations/index.js";
 import {
@@ -19,6 +19,7 @@ import {
   type GithubActionRow,
   type TaskRow,
 } from "../rows.js";
+import { subjectBound, subjectGithubActionsSql } from "../subject-actions-sql.js";
 import { pgLimit } from "./pg-pool.js";
 
 /** The store's reads on PostgreSQL: the same statements as SQLite's, with `$n` parameters. */
@@ -88,4 +89,11 @@ export async function listGithubActions(pool: pg.Pool, { task, limit }: { task?:
       ? (await pool.query<GithubActionRow>("SELECT * FROM github_actions ORDER BY id DESC LIMIT $1", [pgLimit(limit)])).rows
       : (await pool.query<GithubActionRow>("SELECT * FROM github_actions WHERE task = $1 ORDER BY id DESC LIMIT $2", [task, pgLimit(limit)])).rows;
   return rows.map(toGithubActionRecord);
+}
+
+const SUBJECT_GITHUB_ACTIONS_SQL = subjectGithubActionsSql(POSTGRES_DIALECT);
+
+export async function listSubjectGithubActions(pool: pg.Pool, { subject, deliveries, tasksPerDelivery, perTask }: SubjectGithubActionsOptions): Promise<(GithubActionRecord & { id: string })[]> {
+  const values = [subject.repository, subject.number, subjectBound(deliveries), subjectBound(tasksPerDelivery), subjectBound(perTask)];
+  return (await pool.query<GithubActionRow>(SUBJECT_GITHUB_ACTIONS_SQL, values)).rows.map(toGithubActionRecord);
 }

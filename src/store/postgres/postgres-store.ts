@@ -11,7 +11,7 @@ import { completeTask, insertGithubAction, listAttemptProcesses, reclaimExpired,
 import { createTasksDueListener } from "./pg-listener.js";
 import { checkPostgresSchema, migratePostgres } from "./pg-migrate.js";
 import { createPgPool, transaction, type PgPoolOptions } from "./pg-pool.js";
-import { getDelivery, getTask, listDeliveries, listGithubActions, listTasks, nextRunAt } from "./pg-queries.js";
+import { getDelivery, getTask, listDeliveries, listGithubActions, listSubjectGithubActions, listTasks, nextRunAt } from "./pg-queries.js";
 import { replayDead, replayDelivery, replayTask } from "./pg-replay.js";
 import { addRejections, readKpiCounts, readQueueStats } from "./pg-stats.js";
 import { createRejectionTally } from "../rejection-tally.js";
@@ -182,6 +182,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       const n = taskId(task);
       return n === null ? [] : listGithubActions(pool, { task: n, limit });
     },
+    listSubjectGithubActions: (listOptions) => listSubjectGithubActions(pool, listOptions),
 
     countRejection(reason, at) {
       if (!readonly && !closed) rejections.add(reason, at);

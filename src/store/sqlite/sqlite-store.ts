@@ -247,6 +247,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const id = parseTaskId(task);
       return id === null ? [] : prepared().githubActions.list({ task: id, limit });
     },
+    async listSubjectGithubActions(options) {
+      return prepared().githubActions.listOfSubject(options);
+    },
 
     countRejection(reason, at) {
       if (!readonly) rejections.add(reason, at);
