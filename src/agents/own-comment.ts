@@ -1,6 +1,7 @@
 /**
- * Whether a comment was written by switchyard: by one of its own logins (GitHub logins are
- * case-insensitive). A marker alone proves nothing: anyone can write `<!-- switchyard:… -->`
+ * Whether a comment (or an issue: Guardian's escalation, the security-incident issue) was
+ * written by switchyard: by one of its own logins (GitHub logins are case-insensitive). A
+ * marker, a label or a title alone proves nothing: anyone can write `<!-- switchyard:… -->`
  * into a comment, and switchyard, whose token may edit other people's comments, would edit
  * theirs and republish what it holds. A comment with no known author (`null`: a deleted
  * account) is never switchyard's.

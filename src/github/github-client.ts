@@ -30,7 +30,7 @@ export interface GithubClient {
   addReaction(repo: string, target: { comment: number } | { issue: number }, content: "eyes" | "+1" | "rocket" | "confused"): Promise<void>;
   createIssue(repo: string, issue: { title: string; body: string; labels: string[] }): Promise<number | null>;
   updateIssue(repo: string, number: number, changes: { state?: "open" | "closed"; title?: string; body?: string }): Promise<void>;
-  /** Open issues (not pull requests) carrying a label, straight from the issues list (search's index lags); [] without credentials. */
+  /** Open issues (not pull requests) carrying a label, with who opened them, straight from the issues list (search's index lags); [] without credentials. */
   listOpenIssuesWithLabel(repo: string, label: string): Promise<SearchHit[]>;
   getPull(repo: string, number: number): Promise<PullState | null>;
   /** Every changed file (paginated); null without credentials. */
@@ -255,7 +255,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       const issues = await readAll<Items<Rest["issues"]["listForRepo"]>>(octokit, "GET /repos/{owner}/{repo}/issues", ({ ...repoRef(repo), labels: label, state: "open", per_page: 100 }));
       return issues
         .filter((i) => !i.pull_request)
-        .map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) }));
+        .map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))), user: i.user?.login ?? null }));
     },
 
     async getPull(repo, number) {

@@ -71,6 +71,6 @@ export interface SearchHit {
   title: string;
   state: string;
   labels: string[];
-  /** Who opened it, when the answer says (search does). */
+  /** Who opened it, when the answer says (search and the issues list do). */
   user?: string | null;
 }

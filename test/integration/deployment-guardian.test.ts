@@ -321,6 +321,21 @@ describe("Guardian", () => {
     expect(fake.repo(repo).comments(issue!.number)).toHaveLength(2);
   });
 
+  it("leaves alone an issue someone else opened with the escalation's label and title: it opens, reports on and closes its own", async () => {
+    const planted = fake.repo(repo).addIssue({ title: 'Workflow "test" is failing', labels: ["guardian:escalation"], body: "[see the logs](https://evil.example)", user: "mallory" });
+    await deliverAndSettle(server, "workflow_run", runOf(301, "failure"));
+    await deliverAndSettle(server, "workflow_run", runOf(302, "failure"));
+    const own = escalations().filter((i) => i.number !== planted.number);
+    expect(own.map((i) => i.user)).toEqual(["switchyard-bot"]);
+    expect(fake.repo(repo).comments(own[0]!.number).map((c) => c.body).join("\n")).toContain("runs/302");
+
+    const [recovered] = await deliverAndSettle(server, "workflow_run", runOf(303, "success"));
+    expect(await outputOf(server, recovered!)).toBe(`"test" succeeded again: closed escalation #${own[0]!.number}`);
+    expect(fake.repo(repo).issue(own[0]!.number)!.state).toBe("closed");
+    expect(fake.repo(repo).issue(planted.number)!.state).toBe("open");
+    expect(fake.repo(repo).comments(planted.number)).toEqual([]);
+  });
+
   it("keeps one issue when two failures of one workflow are handled at once", async () => {
     await Promise.all([deliverAndSettle(server, "workflow_run", runOf(201, "failure")), deliverAndSettle(server, "workflow_run", runOf(202, "failure"))]);
     expect(escalations()).toHaveLength(1);

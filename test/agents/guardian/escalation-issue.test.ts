@@ -84,16 +84,25 @@ describe("escalation texts", () => {
 });
 
 describe("findEscalation", () => {
-  const hit = (number: number, title: string, fields: Partial<SearchHit> = {}): SearchHit => ({ number, title, state: "open", labels: [ESCALATION_LABEL], ...fields });
-  const cases: { name: string; hits: SearchHit[]; found: number | null }[] = [
+  // switchyard's logins under `serve` with a token: github-actions[bot] is not among them.
+  const own = ["switchyard-bot"];
+  const hit = (number: number, title: string, fields: Partial<SearchHit> = {}): SearchHit => ({ number, title, state: "open", labels: [ESCALATION_LABEL], user: "switchyard-bot", ...fields });
+  const cases: { name: string; hits: SearchHit[]; ownLogins?: string[]; found: number | null }[] = [
     { name: "no hits", hits: [], found: null },
     { name: "the exact title", hits: [hit(7, 'Workflow "CI" is failing')], found: 7 },
     { name: "not another workflow whose name contains this one", hits: [hit(8, 'Workflow "CI nightly" is failing')], found: null },
     { name: "not a closed issue", hits: [hit(7, 'Workflow "CI" is failing', { state: "closed" })], found: null },
     { name: "not without the label", hits: [hit(7, 'Workflow "CI" is failing', { labels: ["bug"] })], found: null },
     { name: "the oldest when a race opened two", hits: [hit(12, 'Workflow "CI" is failing'), hit(9, 'Workflow "CI" is failing')], found: 9 },
+    { name: "switchyard's login in another case", hits: [hit(7, 'Workflow "CI" is failing', { user: "Switchyard-Bot" })], found: 7 },
+    { name: "not one someone else opened with the label and title", hits: [hit(7, 'Workflow "CI" is failing', { user: "mallory" })], found: null },
+    { name: "not an older planted one: switchyard's own", hits: [hit(12, 'Workflow "CI" is failing'), hit(9, 'Workflow "CI" is failing', { user: "mallory" })], found: 12 },
+    { name: "not one whose author is unknown (a deleted account)", hits: [hit(7, 'Workflow "CI" is failing', { user: null })], found: null },
+    { name: "not github-actions[bot]'s under serve: any workflow writes as it", hits: [hit(7, 'Workflow "CI" is failing', { user: "github-actions[bot]" })], found: null },
+    { name: "github-actions[bot]'s in Actions mode, where it is switchyard", hits: [hit(7, 'Workflow "CI" is failing', { user: "github-actions[bot]" })], ownLogins: ["github-actions[bot]"], found: 7 },
+    { name: "none with switchyard's identity unknown", hits: [hit(7, 'Workflow "CI" is failing')], ownLogins: [], found: null },
   ];
-  for (const { name, hits, found } of cases) {
-    it(name, () => expect(findEscalation(hits, run)?.number ?? null).toBe(found));
+  for (const { name, hits, ownLogins = own, found } of cases) {
+    it(name, () => expect(findEscalation(hits, run, ownLogins)?.number ?? null).toBe(found));
   }
 });

@@ -1,6 +1,7 @@
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { EventPayload } from "../../../events/event-payload.js";
 import type { SearchHit } from "../../../github/github-client.js";
+import { isOwnComment } from "../../own-comment.js";
 
 /** The label that marks Guardian's escalation issues, and how it looks when Guardian creates it. */
 export const ESCALATION_LABEL = "guardian:escalation";
@@ -79,15 +80,18 @@ export function escalationTitle(run: WorkflowRun): string {
 }
 
 /**
- * The workflow's open escalation among the repository's open labelled issues: open, labelled, and titled exactly as
- * Guardian titles it ("CI" must not match the issue of "CI nightly"). The oldest wins if
- * a race ever opened two, so every later run reports to the same one.
+ * The workflow's open escalation among the repository's open labelled issues: opened by
+ * switchyard (`ownLogins`), open, labelled, and titled exactly as Guardian titles it ("CI"
+ * must not match the issue of "CI nightly"). The author matters: anyone with triage rights
+ * can open an issue with that label and title, and Guardian would comment on it and close it
+ * (docs/security.md#comments-switchyard-edits). The oldest wins if a race ever opened two,
+ * so every later run reports to the same one.
  *
- * @example findEscalation(await github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run)?.number
+ * @example findEscalation(await github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run, ctx.ownLogins)?.number
  */
-export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun): SearchHit | null {
+export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun, ownLogins: readonly string[]): SearchHit | null {
   const title = escalationTitle(run);
-  const matching = hits.filter((h) => h.state === "open" && h.title === title && h.labels.includes(ESCALATION_LABEL));
+  const matching = hits.filter((h) => h.state === "open" && h.title === title && h.labels.includes(ESCALATION_LABEL) && isOwnComment({ user: h.user ?? null }, ownLogins));
   return matching.sort((a, b) => a.number - b.number)[0] ?? null;
 }
 

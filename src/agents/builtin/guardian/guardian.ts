@@ -43,7 +43,7 @@ async function escalate(ctx: AgentContext, repo: string, run: WorkflowRun): Prom
     await openEscalation(ctx, repo, run);
     return `could not look for an open escalation of "${run.name}" (no credentials); recorded the issue it would open`;
   }
-  const open = findEscalation(await ctx.github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run);
+  const open = findEscalation(await ctx.github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run, ctx.ownLogins);
   if (!open) {
     const number = await openEscalation(ctx, repo, run);
     return number === null ? `dry-run: recorded an escalation issue for "${run.name}"` : `opened escalation #${number} for "${run.name}" (${run.conclusion})`;
@@ -56,7 +56,7 @@ async function escalate(ctx: AgentContext, repo: string, run: WorkflowRun): Prom
 /** A success: comment on the workflow's open escalation and close it; nothing when none is open. */
 async function recover(ctx: AgentContext, repo: string, run: WorkflowRun): Promise<string> {
   if (!ctx.github.canRead) return `cannot look for an escalation of "${run.name}" without GitHub credentials: nothing done`;
-  const open = findEscalation(await ctx.github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run);
+  const open = findEscalation(await ctx.github.listOpenIssuesWithLabel(repo, ESCALATION_LABEL), run, ctx.ownLogins);
   if (!open) return `"${run.name}" succeeded; no escalation is open for it`;
   // A retry after the comment but before the close must not comment twice.
   if (!(await hasReported(ctx, repo, open.number, run))) await ctx.github.createComment(repo, open.number, renderRecoveryComment(run));
