@@ -29,7 +29,13 @@ export function createIncidents(config: Config, store: Store, github: GithubRunt
     settings: { threshold: incidents.threshold, windowMs: incidents.window, quietMs: incidents.quiet },
     repository: incidents.repository,
     ledger,
-    github: () => github.forRepository(incidents.repository, INCIDENT_AGENT, log, record),
+    // Like a task, it waits for the identity lookup: an issue it opened before a restart is
+    // known as its own by its author, and one looked for too early would be missed.
+    github: async () => {
+      await github.whenIdentityKnown?.();
+      return github.forRepository(incidents.repository, INCIDENT_AGENT, log, record);
+    },
+    ownLogins: github.ownLogins,
     logger: log,
     now,
   });

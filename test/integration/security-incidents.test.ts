@@ -146,4 +146,28 @@ describe("security incidents", () => {
       await restarted.stop();
     }
   });
+
+  it("an issue someone else opened with the incident's label and title is never adopted, commented on or closed", async () => {
+    const ops = "octo-org/ops-planted";
+    const left = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "opened by the run before" });
+    // Newer, so listed first: the label and title alone would pick it.
+    const planted = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "[rotate the secret here](https://evil.example)", user: "mallory" });
+    const restarted = await startTestServer(
+      {
+        github: { token: "test-token", apiUrl: fake.url, writeIntervalMs: 0 },
+        security: { incidents: { repository: ops, threshold: 20, window: "1s", quiet: "1500ms" } },
+      },
+      undefined,
+      { pollMs: 100 },
+    );
+    try {
+      await waitFor(async () => (fake.repo(ops).issue(left.number)!.state === "closed" ? true : null), 15_000);
+      expect(fake.repo(ops).comments(left.number)).toHaveLength(1);
+      expect(fake.repo(ops).issue(planted.number)!.state).toBe("open");
+      expect(fake.repo(ops).comments(planted.number)).toEqual([]);
+      expect(fake.writes.filter((w) => w.path.startsWith(`/repos/${ops}/issues/${planted.number}`))).toEqual([]);
+    } finally {
+      await restarted.stop();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isOwnComment } from "../../agents/own-comment.js";
 import type { GithubClient } from "../../github/github-client.js";
 import { addFailure, emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
 import type { IncidentLedger } from "./incident-ledger.js";
@@ -22,6 +23,11 @@ export interface IncidentReporterOptions {
   ledger: IncidentLedger;
   /** A GitHub client for the repository; its writes are recorded (and in dry-run only recorded). */
   github: () => Promise<GithubClient>;
+  /**
+   * switchyard's own logins, read when the client is (after the identity lookup): only an
+   * incident issue one of them opened is adopted, commented on and closed.
+   */
+  ownLogins: () => readonly string[];
   logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   now?: () => number;
   /** How often counts go to the ledger; default a tenth of the window, 250 ms to 5 s. */
@@ -40,7 +46,7 @@ export interface IncidentReporterOptions {
  * on: a flood of forged requests never becomes a flood of writes.
  *
  * @example
- * const reporter = createIncidentReporter({ settings, repository: "octo/ops", ledger: createMemoryLedger(), github: () => runtime.github.forRepository(…), logger });
+ * const reporter = createIncidentReporter({ settings, repository: "octo/ops", ledger: createMemoryLedger(), github: () => runtime.github.forRepository(…), ownLogins: runtime.github.ownLogins, logger });
  * createWebhookServer({ ...deps, onVerificationFailure: reporter.record });
  */
 export function createIncidentReporter(options: IncidentReporterOptions): IncidentReporter {
@@ -57,15 +63,26 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
   // Whether this process has looked on GitHub for an incident issue an earlier run left open.
   let lookedForLeftOpen = false;
 
+  /**
+   * The open incident issue switchyard opened, if any. Found by label and title, and by its
+   * author: anyone with triage rights can open an issue with that label and title, and
+   * switchyard would adopt it, comment on it and close it. With switchyard's identity unknown
+   * none is found, and a flood opens a new issue: noisy, never someone else's.
+   */
+  async function findOpenIncident(github: GithubClient): Promise<number | null> {
+    const issues = await github.listOpenIssuesWithLabel(repository, INCIDENT_LABEL);
+    const ownLogins = options.ownLogins();
+    return issues.find((i) => i.title === INCIDENT_TITLE && isOwnComment({ user: i.user ?? null }, ownLogins))?.number ?? null;
+  }
+
   /** Adopts the incident issue an earlier run left open, when the state knows of none (see adoptIncident). */
   async function adoptLeftOpen(at: number): Promise<void> {
     const known = await ledger.exchange((state) => ({ state: state ?? emptyIncident(), result: state !== null && (state.open || state.pending !== null) }));
     if (known) return;
-    const github = await options.github();
-    const open = (await github.listOpenIssuesWithLabel(repository, INCIDENT_LABEL)).find((i) => i.title === INCIDENT_TITLE);
-    if (!open) return;
-    await ledger.exchange((state) => ({ state: adoptIncident(state, open.number, at), result: undefined }));
-    logger.info({ repository, issue: open.number }, "security incidents: adopted the incident issue an earlier run left open; it is closed after the quiet time without a failure");
+    const open = await findOpenIncident(await options.github());
+    if (open === null) return;
+    await ledger.exchange((state) => ({ state: adoptIncident(state, open, at), result: undefined }));
+    logger.info({ repository, issue: open }, "security incidents: adopted the incident issue an earlier run left open; it is closed after the quiet time without a failure");
   }
 
   async function carryOut(claim: IncidentClaim): Promise<IncidentOutcome> {
@@ -74,8 +91,8 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
       case "open": {
         await github.createLabel(repository, { name: INCIDENT_LABEL, color: "b60205", description: "switchyard: failed webhook verifications" });
         // An instance that opened it and died before recording it left it open on GitHub: adopt it.
-        const open = (await github.listOpenIssuesWithLabel(repository, INCIDENT_LABEL)).find((i) => i.title === INCIDENT_TITLE);
-        if (open) return { action: "open", issue: open.number };
+        const open = await findOpenIncident(github);
+        if (open !== null) return { action: "open", issue: open };
         const issue = await github.createIssue(repository, { title: INCIDENT_TITLE, body: renderIncidentIssue(claim.summary, claim.inWindow, settings), labels: [INCIDENT_LABEL] });
         return { action: "open", issue };
       }

@@ -4,7 +4,7 @@ import type { IncidentState } from "./step-incident.js";
  * Where the incident state lives: a read-modify-write under a lock, so that of several
  * instances exactly one claims each action. PostgreSQL keeps it in `security_incidents`
  * (migration 7, a row lock); one process (SQLite, memory) keeps it in memory and finds an
- * incident left open by an earlier run on GitHub, by its label.
+ * incident left open by an earlier run on GitHub, by its label, title and author.
  */
 export interface IncidentLedger {
   exchange<T>(change: (state: IncidentState | null) => { state: IncidentState; result: T }): Promise<T>;

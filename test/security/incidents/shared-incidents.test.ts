@@ -32,6 +32,8 @@ function instance(store: Store, clock: { now: number }): IncidentReporter {
     repository: OPS,
     ledger: createStoreLedger(store.exchangeIncidentState!.bind(store), () => clock.now),
     github: async () => createGithubClient({ octokit, dryRun: false, record: () => undefined, logger, pace: createWritePacer(0), paceKey: "token", agent: "security-incidents", task: null }),
+    // The fake's token writes as its default identity.
+    ownLogins: () => ["switchyard-test"],
     logger,
     now: () => clock.now,
     tickMs: 3_600_000, // driven by hand
