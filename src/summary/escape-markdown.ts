@@ -48,3 +48,19 @@ export function codeBlock(raw: string, language = ""): string {
   const fence = "`".repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${text}\n${fence}`;
 }
+
+/**
+ * An inline code span holding `text` verbatim but for control characters, written out, and
+ * line breaks, as spaces: the run of backticks around it is longer than any run inside, so
+ * the text cannot close it and escape into Markdown (mentions, links, images, HTML), and the
+ * spaces inside it keep a backtick at either end from joining the fence.
+ *
+ * @example codeSpan("state:done") // "` state:done `"
+ * @example codeSpan("a`b") // "`` a`b ``"
+ */
+export function codeSpan(raw: string): string {
+  const text = terminalText(raw).replace(/\n+/g, " ");
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks} ${text} ${ticks}`;
+}

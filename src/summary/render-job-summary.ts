@@ -5,8 +5,7 @@ import type { EventPayload } from "../events/event-payload.js";
 import type { RoutingDecision } from "../routing/decide.js";
 import type { AttemptRecord, GithubActionRecord, TaskDetail } from "../store/store.js";
 import { presentGithubWrite } from "../present/records.js";
-import { terminalText } from "../present/terminal-text.js";
-import { codeBlock, escapeMarkdown } from "./escape-markdown.js";
+import { codeBlock, codeSpan, escapeMarkdown } from "./escape-markdown.js";
 
 export interface JobSummaryInput {
   event: EventPayload;
@@ -95,14 +94,6 @@ function writesSection(records: readonly GithubActionRecord[]): string[] {
       "",
     ]),
   ];
-}
-
-/** An inline code span holding `text` verbatim but for control characters (its own backticks cannot close it). */
-function codeSpan(text: string): string {
-  const flat = terminalText(text).replace(/\n+/g, " ");
-  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  return `${ticks} ${flat} ${ticks}`;
 }
 
 function indent(text: string): string {

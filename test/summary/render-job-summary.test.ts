@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { InlineRun } from "../../src/app/run-inline.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import type { RoutingDecision } from "../../src/routing/decide.js";
-import { codeBlock, escapeMarkdown } from "../../src/summary/escape-markdown.js";
+import { codeBlock, codeSpan, escapeMarkdown } from "../../src/summary/escape-markdown.js";
 import { errorAnnotation } from "../../src/summary/error-annotation.js";
 import { renderJobSummary } from "../../src/summary/render-job-summary.js";
 import { asJson, exampleOf } from "../support/examples.js";
+import { splitCodeSpans } from "../support/markdown-code-spans.js";
 import { RAW_CONTROL } from "../support/raw-control.js";
 
 const HOSTILE = 'x | <img src=x onerror=alert(1)> [link](https://evil.example) @octocat **bold** `code`\n# heading';
@@ -92,6 +93,20 @@ describe("escapeMarkdown and codeBlock", () => {
   it("write control characters out: the page shows \\u001b, never the byte", () => {
     expect(escapeMarkdown("\x1b[31mRED\r\n\u202eevil\x9b")).toBe("\\\\u001b\\[31mRED \\\\u202eevil\\\\u009b");
     expect(codeBlock("{\"t\": \"\u202eevil\x85\"}")).toBe("```\n{\"t\": \"\\u202eevil\\u0085\"}\n```");
+  });
+});
+
+describe("codeSpan", () => {
+  // Label names and the like, chosen by whoever may create them.
+  const texts = ["state:done", "a`b", "``@team``", "`[x](http://e)`", "x ` y `` z", "`", " padded ", "@team [x](http://e) <img src=x>"];
+  for (const text of texts) {
+    it(`holds ${JSON.stringify(text)} whole: nothing of it outside the span`, () => {
+      expect(splitCodeSpans(codeSpan(text))).toEqual({ spans: [text], outside: "" });
+    });
+  }
+
+  it("writes control characters out and line breaks as spaces", () => {
+    expect(codeSpan("a\nb\u202e")).toBe("` a b\\u202e `");
   });
 });
 
