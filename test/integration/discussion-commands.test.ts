@@ -3,6 +3,7 @@ import { OWN_MARKER } from "../../src/commands/parse-commands.js";
 import type { TaskRecord } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
+import { splitCodeSpans } from "../support/markdown-code-spans.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
 
@@ -89,6 +90,18 @@ describe("/agent commands in a discussion", () => {
     expect(replies[0]!.replyToId).toBe(top.comment.node_id);
     expect(replies[0]!.body).toContain("**Status of discussion #90**");
     expect(replies[0]!.body).toContain("discussion_comment.created");
+  });
+
+  it("/agent status shows any label name as code: a backtick in one cannot let @mentions or links through", async () => {
+    const repo = freshRepo();
+    const hostile = ["a`b", "x`` @team ``[x](http://e)", "bug"];
+    const [task] = await deliver(commentOn(discussionIn(repo, { labels: hostile }), "/agent status"));
+    expect(task!.status).toBe("succeeded");
+    const [reply] = repliesIn(repo);
+    const head = reply!.body.split("\n").find((line) => line.startsWith("**Status of discussion #90**"))!;
+    const { spans, outside } = splitCodeSpans(head);
+    expect(spans).toEqual(hostile);
+    expect(outside).not.toMatch(/@team|\]\(|http/);
   });
 
   it("deploy, rollback, review and execute say they do not apply; analyze suggests labels", async () => {

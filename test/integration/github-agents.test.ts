@@ -4,6 +4,7 @@ import type { TaskRecord } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { secondaryRateLimit, startGithubFake, type GithubFake } from "../support/github-fake/index.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { splitCodeSpans } from "../support/markdown-code-spans.js";
 import { waitFor } from "../support/wait-for.js";
 import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
 
@@ -169,6 +170,20 @@ describe("CoordinatorAgent commands", () => {
     for (const reply of replies) for (const line of reply.split("\n")) expect(line.startsWith("/agent")).toBe(false);
     const reactions = fake.repo(repoName()).reactions.filter((r) => r.content === "eyes");
     expect(reactions.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("/agent status shows any label name as code: a backtick in one cannot let @mentions or links through", async () => {
+    const hostile = ["a`b", "x`` @team ``[x](http://e)", "state:`@team [x](http://e)`", "bug"];
+    const opened = issueEvent("opened", { title: "Docs: typo in the README", labels: hostile });
+    fake.seedFromPayload("issues", opened);
+    const [task] = await deliverAndSettle("issue_comment", commentEvent(opened, "/agent status"));
+    expect(task!.status).toBe("succeeded");
+    const [reply] = repliesOf(repoName(), nextIssue);
+    const head = reply!.split("\n").find((line) => line.startsWith(`**Status of #${nextIssue}**`))!;
+    const { spans, outside } = splitCodeSpans(head);
+    // Every label whole in a span of its own, the state label twice (state, then labels).
+    expect([...spans].sort()).toEqual([...labelsOf(repoName(), nextIssue), "state:`@team [x](http://e)`"].sort());
+    expect(outside).not.toMatch(/@team|\]\(|http/);
   });
 
   it("refuses a command given words after it, doing nothing: /agent execute now, /agent review #12", async () => {

@@ -1,5 +1,6 @@
 import type { AgentContext } from "../../agent.js";
 import { isoTime } from "../../../present/records.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 
 /**
  * What switchyard knows about one issue or pull request. Under `serve` that is the store:
@@ -13,12 +14,23 @@ export async function renderStatus(ctx: AgentContext): Promise<string> {
   const number = event.number!;
   const issue = github.canRead ? await github.getIssue(repo, number) : null;
   const labels = issue?.labels ?? event.labels;
-  const state = labels.filter((l) => l.startsWith("state:")).join(", ") || "no `state:*` label";
-  const head = `**Status of #${number}**: ${issue ? `${issue.state}, ` : ""}${state}; labels: ${labels.map((l) => `\`${l}\``).join(", ") || "none"}.`;
+  const state = labels.filter((l) => l.startsWith("state:")).map((l) => codeSpan(l)).join(", ") || "no `state:*` label";
+  const head = `**Status of #${number}**: ${issue ? `${issue.state}, ` : ""}${state}; labels: ${renderLabels(labels)}.`;
   if (ctx.mode === "actions") {
     return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs: GitHub's labels and comments are the record.`;
   }
   return `${head}\n\n${await renderHistory(store, repo, number)}`;
+}
+
+/**
+ * Label names as a status reply shows them, each in a code span. Whoever may label chose the
+ * name, and the reply is posted by switchyard: a backtick in it would close a plain code span
+ * and let the rest through as Markdown (mentions, links, images).
+ *
+ * @example renderLabels(["bug", "a`b"]) // "` bug `, `` a`b ``"
+ */
+export function renderLabels(labels: readonly string[]): string {
+  return labels.map(codeSpan).join(", ") || "none";
 }
 
 /** The deliveries on record about one issue, pull request or discussion, as a table. */
