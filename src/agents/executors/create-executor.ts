@@ -119,7 +119,7 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
     } catch (error) {
       return failEvery(`${agentName}: ${(error as Error).message}`);
     }
-    const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout };
+    const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout, secret: key! };
     return async (ctx) => {
       const body = encodeTaskDocument(taskDocument(ctx));
       if (typeof body !== "string") throw new PermanentError(`${agentName}: ${body.error}`);

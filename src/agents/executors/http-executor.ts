@@ -4,11 +4,13 @@ import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
 import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 
-/** Where and how long: an `http` agent's `{http: {url}, timeout}` (the secret goes to createHttpSigner). */
+/** Where and how long: an `http` agent's `{http: {url, secret}, timeout}`. */
 export interface HttpAgentSpec {
   url: string;
   /** Abort the request after this long; 0 or less means no limit. */
   timeoutMs: number;
+  /** The secret createHttpSigner signs with: here only masked in the answer, should the receiver echo it. */
+  secret: string;
 }
 
 /** One message to an http agent. */
@@ -38,6 +40,12 @@ export type HttpSigner = (id: string, at: Date, body: string) => Record<"webhook
 const WHSEC_PREFIX = "whsec_";
 const DEFAULT_OUTPUT_LIMIT = 16 * 1024;
 const MAX_SNIPPET = 200;
+// A URL's parts masked in the answer, by length. Query values of 8 characters or more:
+// `?format=json` must not mask every "json". Path segments of 16 or more: a path is mostly
+// names (`/services`, `/agents/run`), while a token put in it (`/services/T000/B000/<24
+// characters>`, as Slack's incoming webhooks do) is longer than a name.
+const MIN_MASKED_QUERY_VALUE = 8;
+const MIN_MASKED_PATH_SEGMENT = 16;
 
 /**
  * Builds the signer for an agent's secret (Standard Webhooks: HMAC-SHA256 over
@@ -70,8 +78,9 @@ export function createHttpSigner(secret: string): HttpSigner {
  * only where the config says) and other 4xx throw a PermanentError naming the status.
  *
  * @example
- * const sign = createHttpSigner("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
- * await runHttpAgent({ url, timeoutMs: 30_000 }, sign, { id: "d1:42", body: JSON.stringify(task) }, { signal });
+ * const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+ * const sign = createHttpSigner(secret);
+ * await runHttpAgent({ url, timeoutMs: 30_000, secret }, sign, { id: "d1:42", body: JSON.stringify(task) }, { signal });
  */
 export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, message: HttpAgentMessage, options: HttpAgentOptions = {}): Promise<AgentResult> {
   const url = new URL(spec.url);
@@ -109,10 +118,10 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   const status = response.status;
   // The answer becomes the attempt's output and (a snippet) its error, which are logged and
   // shown by `tasks show`, the dashboard and a job summary: a receiver that echoes a
-  // connection string, a token or the URL's own query values must not put them there.
-  // Masked before the cut to `limit`, so that no secret is cut in two and half kept.
-  // Query values of 8 characters or more only: `?format=json` must not mask every "json".
-  text = maskSecrets(text, [...url.searchParams.values()].filter((value) => value.length >= 8)).slice(-limit);
+  // connection string, a token, the signing secret or the URL's own secret-looking parts
+  // must not put them there. Masked before the cut to `limit`, so that no secret is cut in
+  // two and half kept.
+  text = maskSecrets(text, [...signingSecretValues(spec.secret), ...urlSecretValues(url)]).slice(-limit);
   const snippet = oneLine(text);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
@@ -124,6 +133,18 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
     throw new PermanentError(`HTTP ${status} from ${host}: redirects are not followed; configure the URL it points to`, { output: text });
   }
   throw new PermanentError(`HTTP ${status} from ${host}${said}`, { output: text });
+}
+
+/** The signing secret as configured and, for a `whsec_` one, its base64 key alone (what a receiver's library is often given). */
+function signingSecretValues(secret: string): string[] {
+  return secret.startsWith(WHSEC_PREFIX) ? [secret, secret.slice(WHSEC_PREFIX.length)] : [secret];
+}
+
+/** The parts of the agent's URL that may be secrets: long enough query values and path segments. */
+function urlSecretValues(url: URL): string[] {
+  const query = [...url.searchParams.values()].filter((value) => value.length >= MIN_MASKED_QUERY_VALUE);
+  const path = url.pathname.split("/").filter((segment) => segment.length >= MIN_MASKED_PATH_SEGMENT);
+  return [...query, ...path];
 }
 
 /** Reads the body, keeping only its last `limit` characters, so a huge answer costs little. */

@@ -56,10 +56,10 @@ const reply = (status: number, body = "", headers: Record<string, string> = {}):
   res.end(body);
 };
 
-const spec = (overrides: Partial<{ url: string; timeoutMs: number }> = {}) => ({ url, timeoutMs: 5000, ...overrides });
+const spec = (overrides: Partial<{ url: string; timeoutMs: number; secret: string }> = {}) => ({ url, timeoutMs: 5000, secret: SECRET, ...overrides });
 const message = { id: "delivery-1:42", body: JSON.stringify({ task: { id: "42" }, payload: { title: "naïve ünïcode" } }) };
-const send = ({ secret = SECRET, ...overrides }: Partial<{ url: string; secret: string; timeoutMs: number }> = {}, signal?: AbortSignal) =>
-  runHttpAgent(spec(overrides), createHttpSigner(secret), message, { signal });
+const send = (overrides: Partial<{ url: string; secret: string; timeoutMs: number }> = {}, signal?: AbortSignal) =>
+  runHttpAgent(spec(overrides), createHttpSigner(overrides.secret ?? SECRET), message, { signal });
 
 /** The error a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -152,6 +152,39 @@ describe("http agent: secrets", () => {
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/whsec_ secret must be followed by base64/);
     expect(error.message).not.toContain("not base64 at all");
+  });
+});
+
+describe("http agent: an answer that echoes secrets", () => {
+  // A token in the path, as Slack's incoming webhooks carry one, and one in the query.
+  const PATH_TOKEN = "Zq3xT9vLm2Kp8RwY4nBc6HdJ";
+  const QUERY_TOKEN = "q-4f8a1c9e";
+  const tokenUrl = () => `${new URL(url).origin}/services/T0000000/B0000000/${PATH_TOKEN}?format=json&token=${QUERY_TOKEN}`;
+  const echo = (secret: string) => `echo ${tokenUrl()} signed with ${secret} (key ${secret.replace(/^whsec_/, "")}) by the services runner`;
+
+  it("masks the signing secret, its base64 key, long path segments and query values; names stay", async () => {
+    answers = [reply(200, echo(SECRET)), reply(400, echo(SECRET))];
+    const ok = await send({ url: tokenUrl() });
+    const bad = await rejection(send({ url: tokenUrl() }));
+    for (const text of [ok.output!, bad.message, (bad as PermanentError).output!]) {
+      for (const secret of [SECRET, SECRET.slice("whsec_".length), PATH_TOKEN, QUERY_TOKEN]) expect(text).not.toContain(secret);
+      // Short segments and values, and words that are also parts of the URL, are kept.
+      expect(text).toContain("/services/T0000000/B0000000/***?format=json&token=***");
+      expect(text).toContain("by the services runner");
+    }
+    expect(received).toHaveLength(2);
+  });
+
+  it("createExecutor hands the agent's secret over for masking (a raw one, not only whsec_)", async () => {
+    answers = [reply(200, echo(RAW_SECRET))];
+    verifier = new Webhook(Buffer.from(RAW_SECRET, "utf8"), { format: "raw" });
+    const task = { id: "8", delivery: "d-88", rule: "r", agent: "IssueAgent", action: "a", priority: "high", attempts: 1, replays: 0 };
+    const ctx = { task, event: { type: "issues", action: "opened", repository: "octo/app", number: 5, commands: [] }, payload: {}, signal: new AbortController().signal } as unknown as AgentContext;
+    const run = createExecutor("IssueAgent", { http: { url: tokenUrl(), secret: RAW_SECRET }, timeout: 5000 }, { registry: { get: () => undefined }, baseEnv: {} } as never);
+    const result = await run(ctx);
+    expect(received[0]!.verified).toBe(true);
+    expect(result?.output).not.toContain(RAW_SECRET);
+    expect(result?.output).toContain("signed with *** (key ***)");
   });
 });
 
