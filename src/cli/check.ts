@@ -4,7 +4,7 @@ import { findAgentProblems } from "../config/find-agent-problems.js";
 import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
-import { redactUrlQuery } from "../config/redact-url.js";
+import { redactUrlSecrets } from "../config/redact-url.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
@@ -27,7 +27,7 @@ export function describeExecutor(spec: ExecutorConfig): string {
   if (spec === "builtin") return "builtin";
   if ("builtin" in spec) return `builtin ${spec.builtin}`;
   if ("exec" in spec) return `exec ${spec.exec.join(" ")} (${timeout(spec.timeout)}${spec.env.length > 0 ? `, env ${spec.env.join(", ")}` : ""})`;
-  if ("http" in spec) return `http ${redactUrlQuery(spec.http.url)} (${timeout(spec.timeout)}${typeof spec.http.secret === "string" ? "" : `, secret from ${spec.http.secret.env}`})`;
+  if ("http" in spec) return `http ${redactUrlSecrets(spec.http.url)} (${timeout(spec.timeout)}${typeof spec.http.secret === "string" ? "" : `, secret from ${spec.http.secret.env}`})`;
   if ("workspace" in spec) return `workspace ${spec.workspace.run.join(" ")} (${timeout(spec.workspace.timeout)}, branches ${spec.workspace.branchPrefix}*)`;
   return `workflow ${spec.workflow.id} on ${spec.workflow.ref}`;
 }

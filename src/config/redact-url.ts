@@ -11,17 +11,26 @@ export function redactUrl(value: string): string {
 }
 
 /**
- * A URL as `check` shows it: redactUrl's user:password, and every query value replaced by
- * `…` with its name kept (`?token=…`), since a query may carry a token as much as a
- * password would (an http agent's URL). The fragment goes the same way.
+ * A path segment this long may be a token (`/services/T000/B000/<24 characters>`, as
+ * Slack's incoming webhooks carry theirs); shorter ones are mostly names (`/services`,
+ * `/agents/run`). Shared by what `check` shows and what an http agent's output masks.
+ */
+export const MIN_SECRET_PATH_SEGMENT = 16;
+
+/**
+ * A URL as `check` shows it: redactUrl's user:password, every query value replaced by `…`
+ * with its name kept (`?token=…`), since a query may carry a token as much as a password
+ * would (an http agent's URL), and path segments of MIN_SECRET_PATH_SEGMENT characters or
+ * more replaced by `…`. The fragment goes the same way.
  *
  * @example
- * redactUrlQuery("http://127.0.0.1:9521/agent?token=qs-secret-123&v=2") // "http://127.0.0.1:9521/agent?token=…&v=…"
+ * redactUrlSecrets("http://127.0.0.1:9521/agent?token=qs-secret-123&v=2") // "http://127.0.0.1:9521/agent?token=…&v=…"
+ * redactUrlSecrets("https://hooks.example/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX") // "https://hooks.example/services/T000/B000/…"
  */
-export function redactUrlQuery(value: string): string {
+export function redactUrlSecrets(value: string): string {
   const cut = value.search(/[?#]/);
-  if (cut === -1) return redactUrl(value);
-  const base = redactUrl(value.slice(0, cut));
+  const base = redactPath(redactUrl(cut === -1 ? value : value.slice(0, cut)));
+  if (cut === -1) return base;
   const hash = value.indexOf("#", cut);
   const query = value.slice(cut + 1, hash === -1 ? undefined : hash);
   const shown =
@@ -36,4 +45,17 @@ export function redactUrlQuery(value: string): string {
           .join("&")
       : "";
   return `${base}${shown}${hash === -1 ? "" : hash === value.length - 1 ? "#" : "#…"}`;
+}
+
+/** The long segments of a URL's path as `…`; the scheme and authority are kept whole. */
+function redactPath(url: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(url)?.[0] ?? "";
+  return (
+    authority +
+    url
+      .slice(authority.length)
+      .split("/")
+      .map((segment) => (segment.length >= MIN_SECRET_PATH_SEGMENT ? "…" : segment))
+      .join("/")
+  );
 }

@@ -1,4 +1,4 @@
-import { redactUrlQuery } from "../config/redact-url.js";
+import { redactUrlSecrets } from "../config/redact-url.js";
 import type { Config } from "../config/schema.js";
 
 // Kept apart from the Octokit factory: `check` says whether writes are sent without loading Octokit.
@@ -34,7 +34,7 @@ export function describeGithubWrites(github: Config["github"]): { line: string; 
   const json = { dry_run: dryRun, auth, app_id: auth === "app" ? github.appId : null };
   const as = auth === "app" ? `as a GitHub App (app id ${github.appId})` : "with a token";
   // As check shows an http agent's URL: a user:password or a query token stays out of logs.
-  const api = github.apiUrl.replace(/\/+$/, "") === DEFAULT_API_URL ? "" : ` to ${redactUrlQuery(github.apiUrl)}`;
+  const api = github.apiUrl.replace(/\/+$/, "") === DEFAULT_API_URL ? "" : ` to ${redactUrlSecrets(github.apiUrl)}`;
   if (!dryRun) return { line: `GitHub: writes sent ${as}${api}`, json };
   const why = auth === "none" ? "no credentials" : `github.dryRun is true, though credentials are set: ${as.replace(/^with /, "")}`;
   return { line: `GitHub: dry-run (${why}): writes are recorded, not sent`, json };

@@ -3,6 +3,7 @@ import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
 import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
+import { MIN_SECRET_PATH_SEGMENT } from "../../config/redact-url.js";
 
 /** Where and how long: an `http` agent's `{http: {url, secret}, timeout}`. */
 export interface HttpAgentSpec {
@@ -41,11 +42,8 @@ const WHSEC_PREFIX = "whsec_";
 const DEFAULT_OUTPUT_LIMIT = 16 * 1024;
 const MAX_SNIPPET = 200;
 // A URL's parts masked in the answer, by length. Query values of 8 characters or more:
-// `?format=json` must not mask every "json". Path segments of 16 or more: a path is mostly
-// names (`/services`, `/agents/run`), while a token put in it (`/services/T000/B000/<24
-// characters>`, as Slack's incoming webhooks do) is longer than a name.
+// `?format=json` must not mask every "json". Path segments: MIN_SECRET_PATH_SEGMENT.
 const MIN_MASKED_QUERY_VALUE = 8;
-const MIN_MASKED_PATH_SEGMENT = 16;
 
 /**
  * Builds the signer for an agent's secret (Standard Webhooks: HMAC-SHA256 over
@@ -143,7 +141,7 @@ function signingSecretValues(secret: string): string[] {
 /** The parts of the agent's URL that may be secrets: long enough query values and path segments. */
 function urlSecretValues(url: URL): string[] {
   const query = [...url.searchParams.values()].filter((value) => value.length >= MIN_MASKED_QUERY_VALUE);
-  const path = url.pathname.split("/").filter((segment) => segment.length >= MIN_MASKED_PATH_SEGMENT);
+  const path = url.pathname.split("/").filter((segment) => segment.length >= MIN_SECRET_PATH_SEGMENT);
   return [...query, ...path];
 }
 
