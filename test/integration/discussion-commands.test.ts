@@ -16,7 +16,7 @@ let nextRepo = 1;
 let nextComment = 7_000_000;
 
 /** A discussion_comment.created in a fresh repository (one per test), seeded into the fake by delivery. */
-function discussionIn(repo: string, discussion: { labels?: string[]; title?: string; body?: string } = {}): Payload {
+function discussionIn(repo: string, discussion: { labels?: string[]; title?: string; body?: string; category?: string } = {}): Payload {
   const payload = exampleOf("discussion_comment", "created") as unknown as Payload;
   const [owner, name] = repo.split("/");
   payload.repository = { ...payload.repository, full_name: repo, name, owner: { ...payload.repository.owner, login: owner } };
@@ -24,6 +24,7 @@ function discussionIn(repo: string, discussion: { labels?: string[]; title?: str
   payload.discussion.title = discussion.title ?? "Crash when the login page opens";
   payload.discussion.body = discussion.body ?? "Opening /login shows a stack trace.";
   payload.discussion.labels = (discussion.labels ?? []).map((label, i) => ({ id: i + 1, name: label, color: "ededed", default: false, description: null }));
+  if (discussion.category !== undefined) payload.discussion.category = { ...payload.discussion.category, name: discussion.category };
   return payload;
 }
 
@@ -92,15 +93,17 @@ describe("/agent commands in a discussion", () => {
     expect(replies[0]!.body).toContain("discussion_comment.created");
   });
 
-  it("/agent status shows any label name as code: a backtick in one cannot let @mentions or links through", async () => {
+  it("/agent status shows any label and category name as code: a backtick in one cannot let @mentions or links through", async () => {
     const repo = freshRepo();
     const hostile = ["a`b", "x`` @team ``[x](http://e)", "bug"];
-    const [task] = await deliver(commentOn(discussionIn(repo, { labels: hostile }), "/agent status"));
+    const category = "Q&A` @owners [y](http://f)";
+    const [task] = await deliver(commentOn(discussionIn(repo, { labels: hostile, category }), "/agent status"));
     expect(task!.status).toBe("succeeded");
     const [reply] = repliesIn(repo);
     const head = reply!.body.split("\n").find((line) => line.startsWith("**Status of discussion #90**"))!;
     const { spans, outside } = splitCodeSpans(head);
-    expect(spans).toEqual(hostile);
+    expect(spans).toEqual([category, ...hostile]);
+    expect(outside).not.toMatch(/@owners/);
     expect(outside).not.toMatch(/@team|\]\(|http/);
   });
 

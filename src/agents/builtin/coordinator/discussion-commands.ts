@@ -8,6 +8,7 @@ import { authorize } from "./authorize.js";
 import { commandWord, renderHelp, unknownCommand } from "./command-help.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 import { renderHistory, renderLabels } from "./render-status.js";
 
 /** Commands that act on an issue or a pull request (labels, a plan, a review, a deployment): not on a discussion. */
@@ -34,7 +35,8 @@ function helpFor(commands: Config["commands"]): string {
 
 async function status(ctx: AgentContext, thread: DiscussionThread): Promise<string> {
   const labels = thread.state?.labels ?? ctx.event.labels;
-  const category = thread.ref.category ? `category ${thread.ref.category}; ` : "";
+  // A category's name is a maintainer's text: quoted like the labels, so it can publish nothing.
+  const category = thread.ref.category ? `category ${codeSpan(thread.ref.category)}; ` : "";
   const head = `**Status of discussion #${thread.ref.number}**: ${category}labels: ${renderLabels(labels)}.`;
   if (ctx.mode === "actions") return `${head}\n\nswitchyard runs inside GitHub Actions here, so it keeps no history between runs.`;
   return `${head}\n\n${await renderHistory(ctx.store, thread.repository, thread.ref.number)}`;
