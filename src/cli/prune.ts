@@ -32,9 +32,6 @@ async function directly(loaded: LoadedConfig, io: CliIo, options: PruneCliOption
   const { config } = loaded;
   const file = sqliteFile(config.store.url, io.cwd);
   if (file && !existsSync(file)) throw new UsageError(`the database ${file} does not exist yet: switchyard serve creates it`);
-  if (options.vacuum && file === null) {
-    throw new UsageError("--vacuum is for SQLite: on PostgreSQL autovacuum reuses the space; to give it back to the file system run VACUUM FULL or pg_repack in a quiet hour (docs/operations.md#retention)");
-  }
   // A dry run only reads: it works beside a running reader and takes no lock.
   const dry = options.dryRun === true;
   const store = await openMigratedStore(config.store.url, { cwd: io.cwd, readonly: dry, migrates: false, exclusive: !dry, pool: { size: 2, statementTimeoutMs: config.store.statementTimeoutMs } });
@@ -69,6 +66,10 @@ export function registerPrune(program: Command, io: CliIo): void {
     .action(async (options: PruneCliOptions) => {
       // Prunes the store, never calls GitHub: the credentials need not be set in this shell.
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
+      // Before looking for a server: on PostgreSQL the answer is the same with or without one.
+      if (options.vacuum && sqliteFile(loaded.config.store.url, io.cwd) === null) {
+        throw new UsageError("--vacuum is for SQLite: on PostgreSQL autovacuum reuses the space; to give it back to the file system run VACUUM FULL or pg_repack in a quiet hour (docs/operations.md#retention)");
+      }
       // A dry run goes where the real one would: a running server prunes with its own
       // store.retention, so only its count previews what `prune` then does.
       const api = await serverOf(loaded, io);

@@ -52,3 +52,26 @@ describe("switchyard prune (no server running)", () => {
     expect(text.stdout).toMatch(/^pruned 0 bodies .* pruned 0 deliveries/);
   }, 60_000);
 });
+
+describe("switchyard prune --vacuum on PostgreSQL", () => {
+  it("says it is for SQLite before looking for a server, whatever answers on the admin port", async () => {
+    const { createServer } = await import("node:http");
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      work = createWorkdir();
+      const env = { DATABASE_URL: "postgres://app:pw@127.0.0.1:1/switchyard", ADMIN_PORT: String(port), LOG_LEVEL: "silent" };
+      const run = await runCli(["prune", "--vacuum"], { cwd: work.dir, env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("--vacuum is for SQLite: on PostgreSQL autovacuum reuses the space");
+      expect(asked).toEqual([]);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});
