@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import type { HookLogEntry } from "./plan-redeliveries.js";
 import type { HookTarget } from "./hook-target.js";
+import { UnexpectedAnswer } from "./sweep-error.js";
 
 /** GitHub's largest page of hook deliveries. */
 const PER_PAGE = 100;
@@ -45,7 +46,12 @@ async function readPage(octokit: Octokit, target: HookTarget, cursor: string | u
       : target.kind === "organization"
         ? await octokit.request("GET /orgs/{org}/hooks/{hook_id}/deliveries", { org: target.org, hook_id: target.id, ...page })
         : await octokit.request("GET /app/hook/deliveries", page);
-  return { data: response.data, link: response.headers.link };
+  // What GitHub answers is a list of entries, each with its guid; anything else came from something else.
+  const data: unknown = response.data;
+  if (!Array.isArray(data) || data.some((entry) => typeof (entry as Partial<RawEntry> | null)?.guid !== "string")) {
+    throw new UnexpectedAnswer(response.status, Array.isArray(data) ? "a list whose entries are not hook deliveries" : "something that is not a list of hook deliveries");
+  }
+  return { data: data as RawEntry[], link: response.headers.link };
 }
 
 /**

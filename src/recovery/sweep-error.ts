@@ -28,6 +28,20 @@ export function sweepExitCode(errors: readonly SweepError[]): 0 | 1 | 2 {
   return 0;
 }
 
+/**
+ * GitHub's API URL answered, but not with what GitHub answers: a proxy, a web page, or a
+ * GitHub Enterprise Server host without its `/api/v3`. Not a network failure.
+ */
+export class UnexpectedAnswer extends Error {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(what);
+    this.name = "UnexpectedAnswer";
+  }
+}
+
 interface RequestErrorLike {
   status?: number;
   message?: string;
@@ -48,6 +62,12 @@ export function describeGithubError(thrown: unknown, target: HookTarget, apiUrl:
   const error = (typeof thrown === "object" && thrown !== null ? thrown : { message: String(thrown) }) as RequestErrorLike;
   const reason = (error.message ?? "unknown error").split("\n")[0]!;
   const hook = `hook ${target.name}`;
+  if (thrown instanceof UnexpectedAnswer) {
+    return {
+      kind: "github_error",
+      message: `${hook}: ${apiUrl} answered ${thrown.status} with ${thrown.message}: check github.apiUrl (GitHub Enterprise Server's API is https://HOST/api/v3); the next sweep tries again`,
+    };
+  }
   if (error.response === undefined && (error.status === undefined || error.status === 500)) {
     if (error.status === undefined && /private key|jwt|secretOrPrivateKey|PEM/i.test(reason)) {
       return { kind: "unauthorized", message: `${hook}: the GitHub App's private key could not sign a JWT (${reason}): check GITHUB_APP_PRIVATE_KEY` };

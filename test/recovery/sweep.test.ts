@@ -217,6 +217,22 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(unreachable.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("exits 1 saying github.apiUrl answered something else than GitHub's list, not that GitHub could not be reached", async () => {
+    const { createServer } = await import("node:http");
+    const notGithub = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"hello":"proxy"}'));
+    await new Promise<void>((resolve) => notGithub.listen(0, "127.0.0.1", resolve));
+    try {
+      const apiUrl = `http://127.0.0.1:${(notGithub.address() as { port: number }).port}`;
+      writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl }, recovery: { hooks: [HOOK] } }));
+      const result = await cli(["redeliver"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${apiUrl} answered 200 with something that is not a list of hook deliveries: check github.apiUrl`);
+      expect(result.stderr).not.toContain("could not reach");
+    } finally {
+      notGithub.close();
+    }
+  });
+
   it("exits 2 on a GitHub App key that cannot sign, as serve would, before asking GitHub anything", async () => {
     fake.clearRequests();
     const result = await runCli(["redeliver"], { cwd: server.dir, env: { LOG_LEVEL: "silent", GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: "notapem" } });
