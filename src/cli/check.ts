@@ -4,7 +4,7 @@ import { findAgentProblems } from "../config/find-agent-problems.js";
 import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
-import { redactUrlSecrets } from "../config/redact-url.js";
+import { redactUrl, redactUrlSecrets } from "../config/redact-url.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
@@ -56,6 +56,16 @@ function retentionNote(config: Config): string | null {
   return `store.retention.bodies (${formatDuration(bodies)}) is longer than store.retention.rows (${formatDuration(rows)}): a delivery's row goes with its body, so bodies are kept ${formatDuration(rows)}`;
 }
 
+/**
+ * The store the config resolves to, as check shows it: a SQLite file's absolute path, a
+ * PostgreSQL URL without its password. Named, not opened.
+ */
+function describeStore(url: string, cwd: string): { line: string; json: { kind: "sqlite" | "postgres"; location: string } } {
+  const location = parseStoreUrl(url, cwd);
+  const shown = location.kind === "sqlite" ? location.file : redactUrl(location.url);
+  return { line: `store: ${location.kind} ${shown} (not opened by check: serve's start refuses one it cannot use)`, json: { kind: location.kind, location: shown } };
+}
+
 export function registerCheck(program: Command, io: CliIo): void {
   program
     .command("check")
@@ -65,7 +75,9 @@ export function registerCheck(program: Command, io: CliIo): void {
     .action((options: { config?: string; json?: boolean }) => {
       // A config it refuses throws: main prints {"ok":false,"error"} for --json, as for every command.
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env });
-      // What serve would refuse: checked here too, so "config OK" means serve starts.
+      // What serve would refuse in the configuration: checked here too. The store and the
+      // ports are not touched (check runs where they may not be, as in CI): serve's start
+      // refuses a database or port it cannot use, exit 2.
       assertServable(loaded.config);
       readLogLevel(io.env);
       const { config, rules, source } = loaded;
@@ -76,14 +88,15 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       const github = describeGithubWrites(config.github);
+      const store = describeStore(config.store.url, io.cwd);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));
         const agentList = agents.map(([name, executor]) => ({ name: name!, executor: executor!, rules: ruleAgents.filter((agent) => agent === name).length }));
-        printJson(io, { ok: true, source, github: github.json, rules: table, agents: agentList, deployer: hasDeployer(config), notes, warnings });
+        printJson(io, { ok: true, source, github: github.json, store: store.json, rules: table, agents: agentList, deployer: hasDeployer(config), notes, warnings });
         return;
       }
-      io.stdout(`config OK (${source ?? "no config file: defaults and environment"})\n${github.line}\n\n`);
+      io.stdout(`config OK (${source ?? "no config file: defaults and environment"})\n${github.line}\n${store.line}\n\n`);
       io.stdout(formatRulesTable(rules, config.routing.executeLabel) + "\n\n");
       io.stdout(formatTable(["agent", "executor", "rules"], agents) + "\n");
       if (notes.length > 0) io.stdout("\n" + notes.map((note) => `note: ${note}\n`).join(""));

@@ -50,14 +50,15 @@ describe.concurrent("switchyard check", () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("config OK (no config file: defaults and environment)");
     expect(lines[1]).toBe("GitHub: dry-run (no credentials): writes are recorded, not sent");
-    expect(lines[3]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
-    const rows = lines.slice(4, lines.indexOf("", 4));
+    expect(lines[2]).toMatch(/^store: sqlite \/.*\/\.switchyard\/switchyard\.db \(not opened by check/);
+    expect(lines[4]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
+    const rows = lines.slice(5, lines.indexOf("", 5));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(DEFAULT_IDS);
     expect(rows[13]).toMatch(/^discussion-command\s+discussion_comment\.created, commentCommand=true\s+CoordinatorAgent\s+critical\s+Answer command in discussion\s+default$/);
     expect(rows[0]).toMatch(/^issue-agent-execute\s+issues\.labeled, labelAdded=agent-execute\s+CoordinatorAgent\s+critical\s+Execute autonomous task\s+default$/);
     expect(rows[10]).toMatch(/^push-deploy\s+push, deployBranch=true, tag=false, deleted=false\s+DeploymentAgent\s+medium\s+Deploy to production\s+default$/);
     // Then the agents with their executors, and what no deployer means.
-    const agents = lines.slice(5 + rows.length);
+    const agents = lines.slice(6 + rows.length);
     expect(agents[0]).toMatch(/^agent\s+executor\s+rules$/);
     expect(agents.slice(1, 6).map((row) => row.split(/\s+/).slice(0, 3).join(" "))).toEqual([
       "IssueAgent builtin 3",
@@ -458,6 +459,16 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     const result = await runCli(["check", "--json"], { cwd: work.dir, env });
     expect((JSON.parse(result.stdout) as { github: unknown }).github).toEqual(json);
     expect(result.stdout).not.toContain("ghp_example");
+  });
+
+  it("names the store it resolves to, without a password and without opening it", async () => {
+    const env = { DATABASE_URL: "postgres://app:pw-secret@127.0.0.1:1/switchyard", WEBHOOK_SECRET: "an-example-secret-1234" };
+    const text = await runCli(["check"], { cwd: work.dir, env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split("\n")[2]).toBe("store: postgres postgres://***@127.0.0.1:1/switchyard (not opened by check: serve's start refuses one it cannot use)");
+    const json = await runCli(["check", "--json"], { cwd: work.dir, env: { DATABASE_URL: "sqlite:data/sy.db" } });
+    expect((JSON.parse(json.stdout) as { store: unknown }).store).toEqual({ kind: "sqlite", location: path.join(work.dir, "data/sy.db") });
+    expect(text.stdout).not.toContain("pw-secret");
   });
 
   it("an http agent's URL shows its query's names, not their values (text and --json)", async () => {
