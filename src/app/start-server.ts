@@ -109,7 +109,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             limiter: runtime.limiter,
             allowlist,
             logger,
-            onAccepted: runtime.onAccepted,
+            onAccepted: (result, payload) => {
+              runtime.onAccepted(result, payload);
+              if (!result.duplicate) sweeper.arrived(result.delivery);
+            },
             handOff: runtime.handOff,
             ownLogins: runtime.github.ownLogins,
             isClosing: () => state.draining,

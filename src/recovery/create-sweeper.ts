@@ -25,6 +25,11 @@ export interface Sweeper {
   start: () => void;
   /** Stops the timer and waits for a sweep under way. */
   stop: () => Promise<void>;
+  /**
+   * A delivery this process just stored: counted as recovered at once when it is one the
+   * sweep asked for. One that arrives at another instance is counted at the next sweep.
+   */
+  arrived: (delivery: string) => void;
 }
 
 /**
@@ -94,6 +99,10 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     }
   };
 
+  const arrived: Sweeper["arrived"] = (delivery) => {
+    if (awaited.delete(delivery)) options.observe?.recovered();
+  };
+
   const sweep: Sweeper["sweep"] = (request = {}) => {
     const run = tail.catch(() => undefined).then(async () => {
       await countArrivals();
@@ -136,6 +145,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   return {
     hooks,
     sweep,
+    arrived,
     start() {
       if (config.recovery.interval <= 0 || hooks.length === 0 || timer !== null || stopped) return;
       // Soon after start-up: what was missed while this process was down is found at once.

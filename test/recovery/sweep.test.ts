@@ -109,6 +109,10 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
       expect((await server.store.getDelivery(m.guid))?.body.toString()).toBe(m.request.body);
     }
 
+    // Counted as they arrived at this process, not at the next sweep.
+    const afterFirst = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    expect(afterFirst).toMatch(/^switchyard_redeliveries_total\{outcome="recovered"\} 7$/m);
+
     const second = await sweep();
     await hook.settled();
     expect(second.body).toMatchObject({ hooks: [{ failed: 1, missing: 0, redelivered: 0, errors: [] }], redelivered: 0 });
