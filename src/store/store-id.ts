@@ -7,6 +7,7 @@ import { canonicalPath } from "./sqlite/lock-file.js";
 export const STORE_ID_HEADER = "x-switchyard-store";
 
 const DEFAULT_POSTGRES_PORT = "5432";
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1"]);
 
 
 function decode(part: string): string {
@@ -26,7 +27,9 @@ function postgresLocation(url: string): string {
   if (parsed === null) return redactUrl(url);
   const hostname = parsed.hostname === NO_HOST ? "" : parsed.hostname;
   // `?host=` (a Unix socket directory) overrides the URL's host, as for the driver.
-  const host = decode(parsed.searchParams.get("host") ?? hostname).replace(/^\[(.*)\]$/, "$1").toLowerCase() || "localhost";
+  const written = decode(parsed.searchParams.get("host") ?? hostname).replace(/^\[(.*)\]$/, "$1").toLowerCase() || "localhost";
+  // The loopback's names are one host: a server configured with 127.0.0.1 and a CLI with localhost share a database.
+  const host = LOOPBACK_NAMES.has(written) ? "localhost" : written;
   const port = parsed.searchParams.get("port") ?? (parsed.port || DEFAULT_POSTGRES_PORT);
   // Without a database name the server picks the one named like the user.
   const database = decode(parsed.pathname.slice(1)) || (parsed.searchParams.get("user") ?? decode(parsed.username));
@@ -37,8 +40,9 @@ function postgresLocation(url: string): string {
  * A short, stable fingerprint of the store DATABASE_URL names, holding no secret: SQLite
  * its file's absolute path; PostgreSQL its host, port and database name. `serve` sends it
  * on `/healthz` (`X-Switchyard-Store`) so that a CLI uses a running server only when it
- * serves the CLI's own store. Hosts are compared as written: `localhost` and `127.0.0.1`
- * differ, which only makes a CLI work on the store directly.
+ * serves the CLI's own store. Hosts are compared as written, except that `localhost`,
+ * `127.0.0.1` and `::1` are one; another alias of one host only makes a CLI work on the
+ * store directly.
  *
  * @example
  * storeId("postgresql://app:pw@DB/switchyard", "/srv") === storeId("postgres://db:5432/switchyard", "/") // true

@@ -23,6 +23,12 @@ describe("storeId", () => {
     }
   });
 
+  it("takes the loopback's names for one host", () => {
+    const local = storeId("postgres://app:pw@127.0.0.1:5432/switchyard", "/");
+    for (const url of ["postgres://app@localhost/switchyard", "postgres://app@[::1]:5432/switchyard", "postgres:///switchyard"]) expect(storeId(url, "/"), url).toBe(local);
+    expect(storeId("postgres://app@127.0.0.2/switchyard", "/")).not.toBe(local);
+  });
+
   it("tells databases, ports and hosts apart", () => {
     for (const url of ["postgres://app:pw@db.example:5432/other", "postgres://app:pw@db.example:5433/switchyard", "postgres://app:pw@db2.example/switchyard"]) {
       expect(storeId(url, "/"), url).not.toBe(pg);
