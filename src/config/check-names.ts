@@ -1,7 +1,7 @@
 import type { Config, RuleWhen } from "./schema.js";
 import { BUILTIN_AGENT_NAMES, DEFAULT_AGENTS } from "./schema.js";
 import { isRegexLiteral, matcherOf } from "./string-condition.js";
-import { didYouMean } from "./suggest-name.js";
+import { didYouMean, suggestName } from "./suggest-name.js";
 import { WEBHOOK_EVENT_ACTIONS } from "./webhook-events.generated.js";
 
 /** The agent `/agent execute` hands its plan to (the coordinator's EXECUTION_AGENT). */
@@ -111,8 +111,9 @@ export function checkRuleWhen(when: RuleWhen, at: string): string[] {
  * Agent names, events and actions that the schema accepts as strings but that must name
  * something real, or a typo routes to nothing (or to the log agent, marked succeeded):
  * - a rule's agent is a built-in agent or one configured under `agents`;
- * - an `agents` key is a known agent name or one a rule uses, and `Name: builtin` only for
- *   a name that has a built-in agent;
+ * - an `agents` key is a known agent name or one a rule uses (one that a rule's misspelt
+ *   agent is nearest to is left to that rule's error), and `Name: builtin` only for a name
+ *   that has a built-in agent;
  * - a `worker.perAgent` key names an agent that can run;
  * - a rule's event is a GitHub webhook event and its actions belong to that event.
  * Returns every problem found (an empty list when the names are sound).
@@ -126,11 +127,18 @@ export function checkNames(config: Config, options: CheckNamesOptions = {}): str
   const configured = Object.keys(config.agents);
   const rules = config.routing.rules;
   const ruleAgents = new Set(rules.map((rule) => rule.agent));
+  const runnable = [...new Set([...builtin, ...configured])];
+  // A rule naming no agent is refused below with the configured agent it is nearest to. That
+  // agent is then unused only because of the rule's typo: blaming it too would tell the user
+  // to rename the agent after the typo, and the rule to name the agent.
+  const unknownRuleAgents = [...ruleAgents].filter((agent) => !runnable.includes(agent));
+  const meantByARule = new Set(unknownRuleAgents.map((agent) => suggestName(agent, runnable)));
 
   for (const [name, spec] of Object.entries(config.agents)) {
     const known = [...KNOWN_AGENT_NAMES, ...builtin, ...ruleAgents];
     if (!known.includes(name)) {
-      const hint = didYouMean(name, [...KNOWN_AGENT_NAMES, ...ruleAgents]);
+      if (meantByARule.has(name)) continue;
+      const hint = didYouMean(name, [...KNOWN_AGENT_NAMES, ...[...ruleAgents].filter((agent) => runnable.includes(agent))]);
       problems.push(`agents.${name}: "${name}" is not a known agent and no rule uses it:${hint || ` add a rule with agent: ${name}, or remove it (known agents: ${KNOWN_AGENT_NAMES.join(", ")})`}`);
     } else if (spec === "builtin" && !builtin.includes(name)) {
       const hint = didYouMean(name, builtin);
@@ -138,7 +146,6 @@ export function checkNames(config: Config, options: CheckNamesOptions = {}): str
     }
   }
 
-  const runnable = [...new Set([...builtin, ...configured])];
   rules.forEach((rule, i) => {
     const at = `routing.rules[${i}]`;
     if (!runnable.includes(rule.agent)) {

@@ -64,6 +64,21 @@ describe("strict names: each typo is refused with the key, the value and the nea
     expect(refusal({ agents: { Deployer: { exec: ["./deploy.sh"] } } })).toMatch(/^config: agents\.Deployer: "Deployer" is not a known agent and no rule uses it: add a rule with agent: Deployer, or remove it \(known agents: IssueAgent, .*ExecutionAgent\)$/);
   });
 
+  it.each([
+    ["a typo", "MyAgnet"],
+    ["a case mismatch", "myagent"],
+  ])("a rule's agent with %s of a configured agent: only the rule is blamed, pointed at the agent", (_, typed) => {
+    const raw = withRule({ agent: typed }, undefined, { agents: { MyAgent: { exec: ["./a.js"] } } });
+    expect(refusal(raw)).toBe(`config: routing.rules[0].agent: "${typed}" is neither a built-in agent nor configured under agents: did you mean MyAgent?`);
+  });
+
+  it("an unused agent near a rule's unknown agent that is nearer another one is still refused, and not pointed at that rule's agent", () => {
+    const raw = withRule({ agent: "MyAgent3" }, undefined, { agents: { MyAgent1: { exec: ["./a.js"] }, MyAgent2: { exec: ["./b.js"] } } });
+    expect(refusal(raw)).toBe(
+      'config: agents.MyAgent2: "MyAgent2" is not a known agent and no rule uses it: add a rule with agent: MyAgent2, or remove it (known agents: IssueAgent, ReviewAgent, DeploymentAgent, CoordinatorAgent, Guardian, ExecutionAgent); routing.rules[0].agent: "MyAgent3" is neither a built-in agent nor configured under agents: did you mean MyAgent1?',
+    );
+  });
+
   it("refuses an action on an event that has none, and patterns that match nothing", () => {
     expect(refusal(withRule({}, { event: "push", action: "created" }))).toBe("config: routing.rules[0].when.action: push events have no action: remove when.action");
     expect(refusal(withRule({}, { event: "/^isue/" }))).toBe(
