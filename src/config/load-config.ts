@@ -7,6 +7,7 @@ import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
 import { envSources, readEnv } from "./read-env.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { checkNames, type CheckNamesOptions } from "./check-names.js";
+import { findUnindentedAgentSettings, type UnindentedAgentSettings } from "./find-unindented-agent-settings.js";
 import { formatDuration } from "./format-duration.js";
 import { didYouMean } from "./suggest-name.js";
 import { BUILTIN_AGENT_NAMES, configSchema, privateKeyProblem, type Config } from "./schema.js";
@@ -64,7 +65,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: ParseConfigOptions = {}): LoadedConfig {
   const result = configSchema.safeParse(raw);
   const where = source ? `${path.basename(source)}: ` : "config: ";
-  if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv));
+  if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv, findUnindentedAgentSettings(raw)));
   const config = deepFreeze(result.data);
   checkConsistency(config, where, fromEnv, options.needsGitHub !== false);
   const rules = compileRules(config, where);
@@ -187,12 +188,22 @@ export function formatPath(keys: readonly PropertyKey[]): string {
 /**
  * The schema's complaints, each under its source: the file's after `where` (the file name),
  * a value an environment variable set after "environment:", since the file never held it.
+ * The complaints about an empty agent and the settings written beside it (`unindented`) are
+ * one: that they belong under it.
  */
-function formatIssues(error: z.ZodError, where: string, fromEnv: ReadonlyMap<string, string>): string {
-  const issues = error.issues.slice(0, 5);
-  const setByVariable = (issue: z.core.$ZodIssue) => fromEnv.has(formatPath(issue.path));
-  const fromFile = issues.filter((issue) => !setByVariable(issue)).map((issue) => formatIssue(issue, [], fromEnv));
-  const fromVariables = issues.filter(setByVariable).map((issue) => FROM_ENVIRONMENT + formatIssue(issue, [], fromEnv));
+function formatIssues(error: z.ZodError, where: string, fromEnv: ReadonlyMap<string, string>, unindented: readonly UnindentedAgentSettings[] = []): string {
+  const ownerOf = new Map(unindented.flatMap((found) => [found.agent, ...found.settings].map((key) => [key, found] as const)));
+  // Keyed by text, so that an empty agent's several complaints become its one message.
+  const messages = new Map<string, { fromVariable: boolean }>();
+  for (const issue of error.issues) {
+    const owner = issue.path[0] === "agents" ? ownerOf.get(String(issue.path[1])) : undefined;
+    if (owner !== undefined) messages.set(`agents.${owner.agent}: ${owner.message}`, { fromVariable: false });
+    else if (fromEnv.has(formatPath(issue.path))) messages.set(FROM_ENVIRONMENT + formatIssue(issue, [], fromEnv), { fromVariable: true });
+    else messages.set(formatIssue(issue, [], fromEnv), { fromVariable: false });
+  }
+  const shown = [...messages].slice(0, 5);
+  const fromFile = shown.filter(([, { fromVariable }]) => !fromVariable).map(([text]) => text);
+  const fromVariables = shown.filter(([, { fromVariable }]) => fromVariable).map(([text]) => text);
   return [...(fromFile.length > 0 ? [where + fromFile.join("; ")] : []), ...fromVariables].join("; ");
 }
 

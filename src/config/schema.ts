@@ -230,7 +230,9 @@ const EXECUTOR_KINDS = ["builtin", "exec", "http", "workflow", "workspace"];
 
 /** The executor's shapes, led by the kind a misspelt key was meant to be (`exe:` → exec) when one is near. */
 function executorError(input: unknown): string {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return EXECUTOR_SHAPES;
+  // `MyAgent:` with nothing after it, as when its settings lost their indentation.
+  if (input === null) return `empty (null): ${EXECUTOR_SHAPES}`;
+  if (typeof input !== "object" || Array.isArray(input)) return EXECUTOR_SHAPES;
   const keys = Object.keys(input);
   if (keys.some((key) => EXECUTOR_KINDS.includes(key))) return EXECUTOR_SHAPES;
   for (const key of keys) {
@@ -239,6 +241,11 @@ function executorError(input: unknown): string {
   }
   return EXECUTOR_SHAPES;
 }
+
+/** Every key an agent's mapping may hold, of any executor: how a setting written beside its agent is recognised. */
+export const AGENT_SETTING_KEYS: readonly string[] = [
+  ...new Set([builtinExecutor, execExecutor, httpExecutor, workflowExecutor, workspaceExecutor].flatMap((executor) => Object.keys(executor.shape))),
+];
 
 export const executorSchema = z.union([z.literal("builtin"), builtinExecutor, execExecutor, httpExecutor, workflowExecutor, workspaceExecutor], {
   error: (issue) => executorError(issue.input),

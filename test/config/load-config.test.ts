@@ -375,6 +375,26 @@ describe("bad input names the problem", () => {
     expect(error.message).not.toContain("\n");
   });
 
+  it("an agent whose settings are not indented under it is named empty, and its settings told to move under it", () => {
+    const yaml = "agents:\n  MyAgent:\n  exec: [./a.js]\n  timeout: 10s\nrouting:\n  rules:\n    - { id: x, when: { event: push }, agent: MyAgent, priority: low, action: y }\n";
+    expect(usageError(() => load({ yaml })).message).toBe(
+      'switchyard.config.yaml: agents.MyAgent: "MyAgent" is empty (null), and exec:, timeout: beside it look like its settings: indent them under MyAgent: (deeper than it)',
+    );
+  });
+
+  it("settings under-indented after two empty agents go to the agent each follows; other errors stay", () => {
+    const yaml = "agents:\n  A:\n  exec: [./a.js]\n  B:\n  http: { url: 'https://b.example/', secret: s }\n  timeout: 5s\nserver:\n  prot: 1\n";
+    expect(usageError(() => load({ yaml })).message).toBe(
+      'switchyard.config.yaml: unknown key "server.prot" (did you mean port?): remove it or check its spelling (docs/configuration.md lists every key); ' +
+        'agents.A: "A" is empty (null), and exec: beside it looks like its settings: indent it under A: (deeper than it); ' +
+        'agents.B: "B" is empty (null), and http:, timeout: beside it look like its settings: indent them under B: (deeper than it)',
+    );
+  });
+
+  it("an empty agent with no settings beside it is named empty", () => {
+    expect(usageError(() => load({ yaml: "agents:\n  IssueAgent:\n" })).message).toMatch(/^switchyard\.config\.yaml: agents\.IssueAgent: empty \(null\): an agent is builtin, \{exec: \[argv…\]\}/);
+  });
+
   it.each([
     ["PORT", "80a"],
     ["PORT", "80.5"],
