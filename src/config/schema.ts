@@ -3,7 +3,7 @@ import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
 import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js";
-import { suggestName } from "./suggest-name.js";
+import { didYouMean, suggestName } from "./suggest-name.js";
 
 /**
  * The one schema of switchyard's configuration: types, defaults, validation, and what
@@ -175,17 +175,43 @@ export const AUTHOR_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBU
 const WHSEC = /^whsec_(?=.)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+const SECRET_FORMS = "secret: a string, or {env: NAME}";
+
+/**
+ * What an http agent's secret that is neither form needs, instead of zod's "Invalid input":
+ * missing (and why it is required), a misspelt `env`, or a value of another type.
+ */
+function secretError(input: unknown): string {
+  if (input === undefined) {
+    return `a secret is required: every request to the agent is signed with it (Standard Webhooks), so the agent can refuse what switchyard did not send: write ${SECRET_FORMS} to read it from that environment variable`;
+  }
+  if (input === null) return `${SECRET_FORMS}, not empty (null)`;
+  if (Array.isArray(input)) return `${SECRET_FORMS}, not a list`;
+  if (typeof input === "object" && input !== null) {
+    const unknown = Object.keys(input).filter((key) => key !== "env");
+    if (unknown.length === 0) return SECRET_FORMS;
+    const hint = unknown.length === 1 ? didYouMean(unknown[0]!, ["env"]) : "";
+    return `${SECRET_FORMS}: unknown key ${unknown.map((key) => `"${key}"`).join(", ")}${hint === "" ? "" : ` (${hint.trim()})`}`;
+  }
+  // An unquoted number or boolean: YAML reads it as one, not as the text of a key.
+  if (typeof input === "number" || typeof input === "boolean") return `${SECRET_FORMS}, not a ${typeof input}: quote it (secret: "${String(input)}")`;
+  return SECRET_FORMS;
+}
+
 /**
  * An http agent's signing key: written in the file, or `{env: NAME}` to read it from the
  * environment where switchyard runs (a config committed to a repository holds no secret).
  */
-const agentSecret = z.union([
-  z
-    .string()
-    .min(1)
-    .refine((secret) => !secret.startsWith("whsec_") || WHSEC.test(secret), "a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string"),
-  z.strictObject({ env: z.string().regex(ENV_NAME, "env names an environment variable, like AGENT_SECRET") }),
-]);
+const agentSecret = z.union(
+  [
+    z
+      .string()
+      .min(1, `an empty secret signs nothing: write ${SECRET_FORMS}`)
+      .refine((secret) => !secret.startsWith("whsec_") || WHSEC.test(secret), "a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string"),
+    z.strictObject({ env: z.string({ error: "env names the environment variable that holds the secret, like AGENT_SECRET" }).regex(ENV_NAME, "env names an environment variable, like AGENT_SECRET") }),
+  ],
+  { error: (issue) => secretError(issue.input) },
+);
 
 const httpExecutor = z.strictObject({
   http: z.strictObject({ url: agentUrl, secret: agentSecret }),

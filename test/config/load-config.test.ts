@@ -391,6 +391,28 @@ describe("bad input names the problem", () => {
     );
   });
 
+  it.each([
+    [
+      "missing",
+      "{ url: 'https://h.example/run' }",
+      "a secret is required: every request to the agent is signed with it (Standard Webhooks), so the agent can refuse what switchyard did not send: write secret: a string, or {env: NAME} to read it from that environment variable",
+    ],
+    ["with ENV for env", "{ url: 'https://h.example/run', secret: { ENV: X } }", 'secret: a string, or {env: NAME}: unknown key "ENV" (did you mean env?)'],
+    ["a list", "{ url: 'https://h.example/run', secret: [a, b] }", "secret: a string, or {env: NAME}, not a list"],
+    ["empty", "{ url: 'https://h.example/run', secret: }", "secret: a string, or {env: NAME}, not empty (null)"],
+    ["an empty string", "{ url: 'https://h.example/run', secret: '' }", "an empty secret signs nothing: write secret: a string, or {env: NAME}"],
+    ["a number", "{ url: 'https://h.example/run', secret: 42 }", "secret: a string, or {env: NAME}, not a number: quote it (secret: \"42\")"],
+  ])("an http agent's secret %s says what it takes", (_, http, message) => {
+    expect(usageError(() => load({ yaml: `agents:\n  IssueAgent: { http: ${http} }\n` })).message).toBe(`switchyard.config.yaml: agents.IssueAgent.http.secret: ${message}`);
+  });
+
+  it("an http agent's secret keeps its own errors: a bad whsec_ value, a bad variable name", () => {
+    const load1 = (secret: string) => usageError(() => load({ yaml: `agents:\n  IssueAgent: { http: { url: 'https://h.example/run', secret: ${secret} } }\n` })).message;
+    expect(load1("'whsec_!!'")).toBe("switchyard.config.yaml: agents.IssueAgent.http.secret: a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string");
+    expect(load1("{ env: 'NOT-A-NAME' }")).toBe("switchyard.config.yaml: agents.IssueAgent.http.secret.env: env names an environment variable, like AGENT_SECRET");
+    expect(load1("{}")).toBe("switchyard.config.yaml: agents.IssueAgent.http.secret.env: env names the environment variable that holds the secret, like AGENT_SECRET");
+  });
+
   it("an empty agent with no settings beside it is named empty", () => {
     expect(usageError(() => load({ yaml: "agents:\n  IssueAgent:\n" })).message).toMatch(/^switchyard\.config\.yaml: agents\.IssueAgent: empty \(null\): an agent is builtin, \{exec: \[argv…\]\}/);
   });
