@@ -51,6 +51,13 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms;
 });
 
+/**
+ * A key named in milliseconds (`leaseMs`, `retry.maxDelayMs`…): a number still counts
+ * milliseconds, and a duration (`10s`) is taken as `timeout:` takes it, rather than refused
+ * with "expected number" beside keys that accept it.
+ */
+const milliseconds = duration;
+
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 
@@ -378,7 +385,7 @@ export const configSchema = z.strictObject({
       /** PostgreSQL: connections this process keeps open (webhook commits, worker, reads). */
       poolSize: z.number().int().min(2).max(1000).default(10),
       /** PostgreSQL: a statement running longer is cancelled, so a stuck database fails requests instead of holding them. */
-      statementTimeoutMs: z.number().int().min(100).default(10_000),
+      statementTimeoutMs: milliseconds.pipe(z.number().int().min(100)).default(10_000),
       /**
        * How long deliveries are kept: their raw bodies (`bodies`), then their rows with their
        * tasks, attempts and GitHub writes (`rows`). Never less than the replay window.
@@ -403,7 +410,7 @@ export const configSchema = z.strictObject({
       apiUrl: githubApiUrl.default("https://api.github.com"),
       dryRun: z.union([z.literal("auto"), z.boolean()], { error: (issue) => dryRunError(issue.input) }).default("auto"),
       /** Pause between writes per token or installation (GitHub's secondary-rate-limit guidance: 1 s). */
-      writeIntervalMs: z.number().int().min(0).default(1000),
+      writeIntervalMs: milliseconds.pipe(z.number().int().min(0)).default(1000),
     })
     .prefault({}),
   security: z
@@ -411,7 +418,7 @@ export const configSchema = z.strictObject({
       ipAllowlist: z
         .strictObject({ enabled: z.boolean().default(false), cidrs: z.array(z.string().min(1)).default([]) })
         .prefault({}),
-      failedAuth: z.strictObject({ max: positiveInt.default(100), windowMs: positiveInt.default(60_000) }).prefault({}),
+      failedAuth: z.strictObject({ max: positiveInt.default(100), windowMs: milliseconds.pipe(positiveInt).default(60_000) }).prefault({}),
       replayWindowHours: z.number().positive().default(72),
       /**
        * Off (null) by default. Failed verifications (bad signature, outside the allowlist,
@@ -432,17 +439,17 @@ export const configSchema = z.strictObject({
   retry: z
     .strictObject({
       maxRetries: z.number().int().min(0).max(100).default(3),
-      initialDelayMs: z.number().int().min(0).default(1000),
-      maxDelayMs: z.number().int().min(0).default(10_000),
+      initialDelayMs: milliseconds.pipe(z.number().int().min(0)).default(1000),
+      maxDelayMs: milliseconds.pipe(z.number().int().min(0)).default(10_000),
       multiplier: z.number().min(1).default(2),
     })
     .prefault({}),
   worker: z
     .strictObject({
       concurrency: positiveInt.default(4),
-      leaseMs: z.number().int().min(1000).default(30_000),
+      leaseMs: milliseconds.pipe(z.number().int().min(1000)).default(30_000),
       perAgent: z.record(z.string(), positiveInt).default({}),
-      perRepository: z.strictObject({ limit: positiveInt, windowMs: positiveInt.default(60_000) }).nullable().default(null),
+      perRepository: z.strictObject({ limit: positiveInt, windowMs: milliseconds.pipe(positiveInt).default(60_000) }).nullable().default(null),
     })
     .prefault({}),
   routing: z

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { ENV_KEYS, readActionsEnv, readEnv } from "../../src/config/read-env.js";
+import type { Config } from "../../src/config/schema.js";
 import { UsageError } from "../../src/errors.js";
 
 /** A real App key, as GitHub downloads it (PKCS#1 PEM): the config refuses one that does not parse. */
@@ -322,6 +323,28 @@ describe("the config file", () => {
   it("--config naming a directory says so", () => {
     const error = usageError(() => load({ file: "." }));
     expect(error.message).toMatch(/^config file .* is a directory: name the YAML file in it$/);
+  });
+});
+
+describe("keys in milliseconds (*Ms) take a number of milliseconds or a duration, as timeout: does", () => {
+  it.each([
+    ["retry: { initialDelayMs: 1s, maxDelayMs: 10s }", (c: Config) => [c.retry.initialDelayMs, c.retry.maxDelayMs], [1000, 10_000]],
+    ["retry: { initialDelayMs: 250, maxDelayMs: 2m }", (c: Config) => [c.retry.initialDelayMs, c.retry.maxDelayMs], [250, 120_000]],
+    ["worker: { leaseMs: 1m, perRepository: { limit: 5, windowMs: 1h } }", (c: Config) => [c.worker.leaseMs, c.worker.perRepository?.windowMs], [60_000, 3_600_000]],
+    ["security: { failedAuth: { windowMs: 5m } }", (c: Config) => [c.security.failedAuth.windowMs], [300_000]],
+    ["store: { statementTimeoutMs: 30s }", (c: Config) => [c.store.statementTimeoutMs], [30_000]],
+    ["github: { writeIntervalMs: 500ms }", (c: Config) => [c.github.writeIntervalMs], [500]],
+  ])("%s", (yaml, pick, expected) => {
+    expect(pick(load({ yaml }).config)).toEqual(expected);
+  });
+
+  it("a duration that is not one, or below a key's minimum, is refused naming the key", () => {
+    expect(usageError(() => load({ yaml: "retry: { maxDelayMs: soon }" })).message).toBe(
+      'switchyard.config.yaml: retry.maxDelayMs: "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m',
+    );
+    expect(usageError(() => load({ yaml: "worker: { leaseMs: 500ms }" })).message).toMatch(/^switchyard\.config\.yaml: worker\.leaseMs: Too small: expected number to be >=1000$/);
+    // Durations compare as the milliseconds they are.
+    expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 1m, maxDelayMs: 10s }" })).message).toMatch(/^switchyard\.config\.yaml: retry\.initialDelayMs \(60000\) is longer than retry\.maxDelayMs \(10000\)/);
   });
 });
 
