@@ -3,6 +3,7 @@ import { z } from "zod";
 import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
 import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js";
+import { isBadPort } from "./is-bad-port.js";
 import { didYouMean, suggestName } from "./suggest-name.js";
 
 /**
@@ -145,7 +146,14 @@ const agentUrl = z.url({ error: "not a URL: write a whole http:// or https:// UR
   if (parsed.username !== "" || parsed.password !== "") {
     ctx.addIssue({ code: "custom", message: "remove the user:password from the URL: requests are authenticated by the Standard Webhooks signature made with `secret`" });
   }
+  // Every request would fail with "bad port", retried as if the agent were down.
+  if (isBadPort(parsed.port)) ctx.addIssue({ code: "custom", message: badPortMessage(parsed.port) });
 });
+
+/** Why a URL on a port fetch refuses cannot be used. */
+function badPortMessage(port: string): string {
+  return `port ${port} is one fetch refuses to connect to (a bad port in the Fetch standard, like 25 or 6665-6669): use another port`;
+}
 
 /**
  * github.dryRun takes YAML's booleans, as every boolean key does; `yes`/`no` are strings in
@@ -173,6 +181,9 @@ const githubApiUrl = z.url({ error: `not a URL: write the API's whole http:// or
   else if (username !== "" || password !== "") {
     ctx.addIssue({ code: "custom", message: `a user:password in the URL is never sent (HTTP clients refuse it): remove it and give the credentials as GITHUB_TOKEN or the App's id and key` });
   }
+  // Octokit calls GitHub through fetch: every call would fail with "bad port".
+  const { port } = new URL(url);
+  if (isBadPort(port)) ctx.addIssue({ code: "custom", message: badPortMessage(port) });
 });
 
 /** GitHub's `author_association` values: who wrote a comment, relative to the repository. */

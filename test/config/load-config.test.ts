@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { ENV_KEYS, readActionsEnv, readEnv } from "../../src/config/read-env.js";
+import { BAD_PORTS } from "../../src/config/is-bad-port.js";
 import type { Config } from "../../src/config/schema.js";
 import { UsageError } from "../../src/errors.js";
 
@@ -348,6 +349,24 @@ describe("keys in milliseconds (*Ms) take a number of milliseconds or a duration
   });
 });
 
+describe("ports fetch refuses", () => {
+  it("are exactly the Fetch standard's bad ports, as Node's fetch refuses them", async () => {
+    expect(BAD_PORTS).toEqual([
+      1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389,
+      427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566,
+      6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+    ]);
+    // fetch refuses these before connecting, so this asks no network: each says "bad port".
+    const refused = await Promise.all(BAD_PORTS.map((port) => fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then(() => null, (error: Error) => (error.cause as Error | undefined)?.message)));
+    expect(new Set(refused)).toEqual(new Set(["bad port"]));
+  });
+
+  it("leave the URL's other ports, and the default ones, alone", () => {
+    const agent = (url: string) => load({ yaml: `agents:\n  A: { http: { url: "${url}", secret: s } }\nrouting:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n` });
+    for (const url of ["http://127.0.0.1:6001/run", "https://h.example/run", "http://h.example:80/run", "https://h.example:8443/run"]) expect(() => agent(url), url).not.toThrow();
+  });
+});
+
 describe("bad input names the problem", () => {
   it.each([
     ["unknown key", "server:\n  prot: 3000\n", /^switchyard\.config\.yaml: unknown key "server\.prot" \(did you mean port\?\): remove it or check its spelling/],
@@ -369,6 +388,9 @@ describe("bad input names the problem", () => {
     ["a zero body limit", 'server:\n  bodyLimit: "0"\n', /server\.bodyLimit: "0" is not a size: write a positive number/],
     ["a body limit that rounds to zero", "server:\n  bodyLimit: 0.0001kb\n", /server\.bodyLimit: "0\.0001kb" is not a size/],
     ["an http agent URL with a password", 'agents:\n  A: { http: { url: "http://u:pw@127.0.0.1:1/x", secret: s } }\n', /agents\.A\.http\.url: remove the user:password from the URL/],
+    ["an http agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "http://127.0.0.1:6000/run", secret: s } }\n', /^switchyard\.config\.yaml: agents\.A\.http\.url: port 6000 is one fetch refuses to connect to \(a bad port in the Fetch standard, like 25 or 6665-6669\): use another port$/],
+    ["an https agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "https://h.example:10080/run", secret: s } }\n', /agents\.A\.http\.url: port 10080 is one fetch refuses/],
+    ["a GitHub API URL on a port fetch refuses", 'github:\n  apiUrl: "http://127.0.0.1:22/api/v3"\n', /^switchyard\.config\.yaml: github\.apiUrl: port 22 is one fetch refuses to connect to/],
     ["an http agent URL that is not http", 'agents:\n  A: { http: { url: "ftp://h/x", secret: s } }\n', /agents\.A\.http\.url: ftp: URLs cannot be called/],
     ["a lower-case author association", "commands:\n  associations: [owner]\n", /commands\.associations\[0\]: an author association is one of GitHub's: OWNER, MEMBER/],
     ["an unknown write-required command", "commands:\n  writeRequired: [fly]\n", /commands\.writeRequired\[0\]: a command is one of analyze, execute/],

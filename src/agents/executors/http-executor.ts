@@ -44,6 +44,8 @@ const MAX_SNIPPET = 200;
 // A URL's parts masked in the answer, by length. Query values of 8 characters or more:
 // `?format=json` must not mask every "json". Path segments: MIN_SECRET_PATH_SEGMENT.
 const MIN_MASKED_QUERY_VALUE = 8;
+/** What Node's fetch (undici) says, as the cause of "fetch failed", for a URL on a port it blocks. */
+const FETCH_BAD_PORT = "bad port";
 
 /**
  * Builds the signer for an agent's secret (Standard Webhooks: HMAC-SHA256 over
@@ -73,7 +75,8 @@ export function createHttpSigner(secret: string): HttpSigner {
  * POSTs one task to an http agent, signed (docs/agents.md). 2xx succeeds, keeping the
  * tail of the response body as output; 408, 429, 5xx, network errors and timeouts throw a
  * TransientError (with Retry-After honoured); redirects (not followed: a signed task goes
- * only where the config says) and other 4xx throw a PermanentError naming the status.
+ * only where the config says) and other 4xx throw a PermanentError naming the status, as
+ * does a port fetch refuses to connect to.
  *
  * @example
  * const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -91,10 +94,16 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   const timeout = spec.timeoutMs > 0 ? AbortSignal.timeout(spec.timeoutMs) : null;
   const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== null && s !== undefined);
   const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-  const failed = (error: unknown): TransientError => {
+  const failed = (error: unknown): TransientError | PermanentError => {
     if (options.signal?.aborted) return new TransientError(`request to ${host} aborted (shutdown or lost lease)`, { cause: error });
     if (timeout?.aborted) return new TransientError(`no answer from ${host} within ${spec.timeoutMs} ms`, { cause: error });
-    return new TransientError(`cannot reach ${host}: ${describeNetworkError(error)}`, { cause: error });
+    const reason = describeNetworkError(error);
+    // fetch refuses the Fetch standard's bad ports before connecting, every time: no retry can
+    // pass. The config refuses them too; this covers a port a newer Node adds to its list.
+    if (reason === FETCH_BAD_PORT) {
+      return new PermanentError(`cannot reach ${host}: fetch refuses to connect to port ${url.port} (a bad port in the Fetch standard): move the agent to another port`, { cause: error });
+    }
+    return new TransientError(`cannot reach ${host}: ${reason}`, { cause: error });
   };
 
   let response: Response;

@@ -214,6 +214,14 @@ describe("http agent: failures before an answer", () => {
     expect(error.message).toBe(`cannot reach 127.0.0.1:${port}: ECONNREFUSED`);
   });
 
+  it("a port fetch refuses to connect to (the Fetch standard's bad ports) is permanent, naming the port", async () => {
+    // fetch refuses before connecting: nothing needs to listen on 6000.
+    const error = await rejection(send({ url: "http://127.0.0.1:6000/agents/run" }));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toBe("cannot reach 127.0.0.1:6000: fetch refuses to connect to port 6000 (a bad port in the Fetch standard): move the agent to another port");
+    expect(classifyError(error, Date.now()).kind).toBe("permanent");
+  });
+
   it("a redirect is not followed: permanent", async () => {
     answers = [reply(302, "", { location: "https://elsewhere.example/run" })];
     const error = await rejection(send());
