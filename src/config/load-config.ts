@@ -7,6 +7,7 @@ import { compileRules, type CompiledRule } from "../routing/compile-rules.js";
 import { envSources, readEnv } from "./read-env.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import { checkNames, type CheckNamesOptions } from "./check-names.js";
+import { describeYamlError } from "./describe-yaml-error.js";
 import { findUnindentedAgentSettings, type UnindentedAgentSettings } from "./find-unindented-agent-settings.js";
 import { formatDuration } from "./format-duration.js";
 import { didYouMean } from "./suggest-name.js";
@@ -158,7 +159,7 @@ function readConfigFile(file: string): unknown {
     // parseDocument, not parse: parse hands warnings to process.emitWarning, which printed a
     // raw "(node:…) YAMLWarning" line ahead of switchyard's own message.
     const doc = parseDocument(text);
-    if (doc.errors.length > 0) throw doc.errors[0]!;
+    if (doc.errors.length > 0) throw new UsageError(`${path.basename(file)} is not valid YAML: ${describeYamlError(doc.errors[0]!, text)}`);
     // A warning is YAML the parser half understood (an unknown !tag read as a plain string,
     // an unknown %directive): refused like any other config switchyard cannot take as written.
     const warning = doc.warnings[0];

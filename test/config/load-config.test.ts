@@ -463,6 +463,24 @@ describe("bad input names the problem", () => {
   });
 
   it.each([
+    [
+      "a key indented past the keys beside it: at the key, not at column 1",
+      "server:\n  port: 3000\nagents:\n  IssueAgent: { exec: [./a.js] }\n       ReviewAgent: builtin\n",
+      "All mapping items must start at the same column at line 5, column 8 (line 4 above it starts at column 3)",
+    ],
+    ["a key indented short of the keys beside it", "agents:\n  MyAgent:\n    exec: [./a.js]\n   timeout: 10s\n", "All mapping items must start at the same column at line 4, column 4 (line 3 above it starts at column 5)"],
+    [
+      "a key indented under a key that has a value: at the deeper line, not at the value",
+      "server:\n  port: 3000\n\n       host: 127.0.0.1\n",
+      "indented deeper than line 2, whose key already has a value, at line 4, column 8: line it up with the keys it belongs with (or, to put it under line 2's key, remove that key's value)",
+    ],
+    ["a sequence item out of line, where the parser points", "routing:\n  rules:\n    - id: x\n      agent: A\n     - id: y\n", "All sequence items must start at the same column at line 5, column 6"],
+    ["an unclosed flow sequence, where the parser points", "server:\n  port: [3000\n", "Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1"],
+  ])("a YAML error's position is the line and column to fix: %s", (_, yaml, message) => {
+    expect(usageError(() => load({ yaml })).message).toBe(`switchyard.config.yaml is not valid YAML: ${message}`);
+  });
+
+  it.each([
     ["PORT", "80a"],
     ["PORT", "80.5"],
     ["ADMIN_PORT", "nine"],
