@@ -283,6 +283,16 @@ describe("switchyard check: strict names", () => {
       rule("ReviewAgent", "{ event: pull_request_target, action: opened }"),
       'routing.rules[0].when.event: "pull_request_target" is a GitHub Actions trigger, not a webhook event: route reads its payload as a pull_request event\'s, so write event: pull_request',
     ],
+    [
+      "agent: MyAgnet beside agents.MyAgent",
+      `agents:\n  MyAgent: { exec: [./a.js] }\n${rule("MyAgnet", "{ event: issues, action: opened }")}`,
+      'routing.rules[0].agent: "MyAgnet" is neither a built-in agent nor configured under agents: did you mean MyAgent?',
+    ],
+    [
+      "an agent's settings not indented under it",
+      "agents:\n  MyAgent:\n  exec: [./a.js]\n  timeout: 10s\n",
+      'agents.MyAgent: "MyAgent" is empty (null), and exec:, timeout: beside it look like its settings: indent them under MyAgent: (deeper than it)',
+    ],
     ["agents: {IsueAgent: builtin}", "agents:\n  IsueAgent: builtin\n", 'agents.IsueAgent: "IsueAgent" is not a known agent and no rule uses it: did you mean IssueAgent?'],
     ["retry: {initial: 200}", "retry: {initial: 200}\n", `unknown key "retry.initial" (did you mean initialDelayMs?): ${FIX_KEY}`],
     [
