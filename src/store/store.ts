@@ -48,7 +48,13 @@ export interface NewTask {
 }
 
 export type AcceptResult =
-  | { duplicate: false; delivery: string; tasks: AcceptedTask[] }
+  | {
+      duplicate: false;
+      delivery: string;
+      tasks: AcceptedTask[];
+      /** The ack time stored with the delivery: from its `receivedAt` to the store's clock as the accept's transaction ran (see `correctAckMs`). */
+      ackMs: number;
+    }
   | {
       duplicate: true;
       delivery: string;
@@ -141,7 +147,11 @@ export interface DeliverySummary {
   action: string | null;
   repository: string | null;
   receivedAt: number;
-  /** Milliseconds from the request's arrival to its commit; null when none was recorded. */
+  /**
+   * Milliseconds from the verified, routed delivery being handed to the store to its commit
+   * (measured in the accept's transaction, then corrected by the webhook route when the
+   * commit completed much later, see `Store.correctAckMs`); null when none was recorded.
+   */
   ackMs: number | null;
   status: DeliveryStatus;
   tasks: { id: string; agent: string; status: TaskStatus; attempts: number }[];
@@ -352,6 +362,13 @@ export interface Store {
    * is durable: the caller acknowledges on it.
    */
   accept(delivery: NewDelivery, tasks: readonly NewTask[], options: AcceptOptions): Promise<AcceptResult>;
+  /**
+   * Raises the ack time stored with a delivery to `ackMs`, never lowers it: the webhook
+   * route's correction when the accept's commit completed well after the store measured it
+   * (a lock wait, slow statements, a slow fsync). Rare, and off the request's path: no 202
+   * waits for it, and the SQLite store lets it ride along with the next commit.
+   */
+  correctAckMs(delivery: string, ackMs: number): Promise<void>;
 
   /** Leases up to `limit` ready tasks whose run_at has come: status running, attempts + 1, an attempt row opened. */
   claim(options: ClaimOptions): Promise<ClaimedTask[]>;

@@ -139,11 +139,24 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         ]);
       });
 
-      it("records the ack time from its own clock, read when the delivery commits", async () => {
+      it("records the ack time from its own clock, read as the accept's transaction runs, and answers it", async () => {
         clockNow = T0 + 1234;
         const d = delivery({ receivedAt: T0 + 1000 });
-        await store.accept(d, [task()], WINDOW);
+        const result = await store.accept(d, [task()], WINDOW);
+        expect(result).toMatchObject({ duplicate: false, ackMs: 234 });
         expect((await store.getDelivery(d.id))!.ackMs).toBe(234);
+      });
+
+      it("raises a stored ack time on correction, never lowers it, and ignores an unknown delivery", async () => {
+        const d = delivery({ receivedAt: T0 });
+        await store.accept(d, [task()], WINDOW);
+        await store.correctAckMs(d.id, 5512);
+        expect((await store.getDelivery(d.id))!.ackMs).toBe(5512);
+        await store.correctAckMs(d.id, 300);
+        expect((await store.getDelivery(d.id))!.ackMs).toBe(5512);
+        await store.correctAckMs("never-stored", 5512);
+        expect(await store.getDelivery("never-stored")).toBeNull();
+        expect((await store.listDeliveries({ limit: 10 })).map((r) => [r.id, r.ackMs])).toEqual([[d.id, 5512]]);
       });
 
       it("keeps a null signature, action, repository and installation", async () => {

@@ -96,15 +96,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
           if (holder !== undefined && holder.receivedAt > delivery.receivedAt - replayWindowMs) return { duplicate: true, delivery: delivery.id, by: "signature", of: holder.delivery };
           tables.signatures.set(delivery.signature, { delivery: delivery.id, receivedAt: delivery.receivedAt });
         }
+        const ackMs = clock() - delivery.receivedAt;
         tables.deliveries.set(delivery.id, {
           seq: tables.nextDeliverySeq++,
           delivery: { ...delivery },
           headers: { ...delivery.headers },
           body: Buffer.from(delivery.body),
-          ackMs: clock() - delivery.receivedAt,
+          ackMs,
         });
         const accepted = tasks.map((task) => insertTask(tables, delivery.id, task, task.runAt ?? delivery.receivedAt, delivery.receivedAt));
-        return { duplicate: false, delivery: delivery.id, tasks: accepted };
+        return { duplicate: false, delivery: delivery.id, tasks: accepted, ackMs };
+      });
+    },
+    correctAckMs(delivery, ackMs) {
+      return write(() => {
+        const stored = tables.deliveries.get(delivery);
+        if (stored !== undefined && stored.ackMs < ackMs) stored.ackMs = ackMs;
       });
     },
 

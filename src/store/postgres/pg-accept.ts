@@ -52,11 +52,14 @@ export async function acceptDelivery(
 ): Promise<AcceptResult> {
   try {
     return await begin(async (tx) => {
+      // Read as the transaction starts: a lock wait, the statements and the commit come after,
+      // and the webhook route corrects the figure once the commit completed (correctAckMs).
+      const ackMs = now() - d.receivedAt;
       const inserted = await tx.query({
         name: "sy_insert_delivery",
         text: `INSERT INTO deliveries (id, signature, event, action, repository, installation, number, headers, body, received_at, ack_ms)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-        values: [d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now() - d.receivedAt],
+        values: [d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, ackMs],
       });
       if (inserted.rowCount === 0) {
         // Bodies, not signatures: a redelivery after the secret was rotated is signed anew. A pruned body cannot tell.
@@ -76,7 +79,7 @@ export async function acceptDelivery(
       const accepted: AcceptedTask[] = [];
       for (const task of tasks) accepted.push(await insertTask(tx, d.id, task, task.runAt ?? d.receivedAt, d.receivedAt));
       if (accepted.some((t) => t.status === "ready")) await tx.query(NOTIFY_TASKS_DUE);
-      return { duplicate: false, delivery: d.id, tasks: accepted } as const;
+      return { duplicate: false, delivery: d.id, tasks: accepted, ackMs } as const;
     });
   } catch (error) {
     if (error instanceof SignatureHeld) {

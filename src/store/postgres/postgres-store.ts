@@ -4,6 +4,7 @@ import { isStoreUnavailable } from "../store-unavailable.js";
 import type { Store } from "../store.js";
 import { parseTaskId } from "../rows.js";
 import { acceptDelivery } from "./pg-accept.js";
+import { createAckCorrector } from "./pg-ack-corrector.js";
 import { recordAuthFailure } from "./pg-auth-failures.js";
 import { exchangeIncidentState } from "./pg-incidents.js";
 import { claimTasks } from "./pg-claim.js";
@@ -23,7 +24,7 @@ export type { StoreLogger } from "./pg-pool.js";
 export interface PostgresStoreOptions extends PgPoolOptions {
   /** false: `migrate()` only checks the schema is current, as for a read-only store (the writing commands other than serve). */
   migrates?: boolean;
-  /** The clock `accept` reads once the commit is durable, for the delivery's ack time; default Date.now. */
+  /** The clock `accept` reads as its transaction starts, for the delivery's ack time; default Date.now. */
   clock?: () => number;
 }
 
@@ -97,6 +98,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     return running;
   }
   const taskId = (id: string): number | null => parseTaskId(id);
+  const correctAckMs = createAckCorrector(pool);
 
   return {
     kind: "postgres",
@@ -127,6 +129,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     accept(delivery, tasks, { replayWindowMs }) {
       const headers = JSON.stringify(delivery.headers);
       return write(() => acceptDelivery((body) => transaction(pool, body), delivery, headers, tasks, delivery.receivedAt - replayWindowMs, clock));
+    },
+    correctAckMs(delivery, ackMs) {
+      return write(() => correctAckMs(delivery, ackMs));
     },
     claim(claimOptions) {
       return write(async () => (claimOptions.limit <= 0 ? [] : claimTasks(pool, claimOptions)));

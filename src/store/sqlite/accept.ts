@@ -10,7 +10,7 @@ export interface AcceptInput {
   tasks: readonly NewTask[];
   /** Signatures received after this instant are still remembered. */
   windowStart: number;
-  /** When the batch runs: ack_ms is measured to it. */
+  /** When the batch runs: ack_ms is measured to it (the route corrects it when the commit ends much later). */
   now: number;
   handOff?: AcceptOptions["handOff"];
 }
@@ -101,8 +101,9 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
     };
   };
   return ({ delivery: d, headers, tasks, windowStart, now, handOff }) => {
+    const ackMs = now - d.receivedAt;
     // The id first: GitHub's redelivery (same id, same body) is a duplicate by id, which is what it is.
-    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, now - d.receivedAt);
+    const info = insertDelivery.run(d.id, d.signature, d.event, d.action, d.repository, d.installation, d.number ?? null, headers, d.body, d.receivedAt, ackMs);
     if (info.changes === 0) return { duplicate: true, delivery: d.id, by: "id", sameBody: sameBodyAs.get(d.body, d.id) === 1 };
     if (d.signature !== null && claimSignature.run(d.signature, d.id, d.receivedAt, windowStart).changes === 0) {
       dropDelivery.run(d.id);
@@ -116,6 +117,15 @@ export function prepareAccept(db: Database, insertTask: InsertTask, leaseTask: L
       // Its status stays the one it was created with (ready), as metrics count created tasks.
       accepted.push(granted === null ? stored : { ...stored, claimed: handOver(d, task, stored, granted) });
     }
-    return { duplicate: false, delivery: d.id, tasks: accepted };
+    return { duplicate: false, delivery: d.id, tasks: accepted, ackMs };
   };
+}
+
+/**
+ * Prepares `Store.correctAckMs`: a delivery's ack time raised, never lowered, so a late or
+ * repeated correction cannot undo a larger figure.
+ */
+export function prepareCorrectAckMs(db: Database): (delivery: string, ackMs: number) => void {
+  const raise = db.prepare("UPDATE deliveries SET ack_ms = ? WHERE id = ? AND ack_ms < ?");
+  return (delivery, ackMs) => void raise.run(ackMs, delivery, ackMs);
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { UsageError } from "../../errors.js";
 import type { ClaimedTask, GithubActionRecord, Store } from "../store.js";
-import { prepareAccept, prepareInsertTask } from "./accept.js";
+import { prepareAccept, prepareCorrectAckMs, prepareInsertTask } from "./accept.js";
 import { prepareClaim, prepareLeaseTask } from "./claim.js";
 import { prepareGithubActions } from "./github-actions.js";
 import { startCheckpointer } from "./checkpointer.js";
@@ -97,6 +97,7 @@ function prepareOps(db: Database.Database) {
   const leaseTask = prepareLeaseTask(db);
   return {
     accept: prepareAccept(db, insertTask, leaseTask),
+    correctAckMs: prepareCorrectAckMs(db),
     claim: prepareClaim(db, leaseTask),
     renew: prepareRenew(db),
     complete: prepareComplete(db),
@@ -175,6 +176,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       // Serialized before the transaction: the batch holds the write lock, keep it short.
       const input = { delivery, headers: JSON.stringify(delivery.headers), tasks, windowStart: delivery.receivedAt - replayWindowMs, handOff };
       return write(() => prepared().accept({ ...input, now: clock() }));
+    },
+    async correctAckMs(delivery, ackMs) {
+      // Deferred: it rides along with the next webhook's commit, or commits alone DEFER_MS later.
+      await write(() => prepared().correctAckMs(delivery, ackMs), true);
     },
 
     async claim(options): Promise<ClaimedTask[]> {
