@@ -13,7 +13,9 @@ import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
 import { verifySignature } from "../security/verify-signature.js";
+import { toError } from "../errors.js";
 import { createBodyBudget, defaultBodyBudget } from "./body-budget.js";
+import { correctedAckMs } from "./corrected-ack-ms.js";
 import { DELIVERY_ID } from "./delivery-id.js";
 import { refuseForBudget, sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
@@ -127,6 +129,18 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
     const hookId = single(request.headers["x-github-hook-id"], HOOK_ID) ?? null;
     const event = single(request.headers["x-github-event"], EVENT_NAME) ?? null;
     deps.onVerificationFailure({ reason, source: ip, hookId, event: event && event.length <= 64 ? event : null, at: now() });
+  };
+
+  // The store measures the ack time as the accept's transaction runs; what came after it
+  // (a lock wait, the statements, the fsync) shows only once the commit completed. A stall
+  // is written over the stored figure off the request's path: the 202 does not wait for it,
+  // and a failure costs only the correction.
+  const correctAckMs = (result: AcceptResult & { duplicate: false }, fullMs: number, tagged: object, log: FastifyRequest["log"]) => {
+    const corrected = correctedAckMs(result.ackMs, fullMs);
+    if (corrected === null) return;
+    store.correctAckMs(result.delivery, corrected).catch((error: unknown) => {
+      log.warn({ ...tagged, ack_ms: corrected, stored_ack_ms: result.ackMs, reason: toError(error).message }, "a slow commit's ack time could not be written over the delivery's stored one: its ack_ms stays as measured in the accept (the delivery itself is stored)");
+    });
   };
 
   const tooManyFailures = (reply: FastifyReply, ip: string, retryAfterSeconds: number, why?: string) => {
@@ -257,6 +271,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         if (typeof value === "string") headers[name] = value;
       }
 
+      // The instant the delivery is handed to the store: the stored ack time counts from it.
+      const receivedAt = now();
+      let committedAt: number;
       let result: AcceptResult;
       try {
         result = await store.accept(
@@ -270,11 +287,12 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
             number: event.number,
             headers,
             body,
-            receivedAt: now(),
+            receivedAt,
           },
           eventName === "ping" ? [] : tasks,
           { replayWindowMs, handOff: deps.handOff },
         );
+        committedAt = now();
       } catch (error) {
         // An outage is a warning without the driver's stack (one per refused delivery); anything else is a bug.
         if (isStoreUnavailable(error)) request.log.warn({ ...tagged, reason: (error as Error).message }, "the store cannot be reached: delivery answered 503, not stored");
@@ -294,6 +312,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       seen.set(request, { event: eventName, outcome: "accepted", tasks: result.tasks });
       deps.onAccepted?.(result, payload);
       if (eventName === "ping") return reply.code(200).send({ pong: true });
+      correctAckMs(result, committedAt - receivedAt, tagged, request.log);
       const routed = result.tasks.map((task, i) => ({
         rule: task.rule,
         agent: task.agent,

@@ -28,7 +28,7 @@ export interface DeliverOptions {
   method?: string;
 }
 
-/** Starts a real `serve` on free ports over a real SQLite file in a temp dir. */
+/** Starts a real `serve` on free ports over a real SQLite file in a temp dir, or over the store `raw.store.url` names (a test PostgreSQL database). */
 export async function startTestServer(
   raw: Record<string, unknown> = {},
   secrets: string[] = [TEST_SECRET],
@@ -40,7 +40,7 @@ export async function startTestServer(
     ...raw,
     server: { port: 0, host: "127.0.0.1", ...(raw.server as object) },
     admin: { port: 0, ...(raw.admin as object) },
-    store: { url: `sqlite:${dbFile}` },
+    store: { url: `sqlite:${dbFile}`, ...(raw.store as object) },
   }, null, new Map(), { extraAgents: options.agents?.map((agent) => agent.name) });
   const server = await startServer({ loaded, secrets, logger: createLogger("silent"), cwd: dir, env: {}, ...options });
   let deliveryCounter = 0;
