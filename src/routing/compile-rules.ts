@@ -1,4 +1,4 @@
-import type { Config, Priority, Rule, RuleWhen } from "../config/schema.js";
+import type { Config, ExecutorConfig, Priority, Rule, RuleWhen } from "../config/schema.js";
 import { matcherOf } from "../config/string-condition.js";
 import { suggestName } from "../config/suggest-name.js";
 import { UsageError } from "../errors.js";
@@ -24,6 +24,12 @@ export interface CompiledRule {
   origin: "default" | "config" | "replaced";
   when: RuleWhen;
   checks: Check[];
+  /**
+   * The author associations a comment needs for this rule to route it (commands.associations),
+   * or null when nothing is required here: a rule without commands, or one whose agent is
+   * the built-in CoordinatorAgent, which checks them itself and answers a refusal.
+   */
+  commandAuthors: readonly string[] | null;
 }
 
 /** A value that matches strings: equality for plain strings, a RegExp for `/re/flags`. */
@@ -72,7 +78,30 @@ export function deployBranchesFor(event: EventPayload, ctx: RoutingContext): str
   return event.defaultBranch ? [event.defaultBranch] : [];
 }
 
-function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: string }): Check[] {
+/**
+ * Whether an agent name runs the built-in CoordinatorAgent (by its own name, or mapped to it
+ * with `{builtin: CoordinatorAgent}`): the one agent that checks who may run a command itself,
+ * and says so to whoever may not.
+ */
+export function runsBuiltinCoordinator(agent: string, agents: Readonly<Record<string, ExecutorConfig>>): boolean {
+  const spec = agents[agent] ?? "builtin";
+  return spec === "builtin" ? agent === "CoordinatorAgent" : "builtin" in spec && spec.builtin === "CoordinatorAgent";
+}
+
+/**
+ * Routes a command only from the authors allowed to run commands, as CoordinatorAgent would
+ * (docs/security.md#commands): any other agent gets no comment from the rest. Write access
+ * (commands.writeRequired) needs the GitHub API, which routing never calls: that check stays
+ * CoordinatorAgent's.
+ */
+function authorCheck(authors: readonly string[]): Check {
+  return (event) => {
+    const association = event.comment?.authorAssociation ?? "NONE";
+    return authors.includes(association) ? null : `author association ${association} is not among commands.associations (${authors.join(", ")})`;
+  };
+}
+
+function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: string; commandAuthors: readonly string[] | null }): Check[] {
   const m = (key: string, spec: string | string[]) => compileMatcher(spec, key, ruleLabel, ctx);
   const checks: Check[] = [stringCheck("event", (e) => e.type, m("event", when.event))];
   if (when.action !== undefined) checks.push(stringCheck("action", (e) => e.action, m("action", when.action)));
@@ -89,6 +118,7 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
       const cm = m("commentCommand", spec);
       checks.push((e) => (e.commands.some((c) => cm.test(c.name)) ? null : `no /agent command is ${cm.describe}`));
     }
+    if (ctx.commandAuthors !== null) checks.push(authorCheck(ctx.commandAuthors));
   }
   if (when.draft !== undefined) checks.push(boolCheck("draft", (e) => e.draft, when.draft));
   if (when.merged !== undefined) checks.push(boolCheck("merged", (e) => e.merged, when.merged));
@@ -170,6 +200,9 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
     .map(({ rule, origin, at }) => {
       const effective = withGuardianWorkflows(rule, config.guardian.workflows);
       const label = where + at;
+      const spec = effective.when.commentCommand;
+      const takesCommands = spec !== undefined && spec !== false;
+      const commandAuthors = takesCommands && !runsBuiltinCoordinator(rule.agent, config.agents) ? [...config.commands.associations] : null;
       return {
         id: rule.id,
         agent: rule.agent,
@@ -178,7 +211,8 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
         continue: rule.continue ?? false,
         origin,
         when: resolvePlaceholders(effective.when, executeLabel),
-        checks: compileWhen(effective.when, label, { executeLabel }),
+        checks: compileWhen(effective.when, label, { executeLabel, commandAuthors }),
+        commandAuthors,
       };
     });
 }

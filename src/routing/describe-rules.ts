@@ -28,11 +28,16 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** The compiled rules table, as `check` prints it. */
+/**
+ * The compiled rules table, as `check` prints it. A command rule that routes only the
+ * commenters of commands.associations says so (`association=OWNER|MEMBER|COLLABORATOR`):
+ * the condition is not in its `when`, but it decides as much.
+ */
 export function formatRulesTable(rules: readonly CompiledRule[], executeLabel: string): string {
+  const when = (r: CompiledRule) => describeWhen(r.when, executeLabel) + (r.commandAuthors === null ? "" : `, association=${show(r.commandAuthors)}`);
   return formatTable(
     ["id", "when", "agent", "priority", "action", "origin"],
-    rules.map((r) => [r.id + (r.continue ? " (continue)" : ""), describeWhen(r.when, executeLabel), r.agent, r.priority, r.action, r.origin]),
+    rules.map((r) => [r.id + (r.continue ? " (continue)" : ""), when(r), r.agent, r.priority, r.action, r.origin]),
   );
 }
 

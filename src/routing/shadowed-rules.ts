@@ -15,12 +15,14 @@ function literals(value: Condition): string[] | null {
  * Whether every event `loser` matches, `winner` matches too: each condition of the winner is
  * one the loser also has, equal or wider (a list of plain strings holding all of the
  * loser's). Conservative: patterns and booleans count only when written the same, so a
- * false "never runs" cannot come from here.
+ * false "never runs" cannot come from here. A winner that routes commands only from
+ * commands.associations does not cover a loser that routes them from anyone.
  */
-function covers(winner: RuleWhen, loser: RuleWhen): boolean {
-  return Object.entries(winner).every(([key, wanted]) => {
+function covers(winner: CompiledRule, loser: CompiledRule): boolean {
+  if (winner.commandAuthors !== null && loser.commandAuthors === null) return false;
+  return Object.entries(winner.when).every(([key, wanted]) => {
     if (wanted === undefined) return true;
-    const theirs = loser[key as keyof RuleWhen];
+    const theirs = loser.when[key as keyof RuleWhen];
     if (theirs === undefined) return false;
     if (isDeepStrictEqual(wanted, theirs)) return true;
     const wide = literals(wanted);
@@ -45,7 +47,7 @@ export function findShadowedRules(rules: readonly CompiledRule[]): string[] {
     const before = (rule: CompiledRule, i: number) => rank(rule) < rank(loser) || (rank(rule) === rank(loser) && i < at);
     // The one that takes the event first: the highest priority, then the earliest.
     const winner = rules
-      .filter((rule, i) => i !== at && !rule.continue && before(rule, i) && covers(rule.when, loser.when))
+      .filter((rule, i) => i !== at && !rule.continue && before(rule, i) && covers(rule, loser))
       .sort((a, b) => rank(a) - rank(b))[0];
     if (winner === undefined) return;
     const why = rank(winner) < rank(loser) ? `priority ${winner.priority} over ${loser.priority}` : `priority ${winner.priority} too, and earlier in the table`;

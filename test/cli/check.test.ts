@@ -408,6 +408,26 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(byDefault.stderr).not.toContain("my-push");
   });
 
+  it("command rules of one's own: no never-runs warning, and the table says whom each routes commands from", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: my-command, when: { event: issue_comment, action: created, commentCommand: mycmd }, agent: Mine, priority: critical, action: Mine }",
+      // A rule that routes commands from anyone does not hide one that routes them only from commands.associations.
+      "    - { id: my-status, when: { event: issue_comment, action: created, commentCommand: status }, agent: Mine, priority: critical, action: Mine }",
+      "    - { id: status-answered, when: { event: issue_comment, action: created, commentCommand: status }, agent: CoordinatorAgent, priority: low, action: Answer }",
+    ].join("\n");
+    const result = await checkFile("own-command.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    // The table says who a command rule routes: commands.associations, unless CoordinatorAgent checks that itself.
+    expect(result.stdout).toMatch(/^my-command\s+issue_comment\.created, commentCommand=mycmd, association=OWNER\|MEMBER\|COLLABORATOR\s+Mine\s/m);
+    expect(result.stdout).toMatch(/^status-answered\s+issue_comment\.created, commentCommand=status\s+CoordinatorAgent\s/m);
+    expect(result.stdout).toMatch(/^comment-command\s+issue_comment\.created, commentCommand=true\s+CoordinatorAgent\s/m);
+  });
+
   it("a config rule whose commentCommand its event can never carry (only comment events hold /agent commands)", async () => {
     const yaml = [
       "agents:",

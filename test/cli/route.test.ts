@@ -287,6 +287,21 @@ describe.concurrent("route output for people", () => {
     expect(explain.filter((v) => v.outcome === "runs").map((v) => v.rule)).toEqual(["issue-opened"]);
   });
 
+  it("--explain says why a command rule of the config did not route a stranger's /agent mycmd", async () => {
+    const config = work.write(
+      "own-command.yaml",
+      "agents:\n  MyAgent: { exec: [./my-agent.sh] }\nrouting:\n  rules:\n    - { id: my-command, when: { event: issue_comment, action: created, commentCommand: mycmd }, agent: MyAgent, priority: critical, action: Run my command }\n",
+    );
+    const stranger = exampleOf("issue_comment", "created");
+    stranger.comment.body = "/agent mycmd";
+    stranger.comment.author_association = "NONE";
+    const args = (file: string) => ["--event", "issue_comment", "--payload", file, "--dry-run", "--explain", "--config", config];
+    const refused = await route(args(work.write("mycmd-none.json", stranger)));
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stdout).toContain("issue_comment.created → CoordinatorAgent (critical): Parse and execute command  [rule comment-command]");
+    expect(refused.stdout).toMatch(/^my-command\s+MyAgent\s+critical\s+no match: author association NONE is not among commands\.associations \(OWNER, MEMBER, COLLABORATOR\)$/m);
+  });
+
   it("an ignored event says why", async () => {
     const result = await route(["--event", "issue_comment", "--payload", commentFile("own-human.json", "<!-- switchyard -->\nhi"), "--dry-run"]);
     expect(result.code).toBe(0);
