@@ -11,8 +11,20 @@ export interface RoutingContext {
   executeLabel: string;
 }
 
+/**
+ * The `/agent` commands of an event that rules naming them take (a command word → the ids of
+ * the matching rules that name it): `decide` works them out first, since `commentCommand:
+ * true` holds only for the commands no such rule takes (src/routing/share-commands.ts).
+ */
+export type CommandClaims = ReadonlyMap<string, readonly string[]>;
+
+/** What a condition is tested with: the routing context, and the commands taken by name. */
+export interface CheckContext extends RoutingContext {
+  claims?: CommandClaims;
+}
+
 /** One condition of a rule, ready to test: `null` when it holds, else why not. */
-export type Check = (event: EventPayload, ctx: RoutingContext) => string | null;
+export type Check = (event: EventPayload, ctx: CheckContext) => string | null;
 
 export interface CompiledRule {
   id: string;
@@ -24,6 +36,12 @@ export interface CompiledRule {
   origin: "default" | "config" | "replaced";
   when: RuleWhen;
   checks: Check[];
+  /**
+   * Which of a comment's `/agent` commands the rule takes: `"any"` (`commentCommand: true`:
+   * those no other rule names), a test of the command word (`commentCommand: mycmd`), or
+   * null: the rule is about the whole event (no `commentCommand`, or `false`).
+   */
+  commandWords: "any" | ((name: string) => boolean) | null;
   /**
    * The author associations a comment needs for this rule to route it (commands.associations),
    * or null when nothing is required here: a rule without commands, or one whose agent is
@@ -101,6 +119,15 @@ function authorCheck(authors: readonly string[]): Check {
   };
 }
 
+/** Why `commentCommand: true` does not hold: no command, or every one is taken by a rule that names it. */
+function anyCommandCheck(event: EventPayload, ctx: CheckContext): string | null {
+  if (event.commands.length === 0) return "the comment holds no /agent command";
+  const claims = ctx.claims;
+  if (claims === undefined || event.commands.some((c) => !claims.has(c.name))) return null;
+  const taken = [...new Set(event.commands.map((c) => c.name))].map((name) => `${name}: ${claims.get(name)!.join(", ")}`);
+  return `every /agent command in the comment is taken by a rule that names it (${taken.join("; ")})`;
+}
+
 function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: string; commandAuthors: readonly string[] | null }): Check[] {
   const m = (key: string, spec: string | string[]) => compileMatcher(spec, key, ruleLabel, ctx);
   const checks: Check[] = [stringCheck("event", (e) => e.type, m("event", when.event))];
@@ -112,8 +139,10 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   }
   if (when.commentCommand !== undefined) {
     const spec = when.commentCommand;
-    if (typeof spec === "boolean") {
-      checks.push((e) => (e.commands.length > 0 === spec ? null : spec ? "the comment holds no /agent command" : "the comment holds an /agent command"));
+    if (spec === true) {
+      checks.push(anyCommandCheck);
+    } else if (spec === false) {
+      checks.push((e) => (e.commands.length === 0 ? null : "the comment holds an /agent command"));
     } else {
       const cm = m("commentCommand", spec);
       checks.push((e) => (e.commands.some((c) => cm.test(c.name)) ? null : `no /agent command is ${cm.describe}`));
@@ -152,6 +181,13 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   if (when.sender !== undefined) checks.push(stringCheck("sender", (e) => e.sender?.login ?? null, m("sender", when.sender)));
   if (when.senderType !== undefined) checks.push(stringCheck("sender type", (e) => e.sender?.type ?? null, m("senderType", when.senderType)));
   return checks;
+}
+
+/** What `CompiledRule.commandWords` says of a `commentCommand` condition. */
+function commandWordsOf(spec: RuleWhen["commentCommand"], ruleLabel: string, executeLabel: string): CompiledRule["commandWords"] {
+  if (spec === undefined || spec === false) return null;
+  if (spec === true) return "any";
+  return compileMatcher(spec, "commentCommand", ruleLabel, { executeLabel }).test;
 }
 
 /** The `when` as it applies: `$executeLabel` replaced by the configured label, for `check` and `init`. */
@@ -203,6 +239,7 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
       const spec = effective.when.commentCommand;
       const takesCommands = spec !== undefined && spec !== false;
       const commandAuthors = takesCommands && !runsBuiltinCoordinator(rule.agent, config.agents) ? [...config.commands.associations] : null;
+      const checks = compileWhen(effective.when, label, { executeLabel, commandAuthors });
       return {
         id: rule.id,
         agent: rule.agent,
@@ -211,7 +248,8 @@ export function compileRules(config: Config, where = "config: "): CompiledRule[]
         continue: rule.continue ?? false,
         origin,
         when: resolvePlaceholders(effective.when, executeLabel),
-        checks: compileWhen(effective.when, label, { executeLabel, commandAuthors }),
+        checks,
+        commandWords: commandWordsOf(spec, label, executeLabel),
         commandAuthors,
       };
     });

@@ -1,6 +1,7 @@
 import { PRIORITIES, type Priority } from "../config/schema.js";
 import type { EventPayload } from "../events/event-payload.js";
-import type { CompiledRule, RoutingContext } from "./compile-rules.js";
+import type { CheckContext, CompiledRule, RoutingContext } from "./compile-rules.js";
+import { claimCommands, commandsTaken, wantSame } from "./share-commands.js";
 
 /** The part of a rule a decision reports: the `decision` object of `route --json`. */
 export interface RoutedRule {
@@ -18,6 +19,8 @@ export interface RuleVerdict extends RoutedRule {
   outcome: "runs" | "outranked" | "no-match";
   /** For an outranked rule: the rule that stopped it. */
   by?: string;
+  /** For a matching rule with `commentCommand`: the comment's `/agent` command words it takes. */
+  commands?: string[];
 }
 
 export interface RoutingDecision {
@@ -68,12 +71,17 @@ function routed(rule: CompiledRule): RoutedRule {
 /**
  * Decides which rules handle an event. Of the rules that match, the highest priority wins
  * (table order breaks ties); a winner with `continue: true` lets the next-ranked matching
- * rule run too, and so on. Pure: the same event and table always give the same decision.
+ * rule run too, and so on. A comment's `/agent` commands are shared out first: a rule that
+ * names a command word takes it, `commentCommand: true` takes the rest, and rules that take
+ * different commands of one comment do not stop one another (docs/routing.md#deciding).
+ * Pure: the same event and table always give the same decision.
  */
 export function decide(event: EventPayload, rules: readonly CompiledRule[], options: DecideOptions): RoutingDecision {
   const ignored = ignoredReason(event, options.ownLogins);
+  const claims = ignored ? new Map<string, string[]>() : claimCommands(event, rules, options);
+  const ctx: CheckContext = claims.size === 0 ? options : { ...options, claims };
   const verdicts = rules.map((rule) => {
-    const reason = ignored ? `ignored: ${ignored}` : firstFailure(rule, event, options);
+    const reason = ignored ? `ignored: ${ignored}` : firstFailure(rule, event, ctx);
     return { rule, reason };
   });
   const ranked = verdicts
@@ -81,24 +89,31 @@ export function decide(event: EventPayload, rules: readonly CompiledRule[], opti
     .filter((v) => v.reason === null)
     .sort((a, b) => RANK[a.rule.priority] - RANK[b.rule.priority] || a.order - b.order);
 
-  const running: CompiledRule[] = [];
+  // A rule runs unless a higher-ranked one that runs, and does not continue, wants the same.
+  const running: { rule: CompiledRule; takes: string[] | null }[] = [];
+  const stoppedBy = new Map<CompiledRule, string>();
+  const taken = new Map<CompiledRule, string[]>();
   for (const { rule } of ranked) {
-    running.push(rule);
-    if (!rule.continue) break;
+    const takes = commandsTaken(rule, event, claims);
+    if (takes !== null) taken.set(rule, takes);
+    const stopper = running.find((r) => !r.rule.continue && wantSame(r.takes, takes));
+    if (stopper) stoppedBy.set(rule, stopper.rule.id);
+    else running.push({ rule, takes });
   }
-  const stopper = running[running.length - 1];
+  const runs = new Set(running.map((r) => r.rule));
 
   const explanation: RuleVerdict[] = options.explain === false ? [] : verdicts.map(({ rule, reason }) => {
-    const runs = running.includes(rule);
+    const commands = taken.get(rule);
     return {
       ...routed(rule),
       matched: reason === null,
       reason,
-      outcome: runs ? "runs" : reason === null ? "outranked" : "no-match",
-      ...(reason === null && !runs && stopper ? { by: stopper.id } : {}),
+      outcome: runs.has(rule) ? "runs" : reason === null ? "outranked" : "no-match",
+      ...(stoppedBy.has(rule) ? { by: stoppedBy.get(rule) } : {}),
+      ...(commands ? { commands } : {}),
     };
   });
-  const decisions = running.map(routed);
+  const decisions = running.map((r) => routed(r.rule));
   return {
     matched: decisions.length > 0,
     decision: decisions[0] ?? null,
@@ -108,7 +123,7 @@ export function decide(event: EventPayload, rules: readonly CompiledRule[], opti
   };
 }
 
-function firstFailure(rule: CompiledRule, event: EventPayload, ctx: RoutingContext): string | null {
+function firstFailure(rule: CompiledRule, event: EventPayload, ctx: CheckContext): string | null {
   for (const check of rule.checks) {
     const failure = check(event, ctx);
     if (failure !== null) return failure;

@@ -287,7 +287,7 @@ describe.concurrent("route output for people", () => {
     expect(explain.filter((v) => v.outcome === "runs").map((v) => v.rule)).toEqual(["issue-opened"]);
   });
 
-  it("--explain says why a command rule of the config did not route a stranger's /agent mycmd", async () => {
+  it("--explain says why a command rule of the config did not route a stranger's /agent mycmd, and --json names each rule's commands", async () => {
     const config = work.write(
       "own-command.yaml",
       "agents:\n  MyAgent: { exec: [./my-agent.sh] }\nrouting:\n  rules:\n    - { id: my-command, when: { event: issue_comment, action: created, commentCommand: mycmd }, agent: MyAgent, priority: critical, action: Run my command }\n",
@@ -300,6 +300,19 @@ describe.concurrent("route output for people", () => {
     expect(refused.code, refused.stderr).toBe(0);
     expect(refused.stdout).toContain("issue_comment.created → CoordinatorAgent (critical): Parse and execute command  [rule comment-command]");
     expect(refused.stdout).toMatch(/^my-command\s+MyAgent\s+critical\s+no match: author association NONE is not among commands\.associations \(OWNER, MEMBER, COLLABORATOR\)$/m);
+
+    stranger.comment.author_association = "MEMBER";
+    stranger.comment.body = "/agent mycmd\n/agent status";
+    const json = oneJsonLine(await route([...args(work.write("mycmd-member.json", stranger)), "--json"]));
+    expect(json.decisions).toEqual([
+      { rule: "comment-command", agent: "CoordinatorAgent", priority: "critical", action: "Parse and execute command" },
+      { rule: "my-command", agent: "MyAgent", priority: "critical", action: "Run my command" },
+    ]);
+    const explain = json.explain as { rule: string; outcome: string; commands?: string[] }[];
+    expect(explain.filter((v) => v.outcome === "runs").map((v) => [v.rule, v.commands])).toEqual([
+      ["comment-command", ["status"]],
+      ["my-command", ["mycmd"]],
+    ]);
   });
 
   it("an ignored event says why", async () => {

@@ -104,4 +104,21 @@ describe.each([
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain("@stranger, switchyard did not run this: `mycmd` needs an author association of owner, member, collaborator");
   });
+
+  it("from a MEMBER: the agent runs with the comment's commands, and CoordinatorAgent says nothing (no 'does not know')", async () => {
+    const tasks = await deliver(server, "/agent mycmd", "MEMBER");
+    expect(tasks.map((t) => [t.agent, t.rule, t.status])).toEqual([["MyAgent", "my-command", "succeeded"]]);
+    expect(runs()).toHaveLength(1);
+    expect(repliesOf(issue)).toEqual([]);
+  });
+
+  it("from a MEMBER, with a built-in command in the same comment: each rule runs for its own", async () => {
+    const tasks = await deliver(server, "/agent mycmd\n/agent help", "MEMBER");
+    expect(tasks.map((t) => [t.agent, t.status]).sort()).toEqual([["CoordinatorAgent", "succeeded"], ["MyAgent", "succeeded"]]);
+    expect(runs()).toHaveLength(1);
+    const replies = repliesOf(issue);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toContain("**switchyard commands**");
+    expect(replies[0]).not.toContain("does not know");
+  });
 });

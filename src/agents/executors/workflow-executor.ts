@@ -1,5 +1,6 @@
 import { PermanentError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
+import { taskCommands } from "../task-commands.js";
 
 /** A `workflow` agent from the config: `{workflow: {id, ref}}`. */
 export interface WorkflowAgentSpec {
@@ -23,7 +24,7 @@ export const WORKFLOW_INPUTS = {
   event: "The GitHub event name (issues, pull_request, issue_comment…)",
   repository: "owner/name of the repository the event is about",
   number: "The issue or pull request number; empty when there is none",
-  command: "The first /agent command of a comment (execute, review…); empty otherwise",
+  command: "The first /agent command of a comment that is this task's (execute, review…; the one its rule names); empty otherwise",
   args: "That command's arguments, separated by single spaces",
 } as const;
 
@@ -36,9 +37,10 @@ export type WorkflowInput = keyof typeof WORKFLOW_INPUTS;
  *
  * @example workflowInputs(ctx) // {agent: "ExecutionAgent", action: "created", task_id: "42", …, command: "execute", args: ""}
  */
-export function workflowInputs(ctx: Pick<AgentContext, "task" | "event">): Record<WorkflowInput, string> {
+export function workflowInputs(ctx: Pick<AgentContext, "task" | "event" | "config">): Record<WorkflowInput, string> {
   const { task, event } = ctx;
-  const command = event.commands[0];
+  // Of `/agent status` and `/agent mycmd` in one comment, a rule for mycmd gets mycmd.
+  const command = taskCommands(ctx)[0];
   return {
     agent: task.agent,
     action: event.action ?? "",

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentContext } from "../../../src/agents/agent.js";
 import { taskVars } from "../../../src/agents/executors/create-executor.js";
 import { runWorkflowAgent, WORKFLOW_INPUTS, workflowInputs } from "../../../src/agents/executors/workflow-executor.js";
+import { parseConfig } from "../../../src/config/load-config.js";
 import type { EventPayload } from "../../../src/events/event-payload.js";
 import { createGithubClient } from "../../../src/github/github-client.js";
 import { createWritePacer } from "../../../src/github/write-pacer.js";
@@ -15,6 +16,7 @@ const INPUT_NAMES = ["agent", "action", "task_id", "delivery", "event", "reposit
 // Octokit logs every failed request to the console; the assertions say what matters.
 const QUIET = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const TASK = { id: "42", delivery: "d-1", rule: "comment-command", agent: "ExecutionAgent", action: "Execute plan", priority: "high", attempts: 1 };
+const CONFIG = parseConfig({}).config;
 
 function event(overrides: Partial<EventPayload> = {}): EventPayload {
   return { type: "issue_comment", action: "created", repository: "octo/app", number: 7, commands: [{ name: "execute", args: ["--fast", "staging"] }], ...overrides } as EventPayload;
@@ -42,14 +44,24 @@ describe("workflowInputs", () => {
       want: { command: "review", args: "" },
     },
   ])("$name", ({ event: e, want }) => {
-    const inputs = workflowInputs({ task: TASK as AgentContext["task"], event: e });
+    const inputs = workflowInputs({ task: TASK as AgentContext["task"], event: e, config: CONFIG });
     expect(inputs).toMatchObject(want);
     expect(Object.keys(inputs)).toEqual(INPUT_NAMES);
     for (const value of Object.values(inputs)) expect(typeof value).toBe("string");
   });
 
+  it("a rule for one command word gets that command, not the comment's first", () => {
+    const config = parseConfig({
+      agents: { Runner: { workflow: { id: "runner.yml" } } },
+      routing: { rules: [{ id: "my-command", when: { event: "issue_comment", action: "created", commentCommand: "mycmd" }, agent: "Runner", priority: "critical", action: "Run" }] },
+    }).config;
+    const e = event({ commands: [{ name: "status", args: [] }, { name: "mycmd", args: ["fast"] }], comment: { id: 1, body: "", authorAssociation: "OWNER", markedOwn: false } });
+    expect(workflowInputs({ task: { ...TASK, rule: "my-command" } as AgentContext["task"], event: e, config })).toMatchObject({ command: "mycmd", args: "fast" });
+    expect(workflowInputs({ task: TASK as AgentContext["task"], event: e, config })).toMatchObject({ command: "status", args: "" });
+  });
+
   it("says what exec agents' SWITCHYARD_* variables say", () => {
-    const ctx = { task: TASK, event: event() } as unknown as AgentContext;
+    const ctx = { task: TASK, event: event(), config: CONFIG } as unknown as AgentContext;
     const inputs = workflowInputs(ctx);
     const vars = taskVars(ctx);
     expect([inputs.agent, inputs.action, inputs.task_id, inputs.delivery, inputs.event, inputs.repository, inputs.number]).toEqual([
@@ -67,7 +79,7 @@ describe("runWorkflowAgent against the GitHub fake", () => {
     const logger = createLogger("silent");
     const octokit = new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET });
     const github = createGithubClient({ octokit, dryRun, record, logger, pace: createWritePacer(0), paceKey: "token", agent: TASK.agent, task: TASK.id });
-    return { task: TASK, event: event({ repository }), payload: {}, logger, signal: new AbortController().signal, github } as unknown as AgentContext;
+    return { task: TASK, event: event({ repository }), payload: {}, logger, signal: new AbortController().signal, github, config: CONFIG } as unknown as AgentContext;
   }
 
   beforeAll(async () => {

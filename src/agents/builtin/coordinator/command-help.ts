@@ -61,3 +61,18 @@ export function unknownCommand(name: string, known: readonly string[], help: str
   const near = suggestName(name, known);
   return `switchyard does not know ${commandWord(name)}${near === null ? "." : `: did you mean \`/agent ${near}\`?`}\n\n${help}`;
 }
+
+/** What a CoordinatorAgent task records when every command of its comment is another rule's. */
+export const OTHER_RULES_COMMANDS = "no /agent command of the comment is this task's: the rules that name them take them";
+
+/**
+ * The reply to a command word that rules of the config route to another agent, but that
+ * reached CoordinatorAgent: those rules did not take this comment (a condition besides the
+ * command does not hold), so it is not an unknown command, and nothing ran.
+ *
+ * @example notRoutedHere("mycmd", ["my-command"]) // "switchyard did not run `mycmd`: rule `my-command` routes it, …"
+ */
+export function notRoutedHere(name: string, ruleIds: readonly string[]): string {
+  const rules = `${ruleIds.length === 1 ? "rule" : "rules"} ${ruleIds.map((id) => `\`${id}\``).join(", ")}`;
+  return `switchyard did not run ${commandWord(name)}: ${rules} of its config routes it, but not this comment (a condition besides the command does not hold here; \`switchyard route --explain\` on this event says which). Nothing was run.`;
+}

@@ -3,10 +3,11 @@ import { isKnownCommand, KNOWN_COMMANDS, OWN_MARKER } from "../../../commands/pa
 import { ignoredReason } from "../../../routing/decide.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { findOwnComment } from "../../own-comment.js";
+import { rulesNaming, taskCommands } from "../../task-commands.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
-import { commandWord, renderHelp, unknownCommand } from "./command-help.js";
+import { commandWord, notRoutedHere, OTHER_RULES_COMMANDS, renderHelp, unknownCommand } from "./command-help.js";
 import { findRunningExecution } from "./find-running-execution.js";
 import { renderStatus } from "./render-status.js";
 import { handleDiscussionCommands } from "./discussion-commands.js";
@@ -98,8 +99,10 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
     case "deploy":
     case "rollback":
       return command.name === "deploy" ? (await deployDefaultBranch(ctx)).summary : (await rollback(ctx)).summary;
-    default:
-      return unknownCommand(command.name, KNOWN_COMMANDS, help);
+    default: {
+      const routing = rulesNaming(command.name, ctx.config);
+      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, KNOWN_COMMANDS, help);
+    }
   }
 }
 
@@ -116,12 +119,14 @@ export const coordinatorAgent: Agent = {
     // Routing already drops these; checked again because a replay or a config rule may route anything here.
     const ignored = ignoredReason(event, ctx.ownLogins);
     if (ignored || event.comment?.markedOwn) return { output: `ignored (${ignored ?? "own-event"}): switchyard never acts on its own or a bot's comments and labels` };
-    if (event.discussion) return handleDiscussionCommands(ctx);
+    // The comment's commands that rules of their own take (`commentCommand: mycmd`) are theirs, not ours.
+    const mine = taskCommands(ctx);
+    if (event.discussion) return handleDiscussionCommands(ctx, mine);
     if (!event.repository || event.number === null || !event.sender) return { output: "nothing to do: the event names no issue, pull request or sender" };
 
     const byLabel = event.type === "issues" && event.action === "labeled";
-    const commands: AgentCommand[] = byLabel ? [{ name: "execute", args: [] }] : event.commands;
-    if (commands.length === 0) return { output: "no /agent command in the comment" };
+    const commands: AgentCommand[] = byLabel ? [{ name: "execute", args: [] }] : mine;
+    if (commands.length === 0) return { output: event.commands.length > 0 ? OTHER_RULES_COMMANDS : "no /agent command in the comment" };
 
     await github.addReaction(event.repository, event.comment?.id ? { comment: event.comment.id } : { issue: event.number }, "eyes");
 
@@ -131,18 +136,23 @@ export const coordinatorAgent: Agent = {
 
     const refused: string[] = [];
     const done: string[] = [];
-    for (const [index, command] of commands.entries()) {
+    let firstRefused: number | null = null;
+    for (const command of commands) {
+      // A reply's place is its command's in the comment: two tasks of one comment never share one.
+      const index = byLabel ? 0 : event.commands.indexOf(command);
       const name = isKnownCommand(command.name) ? command.name : "help";
       const verdict = authorize(name, association, permission, config.commands);
       if (!verdict.allowed) {
         refused.push(`${commandWord(command.name)} needs ${verdict.needs}`);
+        firstRefused ??= index;
         continue;
       }
       await reply(ctx, index, await run(ctx, command));
       done.push(command.name);
     }
-    if (refused.length > 0) {
-      await reply(ctx, commands.length, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
+    if (firstRefused !== null) {
+      const count = byLabel ? 1 : event.commands.length;
+      await reply(ctx, count + firstRefused, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
     }
     return { output: `ran: ${done.join(", ") || "nothing"}${refused.length ? `; refused: ${refused.join("; ")}` : ""}` };
   },

@@ -5,7 +5,8 @@ import type { Config } from "../../../config/schema.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { classifyIssue } from "../issue-agent/classify-issue.js";
 import { authorize } from "./authorize.js";
-import { commandWord, renderHelp, unknownCommand } from "./command-help.js";
+import { commandWord, notRoutedHere, OTHER_RULES_COMMANDS, renderHelp, unknownCommand } from "./command-help.js";
+import { rulesNaming } from "../../task-commands.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
 import { codeSpan } from "../../../summary/escape-markdown.js";
@@ -68,8 +69,10 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
       return analyze(ctx, thread);
     case CONVERT_TO_ISSUE:
       return convertToIssue(ctx, thread);
-    default:
-      return unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx.config.commands));
+    default: {
+      const routing = rulesNaming(command.name, ctx.config);
+      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx.config.commands));
+    }
   }
 }
 
@@ -77,33 +80,38 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
  * CoordinatorAgent in a discussion: the same commands and permission checks as in issue
  * comments, answered in the asking comment's thread (GraphQL), plus `/convert-to-issue`.
  * Commands that act on issues or pull requests answer that they do not apply here.
+ * `mine`: the comment's commands this task answers (not those rules of their own take).
  */
-export async function handleDiscussionCommands(ctx: AgentContext): Promise<AgentResult> {
+export async function handleDiscussionCommands(ctx: AgentContext, mine: readonly AgentCommand[]): Promise<AgentResult> {
   const { event, github, config } = ctx;
-  if (event.commands.length === 0) return { output: "no /agent command in the comment" };
+  if (mine.length === 0) return { output: event.commands.length > 0 ? OTHER_RULES_COMMANDS : "no /agent command in the comment" };
   if (!event.sender) return { output: "nothing to do: the event names no sender" };
   const thread = await openDiscussionThread(ctx);
   if (!thread) return { output: "nothing to do: the event names no discussion" };
 
   const commands = withConvert(config.commands);
   const association = event.comment?.authorAssociation ?? "NONE";
-  const needsPermission = event.commands.some((c) => (commands.writeRequired as readonly string[]).includes(c.name));
+  const needsPermission = mine.some((c) => (commands.writeRequired as readonly string[]).includes(c.name));
   const permission = needsPermission ? await github.getPermission(thread.repository, event.sender.login) : null;
 
   const refused: string[] = [];
   const done: string[] = [];
-  for (const [index, command] of event.commands.entries()) {
+  let firstRefused: number | null = null;
+  for (const command of mine) {
+    // A reply's place is its command's in the comment: two tasks of one comment never share one.
+    const index = event.commands.indexOf(command);
     const name = isKnownCommand(command.name) || command.name === CONVERT_TO_ISSUE ? command.name : "help";
     const verdict = authorize(name, association, permission, commands);
     if (!verdict.allowed) {
       refused.push(`${command.name === CONVERT_TO_ISSUE ? "`/convert-to-issue`" : commandWord(command.name)} needs ${verdict.needs}`);
+      firstRefused ??= index;
       continue;
     }
     await thread.reply(index, await run(ctx, thread, command));
     done.push(command.name);
   }
-  if (refused.length > 0) {
-    await thread.reply(event.commands.length, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
+  if (firstRefused !== null) {
+    await thread.reply(event.commands.length + firstRefused, `@${event.sender.login}, switchyard did not run this: ${refused.join("; ")}. A maintainer can run it for you.`);
   }
   return { output: `ran: ${done.join(", ") || "nothing"}${refused.length ? `; refused: ${refused.join("; ")}` : ""}` };
 }

@@ -1,0 +1,47 @@
+import type { AgentCommand } from "../commands/parse-commands.js";
+import type { Config } from "../config/schema.js";
+import { compileRules, runsBuiltinCoordinator, type CompiledRule } from "../routing/compile-rules.js";
+import { claimCommands, commandsTaken } from "../routing/share-commands.js";
+import type { AgentContext } from "./agent.js";
+
+// The config of a process does not change while it runs: its rules are compiled once.
+const compiled = new WeakMap<Config, CompiledRule[]>();
+
+function rulesOf(config: Config): CompiledRule[] {
+  let rules = compiled.get(config);
+  if (rules === undefined) {
+    rules = compileRules(config);
+    compiled.set(config, rules);
+  }
+  return rules;
+}
+
+/**
+ * The `/agent` commands of the event that are this task's, as routing shared them out
+ * (src/routing/share-commands.ts): the ones its rule names, or for `commentCommand: true`
+ * the ones no other rule takes. A task whose rule is about the whole event gets every
+ * command; one whose rule the config no longer has (a task routed under another config) gets
+ * those no rule takes by name, as `commentCommand: true` would.
+ *
+ * @example taskCommands(ctx) // [{name: "status", args: []}] for comment-command on "/agent mycmd\n/agent status"
+ */
+export function taskCommands(ctx: Pick<AgentContext, "task" | "event" | "config">): AgentCommand[] {
+  const { event, config } = ctx;
+  if (event.commands.length === 0) return [];
+  const rules = rulesOf(config);
+  const claims = claimCommands(event, rules, config.routing);
+  const rule = rules.find((r) => r.id === ctx.task.rule);
+  const names = rule ? commandsTaken(rule, event, claims) : event.commands.map((c) => c.name).filter((name) => !claims.has(name));
+  return names === null ? event.commands : event.commands.filter((c) => names.includes(c.name));
+}
+
+/**
+ * The rules that route a command word to an agent other than CoordinatorAgent, by the word
+ * alone: when one of them did not route the comment (its other conditions did not hold),
+ * CoordinatorAgent says so instead of that it knows no such command.
+ *
+ * @example rulesNaming("mycmd", config) // [{id: "my-command", agent: "MyAgent", …}]
+ */
+export function rulesNaming(name: string, config: Config): CompiledRule[] {
+  return rulesOf(config).filter((r) => typeof r.commandWords === "function" && r.commandWords(name) && !runsBuiltinCoordinator(r.agent, config.agents));
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { AgentContext } from "../../../src/agents/agent.js";
+import { coordinatorAgent } from "../../../src/agents/builtin/coordinator/coordinator-agent.js";
+import { parseConfig } from "../../../src/config/load-config.js";
+import { normalizeEvent } from "../../../src/events/normalize-event.js";
+import { createGithubClient } from "../../../src/github/github-client.js";
+import { createWritePacer } from "../../../src/github/write-pacer.js";
+import { createLogger } from "../../../src/observability/logger.js";
+import type { ClaimedTask, GithubActionRecord } from "../../../src/store/store.js";
+import { exampleOf } from "../../support/examples.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
+type Payload = Record<string, any>;
+
+/** A config with a rule of its own for `/agent mycmd` (plus `when`), to an exec agent. */
+function configWith(when: Record<string, unknown> = {}) {
+  return parseConfig({
+    agents: { MyAgent: { exec: ["./my-agent.sh"] } },
+    routing: { rules: [{ id: "my-command", when: { event: "issue_comment", action: "created", commentCommand: "mycmd", ...when }, agent: "MyAgent", priority: "critical", action: "Run mycmd" }] },
+  }).config;
+}
+
+/** What CoordinatorAgent posts for a comment, as the task of rule comment-command, in dry-run without credentials. */
+async function postedFor(body: string, association: string, config = configWith()): Promise<{ bodies: string[]; output: string | undefined }> {
+  const payload = exampleOf("issue_comment", "created") as unknown as Payload;
+  payload.comment.body = body;
+  payload.comment.author_association = association;
+  payload.comment.user = { ...payload.comment.user, login: "someone", type: "User" };
+  payload.sender = { ...payload.sender, login: "someone", type: "User" };
+  const writes: GithubActionRecord[] = [];
+  const logger = createLogger("silent");
+  const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: "1" });
+  const ctx: AgentContext = {
+    task: { id: "1", delivery: "d-1", rule: "comment-command" } as ClaimedTask,
+    event: normalizeEvent("issue_comment", payload),
+    payload,
+    logger,
+    store: { enqueue: async () => { throw new Error("unused"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
+    signal: new AbortController().signal,
+    github,
+    config,
+    ownLogins: [],
+    mode: "server",
+  };
+  const result = await coordinatorAgent.handle(ctx);
+  const bodies = writes.map((w) => (w.body as { body?: string }).body ?? "").filter((b) => b !== "");
+  return { bodies, output: result?.output };
+}
+
+describe("CoordinatorAgent and a command a rule of the config routes", () => {
+  it("a commenter who may not run commands: one polite refusal naming what is needed", async () => {
+    const { bodies } = await postedFor("/agent mycmd", "NONE");
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain("@someone, switchyard did not run this: `mycmd` needs an author association of owner, member, collaborator with this repository (GitHub says: none)");
+  });
+
+  it("a comment that also holds a built-in command: only that one is answered, and mycmd is never called unknown", async () => {
+    const { bodies, output } = await postedFor("/agent mycmd\n/agent status", "OWNER");
+    expect(output).toBe("ran: status");
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain("<!-- switchyard:reply:d-1:1 -->");
+    expect(bodies.join("\n")).not.toContain("mycmd");
+  });
+
+  it("only other rules' commands: nothing is posted", async () => {
+    const { bodies, output } = await postedFor("/agent mycmd", "OWNER");
+    expect(bodies).toEqual([]);
+    expect(output).toBe("no /agent command of the comment is this task's: the rules that name them take them");
+  });
+
+  it("a rule whose other conditions do not hold here: says the rule routes it, not that the command is unknown", async () => {
+    const { bodies } = await postedFor("/agent mycmd", "OWNER", configWith({ label: "needs-mycmd" }));
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain("switchyard did not run `mycmd`: rule `my-command` of its config routes it, but not this comment");
+    expect(bodies[0]).not.toContain("does not know");
+  });
+
+  it("a word no rule names is still unknown", async () => {
+    const { bodies } = await postedFor("/agent othercmd", "OWNER");
+    expect(bodies[0]).toContain("switchyard does not know `othercmd`");
+  });
+});
