@@ -9,6 +9,7 @@ import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
 import { findUnmatchableRules } from "../routing/unmatchable-rules.js";
+import { findUncheckedCommands } from "../routing/unchecked-commands.js";
 import { describeGithubWrites } from "../github/write-mode.js";
 import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
@@ -84,7 +85,12 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
-      const warnings = [...findUnmatchableRules(rules), ...findShadowedRules(rules), ...findAgentProblems(config, { cwd: io.cwd, env: io.env })];
+      const warnings = [
+        ...findUnmatchableRules(rules),
+        ...findShadowedRules(rules),
+        ...findUncheckedCommands(rules, config.commands),
+        ...findAgentProblems(config, { cwd: io.cwd, env: io.env }),
+      ];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       const github = describeGithubWrites(config.github);

@@ -399,13 +399,43 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     const result = await checkFile("shadowed.yaml", yaml);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.trimEnd().split("\n")).toEqual([
-      "warning: routing rule my-issue never runs: every event it matches, rule my-critical matches too and wins (priority critical over high) without continue: true. Give my-issue a higher priority, give it the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on it",
-      "warning: routing rule my-reopened never runs: every event it matches, rule my-critical matches too and wins (priority critical over low) without continue: true. Give my-reopened a higher priority, give it the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on it",
+      // my-issue comes before my-critical in the file: critical too is enough for it to win.
+      "warning: routing rule my-issue never runs: every event it matches, rule my-critical matches too and wins (priority critical over high) without continue: true. Give my-issue priority critical, give my-issue the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on my-critical (then both run)",
+      // my-reopened comes after it: no priority is higher than critical, so the advice is to list it first.
+      "warning: routing rule my-reopened never runs: every event it matches, rule my-critical matches too and wins (priority critical over low) without continue: true. List my-reopened before my-critical in routing.rules, with priority critical, give my-reopened the id my-critical to replace that rule, add my-critical to routing.disable, or set continue: true on my-critical (then both run)",
     ]);
     // Outranked by a default rule of the same priority, earlier in the table; a narrower winner (push-deploy needs a deploy branch) is no shadow.
     const byDefault = await checkFile("shadowed-default.yaml", yaml.split("\n").slice(0, 6).join("\n"));
-    expect(byDefault.stderr).toContain("warning: routing rule my-issue never runs: every event it matches, rule issue-opened matches too and wins (priority high too, and earlier in the table)");
+    expect(byDefault.stderr).toContain(
+      "warning: routing rule my-issue never runs: every event it matches, rule issue-opened matches too and wins (priority high too, and earlier in the table) without continue: true. Give my-issue priority critical,",
+    );
     expect(byDefault.stderr).not.toContain("my-push");
+  });
+
+  it("a command rule of the config that can never run: advice that can work, and continue: true on the rule that wins", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      // The built-in comment-command rule (critical, earlier in the table) answers every command that no rule names.
+      "    - { id: my-commands, when: { event: issue_comment, action: created, commentCommand: true }, agent: Mine, priority: critical, action: Mine }",
+      // A wider rule earlier in the file takes these words: by a list, and by a pattern.
+      "    - { id: my-list, when: { event: issue_comment, commentCommand: [mycmd, other] }, agent: Mine, priority: critical, action: Mine }",
+      "    - { id: my-word, when: { event: issue_comment, action: created, commentCommand: mycmd }, agent: Mine, priority: critical, action: Mine }",
+      "    - { id: my-pattern, when: { event: issue_comment, commentCommand: /^ship/ }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: ship-it, when: { event: issue_comment, commentCommand: [ship-it, shipit] }, agent: Mine, priority: low, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("shadowed-commands.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule my-commands never runs: every event it matches, rule comment-command matches too and wins (priority critical too, and earlier in the table) without continue: true. " +
+        "Give my-commands the id comment-command to replace that rule, add comment-command to routing.disable, or set continue: true on comment-command, copied into routing.rules with its id, when, agent, priority and action (then both run)",
+      "warning: routing rule my-word never runs: every event it matches, rule my-list matches too and wins (priority critical too, and earlier in the table) without continue: true. " +
+        "List my-word before my-list in routing.rules, give my-word the id my-list to replace that rule, add my-list to routing.disable, or set continue: true on my-list (then both run)",
+      "warning: routing rule ship-it never runs: every event it matches, rule my-pattern matches too and wins (priority high over low) without continue: true. " +
+        "Give ship-it priority critical, give ship-it the id my-pattern to replace that rule, add my-pattern to routing.disable, or set continue: true on my-pattern (then both run)",
+    ]);
   });
 
   it("command rules of one's own: no never-runs warning, and the table says whom each routes commands from", async () => {
@@ -428,6 +458,39 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.stdout).toMatch(/^comment-command\s+issue_comment\.created, commentCommand=true\s+CoordinatorAgent\s/m);
   });
 
+  it("a command word written with capitals, which no comment can carry (commands are read lower-cased)", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: my-command, when: { event: issue_comment, action: created, commentCommand: [MyCmd, other] }, agent: Mine, priority: critical, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("capital-command.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule my-command never runs for MyCmd: command words are read in lower case (`/agent MyCmd` is mycmd). Write commentCommand: mycmd",
+    ]);
+  });
+
+  it("a rule that takes a write-access command from CoordinatorAgent: only the association is checked for it", async () => {
+    const yaml = [
+      "agents:",
+      "  Deployer: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: my-deploy, when: { event: issue_comment, action: created, commentCommand: /^(deploy|rollback|status)$/ }, agent: Deployer, priority: critical, action: Deploy }",
+      // Routed to CoordinatorAgent: it checks write access itself.
+      "    - { id: deploy-answered, when: { event: issue_comment, action: created, commentCommand: execute }, agent: CoordinatorAgent, priority: low, action: Answer }",
+    ].join("\n");
+    const result = await checkFile("unchecked-deploy.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule my-deploy routes /agent deploy, /agent rollback to Deployer checking only the commenter's author association (commands.associations): " +
+        "the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave deploy, rollback to CoordinatorAgent, or have Deployer check write access itself",
+    ]);
+  });
+
   it("a config rule whose commentCommand its event can never carry (only comment events hold /agent commands)", async () => {
     const yaml = [
       "agents:",
@@ -443,6 +506,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       "warning: routing rule deploy-on-issue never runs: its commentCommand needs an /agent command, which only issue_comment and discussion_comment events carry, and its event is issues. Write event: issue_comment (or discussion_comment) for a command, or drop commentCommand",
+      "warning: routing rule deploy-command routes /agent deploy to Mine checking only the commenter's author association (commands.associations): the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave deploy to CoordinatorAgent, or have Mine check write access itself",
     ]);
   });
 
