@@ -4,7 +4,7 @@ import { findAgentProblems } from "../config/find-agent-problems.js";
 import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
-import { redactUrl, redactUrlSecrets } from "../config/redact-url.js";
+import { redactUrlSecrets } from "../config/redact-url.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
 import { findShadowedRules } from "../routing/shadowed-rules.js";
@@ -13,7 +13,7 @@ import { findUncheckedCommands } from "../routing/unchecked-commands.js";
 import { describeGithubWrites } from "../github/write-mode.js";
 import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
-import { parseStoreUrl } from "../store/open-store.js";
+import { describeStore, parseStoreUrl } from "../store/open-store.js";
 
 
 /**
@@ -57,14 +57,11 @@ function retentionNote(config: Config): string | null {
   return `store.retention.bodies (${formatDuration(bodies)}) is longer than store.retention.rows (${formatDuration(rows)}): a delivery's row goes with its body, so bodies are kept ${formatDuration(rows)}`;
 }
 
-/**
- * The store the config resolves to, as check shows it: a SQLite file's absolute path, a
- * PostgreSQL URL without its password. Named, not opened.
- */
-function describeStore(url: string, cwd: string): { line: string; json: { kind: "sqlite" | "postgres"; location: string } } {
+/** The store the config resolves to, as check shows it (serve's start-up words): named, not opened. */
+function storeShown(url: string, cwd: string): { line: string; json: { kind: "sqlite" | "postgres"; location: string } } {
   const location = parseStoreUrl(url, cwd);
-  const shown = location.kind === "sqlite" ? location.file : redactUrl(location.url);
-  return { line: `store: ${location.kind} ${shown} (not opened by check: serve's start refuses one it cannot use)`, json: { kind: location.kind, location: shown } };
+  const shown = describeStore(url, cwd);
+  return { line: `store: ${shown} (not opened by check: serve's start refuses one it cannot use)`, json: { kind: location.kind, location: location.kind === "sqlite" ? location.file : shown } };
 }
 
 export function registerCheck(program: Command, io: CliIo): void {
@@ -94,7 +91,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       const github = describeGithubWrites(config.github);
-      const store = describeStore(config.store.url, io.cwd);
+      const store = storeShown(config.store.url, io.cwd);
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       if (options.json) {
         const table = rules.map(({ id, when, agent, priority, action, continue: cont, origin }) => ({ id, when, agent, priority, action, continue: cont, origin }));

@@ -50,7 +50,7 @@ describe.concurrent("switchyard check", () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("config OK (no config file: defaults and environment)");
     expect(lines[1]).toBe("GitHub: dry-run (no credentials): writes are recorded, not sent");
-    expect(lines[2]).toMatch(/^store: sqlite \/.*\/\.switchyard\/switchyard\.db \(not opened by check/);
+    expect(lines[2]).toMatch(/^store: sqlite:\.switchyard\/switchyard\.db \(\/.*\/\.switchyard\/switchyard\.db\) \(not opened by check/);
     expect(lines[4]).toMatch(/^id\s+when\s+agent\s+priority\s+action\s+origin$/);
     const rows = lines.slice(5, lines.indexOf("", 5));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(DEFAULT_IDS);
@@ -435,6 +435,8 @@ describe.concurrent("agent settings check refuses or warns about", () => {
         "List my-word before my-list in routing.rules, give my-word the id my-list to replace that rule, add my-list to routing.disable, or set continue: true on my-list (then both run)",
       "warning: routing rule ship-it never runs: every event it matches, rule my-pattern matches too and wins (priority high over low) without continue: true. " +
         "Give ship-it priority critical, give ship-it the id my-pattern to replace that rule, add my-pattern to routing.disable, or set continue: true on my-pattern (then both run)",
+      // Should it be made to run, commentCommand: true would hand it the write commands too.
+      "warning: routing rule my-commands routes /agent execute, /agent deploy, /agent rollback to Mine checking only the commenter's author association (commands.associations): the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave execute, deploy, rollback to CoordinatorAgent, or have Mine check write access itself",
     ]);
   });
 
@@ -507,6 +509,8 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       "warning: routing rule deploy-on-issue never runs: its commentCommand needs an /agent command, which only issue_comment and discussion_comment events carry, and its event is issues. Write event: issue_comment (or discussion_comment) for a command, or drop commentCommand",
       "warning: routing rule deploy-command routes /agent deploy to Mine checking only the commenter's author association (commands.associations): the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave deploy to CoordinatorAgent, or have Mine check write access itself",
+      // commentCommand: true takes the write commands too.
+      "warning: routing rule any-comment routes /agent execute, /agent deploy, /agent rollback to Mine checking only the commenter's author association (commands.associations): the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave execute, deploy, rollback to CoordinatorAgent, or have Mine check write access itself",
     ]);
   });
 
@@ -556,10 +560,11 @@ describe.concurrent("agent settings check refuses or warns about", () => {
   });
 
   it("names the store it resolves to, without a password and without opening it", async () => {
-    const env = { DATABASE_URL: "postgres://app:pw-secret@127.0.0.1:1/switchyard", WEBHOOK_SECRET: "an-example-secret-1234" };
+    const env = { DATABASE_URL: "postgres://app:pw-secret@127.0.0.1:1/switchyard?password=qs-secret", WEBHOOK_SECRET: "an-example-secret-1234" };
     const text = await runCli(["check"], { cwd: work.dir, env });
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout.split("\n")[2]).toBe("store: postgres postgres://***@127.0.0.1:1/switchyard (not opened by check: serve's start refuses one it cannot use)");
+    expect(text.stdout.split("\n")[2]).toBe("store: postgres://***@127.0.0.1:1/switchyard?password=*** (not opened by check: serve's start refuses one it cannot use)");
+    expect(text.stdout).not.toContain("qs-secret");
     const json = await runCli(["check", "--json"], { cwd: work.dir, env: { DATABASE_URL: "sqlite:data/sy.db" } });
     expect((JSON.parse(json.stdout) as { store: unknown }).store).toEqual({ kind: "sqlite", location: path.join(work.dir, "data/sy.db") });
     expect(text.stdout).not.toContain("pw-secret");

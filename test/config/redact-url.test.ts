@@ -15,6 +15,11 @@ describe("redactUrlSecrets", () => {
     expect(redactUrlSecrets(url)).toBe(shown);
   });
 
+  it("hides a password the PostgreSQL driver would read from the query", () => {
+    expect(redactUrl("postgres://db/sy?password=hunter2&sslmode=require")).toBe("postgres://db/sy?password=***&sslmode=require");
+    expect(redactUrl("postgres://app@db/sy?sslmode=verify-full&sslpassword=k3y")).toBe("postgres://***@db/sy?sslmode=verify-full&sslpassword=***");
+  });
+
   it("leaves what redactUrl already did", () => {
     expect(redactUrlSecrets("postgres://app:s3cret@db:5432/switchyard")).toBe(redactUrl("postgres://app:s3cret@db:5432/switchyard"));
   });
