@@ -93,10 +93,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   /** Counts the guids asked for earlier that the store now holds, once each. */
   const countArrivals = async () => {
     if (awaited.size === 0 || !store.knownDeliveries) return;
-    for (const guid of await store.knownDeliveries([...awaited])) {
-      awaited.delete(guid);
-      options.observe?.recovered();
-    }
+    // One that arrived at this process meanwhile was counted then (arrived): not twice.
+    for (const guid of await store.knownDeliveries([...awaited])) if (awaited.delete(guid)) options.observe?.recovered();
   };
 
   const arrived: Sweeper["arrived"] = (delivery) => {
