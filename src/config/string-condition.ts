@@ -19,5 +19,9 @@ export function matcherOf(value: string): (s: string) => boolean {
   const literal = REGEX_LITERAL.exec(value);
   if (!literal) return (s) => s === value;
   const re = new RegExp(literal[1]!, literal[2]);
-  return (s) => re.test(s);
+  // A g or y flag makes test() resume where the last match ended: every call starts afresh.
+  return (s) => {
+    re.lastIndex = 0;
+    return re.test(s);
+  };
 }

@@ -14,8 +14,9 @@ export function findUncheckedCommands(rules: readonly CompiledRule[], commands: 
   const warnings: string[] = [];
   for (const rule of rules) {
     const words = rule.commandWords;
-    if (rule.origin === "default" || rule.commandAuthors === null || typeof words !== "function") continue;
-    const unchecked = commands.writeRequired.filter((name) => words(name));
+    // "any" (commentCommand: true) takes every command a rule naming it leaves, write commands among them.
+    if (rule.origin === "default" || rule.commandAuthors === null || words === null) continue;
+    const unchecked = commands.writeRequired.filter((name) => words === "any" || words(name));
     if (unchecked.length === 0) continue;
     const list = unchecked.map((name) => `/agent ${name}`).join(", ");
     warnings.push(
