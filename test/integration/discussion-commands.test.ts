@@ -107,6 +107,24 @@ describe("/agent commands in a discussion", () => {
     expect(outside).not.toMatch(/@team|\]\(|http/);
   });
 
+  it("/convert-to-issue names the labels it carried as code: a backtick in one cannot let @mentions or links through", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const hostile = "x` @team [y](http://e)";
+    fake.repo(repo).addLabel("bug");
+    fake.repo(repo).addLabel(hostile);
+    const asking = commentOn(discussionIn(repo, { labels: ["bug", hostile] }), "/convert-to-issue");
+    fake.seedFromPayload("discussion_comment", asking);
+    fake.discussions(repo).add({ number: 90, labels: ["bug", hostile] });
+    const [task] = await settle(server, "discussion_comment", asking);
+    expect(task!.status).toBe("succeeded");
+    const [reply] = repliesIn(repo);
+    const line = reply!.body.split("\n").find((l) => l.startsWith("Converted to #"))!;
+    const { spans, outside } = splitCodeSpans(line);
+    expect(spans).toEqual(["bug", hostile]);
+    expect(outside).not.toMatch(/@team|\]\(/);
+  });
+
   it("deploy, rollback, review and execute say they do not apply; analyze suggests labels", async () => {
     const repo = freshRepo();
     fake.repo(repo).setPermission("maintainer", "admin");

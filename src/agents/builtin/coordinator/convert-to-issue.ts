@@ -1,3 +1,4 @@
+import { codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
 import type { AgentContext } from "../../agent.js";
 import { isOwnComment } from "../../own-comment.js";
 import type { DiscussionThread } from "./discussion-thread.js";
@@ -62,6 +63,8 @@ export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread
   ].join("\n");
   const labels = await carriedLabels(ctx, repo, thread.state?.labels ?? event.labels);
   const number = await github.createIssue(repo, { title, body: issueBody, labels });
-  if (number === null) return `Dry-run: switchyard would open an issue titled “${title}” from this discussion${labels.length ? ` with the labels ${labels.map((l) => `\`${l}\``).join(", ")}` : ""}.`;
-  return `Converted to #${number}${labels.length ? ` (labels ${labels.map((l) => `\`${l}\``).join(", ")})` : ""}: the discussion continues there.\n<!-- switchyard:converted-to:${number} -->`;
+  // Label names and the title are other people's text: quoted and escaped, so they publish nothing.
+  const shown = labels.map(codeSpan).join(", ");
+  if (number === null) return `Dry-run: switchyard would open an issue titled “${escapeMarkdown(title)}” from this discussion${labels.length ? ` with the labels ${shown}` : ""}.`;
+  return `Converted to #${number}${labels.length ? ` (labels ${shown})` : ""}: the discussion continues there.\n<!-- switchyard:converted-to:${number} -->`;
 }

@@ -5,6 +5,7 @@ import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
 import { planOf } from "../../builtin/coordinator/build-plan.js";
@@ -202,7 +203,8 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
 }
 
 function describeStates(states: readonly string[]): string {
-  return states.length > 0 ? states.map((s) => `\`${s}\``).join(", ") : "no `state:*` label";
+  // A state label's name after `state:` is whoever created it's: quoted so it publishes nothing.
+  return states.length > 0 ? states.map(codeSpan).join(", ") : "no `state:*` label";
 }
 
 function fenced(text: string): string {
