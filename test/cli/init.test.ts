@@ -187,8 +187,9 @@ describe("switchyard init in a fresh repository", () => {
     expect(text).toMatch(/^# {5}rows: 90d$/m);
     expect(text).toMatch(/^# {3}interval: 10m$/m);
     expect(text).toMatch(/^# {3}lookback: 3d$/m);
-    // A setting that takes only a number keeps it.
-    expect(text).toMatch(/^# {3}leaseMs: 30000$/m);
+    // A key in milliseconds takes a duration too; a setting that takes only a number keeps it.
+    expect(text).toMatch(/^# {3}leaseMs: 30s$/m);
+    expect(text).toMatch(/^# {3}concurrency: 4$/m);
   });
 
   it("refuses a second run without --force: exit 2, names the files, changes nothing", async () => {

@@ -214,10 +214,10 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(noCredentials.code).toBe(2);
     expect(noCredentials.stderr).toMatch(/no GitHub credentials.*admin:repo_hook/);
 
-    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl: "http://127.0.0.1:1" }, recovery: { hooks: [HOOK] } }));
+    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl: "http://127.0.0.1:2" }, recovery: { hooks: [HOOK] } }));
     const unreachable = await cli(["redeliver"]);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:1/);
+    expect(unreachable.stderr).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:2/);
     expect(unreachable.stderr.trim().split("\n")).toHaveLength(1);
   });
 
