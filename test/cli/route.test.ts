@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { WebhookEventName } from "@octokit/webhooks-types";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
@@ -341,6 +343,35 @@ describe.concurrent("route output for people", () => {
     const dry = oneJsonLine(await route(["--event", "star", "--payload", star, "--json", "--dry-run"]));
     expect(dry).not.toHaveProperty("tasks");
   });
+  it("tells an exec agent whether the run is a dry run, in SWITCHYARD_DRY_RUN and the document's dryRun, token or not", async () => {
+    const fake = await startGithubFake();
+    try {
+      const agent = work.write("dry-run-agent.mjs", `import { writeFileSync } from "node:fs";
+let input = "";
+process.stdin.on("data", (c) => (input += c));
+process.stdin.on("end", () => writeFileSync(process.argv[2], JSON.stringify({ env: process.env, dryRun: JSON.parse(input).dryRun })));`);
+      const seen = (run: string) => path.join(work.dir, `dry-run-agent-${run}.json`);
+      const config = (run: string) =>
+        work.write(`dry-run-agent-${run}.yaml`, `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${agent}", "${seen(run)}"], env: [GITHUB_TOKEN] }\ngithub: { writeIntervalMs: 0 }\n`);
+      const env = { GITHUB_TOKEN: "ghp_dry_run_agent_token", GITHUB_API_URL: fake.url };
+      const runs = [
+        { run: "dry", env: { ...env, SWITCHYARD_DRY_RUN: "1" }, want: "true" },
+        { run: "live", env, want: "false" },
+      ];
+      for (const { run, env: routeEnv, want } of runs) {
+        const result = await route(["--event", "issues", "--payload", issueOpened, "--json", "--config", config(run)], routeEnv);
+        expect(result.code, result.stderr).toBe(0);
+        const got = JSON.parse(readFileSync(seen(run), "utf8")) as { env: Record<string, string>; dryRun: unknown };
+        expect(got.env.SWITCHYARD_DRY_RUN).toBe(want);
+        expect(got.dryRun).toBe(want === "true");
+        // Listed, so passed as it is, dry run or not: the agent must honour SWITCHYARD_DRY_RUN itself.
+        expect(got.env.GITHUB_TOKEN).toBe("ghp_dry_run_agent_token");
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("a routing comment GitHub refuses is one log line on stderr: which comment, which request, no stack", async () => {
     const fake = await startGithubFake();
     try {

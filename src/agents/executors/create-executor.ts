@@ -18,9 +18,14 @@ export interface ExecutorDeps {
   baseEnv: Record<string, string | undefined>;
 }
 
-/** The SWITCHYARD_* variables an exec agent gets: what it is running for. */
+/**
+ * The SWITCHYARD_* variables an exec agent gets: what it is running for, and whether this is
+ * a dry run. switchyard records the GitHub writes it makes for an agent, but cannot see the
+ * calls an external program makes itself (with a GITHUB_TOKEN its `env:` lists): such a
+ * program must read SWITCHYARD_DRY_RUN and hold back its own writes when it is `true`.
+ */
 export function taskVars(ctx: AgentContext): Record<string, string> {
-  const { task, event } = ctx;
+  const { task, event, github } = ctx;
   return {
     SWITCHYARD_AGENT: task.agent,
     SWITCHYARD_EVENT: event.type,
@@ -31,18 +36,21 @@ export function taskVars(ctx: AgentContext): Record<string, string> {
     SWITCHYARD_NUMBER: event.number === null ? "" : String(event.number),
     SWITCHYARD_RULE: task.rule,
     SWITCHYARD_ATTEMPT: String(task.attempts),
+    SWITCHYARD_DRY_RUN: String(github.dryRun),
   };
 }
 
 /**
  * What an exec agent reads on stdin (and an http agent receives): the task and the event, as
- * one JSON document; an `execute-plan` task also gets the plan.
+ * one JSON document; an `execute-plan` task also gets the plan. `dryRun` is SWITCHYARD_DRY_RUN
+ * in the signed body, for a receiver that calls GitHub itself (see taskVars).
  */
 export function taskDocument(ctx: AgentContext): Record<string, unknown> {
-  const { task, event, payload } = ctx;
+  const { task, event, payload, github } = ctx;
   return {
     task: { id: task.id, delivery: task.delivery, rule: task.rule, agent: task.agent, action: task.action, priority: task.priority, attempt: task.attempts },
     event: { name: event.type, action: event.action, repository: event.repository, number: event.number, commands: event.commands },
+    dryRun: github.dryRun,
     // The plan `/agent execute` posted, for the agent that carries it out.
     ...(task.rule === EXECUTE_PLAN_RULE ? { plan: { issue: event.number, steps: planOf(event) } } : {}),
     payload,

@@ -179,7 +179,7 @@ describe("http agent: an answer that echoes secrets", () => {
     answers = [reply(200, echo(RAW_SECRET))];
     verifier = new Webhook(Buffer.from(RAW_SECRET, "utf8"), { format: "raw" });
     const task = { id: "8", delivery: "d-88", rule: "r", agent: "IssueAgent", action: "a", priority: "high", attempts: 1, replays: 0 };
-    const ctx = { task, event: { type: "issues", action: "opened", repository: "octo/app", number: 5, commands: [] }, payload: {}, signal: new AbortController().signal } as unknown as AgentContext;
+    const ctx = { task, event: { type: "issues", action: "opened", repository: "octo/app", number: 5, commands: [] }, payload: {}, signal: new AbortController().signal, github: { dryRun: false } } as unknown as AgentContext;
     const run = createExecutor("IssueAgent", { http: { url: tokenUrl(), secret: RAW_SECRET }, timeout: 5000 }, { registry: { get: () => undefined }, baseEnv: {} } as never);
     const result = await run(ctx);
     expect(received[0]!.verified).toBe(true);
@@ -241,7 +241,7 @@ describe("http agent: failures before an answer", () => {
 describe("createExecutor with an http agent", () => {
   const task = { id: "7", delivery: "d-77", rule: "issue-opened", agent: "IssueAgent", action: "Analyze and auto-label", priority: "high", attempts: 2, replays: 0 };
   const event = { type: "issues", action: "opened", repository: "octo/app", number: 5, commands: [] };
-  const ctx = { task, event, payload: { issue: { number: 5 } }, signal: new AbortController().signal } as unknown as AgentContext;
+  const ctx = { task, event, payload: { issue: { number: 5 } }, signal: new AbortController().signal, github: { dryRun: false } } as unknown as AgentContext;
   const deps = { registry: { get: () => { throw new Error("not builtin"); } }, baseEnv: {} } as never;
 
   it("POSTs the task document with the task's stable message id", async () => {
@@ -252,6 +252,15 @@ describe("createExecutor with an http agent", () => {
     expect(received[0]!.headers["webhook-id"]).toBe(httpMessageId(task));
     expect(httpMessageId(task)).toBe("d-77:7");
     expect(received[0]!.verified).toBe(true);
+  });
+
+  it("says in the signed document whether the run is a dry run: the receiver's own GitHub calls are its to hold back", async () => {
+    answers = [reply(200, "ok"), reply(200, "ok")];
+    const run = createExecutor("IssueAgent", { http: { url, secret: SECRET }, timeout: 5000 }, deps);
+    await run({ ...ctx, github: { dryRun: true } } as unknown as AgentContext);
+    await run(ctx);
+    expect(received.map((r) => (JSON.parse(r.body) as { dryRun: unknown }).dryRun)).toEqual([true, false]);
+    expect(received.every((r) => r.verified)).toBe(true);
   });
 
   it("signs with a secret read from the environment ({env: NAME})", async () => {

@@ -61,7 +61,7 @@ describe("workflowInputs", () => {
   });
 
   it("says what exec agents' SWITCHYARD_* variables say", () => {
-    const ctx = { task: TASK, event: event(), config: CONFIG } as unknown as AgentContext;
+    const ctx = { task: TASK, event: event(), config: CONFIG, github: { dryRun: false } } as unknown as AgentContext;
     const inputs = workflowInputs(ctx);
     const vars = taskVars(ctx);
     expect([inputs.agent, inputs.action, inputs.task_id, inputs.delivery, inputs.event, inputs.repository, inputs.number]).toEqual([
