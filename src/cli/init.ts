@@ -132,5 +132,9 @@ function runInit(options: InitOptions, io: CliIo): void {
   for (const note of notes) io.stdout(`note: ${note}\n`);
   const alsoCommit = checkout.length > 0 ? " and the programs its exec agents run" : "";
   const alsoSecrets = secrets.length > 0 ? `; create the repository secret${secrets.length === 1 ? "" : "s"} ${secrets.map((s) => s.name).join(", ")}` : "";
-  io.stdout(`next: commit these files${alsoCommit} (nothing to install: the workflow uses switchyard's GitHub Action)${alsoSecrets}; \`switchyard check\` shows the rules the workflow follows\n`);
+  // Named, not "everything": a `serve` run here keeps its webhook secret and a database of
+  // event payloads in .switchyard/ (which ignores itself in git, but only once serve made it).
+  io.stdout(
+    `next: commit the workflows and the config${alsoCommit} (git add ${[WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE].join(" ")}; nothing to install: the workflow uses switchyard's GitHub Action)${alsoSecrets}; \`switchyard check\` shows the rules the workflow follows\n`,
+  );
 }

@@ -10,7 +10,8 @@ import { signPayload } from "../security/verify-signature.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { readSample } from "./samples.js";
 import { assertWebhookEvent } from "./route.js";
-import { STATE_DIR, localWebhookUrl } from "./serve.js";
+import { STATE_DIR } from "../create-state-dir.js";
+import { localWebhookUrl } from "./serve.js";
 
 interface SendOptions {
   unique?: boolean;

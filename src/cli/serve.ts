@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { findAgentProblems } from "../config/find-agent-problems.js";
+import { STATE_DIR } from "../create-state-dir.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import { SERVER_ROLES, configSchema, type Config, type ServerRole } from "../config/schema.js";
@@ -12,9 +13,6 @@ import { loadOrCreateWebhookSecret } from "../security/webhook-secret.js";
 import { describeStore, parseStoreUrl } from "../store/open-store.js";
 import type { CliIo } from "./io.js";
 import { onStopSignals, SAME_REQUEST_MS } from "./stop-signals.js";
-
-/** Where `serve` keeps what it generates (the webhook secret), beside the default database. */
-export const STATE_DIR = ".switchyard";
 
 /** The shortest admin token taken when the admin listener is reachable from the network. */
 export const MIN_EXPOSED_ADMIN_TOKEN = 16;

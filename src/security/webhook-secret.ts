@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createStateDir } from "../create-state-dir.js";
 
 export interface WebhookSecretFile {
   secret: string;
@@ -14,7 +15,8 @@ const FILE_NAME = "webhook-secret";
 /**
  * The secret `serve` uses when none is configured: `<dir>/webhook-secret`, generated on
  * first use (32 random bytes as hex, file mode 0600 in a 0700 directory) and reused
- * afterwards. There is never a built-in default: an unconfigured deployment gets a secret
+ * afterwards (a `.switchyard` directory it creates ignores itself in git: createStateDir).
+ * There is never a built-in default: an unconfigured deployment gets a secret
  * nobody else knows, so it fails closed (docs/security.md).
  *
  * Two processes starting at once agree on one secret: the file is written complete under
@@ -30,7 +32,7 @@ export function loadOrCreateWebhookSecret(dir: string): WebhookSecretFile {
   const existing = readSecret(file);
   if (existing !== undefined) return { secret: existing, file, created: false };
 
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  createStateDir(dir, { mode: 0o700 });
   const secret = randomBytes(32).toString("hex");
   const temp = join(dir, `.${FILE_NAME}.${process.pid}.${randomBytes(6).toString("hex")}`);
   // mode applies at creation; the umask can only narrow it further.

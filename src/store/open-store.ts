@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { createStateDir } from "../create-state-dir.js";
 import { UsageError, toError } from "../errors.js";
 import { createPostgresStore, type StoreLogger } from "./postgres/postgres-store.js";
 import { redactUrl } from "../config/redact-url.js";
@@ -129,7 +129,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   if (location.kind === "postgres") {
     return createPostgresStore(location.url, { readonly: options.readonly === true, migrates: options.migrates, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
-  if (options.readonly !== true) mkdirSync(path.dirname(location.file), { recursive: true });
+  if (options.readonly !== true) createStateDir(path.dirname(location.file));
   const logger = options.logger;
   return createSqliteStore(location.file, {
     readonly: options.readonly === true,

@@ -1,7 +1,8 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 import { isAlive } from "../../process-alive.js";
+import { createStateDir } from "../../create-state-dir.js";
 
 // Lock files this process holds: a lock file naming our own pid is ours only if we took it
 // here; otherwise it is a stale one from an earlier process that had the same pid (in a
@@ -120,7 +121,7 @@ export function acquireStoreLock(dbFile: string): StoreLock {
   // Beside the real file: a symlink or another spelling of the path finds the same lock.
   const lockFile = `${canonicalPath(dbFile)}.lock`;
   // Taken before the store is opened, so on a first run the directory may not exist yet.
-  mkdirSync(path.dirname(lockFile), { recursive: true });
+  createStateDir(path.dirname(lockFile));
   if (held.has(lockFile)) {
     throw new Error(`this process already holds ${lockFile}: open the store once and share it`);
   }

@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
+import { createStateDir } from "../../../create-state-dir.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
@@ -53,6 +54,7 @@ export async function runWorkspaceTask(spec: WorkspaceExecutorConfig, ctx: Agent
   if (!SAFE_NAME.test(owner) || !SAFE_NAME.test(repo)) throw new PermanentError(`"${event.repository}" is not a repository name switchyard can make a directory of`);
 
   const root = path.resolve(spec.dir);
+  createStateDir(root);
   const lock = await acquireIssueLock(path.join(root, "locks"), event.repository, event.number, task.id);
   if (!lock.acquired) {
     throw new TransientError(`#${event.number} already has a workspace: task ${lock.holder?.task ?? "(unknown)"} works on it; this task waits its turn`, { retryAfterMs: 30_000 });

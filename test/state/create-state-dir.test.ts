@@ -1,0 +1,62 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createStateDir } from "../../src/create-state-dir.js";
+import { runCli, startServeProcess } from "../support/serve-process.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-state-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const git = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" });
+
+describe("createStateDir", () => {
+  it("writes a .gitignore of * into a .switchyard directory it creates, at any depth of the path", () => {
+    const dir = tempDir();
+    createStateDir(path.join(dir, ".switchyard", "workspaces", "locks"));
+    expect(readFileSync(path.join(dir, ".switchyard", ".gitignore"), "utf8")).toMatch(/^\*$/m);
+    // Only the .switchyard directory: the ones below it are inside what it ignores.
+    expect(existsSync(path.join(dir, ".switchyard", "workspaces", ".gitignore"))).toBe(false);
+  });
+
+  it("leaves a directory that already existed, and one not named .switchyard, as they are", () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, ".switchyard"));
+    createStateDir(path.join(dir, ".switchyard"));
+    createStateDir(path.join(dir, ".switchyard", "workspaces"));
+    expect(existsSync(path.join(dir, ".switchyard", ".gitignore"))).toBe(false);
+    createStateDir(path.join(dir, "data"));
+    expect(existsSync(path.join(dir, "data"))).toBe(true);
+    expect(existsSync(path.join(dir, "data", ".gitignore"))).toBe(false);
+  });
+});
+
+describe("what serve keeps in .switchyard/ stays out of git", () => {
+  it("after init and a first serve in a repository, git sees nothing under .switchyard: not the secret, not the database", async () => {
+    const dir = tempDir();
+    git(dir, ["init", "--quiet", "--initial-branch", "main"]);
+    const init = await runCli(["init"], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).not.toMatch(/commit these files/);
+    // No WEBHOOK_SECRET: serve generates one into .switchyard/webhook-secret; the database is the default one beside it.
+    const server = await startServeProcess(dir, {});
+    server.child.kill("SIGTERM");
+    await server.exited;
+    expect(existsSync(path.join(dir, ".switchyard", "webhook-secret"))).toBe(true);
+    expect(existsSync(path.join(dir, ".switchyard", "switchyard.db"))).toBe(true);
+
+    const status = git(dir, ["status", "--porcelain", "--untracked-files=all"]).split("\n").filter(Boolean);
+    expect(status.length).toBeGreaterThan(0); // what init wrote is there to commit
+    expect(status.filter((line) => line.includes(".switchyard"))).toEqual([]);
+    expect(git(dir, ["add", "-A", "--dry-run"])).not.toContain(".switchyard");
+    // Nothing else in the repository was changed for it: no .gitignore at the root.
+    expect(existsSync(path.join(dir, ".gitignore"))).toBe(false);
+  });
+});
