@@ -5,6 +5,7 @@ import { SWITCHYARD, isUnreleased, parseActionPin } from "../init/action-pins.js
 import { loadConfig } from "../config/load-config.js";
 import { UsageError } from "../errors.js";
 import { deriveTriggers, type WorkflowTrigger } from "../init/derive-triggers.js";
+import { describeSecretNeed } from "../init/describe-secret-need.js";
 import type { SecretNeed } from "../init/plan-agent-setup.js";
 import { planJobs, type PlannedJob } from "../init/plan-jobs.js";
 import { readDefaultBranch, readRepositoryFiles, readWorkflowNames } from "../init/read-repository-facts.js";
@@ -40,9 +41,10 @@ function describeTrigger(trigger: WorkflowTrigger): string {
 /** The secrets every job passes, merged by name: what the user must create, and for whom. */
 function secretsToCreate(jobs: readonly PlannedJob[]): SecretNeed[] {
   const byName = new Map<string, SecretNeed>();
-  for (const { name, agents } of jobs.flatMap((job) => job.setup.secrets)) {
-    const need = byName.get(name) ?? { name, agents: [] };
+  for (const { name, agents, signing } of jobs.flatMap((job) => job.setup.secrets)) {
+    const need = byName.get(name) ?? { name, agents: [], signing: [] };
     for (const agent of agents) if (!need.agents.includes(agent)) need.agents.push(agent);
+    for (const agent of signing) if (!need.signing.includes(agent)) need.signing.push(agent);
     byName.set(name, need);
   }
   return [...byName.values()];
@@ -116,9 +118,7 @@ function runInit(options: InitOptions, io: CliIo): void {
   for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
   const secrets = secretsToCreate(jobs);
   // What is needed before the workflow can work: on stderr, like the warnings, even with --json.
-  for (const { name, agents } of secrets) {
-    io.stderr(`secret: create the repository secret ${name} (listed under env: by ${agents.join(", ")}): gh secret set ${name}, or Settings → Secrets and variables → Actions; until then the agent runs without it\n`);
-  }
+  for (const need of secrets) io.stderr(`${describeSecretNeed(need)}\n`);
   const notes = [...derived.notes, ...new Set(jobs.flatMap((job) => job.setup.notes))];
   const checkout = [...new Set(jobs.flatMap((job) => job.setup.checkout))];
   if (options.json) {

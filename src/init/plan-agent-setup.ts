@@ -11,17 +11,23 @@ export interface RepositoryFiles {
   executable(relative: string): boolean;
 }
 
-/** One repository secret a job passes to switchyard's step, and the agents that list it. */
+/** One repository secret a job passes to switchyard's step, and the agents that need it. */
 export interface SecretNeed {
   name: string;
+  /** Every agent that needs it: listed under `env:`, or read as the `http.secret`. */
   agents: string[];
+  /**
+   * Those of `agents` that sign their requests with it (`http.secret: {env: NAME}`): unset,
+   * each of their tasks fails, where an `env:` name unset only leaves the agent without it.
+   */
+  signing: string[];
 }
 
 /** What the agents of one job need on the runner besides the config. */
 export interface AgentSetup {
   /** Sparse-checkout patterns (anchored at the repository root) beside the config file. */
   checkout: string[];
-  /** Variables the agents list under `env:`, passed to the step from repository secrets. */
+  /** Variables the agents list under `env:` or sign with, passed to the step from repository secrets. */
   secrets: SecretNeed[];
   /** What the user must know or do: programs the runner must have, names no secret can carry. */
   notes: string[];
@@ -135,14 +141,16 @@ export function planAgentSetup(agents: readonly string[], config: Config, files?
     } else {
       continue;
     }
+    const signs = "http" in executor;
     for (const name of names) {
       const skip = unmapped(name);
       if (skip !== null) {
         if (!skip.quiet) notes.push(`${agent} lists ${name} under env: it ${skip.why}`);
         continue;
       }
-      const need = secrets.get(name) ?? { name, agents: [] };
+      const need = secrets.get(name) ?? { name, agents: [], signing: [] };
       if (!need.agents.includes(agent)) need.agents.push(agent);
+      if (signs && !need.signing.includes(agent)) need.signing.push(agent);
       secrets.set(name, need);
     }
   }

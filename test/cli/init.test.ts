@@ -447,8 +447,8 @@ describe("switchyard init with exec agents: what they run is on the runner", () 
     const out = JSON.parse(stdout) as { checkout: string[]; secrets: unknown; notes: string[] };
     expect(out.checkout).toEqual(["/agents/", "/tools/", "/root-agent.sh"]);
     expect(out.secrets).toEqual([
-      { name: "OPENAI_API_KEY", agents: ["MyAgent", "Reviewer"] },
-      { name: "ANTHROPIC_API_KEY", agents: ["Reviewer"] },
+      { name: "OPENAI_API_KEY", agents: ["MyAgent", "Reviewer"], signing: [] },
+      { name: "ANTHROPIC_API_KEY", agents: ["Reviewer"], signing: [] },
     ]);
     expect(out.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^Installed runs \/opt\/agent\/bin\/run, outside the repository/)]));
     expect(stderr).toMatch(/^secret: create the repository secret OPENAI_API_KEY/m);
@@ -506,7 +506,7 @@ describe("planAgentSetup", () => {
   it("maps workspace agents' env too, and never a name switchyard or the runner owns", () => {
     const planned = setup({ workspace: { run: ["aider"], env: ["ANTHROPIC_API_KEY", "GITHUB_TOKEN", "RUNNER_TEMP", "CI", "DATABASE_URL", "bad-name"] } });
     expect(planned.checkout).toEqual([]);
-    expect(planned.secrets).toEqual([{ name: "ANTHROPIC_API_KEY", agents: ["ExecutionAgent"] }]);
+    expect(planned.secrets).toEqual([{ name: "ANTHROPIC_API_KEY", agents: ["ExecutionAgent"], signing: [] }]);
     expect(planned.notes).toEqual([
       expect.stringMatching(/^ExecutionAgent lists DATABASE_URL under env: it is also one of switchyard's own settings/),
       expect.stringMatching(/^ExecutionAgent lists bad-name under env: it cannot be a repository secret's name/),
@@ -514,13 +514,31 @@ describe("planAgentSetup", () => {
   });
 
   it("maps an http agent's secret read from the environment; a secret written in the file needs nothing", () => {
-    expect(setup({ http: { url: "https://agents.example/run", secret: { env: "AGENT_SECRET" } } }).secrets).toEqual([{ name: "AGENT_SECRET", agents: ["ExecutionAgent"] }]);
+    expect(setup({ http: { url: "https://agents.example/run", secret: { env: "AGENT_SECRET" } } }).secrets).toEqual([{ name: "AGENT_SECRET", agents: ["ExecutionAgent"], signing: ["ExecutionAgent"] }]);
     expect(setup({ http: { url: "https://agents.example/run", secret: "in-the-file" } }).secrets).toEqual([]);
   });
 
   it("notes a program missing from the repository, with the error the run would end in", () => {
     expect(setup({ exec: ["./agents/ok.sh"] }, files({})).notes).toEqual([expect.stringContaining('not a file in this repository: commit it there (executable), or every run of ExecutionAgent fails with "cannot run ./agents/ok.sh: no such file"')]);
     expect(sparsePattern("agents", true)).toBe("/agents/");
+  });
+});
+
+describe("the secret: lines", () => {
+  it("say an unset env: name leaves the agent without it, and an unset http.secret fails the agent's every task", async () => {
+    const config = [
+      "agents:",
+      "  IssueAgent: { http: { url: https://agents.example/run, secret: { env: AGENT_SECRET } } }",
+      "  ReviewAgent: { exec: [claude], env: [AGENT_SECRET, OPENAI_API_KEY] }",
+      "",
+    ].join("\n");
+    const { code, stderr } = await init(repo({ [CONFIG]: config }));
+    expect(code, stderr).toBe(0);
+    const lines = stderr.split("\n").filter((line) => line.startsWith("secret:"));
+    expect(lines).toEqual([
+      "secret: create the repository secret AGENT_SECRET (listed under env: by ReviewAgent; read as http.secret by IssueAgent, which signs requests with it): gh secret set AGENT_SECRET, or Settings → Secrets and variables → Actions; until then ReviewAgent runs without it, and every task of IssueAgent fails at once, sending nothing (dead, and the run exits 1)",
+      "secret: create the repository secret OPENAI_API_KEY (listed under env: by ReviewAgent): gh secret set OPENAI_API_KEY, or Settings → Secrets and variables → Actions; until then ReviewAgent runs without it",
+    ]);
   });
 });
 

@@ -372,6 +372,16 @@ process.stdin.on("end", () => writeFileSync(process.argv[2], JSON.stringify({ en
     }
   });
 
+  it("an http agent whose secret variable is unset fails its task, exit 1, naming the agent once", async () => {
+    const config = work.write("http-unset-secret.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:9/run, secret: { env: AGENT_SECRET } } }\n");
+    const result = await route(["--event", "issues", "--payload", issueOpened, "--config", config]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "switchyard: 1 task(s) failed: IssueAgent: http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs (a permanent failure: not retried)",
+    );
+    expect(result.stderr).not.toContain("IssueAgent: IssueAgent");
+  });
+
   it("a routing comment GitHub refuses is one log line on stderr: which comment, which request, no stack", async () => {
     const fake = await startGithubFake();
     try {

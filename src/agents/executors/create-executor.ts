@@ -118,19 +118,21 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
   }
   if ("http" in spec) {
     // A missing or bad secret fails each of the agent's tasks, not the worker that made the executor.
+    // The messages do not name the agent: the task they are recorded on does, and every
+    // report of a failed task (route's stderr, the job summary, tasks show) puts it first.
     const { secret } = spec.http;
     const key = typeof secret === "string" ? secret : deps.baseEnv[secret.env]?.trim();
-    if (typeof secret !== "string" && !key) return failEvery(`${agentName}: ${unsetSecret(secret.env)}`);
+    if (typeof secret !== "string" && !key) return failEvery(unsetSecret(secret.env));
     let sign: HttpSigner;
     try {
       sign = createHttpSigner(key!);
     } catch (error) {
-      return failEvery(`${agentName}: ${(error as Error).message}`);
+      return failEvery((error as Error).message);
     }
     const httpSpec = { url: spec.http.url, timeoutMs: spec.timeout, secret: key! };
     return async (ctx) => {
       const body = encodeTaskDocument(taskDocument(ctx));
-      if (typeof body !== "string") throw new PermanentError(`${agentName}: ${body.error}`);
+      if (typeof body !== "string") throw new PermanentError(body.error);
       return runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body }, { signal: ctx.signal });
     };
   }

@@ -274,7 +274,8 @@ describe("createExecutor with an http agent", () => {
     const run = createExecutor("IssueAgent", { http: { url, secret: { env: "AGENT_SECRET" } }, timeout: 5000 }, { ...(deps as object), baseEnv: { AGENT_SECRET: " " } } as never);
     const error = await rejection(Promise.resolve().then(() => run(ctx)));
     expect(error).toBeInstanceOf(PermanentError);
-    expect(error.message).toBe("IssueAgent: http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs");
+    // Not "IssueAgent: …": the task names the agent, and reports put it before the error.
+    expect(error.message).toBe("http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs");
     expect(received).toHaveLength(0);
   });
 
@@ -293,7 +294,7 @@ describe("createExecutor with an http agent", () => {
     const run = createExecutor("IssueAgent", { http: { url, secret: "whsec_%%%" }, timeout: 5000 }, deps);
     const error = await rejection(Promise.resolve().then(() => run(ctx)));
     expect(error).toBeInstanceOf(PermanentError);
-    expect(error.message).toMatch(/^IssueAgent: http agent secret/);
+    expect(error.message).toMatch(/^http agent secret/);
     expect(received).toHaveLength(0);
   });
 });
