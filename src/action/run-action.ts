@@ -2,7 +2,7 @@ import { ExitCode, type CliIo } from "../cli/io.js";
 import { runRoute } from "../cli/route.js";
 import { UsageError, toError } from "../errors.js";
 import { terminalText } from "../present/terminal-text.js";
-import { appendJobSummary } from "../summary/append-job-summary.js";
+import { appendJobSummaryOrWarn } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderFailureSummary } from "../summary/render-job-summary.js";
 import { readActionInputs, routeEnv } from "./read-action-inputs.js";
@@ -42,11 +42,8 @@ export async function runAction(io: CliIo): Promise<number> {
     // One line (see main): the annotation below carries the message whole, escaped.
     io.stderr(`switchyard: ${terminalText(message, { oneLine: true })}\n`);
     io.stderr(errorAnnotation("switchyard", message));
-    try {
-      appendJobSummary(io.env, renderFailureSummary(message));
-    } catch {
-      // The summary is a report; failing to write it must not hide the error above.
-    }
+    // The summary is a report: failing to write it is a warning, and the error above stands.
+    appendJobSummaryOrWarn(io, renderFailureSummary(message));
     return thrown instanceof UsageError ? 2 : 1;
   }
 }

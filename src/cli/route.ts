@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { appendJobSummary } from "../summary/append-job-summary.js";
+import { appendJobSummaryOrWarn } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
 import { EVENTS_DOC, webhookEventOf, webhookEventProblem } from "../config/check-names.js";
@@ -88,9 +88,9 @@ export function assertWebhookEvent(name: string): void {
 /**
  * `switchyard route`, and the bundled GitHub Action (`src/action/`): decide the event of
  * this Actions job, run its tasks on the in-memory store (unless `dryRun`: decide only), and
- * write the job summary when `$GITHUB_STEP_SUMMARY` is set. Throws ExitCode(1) when a task
- * ended dead (with an error annotation per task under Actions), UsageError
- * for bad input.
+ * write the job summary when `$GITHUB_STEP_SUMMARY` is set (a summary that cannot be written
+ * is a warning, never the run's outcome). Throws ExitCode(1) when a task ended dead (with an
+ * error annotation per task under Actions), UsageError for bad input.
  *
  * @example
  * await runRoute({ event: "issues", payload: "event.json", json: true }, processIo());
@@ -126,7 +126,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
     const ran = options.dryRun ? {} : { tasks: [] };
     if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain, ...ran });
     else printHuman(io, event, decision, options.explain);
-    appendJobSummary(io.env, renderJobSummary({ event, decision, run: null, decideOnly: options.dryRun === true }));
+    appendJobSummaryOrWarn(io, renderJobSummary({ event, decision, run: null, decideOnly: options.dryRun === true }));
     return;
   }
 
@@ -171,7 +171,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   } else {
     for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${terminalText(t.last_error, { oneLine: true })})` : ""}\n`);
   }
-  appendJobSummary(io.env, renderJobSummary({ event, decision, run }));
+  appendJobSummaryOrWarn(io, renderJobSummary({ event, decision, run }));
   if (run.cancelled) {
     const unfinished = results.filter((t) => t.status === "cancelled");
     io.stderr(`switchyard: the run was cancelled (${run.cancelled}): ${unfinished.length} task(s) did not finish${unfinished.length > 0 ? ` (${unfinished.map((t) => t.agent).join(", ")})` : ""}; re-run the job to run them\n`);

@@ -15,6 +15,15 @@ export function errorAnnotation(title: string, message: string): string {
   return `::error title=${escapeProperty(terminalText(title))}::${escapeData(terminalText(message))}\n`;
 }
 
+/**
+ * The same, as a warning annotation: for what went wrong without failing the run.
+ *
+ * @example warningAnnotation("switchyard: no job summary", "ENOENT …") // "::warning title=switchyard%3A no job summary::ENOENT …\n"
+ */
+export function warningAnnotation(title: string, message: string): string {
+  return `::warning title=${escapeProperty(terminalText(title))}::${escapeData(terminalText(message))}\n`;
+}
+
 function escapeData(text: string): string {
   return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }

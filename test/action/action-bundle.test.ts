@@ -34,7 +34,7 @@ interface ActionRun {
 }
 
 /** A bare directory holding only the bundle (and the event file), run like the runner runs a node24 action. */
-function runAction(event: string, payload: object, inputs: Record<string, string>, files: Record<string, string> = {}): ActionRun {
+function runAction(event: string, payload: object, inputs: Record<string, string>, files: Record<string, string> = {}, runner: { env?: Record<string, string>; cwd?: string } = {}): ActionRun {
   const dir = mkdtempSync(path.join(work, "run-"));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -55,8 +55,11 @@ function runAction(event: string, payload: object, inputs: Record<string, string
     GITHUB_WORKSPACE: dir,
     GITHUB_RUN_ID: "4242",
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
+    ...runner.env,
   };
-  const result = spawnSync(process.execPath, ["index.js"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+  const cwd = runner.cwd === undefined ? dir : path.join(dir, runner.cwd);
+  mkdirSync(cwd, { recursive: true });
+  const result = spawnSync(process.execPath, [path.join(dir, "index.js")], { cwd, env, encoding: "utf8", timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, summary: readFileSync(summaryPath, "utf8"), dir };
 }
 
@@ -125,6 +128,15 @@ describe("the bundled GitHub Action", () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^::error title=switchyard::input dry-run is false but no GitHub credentials are set/m);
     expect(run.stderr).not.toContain("SWITCHYARD_DRY_RUN");
+  }, 60_000);
+
+  it("a job summary it cannot write is a warning naming GITHUB_STEP_SUMMARY, and a run whose tasks succeeded exits 0", () => {
+    const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "true" }, {}, { env: { GITHUB_STEP_SUMMARY: "/nonexistent/dir/summary.md" } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/task 1 IssueAgent: succeeded after 1 attempt/);
+    expect(run.stderr).toContain("switchyard: warning: the job summary was not written to GITHUB_STEP_SUMMARY (/nonexistent/dir/summary.md): ENOENT");
+    expect(run.stderr).toMatch(/^::warning title=switchyard%3A no job summary::/m);
+    expect(run.stderr).not.toMatch(/::error/);
   }, 60_000);
 
   it("reads the config the `config` input names, relative to the workspace", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
 import { exampleOf } from "../support/examples.js";
 import { createWorkdir, runCli } from "../support/run-cli.js";
 
@@ -23,13 +24,37 @@ describe("a failing command given --json", () => {
 
   it("adds no second line when the command failed after printing its own", async () => {
     const payload = work.write("issue.json", exampleOf("issues", "opened"));
-    // The job summary cannot be written: route has printed its result by then.
-    const result = await runCli(["route", "--event", "issues", "--payload", payload, "--dry-run", "--json"], {
-      cwd: work.dir,
-      env: { GITHUB_STEP_SUMMARY: "/nonexistent/dir/summary.md" },
-    });
-    expect(result.code).not.toBe(0);
+    // A task that ends dead: route has printed its result (with the task) by then, and exits 1.
+    const config = work.write("dead.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:9/run, secret: { env: AGENT_SECRET } } }\n");
+    const result = await runCli(["route", "--event", "issues", "--payload", payload, "--json", "--config", config], { cwd: work.dir, env: {} });
+    expect(result.code).toBe(1);
     const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ matched: true, tasks: [expect.objectContaining({ status: "dead" })] });
+  });
+
+  it("adds no second line when something throws after the command printed its own", async () => {
+    const payload = work.write("issue-2.json", exampleOf("issues", "opened"));
+    let stdout = "";
+    let stderr = "";
+    let failOnce = true;
+    const io = {
+      stdout: (text: string) => void (stdout += text),
+      // A stderr that fails once, on the job summary's warning, after the JSON line was printed.
+      stderr: (text: string) => {
+        if (failOnce && text.includes("job summary")) {
+          failOnce = false;
+          throw new Error("stderr is gone");
+        }
+        stderr += text;
+      },
+      env: { GITHUB_STEP_SUMMARY: "/nonexistent/dir/summary.md" },
+      cwd: work.dir,
+    };
+    const code = await main(["route", "--event", "issues", "--payload", payload, "--dry-run", "--json"], io);
+    expect(code).toBe(1);
+    expect(stderr).toContain("switchyard: stderr is gone");
+    const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toHaveProperty("matched");
   });
