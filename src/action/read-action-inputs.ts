@@ -1,3 +1,4 @@
+import path from "node:path";
 import { parseBoolean } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 
@@ -35,6 +36,18 @@ export function readActionInputs(env: Env): ActionInputs {
     }
   }
   return { event: input("event"), config: input("config"), dryRun: parsed };
+}
+
+/**
+ * The file the `config` input names, as action.yml says: relative to the workspace
+ * (`GITHUB_WORKSPACE`), whatever directory the process runs in; the working directory when
+ * the variable is unset (outside Actions). Null when the input is empty. Pure.
+ *
+ * @example configInputPath({ GITHUB_WORKSPACE: "/home/runner/work/app/app" }, "/tmp", "ci/switchyard.yaml") // "/home/runner/work/app/app/ci/switchyard.yaml"
+ */
+export function configInputPath(env: Env, cwd: string, config: string | null): string | null {
+  if (config === null) return null;
+  return path.resolve(env.GITHUB_WORKSPACE?.trim() || cwd, config);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { ExitCode, type CliIo } from "../cli/io.js";
 import { runRoute } from "../cli/route.js";
 import { UsageError, toError } from "../errors.js";
@@ -5,7 +6,7 @@ import { terminalText } from "../present/terminal-text.js";
 import { appendJobSummaryOrWarn } from "../summary/append-job-summary.js";
 import { errorAnnotation } from "../summary/error-annotation.js";
 import { renderFailureSummary } from "../summary/render-job-summary.js";
-import { readActionInputs, routeEnv } from "./read-action-inputs.js";
+import { configInputPath, readActionInputs, routeEnv } from "./read-action-inputs.js";
 
 /**
  * The Action passes its `dry-run` input to route as SWITCHYARD_DRY_RUN, a variable the
@@ -33,7 +34,13 @@ export async function runAction(io: CliIo): Promise<number> {
   let inputs: ReturnType<typeof readActionInputs> | null = null;
   try {
     inputs = readActionInputs(io.env);
-    await runRoute({ event: inputs.event ?? undefined, config: inputs.config ?? undefined }, { ...io, env: routeEnv(io.env, inputs) });
+    const config = configInputPath(io.env, io.cwd, inputs.config);
+    // Said here, naming the input: route's own message names its --config flag, which the workflow never wrote.
+    if (config !== null && !existsSync(config)) {
+      const base = io.env.GITHUB_WORKSPACE?.trim() ? "the workspace (GITHUB_WORKSPACE)" : "the working directory";
+      throw new UsageError(`input config: ${config} does not exist: the config input (${JSON.stringify(inputs.config)}) is a path relative to ${base}; check it, or leave it empty to read ./switchyard.config.yaml`);
+    }
+    await runRoute({ event: inputs.event ?? undefined, config: config ?? undefined }, { ...io, env: routeEnv(io.env, inputs) });
     return 0;
   } catch (thrown) {
     // route has said what failed (stderr, annotations, summary).

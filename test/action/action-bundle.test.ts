@@ -145,4 +145,19 @@ describe("the bundled GitHub Action", () => {
     expect(run.status).toBe(0);
     expect(rendered(run.summary)).toContain("| triage-everything | IssueAgent | critical | Triage |");
   }, 60_000);
+
+  it("resolves the `config` input against GITHUB_WORKSPACE, not the directory the step runs in", () => {
+    const config = "routing:\n  rules:\n    - id: from-the-workspace\n      when: { event: issues }\n      agent: IssueAgent\n      priority: critical\n      action: Triage\n";
+    const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "true", config: "ci/switchyard.yaml" }, { "ci/switchyard.yaml": config }, { cwd: "elsewhere" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(rendered(run.summary)).toContain("| from-the-workspace | IssueAgent | critical | Triage |");
+  }, 60_000);
+
+  it("a `config` input naming no file is exit 2 naming the input, not route's --config flag", () => {
+    const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "true", config: "ci/missing.yaml" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^::error title=switchyard::input config: .*\/ci\/missing\.yaml does not exist: the config input \("ci\/missing\.yaml"\) is a path relative to the workspace \(GITHUB_WORKSPACE\)/m);
+    expect(run.stderr).not.toContain("--config");
+    expect(run.summary).toContain("## switchyard: failed");
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readActionInputs, routeEnv } from "../../src/action/read-action-inputs.js";
+import { configInputPath, readActionInputs, routeEnv } from "../../src/action/read-action-inputs.js";
 import { UsageError } from "../../src/errors.js";
 
 describe("readActionInputs", () => {
@@ -22,5 +22,14 @@ describe("routeEnv", () => {
     expect(routeEnv({ SWITCHYARD_DRY_RUN: "1" }, { event: null, config: null, dryRun: false }).SWITCHYARD_DRY_RUN).toBe("false");
     expect(routeEnv({}, { event: null, config: null, dryRun: true }).SWITCHYARD_DRY_RUN).toBe("true");
     expect(routeEnv({ SWITCHYARD_DRY_RUN: "1" }, { event: null, config: null, dryRun: "auto" }).SWITCHYARD_DRY_RUN).toBe("1");
+  });
+});
+
+describe("configInputPath", () => {
+  it("resolves against GITHUB_WORKSPACE, as action.yml says; the working directory only without it", () => {
+    expect(configInputPath({ GITHUB_WORKSPACE: "/work/app" }, "/elsewhere", "ci/switchyard.yaml")).toBe("/work/app/ci/switchyard.yaml");
+    expect(configInputPath({ GITHUB_WORKSPACE: "/work/app" }, "/elsewhere", "/abs/switchyard.yaml")).toBe("/abs/switchyard.yaml");
+    expect(configInputPath({ GITHUB_WORKSPACE: " " }, "/elsewhere", "ci/switchyard.yaml")).toBe("/elsewhere/ci/switchyard.yaml");
+    expect(configInputPath({ GITHUB_WORKSPACE: "/work/app" }, "/elsewhere", null)).toBeNull();
   });
 });
