@@ -176,7 +176,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       `switchyard: ${describeGithubWrites(config.github).line}\n` +
       (resolved?.notice(server.webhookUrl) ?? "") +
       // What `check` warns of, said where the agents run: their tasks would fail.
-      (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),
+      (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env, serving: true })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),
   );
   await new Promise<void>((resolve) => {
     let forcing = false;

@@ -7,6 +7,11 @@ export interface AgentProblemOptions {
   cwd: string;
   /** The environment whose PATH finds a bare program name. */
   env: Record<string, string | undefined>;
+  /**
+   * true in `serve`, whose environment is the one the agents get their `env:` names from;
+   * `check` runs in an operator's shell, which may lack what the service's environment sets.
+   */
+  serving?: boolean;
 }
 
 /**
@@ -100,13 +105,26 @@ export function unsetSecret(variable: string): string {
   return `http.secret is read from ${variable}, which is not set in this process's environment: set it where switchyard runs`;
 }
 
+/**
+ * Why an agent gets nothing for a name it lists under `env:`: unset (or empty) here. Said by
+ * `check` from a shell that may not be the service's, so that case is named too; in `serve`
+ * the process's environment is the one the agent's comes from.
+ */
+function unsetEnvName(agent: string, key: string, variable: string, serving: boolean): string {
+  const where = serving ? "this process's environment" : "the environment check runs in";
+  const unless = serving
+    ? "set it where switchyard runs, or remove it from env:"
+    : "fine if it is set where switchyard really runs (a service's environment file, a workflow step's env:), which check cannot see; else set it there";
+  return `${key}: ${variable} is not set in ${where}, so ${agent} runs without it: ${unless}`;
+}
+
 /** A timeout this short is almost always seconds written as a bare number, which counts milliseconds. */
 const SHORT_TIMEOUT_MS = 1000;
 
 /**
  * Warnings for agents that cannot work from here, or whose settings look like a slip: an
  * http secret read from a variable that is not set, or written as `${VAR}` (not expanded),
- * a timeout under a second. Then the `exec` programs that cannot be started from here: a path that does not
+ * a name under an exec or workspace agent's `env:` that is not set, a timeout under a second. Then the `exec` programs that cannot be started from here: a path that does not
  * exist or is not executable, or a bare name found on no PATH directory. Only warnings: the
  * program may be installed where switchyard will really run.
  *
@@ -129,6 +147,12 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
       const reference = typeof secret === "string" ? /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(secret) : null;
       if (reference) problems.push(`agents.${name}.http.secret: "${secret}" is used as the key itself (switchyard does not expand variables): write secret: { env: ${reference[1]} } to read it from the environment`);
       continue;
+    }
+    const listed = "exec" in spec ? { key: `agents.${name}.env`, names: spec.env } : "workspace" in spec ? { key: `agents.${name}.workspace.env`, names: spec.workspace.env } : null;
+    for (const variable of listed?.names ?? []) {
+      // A workspace agent that lists GITHUB_TOKEN is given the token switchyard pushes with.
+      if ("workspace" in spec && variable === "GITHUB_TOKEN") continue;
+      if (!options.env[variable]) problems.push(unsetEnvName(name, listed!.key, variable, options.serving === true));
     }
     // A workspace agent's program runs in the issue repository's worktree: a relative path
     // names a file of that repository (not checkable from here), a bare name one on PATH.

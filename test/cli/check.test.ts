@@ -2,6 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { findAgentProblems } from "../../src/config/find-agent-problems.js";
+import { parseConfig } from "../../src/config/load-config.js";
 import { createWorkdir, runAll, runCli } from "../support/run-cli.js";
 
 /** A GitHub App key the config accepts (it refuses one that does not parse). */
@@ -614,6 +616,37 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     ]);
     const set = await run(["check", "--config", "secret-env.yaml"], { PATH: path.dirname(process.execPath), AGENT_SECRET: "s3cret" });
     expect(set.stderr).not.toContain("AGENT_SECRET, which is not set");
+  });
+});
+
+describe("the names an exec or workspace agent lists under env:", () => {
+  const yaml = [
+    "agents:",
+    "  IssueAgent: { exec: [node, agent.js], env: [OPENAI_API_KEY, GITHUB_TOKEN] }",
+    "  ExecutionAgent: { workspace: { run: [node, '{promptFile}'], env: [ANTHROPIC_API_KEY, GITHUB_TOKEN] } }",
+  ].join("\n");
+
+  it("are a warning each when unset (empty counts), saying the service's own environment may set them; exit 0", async () => {
+    work.write("env-names.yaml", yaml);
+    const unset = await run(["check", "--config", "env-names.yaml"], { PATH: path.dirname(process.execPath), OPENAI_API_KEY: "" });
+    expect(unset.code, unset.stderr).toBe(0);
+    const caveat = "fine if it is set where switchyard really runs (a service's environment file, a workflow step's env:), which check cannot see; else set it there";
+    expect(unset.stderr.trimEnd().split("\n")).toEqual([
+      `warning: agents.IssueAgent.env: OPENAI_API_KEY is not set in the environment check runs in, so IssueAgent runs without it: ${caveat}`,
+      `warning: agents.IssueAgent.env: GITHUB_TOKEN is not set in the environment check runs in, so IssueAgent runs without it: ${caveat}`,
+      // A workspace agent listing GITHUB_TOKEN gets the token switchyard pushes with: not warned of.
+      `warning: agents.ExecutionAgent.workspace.env: ANTHROPIC_API_KEY is not set in the environment check runs in, so ExecutionAgent runs without it: ${caveat}`,
+    ]);
+    const set = await run(["check", "--config", "env-names.yaml"], { PATH: path.dirname(process.execPath), OPENAI_API_KEY: "sk", GITHUB_TOKEN: "ghp_x", ANTHROPIC_API_KEY: "sk-ant" });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toBe("");
+  });
+
+  it("in serve, whose environment the agents' comes from, say so without check's caveat", () => {
+    const { config } = parseConfig({ agents: { IssueAgent: { exec: ["node", "agent.js"], env: ["OPENAI_API_KEY"] } } });
+    expect(findAgentProblems(config, { cwd: work.dir, env: { PATH: path.dirname(process.execPath) }, serving: true })).toEqual([
+      "agents.IssueAgent.env: OPENAI_API_KEY is not set in this process's environment, so IssueAgent runs without it: set it where switchyard runs, or remove it from env:",
+    ]);
   });
 });
 
