@@ -109,6 +109,8 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
       }
       known = true;
     } catch (error) {
+      // The job's token will not learn to name itself within the run: no lookup again a minute later.
+      if (isJobTokenRefusal(factory.mode, error, options.actions === true)) known = true;
       logIdentityFailure(logger, factory.mode, error, options.actions === true);
     }
   }
@@ -133,13 +135,28 @@ async function tokenLogin(octokit: NonNullable<ReturnType<ReturnType<typeof crea
 }
 
 /**
+ * In Actions mode a 403 is the job's own GITHUB_TOKEN, which neither `GET /user` nor
+ * GraphQL's `viewer` answers: its login, github-actions[bot], is already switchyard's.
+ * (A token that can name itself, a person's or an App's passed as GITHUB_TOKEN, answers.)
+ */
+function isJobTokenRefusal(mode: AuthMode, error: unknown, actions: boolean): boolean {
+  return actions && mode === "token" && (error as { status?: unknown } | null)?.status === 403;
+}
+
+/**
  * The identity lookup is the first call switchyard makes with its credentials, so its
  * failure is where a wrong token shows first: said plainly (and without a stack), since
- * every agent's GitHub write will fail the same way until the credentials are fixed.
+ * every agent's GitHub write will fail the same way until the credentials are fixed. The
+ * job's own token in Actions mode (isJobTokenRefusal) is said at debug level only: every run
+ * would warn of nothing.
  */
 function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown, actions: boolean): void {
   const reason = classifyError(error, Date.now()).reason;
   const status = (error as { status?: unknown } | null)?.status;
+  if (isJobTokenRefusal(mode, error, actions)) {
+    logger.debug({ reason }, `the token's own login is not readable (${reason}), as with the job's GITHUB_TOKEN: switchyard counts github-actions[bot] as its own`);
+    return;
+  }
   const credentials = mode === "app" ? "the GitHub App's credentials (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)" : "GITHUB_TOKEN";
   if (status === 401) {
     logger.error({ reason }, `GitHub rejected ${credentials} (${reason}): every GitHub write an agent makes will fail until they are fixed`);

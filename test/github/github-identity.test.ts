@@ -12,13 +12,13 @@ afterEach(async () => {
 });
 
 /** The runtime's identity lookup against the fake, and the JSON lines it logged. */
-async function lookUpIdentity(token: string): Promise<{ logins: readonly string[]; lines: Array<Record<string, unknown>> }> {
+async function lookUpIdentity(token: string, options: { actions?: boolean; level?: "info" | "debug" } = {}): Promise<{ logins: readonly string[]; lines: Array<Record<string, unknown>> }> {
   fake ??= await startGithubFake({ identity: { login: "switchyard-bot", type: "User" } });
   const { config } = parseConfig({ github: { token, apiUrl: fake.url } });
   const out = new PassThrough();
   let text = "";
   out.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-  const github = createGithubRuntime(config, createLogger("info", out));
+  const github = createGithubRuntime(config, createLogger(options.level ?? "info", out), { actions: options.actions });
   await github.resolveIdentity();
   const lines = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
   return { logins: github.ownLogins(), lines };
@@ -52,6 +52,50 @@ describe("the GitHub identity lookup at start-up", () => {
     expect(logins).toContain("switchyard-bot");
     expect(lines).toEqual([]);
     expect(fake.requests.some((r) => r.method === "POST" && r.path === "/graphql")).toBe(true);
+  });
+
+  it.each([
+    { name: "GraphQL answering with an error", graphql: { status: 200, body: { data: { viewer: null }, errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] } } },
+    { name: "GraphQL refusing with 403", graphql: { status: 403, body: { message: "Resource not accessible by integration" } } },
+  ])("in Actions mode, the job's GITHUB_TOKEN (403 on GET /user, no viewer: $name) is no warning: github-actions[bot] is switchyard's login", async ({ graphql }) => {
+    for (const level of ["info", "debug"] as const) {
+      fake = await startGithubFake();
+      fake.failNext({ method: "GET", path: "/user", status: 403, body: { message: "Resource not accessible by integration" } });
+      fake.failNext({ method: "POST", path: "/graphql", ...graphql });
+      const { logins, lines } = await lookUpIdentity("ghs_job_token", { actions: true, level });
+      await fake.close();
+      fake = null;
+      expect(logins).toEqual(["github-actions[bot]"]);
+      // Nothing at info or above; at debug, one line that says why (beside Octokit's request lines).
+      expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
+      const why = lines.filter((line) => String(line.msg).startsWith("the token's own login"));
+      if (level === "info") expect(lines).toEqual([]);
+      else expect(why).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/^the token's own login is not readable \(HTTP 403 .*\), as with the job's GITHUB_TOKEN: switchyard counts github-actions\[bot\] as its own$/) })]);
+    }
+  });
+
+  it("in Actions mode, does not ask again a minute later with the job's token: it cannot learn to name itself within the run", async () => {
+    fake = await startGithubFake();
+    fake.failNext({ method: "GET", path: "/user", status: 403, times: 5 });
+    fake.failNext({ method: "POST", path: "/graphql", status: 403, times: 5 });
+    const { config } = parseConfig({ github: { token: "ghs_job_token", apiUrl: fake.url } });
+    const github = createGithubRuntime(config, createLogger("silent"), { actions: true });
+    await github.resolveIdentity();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(Date.now() + 61_000);
+    try {
+      await github.whenIdentityKnown!();
+    } finally {
+      clock.mockRestore();
+    }
+    expect(fake.requests.filter((r) => r.method === "GET" && r.path === "/user")).toHaveLength(1);
+  });
+
+  it("under serve the same 403 is still a warning: there no other login is switchyard's", async () => {
+    fake = await startGithubFake();
+    fake.failNext({ method: "GET", path: "/user", status: 403, body: { message: "Resource not accessible by integration" } });
+    fake.failNext({ method: "POST", path: "/graphql", status: 403, body: { message: "Resource not accessible by integration" } });
+    const { lines } = await lookUpIdentity("ghs_token");
+    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/^could not look up switchyard's own GitHub identity \(HTTP 403/) })]);
   });
 
   it("counts github-actions[bot] as its own only in Actions mode, where it writes with the job's token", () => {
