@@ -173,7 +173,7 @@ function planProgram(agent: string, program: string, files: RepositoryFiles | un
   if (files === undefined) return;
   const kind = files.kind(relative);
   if (kind !== "file") {
-    notes.push(`${agent} runs ${program}, which is not a file in this repository: commit it there (executable), or every run of ${agent} fails with "cannot run ${program}: no such file"`);
+    notes.push(`${agent} runs ${program}, which is not a file in this repository: commit it there (executable), or every run of ${agent} fails with "cannot run ${program}: … does not exist"`);
   } else if (!files.executable(relative)) {
     notes.push(`${agent} runs ${program}, which is not executable: chmod +x ${relative} (or git update-index --chmod=+x ${relative}) and commit it`);
   }

@@ -234,10 +234,24 @@ describe("runExecAgent", () => {
       cwd: dir,
     });
     expect(result).toMatchObject({ outcome: "permanent", exitCode: null, signal: null, timedOut: false, output: "" });
-    expect(result.error).toBe(`cannot run ./no-such-agent.sh: no such file (cwd ${dir})`);
+    expect(result.error).toBe(`cannot run ./no-such-agent.sh: ${join(dir, "no-such-agent.sh")} does not exist`);
   });
 
-  it("a script whose #! line has Windows line endings, or names a missing interpreter, says so instead of 'no such file'", async () => {
+  it("a bare program name found on no PATH directory says so, naming PATH", async () => {
+    const result = await runExecAgent({ argv: ["nosuchprog-switchyard"], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV, cwd: dir });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: null, output: "" });
+    expect(result.error).toBe("cannot run nosuchprog-switchyard: not found on PATH: install it where switchyard runs, or write its path");
+    const noPath = await runExecAgent({ argv: ["nosuchprog-switchyard"], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: { ...BASE_ENV, PATH: "" }, cwd: dir });
+    expect(noPath.error).toBe("cannot run nosuchprog-switchyard: not found on PATH (the agent's PATH is empty): install it where switchyard runs, or write its path");
+  });
+
+  it("a working directory that does not exist is named, not taken for a missing program", async () => {
+    const gone = join(dir, "no-such-dir");
+    const result = await runExecAgent({ argv: [NODE, "-e", ""], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV, cwd: gone });
+    expect(result).toMatchObject({ outcome: "permanent", error: `cannot run ${NODE}: its working directory ${gone} does not exist` });
+  });
+
+  it("a script whose #! line has Windows line endings, or names a missing interpreter, says so instead of 'does not exist'", async () => {
     const crlf = script("crlf.sh", "#!/bin/sh\r\necho hi\r\n");
     chmodSync(crlf, 0o755);
     const result = await runExecAgent({ argv: ["./crlf.sh"], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV, cwd: dir });

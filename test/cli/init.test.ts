@@ -519,7 +519,7 @@ describe("planAgentSetup", () => {
   });
 
   it("notes a program missing from the repository, with the error the run would end in", () => {
-    expect(setup({ exec: ["./agents/ok.sh"] }, files({})).notes).toEqual([expect.stringContaining('not a file in this repository: commit it there (executable), or every run of ExecutionAgent fails with "cannot run ./agents/ok.sh: no such file"')]);
+    expect(setup({ exec: ["./agents/ok.sh"] }, files({})).notes).toEqual([expect.stringContaining('not a file in this repository: commit it there (executable), or every run of ExecutionAgent fails with "cannot run ./agents/ok.sh: … does not exist"')]);
     expect(sparsePattern("agents", true)).toBe("/agents/");
   });
 });

@@ -1,5 +1,6 @@
 import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { interpreterProblem } from "../../config/find-agent-problems.js";
 import { killGroup, signalGroup } from "../../queue/process-group.js";
@@ -239,17 +240,26 @@ function failed(outcome: "transient" | "permanent", error: string, output: strin
 
 function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.ErrnoException | null, env: Record<string, string>): ExecResult {
   const code = error?.code;
-  // spawn reports a missing cwd as ENOENT too, so name it when one was given.
-  const where = cwd === undefined ? "" : ` (cwd ${cwd})`;
-  if (code === "ENOENT") {
-    // A script that exists but whose #! line names no interpreter here fails the same way.
-    // The agent's PATH, not switchyard's: an `env NAME` line looks NAME up there.
-    const script = program.includes("/") ? interpreterProblem(path.resolve(cwd ?? process.cwd(), program), env) : null;
-    return failed("permanent", `cannot run ${program}: ${script ?? `no such file${where}`}`, "");
-  }
+  if (code === "ENOENT") return failed("permanent", `cannot run ${program}: ${missingProgram(program, cwd, env)}`, "");
   if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
   const outcome = code !== undefined && TRANSIENT_SPAWN_CODES.has(code) ? "transient" : "permanent";
   return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
+}
+
+/**
+ * Why spawn said ENOENT, which it says of several things: a working directory that does not
+ * exist; for a path (with a slash), a file that does not exist, or a script whose `#!` line
+ * names an interpreter that is not here; for a bare name, that no directory of the agent's
+ * PATH (not switchyard's: the agent's is what spawn searched) holds it.
+ */
+function missingProgram(program: string, cwd: string | undefined, env: Record<string, string>): string {
+  if (cwd !== undefined && !existsSync(cwd)) return `its working directory ${cwd} does not exist`;
+  if (program.includes("/")) {
+    const file = path.resolve(cwd ?? process.cwd(), program);
+    return interpreterProblem(file, env) ?? `${file} does not exist`;
+  }
+  const empty = (env.PATH ?? "") === "" ? " (the agent's PATH is empty)" : "";
+  return `not found on PATH${empty}: install it where switchyard runs, or write its path`;
 }
 
 /**

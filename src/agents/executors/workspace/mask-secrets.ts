@@ -34,7 +34,7 @@ export function tailOf(text: string, maxLines: number, maxChars: number): string
  * Text for a public issue with this machine's paths named instead of shown, the longest
  * first, so a worktree inside the workspaces directory is named as the worktree.
  *
- * @example hidePaths("no such file (cwd /srv/ws/worktrees/o/r/issue-1-task-3)", { "/srv/ws": "<workspaces>", "/srv/ws/worktrees/o/r/issue-1-task-3": "<worktree>" }) // "no such file (cwd <worktree>)"
+ * @example hidePaths("cannot run ./a.sh: /srv/ws/worktrees/o/r/issue-1-task-3/a.sh does not exist", { "/srv/ws": "<workspaces>", "/srv/ws/worktrees/o/r/issue-1-task-3": "<worktree>" }) // "cannot run ./a.sh: <worktree>/a.sh does not exist"
  */
 export function hidePaths(text: string, names: Readonly<Record<string, string>>): string {
   return Object.entries(names)

@@ -148,7 +148,7 @@ describe("workspace executor config", () => {
 describe("hidePaths", () => {
   it("names this machine's paths in text for a public issue, the longest first", () => {
     const names = { "/srv/ws": "<workspaces>", "/srv/ws/worktrees/o/r/issue-1-task-3": "<worktree>", "/srv/ws/mirrors/o/r.git": "<mirror>" };
-    expect(hidePaths("cannot run ./agents/a.sh: no such file (cwd /srv/ws/worktrees/o/r/issue-1-task-3)", names)).toBe("cannot run ./agents/a.sh: no such file (cwd <worktree>)");
+    expect(hidePaths("cannot run ./agents/a.sh: /srv/ws/worktrees/o/r/issue-1-task-3/agents/a.sh does not exist", names)).toBe("cannot run ./agents/a.sh: <worktree>/agents/a.sh does not exist");
     expect(hidePaths("fetch into /srv/ws/mirrors/o/r.git failed; /srv/ws is over budget", names)).toBe("fetch into <mirror> failed; <workspaces> is over budget");
     expect(hidePaths("nothing local here", names)).toBe("nothing local here");
   });
