@@ -25,7 +25,7 @@ describe("a failing command given --json", () => {
   it("adds no second line when the command failed after printing its own", async () => {
     const payload = work.write("issue.json", exampleOf("issues", "opened"));
     // A task that ends dead: route has printed its result (with the task) by then, and exits 1.
-    const config = work.write("dead.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:9/run, secret: { env: AGENT_SECRET } } }\n");
+    const config = work.write("dead.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:2/run, secret: { env: AGENT_SECRET } } }\n");
     const result = await runCli(["route", "--event", "issues", "--payload", payload, "--json", "--config", config], { cwd: work.dir, env: {} });
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split("\n");

@@ -380,7 +380,7 @@ process.stdin.on("end", () => writeFileSync(process.argv[2], JSON.stringify({ en
     expect(ok.stderr).toContain(`switchyard: warning: the job summary was not written to GITHUB_STEP_SUMMARY (${summary}): ENOENT`);
     expect(ok.stderr).toContain("the exit code still says what the tasks did");
     // A dead task is still exit 1, the summary's failure or not.
-    const config = work.write("summary-dead-agent.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:9/run, secret: { env: AGENT_SECRET } } }\n");
+    const config = work.write("summary-dead-agent.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:2/run, secret: { env: AGENT_SECRET } } }\n");
     const dead = await route(["--event", "issues", "--payload", issueOpened, "--config", config], { GITHUB_STEP_SUMMARY: summary });
     expect(dead.code).toBe(1);
     expect(dead.stderr).toContain("switchyard: warning: the job summary was not written to GITHUB_STEP_SUMMARY");
@@ -390,7 +390,7 @@ process.stdin.on("end", () => writeFileSync(process.argv[2], JSON.stringify({ en
   });
 
   it("an http agent whose secret variable is unset fails its task, exit 1, naming the agent once", async () => {
-    const config = work.write("http-unset-secret.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:9/run, secret: { env: AGENT_SECRET } } }\n");
+    const config = work.write("http-unset-secret.yaml", "agents:\n  IssueAgent: { http: { url: http://127.0.0.1:2/run, secret: { env: AGENT_SECRET } } }\n");
     const result = await route(["--event", "issues", "--payload", issueOpened, "--config", config]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(

@@ -348,7 +348,7 @@ describe("workspace executor: runs that end without a pull request", () => {
     expect(remoteSha(branch(10))).toBeNull();
     expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(0);
     expect(labelsOf(10)).toEqual(["state:triage"]);
-    expect(comments(10).some((c) => c.includes("finished without changing anything") && c.includes("`state:triage`"))).toBe(true);
+    expect(comments(10).some((c) => c.includes("finished without changing anything") && c.includes("` state:triage `"))).toBe(true);
   });
 
   it("an agent that fails: the task is dead and replayable, the output tail posted with secrets masked, the state rolled back", async () => {
