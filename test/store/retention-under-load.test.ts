@@ -76,6 +76,11 @@ describe("retention under load (SQLite, in serve)", () => {
       `retention under load: pruned ${summary.deliveries} deliveries in ${summary.took_ms} ms (longest batch ${summary.longest_batch_ms} ms, ${summary.reclaimed_pages} pages reclaimed); ` +
         `${duringPrune.length} webhooks answered meanwhile, p99 ${p99.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (before the prune: worst ${baseline.toFixed(1)} ms)`,
     );
-    expect(worst).toBeLessThan(500);
+    // What keeps webhooks answered is the batching: no batch holds the writer for more than a
+    // fraction of the prune, and requests got through between batches. The absolute bound is
+    // loose on purpose (a test run shares the two cores): it catches a prune that holds the
+    // writer for seconds, not a slow host.
+    expect(summary.longest_batch_ms).toBeLessThan(summary.took_ms / 2);
+    expect(worst).toBeLessThan(2000);
   }, 120_000);
 });
