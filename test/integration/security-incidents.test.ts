@@ -121,12 +121,9 @@ describe("security incidents", () => {
     expect(recorded.every((a) => a.task === null)).toBe(true);
   });
 
-  it("an incident issue an earlier run left open is adopted at start and closed after quiet, with no new failure", async () => {
-    // SQLite keeps the incident in memory: what a process stopped mid-incident leaves behind.
-    const ops = "octo-org/ops-restarted";
-    const left = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "opened by the run before" });
-    const other = fake.repo(ops).addIssue({ title: "Something else", labels: ["security:webhook"] });
-    const restarted = await startTestServer(
+  /** A server started anew, reporting incidents to `ops` and closing them after 1.5 s of quiet. */
+  const restartWithIncidentsIn = (ops: string) =>
+    startTestServer(
       {
         github: { token: "test-token", apiUrl: fake.url, writeIntervalMs: 0 },
         security: { incidents: { repository: ops, threshold: 20, window: "1s", quiet: "1500ms" } },
@@ -134,6 +131,13 @@ describe("security incidents", () => {
       undefined,
       { pollMs: 100 },
     );
+
+  it("an incident issue an earlier run left open is adopted at start and closed after quiet, with no new failure", async () => {
+    // SQLite keeps the incident in memory: what a process stopped mid-incident leaves behind.
+    const ops = "octo-org/ops-restarted";
+    const left = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "opened by the run before" });
+    const other = fake.repo(ops).addIssue({ title: "Something else", labels: ["security:webhook"] });
+    const restarted = await restartWithIncidentsIn(ops);
     try {
       const closed = await waitFor(async () => (fake.repo(ops).issue(left.number)!.state === "closed" ? fake.repo(ops).issue(left.number)! : null), 15_000);
       expect(closed.state).toBe("closed");
@@ -152,14 +156,7 @@ describe("security incidents", () => {
     const left = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "opened by the run before" });
     // Newer, so listed first: the label and title alone would pick it.
     const planted = fake.repo(ops).addIssue({ title: "Webhook security failure", labels: ["security:webhook"], body: "[rotate the secret here](https://evil.example)", user: "mallory" });
-    const restarted = await startTestServer(
-      {
-        github: { token: "test-token", apiUrl: fake.url, writeIntervalMs: 0 },
-        security: { incidents: { repository: ops, threshold: 20, window: "1s", quiet: "1500ms" } },
-      },
-      undefined,
-      { pollMs: 100 },
-    );
+    const restarted = await restartWithIncidentsIn(ops);
     try {
       await waitFor(async () => (fake.repo(ops).issue(left.number)!.state === "closed" ? true : null), 15_000);
       expect(fake.repo(ops).comments(left.number)).toHaveLength(1);
