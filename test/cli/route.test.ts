@@ -46,7 +46,7 @@ function commentFile(name: string, body: string): string {
   return work.write(name, payload);
 }
 
-describe.concurrent("route --dry-run --json (DESIGN.md section 3)", () => {
+describe.concurrent("route --dry-run --json (docs/cli.md, route)", () => {
   it("prints exactly the documented line for issues.opened", async () => {
     const result = await dryJson("issues", issueOpened);
     expect(result).toMatchObject({ code: 0, stderr: "" });

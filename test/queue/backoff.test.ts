@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_SERVER_DELAY_MS, computeBackoff, retryDelay, shouldRetry } from "../../src/queue/backoff.js";
 
-// The seed's defaults (DESIGN.md §5).
+// The default retry policy (docs/configuration.md, retry).
 const SEED = { initialDelayMs: 1000, maxDelayMs: 10000, multiplier: 2 };
 const NO_JITTER = (): number => 0.5;
 const LOWEST = (): number => 0;

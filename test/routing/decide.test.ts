@@ -25,7 +25,7 @@ function routerFor(raw: Record<string, unknown> = {}) {
 const route = routerFor();
 const ruleOf = (name: string, payload: object) => route(name, payload).decision?.rule ?? null;
 
-// DESIGN.md section 6, row by row.
+// The default routing table (docs/routing.md), row by row.
 const DESIGN_TABLE = [
   ["issue-agent-execute", "CoordinatorAgent", "critical", "Execute autonomous task"],
   ["comment-command", "CoordinatorAgent", "critical", "Parse and execute command"],
