@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { hostname } from "node:os";
 import type pg from "pg";
 import { redactUrl } from "../../config/redact-url.js";
 
@@ -36,12 +37,21 @@ const TYPES = {
     oid === INT8_OID ? (value: string) => Number(value) : loadPg().types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * What `pg_stat_activity` shows for this process's sessions: `switchyard`, its host and pid,
+ * so that the instances sharing a database can be told apart (in a rolling upgrade, a stuck
+ * session). PostgreSQL keeps 63 bytes of it; `?application_name=` in DATABASE_URL wins.
+ */
+export function applicationName(host: string = hostname(), pid: number = process.pid): string {
+  return `switchyard ${host} ${pid}`.slice(0, 63);
+}
+
 /** The connection settings every switchyard session uses, for the pool and the LISTEN client alike. */
 export function connectionConfig(url: string, options: PgPoolOptions): pg.ClientConfig {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
   return {
     connectionString: url,
-    application_name: "switchyard",
+    application_name: applicationName(),
     types: TYPES,
     // A database that does not answer fails the request (503) instead of holding it.
     connectionTimeoutMillis: 5000,

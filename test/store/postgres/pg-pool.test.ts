@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
-import { createPgPool } from "../../../src/store/postgres/pg-pool.js";
+import { hostname } from "node:os";
+import { applicationName, createPgPool } from "../../../src/store/postgres/pg-pool.js";
 import { createTestDatabase, describePg, dropTestDatabases } from "../../support/postgres.js";
 import { waitFor } from "../../support/wait-for.js";
 
@@ -30,6 +31,18 @@ describePg("the PostgreSQL pool", () => {
       expect((await pool.query<{ one: number }>("SELECT 1 AS one")).rows[0]!.one).toBe(1);
     } finally {
       await admin.end();
+      await pool.end();
+    }
+  });
+
+  it("names each session after the process (switchyard HOST PID), so instances sharing a database can be told apart", async () => {
+    const url = await createTestDatabase();
+    const pool = createPgPool(url, { poolSize: 1, logger: { warn: () => undefined, info: () => undefined } });
+    try {
+      const shown = (await pool.query<{ name: string }>("SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()")).rows[0]!.name;
+      expect(shown).toBe(`switchyard ${hostname()} ${process.pid}`.slice(0, 63));
+      expect(applicationName("h".repeat(80), 7)).toHaveLength(63);
+    } finally {
       await pool.end();
     }
   });
