@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { exampleOf } from "../support/examples.js";
 import { createWorkdir, runCli } from "../support/run-cli.js";
@@ -7,6 +7,7 @@ import { createWorkdir, runCli } from "../support/run-cli.js";
 
 describe("a failing command given --json", () => {
   const work = createWorkdir();
+  afterAll(() => work.remove());
 
   it.each([
     ["a missing database", ["deliveries", "--json"], 2, /does not exist yet/],

@@ -26,7 +26,7 @@ console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space"
 // server taking its first webhooks): no GC report runs in between to set the flags again.
 const STORE_PROBE = `
 import v8 from "node:v8";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 const { tuneHeapForServe, reassertHeapTuning } = await import(${JSON.stringify(path.resolve("dist/cli/tune-heap.js"))});
@@ -38,11 +38,13 @@ const churn = (n) => { for (let i = 0; i < n; i++) { keep.push({ a: i, b: "x".re
 // Up to the cap first, as a server's start-up does.
 for (let turn = 0; turn < 60; turn++) { churn(20000); await new Promise((r) => setImmediate(r)); }
 const before = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
-const store = createSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "switchyard-heap-")), "h.db"), { checkpointThread: true, onCheckpointThreadStarted: reassert ? reassertHeapTuning : () => {} });
+const dir = mkdtempSync(path.join(tmpdir(), "switchyard-heap-"));
+const store = createSqliteStore(path.join(dir, "h.db"), { checkpointThread: true, onCheckpointThreadStarted: reassert ? reassertHeapTuning : () => {} });
 // A fixed amount, not a fixed time: on a loaded machine 400 ms allocated too little to grow anything.
 for (let i = 0; i < 1500; i++) churn(2000);
 console.log(before, v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20);
 await store.close();
+rmSync(dir, { recursive: true, force: true });
 `;
 
 function youngGenerationMiB(...args: string[]): number {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,11 +13,14 @@ type Payload = Record<string, any>;
 
 let fake: GithubFake | null = null;
 let server: TestServer | null = null;
+let scriptDir: string | null = null;
 afterEach(async () => {
   await server?.stop();
   await fake?.close();
+  if (scriptDir !== null) rmSync(scriptDir, { recursive: true, force: true });
   server = null;
   fake = null;
+  scriptDir = null;
 });
 
 function opened(installation: number | null): Payload {
@@ -87,7 +90,7 @@ describe("explicit dry-run with credentials", () => {
 describe("execute hands the plan to the configured execution agent", () => {
   it("queues an ExecutionAgent task that runs the exec program", async () => {
     fake = await startGithubFake();
-    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-exec-agent-"));
+    const dir = (scriptDir = mkdtempSync(path.join(tmpdir(), "switchyard-exec-agent-")));
     const script = path.join(dir, "agent.mjs");
     writeFileSync(script, `let s = ""; process.stdin.on("data", (c) => (s += c)); process.stdin.on("end", () => { const d = JSON.parse(s); console.log("executing " + d.task.rule + " " + JSON.stringify(d.plan)); });`);
     server = await startTestServer({
@@ -125,7 +128,7 @@ describe("execute hands the plan to the configured execution agent", () => {
 describe("comments: every", () => {
   it("posts one routing comment per event, holding the rows of all its tasks", async () => {
     fake = await startGithubFake();
-    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-every-"));
+    const dir = (scriptDir = mkdtempSync(path.join(tmpdir(), "switchyard-every-")));
     const script = path.join(dir, "agent.mjs");
     writeFileSync(script, `process.stdin.resume(); process.stdin.on("end", () => console.log("ok"));`);
     server = await startTestServer({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from "../support/start-test-server.j
 import { waitFor } from "../support/wait-for.js";
 
 const scripts = mkdtempSync(path.join(tmpdir(), "switchyard-agents-"));
+afterAll(() => rmSync(scripts, { recursive: true, force: true }));
 
 /** Writes a small agent program and returns its argv. */
 function agentScript(name: string, source: string): string[] {

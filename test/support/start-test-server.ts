@@ -36,13 +36,20 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "switchyard-test-"));
   const dbFile = path.join(dir, "switchyard.db");
-  const loaded = parseConfig({
-    ...raw,
-    server: { port: 0, host: "127.0.0.1", ...(raw.server as object) },
-    admin: { port: 0, ...(raw.admin as object) },
-    store: { url: `sqlite:${dbFile}`, ...(raw.store as object) },
-  }, null, new Map(), { extraAgents: options.agents?.map((agent) => agent.name) });
-  const server = await startServer({ loaded, secrets, logger: createLogger("silent"), cwd: dir, env: {}, ...options });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    const loaded = parseConfig({
+      ...raw,
+      server: { port: 0, host: "127.0.0.1", ...(raw.server as object) },
+      admin: { port: 0, ...(raw.admin as object) },
+      store: { url: `sqlite:${dbFile}`, ...(raw.store as object) },
+    }, null, new Map(), { extraAgents: options.agents?.map((agent) => agent.name) });
+    server = await startServer({ loaded, secrets, logger: createLogger("silent"), cwd: dir, env: {}, ...options });
+  } catch (error) {
+    // A test that expects the start to fail leaves no temp dir behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let deliveryCounter = 0;
   const deliver: TestServer["deliver"] = async (event, payload, options = {}) => {
     if (server.webhookUrl === null) throw new Error(`a ${server.role} server has no webhook listener to deliver to`);
