@@ -1,5 +1,6 @@
 import type { AgentCommand } from "../commands/parse-commands.js";
 import type { Config } from "../config/schema.js";
+import { matcherOf } from "../config/string-condition.js";
 import { compileRules, runsBuiltinCoordinator, type CompiledRule } from "../routing/compile-rules.js";
 import { claimCommands, commandsTaken } from "../routing/share-commands.js";
 import type { AgentContext } from "./agent.js";
@@ -44,4 +45,30 @@ export function taskCommands(ctx: Pick<AgentContext, "task" | "event" | "config"
  */
 export function rulesNaming(name: string, config: Config): CompiledRule[] {
   return rulesOf(config).filter((r) => typeof r.commandWords === "function" && r.commandWords(name) && !runsBuiltinCoordinator(r.agent, config.agents));
+}
+
+/** A command of the config's own: a rule that routes `/agent WORD` (or a word matching a /pattern/) to an agent other than CoordinatorAgent. */
+export interface CustomCommand {
+  /** The word as the rule writes it: a plain word, or a `/pattern/`. */
+  word: string;
+  agent: string;
+  rule: string;
+}
+
+/**
+ * The config's own `/agent` commands, for `/agent help`: each word that a rule routes to an
+ * agent other than CoordinatorAgent. With `event`, only the rules that can match that event
+ * (a discussion's help leaves out the commands of issue comments).
+ *
+ * @example customCommands(config, "issue_comment") // [{word: "mycmd", agent: "MyAgent", rule: "my-command"}]
+ */
+export function customCommands(config: Config, event?: string): CustomCommand[] {
+  const out: CustomCommand[] = [];
+  for (const rule of rulesOf(config)) {
+    const spec = rule.when.commentCommand;
+    if (typeof rule.commandWords !== "function" || spec === undefined || typeof spec === "boolean" || runsBuiltinCoordinator(rule.agent, config.agents)) continue;
+    if (event !== undefined && rule.when.event !== undefined && !matcherOf(rule.when.event)(event)) continue;
+    for (const word of Array.isArray(spec) ? spec : [spec]) out.push({ word, agent: rule.agent, rule: rule.id });
+  }
+  return out;
 }

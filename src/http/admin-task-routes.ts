@@ -4,6 +4,7 @@ import type { LoadedConfig } from "../config/load-config.js";
 import { queryProblem, sendError } from "./http-errors.js";
 import { replayDelivery, replayTask } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
+import { customCommands } from "../agents/task-commands.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { loadTaskDetail } from "../present/load-detail.js";
@@ -40,7 +41,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   // The `/agent help` text, for people and for tools (text/markdown).
   app.get("/agent-help", async (_request, reply) => {
-    return reply.type("text/markdown; charset=utf-8").send(renderHelp(deps.loaded.config.commands) + "\n");
+    return reply.type("text/markdown; charset=utf-8").send(renderHelp(deps.loaded.config.commands, customCommands(deps.loaded.config)) + "\n");
   });
 
   app.get("/api/tasks", async (request, reply) => {

@@ -80,3 +80,32 @@ describe("CoordinatorAgent and a command a rule of the config routes", () => {
     expect(bodies[0]).toContain("switchyard does not know `othercmd`");
   });
 });
+
+describe("/agent help and the config's own commands", () => {
+  it("lists each command a rule routes to another agent, with its agent, its rule and who may run it", async () => {
+    const config = parseConfig({
+      agents: { MyAgent: { exec: ["./my-agent.sh"] }, Talker: { exec: ["./talk.sh"] } },
+      routing: {
+        rules: [
+          { id: "my-command", when: { event: "issue_comment", action: "created", commentCommand: ["mycmd", "/^fix-\\w+$/"] }, agent: "MyAgent", priority: "critical", action: "Run mycmd" },
+          { id: "talk", when: { event: "discussion_comment", commentCommand: "talk" }, agent: "Talker", priority: "low", action: "Talk" },
+        ],
+      },
+    }).config;
+    const { bodies } = await postedFor("/agent help", "OWNER", config);
+    expect(bodies).toHaveLength(1);
+    const help = bodies[0]!;
+    expect(help).toContain("| ` /agent mycmd ` | runs ` MyAgent ` (config rule ` my-command `) | owner, member, collaborator |");
+    expect(help).toContain("| `/agent` and a word matching ` /^fix-\\w+$/ ` | runs ` MyAgent `");
+    // A discussion's command is not one of an issue comment's.
+    expect(help).not.toContain("talk");
+    expect(help).toContain("the built-in ones take no argument");
+    expect(help.split("\n").filter((line) => line.trimStart().startsWith("/agent"))).toEqual([]);
+  });
+
+  it("without such rules the help is the built-in table alone", async () => {
+    const { bodies } = await postedFor("/agent help", "OWNER", parseConfig({}).config);
+    expect(bodies[0]).toContain("write one per line in a comment, with no argument");
+    expect(bodies[0]).not.toContain("config rule");
+  });
+});

@@ -1,5 +1,8 @@
 import type { Config } from "../../../config/schema.js";
+import { isRegexLiteral } from "../../../config/string-condition.js";
 import { suggestName } from "../../../config/suggest-name.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
+import type { CustomCommand } from "../../task-commands.js";
 
 /** Each command's help, the source of `/agent help`, unknown-command replies and GET /agent-help. */
 export const COMMAND_HELP: readonly { name: string; args?: string; summary: string }[] = [
@@ -12,9 +15,12 @@ export const COMMAND_HELP: readonly { name: string; args?: string; summary: stri
   { name: "help", summary: "this list" },
 ];
 
+function people(commands: Config["commands"]): string {
+  return commands.associations.map((a) => a.toLowerCase()).join(", ");
+}
+
 function who(name: string, commands: Config["commands"]): string {
-  const people = commands.associations.map((a) => a.toLowerCase()).join(", ");
-  return (commands.writeRequired as readonly string[]).includes(name) ? `${people}, with write access` : people;
+  return (commands.writeRequired as readonly string[]).includes(name) ? `${people(commands)}, with write access` : people(commands);
 }
 
 /**
@@ -22,16 +28,22 @@ function who(name: string, commands: Config["commands"]): string {
  * no line of the help starts with `/agent` and switchyard can never read its own help as
  * a command (docs/security.md#commands).
  */
-export function renderHelp(commands: Config["commands"]): string {
+export function renderHelp(commands: Config["commands"], custom: readonly CustomCommand[] = []): string {
   return [
-    "**switchyard commands**: write one per line in a comment, with no argument (quoted lines and code blocks are ignored).",
+    `**switchyard commands**: write one per line in a comment${custom.length > 0 ? "; the built-in ones take no argument" : ", with no argument"} (quoted lines and code blocks are ignored).`,
     "",
     "| command | what it does | who may run it |",
     "|---|---|---|",
     ...COMMAND_HELP.map((c) => `| \`/agent ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${c.summary} | ${who(c.name, commands)} |`),
+    ...custom.map((c) => `| ${customCommandCell(c.word)} | runs ${codeSpan(c.agent)} (config rule ${codeSpan(c.rule)}) | ${people(commands)} |`),
     "",
     `Adding the \`agent-execute\` label to an issue runs \`execute\`.`,
   ].join("\n");
+}
+
+/** A config command's cell: its word in a code span, or for a `/pattern/` the words it takes. */
+function customCommandCell(word: string): string {
+  return isRegexLiteral(word) ? `\`/agent\` and a word matching ${codeSpan(word)}` : codeSpan(`/agent ${word}`);
 }
 
 // A command word as switchyard's commands are spelled: short, letters, digits, `-` and `_`.

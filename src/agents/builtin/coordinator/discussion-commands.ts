@@ -6,7 +6,7 @@ import type { AgentContext, AgentResult } from "../../agent.js";
 import { classifyIssue } from "../issue-agent/classify-issue.js";
 import { authorize } from "./authorize.js";
 import { commandWord, notRoutedHere, OTHER_RULES_COMMANDS, renderHelp, unknownCommand } from "./command-help.js";
-import { rulesNaming } from "../../task-commands.js";
+import { customCommands, rulesNaming } from "../../task-commands.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
 import { codeSpan } from "../../../summary/escape-markdown.js";
@@ -25,9 +25,10 @@ function withConvert(commands: Config["commands"]): Config["commands"] {
   return { ...commands, writeRequired: [...commands.writeRequired, CONVERT_TO_ISSUE] as Config["commands"]["writeRequired"] };
 }
 
-function helpFor(commands: Config["commands"]): string {
+function helpFor(ctx: AgentContext): string {
+  const commands = ctx.config.commands;
   return [
-    renderHelp(commands),
+    renderHelp(commands, customCommands(ctx.config, ctx.event.type)),
     "",
     "In a discussion: `help`, `status` and `analyze` answer here; `execute`, `review`, `deploy` and `rollback` work on issues and pull requests only.",
     `\`/convert-to-issue\` opens an issue from this discussion (${commands.associations.map((a) => a.toLowerCase()).join(", ")}, with write access).`,
@@ -62,7 +63,7 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
   }
   switch (command.name) {
     case "help":
-      return helpFor(ctx.config.commands);
+      return helpFor(ctx);
     case "status":
       return status(ctx, thread);
     case "analyze":
@@ -71,7 +72,7 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
       return convertToIssue(ctx, thread);
     default: {
       const routing = rulesNaming(command.name, ctx.config);
-      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx.config.commands));
+      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx));
     }
   }
 }
