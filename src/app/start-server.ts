@@ -72,7 +72,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { logger } = options;
   const opened = await openRuntimeStore(config, { cwd: options.cwd, logger });
   // This runtime's own registry: servers started side by side (tests) keep their counts apart.
-  const metrics = createMetrics();
+  const metrics = createMetrics({ webhooks: (options.role ?? config.server.role) !== "worker" });
   const runtime = await createRuntime({
     config,
     logger,

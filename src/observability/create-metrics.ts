@@ -65,7 +65,8 @@ const EXECUTOR_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600
  * Creates the metrics of one runtime on a registry of its own, with Node's default metrics
  * (`process_*`, `nodejs_*`). Counters are this process's since it started; the queue gauges
  * are read from the shared store at scrape time, so with several instances every one
- * exports the same queue.
+ * exports the same queue. `webhooks: false` (a process without a webhook listener, role
+ * worker) leaves out the ack histogram, which would otherwise export buckets of 0 for ever.
  *
  * @example
  * const metrics = createMetrics();
@@ -73,7 +74,7 @@ const EXECUTOR_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600
  * await metrics.readQueue(runtime.store, Date.now());
  * const text = await metrics.registry.metrics();
  */
-export function createMetrics(): Metrics {
+export function createMetrics(options: { webhooks?: boolean } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -84,12 +85,15 @@ export function createMetrics(): Metrics {
     labelNames: ["event", "outcome"] as const,
     registers,
   });
-  const ack = new Histogram({
-    name: "switchyard_ack_seconds",
-    help: "Time from a delivery's arrival to its acknowledgement (accepted or duplicate), seconds.",
-    buckets: ACK_BUCKETS,
-    registers,
-  });
+  const ack =
+    options.webhooks === false
+      ? null
+      : new Histogram({
+          name: "switchyard_ack_seconds",
+          help: "Time from a delivery's arrival to its acknowledgement (accepted or duplicate), seconds.",
+          buckets: ACK_BUCKETS,
+          registers,
+        });
   const tasks = new Counter({
     name: "switchyard_tasks_total",
     help: "Tasks by agent and the status this process gave them: ready or skipped when routed, succeeded or dead when finished.",
@@ -135,7 +139,7 @@ export function createMetrics(): Metrics {
     },
     webhookAnswered(answer) {
       deliveries.inc({ event: eventLabel(answer.event), outcome: answer.outcome });
-      if (answer.outcome === "accepted" || answer.outcome === "duplicate") ack.observe(answer.seconds);
+      if (answer.outcome === "accepted" || answer.outcome === "duplicate") ack?.observe(answer.seconds);
       for (const task of answer.tasks) tasks.inc({ agent: task.agent, status: task.status });
     },
     worker: {

@@ -181,3 +181,18 @@ describe("metrics of two servers in one process", () => {
     }
   });
 });
+
+describe("metrics of a process without a webhook listener", () => {
+  it("leave out the ack histogram, which only a webhook listener can fill", async () => {
+    const [worker, all] = await Promise.all([startTestServer({}, undefined, { role: "worker" }), startTestServer()]);
+    try {
+      const text = async (s: TestServer) => (await fetch(`${s.adminUrl}/metrics`)).text();
+      const workerText = await text(worker);
+      expect(workerText).toContain("switchyard_attempts_total");
+      expect(workerText).not.toContain("switchyard_ack_seconds");
+      expect(await text(all)).toContain("switchyard_ack_seconds_count 0");
+    } finally {
+      await Promise.all([worker.stop(), all.stop()]);
+    }
+  });
+});
