@@ -355,8 +355,11 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0, requeuedTasks: [{ id: a, delivery: (await store.getTask(a!))!.delivery }], deadTasks: [] });
         const reclaimed = await store.getTask(a!);
         expect(reclaimed).toMatchObject({ status: "ready", runAt: T0 + 1001, attempts: 1 });
-        expect(reclaimed!.attemptLog[0]).toMatchObject({ n: 1, outcome: "lease-expired", finishedAt: T0 + 1001 });
+        // Finished when its lease ran out, not when the sweep came by: the attempt's duration is the lease's.
+        expect(reclaimed!.attemptLog[0]).toMatchObject({ n: 1, outcome: "lease-expired", finishedAt: T0 + 1000 });
         expect((await store.getTask(b!))!.status).toBe("running");
+        expect(await store.reclaimExpired(T0 + 9000)).toMatchObject({ requeued: 1, dead: 0 });
+        expect((await store.getTask(b!))!.attemptLog[0]).toMatchObject({ outcome: "lease-expired", finishedAt: T0 + 1500 });
         expect(await store.nextRunAt()).toBe(T0 + 1001);
       });
 

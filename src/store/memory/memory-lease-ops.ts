@@ -106,7 +106,7 @@ export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefor
   const result: ReclaimResult = { requeued: 0, dead: 0, requeuedTasks: [], deadTasks: [] };
   for (const task of tables.tasks.values()) {
     if (task.status !== "running" || task.leaseUntil === null || task.leaseUntil >= expiredBefore) continue;
-    closeAttempt(task, { finishedAt: now, outcome: "lease-expired", error: LEASE_EXPIRED });
+    closeAttempt(task, { finishedAt: Math.min(now, task.leaseUntil), outcome: "lease-expired", error: LEASE_EXPIRED });
     endLease(task, now);
     const counted = task.attempts - task.retryBase;
     if (counted >= maxAttempts) {

@@ -62,7 +62,7 @@ const LEASE_EXPIRED = "lease expired before the attempt finished (the worker sto
 export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER }: ReclaimOptions = {}): Promise<ReclaimResult> {
   return transaction(pool, async (tx) => {
     await tx.query(
-      `UPDATE attempts SET finished_at = $1, outcome = 'lease-expired', error = $2
+      `UPDATE attempts SET finished_at = LEAST($1, COALESCE((SELECT t.lease_until FROM tasks t WHERE t.id = attempts.task), $1)), outcome = 'lease-expired', error = $2
        WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < $3)`,
       [now, LEASE_EXPIRED, expiredBefore],
     );

@@ -60,13 +60,15 @@ const LEASE_EXPIRED = "lease expired before the attempt finished (the worker sto
 
 /**
  * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
- * ready, to run now, and their open attempts are closed as `lease-expired`; a task whose
+ * ready, to run now, and their open attempts are closed as `lease-expired` (finished when
+ * the lease ran out, or now if that is later: the time the sweep finds them says nothing of
+ * the attempt); a task whose
  * attempts reached `maxAttempts` goes to dead instead, saying why. Run at start-up and
  * periodically, this is what makes a `kill -9` lose nothing, and what ends a crash loop.
  */
 export function prepareReclaimExpired(db: Database): (now: number, options?: ReclaimOptions) => ReclaimResult {
   const closeAttempts = db.prepare(
-    `UPDATE attempts SET finished_at = ?, outcome = 'lease-expired', error = ?
+    `UPDATE attempts SET finished_at = MIN(?, COALESCE((SELECT t.lease_until FROM tasks t WHERE t.id = attempts.task), ?)), outcome = 'lease-expired', error = ?
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
   );
   const giveUp = db.prepare(
@@ -80,7 +82,7 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
      RETURNING id, delivery`,
   );
   return (now, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER } = {}) => {
-    closeAttempts.run(now, LEASE_EXPIRED, expiredBefore);
+    closeAttempts.run(now, now, LEASE_EXPIRED, expiredBefore);
     const deadTasks = reclaimedTasks(giveUp.all(LEASE_EXPIRED, now, expiredBefore, maxAttempts) as ReclaimedRow[]);
     const requeuedTasks = reclaimedTasks(requeue.all(now, LEASE_EXPIRED, now, expiredBefore) as ReclaimedRow[]);
     return { requeued: requeuedTasks.length, dead: deadTasks.length, requeuedTasks, deadTasks };
