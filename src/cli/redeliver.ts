@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadConfig, type LoadedConfig } from "../config/load-config.js";
+import { checkGithubCredentials, loadConfig, type LoadedConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 import { authMode } from "../github/write-mode.js";
@@ -87,7 +87,7 @@ export function registerRedeliver(program: Command, io: CliIo): void {
         }
         // This process calls GitHub: its credentials get the checks serve gives them, so an App
         // key that cannot sign is refused here, by name, not as a failure of the first token.
-        loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: true });
+        checkGithubCredentials(loaded, io.env);
       }
       const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
       if (options.json) printJson(io, summary);

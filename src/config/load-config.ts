@@ -76,6 +76,15 @@ export function parseConfig(raw: unknown, source: string | null = null, fromEnv:
   return { config, rules, source };
 }
 
+/**
+ * The credential checks a config loaded with `needsGitHub: false` skipped, for a command that
+ * learns only later that it calls GitHub itself (redeliver without a running server). `env`:
+ * the environment the config was loaded with, so an error names the variable that set a value.
+ */
+export function checkGithubCredentials(loaded: LoadedConfig, env: Record<string, string | undefined>): void {
+  checkCredentials(loaded.config.github, loaded.source ? `${path.basename(loaded.source)}: ` : "config: ", envSources(env));
+}
+
 /** How an error names a value that an environment variable set, where a file's name would go. */
 const FROM_ENVIRONMENT = "environment: ";
 
