@@ -24,12 +24,18 @@ export async function replayTask(store: Store, id: string, now: number): Promise
 }
 
 /**
- * What a person replaying a task should know beyond "re-queued", or null: that a running
- * task was left to its run, or that a task that had succeeded runs again.
+ * What a person replaying a task should know beyond "re-queued", or null (a dead task, the
+ * usual case): that a running task was left to its run, that a task that had succeeded or
+ * been skipped as a duplicate runs (again) anyway, or that one waiting for a retry runs now
+ * with its retry budget started over.
  */
 export function replayTaskNote(id: string, was: TaskStatus): string | null {
   if (was === "running") return `task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)`;
   if (was === "succeeded") return `task ${id} had succeeded: it runs again (an explicit replay runs it whatever its idempotency key)`;
+  if (was === "skipped") {
+    return `task ${id} had been skipped because another task held its idempotency key: it runs now anyway, so what that task did (a deployment, say) is done again (an explicit replay runs it whatever its idempotency key)`;
+  }
+  if (was === "ready") return `task ${id} was waiting for its next try: it runs now, and its retries start over (retry.maxRetries more after this run)`;
   return null;
 }
 

@@ -1,0 +1,43 @@
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { createWorkdir, runCli } from "../support/run-cli.js";
+
+/**
+ * `replay --task` on a task that was not dead: a skipped duplicate runs what its key kept
+ * from running twice (a deployment), and a task waiting for its retry starts its retries
+ * over. Neither may pass as a plain "re-queued".
+ */
+describe("replay --task of a skipped task and of one waiting for a retry", () => {
+  const work = createWorkdir();
+  const env = { DATABASE_URL: "sqlite:r.db", LOG_LEVEL: "silent" };
+  let skipped = "";
+  let waiting = "";
+
+  beforeAll(async () => {
+    const store = createSqliteStore(path.join(work.dir, "r.db"), { exclusive: true });
+    await store.migrate();
+    const key = "deploy:octo/hello:abc123:production";
+    const deploy = { rule: "push-default-branch", agent: "DeploymentAgent", action: "Deploy", priority: "high" as const, idempotencyKey: key };
+    const delivery = (id: string) => ({ id, signature: null, event: "push", action: null, repository: "octo/hello", installation: null, headers: {}, body: Buffer.from("{}"), receivedAt: 1_000 });
+    const window = { replayWindowMs: 3_600_000 };
+    await store.accept(delivery("first"), [deploy], window);
+    const second = await store.accept(delivery("second"), [deploy, { ...deploy, rule: "issue-opened", agent: "IssueAgent", idempotencyKey: null }], window);
+    if (second.duplicate) throw new Error("unexpected duplicate");
+    skipped = second.tasks[0]!.id;
+    expect(second.tasks[0]!.status).toBe("skipped");
+    // The IssueAgent task fails once: it waits for its retry.
+    waiting = second.tasks[1]!.id;
+    const [claimed] = (await store.claim({ owner: "w", now: 2_000, leaseMs: 30_000, limit: 10 })).filter((t) => t.id === waiting);
+    await store.complete(waiting, claimed!.leaseToken, { status: "ready", runAt: 9_000_000_000_000, error: "busy", retryDelayMs: 60_000, outcome: "transient" }, 3_000);
+    await store.close();
+  });
+  afterAll(() => work.remove());
+
+  it("says the skipped task's work is done again, and that the waiting task's retries start over", async () => {
+    const result = await runCli(["replay", "--task", skipped, waiting], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`switchyard: task ${skipped} had been skipped because another task held its idempotency key: it runs now anyway`);
+    expect(result.stderr).toContain(`switchyard: task ${waiting} was waiting for its next try: it runs now, and its retries start over`);
+  });
+});
