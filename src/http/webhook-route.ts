@@ -245,10 +245,12 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         }
         return sendError(reply, "SWY_E_BAD_SIGNATURE", `${verified.reason}: check WEBHOOK_SECRET on both sides`);
       }
+      // Verified: the header names the event from here on, in the metrics of a refusal too.
+      const eventName = request.headers["x-github-event"] as string;
+      seen.set(request, { event: eventName });
       const payload = parseDeliveryBody(body, mediaType(request.headers["content-type"]) === "form");
       if (typeof payload === "string") return sendError(reply, "SWY_E_BAD_PAYLOAD", payload);
 
-      const eventName = request.headers["x-github-event"] as string;
       // GitHub never sends an event without its object; a forwarder that mislabels one would
       // have it routed as the event it claims to be, and an agent act on the wrong object.
       const missing = missingEventKeys(eventName, payload);
@@ -262,7 +264,6 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       const deliveryId = request.headers["x-github-delivery"] as string;
       // Bound per call, not by a child logger per request: at LOG_LEVEL warn these lines cost nothing.
       const tagged = { delivery: deliveryId, event: eventName };
-      seen.set(request, { event: eventName });
       const event = normalizeEvent(eventName, payload);
       const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
       const headers: Record<string, string> = {};

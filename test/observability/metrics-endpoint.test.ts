@@ -166,6 +166,12 @@ describe("GET /metrics after known traffic", () => {
     expect(samples.get('switchyard_deliveries_total{event="other",outcome="accepted"}')).toBe(1);
     expect([...samples.keys()].filter((k) => k.includes("totally_made_up"))).toEqual([]);
   });
+
+  it("counts a signed payload it refuses under its event: the signature verified, so the header is GitHub's", async () => {
+    expect((await server.deliver("pull_request", null, { raw: "{not json", delivery: "metrics-bad-json" })).status).toBe(400);
+    const samples = parseExposition(await (await admin("/metrics")).text());
+    expect(samples.get('switchyard_deliveries_total{event="pull_request",outcome="rejected_bad_payload"}')).toBe(1);
+  });
 });
 
 describe("metrics of two servers in one process", () => {
