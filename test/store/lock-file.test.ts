@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -24,6 +24,23 @@ describe("acquireStoreLock", () => {
     lock.release(); // idempotent
     const again = acquireStoreLock(db);
     again.release();
+  });
+
+  it("refuses a database with a second name (a hard link), which the lock beside one name cannot guard", () => {
+    mkdirSync(path.join(dir, "linked"));
+    const db = path.join(dir, "linked", "h.db");
+    writeFileSync(db, "");
+    const lock = acquireStoreLock(db);
+    lock.release();
+    const other = path.join(dir, "h-other-name.db");
+    linkSync(db, other);
+    for (const name of [db, other]) expect(() => acquireStoreLock(name)).toThrow(/has 2 names \(hard links\).*find \/ -xdev -samefile/);
+    expect(existsSync(`${db}.lock`) || existsSync(`${other}.lock`)).toBe(false);
+    // Its WAL as well.
+    rmSync(other);
+    writeFileSync(`${db}-wal`, "");
+    linkSync(`${db}-wal`, `${other}-wal`);
+    expect(() => acquireStoreLock(db)).toThrow(/h\.db-wal has 2 names/);
   });
 
   it("refuses while another live process holds the lock, naming its pid", async () => {

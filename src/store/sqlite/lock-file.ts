@@ -103,6 +103,24 @@ function createInPlace(lockFile: string): boolean {
 }
 
 /**
+ * Refuses a database file (or its `-wal`) with more than one name. The lock lives beside
+ * one name, and SQLite keeps the WAL beside the name it was opened by: a second server on
+ * another name of the same file would take a lock of its own and write a WAL of its own
+ * into one database, which corrupts it and loses what both acknowledged.
+ */
+function refuseHardLinks(dbFile: string): void {
+  for (const file of [dbFile, `${dbFile}-wal`]) {
+    const links = statSync(file, { throwIfNoEntry: false })?.nlink ?? 1;
+    if (links > 1) {
+      throw new UsageError(
+        `the SQLite file ${file} has ${links} names (hard links): a switchyard or sqlite3 opening it under another name would keep a lock and a WAL of its own beside that name and corrupt the database. ` +
+          `Remove the other names (find them with: find / -xdev -samefile ${file}), or copy the file where a second copy is wanted`,
+      );
+    }
+  }
+}
+
+/**
  * Makes this process the only `switchyard serve` on a SQLite file (docs/operations.md):
  * two servers would each run workers and reclaim each other's leases. Creates
  * `<dbFile>.lock` exclusively with our pid; a lock whose pid is no longer alive (a crash,
@@ -118,6 +136,7 @@ function createInPlace(lockFile: string): boolean {
  * try { await serve(); } finally { lock.release(); }
  */
 export function acquireStoreLock(dbFile: string): StoreLock {
+  refuseHardLinks(dbFile);
   // Beside the real file: a symlink or another spelling of the path finds the same lock.
   const lockFile = `${canonicalPath(dbFile)}.lock`;
   // Taken before the store is opened, so on a first run the directory may not exist yet.
