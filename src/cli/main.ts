@@ -2,6 +2,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
 import { terminalText } from "../present/terminal-text.js";
+import { damagedDatabase } from "../store/open-store.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
 import { ExitCode, jsonPrinted, printJson, processIo, type CliIo } from "./io.js";
@@ -134,6 +135,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return failed(thrown.message, 2);
     }
     const error = toError(thrown);
+    // Exit 2, not 1: a process manager that restarts on failure would only meet it again.
+    const damaged = damagedDatabase(error);
+    if (damaged !== null) {
+      io.stderr(`switchyard: ${terminalText(damaged, { oneLine: true })}\n`);
+      return failed(damaged, 2);
+    }
     io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
     return failed(error.message, 1);
   }

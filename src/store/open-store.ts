@@ -146,6 +146,19 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
 const UNUSABLE_PATH_CODES = new Set(["EEXIST", "ENOTDIR", "ENOENT", "EACCES", "EPERM", "EROFS", "EISDIR"]);
 
 /**
+ * What to do about a SQLite database that SQLite found damaged (`SQLITE_CORRUPT`), or null
+ * for any other error: whenever it is found, at the start or while serving.
+ *
+ * @example damagedDatabase(error, ".switchyard/switchyard.db") // "the SQLite database .switchyard/switchyard.db is damaged (…): …"
+ */
+export function damagedDatabase(error: unknown, file = "DAMAGED.db"): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_CORRUPT")) return null;
+  const named = file === "DAMAGED.db" ? "" : ` ${file}`;
+  return `the SQLite database${named} is damaged (SQLite says: ${(error as Error).message}), so switchyard stops rather than work on it: restore it from a backup (docs/operations.md, "Backup and restore"), or salvage what it holds into a new file with: sqlite3 ${file} ".recover" | sqlite3 NEW.db`;
+}
+
+/**
  * `error`, raised while locking, opening or migrating the database `file`, as what the user
  * can fix: a UsageError naming the file and DATABASE_URL when the path is unusable, else
  * unchanged.
@@ -154,6 +167,8 @@ export function unusableDatabase(file: string, error: unknown): Error {
   if (error instanceof UsageError) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string" || !(code.startsWith("SQLITE_") || UNUSABLE_PATH_CODES.has(code))) return toError(error);
+  const damaged = damagedDatabase(error, file);
+  if (damaged !== null) return new UsageError(damaged);
   const reason = code === "SQLITE_NOTADB" ? "it is not a SQLite database" : (error as Error).message;
   return new UsageError(`cannot use the database ${file}: ${reason}: point DATABASE_URL (store.url) at a SQLite file switchyard may create and write`);
 }
