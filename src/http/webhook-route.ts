@@ -19,7 +19,7 @@ import { correctedAckMs } from "./corrected-ack-ms.js";
 import { DELIVERY_ID } from "./delivery-id.js";
 import { refuseForBudget, sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
-import { isStoreUnavailable } from "../store/store-unavailable.js";
+import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
 
 export interface WebhookDeps {
   config: Config;
@@ -296,7 +296,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         committedAt = now();
       } catch (error) {
         // An outage is a warning without the driver's stack (one per refused delivery); anything else is a bug.
-        if (isStoreUnavailable(error)) request.log.warn({ ...tagged, reason: (error as Error).message }, "the store cannot be reached: delivery answered 503, not stored");
+        if (isStoreUnavailable(error)) request.log.warn({ ...tagged, reason: (error as Error).message }, `${storeUnavailableWhy(error)}: delivery answered 503, not stored`);
         else request.log.error({ ...tagged, err: error }, "store failed to commit a delivery");
         return sendError(reply, "SWY_E_STORE_UNAVAILABLE", "the delivery could not be stored; redeliver it from GitHub once the store is back");
       }

@@ -18,7 +18,7 @@ import { describeFailure } from "./describe-failure.js";
 import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
-import { isStoreUnavailable } from "../store/store-unavailable.js";
+import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -260,7 +260,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (!isStoreUnavailable(error)) logger.error({ err: error }, "worker could not claim tasks; will look again");
       else if (!storeDown) {
         storeDown = true;
-        logger.warn({ reason: (error as Error).message }, "the store cannot be reached: the worker claims no tasks until it answers, and keeps looking");
+        logger.warn({ reason: (error as Error).message }, `${storeUnavailableWhy(error)}: the worker claims no tasks until it answers, and keeps looking`);
       }
     } finally {
       ticking = false;

@@ -55,3 +55,24 @@ export function isStoreUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+// SQLite's "database or disk is full"; PostgreSQL's disk_full (53100).
+const DISK_FULL_CODES = /^(SQLITE_FULL(_|$)|53100$)/;
+
+/**
+ * How a log line names an unavailable store: a full disk is said as such, with what to do,
+ * since "cannot be reached" would send an operator looking for a network or database outage.
+ *
+ * @example storeUnavailableWhy(sqliteFullError) // "the store's disk is full (free space on it; …)"
+ */
+export function storeUnavailableWhy(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && DISK_FULL_CODES.test(code)) {
+      return "the store's disk is full (free space on it; what was refused meanwhile can be redelivered from GitHub, switchyard redeliver)";
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return "the store cannot be reached";
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isStoreUnavailable } from "../../src/store/store-unavailable.js";
+import { isStoreUnavailable, storeUnavailableWhy } from "../../src/store/store-unavailable.js";
 
 /** An error as a driver throws it: a message and a code. */
 function coded(code: string, message = "driver error"): Error {
@@ -40,6 +40,17 @@ describe("isStoreUnavailable", () => {
       null,
     ]) {
       expect(isStoreUnavailable(error), String(error)).toBe(false);
+    }
+  });
+});
+
+describe("storeUnavailableWhy", () => {
+  it("says a full disk is a full disk, SQLite's or PostgreSQL's, also wrapped; any other outage is a store that cannot be reached", () => {
+    for (const error of [coded("SQLITE_FULL", "database or disk is full"), coded("53100", "could not extend file"), new Error("commit failed", { cause: coded("SQLITE_FULL") })]) {
+      expect(storeUnavailableWhy(error)).toMatch(/^the store's disk is full \(free space on it;/);
+    }
+    for (const error of [coded("SQLITE_BUSY", "database is locked"), coded("ECONNREFUSED"), coded("53300", "too many connections")]) {
+      expect(storeUnavailableWhy(error)).toBe("the store cannot be reached");
     }
   });
 });
