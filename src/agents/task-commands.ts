@@ -1,6 +1,6 @@
 import type { AgentCommand } from "../commands/parse-commands.js";
 import type { Config } from "../config/schema.js";
-import { matcherOf } from "../config/string-condition.js";
+import { isRegexLiteral, matcherOf } from "../config/string-condition.js";
 import { compileRules, runsBuiltinCoordinator, type CompiledRule } from "../routing/compile-rules.js";
 import { claimCommands, commandsTaken } from "../routing/share-commands.js";
 import type { AgentContext } from "./agent.js";
@@ -53,6 +53,11 @@ export interface CustomCommand {
   word: string;
   agent: string;
   rule: string;
+}
+
+/** The commands' plain words (not their `/pattern/`s): what a near miss may be told it meant. */
+export function plainWords(commands: readonly CustomCommand[]): string[] {
+  return commands.map((c) => c.word).filter((word) => !isRegexLiteral(word));
 }
 
 /**

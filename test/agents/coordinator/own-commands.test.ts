@@ -75,6 +75,11 @@ describe("CoordinatorAgent and a command a rule of the config routes", () => {
     expect(bodies[0]).not.toContain("does not know");
   });
 
+  it("a near miss of the config's own command is told that command", async () => {
+    const { bodies } = await postedFor("/agent mycdm", "OWNER");
+    expect(bodies[0]).toContain("switchyard does not know `mycdm`: did you mean `/agent mycmd`?");
+  });
+
   it("a word no rule names is still unknown", async () => {
     const { bodies } = await postedFor("/agent othercmd", "OWNER");
     expect(bodies[0]).toContain("switchyard does not know `othercmd`");

@@ -3,7 +3,7 @@ import { isKnownCommand, KNOWN_COMMANDS, OWN_MARKER } from "../../../commands/pa
 import { ignoredReason } from "../../../routing/decide.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { findOwnComment } from "../../own-comment.js";
-import { customCommands, rulesNaming, taskCommands } from "../../task-commands.js";
+import { customCommands, plainWords, rulesNaming, taskCommands } from "../../task-commands.js";
 import { analyzeIssue, describeAnalysis, setState } from "../issue-agent/issue-agent.js";
 import { authorize } from "./authorize.js";
 import { EXECUTE_PLAN_RULE, planOf, renderPlan } from "./build-plan.js";
@@ -81,7 +81,8 @@ function refuseArguments(ctx: AgentContext, name: string): string {
 }
 
 async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
-  const help = renderHelp(ctx.config.commands, customCommands(ctx.config, ctx.event.type));
+  const custom = customCommands(ctx.config, ctx.event.type);
+  const help = renderHelp(ctx.config.commands, custom);
   // No command takes an argument: `/agent execute now` or `/agent review #12` must not run
   // on this issue as if the words were not there.
   if (command.args.length > 0 && command.name !== "help" && isKnownCommand(command.name)) return refuseArguments(ctx, command.name);
@@ -101,7 +102,7 @@ async function run(ctx: AgentContext, command: AgentCommand): Promise<string> {
       return command.name === "deploy" ? (await deployDefaultBranch(ctx)).summary : (await rollback(ctx)).summary;
     default: {
       const routing = rulesNaming(command.name, ctx.config);
-      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, KNOWN_COMMANDS, help);
+      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, [...KNOWN_COMMANDS, ...plainWords(custom)], help);
     }
   }
 }

@@ -6,7 +6,7 @@ import type { AgentContext, AgentResult } from "../../agent.js";
 import { classifyIssue } from "../issue-agent/classify-issue.js";
 import { authorize } from "./authorize.js";
 import { commandWord, notRoutedHere, OTHER_RULES_COMMANDS, renderHelp, unknownCommand } from "./command-help.js";
-import { customCommands, rulesNaming } from "../../task-commands.js";
+import { customCommands, plainWords, rulesNaming } from "../../task-commands.js";
 import { convertToIssue } from "./convert-to-issue.js";
 import { openDiscussionThread, type DiscussionThread } from "./discussion-thread.js";
 import { codeSpan } from "../../../summary/escape-markdown.js";
@@ -72,7 +72,7 @@ async function run(ctx: AgentContext, thread: DiscussionThread, command: AgentCo
       return convertToIssue(ctx, thread);
     default: {
       const routing = rulesNaming(command.name, ctx.config);
-      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, DISCUSSION_COMMANDS, helpFor(ctx));
+      return routing.length > 0 ? notRoutedHere(command.name, routing.map((r) => r.id)) : unknownCommand(command.name, [...DISCUSSION_COMMANDS, ...plainWords(customCommands(ctx.config, ctx.event.type))], helpFor(ctx));
     }
   }
 }
