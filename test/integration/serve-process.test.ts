@@ -255,6 +255,23 @@ describe("serve as a process", () => {
     expect(ingest.stderr()).not.toContain("warning:");
   });
 
+  it("a first start that fails still shows the secret it generated (the next start reads the file as an earlier one's and would not)", async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), "switchyard-first-"));
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const result = await runCli(["serve"], { cwd: fresh, env: { DATABASE_URL: "sqlite:s.db", PORT: String(taken), ADMIN_PORT: "0" } });
+      expect(result.code).toBe(2);
+      const secret = readFileSync(path.join(fresh, ".switchyard", "webhook-secret"), "utf8").trim();
+      expect(result.stderr).toContain(`a new one was generated and kept in ${path.join(".switchyard", "webhook-secret")} (mode 0600); the next start uses it:\n\n    ${secret}\n`);
+      expect(result.stderr).not.toContain("Next step");
+    } finally {
+      blocker.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   it("a start that fails says nothing of next steps, and DATABASE_URL=sqlite://x is refused", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
