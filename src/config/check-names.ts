@@ -52,6 +52,11 @@ export function webhookEventProblem(name: string): string | null {
   if (Object.hasOwn(WEBHOOK_EVENT_ACTIONS, name)) return null;
   const alias = webhookEventOf(name);
   if (alias !== name) return `event "${name}" is a GitHub Actions trigger, never sent as a webhook: its payload is a ${alias} event's (use ${alias})`;
+  // `issues.opened`, as lists show an event with its action: the part before the dot is the event.
+  const [event, action] = name.split(".", 2);
+  if (action !== undefined && event !== undefined && Object.hasOwn(WEBHOOK_EVENT_ACTIONS, event)) {
+    return `event "${name}" names an action as well: give the event alone, ${event}`;
+  }
   return `event "${name}" is not a GitHub webhook event:${didYouMean(name, Object.keys(WEBHOOK_EVENT_ACTIONS)) || ` see ${EVENTS_DOC}`}`;
 }
 

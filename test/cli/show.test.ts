@@ -172,6 +172,8 @@ describe("deliveries show / tasks show", () => {
     const cases: [string[], string, string][] = [
       [["--event", "isues"], "event=isues", 'event "isues" is not a GitHub webhook event: did you mean issues?'],
       [["--repository", "hello"], "repository=hello", '--repository is owner/name, like octo-org/hello, not "hello"'],
+      // The event as the lists show it, with its action.
+      [["--event", "issues.opened"], "event=issues.opened", 'event "issues.opened" names an action as well: give the event alone, issues'],
       [["--event", "pull_request_target"], "event=pull_request_target", 'event "pull_request_target" is a GitHub Actions trigger, never sent as a webhook: its payload is a pull_request event\'s (use pull_request)'],
     ];
     for (const [args, query, message] of cases) {
