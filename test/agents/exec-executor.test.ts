@@ -108,7 +108,7 @@ describe("runExecAgent", () => {
     // The kept 40 bytes would begin inside the token, past the ghp_ that marks it as one.
     const path = script("cut.mjs", `process.stdout.write("key ghp_abcdefghijklmnopqrstuvwxyz0123456789 " + "x".repeat(30));`);
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV, outputLimitBytes: 40 });
-    expect(result.output).toBe(`key *** ${"x".repeat(30)}`);
+    expect(result.output).toBe(`[output cut: 75 bytes in all, only the last 40 bytes kept]\nkey *** ${"x".repeat(30)}`);
   });
 
   it("a child that never reads stdin is fine (EPIPE ignored)", async () => {
@@ -295,9 +295,12 @@ describe("runExecAgent", () => {
     );
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV, outputLimitBytes: 1000 });
     expect(result.outcome).toBe("succeeded");
-    expect(Buffer.byteLength(result.output)).toBeLessThanOrEqual(1000);
-    expect(Buffer.byteLength(result.output)).toBeGreaterThan(990);
-    expect(result.output.endsWith("THE END\n")).toBe(true);
+    const [note, ...kept] = result.output.split("\n");
+    expect(note).toBe("[output cut: 4 MiB in all, only the last 1000 bytes kept]");
+    const tail = kept.join("\n");
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(1000);
+    expect(Buffer.byteLength(tail)).toBeGreaterThan(990);
+    expect(tail.endsWith("THE END\n")).toBe(true);
     // The cut never leaves half a UTF-8 character at the front.
     expect(result.output).not.toContain("\uFFFD");
   });
@@ -305,7 +308,7 @@ describe("runExecAgent", () => {
   it("defaults to a 16 KiB tail", async () => {
     const path = script("chatty2.mjs", `process.stdout.write("x".repeat(100_000));`);
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
-    expect(result.output).toBe("x".repeat(16 * 1024));
+    expect(result.output).toBe(`[output cut: 98 KiB in all, only the last 16 KiB kept]\n${"x".repeat(16 * 1024)}`);
   });
 });
 

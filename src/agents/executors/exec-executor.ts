@@ -5,6 +5,7 @@ import path from "node:path";
 import { interpreterProblem } from "../../config/find-agent-problems.js";
 import { killGroup, signalGroup } from "../../queue/process-group.js";
 import { NEVER_PASSED_ENV } from "../../security/agent-env.js";
+import { cutNote } from "./output-cut.js";
 
 /** An `exec` agent from the config: `{exec: [argv…], timeout, env: [NAMES]}`. */
 export interface ExecAgentSpec {
@@ -187,7 +188,9 @@ export async function runExecAgent(
   // values of the variables the agent was given for its work (API keys) are masked there,
   // with GitHub-shaped tokens and URL credentials, whatever the agent printed. Masked before
   // the tail is cut to its limit, so that no secret is cut in two and half kept.
-  const output = lastBytes(maskSecrets(tail.text(), spec.env.map((name) => env[name])), limit);
+  const kept = lastBytes(maskSecrets(tail.text(), spec.env.map((name) => env[name])), limit);
+  const cut = cutNote(tail.total(), limit);
+  const output = cut === null ? kept : `${cut}\n${kept}`;
   const base = { exitCode, signal: exitSignal, timedOut: killedFor === "timeout", output };
   if (killedFor === "timeout") {
     return { ...base, outcome: "transient", error: `timed out after ${formatMs(spec.timeoutMs)}; process group killed` };
@@ -285,13 +288,16 @@ async function endGroup(pid: number, graceMs: number): Promise<boolean> {
  * A bounded tail of the output: chunks are dropped from the front as new ones arrive, so a
  * chatty agent printing gigabytes costs at most the limit plus one pipe read (64 KiB).
  */
-function createTail(limit: number): { push: (chunk: Buffer) => void; text: () => string } {
+function createTail(limit: number): { push: (chunk: Buffer) => void; text: () => string; total: () => number } {
   const chunks: Buffer[] = [];
   let size = 0;
+  let total = 0;
   return {
+    total: () => total,
     push: (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
+      total += chunk.length;
       while (chunks.length > 1 && size - chunks[0]!.length >= limit) size -= chunks.shift()!.length;
     },
     text: () => lastBytes(Buffer.concat(chunks), limit),

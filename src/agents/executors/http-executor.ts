@@ -4,6 +4,7 @@ import { parseRetryAfter } from "../../queue/parse-retry-after.js";
 import type { AgentResult } from "../agent.js";
 import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 import { MIN_SECRET_PATH_SEGMENT } from "../../config/redact-url.js";
+import { cutNote } from "./output-cut.js";
 
 /** Where and how long: an `http` agent's `{http: {url, secret}, timeout}`. */
 export interface HttpAgentSpec {
@@ -108,6 +109,7 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
 
   let response: Response;
   let text: string;
+  let answered = { bytes: 0, chars: 0 };
   try {
     response = await fetch(url, {
       method: "POST",
@@ -117,7 +119,7 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
       signal,
     });
     // The whole answer is read within the timeout too; only its tail is kept.
-    text = await readTail(response, limit + MASK_CONTEXT);
+    ({ text, ...answered } = await readTail(response, limit + MASK_CONTEXT));
   } catch (error) {
     throw failed(error);
   }
@@ -129,6 +131,8 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   // must not put them there. Masked before the cut to `limit`, so that no secret is cut in
   // two and half kept.
   text = maskSecrets(text, [...signingSecretValues(spec.secret), ...urlSecretValues(url)]).slice(-limit);
+  const cut = cutNote(answered.bytes, limit, answered.chars > limit);
+  if (cut !== null) text = `${cut}\n${text}`;
   const snippet = oneLine(text);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
@@ -154,20 +158,27 @@ function urlSecretValues(url: URL): string[] {
   return [...query, ...path];
 }
 
-/** Reads the body, keeping only its last `limit` characters, so a huge answer costs little. */
-async function readTail(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
+/** Reads the body, keeping only its last `limit` characters, so a huge answer costs little; `bytes` and `chars`: the whole answer's size. */
+async function readTail(response: Response, limit: number): Promise<{ text: string; bytes: number; chars: number }> {
+  if (!response.body) return { text: "", bytes: 0, chars: 0 };
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let tail = "";
+  let bytes = 0;
+  let chars = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    tail += decoder.decode(value, { stream: true });
+    bytes += value.length;
+    const text = decoder.decode(value, { stream: true });
+    chars += text.length;
+    tail += text;
     if (tail.length > limit * 2) tail = tail.slice(-limit);
   }
-  tail += decoder.decode();
-  return tail.length > limit ? tail.slice(-limit) : tail;
+  const rest = decoder.decode();
+  chars += rest.length;
+  tail += rest;
+  return { text: tail.length > limit ? tail.slice(-limit) : tail, bytes, chars };
 }
 
 /** fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is in its cause. */

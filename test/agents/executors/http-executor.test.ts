@@ -235,6 +235,10 @@ describe("http agent: failures before an answer", () => {
     const result = await runHttpAgent(spec(), createHttpSigner(SECRET), message, { outputLimit: 1000 });
     expect(result.output!.length).toBeLessThan(1100);
     expect(result.output).toMatch(/x+THE END$/);
+    // Said, so the first line shown is not taken for the answer's start.
+    expect(result.output!.split("\n").slice(0, 2)).toEqual([expect.stringMatching(/^HTTP 200 from /), "[output cut: 98 KiB in all, only the last 1000 bytes kept]"]);
+    answers = [reply(200, "all of it")];
+    expect((await runHttpAgent(spec(), createHttpSigner(SECRET), message, { outputLimit: 1000 })).output).not.toContain("output cut");
   });
 });
 
