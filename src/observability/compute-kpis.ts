@@ -59,7 +59,6 @@ function judge(op: Op, value: number, bound: number): boolean {
  */
 export function computeKpis(counts: KpiCounts, window: KpiWindow): KpiReport {
   const signatureFailures = (counts.rejections.bad_signature ?? 0) + (counts.rejections.missing_signature ?? 0);
-  const verified = counts.deliveries - counts.unsigned;
   const refused = Object.values(counts.rejections).reduce((sum, n) => sum + n, 0);
   const measures: Measure[] = [
     {
@@ -86,7 +85,8 @@ export function computeKpis(counts: KpiCounts, window: KpiWindow): KpiReport {
       op: "=",
       bound: 100,
       unit: "%",
-      value: percent(verified, verified + signatureFailures),
+      // Both over the hours the refusals are counted in.
+      value: percent(counts.verifiedInRejectionHours, counts.verifiedInRejectionHours + signatureFailures),
       shown: floor2,
     },
     {

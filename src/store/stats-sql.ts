@@ -96,13 +96,19 @@ export function rejectionBounds(since: number, until: number): [number, number] 
   return [since - REJECTION_BUCKET_MS, until];
 }
 
-/** The four KPI rows (and the ack time at the p95 rank) → the counts the KPI maths take. */
+/** The parameters of KPI_DELIVERIES_SQL over the hours KPI_REJECTIONS_SQL counts: from the start of the hour `since` falls in. */
+export function rejectionHours(since: number, until: number): [number, number] {
+  return [Math.floor(since / REJECTION_BUCKET_MS) * REJECTION_BUCKET_MS, until];
+}
+
+/** The KPI rows (and the ack time at the p95 rank) → the counts the KPI maths take. */
 export function toKpiCounts(
   deliveries: KpiDeliveriesRow,
   ackP95Ms: number | null,
   routed: KpiRoutedRow,
   tasks: KpiTasksRow,
   rejections: readonly KpiRejectionRow[],
+  inRejectionHours: KpiDeliveriesRow,
 ): KpiCounts {
   return {
     deliveries: deliveries.deliveries,
@@ -116,6 +122,7 @@ export function toKpiCounts(
     retriedTasks: tasks.retried,
     retriedSucceeded: tasks.retried_succeeded,
     rejections: Object.fromEntries(rejections.map((r) => [r.reason, r.total])),
+    verifiedInRejectionHours: inRejectionHours.deliveries - inRejectionHours.unsigned_count,
   };
 }
 

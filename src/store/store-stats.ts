@@ -37,6 +37,12 @@ export interface KpiCounts {
    * counters: every hour that overlaps the window counts whole.
    */
   rejections: Record<string, number>;
+  /**
+   * Deliveries stored with a signature over the same hours as `rejections` (from the start
+   * of the hour `since` falls in): what the refused ones are compared with, so that a short
+   * window does not set a whole hour's refusals against a few minutes' deliveries.
+   */
+  verifiedInRejectionHours: number;
 }
 
 /** Where the queue stands now, for the scrape-time gauges. */

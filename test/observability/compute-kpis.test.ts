@@ -16,6 +16,7 @@ const EMPTY: KpiCounts = {
   retriedTasks: 0,
   retriedSucceeded: 0,
   rejections: {},
+  verifiedInRejectionHours: 0,
 };
 
 function kpi(counts: Partial<KpiCounts>, id: KpiId) {
@@ -29,11 +30,11 @@ describe("computeKpis", () => {
     ["routing_success exactly 99 % misses > 99", { routedFinished: 100, routedSucceeded: 99 }, "routing_success", 99, "missed"],
     ["response p95 under 3 s", { acked: 10, ackP95Ms: 2999 }, "response_time_p95", 2.999, "met"],
     ["response p95 of exactly 3 s misses < 3", { acked: 10, ackP95Ms: 3000 }, "response_time_p95", 3, "missed"],
-    ["every signed delivery verified", { deliveries: 40 }, "security_verification", 100, "met"],
+    ["every signed delivery verified", { deliveries: 40, verifiedInRejectionHours: 40 }, "security_verification", 100, "met"],
     // 99.999 % is shown as 99.99, never rounded up to a 100 that would contradict "missed".
-    ["one failed check in 100000", { deliveries: 99_999, rejections: { bad_signature: 1 } }, "security_verification", 99.99, "missed"],
-    ["a missing signature counts as a failed check", { deliveries: 3, rejections: { missing_signature: 1 } }, "security_verification", 75, "missed"],
-    ["other refusals are not signature checks", { deliveries: 3, rejections: { rate_limited: 9, ip_not_allowed: 2 } }, "security_verification", 100, "met"],
+    ["one failed check in 100000", { verifiedInRejectionHours: 99_999, rejections: { bad_signature: 1 } }, "security_verification", 99.99, "missed"],
+    ["a missing signature counts as a failed check", { verifiedInRejectionHours: 3, rejections: { missing_signature: 1 } }, "security_verification", 75, "missed"],
+    ["other refusals are not signature checks", { verifiedInRejectionHours: 3, rejections: { rate_limited: 9, ip_not_allowed: 2 } }, "security_verification", 100, "met"],
     ["only refused requests: nothing verified, all failed", { rejections: { bad_signature: 2 } }, "security_verification", 0, "missed"],
     ["no unsigned delivery", { deliveries: 5 }, "unauthorized_acceptances", 0, "met"],
     ["refused requests alone are data: zero acceptances", { rejections: { rate_limited: 1 } }, "unauthorized_acceptances", 0, "met"],

@@ -118,6 +118,8 @@ const EXPECTED_COUNTS: KpiCounts = {
   retriedTasks: 2,
   retriedSucceeded: 1,
   rejections: { bad_signature: 3, missing_signature: 1, rate_limited: 2 },
+  // The window starts on the hour: the refusals' hours are the window's.
+  verifiedInRejectionHours: 7,
 };
 
 const EXPECTED_KPIS = [
@@ -143,6 +145,20 @@ function runKpiStoreSuite(build: () => Promise<Built>, buildEmpty: () => Promise
     }
   });
 
+  it("sets the refusals of the hours a short window starts in against the verified deliveries of those same hours", async () => {
+    const { reader, close } = await build();
+    try {
+      // From half past the hour of the refusals: d1 is in the window, d2 (on that hour) only in the refusals' hours.
+      const window = { since: T - 2 * HOUR + HOUR / 2, until: T };
+      const counts = await reader.readKpiCounts!(window);
+      expect(counts).toMatchObject({ deliveries: 1, verifiedInRejectionHours: 2, rejections: { bad_signature: 3, missing_signature: 1, rate_limited: 2 } });
+      // 2 / (2 + 4), not 1 / (1 + 4).
+      expect(computeKpis(counts, window).kpis.find((k) => k.id === "security_verification")).toMatchObject({ actual: 33.33, status: "missed" });
+    } finally {
+      await close();
+    }
+  });
+
   it("reads the queue gauges: ready, running, dead and the oldest due ready task", async () => {
     const { reader, close } = await build();
     try {
@@ -158,7 +174,7 @@ function runKpiStoreSuite(build: () => Promise<Built>, buildEmpty: () => Promise
     const { reader, close } = await buildEmpty();
     try {
       const counts = await reader.readKpiCounts!(WINDOW);
-      expect(counts).toEqual({ deliveries: 0, unsigned: 0, acked: 0, ackP95Ms: null, routedFinished: 0, routedSucceeded: 0, finishedTasks: 0, retries: 0, retriedTasks: 0, retriedSucceeded: 0, rejections: {} });
+      expect(counts).toEqual({ deliveries: 0, unsigned: 0, acked: 0, ackP95Ms: null, routedFinished: 0, routedSucceeded: 0, finishedTasks: 0, retries: 0, retriedTasks: 0, retriedSucceeded: 0, rejections: {}, verifiedInRejectionHours: 0 });
       const report = computeKpis(counts, WINDOW);
       expect(report.kpis.map((k) => [k.id, k.actual, k.status])).toEqual([
         ["routing_success", null, "n/a"],

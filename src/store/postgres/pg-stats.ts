@@ -11,6 +11,7 @@ import {
   QUEUE_DEPTH_SQL,
   p95Rank,
   rejectionBounds,
+  rejectionHours,
   toKpiCounts,
   toQueueStats,
   type KpiDeliveriesRow,
@@ -34,7 +35,8 @@ export async function readKpiCounts(pool: pg.Pool, { since, until }: KpiWindow):
     const routed = (await tx.query<KpiRoutedRow>(KPI_ROUTED_SQL, [since, until])).rows[0]!;
     const tasks = (await tx.query<KpiTasksRow>(KPI_TASKS_SQL, [since, until])).rows[0]!;
     const rejections = (await tx.query<KpiRejectionRow>(KPI_REJECTIONS_SQL, rejectionBounds(since, until))).rows;
-    return toKpiCounts(deliveries, p95, routed, tasks, rejections);
+    const inRejectionHours = (await tx.query<KpiDeliveriesRow>(KPI_DELIVERIES_SQL, rejectionHours(since, until))).rows[0]!;
+    return toKpiCounts(deliveries, p95, routed, tasks, rejections, inRejectionHours);
   });
 }
 

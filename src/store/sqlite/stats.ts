@@ -11,6 +11,7 @@ import {
   QUEUE_DEPTH_SQL,
   p95Rank,
   rejectionBounds,
+  rejectionHours,
   toKpiCounts,
   toQueueStats,
   type KpiDeliveriesRow,
@@ -50,7 +51,8 @@ export function prepareStats(db: Database): StatsOps {
     readKpiCounts({ since, until }) {
       const counted = deliveries.get(since, until) as KpiDeliveriesRow;
       const p95 = counted.acked === 0 ? null : (ackAtRank.get(since, until, p95Rank(counted.acked)) ?? null);
-      return toKpiCounts(counted, p95, routed.get(since, until) as KpiRoutedRow, tasks.get(since, until) as KpiTasksRow, rejections.all(...rejectionBounds(since, until)));
+      const rejected = rejections.all(...rejectionBounds(since, until));
+      return toKpiCounts(counted, p95, routed.get(since, until) as KpiRoutedRow, tasks.get(since, until) as KpiTasksRow, rejected, deliveries.get(...rejectionHours(since, until)) as KpiDeliveriesRow);
     },
     readQueueStats(now) {
       return toQueueStats(queueDepth.all(), oldestDue.get(now) ?? null);
