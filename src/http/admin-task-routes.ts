@@ -51,7 +51,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     const limit = parseLimit(query.limit);
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
     if (query.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(query.status)) {
-      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}`);
+      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}, not ${JSON.stringify(query.status)}`);
     }
     return (await store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery })).map(presentTask);
   });

@@ -6,12 +6,12 @@
  *
  * @example parseQueryFlag("dry_run", "TRUE") // true
  * @example parseQueryFlag("dry_run", undefined) // false
- * @example parseQueryFlag("dry_run", "yes") // 'dry_run must be 1 or true (yes), or 0 or false (no), not "yes"'
+ * @example parseQueryFlag("dry_run", "yes") // 'dry_run must be 1 or true to turn it on, 0 or false to leave it off, not "yes"'
  */
 export function parseQueryFlag(name: string, raw: string | undefined): boolean | string {
   if (raw === undefined) return false;
   const value = raw.toLowerCase();
   if (value === "1" || value === "true") return true;
   if (value === "0" || value === "false") return false;
-  return `${name} must be 1 or true (yes), or 0 or false (no), not ${JSON.stringify(raw)}`;
+  return `${name} must be 1 or true to turn it on, 0 or false to leave it off, not ${JSON.stringify(raw)}`;
 }

@@ -249,7 +249,7 @@ describe("the admin API's dry_run", () => {
     for (const value of ["yes", "TRUE1", "on", "", "2"]) {
       const res = await adminRequest(server, `/api/prune?dry_run=${value}`, { method: "POST" });
       expect(res.status, value).toBe(400);
-      expect(res.body.error).toEqual({ code: "SWY_E_BAD_REQUEST", message: `dry_run must be 1 or true (yes), or 0 or false (no), not ${JSON.stringify(value)}` });
+      expect(res.body.error).toEqual({ code: "SWY_E_BAD_REQUEST", message: `dry_run must be 1 or true to turn it on, 0 or false to leave it off, not ${JSON.stringify(value)}` });
     }
     expect((await adminRequest(server, "/api/prune?dry_run", { method: "POST" })).status).toBe(400);
     for (const [value, dry] of [["1", true], ["true", true], ["TRUE", true], ["True", true], ["0", false], ["false", false], ["FALSE", false]] as const) {
@@ -263,7 +263,13 @@ describe("the admin API's dry_run", () => {
   it("refuses the sweep's dry_run the same way, before anything else", async () => {
     const res = await adminRequest(server, "/api/recovery/sweep?dry_run=on", { method: "POST" });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toBe('dry_run must be 1 or true (yes), or 0 or false (no), not "on"');
+    expect(res.body.error.message).toBe('dry_run must be 1 or true to turn it on, 0 or false to leave it off, not "on"');
+  });
+
+  it("names the status it refuses, as the CLI's --status does", async () => {
+    const res = await adminRequest(server, "/api/tasks?status=bogus");
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('status must be one of ready, running, succeeded, dead, skipped, not "bogus"');
   });
 });
 
