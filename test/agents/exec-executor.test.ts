@@ -132,10 +132,18 @@ describe("runExecAgent", () => {
     expect(result).toMatchObject({ outcome: "permanent", exitCode: code, error: `exit code ${code}` });
   });
 
-  it("death by a signal it did not get from us is permanent", async () => {
+  it("a crash by a signal it did not get from us is permanent", async () => {
     const path = script("segv.mjs", `process.kill(process.pid, "SIGSEGV");`);
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
     expect(result).toMatchObject({ outcome: "permanent", exitCode: null, signal: "SIGSEGV", error: "killed by SIGSEGV" });
+  });
+
+  it("a SIGKILL or SIGTERM from outside (the out-of-memory killer, an operator) is transient: a later try may run", async () => {
+    for (const signal of ["SIGKILL", "SIGTERM"]) {
+      const path = script(`${signal}.mjs`, `process.kill(process.pid, "${signal}");`);
+      const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
+      expect(result).toMatchObject({ outcome: "transient", exitCode: null, signal, error: `killed by ${signal} from outside switchyard (the out-of-memory killer, or someone stopping it)` });
+    }
   });
 
   it("a timeout kills the whole process group, grandchild included, and is transient", async () => {

@@ -201,6 +201,12 @@ export async function runExecAgent(
   if (exitCode === EX_TEMPFAIL) return { ...base, outcome: "transient", error: `exit code 75 (EX_TEMPFAIL)${note}` };
   if (exitCode === COMMAND_NOT_FOUND) return { ...base, outcome: "permanent", error: `command not found (exit 127): ${notFoundReason(program, options.cwd, env)}${note}` };
   if (exitCode !== null) return { ...base, outcome: "permanent", error: `exit code ${exitCode}${note}` };
+  // Killed from outside, not by switchyard: the kernel's OOM killer (SIGKILL) or someone
+  // stopping it (SIGTERM) says nothing of the task, and a later try may well run. A crash
+  // (SIGSEGV, SIGABRT…) would likely crash again.
+  if (exitSignal === "SIGKILL" || exitSignal === "SIGTERM") {
+    return { ...base, outcome: "transient", error: `killed by ${exitSignal} from outside switchyard (the out-of-memory killer, or someone stopping it)${note}` };
+  }
   return { ...base, outcome: "permanent", error: `killed by ${exitSignal ?? "a signal"}${note}` };
 }
 
