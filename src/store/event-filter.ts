@@ -17,3 +17,16 @@ export async function eventFilterProblem(store: Pick<Store, "listDeliveries">, n
   const stored = await store.listDeliveries({ event: name, limit: 1 });
   return stored.length > 0 ? null : problem;
 }
+
+/**
+ * Why a delivery list's `before` cursor (`deliveries --before ID`, the admin API's
+ * `?before=`) would list nothing, or null: it names no stored delivery. A cursor taken from
+ * a list is a stored delivery; any other id is a typo, refused rather than answered with an
+ * empty page that reads as "nothing older". `name` is how the caller spells the option.
+ *
+ * @example await cursorProblem(store, "nope", "--before") // '--before nope: no delivery with this id is stored …'
+ */
+export async function cursorProblem(store: Pick<Store, "getDelivery">, id: string, name: string): Promise<string | null> {
+  if ((await store.getDelivery(id)) !== null) return null;
+  return `${name} ${id}: no delivery with this id is stored (before takes the id of a listed delivery; one older than store.retention.rows is deleted)`;
+}

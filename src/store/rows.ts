@@ -134,6 +134,18 @@ export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.reposit
 export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
 
 /**
+ * The `before` cursor of a delivery list as SQL, `param` the cursor delivery's id: the rows
+ * after it in NEWEST_DELIVERY_FIRST order. No row when no delivery has that id (the
+ * comparison with an empty subquery is NULL).
+ *
+ * @example
+ * `SELECT … FROM deliveries d WHERE ${listedAfterSql("?")} ${NEWEST_DELIVERY_FIRST}`
+ */
+export function listedAfterSql(param: string): string {
+  return `(d.received_at, d.seq) < (SELECT c.received_at, c.seq FROM deliveries c WHERE c.id = ${param})`;
+}
+
+/**
  * One delivery-list filter (`deliveryFilters`) as SQL, `param` its placeholder. The
  * repository is compared without letter case, as GitHub names are, spelled as the
  * `deliveries_subject` index spells it (migration 9) so that the index serves it.

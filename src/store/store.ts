@@ -275,6 +275,12 @@ export interface ListDeliveriesOptions {
   /** Only deliveries of this event (`issues`), or from this repository (`owner/name`). */
   event?: string;
   repository?: string;
+  /**
+   * Only deliveries listed after this one (older, or received in the same millisecond but
+   * stored earlier): a keyset cursor, so the next page neither skips nor repeats a delivery
+   * when new ones arrive meanwhile. None when no delivery has this id.
+   */
+  before?: string;
   limit: number;
 }
 

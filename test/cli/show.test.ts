@@ -239,4 +239,23 @@ describe("deliveries show / tasks show", () => {
     expect(delivery.tasks.map((t: { id: string }) => t.id)).toContain(deadTask);
     expect((await fetch(`${server.adminUrl}/api/tasks/999999`)).status).toBe(404);
   });
+
+  it("deliveries --before ID and ?before= list the next page, after that delivery, with the filters", async () => {
+    const all = JSON.parse((await runCli(["deliveries", "--json"], { cwd: server.dir, env })).stdout).map((d: { delivery: string }) => d.delivery);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const page = async (args: string[]) => JSON.parse((await runCli(["deliveries", ...args, "--json"], { cwd: server.dir, env })).stdout).map((d: { delivery: string }) => d.delivery);
+    expect(await page(["--before", all[0]])).toEqual(all.slice(1));
+    expect(await page(["--before", all[0], "--limit", "1"])).toEqual([all[1]]);
+    expect(await page(["--before", all.at(-1)])).toEqual([]);
+    const api = async (query: string) => ((await (await fetch(`${server.adminUrl}/api/deliveries?${query}`)).json()) as { delivery: string }[]).map((d) => d.delivery);
+    expect(await api(`before=${encodeURIComponent(all[0])}`)).toEqual(all.slice(1));
+    expect(await api(`before=${encodeURIComponent(all[0])}&event=issues&limit=1`)).toEqual([all.slice(1).find((id: string) => id.startsWith("show-issue"))]);
+    // An id no list gave is a typo: refused, not an empty page that reads as "nothing older".
+    const message = "before nope: no delivery with this id is stored (before takes the id of a listed delivery; one older than store.retention.rows is deleted)";
+    const cli = await runCli(["deliveries", "--before", "nope", "--json"], { cwd: server.dir, env });
+    expect(cli).toMatchObject({ code: 2, stdout: failedJson(["--json"], `--${message}`), stderr: `switchyard: --${message}\n` });
+    const res = await fetch(`${server.adminUrl}/api/deliveries?before=nope`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message } });
+  });
 });

@@ -157,8 +157,8 @@ describe("HTTP edges keep the error contract", () => {
 
   it("refuses a query parameter a route does not take with 400 naming what it takes, instead of ignoring it", async () => {
     const cases: [string, string, string][] = [
-      ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository"],
-      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository; did you mean status?"],
+      ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository, before"],
+      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository, before; did you mean status?"],
       ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery; did you mean agent?"],
       ["GET", "/api/kpi?window=24h", "unknown query parameter window: this route takes since"],
       ["POST", "/api/prune?dryrun=1", "unknown query parameter dryrun: this route takes dry_run; did you mean dry_run?"],

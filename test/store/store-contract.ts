@@ -95,6 +95,24 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await ids({ event: "release" })).toEqual([]);
       });
 
+      it("pages with a keyset cursor: before a delivery, with the filters, stable under new arrivals", async () => {
+        await seed([task()], { id: "pg-1", event: "issues", receivedAt: T0 });
+        await seed([], { id: "pg-2", event: "push", action: null, receivedAt: T0 + 1 });
+        await seed([task()], { id: "pg-3", event: "issues", receivedAt: T0 + 1 });
+        await seed([task()], { id: "pg-4", event: "issues", receivedAt: T0 + 2 });
+        const ids = async (options: Omit<Parameters<Store["listDeliveries"]>[0], "limit">, limit = 10) => (await store.listDeliveries({ ...options, limit })).map((r) => r.id);
+        expect(await ids({}, 2)).toEqual(["pg-4", "pg-3"]);
+        // Same millisecond as the cursor: the one stored earlier is after it, the later one not.
+        expect(await ids({ before: "pg-3" }, 2)).toEqual(["pg-2", "pg-1"]);
+        await seed([task()], { id: "pg-5", event: "issues", receivedAt: T0 + 3 });
+        expect(await ids({ before: "pg-3" })).toEqual(["pg-2", "pg-1"]);
+        expect(await ids({ before: "pg-4", event: "issues" })).toEqual(["pg-3", "pg-1"]);
+        expect(await ids({ before: "pg-4", status: "unrouted" })).toEqual(["pg-2"]);
+        expect(await ids({ before: "pg-5", repository: "OCTO/HELLO" }, 1)).toEqual(["pg-4"]);
+        expect(await ids({ before: "pg-1" })).toEqual([]);
+        expect(await ids({ before: "no-such-delivery" })).toEqual([]);
+      });
+
       it("matches the repository without letter case, as GitHub names match", async () => {
         await seed([task()], { id: "case-1", repository: "Codertocat/Hello-World", number: 1, receivedAt: T0 });
         await seed([], { id: "case-2", repository: "codertocat/hello-world-2", number: 1, receivedAt: T0 + 1 });

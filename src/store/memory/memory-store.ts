@@ -67,9 +67,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   /** The deliveries a list's filters match, newest first (same-millisecond ones in the order stored), as the SQL stores order them. */
   const matchingDeliveries = (options: ListDeliveriesOptions): DeliveryState[] => {
     const filters = deliveryFilters(options);
+    const newestFirst = (a: DeliveryState, b: DeliveryState) => b.delivery.receivedAt - a.delivery.receivedAt || b.seq - a.seq;
+    // As the SQL stores' keyset cursor: after the named delivery in list order, none when it is unknown.
+    const cursor = options.before === undefined ? undefined : tables.deliveries.get(options.before);
+    if (cursor === undefined && options.before !== undefined) return [];
     return [...tables.deliveries.values()]
       .filter(({ delivery: d }) => filters.every(([column, value]) => sameFilterValue(column, d[column] ?? null, value)))
-      .sort((a, b) => b.delivery.receivedAt - a.delivery.receivedAt || b.seq - a.seq);
+      .filter((state) => cursor === undefined || newestFirst(cursor, state) < 0)
+      .sort(newestFirst);
   };
 
   /** A replay re-queues the same row: ready, run at `now`, attempts kept, retries counted from here, one more replay. */

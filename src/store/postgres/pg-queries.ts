@@ -8,6 +8,7 @@ import {
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
   deliveryFilterSql,
+  listedAfterSql,
   toAttemptRecord,
   toDeliveryRecord,
   toDeliverySummary,
@@ -43,7 +44,12 @@ export async function getDelivery(pool: pg.Pool, id: string): Promise<DeliveryRe
 export async function listDeliveries(pool: pg.Pool, options: ListDeliveriesOptions): Promise<DeliverySummary[]> {
   const filters = deliveryFilters(options);
   const values: unknown[] = filters.map(([, value]) => value);
-  const where = filters.length === 0 ? "" : `WHERE ${filters.map(([column], i) => deliveryFilterSql(column, `$${i + 1}`, POSTGRES_DIALECT)).join(" AND ")}`;
+  const conditions = filters.map(([column], i) => deliveryFilterSql(column, `$${i + 1}`, POSTGRES_DIALECT));
+  if (options.before !== undefined) {
+    values.push(options.before);
+    conditions.push(listedAfterSql(`$${values.length}`));
+  }
+  const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
   const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
   let sql = `${inner} ${NEWEST_DELIVERY_FIRST}`;
   if (options.status !== undefined) {

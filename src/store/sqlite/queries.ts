@@ -8,6 +8,7 @@ import {
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
   deliveryFilterSql,
+  listedAfterSql,
   sqlLimit,
   toAttemptRecord,
   toDeliveryRecord,
@@ -37,11 +38,12 @@ export function prepareQueries(db: Database): Queries {
   // listDeliveries: one statement per combination of filters, as listTasks below. The status
   // is derived from the tasks, so it filters the summaries, before the limit.
   const deliveryLists = new Map<string, Statement<unknown[], SummaryRow>>();
-  const deliveryList = (columns: readonly DeliveryFilterColumn[], withStatus: boolean): Statement<unknown[], SummaryRow> => {
-    const key = `${columns.join(",")}${withStatus ? "+status" : ""}`;
+  const deliveryList = (columns: readonly DeliveryFilterColumn[], withBefore: boolean, withStatus: boolean): Statement<unknown[], SummaryRow> => {
+    const key = `${columns.join(",")}${withBefore ? "+before" : ""}${withStatus ? "+status" : ""}`;
     let statement = deliveryLists.get(key);
     if (statement === undefined) {
-      const where = columns.length === 0 ? "" : `WHERE ${columns.map((column) => deliveryFilterSql(column, "?", SQLITE_DIALECT)).join(" AND ")}`;
+      const conditions = [...columns.map((column) => deliveryFilterSql(column, "?", SQLITE_DIALECT)), ...(withBefore ? [listedAfterSql("?")] : [])];
+      const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
       const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
       statement = db.prepare<unknown[], SummaryRow>(withStatus ? `SELECT * FROM (${inner}) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?` : `${inner} ${NEWEST_DELIVERY_FIRST} LIMIT ?`);
       deliveryLists.set(key, statement);
@@ -78,8 +80,9 @@ export function prepareQueries(db: Database): Queries {
     },
     listDeliveries(options) {
       const filters = deliveryFilters(options);
-      const values = [...filters.map(([, value]) => value), ...(options.status === undefined ? [] : [options.status]), sqlLimit(options.limit)];
-      return deliveryList(filters.map(([column]) => column), options.status !== undefined).all(...values).map(summarize);
+      const { before, status } = options;
+      const values = [...filters.map(([, value]) => value), ...(before === undefined ? [] : [before]), ...(status === undefined ? [] : [status]), sqlLimit(options.limit)];
+      return deliveryList(filters.map(([column]) => column), before !== undefined, status !== undefined).all(...values).map(summarize);
     },
     getTask(id) {
       const row = task.get(id);
