@@ -38,6 +38,19 @@ function renderBody(body: unknown, prefix: string): string[] {
   return lines;
 }
 
+/**
+ * A skipped task's line: it never ran and never will (another task held its idempotency key
+ * when it was routed), so its reason is no error.
+ *
+ * @example
+ * skippedText("skipped: task 11 already holds idempotency key deploy:o/r:abc:prod")
+ * // "not run, and will not be: task 11 already holds idempotency key deploy:o/r:abc:prod"
+ */
+export function skippedText(reason: string | null): string {
+  const why = reason?.replace(/^skipped: /, "").trimEnd();
+  return `not run, and will not be${why ? `: ${why}` : ""}`;
+}
+
 function renderTask(task: TaskDetailView, prefix: string): string[] {
   const lines = [
     `${prefix}task ${one(task.id)}  ${one(task.agent)}  rule ${one(task.rule)}  priority ${one(task.priority)}  ${one(task.status)}  attempts ${task.attempts}`,
@@ -45,7 +58,8 @@ function renderTask(task: TaskDetailView, prefix: string): string[] {
   ];
   if (task.idempotency_key) lines.push(`${prefix}  idempotency key: ${one(task.idempotency_key)}`);
   if (task.status === "ready") lines.push(`${prefix}  runs at: ${task.run_at}`);
-  if (task.last_error) lines.push(...field(`${prefix}  `, "last error", task.last_error.trimEnd()));
+  if (task.status === "skipped") lines.push(...field(`${prefix}  `, "skipped", skippedText(task.last_error)));
+  else if (task.last_error) lines.push(...field(`${prefix}  `, "last error", task.last_error.trimEnd()));
   for (const a of task.attempt_log) {
     const took = a.finished_at === null ? "running" : `${Date.parse(a.finished_at) - Date.parse(a.started_at)} ms`;
     const retry = a.retry_delay_ms ? `, retried after ${a.retry_delay_ms} ms` : "";

@@ -258,4 +258,22 @@ describe("deliveries show / tasks show", () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message } });
   });
+
+  it("tasks show says a skipped task was not run and will not be, with why, not as an error", async () => {
+    const later = Date.now() + 3_600_000;
+    const push = (id: string) => ({ id, signature: null, event: "push", action: null, repository: "octo/hello", installation: null, headers: {}, body: Buffer.from("{}"), receivedAt: Date.now() });
+    const task = { rule: "deploy-main", agent: "DeploymentAgent", action: "Deploy", priority: "high" as const, idempotencyKey: "deploy:octo/hello:abc:prod", runAt: later };
+    const first = await server.store.accept(push("show-skip-1"), [task], { replayWindowMs: 0 });
+    const second = await server.store.accept(push("show-skip-2"), [task], { replayWindowMs: 0 });
+    if (first.duplicate || second.duplicate) throw new Error("not stored");
+    const skipped = second.tasks[0]!;
+    expect(skipped.status).toBe("skipped");
+    const shown = await runCli(["tasks", "show", skipped.id], { cwd: server.dir, env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`  skipped: not run, and will not be: task ${first.tasks[0]!.id} already holds idempotency key deploy:octo/hello:abc:prod\n`);
+    expect(shown.stdout).not.toContain("last error");
+    // The JSON keeps its shape: the reason is still the task's last_error.
+    const json = JSON.parse((await runCli(["tasks", "show", skipped.id, "--json"], { cwd: server.dir, env })).stdout);
+    expect(json).toMatchObject({ status: "skipped", last_error: `skipped: task ${first.tasks[0]!.id} already holds idempotency key deploy:octo/hello:abc:prod` });
+  });
 });
