@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NewDelivery } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { waitFor } from "../support/wait-for.js";
@@ -63,6 +64,9 @@ async function openBrowser(extraFlags: readonly string[] = []): Promise<Browser>
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraFlags],
     viewport: { width: 1280, height: 860 },
+    // A zone other than UTC and a 12-hour locale: the page must still show UTC, 24-hour.
+    timezoneId: "America/New_York",
+    locale: "en-US",
   });
   const incidents: string[] = [];
   context.on("page", (page) => watch(page, incidents));
@@ -100,6 +104,18 @@ function openedPullRequest() {
   const payload = exampleOf("pull_request", "opened");
   payload.pull_request.draft = false;
   return payload;
+}
+
+/** A delivery stored as the webhook stores one, without routing it: for lists longer than a page. */
+function storedDelivery(id: string, event: string, receivedAt: number): NewDelivery {
+  return { id, signature: null, event, action: null, repository: "octo/hello", installation: null, headers: {}, body: Buffer.from(JSON.stringify({ id })), receivedAt };
+}
+
+/** Types a filter's value into its field and applies it, as Enter does. */
+async function typeFilter(page: Page, label: string, value: string): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+  await field.press("Enter");
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the admin API's JSON, read loosely
@@ -168,9 +184,9 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     const pingRow = deliveries.getByRole("row").filter({ hasText: "ping" });
     expect(await pingRow.innerText()).toMatch(/no rule matched[\s\S]*unrouted/);
 
-    await page.getByLabel("Event", { exact: true }).selectOption("pull_request");
+    await typeFilter(page, "Event", "pull_request");
     await expect.poll(() => deliveries.getByRole("row").count()).toBe(2);
-    await page.getByLabel("Event", { exact: true }).selectOption("");
+    await typeFilter(page, "Event", "");
     await page.getByLabel("Agent", { exact: true }).selectOption("IssueAgent");
     await expect.poll(() => deliveries.getByRole("link").allInnerTexts()).toEqual([issueDelivery]);
     await page.getByLabel("Agent", { exact: true }).selectOption("");
@@ -179,9 +195,10 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     await page.getByLabel("Status", { exact: true }).selectOption("");
     const issueRepository = (await adminJson(server, `/api/deliveries/${issueDelivery}`)).repository;
     const sameRepository = (await adminJson(server, "/api/deliveries")).filter((d: { repository: string }) => d.repository === issueRepository).length;
-    await page.getByLabel("Repository", { exact: true }).selectOption(issueRepository);
+    await typeFilter(page, "Repository", issueRepository);
     await expect.poll(() => deliveries.getByRole("link").count()).toBe(sameRepository);
-    await page.getByLabel("Repository", { exact: true }).selectOption("");
+    await typeFilter(page, "Repository", "");
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(4);
 
     const kpis = page.getByRole("region", { name: "KPIs, last 24 hours" });
     await expect.poll(() => kpis.getByRole("listitem").count()).toBe(6);
@@ -190,6 +207,61 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     const dead = page.getByRole("region", { name: "Dead tasks" });
     await expect.poll(() => dead.getByRole("button", { name: /^Replay task \d+ \(ReviewAgent\)$/ }).count()).toBe(1);
     expect(await dead.innerText()).toContain("ReviewAgent");
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
+
+  it("shows every time in UTC, 24-hour, marked UTC, whatever the browser's zone", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    const deliveries = page.getByRole("region", { name: "Recent deliveries" });
+    const issueRow = deliveries.getByRole("row").filter({ has: page.getByRole("link", { name: issueDelivery }) });
+    await expect.poll(() => issueRow.count()).toBe(1);
+    const receivedAt: string = (await adminJson(server, `/api/deliveries/${issueDelivery}`)).received_at;
+    const shown = `${receivedAt.slice(0, 10)} ${receivedAt.slice(11, 19)} UTC`;
+    expect(await issueRow.locator("time").innerText()).toBe(shown);
+    expect(await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).toBe("America/New_York");
+    await expect.poll(() => page.locator("#updated").innerText()).toMatch(/^Updated ([01]\d|2[0-3]):[0-5]\d:[0-5]\d UTC$/);
+    const dead = page.getByRole("region", { name: "Dead tasks" });
+    await expect.poll(() => dead.locator("time").count()).toBe(1);
+    expect(await dead.locator("time").innerText()).toMatch(/^\d{4}-\d\d-\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d UTC$/);
+    await issueRow.getByRole("link", { name: issueDelivery }).click();
+    const summary = page.getByRole("region", { name: "Summary" });
+    await expect.poll(() => summary.innerText()).toContain(`Received\n${shown}`);
+    expect(await page.getByRole("region", { name: "Tasks" }).locator("time").first().innerText()).toMatch(/ UTC$/);
+    await page.close();
+  });
+
+  it("shows a task skipped for a held idempotency key as skipped, with the holder, not as an error", async () => {
+    // A second push of the same sha: its deploy task is stored skipped; the first holds the key.
+    const later = Date.now() + 3_600_000;
+    const deploy = { rule: "deploy-main", agent: "DeploymentAgent", action: "Deploy", priority: "high" as const, idempotencyKey: "deploy:octo/hello:abc123:production", runAt: later };
+    const first = await server.store.accept(storedDelivery("dash-push-1", "push", Date.now()), [deploy], { replayWindowMs: 0 });
+    const second = await server.store.accept(storedDelivery("dash-push-2", "push", Date.now()), [deploy], { replayWindowMs: 0 });
+    if (first.duplicate || second.duplicate) throw new Error("not stored");
+    const holder = first.tasks[0]!.id;
+    const skipped = second.tasks[0]!;
+    expect(skipped.status).toBe("skipped");
+
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    const row = page.getByRole("region", { name: "Recent deliveries" }).getByRole("row").filter({ has: page.getByRole("link", { name: "dash-push-2" }) });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.innerText()).toMatch(/DeploymentAgent skipped[\s\S]*succeeded/);
+    await row.getByRole("link", { name: "dash-push-2" }).click();
+    const tasks = page.getByRole("region", { name: "Tasks" });
+    await expect.poll(() => tasks.innerText()).toContain(`Not run, and will not be: task ${holder} already holds its idempotency key deploy:octo/hello:abc123:production.`);
+    const text = await tasks.innerText();
+    expect(text).not.toContain("Last error");
+    expect(text).not.toContain("Not run yet");
+    expect(text).toContain("None: the task was skipped.");
+    expect(await page.getByRole("region", { name: "Routing" }).innerText()).toContain("the task was skipped: another task already holds its idempotency key, so nothing ran");
+    expect(await page.getByRole("region", { name: "Summary" }).innerText()).toContain("every task skipped: nothing ran");
+    // The holder's words link to its delivery.
+    const link = tasks.getByRole("link", { name: `task ${holder}` });
+    await expect.poll(() => link.getAttribute("href")).toBe("#/delivery/dash-push-1");
+    await link.click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe("Delivery dash-push-1");
     expect(browser.incidents).toEqual([]);
     await page.close();
   });
@@ -319,6 +391,60 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     const text = await page.locator(".delivery").innerText();
     expect(text).toContain("A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored");
     expect(text).toContain("the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check");
+    await page.close();
+  });
+});
+
+describe.skipIf(executablePath === null && !required)(`the dashboard over more deliveries than it loads at once${suffix}`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const t0 = Date.now() - 3_600_000;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // 8 releases, older than 230 pushes: none of them among the 200 newest.
+    for (let i = 0; i < 238; i++) {
+      const event = i < 8 ? "release" : "push";
+      await server.store.accept(storedDelivery(`page-${String(i).padStart(3, "0")}`, event, t0 + i * 1000), [], { replayWindowMs: 0 });
+    }
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("asks the API to filter, so older matches are found, and shows older deliveries on request", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.adminUrl + "/");
+    const deliveries = page.getByRole("region", { name: "Recent deliveries" });
+    const older = deliveries.getByRole("button", { name: "Show older" });
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(201);
+    expect(await deliveries.locator("caption").innerText()).toBe("The 200 newest deliveries loaded");
+    expect(await older.isVisible()).toBe(true);
+
+    // Every release is older than the newest 200: the API finds all 8.
+    await typeFilter(page, "Event", "release");
+    await expect.poll(() => deliveries.getByRole("link").count()).toBe(8);
+    expect(await deliveries.locator("caption").innerText()).toBe("All 8 deliveries with event release");
+    expect(await older.isVisible()).toBe(false);
+    // A name the API refuses is said in the list, with its suggestion.
+    await typeFilter(page, "Event", "relase");
+    await expect.poll(() => deliveries.innerText()).toContain('No delivery listed: event "relase" is not a GitHub webhook event: did you mean release?');
+    await typeFilter(page, "Event", "");
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(201);
+
+    await older.click();
+    await expect.poll(() => deliveries.getByRole("row").count()).toBe(239);
+    expect(await deliveries.getByRole("link").last().innerText()).toBe("page-000");
+    expect(await older.isVisible()).toBe(false);
+    // A delivery arriving meanwhile joins the top; the live refresh keeps every older one shown.
+    await server.store.accept(storedDelivery("page-new", "push", Date.now()), [], { replayWindowMs: 0 });
+    await expect.poll(() => deliveries.getByRole("link").first().innerText(), { timeout: 5000 }).toBe("page-new");
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await deliveries.getByRole("row").count()).toBe(240);
+    expect(browser.incidents).toEqual([]);
     await page.close();
   });
 });

@@ -2,7 +2,7 @@ import { Unauthorized, clearToken, hasToken, setToken, takeTokenFromFragment } f
 import { createDeadTasks } from "./dead-tasks.js";
 import { createDeliveriesList } from "./deliveries-list.js";
 import { createDeliveryView } from "./delivery-view.js";
-import { fill, h } from "./dom.js";
+import { fill, h, utcText } from "./dom.js";
 import { createKpiTiles } from "./kpi-tiles.js";
 
 // The dashboard: hash routes (`#/` the overview, `#/delivery/<id>` one delivery), redrawn
@@ -60,7 +60,8 @@ async function refresh() {
     await current.refresh();
     if (current !== view) return;
     errorBox.hidden = true;
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    // The time of day as every other time on the page: UTC, 24-hour, marked.
+    updated.textContent = `Updated ${utcText(new Date().toISOString()).slice(11)}`;
   } catch (error) {
     if (current !== view) return;
     if (error instanceof Unauthorized) return askForToken();

@@ -9,21 +9,31 @@ function routing(d) {
     return h("p", {}, d.event === "ping" ? "A ping: stored without tasks." : "No rule matched this event: it was stored without tasks (unrouted).");
   }
   const { rule, agent, priority, action } = d.decision;
-  const more = d.tasks.slice(1);
+  const [first, ...more] = d.tasks;
+  // A skipped task never ran: another task held its idempotency key (its section says which).
+  const won = first?.status === "skipped"
+    ? [` ${agent} was to run `, h("code", {}, action), ", but the task was skipped: another task already holds its idempotency key, so nothing ran."]
+    : [` ${agent} runs `, h("code", {}, action), "."];
   return [
-    h("p", {}, "Rule ", h("code", {}, rule), ` won at priority ${priority}: ${agent} runs `, h("code", {}, action), "."),
+    h("p", {}, "Rule ", h("code", {}, rule), ` won at priority ${priority}:`, won),
     more.length === 0
       ? null
       : [
           h("p", {}, "Lower rules ran too (the winner has continue: true):"),
-          h("ul", {}, more.map((t) => h("li", {}, h("code", {}, t.rule), ` → ${t.agent} (${t.priority}, `, h("code", {}, t.action), ")"))),
+          h("ul", {}, more.map((t) => h("li", {}, h("code", {}, t.rule), ` → ${t.agent} (${t.priority}, `, h("code", {}, t.action), ")", t.status === "skipped" ? " — skipped" : ""))),
         ],
   ];
 }
 
+/** The status; "succeeded" covers skipped tasks too, so a delivery whose every task was skipped says so. */
+function status(d) {
+  const allSkipped = d.tasks.length > 0 && d.tasks.every((t) => t.status === "skipped");
+  return allSkipped ? [badge(d.status), " ", h("span", { class: "muted" }, "every task skipped: nothing ran")] : badge(d.status);
+}
+
 function summary(d) {
   return facts([
-    ["Status", badge(d.status)],
+    ["Status", status(d)],
     ["Event", d.action ? `${d.event}.${d.action}` : d.event],
     ["Repository", d.repository],
     ["Installation", d.installation === null ? null : String(d.installation)],

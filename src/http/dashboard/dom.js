@@ -35,14 +35,26 @@ export function fill(el, ...children) {
   return el;
 }
 
-const pad = (n) => String(n).padStart(2, "0");
+/**
+ * An instant as the CLI and GitHub comments give it: UTC, 24-hour, marked "UTC", so that
+ * everyone reading the page (whatever their browser's zone) sees the same time as the logs.
+ *
+ * @example
+ * utcText("2026-01-02T03:04:05.678Z") // "2026-01-02 03:04:05 UTC"
+ */
+export function utcText(iso) {
+  return `${new Date(iso).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
 
-/** An ISO time as a `<time>`: local date and time, the exact ISO value in its title. */
+/**
+ * An ISO time as a `<time>`: UTC date and time (utcText), the exact ISO value in its title.
+ *
+ * @example
+ * time("2026-01-02T03:04:05.678Z") // <time datetime="2026-01-02T03:04:05.678Z">2026-01-02 03:04:05 UTC</time>
+ */
 export function time(iso) {
   if (!iso) return h("span", { class: "muted" }, "—");
-  const d = new Date(iso);
-  const text = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return h("time", { datetime: iso, title: iso }, text);
+  return h("time", { datetime: iso, title: iso }, utcText(iso));
 }
 
 /** A duration in milliseconds, as people read it. */

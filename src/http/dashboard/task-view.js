@@ -1,8 +1,29 @@
-import { badge, duration, facts, h, pre, table, time } from "./dom.js";
+import { api } from "./api.js";
+import { badge, deliveryHref, duration, facts, fill, h, pre, table, time } from "./dom.js";
 import { replayButton } from "./replay-button.js";
 
 function attemptDuration(a) {
   return a.finished_at ? duration(Date.parse(a.finished_at) - Date.parse(a.started_at)) : "running";
+}
+
+/** "task N", linked to its delivery's page once the API says which delivery that is. */
+function taskLink(id) {
+  const el = h("span", {}, `task ${id}`);
+  api(`/api/tasks/${encodeURIComponent(id)}`).then(
+    (holder) => fill(el, h("a", { href: deliveryHref(holder.delivery), title: `delivery ${holder.delivery}` }, `task ${id}`)),
+    () => {}, // gone (retention) or unreachable: the plain words stay
+  );
+  return el;
+}
+
+/**
+ * Why a task was skipped: another task held its idempotency key when it was routed (a second
+ * push of the same sha), so it never ran and never will. Said as that, not as an error.
+ */
+function skipReason(task) {
+  const held = /^skipped: task (\d+) already holds idempotency key ([^]*)$/.exec(task.last_error ?? "");
+  const why = held ? [taskLink(held[1]), " already holds its idempotency key ", h("code", {}, held[2])] : (task.last_error ?? "").replace(/^skipped: /, "");
+  return h("p", { class: "skip-reason" }, "Not run, and will not be", why.length === 0 ? "." : [": ", why, "."]);
 }
 
 function attempts(task) {
@@ -19,7 +40,7 @@ function attempts(task) {
       a.retry_delay_ms === null ? "—" : duration(a.retry_delay_ms),
       a.output ? pre(a.output) : h("span", { class: "muted" }, "—"),
     ]),
-    { emptyText: "Not run yet." },
+    { emptyText: task.status === "skipped" ? "None: the task was skipped." : "Not run yet." },
   );
 }
 
@@ -59,7 +80,7 @@ export function taskView(task, refresh) {
       ["Attempts", String(task.attempts)],
       ["Idempotency key", task.idempotency_key],
       ["Runs at", task.status === "ready" ? time(task.run_at) : undefined],
-      ["Last error", task.last_error ? pre(task.last_error) : undefined],
+      task.status === "skipped" ? ["Skipped", skipReason(task)] : ["Last error", task.last_error ? pre(task.last_error) : undefined],
     ]),
     h("h4", {}, "Attempts"),
     attempts(task),
