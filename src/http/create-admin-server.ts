@@ -195,7 +195,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
     const status = query.status;
     if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
-      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}`);
+      return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${DELIVERY_STATUSES.join(", ")}, not ${JSON.stringify(status)}`);
     }
     // As `deliveries --event/--repository`: a filter that can match nothing is a typo, not an empty list.
     const filterProblem = (query.repository === undefined ? null : repositoryNameProblem(query.repository)) ?? (query.event === undefined ? null : await eventFilterProblem(store, query.event));
