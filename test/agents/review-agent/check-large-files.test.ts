@@ -47,6 +47,6 @@ describe("checkLargeFiles", () => {
   it("names the large file with its line count and the generated ones with why", () => {
     const v = checkLargeFiles([f("src/huge.ts", 1500, 20), f("yarn.lock", 300)]);
     expect(v.summary).toBe("1 file over 1000 changed lines; 1 generated file");
-    expect(v.details).toEqual(["`src/huge.ts`: 1520 changed lines", "generated: `yarn.lock` (lockfile, 300 lines)"]);
+    expect(v.details).toEqual(["` src/huge.ts `: 1520 changed lines", "generated: ` yarn.lock ` (lockfile, 300 lines)"]);
   });
 });

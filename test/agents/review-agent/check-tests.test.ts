@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkTests, isSourcePath, isTestPath } from "../../../src/agents/builtin/review-agent/check-tests.js";
+import { checkLargeFiles } from "../../../src/agents/builtin/review-agent/check-large-files.js";
+import { checkSecrets } from "../../../src/agents/builtin/review-agent/check-secrets.js";
+import { splitCodeSpans } from "../../support/markdown-code-spans.js";
 
 describe("isTestPath", () => {
   it.each([
@@ -65,9 +68,27 @@ describe("checkTests", () => {
   it("names the source files, five at most", () => {
     const v = checkTests(Array.from({ length: 7 }, (_, i) => file(`src/m${i}.ts`)));
     expect(v.summary).toBe("7 source files changed, no test file changed");
-    expect(v.details[0]).toContain("`src/m0.ts`");
-    expect(v.details[0]).toContain("`src/m4.ts`");
+    expect(v.details[0]).toContain("` src/m0.ts `");
+    expect(v.details[0]).toContain("` src/m4.ts `");
     expect(v.details[0]).not.toContain("`src/m5.ts`");
     expect(v.details[0]).toContain("and 2 more");
+  });
+});
+
+describe("file names in the review comment", () => {
+  it("cannot close their code span: a name holding backticks publishes no mention, image, link or HTML", () => {
+    const hostile = "src/a` @acme/everyone ![x](https://evil.example/p.png) <img src=x> [click](https://evil.example) `b.ts";
+    const bold = "big`<b>bold</b>`.min.js";
+    const verdicts = [
+      checkTests([{ filename: hostile, status: "added", additions: 1, deletions: 0, changes: 1, patch: "@@ -0,0 +1 @@\n+x" }]),
+      checkLargeFiles([{ filename: bold, additions: 5000, deletions: 0, patch: null }, { filename: hostile, additions: 2000, deletions: 0, patch: "@@" }]),
+      checkSecrets([{ filename: hostile, status: "added", patch: null }]),
+    ];
+    for (const line of verdicts.flatMap((v) => v.details)) {
+      const { spans, outside } = splitCodeSpans(line);
+      // What GitHub would render as Markdown holds none of the names' text.
+      expect(outside, line).not.toMatch(/@acme|<img|<b>|\]\(/);
+      expect(spans.some((span) => span === hostile || span === bold) || !/@acme|<b>/.test(line), line).toBe(true);
+    }
   });
 });

@@ -119,7 +119,7 @@ describe("checkSecrets", () => {
     const v = checkSecrets([{ filename: "config/prod.env", status: "added", patch: `@@ -0,0 +1,3 @@\n+A=1\n+B=2\n+AWS_ACCESS_KEY_ID=${AWS_KEY}` }]);
     expect(v.level).toBe("failure");
     expect(v.summary).toBe("1 likely secret in added lines");
-    expect(v.details[0]).toBe("`config/prod.env:3`: AWS access key id `AKIA********`");
+    expect(v.details[0]).toBe("` config/prod.env:3 `: AWS access key id ` AKIA******** `");
     expect(JSON.stringify(v)).not.toContain(AWS_KEY);
   });
 
@@ -131,6 +131,6 @@ describe("checkSecrets", () => {
     ]);
     expect(v.level).toBe("pass");
     expect(v.summary).toBe("none found in added lines (1 file not scanned)");
-    expect(v.details).toEqual(["not scanned (binary or too large for a patch): `logo.png`"]);
+    expect(v.details).toEqual(["not scanned (binary or too large for a patch): ` logo.png `"]);
   });
 });

@@ -75,7 +75,7 @@ describe("renderReview", () => {
     expect(body).toContain("❌ blocking findings");
     expect(body).toContain("Checked `0123456`");
     expect(body.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| check"))).toHaveLength(report.verdicts.length);
-    expect(body).toContain("`src/a.ts:1`: AWS access key id `AKIA********`");
+    expect(body).toContain("` src/a.ts:1 `: AWS access key id ` AKIA******** `");
     expect(body).not.toContain(AWS_KEY);
     expect(body.split("\n").some((l) => l.startsWith("/agent"))).toBe(false);
   });

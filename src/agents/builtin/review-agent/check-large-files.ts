@@ -1,6 +1,7 @@
 import type { PullFile } from "../../../github/github-client.js";
 import type { CheckVerdict } from "./check-verdict.js";
 import { generatedReason } from "./is-generated-file.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 
 /** More changed lines than this in one hand-written file is hard to review as one piece. */
 export const LARGE_FILE_LINES = 1000;
@@ -25,8 +26,8 @@ export function checkLargeFiles(files: readonly Pick<PullFile, "filename" | "add
   for (const f of files) {
     const reason = generatedReason(f);
     const lines = f.additions + f.deletions;
-    if (reason) generated.push(`\`${f.filename}\` (${reason}, ${lines} lines)`);
-    else if (lines > LARGE_FILE_LINES) large.push(`\`${f.filename}\`: ${lines} changed lines`);
+    if (reason) generated.push(`${codeSpan(f.filename)} (${reason}, ${lines} lines)`);
+    else if (lines > LARGE_FILE_LINES) large.push(`${codeSpan(f.filename)}: ${lines} changed lines`);
   }
   const details = [...list(large), ...list(generated).map((g) => `generated: ${g}`)];
   const gen = generated.length > 0 ? `${generated.length} generated file${generated.length === 1 ? "" : "s"}` : "";

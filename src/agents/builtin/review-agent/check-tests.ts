@@ -1,6 +1,7 @@
 import type { PullFile } from "../../../github/github-client.js";
 import type { CheckVerdict } from "./check-verdict.js";
 import { isGeneratedFile } from "./is-generated-file.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 
 // Where test code lives across the common ecosystems: test directories, and the file
 // naming conventions of Jest/Vitest/Mocha (*.test.*, *.spec.*), Go (_test.go), pytest
@@ -51,7 +52,7 @@ export function checkTests(files: readonly Pick<PullFile, "filename" | "status" 
   const sources = files.filter((f) => f.status !== "removed" && isSourcePath(f.filename) && !isGeneratedFile(f));
   if (tests.length > 0) return { ...base, level: "pass", summary: `${tests.length} test file${tests.length === 1 ? "" : "s"} changed`, details: [] };
   if (sources.length === 0) return { ...base, level: "pass", summary: "no source code changed (docs, config or deletions only): no tests needed", details: [] };
-  const listed = sources.slice(0, LISTED).map((f) => `\`${f.filename}\``);
+  const listed = sources.slice(0, LISTED).map((f) => codeSpan(f.filename));
   if (sources.length > LISTED) listed.push(`… and ${sources.length - LISTED} more`);
   return {
     ...base,
