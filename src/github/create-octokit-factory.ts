@@ -3,6 +3,7 @@ import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 
+import { refuseNonJsonAnswers } from "./json-answers.js";
 import { authMode, type AuthMode } from "./write-mode.js";
 
 export interface OctokitFactory {
@@ -57,19 +58,24 @@ export function createOctokitFactory(github: Config["github"], logger: Logger): 
   let tokenClient: Octokit | null = null;
 
   let appClient: Octokit | null = null;
+  // An apiUrl that answers 200 with a web page must fail as that, not as a TypeError in an agent.
+  const guarded = (octokit: Octokit): Octokit => {
+    refuseNonJsonAnswers(octokit, github.apiUrl);
+    return octokit;
+  };
 
   return {
     mode,
     appClient: () => {
       if (mode !== "app") return null;
-      appClient ??= new Octokit({ authStrategy: createAppAuth, auth: { appId: github.appId!, privateKey: github.privateKey! }, baseUrl: github.apiUrl, log, userAgent: "switchyard" });
+      appClient ??= guarded(new Octokit({ authStrategy: createAppAuth, auth: { appId: github.appId!, privateKey: github.privateKey! }, baseUrl: github.apiUrl, log, userAgent: "switchyard" }));
       return appClient;
     },
     paceKey: (installationId) => (mode === "app" ? `installation:${installationId ?? "none"}` : "token"),
     forInstallation: (installationId) => {
       if (mode === "none") return null;
       if (mode === "token") {
-        tokenClient ??= new Octokit({ auth: github.token!, baseUrl: github.apiUrl, log, userAgent: "switchyard" });
+        tokenClient ??= guarded(new Octokit({ auth: github.token!, baseUrl: github.apiUrl, log, userAgent: "switchyard" }));
         return tokenClient;
       }
       if (installationId === null) {
@@ -77,13 +83,15 @@ export function createOctokitFactory(github: Config["github"], logger: Logger): 
       }
       let client = byInstallation.get(installationId);
       if (!client) {
-        client = new Octokit({
-          authStrategy: createAppAuth,
-          auth: { appId: github.appId!, privateKey: github.privateKey!, installationId },
-          baseUrl: github.apiUrl,
-          log,
-          userAgent: "switchyard",
-        });
+        client = guarded(
+          new Octokit({
+            authStrategy: createAppAuth,
+            auth: { appId: github.appId!, privateKey: github.privateKey!, installationId },
+            baseUrl: github.apiUrl,
+            log,
+            userAgent: "switchyard",
+          }),
+        );
         byInstallation.set(installationId, client);
       }
       return client;

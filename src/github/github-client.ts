@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
 import { ADD_DISCUSSION_COMMENT, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUSSION_COMMENT, type DiscussionQueryData, type DiscussionState } from "./discussion-queries.js";
+import { answerShape, type FieldKind } from "./json-answers.js";
 import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullRef, type PullState, type SearchHit } from "./github-types.js";
 
 export { repoRef } from "./github-types.js";
@@ -108,11 +109,12 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     return (await paginate(request, { method, url, ...params })) as T[];
   }
 
-  async function read<T>(route: string, params: Params): Promise<T | null> {
+  /** With `shape`, the answer must be an object with those fields (answerShape): its fields are read at once. */
+  async function read<T>(route: string, params: Params, shape?: Record<string, FieldKind>): Promise<T | null> {
     if (!octokit) return null;
     signal?.throwIfAborted();
     const response = await octokit.request(route, withSignal(params));
-    return response.data as T;
+    return shape ? answerShape<T>(callOf(octokit, route, params), response.data, shape) : (response.data as T);
   }
 
   async function write<T>(route: string, params: Params): Promise<T | null> {
@@ -149,7 +151,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     canRead: octokit !== null,
 
     async searchIssues(query) {
-      const data = await read<Rest["search"]["issuesAndPullRequests"]["response"]["data"]>("GET /search/issues", { q: query, sort: "created", order: "desc", per_page: 30 });
+      const data = await read<Rest["search"]["issuesAndPullRequests"]["response"]["data"]>("GET /search/issues", { q: query, sort: "created", order: "desc", per_page: 30 }, { items: "array" });
       return (data?.items ?? []).map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))), user: i.user?.login ?? null }));
     },
 
@@ -171,6 +173,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       const data = await read<{ number: number; title: string; body: string | null; state: string; labels: ({ name?: string } | string)[]; pull_request?: unknown; user: { login: string } | null }>(
         "GET /repos/{owner}/{repo}/issues/{issue_number}",
         { ...repoRef(repo), issue_number: number },
+        { number: "number", title: "string", labels: "array" },
       );
       if (!data) return null;
       return {
@@ -269,7 +272,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         head: { sha: string; ref: string };
         base: { ref: string };
         user: { login: string } | null;
-      }>("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repoRef(repo), pull_number: number });
+      }>("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repoRef(repo), pull_number: number }, { number: "number", title: "string", head: "object", base: "object" });
       if (!data) return null;
       return {
         number: data.number,
@@ -356,4 +359,10 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       return auth.token ?? null;
     },
   };
+}
+
+/** "GET /repos/o/r/issues/1": the call as sent, its path without the query string. */
+function callOf(octokit: Octokit, route: string, params: Params): string {
+  const { method, url } = octokit.request.endpoint.parse(octokit.request.endpoint.merge(route, params));
+  return `${method} ${new URL(url).pathname}`;
 }

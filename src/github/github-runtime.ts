@@ -4,6 +4,7 @@ import { ACTIONS_IDENTITY } from "../routing/decide.js";
 import type { GithubActionRecord } from "../store/store.js";
 import { createOctokitFactory } from "./create-octokit-factory.js";
 import { createGithubClient, repoRef, type GithubClient } from "./github-client.js";
+import { answerShape, NotGithubApiError } from "./json-answers.js";
 import { createWritePacer } from "./write-pacer.js";
 import { isDryRun, type AuthMode } from "./write-mode.js";
 import { classifyError } from "../queue/classify-error.js";
@@ -105,7 +106,7 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
         logins.add(await tokenLogin(factory.forInstallation(null)!));
       } else if (factory.mode === "app") {
         const { data } = await factory.appClient()!.request("GET /app", bounded());
-        if (data?.slug) logins.add(`${data.slug}[bot]`);
+        logins.add(`${answerShape<{ slug: string }>("GET /app", data, { slug: "string" }).slug}[bot]`);
       }
       known = true;
     } catch (error) {
@@ -124,7 +125,8 @@ export function createGithubRuntime(config: Config, logger: Logger, options: { a
 async function tokenLogin(octokit: NonNullable<ReturnType<ReturnType<typeof createOctokitFactory>["forInstallation"]>>): Promise<string> {
   try {
     const { data } = await octokit.request("GET /user", bounded());
-    return data.login;
+    // An answer without a login would add `undefined` as a login and say nothing.
+    return answerShape<{ login: string }>("GET /user", data, { login: "string" }).login;
   } catch (error) {
     if ((error as { status?: unknown } | null)?.status !== 403) throw error;
     const { data } = await octokit.request("POST /graphql", { query: "query { viewer { login } }", ...bounded() });
@@ -158,6 +160,10 @@ function logIdentityFailure(logger: Logger, mode: AuthMode, error: unknown, acti
     return;
   }
   const credentials = mode === "app" ? "the GitHub App's credentials (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)" : "GITHUB_TOKEN";
+  if (error instanceof NotGithubApiError) {
+    logger.error({ reason }, `GitHub's API did not answer like GitHub (${reason}): every GitHub call an agent makes will fail until github.apiUrl is fixed`);
+    return;
+  }
   if (status === 401) {
     logger.error({ reason }, `GitHub rejected ${credentials} (${reason}): every GitHub write an agent makes will fail until they are fixed`);
     return;

@@ -16,7 +16,8 @@ const SECONDARY_RATE_LIMIT = /secondary rate limit/i;
 // GitHub: "otherwise, wait for at least one minute before retrying".
 // https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#handle-rate-limit-errors-appropriately
 const SECONDARY_RATE_LIMIT_WAIT_MS = 60_000;
-const MAX_REASON = 200;
+// Room for the call ("POST /repos/o/r/issues/1/labels: ") and what to do, beside the server's words.
+const MAX_REASON = 300;
 const MAX_CAUSE_DEPTH = 5;
 
 /**
