@@ -51,6 +51,21 @@ export function skippedText(reason: string | null): string {
   return `not run, and will not be${why ? `: ${why}` : ""}`;
 }
 
+/** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
+const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
+
+/**
+ * A line for each attempt that failed on a call that may write. Only the writes GitHub
+ * accepted are recorded, so without these a refused write would not show beside them, and a
+ * task whose only write was refused would read as if it never tried.
+ */
+function failedWrites(task: TaskDetailView, prefix: string): string[] {
+  return task.attempt_log.flatMap((a) => {
+    const failed = a.error?.match(FAILED_WRITE);
+    return failed ? [`${prefix}${one(failed[1]!)} ${one(failed[2]!)}  (failed in attempt ${a.n}, not recorded: see its error)`] : [];
+  });
+}
+
 function renderTask(task: TaskDetailView, prefix: string): string[] {
   const lines = [
     `${prefix}task ${one(task.id)}  ${one(task.agent)}  rule ${one(task.rule)}  priority ${one(task.priority)}  ${one(task.status)}  attempts ${task.attempts}`,
@@ -69,8 +84,9 @@ function renderTask(task: TaskDetailView, prefix: string): string[] {
     if (a.error) lines.push(...field(`${prefix}${INDENT}`, "error", a.error.trimEnd()));
     if (a.output) lines.push(`${prefix}${INDENT}output:`, indent(terminalText(a.output.trimEnd()), `${prefix}${INDENT}  `));
   }
+  const failed = failedWrites(task, `${prefix}${INDENT}`);
   if (task.github_writes.length === 0) {
-    lines.push(`${prefix}  GitHub writes: none`);
+    lines.push(`${prefix}  GitHub writes: ${failed.length === 0 ? "none" : "none went through:"}`, ...failed);
   } else {
     const dry = task.github_writes.every((w) => w.dry_run);
     lines.push(`${prefix}  GitHub writes${dry ? " (dry-run: recorded, not sent)" : ""}:`);
@@ -78,6 +94,7 @@ function renderTask(task: TaskDetailView, prefix: string): string[] {
       lines.push(`${prefix}${INDENT}${one(w.method)} ${one(w.route)}${w.dry_run && !dry ? "  (dry-run)" : ""}`);
       lines.push(...renderBody(w.body, `${prefix}${INDENT}  `));
     }
+    lines.push(...failed);
   }
   return lines;
 }

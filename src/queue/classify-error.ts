@@ -29,6 +29,9 @@ const MAX_CAUSE_DEPTH = 5;
  * own TransientError / PermanentError is taken at its word. Works on Octokit's RequestError
  * (`status`, `response.headers`) and on plain `{status, headers}` errors alike.
  *
+ * An error that carries its request (Octokit's) names the call first, path without query:
+ * `POST /repos/o/r/issues/1/labels: HTTP 403 from api.github.com: …`.
+ *
  * @example classifyError(Object.assign(new Error("Bad Gateway"), { status: 502 }), Date.now()) // {kind: "transient", reason: "HTTP 502: Bad Gateway"}
  */
 export function classifyError(error: unknown, now: number): ErrorClassification {
@@ -64,17 +67,18 @@ export function isOutsideFailure(error: unknown): boolean {
 /** A timeout or a broken connection anywhere in the cause chain, as a transient failure; else null. */
 function connectionFailure(err: ErrorLike): ErrorClassification | null {
   const to = hostOf(err);
+  const call = callOf(err);
   for (const link of causeChain(err)) {
     if (TIMEOUT_NAMES.has(link.name) || link.code === "ABORT_ERR") {
-      return { kind: "transient", reason: oneLine(`timeout${to} (${link.name}${link.message ? `: ${link.message}` : ""})`) };
+      return { kind: "transient", reason: oneLine(`${call}timeout${to} (${link.name}${link.message ? `: ${link.message}` : ""})`) };
     }
     // fetch refuses some ports outright (the Fetch standard's "bad ports": 1, 9, 25, 6000, …):
     // no retry can help, and "bad port" alone reads like a typo.
     if (link.message === "bad port") {
-      return { kind: "permanent", reason: `fetch refuses to connect${to}: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port` };
+      return { kind: "permanent", reason: `${call}fetch refuses to connect${to}: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port` };
     }
     if (link.code !== undefined && (NETWORK_CODES.has(link.code) || link.code.startsWith("UND_ERR_"))) {
-      return { kind: "transient", reason: `network error ${link.code}${to}` };
+      return { kind: "transient", reason: `${call}network error ${link.code}${to}` };
     }
   }
   return null;
@@ -90,7 +94,7 @@ interface ErrorLike {
   statusCode?: unknown;
   headers?: unknown;
   response?: { headers?: unknown; data?: unknown };
-  request?: { url?: unknown };
+  request?: { method?: unknown; url?: unknown };
 }
 
 /** Anything can be thrown; strings and plain objects become errors with a readable message. */
@@ -133,11 +137,30 @@ function classifyHttp(err: ErrorLike, status: number, now: number): ErrorClassif
   return { kind: "permanent", reason };
 }
 
-/** "HTTP 502 from api.github.com: Bad Gateway" — the host only, never a query string. */
+/**
+ * "POST /repos/o/r/issues/1/labels: HTTP 403 from api.github.com: Resource not accessible by
+ * integration": the call, so a task that made several says which failed, and the host.
+ */
 function httpReason(err: ErrorLike, status: number): string {
   const from = hostOf(err).replace(" reaching ", " from ");
   const message = oneLine(err.message);
-  return oneLine(`HTTP ${status}${from}${message ? `: ${message}` : ""}`);
+  return oneLine(`${callOf(err)}HTTP ${status}${from}${message ? `: ${message}` : ""}`);
+}
+
+/**
+ * "POST /repos/o/r/issues/1/labels: " for an Octokit error that knows its request, else "".
+ * The path only: a query string can carry what must not be printed, and the token travels
+ * in a header, never here.
+ */
+function callOf(err: ErrorLike): string {
+  const { method, url } = err.request ?? {};
+  if (typeof method !== "string" || typeof url !== "string") return "";
+  try {
+    return `${method} ${new URL(url).pathname}: `;
+  } catch {
+    // Not an absolute URL: the method alone says little.
+    return "";
+  }
 }
 
 /** " reaching api.github.com" for an Octokit error that knows its request's URL, else "". */

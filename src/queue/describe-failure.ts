@@ -24,7 +24,9 @@ export function describeFailure(error: unknown, now: number = Date.now()): Failu
   const { reason } = classifyError(error, now);
   const request = requestOf(error);
   const code = codeOf(error);
-  const line = `${request ? `${request}: ` : ""}${reason}${code && !reason.includes(code) ? ` (${code})` : ""}`;
+  // classifyError names the call of an HTTP or network failure itself: not twice.
+  const call = request && !reason.startsWith(`${request}: `) ? `${request}: ` : "";
+  const line = `${call}${reason}${code && !reason.includes(code) ? ` (${code})` : ""}`;
   // fetch reports a refused connection as "TypeError: fetch failed": its cause says it is the network.
   const bug = error instanceof Error && BUG_NAMES.has(error.name) && !isOutsideFailure(error);
   return { line, bug };

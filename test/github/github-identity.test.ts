@@ -41,7 +41,7 @@ describe("the GitHub identity lookup at start-up", () => {
     expect(lines).toHaveLength(1);
     const [line] = lines;
     expect(line!.level).toBe(50);
-    expect(line!.msg).toMatch(/^GitHub rejected GITHUB_TOKEN \(HTTP 401 from 127\.0\.0\.1:\d+: Bad credentials\): every GitHub write an agent makes will fail/);
+    expect(line!.msg).toMatch(/^GitHub rejected GITHUB_TOKEN \(GET \/user: HTTP 401 from 127\.0\.0\.1:\d+: Bad credentials\): every GitHub write an agent makes will fail/);
     expect(JSON.stringify(line)).not.toContain("stack");
   });
 
@@ -70,7 +70,7 @@ describe("the GitHub identity lookup at start-up", () => {
       expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
       const why = lines.filter((line) => String(line.msg).startsWith("the token's own login"));
       if (level === "info") expect(lines).toEqual([]);
-      else expect(why).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/^the token's own login is not readable \(HTTP 403 .*\), as with the job's GITHUB_TOKEN: switchyard counts github-actions\[bot\] as its own$/) })]);
+      else expect(why).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/^the token's own login is not readable \((?:GET \/user|POST \/graphql): HTTP 403 .*\), as with the job's GITHUB_TOKEN: switchyard counts github-actions\[bot\] as its own$/) })]);
     }
   });
 
@@ -95,7 +95,7 @@ describe("the GitHub identity lookup at start-up", () => {
     fake.failNext({ method: "GET", path: "/user", status: 403, body: { message: "Resource not accessible by integration" } });
     fake.failNext({ method: "POST", path: "/graphql", status: 403, body: { message: "Resource not accessible by integration" } });
     const { lines } = await lookUpIdentity("ghs_token");
-    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/^could not look up switchyard's own GitHub identity \(HTTP 403/) })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/^could not look up switchyard's own GitHub identity \((?:GET \/user|POST \/graphql): HTTP 403/) })]);
   });
 
   it("counts github-actions[bot] as its own only in Actions mode, where it writes with the job's token", () => {
@@ -130,7 +130,7 @@ describe("the GitHub identity lookup at start-up", () => {
     const { lines } = await lookUpIdentity("ghp_good");
     expect(lines).toHaveLength(1);
     expect(lines[0]!.level).toBe(40);
-    expect(lines[0]!.msg).toMatch(/^could not look up switchyard's own GitHub identity \(HTTP 503 from 127\.0\.0\.1:\d+/);
+    expect(lines[0]!.msg).toMatch(/^could not look up switchyard's own GitHub identity \(GET \/user: HTTP 503 from 127\.0\.0\.1:\d+/);
   });
 });
 

@@ -42,12 +42,12 @@ describe("classifyError: HTTP status", () => {
   ] as const)("%i is %s", (status, kind) => {
     const result = classifyError(requestError(status, "Something"), NOW);
     expect(result.kind).toBe(kind);
-    expect(result.reason).toMatch(new RegExp(`^HTTP ${status} from api\\.github\\.com`));
+    expect(result.reason).toMatch(new RegExp(`^POST /repos/o/r/issues/1/comments: HTTP ${status} from api\\.github\\.com`));
   });
 
-  it("names the host but never the query string", () => {
+  it("names the call (method and path) and the host, but never the query string", () => {
     const { reason } = classifyError(requestError(502, "Bad Gateway"), NOW);
-    expect(reason).toBe("HTTP 502 from api.github.com: Bad Gateway");
+    expect(reason).toBe("POST /repos/o/r/issues/1/comments: HTTP 502 from api.github.com: Bad Gateway");
     expect(reason).not.toContain("access_token");
   });
 
@@ -143,13 +143,13 @@ describe("classifyError: rate limits", () => {
     const headers = { "x-ratelimit-remaining": "4999", "x-ratelimit-reset": String(NOW_S + 1200) };
     expect(classifyError(requestError(403, "Resource not accessible by integration", headers), NOW)).toEqual({
       kind: "permanent",
-      reason: "HTTP 403 from api.github.com: Resource not accessible by integration",
+      reason: "POST /repos/o/r/issues/1/comments: HTTP 403 from api.github.com: Resource not accessible by integration",
     });
   });
 
   it("a garbage retry-after on a 503 falls back to backoff", () => {
     const result = classifyError(requestError(503, "Unavailable", { "retry-after": "soon" }), NOW);
-    expect(result).toEqual({ kind: "transient", reason: "HTTP 503 from api.github.com: Unavailable" });
+    expect(result).toEqual({ kind: "transient", reason: "POST /repos/o/r/issues/1/comments: HTTP 503 from api.github.com: Unavailable" });
   });
 });
 
@@ -187,18 +187,18 @@ describe("classifyError: network and timeouts", () => {
     const octokit = new Octokit({ baseUrl: `http://127.0.0.1:${port}`, log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
     const error: unknown = await octokit.request("GET /user").catch((thrown: unknown) => thrown);
     expect((error as { status?: number }).status).toBe(500);
-    expect(classifyError(error, NOW)).toEqual({ kind: "transient", reason: `network error ECONNREFUSED reaching 127.0.0.1:${port}` });
+    expect(classifyError(error, NOW)).toEqual({ kind: "transient", reason: `GET /user: network error ECONNREFUSED reaching 127.0.0.1:${port}` });
   });
 
   it("a port fetch never connects to (9, 6000, …) is permanent and said plainly, not 'bad port'", async () => {
     const quiet = () => undefined;
     const octokit = new Octokit({ baseUrl: "http://127.0.0.1:9", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
     const error: unknown = await octokit.request("GET /user").catch((thrown: unknown) => thrown);
-    expect(classifyError(error, NOW)).toEqual({ kind: "permanent", reason: "fetch refuses to connect reaching 127.0.0.1:9: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port" });
+    expect(classifyError(error, NOW)).toEqual({ kind: "permanent", reason: "GET /user: fetch refuses to connect reaching 127.0.0.1:9: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port" });
   });
 
   it("a 500 that GitHub answered is still an HTTP 500", () => {
-    expect(classifyError(requestError(500, "Internal Server Error"), NOW)).toEqual({ kind: "transient", reason: "HTTP 500 from api.github.com: Internal Server Error" });
+    expect(classifyError(requestError(500, "Internal Server Error"), NOW)).toEqual({ kind: "transient", reason: "POST /repos/o/r/issues/1/comments: HTTP 500 from api.github.com: Internal Server Error" });
   });
 
   it("fetch failed with an unknown cause is permanent", () => {

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { renderTaskDetail } from "../../src/present/render-detail.js";
+import type { TaskDetailView } from "../../src/present/load-detail.js";
+import { exampleOf } from "../support/examples.js";
+import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
+import { runCli } from "../support/run-cli.js";
+import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+let fake: GithubFake | null = null;
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.stop();
+  await fake?.close();
+  server = null;
+  fake = null;
+});
+
+const TOKEN = "ghp_failed_call_test_token";
+
+describe("a task that fails on a GitHub call", () => {
+  it("names the call (method and path, no query, no token) in its error, and tasks show says the write did not go through", async () => {
+    fake = await startGithubFake();
+    const payload = exampleOf("issues", "opened");
+    fake.seedFromPayload("issues", payload);
+    fake.failAlways({ method: "POST", path: /\/labels$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    server = await startTestServer({ github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 } });
+    const res = await server.deliver("issues", payload);
+    const id = (res.body as { routed: { task: string; agent: string }[] }).routed.find((t) => t.agent === "IssueAgent")!.task;
+    const task = await waitFor(async () => {
+      const found = await server!.store.getTask(id);
+      return found?.status === "dead" ? found : undefined;
+    }, 20_000);
+    const call = /^POST (\/repos\/Codertocat\/Hello-World\/(?:issues\/1\/)?labels): HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration$/;
+    expect(task.lastError).toMatch(call);
+    expect(task.lastError).not.toContain(TOKEN);
+    const path = call.exec(task.lastError!)![1]!;
+
+    const shown = await runCli(["tasks", "show", id], { cwd: server.dir, env: { DATABASE_URL: `sqlite:${server.dbFile}` } });
+    expect(shown.code).toBe(0);
+    // The routing comment went through; the refused write is listed beside it, though not recorded.
+    expect(shown.stdout).toMatch(/\n {2}GitHub writes:\n {4}POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments\n/);
+    expect(shown.stdout).toContain(`\n    POST ${path}  (failed in attempt 1, not recorded: see its error)\n`);
+  });
+});
+
+describe("tasks show's line for a task without GitHub writes", () => {
+  const task = (errors: (string | null)[]): TaskDetailView =>
+    ({
+      id: "7", delivery: "d", agent: "IssueAgent", rule: "r", priority: "normal", status: "dead", attempts: errors.length, action: "a", idempotency_key: null, run_at: "", last_error: null,
+      github_writes: [],
+      attempt_log: errors.map((error, i) => ({ n: i + 1, started_at: "2024-01-01T00:00:00.000Z", finished_at: "2024-01-01T00:00:01.000Z", outcome: "failed", error, output: null, retry_delay_ms: null, agent: "IssueAgent" })),
+    }) as unknown as TaskDetailView;
+
+  it.each([
+    [[null], "none"],
+    [["GET /repos/o/r/issues/1: HTTP 404 from api.github.com: Not Found"], "none"],
+    [["TypeError: boom"], "none"],
+    [
+      ["PATCH /repos/o/r/issues/1: HTTP 502 from api.github.com: Bad Gateway", "DELETE /repos/o/r/issues/1/labels/x: HTTP 403 from api.github.com: Forbidden"],
+      "none went through:\n    PATCH /repos/o/r/issues/1  (failed in attempt 1, not recorded: see its error)\n    DELETE /repos/o/r/issues/1/labels/x  (failed in attempt 2, not recorded: see its error)",
+    ],
+  ])("attempts failing with %j: %s", (errors, said) => {
+    expect(renderTaskDetail(task(errors)).endsWith(`\n  GitHub writes: ${said}\n`)).toBe(true);
+  });
+});
