@@ -80,7 +80,7 @@ describe("file names in the review comment", () => {
     const hostile = "src/a` @acme/everyone ![x](https://evil.example/p.png) <img src=x> [click](https://evil.example) `b.ts";
     const bold = "big`<b>bold</b>`.min.js";
     const verdicts = [
-      checkTests([{ filename: hostile, status: "added", additions: 1, deletions: 0, changes: 1, patch: "@@ -0,0 +1 @@\n+x" }]),
+      checkTests([{ filename: hostile, status: "added", patch: "@@ -0,0 +1 @@\n+x" }]),
       checkLargeFiles([{ filename: bold, additions: 5000, deletions: 0, patch: null }, { filename: hostile, additions: 2000, deletions: 0, patch: "@@" }]),
       checkSecrets([{ filename: hostile, status: "added", patch: null }]),
     ];
