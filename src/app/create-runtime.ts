@@ -13,6 +13,7 @@ import type { IncidentReporter } from "../security/incidents/create-incident-rep
 import { createAuthLimiter } from "./create-auth-limiter.js";
 import { createIncidents } from "./create-incidents.js";
 import type { RuntimeStore } from "./open-runtime-store.js";
+import { ownSecrets } from "../security/own-secrets.js";
 
 export interface RuntimeOptions {
   config: Config;
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** Told of every recorded attempt (serve's metrics). */
   observer?: WorkerObserver;
+  /** The webhook secrets serve verifies with (one it generated too): masked in what agents leave, with the config's secrets. */
+  webhookSecrets?: readonly string[];
 }
 
 export interface Runtime {
@@ -122,6 +125,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         pollMs: options.pollMs,
         executorFor,
         observer: options.observer,
+        secrets: ownSecrets(config, options.env, options.webhookSecrets),
       })
     : null;
 

@@ -84,6 +84,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     executorFor: options.executorFor,
     pollMs: options.pollMs,
     observer: metrics.worker,
+    webhookSecrets: options.secrets,
   });
   const { store, role, worker } = runtime;
   const sweeper = createSweeper({ config, store, logger, observe: metrics.redeliveries });

@@ -19,6 +19,7 @@ import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
 import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
+import { maskSecrets } from "../agents/executors/workspace/mask-secrets.js";
 
 export interface WorkerOptions {
   store: Store;
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   /** Fallback look for due tasks when no wake-up came (other instances, retries coming due). */
   pollMs?: number;
   random?: () => number;
+  /** switchyard's own secrets (ownSecrets): masked in every outcome's output and error before it is stored. */
+  secrets?: readonly string[];
 }
 
 /** What a worker reports as it goes, for metrics (`src/observability/`). */
@@ -316,7 +319,8 @@ export function createWorker(options: WorkerOptions): Worker {
    * outage is recorded as it finished, instead of running again once its lease expires. The
    * write is fenced by the lease token, so a late one that lost the lease changes nothing.
    */
-  async function completeWhileLeased(task: ClaimedTask, outcome: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
+  async function completeWhileLeased(task: ClaimedTask, unmasked: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
+    const outcome = maskOutcome(unmasked, options.secrets ?? []);
     let delay = 250;
     for (let tries = 1; ; tries++) {
       try {
@@ -588,4 +592,15 @@ export function createWorker(options: WorkerOptions): Worker {
       }),
     running: () => running.size,
   };
+}
+
+/**
+ * The outcome with switchyard's own secrets (and GitHub-shaped tokens, URL credentials)
+ * masked in its output and error: whatever an agent printed or threw is stored, shown by
+ * `tasks show`, the dashboard and a job summary.
+ */
+function maskOutcome(outcome: TaskOutcome, secrets: readonly string[]): TaskOutcome {
+  const output = outcome.output == null ? outcome.output : maskSecrets(outcome.output, secrets);
+  if (outcome.status === "succeeded") return { ...outcome, output };
+  return { ...outcome, output, error: maskSecrets(outcome.error, secrets) };
 }
