@@ -126,7 +126,7 @@ describe("ReviewAgent on pull_request events", () => {
     const [status] = reviewStatuses(payload.pull_request.head.sha);
     expect(status).toMatchObject({ state: "failure", description: "1 likely secret in added lines" });
     const body = reviewComments()[0]!.body;
-    expect(body).toContain("`src/config.ts:3`: AWS access key id `AKIA********`");
+    expect(body).toContain("` src/config.ts:3 `: AWS access key id ` AKIA******** `");
     // The key must not leak again: not in the comment, the status, the task's output or any request.
     expect(body).not.toContain(AWS_KEY);
     expect(JSON.stringify(fake.writes)).not.toContain(AWS_KEY);
