@@ -29,13 +29,17 @@ export interface EventPayload {
   headRef: string | null;
   /** A push's full ref (`refs/heads/main`). */
   ref: string | null;
-  /** The branch the event is about: push branch, pull request base, workflow run head branch. */
+  /**
+   * The repository's branch the event is about: push branch, pull request base, workflow run
+   * head branch. Null for a workflow run from a fork (`workflow.fromFork`): its head branch
+   * is the fork's, not the repository's, even when both are called `main`.
+   */
   branch: string | null;
   isTag: boolean;
   deleted: boolean;
   /** The commit the event is about: push `after`, pull request merge/head sha, workflow run head sha. */
   sha: string | null;
-  workflow: { name: string | null; path: string | null; conclusion: string | null; runId: number | null; attempt: number | null; url: string | null } | null;
+  workflow: WorkflowRunRef | null;
   comment: { id: number | null; body: string; authorAssociation: string | null; markedOwn: boolean } | null;
   /** `/agent` commands of a comment, in order; [] for anything else. */
   commands: AgentCommand[];
@@ -44,6 +48,26 @@ export interface EventPayload {
    * which replies are posted to) and the comment's node ids. Absent or null otherwise.
    */
   discussion?: DiscussionRef | null;
+}
+
+/** A `workflow_run` event's run. */
+export interface WorkflowRunRef {
+  name: string | null;
+  path: string | null;
+  conclusion: string | null;
+  runId: number | null;
+  attempt: number | null;
+  url: string | null;
+  /** `head_branch` as the payload gives it: a branch of `headRepository`, which may be a fork. */
+  headBranch: string | null;
+  /** `owner/name` of the repository the run's commit came from (a fork's, for a fork's pull request). */
+  headRepository: string | null;
+  /**
+   * True unless the run's head repository is known to be the repository itself (by id, or by
+   * name): a fork's pull request, or a payload that does not say. Such a run is on none of
+   * the repository's branches, and Guardian never reports it.
+   */
+  fromFork: boolean;
 }
 
 export interface DiscussionRef {

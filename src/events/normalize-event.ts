@@ -24,6 +24,20 @@ function repositoryName(value: unknown): string | null {
 function bool(value: unknown): boolean | null {
   return typeof value === "boolean" ? value : null;
 }
+/**
+ * Whether a workflow run's head (the commit and branch it ran on) is the repository's own:
+ * a run for a pull request from a fork reports the fork's branch as `head_branch`, usually
+ * `main` too. By id when both are given (it outlives renames), else by name, case-insensitively;
+ * a run whose head repository is not given is not taken as the repository's.
+ */
+function headIsRepository(repository: Json | null, head: Json | null): boolean {
+  if (!repository || !head) return false;
+  const [id, headId] = [num(repository.id), num(head.id)];
+  if (id !== null && headId !== null) return id === headId;
+  const [name, headName] = [str(repository.full_name), str(head.full_name)];
+  return name !== null && headName !== null && name.toLowerCase() === headName.toLowerCase();
+}
+
 function labelNames(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   return value.map((label) => (typeof label === "string" ? label : str(obj(label)?.name))).filter((n): n is string => n !== null);
@@ -51,6 +65,10 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
   const baseRef = str(obj(pr?.base)?.ref);
   const headRef = str(obj(pr?.head)?.ref);
   const commentBody = comment ? (str(comment.body) ?? "") : null;
+  const runHead = obj(run?.head_repository);
+  const fromFork = run !== null && !headIsRepository(repository, runHead);
+  // A fork's branch is not the repository's, whatever its name: no branch condition may see it as one.
+  const runBranch = fromFork ? null : str(run?.head_branch);
   const markedOwn = commentBody?.includes(OWN_MARKER) ?? false;
 
   return {
@@ -71,7 +89,7 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
     baseRef,
     headRef,
     ref,
-    branch: pushBranch ?? baseRef ?? str(run?.head_branch),
+    branch: pushBranch ?? baseRef ?? runBranch,
     isTag,
     deleted: payload.deleted === true,
     sha:
@@ -88,6 +106,9 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
           runId: num(run.id),
           attempt: num(run.run_attempt),
           url: str(run.html_url),
+          headBranch: str(run.head_branch),
+          headRepository: repositoryName(runHead?.full_name),
+          fromFork,
         }
       : null,
     comment: comment

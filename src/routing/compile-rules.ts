@@ -3,6 +3,7 @@ import { matcherOf } from "../config/string-condition.js";
 import { suggestName } from "../config/suggest-name.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
+import { forkRunReason } from "../events/fork-run-reason.js";
 import { DEFAULT_RULES } from "./default-rules.js";
 
 /** What a condition needs beyond the event: the settings that make a branch a deploy branch. */
@@ -83,12 +84,18 @@ function boolCheck(name: string, pick: (e: EventPayload, ctx: RoutingContext) =>
 
 /**
  * Why an event's branch is not `what`, for the explanation. A tag push (`refs/tags/v1.0`)
- * is on no branch: "branch (none)" would hide that it was a tag, so it is named as one.
+ * is on no branch: "branch (none)" would hide that it was a tag, so it is named as one. So is
+ * a fork's workflow run, whose branch (often `main`) is the fork's, not the repository's.
  */
 function notOnBranch(event: EventPayload, what: string): string {
   if (event.branch === null && event.isTag) return `${event.ref} is a tag push, not ${what}`;
+  const fork = forkRunReason(event);
+  if (fork !== null) return `${fork}, so not ${what}`;
   return `branch ${event.branch ?? "(none)"} is not ${what}`;
 }
+
+/** Whether the branch conditions must explain the event's missing branch instead of saying "(none)". */
+const offBranch = (e: EventPayload): boolean => e.branch === null && (e.isTag || e.workflow?.fromFork === true);
 
 /** The deploy branches in force for this event: configured ones, else its default branch. */
 export function deployBranchesFor(event: EventPayload, ctx: RoutingContext): string[] {
@@ -154,7 +161,7 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   if (when.branch !== undefined) {
     const bm = m("branch", when.branch);
     const check = stringCheck("branch", (e) => e.branch, bm);
-    checks.push((e, c) => (e.branch === null && e.isTag ? notOnBranch(e, `a branch (wanted ${bm.describe})`) : check(e, c)));
+    checks.push((e, c) => (offBranch(e) ? notOnBranch(e, `a branch (wanted ${bm.describe})`) : check(e, c)));
   }
   if (when.deployBranch !== undefined) {
     const wanted = when.deployBranch;

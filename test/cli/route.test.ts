@@ -8,7 +8,7 @@ import { normalizeEvent } from "../../src/events/normalize-event.js";
 import { decide } from "../../src/routing/decide.js";
 import { WEBHOOK_EVENT_ACTIONS } from "../../src/config/webhook-events.generated.js";
 import { ACTIONS_EVENTS } from "../../src/init/derive-triggers.js";
-import { allExamples, eventNames, exampleOf } from "../support/examples.js";
+import { allExamples, eventNames, exampleOf, examplesOf } from "../support/examples.js";
 import { startGithubFake } from "../support/github-fake/index.js";
 import { createWorkdir, runAll, runCli, type CliResult } from "../support/run-cli.js";
 
@@ -280,6 +280,16 @@ describe.concurrent("route output for people", () => {
     expect(result.stdout).toMatch(/^issue-opened\s+IssueAgent\s+high\s+RUNS$/m);
     expect(result.stdout).toMatch(/^issue-assigned\s+IssueAgent\s+high\s+no match: action is opened, not assigned$/m);
     expect(result.stdout.match(/RUNS/g)).toHaveLength(1);
+  });
+
+  it("--explain says a fork's workflow run is not on the default branch, whatever its branch is called", async () => {
+    const payload = examplesOf("workflow_run", "completed").find((p) => p.workflow_run.conclusion === "success")!;
+    Object.assign(payload.workflow_run, { event: "pull_request", head_branch: "master" });
+    payload.workflow_run.head_repository = { ...payload.workflow_run.head_repository, id: 999, full_name: "attacker/r" };
+    const result = await route(["--event", "workflow_run", "--payload", work.write("fork-run.json", payload), "--dry-run", "--explain"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^workflow-recovered\s+Guardian\s+low\s+no match: the workflow run is from attacker\/r, not octo-org\/octo-repo: its branch master is not this repository's, so not the default branch \(master\)$/m);
+    expect(result.stdout).not.toMatch(/RUNS/);
   });
 
   it("--json --explain keeps one line and adds every rule's verdict", async () => {

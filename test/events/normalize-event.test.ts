@@ -145,9 +145,40 @@ describe("normalizeEvent fields", () => {
     const named = exampleOf("workflow_run", "completed");
     named.workflow_run.conclusion = "failure";
     named.workflow_run.head_branch = "feature";
+    named.workflow_run.head_repository = { ...named.workflow_run.head_repository, id: named.repository.id, full_name: named.repository.full_name };
     expect(normalize("workflow_run", named)).toMatchObject({
       branch: "feature",
-      workflow: { name: "Manually triggered workflow", conclusion: "failure" },
+      workflow: { name: "Manually triggered workflow", conclusion: "failure", headBranch: "feature", fromFork: false },
+    });
+  });
+
+  describe("a workflow run's branch is the repository's only when its head repository is the repository", () => {
+    const run = (head: Record<string, unknown> | null) => {
+      const payload = examplesOf("workflow_run", "completed").find((p) => p.workflow_run.conclusion === "success")!;
+      const workflowRun = payload.workflow_run as unknown as Record<string, unknown>;
+      Object.assign(workflowRun, { head_branch: "main", event: "pull_request" });
+      if (head === null) delete workflowRun.head_repository;
+      else workflowRun.head_repository = { ...payload.workflow_run.head_repository, ...head };
+      return normalize("workflow_run", payload);
+    };
+    const own = { id: 300029405, full_name: "octo-org/octo-repo" };
+
+    it.each([
+      ["the same id", own, "main", false],
+      ["the same name in other case, no ids", { id: undefined, full_name: "Octo-Org/Octo-Repo" }, "main", false],
+      ["a fork (another id, another name)", { id: 999, full_name: "attacker/r" }, null, true],
+      ["another id under the same name (ids decide)", { id: 999, full_name: "octo-org/octo-repo" }, null, true],
+      ["another name, no ids", { id: undefined, full_name: "attacker/r" }, null, true],
+      ["no head repository at all", null, null, true],
+    ] as const)("%s", (_, head, branch, fromFork) => {
+      const event = run(head);
+      expect(event.branch).toBe(branch);
+      expect(event.workflow).toMatchObject({ headBranch: "main", fromFork });
+    });
+
+    it("names the fork's repository, checked like any other repository name", () => {
+      expect(run({ id: 999, full_name: "attacker/r" }).workflow?.headRepository).toBe("attacker/r");
+      expect(run({ id: 999, full_name: "../../x" }).workflow?.headRepository).toBeNull();
     });
   });
 

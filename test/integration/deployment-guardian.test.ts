@@ -56,6 +56,18 @@ function runOf(id: number, conclusion: string): Payload {
   return payload;
 }
 
+/**
+ * A run of the workflow for a pull request from a fork: its head repository is the fork, and
+ * its head branch (the fork's) is called `main` like the repository's default branch.
+ */
+function forkRunOf(id: number, conclusion: string, name?: string): Payload {
+  const payload = runOf(id, conclusion);
+  payload.workflow_run.event = "pull_request";
+  payload.workflow_run.head_repository = { ...payload.workflow_run.head_repository, id: 987_654, full_name: "attacker/r", name: "r", owner: { login: "attacker" } };
+  if (name !== undefined) payload.workflow_run.name = name;
+  return payload;
+}
+
 /** An `/agent …` comment by a maintainer with write access, on issue 1 of the current repository. */
 function commandOf(body: string): Payload {
   const payload = inRepo(exampleOf("issue_comment", "created") as unknown as Payload);
@@ -305,7 +317,7 @@ describe("Guardian", () => {
     const failures = fake.repo(repo).comments(issue!.number);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.body).toContain("runs/102");
-    expect(failures[0]!.body).toContain("`timed_out`");
+    expect(failures[0]!.body).toContain("` timed_out `");
 
     // The close fails once: the retry must close it without commenting a second time.
     fake.failNext({ method: "PATCH", path: `/repos/${repo}/issues/${issue!.number}`, status: 502 });
@@ -336,10 +348,72 @@ describe("Guardian", () => {
     expect(fake.repo(repo).comments(planted.number)).toEqual([]);
   });
 
+  it("a fork's pull request run named like the repository's branch neither closes the escalation nor opens one", async () => {
+    await deliverAndSettle(server, "workflow_run", runOf(401, "failure"));
+    const [issue] = escalations();
+    expect(issue).toMatchObject({ state: "open", user: "switchyard-bot" });
+
+    const recovered = await deliverAndSettle(server, "workflow_run", forkRunOf(402, "success"));
+    expect(recovered).toEqual([]);
+    expect(fake.repo(repo).issue(issue!.number)!.state).toBe("open");
+    expect(fake.repo(repo).comments(issue!.number)).toEqual([]);
+
+    const failed = await deliverAndSettle(server, "workflow_run", forkRunOf(403, "failure", "Spoofed @octo-org/admins"));
+    expect(failed).toEqual([]);
+    expect(escalations().map((i) => i.number)).toEqual([issue!.number]);
+    expect(fake.repo(repo).comments(issue!.number)).toEqual([]);
+  });
+
+  it("writes a hostile workflow name as text: no live mention, image, link or HTML", async () => {
+    const name = "CI @octo-org/admins ![x](https://evil.example/i.png) [login](https://evil.example) <img src=x onerror=alert(1)>";
+    const failure = runOf(501, "failure");
+    failure.workflow_run.name = name;
+    const [task] = await deliverAndSettle(server, "workflow_run", failure);
+    expect(task!.status).toBe("succeeded");
+    const [issue] = escalations();
+    expect(issue!.title).toBe(`Workflow "${name}" is failing`);
+    expect(issue!.body).toContain("**CI @&#8203;octo\\-org/admins \\!\\[x\\]\\(https\\://evil\\.example/i\\.png\\)");
+    for (const live of ["@octo-org", "![x](", "](https://evil", "<img"]) expect(issue!.body).not.toContain(live);
+
+    const recovery = runOf(502, "success");
+    recovery.workflow_run.name = name;
+    await deliverAndSettle(server, "workflow_run", recovery);
+    const [comment] = fake.repo(repo).comments(issue!.number);
+    expect(comment!.body).toContain("succeeded again");
+    for (const live of ["@octo-org", "![x](", "](https://evil", "<img"]) expect(comment!.body).not.toContain(live);
+    expect(fake.repo(repo).issue(issue!.number)!.state).toBe("closed");
+  });
+
   it("keeps one issue when two failures of one workflow are handled at once", async () => {
     await Promise.all([deliverAndSettle(server, "workflow_run", runOf(201, "failure")), deliverAndSettle(server, "workflow_run", runOf(202, "failure"))]);
     expect(escalations()).toHaveLength(1);
     expect(fake.repo(repo).comments(escalations()[0]!.number)).toHaveLength(1);
+  });
+});
+
+describe("Guardian behind a rule that routes every workflow run", () => {
+  let anyRun: TestServer;
+  const escalations = () => fake.repo(repo).issues.filter((i) => i.labels.includes("guardian:escalation"));
+  beforeAll(async () => {
+    const rules = [{ id: "every-run", when: { event: "workflow_run", action: "completed" }, agent: "Guardian", priority: "critical", action: "Report any run" }];
+    anyRun = await startTestServer({ github: { ...GITHUB, apiUrl: fake.url }, retry: RETRY, routing: { rules } }, undefined, { agents: [guardian], pollMs: 50 });
+  });
+  afterAll(async () => {
+    await anyRun.stop();
+  });
+
+  it("still never reports a fork's run: it neither opens, comments on nor closes an escalation", async () => {
+    await deliverAndSettle(anyRun, "workflow_run", runOf(601, "failure"));
+    const [issue] = escalations();
+    const tasks = [...(await deliverAndSettle(anyRun, "workflow_run", forkRunOf(602, "failure"))), ...(await deliverAndSettle(anyRun, "workflow_run", forkRunOf(603, "success")))];
+    expect(tasks.map((t) => [t.rule, t.status])).toEqual([["every-run", "succeeded"], ["every-run", "succeeded"]]);
+    expect(await outputOf(anyRun, tasks[1]!)).toBe(`the workflow run is from attacker/r, not ${repo}: its branch main is not this repository's: Guardian reports only the repository's own runs; nothing done`);
+    expect(escalations().map((i) => [i.number, i.state])).toEqual([[issue!.number, "open"]]);
+    expect(fake.repo(repo).comments(issue!.number)).toEqual([]);
+
+    // The repository's own run still closes it.
+    await deliverAndSettle(anyRun, "workflow_run", runOf(604, "success"));
+    expect(fake.repo(repo).issue(issue!.number)!.state).toBe("closed");
   });
 });
 

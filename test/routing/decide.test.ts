@@ -304,6 +304,50 @@ describe("workflow runs", () => {
     expect(ruleOf("workflow_run", payload)).toBe(expected);
   });
 
+  describe("a run of a fork's pull request is on none of the repository's branches, even when its branch is called like the default one", () => {
+    const fromFork = (conclusion: string, head: { id?: number; full_name: string } | null = { id: 999, full_name: "attacker/r" }) => {
+      const payload = workflowRun(conclusion, "master");
+      const run = payload.workflow_run as unknown as Record<string, unknown>;
+      run.event = "pull_request";
+      if (head === null) delete run.head_repository;
+      else run.head_repository = { ...payload.workflow_run.head_repository, id: head.id, full_name: head.full_name };
+      return payload;
+    };
+
+    it.each([
+      ["a fork's success does not count as a recovery", fromFork("success"), "workflow-recovered", "default branch (master)"],
+      ["a fork's failure does not count as a failure", fromFork("failure"), "workflow-failure", "default branch (master)"],
+    ] as const)("%s, and --explain says why", (_, payload, rule, what) => {
+      const result = route("workflow_run", payload);
+      expect(result.matched).toBe(false);
+      expect(result.event.branch).toBeNull();
+      expect(result.explanation.find((v) => v.rule === rule)?.reason).toBe(`the workflow run is from attacker/r, not octo-org/octo-repo: its branch master is not this repository's, so not the ${what}`);
+    });
+
+    it("a run whose head repository is not given is not taken as the repository's", () => {
+      const result = route("workflow_run", fromFork("success", null));
+      expect(result.matched).toBe(false);
+      expect(result.explanation.find((v) => v.rule === "workflow-recovered")?.reason).toMatch(/^the workflow run is from a head repository the payload does not name, not octo-org\/octo-repo/);
+    });
+
+    it("the same repository, named in another case and without ids, still counts", () => {
+      expect(ruleOf("workflow_run", fromFork("success", { full_name: "OCTO-ORG/octo-repo" }))).toBe("workflow-recovered");
+    });
+
+    it("branch and deployBranch conditions say the same; defaultBranch: false holds", () => {
+      const byBranch = routerFor({ routing: { rules: [
+        { id: "on-main", when: { event: "workflow_run", branch: "master" }, agent: "log", priority: "low", action: "x" },
+        { id: "deploy", when: { event: "workflow_run", deployBranch: true }, agent: "log", priority: "low", action: "x", continue: true },
+        { id: "off-default", when: { event: "workflow_run", defaultBranch: false }, agent: "log", priority: "low", action: "x", continue: true },
+      ] } });
+      const result = byBranch("workflow_run", fromFork("failure"));
+      const reason = (id: string) => result.explanation.find((v) => v.rule === id)?.reason;
+      expect(reason("on-main")).toBe("the workflow run is from attacker/r, not octo-org/octo-repo: its branch master is not this repository's, so not a branch (wanted master)");
+      expect(reason("deploy")).toMatch(/its branch master is not this repository's, so not a deploy branch \(master\)$/);
+      expect(result.decisions.map((d) => d.rule)).toContain("off-default");
+    });
+  });
+
   it("a failed run started by a bot (github-actions[bot]) still reaches Guardian", () => {
     const result = route("workflow_run", asBot(workflowRun("failure"), "github-actions[bot]"));
     expect(result.decision?.rule).toBe("workflow-failure");

@@ -65,7 +65,7 @@ describe("escalation texts", () => {
 
   it("puts the markers, run link, sha, actor, attempt and conclusion in the body", () => {
     const body = renderEscalationBody(run);
-    for (const part of [OWN_MARKER, escalationMarker(run), runMarker(run), "[run 1234, attempt 2](https://github.com/octo/app/actions/runs/1234)", "`3484a3f`", "[octocat](https://github.com/octocat)", "`failure`", "`main`"]) {
+    for (const part of [OWN_MARKER, escalationMarker(run), runMarker(run), "[run 1234, attempt 2](https://github.com/octo/app/actions/runs/1234)", "` 3484a3f `", "[octocat](https://github.com/octocat)", "` failure `", "` main `"]) {
       expect(body).toContain(part);
     }
     // No @mention: an escalation must not ping the actor on every failure.
@@ -80,6 +80,39 @@ describe("escalation texts", () => {
       for (const line of comment.split("\n")) expect(line.startsWith("/agent")).toBe(false);
     }
     expect(renderRecoveryComment(run)).toMatch(/succeeded again/);
+  });
+});
+
+describe("escalation texts from a hostile workflow", () => {
+  // Whoever writes a workflow file names it, and a fork's pull request writes its own.
+  const hostile: WorkflowRun = {
+    ...run,
+    name: "CI @octo-org/admins ![x](https://evil.example/i.png) [login](https://evil.example) <img src=x onerror=alert(1)> | cell --> \u202e",
+    path: ".github/workflows/x--><b>y</b>.yml",
+    branch: "main` @team <b>x</b>",
+    actor: "mallory](https://evil.example) @team",
+    url: "https://evil.example/run) ![x](https://evil.example/i.png",
+    sha: "<img src=x>",
+  };
+  const texts = [renderEscalationBody(hostile), renderFailureComment(hostile), renderRecoveryComment(hostile)];
+
+  it.each(texts.map((text, i) => [["the issue body", "a failure comment", "the recovery comment"][i]!, text] as const))("%s publishes no mention, image, link or HTML", (_, text) => {
+    const outsideCode = text.replace(/(`+) .*? \1/g, "");
+    expect(outsideCode).not.toMatch(/@(?!&#8203;)\w/);
+    expect(outsideCode).not.toMatch(/!\[|\]\(https:\/\/evil|<img|<b>|\u202e/);
+    expect(text).not.toContain("https://evil.example/run)");
+    // The one hidden comment each marker opens is closed by that marker.
+    for (const line of text.split("\n").filter((l) => l.startsWith("<!--"))) expect(line.match(/-->/g)).toHaveLength(1);
+  });
+
+  it("keeps the name readable and the table whole", () => {
+    const body = renderEscalationBody(hostile);
+    expect(body).toContain("**CI @&#8203;octo\\-org/admins");
+    expect(body).toContain("\\u202e");
+    expect(body.split("\n").filter((l) => l.startsWith("| ")).every((row) => row.split(/(?<!\\)\|/).length === 4)).toBe(true);
+    expect(body).toContain("| Commit | unknown |");
+    expect(escalationTitle(hostile)).toContain("\\u202e");
+    expect(escalationMarker(hostile)).toBe("<!-- switchyard:guardian:.github/workflows/x--%3E%3Cb%3Ey%3C/b%3E.yml -->");
   });
 });
 

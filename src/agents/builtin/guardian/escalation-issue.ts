@@ -1,6 +1,8 @@
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { EventPayload } from "../../../events/event-payload.js";
 import type { SearchHit } from "../../../github/github-client.js";
+import { terminalText } from "../../../present/terminal-text.js";
+import { codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
 import { isOwnComment } from "../../own-comment.js";
 
 /** The label that marks Guardian's escalation issues, and how it looks when Guardian creates it. */
@@ -58,7 +60,14 @@ export function workflowRunOf(event: EventPayload, payload: Json): WorkflowRun |
  * @example escalationMarker(run) // "<!-- switchyard:guardian:.github/workflows/ci.yml -->"
  */
 export function escalationMarker(run: WorkflowRun): string {
-  return `<!-- switchyard:guardian:${run.path ?? run.name} -->`;
+  return `<!-- switchyard:guardian:${markerText(run.path ?? run.name)} -->`;
+}
+
+// Whoever writes a workflow chooses its file name and name: a `-->` (or `--!>`) in either
+// would end the hidden comment and publish what follows, so every character outside a plain
+// set is percent-encoded (its UTF-8 bytes).
+function markerText(text: string): string {
+  return text.replace(/[^A-Za-z0-9._/ -]/gu, (c) => [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""));
 }
 
 /**
@@ -76,7 +85,8 @@ export function runMarker(run: WorkflowRun): string {
  * @example escalationTitle(run) // 'Workflow "CI" is failing'
  */
 export function escalationTitle(run: WorkflowRun): string {
-  return `Workflow "${run.name}" is failing`;
+  // A title renders no links, images, mentions or HTML; control and bidi characters are still written out.
+  return `Workflow "${terminalText(run.name, { oneLine: true })}" is failing`;
 }
 
 /**
@@ -95,17 +105,33 @@ export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun, own
   return matching.sort((a, b) => a.number - b.number)[0] ?? null;
 }
 
+// A run's link goes to GitHub's run page: anything but a plain http(s) address is shown as no link.
+const SAFE_URL = /^https?:\/\/[^\s()<>[\]"'`\\|]+$/;
+
 function runLink(run: WorkflowRun): string {
   const label = `run ${run.runId ?? "(unknown)"}${run.attempt && run.attempt > 1 ? `, attempt ${run.attempt}` : ""}`;
-  return run.url ? `[${label}](${run.url})` : label;
+  return run.url && SAFE_URL.test(run.url) ? `[${label}](${run.url})` : label;
 }
+
+// A GitHub login (a user's, or an app's `slug[bot]`): only then is it linked to a profile.
+const LOGIN = /^([A-Za-z0-9][A-Za-z0-9-]{0,38})(\[bot\])?$/;
 
 // A profile link, not an @mention: an escalation should not ping whoever pushed on every failure.
 function actorLink(run: WorkflowRun): string {
-  return run.actor ? `[${run.actor}](https://github.com/${run.actor})` : "unknown";
+  if (!run.actor) return "unknown";
+  const login = LOGIN.exec(run.actor);
+  if (!login) return escapeMarkdown(run.actor);
+  const profile = login[2] ? `https://github.com/apps/${login[1]}` : `https://github.com/${login[1]}`;
+  return `[${escapeMarkdown(run.actor)}](${profile})`;
 }
 
-const shortSha = (run: WorkflowRun): string => (run.sha ? `\`${run.sha.slice(0, 7)}\`` : "unknown");
+const shortSha = (run: WorkflowRun): string => (run.sha && /^[0-9a-f]{7,64}$/i.test(run.sha) ? codeSpan(run.sha.slice(0, 7)) : "unknown");
+
+// GitHub's tables split a row at every `|`, inside a code span too, unless it is escaped.
+const cellCode = (text: string): string => codeSpan(text).replace(/\|/g, "\\|");
+
+// The workflow's name is chosen by whoever writes the workflow file: it reads as text, never as markup.
+const workflowName = (run: WorkflowRun): string => `**${escapeMarkdown(run.name)}**`;
 
 /**
  * The escalation issue's body: markers, then what failed, where and for whom.
@@ -117,12 +143,12 @@ export function renderEscalationBody(run: WorkflowRun): string {
     OWN_MARKER,
     escalationMarker(run),
     runMarker(run),
-    `The workflow **${run.name}**${run.path ? ` (\`${run.path}\`)` : ""} failed${run.branch ? ` on \`${run.branch}\`` : ""}.`,
+    `The workflow ${workflowName(run)}${run.path ? ` (${codeSpan(run.path)})` : ""} failed${run.branch ? ` on ${codeSpan(run.branch)}` : ""}.`,
     "",
     "| | |",
     "|---|---|",
     `| Run | ${runLink(run)} |`,
-    `| Conclusion | \`${run.conclusion}\` |`,
+    `| Conclusion | ${cellCode(run.conclusion)} |`,
     `| Commit | ${shortSha(run)} |`,
     `| Actor | ${actorLink(run)} |`,
     "",
@@ -136,7 +162,7 @@ export function renderEscalationBody(run: WorkflowRun): string {
  * @example await github.createComment(repo, issue.number, renderFailureComment(run));
  */
 export function renderFailureComment(run: WorkflowRun): string {
-  return [OWN_MARKER, runMarker(run), `**${run.name}** failed again: ${runLink(run)}, \`${run.conclusion}\`, commit ${shortSha(run)}, actor ${actorLink(run)}.`].join("\n");
+  return [OWN_MARKER, runMarker(run), `${workflowName(run)} failed again: ${runLink(run)}, ${codeSpan(run.conclusion)}, commit ${shortSha(run)}, actor ${actorLink(run)}.`].join("\n");
 }
 
 /**
@@ -145,5 +171,5 @@ export function renderFailureComment(run: WorkflowRun): string {
  * @example await github.createComment(repo, issue.number, renderRecoveryComment(run));
  */
 export function renderRecoveryComment(run: WorkflowRun): string {
-  return [OWN_MARKER, runMarker(run), `**${run.name}** succeeded again: ${runLink(run)}, commit ${shortSha(run)}. Closing this escalation.`].join("\n");
+  return [OWN_MARKER, runMarker(run), `${workflowName(run)} succeeded again: ${runLink(run)}, commit ${shortSha(run)}. Closing this escalation.`].join("\n");
 }

@@ -1,3 +1,4 @@
+import { forkRunReason } from "../../../events/fork-run-reason.js";
 import type { Agent, AgentContext } from "../../agent.js";
 import { findOwnComment } from "../../own-comment.js";
 import { createKeyedQueue } from "./create-keyed-queue.js";
@@ -69,7 +70,8 @@ async function recover(ctx: AgentContext, repo: string, run: WorkflowRun): Promi
  * startup_failure) → one open escalation issue per workflow, labelled
  * `guardian:escalation`, with later failures as comments (one per run attempt, however
  * often the task is retried); the next success comments and closes it. Runs switchyard
- * dispatched itself count like any other: there is no sender filter here.
+ * dispatched itself count like any other: there is no sender filter here. A run from a fork
+ * (its head repository is not the repository) is never reported, opened or closed on.
  */
 export const guardian: Agent = {
   name: "Guardian",
@@ -78,6 +80,10 @@ export const guardian: Agent = {
     const run = workflowRunOf(ctx.event, ctx.payload);
     const repo = ctx.event.repository;
     if (!run || !repo) return { output: "nothing to do: not a workflow run of a repository" };
+    // Whoever opens a pull request from a fork chooses its workflows and their outcome: such a
+    // run must neither open nor close the repository's escalation, whatever rule routed it here.
+    const fork = forkRunReason(ctx.event);
+    if (fork !== null) return { output: `${fork}: Guardian reports only the repository's own runs; nothing done` };
     const act = FAILED_CONCLUSIONS.has(run.conclusion) ? escalate : run.conclusion === "success" ? recover : null;
     if (!act) return { output: `"${run.name}" concluded ${run.conclusion}: Guardian acts on failures and successes only` };
     return { output: await perWorkflow(`${repo}:${run.path ?? run.name}`, () => act(ctx, repo, run)) };
