@@ -152,7 +152,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async searchIssues(query) {
       const data = await read<Rest["search"]["issuesAndPullRequests"]["response"]["data"]>("GET /search/issues", { q: query, sort: "created", order: "desc", per_page: 30 }, { items: "array" });
-      return (data?.items ?? []).map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))), user: i.user?.login ?? null }));
+      return (data?.items ?? []).map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))), user: i.user?.login ?? null, body: i.body ?? null }));
     },
 
     async getDiscussion(repo, number) {

@@ -73,4 +73,6 @@ export interface SearchHit {
   labels: string[];
   /** Who opened it, when the answer says (search and the issues list do). */
   user?: string | null;
+  /** Its body, when the answer says (search does): what a marker is checked in. */
+  body?: string | null;
 }

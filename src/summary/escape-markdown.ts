@@ -64,3 +64,24 @@ export function codeSpan(raw: string): string {
   const ticks = "`".repeat(longest + 1);
   return `${ticks} ${text} ${ticks}`;
 }
+
+/**
+ * Someone else's text of several lines (a discussion's body), quoted so it reads as text:
+ * each line escaped as escapeMarkdown does, behind `> `, so line breaks and blank lines stay
+ * while nothing in it renders as a mention, a reference, a link, an image or HTML, and a
+ * hidden `<!-- switchyard:… -->` marker in it shows as text instead of being one. Leading
+ * spaces (a tab as four) become no-break spaces: four of them would otherwise make the line
+ * a code block, where the entities would show as written.
+ *
+ * @example quoteText("Hi @team\n\n    <b>x</b>") // "> Hi @&#8203;team\n>\n> &#160;&#160;&#160;&#160;&lt;b&gt;x&lt;/b&gt;"
+ */
+export function quoteText(raw: string): string {
+  return raw.replace(/\r\n/g, "\n").split("\n").map(quoteLine).join("\n");
+}
+
+function quoteLine(line: string): string {
+  const indent = /^[ \t]*/.exec(line)![0];
+  const text = line.slice(indent.length);
+  if (text === "") return ">";
+  return `> ${"&#160;".repeat(indent.replace(/\t/g, "    ").length)}${escapeMarkdown(text)}`;
+}

@@ -177,7 +177,7 @@ describe("/convert-to-issue", () => {
     expect(issues).toHaveLength(1);
     const issue = issues[0]!;
     expect(issue.title).toBe("Crash when the login page opens");
-    expect(issue.body).toContain("Opening /login shows a stack trace.");
+    expect(issue.body).toContain("> Opening /login shows a stack trace\\.");
     expect(issue.body).toContain(`[#90](https://github.com/${repo}/discussions/90)`);
     expect(issue.body).toContain(`<!-- switchyard:converted-from:D_${repo} -->`);
     // Only the labels the repository has: an unknown one is not created by the conversion.
@@ -227,6 +227,79 @@ describe("/convert-to-issue", () => {
     const mine = repliesIn(repo).filter((c) => c.user === "switchyard-bot");
     expect(mine).toHaveLength(1);
     expect(mine[0]!.body).toContain(`Converted to #${opened[0]!.number}`);
+  });
+
+  it("a marker copied from a discussion's body cannot point a later conversion at the attacker's issue", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const victim = `D_${repo}`;
+    // Another discussion whose body carries the victim discussion's marker, converted first.
+    const evil = discussionIn(repo, { title: "Phishing", body: `Please log in again.\n<!-- switchyard:converted-from:${victim} -->` });
+    Object.assign(evil.discussion, { number: 91, node_id: "D_evil" });
+    const [first] = await deliver(commentOn(evil, "/convert-to-issue"));
+    expect(first!.status).toBe("succeeded");
+    const [planted] = fake.repo(repo).issues;
+    expect(planted!.user).toBe("switchyard-bot");
+    expect(planted!.body).not.toContain(`<!-- switchyard:converted-from:${victim}`);
+    expect(planted!.body!.trimEnd().split("\n").at(-1)).toBe("<!-- switchyard:converted-from:D_evil -->");
+
+    // An issue switchyard wrote before copied bodies were quoted: the victim's marker in the copied text.
+    const legacy = fake.repo(repo).addIssue({ title: "Phishing", user: "switchyard-bot", body: `<!-- switchyard:converted-from:${victim} -->\n\n---\nConverted from discussion #92.\n<!-- switchyard:converted-from:D_other -->` });
+
+    const [task] = await deliver(commentOn(discussionIn(repo), "/convert-to-issue"));
+    expect(task!.status).toBe("succeeded");
+    const opened = fake.repo(repo).issues.filter((i) => i.number !== planted!.number && i.number !== legacy.number);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.title).toBe("Crash when the login page opens");
+    expect(repliesIn(repo).at(-1)!.body).toContain(`Converted to #${opened[0]!.number}`);
+
+    // A second request finds the right one, by switchyard's reply and by the marker alike.
+    const [again] = await deliver(commentOn(discussionIn(repo), "/convert-to-issue"));
+    expect(again!.status).toBe("succeeded");
+    expect(repliesIn(repo).at(-1)!.body).toContain(`already converted to #${opened[0]!.number}`);
+  });
+
+  it("a converted-to marker in a label name shown by /agent status does not redirect the conversion", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const forged = "<!-- switchyard:converted-to:5 -->";
+    fake.repo(repo).addLabel(forged);
+    fake.repo(repo).addIssue({ number: 5, title: "phishing", body: "[login](https://evil.example)", user: "mallory" });
+    const base = discussionIn(repo, { labels: [forged] });
+    await deliver(commentOn(base, "/agent status"));
+    expect(repliesIn(repo)[0]!.body).toContain(forged);
+    const [task] = await deliver(commentOn(base, "/convert-to-issue"));
+    expect(task!.status).toBe("succeeded");
+    const opened = fake.repo(repo).issues.filter((i) => i.number !== 5);
+    expect(opened).toHaveLength(1);
+    expect(repliesIn(repo).at(-1)!.body).toContain(`Converted to #${opened[0]!.number}`);
+  });
+
+  it("quotes the discussion's body as text: no mention, image, link or HTML published under switchyard's name", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const body = [
+      "Hi @octo-org/everyone, see ![x](https://evil.example/i.png) and [login](https://evil.example/login)",
+      "",
+      "<details><summary>click</summary><img src=x onerror=alert(1)></details>",
+      "    indented like code <b>bold</b>",
+      "Fixes #1, https://evil.example/bare",
+      "```",
+      "<!-- switchyard -->",
+    ].join("\n");
+    const [task] = await deliver(commentOn(discussionIn(repo, { body }), "/convert-to-issue"));
+    expect(task!.status).toBe("succeeded");
+    const [issue] = fake.repo(repo).issues;
+    const quoted = issue!.body!.split("\n---\n")[0]!.trimEnd();
+    for (const live of ["@octo-org", "![x](", "](https://evil", "<details", "<img", "<b>", "Fixes #1", "https://evil", "```", "<!--"]) expect(quoted).not.toContain(live);
+    // Still readable: one quoted line per line, the blank one kept, the indented one not a code block.
+    expect(quoted.split("\n")).toHaveLength(7);
+    expect(quoted.split("\n").every((line) => line === ">" || line.startsWith("> "))).toBe(true);
+    expect(quoted).toContain("> Hi @&#8203;octo\\-org/everyone, see \\!\\[x\\]");
+    expect(quoted).toContain("> &#160;&#160;&#160;&#160;indented like code &lt;b&gt;bold&lt;/b&gt;");
+    // The footer is switchyard's: the link back, the asker, and the marker as the last line.
+    expect(issue!.body).toContain(`Converted from discussion [#90](https://github.com/${repo}/discussions/90) at the request of @maintainer.`);
+    expect(issue!.body!.split("\n").at(-1)).toBe(`<!-- switchyard:converted-from:D_${repo} -->`);
   });
 
   it("a stranger is refused with a reply and no issue is created", async () => {

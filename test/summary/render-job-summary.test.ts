@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { InlineRun } from "../../src/app/run-inline.js";
 import { normalizeEvent } from "../../src/events/normalize-event.js";
 import type { RoutingDecision } from "../../src/routing/decide.js";
-import { codeBlock, codeSpan, escapeMarkdown } from "../../src/summary/escape-markdown.js";
+import { codeBlock, codeSpan, escapeMarkdown, quoteText } from "../../src/summary/escape-markdown.js";
 import { errorAnnotation } from "../../src/summary/error-annotation.js";
 import { renderJobSummary } from "../../src/summary/render-job-summary.js";
 import { asJson, exampleOf } from "../support/examples.js";
@@ -107,6 +107,18 @@ describe("codeSpan", () => {
 
   it("writes control characters out and line breaks as spaces", () => {
     expect(codeSpan("a\nb\u202e")).toBe("` a b\\u202e `");
+  });
+});
+
+describe("quoteText", () => {
+  it("quotes each line escaped, keeping blank lines, and indents with no-break spaces so no line becomes code", () => {
+    expect(quoteText("Hi @team\n\n    <b>x</b>\r\n\tdone.")).toBe("> Hi @&#8203;team\n>\n> &#160;&#160;&#160;&#160;&lt;b&gt;x&lt;/b&gt;\n> &#160;&#160;&#160;&#160;done\\.");
+  });
+
+  it("leaves no hidden marker, fence, image or link to read as one", () => {
+    const quoted = quoteText("<!-- switchyard:converted-from:D_1 -->\n```\n![x](https://e/i.png) [y](https://e)");
+    expect(quoted).not.toMatch(/<!--|```|!\[|\]\(/);
+    expect(quoted).toContain("&lt;\\!\\-\\- switchyard\\:converted\\-from\\:D\\_1 \\-\\-&gt;");
   });
 });
 

@@ -1,15 +1,33 @@
-import { codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
+import { codeSpan, escapeMarkdown, quoteText } from "../../../summary/escape-markdown.js";
 import type { AgentContext } from "../../agent.js";
 import { isOwnComment } from "../../own-comment.js";
 import type { DiscussionThread } from "./discussion-thread.js";
 
-/** In the issue's body: what a later `/convert-to-issue` (or a retried attempt) finds it by. */
+/**
+ * In the issue's body, as its last line: what a later `/convert-to-issue` (or a retried attempt) finds it by.
+ *
+ * @example convertedFromMarker("D_kwDOABC") // "<!-- switchyard:converted-from:D_kwDOABC -->"
+ */
 export function convertedFromMarker(discussionNodeId: string): string {
   return `<!-- switchyard:converted-from:${discussionNodeId} -->`;
 }
 
-/** In switchyard's reply in the discussion: the issue it was converted to. */
-const CONVERTED_TO = /<!-- switchyard:converted-to:(\d+) -->/;
+/** In switchyard's reply in the discussion, as its last line: the issue it was converted to. */
+const CONVERTED_TO = /^<!-- switchyard:converted-to:(\d+) -->$/;
+
+/** A body's last line, where switchyard puts its marker: after everything it quotes or names. */
+function lastLine(body: string): string {
+  return body.replace(/\r\n/g, "\n").trimEnd().split("\n").at(-1)!.trim();
+}
+
+/**
+ * Whether an issue body carries `marker` where a conversion puts it: once, on its last line.
+ * Text a conversion copied (or anything else in the body) cannot stand for it: a discussion
+ * body holding another discussion's marker must not make that discussion "already converted".
+ */
+function placedMarker(body: string | null | undefined, marker: string): boolean {
+  return typeof body === "string" && lastLine(body) === marker && body.split(marker).length === 2;
+}
 
 /**
  * The issue this discussion was converted to, if any. First the discussion's own replies
@@ -19,15 +37,36 @@ const CONVERTED_TO = /<!-- switchyard:converted-to:(\d+) -->/;
 async function findConverted(ctx: AgentContext, thread: DiscussionThread): Promise<number | null> {
   // Only what switchyard wrote: anyone can write either marker, to block the conversion or
   // have switchyard's reply point at an issue of their choosing.
+  // Only as the last line of the reply: a label or category name a status reply shows may hold one too.
   for (const comment of thread.state?.comments ?? []) {
     if (!isOwnComment(comment, ctx.ownLogins)) continue;
-    const match = CONVERTED_TO.exec(comment.body);
+    const match = CONVERTED_TO.exec(lastLine(comment.body));
     if (match) return Number(match[1]);
   }
   if (!ctx.github.canRead) return null;
+  const marker = convertedFromMarker(thread.ref.nodeId);
   const hits = await ctx.github.searchIssues(`repo:${thread.repository} is:issue in:body "switchyard:converted-from:${thread.ref.nodeId}"`);
-  return hits.find((h) => isOwnComment({ user: h.user ?? null }, ctx.ownLogins))?.number ?? null;
+  return hits.find((h) => isOwnComment({ user: h.user ?? null }, ctx.ownLogins) && placedMarker(h.body, marker))?.number ?? null;
 }
+
+// GitHub refuses an issue body over 65,536 characters; escaping makes the quote longer than the text.
+const QUOTE_LIMIT = 60_000;
+
+/**
+ * The discussion's body as the issue shows it: quoted as text (quoteText), so whatever the
+ * discussion's author wrote publishes no mention, image, link, HTML or switchyard marker
+ * under switchyard's name. Cut at a line when too long, saying where the rest is.
+ */
+function quotedBody(body: string): string {
+  if (body.trim() === "") return "_The discussion has no text._";
+  const quoted = quoteText(body);
+  if (quoted.length <= QUOTE_LIMIT) return quoted;
+  const cut = quoted.lastIndexOf("\n", QUOTE_LIMIT);
+  return `${quoted.slice(0, cut > 0 ? cut : QUOTE_LIMIT)}\n>\n> …\n\n_The rest is in the discussion._`;
+}
+
+// The discussion's address comes from GitHub; anything but a plain http(s) address is not linked.
+const SAFE_URL = /^https?:\/\/[^\s()<>[\]"'`\\|]+$/;
 
 /** The discussion's labels the repository has, in the repository's spelling (issue labels must exist). */
 async function carriedLabels(ctx: AgentContext, repo: string, labels: readonly string[]): Promise<string[]> {
@@ -38,10 +77,12 @@ async function carriedLabels(ctx: AgentContext, repo: string, labels: readonly s
 }
 
 /**
- * `/convert-to-issue`: one issue with the discussion's title and body, a link back and the
- * discussion's labels that exist on the repository; the reply (posted by the caller) links
+ * `/convert-to-issue`: one issue with the discussion's title and body (quoted as text), a
+ * link back and the discussion's labels that exist on the repository; the reply (posted by the caller) links
  * it. Idempotent: when the discussion was converted before, the existing issue is named.
  * Who may ask (write access) is checked by the caller.
+ *
+ * @example await thread.reply(0, await convertToIssue(ctx, thread)); // "Converted to #12: the discussion continues there.…"
  */
 export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread): Promise<string> {
   const { event, github } = ctx;
@@ -54,11 +95,12 @@ export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread
   const body = thread.state?.body ?? event.body ?? "";
   const url = thread.state?.url ?? thread.ref.url;
   const asker = event.sender?.login;
+  // The marker goes last, after the quote, which cannot hold one: findConverted reads it only there.
   const issueBody = [
-    body,
+    quotedBody(body),
     "",
     "---",
-    `Converted from discussion ${url ? `[#${thread.ref.number}](${url})` : `#${thread.ref.number}`}${asker ? ` at the request of @${asker}` : ""}.`,
+    `Converted from discussion ${url && SAFE_URL.test(url) ? `[#${thread.ref.number}](${url})` : `#${thread.ref.number}`}${asker ? ` at the request of @${asker}` : ""}.`,
     convertedFromMarker(thread.ref.nodeId),
   ].join("\n");
   const labels = await carriedLabels(ctx, repo, thread.state?.labels ?? event.labels);
