@@ -67,3 +67,16 @@ export function parseCommands(body: string | null | undefined): AgentCommand[] {
   }
   return commands;
 }
+
+/**
+ * The command word a comment `/agent <word>` yields, as parseCommands reads it: the first
+ * whitespace-separated word, lower-cased. A rule's `commentCommand` word this changes is one
+ * no comment can ever carry, so `check` derives its warnings from here rather than from a
+ * copy of the parser's rules.
+ *
+ * @example commandWordOf("Fix") // "fix"
+ * @example commandWordOf("fix it") // "fix"
+ */
+export function commandWordOf(word: string): string {
+  return parseCommands(`/agent ${word}`)[0]?.name ?? "help";
+}

@@ -1,3 +1,4 @@
+import { commandWordOf } from "../commands/parse-commands.js";
 import { isRegexLiteral, matcherOf } from "../config/string-condition.js";
 import type { CompiledRule } from "./compile-rules.js";
 
@@ -10,12 +11,44 @@ function eventCanBe(event: string, events: readonly string[]): boolean {
   return events.some(matcherOf(event));
 }
 
+/** A rule's `commentCommand` words (not `true`/`false`): one string or a list. */
+function commandWords(spec: string | readonly string[]): readonly string[] {
+  return typeof spec === "string" ? [spec] : spec;
+}
+
+/**
+ * Why no comment `/agent …` is the rule's command `word` (or only one nobody means to write),
+ * with what to write instead; null for a word a comment carries as written. Derived from
+ * the parser (commandWordOf), which reads the one word after `/agent`, lower-cased.
+ */
+function commandWordProblem(ruleId: string, word: string): string | null {
+  if (isRegexLiteral(word)) return null;
+  const read = commandWordOf(word);
+  // `/agent /fix` would yield `/fix`: "runs only on" rather than a false "never runs".
+  const lead = read === word ? `runs for ${word} only on the comment \`/agent ${word}\`` : `never runs for "${word}"`;
+  // `/agent fix` (a Probot app's command ported as is): the rule names the word after /agent.
+  if (/^\/agent/i.test(word)) {
+    const meant = commandWordOf(word.slice("/agent".length));
+    return `routing rule ${ruleId} ${lead}: commentCommand names the word after /agent, not the whole command (the comment \`/agent ${meant}\` is the command ${meant}). Write commentCommand: ${meant}`;
+  }
+  if (word.includes("/")) {
+    const meant = commandWordOf(word.split("/").find((part) => part.trim() !== "") ?? word);
+    return `routing rule ${ruleId} ${lead}: commentCommand names the word after /agent, without a slash (a /pattern/ needs its closing /). Write commentCommand: ${meant}`;
+  }
+  if (read === word) return null;
+  if (read === word.toLowerCase()) {
+    return `routing rule ${ruleId} never runs for ${word}: command words are read in lower case (\`/agent ${word}\` is ${read}). Write commentCommand: ${read}`;
+  }
+  return `routing rule ${ruleId} ${lead}: a command is one word, and the words after it are its arguments (\`/agent ${word}\` is the command ${read}; the agent gets the arguments in event.commands). Write commentCommand: ${read}`;
+}
+
 /**
  * Warnings for rules from the config file whose conditions no event can meet together:
  * `commentCommand` asks for an `/agent` command, which only a comment event carries, so on
  * any other event the rule silently never runs. (`commentCommand: false` holds on every
- * other event, so it is not one of these.) A command word written with upper-case letters
- * never matches either: commands are read lower-cased.
+ * other event, so it is not one of these.) A command word no comment yields never matches
+ * either: one with capitals (commands are read lower-cased), with whitespace (one word is
+ * the command, the rest its arguments), or written with its `/agent`.
  *
  * @example findUnmatchableRules(compileRules(config)) // ['routing rule deploy-on-issue never runs: …']
  */
@@ -25,10 +58,11 @@ export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
     if (rule.origin === "default") continue;
     const { event, commentCommand } = rule.when;
     if (commentCommand === undefined || commentCommand === false) continue;
-    // Command words are read lower-cased (src/commands/parse-commands.ts): `MyCmd` is never one.
-    const cased = (typeof commentCommand === "string" ? [commentCommand] : commentCommand === true ? [] : commentCommand).filter((w) => !isRegexLiteral(w) && w !== w.toLowerCase());
-    for (const word of cased) {
-      warnings.push(`routing rule ${rule.id} never runs for ${word}: command words are read in lower case (\`/agent ${word}\` is ${word.toLowerCase()}). Write commentCommand: ${word.toLowerCase()}`);
+    if (commentCommand !== true) {
+      for (const word of commandWords(commentCommand)) {
+        const problem = commandWordProblem(rule.id, word);
+        if (problem !== null) warnings.push(problem);
+      }
     }
     if (eventCanBe(event, COMMAND_EVENTS)) continue;
     warnings.push(

@@ -477,6 +477,26 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     ]);
   });
 
+  it("a command word the parser never yields: written with its /agent, with a space, or with a slash (a Probot app's command ported as is)", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: probot-fix, when: { event: issue_comment, action: created, commentCommand: /agent fix }, agent: Mine, priority: low, action: Fix }",
+      "    - { id: two-words, when: { event: issue_comment, action: created, commentCommand: [fix it, /fix] }, agent: Mine, priority: low, action: Fix }",
+      // A /pattern/ and a plain word are what the parser reads: no warning.
+      "    - { id: fine, when: { event: issue_comment, action: created, commentCommand: [/^fix-.+$/, triage] }, agent: Mine, priority: low, action: Fix }",
+    ].join("\n");
+    const result = await checkFile("agent-in-command.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      'warning: routing rule probot-fix never runs for "/agent fix": commentCommand names the word after /agent, not the whole command (the comment `/agent fix` is the command fix). Write commentCommand: fix',
+      'warning: routing rule two-words never runs for "fix it": a command is one word, and the words after it are its arguments (`/agent fix it` is the command fix; the agent gets the arguments in event.commands). Write commentCommand: fix',
+      "warning: routing rule two-words runs for /fix only on the comment `/agent /fix`: commentCommand names the word after /agent, without a slash (a /pattern/ needs its closing /). Write commentCommand: fix",
+    ]);
+  });
+
   it("a rule that takes a write-access command from CoordinatorAgent: only the association is checked for it", async () => {
     const yaml = [
       "agents:",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCommands } from "../../src/commands/parse-commands.js";
+import { commandWordOf, parseCommands } from "../../src/commands/parse-commands.js";
 
 describe("parseCommands", () => {
   it.each([
@@ -19,5 +19,18 @@ describe("parseCommands", () => {
     ["/agent frobnicate x", [{ name: "frobnicate", args: ["x"] }]],
   ])("%j", (body, expected) => {
     expect(parseCommands(body)).toEqual(expected);
+  });
+});
+
+describe("commandWordOf", () => {
+  it.each([
+    ["fix", "fix"],
+    ["Fix", "fix"],
+    ["fix it", "fix"],
+    // `/agent /agent fix` is the command /agent: never /agent fix.
+    ["/agent fix", "/agent"],
+    ["/fix", "/fix"],
+  ])("%j is read as %j", (word, read) => {
+    expect(commandWordOf(word)).toBe(read);
   });
 });
