@@ -4,6 +4,7 @@ import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
 import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js";
 import { isBadPort } from "./is-bad-port.js";
+import { argvKey, listKey, requiredKey } from "./key-messages.js";
 import { didYouMean, suggestName } from "./suggest-name.js";
 
 /**
@@ -43,14 +44,29 @@ const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m` });
+/** A value written below zero (`-5`, `"-5s"`), which is no duration: said so, rather than "not a duration". */
+function isNegative(value: string | number): boolean {
+  return typeof value === "number" ? value < 0 : /^\s*-/.test(value) && parseDuration(value.replace("-", "")) !== undefined;
+}
+
+/**
+ * A duration: milliseconds, or a number with a unit. `negative` says what a value below zero
+ * is told (an agent's timeout has its own words); any other bad value is "not a duration".
+ */
+function durationSchema(negative: (value: string | number) => string) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms !== undefined) return ms;
+    const message = isNegative(value) ? negative(value) : `"${value}" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m`;
+    ctx.addIssue({ code: "custom", message });
     return z.NEVER;
-  }
-  return ms;
-});
+  });
+}
+
+const duration = durationSchema((value) => `${value} is below zero: write a number of milliseconds, or a duration with ms, s, m, h or d, like 10m`);
+
+/** An agent's `timeout`, where 0 turns the limit off. */
+const agentTimeout = durationSchema((value) => `${value} is below zero: a timeout is positive, a number of milliseconds or a duration like 5m (0 turns the limit off)`);
 
 /**
  * A key named in milliseconds (`leaseMs`, `retry.maxDelayMs`…): a number still counts
@@ -71,14 +87,24 @@ export type Priority = (typeof PRIORITIES)[number];
  */
 const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/** What each key of a rule is, for the errors that would otherwise only say "expected string". */
+const RULE_KEYS = {
+  id: "the rule's id, lower-case words joined by dashes like pr-opened (check and route --explain name the rule by it, routing.disable takes it, and a default rule's id replaces that rule)",
+  when: "the rule's when, the event it routes and its conditions, like {event: issues, action: opened}",
+  event: "the GitHub webhook event the rule routes, like issues or pull_request (or a /pattern/)",
+  agent: "the agent the rule's task goes to: a built-in one (IssueAgent, ReviewAgent, DeploymentAgent, CoordinatorAgent, Guardian, log) or one under agents",
+  priority: "the rule's priority, critical, high, medium or low (of the rules an event matches, the highest-priority one runs)",
+  action: 'the rule\'s action, a short description of what the task does, shown in the routing comment and by `tasks`, like "Label the issue"',
+} as const;
+
 export const ruleWhenSchema = z.strictObject({
   /** One event name (or a /pattern/): the action and the other conditions are read as that event's. */
   event: z
     .string({
       error: (issue) =>
-        Array.isArray(issue.input) ? "event takes one event name, not a list: write one rule per event (each with its own id), or a /pattern/ like /^(issues|push)$/" : undefined,
+        Array.isArray(issue.input) ? "event takes one event name, not a list: write one rule per event (each with its own id), or a /pattern/ like /^(issues|push)$/" : requiredKey(RULE_KEYS.event).error(issue),
     })
-    .min(1),
+    .min(1, `empty: write ${RULE_KEYS.event}`),
   action: matcher.optional(),
   /** The label this `labeled` event just added. */
   labelAdded: matcher.optional(),
@@ -101,14 +127,14 @@ export const ruleWhenSchema = z.strictObject({
   repository: matcher.optional(),
   sender: matcher.optional(),
   senderType: matcher.optional(),
-});
+}, requiredKey(RULE_KEYS.when));
 
 export const ruleSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "rule ids are lower-case words joined by dashes, like pr-opened"),
+  id: z.string(requiredKey(RULE_KEYS.id)).regex(/^[a-z0-9][a-z0-9-]*$/, "rule ids are lower-case words joined by dashes, like pr-opened"),
   when: ruleWhenSchema,
-  agent: z.string().min(1),
-  priority: z.enum(PRIORITIES),
-  action: z.string().min(1),
+  agent: z.string(requiredKey(RULE_KEYS.agent)).min(1, `empty: write ${RULE_KEYS.agent}`),
+  priority: z.enum(PRIORITIES, requiredKey(RULE_KEYS.priority)),
+  action: z.string(requiredKey(RULE_KEYS.action)).min(1, `empty: write ${RULE_KEYS.action}`),
   continue: z.boolean().optional(),
 });
 
@@ -124,12 +150,13 @@ const agentEnv = z
       .refine((name) => !NEVER_PASSED_ENV.includes(name), {
         error: (issue) => `${String(issue.input)} is never passed to an agent (it would let the agent forge deliveries, use the admin API or mint GitHub tokens): remove it`,
       }),
+    listKey("env", "variable names", "[OPENAI_API_KEY]"),
   )
   .default([]);
 
 const execExecutor = z.strictObject({
-  exec: z.array(z.string().min(1)).min(1, "exec is an argv list, like [./agents/review.sh, --fast]"),
-  timeout: duration.default(600_000),
+  exec: z.array(z.string().min(1), argvKey("exec", "[./agents/review.sh, --fast]")).min(1, "exec is an argv list, like [./agents/review.sh, --fast]"),
+  timeout: agentTimeout.default(600_000),
   env: agentEnv,
 });
 /**
@@ -232,13 +259,19 @@ const agentSecret = z.union(
 );
 
 const httpExecutor = z.strictObject({
-  http: z.strictObject({ url: agentUrl, secret: agentSecret }),
-  timeout: duration.default(30_000),
+  http: z.strictObject({ url: agentUrl, secret: agentSecret }, requiredKey("http as {url, secret}: the agent's URL, and the key each request to it is signed with")),
+  timeout: agentTimeout.default(30_000),
 });
 const workflowExecutor = z.strictObject({
-  workflow: z.strictObject({ id: z.union([z.string().min(1), z.number().int()]), ref: z.string().min(1).default("main") }),
+  workflow: z.strictObject(
+    {
+      id: z.union([z.string().min(1), z.number().int()], requiredKey("the workflow to dispatch: its file name, like agent.yml, or its numeric id")),
+      ref: z.string().min(1).default("main"),
+    },
+    requiredKey("workflow as {id, ref}: the workflow to dispatch and the branch or tag it runs on (default main)"),
+  ),
 });
-const builtinExecutor = z.strictObject({ builtin: z.string().min(1) });
+const builtinExecutor = z.strictObject({ builtin: z.string(requiredKey("the built-in agent to run: IssueAgent, ReviewAgent, DeploymentAgent, CoordinatorAgent, Guardian or log")).min(1) });
 /**
  * A coding-agent CLI run in a git worktree of the issue's repository; switchyard commits,
  * pushes a branch of its own and opens one pull request (docs/agents.md#workspace-agents).
@@ -246,8 +279,8 @@ const builtinExecutor = z.strictObject({ builtin: z.string().min(1) });
 const workspaceExecutor = z.strictObject({
   workspace: z.strictObject({
     /** argv, never a shell string; `{promptFile}` is replaced by the prompt file's path. */
-    run: z.array(z.string().min(1)).min(1, "workspace.run is an argv list, like [my-coding-agent, --prompt-file, \"{promptFile}\"]"),
-    timeout: duration.default(1_800_000),
+    run: z.array(z.string().min(1), argvKey("run", '[my-coding-agent, --prompt-file, "{promptFile}"]')).min(1, "workspace.run is an argv list, like [my-coding-agent, --prompt-file, \"{promptFile}\"]"),
+    timeout: agentTimeout.default(1_800_000),
     env: agentEnv,
     /** Author and committer of switchyard's commits: `Name <email>`. */
     author: z.string().regex(/^[^<>]+ <[^<>\s]+>$/, "author is `Name <email>`").default("switchyard <switchyard@users.noreply.github.com>"),
@@ -265,7 +298,7 @@ const workspaceExecutor = z.strictObject({
     /** Above this, mirrors not in use are removed, least recently used first, before a run. */
     diskBudget: byteSize.default(10 * 1024 ** 3),
     /** Labels put on the pull request. */
-    labels: z.array(z.string().min(1)).default(["switchyard"]),
+    labels: z.array(z.string().min(1), listKey("labels", "label names", "[switchyard]")).default(["switchyard"]),
   }),
 });
 
@@ -438,7 +471,7 @@ export const configSchema = z.strictObject({
        */
       incidents: z
         .strictObject({
-          repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "security.incidents.repository is owner/name, the repository the incident issue is opened in"),
+          repository: z.string(requiredKey("the repository the incident issue is opened in, owner/name")).regex(/^[^/\s]+\/[^/\s]+$/, "security.incidents.repository is owner/name, the repository the incident issue is opened in"),
           threshold: positiveInt.default(20),
           window: duration.pipe(z.number().min(1000, "security.incidents.window is at least 1s")).default(600_000),
           quiet: duration.pipe(z.number().min(1000, "security.incidents.quiet is at least 1s")).default(3_600_000),
@@ -460,7 +493,7 @@ export const configSchema = z.strictObject({
       concurrency: positiveInt.default(4),
       leaseMs: milliseconds.pipe(z.number().int().min(1000)).default(30_000),
       perAgent: z.record(z.string(), positiveInt).default({}),
-      perRepository: z.strictObject({ limit: positiveInt, windowMs: milliseconds.pipe(positiveInt).default(60_000) }).nullable().default(null),
+      perRepository: z.strictObject({ limit: z.number(requiredKey("the most task starts per repository within windowMs, a whole number like 10")).int().positive(), windowMs: milliseconds.pipe(positiveInt).default(60_000) }).nullable().default(null),
     })
     .prefault({}),
   routing: z

@@ -300,7 +300,7 @@ describe("switchyard check: strict names", () => {
     [
       "a rule's event under event:",
       "routing:\n  rules: [{ id: mine, event: issues, agent: IssueAgent, priority: high, action: Do it }]\n",
-      `routing.rules[0].when: Invalid input: expected object, received undefined; unknown key "routing.rules[0].event" (did you mean when?): ${FIX_KEY}`,
+      `routing.rules[0].when: missing: write the rule's when, the event it routes and its conditions, like {event: issues, action: opened}; unknown key "routing.rules[0].event" (did you mean when?): ${FIX_KEY}`,
     ],
   ] as const;
 
