@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
+import { assertEnvSecretsLong } from "../config/agent-secret-length.js";
 import { findAgentProblems } from "../config/find-agent-problems.js";
 import { formatDuration } from "../config/format-duration.js";
 import { loadConfig } from "../config/load-config.js";
@@ -77,6 +78,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       // ports are not touched (check runs where they may not be, as in CI): serve's start
       // refuses a database or port it cannot use, exit 2.
       assertServable(loaded.config);
+      assertEnvSecretsLong(loaded.config, io.env);
       readLogLevel(io.env);
       const { config, rules, source } = loaded;
       const ruleAgents = rules.map((rule) => rule.agent);

@@ -2,6 +2,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { constants } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
+import { assertEnvSecretsLong } from "../config/agent-secret-length.js";
 import { findAgentProblems } from "../config/find-agent-problems.js";
 import { STATE_DIR } from "../create-state-dir.js";
 import { loadConfig } from "../config/load-config.js";
@@ -168,6 +169,8 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
   const { config } = loaded;
   const role = options.role ?? config.server.role;
   assertServable(config, role);
+  // An ingest instance runs no agent: their keys are the workers' to check.
+  if (role !== "ingest") assertEnvSecretsLong(config, io.env);
   // Loaded here, not at the top: the HTTP server, GitHub client and agents are what only
   // serve needs, and every other command would pay for loading them.
   const [{ startServer }, { createLogger }] = await Promise.all([import("../app/start-server.js"), import("../observability/logger.js")]);

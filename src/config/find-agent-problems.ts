@@ -1,5 +1,6 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
+import { referenceProblem, variableReference } from "./agent-secret-length.js";
 import type { Config } from "./schema.js";
 
 export interface AgentProblemOptions {
@@ -144,8 +145,8 @@ export function findAgentProblems(config: Config, options: AgentProblemOptions):
     if ("http" in spec) {
       const { secret } = spec.http;
       if (typeof secret !== "string" && !options.env[secret.env]?.trim()) problems.push(`agents.${name}.${unsetSecret(secret.env)}`);
-      const reference = typeof secret === "string" ? /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(secret) : null;
-      if (reference) problems.push(`agents.${name}.http.secret: "${secret}" is used as the key itself (switchyard does not expand variables): write secret: { env: ${reference[1]} } to read it from the environment`);
+      const variable = typeof secret === "string" ? variableReference(secret) : null;
+      if (variable !== null) problems.push(`agents.${name}.http.secret: ${referenceProblem(secret as string, variable)}`);
       continue;
     }
     const listed = "exec" in spec ? { key: `agents.${name}.env`, names: spec.env } : "workspace" in spec ? { key: `agents.${name}.workspace.env`, names: spec.workspace.env } : null;

@@ -4,6 +4,7 @@ import { KNOWN_COMMANDS } from "../commands/parse-commands.js";
 import { NEVER_PASSED_ENV } from "../security/agent-env.js";
 import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js";
 import { isBadPort } from "./is-bad-port.js";
+import { referenceProblem, shortSecretProblem, variableReference } from "./agent-secret-length.js";
 import { argvKey, listKey, requiredKey } from "./key-messages.js";
 import { didYouMean, suggestName } from "./suggest-name.js";
 
@@ -243,6 +244,16 @@ function secretError(input: unknown): string {
   return SECRET_FORMS;
 }
 
+/** Why a secret written in the file is too short to sign with, or null (docs/agents.md). */
+function literalSecretProblem(secret: string): string | null {
+  // An empty or broken whsec_ secret has been told what is wrong with it already.
+  if (secret === "" || (secret.startsWith("whsec_") && !WHSEC.test(secret))) return null;
+  const short = shortSecretProblem(secret);
+  // `${AGENT_SECRET}` is too short, but the fix is {env: AGENT_SECRET}, not a longer key.
+  const variable = short === null ? null : variableReference(secret);
+  return variable === null ? short : referenceProblem(secret, variable);
+}
+
 /**
  * An http agent's signing key: written in the file, or `{env: NAME}` to read it from the
  * environment where switchyard runs (a config committed to a repository holds no secret).
@@ -252,7 +263,11 @@ const agentSecret = z.union(
     z
       .string()
       .min(1, `an empty secret signs nothing: write ${SECRET_FORMS}`)
-      .refine((secret) => !secret.startsWith("whsec_") || WHSEC.test(secret), "a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string"),
+      .refine((secret) => !secret.startsWith("whsec_") || WHSEC.test(secret), "a whsec_ secret is base64 after the prefix, as the Standard Webhooks spec says: copy it whole, or use a plain string")
+      .superRefine((secret, ctx) => {
+        const problem = literalSecretProblem(secret);
+        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+      }),
     z.strictObject({ env: z.string({ error: "env names the environment variable that holds the secret, like AGENT_SECRET" }).regex(ENV_NAME, "env names an environment variable, like AGENT_SECRET") }),
   ],
   { error: (issue) => secretError(issue.input) },

@@ -376,8 +376,8 @@ describe.concurrent("agent settings check refuses or warns about", () => {
   };
 
   it.each([
-    ["a URL that does not parse", "agents:\n  Hook: { http: { url: 'not a url', secret: s } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
-    ["a URL with an unclosed IPv6 bracket", "agents:\n  Hook: { http: { url: 'http://[::1', secret: s } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
+    ["a URL that does not parse", "agents:\n  Hook: { http: { url: 'not a url', secret: s3cret-agent-key-0000 } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
+    ["a URL with an unclosed IPv6 bracket", "agents:\n  Hook: { http: { url: 'http://[::1', secret: s3cret-agent-key-0000 } }\n", /^switchyard: bad-[\w-]+\.yaml: agents\.Hook\.http\.url: /],
     ["a whsec_ secret that is not base64", "agents:\n  Hook: { http: { url: 'https://a.example/', secret: 'whsec_!!!notbase64' } }\n", /agents\.Hook\.http\.secret: a whsec_ secret is base64 after the prefix/],
     ["a variable never passed to agents", "agents:\n  Bot: { exec: [node, bot.js], env: [OPENAI_API_KEY, WEBHOOK_SECRET] }\n", /agents\.Bot\.env\[1\]: WEBHOOK_SECRET is never passed to an agent .*: remove it/],
   ])("%s: exit 2 naming the key", async (name, yaml, message) => {
@@ -595,7 +595,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
   it("an http agent's URL shows its query's names, not their values (text and --json)", async () => {
     const dir = createWorkdir();
     try {
-      dir.write("switchyard.config.yaml", "agents:\n  Remote: { http: { url: 'http://127.0.0.1:9521/agent?token=qs-secret-123', secret: s3cret-key-0000 } }\nrouting:\n  rules:\n    - { id: remote, when: { event: issues, action: opened }, agent: Remote, priority: low, action: Remote }\n");
+      dir.write("switchyard.config.yaml", "agents:\n  Remote: { http: { url: 'http://127.0.0.1:9521/agent?token=qs-secret-123', secret: s3cret-agent-key-0000 } }\nrouting:\n  rules:\n    - { id: remote, when: { event: issues, action: opened }, agent: Remote, priority: low, action: Remote }\n");
       const text = await runCli(["check"], { cwd: dir.dir });
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toContain("http http://127.0.0.1:9521/agent?token=… (timeout 30s)");
@@ -612,7 +612,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     const yaml = [
       "agents:",
       "  FromEnv: { http: { url: 'https://a.example/', secret: { env: AGENT_SECRET } } }",
-      "  Literal: { http: { url: 'https://b.example/', secret: '${AGENT_SECRET}' } }",
+      "  Literal: { http: { url: 'https://b.example/', secret: '${AGENT_SIGNING_SECRET}' } }",
       "  Quick: { exec: [node, quick.js], timeout: 10 }",
       "  Unlimited: { exec: [node, forever.js], timeout: 0 }",
       "  ExecutionAgent: { workspace: { run: [no-such-coding-agent, '{promptFile}'], timeout: 5 } }",
@@ -629,13 +629,34 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(unset.stdout).toMatch(/^Unlimited\s+exec node forever\.js \(no timeout\)\s+1$/m);
     expect(unset.stderr.trimEnd().split("\n")).toEqual([
       "warning: agents.FromEnv.http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs",
-      'warning: agents.Literal.http.secret: "${AGENT_SECRET}" is used as the key itself (switchyard does not expand variables): write secret: { env: AGENT_SECRET } to read it from the environment',
+      'warning: agents.Literal.http.secret: "${AGENT_SIGNING_SECRET}" is used as the key itself (switchyard does not expand variables): write secret: { env: AGENT_SIGNING_SECRET } to read it from the environment',
       "warning: agents.Quick.timeout: 10ms is under a second, so every run would time out: a bare number counts milliseconds (write 10s for seconds)",
       "warning: agents.ExecutionAgent.workspace.timeout: 5ms is under a second, so every run would time out: a bare number counts milliseconds (write 5s for seconds)",
       'warning: agents.ExecutionAgent.workspace.run[0]: "no-such-coding-agent" is not found on PATH: install it, or write its path',
     ]);
-    const set = await run(["check", "--config", "secret-env.yaml"], { PATH: path.dirname(process.execPath), AGENT_SECRET: "s3cret" });
+    const set = await run(["check", "--config", "secret-env.yaml"], { PATH: path.dirname(process.execPath), AGENT_SECRET: "s3cret-agent-key-0000" });
     expect(set.stderr).not.toContain("AGENT_SECRET, which is not set");
+  });
+
+  it("an http secret shorter than 16 characters: refused in the file, and from the environment when check reads it (exit 2, never showing it)", async () => {
+    const literal = await checkFile("short-secret.yaml", "agents:\n  Hook: { http: { url: 'https://a.example/', secret: ab } }\n");
+    expect(literal.code).toBe(2);
+    expect(literal.stderr).toBe(
+      "switchyard: short-secret.yaml: agents.Hook.http.secret: a secret of 2 characters is too short (at least 16): a short key is easily guessed, and one under 4 characters is not even masked in stored output; " +
+        "make one with `openssl rand -hex 32` (or `whsec_` and the base64 of 32 random bytes)\n",
+    );
+    // A ${VAR} too short to sign with is told the fix it needs: {env: VAR}.
+    const reference = await checkFile("short-reference.yaml", "agents:\n  Hook: { http: { url: 'https://a.example/', secret: '${KEY}' } }\n");
+    expect(reference.stderr).toContain('agents.Hook.http.secret: "${KEY}" is used as the key itself (switchyard does not expand variables): write secret: { env: KEY }');
+    work.write("env-secret.yaml", "agents:\n  FromEnv: { http: { url: 'https://a.example/', secret: { env: AGENT_SECRET } } }\nrouting:\n  rules:\n    - { id: a, when: { event: issues }, agent: FromEnv, priority: low, action: A }\n");
+    const short = await run(["check", "--config", "env-secret.yaml"], { AGENT_SECRET: "s3cret" });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/^switchyard: environment: AGENT_SECRET \(agents\.FromEnv\.http\.secret\): a secret of 6 characters is too short \(at least 16\)/);
+    expect(short.stderr).not.toContain("s3cret");
+    // serve, where the agents run, refuses it at start the same way, before it opens anything.
+    const serve = await run(["serve", "--config", "env-secret.yaml"], { AGENT_SECRET: "s3cret", PORT: "0", ADMIN_PORT: "0" });
+    expect(serve).toMatchObject({ code: 2, stderr: short.stderr });
+    expect((await run(["check", "--config", "env-secret.yaml"], { AGENT_SECRET: "s3cret-agent-key-0000" })).code).toBe(0);
   });
 });
 

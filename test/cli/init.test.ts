@@ -515,7 +515,7 @@ describe("planAgentSetup", () => {
 
   it("maps an http agent's secret read from the environment; a secret written in the file needs nothing", () => {
     expect(setup({ http: { url: "https://agents.example/run", secret: { env: "AGENT_SECRET" } } }).secrets).toEqual([{ name: "AGENT_SECRET", agents: ["ExecutionAgent"], signing: ["ExecutionAgent"] }]);
-    expect(setup({ http: { url: "https://agents.example/run", secret: "in-the-file" } }).secrets).toEqual([]);
+    expect(setup({ http: { url: "https://agents.example/run", secret: "in-the-file-0123456789" } }).secrets).toEqual([]);
   });
 
   it("notes a program missing from the repository, with the error the run would end in", () => {

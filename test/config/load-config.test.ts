@@ -362,7 +362,7 @@ describe("ports fetch refuses", () => {
   });
 
   it("leave the URL's other ports, and the default ones, alone", () => {
-    const agent = (url: string) => load({ yaml: `agents:\n  A: { http: { url: "${url}", secret: s } }\nrouting:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n` });
+    const agent = (url: string) => load({ yaml: `agents:\n  A: { http: { url: "${url}", secret: s3cret-agent-key-0000 } }\nrouting:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n` });
     for (const url of ["http://127.0.0.1:6001/run", "https://h.example/run", "http://h.example:80/run", "https://h.example:8443/run"]) expect(() => agent(url), url).not.toThrow();
   });
 });
@@ -387,11 +387,11 @@ describe("bad input names the problem", () => {
     ["out of range", "server:\n  port: 70000\n", /server\.port: /],
     ["a zero body limit", 'server:\n  bodyLimit: "0"\n', /server\.bodyLimit: "0" is not a size: write a positive number/],
     ["a body limit that rounds to zero", "server:\n  bodyLimit: 0.0001kb\n", /server\.bodyLimit: "0\.0001kb" is not a size/],
-    ["an http agent URL with a password", 'agents:\n  A: { http: { url: "http://u:pw@127.0.0.1:1/x", secret: s } }\n', /agents\.A\.http\.url: remove the user:password from the URL/],
-    ["an http agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "http://127.0.0.1:6000/run", secret: s } }\n', /^switchyard\.config\.yaml: agents\.A\.http\.url: port 6000 is one fetch refuses to connect to \(a bad port in the Fetch standard, like 25 or 6665-6669\): use another port$/],
-    ["an https agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "https://h.example:10080/run", secret: s } }\n', /agents\.A\.http\.url: port 10080 is one fetch refuses/],
+    ["an http agent URL with a password", 'agents:\n  A: { http: { url: "http://u:pw@127.0.0.1:1/x", secret: s3cret-agent-key-0000 } }\n', /agents\.A\.http\.url: remove the user:password from the URL/],
+    ["an http agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "http://127.0.0.1:6000/run", secret: s3cret-agent-key-0000 } }\n', /^switchyard\.config\.yaml: agents\.A\.http\.url: port 6000 is one fetch refuses to connect to \(a bad port in the Fetch standard, like 25 or 6665-6669\): use another port$/],
+    ["an https agent URL on a port fetch refuses", 'agents:\n  A: { http: { url: "https://h.example:10080/run", secret: s3cret-agent-key-0000 } }\n', /agents\.A\.http\.url: port 10080 is one fetch refuses/],
     ["a GitHub API URL on a port fetch refuses", 'github:\n  apiUrl: "http://127.0.0.1:22/api/v3"\n', /^switchyard\.config\.yaml: github\.apiUrl: port 22 is one fetch refuses to connect to/],
-    ["an http agent URL that is not http", 'agents:\n  A: { http: { url: "ftp://h/x", secret: s } }\n', /agents\.A\.http\.url: ftp: URLs cannot be called/],
+    ["an http agent URL that is not http", 'agents:\n  A: { http: { url: "ftp://h/x", secret: s3cret-agent-key-0000 } }\n', /agents\.A\.http\.url: ftp: URLs cannot be called/],
     ["a lower-case author association", "commands:\n  associations: [owner]\n", /commands\.associations\[0\]: an author association is one of GitHub's: OWNER, MEMBER/],
     ["an unknown write-required command", "commands:\n  writeRequired: [fly]\n", /commands\.writeRequired\[0\]: a command is one of analyze, execute/],
     ["bad enum", "comments: loud\n", /comments: Invalid option: expected one of "sticky"\|"every"\|"off"/],
@@ -432,7 +432,7 @@ describe("bad input names the problem", () => {
     ["unknown id in routing.disable", "routing:\n  disable: [pr-opend]\n", /routing\.disable\[0\]: no rule has id "pr-opend": did you mean pr-opened\? \(ids: issue-agent-execute, /],
     ["a typo in an agent's executor kind, named", "agents:\n  IssueAgent: { exe: [./x.sh] }\n", /agents\.IssueAgent: unknown key "exe" \(did you mean exec\?\): an agent is builtin, /],
     ["a typo inside an agent's executor, named", "agents:\n  IssueAgent: { exec: [./x.sh], timout: 5s }\n", /unknown key "agents\.IssueAgent\.timout" \(did you mean timeout\?\)/],
-    ["a key one level too low, named where it goes", "agents:\n  IssueAgent: { http: { url: 'https://a.example/', secret: s, timeout: 5s } }\n", /unknown key "agents\.IssueAgent\.http\.timeout" \(did you mean agents\.IssueAgent\.timeout\?\)/],
+    ["a key one level too low, named where it goes", "agents:\n  IssueAgent: { http: { url: 'https://a.example/', secret: s3cret-agent-key-0000, timeout: 5s } }\n", /unknown key "agents\.IssueAgent\.http\.timeout" \(did you mean agents\.IssueAgent\.timeout\?\)/],
     ["bad YAML", "server:\n  port: [3000\n", /^switchyard\.config\.yaml is not valid YAML: .*line \d+, column \d+$/],
     ["a top-level YAML list", "- server\n- routing\n", /^switchyard\.config\.yaml must be a YAML mapping of sections/],
     ["a top-level scalar", "just words\n", /must be a YAML mapping/],
@@ -450,7 +450,7 @@ describe("bad input names the problem", () => {
   });
 
   it("settings under-indented after two empty agents go to the agent each follows; other errors stay", () => {
-    const yaml = "agents:\n  A:\n  exec: [./a.js]\n  B:\n  http: { url: 'https://b.example/', secret: s }\n  timeout: 5s\nserver:\n  prot: 1\n";
+    const yaml = "agents:\n  A:\n  exec: [./a.js]\n  B:\n  http: { url: 'https://b.example/', secret: s3cret-agent-key-0000 }\n  timeout: 5s\nserver:\n  prot: 1\n";
     expect(usageError(() => load({ yaml })).message).toBe(
       'switchyard.config.yaml: unknown key "server.prot" (did you mean port?): remove it or check its spelling (docs/configuration.md lists every key); ' +
         'agents.A: "A" is empty (null), and exec: beside it looks like its settings: indent it under A: (deeper than it); ' +

@@ -1,4 +1,5 @@
 import type { ExecutorConfig } from "../../config/schema.js";
+import { shortSecretProblem } from "../../config/agent-secret-length.js";
 import { unsetSecret } from "../../config/find-agent-problems.js";
 import { PermanentError, TransientError } from "../../queue/agent-errors.js";
 import type { AgentContext, AgentResult } from "../agent.js";
@@ -122,7 +123,12 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
     // report of a failed task (route's stderr, the job summary, tasks show) puts it first.
     const { secret } = spec.http;
     const key = typeof secret === "string" ? secret : deps.baseEnv[secret.env]?.trim();
-    if (typeof secret !== "string" && !key) return failEvery(unsetSecret(secret.env));
+    if (typeof secret !== "string") {
+      if (!key) return failEvery(unsetSecret(secret.env));
+      // serve and check refuse such a key at start; `route`, which runs agents inline, meets it here.
+      const short = shortSecretProblem(key);
+      if (short !== null) return failEvery(`http.secret (${secret.env}): ${short}`);
+    }
     let sign: HttpSigner;
     try {
       sign = createHttpSigner(key!);

@@ -283,6 +283,15 @@ describe("createExecutor with an http agent", () => {
     expect(received).toHaveLength(0);
   });
 
+  it("a secret variable too short to sign with fails the agent's tasks permanently, never showing it, and sends nothing", async () => {
+    const run = createExecutor("IssueAgent", { http: { url, secret: { env: "AGENT_SECRET" } }, timeout: 5000 }, { ...(deps as object), baseEnv: { AGENT_SECRET: "s3cret" } } as never);
+    const error = await rejection(Promise.resolve().then(() => run(ctx)));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/^http\.secret \(AGENT_SECRET\): a secret of 6 characters is too short \(at least 16\).*openssl rand -hex 32/);
+    expect(error.message).not.toContain("s3cret");
+    expect(received).toHaveLength(0);
+  });
+
   it("gives each operator replay of the task its own message id, kept by that run's retries", async () => {
     answers = [reply(503, "busy"), reply(200, "ok")];
     const replayed = { ...ctx, task: { ...task, replays: 2, attempts: 5 } } as unknown as AgentContext;
