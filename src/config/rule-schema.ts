@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { requiredKey } from "./key-messages.js";
+
+/** A routing rule as the config writes it (`routing.rules[]`, docs/routing.md). */
+
+export const PRIORITIES = ["critical", "high", "medium", "low"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/**
+ * A condition value: a string, or a list of them (any may match). A string written as
+ * /pattern/flags is a regular expression.
+ */
+const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** What each key of a rule is, for the errors that would otherwise only say "expected string". */
+const RULE_KEYS = {
+  id: "the rule's id, lower-case words joined by dashes like pr-opened (check and route --explain name the rule by it, routing.disable takes it, and a default rule's id replaces that rule)",
+  when: "the rule's when, the event it routes and its conditions, like {event: issues, action: opened}",
+  event: "the GitHub webhook event the rule routes, like issues or pull_request (or a /pattern/)",
+  agent: "the agent the rule's task goes to: a built-in one (IssueAgent, ReviewAgent, DeploymentAgent, CoordinatorAgent, Guardian, log) or one under agents",
+  priority: "the rule's priority, critical, high, medium or low (of the rules an event matches, the highest-priority one runs)",
+  action: 'the rule\'s action, a short description of what the task does, shown in the routing comment and by `tasks`, like "Label the issue"',
+} as const;
+
+export const ruleWhenSchema = z.strictObject({
+  /** One event name (or a /pattern/): the action and the other conditions are read as that event's. */
+  event: z
+    .string({
+      error: (issue) =>
+        Array.isArray(issue.input) ? "event takes one event name, not a list: write one rule per event (each with its own id), or a /pattern/ like /^(issues|push)$/" : requiredKey(RULE_KEYS.event).error(issue),
+    })
+    .min(1, `empty: write ${RULE_KEYS.event}`),
+  action: matcher.optional(),
+  /** The label this `labeled` event just added. */
+  labelAdded: matcher.optional(),
+  /** Any label the issue or pull request carries. */
+  label: matcher.optional(),
+  /** true: the comment holds an `/agent` command; a string or list: one of these commands. */
+  commentCommand: z.union([z.boolean(), matcher]).optional(),
+  draft: z.boolean().optional(),
+  merged: z.boolean().optional(),
+  /** The branch: a push's branch, a pull request's base, a workflow run's head branch. */
+  branch: matcher.optional(),
+  /** The branch is one of routing.deployBranches (default: the repository's default branch). */
+  deployBranch: z.boolean().optional(),
+  /** The branch is the repository's default branch. */
+  defaultBranch: z.boolean().optional(),
+  tag: z.boolean().optional(),
+  deleted: z.boolean().optional(),
+  conclusion: matcher.optional(),
+  workflow: matcher.optional(),
+  repository: matcher.optional(),
+  sender: matcher.optional(),
+  senderType: matcher.optional(),
+}, requiredKey(RULE_KEYS.when));
+
+export const ruleSchema = z.strictObject({
+  id: z.string(requiredKey(RULE_KEYS.id)).regex(/^[a-z0-9][a-z0-9-]*$/, "rule ids are lower-case words joined by dashes, like pr-opened"),
+  when: ruleWhenSchema,
+  agent: z.string(requiredKey(RULE_KEYS.agent)).min(1, `empty: write ${RULE_KEYS.agent}`),
+  priority: z.enum(PRIORITIES, requiredKey(RULE_KEYS.priority)),
+  action: z.string(requiredKey(RULE_KEYS.action)).min(1, `empty: write ${RULE_KEYS.action}`),
+  continue: z.boolean().optional(),
+});
+
+export type RuleWhen = z.infer<typeof ruleWhenSchema>;
+export type Rule = z.infer<typeof ruleSchema>;
