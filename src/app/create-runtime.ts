@@ -96,6 +96,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   let github: GithubRuntime;
   let executorFor: (agent: string) => Executor;
   let limiter: FailedAuthLimiter;
+  // switchyard's own secrets: masked in what any agent leaves, and in what a workspace agent posts.
+  const secrets = ownSecrets(config, options.env, options.webhookSecrets);
   try {
     github = createGithubRuntime(config, logger, { actions: mode === "actions" });
     if (mode === "actions") {
@@ -106,7 +108,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       // comments by switchyard's own logins are edited.
       void github.resolveIdentity();
     }
-    executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env });
+    executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env, ownSecrets: secrets });
     limiter = createAuthLimiter(config, store, logger);
   } catch (error) {
     await opened.close();
@@ -125,7 +127,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         pollMs: options.pollMs,
         executorFor,
         observer: options.observer,
-        secrets: ownSecrets(config, options.env, options.webhookSecrets),
+        secrets,
       })
     : null;
 

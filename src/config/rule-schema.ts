@@ -39,7 +39,7 @@ export const ruleWhenSchema = z.strictObject({
   commentCommand: z.union([z.boolean(), matcher]).optional(),
   draft: z.boolean().optional(),
   merged: z.boolean().optional(),
-  /** The branch: a push's branch, a pull request's base, a workflow run's head branch. */
+  /** The branch: a push's branch, a pull request's base, a workflow run's head branch (none for a run from a fork). */
   branch: matcher.optional(),
   /** The branch is one of routing.deployBranches (default: the repository's default branch). */
   deployBranch: z.boolean().optional(),

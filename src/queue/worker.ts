@@ -319,8 +319,7 @@ export function createWorker(options: WorkerOptions): Worker {
    * outage is recorded as it finished, instead of running again once its lease expires. The
    * write is fenced by the lease token, so a late one that lost the lease changes nothing.
    */
-  async function completeWhileLeased(task: ClaimedTask, unmasked: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
-    const outcome = maskOutcome(unmasked, options.secrets ?? []);
+  async function completeWhileLeased(task: ClaimedTask, outcome: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
     let delay = 250;
     for (let tries = 1; ; tries++) {
       try {
@@ -397,8 +396,10 @@ export function createWorker(options: WorkerOptions): Worker {
     };
     const began = performance.now();
     entry.done = execute(task, controller.signal, log, actions, reportProcess, payload)
-      .then(async ({ outcome, ctx }) => {
+      .then(async ({ outcome: unmasked, ctx }) => {
         const runSeconds = (performance.now() - began) / 1000;
+        // Masked once, before the routing comment, the log line and the store see it.
+        const outcome = maskOutcome(unmasked, options.secrets ?? []);
         // The routing comment goes out while the lease is still held, and its writes are
         // stored with the outcome: one transaction per finished task, not one per write.
         // Not for a run a shutdown aborted: its lease is being handed back.

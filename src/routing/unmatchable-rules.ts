@@ -27,7 +27,7 @@ function commandWordProblem(ruleId: string, word: string): string | null {
   // `/agent /fix` would yield `/fix`: "runs only on" rather than a false "never runs".
   const lead = read === word ? `runs for ${word} only on the comment \`/agent ${word}\`` : `never runs for "${word}"`;
   // `/agent fix` (a Probot app's command ported as is): the rule names the word after /agent.
-  if (/^\/agent/i.test(word)) {
+  if (/^\/agent(\s|$)/i.test(word)) {
     const meant = commandWordOf(word.slice("/agent".length));
     return `routing rule ${ruleId} ${lead}: commentCommand names the word after /agent, not the whole command (the comment \`/agent ${meant}\` is the command ${meant}). Write commentCommand: ${meant}`;
   }

@@ -85,3 +85,13 @@ function quoteLine(line: string): string {
   if (text === "") return ">";
   return `> ${"&#160;".repeat(indent.replace(/\t/g, "    ").length)}${escapeMarkdown(text)}`;
 }
+
+/**
+ * A code span for a table cell: GitHub splits a row at every `|`, inside code spans too, so
+ * each is escaped (`\|` shows as `|` there).
+ *
+ * @example cellCode("/^(fix|patch)$/") // "` /^(fix\|patch)$/ `"
+ */
+export function cellCode(raw: string): string {
+  return codeSpan(raw).replace(/\|/g, "\\|");
+}

@@ -97,6 +97,8 @@ if (mode === "edit") {
 } else if (mode === "fail") {
   console.log("compiling…");
   console.error(\`boom: the model refused (key \${process.env.AGENT_API_KEY})\`);
+  // What an agent that read switchyard's /proc/<pid>/environ could print.
+  console.error("webhook secret ${TEST_SECRET}");
   process.exit(3);
 } else if (mode === "tempfail") {
   console.log("rate limited by the model, try later");
@@ -363,6 +365,9 @@ describe("workspace executor: runs that end without a pull request", () => {
     const failure = comments(11).find((c) => c.includes("The coding agent failed"));
     expect(failure).toContain("boom: the model refused (key ***)");
     expect(failure).not.toContain(API_KEY);
+    // switchyard's own secret, which the agent was never given, is masked in the comment too.
+    expect(failure).toContain("webhook secret ***");
+    expect(failure).not.toContain(TEST_SECRET);
     const detail = await server.store.getTask(task.id);
     expect(detail!.attemptLog.at(-1)!.output).not.toContain(API_KEY);
     expect(await server.store.replayTask(task.id, Date.now())).toBe(true);

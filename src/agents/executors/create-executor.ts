@@ -17,6 +17,8 @@ export interface ExecutorDeps {
   registry: AgentRegistry;
   /** The environment exec agents take their allowlisted variables from. */
   baseEnv: Record<string, string | undefined>;
+  /** switchyard's own secrets (ownSecrets): a workspace agent's output is posted on GitHub, so they are masked there too. */
+  ownSecrets?: readonly string[];
 }
 
 /**
@@ -142,7 +144,7 @@ export function createExecutor(agentName: string, spec: ExecutorConfig, deps: Ex
       return runHttpAgent(httpSpec, sign, { id: httpMessageId(ctx.task), body }, { signal: ctx.signal });
     };
   }
-  if ("workspace" in spec) return createWorkspaceExecutor(spec.workspace, { baseEnv: deps.baseEnv });
+  if ("workspace" in spec) return createWorkspaceExecutor(spec.workspace, { baseEnv: deps.baseEnv, ownSecrets: deps.ownSecrets });
   const workflow = { id: spec.workflow.id, ref: spec.workflow.ref };
   return (ctx) => runWorkflowAgent(workflow, ctx);
 }

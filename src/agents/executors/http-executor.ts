@@ -131,9 +131,10 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   // must not put them there. Masked before the cut to `limit`, so that no secret is cut in
   // two and half kept.
   text = maskSecrets(text, [...signingSecretValues(spec.secret), ...urlSecretValues(url)]).slice(-limit);
+  // The error's snippet is the server's own words; the kept output says where it was cut.
+  const snippet = oneLine(text);
   const cut = cutNote(answered.bytes, limit, answered.chars > limit);
   if (cut !== null) text = `${cut}\n${text}`;
-  const snippet = oneLine(text);
   const said = snippet ? `: ${snippet.length > MAX_SNIPPET ? `${snippet.slice(0, MAX_SNIPPET - 1)}…` : snippet}` : "";
   if (status >= 200 && status < 300) return { output: `HTTP ${status} from ${host}${text ? `\n${text}` : ""}` };
   if (status === 408 || status === 429 || status >= 500) {

@@ -61,8 +61,8 @@ const LEASE_EXPIRED = "lease expired before the attempt finished (the worker sto
 /**
  * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
  * ready, to run now, and their open attempts are closed as `lease-expired` (finished when
- * the lease ran out, or now if that is later: the time the sweep finds them says nothing of
- * the attempt); a task whose
+ * the lease ran out, or now if that comes first: the time the sweep finds them says nothing
+ * of the attempt); a task whose
  * attempts reached `maxAttempts` goes to dead instead, saying why. Run at start-up and
  * periodically, this is what makes a `kill -9` lose nothing, and what ends a crash loop.
  */

@@ -102,6 +102,10 @@ describe("/agent help and the config's own commands", () => {
     const help = bodies[0]!;
     expect(help).toContain("| ` /agent mycmd ` | runs ` MyAgent ` (config rule ` my-command `) | owner, member, collaborator |");
     expect(help).toContain("| `/agent` and a word matching ` /^fix-\\w+$/ ` | runs ` MyAgent `");
+    // A pattern's alternation does not split the table row.
+    const alternation = parseConfig({ agents: { MyAgent: { exec: ["./my-agent.sh"] } }, routing: { rules: [{ id: "fix-or-patch", when: { event: "issue_comment", commentCommand: "/^(fix|patch)$/" }, agent: "MyAgent", priority: "low", action: "Fix" }] } }).config;
+    const row = (await postedFor("/agent help", "OWNER", alternation)).bodies[0]!.split("\n").find((line) => line.includes("fix-or-patch"))!;
+    expect(row.split(/(?<!\\)\|/).length).toBe(5);
     // A discussion's command is not one of an issue comment's.
     expect(help).not.toContain("talk");
     expect(help).toContain("the built-in ones take no argument");

@@ -1,7 +1,7 @@
 import type { Config } from "../../../config/schema.js";
 import { isRegexLiteral } from "../../../config/string-condition.js";
 import { suggestName } from "../../../config/suggest-name.js";
-import { codeSpan } from "../../../summary/escape-markdown.js";
+import { cellCode } from "../../../summary/escape-markdown.js";
 import type { CustomCommand } from "../../task-commands.js";
 
 /** Each command's help, the source of `/agent help`, unknown-command replies and GET /agent-help. */
@@ -35,7 +35,7 @@ export function renderHelp(commands: Config["commands"], custom: readonly Custom
     "| command | what it does | who may run it |",
     "|---|---|---|",
     ...COMMAND_HELP.map((c) => `| \`/agent ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${c.summary} | ${who(c.name, commands)} |`),
-    ...custom.map((c) => `| ${customCommandCell(c.word)} | runs ${codeSpan(c.agent)} (config rule ${codeSpan(c.rule)}) | ${people(commands)} |`),
+    ...custom.map((c) => `| ${customCommandCell(c.word)} | runs ${cellCode(c.agent)} (config rule ${cellCode(c.rule)}) | ${people(commands)} |`),
     "",
     `Adding the \`agent-execute\` label to an issue runs \`execute\`.`,
   ].join("\n");
@@ -43,7 +43,7 @@ export function renderHelp(commands: Config["commands"], custom: readonly Custom
 
 /** A config command's cell: its word in a code span, or for a `/pattern/` the words it takes. */
 function customCommandCell(word: string): string {
-  return isRegexLiteral(word) ? `\`/agent\` and a word matching ${codeSpan(word)}` : codeSpan(`/agent ${word}`);
+  return isRegexLiteral(word) ? `\`/agent\` and a word matching ${cellCode(word)}` : cellCode(`/agent ${word}`);
 }
 
 // A command word as switchyard's commands are spelled: short, letters, digits, `-` and `_`.

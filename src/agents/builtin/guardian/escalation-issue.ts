@@ -2,7 +2,7 @@ import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { EventPayload } from "../../../events/event-payload.js";
 import type { SearchHit } from "../../../github/github-client.js";
 import { terminalText } from "../../../present/terminal-text.js";
-import { codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
+import { cellCode, codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
 import { isOwnComment } from "../../own-comment.js";
 
 /** The label that marks Guardian's escalation issues, and how it looks when Guardian creates it. */
@@ -128,7 +128,6 @@ function actorLink(run: WorkflowRun): string {
 const shortSha = (run: WorkflowRun): string => (run.sha && /^[0-9a-f]{7,64}$/i.test(run.sha) ? codeSpan(run.sha.slice(0, 7)) : "unknown");
 
 // GitHub's tables split a row at every `|`, inside a code span too, unless it is escaped.
-const cellCode = (text: string): string => codeSpan(text).replace(/\|/g, "\\|");
 
 // The workflow's name is chosen by whoever writes the workflow file: it reads as text, never as markup.
 const workflowName = (run: WorkflowRun): string => `**${escapeMarkdown(run.name)}**`;

@@ -25,6 +25,8 @@ import { renderPrompt } from "./render-prompt.js";
 export interface WorkspaceDeps {
   /** switchyard's environment: PATH and the like for git, the allowlisted names for the agent. */
   baseEnv: Record<string, string | undefined>;
+  /** switchyard's own secrets, masked in what is posted of the agent's output and errors. */
+  ownSecrets?: readonly string[];
 }
 
 /** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
@@ -72,7 +74,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const number = event.number!;
   const { baseEnv } = deps;
   const token = await github.gitToken();
-  const secrets = [token, token && Buffer.from(`x-access-token:${token}`).toString("base64"), ...spec.env.map((name) => baseEnv[name])];
+  const secrets = [token, token && Buffer.from(`x-access-token:${token}`).toString("base64"), ...spec.env.map((name) => baseEnv[name]), ...(deps.ownSecrets ?? [])];
   const remote = remoteUrl(spec.remote, repository, baseEnv);
   // In Actions the job's checkout is the workspace's object store: nothing is cloned again.
   const checkout = ctx.mode === "actions" ? baseEnv.GITHUB_WORKSPACE : undefined;
