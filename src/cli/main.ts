@@ -2,7 +2,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError, toError } from "../errors.js";
 import { terminalText } from "../present/terminal-text.js";
-import { damagedDatabase } from "../store/open-store.js";
+import { damagedDatabase } from "../store/damaged-database.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
 import { ExitCode, jsonPrinted, printJson, processIo, type CliIo } from "./io.js";

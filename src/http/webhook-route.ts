@@ -20,6 +20,7 @@ import { DELIVERY_ID } from "./delivery-id.js";
 import { refuseForBudget, sendError, sentErrorCode } from "./http-errors.js";
 import type { AcceptOptions, AcceptResult, AcceptedTask, Store } from "../store/store.js";
 import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
+import { damagedDatabase } from "../store/damaged-database.js";
 
 export interface WebhookDeps {
   config: Config;
@@ -297,7 +298,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       } catch (error) {
         // An outage is a warning without the driver's stack (one per refused delivery); anything else is a bug.
         if (isStoreUnavailable(error)) request.log.warn({ ...tagged, reason: (error as Error).message }, `${storeUnavailableWhy(error)}: delivery answered 503, not stored`);
-        else request.log.error({ ...tagged, err: error }, "store failed to commit a delivery");
+        else request.log.error({ ...tagged, err: error }, damagedDatabase(error) ?? "store failed to commit a delivery");
         return sendError(reply, "SWY_E_STORE_UNAVAILABLE", "the delivery could not be stored; redeliver it from GitHub once the store is back");
       }
 

@@ -19,6 +19,7 @@ import { endEarlierAttempts } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
 import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
+import { damagedDatabase } from "../store/damaged-database.js";
 import { maskSecrets } from "../agents/executors/workspace/mask-secrets.js";
 
 export interface WorkerOptions {
@@ -260,7 +261,7 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     } catch (error) {
       // An outage is said once, as a warning without a stack, not once a poll until it ends.
-      if (!isStoreUnavailable(error)) logger.error({ err: error }, "worker could not claim tasks; will look again");
+      if (!isStoreUnavailable(error)) logger.error({ err: error }, damagedDatabase(error) ?? "worker could not claim tasks; will look again");
       else if (!storeDown) {
         storeDown = true;
         logger.warn({ reason: (error as Error).message }, `${storeUnavailableWhy(error)}: the worker claims no tasks until it answers, and keeps looking`);

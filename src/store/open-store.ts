@@ -5,6 +5,7 @@ import { createPostgresStore, type StoreLogger } from "./postgres/postgres-store
 import { redactUrl } from "../config/redact-url.js";
 import { createSqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
+import { damagedDatabase } from "./damaged-database.js";
 
 /** Where DATABASE_URL points. */
 export type StoreLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
@@ -144,19 +145,6 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
 // What the file system or SQLite says when a path cannot hold a database (a directory, a
 // file that is not SQLite, no permission, a missing or read-only place).
 const UNUSABLE_PATH_CODES = new Set(["EEXIST", "ENOTDIR", "ENOENT", "EACCES", "EPERM", "EROFS", "EISDIR"]);
-
-/**
- * What to do about a SQLite database that SQLite found damaged (`SQLITE_CORRUPT`), or null
- * for any other error: whenever it is found, at the start or while serving.
- *
- * @example damagedDatabase(error, ".switchyard/switchyard.db") // "the SQLite database .switchyard/switchyard.db is damaged (…): …"
- */
-export function damagedDatabase(error: unknown, file = "DAMAGED.db"): string | null {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string" || !code.startsWith("SQLITE_CORRUPT")) return null;
-  const named = file === "DAMAGED.db" ? "" : ` ${file}`;
-  return `the SQLite database${named} is damaged (SQLite says: ${(error as Error).message}), so switchyard stops rather than work on it: restore it from a backup (docs/operations.md, "Backup and restore"), or salvage what it holds into a new file with: sqlite3 ${file} ".recover" | sqlite3 NEW.db`;
-}
 
 /**
  * `error`, raised while locking, opening or migrating the database `file`, as what the user

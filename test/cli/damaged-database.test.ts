@@ -28,7 +28,7 @@ describe("a damaged SQLite database", () => {
     const result = await runCli([command], { cwd: work.dir, env });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain("damaged.db is damaged (SQLite says: database disk image is malformed)");
-    expect(result.stderr).toContain('restore it from a backup (docs/operations.md, "Backup and restore")');
+    expect(result.stderr).toContain('stop it, then restore it from a backup (docs/operations.md, "Backup and restore")');
     expect(result.stderr).toMatch(/sqlite3 \S*damaged\.db "\.recover" \| sqlite3 NEW\.db/);
   });
 });
