@@ -114,17 +114,22 @@ export function createDeliveriesList(filters) {
   };
   const page = (base, before) => api(before ? `${base}&before=${encodeURIComponent(before)}` : base);
 
-  /** Reads from the newest down to `to` (null: one page), page by page through the cursor. */
-  async function load(base, to) {
+  /**
+   * Reads from the newest down to `to` (null: one page), page by page through the cursor. `to`
+   * lies within a page past the `shown` rows (Show older adds one page; arrivals in a refresh's
+   * 2 s are fewer): not found there, it is gone (deleted by retention, or no longer matching a
+   * status filter), and `shown` rows are kept, with `floorGone` saying the floor must move.
+   */
+  async function load(base, to, shown) {
     const loaded = [];
     for (;;) {
       const next = await page(base, loaded.at(-1)?.delivery);
       loaded.push(...next);
       const full = next.length === PAGE;
       const end = to === null ? -1 : loaded.findIndex((d) => d.delivery === to);
-      if (end >= 0) return { loaded: loaded.slice(0, end + 1), more: full || end < loaded.length - 1 };
-      // `to` gone (deleted by retention, or no longer matching): down to the end, then.
-      if (to === null || !full) return { loaded, more: full };
+      if (end >= 0) return { loaded: loaded.slice(0, end + 1), more: full || end < loaded.length - 1, floorGone: false };
+      if (to === null || !full) return { loaded, more: full, floorGone: to !== null };
+      if (loaded.length >= shown + PAGE) return { loaded: loaded.slice(0, Math.max(shown, 1)), more: true, floorGone: true };
     }
   }
 
@@ -151,9 +156,12 @@ export function createDeliveriesList(filters) {
     const base = query();
     const to = floor;
     try {
-      const result = await load(base, to);
+      const result = await load(base, to, rows.length);
       // "Show older" moved the floor meanwhile: its own refresh draws the longer list.
-      if (to === floor) settle(base, result);
+      if (to !== floor) return;
+      // Without this, every live refresh would page down to the end again.
+      if (result.floorGone) floor = result.loaded.at(-1)?.delivery ?? null;
+      settle(base, result);
     } catch (error) {
       refuse(base, error);
     }
@@ -177,6 +185,11 @@ export function createDeliveriesList(filters) {
       if (next.length < PAGE) last = floor;
       await refresh();
     } catch (error) {
+      // The oldest row shown was deleted meanwhile (retention): not a bad filter, so start over from the newest.
+      if (error instanceof ApiError && error.status === 400 && error.message.startsWith("before ")) {
+        floor = null;
+        return void (await refresh());
+      }
       refuse(base, error);
     } finally {
       older.disabled = false;
