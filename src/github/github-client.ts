@@ -5,6 +5,7 @@ import type { WritePacer } from "./write-pacer.js";
 import { ADD_DISCUSSION_COMMENT, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUSSION_COMMENT, type DiscussionQueryData, type DiscussionState } from "./discussion-queries.js";
 import { answerShape, type FieldKind } from "./json-answers.js";
 import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullRef, type PullState, type SearchHit } from "./github-types.js";
+import { requestLine } from "./request-line.js";
 
 export { repoRef } from "./github-types.js";
 export type { CommentState, DeploymentState, IssueState, PullFile, PullRef, PullState, RepoRef, SearchHit } from "./github-types.js";
@@ -364,5 +365,5 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 /** "GET /repos/o/r/issues/1": the call as sent, its path without the query string. */
 function callOf(octokit: Octokit, route: string, params: Params): string {
   const { method, url } = octokit.request.endpoint.parse(octokit.request.endpoint.merge(route, params));
-  return `${method} ${new URL(url).pathname}`;
+  return requestLine(method, url) ?? method;
 }

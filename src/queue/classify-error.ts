@@ -1,6 +1,7 @@
 import { PermanentError, TransientError } from "./agent-errors.js";
 import { parseRetryAfter } from "./parse-retry-after.js";
 import { NETWORK_CODES } from "../errors.js";
+import { requestLine } from "../github/request-line.js";
 
 /** What the worker does with a failure: retry it later, or send the task to `dead` now. */
 export interface ErrorClassification {
@@ -153,14 +154,8 @@ function httpReason(err: ErrorLike, status: number): string {
  * in a header, never here.
  */
 function callOf(err: ErrorLike): string {
-  const { method, url } = err.request ?? {};
-  if (typeof method !== "string" || typeof url !== "string") return "";
-  try {
-    return `${method} ${new URL(url).pathname}: `;
-  } catch {
-    // Not an absolute URL: the method alone says little.
-    return "";
-  }
+  const line = requestLine(err.request?.method, err.request?.url);
+  return line === null ? "" : `${line}: `;
 }
 
 /** " reaching api.github.com" for an Octokit error that knows its request's URL, else "". */

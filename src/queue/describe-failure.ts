@@ -1,4 +1,5 @@
 import { classifyError, isOutsideFailure } from "./classify-error.js";
+import { requestLine } from "../github/request-line.js";
 
 /** How a log line reports an error that is not an attempt's own (an after-task step's). */
 export interface FailureDescription {
@@ -35,13 +36,7 @@ export function describeFailure(error: unknown, now: number = Date.now()): Failu
 /** "GET /repos/o/r/issues/1/comments" for an Octokit RequestError: the path only, no query string. */
 function requestOf(error: unknown): string | null {
   const request = (error as { request?: { method?: unknown; url?: unknown } } | null)?.request;
-  if (typeof request?.method !== "string" || typeof request.url !== "string") return null;
-  try {
-    return `${request.method} ${new URL(request.url).pathname}`;
-  } catch {
-    // Not an absolute URL: the method alone says little, so nothing.
-    return null;
-  }
+  return requestLine(request?.method, request?.url);
 }
 
 /** Node's error code (ECONNRESET, ERR_OSSL_…), when there is one. */

@@ -27,6 +27,7 @@ export async function eventFilterProblem(store: Pick<Store, "listDeliveries">, n
  * @example await cursorProblem(store, "nope", "--before") // '--before nope: no delivery with this id is stored …'
  */
 export async function cursorProblem(store: Pick<Store, "getDelivery">, id: string, name: string): Promise<string | null> {
+  if (id === "") return `${name} is empty: give the id of a listed delivery`;
   if ((await store.getDelivery(id)) !== null) return null;
   return `${name} ${id}: no delivery with this id is stored (before takes the id of a listed delivery; one older than store.retention.rows is deleted)`;
 }

@@ -95,3 +95,17 @@ function quoteLine(line: string): string {
 export function cellCode(raw: string): string {
   return codeSpan(raw).replace(/\|/g, "\\|");
 }
+
+// A plain http(s) address: nothing in it can end a Markdown link's target or open markup.
+const PLAIN_URL = /^https?:\/\/[^\s()<>[\]"'`\\|]+$/;
+
+/**
+ * `text` as a Markdown link to `url` when the address is a plain http(s) one, else `text`
+ * alone: an address from a payload must not close the link and publish what follows.
+ *
+ * @example linkIfPlain("#7", "https://github.com/o/r/discussions/7") // "[#7](https://github.com/o/r/discussions/7)"
+ * @example linkIfPlain("#7", "https://x.example/a) ![i](https://x.example/i.png") // "#7"
+ */
+export function linkIfPlain(text: string, url: string | null | undefined): string {
+  return url && PLAIN_URL.test(url) ? `[${text}](${url})` : text;
+}

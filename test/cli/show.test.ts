@@ -257,6 +257,8 @@ describe("deliveries show / tasks show", () => {
     const res = await fetch(`${server.adminUrl}/api/deliveries?before=nope`);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message } });
+    const empty = await fetch(`${server.adminUrl}/api/deliveries?before=`);
+    expect(await empty.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: "before is empty: give the id of a listed delivery" } });
   });
 
   it("tasks show says a skipped task was not run and will not be, with why, not as an error", async () => {

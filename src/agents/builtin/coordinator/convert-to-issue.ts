@@ -1,4 +1,4 @@
-import { codeSpan, escapeMarkdown, quoteText } from "../../../summary/escape-markdown.js";
+import { codeSpan, escapeMarkdown, linkIfPlain, quoteText } from "../../../summary/escape-markdown.js";
 import type { AgentContext } from "../../agent.js";
 import { isOwnComment } from "../../own-comment.js";
 import type { DiscussionThread } from "./discussion-thread.js";
@@ -65,8 +65,6 @@ function quotedBody(body: string): string {
   return `${quoted.slice(0, cut > 0 ? cut : QUOTE_LIMIT)}\n>\n> …\n\n_The rest is in the discussion._`;
 }
 
-// The discussion's address comes from GitHub; anything but a plain http(s) address is not linked.
-const SAFE_URL = /^https?:\/\/[^\s()<>[\]"'`\\|]+$/;
 
 /** The discussion's labels the repository has, in the repository's spelling (issue labels must exist). */
 async function carriedLabels(ctx: AgentContext, repo: string, labels: readonly string[]): Promise<string[]> {
@@ -100,7 +98,7 @@ export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread
     quotedBody(body),
     "",
     "---",
-    `Converted from discussion ${url && SAFE_URL.test(url) ? `[#${thread.ref.number}](${url})` : `#${thread.ref.number}`}${asker ? ` at the request of @${asker}` : ""}.`,
+    `Converted from discussion ${linkIfPlain(`#${thread.ref.number}`, url)}${asker ? ` at the request of @${asker}` : ""}.`,
     convertedFromMarker(thread.ref.nodeId),
   ].join("\n");
   const labels = await carriedLabels(ctx, repo, thread.state?.labels ?? event.labels);

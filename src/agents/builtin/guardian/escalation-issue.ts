@@ -2,7 +2,7 @@ import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { EventPayload } from "../../../events/event-payload.js";
 import type { SearchHit } from "../../../github/github-client.js";
 import { terminalText } from "../../../present/terminal-text.js";
-import { cellCode, codeSpan, escapeMarkdown } from "../../../summary/escape-markdown.js";
+import { cellCode, codeSpan, escapeMarkdown, linkIfPlain } from "../../../summary/escape-markdown.js";
 import { isOwnComment } from "../../own-comment.js";
 
 /** The label that marks Guardian's escalation issues, and how it looks when Guardian creates it. */
@@ -105,12 +105,11 @@ export function findEscalation(hits: readonly SearchHit[], run: WorkflowRun, own
   return matching.sort((a, b) => a.number - b.number)[0] ?? null;
 }
 
-// A run's link goes to GitHub's run page: anything but a plain http(s) address is shown as no link.
-const SAFE_URL = /^https?:\/\/[^\s()<>[\]"'`\\|]+$/;
 
 function runLink(run: WorkflowRun): string {
   const label = `run ${run.runId ?? "(unknown)"}${run.attempt && run.attempt > 1 ? `, attempt ${run.attempt}` : ""}`;
-  return run.url && SAFE_URL.test(run.url) ? `[${label}](${run.url})` : label;
+  // A run's link goes to GitHub's run page: anything but a plain http(s) address is shown as no link.
+  return linkIfPlain(label, run.url);
 }
 
 // A GitHub login (a user's, or an app's `slug[bot]`): only then is it linked to a profile.
