@@ -73,7 +73,10 @@ export function customCommands(config: Config, event?: string): CustomCommand[] 
     const spec = rule.when.commentCommand;
     if (typeof rule.commandWords !== "function" || spec === undefined || typeof spec === "boolean" || runsBuiltinCoordinator(rule.agent, config.agents)) continue;
     if (event !== undefined && rule.when.event !== undefined && !matcherOf(rule.when.event)(event)) continue;
-    for (const word of Array.isArray(spec) ? spec : [spec]) out.push({ word, agent: rule.agent, rule: rule.id });
+    for (const word of Array.isArray(spec) ? spec : [spec]) {
+      // A plain word with capitals never matches (command words are read in lower case; check warns): not offered.
+      if (isRegexLiteral(word) || word === word.toLowerCase()) out.push({ word, agent: rule.agent, rule: rule.id });
+    }
   }
   return out;
 }

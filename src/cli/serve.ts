@@ -110,6 +110,7 @@ export function resolveSecrets(config: Config, cwd: string, env: Readonly<Record
     secrets: [secret],
     generated: secret,
     failedNotice: () =>
+      blank +
       `switchyard: no WEBHOOK_SECRET configured, so a new one was generated and kept in ${shown} (mode 0600); the next start uses it:\n` +
       `\n    ${secret}\n\n` +
       `  Set it as the webhook's secret on GitHub (or WEBHOOK_SECRET here).\n`,

@@ -26,8 +26,8 @@ export async function replayTask(store: Store, id: string, now: number): Promise
 /**
  * What a person replaying a task should know beyond "re-queued", or null (a dead task, the
  * usual case): that a running task was left to its run, that a task that had succeeded or
- * been skipped as a duplicate runs (again) anyway, or that one waiting for a retry runs now
- * with its retry budget started over.
+ * been skipped as a duplicate runs (again) anyway, or that a ready one is due now with its
+ * retry budget started over.
  */
 export function replayTaskNote(id: string, was: TaskStatus): string | null {
   if (was === "running") return `task ${id} is running: left to that run, not re-queued (replay it once it ends to run it again)`;
@@ -35,7 +35,7 @@ export function replayTaskNote(id: string, was: TaskStatus): string | null {
   if (was === "skipped") {
     return `task ${id} had been skipped because another task held its idempotency key: it runs now anyway, so what that task did (a deployment, say) is done again (an explicit replay runs it whatever its idempotency key)`;
   }
-  if (was === "ready") return `task ${id} was waiting for its next try: it runs now, and its retries start over (retry.maxRetries more after this run)`;
+  if (was === "ready") return `task ${id} was ready (waiting for its first run or its next try): it is due now, and its retries start over (retry.maxRetries more after its next run)`;
   return null;
 }
 

@@ -38,6 +38,6 @@ describe("replay --task of a skipped task and of one waiting for a retry", () =>
     const result = await runCli(["replay", "--task", skipped, waiting], { cwd: work.dir, env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`switchyard: task ${skipped} had been skipped because another task held its idempotency key: it runs now anyway`);
-    expect(result.stderr).toContain(`switchyard: task ${waiting} was waiting for its next try: it runs now, and its retries start over`);
+    expect(result.stderr).toContain(`switchyard: task ${waiting} was ready (waiting for its first run or its next try): it is due now, and its retries start over`);
   });
 });

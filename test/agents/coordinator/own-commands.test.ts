@@ -94,6 +94,8 @@ describe("/agent help and the config's own commands", () => {
         rules: [
           { id: "my-command", when: { event: "issue_comment", action: "created", commentCommand: ["mycmd", "/^fix-\\w+$/"] }, agent: "MyAgent", priority: "critical", action: "Run mycmd" },
           { id: "talk", when: { event: "discussion_comment", commentCommand: "talk" }, agent: "Talker", priority: "low", action: "Talk" },
+          // Command words are read in lower case: this one never matches, and is not offered.
+          { id: "shout", when: { event: "issue_comment", commentCommand: "Shout" }, agent: "Talker", priority: "low", action: "Shout" },
         ],
       },
     }).config;
@@ -108,6 +110,7 @@ describe("/agent help and the config's own commands", () => {
     expect(row.split(/(?<!\\)\|/).length).toBe(5);
     // A discussion's command is not one of an issue comment's.
     expect(help).not.toContain("talk");
+    expect(help).not.toContain("Shout");
     expect(help).toContain("the built-in ones take no argument");
     expect(help.split("\n").filter((line) => line.trimStart().startsWith("/agent"))).toEqual([]);
   });
