@@ -68,7 +68,7 @@ export function registerPrune(program: Command, io: CliIo): void {
       const loaded = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: false });
       // Before looking for a server: on PostgreSQL the answer is the same with or without one.
       if (options.vacuum && sqliteFile(loaded.config.store.url, io.cwd) === null) {
-        throw new UsageError("--vacuum is for SQLite: on PostgreSQL autovacuum reuses the space; to give it back to the file system run VACUUM FULL or pg_repack in a quiet hour (docs/operations.md#retention)");
+        throw new UsageError("--vacuum is for SQLite: on PostgreSQL autovacuum reuses the space; to give it back to the file system run VACUUM FULL or pg_repack in a quiet hour (docs/operations.md#retention-and-disk)");
       }
       // A dry run goes where the real one would: a running server prunes with its own
       // store.retention, so only its count previews what `prune` then does.

@@ -44,11 +44,11 @@ function renderBody(body: unknown, prefix: string): string[] {
  *
  * @example
  * skippedText("skipped: task 11 already holds idempotency key deploy:o/r:abc:prod")
- * // "not run, and will not be: task 11 already holds idempotency key deploy:o/r:abc:prod"
+ * // "not run, nor will it be unless replayed: task 11 already holds idempotency key deploy:o/r:abc:prod"
  */
 export function skippedText(reason: string | null): string {
   const why = reason?.replace(/^skipped: /, "").trimEnd();
-  return `not run, and will not be${why ? `: ${why}` : ""}`;
+  return `not run, nor will it be unless replayed${why ? `: ${why}` : ""}`;
 }
 
 /** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */

@@ -272,7 +272,7 @@ describe("deliveries show / tasks show", () => {
     expect(skipped.status).toBe("skipped");
     const shown = await runCli(["tasks", "show", skipped.id], { cwd: server.dir, env });
     expect(shown.code, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain(`  skipped: not run, and will not be: task ${first.tasks[0]!.id} already holds idempotency key deploy:octo/hello:abc:prod\n`);
+    expect(shown.stdout).toContain(`  skipped: not run, nor will it be unless replayed: task ${first.tasks[0]!.id} already holds idempotency key deploy:octo/hello:abc:prod\n`);
     expect(shown.stdout).not.toContain("last error");
     // The JSON keeps its shape: the reason is still the task's last_error.
     const json = JSON.parse((await runCli(["tasks", "show", skipped.id, "--json"], { cwd: server.dir, env })).stdout);

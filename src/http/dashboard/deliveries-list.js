@@ -167,7 +167,7 @@ export function createDeliveriesList(filters) {
     }
   }
 
-  /** Loads the page after the oldest delivery shown, then reads down to its end from the newest. */
+  /** Appends the page after the oldest delivery shown; the live refresh then reads from the newest down to its end. */
   async function showOlder() {
     const base = query();
     const oldest = rows.at(-1)?.delivery;
@@ -181,9 +181,14 @@ export function createDeliveriesList(filters) {
         more = false;
         return render();
       }
+      // Appended as read: a reload from the newest here would have to find the new floor past
+      // a page of rows plus whatever arrived meanwhile. The live refresh reads down to it.
+      const shown = new Set(rows.map((d) => d.delivery));
+      rows = [...rows, ...next.filter((d) => !shown.has(d.delivery))];
       floor = next.at(-1).delivery;
       if (next.length < PAGE) last = floor;
-      await refresh();
+      more = next.length === PAGE;
+      render();
     } catch (error) {
       // The oldest row shown was deleted meanwhile (retention): not a bad filter, so start over from the newest.
       if (error instanceof ApiError && error.status === 400 && error.message.startsWith("before ")) {

@@ -23,7 +23,7 @@ function taskLink(id) {
 function skipReason(task) {
   const held = /^skipped: task (\d+) already holds idempotency key ([^]*)$/.exec(task.last_error ?? "");
   const why = held ? [taskLink(held[1]), " already holds its idempotency key ", h("code", {}, held[2])] : (task.last_error ?? "").replace(/^skipped: /, "");
-  return h("p", { class: "skip-reason" }, "Not run, and will not be", why.length === 0 ? "." : [": ", why, "."]);
+  return h("p", { class: "skip-reason" }, "Not run, nor will it be unless replayed", why.length === 0 ? "." : [": ", why, "."]);
 }
 
 function attempts(task) {
