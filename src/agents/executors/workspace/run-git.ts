@@ -48,8 +48,20 @@ export function summarizeStderr(stderr: string): string {
 }
 
 /**
- * Runs git with an allowlisted environment and no prompt (a missing credential fails instead
- * of waiting for a terminal). Resolves with stdout; rejects with a GitError.
+ * What every git command switchyard runs is given, because the coding agent runs as the same
+ * user with the same HOME: the user's global config is not read (the agent could write
+ * `~/.gitconfig`: an `http.proxy` that receives the token's header), and no hook runs (the
+ * agent could plant one in the shared mirror, to run during the next fetch with the token in
+ * its environment). The system config (`/etc/gitconfig`, root's) still applies: proxy and CA
+ * settings belong there.
+ */
+const CONFINED_ENV = { GIT_CONFIG_GLOBAL: "/dev/null" };
+const CONFINED_ARGS = ["-c", "core.hooksPath=/dev/null"];
+
+/**
+ * Runs git with an allowlisted environment, no global config, no hooks and no prompt (a
+ * missing credential fails instead of waiting for a terminal). Resolves with stdout; rejects
+ * with a GitError.
  *
  * @example const sha = (await runGit(["rev-parse", "HEAD"], { cwd, baseEnv: process.env })).trim();
  */
@@ -59,9 +71,9 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<st
     const value = options.baseEnv[name];
     if (value) env[name] = value;
   }
-  Object.assign(env, { GIT_TERMINAL_PROMPT: "0" }, options.env);
+  Object.assign(env, { GIT_TERMINAL_PROMPT: "0" }, options.env, CONFINED_ENV);
   return new Promise((resolve, reject) => {
-    const child = spawn("git", args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"], signal: options.signal });
+    const child = spawn("git", [...CONFINED_ARGS, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"], signal: options.signal });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
