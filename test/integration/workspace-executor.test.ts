@@ -99,6 +99,8 @@ if (mode === "edit") {
   console.error(\`boom: the model refused (key \${process.env.AGENT_API_KEY})\`);
   // What an agent that read switchyard's /proc/<pid>/environ could print.
   console.error("webhook secret ${TEST_SECRET}");
+  // Output that tries to close the fence and the <details> around it.
+  console.log("\\\`\\\`\\\`\\n~~~~\\n</details>\\n@octo-org/everyone ![pwn](https://evil.example/x.png)");
   process.exit(3);
 } else if (mode === "tempfail") {
   console.log("rate limited by the model, try later");
@@ -368,6 +370,9 @@ describe("workspace executor: runs that end without a pull request", () => {
     // switchyard's own secret, which the agent was never given, is masked in the comment too.
     expect(failure).toContain("webhook secret ***");
     expect(failure).not.toContain(TEST_SECRET);
+    // The output stays inside its fence: one of backticks longer than any run in the output,
+    // which neither its ``` nor its ~~~~ line can close, and the block ends only at the end.
+    expect(failure).toMatch(/\n````\n[\s\S]*@octo-org\/everyone[\s\S]*\n````\n<\/details>$/);
     const detail = await server.store.getTask(task.id);
     expect(detail!.attemptLog.at(-1)!.output).not.toContain(API_KEY);
     expect(await server.store.replayTask(task.id, Date.now())).toBe(true);

@@ -6,7 +6,7 @@ import { createStateDir } from "../../../create-state-dir.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
-import { codeSpan } from "../../../summary/escape-markdown.js";
+import { codeBlock, codeSpan } from "../../../summary/escape-markdown.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
 import { planOf } from "../../builtin/coordinator/build-plan.js";
@@ -213,6 +213,6 @@ function describeStates(states: readonly string[]): string {
 
 function fenced(text: string): string {
   if (!text.trim()) return "_The agent printed nothing._";
-  const fence = text.includes("```") ? "~~~~" : "```";
-  return `<details><summary>End of its output</summary>\n\n${fence}\n${text}\n${fence}\n</details>`;
+  // A fence longer than any run of backticks in the text: no line of it can close the block.
+  return `<details><summary>End of its output</summary>\n\n${codeBlock(text)}\n</details>`;
 }
