@@ -114,8 +114,17 @@ export function normalizeEvent(eventName: string, payload: Json): EventPayload {
     comment: comment
       ? { id: num(comment.id), body: commentBody ?? "", authorAssociation: str(comment.author_association), markedOwn }
       : null,
-    // switchyard's own comments are never parsed: that is how it avoids answering itself.
-    commands: markedOwn ? [] : eventName === "issue_comment" ? parseCommands(commentBody) : eventName === "discussion_comment" ? parseDiscussionCommands(commentBody) : [],
+    // switchyard's own comments are never parsed: that is how it avoids answering itself. Only
+    // a new comment holds commands: an edit (or a deletion) of one never runs them again,
+    // whatever the rules say of the action.
+    commands:
+      markedOwn || payload.action !== "created"
+        ? []
+        : eventName === "issue_comment"
+          ? parseCommands(commentBody)
+          : eventName === "discussion_comment"
+            ? parseDiscussionCommands(commentBody)
+            : [],
     discussion: discussion ? discussionRef(discussion, comment) : null,
   };
 }

@@ -164,3 +164,15 @@ describe("a command word a rule names is that rule's, not comment-command's", ()
     expect(result.verdict("my-command").reason).toBe("no label is needs-mycmd");
   });
 });
+
+describe("an edited or deleted comment", () => {
+  it("holds no command: a rule without an action condition does not run it again", () => {
+    const route = routerFor([{ id: "any-action", when: { event: "issue_comment", commentCommand: "mycmd" }, agent: "MyAgent", priority: "critical", action: "run" }]);
+    expect(route("issue_comment", comment("/agent mycmd")).runs).toContain("any-action");
+    for (const action of ["edited", "deleted"]) {
+      const payload = comment("/agent mycmd");
+      payload.action = action;
+      expect(route("issue_comment", payload).runs, action).not.toContain("any-action");
+    }
+  });
+});
