@@ -18,29 +18,59 @@ export const OWN_MARKER = "<!-- switchyard -->";
 const MAX_COMMANDS = 10;
 
 // Compiled once, anchored at the line start like Prow's plugin regexes: `/agent` must be
-// the line's first word, so a mention in a sentence or `/agents` is no command.
-const COMMAND_LINE = /^[ \t]*\/agent(?:[ \t]+(.*))?$/i;
-const FENCE = /^[ \t]*(`{3,}|~{3,})/;
+// the line's first word, so a mention in a sentence or `/agents` is no command. At most three
+// spaces before it: four (or a tab) make the line indented code in Markdown.
+const COMMAND_LINE = /^ {0,3}\/agent(?:[ \t]+(.*))?$/i;
+// A fence may open a list item (`1. ```` or `- ~~~`).
+const FENCE = /^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})/;
+// A closing fence carries nothing after its marker (a line like ```js opens, never closes).
+const CLOSING_FENCE = /^[ \t]*(`{3,}|~{3,})[ \t]*$/;
 const QUOTE = /^[ \t]*>/;
+// HTML blocks whose lines a reader never sees as text: a comment, and preformatted text.
+const HTML_OPEN = [
+  { open: /<!--/, close: /-->/ },
+  { open: /^[ \t]*<pre[\s>]/i, close: /<\/pre>/i },
+] as const;
 
 /**
- * The lines of a comment that may hold a command: every line outside code fences (``` or
- * ~~~) that is not quoted (`> …`, a reply quoting someone).
+ * The lines of a comment that may hold a command: every line a reader sees as text of the
+ * commenter's own. Not the lines of code fences (``` or ~~~, closed only by a bare fence of
+ * the same kind at least as long), of HTML comments or `<pre>` blocks, nor quoted lines
+ * (`> …`, a reply quoting someone) and the lines that continue a quote up to a blank line.
  *
- * @example [...commandLines("> /agent help\n/agent status")] // ["/agent status"]
+ * @example [...commandLines("> /agent help\n/agent status")] // []
+ * @example [...commandLines("> /agent help\n\n/agent status")] // ["", "/agent status"]
  */
 export function* commandLines(body: string | null | undefined): Generator<string> {
   if (!body) return;
   let fence: string | null = null;
+  let html: (typeof HTML_OPEN)[number] | null = null;
+  let quoted = false;
   for (const line of body.split(/\r\n|\r|\n/)) {
-    const fenceMatch = FENCE.exec(line);
-    if (fenceMatch) {
-      const marker = fenceMatch[1]!;
-      if (fence === null) fence = marker;
-      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+    if (html !== null) {
+      if (html.close.test(line)) html = null;
       continue;
     }
-    if (fence !== null || QUOTE.test(line)) continue;
+    if (fence !== null) {
+      const closing = CLOSING_FENCE.exec(line)?.[1];
+      if (closing !== undefined && closing[0] === fence[0] && closing.length >= fence.length) fence = null;
+      continue;
+    }
+    const fenceMatch = FENCE.exec(line);
+    if (fenceMatch) {
+      fence = fenceMatch[1]!;
+      continue;
+    }
+    const opened = HTML_OPEN.find((block) => block.open.test(line));
+    if (opened !== undefined) {
+      // Closed on the same line (after its opening), the block hides only this line.
+      const after = line.slice(line.search(opened.open) + 1);
+      if (!opened.close.test(after)) html = opened;
+      continue;
+    }
+    if (line.trim() === "") quoted = false;
+    else if (QUOTE.test(line)) quoted = true;
+    if (quoted) continue;
     yield line;
   }
 }

@@ -17,6 +17,17 @@ describe("parseCommands", () => {
     ["/agent execute\n/agent Execute\n/agent deploy a\n/agent deploy b", [{ name: "execute", args: [] }, { name: "deploy", args: ["a"] }, { name: "deploy", args: ["b"] }]],
     ["", []],
     ["/agent frobnicate x", [{ name: "frobnicate", args: ["x"] }]],
+    // What Markdown shows as code or hides, or as part of a quote, holds no command.
+    ["    /agent deploy", []],
+    ["\t/agent deploy", []],
+    ["1. ```\n   /agent deploy\n   ```", []],
+    ["```\n```js\n/agent deploy\n```\n/agent status", [{ name: "status", args: [] }]],
+    ["~~~\n~~~~ foo\n/agent deploy\n~~~", []],
+    ["<!--\n/agent execute\n-->\n/agent status", [{ name: "status", args: [] }]],
+    ["note <!-- hidden --> here\n/agent status", [{ name: "status", args: [] }]],
+    ["<pre>\n/agent rollback\n</pre>", []],
+    ["> quoted start\n/agent deploy", []],
+    ["> quoted\n\n/agent status", [{ name: "status", args: [] }]],
   ])("%j", (body, expected) => {
     expect(parseCommands(body)).toEqual(expected);
   });
