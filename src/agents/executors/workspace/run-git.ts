@@ -56,7 +56,9 @@ export function summarizeStderr(stderr: string): string {
  * settings belong there.
  */
 const CONFINED_ENV = { GIT_CONFIG_GLOBAL: "/dev/null" };
-const CONFINED_ARGS = ["-c", "core.hooksPath=/dev/null"];
+// The repositories git runs in are switchyard's own mirrors and worktrees, or an Actions
+// job's checkout, which actions/checkout marks safe in the global config no longer read.
+const CONFINED_ARGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
 
 /**
  * Runs git with an allowlisted environment, no global config, no hooks and no prompt (a
