@@ -71,7 +71,8 @@ describe.concurrent("route --dry-run --json (docs/cli.md, route)", () => {
     expect(json).toMatchObject({ matched: true, decision: { rule: "comment-command", agent: "CoordinatorAgent", priority: "critical" } });
     expect(result.stdout).toContain('"command":{"name":"analyze","args":[]},"commands":[{"name":"analyze","args":[]}]}');
 
-    const two = oneJsonLine(await dryJson("issue_comment", commentFile("comment-2.json", "/agent deploy staging\n> /agent execute\n/agent status")));
+    // The blank line ends the quote: a line right after one continues it, as Markdown renders it.
+    const two = oneJsonLine(await dryJson("issue_comment", commentFile("comment-2.json", "/agent deploy staging\n> /agent execute\n\n/agent status")));
     expect(two.command).toEqual({ name: "deploy", args: ["staging"] });
     expect(two.commands).toEqual([
       { name: "deploy", args: ["staging"] },
