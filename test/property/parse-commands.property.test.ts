@@ -12,6 +12,9 @@ const word = fc.string({ minLength: 1, maxLength: 12, unit: fc.oneof(fc.constant
   .filter((w) => /^\S+$/.test(w));
 const command = fc.record({ name: word.map((w) => w.toLowerCase()).filter((w) => /^\S+$/.test(w)), args: fc.array(word, { maxLength: 5 }) });
 
+/** What makes two commands the same request: the name and the arguments in order. */
+const commandKey = (c: AgentCommand): string => [c.name, ...c.args].join(" ");
+
 describe("parseCommands (property)", () => {
   it("never throws, on any string, and returns at most 10 commands of lower-case names and whitespace-free arguments", () => {
     fc.assert(
@@ -28,12 +31,24 @@ describe("parseCommands (property)", () => {
     );
   });
 
-  it("round-trips: parse(print(commands)) gives the commands back", () => {
+  it("round-trips: parse(print(commands)) gives distinct commands back", () => {
+    // The parser counts a command repeated with the same arguments once, so the round trip
+    // holds for commands that differ; the repeat is its own property below.
     fc.assert(
-      fc.property(fc.array(command, { minLength: 1, maxLength: 10 }), (commands) => {
+      fc.property(fc.uniqueArray(command, { minLength: 1, maxLength: 10, selector: commandKey }), (commands) => {
         expect(parseCommands(print(commands))).toEqual(commands);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("a command repeated with the same arguments counts once, where it first appears", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(command, { minLength: 1, maxLength: 5, selector: commandKey }), fc.nat(), (commands, pick) => {
+        const repeated = commands[pick % commands.length]!;
+        expect(parseCommands(print([...commands, repeated]))).toEqual(commands);
+      }),
+      { numRuns: 500 },
     );
   });
 
