@@ -23,6 +23,7 @@ export function createProgram(io: CliIo): Command {
     .version(VERSION, "-V, --version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError("(switchyard --help lists the commands)")
     // Options after a subcommand are that subcommand's: `tasks show 7 --json` is show's --json.
     .enablePositionalOptions()
     // Every command takes --config; before the command name it means the same.
@@ -44,6 +45,8 @@ export function createProgram(io: CliIo): Command {
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
       command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+      // Commander's refusal ("unknown option '--status'") says what is wrong, not where to look.
+      command.showHelpAfterError(`(switchyard ${commandPath(command)} --help lists what it takes)`);
       configure(command.commands);
     }
   };

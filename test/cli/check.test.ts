@@ -752,6 +752,15 @@ describe.concurrent("switchyard --help", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("unknown command 'frobnicate'");
+    expect(result.stderr).toContain("(switchyard --help lists the commands)");
+  });
+
+  it("an option a subcommand does not take exits 2 naming that subcommand's help", async () => {
+    const result = await run(["deliveries", "show", "some-id", "--status", "failed"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("unknown option '--status'");
+    expect(result.stderr).toContain("(switchyard deliveries show --help lists what it takes)");
   });
 });
 
