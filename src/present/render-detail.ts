@@ -53,16 +53,22 @@ export function skippedText(reason: string | null): string {
 
 /** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
 const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
+/** The line the worker adds to an attempt's output when its routing comment failed after the run. */
+const FAILED_AFTER_RUN = /^switchyard: .+? failed \(the task's outcome stands\): (POST|PUT|PATCH|DELETE) (\/\S*): /m;
 
 /**
- * A line for each attempt that failed on a call that may write. Only the writes GitHub
- * accepted are recorded, so without these a refused write would not show beside them, and a
- * task whose only write was refused would read as if it never tried.
+ * A line for each call that may write on which an attempt failed: the agent's (its error)
+ * or the routing comment's after it (its output's last line). Only the writes GitHub accepted
+ * are recorded, so without these a refused write would not show beside them, and a task whose
+ * only write was refused would read as if it never tried.
  */
 function failedWrites(task: TaskDetailView, prefix: string): string[] {
   return task.attempt_log.flatMap((a) => {
-    const failed = a.error?.match(FAILED_WRITE);
-    return failed ? [`${prefix}${one(failed[1]!)} ${one(failed[2]!)}  (failed in attempt ${a.n}, not recorded: see its error)`] : [];
+    const calls = [
+      { call: a.error?.match(FAILED_WRITE), seeIts: "error" },
+      { call: a.output?.match(FAILED_AFTER_RUN), seeIts: "output" },
+    ];
+    return calls.flatMap(({ call, seeIts }) => (call ? [`${prefix}${one(call[1]!)} ${one(call[2]!)}  (failed in attempt ${a.n}, not recorded: see its ${seeIts})`] : []));
   });
 }
 

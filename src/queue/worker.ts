@@ -400,12 +400,17 @@ export function createWorker(options: WorkerOptions): Worker {
       .then(async ({ outcome: unmasked, ctx }) => {
         const runSeconds = (performance.now() - began) / 1000;
         // Masked once, before the routing comment, the log line and the store see it.
-        const outcome = maskOutcome(unmasked, options.secrets ?? []);
+        let outcome = maskOutcome(unmasked, options.secrets ?? []);
         // The routing comment goes out while the lease is still held, and its writes are
         // stored with the outcome: one transaction per finished task, not one per write.
         // Not for a run a shutdown aborted: its lease is being handed back.
         if (outcome.status !== "ready" && options.afterTask && !(stopping && controller.signal.aborted)) {
-          await options.afterTask(task, outcome, ctx).catch((error: unknown) => reportAfterTaskFailure(log, error));
+          const failure = await options.afterTask(task, outcome, ctx).then(
+            () => null,
+            (error: unknown) => reportAfterTaskFailure(log, error),
+          );
+          // Kept with the attempt, not only logged: `tasks show` and the dashboard say the comment never went out.
+          if (failure !== null) outcome = maskOutcome(withNote(outcome, failure), options.secrets ?? []);
         }
         executing.delete(task.id);
         wake();
@@ -440,11 +445,12 @@ export function createWorker(options: WorkerOptions): Worker {
    * Octokit's request and response, headers included) would only bury it. A TypeError or the
    * like that nothing outside caused is a bug here, and keeps its stack: that is what finds it.
    */
-  function reportAfterTaskFailure(log: Logger, error: unknown): void {
+  function reportAfterTaskFailure(log: Logger, error: unknown): string {
     const step = error instanceof AfterTaskError ? error.step : "an after-task step";
     const cause: unknown = error instanceof AfterTaskError ? error.cause : error;
     const { line, bug } = describeFailure(cause, now());
     log.warn({ step, error: line, ...(bug ? { err: cause } : {}) }, `after-task step failed (the task's outcome stands): ${step}: ${line}`);
+    return `switchyard: ${step} failed (the task's outcome stands): ${line}`;
   }
 
   async function execute(
@@ -601,6 +607,12 @@ export function createWorker(options: WorkerOptions): Worker {
  * masked in its output and error: whatever an agent printed or threw is stored, shown by
  * `tasks show`, the dashboard and a job summary.
  */
+/** The outcome with a line of switchyard's own after the agent's output. */
+function withNote(outcome: TaskOutcome, note: string): TaskOutcome {
+  const output = outcome.output ? `${outcome.output.trimEnd()}\n\n${note}` : note;
+  return { ...outcome, output };
+}
+
 function maskOutcome(outcome: TaskOutcome, secrets: readonly string[]): TaskOutcome {
   const output = outcome.output == null ? outcome.output : maskSecrets(outcome.output, secrets);
   if (outcome.status === "succeeded") return { ...outcome, output };

@@ -44,6 +44,30 @@ describe("a task that fails on a GitHub call", () => {
   });
 });
 
+describe("a routing comment GitHub refuses after the agent ran", () => {
+  it("leaves the outcome as it was, says so in the attempt's output, and tasks show lists the comment as not gone through", async () => {
+    fake = await startGithubFake();
+    const payload = exampleOf("issues", "opened");
+    fake.seedFromPayload("issues", payload);
+    fake.failAlways({ method: "POST", path: /\/comments$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    server = await startTestServer({ github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 } });
+    const res = await server.deliver("issues", payload);
+    const id = (res.body as { routed: { task: string; agent: string }[] }).routed.find((t) => t.agent === "IssueAgent")!.task;
+    const task = await waitFor(async () => {
+      const found = await server!.store.getTask(id);
+      return found?.status === "succeeded" ? found : undefined;
+    }, 20_000);
+    expect(task.lastError).toBeNull();
+
+    const shown = await runCli(["tasks", "show", id], { cwd: server.dir, env: { DATABASE_URL: `sqlite:${server.dbFile}` } });
+    expect(shown.code).toBe(0);
+    // IssueAgent's own output first, then switchyard's line about the comment.
+    expect(shown.stdout).toMatch(/output:\n(?: {6}.*\n)+ {6}\n {6}switchyard: the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration\n/);
+    expect(shown.stdout).toContain("\n    POST /repos/Codertocat/Hello-World/issues/1/comments  (failed in attempt 1, not recorded: see its output)\n");
+    expect(shown.stdout).not.toContain(TOKEN);
+  });
+});
+
 describe("tasks show's line for a task without GitHub writes", () => {
   const task = (errors: (string | null)[]): TaskDetailView =>
     ({

@@ -9,6 +9,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewDelivery } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
+import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -500,6 +501,55 @@ describe.skipIf(executablePath === null && !required)(`the dashboard behind ADMI
     await page.goto(`${server.adminUrl}/#token=${ADMIN_TOKEN}`);
     await expect.poll(() => page.getByRole("link", { name: delivery }).count()).toBe(1);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
+    await page.close();
+  });
+});
+
+describe.skipIf(executablePath === null && !required)(`writes GitHub refused, in Chromium${suffix}`, () => {
+  let fake: GithubFake;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    fake = await startGithubFake();
+    fake.seedFromPayload("issues", exampleOf("issues", "opened"));
+    // IssueAgent's first write (creating its label) refused, and the routing comment after it too.
+    fake.failAlways({ method: "POST", path: /\/labels$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    fake.failAlways({ method: "POST", path: /\/comments$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    server = await startTestServer({ github: { token: "ghp_dashboard_failed_write", apiUrl: fake.url, writeIntervalMs: 0 } });
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await fake?.close();
+  });
+
+  it("lists the agent's refused write and the refused routing comment, marked failed, where nothing went through", async () => {
+    const res = await server.deliver("issues", exampleOf("issues", "opened"));
+    expect(res.status).toBe(202);
+    const delivery = res.body.delivery;
+    const task = await waitFor(async () => {
+      const found = (await adminJson(server, `/api/deliveries/${delivery}`)).tasks[0];
+      return found?.status === "dead" && found.attempt_log[0]?.output ? found : undefined;
+    }, 20_000);
+    expect(task.github_writes).toEqual([]);
+    expect(task.attempt_log).toHaveLength(1);
+    const [attempt] = task.attempt_log;
+    expect(attempt.error).toMatch(/^POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 403 /);
+    expect(attempt.output).toMatch(/^switchyard: the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 /m);
+
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(delivery)}`);
+    const tasks = page.getByRole("region", { name: "Tasks" });
+    const writes = tasks.getByRole("list", { name: `GitHub writes of task ${task.id}` });
+    await expect.poll(() => writes.getByRole("listitem").count()).toBe(2);
+    expect(await tasks.innerText()).toContain("None went through:");
+    const items = await writes.getByRole("listitem").allInnerTexts();
+    expect(items[0]).toMatch(/^POST \/repos\/Codertocat\/Hello-World\/labels\s+failed\s+in attempt 1, not recorded: see its error$/);
+    expect(items[1]).toMatch(/^POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments\s+failed\s+in attempt 1, not recorded: see its output$/);
+    expect(browser.incidents).toEqual([]);
     await page.close();
   });
 });

@@ -51,9 +51,30 @@ function writeBody(body) {
   return facts(Object.entries(body).map(([key, value]) => [key, typeof value === "string" ? pre(value) : h("code", {}, JSON.stringify(value))]));
 }
 
+/** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
+const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
+/** The line the worker adds to an attempt's output when its routing comment failed after the run. */
+const FAILED_AFTER_RUN = /^switchyard: .+? failed \(the task's outcome stands\): (POST|PUT|PATCH|DELETE) (\/\S*): /m;
+
+/**
+ * The calls that may write on which an attempt failed: the agent's (its error) or the routing
+ * comment's after it (its output). Only the writes GitHub accepted are recorded, so without
+ * these a refused write would not show, and a task whose only write was refused would read as
+ * if it never tried. `tasks show` reads them the same way.
+ */
+function failedWrites(task) {
+  return task.attempt_log.flatMap((a) =>
+    [
+      { call: a.error?.match(FAILED_WRITE), seeIts: "error" },
+      { call: a.output?.match(FAILED_AFTER_RUN), seeIts: "output" },
+    ].flatMap(({ call, seeIts }) => (call ? [{ method: call[1], route: call[2], attempt: a.n, seeIts }] : [])),
+  );
+}
+
 function writes(task) {
-  if (task.github_writes.length === 0) return h("p", { class: "muted" }, "No GitHub writes.");
-  return h(
+  const failed = failedWrites(task);
+  if (task.github_writes.length === 0 && failed.length === 0) return h("p", { class: "muted" }, "No GitHub writes.");
+  const list = h(
     "ol",
     { class: "writes", "aria-label": `GitHub writes of task ${task.id}` },
     task.github_writes.map((w) =>
@@ -64,7 +85,15 @@ function writes(task) {
         writeBody(w.body),
       ),
     ),
+    failed.map((w) =>
+      h(
+        "li",
+        { class: "write" },
+        h("p", { class: "write-line" }, h("code", { class: "method" }, w.method), " ", h("code", {}, w.route), " ", badge("failed"), " ", h("span", { class: "muted" }, `in attempt ${w.attempt}, not recorded: see its ${w.seeIts}`)),
+      ),
+    ),
   );
+  return task.github_writes.length === 0 ? [h("p", { class: "muted" }, "None went through:"), list] : list;
 }
 
 /** One task of a delivery: what it is, its attempts, its GitHub writes, and Replay when dead. */
