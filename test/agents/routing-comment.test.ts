@@ -10,7 +10,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import type { ClaimedTask, GithubActionRecord } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 
-const task = (id: string) => ({ id, agent: "IssueAgent", rule: "issue-opened" }) as ClaimedTask;
+const task = (id: string) => ({ id, delivery: "d-1", agent: "IssueAgent", rule: "issue-opened" }) as ClaimedTask;
 const at = new Date("2026-11-28T10:00:00Z");
 
 describe("routing comment", () => {
@@ -42,6 +42,21 @@ describe("routing comment", () => {
     const row = routingRow(task("1"), { status: "dead", outcome: "permanent", error: "boom" }, "issues.opened", at, null, "actions");
     expect(row).toContain("dead (details: the workflow run's job summary)");
     expect(row).not.toContain("tasks show");
+  });
+
+  it("in Actions mode the rows of two workflow runs both stay, though each run's store numbers its tasks from 1; a re-run replaces its own", () => {
+    const inRun = (run: string) => ({ ...task("1"), delivery: `actions-run-${run}` }) as ClaimedTask;
+    let body = renderRoutingComment(null, routingRow(inRun("2001"), { status: "succeeded" }, "issues.opened", at, null, "actions"));
+    body = renderRoutingComment(body, routingRow(inRun("2002"), { status: "dead", outcome: "permanent", error: "x" }, "issue_comment.created", at, null, "actions"));
+    let rows = body.split("\n").filter((l) => l.includes("<!-- task:"));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain("issues.opened | IssueAgent (issue-opened) | succeeded <!-- task:actions-run-2001/1 -->");
+    expect(rows[1]).toContain("issue_comment.created");
+    // The second run re-run (same GITHUB_RUN_ID): its row is replaced, the first run's kept.
+    body = renderRoutingComment(body, routingRow(inRun("2002"), { status: "succeeded" }, "issue_comment.created", at, null, "actions"));
+    rows = body.split("\n").filter((l) => l.includes("<!-- task:"));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain("succeeded <!-- task:actions-run-2002/1 -->");
   });
 
   it("a delivery's comment (comments: every) carries its own marker, not the sticky one", () => {

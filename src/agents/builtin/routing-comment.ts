@@ -31,7 +31,17 @@ export function routingRow(task: ClaimedTask, outcome: TaskOutcome, eventName: s
   const status = outcome.status === "dead" ? `dead (details: ${details})` : outcome.status;
   const result = note ? `${status} (${note})` : status;
   const when = at.toISOString().slice(0, 16).replace("T", " ");
-  return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${task.id} --> |`;
+  return `| ${when} | ${cell(eventName)} | ${cell(`${task.agent} (${task.rule})`)} | ${cell(result)} <!-- task:${rowKey(task, mode)} --> |`;
+}
+
+/**
+ * What tells one task's row from another's. Under `serve` the task id is unique for good; in
+ * Actions mode each run has a store of its own whose ids start at 1 again, so the run (its
+ * delivery, `actions-run-<GITHUB_RUN_ID>`) comes first — or the second run's task 1 would
+ * overwrite the first run's row. A re-run of the same workflow run replaces its own row.
+ */
+function rowKey(task: ClaimedTask, mode: "server" | "actions"): string {
+  return mode === "actions" ? `${task.delivery.replace(/[^\w.-]/g, "_")}/${task.id}` : task.id;
 }
 
 /** Finds the comment of one delivery (`comments: every`): all of its tasks' rows, and only them. */
