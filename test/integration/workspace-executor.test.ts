@@ -342,6 +342,72 @@ describe("workspace executor: an agent that edits files", () => {
   });
 });
 
+describe("workspace executor: an issue renamed, and GitHub failing around the run", () => {
+  it("a later /agent execute on a renamed issue works on the earlier branch and edits the same pull request", async () => {
+    const issue = issuePayload(15, "- [ ] Write the notes file");
+    fake.seedFromPayload("issues", issue);
+    const first = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+    expect(first.status).toBe("succeeded");
+    const firstHead = remoteSha(branch(15))!;
+    const [pull] = fake.repo(`${OWNER}/${repoName}`).pulls;
+
+    const renamed = { ...issue, issue: { ...issue.issue, title: "Notes for the login page, renamed" } } as Payload;
+    const second = await executionTask(await deliver("issue_comment", commandPayload(renamed, "/agent execute\nmode: edit")));
+    expect(second.status).toBe("succeeded");
+    expect(remoteSha("switchyard/issue-15-notes-for-the-login-page-renamed")).toBeNull();
+    const secondHead = remoteSha(branch(15))!;
+    expect(git(["rev-parse", `${secondHead}^`], remoteDir())).toBe(firstHead);
+    expect(runRecord(second.id, 1).workspace.branch).toBe(branch(15));
+    const pulls = fake.repo(`${OWNER}/${repoName}`).pulls;
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]!.title).toBe("Notes for the login page, renamed (#15)");
+    expect(comments(15).some((c) => c.includes(`Updated pull request #${pull!.number}`) && c.includes(branch(15)))).toBe(true);
+  });
+
+  it("a GitHub 502 opening the pull request is retried: said as such, the state label kept, the first attempt's output kept", async () => {
+    const issue = issuePayload(16, "- [ ] Write the notes file", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    fake.failNext({ method: "POST", path: `/repos/${OWNER}/${repoName}/pulls`, status: 502 });
+    const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+    expect(task.status).toBe("succeeded");
+    expect(task.attempts).toBe(2);
+    // The task's comment is edited in place: what it said along the way is in the requests that wrote it.
+    const said = fake.requests
+      .filter((r) => ["POST", "PATCH"].includes(r.method) && /\/issues\/(16\/)?comments/.test(r.path))
+      .map((r) => String((r.body as { body?: unknown }).body))
+      .join("\n");
+    expect(said).toMatch(new RegExp(`⏳ The workspace run did not finish: POST /repos/${OWNER}/${repoName}/pulls: HTTP 502 `));
+    expect(said).not.toContain("❌");
+    // Never rolled back between the attempts: triage taken off once at the start, implementing once for reviewing.
+    const deletes = fake.requests.filter((r) => r.method === "DELETE" && r.path.startsWith(`/repos/${OWNER}/${repoName}/issues/16/labels/`));
+    expect(deletes.map((r) => decodeURIComponent(r.path.split("/").pop()!))).toEqual(["state:triage", "state:implementing"]);
+    expect(labelsOf(16)).toContain("state:reviewing");
+    const attempts = (await server.store.getTask(task.id))!.attemptLog;
+    expect(attempts[0]!.output).toContain("edited README.md and notes/issue.txt");
+    expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(1);
+  });
+
+  it("a pull request GitHub will not label: the task succeeds, the agent ran once, and the issue is told", async () => {
+    const issue = issuePayload(17, "- [ ] Write the notes file");
+    fake.seedFromPayload("issues", issue);
+    fake.failAlways({ method: "POST", path: new RegExp(`^/repos/${OWNER}/${repoName}/issues/(?!17/)\\d+/labels$`), status: 502 });
+    try {
+      const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+      expect(task.status).toBe("succeeded");
+      expect(task.attempts).toBe(1);
+      const [pull] = fake.repo(`${OWNER}/${repoName}`).pulls;
+      const done = comments(17).find((c) => c.includes("✅"));
+      expect(done).toContain(`Opened pull request #${pull!.number}`);
+      expect(done).toMatch(new RegExp(`⚠️ pull request #${pull!.number} was not labelled \` switchyard \`: POST /repos/${OWNER}/${repoName}/issues/${pull!.number}/labels: HTTP 502 `));
+      expect(labelsOf(17)).toContain("state:reviewing");
+      const attempts = (await server.store.getTask(task.id))!.attemptLog;
+      expect(attempts[0]!.output).toMatch(/^Opened pull request #\d+ .*\nnot done: pull request #\d+ was not labelled/);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+});
+
 describe("workspace executor: runs that end without a pull request", () => {
   it("an agent that changes nothing: a comment, the issue back to its earlier state, nothing pushed", async () => {
     const issue = issuePayload(10, "mode: none", ["state:triage"]);

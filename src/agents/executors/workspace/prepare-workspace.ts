@@ -60,17 +60,39 @@ export async function prepareWorkspace(input: PrepareInput): Promise<Workspace> 
     mirror,
     auth,
   );
-  const remoteBranch = `${REMOTE_REFS}/${input.branch}`;
-  const reused = await git(["rev-parse", "--verify", "--quiet", `${remoteBranch}^{commit}`]).then(() => true, () => false);
-  if (reused) await assertOwnBranch(input, defaultBranch, (args) => git(args));
-  const startSha = (await git(["rev-parse", `${reused ? remoteBranch : `${REMOTE_REFS}/${defaultBranch}`}^{commit}`])).trim();
+  const exists = (branch: string) => git(["rev-parse", "--verify", "--quiet", `${REMOTE_REFS}/${branch}^{commit}`]).then(() => true, () => false);
+  let branch = input.branch;
+  let reused = await exists(branch);
+  if (reused) await assertOwnBranch(input, branch, defaultBranch, (args) => git(args));
+  else {
+    // The issue was renamed since an earlier run: its branch (and pull request) carry the old title's slug.
+    const earlier = await earlierIssueBranch(input, defaultBranch, (args) => git(args));
+    if (earlier !== null) [branch, reused] = [earlier, true];
+  }
+  const startSha = (await git(["rev-parse", `${REMOTE_REFS}/${reused ? branch : defaultBranch}^{commit}`])).trim();
 
   // Only this task works on the issue (the issue lock): a worktree still holding the branch
   // was left by a run that died, and goes.
-  await removeWorktreesOf(input.branch, input.worktree, (args) => git(args));
+  await removeWorktreesOf(branch, input.worktree, (args) => git(args));
   await mkdir(path.dirname(input.worktree), { recursive: true });
-  await git(["worktree", "add", "--quiet", "-B", input.branch, input.worktree, startSha]);
-  return { worktree: input.worktree, branch: input.branch, defaultBranch, startSha, reused };
+  await git(["worktree", "add", "--quiet", "-B", branch, input.worktree, startSha]);
+  return { worktree: input.worktree, branch, defaultBranch, startSha, reused };
+}
+
+/**
+ * The branch an earlier run pushed for this issue under another title (`<prefix>issue-<N>-…`),
+ * the most recently committed of those switchyard created; null when there is none. A later
+ * `/agent execute` on a renamed issue so edits the same pull request rather than opening a second.
+ */
+async function earlierIssueBranch(input: PrepareInput, defaultBranch: string, git: (args: string[]) => Promise<string>): Promise<string | null> {
+  const base = `${REMOTE_REFS}/${input.branchPrefix}issue-${input.issue}`;
+  const listing = await git(["for-each-ref", "--sort=-committerdate", "--format=%(refname)", base, `${base}-*`]);
+  for (const ref of listing.split("\n").filter((line) => line !== "")) {
+    const branch = ref.slice(REMOTE_REFS.length + 1);
+    // Only a branch with switchyard's own commit for the issue: one with nothing on it could be anyone's.
+    if ((await commitsOf(input, branch, defaultBranch, git)) === "switchyard") return branch;
+  }
+  return null;
 }
 
 /** Removes a worktree and forgets it in the mirror; safe to call when it is already gone. */
@@ -99,15 +121,23 @@ async function removeWorktreesOf(branch: string, worktree: string, git: (args: s
  * A branch is switchyard's when each of its commits is on the default branch already
  * (nothing of anyone's to lose) or one of them carries switchyard's trailer for this issue.
  */
-async function assertOwnBranch(input: PrepareInput, defaultBranch: string, git: (args: string[]) => Promise<string>): Promise<void> {
-  const range = `${REMOTE_REFS}/${defaultBranch}..${REMOTE_REFS}/${input.branch}`;
-  const messages = await git(["log", "--format=%B%x00", range]);
-  if (messages.trim() === "") return;
-  const mark = `${ISSUE_TRAILER}: ${input.repository}#${input.issue}`;
-  if (messages.split("\0").some((m) => m.split("\n").some((line) => line.trim() === mark))) return;
+async function assertOwnBranch(input: PrepareInput, branch: string, defaultBranch: string, git: (args: string[]) => Promise<string>): Promise<void> {
+  if ((await commitsOf(input, branch, defaultBranch, git)) !== "others") return;
   throw new PermanentError(
-    `branch ${input.branch} exists on the remote and switchyard did not create it (no commit carries "${mark}"): switchyard never pushes to someone else's branch; rename or delete it, or change branchPrefix`,
+    `branch ${branch} exists on the remote and switchyard did not create it (no commit carries "${issueMark(input)}"): switchyard never pushes to someone else's branch; rename or delete it, or change branchPrefix`,
   );
+}
+
+/** Whose commits a branch holds beyond the default branch: none, switchyard's for this issue (one carries its trailer), or only others'. */
+async function commitsOf(input: PrepareInput, branch: string, defaultBranch: string, git: (args: string[]) => Promise<string>): Promise<"none" | "switchyard" | "others"> {
+  const messages = await git(["log", "--format=%B%x00", `${REMOTE_REFS}/${defaultBranch}..${REMOTE_REFS}/${branch}`]);
+  if (messages.trim() === "") return "none";
+  const mark = issueMark(input);
+  return messages.split("\0").some((m) => m.split("\n").some((line) => line.trim() === mark)) ? "switchyard" : "others";
+}
+
+function issueMark(input: PrepareInput): string {
+  return `${ISSUE_TRAILER}: ${input.repository}#${input.issue}`;
 }
 
 async function remoteDefaultBranch(remote: string, git: (args: string[], env?: Record<string, string>) => Promise<string>, auth: Record<string, string>): Promise<string> {

@@ -1,5 +1,7 @@
 import type { GithubClient, PullRef } from "../../../github/github-client.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
+import { classifyError } from "../../../queue/classify-error.js";
+import { codeSpan } from "../../../summary/escape-markdown.js";
 import type { PlanStep } from "../../builtin/coordinator/build-plan.js";
 import { gitAuthEnv } from "./git-auth-env.js";
 import { ensureLabels } from "./issue-feedback.js";
@@ -29,7 +31,8 @@ export interface PublishInput {
 
 export type PublishResult =
   | { kind: "no-changes" }
-  | { kind: "published"; commit: string; pull: PullRef | null; created: boolean; dryRun: boolean };
+  /** `unfinished`: what failed after the pull request was published (its labels), one line each. */
+  | { kind: "published"; commit: string; pull: PullRef | null; created: boolean; dryRun: boolean; unfinished: string[] };
 
 /**
  * What happens after the agent exits 0: its changes become one commit of switchyard's (its
@@ -70,7 +73,7 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
   if (github.dryRun) {
     // No push in dry-run: a push is a write to GitHub like any other. The pull request is recorded, not sent.
     await github.createPull(input.repository, { title, head: branch, base: defaultBranch, body });
-    return { kind: "published", commit, pull: null, created: false, dryRun: true };
+    return { kind: "published", commit, pull: null, created: false, dryRun: true, unfinished: [] };
   }
 
   try {
@@ -97,11 +100,14 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
       await github.updatePull(input.repository, pull.number, { title, body });
     }
   }
+  const unfinished: string[] = [];
   if (pull && input.labels.length > 0) {
-    await ensureLabels(github, input.repository, input.labels);
-    await github.addLabels(input.repository, pull.number, [...input.labels]);
+    // The pull request is open: labelling it is no reason to fail the task (a retry would run the agent again).
+    await ensureLabels(github, input.repository, input.labels)
+      .then(() => github.addLabels(input.repository, pull.number, [...input.labels]))
+      .catch((error: unknown) => unfinished.push(`pull request #${pull.number} was not labelled ${input.labels.map(codeSpan).join(", ")}: ${classifyError(error, Date.now()).reason}`));
   }
-  return { kind: "published", commit, pull, created, dryRun: false };
+  return { kind: "published", commit, pull, created, dryRun: false, unfinished };
 }
 
 const NETWORK = /could not resolve host|connection (refused|reset|timed out)|timed out|early eof|the remote end hung up|HTTP 5\d\d|returned error: 5\d\d|429/i;

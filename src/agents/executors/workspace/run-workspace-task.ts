@@ -6,6 +6,7 @@ import { createStateDir } from "../../../create-state-dir.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
+import { classifyError } from "../../../queue/classify-error.js";
 import { codeBlock, codeSpan } from "../../../summary/escape-markdown.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
@@ -81,8 +82,9 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const mirror = checkout ?? path.join(at.root, "mirrors", at.owner, `${at.repo}.git`);
   const worktree = path.join(at.root, "worktrees", at.owner, at.repo, `issue-${number}-task-${task.id}`);
   const promptFile = path.join(at.root, "prompts", `task-${task.id}.md`);
-  // Stable across replays: the branch comes from the stored event, not from today's title.
-  const branch = branchName(spec.branchPrefix, number, event.title ?? "");
+  // Stable across replays: the branch comes from the stored event, not from today's title
+  // (and an earlier run's branch of a since-renamed issue is found by its number: prepareWorkspace).
+  const titleBranch = branchName(spec.branchPrefix, number, event.title ?? "");
   const earlier = event.labels.filter((l) => l.startsWith("state:"));
   const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
   // The issue is public: this machine's paths (in a spawn or git error) are named, not shown.
@@ -99,18 +101,21 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   let started = false;
   // Set once the issue was told why the run ended, so the catch-all below does not tell it twice.
   let reported = false;
+  // What the agent printed (masked), kept on the attempt when a step after it fails.
+  let agentOutput: string | undefined;
   try {
     if (!checkout) {
       const { used } = await enforceDiskBudget(at.root, spec.diskBudget, new Set(mirrorsInUse.keys()));
       if (used > spec.diskBudget) throw new TransientError(`the workspaces directory ${at.root} uses ${used} bytes, over its budget of ${spec.diskBudget}, with every mirror in use`);
     }
-    await say(`🛠️ **ExecutionAgent** is working on #${number} in a workspace (${where}), on branch \`${branch}\`.`);
+    await say(`🛠️ **ExecutionAgent** is working on #${number} in a workspace (${where}).`);
     started = true;
     workspace = await serializeMirror(mirror, () =>
-      prepareWorkspace({ mirror, ownMirror: !checkout, worktree, remote, token, repository, issue: number, branch, branchPrefix: spec.branchPrefix, defaultBranch: event.defaultBranch, baseEnv, signal }),
+      prepareWorkspace({ mirror, ownMirror: !checkout, worktree, remote, token, repository, issue: number, branch: titleBranch, branchPrefix: spec.branchPrefix, defaultBranch: event.defaultBranch, baseEnv, signal }),
     ).catch((error: unknown) => {
       throw classifyGitError(error, `preparing the workspace of ${repository}`);
     });
+    const { branch } = workspace;
 
     const issue = (github.canRead ? await github.getIssue(repository, number) : null) ?? { title: event.title ?? "", body: event.body ?? "" };
     const comments = (await github.listComments(repository, number)).filter((c) => !c.body.includes(OWN_MARKER)).slice(-RECENT_COMMENTS);
@@ -147,6 +152,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     );
     await writeFile(configFile, config);
     const output = maskSecrets(result.output, secrets);
+    agentOutput = output;
     const tail = tailOf(output, TAIL_LINES, TAIL_CHARS);
 
     if (result.outcome !== "succeeded") {
@@ -177,24 +183,34 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is back to ${describeStates(earlier)}.`);
       return { output: `no changes\n${output}` };
     }
-    await setStateLabels(github, repository, number, ["state:reviewing"], [...event.labels, "state:implementing"]);
+    // Pushed and opened: what is left only tells of it. A failure from here on is said, never
+    // retried — a retry would run the coding agent again on work already published.
+    const unfinished = [...published.unfinished];
+    await setStateLabels(github, repository, number, ["state:reviewing"], [...event.labels, "state:implementing"]).catch((error: unknown) =>
+      unfinished.push(`#${number}'s \`state:reviewing\` label was not set: ${maskSecrets(classifyError(error, Date.now()).reason, secrets)}`),
+    );
     const pull = published.pull;
     const what = published.dryRun
-      ? `dry-run: committed ${published.commit.slice(0, 7)} on \`${branch}\`; the push and the pull request were recorded, not sent`
+      ? `dry-run: committed ${published.commit.slice(0, 7)} on \`${branch}\`; nothing was pushed, and the pull request was recorded, not sent`
       : `${published.created ? "Opened" : "Updated"} pull request #${pull?.number} (${pull?.url}) from \`${branch}\` at ${published.commit.slice(0, 7)}`;
-    await say(`✅ ${what} (${where}).`);
-    logger.info({ branch, pull: pull?.number, commit: published.commit }, "workspace run published");
-    return { output: `${what}\n${output}` };
+    const notes = unfinished.map((line) => `\n- ⚠️ ${maskSecrets(line, secrets)}`).join("");
+    await say(`✅ ${what} (${where}).${notes}`).catch((error: unknown) => unfinished.push(`the issue's comment was not updated: ${classifyError(error, Date.now()).reason}`));
+    if (unfinished.length > 0) logger.warn({ branch, pull: pull?.number, unfinished }, "workspace run published, with steps after it that failed");
+    else logger.info({ branch, pull: pull?.number, commit: published.commit }, "workspace run published");
+    return { output: [what, ...unfinished.map((line) => `not done: ${maskSecrets(line, secrets)}`), output].join("\n") };
   } catch (error) {
+    if (agentOutput !== undefined && error !== null && typeof error === "object" && !("output" in error)) Object.assign(error, { output: agentOutput });
     if (reported || signal.aborted) throw error;
-    // Failures of switchyard's own steps: the disk budget, git, GitHub.
-    const message = maskSecrets(error instanceof Error ? error.message : String(error), secrets);
-    if (error instanceof TransientError && !lastAttempt) {
+    // Failures of switchyard's own steps: the disk budget, git, GitHub — taken as the worker
+    // takes them (a GitHub 502 is retried), and named as the task's error names them.
+    const failure = classifyError(error, Date.now());
+    const message = maskSecrets(failure.reason, secrets);
+    if (failure.kind === "transient" && !lastAttempt) {
       await say(`⏳ The workspace run did not finish: ${message} (${where}). switchyard tries again later.`).catch(() => undefined);
       throw error;
     }
     await rollBack().catch(() => undefined);
-    const final = error instanceof TransientError ? " (its last allowed attempt)" : "";
+    const final = failure.kind === "transient" ? " (its last allowed attempt)" : "";
     await say(`❌ The workspace run failed${final}: ${message} (${where}). #${number} is back to ${describeStates(earlier)}.${replayable}`).catch(() => undefined);
     throw error;
   } finally {
