@@ -153,9 +153,25 @@ export function settleIncident(previous: IncidentState, token: string, outcome: 
       // What arrived while the closing comment was written begins the next episode.
       Object.assign(state, { open: false, issue: null, commentId: null, lastReportAt: now, reportedTotal: 0 });
       if (state.summary.total === reported) state.summary = emptySummary();
+      // The closed incident's failures leave the window's count too (when `quiet` is shorter
+      // than `window` they are still inside it): else the next step would open an incident
+      // over failures already reported and closed.
+      state.buckets = withoutOldest(state.buckets, reported);
       break;
     case "failed":
       break;
   }
   return state;
+}
+
+/** The buckets with their oldest `count` failures taken out (empty buckets dropped). */
+function withoutOldest(buckets: readonly [number, number][], count: number): [number, number][] {
+  let left = count;
+  const kept: [number, number][] = [];
+  for (const [start, failures] of [...buckets].sort(([a], [b]) => a - b)) {
+    const taken = Math.min(left, failures);
+    left -= taken;
+    if (failures > taken) kept.push([start, failures - taken]);
+  }
+  return kept;
 }

@@ -13,8 +13,8 @@ function failures(n: number, at: number, reason: FailureReason = "bad_signature"
 }
 
 /** One step by one instance, settled as if its GitHub write succeeded. */
-function stepAndSettle(state: IncidentState | null, tally: FailureSummary | null, at: number, issue = 7) {
-  const { state: next, claim } = stepIncident(state, tally, at, SETTINGS, `t${at}`);
+function stepAndSettle(state: IncidentState | null, tally: FailureSummary | null, at: number, issue = 7, settings = SETTINGS) {
+  const { state: next, claim } = stepIncident(state, tally, at, settings, `t${at}`);
   if (!claim) return { state: next, action: null };
   const outcome = claim.action === "open" ? { action: "open" as const, issue } : claim.action === "update" ? { action: "update" as const, commentId: 99 } : { action: "close" as const };
   return { state: settleIncident(next, claim.token, outcome, at), action: claim.action };
@@ -70,6 +70,22 @@ describe("stepIncident", () => {
     expect(action).toBe("close");
     expect(state).toMatchObject({ open: false, issue: null, commentId: null });
     expect(state.summary.total).toBe(0);
+  });
+
+  it("with quiet shorter than the window, a closed incident's failures open no second one; new failures above the threshold do", () => {
+    const short = { threshold: 3, windowMs: 10_000, quietMs: 5_000 };
+    const step = (state: IncidentState | null, tally: FailureSummary | null, at: number) => stepAndSettle(state, tally, at, 7, short);
+    let { state, action } = step(null, failures(6, T0), T0);
+    expect(action).toBe("open");
+    ({ state, action } = step(state, null, T0 + 5_000));
+    expect(action).toBe("close");
+    // Still inside the 10 s window, with no new failure: nothing to open.
+    for (const at of [T0 + 5_250, T0 + 6_000, T0 + 9_000]) {
+      ({ state, action } = step(state, null, at));
+      expect(action).toBeNull();
+    }
+    ({ state, action } = step(state, failures(4, T0 + 9_500), T0 + 9_500));
+    expect(action).toBe("open");
   });
 
   it("an issue adopted after a restart closes after quiet with no failure, is updated by new failures, and never overrides a known incident", () => {
