@@ -891,6 +891,23 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.countRedeliveries!(T0)).toEqual({ asked: 2, recovered: 1 });
       });
 
+      it("counts an ask GitHub could not take (no answer, a 5xx, a rate limit) toward no limit; one it refused (a 4xx) or took does", async () => {
+        if (store.reserveRedelivery === undefined) return expect(store.kind).toBe("memory"); // Actions mode has no hook to sweep
+        const ask = (n: number) => store.reserveRedelivery!({ guid: "outage", hook: "app", hookDeliveryId: 1, askedAt: T0 + n }, 2);
+        const outage = [{ status: 502, error: "GitHub answered 502" }, { status: null, error: "could not reach GitHub" }, { status: 429, error: "rate limited" }];
+        for (const [i, answer] of outage.entries()) {
+          expect(await ask(i + 1)).toBe(i + 1);
+          await store.recordRedeliveryAnswer!("outage", i + 1, answer);
+        }
+        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 0, lastAskedAt: T0 + 3 }]]));
+        expect(await ask(4)).toBe(4);
+        await store.recordRedeliveryAnswer!("outage", 4, { status: 422, error: "Validation Failed" });
+        expect(await ask(5)).toBe(5);
+        await store.recordRedeliveryAnswer!("outage", 5, { status: 202, error: null });
+        expect(await ask(6)).toBeNull();
+        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 2, lastAskedAt: T0 + 5 }]]));
+      });
+
       it("lets one of two concurrent asks of the same guid through", async () => {
         if (store.reserveRedelivery === undefined) return expect(store.kind).toBe("memory"); // Actions mode has no hook to sweep
         const asks = await Promise.all([1, 2].map(() => store.reserveRedelivery!({ guid: "raced", hook: "app", hookDeliveryId: 1, askedAt: T0 }, 1)));

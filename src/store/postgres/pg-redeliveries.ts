@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { HookLockRelease, RedeliveryAnswer, RedeliveryAsk, RedeliveryCounts, RedeliveryHistory } from "../redelivery-records.js";
-import { RESERVE_REDELIVERY_SQL } from "../redelivery-sql.js";
+import { HISTORY_COLUMNS, RESERVE_REDELIVERY_SQL } from "../redelivery-sql.js";
 
 // The first key of the two-key advisory lock: every switchyard sweep lock ("SWRE"); the second is the hook's hash.
 const SWEEP_LOCK = 0x5357_5245;
@@ -14,10 +14,11 @@ export async function knownDeliveries(pool: pg.Pool, ids: readonly string[]): Pr
 export async function readRedeliveries(pool: pg.Pool, guids: readonly string[]): Promise<Map<string, RedeliveryHistory>> {
   if (guids.length === 0) return new Map();
   const { rows } = await pool.query<{ guid: string; asks: number; last: number }>(
-    "SELECT guid, COUNT(*)::int AS asks, MAX(asked_at) AS last FROM redeliveries WHERE guid = ANY($1::text[]) GROUP BY guid",
+    `SELECT ${HISTORY_COLUMNS} FROM redeliveries WHERE guid = ANY($1::text[]) GROUP BY guid`,
     [guids],
   );
-  return new Map(rows.map((r) => [r.guid, { asks: r.asks, lastAskedAt: r.last }]));
+  // SUM is a bigint in PostgreSQL: pg hands it over as a string.
+  return new Map(rows.map((r) => [r.guid, { asks: Number(r.asks), lastAskedAt: Number(r.last) }]));
 }
 
 export async function reserveRedelivery(pool: pg.Pool, ask: RedeliveryAsk, maxAsks: number): Promise<number | null> {

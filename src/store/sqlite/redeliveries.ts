@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { RedeliveryAnswer, RedeliveryAsk, RedeliveryCounts, RedeliveryHistory } from "../redelivery-records.js";
-import { RESERVE_REDELIVERY_SQL } from "../redelivery-sql.js";
+import { HISTORY_COLUMNS, RESERVE_REDELIVERY_SQL } from "../redelivery-sql.js";
 
 export interface RedeliveryOps {
   /** Reads, run directly on the connection. */
@@ -16,7 +16,7 @@ export interface RedeliveryOps {
 export function prepareRedeliveries(db: Database): RedeliveryOps {
   const known = db.prepare<[string], string>("SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))").pluck();
   const history = db.prepare<[string], { guid: string; asks: number; last: number }>(
-    "SELECT guid, COUNT(*) AS asks, MAX(asked_at) AS last FROM redeliveries WHERE guid IN (SELECT value FROM json_each(?)) GROUP BY guid",
+    `SELECT ${HISTORY_COLUMNS} FROM redeliveries WHERE guid IN (SELECT value FROM json_each(?)) GROUP BY guid`,
   );
   const counts = db.prepare<[number], RedeliveryCounts>(
     "SELECT COUNT(DISTINCT r.guid) AS asked, COUNT(DISTINCT d.id) AS recovered FROM redeliveries r LEFT JOIN deliveries d ON d.id = r.guid WHERE r.asked_at >= ?",
