@@ -4,7 +4,7 @@ import { readLogLevel } from "../config/read-env.js";
 import { UsageError } from "../errors.js";
 import { authMode } from "../github/write-mode.js";
 import { createLogger } from "../observability/logger.js";
-import { parseLookback } from "../recovery/parse-lookback.js";
+import { beyondRetention, parseLookback } from "../recovery/parse-lookback.js";
 import { createSweeper } from "../recovery/create-sweeper.js";
 import { presentSweep, renderSweep, type SweepJson } from "../recovery/present-sweep.js";
 import { terminalText } from "../present/terminal-text.js";
@@ -80,6 +80,8 @@ export function registerRedeliver(program: Command, io: CliIo): void {
       if (loaded.config.recovery.hooks.length === 0) {
         throw new UsageError("recovery.hooks is empty: add the webhooks that point at this switchyard ({repository: owner/name, id: 123}, {organization: org, id: 456} or {app: true}); see docs/operations.md#missed-deliveries");
       }
+      const beyond = lookbackMs === undefined ? null : beyondRetention(lookbackMs, loaded.config.store.retention.rows);
+      if (beyond !== null) throw new UsageError(`--since ${beyond}`);
       const api = await serverOf(loaded, io);
       if (api === null) {
         if (authMode(loaded.config.github) === "none") {

@@ -1,3 +1,4 @@
+import { beyondRetention } from "../recovery/parse-lookback.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
@@ -119,6 +120,8 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
       throw new UsageError(`${where}store.retention.${key} (${formatDuration(retention[key])}) is shorter than the replay window (security.replayWindowHours, ${config.security.replayWindowHours}h): keep deliveries at least that long${bare}`);
     }
   }
+  const beyond = config.recovery.hooks.length > 0 ? beyondRetention(config.recovery.lookback, retention.rows) : null;
+  if (beyond !== null) throw new UsageError(`${where}recovery.lookback ${beyond}`);
   for (const [name, spec] of Object.entries(config.agents)) {
     if (typeof spec === "object" && "builtin" in spec && !BUILTIN_AGENT_NAMES.includes(spec.builtin)) {
       const hint = didYouMean(spec.builtin, BUILTIN_AGENT_NAMES);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { parseLookback } from "../recovery/parse-lookback.js";
+import { beyondRetention, parseLookback } from "../recovery/parse-lookback.js";
 import { presentSweep } from "../recovery/present-sweep.js";
 import type { Sweeper } from "../recovery/create-sweeper.js";
 import { presentPrune } from "../store/retention/present-prune.js";
@@ -34,6 +34,8 @@ export function registerRecoveryRoutes(app: FastifyInstance, deps: RecoveryRoute
     if (query.since !== undefined) {
       const since = parseLookback(query.since);
       if (typeof since === "string") return sendError(reply, "SWY_E_BAD_REQUEST", since);
+      const beyond = beyondRetention(since, deps.sweeper.maxLookbackMs);
+      if (beyond !== null) return sendError(reply, "SWY_E_BAD_REQUEST", `since ${beyond}`);
       lookbackMs = since;
     }
     return presentSweep(await deps.sweeper.sweep({ lookbackMs, dryRun }));

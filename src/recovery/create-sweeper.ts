@@ -19,6 +19,8 @@ export interface SweeperOptions {
 export interface Sweeper {
   /** The hooks configured (recovery.hooks): none means there is nothing to sweep. */
   readonly hooks: readonly HookTarget[];
+  /** The longest look back a sweep may take: store.retention.rows (beyondRetention). */
+  readonly maxLookbackMs: number;
   /** Runs a sweep now; waits for one already running in this process to end first. */
   sweep: (options?: { lookbackMs?: number; dryRun?: boolean }) => Promise<SweepSummary>;
   /** serve: sweeps at once, then every recovery.interval (nothing when it is 0 or no hook is configured). */
@@ -142,6 +144,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
 
   return {
     hooks,
+    maxLookbackMs: config.store.retention.rows,
     sweep,
     arrived,
     start() {

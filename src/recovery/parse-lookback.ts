@@ -1,3 +1,4 @@
+import { formatDuration } from "../config/format-duration.js";
 import { parseSince } from "../observability/parse-since.js";
 
 /**
@@ -22,4 +23,16 @@ export function parseLookback(value: string): number | string {
   if (ms < MIN_LOOKBACK_MS) return `since is at least 1m, not "${value}", as recovery.lookback`;
   if (ms > MAX_LOOKBACK_MS) return "since is at most 168h: GitHub keeps no older deliveries (github.com: 72h)";
   return ms;
+}
+
+/**
+ * Why a sweep may not read back `lookbackMs` when the store keeps delivery rows `rowsMs`
+ * (store.retention.rows), or null: a delivery GitHub logged as failed that switchyard
+ * stored, ran and then pruned would look missing, be asked for again, and run twice.
+ *
+ * @example beyondRetention(168 * 3_600_000, 72 * 3_600_000) // "reads back 168h, longer than store.retention.rows (72h) …"
+ */
+export function beyondRetention(lookbackMs: number, rowsMs: number): string | null {
+  if (lookbackMs <= rowsMs) return null;
+  return `reads back ${formatDuration(lookbackMs)}, longer than store.retention.rows (${formatDuration(rowsMs)}): a delivery switchyard ran and then pruned would look missing, be redelivered and run twice; read back at most ${formatDuration(rowsMs)}, or keep rows longer`;
 }
