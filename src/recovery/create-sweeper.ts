@@ -39,15 +39,16 @@ export interface Sweeper {
  * repository and organization hooks the token, or with App auth the installation token of
  * the App's installation on that repository or organization.
  */
-function createClientFor(config: Config, logger: Logger): (target: HookTarget) => Promise<Octokit> {
+function createClientFor(config: Config, logger: Logger, stop: AbortSignal): (target: HookTarget) => Promise<Octokit> {
   const factory = createOctokitFactory(config.github, logger);
+  const client = async (target: HookTarget) => bounded(await unbounded(target), stop);
   const installations = new Map<string, number>();
   const noCredentials = (target: HookTarget) =>
     new SweepFailure({
       kind: "no_credentials",
       message: `hook ${target.name}: no GitHub credentials are set: the sweep needs ${requiredPermission(target)}; set ${target.kind === "app" ? "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY" : "GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)"} (an Actions GITHUB_TOKEN cannot read webhooks)`,
     });
-  return async (target) => {
+  const unbounded = async (target: HookTarget): Promise<Octokit> => {
     if (factory.mode === "none") throw noCredentials(target);
     if (target.kind === "app") {
       const app = factory.appClient();
@@ -55,7 +56,7 @@ function createClientFor(config: Config, logger: Logger): (target: HookTarget) =
       return app;
     }
     if (factory.mode === "token") return factory.forInstallation(null)!;
-    const app = factory.appClient()!;
+    const app = bounded(factory.appClient()!, stop);
     let installation = installations.get(target.name);
     if (installation === undefined) {
       const { data } =
@@ -67,6 +68,22 @@ function createClientFor(config: Config, logger: Logger): (target: HookTarget) =
     }
     return factory.forInstallation(installation)!;
   };
+  return client;
+}
+
+/** How long one of the sweep's GitHub requests may take: one that never answers must not hold a sweep, or a shutdown waiting for it. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const boundedClients = new WeakSet<Octokit>();
+
+/** The client with each request ended after REQUEST_TIMEOUT_MS, or at once when the sweeper stops. */
+function bounded(octokit: Octokit, stop: AbortSignal): Octokit {
+  if (boundedClients.has(octokit)) return octokit;
+  boundedClients.add(octokit);
+  octokit.hook.before("request", (options) => {
+    const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS), stop, options.request?.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+    options.request = { ...options.request, signal: AbortSignal.any(signals) };
+  });
+  return octokit;
 }
 
 /**
@@ -82,7 +99,9 @@ function createClientFor(config: Config, logger: Logger): (target: HookTarget) =
 export function createSweeper(options: SweeperOptions): Sweeper {
   const { config, store, logger } = options;
   const hooks = config.recovery.hooks.map(hookTarget);
-  const clientFor = createClientFor(config, logger);
+  // Ends the requests of a sweep under way when the process stops: a shutdown never waits on GitHub.
+  const stopRequests = new AbortController();
+  const clientFor = createClientFor(config, logger, stopRequests.signal);
   // The sweep's writes are paced as agents' are: GitHub's guidance, one mutating request at a time, a second apart.
   const paceWrites = createWritePacer(config.github.writeIntervalMs);
   const pace = <T>(write: () => Promise<T>) => paceWrites("recovery", write);
@@ -156,6 +175,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      stopRequests.abort(new Error("switchyard is stopping"));
       await tail.catch(() => undefined);
     },
   };
