@@ -12,6 +12,7 @@ export interface SweepJson {
     given_up: number;
     waiting: number;
     guids: string[];
+    refused: { delivery: string; message: string }[];
     errors: { kind: string; message: string }[];
   }[];
   redelivered: number;
@@ -34,6 +35,7 @@ export function presentSweep(summary: SweepSummary): SweepJson {
       given_up: h.givenUp,
       waiting: h.waiting,
       guids: [...h.guids],
+      refused: h.refused.map((r) => ({ delivery: r.guid, message: r.message })),
       errors: h.errors.map((e) => ({ kind: e.kind, message: e.message })),
     })),
     redelivered: summary.redelivered,
@@ -49,6 +51,8 @@ export function renderSweep(summary: SweepJson): string {
     const waiting = (h.waiting ?? 0) > 0 ? `, waiting ${h.waiting} (asked within the last ${ASK_COOLDOWN_MS / 60_000} min: the redelivery may be on its way)` : "";
     lines.push(`${h.hook}: scanned ${h.scanned}, failed ${h.failed}, missing ${h.missing}, ${asked}${h.given_up > 0 ? `, given up ${h.given_up} (asked 3 times)` : ""}${waiting}`);
     for (const guid of h.guids) lines.push(`  ${summary.dry_run ? "would redeliver" : "redelivered"} ${guid}`);
+    // Asked, and refused by GitHub for that delivery: not on its way, whatever `waiting` says next time.
+    for (const r of h.refused ?? []) lines.push(`  refused ${r.delivery}: ${r.message}`);
   }
   return lines.join("\n") + (lines.length > 0 ? "\n" : "");
 }

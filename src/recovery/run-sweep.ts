@@ -31,6 +31,8 @@ export interface HookSweep {
   waiting: number;
   /** The guids asked for or, in a dry run, that would be. */
   guids: string[];
+  /** Asks GitHub refused for that one delivery (a 4xx such as 422: too old, or gone): the sweep went on with the others. */
+  refused: { guid: string; message: string }[];
   errors: SweepError[];
 }
 
@@ -110,7 +112,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const askedThisSweep = new Set<string>();
   const hooks: HookSweep[] = [];
   for (const target of deps.hooks) {
-    const result: HookSweep = { hook: target.name, scanned: 0, failed: 0, missing: 0, redelivered: 0, givenUp: 0, waiting: 0, guids: [], errors: [] };
+    const result: HookSweep = { hook: target.name, scanned: 0, failed: 0, missing: 0, redelivered: 0, givenUp: 0, waiting: 0, guids: [], refused: [], errors: [] };
     hooks.push(result);
     // PostgreSQL: one instance per hook. SQLite: this process holds the database alone.
     const release = deps.store.lockRecoveryHook ? await deps.store.lockRecoveryHook(target.name) : async () => {};
@@ -166,7 +168,11 @@ async function sweepHook(
       const code = (error as { status?: number }).status;
       await store.answer(guid, n, { status: typeof code === "number" && code !== 500 ? code : null, error: described.message });
       // One delivery GitHub will not redeliver (422: too old, or gone) does not stop the others.
-      if (described.kind === "github_error" && code !== undefined && code >= 400 && code < 500) continue;
+      if (described.kind === "github_error" && code !== undefined && code >= 400 && code < 500) {
+        result.refused.push({ guid, message: described.message });
+        deps.logger.warn({ hook: target.name, delivery: guid, status: code, error: described.message }, "GitHub refused to redeliver a missed delivery");
+        continue;
+      }
       throw new SweepFailure(described);
     }
     await store.answer(guid, n, { status, error: null });

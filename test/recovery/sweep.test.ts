@@ -144,6 +144,29 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(hook.attempts.filter((id) => hook.deliveries.find((d) => d.id === id)?.guid === lost.guid)).toHaveLength(3);
   });
 
+  it("asks again after GitHub failed to take an ask (502), names the one it refused (422), and gives up only on asks that counted", async () => {
+    const outage = hook.record("star", payload(1), { statusCode: 502 });
+    const refused = hook.record("star", payload(2), { statusCode: 502 });
+    const results: { redelivered: number; given_up: number; guids: string[]; refused: { delivery: string; message: string }[]; errors: unknown[] }[] = [];
+    const sweepOnce = async () => {
+      const { body } = await sweep();
+      await hook.settled();
+      results.push((body.hooks as (typeof results)[number][])[0]!);
+      (server.store as unknown as SqliteStore).db.prepare("UPDATE redeliveries SET asked_at = asked_at - ?").run(HOUR);
+    };
+    // Three sweeps during an outage of GitHub's redelivery endpoint: no ask taken.
+    fake.failAlways({ method: "POST", path: /\/attempts$/, status: 502 });
+    for (let i = 0; i < 3; i++) await sweepOnce();
+    fake.clearFaults();
+    // GitHub back: it takes the first and refuses the second (too old).
+    const refusedEntry = hook.deliveries.find((d) => d.guid === refused.guid)!;
+    fake.failAlways({ method: "POST", path: `/repos/octo/hello/hooks/12/deliveries/${refusedEntry.id}/attempts`, status: 422, body: { message: "Validation Failed" } });
+    await sweepOnce();
+    expect(results.slice(0, 3).every((r) => r.redelivered === 0 && r.given_up === 0 && r.errors.length === 1)).toBe(true);
+    expect(results[3]).toMatchObject({ redelivered: 1, given_up: 0, guids: [outage.guid], errors: [], refused: [{ delivery: refused.guid, message: expect.stringContaining("GitHub answered 422") }] });
+    expect(await server.store.getDelivery(outage.guid)).not.toBeNull();
+  });
+
   it("--dry-run lists what it would ask for and asks nothing", async () => {
     const { missing } = await seedMixedLog();
     fake.clearRequests();
