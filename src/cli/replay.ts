@@ -106,10 +106,17 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
   }
   if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
   let serverConfig: { file: string | null; changed: boolean } | null = null;
+  const done: string[] = [];
   for (const id of request.ids) {
     const { status, body } = await api.request("POST", `${base}${encodeURIComponent(id)}/replay`);
     if (status === 401) throw unauthorized(api, token);
-    if (status !== 200) throw refusal(api, status, body, `replay ${id}`);
+    if (status !== 200) {
+      const refused = refusal(api, status, body, `replay ${id}`);
+      // The ones before it were replayed: running the same command again would replay them twice.
+      if (done.length > 0) refused.message += ` (replayed before it: ${done.join(", ")}; leave them out when you run it again)`;
+      throw refused;
+    }
+    done.push(id);
     if (request.kind === "deliveries") {
       const answer = body as ApiDeliveryReplay;
       for (const t of answer.tasks) requeued(outcome, id, t);

@@ -17,6 +17,8 @@ describe("the CLI's exit code for an admin API refusal", () => {
   let server: Server;
   let env: Record<string, string>;
   let answer: { status: number; body: unknown };
+  /** An answer for one POST path, over `answer`. */
+  let answers: Record<string, { status: number; body: unknown }> = {};
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "switchyard-refusals-"));
@@ -27,7 +29,7 @@ describe("the CLI's exit code for an admin API refusal", () => {
     env = { DATABASE_URL: databaseUrl, ADMIN_PORT: String(port) };
     // A server of this very store, answering every POST with `answer`.
     server = createServer((req, res) => {
-      const reply = req.method === "POST" ? answer : { status: 200, body: req.url === "/healthz" ? { status: "ok", role: "all" } : {} };
+      const reply = req.method === "POST" ? (answers[req.url ?? ""] ?? answer) : { status: 200, body: req.url === "/healthz" ? { status: "ok", role: "all" } : {} };
       res.writeHead(reply.status, { "content-type": "application/json", "x-switchyard-store": storeId(databaseUrl, dir) }).end(JSON.stringify(reply.body));
     });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -42,6 +44,19 @@ describe("the CLI's exit code for an admin API refusal", () => {
     const result = await runCli(["replay", "d1"], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain("its body was pruned");
+  });
+
+  it("names the deliveries replayed before the one refused, so that running it again leaves them out", async () => {
+    answers = { "/api/deliveries/d0/replay": { status: 200, body: { tasks: [{ id: "40", agent: "IssueAgent", status: "ready" }] } } };
+    answer = { status: 400, body: PRUNED };
+    try {
+      const result = await runCli(["replay", "d0", "d1"], { cwd: dir, env });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain("its body was pruned");
+      expect(result.stderr).toContain("(replayed before it: d0; leave them out when you run it again)");
+    } finally {
+      answers = {};
+    }
   });
 
   it.each([
