@@ -2,7 +2,8 @@ import { constants } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { appendJobSummaryOrWarn } from "../summary/append-job-summary.js";
-import { errorAnnotation } from "../summary/error-annotation.js";
+import { errorAnnotation, warningAnnotation } from "../summary/error-annotation.js";
+import { afterTaskNotes } from "../queue/after-task-error.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
 import { EVENTS_DOC, webhookEventOf, webhookEventProblem } from "../config/check-names.js";
 import { loadConfig } from "../config/load-config.js";
@@ -172,6 +173,10 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
     for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${terminalText(t.last_error, { oneLine: true })})` : ""}\n`);
   }
   appendJobSummaryOrWarn(io, renderJobSummary({ event, decision, run }));
+  // A routing comment GitHub refused (a job without `issues: write`) leaves the task's outcome as it is: a warning says so.
+  if (io.env.GITHUB_ACTIONS === "true") {
+    for (const t of run.tasks) for (const note of afterTaskNotes(t.attemptLog.at(-1)?.output ?? null)) io.stderr(warningAnnotation(`switchyard: after ${t.agent}`, note));
+  }
   if (run.cancelled) {
     const unfinished = results.filter((t) => t.status === "cancelled");
     io.stderr(`switchyard: the run was cancelled (${run.cancelled}): ${unfinished.length} task(s) did not finish${unfinished.length > 0 ? ` (${unfinished.map((t) => t.agent).join(", ")})` : ""}; re-run the job to run them\n`);

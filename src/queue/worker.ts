@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, ReclaimedTask, Store, TaskOutcome } from "../store/store.js";
-import { AfterTaskError } from "./after-task-error.js";
+import { AfterTaskError, afterTaskNote } from "./after-task-error.js";
 import { PermanentError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
@@ -450,7 +450,7 @@ export function createWorker(options: WorkerOptions): Worker {
     const cause: unknown = error instanceof AfterTaskError ? error.cause : error;
     const { line, bug } = describeFailure(cause, now());
     log.warn({ step, error: line, ...(bug ? { err: cause } : {}) }, `after-task step failed (the task's outcome stands): ${step}: ${line}`);
-    return `switchyard: ${step} failed (the task's outcome stands): ${line}`;
+    return afterTaskNote(step, line);
   }
 
   async function execute(

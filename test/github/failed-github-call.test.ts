@@ -3,7 +3,9 @@ import { renderTaskDetail } from "../../src/present/render-detail.js";
 import type { TaskDetailView } from "../../src/present/load-detail.js";
 import { exampleOf } from "../support/examples.js";
 import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
-import { runCli } from "../support/run-cli.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createWorkdir, runCli } from "../support/run-cli.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -65,6 +67,34 @@ describe("a routing comment GitHub refuses after the agent ran", () => {
     expect(shown.stdout).toMatch(/output:\n(?: {6}.*\n)+ {6}\n {6}switchyard: the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration\n/);
     expect(shown.stdout).toContain("\n    POST /repos/Codertocat/Hello-World/issues/1/comments  (failed in attempt 1, not recorded: see its output)\n");
     expect(shown.stdout).not.toContain(TOKEN);
+  });
+});
+
+describe("a routing comment GitHub refuses in Actions mode", () => {
+  it("exits 0 with a warning annotation, and the job summary says it", async () => {
+    fake = await startGithubFake();
+    const payload = exampleOf("issues", "opened");
+    fake.seedFromPayload("issues", payload);
+    // A job whose permissions lack issues: write for comments.
+    fake.failAlways({ method: "POST", path: /\/comments$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    const work = createWorkdir();
+    try {
+      const event = work.write("event.json", payload);
+      const summary = path.join(work.dir, "summary.md");
+      const result = await runCli(["route"], {
+        cwd: work.dir,
+        env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: summary, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, LOG_LEVEL: "silent" },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(
+        /^::warning title=switchyard%3A after IssueAgent::the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration$/m,
+      );
+      // In the attempt's line (Markdown-escaped, as all text there is).
+      expect(readFileSync(summary, "utf8")).toMatch(/attempt 1: succeeded — .* switchyard\\: the routing comment on .+ failed \\\(the task's outcome stands\\\)\\: POST \/repos\//);
+      expect(result.stderr).not.toContain(TOKEN);
+    } finally {
+      work.remove();
+    }
   });
 });
 
