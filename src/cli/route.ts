@@ -186,7 +186,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   if (dead.length > 0) {
     io.stderr(`switchyard: ${dead.length} task(s) failed: ${dead.map((t) => `${t.agent}: ${terminalText(deadReason(t.last_error, t.attempts), { oneLine: true })}`).join("; ")}\n`);
     // Under Actions the runner reads workflow commands from stderr too: one annotation per failed task.
-    if (io.env.GITHUB_ACTIONS === "true") for (const t of dead) io.stderr(errorAnnotation(`switchyard: ${t.agent} failed`, t.last_error ?? "failed"));
+    if (io.env.GITHUB_ACTIONS === "true") for (const t of dead) io.stderr(errorAnnotation(`switchyard: ${t.agent} failed`, `${t.last_error ?? "failed"}${jobTokenHint(t.last_error)}`));
     throw new ExitCode(1);
   }
 }
@@ -196,6 +196,16 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
  * says "gave up after N attempts"; a permanent one is not retried, and "after their
  * retries" would send people looking for retries that never ran.
  */
+/**
+ * What a 403 "Resource not accessible by integration" means in a workflow run: the job's
+ * GITHUB_TOKEN may not make that write — its `permissions:` lack it, or the run is for a pull
+ * request from a fork, whose token is read-only whatever the workflow asks for.
+ */
+function jobTokenHint(lastError: string | null): string {
+  if (!lastError || !/HTTP 403 .*Resource not accessible by integration/.test(lastError)) return "";
+  return " (the job's GITHUB_TOKEN may not make this write: give the job the permissions: the agent needs, e.g. issues: write or pull-requests: write; a pull request from a fork gets a read-only token whatever the workflow asks for)";
+}
+
 function deadReason(lastError: string | null, attempts: number): string {
   const error = lastError ?? "failed";
   if (error.startsWith("gave up after ")) return error;

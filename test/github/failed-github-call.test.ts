@@ -98,6 +98,27 @@ describe("a routing comment GitHub refuses in Actions mode", () => {
   });
 });
 
+describe("a write the job's token may not make, in Actions mode", () => {
+  it("exits 1 with an error annotation that says what a 403 from integration means in a workflow", async () => {
+    fake = await startGithubFake();
+    const payload = exampleOf("issues", "opened");
+    fake.seedFromPayload("issues", payload);
+    fake.failAlways({ method: "POST", path: /\/labels$/, status: 403, body: { message: "Resource not accessible by integration" } });
+    const work = createWorkdir();
+    try {
+      const event = work.write("event.json", payload);
+      const result = await runCli(["route"], {
+        cwd: work.dir,
+        env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: path.join(work.dir, "summary.md"), GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, LOG_LEVEL: "silent" },
+      });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^::error title=switchyard%3A IssueAgent failed::POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 403 .*Resource not accessible by integration \(the job's GITHUB_TOKEN may not make this write: give the job the permissions: the agent needs, .*a pull request from a fork gets a read-only token/m);
+    } finally {
+      work.remove();
+    }
+  });
+});
+
 describe("tasks show's line for a task without GitHub writes", () => {
   const task = (errors: (string | null)[]): TaskDetailView =>
     ({
