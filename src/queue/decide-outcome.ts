@@ -12,7 +12,7 @@ export interface RetryPolicy extends BackoffPolicy {
  * task's `attempts`. The SQL stores write the same words in their lease reclaim.
  */
 export function gaveUp(counted: number, earlier: number): string {
-  return `gave up after ${counted} attempts${earlier > 0 ? ` (${counted + earlier} in all, counting earlier runs)` : ""}`;
+  return `gave up after ${counted} attempt${counted === 1 ? "" : "s"}${earlier > 0 ? ` (${counted + earlier} in all, counting earlier runs)` : ""}`;
 }
 
 /**

@@ -420,7 +420,8 @@ export function createWorker(options: WorkerOptions): Worker {
         if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
         else {
           // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
-          log[outcome.status === "dead" ? "warn" : "info"]({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}) }, "task attempt finished");
+          const retry = outcome.status === "ready" && outcome.retryDelayMs > 0 ? { retryInMs: outcome.retryDelayMs } : {};
+          log[outcome.status === "dead" ? "warn" : "info"]({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}), ...retry }, "task attempt finished");
           options.observer?.attemptRecorded(task, outcome, runSeconds);
         }
       })
@@ -485,7 +486,8 @@ export function createWorker(options: WorkerOptions): Worker {
         return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
       }
       const failure = classifyError(thrown, now());
-      return { outcome: decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase), ctx };
+      const outcome = decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase);
+      return { outcome: options.mode === "actions" ? withinAWorkflowRun(outcome) : outcome, ctx };
     }
   }
 
@@ -607,6 +609,24 @@ export function createWorker(options: WorkerOptions): Worker {
  * masked in its output and error: whatever an agent printed or threw is stored, shown by
  * `tasks show`, the dashboard and a job summary.
  */
+/**
+ * The longest wait for a retry inside a workflow run: a job waits in silence while it sleeps,
+ * and `init`'s jobs end after 15 minutes. GitHub's rate limit can ask for up to an hour.
+ */
+export const ACTIONS_MAX_RETRY_WAIT_MS = 5 * 60_000;
+
+/** In Actions mode, a retry asked for later than ACTIONS_MAX_RETRY_WAIT_MS ends the task now, saying when to run the workflow again. */
+function withinAWorkflowRun(outcome: TaskOutcome): TaskOutcome {
+  if (outcome.status !== "ready" || outcome.retryDelayMs <= ACTIONS_MAX_RETRY_WAIT_MS) return outcome;
+  const wait = `${Math.ceil(outcome.retryDelayMs / 60_000)} min`;
+  return {
+    status: "dead",
+    outcome: "transient",
+    error: `${outcome.error}: a retry was due in ${wait}, later than a workflow run waits (${ACTIONS_MAX_RETRY_WAIT_MS / 60_000} min): run the workflow again after that`,
+    output: outcome.output ?? null,
+  };
+}
+
 /** The outcome with a line of switchyard's own after the agent's output. */
 function withNote(outcome: TaskOutcome, note: string): TaskOutcome {
   const output = outcome.output ? `${outcome.output.trimEnd()}\n\n${note}` : note;

@@ -70,6 +70,17 @@ describe("a routing comment GitHub refuses after the agent ran", () => {
   });
 });
 
+/** `switchyard route` as a workflow step runs it on `payload`, against the fake. */
+async function routeInActions(payload: object, work: ReturnType<typeof createWorkdir>) {
+  const event = work.write("event.json", payload);
+  const summary = path.join(work.dir, "summary.md");
+  const result = await runCli(["route"], {
+    cwd: work.dir,
+    env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: summary, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake!.url, LOG_LEVEL: "silent" },
+  });
+  return { ...result, summary };
+}
+
 describe("a routing comment GitHub refuses in Actions mode", () => {
   it("exits 0 with a warning annotation, and the job summary says it", async () => {
     fake = await startGithubFake();
@@ -79,12 +90,8 @@ describe("a routing comment GitHub refuses in Actions mode", () => {
     fake.failAlways({ method: "POST", path: /\/comments$/, status: 403, body: { message: "Resource not accessible by integration" } });
     const work = createWorkdir();
     try {
-      const event = work.write("event.json", payload);
-      const summary = path.join(work.dir, "summary.md");
-      const result = await runCli(["route"], {
-        cwd: work.dir,
-        env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: summary, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, LOG_LEVEL: "silent" },
-      });
+      const result = await routeInActions(payload, work);
+      const { summary } = result;
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toMatch(
         /^::warning title=switchyard%3A after IssueAgent::the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration$/m,
@@ -106,13 +113,28 @@ describe("a write the job's token may not make, in Actions mode", () => {
     fake.failAlways({ method: "POST", path: /\/labels$/, status: 403, body: { message: "Resource not accessible by integration" } });
     const work = createWorkdir();
     try {
-      const event = work.write("event.json", payload);
-      const result = await runCli(["route"], {
-        cwd: work.dir,
-        env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: path.join(work.dir, "summary.md"), GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, LOG_LEVEL: "silent" },
-      });
+      const result = await routeInActions(payload, work);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/^::error title=switchyard%3A IssueAgent failed::POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 403 .*Resource not accessible by integration \(the job's GITHUB_TOKEN may not make this write: give the job the permissions: the agent needs, .*a pull request from a fork gets a read-only token/m);
+    } finally {
+      work.remove();
+    }
+  });
+});
+
+describe("a rate limit that asks a workflow run to wait long, in Actions mode", () => {
+  it("ends the task at once, saying when to run the workflow again, rather than sleeping through the job's timeout", async () => {
+    fake = await startGithubFake();
+    const payload = exampleOf("issues", "opened");
+    fake.seedFromPayload("issues", payload);
+    fake.failAlways({ method: "POST", path: /\/labels$/, status: 429, headers: { "retry-after": "600" }, body: { message: "API rate limit exceeded" } });
+    const work = createWorkdir();
+    try {
+      const result = await routeInActions(payload, work);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^::error title=switchyard%3A IssueAgent failed::POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 429 .*: a retry was due in 10 min, later than a workflow run waits \(5 min\): run the workflow again after that$/m);
+      // One attempt: nothing slept.
+      expect(fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/labels"))).toHaveLength(1);
     } finally {
       work.remove();
     }

@@ -67,7 +67,7 @@ export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore
       [now, LEASE_EXPIRED, expiredBefore],
     );
     const dead = await tx.query<ReclaimedRow>(
-      `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts' || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || $1::text, lease_owner = NULL,
+      `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempt' || CASE WHEN attempts - retry_base = 1 THEN '' ELSE 's' END || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || $1::text, lease_owner = NULL,
          lease_token = NULL, lease_until = NULL, updated_at = $2, holds_key = 0
        WHERE status = 'running' AND lease_until < $3 AND attempts - retry_base >= $4::bigint
        RETURNING id, delivery`,

@@ -72,7 +72,7 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
      WHERE finished_at IS NULL AND task IN (SELECT id FROM tasks WHERE status = 'running' AND lease_until < ?)`,
   );
   const giveUp = db.prepare(
-    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempts' || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?, holds_key = 0
+    `UPDATE tasks SET status = 'dead', last_error = 'gave up after ' || (attempts - retry_base) || ' attempt' || CASE WHEN attempts - retry_base = 1 THEN '' ELSE 's' END || CASE WHEN retry_base > 0 THEN ' (' || attempts || ' in all, counting earlier runs)' ELSE '' END || ': ' || ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?, holds_key = 0
      WHERE status = 'running' AND lease_until < ? AND attempts - retry_base >= ?
      RETURNING id, delivery`,
   );
