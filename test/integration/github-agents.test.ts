@@ -172,6 +172,19 @@ describe("CoordinatorAgent commands", () => {
     expect(reactions.length).toBeGreaterThanOrEqual(1);
   });
 
+  it("does nothing, and fails nothing, for a command whose comment was deleted before its task ran", async () => {
+    const opened = issueEvent("opened", { title: "Docs: typo in the README" });
+    await deliverAndSettle("issues", opened);
+    const repliesBefore = repliesOf(repoName(), nextIssue).length;
+    // Not seeded: on GitHub the comment is gone, so reacting to it answers 404.
+    const comment = commentEvent(opened, "/agent analyze");
+    const [task] = await settle(server, "issue_comment", comment);
+    expect(task!.status).toBe("succeeded");
+    const detail = await server.store.getTask(task!.id);
+    expect(detail!.attemptLog[0]!.output).toContain(`comment ${comment.comment.id} was deleted before its commands ran: nothing done`);
+    expect(repliesOf(repoName(), nextIssue)).toHaveLength(repliesBefore);
+  });
+
   it("/agent status shows any label name as code: a backtick in one cannot let @mentions or links through", async () => {
     const hostile = ["a`b", "x`` @team ``[x](http://e)", "state:`@team [x](http://e)`", "bug"];
     const opened = issueEvent("opened", { title: "Docs: typo in the README", labels: hostile });

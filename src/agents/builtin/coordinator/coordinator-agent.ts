@@ -129,7 +129,15 @@ export const coordinatorAgent: Agent = {
     const commands: AgentCommand[] = byLabel ? [{ name: "execute", args: [] }] : mine;
     if (commands.length === 0) return { output: event.commands.length > 0 ? OTHER_RULES_COMMANDS : "no /agent command in the comment" };
 
-    await github.addReaction(event.repository, event.comment?.id ? { comment: event.comment.id } : { issue: event.number }, "eyes");
+    const reacted = await github.addReaction(event.repository, event.comment?.id ? { comment: event.comment.id } : { issue: event.number }, "eyes").then(
+      () => true,
+      (error: unknown) => {
+        // The comment is gone (deleted before its task ran): its author took the commands back.
+        if (event.comment?.id && (error as { status?: number }).status === 404) return false;
+        throw error;
+      },
+    );
+    if (!reacted) return { output: `comment ${event.comment!.id} was deleted before its commands ran: nothing done (its author took them back)` };
 
     const association = byLabel ? null : (event.comment?.authorAssociation ?? "NONE");
     const needsPermission = byLabel || commands.some((c) => (config.commands.writeRequired as readonly string[]).includes(c.name));

@@ -175,7 +175,8 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     }
 
     const published = await publishChanges({
-      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: tail,
+      // The pull request is public as the issue is: this machine's paths named, not shown.
+      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: hidePaths(tail, localPaths),
       author: spec.author, branchPrefix: spec.branchPrefix, labels: spec.labels, remote, token, github, baseEnv, signal,
     });
     if (published.kind === "no-changes") {
