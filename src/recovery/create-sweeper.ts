@@ -52,6 +52,12 @@ function createClientFor(config: Config, logger: Logger, stop: AbortSignal): (ta
     if (factory.mode === "none") throw noCredentials(target);
     if (target.kind === "app") {
       const app = factory.appClient();
+      if (app === null && factory.mode === "token") {
+        throw new SweepFailure({
+          kind: "no_credentials",
+          message: `hook ${target.name}: the App's own webhook is read with the App's credentials, and only GITHUB_TOKEN is set: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, or list the repository or organization hooks instead ({repository: owner/name, id: N})`,
+        });
+      }
       if (app === null) throw noCredentials(target);
       return app;
     }

@@ -237,6 +237,12 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(noCredentials.code).toBe(2);
     expect(noCredentials.stderr).toMatch(/no GitHub credentials.*admin:repo_hook/);
 
+    // The App's own hook with a token only: what is missing is the App's credentials, not credentials.
+    writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl: "http://127.0.0.1:2" }, recovery: { hooks: [{ app: true }] } }));
+    const appWithToken = await cli(["redeliver"]);
+    expect(appWithToken.code).toBe(2);
+    expect(appWithToken.stderr).toContain("hook app: the App's own webhook is read with the App's credentials, and only GITHUB_TOKEN is set: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY");
+
     writeFileSync(path.join(server.dir, "switchyard.config.yaml"), JSON.stringify({ store: { url: `sqlite:${server.dbFile}` }, github: { token: "t", apiUrl: "http://127.0.0.1:2" }, recovery: { hooks: [HOOK] } }));
     const unreachable = await cli(["redeliver"]);
     expect(unreachable.code).toBe(1);
