@@ -10,6 +10,7 @@ export interface SweepJson {
     missing: number;
     redelivered: number;
     given_up: number;
+    given_up_deliveries: string[];
     waiting: number;
     guids: string[];
     refused: { delivery: string; message: string }[];
@@ -33,6 +34,7 @@ export function presentSweep(summary: SweepSummary): SweepJson {
       missing: h.missing,
       redelivered: h.redelivered,
       given_up: h.givenUp,
+      given_up_deliveries: [...h.givenUpGuids],
       waiting: h.waiting,
       guids: [...h.guids],
       refused: h.refused.map((r) => ({ delivery: r.guid, message: r.message })),
@@ -41,6 +43,9 @@ export function presentSweep(summary: SweepSummary): SweepJson {
     redelivered: summary.redelivered,
   };
 }
+
+/** Given-up deliveries named one per line in the text, at most. */
+const MAX_LISTED = 20;
 
 /** The lines people read: one per hook, then (dry run) each guid it would ask for. */
 export function renderSweep(summary: SweepJson): string {
@@ -53,6 +58,10 @@ export function renderSweep(summary: SweepJson): string {
     for (const guid of h.guids) lines.push(`  ${summary.dry_run ? "would redeliver" : "redelivered"} ${guid}`);
     // Asked, and refused by GitHub for that delivery: not on its way, whatever `waiting` says next time.
     for (const r of h.refused ?? []) lines.push(`  refused ${r.delivery}: ${r.message}`);
+    // Named, so that someone can redeliver them by hand (the webhook's Recent Deliveries) or look up why.
+    const givenUp = h.given_up_deliveries ?? [];
+    for (const guid of givenUp.slice(0, MAX_LISTED)) lines.push(`  given up ${guid}`);
+    if (givenUp.length > MAX_LISTED) lines.push(`  given up ${givenUp.length - MAX_LISTED} more (--json lists them all)`);
   }
   return lines.join("\n") + (lines.length > 0 ? "\n" : "");
 }

@@ -27,6 +27,8 @@ export interface HookSweep {
   redelivered: number;
   /** Missing guids asked for as often as allowed, left alone. */
   givenUp: number;
+  /** Those guids, oldest event first: redeliver them by hand, or look up why in the `redeliveries` table. */
+  givenUpGuids: string[];
   /** Missing guids asked for within the last ASK_COOLDOWN_MS: their redelivery may still be on its way. */
   waiting: number;
   /** The guids asked for or, in a dry run, that would be. */
@@ -112,7 +114,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const askedThisSweep = new Set<string>();
   const hooks: HookSweep[] = [];
   for (const target of deps.hooks) {
-    const result: HookSweep = { hook: target.name, scanned: 0, failed: 0, missing: 0, redelivered: 0, givenUp: 0, waiting: 0, guids: [], refused: [], errors: [] };
+    const result: HookSweep = { hook: target.name, scanned: 0, failed: 0, missing: 0, redelivered: 0, givenUp: 0, givenUpGuids: [], waiting: 0, guids: [], refused: [], errors: [] };
     hooks.push(result);
     // PostgreSQL: one instance per hook. SQLite: this process holds the database alone.
     const release = deps.store.lockRecoveryHook ? await deps.store.lockRecoveryHook(target.name) : async () => {};
@@ -149,7 +151,7 @@ async function sweepHook(
   const missing = failed.filter((guid) => !known.has(guid));
   const history = new Map<string, RedeliveryHistory>(await inChunks(missing, async (chunk) => store.history(chunk)));
   const plan = planRedeliveries({ entries, since, known, history, askedThisSweep, now: now(), maxAsks: MAX_ASKS, cooldownMs: ASK_COOLDOWN_MS });
-  Object.assign(result, { scanned: plan.scanned, failed: plan.failed, missing: plan.missing, givenUp: plan.givenUp.length, waiting: plan.waiting.length });
+  Object.assign(result, { scanned: plan.scanned, failed: plan.failed, missing: plan.missing, givenUp: plan.givenUp.length, givenUpGuids: [...plan.givenUp], waiting: plan.waiting.length });
   if (options.dryRun) {
     result.guids = plan.asks.map((a) => a.guid);
     return;
