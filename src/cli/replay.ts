@@ -1,3 +1,4 @@
+import { authMode } from "../github/write-mode.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
@@ -193,9 +194,15 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
  * without credentials or when GitHub cannot be asked (then warned about).
  */
 async function ownLoginsOf(loaded: LoadedConfig, io: CliIo): Promise<readonly string[]> {
-  const github = createGithubRuntime(loaded.config, createLogger(readLogLevel(io.env)));
+  // One plain line when the lookup fails, not the runtime's log line (LOG_LEVEL=debug shows that too).
+  const level = readLogLevel(io.env);
+  const github = createGithubRuntime(loaded.config, createLogger(level === "debug" || level === "trace" ? level : "error"));
   await github.resolveIdentity();
-  return github.ownLogins();
+  const logins = github.ownLogins();
+  if (logins.length === 0 && authMode(loaded.config.github) !== "none") {
+    io.stderr("switchyard: could not look up switchyard's own GitHub login (LOG_LEVEL=debug says why): an event switchyard caused itself is replayed as anyone's would be\n");
+  }
+  return logins;
 }
 
 async function directly(loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {

@@ -41,3 +41,22 @@ describe("replay --task of a skipped task and of one waiting for a retry", () =>
     expect(result.stderr).toContain(`switchyard: task ${waiting} was ready (waiting for its first run or its next try): it is due now, and its retries start over`);
   });
 });
+
+describe("replay of a delivery on the store, when GitHub cannot say who switchyard is", () => {
+  const work = createWorkdir();
+  afterAll(() => work.remove());
+
+  it("says so in one plain line, not a log line, and replays", async () => {
+    const store = createSqliteStore(path.join(work.dir, "r.db"), { exclusive: true });
+    await store.migrate();
+    const body = Buffer.from(JSON.stringify({ ref: "refs/tags/v1", repository: { full_name: "octo/hello" }, sender: { login: "someone", type: "User" } }));
+    await store.accept({ id: "d-1", signature: null, event: "push", action: null, repository: "octo/hello", installation: null, headers: {}, body, receivedAt: 1_000 }, [], { replayWindowMs: 3_600_000 });
+    await store.close();
+    // Nothing listens on port 2: the lookup fails at once.
+    const env = { DATABASE_URL: "sqlite:r.db", GITHUB_TOKEN: "ghp_replay_lookup", GITHUB_API_URL: "http://127.0.0.1:2" };
+    const result = await runCli(["replay", "d-1"], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("switchyard: could not look up switchyard's own GitHub login (LOG_LEVEL=debug says why): an event switchyard caused itself is replayed as anyone's would be\n");
+    expect(result.stderr).not.toContain('"level"');
+  });
+});
