@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { appendJobSummaryOrWarn } from "../summary/append-job-summary.js";
+import { appendJobSummaryOrWarn, writeStepOutputs } from "../summary/append-job-summary.js";
 import { errorAnnotation, warningAnnotation } from "../summary/error-annotation.js";
 import { afterTaskNotes } from "../queue/after-task-error.js";
 import { renderJobSummary } from "../summary/render-job-summary.js";
@@ -125,9 +125,11 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   if (options.dryRun || !decision.matched) {
     // Without --dry-run the line always carries `tasks`: none ran when nothing matched.
     const ran = options.dryRun ? {} : { tasks: [] };
-    if (options.json) printJson(io, { ...routeJson(event, decision, null), ...explain, ...ran });
+    const result = { ...routeJson(event, decision, null), ...explain, ...ran };
+    if (options.json) printJson(io, result);
     else printHuman(io, event, decision, options.explain);
     appendJobSummaryOrWarn(io, renderJobSummary({ event, decision, run: null, decideOnly: options.dryRun === true }));
+    writeStepOutputs(io, stepOutputs(decision, result));
     return;
   }
 
@@ -167,8 +169,10 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   }).finally(stopListening);
   const results = run.tasks.map((t) => ({ id: t.id, agent: t.agent, status: taskOutcome(t, run.cancelled), attempts: t.attempts, last_error: t.lastError }));
   const cancelled = run.cancelled ? { cancelled: run.cancelled } : {};
+  const result = { ...routeJson(event, decision, run.delivery), ...explain, ...cancelled, tasks: results };
+  writeStepOutputs(io, stepOutputs(decision, result));
   if (options.json) {
-    printJson(io, { ...routeJson(event, decision, run.delivery), ...explain, ...cancelled, tasks: results });
+    printJson(io, result);
   } else {
     for (const t of results) io.stdout(`task ${t.id} ${t.agent}: ${t.status} after ${t.attempts} attempt(s)${t.last_error ? ` (${terminalText(t.last_error, { oneLine: true })})` : ""}\n`);
   }
@@ -196,6 +200,11 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
  * says "gave up after N attempts"; a permanent one is not retried, and "after their
  * retries" would send people looking for retries that never ran.
  */
+/** The step's outputs: `matched`, `agents` (the agents of the rules that run, comma-separated) and `result`, route's `--json` line. */
+function stepOutputs(decision: RoutingDecision, result: object): Record<string, string> {
+  return { matched: String(decision.matched), agents: decision.decisions.map((d) => d.agent).join(","), result: JSON.stringify(result) };
+}
+
 /**
  * What a 403 "Resource not accessible by integration" means in a workflow run: the job's
  * GITHUB_TOKEN may not make that write — its `permissions:` lack it, or the run is for a pull

@@ -38,3 +38,25 @@ export function appendJobSummaryOrWarn(io: { env: Env; stderr: (text: string) =>
     return false;
   }
 }
+
+/**
+ * The step's outputs, for later steps (`steps.<id>.outputs.matched`): appended to the file
+ * the runner names in `GITHUB_OUTPUT`, as `name=value` lines (each value one line: `result`
+ * is JSON, whose strings escape their line breaks). Outside Actions nothing is written; a file
+ * that cannot be written is a warning, as for the job summary.
+ *
+ * @example writeStepOutputs(io, { matched: "true", agents: "IssueAgent", result: "{…}" })
+ */
+export function writeStepOutputs(io: { env: Env; stderr: (text: string) => void }, outputs: Record<string, string>): boolean {
+  const file = io.env.GITHUB_OUTPUT?.trim();
+  if (!file) return false;
+  try {
+    appendFileSync(file, Object.entries(outputs).map(([name, value]) => `${name}=${value.replace(/[\r\n]+/g, " ")}\n`).join(""));
+    return true;
+  } catch (thrown) {
+    const message = `the step's outputs were not written to GITHUB_OUTPUT (${file}): ${toError(thrown).message}; the exit code still says what the tasks did`;
+    io.stderr(`switchyard: warning: ${terminalText(message, { oneLine: true })}\n`);
+    if (io.env.GITHUB_ACTIONS === "true") io.stderr(warningAnnotation("switchyard: no step outputs", message));
+    return false;
+  }
+}
