@@ -92,9 +92,13 @@ export function registerRedeliver(program: Command, io: CliIo): void {
         checkGithubCredentials(loaded, io.env);
       }
       const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
-      if (options.json) printJson(io, summary);
-      else io.stdout(terminalText(renderSweep(summary)));
       const errors: SweepError[] = summary.hooks.flatMap((h) => h.errors as SweepError[]);
+      // A sweep that failed is still reported whole; its line also carries what every failed --json line does.
+      const failed = errors.length > 0 && sweepExitCode(errors) !== 0 ? { ok: false, error: errors.map((e) => e.message).join("; ") } : {};
+      if (options.json) printJson(io, { ...failed, ...summary });
+      else io.stdout(terminalText(renderSweep(summary)));
+      // github.dryRun (or SWITCHYARD_DRY_RUN) makes every sweep a listing: said, or "would redeliver" reads as a bug.
+      if (summary.dry_run && options.dryRun !== true) io.stderr("switchyard: github.dryRun is on (the config, or SWITCHYARD_DRY_RUN): the sweep only listed what it would ask for; turn it off to redeliver\n");
       // GitHub's messages, quoted.
       for (const error of errors) io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
       if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}, with the recovery.hooks and GitHub credentials of the config it started with\n`);

@@ -219,11 +219,20 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("says so when github.dryRun turned the sweep into a listing", async () => {
+    hook.record("star", payload(1), { statusCode: 502 });
+    const result = await runCli(["redeliver"], { cwd: server.dir, env: { LOG_LEVEL: "silent", SWITCHYARD_DRY_RUN: "true" } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/would redeliver 1/);
+    expect(result.stderr).toContain("switchyard: github.dryRun is on (the config, or SWITCHYARD_DRY_RUN): the sweep only listed what it would ask for; turn it off to redeliver");
+    expect(hook.attempts).toEqual([]);
+  });
+
   it("exits 2 when the hook does not exist (404), saying where its id is", async () => {
     fake.failAlways({ path: /\/hooks\/12\/deliveries$/, status: 404 });
     const result = await cli(["redeliver", "--json"]);
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ hooks: [{ hook: "octo/hello#12", errors: [{ kind: "not_found" }] }] });
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: expect.stringContaining("no such hook"), hooks: [{ hook: "octo/hello#12", errors: [{ kind: "not_found" }] }] });
     expect(result.stderr).toMatch(/no such hook.*settings\/hooks\/12/);
     // Said once, as a plain line, at the default log level too: not again as a log line.
     const atInfo = await runCli(["redeliver"], { cwd: server.dir, env: {} });
