@@ -10,13 +10,16 @@ import { configInputPath, readActionInputs, routeEnv } from "./read-action-input
 
 /**
  * The Action passes its `dry-run` input to route as SWITCHYARD_DRY_RUN, a variable the
- * workflow never set: an error that names the variable names the input instead.
+ * workflow never set, and its `event` input as route's --event: an error that names the
+ * variable or the flag names the input instead.
  *
  * @example namingInputs('environment: github.dryRun is false (SWITCHYARD_DRY_RUN="false") but …', { dryRun: false }) // "input dry-run is false but …"
  */
 export function namingInputs(message: string, inputs: { dryRun: boolean | "auto" } | null): string {
-  if (inputs === null || inputs.dryRun === "auto") return message;
-  return message.replace(/(?:environment: )?github\.dryRun is (\w+) \(SWITCHYARD_DRY_RUN="\w+"\)/, "input dry-run is $1");
+  // route's flags, which a workflow using the Action never wrote: its inputs instead.
+  const named = message.replace("(check --event or GITHUB_EVENT_NAME against the payload)", "(check the event input, or the workflow's event, against the payload)").replace("no event name: pass --event NAME or set GITHUB_EVENT_NAME", "no event name: set the event input (GITHUB_EVENT_NAME, which a workflow run sets, is empty)");
+  if (inputs === null || inputs.dryRun === "auto") return named;
+  return named.replace(/(?:environment: )?github\.dryRun is (\w+) \(SWITCHYARD_DRY_RUN="\w+"\)/, "input dry-run is $1");
 }
 
 /**

@@ -105,6 +105,8 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   const payloadFile = options.payload || actionsEnv.eventPath;
   if (!payloadFile) throw new UsageError("no payload: pass --payload FILE or set GITHUB_EVENT_PATH");
 
+  // A bad LOG_LEVEL is refused before anything is printed, not after the decision.
+  const logLevel = readLogLevel(io.env);
   // --dry-run decides only and runs nothing, so it calls GitHub for nothing.
   const { config, rules, source } = loadConfig({ file: options.config, cwd: io.cwd, env: io.env, needsGitHub: options.dryRun !== true });
   // Relative to the command's working directory, like --config.
@@ -136,7 +138,7 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   if (!options.json) printHuman(io, event, decision, options.explain);
   // The worker, agents and GitHub client load only when tasks run (not for --dry-run).
   const [{ runInline }, { createLogger }] = await Promise.all([import("../app/run-inline.js"), import("../observability/logger.js")]);
-  const logger = createLogger(readLogLevel(io.env));
+  const logger = createLogger(logLevel);
   // Which file decided, in the job's log: a config missing from the checkout reads as "defaults".
   logger.info({ config: source ?? "defaults" }, `config: ${source ?? "defaults (no switchyard.config.yaml)"}`);
   // A cancelled workflow run (or `timeout-minutes`) sends SIGINT, then SIGTERM, then SIGKILL:

@@ -123,6 +123,13 @@ describe("the bundled GitHub Action", () => {
     expect(run.summary).toContain("## switchyard: failed");
   }, 60_000);
 
+  it("names its event input, not route's --event flag, when the event does not fit the payload", () => {
+    const run = runAction("issues", exampleOf("issues", "opened"), { event: "pull_request" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^::error title=switchyard::.*is not a pull_request payload: it has no "pull_request" \(check the event input, or the workflow's event, against the payload\)/m);
+    expect(run.stderr).not.toContain("--event");
+  }, 60_000);
+
   it("names its own input, not the variable it sets for route, when dry-run: false has no credentials", () => {
     const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "false" });
     expect(run.status).toBe(2);

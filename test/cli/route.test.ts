@@ -273,6 +273,15 @@ describe.concurrent("route inputs", () => {
   });
 });
 
+describe("route with a bad LOG_LEVEL", () => {
+  it("refuses it before printing a decision", async () => {
+    const result = await route(["--event", "issues", "--payload", issueOpened], { LOG_LEVEL: "verbose" });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^switchyard: LOG_LEVEL="verbose" is not a level: use one of /);
+  });
+});
+
 describe.concurrent("route output for people", () => {
   it("--explain names the winning rule and why the others did not run", async () => {
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--explain"]);
