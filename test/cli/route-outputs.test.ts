@@ -41,4 +41,16 @@ describe("route's step outputs (GITHUB_OUTPUT)", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^::warning title=switchyard%3A no step outputs::the step's outputs were not written to GITHUB_OUTPUT/m);
   });
+
+  it("in dry-run, ReviewAgent's output says its review comment was recorded, not that it was created", async () => {
+    const payload = exampleOf("pull_request", "opened");
+    payload.pull_request.draft = false;
+    const event = work.write("pr.json", payload);
+    const summary = path.join(work.dir, "summary-pr.md");
+    const result = await runCli(["route"], { cwd: work.dir, env: { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: "pull_request", GITHUB_EVENT_PATH: event, GITHUB_STEP_SUMMARY: summary, LOG_LEVEL: "silent" } });
+    expect(result.code, result.stderr).toBe(0);
+    const text = readFileSync(summary, "utf8");
+    expect(text).toContain("review comment recorded \\(dry\\-run\\: not sent\\)");
+    expect(text).not.toContain("review comment created");
+  });
 });

@@ -124,7 +124,8 @@ export function describeReview(result: ReviewResult): string {
   const parts = [`#${result.number}: ${result.report.state} — ${result.report.description}`];
   if (result.report.sizeLabel) parts.push(result.report.sizeLabel);
   if (!result.filesRead) parts.push("files not read (no credentials)");
-  if (result.comment) parts.push(`review comment ${result.comment.created ? "created" : "updated"}`);
+  // A dry-run comment has no id: it was recorded, not sent.
+  if (result.comment) parts.push(result.comment.id === null ? "review comment recorded (dry-run: not sent)" : `review comment ${result.comment.created ? "created" : "updated"}`);
   if (!result.status) parts.push("no head sha: status not set");
   return parts.join("; ");
 }
