@@ -1,3 +1,4 @@
+import { EXECUTION_AGENT } from "../agents/builtin/coordinator/coordinator-agent.js";
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
 import { assertEnvSecretsLong } from "../config/agent-secret-length.js";
@@ -41,7 +42,9 @@ function agentRows(config: Config, ruleAgents: readonly string[]): string[][] {
     const spec = config.agents[name] ?? "builtin";
     const deploys = name === "DeploymentAgent" ? (config.deploy.workflow !== null && spec === "builtin" ? `, dispatches workflow ${config.deploy.workflow}` : "") : "";
     const usedBy = ruleAgents.filter((agent) => agent === name).length;
-    return [name, describeExecutor(spec) + deploys, usedBy === 0 ? "-" : String(usedBy)];
+    // ExecutionAgent has no rule of its own: CoordinatorAgent hands it `execute-plan` tasks.
+    const handed = name === EXECUTION_AGENT && usedBy === 0 ? "- (execute-plan, handed over by CoordinatorAgent)" : null;
+    return [name, describeExecutor(spec) + deploys, handed ?? (usedBy === 0 ? "-" : String(usedBy))];
   });
 }
 

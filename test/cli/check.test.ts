@@ -350,7 +350,7 @@ describe("switchyard check: strict names", () => {
       expect(result.stdout).toMatch(/^config OK \(.*switchyard\.config\.yaml\)$/m);
       expect(result.stdout).toMatch(/^TriageBot\s+exec \.\/triage\.sh --fast \(timeout 5m\)\s+1$/m);
       expect(result.stdout).toMatch(/^Notifier\s+http https:\/\/hooks\.example\/run \(timeout 30s\)\s+1$/m);
-      expect(result.stdout).toMatch(/^ExecutionAgent\s+workflow agent-runner\.yml on main\s+-$/m);
+      expect(result.stdout).toMatch(/^ExecutionAgent\s+workflow agent-runner\.yml on main\s+- \(execute-plan, handed over by CoordinatorAgent\)$/m);
       expect(result.stdout).toMatch(/^DeploymentAgent\s+builtin, dispatches workflow deploy\.yml\s+2$/m);
       expect(result.stdout).not.toContain("no deployer");
       expect(result.stderr.trimEnd().split("\n")).toEqual([
@@ -627,6 +627,8 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(unset.code, unset.stderr).toBe(0);
     expect(unset.stdout).toMatch(/^FromEnv\s+http https:\/\/a\.example\/ \(timeout 30s, secret from AGENT_SECRET\)\s+1$/m);
     expect(unset.stdout).toMatch(/^Unlimited\s+exec node forever\.js \(no timeout\)\s+1$/m);
+    // No rule names ExecutionAgent: the table says where its tasks come from.
+    expect(unset.stdout).toMatch(/^ExecutionAgent\s+workspace no-such-coding-agent \{promptFile\} .*\s+- \(execute-plan, handed over by CoordinatorAgent\)$/m);
     expect(unset.stderr.trimEnd().split("\n")).toEqual([
       "warning: agents.FromEnv.http.secret is read from AGENT_SECRET, which is not set in this process's environment: set it where switchyard runs",
       'warning: agents.Literal.http.secret: "${AGENT_SIGNING_SECRET}" is used as the key itself (switchyard does not expand variables): write secret: { env: AGENT_SIGNING_SECRET } to read it from the environment',
