@@ -72,6 +72,10 @@ const KNOWN_EVENTS: readonly string[] = [...new Set([...Object.keys(WEBHOOK_EVEN
  */
 function assertRoutableEvent(name: string): void {
   if (KNOWN_EVENTS.includes(name)) return;
+  const [event, action] = name.split(".", 2);
+  if (action !== undefined && event !== undefined && KNOWN_EVENTS.includes(event)) {
+    throw new UsageError(`event "${name}" names an action as well: give the event alone, --event ${event} (the action is the payload's)`);
+  }
   throw new UsageError(`event "${name}" is not a GitHub webhook event:${didYouMean(name, KNOWN_EVENTS) || ` see ${EVENTS_DOC}`}`);
 }
 

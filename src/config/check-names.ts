@@ -89,6 +89,12 @@ export function checkRuleWhen(when: RuleWhen, at: string): string[] {
     return problems;
   }
   if (events.length === 0) {
+    // `issues.opened`, as lists show an event with its action: the event and its action are two keys.
+    const [event, action] = when.event.split(".", 2);
+    if (!isRegexLiteral(when.event) && action !== undefined && event !== undefined && Object.hasOwn(WEBHOOK_EVENT_ACTIONS, event)) {
+      problems.push(`${at}.when.event: "${when.event}" names an action as well: write event: ${event} and action: ${action}`);
+      return problems;
+    }
     const hint = isRegexLiteral(when.event) ? "" : didYouMean(when.event, known);
     problems.push(`${at}.when.event: ${quote(when.event)} ${isRegexLiteral(when.event) ? "matches no" : "is not a"} GitHub webhook event:${hint || ` see ${EVENTS_DOC}`}`);
     return problems;

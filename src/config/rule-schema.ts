@@ -12,6 +12,9 @@ export type Priority = (typeof PRIORITIES)[number];
  */
 const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/** The words YAML 1.1 read as booleans and YAML 1.2 reads as strings. */
+const YAML_BOOLEAN_WORDS = new Set(["yes", "no", "on", "off"]);
+
 /** What each key of a rule is, for the errors that would otherwise only say "expected string". */
 const RULE_KEYS = {
   id: "the rule's id, lower-case words joined by dashes like pr-opened (check and route --explain name the rule by it, routing.disable takes it, and a default rule's id replaces that rule)",
@@ -36,7 +39,13 @@ export const ruleWhenSchema = z.strictObject({
   /** Any label the issue or pull request carries. */
   label: matcher.optional(),
   /** true: the comment holds an `/agent` command; a string or list: one of these commands. */
-  commentCommand: z.union([z.boolean(), matcher]).optional(),
+  commentCommand: z
+    .union([z.boolean(), matcher])
+    .refine((value) => typeof value !== "string" || !YAML_BOOLEAN_WORDS.has(value.trim().toLowerCase()), {
+      // YAML 1.2 reads yes/no/on/off as strings: as a command word, `commentCommand: yes` would wait for `/agent yes`.
+      message: "yes, no, on and off are strings in YAML, so this names the command /agent <word>: write true or false (unquoted) for any command or none, or [yes] for a command of that name",
+    })
+    .optional(),
   draft: z.boolean().optional(),
   merged: z.boolean().optional(),
   /** The branch: a push's branch, a pull request's base, a workflow run's head branch (none for a run from a fork). */

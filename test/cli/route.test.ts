@@ -246,6 +246,7 @@ describe.concurrent("route inputs", () => {
     ["JSON null", ["--event", "issues", "--payload", nullJson], {}, /must hold a JSON object/],
     ["a misspelt --event", ["--event", "isues", "--payload", issueOpened], {}, /^switchyard: event "isues" is not a GitHub webhook event: did you mean issues\?$/],
     ["an --event GitHub never sends", ["--event", "frobnicate", "--payload", issueOpened], {}, /^switchyard: event "frobnicate" is not a GitHub webhook event: see https:\/\/docs\.github\.com\//],
+    ["an --event with its action", ["--event", "issues.opened", "--payload", issueOpened], {}, /^switchyard: event "issues\.opened" names an action as well: give the event alone, --event issues \(the action is the payload's\)$/],
     ["no event name", ["--payload", issueOpened], {}, /^switchyard: no event name: pass --event NAME or set GITHUB_EVENT_NAME$/],
     ["an empty GITHUB_EVENT_NAME", ["--payload", issueOpened], { GITHUB_EVENT_NAME: " " }, /^switchyard: no event name/],
     ["no payload", ["--event", "issues"], {}, /^switchyard: no payload: pass --payload FILE or set GITHUB_EVENT_PATH$/],

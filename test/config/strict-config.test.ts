@@ -33,6 +33,12 @@ describe("strict names: each typo is refused with the key, the value and the nea
     ["a misspelt rule agent", withRule({ agent: "IsueAgent" }), 'config: routing.rules[0].agent: "IsueAgent" is neither a built-in agent nor configured under agents: did you mean IssueAgent?'],
     ["a misspelt agent, by case only", withRule({ agent: "reviewagent" }), 'config: routing.rules[0].agent: "reviewagent" is neither a built-in agent nor configured under agents: did you mean ReviewAgent?'],
     ["a misspelt event", withRule({}, { event: "issue" }), 'config: routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?'],
+    ["an event written with its action", withRule({}, { event: "issues.opened" }), 'config: routing.rules[0].when.event: "issues.opened" names an action as well: write event: issues and action: opened'],
+    [
+      "commentCommand: yes, a string in YAML",
+      withRule({}, { event: "issue_comment", action: "created", commentCommand: "yes" }),
+      "config: routing.rules[0].when.commentCommand: yes, no, on and off are strings in YAML, so this names the command /agent <word>: write true or false (unquoted) for any command or none, or [yes] for a command of that name",
+    ],
     ["a misspelt action", withRule({}, { event: "issues", action: "opend" }), 'config: routing.rules[0].when.action: "opend" is not an action of issues events: did you mean opened?'],
     [
       "a misspelt action in a list",
