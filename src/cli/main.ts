@@ -22,8 +22,7 @@ export function createProgram(io: CliIo): Command {
     .description("Turns GitHub repository events into durable, retried agent runs.")
     .version(VERSION, "-V, --version")
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError("(switchyard --help lists the commands)")
+    .configureOutput(oneLineErrors(io, "switchyard --help lists the commands"))
     // Options after a subcommand are that subcommand's: `tasks show 7 --json` is show's --json.
     .enablePositionalOptions()
     // Every command takes --config; before the command name it means the same.
@@ -44,9 +43,7 @@ export function createProgram(io: CliIo): Command {
   registerInit(program, io);
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
-      command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-      // Commander's refusal ("unknown option '--status'") says what is wrong, not where to look.
-      command.showHelpAfterError(`(switchyard ${commandPath(command)} --help lists what it takes)`);
+      command.exitOverride().configureOutput(oneLineErrors(io, `switchyard ${commandPath(command)} --help lists what it takes`));
       configure(command.commands);
     }
   };
@@ -55,6 +52,19 @@ export function createProgram(io: CliIo): Command {
 }
 
 const VERSION = "0.1.0";
+
+/**
+ * Commander's output, with its refusals ("unknown option '--status'", and its "(Did you mean
+ * --limit?)" on a line of its own) as one stderr line that also says where to look: every
+ * usage error is one line.
+ */
+function oneLineErrors(io: CliIo, where: string) {
+  return {
+    writeOut: io.stdout,
+    writeErr: io.stderr,
+    outputError: (text: string, write: (text: string) => void) => write(`${text.trim().replace(/\s*\n\s*/g, " ")} (${where})\n`),
+  };
+}
 
 /**
  * Hands the options given before a command's name to the command, which reads only its

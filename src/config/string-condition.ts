@@ -11,12 +11,17 @@ export function isRegexLiteral(value: string): boolean {
 }
 
 /**
- * A condition value's test: equality for a plain string, else its RegExp. Throws the
+ * A condition value's test: equality for a plain string (`caseless`: in any letter case, as
+ * GitHub compares logins and repository names), else its RegExp, as written. Throws the
  * RegExp's SyntaxError for a pattern that does not compile (compileRules turns that into
  * the config error; every later caller reads rules it has already compiled).
  */
-export function matcherOf(value: string): (s: string) => boolean {
+export function matcherOf(value: string, options: { caseless?: boolean } = {}): (s: string) => boolean {
   const literal = REGEX_LITERAL.exec(value);
+  if (!literal && options.caseless) {
+    const lower = value.toLowerCase();
+    return (s) => s.toLowerCase() === lower;
+  }
   if (!literal) return (s) => s === value;
   const re = new RegExp(literal[1]!, literal[2]);
   // A g or y flag makes test() resume where the last match ended: every call starts afresh.

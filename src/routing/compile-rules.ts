@@ -54,11 +54,14 @@ export interface CompiledRule {
 /** A value that matches strings: equality for plain strings, a RegExp for `/re/flags`. */
 type StringMatcher = { describe: string; test: (value: string) => boolean };
 
+/** Conditions on names GitHub compares in any letter case: `Octo/Hello` is `octo/hello`'s repository. */
+const CASELESS_KEYS = new Set(["repository", "sender"]);
+
 function compileMatcher(spec: string | string[], key: string, ruleLabel: string, ctx: { executeLabel: string }): StringMatcher {
   const parts = (Array.isArray(spec) ? spec : [spec]).map((raw) => {
     const value = raw === "$executeLabel" ? ctx.executeLabel : raw;
     try {
-      return matcherOf(value);
+      return matcherOf(value, { caseless: CASELESS_KEYS.has(key) });
     } catch (error) {
       throw new UsageError(`${ruleLabel}.when.${key}: ${value} is not a valid regular expression (${(error as Error).message}); write /pattern/flags, or a plain string to match exactly`);
     }

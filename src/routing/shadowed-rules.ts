@@ -18,7 +18,7 @@ function widerOrSame(wanted: Condition, theirs: Condition): boolean {
   const wide = typeof wanted === "string" ? [wanted] : Array.isArray(wanted) ? wanted : null;
   if (narrow === null || wide === null) return false;
   // compileRules has already refused a pattern that does not compile.
-  const tests = wide.map(matcherOf);
+  const tests = wide.map((value) => matcherOf(value));
   return narrow.every((s) => tests.some((test) => test(s)));
 }
 

@@ -754,15 +754,17 @@ describe.concurrent("switchyard --help", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("unknown command 'frobnicate'");
-    expect(result.stderr).toContain("(switchyard --help lists the commands)");
+    expect(result.stderr).toBe("error: unknown command 'frobnicate' (switchyard --help lists the commands)\n");
   });
 
   it("an option a subcommand does not take exits 2 naming that subcommand's help", async () => {
     const result = await run(["deliveries", "show", "some-id", "--status", "failed"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toContain("unknown option '--status'");
-    expect(result.stderr).toContain("(switchyard deliveries show --help lists what it takes)");
+    // One line, as every usage error: what is wrong, then where to look.
+    expect(result.stderr).toBe("error: unknown option '--status' (switchyard deliveries show --help lists what it takes)\n");
+    const suggested = await run(["tasks", "--limt", "3"]);
+    expect(suggested.stderr).toBe("error: unknown option '--limt' (Did you mean --limit?) (switchyard tasks --help lists what it takes)\n");
   });
 });
 

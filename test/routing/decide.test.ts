@@ -558,3 +558,17 @@ describe("the explanation", () => {
     expect(byRule["on-main"]).toBe("refs/tags/v1.0.0 is a tag push, not a branch (wanted main)");
   });
 });
+
+describe("repository and sender conditions", () => {
+  const rule = (when: Record<string, unknown>) => ({ routing: { rules: [{ id: "mine", when: { event: "issues", action: "opened", ...when }, agent: "Mine", priority: "critical", action: "A" }] } });
+
+  it("match in any letter case, as GitHub compares names; a /pattern/ as written", () => {
+    const payload = exampleOf("issues", "opened");
+    const { repository, sender } = { repository: payload.repository.full_name, sender: payload.sender.login };
+    expect(repository).not.toBe(repository.toLowerCase());
+    expect(routerFor(rule({ repository: repository.toLowerCase() }))("issues", payload).decision?.rule).toBe("mine");
+    expect(routerFor(rule({ sender: sender.toUpperCase() }))("issues", payload).decision?.rule).toBe("mine");
+    expect(routerFor(rule({ repository: `/^${repository.toLowerCase()}$/` }))("issues", payload).decision?.rule).not.toBe("mine");
+    expect(routerFor(rule({ repository: `/^${repository.toLowerCase()}$/i` }))("issues", payload).decision?.rule).toBe("mine");
+  });
+});
