@@ -129,9 +129,15 @@ function authorCheck(authors: readonly string[]): Check {
   };
 }
 
+/** Why a comment carries no command: it has none, or it is an edited or deleted one, whose commands never count. */
+function noCommandsReason(event: EventPayload): string {
+  if (event.action !== null && event.action !== "created") return `an ${event.action} comment carries no /agent command: commands are read from new comments only (created)`;
+  return "the comment holds no /agent command";
+}
+
 /** Why `commentCommand: true` does not hold: no command, or every one is taken by a rule that names it. */
 function anyCommandCheck(event: EventPayload, ctx: CheckContext): string | null {
-  if (event.commands.length === 0) return "the comment holds no /agent command";
+  if (event.commands.length === 0) return noCommandsReason(event);
   const claims = ctx.claims;
   if (claims === undefined || event.commands.some((c) => !claims.has(c.name))) return null;
   const taken = [...new Set(event.commands.map((c) => c.name))].map((name) => `${name}: ${claims.get(name)!.join(", ")}`);
@@ -155,7 +161,7 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
       checks.push((e) => (e.commands.length === 0 ? null : "the comment holds an /agent command"));
     } else {
       const cm = m("commentCommand", spec);
-      checks.push((e) => (e.commands.some((c) => cm.test(c.name)) ? null : `no /agent command is ${cm.describe}`));
+      checks.push((e) => (e.commands.some((c) => cm.test(c.name)) ? null : e.commands.length === 0 && e.action !== "created" ? noCommandsReason(e) : `no /agent command is ${cm.describe}`));
     }
     if (ctx.commandAuthors !== null) checks.push(authorCheck(ctx.commandAuthors));
   }

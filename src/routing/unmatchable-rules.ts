@@ -11,6 +11,17 @@ function eventCanBe(event: string, events: readonly string[]): boolean {
   return events.some(matcherOf(event));
 }
 
+/** The comment actions besides `created` that a rule's `when.action` names (none when it has no action). */
+function otherCommentActions(action: string | readonly string[] | undefined): string[] {
+  if (action === undefined) return [];
+  return ["edited", "deleted"].filter((a) => actionCanBe(action, a));
+}
+
+function actionCanBe(action: string | readonly string[] | undefined, wanted: string): boolean {
+  if (action === undefined) return true;
+  return (typeof action === "string" ? [action] : action).some((value) => matcherOf(value)(wanted));
+}
+
 /** A rule's `commentCommand` words (not `true`/`false`): one string or a list. */
 function commandWords(spec: string | readonly string[]): readonly string[] {
   return typeof spec === "string" ? [spec] : spec;
@@ -64,7 +75,17 @@ export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
         if (problem !== null) warnings.push(problem);
       }
     }
-    if (eventCanBe(event, COMMAND_EVENTS)) continue;
+    if (eventCanBe(event, COMMAND_EVENTS)) {
+      const other = otherCommentActions(rule.when.action);
+      if (other.length > 0) {
+        const none = !actionCanBe(rule.when.action, "created");
+        warnings.push(
+          `routing rule ${rule.id} ${none ? "never runs" : "runs only on created comments"}: an ${other.join(" or ")} comment carries no /agent command (commands are read from new comments only, so an edit cannot run one). ` +
+            (none ? "Write action: created" : `Drop ${other.join(" and ")} from its action`),
+        );
+      }
+      continue;
+    }
     warnings.push(
       `routing rule ${rule.id} never runs: its commentCommand needs an /agent command, which only ${COMMAND_EVENTS.join(" and ")} events carry, and its event is ${event}. ` +
         `Write event: issue_comment (or discussion_comment) for a command, or drop commentCommand`,

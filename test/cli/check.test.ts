@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findAgentProblems } from "../../src/config/find-agent-problems.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { exampleOf } from "../support/examples.js";
 import { createWorkdir, runAll, runCli } from "../support/run-cli.js";
 
 /** A GitHub App key the config accepts (it refuses one that does not parse). */
@@ -534,6 +535,30 @@ describe.concurrent("agent settings check refuses or warns about", () => {
       // commentCommand: true takes the write commands too.
       "warning: routing rule any-comment routes /agent execute, /agent deploy, /agent rollback to Mine checking only the commenter's author association (commands.associations): the write access commands.writeRequired asks for is checked by CoordinatorAgent alone. Leave execute, deploy, rollback to CoordinatorAgent, or have Mine check write access itself",
     ]);
+  });
+
+  it("a config rule whose commentCommand waits on edited or deleted comments, which carry no commands", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "commands: { writeRequired: [] }",
+      "routing:",
+      "  rules:",
+      "    - { id: retriage-on-edit, when: { event: issue_comment, action: [created, edited], commentCommand: triage }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: edited-fix, when: { event: issue_comment, action: edited, commentCommand: true }, agent: Mine, priority: high, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("command-on-edit.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule retriage-on-edit runs only on created comments: an edited comment carries no /agent command (commands are read from new comments only, so an edit cannot run one). Drop edited from its action",
+      "warning: routing rule edited-fix never runs: an edited comment carries no /agent command (commands are read from new comments only, so an edit cannot run one). Write action: created",
+    ]);
+    // route --explain says the same of such a comment.
+    const payload = exampleOf("issue_comment", "edited");
+    payload.comment.body = "/agent triage";
+    work.write("edited.json", payload);
+    const explained = await run(["route", "--event", "issue_comment", "--payload", "edited.json", "--dry-run", "--explain", "--config", "command-on-edit.yaml"]);
+    expect(explained.stdout).toMatch(/^retriage-on-edit\s+Mine\s+high\s+no match: an edited comment carries no \/agent command: commands are read from new comments only \(created\)$/m);
   });
 
   it("a script with Windows line endings: found, but its #! line is named", async () => {
