@@ -123,7 +123,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
   routing: z
     .strictObject({
-      deployBranches: z.array(z.string().min(1)).default([]),
+      deployBranches: z
+        .array(
+          z
+            .string()
+            .min(1)
+            // No branch has these (git refuses them in a name): a glob or /pattern/ here would be taken literally and match nothing.
+            .refine((name) => !/[*?[\]\\~^:\s]/.test(name) && !name.startsWith("/"), {
+              message: "deploy branches are exact branch names, and this is not one (no branch holds * ? [ ] \\ ~ ^ : or spaces, or starts with /): list each branch by name, like [main, release-1.2]",
+            }),
+        )
+        .default([]),
       executeLabel: z.string().min(1).default("agent-execute"),
       rules: z.array(ruleSchema).default([]),
       disable: z.array(z.string().min(1)).default([]),

@@ -33,6 +33,12 @@ describe("strict names: each typo is refused with the key, the value and the nea
     ["a misspelt rule agent", withRule({ agent: "IsueAgent" }), 'config: routing.rules[0].agent: "IsueAgent" is neither a built-in agent nor configured under agents: did you mean IssueAgent?'],
     ["a misspelt agent, by case only", withRule({ agent: "reviewagent" }), 'config: routing.rules[0].agent: "reviewagent" is neither a built-in agent nor configured under agents: did you mean ReviewAgent?'],
     ["a misspelt event", withRule({}, { event: "issue" }), 'config: routing.rules[0].when.event: "issue" is not a GitHub webhook event: did you mean issues?'],
+    [
+      "a deploy branch written as a glob",
+      { routing: { deployBranches: ["main", "hotfix/*"] } },
+      "config: routing.deployBranches[1]: deploy branches are exact branch names, and this is not one",
+    ],
+    ["a deploy branch written as a /pattern/", { routing: { deployBranches: ["/^release-.*/"] } }, "config: routing.deployBranches[0]: deploy branches are exact branch names"],
     ["an event written with its action", withRule({}, { event: "issues.opened" }), 'config: routing.rules[0].when.event: "issues.opened" names an action as well: write event: issues and action: opened'],
     [
       "commentCommand: yes, a string in YAML",
