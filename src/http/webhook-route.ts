@@ -266,7 +266,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       // Bound per call, not by a child logger per request: at LOG_LEVEL warn these lines cost nothing.
       const tagged = { delivery: deliveryId, event: eventName };
       const event = normalizeEvent(eventName, payload);
-      const { tasks } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
+      const { tasks, decision } = planTasks(event, deps.rules, { ...config.routing, deployEnvironment: config.deploy.environment, ownLogins: deps.ownLogins?.(), explain: false });
       const headers: Record<string, string> = {};
       for (const name of KEPT_HEADERS) {
         const value = request.headers[name];
@@ -324,7 +324,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         ...(task.status === "skipped" ? { skipped: true } : {}),
       }));
       request.log.info({ ...tagged, action: event.action, routed: routed.map((r) => ({ agent: r.agent, task: r.task })) }, "delivery accepted");
-      return reply.code(202).send({ delivery: deliveryId, duplicate: false, routed });
+      // Why nothing routed, when switchyard ignores the event as its own or a bot's (route --json says the same).
+      return reply.code(202).send({ delivery: deliveryId, duplicate: false, routed, ...(decision.ignored ? { ignored: decision.ignored } : {}) });
     },
   });
 

@@ -263,6 +263,8 @@ describe("who may run commands", () => {
     const bot = await server.deliver("issue_comment", commentEvent(opened, "/agent execute", { login: "renovate[bot]", type: "Bot" }));
     const self = await server.deliver("issue_comment", commentEvent(opened, "/agent execute", { login: "switchyard-bot" }));
     expect([own.body.routed, bot.body.routed, self.body.routed]).toEqual([[], [], []]);
+    // The 202 says why, as route --json does.
+    expect([own.body.ignored, bot.body.ignored, self.body.ignored]).toEqual(["own-event", "bot-sender", "own-event"]);
   });
 
   it("a replay of switchyard's own comment through the admin API routes nowhere either", async () => {
