@@ -70,9 +70,11 @@ function compileMatcher(spec: string | string[], key: string, ruleLabel: string,
   return { describe: shown.length === 1 ? shown[0]! : `one of ${shown.join(", ")}`, test: (s) => parts.some((p) => p(s)) };
 }
 
-function stringCheck(name: string, pick: (e: EventPayload) => string | null, m: StringMatcher): Check {
+function stringCheck(name: string, pick: (e: EventPayload) => string | null, m: StringMatcher, carriedBy?: string): Check {
   return (event) => {
     const value = pick(event);
+    // A workflow run's conclusion on a check_run event is not "missing" data: that event has no workflow run.
+    if (value === null && carriedBy !== undefined && event.type !== carriedBy) return `${name} is read from a ${carriedBy} event, and this is ${event.type} (wanted ${m.describe})`;
     if (value === null) return `${name} is missing (wanted ${m.describe})`;
     return m.test(value) ? null : `${name} is ${value}, not ${m.describe}`;
   };
@@ -191,8 +193,8 @@ function compileWhen(when: RuleWhen, ruleLabel: string, ctx: { executeLabel: str
   }
   if (when.tag !== undefined) checks.push(boolCheck("tag", (e) => e.isTag, when.tag));
   if (when.deleted !== undefined) checks.push(boolCheck("deleted", (e) => e.deleted, when.deleted));
-  if (when.conclusion !== undefined) checks.push(stringCheck("conclusion", (e) => e.workflow?.conclusion ?? null, m("conclusion", when.conclusion)));
-  if (when.workflow !== undefined) checks.push(stringCheck("workflow", (e) => e.workflow?.name ?? null, m("workflow", when.workflow)));
+  if (when.conclusion !== undefined) checks.push(stringCheck("conclusion", (e) => e.workflow?.conclusion ?? null, m("conclusion", when.conclusion), "workflow_run"));
+  if (when.workflow !== undefined) checks.push(stringCheck("workflow", (e) => e.workflow?.name ?? null, m("workflow", when.workflow), "workflow_run"));
   if (when.repository !== undefined) checks.push(stringCheck("repository", (e) => e.repository, m("repository", when.repository)));
   if (when.sender !== undefined) checks.push(stringCheck("sender", (e) => e.sender?.login ?? null, m("sender", when.sender)));
   if (when.senderType !== undefined) checks.push(stringCheck("sender type", (e) => e.sender?.type ?? null, m("senderType", when.senderType)));

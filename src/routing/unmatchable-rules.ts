@@ -22,6 +22,31 @@ function actionCanBe(action: string | readonly string[] | undefined, wanted: str
   return (typeof action === "string" ? [action] : action).some((value) => matcherOf(value)(wanted));
 }
 
+/** The events whose payload carries what a condition reads (src/events/normalize-event.ts), and which of its values need it. */
+const CARRIERS: readonly { key: "conclusion" | "workflow" | "draft" | "merged" | "tag" | "deleted"; from: string; events: readonly string[]; needs: (value: unknown) => boolean }[] = [
+  { key: "conclusion", from: "the workflow run", events: ["workflow_run"], needs: () => true },
+  { key: "workflow", from: "the workflow run", events: ["workflow_run"], needs: () => true },
+  { key: "draft", from: "the pull request", events: ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"], needs: (value) => value === true },
+  { key: "merged", from: "the pull request", events: ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"], needs: (value) => value === true },
+  { key: "tag", from: "the pushed ref", events: ["push"], needs: (value) => value === true },
+  { key: "deleted", from: "the push", events: ["push"], needs: (value) => value === true },
+];
+
+/**
+ * Conditions the rule's event never carries: `conclusion: failure` on a check_run event reads
+ * a workflow run's conclusion, which only workflow_run events have, so the rule never runs.
+ * (`draft: false` and the like hold on an event without a pull request: not these.) Only a
+ * rule naming one event by name: a /pattern/ may match a carrier.
+ */
+function uncarriedConditions(rule: CompiledRule): string[] {
+  const { event } = rule.when;
+  if (isRegexLiteral(event)) return [];
+  return CARRIERS.filter(({ key, events, needs }) => rule.when[key] !== undefined && needs(rule.when[key]) && !events.includes(event)).map(
+    ({ key, from, events }) =>
+      `routing rule ${rule.id} never runs: ${key} is read from ${from}, which only ${events.join(", ")} events carry, and its event is ${event}. Write event: ${events[0]}, or drop ${key}`,
+  );
+}
+
 /** A rule's `commentCommand` words (not `true`/`false`): one string or a list. */
 function commandWords(spec: string | readonly string[]): readonly string[] {
   return typeof spec === "string" ? [spec] : spec;
@@ -67,6 +92,7 @@ export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
   const warnings: string[] = [];
   for (const rule of rules) {
     if (rule.origin === "default") continue;
+    warnings.push(...uncarriedConditions(rule));
     const { event, commentCommand } = rule.when;
     if (commentCommand === undefined || commentCommand === false) continue;
     if (commentCommand !== true) {

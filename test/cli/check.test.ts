@@ -561,6 +561,29 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(explained.stdout).toMatch(/^retriage-on-edit\s+Mine\s+high\s+no match: an edited comment carries no \/agent command: commands are read from new comments only \(created\)$/m);
   });
 
+  it("a config rule with a condition its event never carries (a workflow run's conclusion on check_run)", async () => {
+    const yaml = [
+      "agents:",
+      "  Mine: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: ci-failed, when: { event: check_run, action: completed, conclusion: failure }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: merged-push, when: { event: push, merged: true }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: open-pr-push, when: { event: push, draft: false }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: run-failed, when: { event: workflow_run, conclusion: failure, workflow: CI }, agent: Mine, priority: high, action: Mine }",
+    ].join("\n");
+    const result = await checkFile("uncarried.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule ci-failed never runs: conclusion is read from the workflow run, which only workflow_run events carry, and its event is check_run. Write event: workflow_run, or drop conclusion",
+      "warning: routing rule merged-push never runs: merged is read from the pull request, which only pull_request, pull_request_review, pull_request_review_comment, pull_request_review_thread events carry, and its event is push. Write event: pull_request, or drop merged",
+    ]);
+    const payload = exampleOf("check_run", "completed");
+    work.write("check-run.json", payload);
+    const explained = await run(["route", "--event", "check_run", "--payload", "check-run.json", "--dry-run", "--explain", "--config", "uncarried.yaml"]);
+    expect(explained.stdout).toMatch(/^ci-failed\s+Mine\s+high\s+no match: conclusion is read from a workflow_run event, and this is check_run \(wanted failure\)$/m);
+  });
+
   it("a script with Windows line endings: found, but its #! line is named", async () => {
     const dir = createWorkdir();
     try {
