@@ -48,6 +48,14 @@ function agentRows(config: Config, ruleAgents: readonly string[]): string[][] {
   });
 }
 
+/** Rules the config writes and also disables: valid, but the rule written never runs. */
+function disabledOwnRules(config: Config): string[] {
+  return config.routing.rules
+    .map((rule, i) => ({ id: rule.id, i }))
+    .filter(({ id }) => config.routing.disable.includes(id))
+    .map(({ id, i }) => `routing rule ${id} (routing.rules[${i}]) never runs: routing.disable lists it too; take it out of one of them`);
+}
+
 /** What `check` says about the deployer: nothing when one is configured. */
 function deployerNote(config: Config): string | null {
   if (hasDeployer(config)) return null;
@@ -92,6 +100,7 @@ export function registerCheck(program: Command, io: CliIo): void {
         ...findShadowedRules(rules),
         ...findUncheckedCommands(rules, config.commands),
         ...findAgentProblems(config, { cwd: io.cwd, env: io.env }),
+        ...disabledOwnRules(config),
       ];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);

@@ -584,6 +584,13 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(explained.stdout).toMatch(/^ci-failed\s+Mine\s+high\s+no match: conclusion is read from a workflow_run event, and this is check_run \(wanted failure\)$/m);
   });
 
+  it("a config rule that routing.disable lists too", async () => {
+    const yaml = ["agents:", "  Mine: { builtin: log }", "routing:", "  disable: [mine]", "  rules:", "    - { id: mine, when: { event: star }, agent: Mine, priority: low, action: Mine }"].join("\n");
+    const result = await checkFile("disabled-own.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("warning: routing rule mine (routing.rules[0]) never runs: routing.disable lists it too; take it out of one of them\n");
+  });
+
   it("a script with Windows line endings: found, but its #! line is named", async () => {
     const dir = createWorkdir();
     try {
