@@ -336,7 +336,7 @@ describe("workspace executor: an agent that edits files", () => {
       const coordinator = (await server.store.listTasks({ delivery, limit: 10 })).find((t) => t.agent === "CoordinatorAgent");
       return coordinator?.status === "succeeded" && coordinator.attempts === 2 ? coordinator : null;
     }, 30_000, 50);
-    expect(comments(9).some((c) => c.includes(`handed to **ExecutionAgent** before, as task ${first.id}, which is succeeded: nothing new was started`))).toBe(true);
+    expect(comments(9).some((c) => c.includes(`handed to **ExecutionAgent** before, as task ${first.id} (now succeeded): nothing new was started`))).toBe(true);
     expect(labelsOf(9)).toEqual(labelsBefore);
     expect((await server.store.getTask(first.id))!.attempts).toBe(2);
   });

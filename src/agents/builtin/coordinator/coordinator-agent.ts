@@ -58,7 +58,7 @@ async function execute(ctx: AgentContext): Promise<string> {
     if (handed.status !== "ready" && handed.status !== "running") {
       // This delivery's plan ran already (the delivery was replayed): its result stands, and
       // the issue's state is left as that run left it (an open pull request's, say).
-      lines.push(`This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id}, which is ${handed.status}: nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`);
+      lines.push(`This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`);
       return lines.join("\n");
     }
     await setState(ctx, "implementing");
