@@ -47,6 +47,22 @@ function uncarriedConditions(rule: CompiledRule): string[] {
   );
 }
 
+/**
+ * A rule that asks for a bot's comment or label: switchyard ignores those (decide.ts,
+ * ignoredReason: no bot drives it, nor it itself), so the rule never runs. Only plain values
+ * that name bots alone (`senderType: Bot`, a `…[bot]` sender) on a comment event or a
+ * `labeled` action.
+ */
+function botTrigger(rule: CompiledRule): string | null {
+  const { event, action, labelAdded, senderType, sender } = rule.when;
+  const only = (spec: string | readonly string[] | undefined, test: (value: string) => boolean) =>
+    spec !== undefined && (typeof spec === "string" ? [spec] : spec).every((value) => !isRegexLiteral(value) && test(value));
+  if (!only(senderType, (v) => v === "Bot") && !only(sender, (v) => v.toLowerCase().endsWith("[bot]"))) return null;
+  const comment = !isRegexLiteral(event) && COMMAND_EVENTS.includes(event);
+  if (!comment && labelAdded === undefined && !only(action, (a) => a === "labeled")) return null;
+  return `routing rule ${rule.id} never runs: switchyard ignores ${comment ? "comments" : "labels"} by bots (no bot can drive it, nor can it drive itself), and the rule asks for a bot's. Other events from bots (a Dependabot pull request opened) route as usual`;
+}
+
 /** A rule's `commentCommand` words (not `true`/`false`): one string or a list. */
 function commandWords(spec: string | readonly string[]): readonly string[] {
   return typeof spec === "string" ? [spec] : spec;
@@ -93,6 +109,8 @@ export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
   for (const rule of rules) {
     if (rule.origin === "default") continue;
     warnings.push(...uncarriedConditions(rule));
+    const bots = botTrigger(rule);
+    if (bots !== null) warnings.push(bots);
     const { event, commentCommand } = rule.when;
     if (commentCommand === undefined || commentCommand === false) continue;
     if (commentCommand !== true) {

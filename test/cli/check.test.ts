@@ -584,6 +584,24 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(explained.stdout).toMatch(/^ci-failed\s+Mine\s+high\s+no match: conclusion is read from a workflow_run event, and this is check_run \(wanted failure\)$/m);
   });
 
+  it("a config rule that waits on a bot's label or comment, which switchyard ignores", async () => {
+    const yaml = [
+      "agents:",
+      "  Deps: { builtin: log }",
+      "routing:",
+      "  rules:",
+      "    - { id: dependabot-labeled, when: { event: pull_request, action: labeled, senderType: Bot, labelAdded: dependencies }, agent: Deps, priority: high, action: x }",
+      "    - { id: bot-comment, when: { event: issue_comment, action: created, sender: 'renovate[bot]' }, agent: Deps, priority: high, action: y }",
+      "    - { id: dependabot-opened, when: { event: pull_request, action: opened, senderType: Bot }, agent: Deps, priority: high, action: z }",
+    ].join("\n");
+    const result = await checkFile("bot-rules.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule dependabot-labeled never runs: switchyard ignores labels by bots (no bot can drive it, nor can it drive itself), and the rule asks for a bot's. Other events from bots (a Dependabot pull request opened) route as usual",
+      "warning: routing rule bot-comment never runs: switchyard ignores comments by bots (no bot can drive it, nor can it drive itself), and the rule asks for a bot's. Other events from bots (a Dependabot pull request opened) route as usual",
+    ]);
+  });
+
   it("a config rule that routing.disable lists too", async () => {
     const yaml = ["agents:", "  Mine: { builtin: log }", "routing:", "  disable: [mine]", "  rules:", "    - { id: mine, when: { event: star }, agent: Mine, priority: low, action: Mine }"].join("\n");
     const result = await checkFile("disabled-own.yaml", yaml);
