@@ -85,8 +85,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     const was = await replayTask(store, id, now());
     if (was === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
     deps.wake();
-    // `was`: its status before (a running task is left to its run).
-    return { task: id, replayed: true, was };
+    // `was`: its status before. A running task is left to its run: nothing was re-queued.
+    return { task: id, replayed: was !== "running", was };
   });
 
   app.post("/api/tasks/replay-dead", async () => {

@@ -67,7 +67,8 @@ describe("replay and tasks from the command line", () => {
   it("says a running task is left to its run, and that a task that had succeeded runs again", async () => {
     const own = mkdtempSync(path.join(tmpdir(), "switchyard-replay-notes-"));
     try {
-      writeFileSync(path.join(own, "slow.mjs"), `setTimeout(() => console.log("done"), 4000);`);
+      // Slow enough to be running still after three CLI runs on a loaded machine.
+      writeFileSync(path.join(own, "slow.mjs"), `setTimeout(() => console.log("done"), 10000);`);
       writeFileSync(path.join(own, "switchyard.config.yaml"), `agents:\n  IssueAgent: { exec: ["${process.execPath}", "${path.join(own, "slow.mjs")}"] }\n`);
       const slow = await startServeProcess(own, { WEBHOOK_SECRET: SECRET, DATABASE_URL: "sqlite:n.db" });
       const ownEnv = { DATABASE_URL: "sqlite:n.db" };
@@ -85,7 +86,10 @@ describe("replay and tasks from the command line", () => {
         // Its delivery likewise.
         const byDelivery = await runCli(["replay", accepted.delivery, "--json"], { cwd: own, env: ownEnv });
         expect(JSON.parse(byDelivery.stdout)).toEqual({ via: "api", replayed: [], running: [id] });
-        await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "succeeded", 20_000, 200);
+        // The API says the same: nothing was re-queued.
+        const api = await fetch(`${slow.adminUrl}/api/tasks/${id}/replay`, { method: "POST" });
+        expect(await api.json()).toEqual({ task: id, replayed: false, was: "running" });
+        await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "succeeded", 30_000, 200);
         slow.child.kill("SIGTERM");
         await slow.exited;
         // Directly on the store once the server is gone: a task that had succeeded runs again, and says so.
