@@ -1,4 +1,6 @@
+import { normalizeEvent } from "../events/normalize-event.js";
 import { deliveryJsonText, isFormBody, parseJsonObject } from "../events/parse-delivery-body.js";
+import { ignoredReason } from "../routing/decide.js";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord } from "../store/store.js";
 import { oneLineJson, RawJson } from "./raw-json.js";
 
@@ -110,6 +112,21 @@ function storedDecision(tasks: readonly TaskRecord[]) {
   return first ? { rule: first.rule, agent: first.agent, priority: first.priority, action: first.action } : null;
 }
 
+/**
+ * Why a delivery without tasks routed nowhere when switchyard ignores it: a comment carrying
+ * its marker ("own-event"), or a bot's comment or label ("bot-sender"); null otherwise. Read
+ * from the stored payload: a comment by switchyard's own login without the marker (its
+ * login is known only to a running server) reads as null, "no rule matched".
+ */
+function storedIgnored(d: DeliveryRecord): "own-event" | "bot-sender" | null {
+  // Only comments and labels are ignored (ignoredReason): no other payload is read for it.
+  if (d.tasks.length > 0 || !(d.event === "issue_comment" || d.event === "discussion_comment" || d.action === "labeled")) return null;
+  const text = deliveryJsonText(d.body, isFormBody(d.body));
+  const payload = text === null ? null : parseJsonObject(text);
+  if (payload === null || typeof payload === "string") return null;
+  return ignoredReason(normalizeEvent(d.event, payload)) ?? null;
+}
+
 /** One row of `deliveries --json` and `GET /api/deliveries`. */
 export function presentDeliverySummary(d: DeliverySummary) {
   return {
@@ -149,6 +166,7 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
     headers: d.headers,
     ack_ms: d.ackMs,
     decision: storedDecision(d.tasks),
+    ignored: storedIgnored(d),
     tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
     // Last, where stringifyDelivery puts it too.
     payload: storedPayload(d.body),

@@ -110,7 +110,8 @@ export function renderTaskDetail(task: TaskDetailView): string {
 }
 
 export function renderDeliveryDetail(d: DeliveryDetail): string {
-  const decision = d.decision ? `${one(d.decision.rule)} → ${one(d.decision.agent)} (${one(d.decision.priority)}): ${one(d.decision.action)}` : "no rule matched";
+  const nothing = d.ignored ? `ignored (${d.ignored}): switchyard never acts on its own or a bot's comments and labels` : "no rule matched";
+  const decision = d.decision ? `${one(d.decision.rule)} → ${one(d.decision.agent)} (${one(d.decision.priority)}): ${one(d.decision.action)}` : nothing;
   const lines = [
     `delivery ${one(d.delivery)}`,
     `  event: ${one(d.action ? `${d.event}.${d.action}` : d.event)}`,

@@ -14,7 +14,7 @@ import { waitFor } from "../support/wait-for.js";
 const DEPTH = 8000;
 
 /** The fields of a delivery document, in the order the API and the CLI have always printed them. */
-const DELIVERY_FIELDS = ["delivery", "event", "action", "repository", "received_at", "ack_ms", "status", "signature", "installation", "headers", "decision", "tasks", "payload"];
+const DELIVERY_FIELDS = ["delivery", "event", "action", "repository", "received_at", "ack_ms", "status", "signature", "installation", "headers", "decision", "ignored", "tasks", "payload"];
 
 /** An issues.opened body, as compact JSON text, whose `deep` field nests DEPTH objects. */
 function deepIssueBody(): string {

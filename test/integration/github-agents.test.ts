@@ -1,3 +1,4 @@
+import { runCli } from "../support/run-cli.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OWN_MARKER } from "../../src/commands/parse-commands.js";
 import type { TaskRecord } from "../../src/store/store.js";
@@ -265,6 +266,12 @@ describe("who may run commands", () => {
     expect([own.body.routed, bot.body.routed, self.body.routed]).toEqual([[], [], []]);
     // The 202 says why, as route --json does.
     expect([own.body.ignored, bot.body.ignored, self.body.ignored]).toEqual(["own-event", "bot-sender", "own-event"]);
+    // The stored delivery says so too, as far as its payload tells (a login is known to a running server only).
+    const detail = async (id: string) => (await (await fetch(`${server.adminUrl}/api/deliveries/${id}`)).json()) as { decision: unknown; ignored: unknown };
+    expect(await detail(own.body.delivery)).toMatchObject({ decision: null, ignored: "own-event" });
+    expect(await detail(bot.body.delivery)).toMatchObject({ decision: null, ignored: "bot-sender" });
+    const shown = await runCli(["deliveries", "show", bot.body.delivery], { cwd: server.dir, env: { DATABASE_URL: `sqlite:${server.dbFile}` } });
+    expect(shown.stdout).toContain("  decision: ignored (bot-sender): switchyard never acts on its own or a bot's comments and labels\n");
   });
 
   it("a replay of switchyard's own comment through the admin API routes nowhere either", async () => {

@@ -6,6 +6,7 @@ import { taskView } from "./task-view.js";
 /** Why the delivery ran what it ran, in words. */
 function routing(d) {
   if (d.decision === null) {
+    if (d.ignored) return h("p", {}, `Ignored (${d.ignored}): switchyard never acts on its own or a bot's comments and labels, so it was stored without tasks.`);
     return h("p", {}, d.event === "ping" ? "A ping: stored without tasks." : "No rule matched this event: it was stored without tasks (unrouted).");
   }
   const { rule, agent, priority, action } = d.decision;
