@@ -1,3 +1,4 @@
+import type { CompiledRule } from "../routing/compile-rules.js";
 import { EXECUTION_AGENT } from "../agents/builtin/coordinator/coordinator-agent.js";
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
@@ -46,6 +47,13 @@ function agentRows(config: Config, ruleAgents: readonly string[]): string[][] {
     const handed = name === EXECUTION_AGENT && usedBy === 0 ? "- (execute-plan, handed over by CoordinatorAgent)" : null;
     return [name, describeExecutor(spec) + deploys, handed ?? (usedBy === 0 ? "-" : String(usedBy))];
   });
+}
+
+/** Command rules whose agent checks commands.associations when that list is empty: no comment can run them. */
+function nobodyMayCommand(rules: readonly CompiledRule[]): string[] {
+  return rules
+    .filter((rule) => rule.commandAuthors !== null && rule.commandAuthors.length === 0)
+    .map((rule) => `routing rule ${rule.id} never runs: commands.associations is empty, so no commenter's author association may run its command; list who may (e.g. [OWNER, MEMBER, COLLABORATOR])`);
 }
 
 /** Rules the config writes and also disables: valid, but the rule written never runs. */
@@ -101,6 +109,7 @@ export function registerCheck(program: Command, io: CliIo): void {
         ...findUncheckedCommands(rules, config.commands),
         ...findAgentProblems(config, { cwd: io.cwd, env: io.env }),
         ...disabledOwnRules(config),
+        ...nobodyMayCommand(rules),
       ];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);

@@ -602,6 +602,13 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     ]);
   });
 
+  it("a command rule when commands.associations is empty: nobody may run it", async () => {
+    const yaml = ["agents:", "  Mine: { builtin: log }", "commands: { associations: [], writeRequired: [] }", "routing:", "  rules:", "    - { id: triage, when: { event: issue_comment, action: created, commentCommand: triage }, agent: Mine, priority: low, action: Mine }"].join("\n");
+    const result = await checkFile("no-associations.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("warning: routing rule triage never runs: commands.associations is empty, so no commenter's author association may run its command; list who may (e.g. [OWNER, MEMBER, COLLABORATOR])\n");
+  });
+
   it("a config rule that routing.disable lists too", async () => {
     const yaml = ["agents:", "  Mine: { builtin: log }", "routing:", "  disable: [mine]", "  rules:", "    - { id: mine, when: { event: star }, agent: Mine, priority: low, action: Mine }"].join("\n");
     const result = await checkFile("disabled-own.yaml", yaml);
