@@ -240,6 +240,7 @@ function describeDecision(event: EventPayload, decision: RoutingDecision): strin
   if (!decision.matched) return `${name}: no rule matched; nothing to run`;
   return decision.decisions
     .map((d) => `${name} → ${one(d.agent)} (${d.priority}): ${one(d.action)}  [rule ${one(d.rule)}]`)
-    .concat(event.commands.map((c) => `  command: ${one([c.name, ...c.args].join(" "))}`))
+    // The comment's commands, on a line of their own: which rule takes which is --explain's to say.
+    .concat(event.commands.length > 0 ? [`commands in the comment: ${event.commands.map((c) => one(["/agent", c.name, ...c.args].join(" "))).join(", ")}`] : [])
     .join("\n");
 }

@@ -284,6 +284,14 @@ describe("route with a bad LOG_LEVEL", () => {
 });
 
 describe.concurrent("route output for people", () => {
+  it("lists a comment's commands on a line of their own, not under a decision", async () => {
+    const result = await route(["--event", "issue_comment", "--payload", commentFile("people.json", "/agent deploy staging\n/agent status"), "--dry-run"]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe("commands in the comment: /agent deploy staging, /agent status");
+    expect(lines.slice(0, -1).every((line) => line.startsWith("issue_comment.created → "))).toBe(true);
+  });
+
   it("--explain names the winning rule and why the others did not run", async () => {
     const result = await route(["--event", "issues", "--payload", issueOpened, "--dry-run", "--explain"]);
     expect(result.code).toBe(0);
