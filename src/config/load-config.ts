@@ -39,6 +39,8 @@ export interface LoadConfigOptions {
 export interface ParseConfigOptions extends CheckNamesOptions {
   /** As LoadConfigOptions.needsGitHub: false skips the checks of the GitHub credentials. Default true. */
   needsGitHub?: boolean;
+  /** How errors name the file: as the user wrote it (`ci/a.yaml`); default its base name. */
+  shownAs?: string;
 }
 
 /**
@@ -51,13 +53,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const file = options.file ? path.resolve(cwd, options.file) : path.resolve(cwd, DEFAULT_CONFIG_FILE);
   let raw: unknown = {};
   let source: string | null = null;
+  // Errors name the file as it was given (`--config ci/a.yaml`), so a name shared by two directories is not ambiguous.
+  const shownAs = options.file ?? DEFAULT_CONFIG_FILE;
   if (options.file || existsSync(file)) {
-    raw = readConfigFile(file);
+    raw = readConfigFile(file, shownAs);
     source = file;
   }
   const env = options.env ?? process.env;
   const merged = deepMerge(raw, readEnv(env));
-  return parseConfig(merged, source, envSources(env), { needsGitHub: options.needsGitHub });
+  return parseConfig(merged, source, envSources(env), { needsGitHub: options.needsGitHub, shownAs });
 }
 
 /**
@@ -66,7 +70,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
  */
 export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: ParseConfigOptions = {}): LoadedConfig {
   const result = configSchema.safeParse(raw);
-  const where = source ? `${path.basename(source)}: ` : "config: ";
+  const where = source ? `${options.shownAs ?? path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv, findUnindentedAgentSettings(raw)));
   const config = deepFreeze(result.data);
   checkConsistency(config, where, fromEnv, options.needsGitHub !== false);
@@ -154,7 +158,7 @@ function checkCredentials(github: Config["github"], where: string, fromEnv: Read
   }
 }
 
-function readConfigFile(file: string): unknown {
+function readConfigFile(file: string, shownAs: string = path.basename(file)): unknown {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -171,22 +175,22 @@ function readConfigFile(file: string): unknown {
     // parseDocument, not parse: parse hands warnings to process.emitWarning, which printed a
     // raw "(node:…) YAMLWarning" line ahead of switchyard's own message.
     const doc = parseDocument(text);
-    if (doc.errors.length > 0) throw new UsageError(`${path.basename(file)} is not valid YAML: ${describeYamlError(doc.errors[0]!, text)}`);
+    if (doc.errors.length > 0) throw new UsageError(`${shownAs} is not valid YAML: ${describeYamlError(doc.errors[0]!, text)}`);
     // A warning is YAML the parser half understood (an unknown !tag read as a plain string,
     // an unknown %directive): refused like any other config switchyard cannot take as written.
     const warning = doc.warnings[0];
     if (warning !== undefined) {
       const fix = warning.code === "TAG_RESOLVE_FAILED" ? "switchyard's config is plain YAML: remove the tag" : "remove it";
-      throw new UsageError(`${path.basename(file)}: ${firstLine(warning)}: ${fix}`);
+      throw new UsageError(`${shownAs}: ${firstLine(warning)}: ${fix}`);
     }
     value = doc.toJS();
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${path.basename(file)} is not valid YAML: ${firstLine(error as Error)}`);
+    throw new UsageError(`${shownAs} is not valid YAML: ${firstLine(error as Error)}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== "object" || Array.isArray(value)) {
-    throw new UsageError(`${path.basename(file)} must be a YAML mapping of sections (server:, routing:, …)`);
+    throw new UsageError(`${shownAs} must be a YAML mapping of sections (server:, routing:, …)`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { chmodSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findAgentProblems } from "../../src/config/find-agent-problems.js";
@@ -307,8 +307,8 @@ describe("switchyard check: strict names", () => {
 
   it("refuses each typo with exit 2, naming the key, the value and the nearest valid name", async () => {
     const results = await runAll(TYPOS, ([name, yaml]) => {
-      const file = work.write(`typo-${name.replace(/\W+/g, "-")}.yaml`, yaml);
-      return run(["check", "--config", file]);
+      work.write(`typo-${name.replace(/\W+/g, "-")}.yaml`, yaml);
+      return run(["check", "--config", `typo-${name.replace(/\W+/g, "-")}.yaml`]);
     });
     results.forEach((result, i) => {
       const [name, , message] = TYPOS[i]!;
@@ -316,6 +316,14 @@ describe("switchyard check: strict names", () => {
       expect(result.stdout, name).toBe("");
       expect(result.stderr, name).toBe(`switchyard: typo-${name.replace(/\W+/g, "-")}.yaml: ${message}\n`);
     });
+  });
+
+  it("names the config file as it was given, directory and all", async () => {
+    mkdirSync(path.join(work.dir, "ci"), { recursive: true });
+    work.write("ci/a.yaml", "agents:\n  IsueAgent: builtin\n");
+    const result = await run(["check", "--config", "ci/a.yaml"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^switchyard: ci\/a\.yaml: agents\.IsueAgent: /);
   });
 
   it("accepts custom rules with exec agents, lists each agent's executor, and warns (exit 0) about a program it cannot run", async () => {
