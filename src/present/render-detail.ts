@@ -1,3 +1,4 @@
+import { afterTaskFailures } from "../queue/after-task-error.js";
 import type { DeliveryDetail, TaskDetailView } from "./load-detail.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -53,8 +54,6 @@ export function skippedText(reason: string | null): string {
 
 /** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
 const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
-/** The line the worker adds to an attempt's output when its routing comment failed after the run. */
-const FAILED_AFTER_RUN = /^switchyard: .+? failed \(the task's outcome stands\): (POST|PUT|PATCH|DELETE) (\/\S*): /m;
 
 /**
  * A line for each call that may write on which an attempt failed: the agent's (its error)
@@ -66,7 +65,7 @@ function failedWrites(task: TaskDetailView, prefix: string): string[] {
   return task.attempt_log.flatMap((a) => {
     const calls = [
       { call: a.error?.match(FAILED_WRITE), seeIts: "error" },
-      { call: a.output?.match(FAILED_AFTER_RUN), seeIts: "output" },
+      ...afterTaskFailures(a.output).map((line) => ({ call: line.match(FAILED_WRITE), seeIts: "output" })),
     ];
     return calls.flatMap(({ call, seeIts }) => (call ? [`${prefix}${one(call[1]!)} ${one(call[2]!)}  (failed in attempt ${a.n}, not recorded: see its ${seeIts})`] : []));
   });

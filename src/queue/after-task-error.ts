@@ -32,3 +32,8 @@ export function afterTaskNotes(output: string | null): string[] {
   if (!output) return [];
   return output.split("\n").filter((line) => line.startsWith("switchyard: ") && line.includes(` ${OUTCOME_STANDS}: `)).map((line) => line.slice("switchyard: ".length));
 }
+
+/** What failed in each after-task note of an output: the failure's own line (`POST /repos/o/r/issues/1/comments: HTTP 403 …`). */
+export function afterTaskFailures(output: string | null): string[] {
+  return afterTaskNotes(output).map((note) => note.slice(note.indexOf(` ${OUTCOME_STANDS}: `) + OUTCOME_STANDS.length + 3));
+}
