@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requiredKey } from "./key-messages.js";
+import { isRegexLiteral } from "./string-condition.js";
 
 /** A routing rule as the config writes it (`routing.rules[]`, docs/routing.md). */
 
@@ -25,6 +26,22 @@ const RULE_KEYS = {
   action: 'the rule\'s action, a short description of what the task does, shown in the routing comment and by `tasks`, like "Label the issue"',
 } as const;
 
+/** What git refuses in a branch name: a name holding one is a glob or a slip, and no branch has it. */
+export const NOT_IN_BRANCH_NAMES = /[*?[\]\\~^:\s]/;
+
+/**
+ * A plain `branch` condition holding what git refuses in a branch name (`*`, `?`, `[`, …): a
+ * glob like `release/*`, which is matched as written and so matches no branch.
+ *
+ * @example branchGlobSlip("release/*") // "… write a /pattern/ such as /^release\\// …"
+ */
+export function branchGlobSlip(name: string): string | null {
+  if (isRegexLiteral(name) || !NOT_IN_BRANCH_NAMES.test(name)) return null;
+  const prefix = /^([^*?[\]\\~^:\s]+)\*$/.exec(name)?.[1];
+  const instead = prefix === undefined ? "a /pattern/ (a regular expression)" : `a /pattern/ such as /^${prefix.replace(/[.+()|{}$^/]/g, (c) => `\\${c}`)}/`;
+  return `"${name}" is matched as an exact branch name, and no branch holds * ? [ ] \\ ~ ^ : or spaces (git refuses them), so it would match nothing: write ${instead}, or list the branches by name`;
+}
+
 export const ruleWhenSchema = z.strictObject({
   /** One event name (or a /pattern/): the action and the other conditions are read as that event's. */
   event: z
@@ -49,7 +66,15 @@ export const ruleWhenSchema = z.strictObject({
   draft: z.boolean().optional(),
   merged: z.boolean().optional(),
   /** The branch: a push's branch, a pull request's base, a workflow run's head branch (none for a run from a fork). */
-  branch: matcher.optional(),
+  branch: matcher
+    .superRefine((value, ctx) => {
+      const values = typeof value === "string" ? [value] : value;
+      values.forEach((name, i) => {
+        const message = branchGlobSlip(name);
+        if (message !== null) ctx.addIssue({ code: "custom", message, path: typeof value === "string" ? [] : [i] });
+      });
+    })
+    .optional(),
   /** The branch is one of routing.deployBranches (default: the repository's default branch). */
   deployBranch: z.boolean().optional(),
   /** The branch is the repository's default branch. */

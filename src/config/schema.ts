@@ -4,7 +4,7 @@ import { MAX_LOOKBACK_MS, MIN_LOOKBACK_MS } from "../recovery/parse-lookback.js"
 import { DEFAULT_AGENTS, executorSchema, type ExecutorConfig } from "./agent-schema.js";
 import { byteSize, duration, milliseconds, port, positiveInt } from "./config-values.js";
 import { requiredKey } from "./key-messages.js";
-import { ruleSchema } from "./rule-schema.js";
+import { NOT_IN_BRANCH_NAMES, ruleSchema } from "./rule-schema.js";
 import { AUTHOR_ASSOCIATIONS, SERVER_ROLES, dryRunError, githubApiUrl, recoveryHookSchema, sqliteRootSlip } from "./server-schema.js";
 
 /**
@@ -129,7 +129,7 @@ export const configSchema = z.strictObject({
             .string()
             .min(1)
             // No branch has these (git refuses them in a name): a glob or /pattern/ here would be taken literally and match nothing.
-            .refine((name) => !/[*?[\]\\~^:\s]/.test(name) && !name.startsWith("/"), {
+            .refine((name) => !NOT_IN_BRANCH_NAMES.test(name) && !name.startsWith("/"), {
               message: "deploy branches are exact branch names, and this is not one (no branch holds * ? [ ] \\ ~ ^ : or spaces, or starts with /): list each branch by name, like [main, release-1.2]",
             }),
         )

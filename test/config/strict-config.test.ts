@@ -39,6 +39,16 @@ describe("strict names: each typo is refused with the key, the value and the nea
       "config: routing.deployBranches[1]: deploy branches are exact branch names, and this is not one",
     ],
     ["a deploy branch written as a /pattern/", { routing: { deployBranches: ["/^release-.*/"] } }, "config: routing.deployBranches[0]: deploy branches are exact branch names"],
+    [
+      "a branch condition written as a glob",
+      withRule({}, { event: "push", branch: "release/*" }),
+      'config: routing.rules[0].when.branch: "release/*" is matched as an exact branch name, and no branch holds * ? [ ] \\ ~ ^ : or spaces (git refuses them), so it would match nothing: write a /pattern/ such as /^release\\//, or list the branches by name',
+    ],
+    [
+      "a glob in a list of branches",
+      withRule({}, { event: "push", branch: ["main", "feature-?"] }),
+      'config: routing.rules[0].when.branch[1]: "feature-?" is matched as an exact branch name, and no branch holds * ? [ ] \\ ~ ^ : or spaces (git refuses them), so it would match nothing: write a /pattern/ (a regular expression), or list the branches by name',
+    ],
     ["an event written with its action", withRule({}, { event: "issues.opened" }), 'config: routing.rules[0].when.event: "issues.opened" names an action as well: write event: issues and action: opened'],
     [
       "commentCommand: yes, a string in YAML",
