@@ -53,7 +53,7 @@ export function renderSweep(summary: SweepJson): string {
   for (const h of summary.hooks) {
     const asked = summary.dry_run ? `would redeliver ${h.guids.length}` : `redelivered ${h.redelivered}`;
     // Why a missing delivery was not asked for: asked too often, or too lately to tell yet.
-    const waiting = (h.waiting ?? 0) > 0 ? `, waiting ${h.waiting} (asked within the last ${ASK_COOLDOWN_MS / 60_000} min: the redelivery may be on its way)` : "";
+    const waiting = (h.waiting ?? 0) > 0 ? `, waiting ${h.waiting} (asked within the last ${ASK_COOLDOWN_MS / 60_000} min: asked again after that unless the redelivery arrives)` : "";
     lines.push(`${h.hook}: scanned ${h.scanned}, failed ${h.failed}, missing ${h.missing}, ${asked}${h.given_up > 0 ? `, given up ${h.given_up} (asked 3 times)` : ""}${waiting}`);
     for (const guid of h.guids) lines.push(`  ${summary.dry_run ? "would redeliver" : "redelivered"} ${guid}`);
     // Asked, and refused by GitHub for that delivery: not on its way, whatever `waiting` says next time.

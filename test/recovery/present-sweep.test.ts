@@ -10,7 +10,7 @@ describe("renderSweep", () => {
     });
     expect(json.hooks[0]).toMatchObject({ given_up: 1, given_up_deliveries: ["g-0"], waiting: 2, refused: [{ delivery: "g-2", message: expect.stringContaining("422") }] });
     expect(renderSweep(json)).toBe(
-      "octo/hello#12: scanned 9, failed 4, missing 4, redelivered 1, given up 1 (asked 3 times), waiting 2 (asked within the last 5 min: the redelivery may be on its way)\n  redelivered g-1\n  refused g-2: hook octo/hello#12: GitHub answered 422 (Validation Failed): the next sweep tries again\n  given up g-0\n",
+      "octo/hello#12: scanned 9, failed 4, missing 4, redelivered 1, given up 1 (asked 3 times), waiting 2 (asked within the last 5 min: asked again after that unless the redelivery arrives)\n  redelivered g-1\n  refused g-2: hook octo/hello#12: GitHub answered 422 (Validation Failed): the next sweep tries again\n  given up g-0\n",
     );
   });
 
