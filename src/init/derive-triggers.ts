@@ -63,6 +63,8 @@ function merge(a: string[] | null | undefined, b: string[] | null): string[] | n
 export function deriveTriggers(facts: TriggerFacts): DerivedTriggers {
   const byEvent = new Map<string, WorkflowTrigger>();
   const notes: string[] = [];
+  // Rules that watch every workflow (Guardian by default) get the ones the repository has today.
+  const watchingAll: string[] = [];
   for (const { id, when } of facts.rules) {
     const event = when.event;
     if (PATTERN.test(event)) {
@@ -78,6 +80,7 @@ export function deriveTriggers(facts: TriggerFacts): DerivedTriggers {
     if (event === "push") trigger.branches = merge(trigger.branches, pushBranches(when, facts));
     if (event === "workflow_run") {
       const named = when.workflow === undefined ? null : plainValues(when.workflow);
+      if (named === null) watchingAll.push(id);
       trigger.workflows = [...new Set([...(trigger.workflows ?? []), ...(named ?? facts.existingWorkflows)])];
     }
     byEvent.set(event, trigger);
@@ -87,6 +90,12 @@ export function deriveTriggers(facts: TriggerFacts): DerivedTriggers {
     if (trigger.event === "workflow_run" && trigger.workflows!.length === 0) {
       notes.push("workflow_run is left out: GitHub requires the names of the workflows to watch, and guardian.workflows is empty and the repository has no other workflow yet; set guardian.workflows and run switchyard init --force");
       continue;
+    }
+    if (trigger.event === "workflow_run" && watchingAll.length > 0) {
+      const rules = watchingAll.length === 1 ? `rule ${watchingAll[0]} watches` : `rules ${watchingAll.join(", ")} watch`;
+      notes.push(
+        `${rules} every workflow, and GitHub needs their names: workflow_run lists ${trigger.workflows!.join(", ")}, so a workflow added later is watched only after switchyard init --force (or name the workflows: guardian.workflows for Guardian, when.workflow for a rule of yours)`,
+      );
     }
     triggers.push(trigger);
   }

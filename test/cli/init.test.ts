@@ -555,6 +555,20 @@ describe("deriveTriggers", () => {
     expect(deriveTriggers({ ...facts, rules: [{ id: "r", when }] }).triggers).toEqual([want]);
   });
 
+  it("a rule watching every workflow says which ones the trigger names, and that later ones need init again", () => {
+    const rules = [
+      { id: "guardian-failed-workflow", when: { event: "workflow_run", action: "completed" } },
+      { id: "deploy-failed", when: { event: "workflow_run", action: "completed", workflow: "Deploy" } },
+    ];
+    const derived = deriveTriggers({ ...facts, rules });
+    expect(derived.triggers).toEqual([{ event: "workflow_run", types: ["completed"], workflows: ["CI", "Deploy"] }]);
+    expect(derived.notes).toEqual([
+      "rule guardian-failed-workflow watches every workflow, and GitHub needs their names: workflow_run lists CI, Deploy, so a workflow added later is watched only after switchyard init --force (or name the workflows: guardian.workflows for Guardian, when.workflow for a rule of yours)",
+    ]);
+    // Only named workflows: nothing to say.
+    expect(deriveTriggers({ ...facts, rules: [rules[1]!] }).notes).toEqual([]);
+  });
+
   it("an event pattern gets a note, not a trigger", () => {
     const derived = deriveTriggers({ ...facts, rules: [{ id: "r", when: { event: "/^issue/" } }] });
     expect(derived.triggers).toEqual([]);
