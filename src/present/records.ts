@@ -1,5 +1,6 @@
 import { normalizeEvent } from "../events/normalize-event.js";
 import { deliveryJsonText, isFormBody, parseJsonObject } from "../events/parse-delivery-body.js";
+import { afterTaskFailures } from "../queue/after-task-error.js";
 import { ignoredReason } from "../routing/decide.js";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord } from "../store/store.js";
 import { oneLineJson, RawJson } from "./raw-json.js";
@@ -98,9 +99,39 @@ export function presentGithubWrite(w: GithubActionRecord & { id?: string }) {
 /** What a task did on GitHub, oldest first; the store lists newest first. */
 export type TaskWrites = readonly (GithubActionRecord & { id: string })[];
 
+/** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
+const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
+
+/** A write GitHub refused or never answered, with the attempt whose `error` or `output` says why. */
+export interface FailedWrite {
+  method: string;
+  route: string;
+  attempt: number;
+  see: "error" | "output";
+}
+
+/**
+ * The calls that may write on which a task's attempts failed: the agent's (its error) or the
+ * routing comment's after it (a note in its output). Only the writes GitHub accepted are
+ * recorded, so without these a refused write would not show beside them, and a task whose
+ * only write was refused would read as if it never tried.
+ *
+ * @example failedWrites([{ n: 1, error: "POST /repos/o/r/issues/1/labels: HTTP 403 …", output: null }])
+ * // [{ method: "POST", route: "/repos/o/r/issues/1/labels", attempt: 1, see: "error" }]
+ */
+export function failedWrites(attempts: readonly Pick<AttemptRecord, "n" | "error" | "output">[]): FailedWrite[] {
+  return attempts.flatMap((a) => {
+    const calls = [
+      { call: a.error?.match(FAILED_WRITE), see: "error" as const },
+      ...afterTaskFailures(a.output).map((line) => ({ call: line.match(FAILED_WRITE), see: "output" as const })),
+    ];
+    return calls.flatMap(({ call, see }) => (call ? [{ method: call[1]!, route: call[2]!, attempt: a.n, see }] : []));
+  });
+}
+
 /** A task with its attempts and GitHub writes, as `tasks show` and `GET /api/tasks/:id` answer. */
 export function presentTaskDetail(t: TaskDetail, writes: TaskWrites = []) {
-  return { ...presentTask(t), attempt_log: t.attemptLog.map(presentAttempt), github_writes: writes.map(presentGithubWrite) };
+  return { ...presentTask(t), attempt_log: t.attemptLog.map(presentAttempt), github_writes: writes.map(presentGithubWrite), failed_writes: failedWrites(t.attemptLog) };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { afterTaskFailures } from "../queue/after-task-error.js";
 import type { DeliveryDetail, TaskDetailView } from "./load-detail.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -52,23 +51,9 @@ export function skippedText(reason: string | null): string {
   return `not run, nor will it be unless replayed${why ? `: ${why}` : ""}`;
 }
 
-/** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
-const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
-
-/**
- * A line for each call that may write on which an attempt failed: the agent's (its error)
- * or the routing comment's after it (its output's last line). Only the writes GitHub accepted
- * are recorded, so without these a refused write would not show beside them, and a task whose
- * only write was refused would read as if it never tried.
- */
-function failedWrites(task: TaskDetailView, prefix: string): string[] {
-  return task.attempt_log.flatMap((a) => {
-    const calls = [
-      { call: a.error?.match(FAILED_WRITE), seeIts: "error" },
-      ...afterTaskFailures(a.output).map((line) => ({ call: line.match(FAILED_WRITE), seeIts: "output" })),
-    ];
-    return calls.flatMap(({ call, seeIts }) => (call ? [`${prefix}${one(call[1]!)} ${one(call[2]!)}  (failed in attempt ${a.n}, not recorded: see its ${seeIts})`] : []));
-  });
+/** A line for each write GitHub refused or never answered (`failed_writes`): they are not among the recorded ones. */
+function failedWriteLines(task: TaskDetailView, prefix: string): string[] {
+  return task.failed_writes.map((w) => `${prefix}${one(w.method)} ${one(w.route)}  (failed in attempt ${w.attempt}, not recorded: see its ${w.see})`);
 }
 
 function renderTask(task: TaskDetailView, prefix: string): string[] {
@@ -89,7 +74,7 @@ function renderTask(task: TaskDetailView, prefix: string): string[] {
     if (a.error) lines.push(...field(`${prefix}${INDENT}`, "error", a.error.trimEnd()));
     if (a.output) lines.push(`${prefix}${INDENT}output:`, indent(terminalText(a.output.trimEnd()), `${prefix}${INDENT}  `));
   }
-  const failed = failedWrites(task, `${prefix}${INDENT}`);
+  const failed = failedWriteLines(task, `${prefix}${INDENT}`);
   if (task.github_writes.length === 0) {
     lines.push(`${prefix}  GitHub writes: ${failed.length === 0 ? "none" : "none went through:"}`, ...failed);
   } else {

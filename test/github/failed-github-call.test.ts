@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { renderTaskDetail } from "../../src/present/render-detail.js";
+import { failedWrites } from "../../src/present/records.js";
 import type { TaskDetailView } from "../../src/present/load-detail.js";
 import { exampleOf } from "../support/examples.js";
 import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
@@ -142,12 +143,15 @@ describe("a rate limit that asks a workflow run to wait long, in Actions mode", 
 });
 
 describe("tasks show's line for a task without GitHub writes", () => {
-  const task = (errors: (string | null)[]): TaskDetailView =>
-    ({
+  const task = (errors: (string | null)[]): TaskDetailView => {
+    const attempts = errors.map((error, i) => ({ n: i + 1, started_at: "2024-01-01T00:00:00.000Z", finished_at: "2024-01-01T00:00:01.000Z", outcome: "failed", error, output: null, retry_delay_ms: null, agent: "IssueAgent" }));
+    return {
       id: "7", delivery: "d", agent: "IssueAgent", rule: "r", priority: "normal", status: "dead", attempts: errors.length, action: "a", idempotency_key: null, run_at: "", last_error: null,
       github_writes: [],
-      attempt_log: errors.map((error, i) => ({ n: i + 1, started_at: "2024-01-01T00:00:00.000Z", finished_at: "2024-01-01T00:00:01.000Z", outcome: "failed", error, output: null, retry_delay_ms: null, agent: "IssueAgent" })),
-    }) as unknown as TaskDetailView;
+      attempt_log: attempts,
+      failed_writes: failedWrites(attempts),
+    } as unknown as TaskDetailView;
+  };
 
   it.each([
     [[null], "none"],

@@ -539,6 +539,10 @@ describe.skipIf(executablePath === null && !required)(`writes GitHub refused, in
     const [attempt] = task.attempt_log;
     expect(attempt.error).toMatch(/^POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 403 /);
     expect(attempt.output).toMatch(/^switchyard: the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 /m);
+    expect(task.failed_writes).toEqual([
+      { method: "POST", route: "/repos/Codertocat/Hello-World/labels", attempt: 1, see: "error" },
+      { method: "POST", route: "/repos/Codertocat/Hello-World/issues/1/comments", attempt: 1, see: "output" },
+    ]);
 
     const page = await browser.context.newPage();
     await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(delivery)}`);

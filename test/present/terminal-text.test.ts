@@ -57,6 +57,7 @@ function hostileTask(): TaskDetailView {
     github_writes: [
       { id: "1", agent: "IssueAgent", task: "7", method: "POST", route: "/repos/octo/hello/issues/1/comments", body: { body: `multi\n${HOSTILE}`, title: HOSTILE, labels: [HOSTILE] }, dry_run: true, at: "2024-01-01T00:00:00.000Z" },
     ],
+    failed_writes: [{ method: "PATCH", route: `/repos/octo/${HOSTILE}`, attempt: 1, see: "error" }],
   } as TaskDetailView;
 }
 
@@ -74,6 +75,7 @@ describe("tasks show and deliveries show text", () => {
     expect(text).toContain(`      title: ${SHOWN}\n`);
     // JSON escapes the C0 controls; the C1 and bidi ones are written out here.
     expect(text).toContain(`      labels: ["\\u001b[31mRED\\u001b[0m \\u009b2J \\u202eevil\\u202c"]\n`);
+    expect(text).toContain(`    PATCH /repos/octo/${SHOWN}  (failed in attempt 1, not recorded: see its error)\n`);
   });
 
   it("keeps a header, a repository and an event on their lines", () => {

@@ -51,28 +51,9 @@ function writeBody(body) {
   return facts(Object.entries(body).map(([key, value]) => [key, typeof value === "string" ? pre(value) : h("code", {}, JSON.stringify(value))]));
 }
 
-/** An attempt error that starts with the call that failed, when that call may write: "POST /repos/o/r/issues/1/labels: HTTP 403 …". */
-const FAILED_WRITE = /^(POST|PUT|PATCH|DELETE) (\/\S*): /;
-/** The line the worker adds to an attempt's output when its routing comment failed after the run. */
-const FAILED_AFTER_RUN = /^switchyard: .+? failed \(the task's outcome stands\): (POST|PUT|PATCH|DELETE) (\/\S*): /m;
-
-/**
- * The calls that may write on which an attempt failed: the agent's (its error) or the routing
- * comment's after it (its output). Only the writes GitHub accepted are recorded, so without
- * these a refused write would not show, and a task whose only write was refused would read as
- * if it never tried. `tasks show` reads them the same way.
- */
-function failedWrites(task) {
-  return task.attempt_log.flatMap((a) =>
-    [
-      { call: a.error?.match(FAILED_WRITE), seeIts: "error" },
-      { call: a.output?.match(FAILED_AFTER_RUN), seeIts: "output" },
-    ].flatMap(({ call, seeIts }) => (call ? [{ method: call[1], route: call[2], attempt: a.n, seeIts }] : [])),
-  );
-}
-
 function writes(task) {
-  const failed = failedWrites(task);
+  // Writes GitHub refused or never answered, read from the attempts by the server (`tasks show` lists the same).
+  const failed = task.failed_writes ?? [];
   if (task.github_writes.length === 0 && failed.length === 0) return h("p", { class: "muted" }, "No GitHub writes.");
   const list = h(
     "ol",
@@ -89,7 +70,7 @@ function writes(task) {
       h(
         "li",
         { class: "write" },
-        h("p", { class: "write-line" }, h("code", { class: "method" }, w.method), " ", h("code", {}, w.route), " ", badge("failed"), " ", h("span", { class: "muted" }, `in attempt ${w.attempt}, not recorded: see its ${w.seeIts}`)),
+        h("p", { class: "write-line" }, h("code", { class: "method" }, w.method), " ", h("code", {}, w.route), " ", badge("failed"), " ", h("span", { class: "muted" }, `in attempt ${w.attempt}, not recorded: see its ${w.see}`)),
       ),
     ),
   );
