@@ -364,6 +364,6 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
 /** "GET /repos/o/r/issues/1": the call as sent, its path without the query string. */
 function callOf(octokit: Octokit, route: string, params: Params): string {
-  const { method, url } = octokit.request.endpoint.parse(octokit.request.endpoint.merge(route, params));
-  return requestLine(method, url) ?? method;
+  const { method, url, body } = octokit.request.endpoint.parse(octokit.request.endpoint.merge(route, params));
+  return requestLine(method, url, body) ?? method;
 }

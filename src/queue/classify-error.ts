@@ -95,7 +95,7 @@ interface ErrorLike {
   statusCode?: unknown;
   headers?: unknown;
   response?: { headers?: unknown; data?: unknown };
-  request?: { method?: unknown; url?: unknown };
+  request?: { method?: unknown; url?: unknown; body?: unknown };
 }
 
 /** Anything can be thrown; strings and plain objects become errors with a readable message. */
@@ -154,7 +154,7 @@ function httpReason(err: ErrorLike, status: number): string {
  * in a header, never here.
  */
 function callOf(err: ErrorLike): string {
-  const line = requestLine(err.request?.method, err.request?.url);
+  const line = requestLine(err.request?.method, err.request?.url, err.request?.body);
   return line === null ? "" : `${line}: `;
 }
 

@@ -35,8 +35,8 @@ export function describeFailure(error: unknown, now: number = Date.now()): Failu
 
 /** "GET /repos/o/r/issues/1/comments" for an Octokit RequestError: the path only, no query string. */
 function requestOf(error: unknown): string | null {
-  const request = (error as { request?: { method?: unknown; url?: unknown } } | null)?.request;
-  return requestLine(request?.method, request?.url);
+  const request = (error as { request?: { method?: unknown; url?: unknown; body?: unknown } } | null)?.request;
+  return requestLine(request?.method, request?.url, request?.body);
 }
 
 /** Node's error code (ECONNRESET, ERR_OSSL_…), when there is one. */

@@ -15,9 +15,10 @@ describe("failedWrites: the writes GitHub refused, read from the attempts", () =
     ]);
   });
 
-  it("leaves out reads, errors that name no call, and output that only looks like a note", () => {
+  it("leaves out reads (a GraphQL query too), errors that name no call, and output that only looks like a note", () => {
     const attempts = [
       { n: 1, error: "GET /repos/octo/app/issues/1: HTTP 404 Not Found", output: null },
+      { n: 1, error: "POST /graphql (a query): HTTP 502 from api.github.com: Bad Gateway", output: null },
       { n: 2, error: "the agent timed out after 30 s", output: "switchyard: POST /repos/octo/app/issues/1/comments: HTTP 403 (an agent's own line)" },
     ];
     expect(failedWrites(attempts)).toEqual([]);

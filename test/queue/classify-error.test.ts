@@ -277,3 +277,25 @@ describe("classifyError: marker classes", () => {
     expect(classifyError(new TransientError("retry me", { cause: new TypeError("bug") }), NOW).kind).toBe("transient");
   });
 });
+
+describe("classifyError: GraphQL calls", () => {
+  it("marks a failed GraphQL query (a read) apart from a failed mutation, both POST /graphql", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(502, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "Bad Gateway" }));
+      });
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+    try {
+      const quiet = () => undefined;
+      const octokit = new Octokit({ baseUrl: `http://127.0.0.1:${port}`, log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
+      const failed = (query: string) => octokit.request("POST /graphql", { query, variables: {} }).catch((thrown: unknown) => thrown);
+      expect(classifyError(await failed("query($owner: String!) { repository(owner: $owner) { id } }"), NOW).reason).toMatch(/^POST \/graphql \(a query\): HTTP 502/);
+      expect(classifyError(await failed("  # adds the reply\n  mutation($id: ID!) { addDiscussionComment(input: {discussionId: $id, body: \"x\"}) { comment { id } } }"), NOW).reason).toMatch(/^POST \/graphql: HTTP 502/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
