@@ -70,7 +70,7 @@ describe("the GitHub identity lookup at start-up", () => {
       expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
       const why = lines.filter((line) => String(line.msg).startsWith("the token's own login"));
       if (level === "info") expect(lines).toEqual([]);
-      else expect(why).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/^the token's own login is not readable \((?:GET \/user|POST \/graphql): HTTP 403 .*\), as with the job's GITHUB_TOKEN: switchyard counts github-actions\[bot\] as its own$/) })]);
+      else expect(why).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/^the token's own login is not readable \((?:GET \/user|POST \/graphql \(a query\)): HTTP 403 .*\), as with the job's GITHUB_TOKEN: switchyard counts github-actions\[bot\] as its own$/) })]);
     }
   });
 
@@ -95,7 +95,7 @@ describe("the GitHub identity lookup at start-up", () => {
     fake.failNext({ method: "GET", path: "/user", status: 403, body: { message: "Resource not accessible by integration" } });
     fake.failNext({ method: "POST", path: "/graphql", status: 403, body: { message: "Resource not accessible by integration" } });
     const { lines } = await lookUpIdentity("ghs_token");
-    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/^could not look up switchyard's own GitHub identity \((?:GET \/user|POST \/graphql): HTTP 403/) })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/^could not look up switchyard's own GitHub identity \((?:GET \/user|POST \/graphql \(a query\)): HTTP 403/) })]);
   });
 
   it("counts github-actions[bot] as its own only in Actions mode, where it writes with the job's token", () => {
