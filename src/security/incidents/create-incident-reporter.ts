@@ -7,6 +7,12 @@ import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIs
 import { adoptIncident, emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
 import type { VerificationFailure } from "./verification-failure.js";
 
+/** A 404 or 410 from GitHub: the issue or comment is not there (deleted, moved, or never visible to this token). */
+function isGone(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 404 || status === 410;
+}
+
 export interface IncidentReporter {
   /** Counts one refused request: synchronous, in memory, O(1); never waits on the store or GitHub. */
   record(failure: VerificationFailure): void;
@@ -62,6 +68,11 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
   let closed = false;
   // Whether this process has looked on GitHub for an incident issue an earlier run left open.
   let lookedForLeftOpen = false;
+  // GitHub calls that failed in a row (the look above, or an action): each waits twice as long before the next try.
+  let failuresInARow = 0;
+  let nextLookAt = -Infinity;
+  /** How long after the `failuresInARow`-th failure in a row the next try comes: two ticks, doubling, at most a window (or a minute). */
+  const backoffMs = () => Math.min(tickMs * 2 ** Math.min(failuresInARow, 16), Math.max(settings.windowMs, 60_000));
 
   /**
    * The open incident issue switchyard opened, if any. Found by label and title, and by its
@@ -85,6 +96,19 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
     logger.info({ repository, issue: open }, "security incidents: adopted the incident issue an earlier run left open; it is closed after the quiet time without a failure");
   }
 
+  /**
+   * Whether the incident issue is still open on GitHub: someone may have closed it by hand,
+   * deleted it or moved it. Then it is no place to report further failures, nor to close.
+   */
+  async function stillOpen(github: GithubClient, issue: number): Promise<boolean> {
+    try {
+      return (await github.getIssue(repository, issue))?.state !== "closed";
+    } catch (error) {
+      if (isGone(error)) return false;
+      throw error;
+    }
+  }
+
   async function carryOut(claim: IncidentClaim): Promise<IncidentOutcome> {
     const github = await options.github();
     switch (claim.action) {
@@ -99,15 +123,21 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
       case "update": {
         // In dry-run there is no issue to comment on: the opening was recorded, that is the record.
         if (claim.issue === null) return { action: "update", commentId: null };
+        if (!(await stillOpen(github, claim.issue))) return { action: "gone" };
         const body = renderIncidentUpdate(claim.summary, claim.reportedTotal, now());
         if (claim.commentId !== null) {
-          await github.updateComment(repository, claim.commentId, body);
-          return { action: "update", commentId: claim.commentId };
+          try {
+            await github.updateComment(repository, claim.commentId, body);
+            return { action: "update", commentId: claim.commentId };
+          } catch (error) {
+            // The comment was deleted: the update goes into a new one.
+            if (!isGone(error)) throw error;
+          }
         }
         return { action: "update", commentId: await github.createComment(repository, claim.issue, body) };
       }
       case "close":
-        if (claim.issue !== null) {
+        if (claim.issue !== null && (await stillOpen(github, claim.issue))) {
           await github.createComment(repository, claim.issue, renderIncidentClosing(claim.summary, settings));
           await github.updateIssue(repository, claim.issue, { state: "closed" });
         }
@@ -117,12 +147,15 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
 
   async function step(): Promise<void> {
     const at = now();
-    if (!lookedForLeftOpen) {
+    if (!lookedForLeftOpen && at >= nextLookAt) {
       try {
         await adoptLeftOpen(at);
         lookedForLeftOpen = true;
+        failuresInARow = 0;
       } catch (error) {
-        logger.warn({ err: error, repository }, "security incidents: could not look for an incident issue left open by an earlier run; looked for again at the next tick");
+        failuresInARow++;
+        nextLookAt = at + backoffMs();
+        logger.warn({ err: error, repository, retry_in_ms: nextLookAt - at }, `security incidents: could not look for an incident issue left open by an earlier run in ${repository}; looked for again in ${Math.round((nextLookAt - at) / 1000)} s`);
       }
     }
     const tally = counted.total > 0 ? counted : null;
@@ -149,10 +182,17 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
     let outcome: IncidentOutcome;
     try {
       outcome = await carryOut(claim);
-      logger.info({ action: claim.action, repository, failures: claim.summary.total }, "security incident reported");
+      failuresInARow = 0;
+      if (outcome.action === "gone") logger.info({ action: claim.action, repository, issue: claim.issue }, `security incidents: issue #${claim.issue} was closed or removed on GitHub by someone else; failures that go on open a new one`);
+      else logger.info({ action: claim.action, repository, failures: claim.summary.total }, "security incident reported");
     } catch (error) {
-      logger.warn({ err: error, action: claim.action, repository }, "security incidents: the GitHub write failed; it is tried again at a later tick");
-      outcome = { action: "failed" };
+      failuresInARow++;
+      const retryAt = now() + backoffMs();
+      logger.warn(
+        { err: error, action: claim.action, repository, retry_in_ms: retryAt - now() },
+        `security incidents: could not ${claim.action} the incident issue in ${repository}; tried again in ${Math.round((retryAt - now()) / 1000)} s${claim.action === "open" ? " (until GitHub takes it, however long the failures have stopped)" : ""}`,
+      );
+      outcome = { action: "failed", retryAt };
     }
     const settledAt = now();
     await ledger.exchange((state) => ({ state: settleIncident(state ?? emptyIncident(), token, outcome, settledAt), result: undefined })).catch((error: unknown) => {

@@ -28,6 +28,14 @@ export interface IncidentState {
   lastReportAt: number | null;
   /** An action one instance is carrying out; the others leave it alone until `until`. */
   pending: { action: IncidentAction; token: string; until: number; total: number } | null;
+  /**
+   * An incident crossed the threshold and its issue could not be opened yet (GitHub refused
+   * or was down): it is opened when GitHub takes it, even after its failures left the window.
+   * Absent in states written before it existed.
+   */
+  owed?: boolean;
+  /** After a failed GitHub write, no action is claimed before this (epoch ms): a refusing GitHub is not asked every tick. */
+  retryAt?: number | null;
 }
 
 /** An action this instance took on, with what it needs to write it. */
@@ -48,7 +56,10 @@ export type IncidentOutcome =
   | { action: "open"; issue: number | null }
   | { action: "update"; commentId: number | null }
   | { action: "close" }
-  | { action: "failed" };
+  /** The issue was closed or deleted on GitHub by someone else: the incident is over there, and failures still coming open a new one. */
+  | { action: "gone" }
+  /** The write failed: the action is claimed again at `retryAt` at the earliest. */
+  | { action: "failed"; retryAt: number };
 
 /** How long a claimed action may take before another instance may take it over. */
 export const CLAIM_MS = 60_000;
@@ -84,7 +95,7 @@ export function stepIncident(
   const windowStart = now - settings.windowMs;
   state.buckets = state.buckets.filter(([start]) => start + size > windowStart);
   // Failures that never crossed the threshold and left the window start no later incident.
-  if (!state.open && state.pending === null && state.summary.last !== null && state.summary.last <= windowStart) {
+  if (!state.open && !state.owed && state.pending === null && state.summary.last !== null && state.summary.last <= windowStart) {
     state.summary = emptySummary();
     state.reportedTotal = 0;
   }
@@ -97,12 +108,13 @@ export function stepIncident(
   }
   const inWindow = state.buckets.reduce((sum, [, count]) => sum + count, 0);
   if (state.pending && state.pending.until > now) return { state, claim: null };
+  if (state.retryAt != null && state.retryAt > now) return { state, claim: null };
 
   let action: IncidentAction | null = null;
   // An adopted incident with no failure since counts its quiet time from its adoption.
   const lastFailure = state.summary.last ?? state.lastReportAt;
   if (!state.open) {
-    if (inWindow > settings.threshold) action = "open";
+    if (inWindow > settings.threshold || state.owed) action = "open";
   } else if (lastFailure !== null && now - lastFailure >= settings.quietMs) {
     action = "close";
   } else if (state.summary.total > state.reportedTotal && (state.lastReportAt === null || now - state.lastReportAt >= settings.windowMs)) {
@@ -141,10 +153,12 @@ export function settleIncident(previous: IncidentState, token: string, outcome: 
   if (previous.pending?.token !== token) return previous;
   const state: IncidentState = structuredClone(previous);
   const reported = state.pending!.total;
+  const claimed = state.pending!.action;
   state.pending = null;
+  state.retryAt = null;
   switch (outcome.action) {
     case "open":
-      Object.assign(state, { open: true, issue: outcome.issue, commentId: null, reportedTotal: reported, lastReportAt: now });
+      Object.assign(state, { open: true, issue: outcome.issue, commentId: null, reportedTotal: reported, lastReportAt: now, owed: false });
       break;
     case "update":
       Object.assign(state, { commentId: outcome.commentId ?? state.commentId, reportedTotal: reported, lastReportAt: now });
@@ -158,7 +172,15 @@ export function settleIncident(previous: IncidentState, token: string, outcome: 
       // over failures already reported and closed.
       state.buckets = withoutOldest(state.buckets, reported);
       break;
+    case "gone":
+      // Reported there up to `reported`: what came since, if above the threshold, opens a new issue.
+      Object.assign(state, { open: false, issue: null, commentId: null, lastReportAt: now, reportedTotal: 0 });
+      if (state.summary.total === reported) state.summary = emptySummary();
+      state.buckets = withoutOldest(state.buckets, reported);
+      break;
     case "failed":
+      state.retryAt = outcome.retryAt;
+      if (claimed === "open") state.owed = true;
       break;
   }
   return state;

@@ -100,3 +100,83 @@ describe("the security-incident issue is switchyard's own, not any issue with it
     }
   });
 });
+
+describe("an incident issue someone else changed on GitHub", () => {
+  const record = (reporter: IncidentReporter, clock: { now: number }, count: number) => {
+    for (let i = 0; i < count; i++) reporter.record({ reason: "bad_signature", source: "203.0.113.9", hookId: "7", event: "push", at: clock.now });
+  };
+
+  it("closed by hand: the next flood opens a new issue instead of commenting on the closed one, and the closed one is left alone", async () => {
+    const repo = `octo-org/incident-closed-${++n}`;
+    fake.repo(repo);
+    const clock = { now: 1_700_000_000_000 };
+    const reporter = reporterFor(repo, [OWN], clock);
+    const octokit = new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET });
+    try {
+      await flood(reporter, clock);
+      const [first] = incidentIssues(repo);
+      const [owner, name] = repo.split("/") as [string, string];
+      await octokit.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { owner, repo: name, issue_number: first!.number, state: "closed" });
+      clock.now += SETTINGS.windowMs;
+      record(reporter, clock, 25);
+      await reporter.tick(); // the update finds the issue closed: the incident is over there
+      clock.now += 1_000;
+      record(reporter, clock, 25);
+      await reporter.tick();
+      const issues = incidentIssues(repo);
+      expect(issues.map((i) => i.state)).toEqual(["closed", "open"]);
+      expect(fake.repo(repo).comments(first!.number)).toEqual([]);
+    } finally {
+      await reporter.close();
+    }
+  });
+
+  it("its update comment deleted: the next update writes a new comment instead of failing on the old one every tick", async () => {
+    const repo = `octo-org/incident-comment-${++n}`;
+    fake.repo(repo);
+    const clock = { now: 1_700_000_000_000 };
+    const reporter = reporterFor(repo, [OWN], clock);
+    const octokit = new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET });
+    try {
+      await flood(reporter, clock);
+      const [issue] = incidentIssues(repo);
+      clock.now += SETTINGS.windowMs;
+      record(reporter, clock, 5);
+      await reporter.tick();
+      const [comment] = fake.repo(repo).comments(issue!.number);
+      const [owner, name] = repo.split("/") as [string, string];
+      await octokit.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo: name, comment_id: comment!.id });
+      clock.now += SETTINGS.windowMs;
+      record(reporter, clock, 5);
+      await reporter.tick();
+      const comments = fake.repo(repo).comments(issue!.number);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]!.id).not.toBe(comment!.id);
+      expect(comments[0]!.body).toMatch(/35/);
+    } finally {
+      await reporter.close();
+    }
+  });
+
+  it("an opening GitHub refuses is tried again, backing off, until it goes through, even after the failures stopped", async () => {
+    const repo = `octo-org/incident-refused-${++n}`;
+    fake.repo(repo);
+    const clock = { now: 1_700_000_000_000 };
+    const reporter = reporterFor(repo, [OWN], clock);
+    try {
+      fake.failNext({ method: "POST", path: `/repos/${repo}/issues`, status: 403, body: { message: "Resource not accessible by integration" } });
+      await flood(reporter, clock);
+      expect(incidentIssues(repo)).toEqual([]);
+      clock.now += 1_000;
+      await reporter.tick(); // too soon: it backs off
+      expect(fake.requests.filter((r) => r.method === "POST" && r.path === `/repos/${repo}/issues`)).toHaveLength(1);
+      clock.now += 3 * SETTINGS.windowMs;
+      await reporter.tick();
+      const issues = incidentIssues(repo);
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.body).toMatch(/\*\*25\*\* failed verifications/);
+    } finally {
+      await reporter.close();
+    }
+  });
+});

@@ -106,11 +106,35 @@ describe("stepIncident", () => {
     expect(adoptIncident(known, 99, T0 + 5).issue).toBe(7);
   });
 
-  it("a failed write lets the action go, to be claimed again", () => {
+  it("a failed write lets the action go, to be claimed again once its retry time has come", () => {
     const { state, claim } = stepIncident(null, failures(30, T0), T0, SETTINGS, "a");
-    const failed = settleIncident(state, claim!.token, { action: "failed" }, T0 + 5);
+    const failed = settleIncident(state, claim!.token, { action: "failed", retryAt: T0 + 2_000 }, T0 + 5);
     expect(failed.pending).toBeNull();
-    expect(stepIncident(failed, null, T0 + 10, SETTINGS, "b").claim?.action).toBe("open");
+    expect(stepIncident(failed, null, T0 + 10, SETTINGS, "b").claim).toBeNull();
+    expect(stepIncident(failed, null, T0 + 2_000, SETTINGS, "b").claim?.action).toBe("open");
+  });
+
+  it("an incident GitHub would not open is still opened after its failures left the window", () => {
+    const { state, claim } = stepIncident(null, failures(30, T0), T0, SETTINGS, "a");
+    const failed = settleIncident(state, claim!.token, { action: "failed", retryAt: T0 + 1_000 }, T0 + 5);
+    const later = T0 + 3 * SETTINGS.windowMs;
+    const retried = stepIncident(failed, null, later, SETTINGS, "b");
+    expect(retried.claim).toMatchObject({ action: "open" });
+    expect(retried.claim!.summary.total).toBe(30);
+    const opened = settleIncident(retried.state, "b", { action: "open", issue: 3 }, later);
+    expect(opened).toMatchObject({ open: true, issue: 3, owed: false });
+  });
+
+  it("an issue closed or removed by someone else ends the incident there: failures that go on open a new one", () => {
+    const opened = stepAndSettle(null, failures(21, T0), T0).state;
+    const update = stepIncident(opened, failures(5, T0 + SETTINGS.windowMs), T0 + SETTINGS.windowMs, SETTINGS, "u");
+    expect(update.claim).toMatchObject({ action: "update", issue: 7 });
+    const gone = settleIncident(update.state, "u", { action: "gone" }, T0 + SETTINGS.windowMs);
+    expect(gone).toMatchObject({ open: false, issue: null, commentId: null });
+    // The failures already reported there open nothing new on their own…
+    expect(stepIncident(gone, null, T0 + SETTINGS.windowMs + 10, SETTINGS, "x").claim).toBeNull();
+    // …a flood that goes on does.
+    expect(stepIncident(gone, failures(21, T0 + SETTINGS.windowMs + 20), T0 + SETTINGS.windowMs + 20, SETTINGS, "y").claim).toMatchObject({ action: "open" });
   });
 
   it("a settle by an instance whose claim was taken over changes nothing", () => {
