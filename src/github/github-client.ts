@@ -6,6 +6,7 @@ import { ADD_DISCUSSION_COMMENT, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUS
 import { answerShape, type FieldKind } from "./json-answers.js";
 import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullRef, type PullState, type SearchHit } from "./github-types.js";
 import { requestLine } from "./request-line.js";
+import { TransientError } from "../queue/agent-errors.js";
 
 export { repoRef } from "./github-types.js";
 export type { CommentState, DeploymentState, IssueState, PullFile, PullRef, PullState, RepoRef, SearchHit } from "./github-types.js";
@@ -91,6 +92,9 @@ type Params = Record<string, unknown>;
 type Items<T> = T extends { response: { data: (infer I)[] } } ? I : never;
 type Rest = RestEndpointMethodTypes;
 
+/** How long a GraphQL rate limit is waited out when GitHub's answer gives no reset time. */
+const GRAPHQL_RATE_LIMIT_WAIT_MS = 60_000;
+
 export function createGithubClient(options: GithubClientOptions): GithubClient {
   const { octokit, dryRun, record, logger, pace, paceKey, agent, task, signal } = options;
   const now = options.now ?? Date.now;
@@ -118,7 +122,19 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     return shape ? answerShape<T>(callOf(octokit, route, params), response.data, shape) : (response.data as T);
   }
 
+  /** A read with the answer's headers (GraphQL tells its rate limit in a 200's body, its reset in the headers); null without credentials. */
+  async function readWithHeaders(route: string, params: Params): Promise<{ data: unknown; headers: Record<string, unknown> } | null> {
+    if (!octokit) return null;
+    signal?.throwIfAborted();
+    const response = await octokit.request(route, withSignal(params));
+    return { data: response.data, headers: response.headers };
+  }
+
   async function write<T>(route: string, params: Params): Promise<T | null> {
+    return ((await writeWithHeaders(route, params))?.data ?? null) as T | null;
+  }
+
+  async function writeWithHeaders(route: string, params: Params): Promise<{ data: unknown; headers: Record<string, unknown> } | null> {
     const [method = "POST", path = route] = route.split(" ");
     const action = { agent, task, method, route: path, body: params, dryRun, at: now() };
     if (dryRun || !octokit) {
@@ -133,7 +149,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       return octokit.request(route, withSignal(params));
     });
     record(action);
-    return response.data as T;
+    return { data: response.data, headers: response.headers };
   }
 
   /**
@@ -142,8 +158,19 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
    * thrown here, with GitHub's messages.
    */
   async function graphql<T>(query: string, variables: Params, mutation: boolean): Promise<T | null> {
-    const data = mutation ? await write<{ data?: T; errors?: { message: string }[] }>("POST /graphql", { query, variables }) : await read<{ data?: T; errors?: { message: string }[] }>("POST /graphql", { query, variables });
-    if (data?.errors?.length) throw new Error(`GitHub GraphQL: ${data.errors.map((e) => e.message).join("; ")}`);
+    const params = { query, variables };
+    const answer = mutation ? await writeWithHeaders("POST /graphql", params) : await readWithHeaders("POST /graphql", params);
+    const data = answer?.data as { data?: T; errors?: { type?: string; message: string }[] } | null | undefined;
+    if (data?.errors?.length) {
+      const message = `GitHub GraphQL: ${data.errors.map((e) => e.message).join("; ")}`;
+      // A rate limit comes as a 200 with RATE_LIMITED: retried when the limit resets, as a REST call's 403 is.
+      if (data.errors.some((e) => e.type === "RATE_LIMITED")) {
+        const reset = String(answer?.headers["x-ratelimit-reset"] ?? "");
+        const retryAfterMs = /^\d+$/.test(reset) ? Math.max(0, Number(reset) * 1000 - now()) : GRAPHQL_RATE_LIMIT_WAIT_MS;
+        throw new TransientError(`POST /graphql: rate limited (RATE_LIMITED): ${message}`, { retryAfterMs });
+      }
+      throw new Error(message);
+    }
     return data?.data ?? null;
   }
 
