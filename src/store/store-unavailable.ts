@@ -7,12 +7,13 @@ import { NETWORK_CODES } from "../errors.js";
  * webhook does for a failed commit, and keeps 500 `SWY_E_INTERNAL` for the second.
  */
 
-// SQLSTATE classes: 08 connection exception, 53 insufficient resources (disk full, too many
+// SQLSTATE classes: 08 connection exception, 28 invalid authorization (the password was
+// changed under a running switchyard), 53 insufficient resources (disk full, too many
 // connections), 58 system error (I/O). https://www.postgresql.org/docs/current/errcodes-appendix.html
-const PG_UNAVAILABLE_CLASSES = new Set(["08", "53", "58"]);
+const PG_UNAVAILABLE_CLASSES = new Set(["08", "28", "53", "58"]);
 // 57014 statement timeout (a database that hangs); 57P01-57P03 shutting down, crashed, still starting;
-// 25006 read-only transaction (a standby, during a failover).
-const PG_UNAVAILABLE_CODES = new Set(["57014", "57P01", "57P02", "57P03", "25006"]);
+// 25006 read-only transaction (a standby, during a failover); 3D000 the database is gone.
+const PG_UNAVAILABLE_CODES = new Set(["57014", "57P01", "57P02", "57P03", "25006", "3D000"]);
 
 // SQLite's primary result codes for a database another process holds, or that cannot be written or read.
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|PROTOCOL)(_|$)/;
@@ -72,6 +73,10 @@ export function storeUnavailableWhy(error: unknown): string {
     if (typeof code === "string" && DISK_FULL_CODES.test(code)) {
       return "the store's disk is full (free space on it; what was refused meanwhile can be redelivered from GitHub, switchyard redeliver)";
     }
+    if (typeof code === "string" && /^28[0-9A-Z]{3}$/.test(code)) {
+      return "the store refuses switchyard's credentials (was the password changed? fix the user or password in DATABASE_URL and restart)";
+    }
+    if (code === "3D000") return "the store's database does not exist any more (was it dropped or renamed? check the database name in DATABASE_URL)";
     current = (current as { cause?: unknown }).cause;
   }
   return "the store cannot be reached";

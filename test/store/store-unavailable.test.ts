@@ -15,6 +15,9 @@ describe("isStoreUnavailable", () => {
       coded("08006"),
       coded("53100", "could not extend file: No space left on device"),
       coded("57014", "canceling statement due to statement timeout"),
+      // The password changed under a running switchyard; the database dropped.
+      coded("28P01", 'password authentication failed for user "sy"'),
+      coded("3D000", 'database "sy" does not exist'),
       coded("SQLITE_BUSY", "database is locked"),
       coded("SQLITE_FULL", "database or disk is full"),
       coded("SQLITE_IOERR_WRITE", "disk I/O error"),
@@ -52,5 +55,7 @@ describe("storeUnavailableWhy", () => {
     for (const error of [coded("SQLITE_BUSY", "database is locked"), coded("ECONNREFUSED"), coded("53300", "too many connections")]) {
       expect(storeUnavailableWhy(error)).toBe("the store cannot be reached");
     }
+    expect(storeUnavailableWhy(coded("28P01", 'password authentication failed for user "sy"'))).toMatch(/^the store refuses switchyard's credentials \(was the password changed\? fix the user or password in DATABASE_URL/);
+    expect(storeUnavailableWhy(coded("3D000"))).toMatch(/^the store's database does not exist any more/);
   });
 });
