@@ -20,7 +20,8 @@ export async function replayTask(store: Store, id: string, now: number): Promise
   if (!task) return null;
   const delivery = await store.getDelivery(task.delivery);
   if (delivery !== null && delivery.body.length === 0) throw new UsageError(`task ${id} cannot be replayed: ${PRUNED_BODY}`);
-  return (await store.replayTask(id, now)) ? task.status : null;
+  // The status the store read as it re-queued: another replay at the same moment may have re-queued it first.
+  return store.replayTask(id, now);
 }
 
 /**

@@ -403,8 +403,12 @@ export interface Store {
   /** The earliest run_at among ready tasks (epoch ms), or null: when the worker should look again. */
   nextRunAt(): Promise<number | null>;
 
-  /** Re-queues the same task row (ready, run now, attempts kept); false when no such task. */
-  replayTask(taskId: string, now: number): Promise<boolean>;
+  /**
+   * Re-queues the same task row (ready, run now, attempts kept), unless it is running (left
+   * to its worker). The status the task had when the replay took it, read in the same step
+   * as the re-queue (two replays at once: the second sees `ready`); null when no such task.
+   */
+  replayTask(taskId: string, now: number): Promise<TaskStatus | null>;
   /** Re-queues every dead task; their ids. */
   replayDead(now: number): Promise<string[]>;
   /**

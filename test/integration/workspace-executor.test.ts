@@ -441,7 +441,7 @@ describe("workspace executor: runs that end without a pull request", () => {
     expect(failure).toMatch(/\n````\n[\s\S]*@octo-org\/everyone[\s\S]*\n````\n<\/details>$/);
     const detail = await server.store.getTask(task.id);
     expect(detail!.attemptLog.at(-1)!.output).not.toContain(API_KEY);
-    expect(await server.store.replayTask(task.id, Date.now())).toBe(true);
+    expect(await server.store.replayTask(task.id, Date.now())).toBe("dead");
   });
 
   it("/agent execute on a pull request: a reply saying it works on issues, no state label, nothing handed over", async () => {

@@ -84,7 +84,7 @@ async function buildHistory(store: Store, setAckMs: (id: string, ms: number) => 
   await run(store, [transient, succeeded]);
   // An operator's replay runs it once more: a re-run, not a retry.
   const [d2Task] = await store.listTasks({ delivery: "d2", limit: 1 });
-  expect(await store.replayTask(d2Task!.id, T)).toBe(true);
+  expect(await store.replayTask(d2Task!.id, T)).toBe("succeeded");
   await run(store, [succeeded]);
   await accept("d3", 3, [task("A")]);
   await run(store, [transient, deadTransient]);

@@ -255,7 +255,7 @@ describe("createSqliteStore", () => {
     const store = createSqliteStore(file, {});
     await store.migrate();
     expect((await store.getTask("1"))!.attemptLog).toEqual([expect.objectContaining({ n: 1, agent: null })]);
-    expect(await store.replayTask("1", 10)).toBe(true);
+    expect(await store.replayTask("1", 10)).toBe("dead");
     const [claimed] = await store.claim({ owner: "w", now: 10, leaseMs: 1000, limit: 1 });
     expect(claimed).toMatchObject({ id: "1", attempts: 2, replays: 1 });
     expect((await store.getTask("1"))!.attemptLog.map((a) => a.agent)).toEqual([null, "IssueAgent"]);

@@ -410,7 +410,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         ]);
         expect(await store.getTask(other!)).toMatchObject({ status: "ready", attempts: 1 });
         // A replay starts its retries over: the next expired lease sends it back to ready, not to dead.
-        expect(await store.replayTask(looping!, T0 + 3000)).toBe(true);
+        expect(await store.replayTask(looping!, T0 + 3000)).toBe("dead");
         expect(await store.getTask(looping!)).toMatchObject({ status: "ready", attempts: 2 });
         const replayed = await store.claim({ owner: "w3", now: T0 + 3000, leaseMs: 1000, limit: 2 });
         expect(replayed.find((t) => t.id === looping)).toMatchObject({ attempts: 3, retryBase: 2 });
@@ -508,7 +508,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
       it("re-queues the same task row, attempts counting on", async () => {
         const [id] = await seed([task()]);
         await killed(id!);
-        expect(await store.replayTask(id!, T0 + 5000)).toBe(true);
+        expect(await store.replayTask(id!, T0 + 5000)).toBe("dead");
         expect(await store.getTask(id!)).toMatchObject({ id, status: "ready", runAt: T0 + 5000, attempts: 1 });
         const again = await claimOne(T0 + 5000);
         expect(again).toMatchObject({ id, attempts: 2 });
@@ -519,14 +519,21 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
       it("leaves a running task to its worker", async () => {
         const [id] = await seed([task()]);
         const claimed = await claimOne(T0);
-        expect(await store.replayTask(id!, T0 + 10)).toBe(true);
+        expect(await store.replayTask(id!, T0 + 10)).toBe("running");
         expect(await store.getTask(id!)).toMatchObject({ status: "running", attempts: 1 });
         expect(await store.complete(id!, claimed.leaseToken, { status: "succeeded" }, T0 + 20)).toBe(true);
       });
 
-      it("answers false for a task that does not exist", async () => {
-        expect(await store.replayTask("424242", T0)).toBe(false);
-        expect(await store.replayTask("nope", T0)).toBe(false);
+      it("answers null for a task that does not exist", async () => {
+        expect(await store.replayTask("424242", T0)).toBeNull();
+        expect(await store.replayTask("nope", T0)).toBeNull();
+      });
+
+      it("says what each of two replays at once found: the second finds the task the first re-queued", async () => {
+        const [id] = await seed([task()]);
+        await killed(id!);
+        const answers = await Promise.all([store.replayTask(id!, T0 + 5000), store.replayTask(id!, T0 + 5000)]);
+        expect(answers.sort()).toEqual(["dead", "ready"]);
       });
 
       it("re-queues every dead task and only those", async () => {
@@ -595,11 +602,11 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(retry).toMatchObject({ id, attempts: 2, replays: 0 });
         await store.complete(id!, retry.leaseToken, { status: "dead", error: "gave up", outcome: "transient" }, T0 + 20);
 
-        expect(await store.replayTask(id!, T0 + 100)).toBe(true);
+        expect(await store.replayTask(id!, T0 + 100)).toBe("dead");
         const afterTask = await claimOne(T0 + 100);
         expect(afterTask).toMatchObject({ id, attempts: 3, replays: 1 });
         // A replay of the running task leaves it to its worker: not a re-run, not counted.
-        expect(await store.replayTask(id!, T0 + 105)).toBe(true);
+        expect(await store.replayTask(id!, T0 + 105)).toBe("running");
         await store.complete(id!, afterTask.leaseToken, { status: "dead", error: "gave up", outcome: "permanent" }, T0 + 110);
 
         expect(await store.replayDead(T0 + 200)).toEqual([id]);

@@ -151,9 +151,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     replayTask(taskId, now) {
       return write(() => {
         const task = taskOf(taskId);
-        // A running task is left to its worker; it still counts as replayed.
-        if (task !== null && task.status !== "running") requeue(task, now);
-        return task !== null;
+        const was = task?.status ?? null;
+        // A running task is left to its worker.
+        if (task !== null && was !== "running") requeue(task, now);
+        return was;
       });
     },
     replayDead(now) {

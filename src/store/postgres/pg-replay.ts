@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AcceptedTask, NewTask } from "../store.js";
+import type { AcceptedTask, NewTask, TaskStatus } from "../store.js";
 import { priorityRank } from "../rows.js";
 import { NOTIFY_TASKS_DUE, insertTask } from "./pg-accept.js";
 import { UNIQUE_VIOLATION, transaction, type Tx } from "./pg-pool.js";
@@ -31,14 +31,15 @@ async function retakeKey(tx: Tx, taskId: number): Promise<void> {
 
 const REQUEUE = "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts, replays = replays + 1 WHERE id = $2 AND status <> 'running'";
 
-export async function replayTask(pool: pg.Pool, taskId: number, now: number): Promise<boolean> {
+/** The status the task had when this replay took it (its row locked, so two replays at once take turns); null when none. */
+export async function replayTask(pool: pg.Pool, taskId: number, now: number): Promise<TaskStatus | null> {
   return transaction(pool, async (tx) => {
-    if ((await tx.query(REQUEUE, [now, taskId])).rowCount === 1) {
+    const was = (await tx.query<{ status: TaskStatus }>("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", [taskId])).rows[0]?.status ?? null;
+    if (was !== null && (await tx.query(REQUEUE, [now, taskId])).rowCount === 1) {
       await retakeKey(tx, taskId);
       await tx.query(NOTIFY_TASKS_DUE);
-      return true;
     }
-    return (await tx.query("SELECT 1 FROM tasks WHERE id = $1", [taskId])).rowCount === 1;
+    return was;
   });
 }
 

@@ -160,7 +160,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 
     replayTask(id, now) {
       const n = taskId(id);
-      return write(async () => n !== null && replayTask(pool, n, now));
+      return write(async () => (n === null ? null : replayTask(pool, n, now)));
     },
     replayDead(now) {
       return write(() => replayDead(pool, now));

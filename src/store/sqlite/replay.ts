@@ -1,6 +1,6 @@
 import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
-import type { AcceptedTask, NewTask } from "../store.js";
+import type { AcceptedTask, NewTask, TaskStatus } from "../store.js";
 import type { InsertTask } from "./accept.js";
 
 /**
@@ -16,7 +16,7 @@ import type { InsertTask } from "./accept.js";
  * attempts keep the agent that ran them (`attempts.agent`).
  */
 export interface ReplayOps {
-  replayTask(taskId: number, now: number): boolean;
+  replayTask(taskId: number, now: number): TaskStatus | null;
   replayDead(now: number): string[];
   replayDelivery(deliveryId: string, tasks: readonly NewTask[], now: number): AcceptedTask[] | null;
 }
@@ -28,7 +28,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
     `UPDATE tasks SET holds_key = 1 WHERE id = ? AND holds_key = 0 AND idempotency_key IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key = tasks.idempotency_key AND o.holds_key = 1)`,
   );
-  const taskExists = db.prepare<[number], number>("SELECT 1 FROM tasks WHERE id = ?").pluck();
+  const taskStatus = db.prepare<[number], TaskStatus>("SELECT status FROM tasks WHERE id = ?").pluck();
   const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
   const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts, replays = replays + 1 WHERE status = 'dead'");
   const deliveryExists = db.prepare<[string], number>("SELECT 1 FROM deliveries WHERE id = ?").pluck();
@@ -43,11 +43,13 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
 
   return {
     replayTask(taskId, now) {
-      if (requeue.run(now, now, taskId).changes === 1) {
+      // Read and re-queued in the one writer's transaction: no other replay comes between.
+      const was = taskStatus.get(taskId) ?? null;
+      if (was !== null && was !== "running") {
+        requeue.run(now, now, taskId);
         retakeKey.run(taskId);
-        return true;
       }
-      return taskExists.get(taskId) !== undefined;
+      return was;
     },
     replayDead(now) {
       const ids = deadIds.all();

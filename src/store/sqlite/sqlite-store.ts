@@ -218,7 +218,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     async replayTask(taskId, now) {
       const id = parseTaskId(taskId);
-      return id !== null && write(() => prepared().replay.replayTask(id, now));
+      return id === null ? null : write(() => prepared().replay.replayTask(id, now));
     },
     replayDead(now) {
       return write(() => prepared().replay.replayDead(now));
