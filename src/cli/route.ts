@@ -55,7 +55,7 @@ export function registerRoute(program: Command, io: CliIo): void {
     .description("Actions mode: decide (and run) the agents for the event of this GitHub Actions job")
     .option("--event <name>", "GitHub webhook event name, e.g. issues (default: $GITHUB_EVENT_NAME)")
     .option("--payload <file>", "event payload JSON file (default: $GITHUB_EVENT_PATH)")
-    .option("--dry-run", "decide only, run nothing")
+    .option("--dry-run", "decide only: print the decision and run no agent (github.dryRun and SWITCHYARD_DRY_RUN are another thing: agents run, their GitHub writes are recorded, not sent)")
     .option("--json", "print the decision as one line of JSON on stdout")
     .option("--explain", "show every rule's verdict: which matched, which won, why the others did not")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
