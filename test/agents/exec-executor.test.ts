@@ -129,7 +129,7 @@ describe("runExecAgent", () => {
   it.each([1, 2, 64])("exit %i is permanent", async (code) => {
     const path = script(`exit-${code}.mjs`, `process.exit(${code});`);
     const result = await runExecAgent(spec(path), INPUT, { baseEnv: BASE_ENV });
-    expect(result).toMatchObject({ outcome: "permanent", exitCode: code, error: `exit code ${code}` });
+    expect(result).toMatchObject({ outcome: "permanent", exitCode: code, error: `exit code ${code} (exit 75 to be retried)` });
   });
 
   it("a crash by a signal it did not get from us is permanent", async () => {

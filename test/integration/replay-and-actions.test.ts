@@ -165,7 +165,7 @@ describe("route in Actions mode runs the decided tasks", () => {
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).tasks[0]).toMatchObject({ status: "dead", attempts: 1 });
     // A permanent failure is not retried, and the message says so rather than "after their retries".
-    expect(result.stderr).toContain("switchyard: 1 task(s) failed: IssueAgent: exit code 2 (a permanent failure: not retried)");
+    expect(result.stderr).toContain("switchyard: 1 task(s) failed: IssueAgent: exit code 2 (exit 75 to be retried) (a permanent failure: not retried)");
     expect(result.stderr).not.toMatch(/after their retries/);
   });
 

@@ -200,7 +200,8 @@ export async function runExecAgent(
   if (exitCode === 0) return { ...base, outcome: "succeeded", error: null };
   if (exitCode === EX_TEMPFAIL) return { ...base, outcome: "transient", error: `exit code 75 (EX_TEMPFAIL)${note}` };
   if (exitCode === COMMAND_NOT_FOUND) return { ...base, outcome: "permanent", error: `command not found (exit 127): ${notFoundReason(program, options.cwd, env)}${note}` };
-  if (exitCode !== null) return { ...base, outcome: "permanent", error: `exit code ${exitCode}${note}` };
+  // Any other exit is permanent: the hint says how an agent asks for a retry instead.
+  if (exitCode !== null) return { ...base, outcome: "permanent", error: `exit code ${exitCode}${note} (exit 75 to be retried)` };
   // Killed from outside, not by switchyard: the kernel's OOM killer (SIGKILL) or someone
   // stopping it (SIGTERM) says nothing of the task, and a later try may well run. A crash
   // (SIGSEGV, SIGABRT…) would likely crash again.
