@@ -12,7 +12,7 @@ import { refuseWhileLimited, type FailedAuthLimiter } from "../security/failed-a
 import { GITHUB_HOOK_RANGES } from "../security/github-hook-ranges.js";
 import { createIpAllowlist } from "../security/ip-allowlist.js";
 import type { FailureReason, VerificationFailure } from "../security/incidents/verification-failure.js";
-import { verifySignature } from "../security/verify-signature.js";
+import { SIGNATURE_MISMATCH, verifySignature } from "../security/verify-signature.js";
 import { toError } from "../errors.js";
 import { createBodyBudget, defaultBodyBudget } from "./body-budget.js";
 import { correctedAckMs } from "./corrected-ack-ms.js";
@@ -244,7 +244,9 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         if (request.headers["x-hub-signature-256"] === undefined && request.headers["x-hub-signature"] !== undefined) {
           return sendError(reply, "SWY_E_BAD_SIGNATURE", "only a SHA-1 signature (X-Hub-Signature) was sent: switchyard verifies X-Hub-Signature-256, which GitHub sends with it whenever the webhook has a secret");
         }
-        return sendError(reply, "SWY_E_BAD_SIGNATURE", `${verified.reason}: check WEBHOOK_SECRET on both sides`);
+        // A mismatch is a secret that differs, or a body changed after it was signed: both are said.
+        const fix = verified.reason === SIGNATURE_MISMATCH ? "check WEBHOOK_SECRET on both sides, and that the body is sent byte for byte as signed (curl -d strips newlines: use --data-binary @file)" : "check WEBHOOK_SECRET on both sides";
+        return sendError(reply, "SWY_E_BAD_SIGNATURE", `${verified.reason}: ${fix}`);
       }
       // Verified: the header names the event from here on, in the metrics of a refusal too.
       const eventName = request.headers["x-github-event"] as string;

@@ -12,8 +12,12 @@ const MISSING = fail("missing X-Hub-Signature-256");
 const DUPLICATED = fail("duplicated X-Hub-Signature-256: send exactly one signature");
 const SHA1 = fail("SHA-1 signatures are not accepted: expected sha256=<64 hex> in X-Hub-Signature-256");
 const MALFORMED = fail("malformed signature: expected sha256=<64 hex>");
+// A bare hex HMAC: the value is right but for the prefix GitHub writes before it.
+const UNPREFIXED = fail("the signature lacks its sha256= prefix: expected sha256=<64 hex>");
 const NO_SECRET = fail("no webhook secret configured");
-const MISMATCH = fail("signature does not match any configured secret");
+/** The reason of a well-formed signature that no configured secret produces over the body received. */
+export const SIGNATURE_MISMATCH = "signature does not match any configured secret";
+const MISMATCH = fail(SIGNATURE_MISMATCH);
 
 function fail(reason: string): SignatureCheck {
   return Object.freeze({ ok: false, reason }) as SignatureCheck;
@@ -41,7 +45,7 @@ export function verifySignature(
   // Node joins a repeated header into "a, b" (or hands over an array with headersDistinct):
   // two signatures are never something GitHub sends, so refuse rather than pick one.
   if (typeof header !== "string" || header.includes(",")) return DUPLICATED;
-  if (!SIGNATURE.test(header)) return header.startsWith("sha1=") ? SHA1 : MALFORMED;
+  if (!SIGNATURE.test(header)) return header.startsWith("sha1=") ? SHA1 : /^[0-9a-fA-F]{64}$/.test(header) ? UNPREFIXED : MALFORMED;
 
   // The regex guarantees 64 hex digits, so this is always exactly 32 bytes: the same length
   // as a SHA-256 digest, which is what makes timingSafeEqual below unable to throw.

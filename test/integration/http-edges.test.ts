@@ -13,7 +13,8 @@ import { startServer } from "../../src/app/start-server.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
-import { startTestServer, type TestServer } from "../support/start-test-server.js";
+import { startTestServer, TEST_SECRET, type TestServer } from "../support/start-test-server.js";
+import { signPayload } from "../../src/security/verify-signature.js";
 
 /** Sends raw bytes and returns the raw response text (for what fetch refuses to send). */
 function rawExchange(url: string, bytes: string): Promise<string> {
@@ -145,6 +146,20 @@ describe("HTTP edges keep the error contract", () => {
     const res = await server.deliver("issues", exampleOf("issues", "opened"), { headers: { "x-hub-signature-256": undefined, "x-hub-signature": "sha1=0123456789abcdef0123456789abcdef01234567" } });
     expect(res.status).toBe(401);
     expect(res.body.error).toMatchObject({ code: "SWY_E_BAD_SIGNATURE", message: expect.stringMatching(/only a SHA-1 signature \(X-Hub-Signature\)/) });
+  });
+
+  it("tells a sender whose body changed after signing, or whose signature lacks its prefix, what to look at", async () => {
+    const payload = exampleOf("issues", "opened");
+    const signed = JSON.stringify(payload, null, 2);
+    // Signed pretty-printed, sent as curl -d would (newlines stripped): the bytes differ.
+    const res = await server.deliver("issues", payload, { raw: signed.replace(/\n/g, ""), headers: { "x-hub-signature-256": signPayload(TEST_SECRET, signed) } });
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toBe(
+      "signature does not match any configured secret: check WEBHOOK_SECRET on both sides, and that the body is sent byte for byte as signed (curl -d strips newlines: use --data-binary @file)",
+    );
+    const bare = await server.deliver("issues", payload, { headers: { "x-hub-signature-256": signPayload(TEST_SECRET, JSON.stringify(payload)).slice("sha256=".length) } });
+    expect(bare.status).toBe(401);
+    expect(bare.body.error.message).toBe("the signature lacks its sha256= prefix: expected sha256=<64 hex>: check WEBHOOK_SECRET on both sides");
   });
 
   it("refuses a query parameter given twice with 400, on both admin lists", async () => {

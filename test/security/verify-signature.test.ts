@@ -80,7 +80,7 @@ describe("verifySignature", () => {
     ["joined value", `${GOOD}, ${GOOD}`, DUPLICATED],
     ["joined value, bad then good", `sha256=${"0".repeat(64)}, ${GOOD}`, DUPLICATED],
     ["SHA-1 value", "sha1=" + "a".repeat(40), "SHA-1 signatures are not accepted: expected sha256=<64 hex> in X-Hub-Signature-256"],
-    ["no prefix", HEX, MALFORMED],
+    ["no prefix", HEX, "the signature lacks its sha256= prefix: expected sha256=<64 hex>"],
     ["upper-case prefix", `SHA256=${HEX}`, MALFORMED],
     ["prefix only", "sha256=", MALFORMED],
     ["too short (the seed's 500)", `sha256=${HEX.slice(0, 63)}`, MALFORMED],
