@@ -1,6 +1,7 @@
 import { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { ERROR_SHAPED_OPTIONS, installErrorHandlers, sendError } from "./http-errors.js";
+import type { ErrorCode } from "../errors.js";
+import { ERROR_SHAPED_OPTIONS, installErrorHandlers, sendError, sentErrorCode } from "./http-errors.js";
 import { lingerClose } from "./linger-close.js";
 import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
 
@@ -18,6 +19,13 @@ export const TIMEOUT_OPTIONS = { requestTimeout: REQUEST_TIMEOUT_MS, http: { con
  * The public listener: only the webhook path. Bodies are kept as raw Buffers whatever the
  * content type, because the HMAC covers the exact bytes and the store keeps them.
  */
+/**
+ * Refusals not logged per request here: those the route logs itself (a bad signature, the
+ * store), and those that come in floods, where a line each would be a flood of lines (the
+ * rate limit, a full body budget, a shutdown). Metrics count them all.
+ */
+const SELF_LOGGED: ReadonlySet<ErrorCode> = new Set(["SWY_E_BAD_SIGNATURE", "SWY_E_STORE_UNAVAILABLE", "SWY_E_INTERNAL", "SWY_E_RATE_LIMITED", "SWY_E_BUSY", "SWY_E_SHUTTING_DOWN"]);
+
 export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
@@ -50,6 +58,14 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
       lingerClose(socket);
     }
     return payload;
+  });
+  // A refusal the route does not log itself (a bad signature and the rate limit are warned
+  // of, a store failure too): one info line, so that someone sending a first delivery by
+  // hand sees in the server's terminal why it was refused, not only in the answer.
+  app.addHook("onResponse", async (request, reply) => {
+    const code = sentErrorCode(reply);
+    if (code === undefined || SELF_LOGGED.has(code)) return;
+    request.log.info({ status: reply.statusCode, code, method: request.method, url: request.url.slice(0, 200), ip: request.ip }, `webhook request refused: ${reply.statusCode} ${code}`);
   });
   registerWebhookRoute(app, deps);
   return app;

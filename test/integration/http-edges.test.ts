@@ -208,6 +208,31 @@ describe("logs", () => {
   });
 });
 
+describe("logs of refusals", () => {
+  it("a refused request the route does not log itself gets one info line saying why: a first delivery by hand shows it in the terminal", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { config, rules } = parseConfig({});
+    const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger });
+    const wrongType = await app.inject({ method: "POST", url: config.server.path, headers: { "content-type": "text/plain", "x-github-event": "issues", "x-github-delivery": "d-1" }, payload: "{}" });
+    expect(wrongType.statusCode).toBe(415);
+    const noEvent = await app.inject({ method: "POST", url: config.server.path, headers: { "content-type": "application/json", "x-github-delivery": "d-2" }, payload: "{}" });
+    expect(noEvent.statusCode).toBe(400);
+    const wrongPath = await app.inject({ method: "POST", url: "/webhook", headers: { "content-type": "application/json" }, payload: "{}" });
+    expect(wrongPath.statusCode).toBe(404);
+    const refused = lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("webhook request refused"));
+    expect(refused).toEqual([
+      expect.objectContaining({ level: 30, msg: "webhook request refused: 415 SWY_E_UNSUPPORTED_MEDIA_TYPE", url: config.server.path }),
+      expect.objectContaining({ level: 30, msg: "webhook request refused: 400 SWY_E_MISSING_HEADER" }),
+      expect.objectContaining({ level: 30, msg: "webhook request refused: 404 SWY_E_NOT_FOUND", url: "/webhook" }),
+    ]);
+    // A bad signature keeps its own warning, not a second line.
+    await app.inject({ method: "POST", url: config.server.path, headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-3", "x-hub-signature-256": `sha256=${"0".repeat(64)}` }, payload: "{}" });
+    expect(lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("webhook request refused"))).toHaveLength(3);
+    await app.close();
+  });
+});
+
 describe("shutdown", () => {
   it("answers a request arriving while shutting down 503 SWY_E_SHUTTING_DOWN, in the error shape, storing nothing", async () => {
     const { config, rules } = parseConfig({});
