@@ -100,11 +100,13 @@ function convert(name: EnvName, raw: string): unknown {
     case "PORT":
     case "ADMIN_PORT":
     case "RATE_LIMIT_MAX":
-    case "RATE_LIMIT_WINDOW":
     case "RETRY_MAX_ATTEMPTS":
+      return parseNumber(name, raw, true);
+    case "RATE_LIMIT_WINDOW":
     case "RETRY_INITIAL_DELAY":
     case "RETRY_MAX_DELAY":
-      return parseNumber(name, raw, true);
+      // Durations, as their keys take them: milliseconds, or a number with a unit (1s, 10m).
+      return raw.trim();
     case "RETRY_MULTIPLIER":
       return parseNumber(name, raw, false);
     case "WEBHOOK_SECRET":

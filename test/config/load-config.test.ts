@@ -508,12 +508,21 @@ describe("bad input names the problem", () => {
     ["ADMIN_PORT", "nine"],
     ["RATE_LIMIT_MAX", "1e999"],
     ["RETRY_MAX_ATTEMPTS", "three"],
-    ["RETRY_INITIAL_DELAY", "1s"],
     ["PORT", "3e3"],
     ["PORT", "0x10"],
     ["PORT", "-1"],
   ])("non-integer %s=%s names the variable", (name, value) => {
     expect(usageError(() => load({ env: { [name]: value } })).message).toBe(`${name}="${value}" is not a whole number (digits only)`);
+  });
+
+  it("duration variables take a unit as their keys do, and a bare number is milliseconds", () => {
+    expect(load({ env: { RETRY_INITIAL_DELAY: "1s", RETRY_MAX_DELAY: "2m", RATE_LIMIT_WINDOW: "90s" } }).config).toMatchObject({
+      retry: { initialDelayMs: 1000, maxDelayMs: 120_000 },
+      security: { failedAuth: { windowMs: 90_000 } },
+    });
+    expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "soon" } })).message).toBe(
+      'environment: RETRY_INITIAL_DELAY="soon" (retry.initialDelayMs): "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m',
+    );
   });
 
   it("a bad SWITCHYARD_ROLE names the variable and the roles", () => {
