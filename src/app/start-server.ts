@@ -144,6 +144,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shutdown = () =>
     (closing ??= (async () => {
       state.draining = true;
+      // The webhook listener takes no new connection from here on: /healthz says so.
+      if (webhook) state.webhookListening = false;
       await Promise.all([webhook && closeBounded(webhook), runtime.drain(options.drainMs)]);
       await Promise.all([sweeper.stop(), pruner.stop()]);
       await closeBounded(admin);
@@ -154,6 +156,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const forceClose = (withinMs = 5000) =>
     (forced ??= (async () => {
       state.draining = true;
+      if (webhook) state.webhookListening = false;
       const started = Date.now();
       await bounded(worker?.kill(withinMs) ?? Promise.resolve(), withinMs + 1000);
       // The store closes under the graceful path still under way: what it writes later fails, and the process exits.

@@ -171,7 +171,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const healthy = webhookUp() && state.adminListening && state.migrated;
     // A header, not a field: the body's shape is a contract that scripts compare.
     void reply.header(STORE_ID_HEADER, deps.storeId);
-    return reply.code(healthy ? 200 : 503).send({ status: healthy ? "ok" : "starting", ...state });
+    return reply.code(healthy ? 200 : 503).send({ status: healthy ? "ok" : state.draining ? "draining" : "starting", ...state });
   });
 
   app.get("/readyz", async (_request, reply) => {

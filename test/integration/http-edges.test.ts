@@ -334,6 +334,10 @@ describe("shutdown", () => {
     const ready = await fetch(`${server.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "draining", role: "all" });
+    // The webhook listener no longer takes connections: /healthz says so, not "listening".
+    const health = await fetch(`${server.adminUrl}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "draining", webhookListening: false, draining: true });
     await closing;
     await expect(fetch(`${server.adminUrl}/readyz`)).rejects.toThrow();
   });
