@@ -47,6 +47,8 @@ export interface Runtime {
   readonly store: Store;
   readonly github: GithubRuntime;
   readonly executorFor: (agent: string) => Executor;
+  /** Whether this process can run the agent: configured under agents, or built in. */
+  knowsAgent(agent: string): boolean;
   /** null when the role runs none (ingest). Created, not started: start it once nothing else can fail. */
   readonly worker: Worker | null;
   /** The webhook route's failed-auth limiter, shared across instances when the store counts failures. */
@@ -95,6 +97,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   let github: GithubRuntime;
   let executorFor: (agent: string) => Executor;
+  let knowsAgent: (agent: string) => boolean = () => true;
   let limiter: FailedAuthLimiter;
   // switchyard's own secrets: masked in what any agent leaves, and in what a workspace agent posts.
   const secrets = ownSecrets(config, options.env, options.webhookSecrets);
@@ -108,7 +111,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       // comments by switchyard's own logins are edited.
       void github.resolveIdentity();
     }
-    executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry: createRegistry(options.agents), baseEnv: options.env, ownSecrets: secrets });
+    const registry = createRegistry(options.agents);
+    executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry, baseEnv: options.env, ownSecrets: secrets });
+    // With executors given (tests), every agent is theirs to run.
+    if (options.executorFor === undefined) {
+      knowsAgent = (agent) => {
+        const spec = config.agents[agent];
+        if (spec === undefined || spec === "builtin") return registry.get(agent) !== undefined;
+        return !("builtin" in spec) || registry.get(spec.builtin) !== undefined;
+      };
+    }
     limiter = createAuthLimiter(config, store, logger);
   } catch (error) {
     await opened.close();
@@ -126,6 +138,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger,
         pollMs: options.pollMs,
         executorFor,
+        knowsAgent: (agent) => knowsAgent(agent),
         observer: options.observer,
         secrets,
       })
@@ -140,6 +153,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     github,
     executorFor,
+    knowsAgent: (agent) => knowsAgent(agent),
     worker,
     limiter,
     incidents,

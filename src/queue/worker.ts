@@ -41,6 +41,12 @@ export interface WorkerOptions {
   random?: () => number;
   /** switchyard's own secrets (ownSecrets): masked in every outcome's output and error before it is stored. */
   secrets?: readonly string[];
+  /**
+   * Whether this process has the agent (configured or built in). Ready tasks of agents it
+   * lacks (routed under another config, or by an instance configured otherwise) are left
+   * ready for a process that has them, not claimed and failed here. Default: every agent.
+   */
+  knowsAgent?: (agent: string) => boolean;
 }
 
 /** What a worker reports as it goes, for metrics (`src/observability/`). */
@@ -179,6 +185,21 @@ export function createWorker(options: WorkerOptions): Worker {
   let wakeScheduled = false;
   let pollTimer: NodeJS.Timeout | null = null;
   let lastReclaim = 0;
+  // Agents of waiting tasks this process does not have: their tasks are left to others.
+  const missingAgents = new Set<string>();
+  const knowsAgent = options.knowsAgent ?? (() => true);
+
+  /** Looks at the agents of the ready tasks: one this process lacks is said once, and its tasks are no longer claimed here. */
+  async function lookForMissingAgents(): Promise<void> {
+    for (const agent of await store.waitingAgents()) {
+      if (knowsAgent(agent) || missingAgents.has(agent)) continue;
+      missingAgents.add(agent);
+      logger.warn(
+        { agent },
+        `tasks for agent ${agent} wait in the store, and this process has no agent ${agent} (not built in, not under agents in its config): they stay ready, not run and not failed, until a switchyard configured with ${agent} takes them (was it dropped from the config? start with the config that routed them; switchyard tasks --agent ${agent} lists them)`,
+      );
+    }
+  }
   let idleWaiters: (() => void)[] = [];
   // Due tasks may be waiting that this worker cannot take yet (no free slot, agent limits, repository budget).
   let blocked = false;
@@ -230,6 +251,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (now() - lastReclaim >= leaseMs / 2) {
         lastReclaim = now();
         reportReclaimed(await store.reclaimExpired(now(), { maxAttempts }), "returned tasks with expired leases to the queue");
+        await lookForMissingAgents();
       }
       while (!stopping && busySlots() < concurrency) {
         const capacity = concurrency - busySlots();
@@ -240,7 +262,7 @@ export function createWorker(options: WorkerOptions): Worker {
           // With per-agent limits or a repository budget, claim one at a time so each claim
           // sees the limits anew (a batch could overshoot them by up to concurrency − 1).
           limit: limitsPerAgent || budget ? 1 : capacity,
-          excludeAgents: saturatedAgents(),
+          excludeAgents: missingAgents.size === 0 ? saturatedAgents() : [...saturatedAgents(), ...missingAgents],
           repositoryBudget: budget,
         });
         blocked = claimed.length === 0;
@@ -539,6 +561,8 @@ export function createWorker(options: WorkerOptions): Worker {
       lastReclaim = now();
       const expiredBefore = store.exclusive ? Number.MAX_SAFE_INTEGER : now();
       reportReclaimed(await store.reclaimExpired(now(), { expiredBefore, maxAttempts }), "returned tasks left running by a previous process to the queue");
+      // Before the first claim: a task of an agent this config lacks must not be claimed and failed.
+      await lookForMissingAgents();
       started = true;
       // Other instances' new, replayed and retried tasks wake this worker too.
       unsubscribe = store.onTasksDue?.(wake);

@@ -402,6 +402,8 @@ export interface Store {
   reclaimExpired(now: number, options?: ReclaimOptions): Promise<ReclaimResult>;
   /** The earliest run_at among ready tasks (epoch ms), or null: when the worker should look again. */
   nextRunAt(): Promise<number | null>;
+  /** The agents of the ready tasks, each once: what a worker looks at to leave alone the tasks of agents it does not have. */
+  waitingAgents(): Promise<string[]>;
 
   /**
    * Re-queues the same task row (ready, run now, attempts kept), unless it is running (left

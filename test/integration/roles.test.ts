@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer } from "../../src/app/start-server.js";
 import { parseConfig } from "../../src/config/load-config.js";
@@ -86,20 +87,40 @@ describe("serve roles", () => {
     expect(await json(`${server.adminUrl}/readyz`)).toEqual({ status: 200, body: { status: "ready", role: "worker" } });
   });
 
-  it("worker: a task for an agent its config does not have fails with what to do, and is never run by a stand-in", async () => {
+  it("worker: a task for an agent its config does not have stays ready, said once, never run by a stand-in nor failed; a worker with the agent runs it", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "switchyard-unconfigured-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     // What an ingest with `agents: { MyAgent: … }` leaves, read by a worker started without that config.
     const dbFile = await seededDatabase(dir, { rule: "my-issue", agent: "MyAgent", action: "Run my agent" });
-    const loaded = parseConfig({ server: { port: await freePort(), host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
-    const server = await startServer({ loaded, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
-    cleanups.push(() => server.close());
-    const [task] = await waitFor(async () => {
-      const tasks = await server.store.listTasks({ limit: 10 });
-      return tasks.length === 1 && tasks[0]!.status !== "ready" && tasks[0]!.status !== "running" ? tasks : null;
+    const lines: { level: number; msg: string; agent?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const without = parseConfig({ server: { port: await freePort(), host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
+    const first = await startServer({ loaded: without, secrets: [], logger, cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    try {
+      const said = await waitFor(() => lines.find((l) => l.agent === "MyAgent"));
+      expect(said).toMatchObject({ level: 40 });
+      expect(said!.msg).toMatch(/^tasks for agent MyAgent wait in the store, and this process has no agent MyAgent \(not built in, not under agents in its config\): they stay ready, not run and not failed/);
+      // Several polls later, still untouched.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await first.store.listTasks({ limit: 10 })).toEqual([expect.objectContaining({ agent: "MyAgent", status: "ready", attempts: 0 })]);
+      expect(lines.filter((l) => l.agent === "MyAgent")).toHaveLength(1);
+    } finally {
+      await first.close();
+    }
+    const withAgent = parseConfig({
+      server: { port: await freePort(), host: "127.0.0.1" },
+      admin: { port: 0 },
+      store: { url: `sqlite:${dbFile}` },
+      agents: { MyAgent: { exec: [process.execPath, "-e", "process.stdout.write('done')"] } },
+      routing: { rules: [{ id: "my-issue", when: { event: "issues", action: "opened" }, agent: "MyAgent", priority: "high", action: "Run my agent" }] },
     });
-    expect(task).toMatchObject({ agent: "MyAgent", status: "dead", attempts: 1 });
-    expect(task!.lastError).toBe("agent MyAgent is not configured in this process (not built in, no agents.MyAgent in its config): add it back, or start with the config that routed the task, then replay the task");
+    const second = await startServer({ loaded: withAgent, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    cleanups.push(() => second.close());
+    const [task] = await waitFor(async () => {
+      const tasks = await second.store.listTasks({ limit: 10 });
+      return tasks.length === 1 && tasks[0]!.status === "succeeded" ? tasks : null;
+    });
+    expect(task).toMatchObject({ agent: "MyAgent", attempts: 1 });
   });
 
   it("all (the default) reports its role; server.role in the config picks another, and the option wins over it", async () => {

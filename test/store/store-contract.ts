@@ -524,6 +524,14 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.complete(id!, claimed.leaseToken, { status: "succeeded" }, T0 + 20)).toBe(true);
       });
 
+      it("names the agents of the ready tasks, each once", async () => {
+        expect(await store.waitingAgents()).toEqual([]);
+        const [a] = await seed([task(), task({ agent: "ReviewAgent" }), task()]);
+        expect(await store.waitingAgents()).toEqual(["IssueAgent", "ReviewAgent"]);
+        await killed(a!);
+        expect((await store.waitingAgents()).sort()).toEqual(["IssueAgent", "ReviewAgent"]);
+      });
+
       it("answers null for a task that does not exist", async () => {
         expect(await store.replayTask("424242", T0)).toBeNull();
         expect(await store.replayTask("nope", T0)).toBeNull();

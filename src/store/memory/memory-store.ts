@@ -142,6 +142,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     reclaimExpired(now, options) {
       return write(() => reclaimExpired(tables, now, options));
     },
+    async waitingAgents() {
+      return [...new Set([...tables.tasks.values()].filter((t) => t.status === "ready").map((t) => t.agent))].sort();
+    },
     async nextRunAt() {
       let next: number | null = null;
       for (const t of tables.tasks.values()) if (t.status === "ready" && (next === null || t.runAt < next)) next = t.runAt;

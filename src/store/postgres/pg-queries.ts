@@ -89,6 +89,10 @@ export async function nextRunAt(pool: pg.Pool): Promise<number | null> {
   return row?.next ?? null;
 }
 
+export async function waitingAgents(pool: pg.Pool): Promise<string[]> {
+  return (await pool.query<{ agent: string }>({ name: "sy_waiting_agents", text: "SELECT DISTINCT agent FROM tasks WHERE status = 'ready' ORDER BY agent" })).rows.map((r) => r.agent);
+}
+
 export async function listGithubActions(pool: pg.Pool, { task, limit }: { task?: number; limit: number }): Promise<(GithubActionRecord & { id: string })[]> {
   const rows =
     task === undefined

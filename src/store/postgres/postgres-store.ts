@@ -12,7 +12,7 @@ import { completeTask, insertGithubAction, listAttemptProcesses, reclaimExpired,
 import { createTasksDueListener } from "./pg-listener.js";
 import { checkPostgresSchema, migratePostgres } from "./pg-migrate.js";
 import { createPgPool, transaction, type PgPoolOptions } from "./pg-pool.js";
-import { getDelivery, getTask, listDeliveries, listGithubActions, listSubjectGithubActions, listTasks, nextRunAt } from "./pg-queries.js";
+import { getDelivery, getTask, listDeliveries, listGithubActions, listSubjectGithubActions, listTasks, nextRunAt, waitingAgents } from "./pg-queries.js";
 import { replayDead, replayDelivery, replayTask } from "./pg-replay.js";
 import { addRejections, readKpiCounts, readQueueStats } from "./pg-stats.js";
 import { createRejectionTally } from "../rejection-tally.js";
@@ -157,6 +157,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       return write(() => reclaimExpired(pool, now, reclaimOptions));
     },
     nextRunAt: () => nextRunAt(pool),
+    waitingAgents: () => waitingAgents(pool),
 
     replayTask(id, now) {
       const n = taskId(id);

@@ -24,6 +24,7 @@ export interface Queries {
   getTask(id: number): TaskDetail | null;
   listTasks(options: ListTasksOptions): TaskRecord[];
   nextRunAt(): number | null;
+  waitingAgents(): string[];
 }
 
 type SummaryRow = DeliverySummaryRow;
@@ -51,6 +52,7 @@ export function prepareQueries(db: Database): Queries {
     return statement;
   };
   const nextRunAt = db.prepare<[], number | null>("SELECT MIN(run_at) FROM tasks WHERE status = 'ready'").pluck();
+  const waitingAgents = db.prepare<[], string>("SELECT DISTINCT agent FROM tasks WHERE status = 'ready' ORDER BY agent").pluck();
 
   // listTasks: one statement per combination of filters, prepared on first use, so each can
   // use its index instead of a catch-all `(? IS NULL OR …)`.
@@ -100,6 +102,9 @@ export function prepareQueries(db: Database): Queries {
     },
     nextRunAt() {
       return nextRunAt.get() ?? null;
+    },
+    waitingAgents() {
+      return waitingAgents.all();
     },
   };
 }

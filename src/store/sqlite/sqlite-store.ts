@@ -215,6 +215,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     async nextRunAt() {
       return prepared().queries.nextRunAt();
     },
+    async waitingAgents() {
+      return prepared().queries.waitingAgents();
+    },
 
     async replayTask(taskId, now) {
       const id = parseTaskId(taskId);
