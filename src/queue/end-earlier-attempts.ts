@@ -2,6 +2,18 @@ import type { Logger } from "pino";
 import type { AttemptProcessRecord, ClaimedTask, Store } from "../store/store.js";
 import { TransientError } from "./agent-errors.js";
 import { killGroup, recordedGroupState } from "./process-group.js";
+import { isStoreUnavailable } from "../store/store-unavailable.js";
+
+/**
+ * The store could not be read before the run: nothing of the agent ran, so the attempt is
+ * handed back without counting (the worker's `execute`), not spent as a retry.
+ */
+export class StoreUnreadBeforeRun extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = "StoreUnreadBeforeRun";
+  }
+}
 
 /** Between SIGTERM and SIGKILL for an orphan, as for an exec agent's own timeout. */
 const ORPHAN_GRACE_MS = 2000;
@@ -24,7 +36,9 @@ export async function endEarlierAttempts(store: Store, task: ClaimedTask, log: L
     recordedProcesses = await store.listAttemptProcesses(task.id);
   } catch (error) {
     // Unchecked is not safe to run: a store hiccup is retried, not taken as the agent's failure.
-    throw new TransientError(`could not read the processes of the task's earlier attempts: ${(error as Error).message}`, { cause: error });
+    const message = `could not read the processes of the task's earlier attempts: ${(error as Error).message}`;
+    if (isStoreUnavailable(error)) throw new StoreUnreadBeforeRun(message, { cause: error });
+    throw new TransientError(message, { cause: error });
   }
   const earlier = recordedProcesses.filter((p) => p.n < task.attempts);
   for (const recorded of earlier) {

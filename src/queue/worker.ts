@@ -15,7 +15,7 @@ import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
 import { describeDrain } from "./describe-drain.js";
 import { describeFailure } from "./describe-failure.js";
-import { endEarlierAttempts } from "./end-earlier-attempts.js";
+import { endEarlierAttempts, StoreUnreadBeforeRun } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
 import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
@@ -97,6 +97,8 @@ interface Running {
 }
 
 const DEFAULT_POLL_MS = 1000;
+/** How soon an attempt handed back because the store could not be read before its run is due again. */
+const STORE_OUTAGE_RETRY_MS = 2_000;
 /**
  * How long aborted runs get to settle before their leases are handed back anyway: longer
  * than an exec agent's own kill sequence (SIGTERM, SIGKILL 2 s later, then its process
@@ -229,6 +231,12 @@ export function createWorker(options: WorkerOptions): Worker {
       .map(([agent]) => agent);
   }
 
+  /** Extends the lease of every task this worker runs or is finishing; fenced, so a lease already lost stays lost. */
+  async function renewOwnLeases(): Promise<void> {
+    const until = now() + leaseMs;
+    await Promise.all([...running.values()].map(({ task }) => store.renew(task.id, task.leaseToken, until)));
+  }
+
   /** Tasks not to be run or finished here (shutdown): back to ready, the attempt not counted. */
   async function handBack(tasks: readonly ClaimedTask[], error: string): Promise<void> {
     for (const task of tasks) {
@@ -250,6 +258,10 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       if (now() - lastReclaim >= leaseMs / 2) {
         lastReclaim = now();
+        // Back from an outage: this worker's own runs (and outcomes waiting to be written)
+        // missed their renewals. Their leases are renewed first, so that its own sweep does
+        // not take back tasks it still holds.
+        if (storeDown) await renewOwnLeases();
         reportReclaimed(await store.reclaimExpired(now(), { maxAttempts }), "returned tasks with expired leases to the queue");
         await lookForMissingAgents();
       }
@@ -338,9 +350,10 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /**
    * Writes a finished run's outcome. A store that cannot be reached is tried again, backing
-   * off, for as long as the lease is still ours: an agent that finished during a short
+   * off, while the lease is ours and for one lease more: an agent that finished during an
    * outage is recorded as it finished, instead of running again once its lease expires. The
-   * write is fenced by the lease token, so a late one that lost the lease changes nothing.
+   * write is fenced by the lease token, not by the lease's end, so a late one is taken while
+   * no worker has reclaimed the task, and changes nothing once one has.
    */
   async function completeWhileLeased(task: ClaimedTask, outcome: TaskOutcome, log: Logger, leaseUntil: () => number): Promise<boolean> {
     let delay = 250;
@@ -352,9 +365,11 @@ export function createWorker(options: WorkerOptions): Worker {
         return ok || (await recordedBefore(task));
       } catch (error) {
         // A shutdown does not wait for the store: the outcome is left to the lease, as before.
-        if (!isStoreUnavailable(error) || stopping || now() + delay >= leaseUntil()) throw error;
-        if (tries === 1) log.warn({ reason: (error as Error).message }, "could not record the task's outcome (the store cannot be reached): trying again while the lease holds");
-        await pauseUnlessStopping(delay);
+        const left = leaseUntil() + leaseMs - now();
+        if (!isStoreUnavailable(error) || stopping || left <= 0) throw error;
+        if (tries === 1) log.warn({ reason: (error as Error).message }, "could not record the task's outcome (the store cannot be reached): trying again until a lease after its end");
+        // The last try comes at the bound, not past it after a long pause.
+        await pauseUnlessStopping(Math.min(delay, left));
         delay = Math.min(delay * 2, 5_000);
       }
     }
@@ -506,6 +521,11 @@ export function createWorker(options: WorkerOptions): Worker {
         // start, and a deploy or restart never uses up a task's retries.
         const error = stopNote("stopped by a shutdown before it finished: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
         return { outcome: { status: "ready", outcome: "shutdown", runAt: now(), retryDelayMs: 0, error, output: typeof output === "string" ? output : null }, ctx };
+      }
+      if (thrown instanceof StoreUnreadBeforeRun) {
+        // Nothing ran: the store was out. Back to ready, not counted against the task's retries.
+        const error = `${thrown.message}: the agent did not run; tried again shortly (not counted as a retry)`;
+        return { outcome: { status: "ready", outcome: "shutdown", runAt: now() + STORE_OUTAGE_RETRY_MS, retryDelayMs: 0, error }, ctx };
       }
       const failure = classifyError(thrown, now());
       const outcome = decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase);
