@@ -40,6 +40,31 @@ export const DISCUSSION_QUERY = `query($owner: String!, $name: String!, $number:
   }
 }`;
 
+const COMMENT_FIELDS = "id body url author { __typename login }";
+
+/**
+ * DISCUSSION_QUERY and the thread of one comment (`$comment`, its node id): the comment, the
+ * top-level comment it replies to, and that thread's last 100 replies, wherever the thread
+ * is in a discussion of any length. What a command's answer needs: where to reply, and the
+ * reply an earlier try of the same task posted there.
+ */
+export const DISCUSSION_AROUND_COMMENT_QUERY = `query($owner: String!, $name: String!, $number: Int!, $comment: ID!) {
+  repository(owner: $owner, name: $name) {
+    discussion(number: $number) {
+      id number title body url
+      labels(first: 100) { nodes { name } }
+      comments(first: 100) { nodes { ${COMMENT_FIELDS} replies(first: 100) { nodes { ${COMMENT_FIELDS} } } } }
+    }
+  }
+  thread: node(id: $comment) {
+    ... on DiscussionComment {
+      ${COMMENT_FIELDS}
+      replies(last: 100) { nodes { ${COMMENT_FIELDS} } }
+      replyTo { ${COMMENT_FIELDS} replies(last: 100) { nodes { ${COMMENT_FIELDS} } } }
+    }
+  }
+}`;
+
 /** A comment in a discussion; with `replyToId`, a reply in that comment's thread. */
 export const ADD_DISCUSSION_COMMENT = `mutation($discussionId: ID!, $body: String!, $replyToId: ID) {
   addDiscussionComment(input: { discussionId: $discussionId, body: $body, replyToId: $replyToId }) {
@@ -72,14 +97,18 @@ function authorLogin(author: CommentJson["author"]): string | null {
   if (!author?.login) return null;
   return author.__typename === "Bot" && !author.login.endsWith("[bot]") ? `${author.login}[bot]` : author.login;
 }
-/** The `data` of DISCUSSION_QUERY. */
+type ThreadJson = CommentJson & { replies: Nodes<CommentJson> | null };
+
+/** The `data` of DISCUSSION_QUERY (and DISCUSSION_AROUND_COMMENT_QUERY, with `thread`). */
 export interface DiscussionQueryData {
   repository: {
     discussion: (Omit<DiscussionState, "labels" | "comments"> & {
       labels: Nodes<{ name: string }> | null;
-      comments: Nodes<CommentJson & { replies: Nodes<CommentJson> | null }>;
+      comments: Nodes<ThreadJson>;
     }) | null;
   } | null;
+  /** The asking comment: its own replies when top-level, its thread (`replyTo`) when a reply. */
+  thread?: (ThreadJson & { replyTo?: ThreadJson | null }) | null;
 }
 
 /** DISCUSSION_QUERY's answer as a DiscussionState; null when there is no such discussion. */
@@ -94,9 +123,35 @@ export function discussionFrom(data: DiscussionQueryData | null): DiscussionStat
     body: d.body ?? "",
     url: d.url,
     labels: present(d.labels).map((l) => l.name),
-    comments: present(d.comments).flatMap((c) => [
-      { id: c.id, body: c.body, url: c.url, replyToId: null, user: authorLogin(c.author) },
-      ...present(c.replies).map((r) => ({ id: r.id, body: r.body, url: r.url, replyToId: c.id, user: authorLogin(r.author) })),
-    ]),
+    comments: withThread(present(d.comments).flatMap((c) => threadComments(c, present)), data?.thread ?? null, present),
   };
+}
+
+/** A top-level comment and its replies, flattened, each reply naming the comment it is in. */
+function threadComments(root: ThreadJson, present: <T>(list: Nodes<T> | null | undefined) => T[]): DiscussionCommentState[] {
+  return [
+    { id: root.id, body: root.body, url: root.url, replyToId: null, user: authorLogin(root.author) },
+    ...present(root.replies).map((r) => ({ id: r.id, body: r.body, url: r.url, replyToId: root.id, user: authorLogin(r.author) })),
+  ];
+}
+
+/**
+ * The comments with the asking comment's thread added where the first page missed it (a
+ * discussion of more than 100 comments, or a thread of more than 100 replies): no comment
+ * twice. A reply names its thread's comment as `replyTo`; a top-level comment is its own.
+ */
+function withThread(
+  comments: DiscussionCommentState[],
+  thread: (ThreadJson & { replyTo?: ThreadJson | null }) | null,
+  present: <T>(list: Nodes<T> | null | undefined) => T[],
+): DiscussionCommentState[] {
+  if (!thread?.id) return comments;
+  const root = thread.replyTo ?? thread;
+  const seen = new Set(comments.map((c) => c.id));
+  const added = threadComments(root, present).filter((c) => !seen.has(c.id));
+  // The asking comment itself, when the thread's last 100 replies no longer hold it.
+  if (thread.replyTo && !seen.has(thread.id) && !added.some((c) => c.id === thread.id)) {
+    added.push({ id: thread.id, body: thread.body, url: thread.url, replyToId: thread.replyTo.id, user: authorLogin(thread.author) });
+  }
+  return [...comments, ...added];
 }

@@ -2,7 +2,7 @@ import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { GithubActionRecord } from "../store/store.js";
 import type { WritePacer } from "./write-pacer.js";
-import { ADD_DISCUSSION_COMMENT, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUSSION_COMMENT, type DiscussionQueryData, type DiscussionState } from "./discussion-queries.js";
+import { ADD_DISCUSSION_COMMENT, DISCUSSION_AROUND_COMMENT_QUERY, DISCUSSION_QUERY, discussionFrom, UPDATE_DISCUSSION_COMMENT, type DiscussionQueryData, type DiscussionState } from "./discussion-queries.js";
 import { answerShape, type FieldKind } from "./json-answers.js";
 import { repoRef, type CommentState, type DeploymentState, type IssueState, type PullFile, type PullRef, type PullState, type SearchHit } from "./github-types.js";
 import { requestLine } from "./request-line.js";
@@ -58,7 +58,11 @@ export interface GithubClient {
   /** Issues and pull requests matching a search query (first 30, newest first); [] without credentials. The index lags a few seconds. */
   searchIssues(query: string): Promise<SearchHit[]>;
   /** A discussion with its labels, comments and replies (GraphQL); null without credentials or when there is none. */
-  getDiscussion(repo: string, number: number): Promise<DiscussionState | null>;
+  /**
+   * A discussion (GraphQL), with its first 100 comments; given a comment's node id, with that
+   * comment's thread too, wherever it is in the discussion.
+   */
+  getDiscussion(repo: string, number: number, aroundComment?: string | null): Promise<DiscussionState | null>;
   /**
    * GraphQL `addDiscussionComment`: with `replyToId` (a top-level comment's node id) a reply
    * in that comment's thread. The new comment's node id; null in dry-run.
@@ -183,8 +187,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       return (data?.items ?? []).map((i) => ({ number: i.number, title: i.title, state: i.state, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))), user: i.user?.login ?? null, body: i.body ?? null }));
     },
 
-    async getDiscussion(repo, number) {
+    async getDiscussion(repo, number, aroundComment) {
       const { owner, repo: name } = repoRef(repo);
+      if (aroundComment) return discussionFrom(await graphql<DiscussionQueryData>(DISCUSSION_AROUND_COMMENT_QUERY, { owner, name, number, comment: aroundComment }, false));
       return discussionFrom(await graphql<DiscussionQueryData>(DISCUSSION_QUERY, { owner, name, number }, false));
     },
 

@@ -6,6 +6,7 @@ import { startGithubFake, type GithubFake } from "../support/github-fake/index.j
 import { splitCodeSpans } from "../support/markdown-code-spans.js";
 import { startTestServer, type TestServer } from "../support/start-test-server.js";
 import { deliverAndSettle as settle } from "../support/deliver-and-settle.js";
+import { waitFor } from "../support/wait-for.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -91,6 +92,32 @@ describe("/agent commands in a discussion", () => {
     expect(replies[0]!.replyToId).toBe(top.comment.node_id);
     expect(replies[0]!.body).toContain("**Status of discussion #90**");
     expect(replies[0]!.body).toContain("discussion_comment.created");
+  });
+
+  it("in a discussion of more than 100 comments, a command in a late thread is answered in that thread, and a rerun edits its reply", async () => {
+    const repo = freshRepo();
+    const base = discussionIn(repo);
+    const first = commentOn(base, "First!");
+    fake.seedFromPayload("discussion_comment", first);
+    // GitHub's first page holds 100 comments: the thread below is past it.
+    for (let i = 0; i < 120; i++) fake.discussions(repo).addComment(90, { body: `comment ${i}`, user: "someone" });
+    const late = commentOn(base, "A question, late in the discussion");
+    fake.seedFromPayload("discussion_comment", late);
+    const asking = commentOn(late, "/agent help", { parent: late.comment.id });
+    const [task] = await deliver(asking);
+    expect(task).toMatchObject({ status: "succeeded", agent: "CoordinatorAgent" });
+    const replies = repliesIn(repo);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.replyToId).toBe(late.comment.node_id);
+
+    // Run again (a retry, a replay): the reply it posted is found in that thread and edited, not posted twice.
+    expect(await server.store.replayTask(task!.id, Date.now())).toBe("succeeded");
+    await waitFor(async () => {
+      const t = await server.store.getTask(task!.id);
+      return t?.status === "succeeded" && t.attempts === 2 ? t : null;
+    });
+    expect(repliesIn(repo)).toHaveLength(1);
+    expect(fake.unknownRoutes).toEqual([]);
   });
 
   it("/agent status shows any label and category name as code: a backtick in one cannot let @mentions or links through", async () => {

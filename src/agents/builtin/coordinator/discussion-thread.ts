@@ -39,7 +39,8 @@ export async function openDiscussionThread(ctx: AgentContext): Promise<Discussio
   const ref = event.discussion;
   if (!event.repository || !ref?.nodeId || ref.number === null) return null;
   const repository = event.repository;
-  const state = github.canRead ? await github.getDiscussion(repository, ref.number) : null;
+  // With the asking comment's thread, wherever it is: a long discussion's first page may miss it.
+  const state = github.canRead ? await github.getDiscussion(repository, ref.number, ref.commentNodeId) : null;
   const replyTo = threadOf(ref, state);
   return {
     repository,

@@ -33,7 +33,15 @@ function findComment(world: World, id: unknown): { repo: RepoState; comment: Fak
   return undefined;
 }
 
-function discussionQuery(world: World, vars: Vars): Reply {
+/** A connection's page as GitHub cuts it: `first: n` or `last: n` of the list (the query's own argument for that field). */
+function page<T>(list: T[], query: string, field: "comments" | "replies", which = 0): T[] {
+  const args = [...query.matchAll(new RegExp(`\\b${field}\\((first|last):\\s*(\\d+)\\)`, "g"))][which];
+  if (!args) return list;
+  const n = Number(args[2]);
+  return args[1] === "first" ? list.slice(0, n) : list.slice(Math.max(0, list.length - n));
+}
+
+function discussionQuery(world: World, vars: Vars, query: string): Reply {
   const repo = world.repo(String(vars.owner ?? ""), String(vars.name ?? ""));
   if (!repo) return errors(`Could not resolve to a Repository with the name '${String(vars.owner)}/${String(vars.name)}'.`);
   const store = discussionsOf(repo);
@@ -43,6 +51,15 @@ function discussionQuery(world: World, vars: Vars): Reply {
   // GraphQL names a Bot by its slug, without REST's `[bot]`.
   const author = (login: string) => (world.user(login).type === "Bot" ? { __typename: "Bot", login: login.replace(/\[bot\]$/, "") } : { __typename: "User", login });
   const node = (c: FakeDiscussionComment) => ({ id: c.id, body: c.body, url: commentUrl(repo, discussion, c), author: author(c.user) });
+  // The page sizes the query asks for, as GitHub applies them: the first `replies(...)` is the comments' own.
+  const repliesOf = (c: FakeDiscussionComment, which: number) => page(mine.filter((r) => r.replyToId === c.id), query, "replies", which).map(node);
+  // `thread: node(id: $comment)`: the asking comment, its own replies, and its thread when it is a reply.
+  let thread: unknown;
+  if (/\bthread:\s*node\(/.test(query)) {
+    const asked = mine.find((c) => c.id === vars.comment);
+    const parent = asked?.replyToId ? mine.find((c) => c.id === asked.replyToId) : undefined;
+    thread = asked ? { ...node(asked), replies: { nodes: repliesOf(asked, 1) }, replyTo: parent ? { ...node(parent), replies: { nodes: repliesOf(parent, 2) } } : null } : null;
+  }
   return {
     status: 200,
     body: {
@@ -53,10 +70,11 @@ function discussionQuery(world: World, vars: Vars): Reply {
             url: `https://github.com/${repo.fullName}/discussions/${discussion.number}`,
             labels: { nodes: discussion.labels.map((name) => ({ name })) },
             comments: {
-              nodes: mine.filter((c) => c.replyToId === null).map((c) => ({ ...node(c), replies: { nodes: mine.filter((r) => r.replyToId === c.id).map(node) } })),
+              nodes: page(mine.filter((c) => c.replyToId === null), query, "comments").map((c) => ({ ...node(c), replies: { nodes: repliesOf(c, 0) } })),
             },
           },
         },
+        ...(thread === undefined ? {} : { thread }),
       },
     },
   };
@@ -107,7 +125,7 @@ export const graphqlRoutes: Route[] = [
     const vars = (typeof variables === "object" && variables !== null ? variables : {}) as Vars;
     if (/^\s*mutation\b[\s\S]*\baddDiscussionComment\s*\(/.test(query)) return addDiscussionComment(ctx.world, ctx.actor.login, vars);
     if (/^\s*mutation\b[\s\S]*\bupdateDiscussionComment\s*\(/.test(query)) return updateDiscussionComment(ctx.world, vars);
-    if (/^\s*query\b[\s\S]*\bdiscussion\s*\(\s*number:/.test(query)) return discussionQuery(ctx.world, vars);
+    if (/^\s*query\b[\s\S]*\bdiscussion\s*\(\s*number:/.test(query)) return discussionQuery(ctx.world, vars, query);
     // Who the token is: for an App's installation token, `<slug>[bot]` (GET /user answers it 403).
     if (/^\s*query\s*\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query)) return { status: 200, body: { data: { viewer: { login: ctx.actor.login } } } };
     return errors(`github-fake: this GraphQL operation is not modelled: ${query.slice(0, 80)}`);
