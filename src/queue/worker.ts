@@ -366,7 +366,8 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (error) {
         // A shutdown does not wait for the store: the outcome is left to the lease, as before.
         const left = leaseUntil() + leaseMs - now();
-        if (!isStoreUnavailable(error) || stopping || left <= 0) throw error;
+        // Less than a short pause left: this was the last try.
+        if (!isStoreUnavailable(error) || stopping || left < 50) throw error;
         if (tries === 1) log.warn({ reason: (error as Error).message }, "could not record the task's outcome (the store cannot be reached): trying again until a lease after its end");
         // The last try comes at the bound, not past it after a long pause.
         await pauseUnlessStopping(Math.min(delay, left));

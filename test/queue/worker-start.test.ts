@@ -258,16 +258,23 @@ describe("a running task whose lease renewals the store refuses (an outage)", ()
 });
 
 describe("a run that finishes while the store cannot be reached", () => {
-  function withFailingCompletes(store: Store, failures: number): { store: Store; tries: () => number } {
+  function withFailingCompletes(store: Store, failures: number): { store: Store; tries: () => number; at: { attempt: number; ms: number }[] } {
     let tries = 0;
+    // When each try came, and for which attempt of the task.
+    const at: { attempt: number; ms: number }[] = [];
     const down = Object.assign(new Error("Connection terminated unexpectedly"), {});
     const proxied: Store = new Proxy(store, {
       get(target, key, receiver) {
-        if (key === "complete") return async (...args: Parameters<Store["complete"]>) => (++tries <= failures ? Promise.reject(down) : target.complete(...args));
+        if (key === "complete") {
+          return async (...args: Parameters<Store["complete"]>) => {
+            at.push({ attempt: (await store.getTask(args[0]))?.attempts ?? 0, ms: Date.now() });
+            return ++tries <= failures ? Promise.reject(down) : target.complete(...args);
+          };
+        }
         return Reflect.get(target, key, receiver);
       },
     });
-    return { store: proxied, tries: () => tries };
+    return { store: proxied, tries: () => tries, at };
   }
 
   it("records its outcome once the store answers, while the lease holds: the run is not repeated", async () => {
@@ -356,18 +363,20 @@ describe("a run that finishes while the store cannot be reached", () => {
     await store.close();
   });
 
-  it("gives up once the lease would have run out, leaving the task to be reclaimed", async () => {
+  it("tries past the lease's end, for one lease more, then gives up and leaves the task to be reclaimed", async () => {
     const store = await freshStore();
     const flaky = withFailingCompletes(store, 1_000);
     const worker = workerOn(flaky.store, { worker: { leaseMs: 1_000 } }, async () => ({ output: "done" }));
-    const accepted = await accept(store);
-    const id = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+    await accept(store);
     await worker.start();
-    // 250, 500 ms backoff, then the next wait would pass the lease: three tries at most.
-    await waitUntil(() => flaky.tries() >= 2);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(flaky.tries()).toBeLessThanOrEqual(3);
-    expect((await store.getTask(id))!.status).toBe("running");
+    // The first attempt's tries end; its task is reclaimed and run again (attempt 2), whose tries begin.
+    await waitUntil(() => flaky.at.some((t) => t.attempt === 2));
+    const first = flaky.at.filter((t) => t.attempt === 1);
+    const span = first.at(-1)!.ms - first[0]!.ms;
+    // 250, 500, 1000 ms apart, the last cut to end at the lease's end + a lease (~2 s): past the 1 s lease.
+    expect(span).toBeGreaterThan(1_200);
+    expect(span).toBeLessThan(2_600);
+    expect(first.length).toBeLessThanOrEqual(6);
     await worker.stop(1_000);
     await store.close();
   });
