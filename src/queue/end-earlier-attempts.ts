@@ -45,7 +45,7 @@ export async function endEarlierAttempts(store: Store, task: ClaimedTask, log: L
     const state = await recordedGroupState(recorded);
     const about = { attemptProcess: recorded.n, pgid: recorded.pgid, host: recorded.host };
     if (state === "running") {
-      log.warn(about, `the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running, orphaned by a process that stopped without ending it: killing it before this attempt runs`);
+      log.warn(about, `the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running, left by a worker that stopped or lost the task's lease without ending it: killing it before this attempt runs`);
       if (!(await killGroup(recorded.pgid, ORPHAN_GRACE_MS))) {
         throw new TransientError(`the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running and did not die on SIGKILL: not running this attempt beside it`);
       }

@@ -415,7 +415,7 @@ export function createWorker(options: WorkerOptions): Worker {
         (ok) => {
           if (ok) leaseUntil = until;
           if (!ok && !finished && !controller.signal.aborted) {
-            log.warn("lease lost to another worker: aborting this run");
+            log.warn("lease lost (it expired and the task was taken back: another worker may run it, or it was given up): aborting this run");
             controller.abort(new Error("lease lost"));
           }
         },
@@ -455,7 +455,7 @@ export function createWorker(options: WorkerOptions): Worker {
         finished = true;
         clearInterval(renewer);
         const ok = await completeWhileLeased(task, { ...outcome, actions }, log, () => leaseUntil);
-        if (!ok) log.warn("lease no longer ours: outcome discarded (another worker owns the task)");
+        if (!ok) log.warn("lease no longer ours: outcome discarded (the task was taken back after its lease expired)");
         else {
           // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
           const retry = outcome.status === "ready" && outcome.retryDelayMs > 0 ? { retryInMs: outcome.retryDelayMs } : {};

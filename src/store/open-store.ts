@@ -50,7 +50,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
 function assertParsable(url: string): void {
   if (readPostgresUrl(url) === null) {
     throw new UsageError(
-      `DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd); use ${ACCEPTED_FORMS}`,
+      `DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (for example, a password written pa@ss:w/rd goes in as pa%40ss%3Aw%2Frd); use ${ACCEPTED_FORMS}`,
     );
   }
 }

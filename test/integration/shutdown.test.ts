@@ -352,7 +352,7 @@ describe("shutdown of npm start while an exec agent runs", () => {
     expect(runs.overlaps).toEqual([]);
     expect(runs.ends).toEqual([runs.starts[1]]);
     expect(done.attemptLog.map((a) => a.outcome)).toEqual(["lease-expired", "succeeded"]);
-    expect(second.stderr()).toContain(`the agent of attempt 1 (process group ${orphan}) is still running, orphaned by a process that stopped without ending it: killing it before this attempt runs`);
+    expect(second.stderr()).toContain(`the agent of attempt 1 (process group ${orphan}) is still running, left by a worker that stopped or lost the task's lease without ending it: killing it before this attempt runs`);
     expect([...runs.starts, ...runs.children].filter(isAlive)).toEqual([]);
   });
 });

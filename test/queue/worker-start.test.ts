@@ -336,7 +336,7 @@ describe("a run that finishes while the store cannot be reached", () => {
     await worker.start();
     await waitUntil(() => recorded.length === 1);
     expect(recorded).toEqual([id]);
-    expect(lines.map((l) => l.msg)).not.toContain("lease no longer ours: outcome discarded (another worker owns the task)");
+    expect(lines.map((l) => l.msg)).not.toContain("lease no longer ours: outcome discarded (the task was taken back after its lease expired)");
     expect((await store.getTask(id))!.status).toBe("succeeded");
     await worker.stop(1_000);
     await store.close();

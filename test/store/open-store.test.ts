@@ -26,7 +26,7 @@ describe("parseStoreUrl", () => {
   it("rejects a PostgreSQL URL that does not parse (an unencoded password), saying how to encode it, without echoing it", () => {
     const url = "postgres://sw:hunter2@ss:w/rd@127.0.0.1:5432/swdb";
     expect(() => parseStoreUrl(url, dir)).toThrow(UsageError);
-    expect(() => parseStoreUrl(url, dir)).toThrow("DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (p@ss:w/rd is p%40ss%3Aw%2Frd)");
+    expect(() => parseStoreUrl(url, dir)).toThrow("DATABASE_URL is not a valid URL: percent-encode any @ : / # ? in the user name and password (for example, a password written pa@ss:w/rd goes in as pa%40ss%3Aw%2Frd)");
     expect(() => parseStoreUrl(url, dir)).not.toThrow(/hunter2/);
     expect(parseStoreUrl("postgres://sw:hunter2%40ss%3Aw%2Frd@127.0.0.1:5432/swdb", dir).kind).toBe("postgres");
     // A Unix socket, with no host in the authority, is a valid form.

@@ -365,6 +365,15 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.reclaimExpired(T0 + 5001)).toMatchObject({ requeued: 1, dead: 0 });
       });
 
+      it("a reclaimed task goes before the tasks accepted after it", async () => {
+        const [a] = await seed([task()], { id: "first", receivedAt: T0 });
+        await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 });
+        const [b] = await seed([task()], { id: "second", receivedAt: T0 + 500 });
+        await store.reclaimExpired(T0 + 2000);
+        expect((await claimOne(T0 + 2000)).id).toBe(a);
+        expect((await claimOne(T0 + 2000)).id).toBe(b);
+      });
+
       it("reclaims only leases that ended before now, closing their attempts", async () => {
         const [a, b] = await seed([task(), task({ rule: "b" })]);
         await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 });
@@ -372,13 +381,14 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.reclaimExpired(T0 + 1000)).toMatchObject({ requeued: 0, dead: 0 });
         expect(await store.reclaimExpired(T0 + 1001)).toEqual({ requeued: 1, dead: 0, requeuedTasks: [{ id: a, delivery: (await store.getTask(a!))!.delivery }], deadTasks: [] });
         const reclaimed = await store.getTask(a!);
-        expect(reclaimed).toMatchObject({ status: "ready", runAt: T0 + 1001, attempts: 1 });
+        // Due since it was first due: it keeps its place ahead of what came after it.
+        expect(reclaimed).toMatchObject({ status: "ready", runAt: T0, attempts: 1 });
         // Finished when its lease ran out, not when the sweep came by: the attempt's duration is the lease's.
         expect(reclaimed!.attemptLog[0]).toMatchObject({ n: 1, outcome: "lease-expired", finishedAt: T0 + 1000 });
         expect((await store.getTask(b!))!.status).toBe("running");
         expect(await store.reclaimExpired(T0 + 9000)).toMatchObject({ requeued: 1, dead: 0 });
         expect((await store.getTask(b!))!.attemptLog[0]).toMatchObject({ outcome: "lease-expired", finishedAt: T0 + 1500 });
-        expect(await store.nextRunAt()).toBe(T0 + 1001);
+        expect(await store.nextRunAt()).toBe(T0);
       });
 
       it("gives up a task whose last allowed attempt ended with an expired lease (a crash loop ends)", async () => {

@@ -9,7 +9,7 @@ import { releaseKey, toTaskRecord, type MemoryTables, type TaskState } from "./m
  * caller's token is its current one and it is running.
  */
 
-const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
+const LEASE_EXPIRED = "lease expired before the attempt finished (its worker stopped, or could not renew the lease: a store outage, a blocked process)";
 
 /** Repositories with `limit` or more task starts after `since`: their tasks wait. */
 function repositoriesOverBudget(tables: MemoryTables, since: number, limit: number): Set<string> {
@@ -115,7 +115,8 @@ export function reclaimExpired(tables: MemoryTables, now: number, { expiredBefor
       result.dead++;
       result.deadTasks.push({ id: String(task.id), delivery: task.delivery });
     } else {
-      Object.assign(task, { status: "ready", runAt: now, lastError: LEASE_EXPIRED });
+      // Its run_at stays: it is due since then, and goes before the tasks that came after it.
+      Object.assign(task, { status: "ready", lastError: LEASE_EXPIRED });
       result.requeued++;
       result.requeuedTasks.push({ id: String(task.id), delivery: task.delivery });
     }

@@ -56,7 +56,7 @@ export async function completeTask(
   });
 }
 
-const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
+const LEASE_EXPIRED = "lease expired before the attempt finished (its worker stopped, or could not renew the lease: a store outage, a blocked process)";
 
 /** Expired leases back to ready (or dead after maxAttempts), their attempts closed as `lease-expired`. */
 export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER }: ReclaimOptions = {}): Promise<ReclaimResult> {
@@ -74,7 +74,7 @@ export async function reclaimExpired(pool: pg.Pool, now: number, { expiredBefore
       [LEASE_EXPIRED, now, expiredBefore, maxAttempts],
     );
     const requeued = await tx.query<ReclaimedRow>(
-      `UPDATE tasks SET status = 'ready', run_at = $1, last_error = $2, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = $1
+      `UPDATE tasks SET status = 'ready', last_error = $2, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = $1
        WHERE status = 'running' AND lease_until < $3
        RETURNING id, delivery`,
       [now, LEASE_EXPIRED, expiredBefore],

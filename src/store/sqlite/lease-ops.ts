@@ -56,11 +56,11 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
   };
 }
 
-const LEASE_EXPIRED = "lease expired before the attempt finished (the worker stopped or lost the lease)";
+const LEASE_EXPIRED = "lease expired before the attempt finished (its worker stopped, or could not renew the lease: a store outage, a blocked process)";
 
 /**
  * Prepares reclaimExpired: running tasks whose lease ended before `expiredBefore` go back to
- * ready, to run now, and their open attempts are closed as `lease-expired` (finished when
+ * ready, due at once in their place in the queue (run_at kept), and their open attempts are closed as `lease-expired` (finished when
  * the lease ran out, or now if that comes first: the time the sweep finds them says nothing
  * of the attempt); a task whose
  * attempts reached `maxAttempts` goes to dead instead, saying why. Run at start-up and
@@ -77,14 +77,14 @@ export function prepareReclaimExpired(db: Database): (now: number, options?: Rec
      RETURNING id, delivery`,
   );
   const requeue = db.prepare(
-    `UPDATE tasks SET status = 'ready', run_at = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
+    `UPDATE tasks SET status = 'ready', last_error = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = ?
      WHERE status = 'running' AND lease_until < ?
      RETURNING id, delivery`,
   );
   return (now, { expiredBefore = now, maxAttempts = Number.MAX_SAFE_INTEGER } = {}) => {
     closeAttempts.run(now, now, LEASE_EXPIRED, expiredBefore);
     const deadTasks = reclaimedTasks(giveUp.all(LEASE_EXPIRED, now, expiredBefore, maxAttempts) as ReclaimedRow[]);
-    const requeuedTasks = reclaimedTasks(requeue.all(now, LEASE_EXPIRED, now, expiredBefore) as ReclaimedRow[]);
+    const requeuedTasks = reclaimedTasks(requeue.all(LEASE_EXPIRED, now, expiredBefore) as ReclaimedRow[]);
     return { requeued: requeuedTasks.length, dead: deadTasks.length, requeuedTasks, deadTasks };
   };
 }
