@@ -1,4 +1,3 @@
-import type { CompiledRule } from "../routing/compile-rules.js";
 import { EXECUTION_AGENT } from "../agents/builtin/coordinator/coordinator-agent.js";
 import type { Command } from "commander";
 import { DEPLOYER_HINT, hasDeployer } from "../agents/builtin/deployment-agent/has-deployer.js";
@@ -10,9 +9,7 @@ import { readLogLevel } from "../config/read-env.js";
 import { redactUrlSecrets } from "../config/redact-url.js";
 import type { Config, ExecutorConfig } from "../config/schema.js";
 import { formatRulesTable, formatTable } from "../routing/describe-rules.js";
-import { findShadowedRules } from "../routing/shadowed-rules.js";
-import { findUnmatchableRules } from "../routing/unmatchable-rules.js";
-import { findUncheckedCommands } from "../routing/unchecked-commands.js";
+import { ruleWarnings } from "../routing/rule-warnings.js";
 import { describeGithubWrites } from "../github/write-mode.js";
 import { printJson, type CliIo } from "./io.js";
 import { INGEST_ON_SQLITE, assertServable } from "./serve.js";
@@ -47,21 +44,6 @@ function agentRows(config: Config, ruleAgents: readonly string[]): string[][] {
     const handed = name === EXECUTION_AGENT && usedBy === 0 ? "- (execute-plan, handed over by CoordinatorAgent)" : null;
     return [name, describeExecutor(spec) + deploys, handed ?? (usedBy === 0 ? "-" : String(usedBy))];
   });
-}
-
-/** Command rules whose agent checks commands.associations when that list is empty: no comment can run them. */
-function nobodyMayCommand(rules: readonly CompiledRule[]): string[] {
-  return rules
-    .filter((rule) => rule.commandAuthors !== null && rule.commandAuthors.length === 0)
-    .map((rule) => `routing rule ${rule.id} never runs: commands.associations is empty, so no commenter's author association may run its command; list who may (e.g. [OWNER, MEMBER, COLLABORATOR])`);
-}
-
-/** Rules the config writes and also disables: valid, but the rule written never runs. */
-function disabledOwnRules(config: Config): string[] {
-  return config.routing.rules
-    .map((rule, i) => ({ id: rule.id, i }))
-    .filter(({ id }) => config.routing.disable.includes(id))
-    .map(({ id, i }) => `routing rule ${id} (routing.rules[${i}]) never runs: routing.disable lists it too; take it out of one of them`);
 }
 
 /** What `check` says about the deployer: nothing when one is configured. */
@@ -103,14 +85,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       const ruleAgents = rules.map((rule) => rule.agent);
       const agents = agentRows(config, ruleAgents);
       // Warnings (exit 0): valid, but an exec program that cannot start here.
-      const warnings = [
-        ...findUnmatchableRules(rules),
-        ...findShadowedRules(rules),
-        ...findUncheckedCommands(rules, config.commands),
-        ...findAgentProblems(config, { cwd: io.cwd, env: io.env }),
-        ...disabledOwnRules(config),
-        ...nobodyMayCommand(rules),
-      ];
+      const warnings = [...ruleWarnings(rules, config), ...findAgentProblems(config, { cwd: io.cwd, env: io.env })];
       const ingestOnly = config.server.role === "ingest" && parseStoreUrl(config.store.url, io.cwd).kind === "sqlite" ? INGEST_ON_SQLITE : null;
       const notes = [deployerNote(config), retentionNote(config), ingestOnly].filter((note) => note !== null);
       const github = describeGithubWrites(config.github);

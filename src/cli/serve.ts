@@ -4,6 +4,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { assertEnvSecretsLong } from "../config/agent-secret-length.js";
 import { findAgentProblems } from "../config/find-agent-problems.js";
+import { ruleWarnings } from "../routing/rule-warnings.js";
 import { STATE_DIR } from "../create-state-dir.js";
 import { loadConfig } from "../config/load-config.js";
 import { readLogLevel } from "../config/read-env.js";
@@ -196,8 +197,10 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n` +
       `switchyard: ${describeGithubWrites(config.github).line}\n` +
       (resolved?.notice(server.webhookUrl) ?? "") +
-      // What `check` warns of, said where the agents run: their tasks would fail.
-      (role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env, serving: true })).map((problem) => `switchyard: warning: ${problem}\n`).join(""),
+      // What `check` warns of: rules that never run where events are routed, agents that cannot start where they run.
+      [...(role === "worker" ? [] : ruleWarnings(loaded.rules, config)), ...(role === "ingest" ? [] : findAgentProblems(config, { cwd: io.cwd, env: io.env, serving: true }))]
+        .map((problem) => `switchyard: warning: ${problem}\n`)
+        .join(""),
   );
   await new Promise<void>((resolve) => {
     let forcing = false;

@@ -19,7 +19,7 @@ const SECTIONS: Record<string, string> = {
   worker: "How many tasks run at once, and their leases.",
   routing: "The rules table: `switchyard check` prints the rules in force.",
   commands: "Who may run /agent commands from comments.",
-  agents: "How each agent runs: builtin, {exec: [argv…]}, {http: {url, secret}} or {workflow: {id, ref}}.",
+  agents: "How each agent runs: builtin, {exec: [argv…]}, {http: {url, secret}}, {workflow: {id, ref}} or {workspace: {…}} (a coding agent in a worktree, docs/agents.md).",
   comments: "Routing comments on issues and pull requests: sticky (one, edited), every, or off.",
   review: "ReviewAgent settings.",
   deploy: "DeploymentAgent settings.",

@@ -255,6 +255,17 @@ describe("serve as a process", () => {
     expect(ingest.stderr()).not.toContain("warning:");
   });
 
+  it("warns at start, as check does, of a rule of the config that never runs: the first routed event is not the first sign", async () => {
+    writeFileSync(
+      path.join(dir, "switchyard.config.yaml"),
+      "routing:\n  rules:\n    - { id: my-issue, when: { event: issues, action: opened }, agent: IssueAgent, priority: high, action: Triage }\n",
+    );
+    const server = await startServeProcess(dir, { DATABASE_URL: "sqlite:r.db", WEBHOOK_SECRET: SECRET });
+    children.push(server);
+    await waitFor(() => server.stderr().includes("receiving webhooks at"));
+    expect(server.stderr()).toMatch(/^switchyard: warning: routing rule my-issue never runs: /m);
+  });
+
   it("a first start that fails still shows the secret it generated (the next start reads the file as an earlier one's and would not)", async () => {
     const fresh = mkdtempSync(path.join(tmpdir(), "switchyard-first-"));
     const blocker = createServer();
