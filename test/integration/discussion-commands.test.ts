@@ -73,6 +73,10 @@ describe("/agent commands in a discussion", () => {
     expect(replies[0]!.replyToId).toBe(asking.comment.node_id);
     expect(replies[0]!.body).toContain("switchyard commands");
     expect(replies[0]!.body).toContain("/convert-to-issue");
+    // Said of the discussion, not of an issue: what analyze and status do here.
+    expect(replies[0]!.body).toContain("what switchyard knows about this discussion");
+    expect(replies[0]!.body).toContain("the `type:*` and `priority:*` labels this discussion would get as an issue (nothing is labelled here)");
+    expect(replies[0]!.body).not.toContain("issue or pull request:");
     // No help line starts with a command, so switchyard never reads its own help as one.
     expect(replies[0]!.body.split("\n").some((line) => /^\s*\/agent/.test(line))).toBe(false);
     // Nothing went to the issue REST API: a discussion is not an issue.
@@ -237,7 +241,8 @@ describe("/convert-to-issue", () => {
     expect(task!.status).toBe("succeeded");
     expect(fake.repo(repo).issues.map((i) => i.number)).toEqual([5, 6]);
     expect(repliesIn(repo)).toHaveLength(1);
-    expect(repliesIn(repo)[0]!.body).toContain("already converted to #6");
+    // The first the discussion hears of it: not "already converted".
+    expect(repliesIn(repo)[0]!.body).toContain("Converted to #6: the discussion continues there.");
   });
 
   it("markers anyone wrote neither block the conversion nor point it elsewhere: only switchyard's own count", async () => {

@@ -15,6 +15,16 @@ export const COMMAND_HELP: readonly { name: string; args?: string; summary: stri
   { name: "help", summary: "this list" },
 ];
 
+/** What the commands do when asked in a discussion, where they differ (docs/agents.md#discussions). */
+const IN_A_DISCUSSION: Readonly<Record<string, string>> = {
+  analyze: "the `type:*` and `priority:*` labels this discussion would get as an issue (nothing is labelled here)",
+  execute: "issues only: not in a discussion",
+  review: "pull requests only: not in a discussion",
+  status: "what switchyard knows about this discussion: events, tasks, attempts, errors",
+  deploy: "from an issue or pull request only: not in a discussion",
+  rollback: "from an issue or pull request only: not in a discussion",
+};
+
 function people(commands: Config["commands"]): string {
   return commands.associations.map((a) => a.toLowerCase()).join(", ");
 }
@@ -28,16 +38,16 @@ function who(name: string, commands: Config["commands"]): string {
  * no line of the help starts with `/agent` and switchyard can never read its own help as
  * a command (docs/security.md#commands).
  */
-export function renderHelp(commands: Config["commands"], custom: readonly CustomCommand[] = []): string {
+export function renderHelp(commands: Config["commands"], custom: readonly CustomCommand[] = [], place: "issue" | "discussion" = "issue"): string {
+  const summary = (c: (typeof COMMAND_HELP)[number]) => (place === "discussion" ? (IN_A_DISCUSSION[c.name] ?? c.summary) : c.summary);
   return [
     `**switchyard commands**: write one per line in a comment${custom.length > 0 ? "; the built-in ones take no argument" : ", with no argument"} (quoted lines and code blocks are ignored).`,
     "",
     "| command | what it does | who may run it |",
     "|---|---|---|",
-    ...COMMAND_HELP.map((c) => `| \`/agent ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${c.summary} | ${who(c.name, commands)} |`),
+    ...COMMAND_HELP.map((c) => `| \`/agent ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${summary(c)} | ${who(c.name, commands)} |`),
     ...custom.map((c) => `| ${customCommandCell(c.word)} | runs ${cellCode(c.agent)} (config rule ${cellCode(c.rule)}) | ${people(commands)} |`),
-    "",
-    `Adding the \`agent-execute\` label to an issue runs \`execute\`.`,
+    ...(place === "issue" ? ["", `Adding the \`agent-execute\` label to an issue runs \`execute\`.`] : []),
   ].join("\n");
 }
 

@@ -34,19 +34,20 @@ function placedMarker(body: string | null | undefined, marker: string): boolean 
  * (switchyard's link names the issue; no lag), then a search for the marker in issue bodies,
  * which covers an attempt that created the issue and failed before it could link it.
  */
-async function findConverted(ctx: AgentContext, thread: DiscussionThread): Promise<number | null> {
+async function findConverted(ctx: AgentContext, thread: DiscussionThread): Promise<{ number: number; linked: boolean } | null> {
   // Only what switchyard wrote: anyone can write either marker, to block the conversion or
   // have switchyard's reply point at an issue of their choosing.
   // Only as the last line of the reply: a label or category name a status reply shows may hold one too.
   for (const comment of thread.state?.comments ?? []) {
     if (!isOwnComment(comment, ctx.ownLogins)) continue;
     const match = CONVERTED_TO.exec(lastLine(comment.body));
-    if (match) return Number(match[1]);
+    if (match) return { number: Number(match[1]), linked: true };
   }
   if (!ctx.github.canRead) return null;
   const marker = convertedFromMarker(thread.ref.nodeId);
   const hits = await ctx.github.searchIssues(`repo:${thread.repository} is:issue in:body "switchyard:converted-from:${thread.ref.nodeId}"`);
-  return hits.find((h) => isOwnComment({ user: h.user ?? null }, ctx.ownLogins) && placedMarker(h.body, marker))?.number ?? null;
+  const found = hits.find((h) => isOwnComment({ user: h.user ?? null }, ctx.ownLogins) && placedMarker(h.body, marker));
+  return found ? { number: found.number, linked: false } : null;
 }
 
 // GitHub refuses an issue body over 65,536 characters; escaping makes the quote longer than the text.
@@ -86,9 +87,12 @@ export async function convertToIssue(ctx: AgentContext, thread: DiscussionThread
   const { event, github } = ctx;
   const repo = thread.repository;
   const existing = await findConverted(ctx, thread);
-  if (existing !== null) {
-    return `This discussion was already converted to #${existing}; no new issue was opened.\n<!-- switchyard:converted-to:${existing} -->`;
+  if (existing?.linked) {
+    return `This discussion was already converted to #${existing.number}; no new issue was opened.\n<!-- switchyard:converted-to:${existing.number} -->`;
   }
+  // Opened by an attempt that failed before it could say so here (this task's earlier try,
+  // most likely): this reply is the first the discussion hears of it.
+  if (existing !== null) return `Converted to #${existing.number}: the discussion continues there.\n<!-- switchyard:converted-to:${existing.number} -->`;
   const title = thread.state?.title ?? event.title ?? `Discussion #${thread.ref.number}`;
   const body = thread.state?.body ?? event.body ?? "";
   const url = thread.state?.url ?? thread.ref.url;

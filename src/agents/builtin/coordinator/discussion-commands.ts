@@ -28,7 +28,7 @@ function withConvert(commands: Config["commands"]): Config["commands"] {
 function helpFor(ctx: AgentContext): string {
   const commands = ctx.config.commands;
   return [
-    renderHelp(commands, customCommands(ctx.config, ctx.event.type)),
+    renderHelp(commands, customCommands(ctx.config, ctx.event.type), "discussion"),
     "",
     "In a discussion: `help`, `status` and `analyze` answer here; `execute`, `review`, `deploy` and `rollback` work on issues and pull requests only.",
     `\`/convert-to-issue\` opens an issue from this discussion (${commands.associations.map((a) => a.toLowerCase()).join(", ")}, with write access).`,
