@@ -19,6 +19,27 @@ function disabledOwnRules(config: Config): string[] {
     .map(({ id, i }) => `routing rule ${id} (routing.rules[${i}]) never runs: routing.disable lists it too; take it out of one of them`);
 }
 
+/** The built-in agents that can work on a discussion: CoordinatorAgent answers its commands, log writes a line. */
+const FOR_DISCUSSIONS = new Set(["CoordinatorAgent", "log"]);
+
+/** The built-in agent a rule's agent runs as, or null when it runs a program, an endpoint or a workflow. */
+function builtinOf(agent: string, config: Config): string | null {
+  const spec = config.agents[agent];
+  if (spec === undefined || spec === "builtin") return agent;
+  return "builtin" in spec ? spec.builtin : null;
+}
+
+/** Rules that route discussion events to a built-in agent that works on issues and pull requests: every task fails. */
+function discussionsToIssueAgents(rules: readonly CompiledRule[], config: Config): string[] {
+  return rules.flatMap((rule) => {
+    const builtin = builtinOf(rule.agent, config);
+    if (rule.origin !== "config" || !/^discussion(_comment)?$/.test(rule.when.event) || builtin === null || FOR_DISCUSSIONS.has(builtin)) return [];
+    return [
+      `routing rule ${rule.id}'s tasks fail: ${rule.agent} (built in) works on issues and pull requests, and a discussion is neither (GitHub answers its issue calls 404); discussions are answered by /agent commands (CoordinatorAgent) and /convert-to-issue, or route them to an exec or http agent of yours`,
+    ];
+  });
+}
+
 /**
  * What is valid in the rules table but surely not meant: rules that can never match or never
  * run (shadowed, disabled, nobody may command them) and command rules nobody checks. `check`
@@ -28,5 +49,12 @@ function disabledOwnRules(config: Config): string[] {
  * @example ruleWarnings(loaded.rules, loaded.config) // ["routing rule my-issue never runs: …"]
  */
 export function ruleWarnings(rules: readonly CompiledRule[], config: Config): string[] {
-  return [...findUnmatchableRules(rules), ...findShadowedRules(rules), ...findUncheckedCommands(rules, config.commands), ...disabledOwnRules(config), ...nobodyMayCommand(rules)];
+  return [
+    ...findUnmatchableRules(rules),
+    ...findShadowedRules(rules),
+    ...findUncheckedCommands(rules, config.commands),
+    ...disabledOwnRules(config),
+    ...nobodyMayCommand(rules),
+    ...discussionsToIssueAgents(rules, config),
+  ];
 }

@@ -592,6 +592,24 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(explained.stdout).toMatch(/^ci-failed\s+Mine\s+high\s+no match: conclusion is read from a workflow_run event, and this is check_run \(wanted failure\)$/m);
   });
 
+  it("a config rule that routes discussions to a built-in agent that works on issues and pull requests", async () => {
+    const yaml = [
+      "agents:",
+      "  Triage: { builtin: IssueAgent }",
+      "routing:",
+      "  rules:",
+      "    - { id: new-discussion, when: { event: discussion, action: created }, agent: IssueAgent, priority: high, action: Triage }",
+      "    - { id: aliased, when: { event: discussion_comment, action: created }, agent: Triage, priority: low, action: Triage }",
+      "    - { id: logged, when: { event: discussion, action: edited }, agent: log, priority: low, action: Log it }",
+    ].join("\n");
+    const result = await checkFile("discussion-agents.yaml", yaml);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "warning: routing rule new-discussion's tasks fail: IssueAgent (built in) works on issues and pull requests, and a discussion is neither (GitHub answers its issue calls 404); discussions are answered by /agent commands (CoordinatorAgent) and /convert-to-issue, or route them to an exec or http agent of yours",
+      "warning: routing rule aliased's tasks fail: Triage (built in) works on issues and pull requests, and a discussion is neither (GitHub answers its issue calls 404); discussions are answered by /agent commands (CoordinatorAgent) and /convert-to-issue, or route them to an exec or http agent of yours",
+    ]);
+  });
+
   it("a config rule that waits on a bot's label or comment, which switchyard ignores", async () => {
     const yaml = [
       "agents:",
