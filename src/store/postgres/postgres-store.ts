@@ -42,6 +42,10 @@ function openError(where: string, error: unknown): Error {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === "string" && code in CONFIG_ERRORS) return new UsageError(`cannot use the database ${where}: ${CONFIG_ERRORS[code]}`);
+  // pg's own words (no code) for sslmode=require against a server without SSL: the URL asks what the server cannot give.
+  if (/^The server does not support SSL connections/.test(message)) {
+    return new UsageError(`cannot use the database ${where}: the server does not support SSL connections, and DATABASE_URL asks for SSL (sslmode): enable SSL on the server, or drop sslmode from DATABASE_URL`);
+  }
   return new Error(`cannot reach the database ${where}: ${message} (is PostgreSQL running and DATABASE_URL right?)`);
 }
 
