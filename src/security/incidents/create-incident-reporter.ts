@@ -3,7 +3,7 @@ import { isOwnComment } from "../../agents/own-comment.js";
 import type { GithubClient } from "../../github/github-client.js";
 import { addFailure, emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
 import type { IncidentLedger } from "./incident-ledger.js";
-import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIssue, renderIncidentUpdate } from "./render-incident.js";
+import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIssue, renderIncidentUpdate, UPDATE_HEADING } from "./render-incident.js";
 import { adoptIncident, emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
 import type { VerificationFailure } from "./verification-failure.js";
 
@@ -90,9 +90,13 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
   async function adoptLeftOpen(at: number): Promise<void> {
     const known = await ledger.exchange((state) => ({ state: state ?? emptyIncident(), result: state !== null && (state.open || state.pending !== null) }));
     if (known) return;
-    const open = await findOpenIncident(await options.github());
+    const github = await options.github();
+    const open = await findOpenIncident(github);
     if (open === null) return;
-    await ledger.exchange((state) => ({ state: adoptIncident(state, open, at), result: undefined }));
+    // Its update comment, so that further failures edit it rather than add another.
+    const ownLogins = options.ownLogins();
+    const update = (await github.listComments(repository, open)).filter((c) => isOwnComment(c, ownLogins) && c.body.includes(UPDATE_HEADING)).at(-1);
+    await ledger.exchange((state) => ({ state: adoptIncident(state, open, at, update?.id ?? null), result: undefined }));
     logger.info({ repository, issue: open }, "security incidents: adopted the incident issue an earlier run left open; it is closed after the quiet time without a failure");
   }
 

@@ -60,8 +60,11 @@ export function renderIncidentIssue(summary: FailureSummary, inWindow: number, s
   ].join("\n");
 }
 
+/** How the one update comment begins: what an adopted incident finds it by, to edit it. */
+export const UPDATE_HEADING = "**Still failing**";
+
 export function renderIncidentUpdate(summary: FailureSummary, reportedBefore: number, at: number): string {
-  return [OWN_MARKER, `**Still failing** (updated ${iso(at)}): ${summary.total - reportedBefore} more since the last report.`, "", renderSummary(summary)].join("\n");
+  return [OWN_MARKER, `${UPDATE_HEADING} (updated ${iso(at)}): ${summary.total - reportedBefore} more since the last report.`, "", renderSummary(summary)].join("\n");
 }
 
 export function renderIncidentClosing(summary: FailureSummary, settings: IncidentSettings): string {

@@ -137,10 +137,10 @@ export function stepIncident(
  *
  * @example adoptIncident(null, 12, Date.now()).open // true
  */
-export function adoptIncident(previous: IncidentState | null, issue: number, now: number): IncidentState {
+export function adoptIncident(previous: IncidentState | null, issue: number, now: number, commentId: number | null = null): IncidentState {
   const state: IncidentState = structuredClone(previous ?? emptyIncident());
   if (state.open || state.pending !== null) return state;
-  Object.assign(state, { open: true, issue, commentId: null, reportedTotal: state.summary.total, lastReportAt: now });
+  Object.assign(state, { open: true, issue, commentId, reportedTotal: state.summary.total, lastReportAt: now });
   return state;
 }
 

@@ -86,6 +86,25 @@ describe("the security-incident issue is switchyard's own, not any issue with it
     }
   });
 
+  it("an adopted issue's update comment is found and edited by the next flood, not followed by a second one", async () => {
+    const repo = `octo-org/incident-author-${++n}`;
+    const left = fake.repo(repo).addIssue({ title: INCIDENT_TITLE, labels: [INCIDENT_LABEL], user: "switchyard-bot" });
+    const earlier = fake.repo(repo).addComment(left.number, { body: "**Still failing** (updated 2023-11-14T22:13:20.000Z): 3 more since the last report.", user: "switchyard-bot" });
+    const clock = { now: 1_700_000_000_000 };
+    const reporter = reporterFor(repo, [OWN], clock);
+    try {
+      await reporter.tick(); // adopts the issue, and its update comment
+      for (let i = 0; i < 5; i++) reporter.record({ reason: "bad_signature", source: "203.0.113.9", hookId: "7", event: "push", at: clock.now });
+      clock.now += SETTINGS.windowMs;
+      await reporter.tick();
+      const comments = fake.repo(repo).comments(left.number);
+      expect(comments.map((c) => c.id)).toEqual([earlier.id]);
+      expect(comments[0]!.body).toMatch(/\*\*Still failing\*\* \(updated [^)]+\): 5 more since the last report\./);
+    } finally {
+      await reporter.close();
+    }
+  });
+
   it("with switchyard's identity unknown no issue is its own: a flood opens a new one, noisy but never someone else's", async () => {
     const repo = `octo-org/incident-author-${++n}`;
     const left = fake.repo(repo).addIssue({ title: INCIDENT_TITLE, labels: [INCIDENT_LABEL], user: "switchyard-bot" });
