@@ -108,10 +108,10 @@ function checkConsistency(config: Config, where: string, fromEnv: ReadonlyMap<st
   if (retry.initialDelayMs > retry.maxDelayMs) {
     // The cap would apply from the first retry on: initialDelayMs would be silently ignored.
     const named = (key: "initialDelayMs" | "maxDelayMs") => fromEnv.get(`retry.${key}`)?.split("=")[0] ?? `retry.${key}`;
-    // Each value named where it was set; the file's name leads unless the variables set both.
-    const prefix = fromEnv.has("retry.initialDelayMs") && fromEnv.has("retry.maxDelayMs") ? FROM_ENVIRONMENT : where;
+    // Each value named where it was set; a variable that set one of them leads (it is what was just changed), else the file.
+    const prefix = fromEnv.has("retry.initialDelayMs") || fromEnv.has("retry.maxDelayMs") ? FROM_ENVIRONMENT : where;
     throw new UsageError(
-      `${prefix}${named("initialDelayMs")} (${retry.initialDelayMs}) is longer than ${named("maxDelayMs")} (${retry.maxDelayMs}), the cap: every retry would wait about ${retry.maxDelayMs} ms. Make the first delay at most the cap`,
+      `${prefix}${named("initialDelayMs")} (${retry.initialDelayMs} ms) is longer than ${named("maxDelayMs")} (${retry.maxDelayMs} ms), the cap: every retry would wait about ${retry.maxDelayMs} ms. Make the first delay at most the cap`,
     );
   }
   const { retention } = config.store;

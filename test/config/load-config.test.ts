@@ -224,9 +224,11 @@ describe("environment overrides", () => {
 
   it("refuses a first retry delay longer than the cap, which would make it meaningless", () => {
     expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 5000, maxDelayMs: 100 }" })).message).toBe(
-      "switchyard.config.yaml: retry.initialDelayMs (5000) is longer than retry.maxDelayMs (100), the cap: every retry would wait about 100 ms. Make the first delay at most the cap",
+      "switchyard.config.yaml: retry.initialDelayMs (5000 ms) is longer than retry.maxDelayMs (100 ms), the cap: every retry would wait about 100 ms. Make the first delay at most the cap",
     );
-    expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "5000", RETRY_MAX_DELAY: "100" } })).message).toMatch(/^environment: RETRY_INITIAL_DELAY \(5000\) is longer than RETRY_MAX_DELAY \(100\)/);
+    expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "5000", RETRY_MAX_DELAY: "100" } })).message).toMatch(/^environment: RETRY_INITIAL_DELAY \(5000 ms\) is longer than RETRY_MAX_DELAY \(100 ms\)/);
+    // One set by a variable, the other by default: the variable is named, and the environment leads.
+    expect(usageError(() => load({ env: { RETRY_INITIAL_DELAY: "20s" } })).message).toMatch(/^environment: RETRY_INITIAL_DELAY \(20000 ms\) is longer than retry\.maxDelayMs \(10000 ms\)/);
     expect(load({ yaml: "retry: { initialDelayMs: 100, maxDelayMs: 100 }" }).config.retry.initialDelayMs).toBe(100);
   });
 
@@ -345,7 +347,7 @@ describe("keys in milliseconds (*Ms) take a number of milliseconds or a duration
     );
     expect(usageError(() => load({ yaml: "worker: { leaseMs: 500ms }" })).message).toMatch(/^switchyard\.config\.yaml: worker\.leaseMs: Too small: expected number to be >=1000$/);
     // Durations compare as the milliseconds they are.
-    expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 1m, maxDelayMs: 10s }" })).message).toMatch(/^switchyard\.config\.yaml: retry\.initialDelayMs \(60000\) is longer than retry\.maxDelayMs \(10000\)/);
+    expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 1m, maxDelayMs: 10s }" })).message).toMatch(/^switchyard\.config\.yaml: retry\.initialDelayMs \(60000 ms\) is longer than retry\.maxDelayMs \(10000 ms\)/);
   });
 });
 

@@ -1,11 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { isOwnComment } from "../../agents/own-comment.js";
 import type { GithubClient } from "../../github/github-client.js";
+import { describeFailure } from "../../queue/describe-failure.js";
 import { addFailure, emptySummary, mergeSummaries, type FailureSummary } from "./failure-summary.js";
 import type { IncidentLedger } from "./incident-ledger.js";
 import { INCIDENT_LABEL, INCIDENT_TITLE, renderIncidentClosing, renderIncidentIssue, renderIncidentUpdate, UPDATE_HEADING } from "./render-incident.js";
 import { adoptIncident, emptyIncident, settleIncident, stepIncident, type IncidentClaim, type IncidentOutcome, type IncidentSettings } from "./step-incident.js";
 import type { VerificationFailure } from "./verification-failure.js";
+
+/** A GitHub call's failure as one line (a stack only for what looks like a bug): these repeat while GitHub refuses. */
+function failureFields(error: unknown): Record<string, unknown> {
+  const { line, bug } = describeFailure(error);
+  return bug ? { error: line, err: error } : { error: line };
+}
 
 /** A 404 or 410 from GitHub: the issue or comment is not there (deleted, moved, or never visible to this token). */
 function isGone(error: unknown): boolean {
@@ -159,7 +166,7 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
       } catch (error) {
         failuresInARow++;
         nextLookAt = at + backoffMs();
-        logger.warn({ err: error, repository, retry_in_ms: nextLookAt - at }, `security incidents: could not look for an incident issue left open by an earlier run in ${repository}; looked for again in ${Math.round((nextLookAt - at) / 1000)} s`);
+        logger.warn({ ...failureFields(error), repository, retry_in_ms: nextLookAt - at }, `security incidents: could not look for an incident issue left open by an earlier run in ${repository}; looked for again in ${Math.round((nextLookAt - at) / 1000)} s`);
       }
     }
     const tally = counted.total > 0 ? counted : null;
@@ -193,7 +200,7 @@ export function createIncidentReporter(options: IncidentReporterOptions): Incide
       failuresInARow++;
       const retryAt = now() + backoffMs();
       logger.warn(
-        { err: error, action: claim.action, repository, retry_in_ms: retryAt - now() },
+        { ...failureFields(error), action: claim.action, repository, retry_in_ms: retryAt - now() },
         `security incidents: could not ${claim.action} the incident issue in ${repository}; tried again in ${Math.round((retryAt - now()) / 1000)} s${claim.action === "open" ? " (until GitHub takes it, however long the failures have stopped)" : ""}`,
       );
       outcome = { action: "failed", retryAt };

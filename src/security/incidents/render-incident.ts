@@ -51,7 +51,10 @@ export function renderIncidentIssue(summary: FailureSummary, inWindow: number, s
   return [
     OWN_MARKER,
     INCIDENT_MARKER,
-    `switchyard refused **${inWindow}** webhook requests within ${minutes(settings.windowMs)}, above the threshold of ${settings.threshold} (\`security.incidents\`).`,
+    // Opened late (GitHub refused the issue until now): the window it crossed the threshold in has passed.
+    inWindow > settings.threshold
+      ? `switchyard refused **${inWindow}** webhook requests within ${minutes(settings.windowMs)}, above the threshold of ${settings.threshold} (\`security.incidents\`).`
+      : `switchyard refused **${summary.total}** webhook requests, more than the threshold of ${settings.threshold} within ${minutes(settings.windowMs)} (\`security.incidents\`); this issue could only be opened now, after GitHub refused it earlier.`,
     "",
     renderSummary(summary),
     "",

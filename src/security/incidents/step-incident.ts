@@ -172,12 +172,17 @@ export function settleIncident(previous: IncidentState, token: string, outcome: 
       // over failures already reported and closed.
       state.buckets = withoutOldest(state.buckets, reported);
       break;
-    case "gone":
-      // Reported there up to `reported`: what came since, if above the threshold, opens a new issue.
+    case "gone": {
+      // Only what was written on that issue was reported: failures since its last report
+      // (those the claim was to report, and any since) stay in the window, to open a new issue
+      // when above the threshold.
+      const unreported = state.summary.total - state.reportedTotal;
+      const inWindow = state.buckets.reduce((sum, [, count]) => sum + count, 0);
+      state.buckets = withoutOldest(state.buckets, Math.max(0, inWindow - unreported));
       Object.assign(state, { open: false, issue: null, commentId: null, lastReportAt: now, reportedTotal: 0 });
-      if (state.summary.total === reported) state.summary = emptySummary();
-      state.buckets = withoutOldest(state.buckets, reported);
+      if (unreported === 0) state.summary = emptySummary();
       break;
+    }
     case "failed":
       state.retryAt = outcome.retryAt;
       if (claimed === "open") state.owed = true;

@@ -194,6 +194,8 @@ describe("an incident issue someone else changed on GitHub", () => {
       const issues = incidentIssues(repo);
       expect(issues).toHaveLength(1);
       expect(issues[0]!.body).toMatch(/\*\*25\*\* failed verifications/);
+      // Its headline says it was opened late, not "0 within the window".
+      expect(issues[0]!.body).toContain("switchyard refused **25** webhook requests, more than the threshold of 20 within 1 min (`security.incidents`); this issue could only be opened now, after GitHub refused it earlier.");
     } finally {
       await reporter.close();
     }

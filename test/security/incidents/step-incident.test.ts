@@ -137,6 +137,16 @@ describe("stepIncident", () => {
     expect(stepIncident(gone, failures(21, T0 + SETTINGS.windowMs + 20), T0 + SETTINGS.windowMs + 20, SETTINGS, "y").claim).toMatchObject({ action: "open" });
   });
 
+  it("failures the update that found the issue gone was to report open the next issue: they were never written anywhere", async () => {
+    const opened = stepAndSettle(null, failures(21, T0), T0).state;
+    const at = T0 + SETTINGS.windowMs + 1;
+    // A burst above the threshold, all in the step that finds the issue closed.
+    const update = stepIncident(opened, failures(25, at), at, SETTINGS, "u");
+    const gone = settleIncident(update.state, "u", { action: "gone" }, at);
+    const next = stepIncident(gone, null, at + 10, SETTINGS, "n");
+    expect(next.claim).toMatchObject({ action: "open", inWindow: 25 });
+  });
+
   it("a settle by an instance whose claim was taken over changes nothing", () => {
     const { state } = stepIncident(null, failures(30, T0), T0, SETTINGS, "a");
     expect(settleIncident(state, "someone-else", { action: "open", issue: 1 }, T0)).toBe(state);
