@@ -79,7 +79,8 @@ function connectionFailure(err: ErrorLike): ErrorClassification | null {
       return { kind: "permanent", reason: `${call}fetch refuses to connect${to}: the port is one the Fetch standard blocks (like 9, 25 or 6000): use another port` };
     }
     if (link.code !== undefined && (NETWORK_CODES.has(link.code) || link.code.startsWith("UND_ERR_"))) {
-      return { kind: "transient", reason: `${call}network error ${link.code}${to}` };
+      // Without a request (a database driver's socket), the address the error names says what was not reached.
+      return { kind: "transient", reason: `${call}network error ${link.code}${to || addressOf(link)}` };
     }
   }
   return null;
@@ -156,6 +157,13 @@ function httpReason(err: ErrorLike, status: number): string {
 function callOf(err: ErrorLike): string {
   const line = requestLine(err.request?.method, err.request?.url, err.request?.body);
   return line === null ? "" : `${line}: `;
+}
+
+/** " reaching 127.0.0.1:5432" for a Node system error that names its address (net's connect errors), else "". */
+function addressOf(link: unknown): string {
+  const { address, port } = link as { address?: unknown; port?: unknown };
+  if (typeof address !== "string" || address === "") return "";
+  return ` reaching ${address.includes(":") ? `[${address}]` : address}${typeof port === "number" ? `:${port}` : ""}`;
 }
 
 /** " reaching api.github.com" for an Octokit error that knows its request's URL, else "". */

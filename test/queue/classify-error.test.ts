@@ -278,6 +278,15 @@ describe("classifyError: marker classes", () => {
   });
 });
 
+describe("classifyError: a database driver's socket", () => {
+  it("names the address it could not reach, so a refused PostgreSQL is not read as GitHub", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED", syscall: "connect", address: "127.0.0.1", port: 5432 });
+    expect(classifyError(refused, NOW)).toEqual({ kind: "transient", reason: "network error ECONNREFUSED reaching 127.0.0.1:5432" });
+    const v6 = Object.assign(new Error("connect ECONNREFUSED ::1:5432"), { code: "ECONNREFUSED", syscall: "connect", address: "::1", port: 5432 });
+    expect(classifyError(v6, NOW).reason).toBe("network error ECONNREFUSED reaching [::1]:5432");
+  });
+});
+
 describe("classifyError: GraphQL calls", () => {
   it("marks a failed GraphQL query (a read) apart from a failed mutation, both POST /graphql", async () => {
     const server = createServer((req, res) => {
