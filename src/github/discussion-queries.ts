@@ -43,10 +43,11 @@ export const DISCUSSION_QUERY = `query($owner: String!, $name: String!, $number:
 const COMMENT_FIELDS = "id body url author { __typename login }";
 
 /**
- * DISCUSSION_QUERY and the thread of one comment (`$comment`, its node id): the comment, the
+ * DISCUSSION_QUERY, the last 100 comments too (`latest`: a long discussion's recent
+ * threads), and the thread of one comment (`$comment`, its node id): the comment, the
  * top-level comment it replies to, and that thread's last 100 replies, wherever the thread
- * is in a discussion of any length. What a command's answer needs: where to reply, and the
- * reply an earlier try of the same task posted there.
+ * is in a discussion of any length. What a command's answer needs: where to reply, the reply
+ * an earlier try of the same task posted there, and switchyard's recent replies elsewhere.
  */
 export const DISCUSSION_AROUND_COMMENT_QUERY = `query($owner: String!, $name: String!, $number: Int!, $comment: ID!) {
   repository(owner: $owner, name: $name) {
@@ -54,6 +55,7 @@ export const DISCUSSION_AROUND_COMMENT_QUERY = `query($owner: String!, $name: St
       id number title body url
       labels(first: 100) { nodes { name } }
       comments(first: 100) { nodes { ${COMMENT_FIELDS} replies(first: 100) { nodes { ${COMMENT_FIELDS} } } } }
+      latest: comments(last: 100) { nodes { ${COMMENT_FIELDS} replies(last: 100) { nodes { ${COMMENT_FIELDS} } } } }
     }
   }
   thread: node(id: $comment) {
@@ -105,6 +107,8 @@ export interface DiscussionQueryData {
     discussion: (Omit<DiscussionState, "labels" | "comments"> & {
       labels: Nodes<{ name: string }> | null;
       comments: Nodes<ThreadJson>;
+      /** DISCUSSION_AROUND_COMMENT_QUERY's last 100 comments. */
+      latest?: Nodes<ThreadJson> | null;
     }) | null;
   } | null;
   /** The asking comment: its own replies when top-level, its thread (`replyTo`) when a reply. */
@@ -123,7 +127,7 @@ export function discussionFrom(data: DiscussionQueryData | null): DiscussionStat
     body: d.body ?? "",
     url: d.url,
     labels: present(d.labels).map((l) => l.name),
-    comments: withThread(present(d.comments).flatMap((c) => threadComments(c, present)), data?.thread ?? null, present),
+    comments: withThread(withLatest(present(d.comments).flatMap((c) => threadComments(c, present)), present(d.latest).flatMap((c) => threadComments(c, present))), data?.thread ?? null, present),
   };
 }
 
@@ -133,6 +137,12 @@ function threadComments(root: ThreadJson, present: <T>(list: Nodes<T> | null | u
     { id: root.id, body: root.body, url: root.url, replyToId: null, user: authorLogin(root.author) },
     ...present(root.replies).map((r) => ({ id: r.id, body: r.body, url: r.url, replyToId: root.id, user: authorLogin(r.author) })),
   ];
+}
+
+/** The first page's comments, and those of the last page it does not hold (a discussion of more than 100 comments). */
+function withLatest(comments: DiscussionCommentState[], latest: DiscussionCommentState[]): DiscussionCommentState[] {
+  const seen = new Set(comments.map((c) => c.id));
+  return [...comments, ...latest.filter((c) => !seen.has(c.id))];
 }
 
 /**

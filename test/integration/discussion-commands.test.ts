@@ -124,6 +124,24 @@ describe("/agent commands in a discussion", () => {
     expect(fake.unknownRoutes).toEqual([]);
   });
 
+  it("in a discussion of more than 100 comments, a second /convert-to-issue finds the first one's reply among the latest comments", async () => {
+    const repo = freshRepo();
+    fake.repo(repo).setPermission("maintainer", "admin");
+    const base = discussionIn(repo);
+    fake.seedFromPayload("discussion_comment", commentOn(base, "First!"));
+    for (let i = 0; i < 120; i++) fake.discussions(repo).addComment(90, { body: `comment ${i}`, user: "someone" });
+    const [first] = await deliver(commentOn(base, "/convert-to-issue"));
+    expect(first!.status).toBe("succeeded");
+    const [second] = await deliver(commentOn(base, "/convert-to-issue"));
+    expect(second!.status).toBe("succeeded");
+    const replies = repliesIn(repo);
+    expect(replies.map((r) => r.body.split("\n").find((line) => /converted/i.test(line)))).toEqual([
+      expect.stringMatching(/^Converted to #\d+: the discussion continues there\.$/),
+      expect.stringMatching(/^This discussion was already converted to #\d+; no new issue was opened\.$/),
+    ]);
+    expect(fake.repo(repo).issues).toHaveLength(1);
+  });
+
   it("/agent status shows any label and category name as code: a backtick in one cannot let @mentions or links through", async () => {
     const repo = freshRepo();
     const hostile = ["a`b", "x`` @team ``[x](http://e)", "bug"];

@@ -51,14 +51,17 @@ function discussionQuery(world: World, vars: Vars, query: string): Reply {
   // GraphQL names a Bot by its slug, without REST's `[bot]`.
   const author = (login: string) => (world.user(login).type === "Bot" ? { __typename: "Bot", login: login.replace(/\[bot\]$/, "") } : { __typename: "User", login });
   const node = (c: FakeDiscussionComment) => ({ id: c.id, body: c.body, url: commentUrl(repo, discussion, c), author: author(c.user) });
-  // The page sizes the query asks for, as GitHub applies them: the first `replies(...)` is the comments' own.
+  // The page sizes the query asks for, as GitHub applies them: the `replies(...)` arguments in
+  // the order the query writes them (the comments', `latest`'s when asked, the thread's).
   const repliesOf = (c: FakeDiscussionComment, which: number) => page(mine.filter((r) => r.replyToId === c.id), query, "replies", which).map(node);
+  const withLatest = /\blatest:\s*comments\(/.test(query);
+  const shift = withLatest ? 1 : 0;
   // `thread: node(id: $comment)`: the asking comment, its own replies, and its thread when it is a reply.
   let thread: unknown;
   if (/\bthread:\s*node\(/.test(query)) {
     const asked = mine.find((c) => c.id === vars.comment);
     const parent = asked?.replyToId ? mine.find((c) => c.id === asked.replyToId) : undefined;
-    thread = asked ? { ...node(asked), replies: { nodes: repliesOf(asked, 1) }, replyTo: parent ? { ...node(parent), replies: { nodes: repliesOf(parent, 2) } } : null } : null;
+    thread = asked ? { ...node(asked), replies: { nodes: repliesOf(asked, 1 + shift) }, replyTo: parent ? { ...node(parent), replies: { nodes: repliesOf(parent, 2 + shift) } } : null } : null;
   }
   return {
     status: 200,
@@ -72,6 +75,7 @@ function discussionQuery(world: World, vars: Vars, query: string): Reply {
             comments: {
               nodes: page(mine.filter((c) => c.replyToId === null), query, "comments").map((c) => ({ ...node(c), replies: { nodes: repliesOf(c, 0) } })),
             },
+            ...(withLatest ? { latest: { nodes: page(mine.filter((c) => c.replyToId === null), query, "comments", 1).map((c) => ({ ...node(c), replies: { nodes: repliesOf(c, 1) } })) } } : {}),
           },
         },
         ...(thread === undefined ? {} : { thread }),
