@@ -58,7 +58,7 @@ export function registerSend(program: Command, io: CliIo): void {
     .option("--form", "send as application/x-www-form-urlencoded (payload=…), as GitHub can")
     .option("--delivery <id>", "X-GitHub-Delivery to use (default: a fresh UUID)")
     .option("--unique", "add a unique field to the payload, so sending the same sample again is a new event, not a replay")
-    .option("--json", "print {status, delivery, body} as one line of JSON")
+    .option("--json", "print {status, delivery, body} as one line of JSON (with ok:false and error when the answer is not a 2xx)")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (key: string, options: SendOptions) => {
       // Posts to a switchyard's webhook, never to GitHub.
@@ -104,7 +104,10 @@ export function registerSend(program: Command, io: CliIo): void {
       } catch {
         // not JSON: print as text
       }
-      if (options.json) printJson(io, { status: response.status, delivery, body: parsed });
+      // A refusal carries ok:false and the error, as every failed --json line does.
+      const refusal = (parsed as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      const failed = response.ok ? {} : { ok: false, error: typeof refusal?.message === "string" ? `${String(refusal.code)}: ${refusal.message}` : `HTTP ${response.status}` };
+      if (options.json) printJson(io, { status: response.status, delivery, body: parsed, ...failed });
       else io.stdout(terminalText(`${response.status} ${response.statusText}  delivery ${delivery}\n${typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)}`) + "\n");
       if ((parsed as { duplicate?: unknown }).duplicate === true && !options.json) {
         io.stderr("switchyard: a duplicate: this exact body was accepted before (replay protection, security.replayWindowHours). Pass --unique to send a fresh copy.\n");

@@ -54,6 +54,17 @@ describe("switchyard send against a server that verifies with another secret", (
     }
   });
 
+  it("--json: a refusal's line carries ok:false and the error, as every failed --json line does", async () => {
+    const result = await runCli(["send", "issues.opened", "--url", url, "--json"], { cwd: work.dir, env: { WEBHOOK_SECRET: "mine" } });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 401,
+      ok: false,
+      error: "SWY_E_BAD_SIGNATURE: signature does not match any configured secret: check WEBHOOK_SECRET on both sides",
+      body: { error: { code: "SWY_E_BAD_SIGNATURE" } },
+    });
+  });
+
   it("names WEBHOOK_SECRET when it signed with that", async () => {
     const result = await runCli(["send", "issues.opened", "--url", url], { cwd: work.dir, env: { WEBHOOK_SECRET: "mine" } });
     expect(result.code).toBe(1);
