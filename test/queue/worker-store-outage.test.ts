@@ -47,6 +47,14 @@ async function acceptOne(store: Store): Promise<string> {
   return result.tasks[0]!.id;
 }
 
+/** The task once it succeeded (within 10 s). */
+function succeeded(store: Store, id: string) {
+  return waitFor(async () => {
+    const t = await store.getTask(id);
+    return t?.status === "succeeded" ? t : null;
+  }, 10_000);
+}
+
 function workerOn(store: Store, run: Executor) {
   const { config } = parseConfig({ worker: { leaseMs: 1000, concurrency: 1 }, retry: { initialDelayMs: 50, maxDelayMs: 100 } });
   const logger = createLogger(process.env.DEBUG_OUTAGE ? "debug" : "silent");
@@ -68,10 +76,7 @@ describe("a store outage while a task runs", () => {
     });
     await worker.start();
     try {
-      const task = await waitFor(async () => {
-        const t = await real.getTask(id);
-        return t?.status === "succeeded" ? t : null;
-      }, 10_000);
+      const task = await succeeded(real, id);
       expect(runs).toBe(1);
       expect(task.attempts).toBe(1);
       expect(task.attemptLog).toMatchObject([{ n: 1, outcome: "succeeded", output: "done" }]);
@@ -104,10 +109,7 @@ describe("a store outage while a task runs", () => {
     });
     await worker.start();
     try {
-      const task = await waitFor(async () => {
-        const t = await real.getTask(id);
-        return t?.status === "succeeded" ? t : null;
-      }, 10_000);
+      const task = await succeeded(real, id);
       expect(runs).toBe(1);
       expect(task.attemptLog.map((a) => a.outcome)).toEqual(["transient", "shutdown", "succeeded"]);
       expect(task.attemptLog[1]!.error).toMatch(/^could not read the processes of the task's earlier attempts: timeout exceeded when trying to connect: the agent did not run; tried again shortly \(not counted as a retry\)$/);

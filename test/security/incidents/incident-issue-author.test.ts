@@ -121,16 +121,19 @@ describe("the security-incident issue is switchyard's own, not any issue with it
 });
 
 describe("an incident issue someone else changed on GitHub", () => {
+  /** A repository of its own on the fake, a reporter on a test clock, and a client to change things there as someone else would. */
+  const freshIncidentRepo = (name: string) => {
+    const repo = `octo-org/incident-${name}-${++n}`;
+    fake.repo(repo);
+    const clock = { now: 1_700_000_000_000 };
+    return { repo, clock, reporter: reporterFor(repo, [OWN], clock), octokit: new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET }) };
+  };
   const record = (reporter: IncidentReporter, clock: { now: number }, count: number) => {
     for (let i = 0; i < count; i++) reporter.record({ reason: "bad_signature", source: "203.0.113.9", hookId: "7", event: "push", at: clock.now });
   };
 
   it("closed by hand: the next flood opens a new issue instead of commenting on the closed one, and the closed one is left alone", async () => {
-    const repo = `octo-org/incident-closed-${++n}`;
-    fake.repo(repo);
-    const clock = { now: 1_700_000_000_000 };
-    const reporter = reporterFor(repo, [OWN], clock);
-    const octokit = new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET });
+    const { repo, clock, reporter, octokit } = freshIncidentRepo("closed");
     try {
       await flood(reporter, clock);
       const [first] = incidentIssues(repo);
@@ -151,11 +154,7 @@ describe("an incident issue someone else changed on GitHub", () => {
   });
 
   it("its update comment deleted: the next update writes a new comment instead of failing on the old one every tick", async () => {
-    const repo = `octo-org/incident-comment-${++n}`;
-    fake.repo(repo);
-    const clock = { now: 1_700_000_000_000 };
-    const reporter = reporterFor(repo, [OWN], clock);
-    const octokit = new Octokit({ auth: "t", baseUrl: fake.url, log: QUIET });
+    const { repo, clock, reporter, octokit } = freshIncidentRepo("comment");
     try {
       await flood(reporter, clock);
       const [issue] = incidentIssues(repo);
@@ -178,10 +177,7 @@ describe("an incident issue someone else changed on GitHub", () => {
   });
 
   it("an opening GitHub refuses is tried again, backing off, until it goes through, even after the failures stopped", async () => {
-    const repo = `octo-org/incident-refused-${++n}`;
-    fake.repo(repo);
-    const clock = { now: 1_700_000_000_000 };
-    const reporter = reporterFor(repo, [OWN], clock);
+    const { repo, clock, reporter } = freshIncidentRepo("refused");
     try {
       fake.failNext({ method: "POST", path: `/repos/${repo}/issues`, status: 403, body: { message: "Resource not accessible by integration" } });
       await flood(reporter, clock);
