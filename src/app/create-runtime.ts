@@ -14,6 +14,7 @@ import { createAuthLimiter } from "./create-auth-limiter.js";
 import { createIncidents } from "./create-incidents.js";
 import type { RuntimeStore } from "./open-runtime-store.js";
 import { ownSecrets } from "../security/own-secrets.js";
+import { builtinAgentOf } from "../config/builtin-agent-of.js";
 
 export interface RuntimeOptions {
   config: Config;
@@ -116,9 +117,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // With executors given (tests), every agent is theirs to run.
     if (options.executorFor === undefined) {
       knowsAgent = (agent) => {
-        const spec = config.agents[agent];
-        if (spec === undefined || spec === "builtin") return registry.get(agent) !== undefined;
-        return !("builtin" in spec) || registry.get(spec.builtin) !== undefined;
+        const builtin = builtinAgentOf(agent, config.agents);
+        return builtin === null || registry.get(builtin) !== undefined;
       };
     }
     limiter = createAuthLimiter(config, store, logger);

@@ -120,10 +120,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   /** With `shape`, the answer must be an object with those fields (answerShape): its fields are read at once. */
   async function read<T>(route: string, params: Params, shape?: Record<string, FieldKind>): Promise<T | null> {
-    if (!octokit) return null;
-    signal?.throwIfAborted();
-    const response = await octokit.request(route, withSignal(params));
-    return shape ? answerShape<T>(callOf(octokit, route, params), response.data, shape) : (response.data as T);
+    const answer = await readWithHeaders(route, params);
+    if (answer === null) return null;
+    return shape ? answerShape<T>(callOf(octokit!, route, params), answer.data, shape) : (answer.data as T);
   }
 
   /** A read with the answer's headers (GraphQL tells its rate limit in a 200's body, its reset in the headers); null without credentials. */

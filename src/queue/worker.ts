@@ -274,7 +274,7 @@ export function createWorker(options: WorkerOptions): Worker {
           // With per-agent limits or a repository budget, claim one at a time so each claim
           // sees the limits anew (a batch could overshoot them by up to concurrency − 1).
           limit: limitsPerAgent || budget ? 1 : capacity,
-          excludeAgents: missingAgents.size === 0 ? saturatedAgents() : [...saturatedAgents(), ...missingAgents],
+          excludeAgents: [...saturatedAgents(), ...missingAgents],
           repositoryBudget: budget,
         });
         blocked = claimed.length === 0;

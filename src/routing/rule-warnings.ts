@@ -1,3 +1,4 @@
+import { builtinAgentOf } from "../config/builtin-agent-of.js";
 import type { Config } from "../config/schema.js";
 import type { CompiledRule } from "./compile-rules.js";
 import { findShadowedRules } from "./shadowed-rules.js";
@@ -22,17 +23,10 @@ function disabledOwnRules(config: Config): string[] {
 /** The built-in agents that can work on a discussion: CoordinatorAgent answers its commands, log writes a line. */
 const FOR_DISCUSSIONS = new Set(["CoordinatorAgent", "log"]);
 
-/** The built-in agent a rule's agent runs as, or null when it runs a program, an endpoint or a workflow. */
-function builtinOf(agent: string, config: Config): string | null {
-  const spec = config.agents[agent];
-  if (spec === undefined || spec === "builtin") return agent;
-  return "builtin" in spec ? spec.builtin : null;
-}
-
 /** Rules that route discussion events to a built-in agent that works on issues and pull requests: every task fails. */
 function discussionsToIssueAgents(rules: readonly CompiledRule[], config: Config): string[] {
   return rules.flatMap((rule) => {
-    const builtin = builtinOf(rule.agent, config);
+    const builtin = builtinAgentOf(rule.agent, config.agents);
     if (rule.origin !== "config" || !/^discussion(_comment)?$/.test(rule.when.event) || builtin === null || FOR_DISCUSSIONS.has(builtin)) return [];
     return [
       `routing rule ${rule.id}'s tasks fail: ${rule.agent} (built in) works on issues and pull requests, and a discussion is neither (GitHub answers its issue calls 404); discussions are answered by /agent commands (CoordinatorAgent) and /convert-to-issue, or route them to an exec or http agent of yours`,
