@@ -191,16 +191,37 @@ export function createWorker(options: WorkerOptions): Worker {
   const missingAgents = new Set<string>();
   const knowsAgent = options.knowsAgent ?? (() => true);
 
-  /** Looks at the agents of the ready tasks: one this process lacks is said once, and its tasks are no longer claimed here. */
+  /** An agent this process lacks, met in the store: said once, and its tasks are no longer claimed here. */
+  function missing(agent: string): void {
+    if (missingAgents.has(agent)) return;
+    missingAgents.add(agent);
+    logger.warn(
+      { agent },
+      `tasks for agent ${agent} wait in the store, and this process has no agent ${agent} (not built in, not under agents in its config): they stay ready, not run and not failed, until a switchyard configured with ${agent} takes them (was it dropped from the config? start with the config that routed them; switchyard tasks --agent ${agent} lists them)`,
+    );
+  }
+
+  /**
+   * Looks at the agents of the ready tasks, once before the first claim. Later arrivals (an
+   * instance with another config routed them, a replay) are met by the claim instead
+   * (handBackUnknown): looking again every so often read every ready row each time, which
+   * under a backlog of 100k tasks held SQLite's serving thread for ~60–100 ms.
+   */
   async function lookForMissingAgents(): Promise<void> {
-    for (const agent of await store.waitingAgents()) {
-      if (knowsAgent(agent) || missingAgents.has(agent)) continue;
-      missingAgents.add(agent);
-      logger.warn(
-        { agent },
-        `tasks for agent ${agent} wait in the store, and this process has no agent ${agent} (not built in, not under agents in its config): they stay ready, not run and not failed, until a switchyard configured with ${agent} takes them (was it dropped from the config? start with the config that routed them; switchyard tasks --agent ${agent} lists them)`,
-      );
-    }
+    for (const agent of await store.waitingAgents()) if (!knowsAgent(agent)) missing(agent);
+  }
+
+  /**
+   * A claimed task whose agent this process lacks: back to ready in its place in the queue,
+   * the attempt not counted, for a switchyard configured with the agent. During a rolling
+   * deploy that adds an agent, the old instances' workers meet its first tasks this way.
+   */
+  async function handBackUnknown(task: ClaimedTask): Promise<void> {
+    missing(task.agent);
+    const error = `this process has no agent ${task.agent}: handed back unrun for a switchyard configured with it (not counted as a retry)`;
+    await store.complete(task.id, task.leaseToken, { status: "ready", outcome: "handed-back", runAt: task.runAt, retryDelayMs: 0, error }, now()).catch((thrown: unknown) => {
+      logger.warn({ ...storeFailure(thrown), task: task.id, agent: task.agent }, "could not hand back a task of an agent this process lacks; its lease will expire");
+    });
   }
   let idleWaiters: (() => void)[] = [];
   // Due tasks may be waiting that this worker cannot take yet (no free slot, agent limits, repository budget).
@@ -263,7 +284,6 @@ export function createWorker(options: WorkerOptions): Worker {
         // not take back tasks it still holds.
         if (storeDown) await renewOwnLeases();
         reportReclaimed(await store.reclaimExpired(now(), { maxAttempts }), "returned tasks with expired leases to the queue");
-        await lookForMissingAgents();
       }
       while (!stopping && busySlots() < concurrency) {
         const capacity = concurrency - busySlots();
@@ -285,7 +305,10 @@ export function createWorker(options: WorkerOptions): Worker {
           await handBack(claimed, "claimed as a shutdown began: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
           break;
         }
-        for (const task of claimed) start(task);
+        for (const task of claimed) {
+          if (knowsAgent(task.agent)) start(task);
+          else await handBackUnknown(task);
+        }
       }
       // Every slot busy: due tasks wait for a finishing task's wake, not a 0 ms poll.
       if (busySlots() >= concurrency) blocked = true;
@@ -526,7 +549,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (thrown instanceof StoreUnreadBeforeRun) {
         // Nothing ran: the store was out. Back to ready, not counted against the task's retries.
         const error = `${thrown.message}: the agent did not run; tried again shortly (not counted as a retry)`;
-        return { outcome: { status: "ready", outcome: "shutdown", runAt: now() + STORE_OUTAGE_RETRY_MS, retryDelayMs: 0, error }, ctx };
+        return { outcome: { status: "ready", outcome: "handed-back", runAt: now() + STORE_OUTAGE_RETRY_MS, retryDelayMs: 0, error }, ctx };
       }
       const failure = classifyError(thrown, now());
       const outcome = decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase);

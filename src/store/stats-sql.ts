@@ -31,9 +31,10 @@ WHERE x.pending = 0`;
 const MET_TRANSIENT_FAILURE = `EXISTS (SELECT 1 FROM attempts a WHERE a.task = t.id AND (a.outcome = 'transient' OR a.outcome = 'lease-expired'))`;
 
 // A task's retries: its attempts after the first, less the runs operators asked for (each
-// replay's first attempt) and the attempts a graceful shutdown cut off. Never below zero: a
-// task replayed before it first ran has a replay and no extra attempt.
-const RERUNS = `(t.attempts - 1 - t.replays - (SELECT COUNT(*) FROM attempts s WHERE s.task = t.id AND s.outcome = 'shutdown'))`;
+// replay's first attempt) and the attempts that were not the task's failure (a graceful
+// shutdown cut them off, or their worker handed them back unrun). Never below zero: a task
+// replayed before it first ran has a replay and no extra attempt.
+const RERUNS = `(t.attempts - 1 - t.replays - (SELECT COUNT(*) FROM attempts s WHERE s.task = t.id AND (s.outcome = 'shutdown' OR s.outcome = 'handed-back')))`;
 
 /** Finished tasks (succeeded or dead) of the deliveries received in [$1, $2): retries and transient failures. */
 export const KPI_TASKS_SQL = `SELECT COUNT(*) AS finished,

@@ -256,12 +256,25 @@ export interface AuthFailures {
   oldest: number | null;
 }
 
+/** Attempt outcomes that do not count against a task's retries. */
+export const UNCOUNTED_OUTCOMES = ["shutdown", "handed-back"] as const;
+export type UncountedOutcome = (typeof UNCOUNTED_OUTCOMES)[number];
+
+/** True for an attempt outcome that does not count against a task's retries. */
+export function isUncounted(outcome: string): outcome is UncountedOutcome {
+  return (UNCOUNTED_OUTCOMES as readonly string[]).includes(outcome);
+}
+
 export type TaskOutcome = (
   | { status: "succeeded"; output?: string | null }
   /** Retry later: back to `ready` at runAt. */
   | { status: "ready"; runAt: number; error: string; retryDelayMs: number; outcome: "transient"; output?: string | null }
-  /** Cut off by a graceful shutdown: back to `ready`, and the attempt does not count as a retry. */
-  | { status: "ready"; runAt: number; error: string; retryDelayMs: 0; outcome: "shutdown"; output?: string | null }
+  /**
+   * Back to `ready`, the attempt not counted as a retry: `shutdown` when a graceful stop cut
+   * it off, `handed-back` when the worker that claimed it could not run it (no such agent
+   * in its config, or the store unreadable before the agent started).
+   */
+  | { status: "ready"; runAt: number; error: string; retryDelayMs: 0; outcome: UncountedOutcome; output?: string | null }
   | { status: "dead"; error: string; outcome: "transient" | "permanent"; output?: string | null }
 ) & {
   /** GitHub writes the attempt made (or, in dry-run, would have made): stored in the same transaction. */

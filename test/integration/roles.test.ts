@@ -123,6 +123,54 @@ describe("serve roles", () => {
     expect(task).toMatchObject({ agent: "MyAgent", attempts: 1 });
   });
 
+  it("worker: a task for an agent it lacks that arrives after its start (another instance's config, a replay) is handed back unrun and uncounted, never failed", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-late-agent-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dbFile = path.join(dir, "switchyard.db");
+    const lines: { level: number; msg: string; agent?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const without = parseConfig({ server: { port: await freePort(), host: "127.0.0.1" }, admin: { port: 0 }, store: { url: `sqlite:${dbFile}` } });
+    const first = await startServer({ loaded: without, secrets: [], logger, cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    let taskId: string;
+    try {
+      // Routed by a switchyard whose config has MyAgent, after this worker looked at the store.
+      const accepted = await first.store.accept(
+        { id: "d-late", signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, number: 1, headers: {}, body: Buffer.from(JSON.stringify(exampleOf("issues", "opened"))), receivedAt: Date.now() },
+        [{ rule: "my-issue", agent: "MyAgent", action: "Run my agent", priority: "high", idempotencyKey: null }],
+        { replayWindowMs: 1000 },
+      );
+      taskId = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+      const handedBack = await waitFor(async () => {
+        const task = await first.store.getTask(taskId);
+        return task?.attemptLog.length === 1 && task.status === "ready" ? task : null;
+      });
+      expect(handedBack.attemptLog[0]).toMatchObject({ outcome: "handed-back", error: expect.stringMatching(/^this process has no agent MyAgent: handed back unrun/) });
+      // Several polls later: not claimed again, and said once.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await first.store.getTask(taskId))!.attemptLog).toHaveLength(1);
+      expect(lines.filter((l) => l.agent === "MyAgent" && /^tasks for agent MyAgent wait in the store/.test(l.msg))).toHaveLength(1);
+    } finally {
+      await first.close();
+    }
+    const withAgent = parseConfig({
+      server: { port: await freePort(), host: "127.0.0.1" },
+      admin: { port: 0 },
+      store: { url: `sqlite:${dbFile}` },
+      agents: { MyAgent: { exec: [process.execPath, "-e", "process.stdout.write('done')"] } },
+      routing: { rules: [{ id: "my-issue", when: { event: "issues", action: "opened" }, agent: "MyAgent", priority: "high", action: "Run my agent" }] },
+    });
+    const second = await startServer({ loaded: withAgent, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    cleanups.push(() => second.close());
+    const done = await waitFor(async () => {
+      const task = await second.store.getTask(taskId);
+      return task?.status === "succeeded" ? task : null;
+    });
+    expect(done.attemptLog.map((a) => a.outcome)).toEqual(["handed-back", "succeeded"]);
+    // The hand-back is not a retry.
+    const kpi = await second.store.readKpiCounts!({ since: 0, until: Date.now() + 1 });
+    expect(kpi).toMatchObject({ finishedTasks: 1, retries: 0 });
+  });
+
   it("all (the default) reports its role; server.role in the config picks another, and the option wins over it", async () => {
     const all = await startTestServer({}, undefined, { role: undefined });
     cleanups.push(() => all.stop());

@@ -18,6 +18,7 @@ const REPLAY_WINDOW = { replayWindowMs: 72 * HOUR };
 const task = (agent: string, runAt?: number): NewTask => ({ rule: `r-${agent}`, agent, action: "act", priority: "high", idempotencyKey: null, runAt });
 const transient: TaskOutcome = { status: "ready", outcome: "transient", runAt: T - 1, error: "busy", retryDelayMs: 1000 };
 const shutdown: TaskOutcome = { status: "ready", outcome: "shutdown", runAt: T - 1, error: "stopped", retryDelayMs: 0 };
+const handedBack: TaskOutcome = { status: "ready", outcome: "handed-back", runAt: T - 1, error: "no such agent here", retryDelayMs: 0 };
 const succeeded: TaskOutcome = { status: "succeeded" };
 const deadTransient: TaskOutcome = { status: "dead", outcome: "transient", error: "still busy" };
 const deadPermanent: TaskOutcome = { status: "dead", outcome: "permanent", error: "bad input" };
@@ -49,7 +50,7 @@ async function run(store: Store, outcomes: readonly TaskOutcome[]): Promise<void
  * | d5       | T−5h     | A: ready, due in an hour (pending)               | 500    |
  * | d6 ping  | T−6h     | none                                             | 5000   |
  * | d7       | T−7h     | none, and stored without a signature             | 600    |
- * | d8       | T−8h     | A: shutdown, succeeded                           | 700    |
+ * | d8       | T−8h     | A: shutdown, handed back, succeeded              | 700    |
  * | old      | T−48h    | A: dead (outside the window)                     | 900    |
  *
  * Refused requests: 3 bad_signature, 1 missing_signature and 2 rate_limited at T−2h;
@@ -91,7 +92,7 @@ async function buildHistory(store: Store, setAckMs: (id: string, ms: number) => 
   await accept("d4", 4, [task("A"), task("B")]);
   await run(store, [succeeded, deadPermanent]);
   await accept("d8", 8, [task("A")]);
-  await run(store, [shutdown, succeeded]);
+  await run(store, [shutdown, handedBack, succeeded]);
   await accept("d5", 5, [task("A", T + HOUR)]);
   await accept("d6", 6, [], { event: "ping" });
   await accept("d7", 7, [], { unsigned: true });
@@ -113,7 +114,7 @@ const EXPECTED_COUNTS: KpiCounts = {
   routedFinished: 5,
   routedSucceeded: 3,
   finishedTasks: 6,
-  // d2's and d3's second runs; d8's re-run after a shutdown and d2's replay are not retries.
+  // d2's and d3's second runs; d8's re-runs after a shutdown and a hand-back, and d2's replay, are not retries.
   retries: 2,
   retriedTasks: 2,
   retriedSucceeded: 1,

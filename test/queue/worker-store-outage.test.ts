@@ -111,7 +111,7 @@ describe("a store outage while a task runs", () => {
     try {
       const task = await succeeded(real, id);
       expect(runs).toBe(1);
-      expect(task.attemptLog.map((a) => a.outcome)).toEqual(["transient", "shutdown", "succeeded"]);
+      expect(task.attemptLog.map((a) => a.outcome)).toEqual(["transient", "handed-back", "succeeded"]);
       expect(task.attemptLog[1]!.error).toMatch(/^could not read the processes of the task's earlier attempts: timeout exceeded when trying to connect: the agent did not run; tried again shortly \(not counted as a retry\)$/);
     } finally {
       await worker.stop(1000);

@@ -434,16 +434,16 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.getTask(looping!)).toMatchObject({ status: "dead", attempts: 4, lastError: expect.stringMatching(/^gave up after 2 attempts \(4 in all, counting earlier runs\): lease expired/) });
       });
 
-      it("puts a task a shutdown cut off back to ready without holding the attempt against its retries", async () => {
+      it.each(["shutdown", "handed-back"] as const)("puts a task back to ready as %s without holding the attempt against its retries", async (outcome) => {
         const [id] = await seed([task()]);
         const first = await claimOne(T0);
         expect(first.retryBase).toBe(0);
-        const stopped: TaskOutcome = { status: "ready", outcome: "shutdown", runAt: T0 + 50, retryDelayMs: 0, error: "stopped by a shutdown" };
+        const stopped: TaskOutcome = { status: "ready", outcome, runAt: T0 + 50, retryDelayMs: 0, error: "not run to its end" };
         expect(await store.complete(id!, first.leaseToken, stopped, T0 + 50)).toBe(true);
-        expect(await store.getTask(id!)).toMatchObject({ status: "ready", attempts: 1, lastError: "stopped by a shutdown" });
+        expect(await store.getTask(id!)).toMatchObject({ status: "ready", attempts: 1, lastError: "not run to its end" });
         const second = await claimOne(T0 + 50);
         expect(second).toMatchObject({ attempts: 2, retryBase: 1 });
-        expect((await store.getTask(id!))!.attemptLog[0]).toMatchObject({ n: 1, outcome: "shutdown", retryDelayMs: 0 });
+        expect((await store.getTask(id!))!.attemptLog[0]).toMatchObject({ n: 1, outcome, retryDelayMs: 0 });
       });
 
       it("records an attempt's process group under the current token only, and lists it with the attempt", async () => {

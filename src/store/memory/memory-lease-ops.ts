@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { gaveUp } from "../../queue/decide-outcome.js";
-import type { ClaimOptions, ClaimedTask, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import { isUncounted, type ClaimOptions, type ClaimedTask, type ReclaimOptions, type ReclaimResult, type TaskOutcome } from "../store.js";
 import { releaseKey, toTaskRecord, type MemoryTables, type TaskState } from "./memory-tables.js";
 
 /**
@@ -88,7 +88,7 @@ export function complete(tables: MemoryTables, task: TaskState, outcome: TaskOut
     closeAttempt(task, { finishedAt: now, outcome: "succeeded", error: null, output });
   } else if (outcome.status === "ready") {
     Object.assign(task, { status: "ready", runAt: outcome.runAt, lastError: outcome.error });
-    if (outcome.outcome === "shutdown") task.retryBase++;
+    if (isUncounted(outcome.outcome)) task.retryBase++;
     closeAttempt(task, { finishedAt: now, outcome: outcome.outcome, error: outcome.error, retryDelayMs: outcome.retryDelayMs, output });
   } else {
     Object.assign(task, { status: "dead", lastError: outcome.error });

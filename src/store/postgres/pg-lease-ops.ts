@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { reclaimedTasks, toAttemptProcessRecord, type AttemptProcessRow, type ReclaimedRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, GithubActionRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import { isUncounted, type AttemptProcess, type AttemptProcessRecord, type GithubActionRecord, type ReclaimOptions, type ReclaimResult, type TaskOutcome } from "../store.js";
 import { NOTIFY_TASKS_DUE } from "./pg-accept.js";
 import { transaction, type Tx } from "./pg-pool.js";
 
@@ -43,7 +43,7 @@ export async function completeTask(
   return transaction(pool, async (tx) => {
     const runAt = outcome.status === "ready" ? outcome.runAt : null;
     const error = outcome.status === "succeeded" ? null : outcome.error;
-    const uncounted = outcome.status === "ready" && outcome.outcome === "shutdown" ? 1 : 0;
+    const uncounted = outcome.status === "ready" && isUncounted(outcome.outcome) ? 1 : 0;
     const finished = await tx.query({ name: "sy_finish_task", text: FINISH_TASK, values: [outcome.status, runAt, error, now, taskId, token, uncounted] });
     if (finished.rowCount !== 1) return false;
     const attemptOutcome = outcome.status === "succeeded" ? "succeeded" : outcome.outcome;

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { reclaimedTasks, toAttemptProcessRecord, type AttemptProcessRow, type ReclaimedRow } from "../rows.js";
-import type { AttemptProcess, AttemptProcessRecord, ReclaimOptions, ReclaimResult, TaskOutcome } from "../store.js";
+import { isUncounted, type AttemptProcess, type AttemptProcessRecord, type ReclaimOptions, type ReclaimResult, type TaskOutcome } from "../store.js";
 
 /**
  * Operations on a leased task, run inside the group-commit writer. Renew and complete are
@@ -43,7 +43,7 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
       closeAttempt.run(now, "succeeded", null, null, output, taskId);
     } else if (outcome.status === "ready") {
       const finished =
-        outcome.outcome === "shutdown"
+        isUncounted(outcome.outcome)
           ? finishUncounted.run("ready", outcome.runAt, outcome.error, now, taskId, token)
           : finishTask.run("ready", outcome.runAt, outcome.error, now, "ready", taskId, token);
       if (finished.changes !== 1) return false;
