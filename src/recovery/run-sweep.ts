@@ -168,11 +168,16 @@ async function sweepHook(
     } catch (error) {
       const described = describeGithubError(error, target, deps.apiUrl);
       const code = (error as { status?: number }).status;
-      await store.answer(guid, n, { status: typeof code === "number" && code !== 500 ? code : null, error: described.message });
-      // One delivery GitHub will not redeliver (422: too old, or gone) does not stop the others.
-      if (described.kind === "github_error" && code !== undefined && code >= 400 && code < 500) {
-        result.refused.push({ guid, message: described.message });
-        deps.logger.warn({ hook: target.name, delivery: guid, status: code, error: described.message }, "GitHub refused to redeliver a missed delivery");
+      // GitHub refused this one delivery (422: too old; 404: gone from the log the sweep just
+      // read, so the hook itself is there): that ask counts, and the others go on. Anything
+      // else (a rate limit, the credentials, an outage) is no answer about the delivery: the
+      // ask is recorded without a status, so it does not count toward its limit, and the sweep stops.
+      const refusal = code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
+      const message = refusal && described.kind === "not_found" ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log` : described.message;
+      await store.answer(guid, n, { status: refusal ? code : null, error: message });
+      if (refusal) {
+        result.refused.push({ guid, message });
+        deps.logger.warn({ hook: target.name, delivery: guid, status: code, error: message }, "GitHub refused to redeliver a missed delivery");
         continue;
       }
       throw new SweepFailure(described);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { exampleOf } from "../support/examples.js";
-import { startGithubFake, type FakeHookDelivery, type GithubFake, type HookHandle } from "../support/github-fake/index.js";
+import { secondaryRateLimit, startGithubFake, type FakeHookDelivery, type GithubFake, type HookHandle } from "../support/github-fake/index.js";
 import { runCli, type CliResult } from "../support/run-cli.js";
 import { startTestServer, TEST_SECRET, type TestServer } from "../support/start-test-server.js";
 
@@ -165,6 +165,38 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(results.slice(0, 3).every((r) => r.redelivered === 0 && r.given_up === 0 && r.errors.length === 1)).toBe(true);
     expect(results[3]).toMatchObject({ redelivered: 1, given_up: 0, guids: [outage.guid], errors: [], refused: [{ delivery: refused.guid, message: expect.stringContaining("GitHub answered 422") }] });
     expect(await server.store.getDelivery(outage.guid)).not.toBeNull();
+  });
+
+  it("takes a 404 for one delivery's redelivery as that delivery's refusal and goes on; a rate limit stops the sweep without using up an ask", async () => {
+    const now = Date.now();
+    const gone = hook.record("star", payload(1), { at: now - 3 * HOUR, statusCode: 502 });
+    const next = hook.record("star", payload(2), { at: now - 2 * HOUR, statusCode: 502 });
+    const goneEntry = hook.deliveries.find((d) => d.guid === gone.guid)!;
+    fake.failAlways({ method: "POST", path: `/repos/octo/hello/hooks/12/deliveries/${goneEntry.id}/attempts`, status: 404, body: { message: "Not Found" } });
+    const first = await sweep();
+    await hook.settled();
+    // Oldest first: the 404 did not stop the sweep, nor blame the hook.
+    expect(first.body).toMatchObject({
+      hooks: [{ redelivered: 1, guids: [next.guid], errors: [], refused: [{ delivery: gone.guid, message: expect.stringContaining("no longer in the hook's log") }] }],
+    });
+    expect(JSON.stringify(first.body)).not.toContain("no such hook");
+    fake.clearFaults();
+
+    const limited = hook.record("star", payload(3), { at: now - HOUR, statusCode: 502 });
+    fake.failAlways({ method: "POST", path: /\/attempts$/, ...secondaryRateLimit(60) });
+    for (let i = 0; i < 4; i++) {
+      const { body } = await sweep();
+      const [result] = body.hooks as { redelivered: number; given_up: number; given_up_deliveries?: string[]; errors: { kind: string }[] }[];
+      expect(result).toMatchObject({ redelivered: 0, errors: [{ kind: "rate_limited" }] });
+      expect(result!.given_up_deliveries ?? []).not.toContain(limited.guid);
+      (server.store as unknown as SqliteStore).db.prepare("UPDATE redeliveries SET asked_at = asked_at - ?").run(HOUR);
+    }
+    // GitHub took none of those asks: once it answers again, the delivery is asked for.
+    fake.clearFaults();
+    const after = await sweep();
+    await hook.settled();
+    expect((after.body.hooks as { guids: string[] }[])[0]!.guids).toContain(limited.guid);
+    expect(await server.store.getDelivery(limited.guid)).not.toBeNull();
   });
 
   it("--dry-run lists what it would ask for and asks nothing", async () => {
