@@ -91,18 +91,33 @@ export function registerRedeliver(program: Command, io: CliIo): void {
         // key that cannot sign is refused here, by name, not as a failure of the first token.
         checkGithubCredentials(loaded, io.env);
       }
-      const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true);
+      // Without a server on a SQLite database (the CLI holds its lock), GitHub would redeliver
+      // to a listener that is not there, and each ask would count toward the delivery's 3:
+      // the sweep only lists. On PostgreSQL other instances may be listening.
+      const listOnly = api === null && options.dryRun !== true && sqliteFile(loaded.config.store.url, io.cwd) !== null;
+      const summary = api ? await throughApi(api, loaded, lookbackMs, options.dryRun === true) : await directly(loaded, io, lookbackMs, options.dryRun === true || listOnly);
       const errors: SweepError[] = summary.hooks.flatMap((h) => h.errors as SweepError[]);
+      const configDryRun = loaded.config.github.dryRun === true;
+      const unasked = summary.hooks.reduce((sum, h) => sum + h.guids.length, 0);
+      const noServer =
+        listOnly && !configDryRun
+          ? `no switchyard serve runs on this database, so the sweep only listed what it would ask for (${unasked} ${unasked === 1 ? "delivery" : "deliveries"}): GitHub would redeliver to a listener that is not there, and each ask counts toward the delivery's 3. Start serve, then run redeliver again (serve also sweeps by itself every recovery.interval)`
+          : null;
+      // Missing deliveries left unasked for want of a server fail the command as a sweep error does.
+      const notAsked = noServer !== null && unasked > 0;
       // A sweep that failed is still reported whole; its line also carries what every failed --json line does.
-      const failed = errors.length > 0 && sweepExitCode(errors) !== 0 ? { ok: false, error: errors.map((e) => e.message).join("; ") } : {};
+      const messages = [...(errors.length > 0 && sweepExitCode(errors) !== 0 ? errors.map((e) => e.message) : []), ...(notAsked ? [noServer] : [])];
+      const failed = messages.length > 0 ? { ok: false, error: messages.join("; ") } : {};
       if (options.json) printJson(io, { ...failed, ...summary });
       else io.stdout(terminalText(renderSweep(summary)));
       // github.dryRun (or SWITCHYARD_DRY_RUN) makes every sweep a listing: said, or "would redeliver" reads as a bug.
-      if (summary.dry_run && options.dryRun !== true) io.stderr("switchyard: github.dryRun is on (the config, or SWITCHYARD_DRY_RUN): the sweep only listed what it would ask for; turn it off to redeliver\n");
+      if (summary.dry_run && options.dryRun !== true && configDryRun) io.stderr("switchyard: github.dryRun is on (the config, or SWITCHYARD_DRY_RUN): the sweep only listed what it would ask for; turn it off to redeliver\n");
+      if (notAsked) io.stderr(`switchyard: ${noServer}\n`);
       // GitHub's messages, quoted.
       for (const error of errors) io.stderr(`switchyard: ${terminalText(error.message, { oneLine: true })}\n`);
       if (api) io.stderr(`switchyard: swept through the running server at ${api.baseUrl}, with the recovery.hooks and GitHub credentials of the config it started with\n`);
       const code = sweepExitCode(errors);
       if (code !== 0) throw new ExitCode(code);
+      if (notAsked) throw new ExitCode(2);
     });
 }

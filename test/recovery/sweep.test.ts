@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { createSqliteStore, type SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { exampleOf } from "../support/examples.js";
 import { secondaryRateLimit, startGithubFake, type FakeHookDelivery, type GithubFake, type HookHandle } from "../support/github-fake/index.js";
 import { runCli, type CliResult } from "../support/run-cli.js";
@@ -258,6 +258,25 @@ describe("switchyard redeliver without a server: what to fix", () => {
     expect(result.stdout).toMatch(/would redeliver 1/);
     expect(result.stderr).toContain("switchyard: github.dryRun is on (the config, or SWITCHYARD_DRY_RUN): the sweep only listed what it would ask for; turn it off to redeliver");
     expect(hook.attempts).toEqual([]);
+  });
+
+  it("on SQLite only lists what is missing, asks GitHub for nothing and exits 2: no listener would receive the redeliveries", async () => {
+    const missed = hook.record("star", payload(1), { at: Date.now() - 2 * HOUR, statusCode: 502 });
+    const result = await cli(["redeliver", "--json"]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: expect.stringContaining("no switchyard serve runs on this database"), dry_run: true, hooks: [{ guids: [missed.guid], redelivered: 0 }] });
+    expect(result.stderr).toMatch(/^switchyard: no switchyard serve runs on this database, so the sweep only listed what it would ask for \(1 delivery\).*Start serve, then run redeliver again/);
+    expect(hook.attempts).toEqual([]);
+    // No ask was recorded against the delivery's 3.
+    const reopened = createSqliteStore(server.dbFile, { readonly: true });
+    try {
+      expect(reopened.db.prepare("SELECT COUNT(*) AS n FROM redeliveries").get()).toEqual({ n: 0 });
+    } finally {
+      await reopened.close();
+    }
+    // Nothing missing: nothing to say beyond the listing, exit 0.
+    const nothing = await cli(["redeliver", "--since", "1h"]);
+    expect(nothing.code, nothing.stderr).toBe(0);
   });
 
   it("exits 2 when the hook does not exist (404), saying where its id is", async () => {
