@@ -5,7 +5,7 @@ import { UsageError } from "../errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { repositoryNameProblem } from "../config/check-names.js";
 import { formatTable } from "../routing/describe-rules.js";
-import { cursorProblem, eventFilterProblem } from "../store/event-filter.js";
+import { cursorProblem, eventFilterProblem, subjectFilter } from "../store/event-filter.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
 import { deliveryNotFound, loadDeliveryDetail } from "../present/load-detail.js";
@@ -52,22 +52,25 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .option("--status <status>", `only deliveries in this state: ${DELIVERY_STATUSES.join(", ")}`)
     .option("--event <name>", "only deliveries of this event (issues, pull_request, push, …)")
     .option("--repository <owner/name>", "only deliveries from this repository")
+    .option("--number <n>", "only deliveries about this issue or pull request of --repository")
     .option("--limit <n>", "how many (default 50, no upper cap)")
     .option("--before <id>", "only deliveries listed after this one (the next page: pass the last id shown)")
     .option("--json", "print one JSON array on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action(async (options: { status?: string; event?: string; repository?: string; limit?: string; before?: string; json?: boolean; config?: string }) => {
+    .action(async (options: { status?: string; event?: string; repository?: string; number?: string; limit?: string; before?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<DeliveryStatus>("--status", options.status, DELIVERY_STATUSES);
       const limit = parseLimitOption(options.limit);
       const badRepository = options.repository === undefined ? null : repositoryNameProblem(options.repository);
       if (badRepository !== null) throw new UsageError(`--${badRepository}`);
+      const subject = options.number === undefined ? undefined : subjectFilter(options.number, options.repository, "--number");
+      if (typeof subject === "string") throw new UsageError(subject);
       const rows = await withReadOnlyStore(io, options.config, async (store) => {
         // A mistyped event would list nothing, as if none had come: refused with the nearest name.
         const badEvent = options.event === undefined ? null : await eventFilterProblem(store, options.event);
         if (badEvent !== null) throw new UsageError(badEvent);
         const badCursor = options.before === undefined ? null : await cursorProblem(store, options.before, "--before");
         if (badCursor !== null) throw new UsageError(badCursor);
-        return store.listDeliveries({ status, event: options.event, repository: options.repository, before: options.before, limit });
+        return store.listDeliveries({ status, event: options.event, repository: options.repository, subject, before: options.before, limit });
       });
       if (options.json) return printJson(io, rows.map(presentDeliverySummary));
       if (rows.length === 0) return io.stdout("no deliveries\n");

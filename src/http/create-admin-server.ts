@@ -10,7 +10,7 @@ import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseLimit } from "../config/parse-limit.js";
 import { repositoryNameProblem } from "../config/check-names.js";
-import { cursorProblem, eventFilterProblem } from "../store/event-filter.js";
+import { cursorProblem, eventFilterProblem, subjectFilter } from "../store/event-filter.js";
 import type { ServerRole } from "../config/schema.js";
 import { clientIp } from "../security/client-ip.js";
 import { createFailedAuthLimiter } from "../security/failed-auth-limiter.js";
@@ -188,7 +188,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.get("/api/deliveries", async (request, reply) => {
-    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "event", "repository", "before"]);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "event", "repository", "number", "before"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
     const limit = parseLimit(query.limit);
@@ -200,9 +200,11 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     // As `deliveries --event/--repository`: a filter that can match nothing is a typo, not an empty list.
     const filterProblem = (query.repository === undefined ? null : repositoryNameProblem(query.repository)) ?? (query.event === undefined ? null : await eventFilterProblem(store, query.event));
     if (filterProblem !== null) return sendError(reply, "SWY_E_BAD_REQUEST", filterProblem);
+    const subject = query.number === undefined ? undefined : subjectFilter(query.number, query.repository, "number");
+    if (typeof subject === "string") return sendError(reply, "SWY_E_BAD_REQUEST", subject);
     const beforeProblem = query.before === undefined ? null : await cursorProblem(store, query.before, "before");
     if (beforeProblem !== null) return sendError(reply, "SWY_E_BAD_REQUEST", beforeProblem);
-    const options = { limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined, event: query.event, repository: query.repository, before: query.before };
+    const options = { limit, status: status as (typeof DELIVERY_STATUSES)[number] | undefined, event: query.event, repository: query.repository, subject, before: query.before };
     return (await store.listDeliveries(options)).map(presentDeliverySummary);
   });
 

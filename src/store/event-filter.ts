@@ -31,3 +31,17 @@ export async function cursorProblem(store: Pick<Store, "getDelivery">, id: strin
   if ((await store.getDelivery(id)) !== null) return null;
   return `${name} ${id}: no delivery with this id is stored (before takes the id of a listed delivery; one older than store.retention.rows is deleted)`;
 }
+
+/**
+ * An issue or pull request number filter (`deliveries --number N`, the admin API's
+ * `?number=`), with the repository it belongs to: the subject, or why it cannot be one.
+ * Numbers are per repository, so a number without one is refused. `name` is how the caller
+ * spells the option.
+ *
+ * @example subjectFilter("7", "octo/hello", "--number") // { repository: "octo/hello", number: 7 }
+ */
+export function subjectFilter(number: string, repository: string | undefined, name: string): { repository: string; number: number } | string {
+  if (!/^[1-9]\d{0,15}$/.test(number)) return `${name} must be an issue or pull request number (digits, from 1), not ${JSON.stringify(number)}`;
+  if (repository === undefined) return `${name} needs the repository too: issue and pull request numbers are per repository`;
+  return { repository, number: Number(number) };
+}

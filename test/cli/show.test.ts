@@ -116,6 +116,32 @@ describe("deliveries show / tasks show", () => {
     expect(JSON.parse(tasks.stdout).every((t: { delivery: string }) => t.delivery === "show-pr-1")).toBe(true);
   });
 
+  it("deliveries --repository R --number N lists what came about one issue or pull request, on the CLI and the admin API", async () => {
+    const issue = exampleOf("issues", "opened") as { repository: { full_name: string }; issue: { number: number } };
+    const pr = exampleOf("pull_request", "opened") as { repository: { full_name: string }; pull_request: { number: number } };
+    expect(issue.issue.number).not.toBe(pr.pull_request.number);
+    const ids = async (args: string[]) => {
+      const result = await runCli(["deliveries", ...args, "--json"], { cwd: server.dir, env });
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout).map((r: { delivery: string }) => r.delivery);
+    };
+    expect(await ids(["--repository", issue.repository.full_name, "--number", String(issue.issue.number)])).toEqual([issueDelivery]);
+    expect(await ids(["--repository", pr.repository.full_name, "--number", String(pr.pull_request.number)])).toEqual(["show-pr-1"]);
+    const api = (await (await fetch(`${server.adminUrl}/api/deliveries?repository=${issue.repository.full_name}&number=${issue.issue.number}`)).json()) as { delivery: string }[];
+    expect(api.map((d) => d.delivery)).toEqual([issueDelivery]);
+    const cases: [string[], string, string][] = [
+      [["--number", "1"], "number=1", "--number needs the repository too: issue and pull request numbers are per repository"],
+      [["--repository", "octo/hello", "--number", "#1"], "repository=octo/hello&number=%231", '--number must be an issue or pull request number (digits, from 1), not "#1"'],
+    ];
+    for (const [args, query, message] of cases) {
+      const cli = await runCli(["deliveries", ...args], { cwd: server.dir, env });
+      expect(cli, args.join(" ")).toMatchObject({ code: 2, stdout: "", stderr: `switchyard: ${message}\n` });
+      const res = await fetch(`${server.adminUrl}/api/deliveries?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: "SWY_E_BAD_REQUEST", message: message.replace(/^--/, "") } });
+    }
+  });
+
   it("options given between the list and show are show's: --config and --json are honoured, never dropped", async () => {
     // No DATABASE_URL: the store is the config file's, so a dropped --config opens the default database.
     const cfg = path.join(server.dir, "s2.yaml");
