@@ -35,10 +35,21 @@ export class BodyBudgetExceeded extends Error {
 export function createBodyBudget(limitBytes: number) {
   let inFlight = 0;
 
+  // Released by whichever comes first: the answer's end, or the connection's. A pipelined
+  // request whose answer waits behind another's never sees its response close when the
+  // socket dies, so the response alone would leak its reservation for good.
   const holdUntilAnswered = (response: ServerResponse, bytes: () => number) => {
-    response.once("close", () => {
+    const socket = response.req.socket;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
       inFlight -= bytes();
-    });
+      response.off("close", release);
+      socket.off("close", release);
+    };
+    response.once("close", release);
+    socket.once("close", release);
   };
 
   const describe = () =>

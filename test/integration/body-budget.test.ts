@@ -24,11 +24,12 @@ afterEach(async () => {
   app = null;
 });
 
-async function listen(budgetBytes: number): Promise<{ port: number; accepted: string[] }> {
+async function listen(budgetBytes: number, acceptMs = 0): Promise<{ port: number; accepted: string[] }> {
   const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0, bodyLimit: 1024 * KIB } });
   const accepted: string[] = [];
   const store = {
     accept: async (delivery: { id: string }) => {
+      if (acceptMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptMs));
       accepted.push(delivery.id);
       return { duplicate: false, delivery: delivery.id, tasks: [] };
     },
@@ -98,6 +99,28 @@ describe("the webhook listener's budget for request bodies", () => {
     const { port, accepted } = await listen(300 * KIB);
     for (let i = 0; i < 8; i++) expect((await post(port, `seq-${i}`, body(200 * KIB))).status).toBe(200);
     expect(accepted).toHaveLength(8);
+  });
+
+  it("releases what a pipelined request declared when its connection dies while the answer before it is pending", async () => {
+    const { port, accepted } = await listen(600 * KIB, 20);
+    for (let i = 0; i < 24; i++) {
+      const socket = connect({ port, host: "127.0.0.1" });
+      socket.on("error", () => {});
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const text = body(1 * KIB);
+      // A whole signed delivery, then the headers of a large one behind it, and the connection reset.
+      socket.write(`${headers(`first-${i}`, `x-hub-signature-256: ${signed(text)}\r\ncontent-length: ${text.length}\r\n`)}${text}${headers(`second-${i}`, `x-hub-signature-256: sha256=${"0".repeat(64)}\r\ncontent-length: ${300 * KIB}\r\n`)}`);
+      const reset = () => socket.resetAndDestroy();
+      if (i % 3 === 0) setImmediate(reset);
+      else if (i % 3 === 1) process.nextTick(reset);
+      else setTimeout(reset, 1);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing is held any more: a body of most of the budget is read.
+    const large = await post(port, "after-resets", body(500 * KIB));
+    expect(large.status, JSON.stringify(large.body)).toBe(200);
+    expect(accepted).toContain("after-resets");
   });
 
   it("meters a chunked body as it arrives and refuses it once it outgrows the budget", async () => {
