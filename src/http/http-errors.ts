@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { suggestName } from "../config/suggest-name.js";
@@ -103,6 +103,9 @@ export function installErrorHandlers(app: FastifyInstance, listener: ListenerKin
   });
 }
 
+/** How long a pending answer may keep a connection whose next bytes were malformed: the request timeout. */
+const PENDING_ANSWER_MS = 60_000;
+
 /** What Node's HTTP server reports on a connection before any request exists, and how it is answered. */
 function clientErrorAnswer(error: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
   if (error.code === "HPE_HEADER_OVERFLOW") {
@@ -133,6 +136,23 @@ export const ERROR_SHAPED_OPTIONS = {
   clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || error.code === "ECONNRESET") {
       socket.destroy();
+      return;
+    }
+    // Bad bytes after a request whose answer is still pending (pipelined on one connection):
+    // an error written now would arrive first, and the client would read it as the answer to
+    // that request — a 400 for a delivery that is being stored. The pending answer goes out
+    // alone, then the connection closes; nothing more is read from it.
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    // A request not yet in full (a stalled body, framing broken inside it) is the one the error is about: answered below.
+    if (pending && !pending.writableFinished && pending.req.complete) {
+      pending.shouldKeepAlive = false;
+      const close = () => {
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      };
+      pending.once("close", close);
+      // An answer that never comes (a stalled store) does not hold the socket for ever.
+      setTimeout(() => socket.destroy(), PENDING_ANSWER_MS).unref();
       return;
     }
     const { code, message } = clientErrorAnswer(error);

@@ -75,6 +75,26 @@ describe("HTTP edges keep the error contract", () => {
     expect((await fetch(`${server.adminUrl}/healthz`)).status).toBe(200);
   });
 
+  it("bad bytes pipelined after a delivery do not answer for it: its own 202 goes out alone, then the connection closes", async () => {
+    const { port } = new URL(server.webhookUrl);
+    const delivery = "pipelined-then-junk";
+    const request = (payload: string) => `POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\nx-github-event: issues\r\nx-github-delivery: ${delivery}\r\nx-hub-signature-256: ${signPayload(TEST_SECRET, payload)}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+    for (const junk of ["x", "\u0001\r\n\r\n"]) {
+      const id = `${delivery}-${junk.length}`;
+      const payload = JSON.stringify({ ...exampleOf("issues", "opened"), marker: id });
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1", () => socket.write(request(payload).replace(delivery, id) + junk));
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(raw, JSON.stringify(junk)).toMatch(/^HTTP\/1\.1 202 /);
+      expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(await server.store.getDelivery(id)).not.toBeNull();
+    }
+  });
+
   it("answers headers over Node's size limit 431 SWY_E_HEADERS_TOO_LARGE, in the JSON error shape", async () => {
     const { port } = new URL(server.webhookUrl);
     // Node's default limit is 16 KiB of headers.
@@ -172,8 +192,8 @@ describe("HTTP edges keep the error contract", () => {
 
   it("refuses a query parameter a route does not take with 400 naming what it takes, instead of ignoring it", async () => {
     const cases: [string, string, string][] = [
-      ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository, before"],
-      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository, before; did you mean status?"],
+      ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository, number, before"],
+      ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository, number, before; did you mean status?"],
       ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery; did you mean agent?"],
       ["GET", "/api/kpi?window=24h", "unknown query parameter window: this route takes since"],
       ["POST", "/api/prune?dryrun=1", "unknown query parameter dryrun: this route takes dry_run; did you mean dry_run?"],
