@@ -9,11 +9,14 @@ import { registerWebhookRoute, type WebhookDeps } from "./webhook-route.js";
 export const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
- * The request timeout, for both listeners. Node looks for overdue requests every 30 s by
- * default, so a stalled sender held its connection (and the body buffered so far) for
- * 60–90 s; looking every 5 s makes it 60–65.
+ * Node's HTTP options for both listeners. The request timeout: Node looks for overdue
+ * requests every 30 s by default, so a stalled sender held its connection (and the body
+ * buffered so far) for 60–90 s; looking every 5 s makes it 60–65. An HTTP/1.1 request
+ * without Host is left to switchyard's own checks (the health endpoints answer probes that
+ * send none, the admin API refuses it 403 in its error shape): Node's own refusal is a bare
+ * 400 with no body.
  */
-export const TIMEOUT_OPTIONS = { requestTimeout: REQUEST_TIMEOUT_MS, http: { connectionsCheckingInterval: 5_000 } };
+export const TIMEOUT_OPTIONS = { requestTimeout: REQUEST_TIMEOUT_MS, http: { connectionsCheckingInterval: 5_000, requireHostHeader: false } };
 
 /**
  * The public listener: only the webhook path. Bodies are kept as raw Buffers whatever the

@@ -113,6 +113,16 @@ describe("the admin listener without ADMIN_TOKEN: DNS rebinding and cross-site r
     }
   });
 
+  it("answers an HTTP/1.1 request with no Host at all in its own terms: the probes 200, the API 403 in the error shape (not Node's bare 400)", async () => {
+    for (const path of ["/healthz", "/readyz"]) {
+      const raw = await rawExchange(server, `GET ${path} HTTP/1.1\r\nconnection: close\r\n\r\n`);
+      expect(raw, path).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    const api = await rawExchange(server, "GET /api/deliveries HTTP/1.1\r\nconnection: close\r\n\r\n");
+    expect(api).toMatch(/^HTTP\/1\.1 403 /);
+    expect(api).toContain("SWY_E_FORBIDDEN_HOST");
+  });
+
   it("keeps /healthz and /readyz open to any Host (probes), and /metrics to a loopback one", async () => {
     for (const path of ["/healthz", "/readyz"]) {
       expect((await adminRequest(server, path, { headers: { host: "10.0.0.7:9090" } })).status, path).toBe(200);
