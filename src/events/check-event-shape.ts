@@ -25,8 +25,9 @@ const REQUIRED_KEYS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Null when `payload` has what a `eventName` payload always has, else what is missing, for
- * a message. Actions mode checks this before running anything: a mistyped `--event` would
+ * Null when `payload` has what a `eventName` payload always has, else what is missing or not
+ * of its shape (an object, with its number for an issue, pull request or discussion; `ref` a
+ * string), for a message. Actions mode checks this before running anything: a mistyped `--event` would
  * otherwise run the wrong agents against the wrong kind of object (and, with credentials,
  * write to GitHub).
  *
@@ -36,6 +37,16 @@ export function missingEventKeys(eventName: string, payload: Record<string, unkn
   // Own keys only: an event named "constructor" must not find Object's.
   if (!Object.hasOwn(REQUIRED_KEYS, eventName)) return null;
   const keys = REQUIRED_KEYS[eventName]!;
-  const missing = keys.filter((key) => payload[key] === undefined || payload[key] === null);
+  const missing = keys.filter((key) => !hasShape(key, payload[key]));
   return missing.length === 0 ? null : missing;
+}
+
+// The objects whose number names an issue, pull request or discussion: what an agent acts on.
+const NUMBERED = new Set(["issue", "pull_request", "discussion"]);
+
+/** `ref` is a string; the rest are objects (not arrays), and an issue, pull request or discussion has its number. */
+function hasShape(key: string, value: unknown): boolean {
+  if (key === "ref") return typeof value === "string";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  return !NUMBERED.has(key) || Number.isSafeInteger((value as { number?: unknown }).number);
 }

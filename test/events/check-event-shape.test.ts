@@ -16,8 +16,15 @@ describe("missingEventKeys", () => {
 
   it("names what a payload labelled as another event lacks", () => {
     expect(missingEventKeys("push", { action: "opened", issue: {} })).toEqual(["ref"]);
-    expect(missingEventKeys("issue_comment", { issue: {} })).toEqual(["comment"]);
+    expect(missingEventKeys("issue_comment", { issue: { number: 1 } })).toEqual(["comment"]);
     expect(missingEventKeys("pull_request_review", {})).toEqual(["pull_request", "review"]);
+  });
+
+  it("takes a key whose value is not what GitHub sends there as missing: an issue that is a string, an array or has no number, a ref that is not a string", () => {
+    for (const issue of ["x", [], {}, { number: "1" }, null]) expect(missingEventKeys("issues", { issue }), JSON.stringify(issue)).toEqual(["issue"]);
+    expect(missingEventKeys("issues", { issue: { number: 7 } })).toBeNull();
+    expect(missingEventKeys("push", { ref: 1 })).toEqual(["ref"]);
+    expect(missingEventKeys("workflow_run", { workflow_run: [] })).toEqual(["workflow_run"]);
   });
 
   it("checks nothing for events it has no table row for, Object's own names included", () => {
