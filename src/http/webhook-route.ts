@@ -201,6 +201,19 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         `Content-Encoding ${encoding} is not supported: GitHub sends webhook bodies uncompressed and signs them so; turn off compression in whatever forwards them`,
       );
     }
+    // The same compression as a transfer coding (`gzip, chunked`): Node hands the bytes over as they came.
+    const transfer = request.headers["transfer-encoding"]
+      ?.toLowerCase()
+      .split(",")
+      .map((coding) => coding.trim())
+      .filter((coding) => coding !== "" && coding !== "chunked" && coding !== "identity");
+    if (transfer !== undefined && transfer.length > 0) {
+      return sendError(
+        reply,
+        "SWY_E_UNSUPPORTED_MEDIA_TYPE",
+        `Transfer-Encoding ${transfer.join(", ")} is not supported: GitHub sends webhook bodies uncompressed and signs them so; turn off compression in whatever forwards them`,
+      );
+    }
     if (!event || !delivery) {
       const missing = [!event && "X-GitHub-Event", !delivery && "X-GitHub-Delivery"].filter(Boolean).join(" and ");
       return sendError(reply, "SWY_E_MISSING_HEADER", `missing, repeated or malformed ${missing} header: send each once, as GitHub does`);

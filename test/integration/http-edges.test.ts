@@ -95,6 +95,16 @@ describe("HTTP edges keep the error contract", () => {
     }
   });
 
+  it("refuses a compressed transfer coding (gzip, chunked) 415, as it does Content-Encoding, not as a bad signature", async () => {
+    const { port } = new URL(server.webhookUrl);
+    const raw = await rawExchange(
+      server.webhookUrl,
+      `POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\nx-github-event: issues\r\nx-github-delivery: gzip-te\r\nx-hub-signature-256: sha256=${"0".repeat(64)}\r\ntransfer-encoding: gzip, chunked\r\nconnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 415 /);
+    expect(bodyOf(raw)).toMatchObject({ error: { code: "SWY_E_UNSUPPORTED_MEDIA_TYPE", message: expect.stringMatching(/^Transfer-Encoding gzip is not supported/) } });
+  });
+
   it("answers headers over Node's size limit 431 SWY_E_HEADERS_TOO_LARGE, in the JSON error shape", async () => {
     const { port } = new URL(server.webhookUrl);
     // Node's default limit is 16 KiB of headers.
