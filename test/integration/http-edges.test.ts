@@ -95,6 +95,16 @@ describe("HTTP edges keep the error contract", () => {
     }
   });
 
+  it("refuses the delivery ids . and .. (dot segments in a URL: never readable or replayable by id) and takes ... ", async () => {
+    for (const id of [".", ".."]) {
+      const res = await server.deliver("issues", { ...exampleOf("issues", "opened"), marker: `dots-${id.length}` }, { delivery: id });
+      expect(res.status, id).toBe(400);
+      expect((res.body as { error: { code: string } }).error.code).toBe("SWY_E_MISSING_HEADER");
+    }
+    const three = await server.deliver("issues", { ...exampleOf("issues", "opened"), marker: "dots-3" }, { delivery: "..." });
+    expect(three.status).toBe(202);
+  });
+
   it("refuses a compressed transfer coding (gzip, chunked) 415, as it does Content-Encoding, not as a bad signature", async () => {
     const { port } = new URL(server.webhookUrl);
     const raw = await rawExchange(
