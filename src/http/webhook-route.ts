@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import { missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
-import { parseDeliveryBody } from "../events/parse-delivery-body.js";
+import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { CompiledRule } from "../routing/compile-rules.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import { clientIp } from "../security/client-ip.js";
@@ -264,7 +264,11 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       // Verified: the header names the event from here on, in the metrics of a refusal too.
       const eventName = request.headers["x-github-event"] as string;
       seen.set(request, { event: eventName });
-      const payload = parseDeliveryBody(body, mediaType(request.headers["content-type"]) === "form");
+      const form = mediaType(request.headers["content-type"]) === "form";
+      // A stored body is read again (a retry, a replay) without its content type, as JSON when
+      // it starts with `{`: a form body that does would be unreadable then.
+      if (form && !isFormBody(body)) return sendError(reply, "SWY_E_BAD_PAYLOAD", "form-encoded body starts with {: GitHub's form bodies are payload=…; send a JSON body as application/json");
+      const payload = parseDeliveryBody(body, form);
       if (typeof payload === "string") return sendError(reply, "SWY_E_BAD_PAYLOAD", payload);
 
       // GitHub never sends an event without its object; a forwarder that mislabels one would

@@ -105,6 +105,19 @@ describe("HTTP edges keep the error contract", () => {
     expect(three.status).toBe(202);
   });
 
+  it("refuses a form-encoded body that starts with { (a retry or replay would read it as JSON, and fail) 400", async () => {
+    const payload = JSON.stringify({ ...exampleOf("issues", "opened"), marker: "form-brace" });
+    const body = `{=1&payload=${encodeURIComponent(payload)}`;
+    const res = await fetch(server.webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-github-event": "issues", "x-github-delivery": "form-brace", "x-hub-signature-256": signPayload(TEST_SECRET, body) },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "SWY_E_BAD_PAYLOAD", message: expect.stringMatching(/^form-encoded body starts with \{/) });
+    expect(await server.store.getDelivery("form-brace")).toBeNull();
+  });
+
   it("refuses a compressed transfer coding (gzip, chunked) 415, as it does Content-Encoding, not as a bad signature", async () => {
     const { port } = new URL(server.webhookUrl);
     const raw = await rawExchange(
