@@ -63,7 +63,14 @@ export async function listDeliveries(pool: pg.Pool, options: ListDeliveriesOptio
     "SELECT id, delivery, agent, status, attempts FROM tasks WHERE delivery = ANY($1::text[]) ORDER BY id",
     [rows.map((r) => r.id)],
   )).rows;
-  return rows.map((row) => toDeliverySummary(row, tasks.filter((t) => t.delivery === row.id)));
+  // Grouped once: a filter per row was quadratic, seconds of the serving thread for a long list.
+  const byDelivery = new Map<string, typeof tasks>();
+  for (const task of tasks) {
+    const list = byDelivery.get(task.delivery);
+    if (list === undefined) byDelivery.set(task.delivery, [task]);
+    else list.push(task);
+  }
+  return rows.map((row) => toDeliverySummary(row, byDelivery.get(row.id) ?? []));
 }
 
 export async function getTask(pool: pg.Pool, id: number): Promise<TaskDetail | null> {
