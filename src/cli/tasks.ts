@@ -10,6 +10,7 @@ import { loadTaskDetail } from "../present/load-detail.js";
 import { isoTime, presentTaskRow } from "../present/records.js";
 import { renderTaskDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
+import { taskCursorProblem } from "../store/event-filter.js";
 import { printJson, type CliIo } from "./io.js";
 
 export function registerTasks(program: Command, io: CliIo): void {
@@ -22,13 +23,16 @@ export function registerTasks(program: Command, io: CliIo): void {
     .option("--agent <name>", "only this agent's tasks")
     .option("--delivery <id>", "only this delivery's tasks")
     .option("--limit <n>", "how many (default 50, no upper cap)")
+    .option("--before <id>", "only tasks listed after this one (the next page: pass the last id shown)")
     .option("--json", "print one JSON array on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
-    .action(async (options: { status?: string; agent?: string; delivery?: string; limit?: string; json?: boolean; config?: string }) => {
+    .action(async (options: { status?: string; agent?: string; delivery?: string; limit?: string; before?: string; json?: boolean; config?: string }) => {
       const status = parseChoice<TaskStatus>("--status", options.status, TASK_STATUSES);
       const limit = parseLimitOption(options.limit);
+      const badCursor = options.before === undefined ? null : taskCursorProblem(options.before, "--before");
+      if (badCursor !== null) throw new UsageError(badCursor);
       const { rows, agents } = await withReadOnlyStore(io, options.config, async (store, config) => ({
-        rows: await store.listTasks({ status, agent: options.agent, delivery: options.delivery, limit }),
+        rows: await store.listTasks({ status, agent: options.agent, delivery: options.delivery, before: options.before, limit }),
         agents: [...new Set([...KNOWN_AGENT_NAMES, ...BUILTIN_AGENT_NAMES, ...Object.keys(config.agents)])],
       }));
       if (options.json) return printJson(io, rows.map(presentTaskRow));

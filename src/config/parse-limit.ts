@@ -18,3 +18,20 @@ export function parseLimit(raw: unknown, fallback = 50): number | string {
   }
   return n;
 }
+
+/**
+ * The most rows one admin API list answers. The CLI reads the store in a process of its own
+ * and takes any limit; the admin API reads it in the server, on SQLite on the thread that
+ * answers webhooks, so a list of a million rows held every delivery for seconds. Longer
+ * lists page with `before`.
+ */
+export const MAX_API_LIMIT = 1000;
+
+/** `?limit=N` on the admin API's lists: parseLimit's rules, at most MAX_API_LIMIT. */
+export function parseApiLimit(raw: unknown): number | string {
+  const limit = parseLimit(raw);
+  if (typeof limit === "number" && limit > MAX_API_LIMIT) {
+    return `limit ${limit} is over the ${MAX_API_LIMIT} rows one admin API list answers: page with before (the id of the last row listed), or use the CLI, which takes any limit`;
+  }
+  return limit;
+}

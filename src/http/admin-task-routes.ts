@@ -6,7 +6,8 @@ import { replayDelivery, replayTask } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { customCommands } from "../agents/task-commands.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
-import { parseLimit } from "../config/parse-limit.js";
+import { parseApiLimit } from "../config/parse-limit.js";
+import { taskCursorProblem } from "../store/event-filter.js";
 import { loadTaskDetail } from "../present/load-detail.js";
 import { presentTask } from "../present/records.js";
 
@@ -45,15 +46,17 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   });
 
   app.get("/api/tasks", async (request, reply) => {
-    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "agent", "delivery"]);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "agent", "delivery", "before"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
-    const limit = parseLimit(query.limit);
+    const limit = parseApiLimit(query.limit);
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
+    const badCursor = query.before === undefined ? null : taskCursorProblem(query.before, "before");
+    if (badCursor !== null) return sendError(reply, "SWY_E_BAD_REQUEST", badCursor);
     if (query.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(query.status)) {
       return sendError(reply, "SWY_E_BAD_REQUEST", `status must be one of ${TASK_STATUSES.join(", ")}, not ${JSON.stringify(query.status)}`);
     }
-    return (await store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery })).map(presentTask);
+    return (await store.listTasks({ limit, status: query.status as TaskStatus | undefined, agent: query.agent, delivery: query.delivery, before: query.before })).map(presentTask);
   });
 
   app.get("/api/tasks/:id", async (request, reply) => {

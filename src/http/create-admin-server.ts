@@ -8,7 +8,7 @@ import { TIMEOUT_OPTIONS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
-import { parseLimit } from "../config/parse-limit.js";
+import { parseApiLimit } from "../config/parse-limit.js";
 import { repositoryNameProblem } from "../config/check-names.js";
 import { cursorProblem, eventFilterProblem, subjectFilter } from "../store/event-filter.js";
 import type { ServerRole } from "../config/schema.js";
@@ -191,7 +191,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const problem = queryProblem(request.query as Record<string, unknown>, ["limit", "status", "event", "repository", "number", "before"]);
     if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
     const query = request.query as Record<string, string | undefined>;
-    const limit = parseLimit(query.limit);
+    const limit = parseApiLimit(query.limit);
     if (typeof limit === "string") return sendError(reply, "SWY_E_BAD_REQUEST", limit);
     const status = query.status;
     if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {

@@ -1,4 +1,5 @@
 import { webhookEventOf, webhookEventProblem } from "../config/check-names.js";
+import { parseTaskId } from "./rows.js";
 import type { Store } from "./store.js";
 
 /**
@@ -44,4 +45,15 @@ export function subjectFilter(number: string, repository: string | undefined, na
   if (!/^[1-9]\d{0,15}$/.test(number)) return `${name} must be an issue or pull request number (digits, from 1), not ${JSON.stringify(number)}`;
   if (repository === undefined) return `${name} needs the repository too: issue and pull request numbers are per repository`;
   return { repository, number: Number(number) };
+}
+
+/**
+ * Why a task list's `before` cursor (`tasks --before ID`, the admin API's `?before=`) is
+ * not one, or null. Tasks are listed by id, newest first, so any task id pages, stored or
+ * not (a pruned one too); only what is no task id is refused.
+ *
+ * @example taskCursorProblem("abc", "--before") // '--before must be a task id (digits, as the lists print them), not "abc"'
+ */
+export function taskCursorProblem(id: string, name: string): string | null {
+  return parseTaskId(id) === null ? `${name} must be a task id (digits, as the lists print them), not ${JSON.stringify(id)}` : null;
 }

@@ -317,6 +317,8 @@ export interface ListTasksOptions {
   status?: TaskStatus;
   agent?: string;
   delivery?: string;
+  /** Only tasks listed after this one (a lower id: the next page, newest first): a keyset cursor, any task id. */
+  before?: string;
   limit: number;
 }
 

@@ -142,6 +142,27 @@ describe("deliveries show / tasks show", () => {
     }
   });
 
+  it("tasks --before ID pages newest first on the CLI and the admin API; the API answers at most 1000 rows a list", async () => {
+    const all = await runCli(["tasks", "--json"], { cwd: server.dir, env });
+    const ids = JSON.parse(all.stdout).map((t: { id: string }) => t.id) as string[];
+    expect(ids.length).toBeGreaterThan(1);
+    const page = await runCli(["tasks", "--before", ids[0]!, "--json"], { cwd: server.dir, env });
+    expect(page.code, page.stderr).toBe(0);
+    expect(JSON.parse(page.stdout).map((t: { id: string }) => t.id)).toEqual(ids.slice(1));
+    const api = (await (await fetch(`${server.adminUrl}/api/tasks?before=${ids[0]}&limit=1`)).json()) as { id: string }[];
+    expect(api.map((t) => t.id)).toEqual([ids[1]]);
+    const bad = await runCli(["tasks", "--before", "abc"], { cwd: server.dir, env });
+    expect(bad).toMatchObject({ code: 2, stderr: 'switchyard: --before must be a task id (digits, as the lists print them), not "abc"\n' });
+    const badApi = await fetch(`${server.adminUrl}/api/tasks?before=abc`);
+    expect(badApi.status).toBe(400);
+    for (const list of ["deliveries", "tasks"]) {
+      expect((await fetch(`${server.adminUrl}/api/${list}?limit=1000`)).status, list).toBe(200);
+      const over = await fetch(`${server.adminUrl}/api/${list}?limit=1001`);
+      expect(over.status, list).toBe(400);
+      expect(((await over.json()) as { error: { message: string } }).error.message).toMatch(/^limit 1001 is over the 1000 rows one admin API list answers: page with before/);
+    }
+  });
+
   it("options given between the list and show are show's: --config and --json are honoured, never dropped", async () => {
     // No DATABASE_URL: the store is the config file's, so a dropped --config opens the default database.
     const cfg = path.join(server.dir, "s2.yaml");

@@ -227,7 +227,7 @@ describe("HTTP edges keep the error contract", () => {
     const cases: [string, string, string][] = [
       ["GET", "/api/deliveries?action=opened", "unknown query parameter action: this route takes limit, status, event, repository, number, before"],
       ["GET", "/api/deliveries?stauts=failed", "unknown query parameter stauts: this route takes limit, status, event, repository, number, before; did you mean status?"],
-      ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery; did you mean agent?"],
+      ["GET", "/api/tasks?agnet=IssueAgent", "unknown query parameter agnet: this route takes limit, status, agent, delivery, before; did you mean agent?"],
       ["GET", "/api/kpi?window=24h", "unknown query parameter window: this route takes since"],
       ["POST", "/api/prune?dryrun=1", "unknown query parameter dryrun: this route takes dry_run; did you mean dry_run?"],
     ];

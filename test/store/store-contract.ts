@@ -722,6 +722,11 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect((await store.listTasks({ delivery: d1.id, status: "ready", agent: "IssueAgent", limit: 10 })).map((t) => t.id)).toEqual([i1]);
         expect((await store.listTasks({ limit: 1 })).map((t) => t.id)).toEqual([i2]);
         expect(await store.listTasks({ agent: "Nobody", limit: 10 })).toEqual([]);
+        // Pages by id, with the filters: the next page after the last task listed.
+        expect((await store.listTasks({ before: i2!, limit: 1 })).map((t) => t.id)).toEqual([r]);
+        expect((await store.listTasks({ before: r!, limit: 10 })).map((t) => t.id)).toEqual([i1]);
+        expect((await store.listTasks({ agent: "IssueAgent", before: i2!, limit: 10 })).map((t) => t.id)).toEqual([i1]);
+        expect(await store.listTasks({ before: i1!, limit: 10 })).toEqual([]);
 
         const record = (await store.listTasks({ delivery: d2.id, limit: 1 }))[0];
         expect(record).toEqual({

@@ -210,9 +210,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const task = taskOf(taskId);
       return task === null ? null : toTaskDetail(task);
     },
-    async listTasks({ status, agent, delivery, limit }) {
+    async listTasks({ status, agent, delivery, before, limit }) {
+      const below = before === undefined ? Number.POSITIVE_INFINITY : Number(before);
       return [...tables.tasks.values()]
-        .filter((t) => (status === undefined || t.status === status) && (agent === undefined || t.agent === agent) && (delivery === undefined || t.delivery === delivery))
+        .filter((t) => (status === undefined || t.status === status) && (agent === undefined || t.agent === agent) && (delivery === undefined || t.delivery === delivery) && t.id < below)
         .sort((a, b) => b.id - a.id)
         .slice(0, takeLimit(limit))
         .map(toTaskRecord);

@@ -78,13 +78,17 @@ export async function getTask(pool: pg.Pool, id: number): Promise<TaskDetail | n
   return row === undefined ? null : withAttempts(pool, row);
 }
 
-export async function listTasks(pool: pg.Pool, { status, agent, delivery, limit }: ListTasksOptions): Promise<TaskRecord[]> {
+export async function listTasks(pool: pg.Pool, { status, agent, delivery, before, limit }: ListTasksOptions): Promise<TaskRecord[]> {
   const filters: string[] = [];
   const values: unknown[] = [];
   for (const [column, value] of [["status", status], ["agent", agent], ["delivery", delivery]] as const) {
     if (value === undefined) continue;
     values.push(value);
     filters.push(`t.${column} = $${values.length}`);
+  }
+  if (before !== undefined) {
+    values.push(Number(before));
+    filters.push(`t.id < $${values.length}`);
   }
   values.push(pgLimit(limit));
   const where = filters.length === 0 ? "" : `WHERE ${filters.join(" AND ")}`;

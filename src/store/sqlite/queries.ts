@@ -57,11 +57,12 @@ export function prepareQueries(db: Database): Queries {
   // listTasks: one statement per combination of filters, prepared on first use, so each can
   // use its index instead of a catch-all `(? IS NULL OR …)`.
   const taskLists = new Map<string, Statement<unknown[], TaskRow>>();
-  const taskList = (filters: readonly string[]): Statement<unknown[], TaskRow> => {
-    const key = filters.join(",");
+  const taskList = (filters: readonly string[], withBefore: boolean): Statement<unknown[], TaskRow> => {
+    const key = `${filters.join(",")}${withBefore ? "+before" : ""}`;
     let statement = taskLists.get(key);
     if (statement === undefined) {
-      const where = filters.length === 0 ? "" : `WHERE ${filters.map((column) => `t.${column} = ?`).join(" AND ")}`;
+      const conditions = [...filters.map((column) => `t.${column} = ?`), ...(withBefore ? ["t.id < ?"] : [])];
+      const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
       statement = db.prepare<unknown[], TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks t ${where} ORDER BY t.id DESC LIMIT ?`);
       taskLists.set(key, statement);
     }
@@ -90,15 +91,16 @@ export function prepareQueries(db: Database): Queries {
       const row = task.get(id);
       return row === undefined ? null : withAttempts(row);
     },
-    listTasks({ status, agent, delivery: deliveryId, limit }) {
+    listTasks({ status, agent, delivery: deliveryId, before, limit }) {
       const filters: string[] = [];
-      const values: (string | TaskStatus)[] = [];
+      const values: (string | number | TaskStatus)[] = [];
       for (const [column, value] of [["status", status], ["agent", agent], ["delivery", deliveryId]] as const) {
         if (value === undefined) continue;
         filters.push(column);
         values.push(value);
       }
-      return taskList(filters).all(...values, sqlLimit(limit)).map(toTaskRecord);
+      if (before !== undefined) values.push(Number(before));
+      return taskList(filters, before !== undefined).all(...values, sqlLimit(limit)).map(toTaskRecord);
     },
     nextRunAt() {
       return nextRunAt.get() ?? null;
