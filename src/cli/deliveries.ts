@@ -8,7 +8,7 @@ import { formatTable } from "../routing/describe-rules.js";
 import { cursorProblem, eventFilterProblem, subjectFilter } from "../store/event-filter.js";
 import { openMigratedStore } from "../store/open-store.js";
 import { DELIVERY_STATUSES, type DeliveryStatus, type Store } from "../store/store.js";
-import { deliveryNotFound, loadDeliveryDetail } from "../present/load-detail.js";
+import { describeMissingDelivery, loadDeliveryDetail } from "../present/load-detail.js";
 import { isoTime, presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { renderDeliveryDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
@@ -97,8 +97,11 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .option("--json", "print one JSON object on one line")
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (id: string, options: { json?: boolean; config?: string }) => {
-      const detail = await withReadOnlyStore(io, options.config, (store) => loadDeliveryDetail(store, id));
-      if (!detail) throw new UsageError(`${deliveryNotFound(id)}; switchyard deliveries lists the recent ones`);
+      const { detail, missing } = await withReadOnlyStore(io, options.config, async (store) => {
+        const found = await loadDeliveryDetail(store, id);
+        return { detail: found, missing: found ? null : await describeMissingDelivery(store, id) };
+      });
+      if (!detail) throw new UsageError(`${missing}; switchyard deliveries lists the recent ones`);
       // Not printJson: the payload is spliced in as stored, never re-encoded (see stringifyDelivery).
       if (options.json) return io.stdout(`${stringifyDelivery(detail)}\n`);
       io.stdout(renderDeliveryDetail(detail));

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
-import { deliveryNotFound, loadDeliveryDetail } from "../present/load-detail.js";
+import { describeMissingDelivery, loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { TIMEOUT_OPTIONS } from "./create-webhook-server.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
@@ -211,7 +211,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   app.get("/api/deliveries/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
     const record = await loadDeliveryDetail(store, id);
-    if (!record) return sendError(reply, "SWY_E_NOT_FOUND", deliveryNotFound(id));
+    if (!record) return sendError(reply, "SWY_E_NOT_FOUND", await describeMissingDelivery(store, id));
     // Sent as text: Fastify's serializer would re-encode the payload, and a deep one overflows it.
     return reply.type("application/json; charset=utf-8").send(stringifyDelivery(record));
   });

@@ -1,3 +1,4 @@
+import { MAX_ASKS } from "../recovery/run-sweep.js";
 import type { Store } from "../store/store.js";
 import { presentDelivery, presentTaskDetail, type TaskWrites } from "./records.js";
 
@@ -15,6 +16,21 @@ async function writesOf(store: Store, taskId: string): Promise<TaskWrites> {
  */
 export function deliveryNotFound(id: string): string {
   return `no delivery ${id} in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check; a delivery older than store.retention.rows is deleted`;
+}
+
+/**
+ * deliveryNotFound, or, for a delivery GitHub failed to deliver that the missed-delivery
+ * sweep asked for, what the sweep did: the one place the store knows of it.
+ */
+export async function describeMissingDelivery(store: Store, id: string): Promise<string> {
+  const history = (await store.readRedeliveries?.([id]))?.get(id);
+  if (history === undefined || history.asks === 0) return deliveryNotFound(id);
+  const asked = `the missed-delivery sweep asked GitHub to redeliver it ${history.asks} ${history.asks === 1 ? "time" : "times"}, the last at ${new Date(history.lastAskedAt).toISOString()}`;
+  const then =
+    history.asks >= MAX_ASKS
+      ? "and gave up: redeliver it by hand from the webhook's Recent Deliveries on GitHub (its answers are in the store's redeliveries table)"
+      : "and it has not arrived yet: the next sweep asks again, or redeliver it by hand from the webhook's Recent Deliveries";
+  return `no delivery ${id} in the store: GitHub failed to deliver it; ${asked}, ${then}`;
 }
 
 /** One delivery whole, with every task's GitHub writes, in its printed shape; null when unknown. */

@@ -142,6 +142,15 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
       expect.objectContaining({ redelivered: 0, given_up: 1 }),
     ]);
     expect(hook.attempts.filter((id) => hook.deliveries.find((d) => d.id === id)?.guid === lost.guid)).toHaveLength(3);
+    // Asked about afterwards, the store says what the sweep did, not only that it holds nothing.
+    const missing = await fetch(`${server.adminUrl}/api/deliveries/${lost.guid}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(
+      /^no delivery .* in the store: GitHub failed to deliver it; the missed-delivery sweep asked GitHub to redeliver it 3 times, the last at .*Z, and gave up: redeliver it by hand/,
+    );
+    const shown = await cli(["deliveries", "show", lost.guid]);
+    expect(shown.code).toBe(2);
+    expect(shown.stderr).toContain("asked GitHub to redeliver it 3 times");
   });
 
   it("asks again after GitHub failed to take an ask (502), names the one it refused (422), and gives up only on asks that counted", async () => {
