@@ -136,6 +136,20 @@ export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.reposit
 export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
 
 /**
+ * A condition a delivery of `status` always meets, found from the tasks' status index: a
+ * `failed` delivery has a dead task, a `pending` one a ready or running task. With it a list
+ * filtered by those statuses starts from the few deliveries that can match, instead of
+ * working out the status of every delivery stored (the whole store, when none matches).
+ * The status itself is still checked on each candidate (a pending delivery may also have a
+ * dead task, and is failed). Null for the other statuses, which most deliveries have.
+ */
+export function deliveryStatusCandidatesSql(status: DeliveryStatus | undefined): string | null {
+  if (status === "failed") return "d.id IN (SELECT c.delivery FROM tasks c WHERE c.status = 'dead')";
+  if (status === "pending") return "d.id IN (SELECT c.delivery FROM tasks c WHERE c.status = 'ready' OR c.status = 'running')";
+  return null;
+}
+
+/**
  * The `before` cursor of a delivery list as SQL, `param` the cursor delivery's id: the rows
  * after it in NEWEST_DELIVERY_FIRST order. No row when no delivery has that id (the
  * comparison with an empty subquery is NULL).

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { NewDelivery, NewTask, Store, TaskOutcome } from "../../src/store/store.js";
+import type { DeliveryStatus, NewDelivery, NewTask, Store, TaskOutcome } from "../../src/store/store.js";
 
 /**
  * The behaviour every Store adapter must have, written against the Store interface only,
@@ -79,6 +79,46 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(rows.map((r) => r.status)).toEqual(["unrouted", "pending"]);
         // The status filters before the limit: the older pending one, not nothing.
         expect((await store.listDeliveries({ subject: { repository: "octo/a", number: 7 }, status: "pending", limit: 1 })).map((r) => r.id)).toEqual(["about-1"]);
+      });
+
+      it("filters by each status as the status reads: a dead task makes a delivery failed while a sibling waits, a skipped one counts as done", async () => {
+        const later = T0 + HOUR;
+        const dead: TaskOutcome = { status: "dead", outcome: "permanent", error: "bad input" };
+        const finish = async (outcome: TaskOutcome) => {
+          const claimed = await claimOne(T0 + 100);
+          expect(await store.complete(claimed.id, claimed.leaseToken, outcome, T0 + 100)).toBe(true);
+        };
+        await seed([], { id: "st-unrouted", receivedAt: T0 + 1 });
+        await seed([task()], { id: "st-succeeded", receivedAt: T0 + 2 });
+        await finish({ status: "succeeded" });
+        await seed([task()], { id: "st-failed", receivedAt: T0 + 3 });
+        await finish(dead);
+        await seed([task(), task({ rule: "later", runAt: later })], { id: "st-failed-waiting", receivedAt: T0 + 4 });
+        await finish(dead);
+        await seed([task({ runAt: later })], { id: "st-pending", receivedAt: T0 + 5 });
+        await seed([task()], { id: "st-running", receivedAt: T0 + 6 });
+        await claimOne(T0 + 100);
+        await seed([task(), task({ rule: "later", runAt: later })], { id: "st-mixed", receivedAt: T0 + 7 });
+        await finish({ status: "succeeded" });
+        // Two tasks holding one key: the second is skipped, and the delivery reads as done.
+        await seed([task({ idempotencyKey: "st-key" }), task({ rule: "twin", idempotencyKey: "st-key" })], { id: "st-skipped", receivedAt: T0 + 8 });
+        await finish({ status: "succeeded" });
+        const ids = async (status: DeliveryStatus, before?: string) => (await store.listDeliveries({ status, before, limit: 100 })).map((r) => r.id);
+        expect(await ids("unrouted")).toEqual(["st-unrouted"]);
+        expect(await ids("succeeded")).toEqual(["st-skipped", "st-succeeded"]);
+        expect(await ids("failed")).toEqual(["st-failed-waiting", "st-failed"]);
+        expect(await ids("pending")).toEqual(["st-mixed", "st-running", "st-pending"]);
+        expect(await ids("pending", "st-mixed")).toEqual(["st-running", "st-pending"]);
+        expect((await store.listDeliveries({ limit: 100 })).map((r) => [r.id, r.status])).toEqual([
+          ["st-skipped", "succeeded"],
+          ["st-mixed", "pending"],
+          ["st-running", "pending"],
+          ["st-pending", "pending"],
+          ["st-failed-waiting", "failed"],
+          ["st-failed", "failed"],
+          ["st-succeeded", "succeeded"],
+          ["st-unrouted", "unrouted"],
+        ]);
       });
 
       it("lists one event's deliveries, or one repository's, with the status and the limit", async () => {

@@ -8,6 +8,7 @@ import {
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
   deliveryFilterSql,
+  deliveryStatusCandidatesSql,
   listedAfterSql,
   toAttemptRecord,
   toDeliveryRecord,
@@ -49,6 +50,8 @@ export async function listDeliveries(pool: pg.Pool, options: ListDeliveriesOptio
     values.push(options.before);
     conditions.push(listedAfterSql(`$${values.length}`));
   }
+  const candidates = deliveryStatusCandidatesSql(options.status);
+  if (candidates !== null) conditions.push(candidates);
   const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
   const inner = `SELECT ${DELIVERY_SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
   let sql = `${inner} ${NEWEST_DELIVERY_FIRST}`;

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { DeliveryFilterColumn, DeliveryRecord, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
+import type { DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, ListDeliveriesOptions, ListTasksOptions, TaskDetail, TaskRecord, TaskStatus } from "../store.js";
 import { deliveryFilters } from "../store.js";
 import { SQLITE_DIALECT } from "../migrations/index.js";
 import {
@@ -8,6 +8,7 @@ import {
   NEWEST_DELIVERY_FIRST,
   TASK_COLUMNS,
   deliveryFilterSql,
+  deliveryStatusCandidatesSql,
   listedAfterSql,
   sqlLimit,
   toAttemptRecord,
@@ -39,11 +40,13 @@ export function prepareQueries(db: Database): Queries {
   // listDeliveries: one statement per combination of filters, as listTasks below. The status
   // is derived from the tasks, so it filters the summaries, before the limit.
   const deliveryLists = new Map<string, Statement<unknown[], SummaryRow>>();
-  const deliveryList = (columns: readonly DeliveryFilterColumn[], withBefore: boolean, withStatus: boolean): Statement<unknown[], SummaryRow> => {
-    const key = `${columns.join(",")}${withBefore ? "+before" : ""}${withStatus ? "+status" : ""}`;
+  const deliveryList = (columns: readonly DeliveryFilterColumn[], withBefore: boolean, status: DeliveryStatus | undefined): Statement<unknown[], SummaryRow> => {
+    const withStatus = status !== undefined;
+    const candidates = deliveryStatusCandidatesSql(status);
+    const key = `${columns.join(",")}${withBefore ? "+before" : ""}${withStatus ? `+status${candidates === null ? "" : `:${status}`}` : ""}`;
     let statement = deliveryLists.get(key);
     if (statement === undefined) {
-      const conditions = [...columns.map((column) => deliveryFilterSql(column, "?", SQLITE_DIALECT)), ...(withBefore ? [listedAfterSql("?")] : [])];
+      const conditions = [...columns.map((column) => deliveryFilterSql(column, "?", SQLITE_DIALECT)), ...(withBefore ? [listedAfterSql("?")] : []), ...(candidates === null ? [] : [candidates])];
       const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
       const inner = `SELECT ${SUMMARY_COLUMNS}, d.seq FROM deliveries d ${where}`;
       statement = db.prepare<unknown[], SummaryRow>(withStatus ? `SELECT * FROM (${inner}) x WHERE x.status = ? ${NEWEST_DELIVERY_FIRST} LIMIT ?` : `${inner} ${NEWEST_DELIVERY_FIRST} LIMIT ?`);
@@ -85,7 +88,7 @@ export function prepareQueries(db: Database): Queries {
       const filters = deliveryFilters(options);
       const { before, status } = options;
       const values = [...filters.map(([, value]) => value), ...(before === undefined ? [] : [before]), ...(status === undefined ? [] : [status]), sqlLimit(options.limit)];
-      return deliveryList(filters.map(([column]) => column), before !== undefined, status !== undefined).all(...values).map(summarize);
+      return deliveryList(filters.map(([column]) => column), before !== undefined, status).all(...values).map(summarize);
     },
     getTask(id) {
       const row = task.get(id);
