@@ -105,6 +105,8 @@ export function installErrorHandlers(app: FastifyInstance, listener: ListenerKin
 
 /** How long a pending answer may keep a connection whose next bytes were malformed: the request timeout. */
 const PENDING_ANSWER_MS = 60_000;
+/** Connections whose next bytes were malformed while an answer was pending: closed once it is sent. */
+const closingAfterAnswer = new WeakSet<Socket>();
 
 /** What Node's HTTP server reports on a connection before any request exists, and how it is answered. */
 function clientErrorAnswer(error: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
@@ -142,17 +144,22 @@ export const ERROR_SHAPED_OPTIONS = {
     // an error written now would arrive first, and the client would read it as the answer to
     // that request — a 400 for a delivery that is being stored. The pending answer goes out
     // alone, then the connection closes; nothing more is read from it.
+    // Node reports every later chunk of a connection whose parser failed again: once is enough.
+    if (closingAfterAnswer.has(socket)) return;
     const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
     // A request not yet in full (a stalled body, framing broken inside it) is the one the error is about: answered below.
     if (pending && !pending.writableFinished && pending.req.complete) {
+      closingAfterAnswer.add(socket);
+      // What else the client sends is not read meanwhile.
+      socket.pause();
       pending.shouldKeepAlive = false;
-      const close = () => {
+      // An answer that never comes (a stalled store) does not hold the socket for ever.
+      const deadline = setTimeout(() => socket.destroy(), PENDING_ANSWER_MS).unref();
+      pending.once("close", () => {
+        clearTimeout(deadline);
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
-      };
-      pending.once("close", close);
-      // An answer that never comes (a stalled store) does not hold the socket for ever.
-      setTimeout(() => socket.destroy(), PENDING_ANSWER_MS).unref();
+      });
       return;
     }
     const { code, message } = clientErrorAnswer(error);

@@ -267,7 +267,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       const form = mediaType(request.headers["content-type"]) === "form";
       // A stored body is read again (a retry, a replay) without its content type, as JSON when
       // it starts with `{`: a form body that does would be unreadable then.
-      if (form && !isFormBody(body)) return sendError(reply, "SWY_E_BAD_PAYLOAD", "form-encoded body starts with {: GitHub's form bodies are payload=…; send a JSON body as application/json");
+      if (form && !isFormBody(body) && body.toString("latin1").trim() !== "") return sendError(reply, "SWY_E_BAD_PAYLOAD", "form-encoded body starts with {: GitHub's form bodies are payload=…; send a JSON body as application/json");
       const payload = parseDeliveryBody(body, form);
       if (typeof payload === "string") return sendError(reply, "SWY_E_BAD_PAYLOAD", payload);
 

@@ -305,10 +305,10 @@ export function createWorker(options: WorkerOptions): Worker {
           await handBack(claimed, "claimed as a shutdown began: runs again when a worker next takes it: after a restart, or at once on another instance (not counted as a retry)");
           break;
         }
-        for (const task of claimed) {
-          if (knowsAgent(task.agent)) start(task);
-          else await handBackUnknown(task);
-        }
+        // Started before anything is awaited: a stop that begins meanwhile finds them running.
+        const unknown = claimed.filter((task) => !knowsAgent(task.agent));
+        for (const task of claimed) if (!unknown.includes(task)) start(task);
+        for (const task of unknown) await handBackUnknown(task);
       }
       // Every slot busy: due tasks wait for a finishing task's wake, not a 0 ms poll.
       if (busySlots() >= concurrency) blocked = true;

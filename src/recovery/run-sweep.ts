@@ -2,7 +2,7 @@ import type { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
 import type { RedeliveryHistory } from "../store/redelivery-records.js";
-import type { HookTarget } from "./hook-target.js";
+import { requiredPermission, type HookTarget } from "./hook-target.js";
 import { failedGuids, planRedeliveries } from "./plan-redeliveries.js";
 import { askRedelivery, readHookLog } from "./read-hook-log.js";
 import { describeGithubError, type SweepError } from "./sweep-error.js";
@@ -156,6 +156,10 @@ async function sweepHook(
     result.guids = plan.asks.map((a) => a.guid);
     return;
   }
+  // 404s in a row before GitHub took any ask of this sweep: a hook deleted since its log was
+  // read, or a token that reads the log but may not redeliver, answers every ask so.
+  let notFoundInARow = 0;
+  let taken = 0;
   for (const { guid, entry } of plan.asks) {
     if (deps.stopping?.()) return;
     askedThisSweep.add(guid);
@@ -172,7 +176,10 @@ async function sweepHook(
       // read, so the hook itself is there): that ask counts, and the others go on. Anything
       // else (a rate limit, the credentials, an outage) is no answer about the delivery: the
       // ask is recorded without a status, so it does not count toward its limit, and the sweep stops.
-      const refusal = code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
+      if (described.kind === "not_found") notFoundInARow += 1;
+      // A second 404 in a row with none taken yet says more of the hook than of the deliveries: the sweep stops, as for a 404 on the log, and that ask does not count.
+      const hookWide = described.kind === "not_found" && notFoundInARow >= 2 && taken === 0;
+      const refusal = !hookWide && code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
       const message = refusal && described.kind === "not_found" ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log` : described.message;
       await store.answer(guid, n, { status: refusal ? code : null, error: message });
       if (refusal) {
@@ -180,8 +187,17 @@ async function sweepHook(
         deps.logger.warn({ hook: target.name, delivery: guid, status: code, error: message }, "GitHub refused to redeliver a missed delivery");
         continue;
       }
-      throw new SweepFailure(described);
+      throw new SweepFailure(
+        hookWide
+          ? {
+              kind: "not_found",
+              message: `hook ${target.name}: GitHub answers 404 to every redelivery asked of this hook while its log reads: it was deleted meanwhile, or the token may read its deliveries but not redeliver them (redelivering needs ${requiredPermission(target)})`,
+            }
+          : described,
+      );
     }
+    notFoundInARow = 0;
+    taken += 1;
     await store.answer(guid, n, { status, error: null });
     result.redelivered += 1;
     result.guids.push(guid);

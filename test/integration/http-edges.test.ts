@@ -137,6 +137,46 @@ describe("HTTP edges keep the error contract", () => {
     expect(bodyOf(raw)).toMatchObject({ error: { code: "SWY_E_HEADERS_TOO_LARGE", message: expect.stringMatching(/headers are too large/) } });
   });
 
+  it("bad bytes that keep coming while an answer is pending are read no further: one answer, then the connection closes, nothing piles up", async () => {
+    const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
+    // A store that takes its time, so that the answer is pending while the junk arrives.
+    const store = {
+      accept: async (delivery: { id: string }) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { duplicate: false, delivery: delivery.id, tasks: [] };
+      },
+    } as unknown as Store;
+    const app = createWebhookServer({ config, rules, store, secrets: [TEST_SECRET], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as { port: number };
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const payload = JSON.stringify({ zen: "slow store" });
+      const request = `POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\nx-github-event: ping\r\nx-github-delivery: slow-junk\r\nx-hub-signature-256: ${signPayload(TEST_SECRET, payload)}\r\ncontent-length: ${payload.length}\r\n\r\n${payload}`;
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", async () => {
+          socket.write(request);
+          for (let i = 0; i < 15 && !socket.destroyed; i++) {
+            socket.write("\u0001junk\r\n");
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        });
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+      expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+      await app.close();
+    }
+  });
+
   it("looks for overdue requests every 5 s, not Node's 30 (a stalled sender was cut off after 60–90 s)", async () => {
     const { config, rules } = parseConfig({ server: { host: "127.0.0.1", port: 0 } });
     const app = createWebhookServer({ config, rules, store: {} as Store, secrets: ["s"], limiter: createFailedAuthLimiter(config.security.failedAuth), allowlist: null, logger: createLogger("silent") });

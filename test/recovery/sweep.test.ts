@@ -208,6 +208,22 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(await server.store.getDelivery(limited.guid)).not.toBeNull();
   });
 
+  it("stops at a second 404 in a row before any ask was taken, blaming the hook (deleted, or a token that may not redeliver), and uses up no more asks", async () => {
+    const now = Date.now();
+    const missed = [1, 2, 3].map((n) => hook.record("star", payload(n), { at: now - (4 - n) * HOUR, statusCode: 502 }));
+    fake.failAlways({ method: "POST", path: /\/attempts$/, status: 404, body: { message: "Not Found" } });
+    for (let i = 0; i < 3; i++) {
+      const { body } = await sweep();
+      const [result] = body.hooks as { redelivered: number; refused: { delivery: string }[]; errors: { kind: string; message: string }[]; given_up: number }[];
+      expect(result).toMatchObject({ redelivered: 0, errors: [{ kind: "not_found", message: expect.stringContaining("answers 404 to every redelivery asked of this hook") }] });
+      (server.store as unknown as SqliteStore).db.prepare("UPDATE redeliveries SET asked_at = asked_at - ?").run(HOUR);
+    }
+    // Only the first 404 of each sweep counted: the others are not given up.
+    const counted = (server.store as unknown as SqliteStore).db.prepare("SELECT guid, COUNT(*) AS n FROM redeliveries WHERE status = 404 GROUP BY guid").all() as { guid: string; n: number }[];
+    expect(counted.reduce((sum, row) => sum + row.n, 0)).toBe(3);
+    expect(counted.every((row) => row.guid === missed[0]!.guid)).toBe(true);
+  });
+
   it("--dry-run lists what it would ask for and asks nothing", async () => {
     const { missing } = await seedMixedLog();
     fake.clearRequests();
