@@ -16,9 +16,10 @@ export interface JobSummaryInput {
   decideOnly?: boolean;
 }
 
-// A job summary may hold 1 MiB per step; one body must not crowd out the rest.
+// A job summary may hold 1 MiB per step, counted in bytes (GitHub refuses a larger one
+// whole); one body must not crowd out the rest.
 const MAX_BODY_CHARS = 16_000;
-const MAX_SUMMARY_CHARS = 900_000;
+const MAX_SUMMARY_BYTES = 900_000;
 
 const md = escapeMarkdown;
 
@@ -115,7 +116,11 @@ export function renderJobSummary(input: JobSummaryInput): string {
   const parts = [heading(input.event), "", ...decisionSection(input), ""];
   if (input.run !== null) parts.push(...tasksSection(input.run.tasks, input.run.cancelled), "", ...writesSection(input.run.writes), "");
   const text = parts.join("\n");
-  return text.length > MAX_SUMMARY_CHARS ? `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (summary cut at ${MAX_SUMMARY_CHARS} characters)\n` : text;
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= MAX_SUMMARY_BYTES) return text;
+  // Cut on bytes; a character cut in two decodes as U+FFFD, dropped.
+  const kept = bytes.subarray(0, MAX_SUMMARY_BYTES).toString("utf8").replace(/\uFFFD$/, "");
+  return `${kept}\n\n… (summary cut at ${MAX_SUMMARY_BYTES} bytes)\n`;
 }
 
 /**

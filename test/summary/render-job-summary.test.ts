@@ -74,6 +74,17 @@ describe("renderJobSummary", () => {
     expect(JSON.parse(body)).toEqual({ labels: ["type:bug"] });
   });
 
+  it("keeps the summary under GitHub's 1 MiB counted in bytes, with text of several bytes a character", () => {
+    const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
+    // Many writes of Japanese text: each body is within its own cap, the whole far over 1 MiB in UTF-8.
+    const text = "日本語の出力".repeat(2_000);
+    const writes = Array.from({ length: 60 }, (_, i) => ({ agent: "IssueAgent", task: "1", method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", body: { body: `${i} ${text}` }, dryRun: true, at: 0 }));
+    const summary = renderJobSummary({ event, decision: decision(), run: run({ writes }) });
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024);
+    expect(summary).toMatch(/… \(summary cut at 900000 bytes\)\n$/);
+    expect(summary).not.toContain("\uFFFD");
+  });
+
   it("says plainly when nothing ran", () => {
     const event = normalizeEvent("issues", { ...exampleOf("issues", "opened") });
     expect(renderJobSummary({ event, decision: decision(), run: null, decideOnly: true })).toContain("Decided only (`--dry-run`): no agent ran.");
