@@ -23,6 +23,7 @@ import { terminalText } from "../present/terminal-text.js";
 import { ExitCode, printJson, type CliIo } from "./io.js";
 import { onStopSignals } from "./stop-signals.js";
 import { taskOutcome } from "../app/task-outcome.js";
+import { LATER_THAN_A_RUN_WAITS } from "../queue/worker.js";
 
 /** What `route` takes from its flags (the GitHub Action passes its inputs as these). */
 export interface RouteOptions {
@@ -223,7 +224,8 @@ function jobTokenHint(lastError: string | null): string {
 
 function deadReason(lastError: string | null, attempts: number): string {
   const error = lastError ?? "failed";
-  if (error.startsWith("gave up after ")) return error;
+  // Transient, but its retry was due later than a workflow run waits: it says so itself.
+  if (error.startsWith("gave up after ") || error.includes(LATER_THAN_A_RUN_WAITS)) return error;
   return `${error} (a permanent failure${attempts > 1 ? ` on attempt ${attempts}` : ""}: not retried)`;
 }
 

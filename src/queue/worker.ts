@@ -683,6 +683,9 @@ export function createWorker(options: WorkerOptions): Worker {
  */
 export const ACTIONS_MAX_RETRY_WAIT_MS = 5 * 60_000;
 
+/** What the error of a task ended by withinAWorkflowRun says, for those who read it back. */
+export const LATER_THAN_A_RUN_WAITS = "later than a workflow run waits";
+
 /** In Actions mode, a retry asked for later than ACTIONS_MAX_RETRY_WAIT_MS ends the task now, saying when to run the workflow again. */
 function withinAWorkflowRun(outcome: TaskOutcome): TaskOutcome {
   if (outcome.status !== "ready" || outcome.retryDelayMs <= ACTIONS_MAX_RETRY_WAIT_MS) return outcome;
@@ -690,7 +693,7 @@ function withinAWorkflowRun(outcome: TaskOutcome): TaskOutcome {
   return {
     status: "dead",
     outcome: "transient",
-    error: `${outcome.error}: a retry was due in ${wait}, later than a workflow run waits (${ACTIONS_MAX_RETRY_WAIT_MS / 60_000} min): run the workflow again after that`,
+    error: `${outcome.error}: a retry was due in ${wait}, ${LATER_THAN_A_RUN_WAITS} (${ACTIONS_MAX_RETRY_WAIT_MS / 60_000} min): run the workflow again after that`,
     output: outcome.output ?? null,
   };
 }

@@ -134,8 +134,9 @@ describe("a rate limit that asks a workflow run to wait long, in Actions mode", 
       const result = await routeInActions(payload, work);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/^::error title=switchyard%3A IssueAgent failed::POST \/repos\/Codertocat\/Hello-World\/labels: HTTP 429 .*: a retry was due in 10 min, later than a workflow run waits \(5 min\): run the workflow again after that$/m);
-      // One attempt: nothing slept.
+      // One attempt: nothing slept. Not called permanent where the task's line is printed either.
       expect(fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/labels"))).toHaveLength(1);
+      expect(result.stderr).not.toContain("a permanent failure");
     } finally {
       work.remove();
     }
