@@ -91,18 +91,28 @@ function nested(path: string, value: unknown): Record<string, unknown> {
  */
 function asDuration(path: string, ms: number): string | null {
   const text = formatDuration(ms);
-  if (text.endsWith("ms")) return null;
+  return text.endsWith("ms") ? null : readsBackAs(path, text, ms);
+}
+
+/** A default in bytes as the docs write it (`25mb`), when the setting takes a size: asked of the schema, as asDuration. */
+function asSize(path: string, bytes: number): string | null {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) && mib > 0 ? readsBackAs(path, `${mib}mb`, bytes) : null;
+}
+
+/** `text` when the schema reads it back at `path` as `value`, else null. */
+function readsBackAs(path: string, text: string, value: number): string | null {
   const parsed = configSchema.safeParse(nested(path, text));
   if (!parsed.success) return null;
   const back = path.split(".").reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], parsed.data);
-  return back === ms ? text : null;
+  return back === value ? text : null;
 }
 
 function settingLines(key: string, value: unknown, path: string, depth: number): Line[] {
   const pad = "  ".repeat(depth);
   const env = ENV_BY_PATH[path];
   const note = [SETTINGS[path], env && `env ${env}`].filter(Boolean).join("; ") || undefined;
-  const duration = typeof value === "number" ? asDuration(path, value) : null;
+  const duration = typeof value === "number" ? (asDuration(path, value) ?? asSize(path, value)) : null;
   if (!isMapping(value)) return [{ text: `${pad}${key}: ${duration ?? inline(value)}`, note }];
   const children = Object.entries(value).flatMap(([k, v]) => settingLines(k, v, `${path}.${k}`, depth + 1));
   return [{ text: `${pad}${key}:`, note }, ...children];

@@ -180,7 +180,7 @@ describe("switchyard init in a fresh repository", () => {
     expect(parseConfig(all).config).toEqual(defaults);
   });
 
-  it("switchyard.config.yaml writes durations as the docs do (30d, 10m), not milliseconds", async () => {
+  it("switchyard.config.yaml writes durations and sizes as the docs do (30d, 10m, 25mb), not milliseconds or bytes", async () => {
     await result;
     const text = read(dir, CONFIG);
     expect(text).toMatch(/^# {5}bodies: 30d$/m);
@@ -190,6 +190,7 @@ describe("switchyard init in a fresh repository", () => {
     // A key in milliseconds takes a duration too; a setting that takes only a number keeps it.
     expect(text).toMatch(/^# {3}leaseMs: 30s$/m);
     expect(text).toMatch(/^# {3}concurrency: 4$/m);
+    expect(text).toMatch(/^# {3}bodyLimit: 25mb +#/m);
   });
 
   it("refuses a second run without --force: exit 2, names the files, changes nothing", async () => {
