@@ -12,7 +12,7 @@ import { didYouMean } from "../config/suggest-name.js";
 import { WEBHOOK_EVENT_ACTIONS } from "../config/webhook-events.generated.js";
 import { UsageError } from "../errors.js";
 import type { EventPayload } from "../events/event-payload.js";
-import { missingEventKeys } from "../events/check-event-shape.js";
+import { foreignEventOf, missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { readEventFile } from "../events/read-event-file.js";
 import { ACTIONS_EVENTS } from "../init/derive-triggers.js";
@@ -117,9 +117,14 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   // Relative to the command's working directory, like --config.
   const payload = readEventFile(path.resolve(io.cwd, payloadFile));
   const missing = missingEventKeys(eventName, payload);
+  const article = /^[aeiou]/.test(eventName) ? "an" : "a";
   if (missing !== null) {
+    throw new UsageError(`${payloadFile} is not ${article} ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`);
+  }
+  const foreign = foreignEventOf(eventName, payload);
+  if (foreign !== null) {
     throw new UsageError(
-      `${payloadFile} is not ${/^[aeiou]/.test(eventName) ? "an" : "a"} ${eventName} payload: it has no ${missing.map((k) => `"${k}"`).join(" or ")} (check --event or GITHUB_EVENT_NAME against the payload)`,
+      `${payloadFile} is not ${article} ${eventName} payload: it has a "${foreign.key}", which ${eventName} payloads never have; it looks like ${foreign.event}'s (check --event or GITHUB_EVENT_NAME against the payload)`,
     );
   }
   // A pull_request_target workflow's payload is a pull_request event's: it routes, and its

@@ -50,3 +50,31 @@ function hasShape(key: string, value: unknown): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   return !NUMBERED.has(key) || Number.isSafeInteger((value as { number?: unknown }).number);
 }
+
+/**
+ * Keys a payload of the event never has, which the payload of a neighbouring event always
+ * does: an `issues` payload with a `comment` is an issue_comment's. The event it then looks
+ * like, by key.
+ */
+const FOREIGN_KEYS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  issues: { comment: "issue_comment" },
+  pull_request: { review: "pull_request_review", comment: "pull_request_review_comment" },
+  pull_request_target: { review: "pull_request_review", comment: "pull_request_review_comment" },
+  discussion: { comment: "discussion_comment" },
+};
+
+/**
+ * The event a payload labelled `eventName` looks like instead, when it carries a key that
+ * event never has (an issue_comment payload sent as `issues`), else null. Such a payload has
+ * every key missingEventKeys asks for, and would route as the wrong event: an issue_comment
+ * routed as `issues.created` matches no rule, a quiet success that hides the mistake.
+ *
+ * @example foreignEventOf("issues", issueCommentPayload) // { key: "comment", event: "issue_comment" }
+ */
+export function foreignEventOf(eventName: string, payload: Record<string, unknown>): { key: string; event: string } | null {
+  if (!Object.hasOwn(FOREIGN_KEYS, eventName)) return null;
+  for (const [key, event] of Object.entries(FOREIGN_KEYS[eventName]!)) {
+    if (payload[key] !== undefined && payload[key] !== null) return { key, event };
+  }
+  return null;
+}

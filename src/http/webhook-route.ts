@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import { missingEventKeys } from "../events/check-event-shape.js";
+import { foreignEventOf, missingEventKeys } from "../events/check-event-shape.js";
 import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { CompiledRule } from "../routing/compile-rules.js";
@@ -280,6 +280,10 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           "SWY_E_BAD_PAYLOAD",
           `X-GitHub-Event is ${eventName}, but the payload has no ${missing.map((key) => `"${key}"`).join(" or ")}: send the header GitHub sent with this payload`,
         );
+      }
+      const foreign = foreignEventOf(eventName, payload);
+      if (foreign !== null) {
+        return sendError(reply, "SWY_E_BAD_PAYLOAD", `X-GitHub-Event is ${eventName}, but the payload has a "${foreign.key}", as ${foreign.event}'s do: send the header GitHub sent with this payload`);
       }
       const deliveryId = request.headers["x-github-delivery"] as string;
       // Bound per call, not by a child logger per request: at LOG_LEVEL warn these lines cost nothing.

@@ -238,6 +238,7 @@ describe.concurrent("route inputs", () => {
 
   const notJson = work.write("not-json.json", "this is not JSON\n{\n  still: not\n}\n");
   const array = work.write("array.json", [{ action: "opened" }]);
+  const commentCreated = work.write("issue-comment.json", exampleOf("issue_comment", "created"));
   const nullJson = work.write("null.json", "null");
   it.each([
     ["a missing payload file", ["--event", "issues", "--payload", "missing.json"], {}, /^switchyard: cannot read payload file .*missing\.json: no such file$/],
@@ -254,6 +255,7 @@ describe.concurrent("route inputs", () => {
     ["a payload of another event", ["--event", "pull_request", "--payload", issueOpened], {}, /^switchyard: .* is not a pull_request payload: it has no "pull_request" \(check --event/],
     ["an issues payload named push", ["--payload", issueOpened], { GITHUB_EVENT_NAME: "push" }, /is not a push payload: it has no "ref"/],
     ["an article before a vowel", ["--event", "issue_comment", "--payload", issueOpened], {}, /is not an issue_comment payload: it has no "comment"/],
+    ["a neighbour's payload, with every key the event has", ["--event", "issues", "--payload", commentCreated], {}, /is not an issues payload: it has a "comment", which issues payloads never have; it looks like issue_comment's \(check --event/],
   ] as const)("%s → exit 2, one line on stderr, and --json's one line on stdout saying the same", async (_, args, env, message) => {
     const result = await route([...args, "--dry-run", "--json"], env);
     expect(result.code).toBe(2);

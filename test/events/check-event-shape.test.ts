@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { missingEventKeys } from "../../src/events/check-event-shape.js";
-import { allExamples, asJson } from "../support/examples.js";
+import { foreignEventOf, missingEventKeys } from "../../src/events/check-event-shape.js";
+import { allExamples, asJson, exampleOf } from "../support/examples.js";
 
 describe("missingEventKeys", () => {
   it("finds nothing missing in any of GitHub's example payloads for their own event", () => {
@@ -25,6 +25,18 @@ describe("missingEventKeys", () => {
     expect(missingEventKeys("issues", { issue: { number: 7 } })).toBeNull();
     expect(missingEventKeys("push", { ref: 1 })).toEqual(["ref"]);
     expect(missingEventKeys("workflow_run", { workflow_run: [] })).toEqual(["workflow_run"]);
+  });
+
+  it("finds no foreign key in any of GitHub's example payloads, and names the event a neighbour's payload looks like", () => {
+    const found: string[] = [];
+    for (const example of allExamples()) {
+      const foreign = foreignEventOf(example.event, asJson(example.payload));
+      if (foreign !== null) found.push(`${example.event}: ${foreign.key}`);
+    }
+    expect(found).toEqual([]);
+    expect(foreignEventOf("issues", asJson(exampleOf("issue_comment", "created")))).toEqual({ key: "comment", event: "issue_comment" });
+    expect(foreignEventOf("pull_request", asJson(exampleOf("pull_request_review", "submitted")))).toEqual({ key: "review", event: "pull_request_review" });
+    expect(foreignEventOf("star", { comment: {} })).toBeNull();
   });
 
   it("checks nothing for events it has no table row for, Object's own names included", () => {
