@@ -2,6 +2,7 @@ import path from "node:path";
 import { BASE_ENV_NAMES } from "../agents/executors/exec-executor.js";
 import { ENV_KEYS } from "../config/read-env.js";
 import type { Config } from "../config/schema.js";
+import { ACTIONS_MAX_RETRY_WAIT_MS } from "../queue/worker.js";
 
 /** What init can see of the repository it writes into: only for notes, never for the plan's shape. */
 export interface RepositoryFiles {
@@ -36,8 +37,26 @@ export interface AgentSetup {
    * whole repository (of the trusted ref): no sparse checkout.
    */
   wholeRepository: boolean;
-  /** The longest timeout of the job's exec, http and workspace agents (ms; 0 when none or unlimited). */
-  longestTimeoutMs: number;
+  /**
+   * How long the slowest of the job's exec, http and workspace agents (by timeout) may take
+   * with its retries, in a workflow run: every
+   * attempt to its timeout (a timed-out agent is retried), and the backoff between them as
+   * Actions mode waits it (ms; 0 when none).
+   */
+  longestRunMs: number;
+}
+
+/** An agent of timeout `timeoutMs` run to the end of `retry`: each attempt to its timeout, and the waits between them. */
+export function runWithRetriesMs(timeoutMs: number, retry: Config["retry"]): number {
+  if (timeoutMs <= 0) return 0;
+  let total = timeoutMs * (retry.maxRetries + 1);
+  let delay = retry.initialDelayMs;
+  for (let i = 0; i < retry.maxRetries; i++) {
+    // A longer wait ends the task in a workflow run instead (withinAWorkflowRun).
+    total += Math.min(delay, retry.maxDelayMs, ACTIONS_MAX_RETRY_WAIT_MS);
+    delay *= retry.multiplier;
+  }
+  return total;
 }
 
 // GitHub's rule for secret names: letters, digits and underscores, not starting with a
@@ -154,7 +173,7 @@ export function planAgentSetup(agents: readonly string[], config: Config, files?
       secrets.set(name, need);
     }
   }
-  return { checkout, secrets: [...secrets.values()], notes, wholeRepository, longestTimeoutMs };
+  return { checkout, secrets: [...secrets.values()], notes, wholeRepository, longestRunMs: runWithRetriesMs(longestTimeoutMs, config.retry) };
 }
 
 function planProgram(agent: string, program: string, files: RepositoryFiles | undefined, add: (pattern: string | null) => void, notes: string[]): void {

@@ -72,9 +72,16 @@ function renderSparseCheckout(job: PlannedJob): string[] {
   ];
 }
 
-/** Long enough for the job's slowest agent to run out its own timeout, and never under 15 minutes. */
+/** GitHub's longest job on its hosted runners: 6 hours. */
+const MAX_JOB_MINUTES = 360;
+
+/**
+ * Long enough for the job's slowest agent to run out its timeout on every attempt its retry
+ * policy allows, plus 5 minutes for the rest of the job; never under 15 minutes, nor over
+ * what GitHub allows a job.
+ */
 function timeoutMinutes(job: PlannedJob): number {
-  return Math.max(15, Math.ceil(job.setup.longestTimeoutMs / 60_000) + 5);
+  return Math.min(MAX_JOB_MINUTES, Math.max(15, Math.ceil(job.setup.longestRunMs / 60_000) + 5));
 }
 
 /** The variables the agents list under `env:`, from repository secrets: one line each, saying whose. */
@@ -110,7 +117,7 @@ const MANUAL_JOB: PlannedJob = {
   permissions: { contents: { level: "read", reasons: ["check out switchyard.config.yaml"] } },
   configFromDefaultBranch: false,
   notes: [],
-  setup: { checkout: [], secrets: [], notes: [], wholeRepository: false, longestTimeoutMs: 0 },
+  setup: { checkout: [], secrets: [], notes: [], wholeRepository: false, longestRunMs: 0 },
 };
 
 /**

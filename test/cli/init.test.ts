@@ -362,14 +362,14 @@ describe("switchyard init with a workspace ExecutionAgent", () => {
   const jobs = () => readYaml(dir, HANDLER).jobs as Record<string, Yaml>;
   const checkoutOf = (id: string) => (jobs()[id]!.steps as Yaml[])[0]!.with as Yaml;
 
-  it("checks out the whole repository for the jobs that can hand it a plan (its worktree is made from that checkout), and gives them its timeout", async () => {
+  it("checks out the whole repository for the jobs that can hand it a plan (its worktree is made from that checkout), and gives them its timeout on every attempt", async () => {
     expect((await init(dir)).code).toBe(0);
     for (const id of ["issues", "issue_comment"]) {
       expect(checkoutOf(id), id).not.toHaveProperty("sparse-checkout");
       expect(checkoutOf(id), id).not.toHaveProperty("sparse-checkout-cone-mode");
       expect(checkoutOf(id)["persist-credentials"], id).toBe(false);
-      // 45 minutes of the agent's own, and a margin for the rest of the job.
-      expect(jobs()[id]!["timeout-minutes"], id).toBe(50);
+      // 45 minutes of the agent's own on each of its 4 attempts (3 retries), the waits between them, and a margin for the rest of the job.
+      expect(jobs()[id]!["timeout-minutes"], id).toBe(186);
     }
     // A job that never runs it keeps the config alone and the usual 15 minutes.
     expect(checkoutOf("pull_request")["sparse-checkout"]).toBe(CONFIG);
