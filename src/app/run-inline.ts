@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import { createMemoryStore } from "../store/memory/memory-store.js";
 import type { GithubActionRecord, NewTask, TaskDetail } from "../store/store.js";
 import { createRuntime } from "./create-runtime.js";
+import { ACTIONS_STOPPED } from "../queue/worker.js";
 
 export interface InlineRun {
   delivery: string;
@@ -83,7 +84,10 @@ export async function runInline(options: {
     // CANCEL_WITHIN_MS, before the runner's SIGKILL.
     if (cancelled !== null) await worker!.kill(CANCEL_WITHIN_MS);
     await runtime.drain(cancelled === null ? undefined : 0);
-    const tasks = (await store.getDelivery(delivery))?.tasks ?? [];
+    const stored = (await store.getDelivery(delivery))?.tasks ?? [];
+    // A task that was waiting for its retry when the run was cancelled still holds the
+    // failure it waited on: said, with what the cancellation means for it.
+    const tasks = cancelled === null ? stored : stored.map((task) => (task.status === "ready" && task.lastError !== ACTIONS_STOPPED ? { ...task, lastError: `${ACTIONS_STOPPED}; it was waiting for a retry after: ${task.lastError ?? "a failure"}` } : task));
     const writes: GithubActionRecord[] = [];
     for (const task of tasks) writes.push(...(await store.listGithubActions({ task: task.id, limit: Number.POSITIVE_INFINITY })).reverse());
     return { delivery, tasks, writes, cancelled };

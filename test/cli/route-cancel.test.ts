@@ -73,4 +73,37 @@ describe.concurrent("route stopped by a signal", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
+
+  it("a task cancelled while it waited for its retry says so, with the failure it waited on", async () => {
+    const dir = path.join(work.dir, "backoff");
+    mkdirSync(dir);
+    const agent = work.write("backoff/retry.sh", `#!/bin/sh\ntouch "${dir}/ran"\necho "not yet" >&2\nexit 75\n`);
+    chmodSync(agent, 0o755);
+    work.write(
+      "backoff/switchyard.config.yaml",
+      `retry: { initialDelayMs: 30000, maxDelayMs: 60000 }\nagents:\n  RetryAgent: { exec: ["./retry.sh"] }\nrouting:\n  rules:\n    - id: again\n      when: { event: issues, action: opened }\n      agent: RetryAgent\n      priority: critical\n      action: again\n`,
+    );
+    const payload = work.write("backoff/event.json", exampleOf("issues", "opened"));
+    const env = { PATH: process.env.PATH ?? "", HOME: dir, GITHUB_WORKSPACE: dir, GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payload, SWITCHYARD_DRY_RUN: "1" };
+    const child = spawn(process.execPath, [BIN, "route", "--json"], { cwd: dir, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    try {
+      await waitFor(() => existsSync(path.join(dir, "ran")), 15_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}; stderr: ${stderr}`);
+      });
+      // The first attempt's outcome written, the retry 30 s away.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      child.kill("SIGINT");
+      expect(await exited, stderr).toBe(130);
+      const json = JSON.parse(stdout) as { tasks: { status: string; attempts: number; last_error: string }[] };
+      expect(json.tasks[0]).toMatchObject({ status: "cancelled", attempts: 1 });
+      expect(json.tasks[0]!.last_error).toMatch(/^cancelled: .*nothing runs it again.*; it was waiting for a retry after: .*75/);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
 });
