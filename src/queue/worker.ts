@@ -214,7 +214,8 @@ export function createWorker(options: WorkerOptions): Worker {
   /**
    * A claimed task whose agent this process lacks: back to ready in its place in the queue,
    * the attempt not counted, for a switchyard configured with the agent. During a rolling
-   * deploy that adds an agent, the old instances' workers meet its first tasks this way.
+   * deploy of a config that adds an agent, the workers still on the old config meet its
+   * first tasks this way.
    */
   async function handBackUnknown(task: ClaimedTask): Promise<void> {
     missing(task.agent);
