@@ -7,6 +7,8 @@ import type { Store } from "../store/store.js";
 /** A migrated store and how to let go of it. */
 export interface RuntimeStore {
   store: Store;
+  /** The migrations this start applied, in order (empty when the schema was current). */
+  migrated: readonly string[];
   /** Flushes and closes the store (releasing SQLite's lock). */
   close: () => Promise<void>;
 }
@@ -21,6 +23,7 @@ export interface RuntimeStore {
  * const { store, close } = await openRuntimeStore(config, { cwd, logger });
  */
 export async function openRuntimeStore(config: Config, options: { cwd?: string; logger: Logger }): Promise<RuntimeStore> {
+  let migrated: readonly string[] = [];
   const store = await openMigratedStore(config.store.url, {
     cwd: options.cwd,
     exclusive: true,
@@ -29,7 +32,10 @@ export async function openRuntimeStore(config: Config, options: { cwd?: string; 
     onCheckpointThreadStarted: reassertHeapTuning,
     pool: { size: config.store.poolSize, statementTimeoutMs: config.store.statementTimeoutMs },
     logger: options.logger,
-    onMigrated: (applied) => options.logger.info({ migrations: applied }, `migrated the database: applied ${applied.join(", ")}`),
+    onMigrated: (applied) => {
+      migrated = applied;
+      options.logger.info({ migrations: applied }, `migrated the database: applied ${applied.join(", ")}`);
+    },
   });
-  return { store, close: () => store.close() };
+  return { store, migrated, close: () => store.close() };
 }

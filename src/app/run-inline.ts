@@ -50,7 +50,7 @@ export async function runInline(options: {
   stop?: AbortSignal;
 }): Promise<InlineRun> {
   const store = createMemoryStore();
-  const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions", store: { store, close: () => store.close() } });
+  const runtime = await createRuntime({ config: options.config, logger: options.logger, env: options.env, mode: "actions", store: { store, migrated: [], close: () => store.close() } });
   const { worker } = runtime;
   try {
     const delivery = options.delivery ?? `actions-${randomUUID()}`;

@@ -41,6 +41,8 @@ export interface StartServerOptions {
 
 export interface RunningServer {
   role: ServerRole;
+  /** The migrations this start applied to the store, in order (empty when it was current). */
+  migrated: readonly string[];
   /** null when the role runs no webhook listener (worker). */
   webhookUrl: string | null;
   adminUrl: string;
@@ -186,6 +188,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   return {
     role,
+    migrated: opened.migrated,
     webhookUrl: webhook ? urlOf(webhook, config.server.host) + config.server.path : null,
     adminUrl: urlOf(admin, config.admin.host),
     store,

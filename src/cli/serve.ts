@@ -148,6 +148,13 @@ const ROLE_SUMMARY: Record<ServerRole, string> = {
   worker: "admin API and worker, no webhook listener",
 };
 
+/** What this start did to the schema, for the start lines: an upgrade says which migrations it applied. */
+function migrationLine(applied: readonly string[]): string {
+  if (applied.length === 0) return "";
+  if (applied[0]!.startsWith("1-")) return `switchyard: created the database's tables (schema version ${applied.length})\n`;
+  return `switchyard: migrated the database: applied ${applied.join(", ")}\n`;
+}
+
 export interface ServeOptions {
   config?: string;
   /** Overrides `server.role` (SWITCHYARD_ROLE). */
@@ -194,6 +201,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<void> 
       (server.webhookUrl ? `switchyard: receiving webhooks at ${server.webhookUrl}${everyInterface(config.server.host)}\n` : "") +
       `switchyard: admin API at ${server.adminUrl} (/healthz, /api/deliveries)\n` +
       `switchyard: store ${describeStore(config.store.url, io.cwd)}\n` +
+      migrationLine(server.migrated) +
       `switchyard: config ${loaded.source ?? "defaults (no switchyard.config.yaml)"}\n` +
       `switchyard: ${describeGithubWrites(config.github).line}\n` +
       (resolved?.notice(server.webhookUrl) ?? "") +

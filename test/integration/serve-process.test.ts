@@ -195,7 +195,7 @@ describe("serve as a process", () => {
     await waitFor(() => server.stderr().includes(secret));
     // The test's PORT is not 3000: a send from another terminal, without that PORT, needs the URL.
     expect(server.stderr()).toContain(`\n    node ${BIN} send issues.opened --url ${server.webhookUrl}\n`);
-    expect(server.stderr()).toContain(`switchyard: store sqlite:s.db (${path.join(dir, "s.db")})`);
+    expect(server.stderr()).toContain(`switchyard: store sqlite:s.db (${path.join(dir, "s.db")})\nswitchyard: created the database's tables (schema version `);
     expect(server.stderr()).toContain("switchyard: GitHub: dry-run (no credentials): writes are recorded, not sent\n");
     // The default host listens beyond loopback, and the start says so beside the loopback URL.
     expect(server.stderr()).toMatch(/switchyard: receiving webhooks at http:\/\/127\.0\.0\.1:\d+\/webhooks\/github \(listening on every interface, server\.host 0\.0\.0\.0: SWITCHYARD_HOST=127\.0\.0\.1 keeps it on this machine\)\n/);

@@ -156,6 +156,11 @@ describe("createSqliteStore", () => {
     await opened.close();
     const applied = ["7-security-incidents", "8-attempt-agent", "9-repository-caseless"];
     expect(lines.filter((line) => line.migrations)).toEqual([expect.objectContaining({ msg: `migrated the database: applied ${applied.join(", ")}`, migrations: applied })]);
+    // And hands them to serve, whose start lines say so in words.
+    expect(opened.migrated).toEqual(applied);
+    const again = await openRuntimeStore(config, { cwd: dir, logger });
+    await again.close();
+    expect(again.migrated).toEqual([]);
   });
 
   it("leaves migrating to serve: replay and prune on a database one migration behind refuse, changing nothing", async () => {
