@@ -13,6 +13,16 @@ const ACTION = fileURLToPath(new URL("../../dist/action/index.js", import.meta.u
 const work = createWorkdir();
 afterAll(() => work.remove());
 
+/** node ARGS in `cwd`: the child, what it printed so far, and its exit code once it exits. */
+function spawnCaptured(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, args, { cwd, env });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+  return { child, out, exited };
+}
+
 /**
  * A workflow run cancelled (or past its `timeout-minutes`) sends route SIGINT, then SIGTERM:
  * the agent's process group must end with the run, and the run must still report.
@@ -45,27 +55,22 @@ describe.concurrent("route stopped by a signal", () => {
       SWITCHYARD_DRY_RUN: "1",
       "INPUT_DRY-RUN": "true",
     };
-    const child = spawn(process.execPath, entry === "route" ? [BIN, "route", "--json"] : [ACTION], { cwd: dir, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    const { child, out, exited } = spawnCaptured(entry === "route" ? [BIN, "route", "--json"] : [ACTION], dir, env);
     try {
       const sleepPid = await waitFor(() => existsSync(path.join(dir, "sleep.pid")) && Number(readFileSync(path.join(dir, "sleep.pid"), "utf8")), 15_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}; stderr: ${stderr}`);
+        throw new Error(`${String(error)}; stderr: ${out.stderr}`);
       });
       const shPid = Number(readFileSync(path.join(dir, "sh.pid"), "utf8"));
       child.kill(signal);
-      expect(await exited, stderr).toBe(code);
+      expect(await exited, out.stderr).toBe(code);
       // Nothing of the agent's group outlives the run.
       await waitFor(() => !isAlive(sleepPid) && !isAlive(shPid), 3000);
-      expect(stderr).toContain(`the run was cancelled (${signal}): 1 task(s) did not finish (HangAgent)`);
+      expect(out.stderr).toContain(`the run was cancelled (${signal}): 1 task(s) did not finish (HangAgent)`);
       const report = readFileSync(summary, "utf8");
       expect(report).toContain(`**Cancelled** (${signal}`);
       expect(report).toMatch(/\| HangAgent \| hang \| cancelled \| 1 \|/);
       if (entry === "route") {
-        const json = JSON.parse(stdout) as Record<string, unknown>;
+        const json = JSON.parse(out.stdout) as Record<string, unknown>;
         expect(json).toMatchObject({ matched: true, cancelled: signal, tasks: [{ agent: "HangAgent", status: "cancelled", attempts: 1 }] });
         expect((json.tasks as { last_error: string }[])[0]!.last_error).toMatch(/^cancelled: .*nothing runs it again/);
       }
@@ -85,21 +90,16 @@ describe.concurrent("route stopped by a signal", () => {
     );
     const payload = work.write("backoff/event.json", exampleOf("issues", "opened"));
     const env = { PATH: process.env.PATH ?? "", HOME: dir, GITHUB_WORKSPACE: dir, GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: payload, SWITCHYARD_DRY_RUN: "1" };
-    const child = spawn(process.execPath, [BIN, "route", "--json"], { cwd: dir, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    const { child, out, exited } = spawnCaptured([BIN, "route", "--json"], dir, env);
     try {
       await waitFor(() => existsSync(path.join(dir, "ran")), 15_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}; stderr: ${stderr}`);
+        throw new Error(`${String(error)}; stderr: ${out.stderr}`);
       });
       // The first attempt's outcome written, the retry 30 s away.
       await new Promise((resolve) => setTimeout(resolve, 500));
       child.kill("SIGINT");
-      expect(await exited, stderr).toBe(130);
-      const json = JSON.parse(stdout) as { tasks: { status: string; attempts: number; last_error: string }[] };
+      expect(await exited, out.stderr).toBe(130);
+      const json = JSON.parse(out.stdout) as { tasks: { status: string; attempts: number; last_error: string }[] };
       expect(json.tasks[0]).toMatchObject({ status: "cancelled", attempts: 1 });
       expect(json.tasks[0]!.last_error).toMatch(/^cancelled: .*nothing runs it again.*; it was waiting for a retry after: .*75/);
     } finally {

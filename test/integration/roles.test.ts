@@ -33,6 +33,18 @@ async function seededDatabase(dir: string, task = { rule: "issue-opened", agent:
   return dbFile;
 }
 
+/** A worker on the SQLite file whose config has MyAgent, a program that prints "done". */
+async function workerWithMyAgent(dbFile: string, dir: string) {
+  const withAgent = parseConfig({
+    server: { port: await freePort(), host: "127.0.0.1" },
+    admin: { port: 0 },
+    store: { url: `sqlite:${dbFile}` },
+    agents: { MyAgent: { exec: [process.execPath, "-e", "process.stdout.write('done')"] } },
+    routing: { rules: [{ id: "my-issue", when: { event: "issues", action: "opened" }, agent: "MyAgent", priority: "high", action: "Run my agent" }] },
+  });
+  return startServer({ loaded: withAgent, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+}
+
 describe("serve roles", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -107,14 +119,7 @@ describe("serve roles", () => {
     } finally {
       await first.close();
     }
-    const withAgent = parseConfig({
-      server: { port: await freePort(), host: "127.0.0.1" },
-      admin: { port: 0 },
-      store: { url: `sqlite:${dbFile}` },
-      agents: { MyAgent: { exec: [process.execPath, "-e", "process.stdout.write('done')"] } },
-      routing: { rules: [{ id: "my-issue", when: { event: "issues", action: "opened" }, agent: "MyAgent", priority: "high", action: "Run my agent" }] },
-    });
-    const second = await startServer({ loaded: withAgent, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    const second = await workerWithMyAgent(dbFile, dir);
     cleanups.push(() => second.close());
     const [task] = await waitFor(async () => {
       const tasks = await second.store.listTasks({ limit: 10 });
@@ -152,14 +157,7 @@ describe("serve roles", () => {
     } finally {
       await first.close();
     }
-    const withAgent = parseConfig({
-      server: { port: await freePort(), host: "127.0.0.1" },
-      admin: { port: 0 },
-      store: { url: `sqlite:${dbFile}` },
-      agents: { MyAgent: { exec: [process.execPath, "-e", "process.stdout.write('done')"] } },
-      routing: { rules: [{ id: "my-issue", when: { event: "issues", action: "opened" }, agent: "MyAgent", priority: "high", action: "Run my agent" }] },
-    });
-    const second = await startServer({ loaded: withAgent, secrets: [], logger: createLogger("silent"), cwd: dir, env: {}, role: "worker", pollMs: 20 });
+    const second = await workerWithMyAgent(dbFile, dir);
     cleanups.push(() => second.close());
     const done = await waitFor(async () => {
       const task = await second.store.getTask(taskId);
