@@ -72,6 +72,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     const replay = await replayDelivery(store, deps.loaded, id, now(), deps.ownLogins?.());
     if (replay === null) return sendError(reply, "SWY_E_NOT_FOUND", `no delivery ${id}`);
     if (replay.tasks.length > 0) deps.wake();
+    // An operator's re-run: said in the log, or its attempts read as the task's own.
+    request.log.info({ delivery: id, tasks: replay.tasks.map((t) => ({ id: t.id, agent: t.agent, status: t.status })), ip: request.ip }, "delivery replayed through the admin API");
     return {
       delivery: id,
       tasks: replay.tasks,
@@ -88,13 +90,15 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     const was = await replayTask(store, id, now());
     if (was === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
     deps.wake();
+    request.log.info({ task: id, was, replayed: was !== "running", ip: request.ip }, was === "running" ? "task replay asked through the admin API: it is running, left to its run" : `task replayed through the admin API (was ${was})`);
     // `was`: its status before. A running task is left to its run: nothing was re-queued.
     return { task: id, replayed: was !== "running", was };
   });
 
-  app.post("/api/tasks/replay-dead", async () => {
+  app.post("/api/tasks/replay-dead", async (request) => {
     const tasks = await store.replayDead(now());
     if (tasks.length > 0) deps.wake();
+    request.log.info({ tasks: tasks.length, ip: request.ip }, "dead tasks replayed through the admin API");
     return { tasks };
   });
 }

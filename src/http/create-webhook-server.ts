@@ -68,7 +68,10 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   app.addHook("onResponse", async (request, reply) => {
     const code = sentErrorCode(reply);
     if (code === undefined || SELF_LOGGED.has(code)) return;
-    request.log.info({ status: reply.statusCode, code, method: request.method, url: request.url.slice(0, 200), ip: request.ip }, `webhook request refused: ${reply.statusCode} ${code}`);
+    // The delivery id as claimed (unverified): what ties the line to GitHub's delivery log.
+    const delivery = request.headers["x-github-delivery"];
+    const claimed = typeof delivery === "string" ? { delivery: delivery.slice(0, 200) } : {};
+    request.log.info({ status: reply.statusCode, code, method: request.method, url: request.url.slice(0, 200), ip: request.ip, ...claimed }, `webhook request refused: ${reply.statusCode} ${code}`);
   });
   registerWebhookRoute(app, deps);
   return app;

@@ -179,6 +179,10 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         bodyLimit: config.server.bodyLimit,
       });
       if (refusal !== null) {
+        // A request with no signature at all is what it is, 429 or not: a missing signature
+        // (a webhook without a secret), as the metrics and the security KPI count it.
+        const signature = request.headers["x-hub-signature-256"];
+        if (signature === undefined || signature === "") seen.set(request, { event: null, outcome: "rejected_missing_signature" });
         failed(request, "rate_limited", ip);
         return tooManyFailures(reply, ip, limited.retryAfterSeconds, refusal);
       }

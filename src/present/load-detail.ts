@@ -15,7 +15,7 @@ async function writesOf(store: Store, taskId: string): Promise<TaskWrites> {
  * (by design, docs/security.md), so "no such delivery" alone sends people looking for a bug.
  */
 export function deliveryNotFound(id: string): string {
-  return `no delivery ${id} in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check; a delivery older than store.retention.rows is deleted`;
+  return `no delivery ${id} in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one), of a failed signature check and, at info, of a request refused as malformed or too large; a delivery older than store.retention.rows is deleted`;
 }
 
 /**

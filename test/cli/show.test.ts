@@ -270,7 +270,7 @@ describe("deliveries show / tasks show", () => {
     const again = await server.deliver("issues", null, { raw: (await server.store.getDelivery(issueDelivery))!.body, delivery: "show-issue-dup" });
     expect(again.body).toMatchObject({ duplicate: true, duplicate_of: issueDelivery });
     const expected =
-      "no delivery show-issue-dup in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check; a delivery older than store.retention.rows is deleted";
+      "no delivery show-issue-dup in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one), of a failed signature check and, at info, of a request refused as malformed or too large; a delivery older than store.retention.rows is deleted";
     const shown = await runCli(["deliveries", "show", "show-issue-dup"], { cwd: server.dir, env });
     expect(shown).toMatchObject({ code: 2, stderr: `switchyard: ${expected}; switchyard deliveries lists the recent ones\n` });
     const api = await fetch(`${server.adminUrl}/api/deliveries/show-issue-dup`);

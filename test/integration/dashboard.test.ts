@@ -391,7 +391,7 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     await expect.poll(() => page.locator(".delivery").innerText()).toContain("No delivery with this id is on record.");
     const text = await page.locator(".delivery").innerText();
     expect(text).toContain("A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored");
-    expect(text).toContain("the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check");
+    expect(text).toContain("the server's log names the delivery id of a duplicate (with duplicate_of, the stored one), of a failed signature check and, at info, of a request refused as malformed or too large");
     await page.close();
   });
 });

@@ -109,6 +109,21 @@ describe("a limited source on a live server", () => {
     expect(small.status).toBe(202);
   });
 
+  it("an unsigned request from a limited source is answered 429 but counted as the missing signature it is", async () => {
+    const counted = async (outcome: string) => Number(new RegExp(`^switchyard_deliveries_total\\{event="unknown",outcome="${outcome}"\\} (\\d+)$`, "m").exec(await (await fetch(`${server.adminUrl}/metrics`)).text())?.[1] ?? 0);
+    const before = await server.store.readKpiCounts!({ since: 0, until: Date.now() + 1 });
+    const [missingBefore, limitedBefore] = [await counted("rejected_missing_signature"), await counted("rejected_rate_limited")];
+    const res = await server.deliver("issues", exampleOf("issues", "opened"), { headers: { "x-forwarded-for": OUTSIDE, "x-hub-signature-256": undefined } });
+    expect(res.status).toBe(429);
+    expect(await counted("rejected_missing_signature")).toBe(missingBefore + 1);
+    expect(await counted("rejected_rate_limited")).toBe(limitedBefore);
+    // And in the durable counters the security KPI reads (written about once a second).
+    await waitFor(async () => {
+      const after = await server.store.readKpiCounts!({ since: 0, until: Date.now() + 1 });
+      return (after.rejections.missing_signature ?? 0) === (before.rejections.missing_signature ?? 0) + 1;
+    });
+  });
+
   it("the trade-off: a correctly signed large delivery from a limited address outside GitHub's ranges is refused 429", async () => {
     const body = padded(2 * MiB);
     const res = await server.deliver("issues", null, { raw: body, headers: { "x-forwarded-for": OUTSIDE, "x-hub-signature-256": signPayload(TEST_SECRET, body) } });

@@ -11,14 +11,19 @@ export function createDeadTasks(refreshAll) {
   let shown = null;
 
   async function refresh() {
-    const tasks = await api(`/api/tasks?status=dead&limit=${LIMIT}`);
-    const text = JSON.stringify(tasks);
+    // One more than shown: whether there are more than LIMIT, without a count of them all.
+    const asked = await api(`/api/tasks?status=dead&limit=${LIMIT + 1}`);
+    const more = asked.length > LIMIT;
+    const tasks = asked.slice(0, LIMIT);
+    const text = JSON.stringify(asked);
     if (text === shown) return;
     shown = text;
     fill(
       body,
       table(
-        `${tasks.length} dead task${tasks.length === 1 ? "" : "s"}${tasks.length === LIMIT ? ` (the newest ${LIMIT})` : ""}`,
+        more
+          ? `More than ${LIMIT} dead tasks: the newest ${LIMIT} shown (switchyard tasks --status dead lists them all; switchyard_queue_depth counts them)`
+          : `${tasks.length} dead task${tasks.length === 1 ? "" : "s"}`,
         ["Task", "Agent", "Delivery", "Attempts", "Last error", "Updated", "Replay"],
         tasks.map((t) => [
           t.id,

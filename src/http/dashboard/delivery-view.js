@@ -99,7 +99,7 @@ export function createDeliveryView(id, refreshAll) {
         h(
           "p",
           { class: "muted" },
-          "A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored: the server's log names the delivery id of a duplicate (with duplicate_of, the stored one) and of a failed signature check. A delivery older than store.retention.rows is deleted.",
+          "A duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored: the server's log names the delivery id of a duplicate (with duplicate_of, the stored one), of a failed signature check and, at info, of a request refused as malformed or too large. A delivery older than store.retention.rows is deleted.",
         ),
       );
       return;
