@@ -483,7 +483,9 @@ export function createWorker(options: WorkerOptions): Worker {
         else {
           // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
           const retry = outcome.status === "ready" && outcome.retryDelayMs > 0 ? { retryInMs: outcome.retryDelayMs } : {};
-          log[outcome.status === "dead" ? "warn" : "info"]({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}), ...retry }, "task attempt finished");
+          // When it started and how long the agent ran: the log alone follows a delivery's timing.
+          const timing = { startedAt: new Date(entry.startedAt).toISOString(), runMs: Math.round(runSeconds * 1000) };
+          log[outcome.status === "dead" ? "warn" : "info"]({ status: outcome.status, ...("error" in outcome ? { error: outcome.error } : {}), ...retry, ...timing }, "task attempt finished");
           options.observer?.attemptRecorded(task, outcome, runSeconds);
         }
       })

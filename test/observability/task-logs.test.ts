@@ -98,6 +98,11 @@ describe("logs of a delivery and its tasks", () => {
       [30, "ready", 1, "log-flaky", "Flaky"],
       [30, "succeeded", 2, "log-flaky", "Flaky"],
     ]);
+    // When each attempt started and how long its agent ran.
+    for (const line of [...finished(brokenTask), ...finished(flakyTask)]) {
+      expect(line.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(line.runMs).toEqual(expect.any(Number));
+    }
     expect(raw.some((text) => text.includes(TITLE))).toBe(false);
     expect(raw.some((text) => text.includes(SECRET))).toBe(false);
   });
