@@ -156,10 +156,11 @@ async function sweepHook(
     result.guids = plan.asks.map((a) => a.guid);
     return;
   }
-  // 404s in a row before GitHub took any ask of this sweep: a hook deleted since its log was
-  // read, or a token that reads the log but may not redeliver, answers every ask so.
-  let notFoundInARow = 0;
-  let taken = 0;
+  // 404s before GitHub answered any ask of this sweep otherwise (took it, or refused it as
+  // too old): a hook deleted since its log was read, or a token that reads the log but may
+  // not redeliver, answers every ask so.
+  let notFound = 0;
+  let answered = 0;
   for (const { guid, entry } of plan.asks) {
     if (deps.stopping?.()) return;
     askedThisSweep.add(guid);
@@ -176,10 +177,11 @@ async function sweepHook(
       // read, so the hook itself is there): that ask counts, and the others go on. Anything
       // else (a rate limit, the credentials, an outage) is no answer about the delivery: the
       // ask is recorded without a status, so it does not count toward its limit, and the sweep stops.
-      if (described.kind === "not_found") notFoundInARow += 1;
-      // A second 404 in a row with none taken yet says more of the hook than of the deliveries: the sweep stops, as for a 404 on the log, and that ask does not count.
-      const hookWide = described.kind === "not_found" && notFoundInARow >= 2 && taken === 0;
+      if (described.kind === "not_found") notFound += 1;
+      // A second 404 with no other answer yet says more of the hook than of the deliveries: the sweep stops, as for a 404 on the log, and that ask does not count.
+      const hookWide = described.kind === "not_found" && notFound >= 2 && answered === 0;
       const refusal = !hookWide && code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
+      if (refusal && described.kind === "github_error") answered += 1;
       const message = refusal && described.kind === "not_found" ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log` : described.message;
       await store.answer(guid, n, { status: refusal ? code : null, error: message });
       if (refusal) {
@@ -196,8 +198,7 @@ async function sweepHook(
           : described,
       );
     }
-    notFoundInARow = 0;
-    taken += 1;
+    answered += 1;
     await store.answer(guid, n, { status, error: null });
     result.redelivered += 1;
     result.guids.push(guid);

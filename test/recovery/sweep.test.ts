@@ -208,7 +208,7 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     expect(await server.store.getDelivery(limited.guid)).not.toBeNull();
   });
 
-  it("stops at a second 404 in a row before any ask was taken, blaming the hook (deleted, or a token that may not redeliver), and uses up no more asks", async () => {
+  it("stops at a second 404 before GitHub answered any other ask, blaming the hook (deleted, or a token that may not redeliver), and uses up no more asks", async () => {
     const now = Date.now();
     const missed = [1, 2, 3].map((n) => hook.record("star", payload(n), { at: now - (4 - n) * HOUR, statusCode: 502 }));
     fake.failAlways({ method: "POST", path: /\/attempts$/, status: 404, body: { message: "Not Found" } });
