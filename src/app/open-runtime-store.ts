@@ -28,8 +28,9 @@ export async function openRuntimeStore(config: Config, options: { cwd?: string; 
     cwd: options.cwd,
     exclusive: true,
     checkpointThread: true,
+    readThread: true,
     // V8 resets a heap flag as the thread's isolate starts: set it again before this thread allocates.
-    onCheckpointThreadStarted: reassertHeapTuning,
+    onThreadStarted: reassertHeapTuning,
     pool: { size: config.store.poolSize, statementTimeoutMs: config.store.statementTimeoutMs },
     logger: options.logger,
     onMigrated: (applied) => {

@@ -122,16 +122,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             observe: createWebhookObserver(metrics, store),
             onVerificationFailure: runtime.incidents?.record,
           });
+    // The admin listener reads through its own view: on SQLite, its reads never hold the thread that acknowledges webhooks.
+    const adminStore = store.adminView?.() ?? store;
     admin = createAdminServer({
-      store,
+      store: adminStore,
       state,
       logger,
       token: config.admin.token,
       failedAuth: config.security.failedAuth,
       storeId: storeId(config.store.url, options.cwd),
       extend: (app) => {
-        registerTaskRoutes(app, { store, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
-        registerMetricsRoutes(app, { store, metrics });
+        registerTaskRoutes(app, { store: adminStore, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
+        registerMetricsRoutes(app, { store: adminStore, metrics });
         registerRecoveryRoutes(app, { sweeper, pruner });
       },
     });

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { requiredKey } from "./key-messages.js";
 import { isRegexLiteral } from "./string-condition.js";
+import { PRIORITIES, type Priority } from "./priorities.js";
 
 /** A routing rule as the config writes it (`routing.rules[]`, docs/routing.md). */
 
-export const PRIORITIES = ["critical", "high", "medium", "low"] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export { PRIORITIES, type Priority };
 
 /**
  * A condition value: a string, or a list of them (any may match). A string written as

@@ -108,8 +108,10 @@ export interface OpenStoreOptions {
   exclusive?: boolean;
   /** SQLite: run WAL checkpoints on a background thread (what a long-running `serve` or `work` wants). */
   checkpointThread?: boolean;
-  /** SQLite: called once the checkpoint thread runs (the serving process's heap tuning sets its flags again). */
-  onCheckpointThreadStarted?: () => void;
+  /** SQLite: answer the admin listener's reads on a thread of their own (`Store.adminView`): what `serve` wants. */
+  readThread?: boolean;
+  /** SQLite: called once a thread of the store (checkpoints, reads) runs (the serving process's heap tuning sets its flags again). */
+  onThreadStarted?: () => void;
   /** PostgreSQL pool settings (store.poolSize, store.statementTimeoutMs). */
   pool?: { size?: number; statementTimeoutMs?: number };
   /** Where the PostgreSQL adapter reports connection trouble, and SQLite's checkpoint thread its errors. */
@@ -138,7 +140,9 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     exclusive: options.exclusive === true,
     checkpointThread: options.checkpointThread === true,
     onCheckpointError: logger === undefined ? undefined : (message) => logger.warn({ file: location.file }, message),
-    onCheckpointThreadStarted: options.onCheckpointThreadStarted,
+    readThread: options.readThread === true,
+    onReadThreadError: logger === undefined ? undefined : (message) => logger.warn({ file: location.file }, message),
+    onThreadStarted: options.onThreadStarted,
   });
 }
 

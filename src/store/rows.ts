@@ -1,4 +1,4 @@
-import { PRIORITIES, type Priority } from "../config/schema.js";
+import { PRIORITIES, type Priority } from "../config/priorities.js";
 import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, ReclaimedTask, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
 import type { SqlDialect } from "./migrations/index.js";
 

@@ -360,6 +360,13 @@ export interface Store {
    */
   migrate(): Promise<readonly string[]>;
 
+  /**
+   * The store as the admin listener should read it: the same store, with the reads behind
+   * its lists, details, KPIs and gauges answered off the thread that acknowledges webhooks
+   * (SQLite's read thread). Absent where reads never hold that thread (PostgreSQL's pool).
+   */
+  adminView?(): Store;
+
   /** Says where this process's admin API listens, for CLIs that look for the server of this database (SQLite: in its lock file). */
   announce(adminUrl: string): void;
 

@@ -39,7 +39,7 @@ const churn = (n) => { for (let i = 0; i < n; i++) { keep.push({ a: i, b: "x".re
 for (let turn = 0; turn < 60; turn++) { churn(20000); await new Promise((r) => setImmediate(r)); }
 const before = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-heap-"));
-const store = createSqliteStore(path.join(dir, "h.db"), { checkpointThread: true, onCheckpointThreadStarted: reassert ? reassertHeapTuning : () => {} });
+const store = createSqliteStore(path.join(dir, "h.db"), { checkpointThread: true, onThreadStarted: reassert ? reassertHeapTuning : () => {} });
 // A fixed amount, not a fixed time: on a loaded machine 400 ms allocated too little to grow anything.
 for (let i = 0; i < 1500; i++) churn(2000);
 console.log(before, v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20);

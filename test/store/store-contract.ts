@@ -190,6 +190,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
           receivedAt: T0,
           status: "pending",
         });
+        expect(Buffer.isBuffer(stored!.body)).toBe(true);
         expect(Buffer.compare(stored!.body, d.body)).toBe(0);
         expect(stored!.tasks.map((t) => [t.id, t.rule, t.status, t.attempts, t.runAt, t.attemptLog])).toEqual([
           [result.tasks[0]!.id, "issue-opened", "ready", 0, T0, []],

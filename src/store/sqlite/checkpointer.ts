@@ -1,5 +1,9 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { ThreadRead } from "./reads.js";
+import type { ReadAnswer, ReadRequest } from "./thread-reads.js";
 
 /** How often, at most, the background thread checkpoints while commits keep coming. */
 export const CHECKPOINT_INTERVAL_MS = 100;
@@ -25,12 +29,26 @@ export interface CheckpointerOptions {
    * allocates anything (reassertHeapTuning in src/cli/tune-heap.ts).
    */
   onStarted?: () => void;
+  /**
+   * Let the thread answer reads as well (`read`): the path of thread-reads.js, imported on
+   * the thread at the first read. Default: none (every read is refused as unavailable).
+   */
+  readsEntry?: string;
 }
+
+/** What a read sent to the thread came to: its value, or not answered there (the thread stopped, or takes no reads). */
+export type ThreadReadOutcome = { answered: true; value: unknown } | { answered: false; why: string };
 
 /** Copies committed WAL pages into the database file on a thread of its own. */
 export interface Checkpointer {
   /** A transaction committed: a checkpoint is due within CHECKPOINT_INTERVAL_MS. Cheap: call after every commit. */
   committed(): void;
+  /**
+   * Runs one of the store's reads (reads.ts) on the thread, on a read-only connection of its
+   * own. Rejects with the read's own error; `answered: false` when the thread cannot answer,
+   * for the caller to read elsewhere.
+   */
+  read(read: ThreadRead, args: unknown[]): Promise<ThreadReadOutcome>;
   /** Stops the thread (its connection closed) before the serving connection closes. */
   close(): Promise<void>;
   /** Checkpoints the thread ran, and the last one's result, for tests and reports. */
@@ -49,7 +67,8 @@ export interface CheckpointStats {
 // Plain CommonJS run with `eval`, so that it works the same from dist/ and from the sources
 // under test. A PASSIVE checkpoint takes no lock a writer needs: the serving connection
 // keeps committing while pages are copied. It runs at most once per interval, only after a
-// commit was announced, so an idle server does no work here.
+// commit was announced, so an idle server does no work here. Reads (objects with an id)
+// import thread-reads.js on the first one and answer on a read-only connection of their own.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 if (workerData.started !== null) {
@@ -62,6 +81,7 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma("cache_size = -64");
 let due = false;
 let timer = null;
+let reads = null;
 function checkpoint() {
   timer = null;
   if (!due) return;
@@ -74,13 +94,24 @@ function checkpoint() {
   }
   timer = setTimeout(checkpoint, workerData.intervalMs);
 }
+function read(request) {
+  if (workerData.readsEntry === null) return parentPort.postMessage({ id: request.id, unavailable: "this thread takes no reads" });
+  reads ??= import(workerData.readsEntry).then((module) => module.openThreadReads(workerData.file));
+  reads.then(
+    (side) => parentPort.postMessage(side.answer(request)),
+    (error) => parentPort.postMessage({ id: request.id, unavailable: String(error && error.message || error) }),
+  );
+}
 parentPort.on("message", (message) => {
   if (message === "close") {
     if (timer !== null) clearTimeout(timer);
     db.close();
-    parentPort.close();
+    // After the reads sent before "close": their answers were queued first.
+    const closed = reads === null ? Promise.resolve() : reads.then((side) => side.close(), () => {});
+    closed.then(() => parentPort.close());
     return;
   }
+  if (typeof message === "object") return read(message);
   due = true;
   if (timer === null) timer = setTimeout(checkpoint, workerData.intervalMs);
 });
@@ -106,11 +137,14 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
   // The thread sets this flag first thing; Atomics.wait blocks until then (bounded).
   const started = onStarted === undefined ? null : new Int32Array(new SharedArrayBuffer(4));
-  // The thread allocates next to nothing in JavaScript: a small heap of its own.
+  const readsEntry = options.readsEntry === undefined ? null : pathToFileURL(options.readsEntry).href;
+  // A checkpoint allocates next to nothing in JavaScript: a small young generation. The old
+  // generation's limit is a cap, not a reservation: a read carries a delivery's body, up to
+  // GitHub's 25 MiB (and whatever larger server.bodyLimit was set), twice over as it is copied out.
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
-    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started },
-    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started, readsEntry },
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: readsEntry === null ? 16 : 512 },
   });
   if (started !== null) {
     Atomics.wait(started, 0, 0, THREAD_START_WAIT_MS);
@@ -120,7 +154,18 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   worker.unref();
   const stats: CheckpointStats = { checkpoints: 0, lastLogPages: 0, lastCopiedPages: 0, lastError: null };
   let failed = false;
-  worker.on("message", (message: { log?: number; checkpointed?: number; error?: string }) => {
+  const pending = new Map<number, { resolve: (outcome: ThreadReadOutcome) => void; reject: (error: Error) => void }>();
+  let nextRead = 1;
+  const settle = (answer: ReadAnswer | { id: number; unavailable: string }) => {
+    const waiting = pending.get(answer.id);
+    if (waiting === undefined) return;
+    pending.delete(answer.id);
+    if ("unavailable" in answer) waiting.resolve({ answered: false, why: answer.unavailable });
+    else if ("error" in answer) waiting.reject(Object.assign(new Error(answer.error.message), answer.error.code === undefined ? {} : { code: answer.error.code }));
+    else waiting.resolve({ answered: true, value: answer.value });
+  };
+  worker.on("message", (message: { log?: number; checkpointed?: number; error?: string } | ReadAnswer | { id: number; unavailable: string }) => {
+    if ("id" in message) return settle(message);
     if (message.error !== undefined) {
       // Said once per distinct error, not at every interval it repeats.
       if (message.error !== stats.lastError) onError?.(`background WAL checkpoint failed (it is tried again; the serving connection's backstop still checkpoints): ${message.error}`);
@@ -131,7 +176,14 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
     stats.lastLogPages = message.log ?? 0;
     stats.lastCopiedPages = message.checkpointed ?? 0;
   });
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    worker.once("exit", () => {
+      failed = true;
+      // A read the thread took with it is answered elsewhere, never lost.
+      for (const id of [...pending.keys()]) settle({ id, unavailable: stats.lastError ?? "the thread stopped" });
+      resolve();
+    }),
+  );
   worker.on("error", (error) => {
     // Without the thread the backstop checkpoints on the serving connection: slower, never unsafe.
     failed = true;
@@ -147,6 +199,14 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
       announced = true;
       worker.postMessage("commit");
       setTimeout(() => (announced = false), CHECKPOINT_INTERVAL_MS).unref();
+    },
+    read(read, args) {
+      if (failed) return Promise.resolve({ answered: false, why: stats.lastError ?? "the thread stopped" });
+      const request: ReadRequest = { id: nextRead++, read, args };
+      return new Promise((resolve, reject) => {
+        pending.set(request.id, { resolve, reject });
+        worker.postMessage(request);
+      });
     },
     async close() {
       // Referenced again so that the process waits for the thread to close its connection.

@@ -12,6 +12,8 @@ import type { GroupCommitStats } from "./group-commit.js";
 import { prepareComplete, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
 import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
 import { prepareQueries } from "./queries.js";
+import { availableThreadReadsEntry, offloadReads, type OffloadedReadStats } from "./read-offload.js";
+import { sqliteReads, THREAD_READS } from "./reads.js";
 import { prepareReplay } from "./replay.js";
 import { prepareStats } from "./stats.js";
 import { preparePrune } from "./prune.js";
@@ -56,7 +58,15 @@ export interface SqliteStoreOptions {
   /** Told what went wrong on the checkpoint thread (it never fails a request). */
   onCheckpointError?: (message: string) => void;
   /** With checkpointThread: called once the thread runs, before the store is returned (see startCheckpointer). */
-  onCheckpointThreadStarted?: () => void;
+  onThreadStarted?: () => void;
+  /**
+   * With checkpointThread: that thread answers the admin listener's reads as well
+   * (`adminView()`), on a read-only connection it opens at the first one (read-offload.ts):
+   * what `serve` does.
+   */
+  readThread?: boolean;
+  /** Told when the read thread cannot be used or stopped (its reads then run on this connection). */
+  onReadThreadError?: (message: string) => void;
   /** The clock `accept` reads inside its transaction, for the delivery's ack time; default Date.now. */
   clock?: () => number;
 }
@@ -69,6 +79,8 @@ export interface SqliteStore extends Store {
   readonly db: Database.Database;
   /** How the group-commit writer has batched the writes so far. */
   readonly writerStats: Readonly<GroupCommitStats>;
+  /** What the read thread answered (null without one). */
+  readonly readThreadStats: Readonly<OffloadedReadStats> | null;
 }
 
 function openDatabase(file: string, readonly: boolean): Database.Database {
@@ -133,7 +145,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     lock?.release();
     throw error;
   }
-  const checkpointer = options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: options.onCheckpointError, onStarted: options.onCheckpointThreadStarted }) : null;
+  const threadReads = options.checkpointThread === true && options.readThread === true && !readonly;
+  const readsEntry = threadReads ? availableThreadReadsEntry(options.onReadThreadError) : null;
+  const checkpointer =
+    options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: options.onCheckpointError, onStarted: options.onThreadStarted, readsEntry: readsEntry ?? undefined }) : null;
   // A writer that stays open while its file is removed or replaced would acknowledge into a
   // file no restart opens: every commit checks that the path still names it.
   const checkFile = readonly || file === ":memory:" ? undefined : watchFileIdentity(file);
@@ -141,6 +156,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
   let closed = false;
+  const reads = sqliteReads(prepared);
+  const readThread = checkpointer !== null && readsEntry !== null ? offloadReads(checkpointer, reads, options.onReadThreadError) : null;
   // Refused requests ride along with the writer's batches, at most once a second.
   const rejections = createRejectionTally({ write: (rows) => write(() => prepared().stats.addRejections(rows), true) });
 
@@ -157,6 +174,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     readonly,
     db,
     writerStats: writer.stats,
+    readThreadStats: readThread?.stats ?? null,
 
     async migrate() {
       if (!readonly && options.migrates !== false) return migrateSqlite(db, file);
@@ -166,6 +184,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     async checkWritable() {
       checkFile?.();
+    },
+
+    adminView() {
+      if (readThread === null) return this;
+      const offloaded = Object.fromEntries(THREAD_READS.map((read) => [read, (...args: unknown[]) => readThread.run(read, args as never)]));
+      return { ...this, ...offloaded } as SqliteStore;
     },
 
     announce(adminUrl) {
@@ -231,17 +255,16 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
 
     async getDelivery(id) {
-      return prepared().queries.getDelivery(id);
+      return reads.getDelivery(id);
     },
     async listDeliveries(options) {
-      return prepared().queries.listDeliveries(options);
+      return reads.listDeliveries(options);
     },
     async getTask(taskId) {
-      const id = parseTaskId(taskId);
-      return id === null ? null : prepared().queries.getTask(id);
+      return reads.getTask(taskId);
     },
     async listTasks(options) {
-      return prepared().queries.listTasks(options);
+      return reads.listTasks(options);
     },
 
     async recordGithubAction(action: GithubActionRecord) {
@@ -250,10 +273,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const body = action.body === undefined ? null : JSON.stringify(action.body);
       return write(() => prepared().githubActions.record(action, task, body));
     },
-    async listGithubActions({ task, limit }) {
-      if (task === undefined) return prepared().githubActions.list({ limit });
-      const id = parseTaskId(task);
-      return id === null ? [] : prepared().githubActions.list({ task: id, limit });
+    async listGithubActions(options) {
+      return reads.listGithubActions(options);
     },
     async listSubjectGithubActions(options) {
       return prepared().githubActions.listOfSubject(options);
@@ -263,17 +284,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       if (!readonly) rejections.add(reason, at);
     },
     async readKpiCounts(window) {
-      return prepared().stats.readKpiCounts(window);
+      return reads.readKpiCounts(window);
     },
     async readQueueStats(now) {
-      return prepared().stats.readQueueStats(now);
+      return reads.readQueueStats(now);
     },
 
     async knownDeliveries(ids) {
       return prepared().redeliveries.knownDeliveries(ids);
     },
     async readRedeliveries(guids) {
-      return prepared().redeliveries.readRedeliveries(guids);
+      return reads.readRedeliveries(guids);
     },
     reserveRedelivery(ask, maxAsks) {
       return write(() => prepared().redeliveries.reserve(ask, maxAsks));
@@ -282,7 +303,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       return write(() => prepared().redeliveries.answer(guid, n, answer));
     },
     async countRedeliveries(since) {
-      return prepared().redeliveries.countRedeliveries(since);
+      return reads.countRedeliveries(since);
     },
 
     // A dry run only reads: it runs on the connection without the writer (and works read-only).

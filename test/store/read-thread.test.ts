@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
+import { availableThreadReadsEntry, offloadReads, threadReadsEntry } from "../../src/store/sqlite/read-offload.js";
+import { prepareReadOps, sqliteReads, type SqliteReads } from "../../src/store/sqlite/reads.js";
+import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { NewDelivery, NewTask } from "../../src/store/store.js";
+import { runStoreContract } from "./store-contract.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "switchyard-read-thread-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshFile = (): string => path.join(dir, `store-${++files}.db`);
+
+// Every read of the Store contract through the admin view: answered by the store's thread.
+runStoreContract("sqlite admin view (read thread)", async ({ clock }) => createSqliteStore(freshFile(), { clock, readThread: true, checkpointThread: true }).adminView!());
+
+const WINDOW = { replayWindowMs: 72 * 3_600_000 };
+function delivery(id: string): NewDelivery {
+  return {
+    id,
+    signature: `sha256=${id}`,
+    event: "issues",
+    action: "opened",
+    repository: "octo/hello",
+    installation: null,
+    headers: {},
+    body: Buffer.from(`{"id":"${id}"}`),
+    receivedAt: Date.parse("2026-01-01T00:00:00Z"),
+  };
+}
+const task: NewTask = { rule: "issue-opened", agent: "IssueAgent", priority: "medium", action: "triage", idempotencyKey: null, runAt: Date.parse("2026-01-01T00:00:00Z") };
+
+describe("the SQLite admin view", () => {
+  it("answers the admin listener's reads on the read thread, which sees every commit before it", async () => {
+    const store = createSqliteStore(freshFile(), { readThread: true, checkpointThread: true });
+    try {
+      await store.migrate();
+      const view = store.adminView!();
+      expect(store.readThreadStats).toEqual({ answered: 0, fellBack: 0 });
+      for (let i = 1; i <= 3; i++) {
+        // Each read follows its commit at once: the thread's connection reads what committed.
+        const accepted = await store.accept(delivery(`d-${i}`), [task], WINDOW);
+        if (accepted.duplicate) throw new Error("not a duplicate");
+        expect((await view.getDelivery(`d-${i}`))?.tasks.map((t) => t.id)).toEqual(accepted.tasks.map((t) => t.id));
+      }
+      // The body comes back a Buffer, as the serving connection gives it.
+      const record = await view.getDelivery("d-1");
+      expect(Buffer.isBuffer(record?.body)).toBe(true);
+      expect(record?.body.toString()).toBe('{"id":"d-1"}');
+      expect((await view.listDeliveries({ limit: 10 })).map((d) => d.id)).toEqual(["d-3", "d-2", "d-1"]);
+      expect(await view.listDeliveries({ limit: 10 })).toEqual(await store.listDeliveries({ limit: 10 }));
+      expect(await view.getTask("1")).toEqual(await store.getTask("1"));
+      expect(await view.getTask("not-a-task")).toBeNull();
+      const window = { since: 0, until: Date.parse("2027-01-01T00:00:00Z") };
+      expect(await view.readKpiCounts!(window)).toEqual(await store.readKpiCounts!(window));
+      expect((await view.readQueueStats!(Date.now())).ready).toBe(3);
+      expect(await view.readRedeliveries!(["d-1"])).toEqual(new Map());
+      expect(store.readThreadStats).toEqual({ answered: 11, fellBack: 0 });
+      // Writes through the view are the store's own: a replay reads on the thread, re-queues here.
+      expect(view.accept).toBe(store.accept);
+      expect(view.replayTask).toBe(store.replayTask);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("passes on what SQLite says when a read fails on the thread", async () => {
+    // Not migrated: the thread's statements name tables that are not there.
+    const store = createSqliteStore(freshFile(), { readThread: true, checkpointThread: true });
+    try {
+      await expect(store.adminView!().listDeliveries({ limit: 1 })).rejects.toMatchObject({ message: expect.stringContaining("no such table"), code: "SQLITE_ERROR" });
+      expect(store.readThreadStats).toEqual({ answered: 1, fellBack: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("is the store itself without a read thread, and the thread's connection closes with the store", async () => {
+    const plain = createSqliteStore(freshFile(), {});
+    await plain.migrate();
+    expect(plain.adminView!()).toBe(plain);
+    expect(plain.readThreadStats).toBeNull();
+    await plain.close();
+
+    const file = freshFile();
+    const store = createSqliteStore(file, { readThread: true, checkpointThread: true });
+    await store.migrate();
+    await store.accept(delivery("d-1"), [task], WINDOW);
+    expect(await store.adminView!().listTasks({ limit: 5 })).toHaveLength(1);
+    await store.close();
+    // Both connections gone: the last to close removed the WAL, and a new writer opens the file alone.
+    const again = createSqliteStore(file, { exclusive: true });
+    await again.migrate();
+    expect(await again.listTasks({ limit: 5 })).toHaveLength(1);
+    await again.close();
+  });
+});
+
+describe("reads on the store's thread", () => {
+  const answers: SqliteReads = {
+    getDelivery: () => null,
+    listDeliveries: () => [],
+    getTask: () => null,
+    listTasks: () => [],
+    listGithubActions: () => [],
+    readKpiCounts: () => {
+      throw new Error("not read here");
+    },
+    readQueueStats: () => ({ ready: 7 }) as never,
+    readRedeliveries: () => new Map(),
+    countRedeliveries: () => ({}) as never,
+  };
+
+  it("finds the thread's code beside the compiled code, and the build's copy when the sources run", () => {
+    expect(threadReadsEntry("file:///opt/switchyard/dist/store/sqlite/read-offload.js")).toBe("/opt/switchyard/dist/store/sqlite/thread-reads.js");
+    expect(threadReadsEntry("file:///w/p/src/store/sqlite/read-offload.ts")).toBe("/w/p/dist/store/sqlite/thread-reads.js");
+    const said: string[] = [];
+    expect(availableThreadReadsEntry((m) => said.push(m), path.join(dir, "missing.js"))).toBeNull();
+    expect(said).toEqual([expect.stringContaining("the code of the SQLite store's read thread is missing")]);
+    expect(availableThreadReadsEntry(undefined, threadReadsEntry())).toBe(threadReadsEntry());
+  });
+
+  it("reads on the serving connection, saying so once, when the thread cannot answer", async () => {
+    const said: string[] = [];
+    const reads = offloadReads({ read: async () => ({ answered: false, why: "the thread stopped" }) }, answers, (m) => said.push(m));
+    expect(await reads.run("readQueueStats", [0])).toEqual({ ready: 7 });
+    expect(await reads.run("readQueueStats", [0])).toEqual({ ready: 7 });
+    expect(said).toEqual(["the SQLite store's thread cannot answer reads (the thread stopped): the admin listener's reads run on the serving connection"]);
+    expect(reads.stats).toEqual({ answered: 0, fellBack: 2 });
+  });
+
+  it("answers a read the thread took with it on the serving connection, and every read after", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    await store.accept(delivery("d-1"), [task], WINDOW);
+    // A thread whose read side ends the thread at its first read.
+    const dying = path.join(dir, "dying.mjs");
+    writeFileSync(dying, "export function openThreadReads() { return { answer() { process.exit(3); }, close() {} }; }\n");
+    const said: string[] = [];
+    const checkpointer = startCheckpointer(store.db, file, { readsEntry: dying, onError: (m) => said.push(m) });
+    const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
+    expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
+    expect((await reads.run("getTask", ["1"]))?.agent).toBe("IssueAgent");
+    expect(reads.stats).toEqual({ answered: 0, fellBack: 2 });
+    expect(said.at(-1)).toContain("the SQLite store's thread cannot answer reads");
+    await checkpointer.close();
+    await store.close();
+  });
+
+  it("refuses reads as unavailable when the thread was started without them", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    const checkpointer = startCheckpointer(store.db, file);
+    expect(await checkpointer.read("listDeliveries", [{ limit: 1 }])).toEqual({ answered: false, why: "this thread takes no reads" });
+    await checkpointer.close();
+    await store.close();
+  });
+});
