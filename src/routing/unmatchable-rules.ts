@@ -22,14 +22,28 @@ function actionCanBe(action: string | readonly string[] | undefined, wanted: str
   return (typeof action === "string" ? [action] : action).some((value) => matcherOf(value)(wanted));
 }
 
+/** The events whose payload holds a pull request (src/events/normalize-event.ts reads `pull_request`). */
+const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"];
+/** A branch is read from a push's ref, a pull request's base and a workflow run's head: no other event has one. */
+const BRANCH_EVENTS = ["push", ...PULL_REQUEST_EVENTS, "workflow_run"];
+const BRANCH_FROM = "a push's ref, a pull request's base or a workflow run's head";
+/** Labels are read from the issue, pull request or discussion an event is about. */
+const LABELLED_EVENTS = ["issues", "issue_comment", ...PULL_REQUEST_EVENTS, "discussion", "discussion_comment"];
+
+type CarriedKey = "conclusion" | "workflow" | "draft" | "merged" | "tag" | "deleted" | "branch" | "deployBranch" | "defaultBranch" | "label";
+
 /** The events whose payload carries what a condition reads (src/events/normalize-event.ts), and which of its values need it. */
-const CARRIERS: readonly { key: "conclusion" | "workflow" | "draft" | "merged" | "tag" | "deleted"; from: string; events: readonly string[]; needs: (value: unknown) => boolean }[] = [
+const CARRIERS: readonly { key: CarriedKey; from: string; events: readonly string[]; needs: (value: unknown) => boolean }[] = [
   { key: "conclusion", from: "the workflow run", events: ["workflow_run"], needs: () => true },
   { key: "workflow", from: "the workflow run", events: ["workflow_run"], needs: () => true },
-  { key: "draft", from: "the pull request", events: ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"], needs: (value) => value === true },
-  { key: "merged", from: "the pull request", events: ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"], needs: (value) => value === true },
+  { key: "draft", from: "the pull request", events: PULL_REQUEST_EVENTS, needs: (value) => value === true },
+  { key: "merged", from: "the pull request", events: PULL_REQUEST_EVENTS, needs: (value) => value === true },
   { key: "tag", from: "the pushed ref", events: ["push"], needs: (value) => value === true },
   { key: "deleted", from: "the push", events: ["push"], needs: (value) => value === true },
+  { key: "branch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: () => true },
+  { key: "deployBranch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: (value) => value === true },
+  { key: "defaultBranch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: (value) => value === true },
+  { key: "label", from: "the issue, pull request or discussion", events: LABELLED_EVENTS, needs: () => true },
 ];
 
 /**
@@ -41,10 +55,38 @@ const CARRIERS: readonly { key: "conclusion" | "workflow" | "draft" | "merged" |
 function uncarriedConditions(rule: CompiledRule): string[] {
   const { event } = rule.when;
   if (isRegexLiteral(event)) return [];
-  return CARRIERS.filter(({ key, events, needs }) => rule.when[key] !== undefined && needs(rule.when[key]) && !events.includes(event)).map(
+  const warnings = CARRIERS.filter(({ key, events, needs }) => rule.when[key] !== undefined && needs(rule.when[key]) && !events.includes(event)).map(
     ({ key, from, events }) =>
-      `routing rule ${rule.id} never runs: ${key} is read from ${from}, which only ${events.join(", ")} events carry, and its event is ${event}. Write event: ${events[0]}, or drop ${key}`,
+      `routing rule ${rule.id} never runs: ${key} is read from ${from}, which only ${events.join(", ")} events carry, and its event is ${event}. Write event: ${nearestCarrier(event, events)}, or drop ${key}`,
   );
+  // labelAdded is the label a `labeled` action just added: every other action has none.
+  const { labelAdded, action } = rule.when;
+  if (labelAdded !== undefined && !actionCanBe(action, "labeled")) {
+    warnings.push(`routing rule ${rule.id} never runs: labelAdded is the label a labeled action just added, and its action is ${describeAction(action)}. Write action: labeled, or label: (a label the issue or pull request carries) instead of labelAdded`);
+  }
+  return warnings;
+}
+
+/** The carrier to suggest: a check or job's workflow run, else the first. */
+function nearestCarrier(event: string, events: readonly string[]): string {
+  if (["check_suite", "check_run", "workflow_job"].includes(event) && events.includes("workflow_run")) return "workflow_run";
+  return events[0]!;
+}
+
+function describeAction(action: string | readonly string[] | undefined): string {
+  return typeof action === "string" ? action : (action ?? []).join(", ");
+}
+
+/**
+ * A `repository` value that is neither owner/name nor a /pattern/ (`octo`, an owner alone):
+ * compared with the event's full name, it never matches.
+ */
+function repositoryWithoutOwner(rule: CompiledRule): string[] {
+  const spec = rule.when.repository;
+  if (spec === undefined) return [];
+  return (typeof spec === "string" ? [spec] : spec)
+    .filter((value) => !isRegexLiteral(value) && !value.includes("/"))
+    .map((value) => `routing rule ${rule.id} never runs${typeof spec === "string" ? "" : ` for "${value}"`}: repository is matched against the full name (owner/name), and "${value}" has no owner. Write ${value}/<name>, or a /pattern/ such as /^${value.replaceAll(".", "\\.")}\\//i for every repository of ${value}`);
 }
 
 /**
@@ -108,7 +150,7 @@ export function findUnmatchableRules(rules: readonly CompiledRule[]): string[] {
   const warnings: string[] = [];
   for (const rule of rules) {
     if (rule.origin === "default") continue;
-    warnings.push(...uncarriedConditions(rule));
+    warnings.push(...uncarriedConditions(rule), ...repositoryWithoutOwner(rule));
     const bots = botTrigger(rule);
     if (bots !== null) warnings.push(bots);
     const { event, commentCommand } = rule.when;

@@ -579,17 +579,39 @@ describe.concurrent("agent settings check refuses or warns about", () => {
       "    - { id: merged-push, when: { event: push, merged: true }, agent: Mine, priority: high, action: Mine }",
       "    - { id: open-pr-push, when: { event: push, draft: false }, agent: Mine, priority: low, action: Mine }",
       "    - { id: run-failed, when: { event: workflow_run, conclusion: failure, workflow: CI }, agent: Mine, priority: high, action: Mine }",
+      // A Probot app's checks, ported as is: none of these events has a branch, nor labels.
+      "    - { id: suite-on-master, when: { event: check_suite, action: completed, branch: master }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: check-on-default, when: { event: check_run, defaultBranch: true }, agent: Mine, priority: high, action: Mine }",
+      "    - { id: push-bug, when: { event: push, label: bug }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: opened-bug, when: { event: issues, action: opened, labelAdded: bug }, agent: Mine, priority: critical, action: Mine }",
+      "    - { id: owner-only, when: { event: issues, repository: octo }, agent: Mine, priority: low, action: Mine }",
+      // Conditions that can hold: no warning.
+      "    - { id: push-main, when: { event: push, branch: main, defaultBranch: false }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: issue-not-default, when: { event: issues, defaultBranch: false, labelAdded: bug, action: [opened, labeled] }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: octo-any, when: { event: issues, repository: [/^octo\\//i, octo/hello] }, agent: Mine, priority: low, action: Mine }",
     ].join("\n");
     const result = await checkFile("uncarried.yaml", yaml);
     expect(result.code, result.stderr).toBe(0);
+    const branchEvents = "push, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread, workflow_run";
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       "warning: routing rule ci-failed never runs: conclusion is read from the workflow run, which only workflow_run events carry, and its event is check_run. Write event: workflow_run, or drop conclusion",
-      "warning: routing rule merged-push never runs: merged is read from the pull request, which only pull_request, pull_request_review, pull_request_review_comment, pull_request_review_thread events carry, and its event is push. Write event: pull_request, or drop merged",
+      "warning: routing rule merged-push never runs: merged is read from the pull request, which only pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread events carry, and its event is push. Write event: pull_request, or drop merged",
+      `warning: routing rule suite-on-master never runs: branch is read from a push's ref, a pull request's base or a workflow run's head, which only ${branchEvents} events carry, and its event is check_suite. Write event: workflow_run, or drop branch`,
+      `warning: routing rule check-on-default never runs: defaultBranch is read from a push's ref, a pull request's base or a workflow run's head, which only ${branchEvents} events carry, and its event is check_run. Write event: workflow_run, or drop defaultBranch`,
+      "warning: routing rule push-bug never runs: label is read from the issue, pull request or discussion, which only issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread, discussion, discussion_comment events carry, and its event is push. Write event: issues, or drop label",
+      "warning: routing rule opened-bug never runs: labelAdded is the label a labeled action just added, and its action is opened. Write action: labeled, or label: (a label the issue or pull request carries) instead of labelAdded",
+      "warning: routing rule owner-only never runs: repository is matched against the full name (owner/name), and \"octo\" has no owner. Write octo/<name>, or a /pattern/ such as /^octo\\//i for every repository of octo",
     ]);
     const payload = exampleOf("check_run", "completed");
     work.write("check-run.json", payload);
     const explained = await run(["route", "--event", "check_run", "--payload", "check-run.json", "--dry-run", "--explain", "--config", "uncarried.yaml"]);
     expect(explained.stdout).toMatch(/^ci-failed\s+Mine\s+high\s+no match: conclusion is read from a workflow_run event, and this is check_run \(wanted failure\)$/m);
+    expect(explained.stdout).toMatch(/^check-on-default\s+Mine\s+high\s+no match: .*default branch/m);
+    // A check suite of master (head_branch master): still no branch is read.
+    const suite = exampleOf("check_suite", "completed");
+    work.write("check-suite.json", { ...suite, check_suite: { ...suite.check_suite, head_branch: "master" } });
+    const suiteExplained = await run(["route", "--event", "check_suite", "--payload", "check-suite.json", "--dry-run", "--explain", "--config", "uncarried.yaml"]);
+    expect(suiteExplained.stdout).toMatch(/^suite-on-master\s+Mine\s+high\s+no match: branch is missing \(wanted master\)$/m);
   });
 
   it("a config rule that routes discussions to a built-in agent that works on issues and pull requests", async () => {
