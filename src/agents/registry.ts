@@ -1,4 +1,6 @@
 import type { Agent } from "./agent.js";
+import { builtinAgentOf } from "../config/builtin-agent-of.js";
+import type { Config } from "../config/schema.js";
 import { coordinatorAgent } from "./builtin/coordinator/coordinator-agent.js";
 import { deploymentAgent } from "./builtin/deployment-agent/deployment-agent.js";
 import { guardian } from "./builtin/guardian/guardian.js";
@@ -26,3 +28,17 @@ export function createRegistry(agents: readonly Agent[] = []): { get: (name: str
 }
 
 export type AgentRegistry = ReturnType<typeof createRegistry>;
+
+/**
+ * Whether a process with these configured agents (`agents:`) and this registry runs an
+ * agent of that name: a configured program, endpoint, workflow or workspace, or a built-in
+ * the registry has. A task of any other agent waits in the store for a switchyard that has it.
+ *
+ * @example knowsAgentOf({ Labeler: { exec: { command: "./label" } } }, createRegistry())("Labeler") // true
+ */
+export function knowsAgentOf(agents: Config["agents"], registry: AgentRegistry): (agent: string) => boolean {
+  return (agent) => {
+    const builtin = builtinAgentOf(agent, agents);
+    return builtin === null || registry.get(builtin) !== undefined;
+  };
+}

@@ -3,7 +3,7 @@ import type { Agent } from "../agents/agent.js";
 import { createRoutingCommentUpdater } from "../agents/builtin/routing-comment.js";
 import { createExecutorTable } from "../agents/executor-table.js";
 import type { Executor } from "../agents/executors/create-executor.js";
-import { createRegistry } from "../agents/registry.js";
+import { createRegistry, knowsAgentOf } from "../agents/registry.js";
 import type { Config, ServerRole } from "../config/schema.js";
 import { createGithubRuntime, type GithubRuntime } from "../github/github-runtime.js";
 import { createWorker, type Worker, type WorkerObserver } from "../queue/worker.js";
@@ -14,7 +14,6 @@ import { createAuthLimiter } from "./create-auth-limiter.js";
 import { createIncidents } from "./create-incidents.js";
 import type { RuntimeStore } from "./open-runtime-store.js";
 import { ownSecrets } from "../security/own-secrets.js";
-import { builtinAgentOf } from "../config/builtin-agent-of.js";
 
 export interface RuntimeOptions {
   config: Config;
@@ -116,10 +115,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     executorFor = options.executorFor ?? createExecutorTable(config.agents, { registry, baseEnv: options.env, ownSecrets: secrets });
     // With executors given (tests), every agent is theirs to run.
     if (options.executorFor === undefined) {
-      knowsAgent = (agent) => {
-        const builtin = builtinAgentOf(agent, config.agents);
-        return builtin === null || registry.get(builtin) !== undefined;
-      };
+      knowsAgent = knowsAgentOf(config.agents, registry);
     }
     limiter = createAuthLimiter(config, store, logger);
   } catch (error) {

@@ -132,7 +132,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       failedAuth: config.security.failedAuth,
       storeId: storeId(config.store.url, options.cwd),
       extend: (app) => {
-        registerTaskRoutes(app, { store: adminStore, loaded: options.loaded, wake: runtime.wake, ownLogins: runtime.github.ownLogins });
+        registerTaskRoutes(app, { store: adminStore, loaded: options.loaded, wake: runtime.wake, knowsAgent: runtime.knowsAgent, ownLogins: runtime.github.ownLogins });
         registerMetricsRoutes(app, { store: adminStore, metrics });
         registerRecoveryRoutes(app, { sweeper, pruner });
       },

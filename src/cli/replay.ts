@@ -7,7 +7,8 @@ import { UsageError } from "../errors.js";
 import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
-import { replayDelivery, replayTask, replayTaskNote, whyNothingReplayed, type DeliveryReplay } from "../queue/replay.js";
+import { missingAgentNote, replayDelivery, replayTask, replayTaskNote, tasksOfMissingAgents, whyNothingReplayed, type DeliveryReplay, type MissingAgentTasks } from "../queue/replay.js";
+import { createRegistry, knowsAgentOf } from "../agents/registry.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
 import { canonicalPath, lockHolder } from "../store/sqlite/lock-file.js";
@@ -95,7 +96,10 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
     const { status, body } = await api.request("POST", "/api/tasks/replay-dead");
     if (status === 401) throw unauthorized(api, token);
     if (status !== 200) throw refusal(api, status, body, "replay the dead tasks");
-    outcome.replayed = ((body as { tasks: string[] }).tasks ?? []).map((task) => ({ task }));
+    const answer = body as { tasks?: string[]; agents_missing?: MissingAgentTasks[] };
+    outcome.replayed = (answer.tasks ?? []).map((task) => ({ task }));
+    // A server older than this CLI does not say which agents it lacks.
+    for (const missing of answer.agents_missing ?? []) outcome.notes.push(`switchyard: ${missingAgentNote(missing, "the running server's config")}\n`);
     return outcome;
   }
   const base = request.kind === "deliveries" ? "/api/deliveries/" : "/api/tasks/";
@@ -129,8 +133,12 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
         outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
       }
     } else {
-      // A server older than this CLI does not say what the task was.
-      replayedTask(outcome, id, (body as { was?: TaskStatus }).was ?? null);
+      // A server older than this CLI does not say what the task was, nor whether it has its agent.
+      const answer = body as { was?: TaskStatus; agent?: string; delivery?: string; agent_missing?: boolean };
+      replayedTask(outcome, id, answer.was ?? null);
+      if (answer.agent_missing === true && answer.agent !== undefined && answer.was !== "running") {
+        outcome.notes.push(`switchyard: ${missingAgentNote({ agent: answer.agent, tasks: [id] }, "the running server's config", answer.delivery === undefined ? [] : [answer.delivery])}\n`);
+      }
     }
   }
   const note = serverConfig && serverConfigNote(api, serverConfig, loaded, io);
@@ -161,8 +169,12 @@ function serverConfigNote(api: AdminClient, server: { file: string | null; chang
 async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: Request): Promise<Outcome> {
   const now = Date.now();
   const outcome: Outcome = { replayed: [], unrouted: [], running: [], notes: [] };
+  const knowsAgent = knowsAgentOf(loaded.config.agents, createRegistry());
+  const configInUse = loaded.source ? `the config in use (${path.relative(io.cwd, loaded.source) || loaded.source})` : "the config in use (the built-in agents: no config file)";
   if (request.kind === "dead") {
-    outcome.replayed = (await store.replayDead(now)).map((task) => ({ task }));
+    const tasks = await store.replayDead(now);
+    outcome.replayed = tasks.map((task) => ({ task }));
+    for (const missing of await tasksOfMissingAgents(store, tasks, knowsAgent)) outcome.notes.push(`switchyard: ${missingAgentNote(missing, configInUse)}\n`);
     return outcome;
   }
   const missing: string[] = [];
@@ -182,7 +194,11 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
       for (const t of replay.tasks) requeued(outcome, id, t);
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
-      replayedTask(outcome, id, await replayTask(store, id, now));
+      const replay = await replayTask(store, id, now);
+      replayedTask(outcome, id, replay?.was ?? null);
+      if (replay !== null && replay.was !== "running" && !knowsAgent(replay.agent)) {
+        outcome.notes.push(`switchyard: ${missingAgentNote({ agent: replay.agent, tasks: [id] }, configInUse, [replay.delivery])}\n`);
+      }
     }
   }
   return outcome;

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
 import { queryProblem, sendError } from "./http-errors.js";
-import { replayDelivery, replayTask } from "../queue/replay.js";
+import { replayDelivery, replayTask, tasksOfMissingAgents } from "../queue/replay.js";
 import { renderHelp } from "../agents/builtin/coordinator/command-help.js";
 import { customCommands } from "../agents/task-commands.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
@@ -17,6 +17,8 @@ export interface TaskRouteDeps {
   loaded: Pick<LoadedConfig, "config" | "rules"> & { source?: string | null };
   /** Re-queued work is waiting: wake the worker. */
   wake: () => void;
+  /** Whether this server's config has the agent (a replayed task of one it lacks waits for a switchyard that has it); default: every agent. */
+  knowsAgent?: (agent: string) => boolean;
   /** switchyard's own GitHub logins: a replayed event it caused itself routes nowhere. */
   ownLogins?: () => readonly string[];
   now?: () => number;
@@ -35,6 +37,7 @@ function modifiedAt(file: string): number | null {
 export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
   const { store } = deps;
   const now = deps.now ?? Date.now;
+  const knowsAgent = deps.knowsAgent ?? (() => true);
   // The server routes with the config it read at start: a replay's answer names that file,
   // and says when it was changed since (the edit is not in force until a restart).
   const configFile = deps.loaded.source ?? null;
@@ -87,18 +90,25 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
 
   app.post("/api/tasks/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const was = await replayTask(store, id, now());
-    if (was === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    const replay = await replayTask(store, id, now());
+    if (replay === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    const { was, agent, delivery } = replay;
     deps.wake();
-    request.log.info({ task: id, was, replayed: was !== "running", ip: request.ip }, was === "running" ? "task replay asked through the admin API: it is running, left to its run" : `task replayed through the admin API (was ${was})`);
+    const agentMissing = !knowsAgent(agent);
+    request.log.info(
+      { task: id, was, replayed: was !== "running", agent, ...(agentMissing ? { agentMissing } : {}), ip: request.ip },
+      was === "running" ? "task replay asked through the admin API: it is running, left to its run" : `task replayed through the admin API (was ${was})`,
+    );
     // `was`: its status before. A running task is left to its run: nothing was re-queued.
-    return { task: id, replayed: was !== "running", was };
+    // agent_missing: this server's config has no such agent, so the task waits for a switchyard that has it.
+    return { task: id, replayed: was !== "running", was, agent, delivery, agent_missing: agentMissing };
   });
 
   app.post("/api/tasks/replay-dead", async (request) => {
     const tasks = await store.replayDead(now());
     if (tasks.length > 0) deps.wake();
-    request.log.info({ tasks: tasks.length, ip: request.ip }, "dead tasks replayed through the admin API");
-    return { tasks };
+    const agentsMissing = await tasksOfMissingAgents(store, tasks, knowsAgent);
+    request.log.info({ tasks: tasks.length, ...(agentsMissing.length > 0 ? { agentsMissing } : {}), ip: request.ip }, "dead tasks replayed through the admin API");
+    return { tasks, agents_missing: agentsMissing };
   });
 }

@@ -9,19 +9,57 @@ import type { AcceptedTask, Store, TaskStatus } from "../store/store.js";
 /** Why a task whose delivery's body retention emptied cannot run: said by the replay that refuses it, and by the worker. */
 export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodies), so it cannot run again";
 
+/** A task's replay: its status before (a running task is left to its run), its agent and delivery. */
+export interface TaskReplay {
+  was: TaskStatus;
+  agent: string;
+  delivery: string;
+}
+
 /**
  * Re-queues one task, as `replay --task` and the admin API do, unless it cannot run again
  * (its delivery's body was pruned: a usage error saying so, instead of a re-queue that only
- * dies). Returns the task's status before the replay (a running task is left to its run),
- * or null when there is no such task.
+ * dies). Null when there is no such task.
  */
-export async function replayTask(store: Store, id: string, now: number): Promise<TaskStatus | null> {
+export async function replayTask(store: Store, id: string, now: number): Promise<TaskReplay | null> {
   const task = await store.getTask(id);
   if (!task) return null;
   const delivery = await store.getDelivery(task.delivery);
   if (delivery !== null && delivery.body.length === 0) throw new UsageError(`task ${id} cannot be replayed: ${PRUNED_BODY}`);
   // The status the store read as it re-queued: another replay at the same moment may have re-queued it first.
-  return store.replayTask(id, now);
+  const was = await store.replayTask(id, now);
+  return was === null ? null : { was, agent: task.agent, delivery: task.delivery };
+}
+
+/** Re-queued tasks whose agent the config lacks, by agent: they wait in the store, unrun, for a switchyard that has it. */
+export interface MissingAgentTasks {
+  agent: string;
+  tasks: string[];
+}
+
+/** Which of these re-queued tasks are of an agent `knowsAgent` does not know, by agent. */
+export async function tasksOfMissingAgents(store: Store, ids: readonly string[], knowsAgent: (agent: string) => boolean): Promise<MissingAgentTasks[]> {
+  const byAgent = new Map<string, string[]>();
+  for (const id of ids) {
+    const task = await store.getTask(id);
+    if (task === null || knowsAgent(task.agent)) continue;
+    byAgent.set(task.agent, [...(byAgent.get(task.agent) ?? []), id]);
+  }
+  return [...byAgent].map(([agent, tasks]) => ({ agent, tasks }));
+}
+
+/**
+ * What a replay of tasks of an agent `config` (which config: the running server's, the one
+ * in use) lacks must say: re-queued, they wait unrun, and replaying their deliveries routes
+ * them under the config in force.
+ */
+export function missingAgentNote({ agent, tasks }: MissingAgentTasks, config: string, deliveries: readonly string[] = []): string {
+  const one = tasks.length === 1;
+  const routeAgain = deliveries.length > 0 ? `switchyard replay ${deliveries.join(" ")}` : `replay ${one ? "its delivery" : "their deliveries"}`;
+  return (
+    `task${one ? "" : "s"} ${tasks.join(", ")} ${one ? "is" : "are"} for agent ${agent}, which ${config} does not have: re-queued, ${one ? "it waits" : "they wait"} in the store, unrun, ` +
+    `until a switchyard configured with ${agent} runs (to run ${one ? "it" : "them"} with the agents configured now, ${routeAgain}: routed again, ${one ? "its event goes" : "their events go"} to today's rules)`
+  );
 }
 
 /**

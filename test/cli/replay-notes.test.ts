@@ -60,3 +60,44 @@ describe("replay of a delivery on the store, when GitHub cannot say who switchya
     expect(result.stderr).not.toContain('"level"');
   });
 });
+
+describe("replay of tasks whose agent the config no longer has", () => {
+  const work = createWorkdir();
+  const env = { DATABASE_URL: "sqlite:r.db", LOG_LEVEL: "silent" };
+  let dead = "";
+  let other = "";
+  afterAll(() => work.remove());
+
+  beforeAll(async () => {
+    const store = createSqliteStore(path.join(work.dir, "r.db"), { exclusive: true });
+    await store.migrate();
+    const delivery = (id: string) => ({ id, signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, headers: {}, body: Buffer.from("{}"), receivedAt: 1_000 });
+    // Routed when the config had Labeler (since renamed), and failed for good.
+    const labeler = { rule: "label-it", agent: "Labeler", action: "Label", priority: "high" as const, idempotencyKey: null };
+    const tasks: string[] = [];
+    for (const id of ["d-1", "d-2"]) {
+      const accepted = await store.accept(delivery(id), [labeler], { replayWindowMs: 3_600_000 });
+      if (accepted.duplicate) throw new Error("unexpected duplicate");
+      tasks.push(accepted.tasks[0]!.id);
+    }
+    for (const claimed of await store.claim({ owner: "w", now: 2_000, leaseMs: 30_000, limit: 10 })) {
+      await store.complete(claimed.id, claimed.leaseToken, { status: "dead", error: "boom", outcome: "permanent" }, 3_000);
+    }
+    [dead, other] = tasks as [string, string];
+    await store.close();
+  });
+
+  it("says a replayed task waits for its agent instead of that it is due, and how to route it again", async () => {
+    const result = await runCli(["replay", "--task", dead], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `switchyard: task ${dead} is for agent Labeler, which the config in use (the built-in agents: no config file) does not have: re-queued, it waits in the store, unrun, until a switchyard configured with Labeler runs (to run it with the agents configured now, switchyard replay d-1: routed again, its event goes to today's rules)`,
+    );
+  });
+
+  it("says the same of every such task replay --dead re-queued, by agent", async () => {
+    const result = await runCli(["replay", "--dead"], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`switchyard: task ${other} is for agent Labeler, which the config in use (the built-in agents: no config file) does not have`);
+  });
+});

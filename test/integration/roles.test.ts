@@ -116,6 +116,10 @@ describe("serve roles", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await first.store.listTasks({ limit: 10 })).toEqual([expect.objectContaining({ agent: "MyAgent", status: "ready", attempts: 0 })]);
       expect(lines.filter((l) => l.agent === "MyAgent")).toHaveLength(1);
+      // A replay of it says it waits for an agent this server lacks, instead of "due now".
+      const [waiting] = await first.store.listTasks({ limit: 1 });
+      const replayed = await fetch(`${first.adminUrl}/api/tasks/${waiting!.id}/replay`, { method: "POST" });
+      expect(await replayed.json()).toEqual({ task: waiting!.id, replayed: true, was: "ready", agent: "MyAgent", delivery: waiting!.delivery, agent_missing: true });
     } finally {
       await first.close();
     }
