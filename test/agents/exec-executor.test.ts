@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildExecEnv, runExecAgent } from "../../src/agents/executors/exec-executor.js";
+import { buildExecEnv, LEFTOVERS_ENDED, runExecAgent } from "../../src/agents/executors/exec-executor.js";
 import type { ExecAgentInput } from "../../src/agents/executors/exec-executor.js";
 
 // Real processes: small scripts in a temp dir, run by this very node binary.
@@ -207,8 +207,14 @@ describe("runExecAgent", () => {
     const argv = ["sh", "-c", `sleep 60 > /dev/null 2>&1 & echo $! > "$0"; echo finished`, pidFile];
     const result = await runExecAgent({ argv, timeoutMs: 10_000, env: [] }, INPUT, { baseEnv: BASE_ENV });
     expect(result).toMatchObject({ outcome: "succeeded", exitCode: 0, error: null });
-    expect(result.output).toBe("finished\n");
+    // Said where the output is read (tasks show, the dashboard): the background work did not finish.
+    expect(result.output).toBe(`finished\n${LEFTOVERS_ENDED}`);
     expect(await eventually(() => isGone(Number(readFileSync(pidFile, "utf8"))))).toBe(true);
+  });
+
+  it("a clean exit that leaves nothing running says nothing more", async () => {
+    const result = await runExecAgent({ argv: ["sh", "-c", "echo finished"], timeoutMs: 10_000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(result).toMatchObject({ outcome: "succeeded", output: "finished\n" });
   });
 
   it("passes only the allowlisted environment", async () => {

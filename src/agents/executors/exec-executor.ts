@@ -197,7 +197,8 @@ export async function runExecAgent(
   }
   if (killedFor === "abort") return { ...base, outcome: "transient", error: "aborted (shutdown); process group killed" };
   const note = leftovers ? "; leftover processes in its group killed" : "";
-  if (exitCode === 0) return { ...base, outcome: "succeeded", error: null };
+  // Nothing failed, but work the agent left running in the background was cut off: said where its output is read.
+  if (exitCode === 0) return { ...base, output: leftovers ? `${output}${output === "" || output.endsWith("\n") ? "" : "\n"}${LEFTOVERS_ENDED}` : output, outcome: "succeeded", error: null };
   if (exitCode === EX_TEMPFAIL) return { ...base, outcome: "transient", error: `exit code 75 (EX_TEMPFAIL)${note}` };
   if (exitCode === COMMAND_NOT_FOUND) return { ...base, outcome: "permanent", error: `command not found (exit 127): ${notFoundReason(program, options.cwd, env)}${note}` };
   // Any other exit is permanent: the hint says how an agent asks for a retry instead.
@@ -285,6 +286,10 @@ function notFoundReason(program: string, cwd: string | undefined, env: Record<st
  * After the leader exited: SIGTERM whatever remains of its group, SIGKILL after the grace
  * period, and wait until the group is empty (bounded). True when something was left.
  */
+/** Said after a successful agent's output when processes it started were still running as it exited. */
+export const LEFTOVERS_ENDED =
+  "[processes the agent left running in its process group were ended when it exited (SIGTERM, then SIGKILL): an agent's work must be done before it exits; start what must outlive it (a deployment, a notification) outside the agent, or wait for it]";
+
 async function endGroup(pid: number, graceMs: number): Promise<boolean> {
   if (!signalGroup(pid, 0)) return false;
   await killGroup(pid, graceMs);
