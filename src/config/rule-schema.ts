@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { requiredKey } from "./key-messages.js";
+import { kindOf, requiredKey } from "./key-messages.js";
 import { isRegexLiteral } from "./string-condition.js";
 import { PRIORITIES, type Priority } from "./priorities.js";
 
@@ -11,7 +11,12 @@ export { PRIORITIES, type Priority };
  * A condition value: a string, or a list of them (any may match). A string written as
  * /pattern/flags is a regular expression.
  */
-const matcher = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+/** How to write a condition's value: one value, a list of them (any matches), or a /pattern/. */
+const WRITE_MATCHER = "write a value, a list of values (any of them matches) or a /pattern/, like bug, [bug, urgent] or /^area\\//";
+const matcherValue = z.string({ error: (issue) => (issue.code === "invalid_type" ? `is ${kindOf(issue.input)}: ${WRITE_MATCHER}` : undefined) }).min(1, `is empty: ${WRITE_MATCHER}`);
+const matcher = z.union([matcherValue, z.array(matcherValue).min(1, `is an empty list: ${WRITE_MATCHER}`)], {
+  error: (issue) => (issue.code === "invalid_union" || issue.code === "invalid_type" ? `is ${kindOf(issue.input)}: ${WRITE_MATCHER}` : undefined),
+});
 
 /** The words YAML 1.1 read as booleans and YAML 1.2 reads as strings. */
 const YAML_BOOLEAN_WORDS = new Set(["yes", "no", "on", "off"]);

@@ -173,6 +173,23 @@ describe("strict names: what is accepted", () => {
   });
 });
 
+describe("a condition's value", () => {
+  const write = "write a value, a list of values (any of them matches) or a /pattern/, like bug, [bug, urgent] or /^area\\//";
+  it.each([
+    [true, "labelAdded", `is a boolean (true): ${write}`],
+    [5, "label", `is a number (5): ${write}`],
+    ["", "branch", `is empty: ${write}`],
+    [[], "sender", `is an empty list: ${write}`],
+    [{ name: "bug" }, "labelAdded", `is a mapping: ${write}`],
+  ])("%j under %s is refused saying what a value can be, not zod's 'Invalid input'", (value, key, message) => {
+    expect(refusal(withRule({}, { event: "issues", action: "labeled", [key]: value }))).toBe(`config: routing.rules[0].when.${key}: ${message}`);
+  });
+
+  it("names the entry of a list that is not a value", () => {
+    expect(refusal(withRule({}, { event: "issues", action: "labeled", label: ["bug", 3] }))).toBe(`config: routing.rules[0].when.label[1]: is a number (3): ${write}`);
+  });
+});
+
 describe("a rule's event is one name", () => {
   it("a list is refused with the fix (one rule per event), not zod's 'expected string'", () => {
     expect(refusal(withRule({}, { event: ["issues", "push"] }))).toBe(
