@@ -13,6 +13,9 @@ import { terminalText } from "../present/terminal-text.js";
 import { taskCursorProblem } from "../store/event-filter.js";
 import { printJson, type CliIo } from "./io.js";
 
+/** How many of the newest tasks an unknown `--agent` name is compared with, besides the configured agents. */
+const STORED_AGENTS_SAMPLE = 500;
+
 export function registerTasks(program: Command, io: CliIo): void {
   const tasks = program
     .command("tasks")
@@ -31,15 +34,17 @@ export function registerTasks(program: Command, io: CliIo): void {
       const limit = parseLimitOption(options.limit);
       const badCursor = options.before === undefined ? null : taskCursorProblem(options.before, "--before");
       if (badCursor !== null) throw new UsageError(badCursor);
-      const { rows, agents } = await withReadOnlyStore(io, options.config, async (store, config) => ({
-        rows: await store.listTasks({ status, agent: options.agent, delivery: options.delivery, before: options.before, limit }),
-        agents: [...new Set([...KNOWN_AGENT_NAMES, ...BUILTIN_AGENT_NAMES, ...Object.keys(config.agents)])],
-      }));
+      const { rows, agents } = await withReadOnlyStore(io, options.config, async (store, config) => {
+        const rows = await store.listTasks({ status, agent: options.agent, delivery: options.delivery, before: options.before, limit });
+        // For a name that found nothing: the agents of the newest tasks count too (one the config no longer has).
+        const stored = rows.length === 0 && options.agent !== undefined ? (await store.listTasks({ limit: STORED_AGENTS_SAMPLE })).map((t) => t.agent) : [];
+        return { rows, agents: [...new Set([...KNOWN_AGENT_NAMES, ...BUILTIN_AGENT_NAMES, ...Object.keys(config.agents), ...stored])] };
+      });
       if (options.json) return printJson(io, rows.map(presentTaskRow));
       if (rows.length === 0) {
         // An agent name with a typo finds nothing: say what it probably meant.
         const known = options.agent === undefined || agents.includes(options.agent);
-        return io.stdout(known ? "no tasks\n" : `no tasks for agent ${options.agent}:${didYouMean(options.agent!, agents) || " no agent of that name is configured"}\n`);
+        return io.stdout(known ? "no tasks\n" : `no tasks for agent ${options.agent}:${didYouMean(options.agent!, agents) || " no agent of that name is configured, nor has one of the newest tasks"}\n`);
       }
       io.stdout(
         formatTable(

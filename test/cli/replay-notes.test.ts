@@ -95,6 +95,11 @@ describe("replay of tasks whose agent the config no longer has", () => {
     );
   });
 
+  it("suggests the agent of stored tasks for a mistyped --agent, though the config no longer has it", async () => {
+    const result = await runCli(["tasks", "--agent", "Labeller"], { cwd: work.dir, env });
+    expect(result.stdout).toBe("no tasks for agent Labeller: did you mean Labeler?\n");
+  });
+
   it("says the same of every such task replay --dead re-queued, by agent", async () => {
     const result = await runCli(["replay", "--dead"], { cwd: work.dir, env });
     expect(result.code, result.stderr).toBe(0);

@@ -88,7 +88,7 @@ describe("replay and tasks from the command line", () => {
         expect(JSON.parse(byDelivery.stdout)).toEqual({ via: "api", replayed: [], running: [id] });
         // The API says the same: nothing was re-queued.
         const api = await fetch(`${slow.adminUrl}/api/tasks/${id}/replay`, { method: "POST" });
-        expect(await api.json()).toEqual({ task: id, replayed: false, was: "running" });
+        expect(await api.json()).toMatchObject({ task: id, replayed: false, was: "running", delivery: accepted.delivery, agent_missing: false });
         await waitFor(async () => (await fetch(`${slow.adminUrl}/api/tasks/${id}`).then((r) => r.json()) as { status: string }).status === "succeeded", 30_000, 200);
         slow.child.kill("SIGTERM");
         await slow.exited;
@@ -122,7 +122,7 @@ describe("replay and tasks from the command line", () => {
     const typo = await runCli(["tasks", "--agent", "IssueAgnt"], { cwd: dir, env });
     expect({ code: typo.code, stdout: typo.stdout }).toEqual({ code: 0, stdout: "no tasks for agent IssueAgnt: did you mean IssueAgent?\n" });
     const unknown = await runCli(["tasks", "--agent", "Frobnicator"], { cwd: dir, env });
-    expect(unknown.stdout).toBe("no tasks for agent Frobnicator: no agent of that name is configured\n");
+    expect(unknown.stdout).toBe("no tasks for agent Frobnicator: no agent of that name is configured, nor has one of the newest tasks\n");
     // --json stays a plain array.
     expect((await runCli(["tasks", "--agent", "IssueAgnt", "--json"], { cwd: dir, env })).stdout).toBe("[]\n");
   });
