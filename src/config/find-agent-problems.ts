@@ -39,7 +39,7 @@ export function interpreterProblem(file: string, env: AgentProblemOptions["env"]
     return null;
   }
   const text = head.subarray(0, length).toString("latin1");
-  if (!text.startsWith("#!")) return null;
+  if (!text.startsWith("#!")) return missingShebang(file, text);
   const end = text.indexOf("\n");
   const line = end === -1 ? text : text.slice(0, end);
   if (line.endsWith("\r")) return "its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'";
@@ -51,6 +51,20 @@ export function interpreterProblem(file: string, env: AgentProblemOptions["env"]
   // Found and executable is enough: its own #! line is not followed (a script naming itself would loop).
   if (program.includes("/") ? isExecutableFile(program) : pathDirs(env).some((dir) => isExecutableFile(path.join(dir, program)))) return null;
   return `its #! line runs env ${program}, and ${program} is not found on ${program.includes("/") ? "this machine" : `PATH${pathNote(env)}`}`;
+}
+
+/** A script's language by its file name, and the interpreter its `#!` line would name. */
+const INTERPRETERS: Readonly<Record<string, string>> = { ".js": "node", ".mjs": "node", ".cjs": "node", ".py": "python3", ".rb": "ruby", ".pl": "perl", ".php": "php" };
+
+/**
+ * A script in another language than the shell's with no `#!` line: the kernel will not run
+ * it, so spawning falls back to /bin/sh, which fails on its first line (exit 2 or 127, and
+ * shell syntax errors in the output). A binary (an ELF file) or a shell script is fine.
+ */
+function missingShebang(file: string, text: string): string | null {
+  const interpreter = INTERPRETERS[path.extname(file).toLowerCase()];
+  if (interpreter === undefined || text.startsWith("\x7fELF")) return null;
+  return `it has no #! line, so it is run by /bin/sh, not ${interpreter}: make its first line #!/usr/bin/env ${interpreter}, or put ${interpreter} first in the agent's exec list`;
 }
 
 /**

@@ -677,6 +677,22 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     }
   });
 
+  it("a Node script with no #! line: found, but it would run under /bin/sh; a shell script without one is fine", async () => {
+    const dir = createWorkdir();
+    try {
+      chmodSync(dir.write("label.js", 'import fs from "node:fs";\nconsole.log("labelled");\n'), 0o755);
+      chmodSync(dir.write("plain.sh", "echo plain\n"), 0o755);
+      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./label.js] }\n  ReviewAgent: { exec: [./plain.sh] }\n");
+      const result = await runCli(["check"], { cwd: dir.dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        'warning: agents.IssueAgent.exec[0]: "./label.js" is found, but it has no #! line, so it is run by /bin/sh, not node: make its first line #!/usr/bin/env node, or put node first in the agent\'s exec list\n',
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("a script whose #! line runs env with a program on no PATH directory: found, but the program is named", async () => {
     const dir = createWorkdir();
     try {
