@@ -36,6 +36,6 @@ export function describeGithubWrites(github: Config["github"]): { line: string; 
   // As check shows an http agent's URL: a user:password or a query token stays out of logs.
   const api = github.apiUrl.replace(/\/+$/, "") === DEFAULT_API_URL ? "" : ` to ${redactUrlSecrets(github.apiUrl)}`;
   if (!dryRun) return { line: `GitHub: writes sent ${as}${api}`, json };
-  const why = auth === "none" ? "no credentials" : `github.dryRun is true, though credentials are set: ${as.replace(/^with /, "")}`;
+  const why = auth === "none" ? "no credentials" : `github.dryRun is true (the config file or SWITCHYARD_DRY_RUN), though credentials are set: ${as.replace(/^with /, "")}`;
   return { line: `GitHub: dry-run (${why}): writes are recorded, not sent`, json };
 }

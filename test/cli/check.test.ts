@@ -714,7 +714,7 @@ describe.concurrent("agent settings check refuses or warns about", () => {
   it.each([
     [{}, "GitHub: dry-run (no credentials): writes are recorded, not sent", { dry_run: true, auth: "none", app_id: null }],
     [{ GITHUB_TOKEN: "ghp_example" }, "GitHub: writes sent with a token", { dry_run: false, auth: "token", app_id: null }],
-    [{ GITHUB_TOKEN: "ghp_example", SWITCHYARD_DRY_RUN: "1" }, "GitHub: dry-run (github.dryRun is true, though credentials are set: a token): writes are recorded, not sent", { dry_run: true, auth: "token", app_id: null }],
+    [{ GITHUB_TOKEN: "ghp_example", SWITCHYARD_DRY_RUN: "1" }, "GitHub: dry-run (github.dryRun is true (the config file or SWITCHYARD_DRY_RUN), though credentials are set: a token): writes are recorded, not sent", { dry_run: true, auth: "token", app_id: null }],
     [{ GITHUB_APP_ID: "123", GITHUB_APP_PRIVATE_KEY: APP_KEY }, "GitHub: writes sent as a GitHub App (app id 123)", { dry_run: false, auth: "app", app_id: "123" }],
   ])("says whether GitHub writes are sent (%o)", async (env, line, json) => {
     const text = await runCli(["check"], { cwd: work.dir, env });
