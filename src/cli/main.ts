@@ -17,12 +17,12 @@ import { registerKpi } from "./kpi.js";
 import { registerRedeliver } from "./redeliver.js";
 import { registerPrune } from "./prune.js";
 
-export function createProgram(io: CliIo): Command {
+export function createProgram(io: CliIo, refusal: Refusal = { line: null }): Command {
   const program = new Command("switchyard")
     .description("Turns GitHub repository events into durable, retried agent runs.")
     .version(VERSION, "-V, --version")
     .exitOverride()
-    .configureOutput(oneLineErrors(io, "switchyard --help lists the commands"))
+    .configureOutput(oneLineErrors(io, "switchyard --help lists the commands", refusal))
     // Options after a subcommand are that subcommand's: `tasks show 7 --json` is show's --json.
     .enablePositionalOptions()
     // Every command takes --config; before the command name it means the same.
@@ -43,7 +43,7 @@ export function createProgram(io: CliIo): Command {
   registerInit(program, io);
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
-      command.exitOverride().configureOutput(oneLineErrors(io, `switchyard ${commandPath(command)} --help lists what it takes`));
+      command.exitOverride().configureOutput(oneLineErrors(io, `switchyard ${commandPath(command)} --help lists what it takes`, refusal));
       configure(command.commands);
     }
   };
@@ -58,12 +58,20 @@ const VERSION = "0.1.0";
  * --limit?)" on a line of its own) as one stderr line that also says where to look: every
  * usage error is one line.
  */
-function oneLineErrors(io: CliIo, where: string) {
+function oneLineErrors(io: CliIo, where: string, refusal: Refusal) {
   return {
     writeOut: io.stdout,
     writeErr: io.stderr,
-    outputError: (text: string, write: (text: string) => void) => write(`${text.trim().replace(/\s*\n\s*/g, " ")} (${where})\n`),
+    outputError: (text: string, write: (text: string) => void) => {
+      refusal.line = `${text.trim().replace(/\s*\n\s*/g, " ")} (${where})`;
+      write(`${refusal.line}\n`);
+    },
   };
+}
+
+/** The last refusal Commander wrote to stderr, as written: `--json`'s error line repeats it. */
+export interface Refusal {
+  line: string | null;
 }
 
 /**
@@ -123,7 +131,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr("switchyard: no command given: try switchyard serve, or switchyard --help for all commands\n");
     return 2;
   }
-  const program = createProgram(io);
+  const refusal: Refusal = { line: null };
+  const program = createProgram(io, refusal);
   // `--json` promises one line on stdout: a command that fails prints {"ok":false,"error"} there too.
   const terminator = argv.indexOf("--");
   const json = argv.slice(0, terminator === -1 ? undefined : terminator).includes("--json");
@@ -139,7 +148,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (thrown instanceof ExitCode) return thrown.code;
     if (thrown instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0. Commander wrote the error to stderr.
-      return thrown.exitCode === 0 ? 0 : failed(thrown.message.replace(/^error: /, ""), 2);
+      return thrown.exitCode === 0 ? 0 : failed((refusal.line ?? thrown.message).replace(/^error: /, ""), 2);
     }
     // One line, control characters escaped: a message may quote a payload, an agent or
     // GitHub, and under Actions a line of its own starting `::` would be a workflow command.
