@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ThreadRead } from "./reads.js";
 import type { ReadAnswer, ReadRequest } from "./thread-reads.js";
