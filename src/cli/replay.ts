@@ -71,15 +71,19 @@ export function unauthorized(api: AdminClient, token: string | null | undefined)
   );
 }
 
-/** Records a re-queued task, with the line a person should read about it (`was`: its status before, when known). */
-function replayedTask(outcome: Outcome, id: string, was: TaskStatus | null): void {
+/**
+ * Records a re-queued task, with the line a person should read about it (`was`: its status
+ * before, when known). `missingAgent`: the note for a task whose agent the config lacks,
+ * which says more than "due now" or "runs again": it does not run here at all.
+ */
+function replayedTask(outcome: Outcome, id: string, was: TaskStatus | null, missingAgent: string | null = null): void {
   if (was === "running") {
     // Said on stdout, where the re-queued tasks are listed.
     outcome.running.push(id);
     return;
   }
   outcome.replayed.push({ task: id });
-  const note = was === null ? null : replayTaskNote(id, was);
+  const note = missingAgent ?? (was === null ? null : replayTaskNote(id, was));
   if (note) outcome.notes.push(`switchyard: ${note}\n`);
 }
 
@@ -135,10 +139,11 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
     } else {
       // A server older than this CLI does not say what the task was, nor whether it has its agent.
       const answer = body as { was?: TaskStatus; agent?: string; delivery?: string; agent_missing?: boolean };
-      replayedTask(outcome, id, answer.was ?? null);
-      if (answer.agent_missing === true && answer.agent !== undefined && answer.was !== "running") {
-        outcome.notes.push(`switchyard: ${missingAgentNote({ agent: answer.agent, tasks: [id] }, "the running server's config", answer.delivery === undefined ? [] : [answer.delivery])}\n`);
-      }
+      const missingAgent =
+        answer.agent_missing === true && answer.agent !== undefined
+          ? missingAgentNote({ agent: answer.agent, tasks: [id] }, "the running server's config", answer.delivery === undefined ? [] : [answer.delivery])
+          : null;
+      replayedTask(outcome, id, answer.was ?? null, missingAgent);
     }
   }
   const note = serverConfig && serverConfigNote(api, serverConfig, loaded, io);
@@ -172,9 +177,9 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
   const knowsAgent = knowsAgentOf(loaded.config.agents, createRegistry());
   const configInUse = loaded.source ? `the config in use (${path.relative(io.cwd, loaded.source) || loaded.source})` : "the config in use (the built-in agents: no config file)";
   if (request.kind === "dead") {
-    const tasks = await store.replayDead(now);
-    outcome.replayed = tasks.map((task) => ({ task }));
-    for (const missing of await tasksOfMissingAgents(store, tasks, knowsAgent)) outcome.notes.push(`switchyard: ${missingAgentNote(missing, configInUse)}\n`);
+    const replayed = await store.replayDead(now);
+    outcome.replayed = replayed.map(({ id }) => ({ task: id }));
+    for (const missing of tasksOfMissingAgents(replayed, knowsAgent)) outcome.notes.push(`switchyard: ${missingAgentNote(missing, configInUse)}\n`);
     return outcome;
   }
   const missing: string[] = [];
@@ -195,10 +200,8 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
       const replay = await replayTask(store, id, now);
-      replayedTask(outcome, id, replay?.was ?? null);
-      if (replay !== null && replay.was !== "running" && !knowsAgent(replay.agent)) {
-        outcome.notes.push(`switchyard: ${missingAgentNote({ agent: replay.agent, tasks: [id] }, configInUse, [replay.delivery])}\n`);
-      }
+      const missingAgent = replay !== null && !knowsAgent(replay.agent) ? missingAgentNote({ agent: replay.agent, tasks: [id] }, configInUse, [replay.delivery]) : null;
+      replayedTask(outcome, id, replay?.was ?? null, missingAgent);
     }
   }
   return outcome;

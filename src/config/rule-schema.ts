@@ -12,7 +12,7 @@ export { PRIORITIES, type Priority };
  * /pattern/flags is a regular expression.
  */
 /** How to write a condition's value: one value, a list of them (any matches), or a /pattern/. */
-const WRITE_MATCHER = "write a value, a list of values (any of them matches) or a /pattern/, like bug, [bug, urgent] or /^area\\//";
+const WRITE_MATCHER = "write a value, a list of values (any of them matches) or a /pattern/ (a regular expression between slashes)";
 const matcherValue = z.string({ error: (issue) => (issue.code === "invalid_type" ? `is ${kindOf(issue.input)}: ${WRITE_MATCHER}` : undefined) }).min(1, `is empty: ${WRITE_MATCHER}`);
 const matcher = z.union([matcherValue, z.array(matcherValue).min(1, `is an empty list: ${WRITE_MATCHER}`)], {
   error: (issue) => (issue.code === "invalid_union" || issue.code === "invalid_type" ? `is ${kindOf(issue.input)}: ${WRITE_MATCHER}` : undefined),
@@ -62,7 +62,12 @@ export const ruleWhenSchema = z.strictObject({
   label: matcher.optional(),
   /** true: the comment holds an `/agent` command; a string or list: one of these commands. */
   commentCommand: z
-    .union([z.boolean(), matcher])
+    .union([z.boolean(), matcher], {
+      error: (issue) =>
+        issue.code === "invalid_union" || issue.code === "invalid_type"
+          ? `is ${kindOf(issue.input)}: write true (any /agent command), false (none), a command word, a list of them or a /pattern/`
+          : undefined,
+    })
     .refine((value) => typeof value !== "string" || !YAML_BOOLEAN_WORDS.has(value.trim().toLowerCase()), {
       // YAML 1.2 reads yes/no/on/off as strings: as a command word, `commentCommand: yes` would wait for `/agent yes`.
       message: "yes, no, on and off are strings in YAML, so this names the command /agent <word>: write true or false (unquoted) for any command or none, or [yes] for a command of that name",

@@ -105,10 +105,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   });
 
   app.post("/api/tasks/replay-dead", async (request) => {
-    const tasks = await store.replayDead(now());
-    if (tasks.length > 0) deps.wake();
-    const agentsMissing = await tasksOfMissingAgents(store, tasks, knowsAgent);
-    request.log.info({ tasks: tasks.length, ...(agentsMissing.length > 0 ? { agentsMissing } : {}), ip: request.ip }, "dead tasks replayed through the admin API");
-    return { tasks, agents_missing: agentsMissing };
+    const replayed = await store.replayDead(now());
+    if (replayed.length > 0) deps.wake();
+    const agentsMissing = tasksOfMissingAgents(replayed, knowsAgent);
+    request.log.info({ tasks: replayed.length, ...(agentsMissing.length > 0 ? { agentsMissing } : {}), ip: request.ip }, "dead tasks replayed through the admin API");
+    return { tasks: replayed.map((t) => t.id), agents_missing: agentsMissing };
   });
 }

@@ -4,7 +4,7 @@ import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import type { RoutingDecision } from "../routing/decide.js";
-import type { AcceptedTask, Store, TaskStatus } from "../store/store.js";
+import type { AcceptedTask, ReplayedTask, Store, TaskStatus } from "../store/store.js";
 
 /** Why a task whose delivery's body retention emptied cannot run: said by the replay that refuses it, and by the worker. */
 export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodies), so it cannot run again";
@@ -38,13 +38,9 @@ export interface MissingAgentTasks {
 }
 
 /** Which of these re-queued tasks are of an agent `knowsAgent` does not know, by agent. */
-export async function tasksOfMissingAgents(store: Store, ids: readonly string[], knowsAgent: (agent: string) => boolean): Promise<MissingAgentTasks[]> {
+export function tasksOfMissingAgents(replayed: readonly ReplayedTask[], knowsAgent: (agent: string) => boolean): MissingAgentTasks[] {
   const byAgent = new Map<string, string[]>();
-  for (const id of ids) {
-    const task = await store.getTask(id);
-    if (task === null || knowsAgent(task.agent)) continue;
-    byAgent.set(task.agent, [...(byAgent.get(task.agent) ?? []), id]);
-  }
+  for (const { id, agent } of replayed) if (!knowsAgent(agent)) byAgent.set(agent, [...(byAgent.get(agent) ?? []), id]);
   return [...byAgent].map(([agent, tasks]) => ({ agent, tasks }));
 }
 

@@ -24,13 +24,19 @@ function actionCanBe(action: string | readonly string[] | undefined, wanted: str
 
 /** The events whose payload holds a pull request (src/events/normalize-event.ts reads `pull_request`). */
 const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"];
-/** A branch is read from a push's ref, a pull request's base and a workflow run's head: no other event has one. */
-const BRANCH_EVENTS = ["push", ...PULL_REQUEST_EVENTS, "workflow_run"];
-const BRANCH_FROM = "a push's ref, a pull request's base or a workflow run's head";
+/**
+ * A branch is read from a `refs/heads/` ref at the payload's top (a push, a workflow_dispatch,
+ * a code scanning alert), a pull request's base and a workflow run's head (a deployment's
+ * too). These events have none of them: a check's or job's head_branch is its own field,
+ * which no condition reads. Listed rather than derived, so that an event not listed is
+ * never warned about wrongly.
+ */
+const NO_BRANCH_EVENTS = ["check_suite", "check_run", "workflow_job", "issues", "issue_comment", "discussion", "discussion_comment", "label", "release", "star", "watch", "fork", "create", "delete", "status"];
+const BRANCH_FROM = "a pushed ref, a pull request's base or a workflow run's head";
 /** Labels are read from the issue, pull request or discussion an event is about. */
 const LABELLED_EVENTS = ["issues", "issue_comment", ...PULL_REQUEST_EVENTS, "discussion", "discussion_comment"];
 
-type CarriedKey = "conclusion" | "workflow" | "draft" | "merged" | "tag" | "deleted" | "branch" | "deployBranch" | "defaultBranch" | "label";
+type CarriedKey = "conclusion" | "workflow" | "draft" | "merged" | "tag" | "deleted" | "label";
 
 /** The events whose payload carries what a condition reads (src/events/normalize-event.ts), and which of its values need it. */
 const CARRIERS: readonly { key: CarriedKey; from: string; events: readonly string[]; needs: (value: unknown) => boolean }[] = [
@@ -40,9 +46,6 @@ const CARRIERS: readonly { key: CarriedKey; from: string; events: readonly strin
   { key: "merged", from: "the pull request", events: PULL_REQUEST_EVENTS, needs: (value) => value === true },
   { key: "tag", from: "the pushed ref", events: ["push"], needs: (value) => value === true },
   { key: "deleted", from: "the push", events: ["push"], needs: (value) => value === true },
-  { key: "branch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: () => true },
-  { key: "deployBranch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: (value) => value === true },
-  { key: "defaultBranch", from: BRANCH_FROM, events: BRANCH_EVENTS, needs: (value) => value === true },
   { key: "label", from: "the issue, pull request or discussion", events: LABELLED_EVENTS, needs: () => true },
 ];
 
@@ -57,20 +60,23 @@ function uncarriedConditions(rule: CompiledRule): string[] {
   if (isRegexLiteral(event)) return [];
   const warnings = CARRIERS.filter(({ key, events, needs }) => rule.when[key] !== undefined && needs(rule.when[key]) && !events.includes(event)).map(
     ({ key, from, events }) =>
-      `routing rule ${rule.id} never runs: ${key} is read from ${from}, which only ${events.join(", ")} events carry, and its event is ${event}. Write event: ${nearestCarrier(event, events)}, or drop ${key}`,
+      `routing rule ${rule.id} never runs: ${key} is read from ${from}, which only ${events.join(", ")} events carry, and its event is ${event}. Write event: ${events[0]}, or drop ${key}`,
   );
+  // The branch conditions, on an event known to have no branch.
+  if (NO_BRANCH_EVENTS.includes(event)) {
+    for (const key of ["branch", "deployBranch", "defaultBranch"] as const) {
+      const value = rule.when[key];
+      if (value === undefined || (key !== "branch" && value !== true)) continue;
+      const instead = ["check_suite", "check_run", "workflow_job"].includes(event) ? "workflow_run" : "push";
+      warnings.push(`routing rule ${rule.id} never runs: ${key} is read from ${BRANCH_FROM}, and a ${event} event has none. Write event: ${instead}, or drop ${key}`);
+    }
+  }
   // labelAdded is the label a `labeled` action just added: every other action has none.
   const { labelAdded, action } = rule.when;
   if (labelAdded !== undefined && !actionCanBe(action, "labeled")) {
     warnings.push(`routing rule ${rule.id} never runs: labelAdded is the label a labeled action just added, and its action is ${describeAction(action)}. Write action: labeled, or label: (a label the issue or pull request carries) instead of labelAdded`);
   }
   return warnings;
-}
-
-/** The carrier to suggest: a check or job's workflow run, else the first. */
-function nearestCarrier(event: string, events: readonly string[]): string {
-  if (["check_suite", "check_run", "workflow_job"].includes(event) && events.includes("workflow_run")) return "workflow_run";
-  return events[0]!;
 }
 
 function describeAction(action: string | readonly string[] | undefined): string {

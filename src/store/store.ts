@@ -343,6 +343,12 @@ export interface GithubActionRecord {
   at: number;
 }
 
+/** A task a replay of the dead re-queued, with its agent (a replay names those the config lacks). */
+export interface ReplayedTask {
+  id: string;
+  agent: string;
+}
+
 export interface Store {
   /** Which adapter this is (memory: one process, one run — Actions mode). */
   readonly kind: "sqlite" | "postgres" | "memory";
@@ -434,7 +440,7 @@ export interface Store {
    */
   replayTask(taskId: string, now: number): Promise<TaskStatus | null>;
   /** Re-queues every dead task; their ids. */
-  replayDead(now: number): Promise<string[]>;
+  replayDead(now: number): Promise<ReplayedTask[]>;
   /**
    * Re-runs a delivery with the tasks a fresh routing decision gives: tasks of a rule the
    * delivery already has are re-queued in place, new rules get new rows. Null when no such delivery.

@@ -589,15 +589,18 @@ describe.concurrent("agent settings check refuses or warns about", () => {
       "    - { id: push-main, when: { event: push, branch: main, defaultBranch: false }, agent: Mine, priority: low, action: Mine }",
       "    - { id: issue-not-default, when: { event: issues, defaultBranch: false, labelAdded: bug, action: [opened, labeled] }, agent: Mine, priority: low, action: Mine }",
       "    - { id: octo-any, when: { event: issues, repository: [/^octo\\//i, octo/hello] }, agent: Mine, priority: low, action: Mine }",
+      // Events whose payload has a branch besides push, pull requests and workflow runs (a top-level ref, a deployment's run).
+      "    - { id: dispatch-main, when: { event: workflow_dispatch, branch: main }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: alert-default, when: { event: code_scanning_alert, defaultBranch: true }, agent: Mine, priority: low, action: Mine }",
+      "    - { id: review-sample, when: { event: deployment_review, branch: sample }, agent: Mine, priority: low, action: Mine }",
     ].join("\n");
     const result = await checkFile("uncarried.yaml", yaml);
     expect(result.code, result.stderr).toBe(0);
-    const branchEvents = "push, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread, workflow_run";
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       "warning: routing rule ci-failed never runs: conclusion is read from the workflow run, which only workflow_run events carry, and its event is check_run. Write event: workflow_run, or drop conclusion",
       "warning: routing rule merged-push never runs: merged is read from the pull request, which only pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread events carry, and its event is push. Write event: pull_request, or drop merged",
-      `warning: routing rule suite-on-master never runs: branch is read from a push's ref, a pull request's base or a workflow run's head, which only ${branchEvents} events carry, and its event is check_suite. Write event: workflow_run, or drop branch`,
-      `warning: routing rule check-on-default never runs: defaultBranch is read from a push's ref, a pull request's base or a workflow run's head, which only ${branchEvents} events carry, and its event is check_run. Write event: workflow_run, or drop defaultBranch`,
+      "warning: routing rule suite-on-master never runs: branch is read from a pushed ref, a pull request's base or a workflow run's head, and a check_suite event has none. Write event: workflow_run, or drop branch",
+      "warning: routing rule check-on-default never runs: defaultBranch is read from a pushed ref, a pull request's base or a workflow run's head, and a check_run event has none. Write event: workflow_run, or drop defaultBranch",
       "warning: routing rule push-bug never runs: label is read from the issue, pull request or discussion, which only issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, pull_request_review_thread, discussion, discussion_comment events carry, and its event is push. Write event: issues, or drop label",
       "warning: routing rule opened-bug never runs: labelAdded is the label a labeled action just added, and its action is opened. Write action: labeled, or label: (a label the issue or pull request carries) instead of labelAdded",
       "warning: routing rule owner-only never runs: repository is matched against the full name (owner/name), and \"octo\" has no owner. Write octo/<name>, or a /pattern/ such as /^octo\\//i for every repository of octo",

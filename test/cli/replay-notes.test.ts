@@ -95,6 +95,14 @@ describe("replay of tasks whose agent the config no longer has", () => {
     );
   });
 
+  it("says only that it waits when the task was not dead (not also that it is due now)", async () => {
+    // Re-queued by the test before: ready now.
+    const result = await runCli(["replay", "--task", dead], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`switchyard: task ${dead} is for agent Labeler`);
+    expect(result.stderr).not.toContain("it is due now");
+  });
+
   it("suggests the agent of stored tasks for a mistyped --agent, though the config no longer has it", async () => {
     const result = await runCli(["tasks", "--agent", "Labeller"], { cwd: work.dir, env });
     expect(result.stdout).toBe("no tasks for agent Labeller: did you mean Labeler?\n");

@@ -174,7 +174,7 @@ describe("strict names: what is accepted", () => {
 });
 
 describe("a condition's value", () => {
-  const write = "write a value, a list of values (any of them matches) or a /pattern/, like bug, [bug, urgent] or /^area\\//";
+  const write = "write a value, a list of values (any of them matches) or a /pattern/ (a regular expression between slashes)";
   it.each([
     [true, "labelAdded", `is a boolean (true): ${write}`],
     [5, "label", `is a number (5): ${write}`],
@@ -183,6 +183,12 @@ describe("a condition's value", () => {
     [{ name: "bug" }, "labelAdded", `is a mapping: ${write}`],
   ])("%j under %s is refused saying what a value can be, not zod's 'Invalid input'", (value, key, message) => {
     expect(refusal(withRule({}, { event: "issues", action: "labeled", [key]: value }))).toBe(`config: routing.rules[0].when.${key}: ${message}`);
+  });
+
+  it("commentCommand says it takes true and false as well", () => {
+    expect(refusal(withRule({}, { event: "issue_comment", commentCommand: 5 }))).toBe(
+      "config: routing.rules[0].when.commentCommand: is a number (5): write true (any /agent command), false (none), a command word, a list of them or a /pattern/",
+    );
   });
 
   it("names the entry of a list that is not a value", () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
 import { availableThreadReadsEntry, offloadReads, threadReadsEntry } from "../../src/store/sqlite/read-offload.js";
@@ -147,6 +148,49 @@ describe("reads on the store's thread", () => {
     expect((await reads.run("getTask", ["1"]))?.agent).toBe("IssueAgent");
     expect(reads.stats).toEqual({ answered: 0, fellBack: 2 });
     expect(said.at(-1)).toContain("the SQLite store's thread cannot answer reads");
+    await checkpointer.close();
+    await store.close();
+  });
+
+  it("answers a read sent before close on the thread, and one sent after it elsewhere, without calling either trouble", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    await store.accept(delivery("d-1"), [task], WINDOW);
+    const said: string[] = [];
+    const checkpointer = startCheckpointer(store.db, file, { readsEntry: threadReadsEntry() });
+    const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
+    // Sent while the thread still imports its read code: answered there, before it closes.
+    const before = reads.run("listDeliveries", [{ limit: 5 }]);
+    const closing = checkpointer.close();
+    const after = reads.run("listDeliveries", [{ limit: 5 }]);
+    expect((await before).map((d) => d.id)).toEqual(["d-1"]);
+    expect((await after).map((d) => d.id)).toEqual(["d-1"]);
+    await closing;
+    expect(reads.stats).toEqual({ answered: 1, fellBack: 1 });
+    expect(said).toEqual([]);
+    await store.close();
+  });
+
+  it("tries to open its read side again at the next read when opening failed", async () => {
+    const file = freshFile();
+    const store = createSqliteStore(file, {});
+    await store.migrate();
+    await store.accept(delivery("d-1"), [task], WINDOW);
+    // Fails the first open (as a passing EMFILE would), then opens the real read side.
+    const flaky = path.join(dir, "flaky.mjs");
+    writeFileSync(
+      flaky,
+      `import { openThreadReads as real } from ${JSON.stringify(pathToFileURL(threadReadsEntry()).href)};\nlet opens = 0;\nexport function openThreadReads(file) { if (++opens === 1) throw new Error("EMFILE: too many open files"); return real(file); }\n`,
+    );
+    const said: string[] = [];
+    const checkpointer = startCheckpointer(store.db, file, { readsEntry: flaky });
+    const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
+    expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
+    expect(reads.stats).toEqual({ answered: 0, fellBack: 1 });
+    expect(said).toEqual(["the SQLite store's thread cannot answer reads (EMFILE: too many open files): the admin listener's reads run on the serving connection"]);
+    expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
+    expect(reads.stats).toEqual({ answered: 1, fellBack: 1 });
     await checkpointer.close();
     await store.close();
   });

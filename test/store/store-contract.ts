@@ -596,11 +596,15 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
       });
 
       it("re-queues every dead task and only those", async () => {
-        const [a, b, c] = await seed([task({ priority: "critical" }), task({ rule: "b", priority: "high" }), task({ rule: "c", priority: "low" })]);
+        const [a, b, c] = await seed([task({ priority: "critical" }), task({ rule: "b", agent: "Mine", priority: "high" }), task({ rule: "c", priority: "low" })]);
         await killed(a!);
         await killed(b!);
         expect((await claimOne(T0)).id).toBe(c);
-        expect(await store.replayDead(T0 + 100)).toEqual([a, b]);
+        // Each with its agent: a replay names those the config lacks.
+        expect(await store.replayDead(T0 + 100)).toEqual([
+          { id: a, agent: "IssueAgent" },
+          { id: b, agent: "Mine" },
+        ]);
         expect(await store.getTask(a!)).toMatchObject({ status: "ready", runAt: T0 + 100, attempts: 1 });
         expect((await store.getTask(b!))!.status).toBe("ready");
         expect((await store.getTask(c!))!.status).toBe("running");
@@ -668,7 +672,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.replayTask(id!, T0 + 105)).toBe("running");
         await store.complete(id!, afterTask.leaseToken, { status: "dead", error: "gave up", outcome: "permanent" }, T0 + 110);
 
-        expect(await store.replayDead(T0 + 200)).toEqual([id]);
+        expect(await store.replayDead(T0 + 200)).toEqual([{ id, agent: "IssueAgent" }]);
         const afterDead = await claimOne(T0 + 200);
         expect(afterDead).toMatchObject({ id, attempts: 4, replays: 2 });
         await store.complete(id!, afterDead.leaseToken, { status: "succeeded" }, T0 + 210);

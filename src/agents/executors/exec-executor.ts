@@ -282,14 +282,14 @@ function notFoundReason(program: string, cwd: string | undefined, env: Record<st
   return script === null ? `${program}, or a command it ran, is not installed where switchyard runs (see the output)` : `${program}: ${script}`;
 }
 
+/** Said after a successful agent's output when processes it started were still running as it exited. */
+export const LEFTOVERS_ENDED =
+  "[processes the agent left running in its process group were ended when it exited (SIGTERM, SIGKILL 2 s later if still there): an agent's work must be done before it exits; start what must outlive it (a deployment, a notification) outside the agent, or wait for it]";
+
 /**
  * After the leader exited: SIGTERM whatever remains of its group, SIGKILL after the grace
  * period, and wait until the group is empty (bounded). True when something was left.
  */
-/** Said after a successful agent's output when processes it started were still running as it exited. */
-export const LEFTOVERS_ENDED =
-  "[processes the agent left running in its process group were ended when it exited (SIGTERM, then SIGKILL): an agent's work must be done before it exits; start what must outlive it (a deployment, a notification) outside the agent, or wait for it]";
-
 async function endGroup(pid: number, graceMs: number): Promise<boolean> {
   if (!signalGroup(pid, 0)) return false;
   await killGroup(pid, graceMs);

@@ -164,7 +164,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return write(() => {
         const dead = [...tables.tasks.values()].filter((t) => t.status === "dead").sort((a, b) => a.id - b.id);
         for (const task of dead) requeue(task, now);
-        return dead.map((t) => String(t.id));
+        return dead.map((t) => ({ id: String(t.id), agent: t.agent }));
       });
     },
     replayDelivery(deliveryId, tasks: readonly NewTask[], now) {

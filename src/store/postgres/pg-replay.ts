@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AcceptedTask, NewTask, TaskStatus } from "../store.js";
+import type { AcceptedTask, NewTask, ReplayedTask, TaskStatus } from "../store.js";
 import { priorityRank } from "../rows.js";
 import { NOTIFY_TASKS_DUE, insertTask } from "./pg-accept.js";
 import { UNIQUE_VIOLATION, transaction, type Tx } from "./pg-pool.js";
@@ -43,15 +43,15 @@ export async function replayTask(pool: pg.Pool, taskId: number, now: number): Pr
   });
 }
 
-export async function replayDead(pool: pg.Pool, now: number): Promise<string[]> {
+export async function replayDead(pool: pg.Pool, now: number): Promise<ReplayedTask[]> {
   return transaction(pool, async (tx) => {
-    const rows = (await tx.query<{ id: number }>(
-      "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts, replays = replays + 1 WHERE status = 'dead' RETURNING id",
+    const rows = (await tx.query<{ id: number; agent: string }>(
+      "UPDATE tasks SET status = 'ready', run_at = $1, updated_at = $1, retry_base = attempts, replays = replays + 1 WHERE status = 'dead' RETURNING id, agent",
       [now],
-    )).rows.map((r) => r.id).sort((a, b) => a - b);
-    for (const id of rows) await retakeKey(tx, id);
+    )).rows.sort((a, b) => Number(a.id) - Number(b.id));
+    for (const { id } of rows) await retakeKey(tx, Number(id));
     if (rows.length > 0) await tx.query(NOTIFY_TASKS_DUE);
-    return rows.map(String);
+    return rows.map(({ id, agent }) => ({ id: String(id), agent }));
   });
 }
 

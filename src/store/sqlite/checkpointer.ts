@@ -15,6 +15,9 @@ export const BACKSTOP_CHECKPOINT_PAGES = 16_000;
 /** What the WAL file is cut back to when it starts over (bytes). */
 export const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
+/** Why a read sent as the store closes is not answered on the thread (the serving connection answers it, if still open). */
+export const STORE_CLOSING = "the store is closing";
+
 /** The longest startCheckpointer blocks for its thread to start, when the caller asked to be told. */
 export const THREAD_START_WAIT_MS = 2_000;
 
@@ -81,6 +84,7 @@ db.pragma("cache_size = -64");
 let due = false;
 let timer = null;
 let reads = null;
+let closing = false;
 function checkpoint() {
   timer = null;
   if (!due) return;
@@ -95,7 +99,13 @@ function checkpoint() {
 }
 function read(request) {
   if (workerData.readsEntry === null) return parentPort.postMessage({ id: request.id, unavailable: "this thread takes no reads" });
-  reads ??= import(workerData.readsEntry).then((module) => module.openThreadReads(workerData.file));
+  if (closing) return parentPort.postMessage({ id: request.id, unavailable: workerData.closingNote });
+  if (reads === null) {
+    const opening = import(workerData.readsEntry).then((module) => module.openThreadReads(workerData.file));
+    reads = opening;
+    // A failed start is tried again at the next read, not kept for good.
+    opening.catch(() => { if (reads === opening) reads = null; });
+  }
   reads.then(
     (side) => parentPort.postMessage(side.answer(request)),
     (error) => parentPort.postMessage({ id: request.id, unavailable: String(error && error.message || error) }),
@@ -103,6 +113,7 @@ function read(request) {
 }
 parentPort.on("message", (message) => {
   if (message === "close") {
+    closing = true;
     if (timer !== null) clearTimeout(timer);
     db.close();
     // After the reads sent before "close": their answers were queued first.
@@ -142,7 +153,7 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   // GitHub's 25 MiB (and whatever larger server.bodyLimit was set), twice over as it is copied out.
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
-    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started, readsEntry },
+    workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS, started, readsEntry, closingNote: STORE_CLOSING },
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: readsEntry === null ? 16 : 512 },
   });
   if (started !== null) {
@@ -153,6 +164,9 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
   worker.unref();
   const stats: CheckpointStats = { checkpoints: 0, lastLogPages: 0, lastCopiedPages: 0, lastError: null };
   let failed = false;
+  let closing = false;
+  /** Why the thread stopped, when it failed (not a checkpoint's passing error). */
+  let stopError: string | null = null;
   const pending = new Map<number, { resolve: (outcome: ThreadReadOutcome) => void; reject: (error: Error) => void }>();
   let nextRead = 1;
   const settle = (answer: ReadAnswer | { id: number; unavailable: string }) => {
@@ -179,11 +193,12 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
     worker.once("exit", () => {
       failed = true;
       // A read the thread took with it is answered elsewhere, never lost.
-      for (const id of [...pending.keys()]) settle({ id, unavailable: stats.lastError ?? "the thread stopped" });
+      for (const id of [...pending.keys()]) settle({ id, unavailable: closing ? STORE_CLOSING : (stopError ?? "the thread stopped") });
       resolve();
     }),
   );
   worker.on("error", (error) => {
+    stopError = error.message;
     // Without the thread the backstop checkpoints on the serving connection: slower, never unsafe.
     failed = true;
     stats.lastError = error.message;
@@ -200,7 +215,8 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
       setTimeout(() => (announced = false), CHECKPOINT_INTERVAL_MS).unref();
     },
     read(read, args) {
-      if (failed) return Promise.resolve({ answered: false, why: stats.lastError ?? "the thread stopped" });
+      if (closing) return Promise.resolve({ answered: false, why: STORE_CLOSING });
+      if (failed) return Promise.resolve({ answered: false, why: stopError ?? "the thread stopped" });
       const request: ReadRequest = { id: nextRead++, read, args };
       return new Promise((resolve, reject) => {
         pending.set(request.id, { resolve, reject });
@@ -208,6 +224,7 @@ export function startCheckpointer(db: { pragma(source: string): unknown }, file:
       });
     },
     async close() {
+      closing = true;
       // Referenced again so that the process waits for the thread to close its connection.
       worker.ref();
       if (!failed) worker.postMessage("close");

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { DeliveryRecord } from "../store.js";
-import type { Checkpointer } from "./checkpointer.js";
+import { STORE_CLOSING, type Checkpointer } from "./checkpointer.js";
 import type { SqliteReads, ThreadRead } from "./reads.js";
 
 /**
@@ -65,8 +65,9 @@ export function offloadReads(thread: Pick<Checkpointer, "read">, fallback: Sqlit
         stats.answered++;
         return revive(read, outcome.value) as ReturnType<SqliteReads[typeof read]>;
       }
-      if (!told) onError?.(`the SQLite store's thread cannot answer reads (${outcome.why}): the admin listener's reads run on the serving connection`);
-      told = true;
+      // A store that is closing is no trouble to report: the read is answered here while it can be.
+      if (!told && outcome.why !== STORE_CLOSING) onError?.(`the SQLite store's thread cannot answer reads (${outcome.why}): the admin listener's reads run on the serving connection`);
+      told ||= outcome.why !== STORE_CLOSING;
       stats.fellBack++;
       return (fallback[read] as (...a: unknown[]) => ReturnType<SqliteReads[typeof read]>)(...args);
     },

@@ -1,6 +1,6 @@
 import { priorityRank } from "../rows.js";
 import type { Database } from "better-sqlite3";
-import type { AcceptedTask, NewTask, TaskStatus } from "../store.js";
+import type { AcceptedTask, NewTask, ReplayedTask, TaskStatus } from "../store.js";
 import type { InsertTask } from "./accept.js";
 
 /**
@@ -17,7 +17,7 @@ import type { InsertTask } from "./accept.js";
  */
 export interface ReplayOps {
   replayTask(taskId: number, now: number): TaskStatus | null;
-  replayDead(now: number): string[];
+  replayDead(now: number): ReplayedTask[];
   replayDelivery(deliveryId: string, tasks: readonly NewTask[], now: number): AcceptedTask[] | null;
 }
 
@@ -29,7 +29,7 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
        AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key = tasks.idempotency_key AND o.holds_key = 1)`,
   );
   const taskStatus = db.prepare<[number], TaskStatus>("SELECT status FROM tasks WHERE id = ?").pluck();
-  const deadIds = db.prepare<[], number>("SELECT id FROM tasks WHERE status = 'dead' ORDER BY id").pluck();
+  const deadTasks = db.prepare<[], { id: number; agent: string }>("SELECT id, agent FROM tasks WHERE status = 'dead' ORDER BY id");
   const requeueDead = db.prepare("UPDATE tasks SET status = 'ready', run_at = ?, updated_at = ?, retry_base = attempts, replays = replays + 1 WHERE status = 'dead'");
   const deliveryExists = db.prepare<[string], number>("SELECT 1 FROM deliveries WHERE id = ?").pluck();
   const taskOfRule = db.prepare<[string, string], { id: number; status: string; agent: string }>(
@@ -52,10 +52,10 @@ export function prepareReplay(db: Database, insertTask: InsertTask): ReplayOps {
       return was;
     },
     replayDead(now) {
-      const ids = deadIds.all();
+      const dead = deadTasks.all();
       requeueDead.run(now, now);
-      for (const id of ids) retakeKey.run(id);
-      return ids.map(String);
+      for (const { id } of dead) retakeKey.run(id);
+      return dead.map(({ id, agent }) => ({ id: String(id), agent }));
     },
     replayDelivery(deliveryId, tasks, now) {
       if (deliveryExists.get(deliveryId) === undefined) return null;
