@@ -224,6 +224,18 @@ function formatIssues(error: z.ZodError, where: string, fromEnv: ReadonlyMap<str
   return [...(fromFile.length > 0 ? [where + fromFile.join("; ")] : []), ...fromVariables].join("; ");
 }
 
+/**
+ * "0 or more" for zod's default refusal of a number out of range (a duration's, its key
+ * ending in Ms, as a duration: "1s or more"); null for anything else (a message of our own is kept).
+ */
+function numberRange(issue: z.core.$ZodIssue, key: string): string | null {
+  if ((issue.code !== "too_small" && issue.code !== "too_big") || issue.origin !== "number" || !/^Too (small|big):/.test(issue.message)) return null;
+  const limit = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  const bound = key.endsWith("Ms") && Number.isFinite(limit) ? formatDuration(limit) : String(limit);
+  if (issue.code === "too_small") return issue.inclusive ? `${bound} or more` : `more than ${bound}`;
+  return issue.inclusive ? `${bound} or less` : `less than ${bound}`;
+}
+
 function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], fromEnv: ReadonlyMap<string, string> = new Map()): string {
   const keys = [...base, ...issue.path];
   const key = formatPath(keys);
@@ -245,6 +257,9 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   }
   // YAML 1.2 reads yes, no, on and off as strings: `trustProxy: yes` is not the boolean it looks like.
   if (issue.code === "invalid_type" && issue.expected === "boolean") return `${at}: ${issue.message}: write true or false, unquoted (yes, no, on and off are strings in YAML)`;
+  // zod's own words for a number out of range ("Too small: expected number to be >=0") as what to write.
+  const range = numberRange(issue, String(keys.at(-1) ?? ""));
+  if (range !== null) return `${at}: out of range: write ${range}`;
   return `${at || "(top level)"}: ${issue.message}`;
 }
 

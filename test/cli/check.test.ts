@@ -167,7 +167,7 @@ describe.concurrent("switchyard check", () => {
       dir.write("switchyard.config.yaml", "comments: off\n");
       const result = await runCli(["check"], { cwd: dir.dir, env: { PORT: "70000" } });
       expect(result).toMatchObject({ code: 2, stdout: "" });
-      expect(result.stderr).toBe('switchyard: environment: PORT="70000" (server.port): Too big: expected number to be <=65535\n');
+      expect(result.stderr).toBe('switchyard: environment: PORT="70000" (server.port): out of range: write 65535 or less\n');
     } finally {
       dir.remove();
     }

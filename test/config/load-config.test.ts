@@ -345,7 +345,7 @@ describe("keys in milliseconds (*Ms) take a number of milliseconds or a duration
     expect(usageError(() => load({ yaml: "retry: { maxDelayMs: soon }" })).message).toBe(
       'switchyard.config.yaml: retry.maxDelayMs: "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m',
     );
-    expect(usageError(() => load({ yaml: "worker: { leaseMs: 500ms }" })).message).toMatch(/^switchyard\.config\.yaml: worker\.leaseMs: Too small: expected number to be >=1000$/);
+    expect(usageError(() => load({ yaml: "worker: { leaseMs: 500ms }" })).message).toMatch(/^switchyard\.config\.yaml: worker\.leaseMs: out of range: write 1s or more$/);
     // Durations compare as the milliseconds they are.
     expect(usageError(() => load({ yaml: "retry: { initialDelayMs: 1m, maxDelayMs: 10s }" })).message).toMatch(/^switchyard\.config\.yaml: retry\.initialDelayMs \(60000 ms\) is longer than retry\.maxDelayMs \(10000 ms\)/);
   });
@@ -536,8 +536,8 @@ describe("bad input names the problem", () => {
   });
 
   it("a value out of range names the variable that set it, never a secret's value", () => {
-    expect(usageError(() => load({ env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): Too big/);
-    expect(usageError(() => load({ env: { RETRY_MAX_ATTEMPTS: "101" } })).message).toMatch(/RETRY_MAX_ATTEMPTS="101" \(retry\.maxRetries\): Too big/);
+    expect(usageError(() => load({ env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): out of range: write 65535 or less$/);
+    expect(usageError(() => load({ env: { RETRY_MAX_ATTEMPTS: "101" } })).message).toMatch(/RETRY_MAX_ATTEMPTS="101" \(retry\.maxRetries\): out of range: write 100 or less$/);
     expect(usageError(() => load({ env: { DATABASE_URL: "/x.db" } })).message).toMatch(/DATABASE_URL="\/x\.db" \(store\.url\)/);
     expect(usageError(() => load({ env: { GITHUB_API_URL: "not a url" } })).message).toMatch(/GITHUB_API_URL="not a url" \(github\.apiUrl\)/);
     const withPassword = usageError(() => load({ env: { DATABASE_URL: "mysql://app:S3cretPassw0rd@db.internal/sy" } })).message;
@@ -561,10 +561,10 @@ describe("bad input names the problem", () => {
   });
 
   it("a value from the environment is not blamed on the config file", () => {
-    expect(usageError(() => load({ yaml: "server:\n  host: 127.0.0.1\n", env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): Too big/);
+    expect(usageError(() => load({ yaml: "server:\n  host: 127.0.0.1\n", env: { PORT: "70000" } })).message).toMatch(/^environment: PORT="70000" \(server\.port\): out of range/);
     // Both at once: the file's problem under the file's name, the variable's under environment.
     expect(usageError(() => load({ yaml: "server:\n  prot: 1\n", env: { PORT: "70000" } })).message).toMatch(
-      /^switchyard\.config\.yaml: unknown key "server\.prot" \(did you mean port\?\): [^;]*; environment: PORT="70000" \(server\.port\): Too big/,
+      /^switchyard\.config\.yaml: unknown key "server\.prot" \(did you mean port\?\): [^;]*; environment: PORT="70000" \(server\.port\): out of range/,
     );
   });
 
