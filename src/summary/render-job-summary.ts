@@ -52,11 +52,16 @@ function decisionSection(input: JobSummaryInput): string[] {
   return lines;
 }
 
-function attemptLine(a: AttemptRecord): string {
+function attemptLines(a: AttemptRecord): string[] {
   // A job summary is public with its repository: an agent's output is shown with GitHub
   // tokens and URL credentials masked, as a comment would be.
-  const tail = [a.error, a.output].filter((t): t is string => t !== null && t !== "").map((t) => maskSecrets(t, []));
-  return `  - attempt ${a.n}: ${cell(a.outcome ?? "unfinished")}${tail.length > 0 ? ` — ${md(tail.join(" · "))}` : ""}`;
+  const error = a.error === null || a.error === "" ? null : maskSecrets(a.error, []);
+  const output = a.output === null || a.output.trim() === "" ? null : maskSecrets(a.output, []).trimEnd();
+  const block = output !== null && output.includes("\n");
+  const inline = [error, block ? null : output].filter((t): t is string => t !== null);
+  const head = `  - attempt ${a.n}: ${cell(a.outcome ?? "unfinished")}${inline.length > 0 ? ` — ${md(inline.join(" · "))}` : ""}`;
+  // Output of several lines (a report, a stack): as the agent printed it, under its attempt.
+  return block ? [head, "", indent(codeBlock(output), "    "), ""] : [head];
 }
 
 function tasksSection(tasks: readonly TaskDetail[], cancelled: string | null | undefined): string[] {
@@ -71,7 +76,7 @@ function tasksSection(tasks: readonly TaskDetail[], cancelled: string | null | u
     "|---|---|---|---|---|---|",
     ...tasks.map((t) => `| ${cell(t.id)} | ${cell(t.agent)} | ${cell(t.rule)} | ${cell(taskOutcome(t, cancelled))} | ${t.attempts} | ${cell(t.lastError === null ? null : maskSecrets(t.lastError, []))} |`),
     "",
-    ...tasks.flatMap((t) => (t.attemptLog.length === 0 ? [] : [`- task ${cell(t.id)} (${cell(t.agent)}):`, ...t.attemptLog.map(attemptLine)])),
+    ...tasks.flatMap((t) => (t.attemptLog.length === 0 ? [] : [`- task ${cell(t.id)} (${cell(t.agent)}):`, ...t.attemptLog.flatMap(attemptLines)])),
   ];
 }
 
@@ -97,10 +102,10 @@ function writesSection(records: readonly GithubActionRecord[]): string[] {
   ];
 }
 
-function indent(text: string): string {
+function indent(text: string, by = "   "): string {
   return text
     .split("\n")
-    .map((line) => `   ${line}`)
+    .map((line) => `${by}${line}`)
     .join("\n");
 }
 

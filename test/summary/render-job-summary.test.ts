@@ -152,6 +152,23 @@ describe("renderJobSummary and control characters", () => {
   });
 });
 
+describe("renderJobSummary and an agent's output", () => {
+  it("keeps output of several lines as printed, in a code block under its attempt; a one-line output stays on the attempt's line", () => {
+    const base = run();
+    const report = "checked 3 files\n- a.ts: ok\n- b.ts: `any` used\n```\nnot a fence\n";
+    const task = {
+      ...base.tasks[0]!,
+      attemptLog: [
+        { ...base.tasks[0]!.attemptLog[0]!, error: "exit code 2", output: report },
+        { ...base.tasks[0]!.attemptLog[0]!, n: 2, outcome: "succeeded", error: null, output: "all good\n" },
+      ],
+    };
+    const summary = renderJobSummary({ event: normalizeEvent("issues", asJson(exampleOf("issues", "opened"))), decision: decision(), run: { ...base, tasks: [task] } });
+    expect(summary).toContain(["  - attempt 1: permanent — exit code 2", "", "    ````", "    checked 3 files", "    - a.ts: ok", "    - b.ts: `any` used", "    ```", "    not a fence", "    ````", ""].join("\n"));
+    expect(summary).toContain("  - attempt 2: succeeded — all good\n");
+  });
+});
+
 describe("renderJobSummary and secrets", () => {
   it("masks GitHub tokens and URL credentials in an attempt's error and output: a summary is public with its repository", () => {
     const base = run();
