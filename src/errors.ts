@@ -72,7 +72,7 @@ export const ERRORS = {
   },
   SWY_E_BUSY: {
     status: 503,
-    fix: "Too many large request bodies are being received at once; nothing was stored. GitHub shows the delivery as failed: redeliver it (switchyard's recovery sweep does when configured).",
+    fix: "Too many large request bodies are being received at once; nothing was stored. GitHub shows the delivery as failed: redeliver it (switchyard's recovery sweep does when configured). On the admin API: too many reads of the store are waiting; retry in a moment.",
   },
   SWY_E_SHUTTING_DOWN: {
     status: 503,

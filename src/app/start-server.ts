@@ -126,6 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const adminStore = store.adminView?.() ?? store;
     admin = createAdminServer({
       store: adminStore,
+      probeStore: store,
       state,
       logger,
       token: config.admin.token,

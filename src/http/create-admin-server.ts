@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { DELIVERY_STATUSES, type Store } from "../store/store.js";
+import { whileWanted } from "../store/sqlite/read-offload.js";
 import { describeMissingDelivery, loadDeliveryDetail } from "../present/load-detail.js";
 import { presentDeliverySummary, stringifyDelivery } from "../present/records.js";
 import { TIMEOUT_OPTIONS } from "./create-webhook-server.js";
@@ -9,6 +10,7 @@ import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 import { ERROR_SHAPED_OPTIONS, installErrorHandlers, queryProblem, sendError } from "./http-errors.js";
 import { parseApiLimit } from "../config/parse-limit.js";
+import { parseQueryFlag } from "./query-flag.js";
 import { repositoryNameProblem } from "../config/check-names.js";
 import { cursorProblem, eventFilterProblem, subjectFilter } from "../store/event-filter.js";
 import type { ServerRole } from "../config/schema.js";
@@ -43,6 +45,8 @@ export interface AdminDeps {
   token: string | null;
   /** `security.failedAuth`: wrong tokens one address may send within the window before it is answered 429. */
   failedAuth: { max: number; windowMs: number };
+  /** What /readyz reads, when not `store`: the store itself, where `store` is its admin view (Store.adminView). */
+  probeStore?: Store;
   /** Extra routes (tasks, replays, metrics) registered by later layers. */
   extend?: (app: FastifyInstance) => void;
 }
@@ -153,6 +157,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
   installErrorHandlers(app, { kind: "admin", bodyLimit: ADMIN_BODY_LIMIT });
   const { store, state } = deps;
+  // First of all hooks: the store's reads made for a request that its client gave up on
+  // (a closed tab, a timed-out curl) are dropped before they run, not queued for no one.
+  app.addHook("onRequest", (_request, reply, done) => {
+    const wanted = new AbortController();
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) wanted.abort();
+    });
+    whileWanted(wanted.signal, done);
+  });
   // The dashboard's static files carry no data: the page itself asks for the token.
   const dashboardPaths = registerDashboardRoutes(app);
   const checkToken = deps.token ? createTokenGuard(deps, deps.token) : null;
@@ -178,9 +191,11 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const { role } = state;
     if (state.draining) return reply.code(503).send({ status: "draining", role });
     if (!(webhookUp() && state.migrated)) return reply.code(503).send({ status: "starting", role });
+    // On the serving connection: a probe must not wait behind a queue of admin reads.
+    const probe = deps.probeStore ?? store;
     try {
-      await store.checkWritable?.();
-      await store.listDeliveries({ limit: 1 });
+      await probe.checkWritable?.();
+      await probe.listDeliveries({ limit: 1 });
     } catch {
       return reply.code(503).send({ status: "store unavailable", role });
     }
@@ -210,7 +225,13 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get("/api/deliveries/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
-    const record = await loadDeliveryDetail(store, id);
+    const problem = queryProblem(request.query as Record<string, unknown>, ["payload"]);
+    if (problem) return sendError(reply, "SWY_E_BAD_REQUEST", problem);
+    // ?payload=0: everything but the payload (a page refreshing what it has drawn: the body is neither parsed nor sent).
+    const rawPayload = (request.query as { payload?: string }).payload;
+    const withPayload = rawPayload === undefined ? true : parseQueryFlag("payload", rawPayload);
+    if (typeof withPayload === "string") return sendError(reply, "SWY_E_BAD_REQUEST", withPayload);
+    const record = await loadDeliveryDetail(store, id, { payload: withPayload });
     if (!record) return sendError(reply, "SWY_E_NOT_FOUND", await describeMissingDelivery(store, id));
     // Sent as text: Fastify's serializer would re-encode the payload, and a deep one overflows it.
     return reply.type("application/json; charset=utf-8").send(stringifyDelivery(record));

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { suggestName } from "../config/suggest-name.js";
 import { ERRORS, UsageError, errorBody, type ErrorCode } from "../errors.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
+import { ReadDropped, ReadsRefused } from "../store/sqlite/read-offload.js";
 import { BodyBudgetExceeded } from "./body-budget.js";
 import { MAX_DELIVERY_ID_LENGTH } from "./delivery-id.js";
 
@@ -71,6 +72,13 @@ export function installErrorHandlers(app: FastifyInstance, listener: ListenerKin
     // pruned): the reason, as a 400, never a 500.
     if (error instanceof UsageError) return sendError(reply, "SWY_E_BAD_REQUEST", error.message);
     if (error instanceof BodyBudgetExceeded) return refuseForBudget(reply, error.message);
+    // The admin API's reads of a SQLite store wait for its read thread (read-offload.ts).
+    if (error instanceof ReadDropped) return sendError(reply, "SWY_E_SHUTTING_DOWN", error.message);
+    if (error instanceof ReadsRefused) {
+      if (error.why === "closing") return sendError(reply, "SWY_E_SHUTTING_DOWN", error.message);
+      reply.header("retry-after", "1");
+      return sendError(reply, "SWY_E_BUSY", error.message);
+    }
     const status = error.statusCode ?? 500;
     if (status === 413) return sendError(reply, "SWY_E_BODY_TOO_LARGE", tooLargeMessage(listener));
     if (status === 415) return sendError(reply, "SWY_E_UNSUPPORTED_MEDIA_TYPE", unsupportedTypeMessage(listener, request.headers["content-type"]));

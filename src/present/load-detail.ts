@@ -34,12 +34,12 @@ export async function describeMissingDelivery(store: Store, id: string): Promise
 }
 
 /** One delivery whole, with every task's GitHub writes, in its printed shape; null when unknown. */
-export async function loadDeliveryDetail(store: Store, id: string) {
+export async function loadDeliveryDetail(store: Store, id: string, options: { payload?: boolean } = {}) {
   const record = await store.getDelivery(id);
   if (!record) return null;
   const writes = new Map<string, TaskWrites>();
   for (const task of record.tasks) writes.set(task.id, await writesOf(store, task.id));
-  return presentDelivery(record, writes);
+  return presentDelivery(record, writes, options);
 }
 
 /** One task whole, with its attempts and GitHub writes, in its printed shape; null when unknown. */

@@ -188,9 +188,9 @@ function storedPayload(body: Buffer): RawJson | null {
  * the JSON it is (not as bytes), every task with its attempts and GitHub writes. Print it
  * with stringifyDelivery.
  */
-export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, TaskWrites> = new Map()) {
+export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, TaskWrites> = new Map(), options: { payload?: boolean } = {}) {
   const { tasks: _summaries, ...head } = presentDeliverySummary({ ...d, tasks: [] });
-  return {
+  const document = {
     ...head,
     signature: d.signature,
     installation: d.installation,
@@ -200,8 +200,11 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
     ignored: storedIgnored(d),
     tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
     // Last, where stringifyDelivery puts it too.
-    payload: storedPayload(d.body),
+    // Without it (a page refreshing what it has drawn), the body is neither parsed nor sent.
+    payload: options.payload === false ? undefined : storedPayload(d.body),
   };
+  if (document.payload === undefined) delete document.payload;
+  return document;
 }
 
 /**
@@ -212,6 +215,7 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
  */
 export function stringifyDelivery(d: ReturnType<typeof presentDelivery>): string {
   const { payload, ...rest } = d;
+  if (payload === undefined) return JSON.stringify(rest);
   // rest is never empty, so its text ends with the `}` that the payload goes before.
   return `${JSON.stringify(rest).slice(0, -1)},"payload":${payload === null ? "null" : payload.text}}`;
 }

@@ -70,6 +70,21 @@ describe("deliveries show / GET /api/deliveries/:id with a deeply nested body", 
     await server.stop();
   });
 
+  it("?payload=0 answers the same document without the payload (the dashboard's refreshes); a bad value is a 400", async () => {
+    await settled("deep-json");
+    const whole = JSON.parse((await fromApi("deep-json")).text.replace(/,"payload":.*}$/s, "}")) as Record<string, unknown>;
+    const response = await fetch(`${server.adminUrl}/api/deliveries/deep-json?payload=0`);
+    expect(response.status).toBe(200);
+    const without = (await response.json()) as Record<string, unknown>;
+    expect(without).not.toHaveProperty("payload");
+    expect(without).toEqual(whole);
+    const bad = await fetch(`${server.adminUrl}/api/deliveries/deep-json?payload=no`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('payload must be 1 or true to turn it on, 0 or false to leave it off, not "no"');
+    const unknown = await fetch(`${server.adminUrl}/api/deliveries/deep-json?paylod=0`);
+    expect(unknown.status).toBe(400);
+  });
+
   it("the admin API answers 200 with the stored body as the payload, byte for byte", async () => {
     const { status, type, text } = await fromApi("deep-json");
     expect(status).toBe(200);

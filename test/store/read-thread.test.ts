@@ -4,7 +4,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
-import { availableThreadReadsEntry, offloadReads, threadReadsEntry } from "../../src/store/sqlite/read-offload.js";
+import { availableThreadReadsEntry, MAX_WAITING_READS, offloadReads, ReadDropped, ReadsRefused, threadReadsEntry, whileWanted } from "../../src/store/sqlite/read-offload.js";
+import type { ThreadReadOutcome } from "../../src/store/sqlite/checkpointer.js";
 import { prepareReadOps, sqliteReads, type SqliteReads } from "../../src/store/sqlite/reads.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewDelivery, NewTask } from "../../src/store/store.js";
@@ -40,7 +41,7 @@ describe("the SQLite admin view", () => {
     try {
       await store.migrate();
       const view = store.adminView!();
-      expect(store.readThreadStats).toEqual({ answered: 0, fellBack: 0 });
+      expect(store.readThreadStats).toMatchObject({ answered: 0, fellBack: 0 });
       for (let i = 1; i <= 3; i++) {
         // Each read follows its commit at once: the thread's connection reads what committed.
         const accepted = await store.accept(delivery(`d-${i}`), [task], WINDOW);
@@ -59,7 +60,7 @@ describe("the SQLite admin view", () => {
       expect(await view.readKpiCounts!(window)).toEqual(await store.readKpiCounts!(window));
       expect((await view.readQueueStats!(Date.now())).ready).toBe(3);
       expect(await view.readRedeliveries!(["d-1"])).toEqual(new Map());
-      expect(store.readThreadStats).toEqual({ answered: 11, fellBack: 0 });
+      expect(store.readThreadStats).toMatchObject({ answered: 11, fellBack: 0 });
       // Writes through the view are the store's own: a replay reads on the thread, re-queues here.
       expect(view.accept).toBe(store.accept);
       expect(view.replayTask).toBe(store.replayTask);
@@ -73,7 +74,7 @@ describe("the SQLite admin view", () => {
     const store = createSqliteStore(freshFile(), { readThread: true, checkpointThread: true });
     try {
       await expect(store.adminView!().listDeliveries({ limit: 1 })).rejects.toMatchObject({ message: expect.stringContaining("no such table"), code: "SQLITE_ERROR" });
-      expect(store.readThreadStats).toEqual({ answered: 1, fellBack: 0 });
+      expect(store.readThreadStats).toMatchObject({ answered: 1, fellBack: 0 });
     } finally {
       await store.close();
     }
@@ -130,7 +131,7 @@ describe("reads on the store's thread", () => {
     expect(await reads.run("readQueueStats", [0])).toEqual({ ready: 7 });
     expect(await reads.run("readQueueStats", [0])).toEqual({ ready: 7 });
     expect(said).toEqual(["the SQLite store's thread cannot answer reads (the thread stopped): the admin listener's reads run on the serving connection"]);
-    expect(reads.stats).toEqual({ answered: 0, fellBack: 2 });
+    expect(reads.stats).toMatchObject({ answered: 0, fellBack: 2 });
   });
 
   it("answers a read the thread took with it on the serving connection, and every read after", async () => {
@@ -146,7 +147,7 @@ describe("reads on the store's thread", () => {
     const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
     expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
     expect((await reads.run("getTask", ["1"]))?.agent).toBe("IssueAgent");
-    expect(reads.stats).toEqual({ answered: 0, fellBack: 2 });
+    expect(reads.stats).toMatchObject({ answered: 0, fellBack: 2 });
     expect(said.at(-1)).toContain("the SQLite store's thread cannot answer reads");
     await checkpointer.close();
     await store.close();
@@ -167,7 +168,7 @@ describe("reads on the store's thread", () => {
     expect((await before).map((d) => d.id)).toEqual(["d-1"]);
     expect((await after).map((d) => d.id)).toEqual(["d-1"]);
     await closing;
-    expect(reads.stats).toEqual({ answered: 1, fellBack: 1 });
+    expect(reads.stats).toMatchObject({ answered: 1, fellBack: 1 });
     expect(said).toEqual([]);
     await store.close();
   });
@@ -187,10 +188,10 @@ describe("reads on the store's thread", () => {
     const checkpointer = startCheckpointer(store.db, file, { readsEntry: flaky });
     const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
     expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
-    expect(reads.stats).toEqual({ answered: 0, fellBack: 1 });
+    expect(reads.stats).toMatchObject({ answered: 0, fellBack: 1 });
     expect(said).toEqual(["the SQLite store's thread cannot answer reads (EMFILE: too many open files): the admin listener's reads run on the serving connection"]);
     expect((await reads.run("listDeliveries", [{ limit: 5 }])).map((d) => d.id)).toEqual(["d-1"]);
-    expect(reads.stats).toEqual({ answered: 1, fellBack: 1 });
+    expect(reads.stats).toMatchObject({ answered: 1, fellBack: 1 });
     await checkpointer.close();
     await store.close();
   });
@@ -203,5 +204,67 @@ describe("reads on the store's thread", () => {
     expect(await checkpointer.read("listDeliveries", [{ limit: 1 }])).toEqual({ answered: false, why: "this thread takes no reads" });
     await checkpointer.close();
     await store.close();
+  });
+});
+
+describe("the reads waiting for the store's thread", () => {
+  const fallback = {} as SqliteReads;
+  /** A thread that answers each read when told to, in the order they were sent. */
+  function heldThread() {
+    const sent: { read: string; answer: (value: unknown) => void }[] = [];
+    const thread = {
+      read: (read: string) => new Promise<ThreadReadOutcome>((resolve) => sent.push({ read, answer: (value) => resolve({ answered: true, value }) })),
+    };
+    const answerNext = async () => {
+      sent.shift()!.answer("ok");
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { thread, sent, answerNext };
+  }
+
+  it("sends one read at a time, the short ones before those that may take long", async () => {
+    const { thread, sent, answerNext } = heldThread();
+    const reads = offloadReads(thread, fallback);
+    const done = [reads.run("readKpiCounts", [{ since: 0, until: 1 }]), reads.run("listDeliveries", [{ limit: 5 }]), reads.run("getTask", ["1"]), reads.run("readQueueStats", [0])];
+    // The KPI read went first, alone; the others wait here.
+    expect(sent.map((s) => s.read)).toEqual(["readKpiCounts"]);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      order.push(sent[0]!.read);
+      await answerNext();
+    }
+    expect(order).toEqual(["readKpiCounts", "getTask", "readQueueStats", "listDeliveries"]);
+    expect(await Promise.all(done)).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(reads.stats).toMatchObject({ answered: 4, dropped: 0, refused: 0 });
+  });
+
+  it("refuses a read when MAX_WAITING_READS wait already, and drops those whose caller went away", async () => {
+    const { thread, answerNext } = heldThread();
+    const reads = offloadReads(thread, fallback);
+    const first = reads.run("getTask", ["0"]);
+    const gone = new AbortController();
+    const abandoned = whileWanted(gone.signal, () => reads.run("readKpiCounts", [{ since: 0, until: 1 }]));
+    const waiting = Array.from({ length: MAX_WAITING_READS - 1 }, (_, i) => reads.run("getTask", [String(i + 1)]));
+    await expect(reads.run("getTask", ["x"])).rejects.toBeInstanceOf(ReadsRefused);
+    gone.abort();
+    await expect(abandoned).rejects.toBeInstanceOf(ReadDropped);
+    // Its place is free again; a read for a caller already gone is not even queued.
+    const another = reads.run("getTask", ["y"]);
+    await expect(whileWanted(gone.signal, () => reads.run("getTask", ["z"]))).rejects.toBeInstanceOf(ReadDropped);
+    for (let i = 0; i < MAX_WAITING_READS + 1; i++) await answerNext();
+    expect(await Promise.all([first, ...waiting, another])).toHaveLength(MAX_WAITING_READS + 1);
+    expect(reads.stats).toEqual({ answered: MAX_WAITING_READS + 1, fellBack: 0, dropped: 2, refused: 1 });
+  });
+
+  it("refuses the reads still waiting when the store closes, and lets the one under way finish", async () => {
+    const { thread, answerNext } = heldThread();
+    const reads = offloadReads(thread, fallback);
+    const underWay = reads.run("getTask", ["1"]);
+    const waiting = reads.run("getTask", ["2"]);
+    reads.close();
+    await expect(waiting).rejects.toMatchObject({ why: "closing" });
+    await expect(reads.run("getTask", ["3"])).rejects.toMatchObject({ why: "closing" });
+    await answerNext();
+    expect(await underWay).toBe("ok");
   });
 });

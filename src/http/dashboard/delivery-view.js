@@ -89,7 +89,8 @@ export function createDeliveryView(id, refreshAll) {
   async function refresh() {
     let d;
     try {
-      d = await api(`/api/deliveries/${encodeURIComponent(id)}`);
+      // The payload once: a refresh asks for the rest (a large body is neither parsed nor sent again).
+      d = await api(`/api/deliveries/${encodeURIComponent(id)}${shown === null ? "" : "?payload=0"}`);
     } catch (error) {
       if (error.status !== 404) throw error;
       // Duplicates and refusals are not stored by design: say so, or a missing id reads as a lost delivery.

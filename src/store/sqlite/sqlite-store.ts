@@ -188,7 +188,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     adminView() {
       if (readThread === null) return this;
-      const offloaded = Object.fromEntries(THREAD_READS.map((read) => [read, (...args: unknown[]) => readThread.run(read, args as never)]));
+      // The thread opens the file by its path: once the path names another file (a restore moved
+      // into place), it would read that one. Refused as the writer refuses (503), checked per read.
+      const offloaded = Object.fromEntries(
+        THREAD_READS.map((read) => [
+          read,
+          async (...args: unknown[]) => {
+            checkFile?.();
+            return readThread.run(read, args as never);
+          },
+        ]),
+      );
       return { ...this, ...offloaded } as SqliteStore;
     },
 
@@ -327,6 +337,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const counted = rejections.close();
       try {
         writer.close();
+        // Reads still waiting are refused; the thread finishes the one it has, then closes.
+        readThread?.close();
         // The thread's connection goes first, so that closing this one can remove the WAL.
         await checkpointer?.close();
         db.close();
