@@ -126,9 +126,10 @@ describe("route: the job summary, the annotations and the lines printed", () => 
     expect(result.code).toBe(1);
     const written = readFileSync(summary, "utf8");
     expect(written).not.toMatch(RAW_CONTROL);
-    // Markdown escapes the backslash: the page shows \u001b.
-    expect(written).toContain("\\\\u001b\\[31mRED\\\\u001b\\[0m");
-    expect(written).toContain("\\\\u202eevil\\\\u202c");
+    // The agent's output (the title, and the line it tried to start) is a code block: written out as \u001b.
+    expect(written).toContain("\\u001b[31mRED\\u001b[0m");
+    expect(written).toContain("\\u202eevil\\u202c");
+    expect(written).toContain("\n    ::warning::injected\n");
     for (const stream of [result.stdout, result.stderr]) {
       expect(stream).not.toMatch(RAW_CONTROL);
       // Only switchyard's own annotation starts a line with `::`.

@@ -98,7 +98,8 @@ describe("a routing comment GitHub refuses in Actions mode", () => {
         /^::warning title=switchyard%3A after IssueAgent::the routing comment on Codertocat\/Hello-World#1 failed \(the task's outcome stands\): POST \/repos\/Codertocat\/Hello-World\/issues\/1\/comments: HTTP 403 from 127\.0\.0\.1:\d+: Resource not accessible by integration$/m,
       );
       // In the attempt's line (Markdown-escaped, as all text there is).
-      expect(readFileSync(summary, "utf8")).toMatch(/attempt 1: succeeded — .* switchyard\\: the routing comment on .+ failed \\\(the task's outcome stands\\\)\\: POST \/repos\//);
+      // The agent's output has several lines: shown as printed, the note on the routing comment last.
+      expect(readFileSync(summary, "utf8")).toMatch(/attempt 1: succeeded\n\n {4}```\n[\s\S]*?\n {4}switchyard: the routing comment on .+ failed \(the task's outcome stands\): POST \/repos\//);
       expect(result.stderr).not.toContain(TOKEN);
     } finally {
       work.remove();
