@@ -8,8 +8,9 @@ import { availableThreadReadsEntry, MAX_WAITING_READS, offloadReads, ReadDropped
 import type { ThreadReadOutcome } from "../../src/store/sqlite/checkpointer.js";
 import { prepareReadOps, sqliteReads, type SqliteReads } from "../../src/store/sqlite/reads.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import type { NewDelivery, NewTask } from "../../src/store/store.js";
+import type { NewTask } from "../../src/store/store.js";
 import { runStoreContract } from "./store-contract.js";
+import { newDelivery } from "../support/new-delivery.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-read-thread-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,19 +21,7 @@ const freshFile = (): string => path.join(dir, `store-${++files}.db`);
 runStoreContract("sqlite admin view (read thread)", async ({ clock }) => createSqliteStore(freshFile(), { clock, readThread: true, checkpointThread: true }).adminView!());
 
 const WINDOW = { replayWindowMs: 72 * 3_600_000 };
-function delivery(id: string): NewDelivery {
-  return {
-    id,
-    signature: `sha256=${id}`,
-    event: "issues",
-    action: "opened",
-    repository: "octo/hello",
-    installation: null,
-    headers: {},
-    body: Buffer.from(`{"id":"${id}"}`),
-    receivedAt: Date.parse("2026-01-01T00:00:00Z"),
-  };
-}
+const delivery = newDelivery;
 const task: NewTask = { rule: "issue-opened", agent: "IssueAgent", priority: "medium", action: "triage", idempotencyKey: null, runAt: Date.parse("2026-01-01T00:00:00Z") };
 
 describe("the SQLite admin view", () => {

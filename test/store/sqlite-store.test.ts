@@ -10,10 +10,10 @@ import { createLogger } from "../../src/observability/logger.js";
 import { MIGRATIONS, SCHEMA_VERSION, SQLITE_DIALECT } from "../../src/store/migrations/index.js";
 import { runCli } from "../support/run-cli.js";
 import { StoreMissingError, createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import type { NewDelivery } from "../../src/store/store.js";
 import { deliveryFilterSql } from "../../src/store/rows.js";
 import { runStoreContract } from "./store-contract.js";
 import { runStoreRaces } from "./store-races.js";
+import { newDelivery } from "../support/new-delivery.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "switchyard-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,19 +40,7 @@ runStoreRaces("sqlite", async () => {
 });
 
 const WINDOW = { replayWindowMs: 72 * 3_600_000 };
-function delivery(id: string): NewDelivery {
-  return {
-    id,
-    signature: `sha256=${id}`,
-    event: "issues",
-    action: "opened",
-    repository: "octo/hello",
-    installation: null,
-    headers: {},
-    body: Buffer.from(`{"id":"${id}"}`),
-    receivedAt: Date.parse("2026-01-01T00:00:00Z"),
-  };
-}
+const delivery = newDelivery;
 
 describe("createSqliteStore", () => {
   it("runs in WAL mode with synchronous=FULL and foreign keys on", async () => {
