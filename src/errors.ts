@@ -76,7 +76,7 @@ export const ERRORS = {
   },
   SWY_E_SHUTTING_DOWN: {
     status: 503,
-    fix: "switchyard is shutting down and stored nothing; GitHub shows the delivery as failed: redeliver it once switchyard is back.",
+    fix: "switchyard is shutting down and stored nothing; GitHub shows the delivery as failed: redeliver it once switchyard is back. On the admin API: the read was not run; ask again once switchyard is back.",
   },
   SWY_E_INTERNAL: {
     status: 500,

@@ -134,7 +134,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       storeId: storeId(config.store.url, options.cwd),
       extend: (app) => {
         registerTaskRoutes(app, { store: adminStore, loaded: options.loaded, wake: runtime.wake, knowsAgent: runtime.knowsAgent, ownLogins: runtime.github.ownLogins });
-        registerMetricsRoutes(app, { store: adminStore, metrics });
+        registerMetricsRoutes(app, { store: adminStore, servingStore: store, metrics });
         registerRecoveryRoutes(app, { sweeper, pruner });
       },
     });

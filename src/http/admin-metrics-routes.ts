@@ -5,10 +5,13 @@ import { presentKpiReport } from "../observability/present-kpis.js";
 import { readKpiReport } from "../observability/read-kpi-report.js";
 import type { Store } from "../store/store.js";
 import { isStoreUnavailable } from "../store/store-unavailable.js";
+import { ReadDropped, ReadsRefused } from "../store/sqlite/read-offload.js";
 import { queryProblem, sendError } from "./http-errors.js";
 
 export interface MetricsRouteDeps {
   store: Store;
+  /** Where the queue gauges are read when `store` (an admin view) has too many reads waiting: the store itself. */
+  servingStore?: Store;
   metrics: Metrics;
   now?: () => number;
 }
@@ -27,7 +30,12 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
 
   app.get("/metrics", async (request, reply) => {
     try {
-      await metrics.readQueue(store, now());
+      // A scrape is small and periodic: when the admin reads queue is full it reads on the
+      // serving connection rather than lose its gauges (an absent series reads as an outage).
+      await metrics.readQueue(store, now()).catch((error: unknown) => {
+        if (error instanceof ReadsRefused && error.why === "busy" && deps.servingStore) return metrics.readQueue(deps.servingStore, now());
+        throw error;
+      });
       if (storeDown) {
         storeDown = false;
         request.log.info("the store answers again: /metrics has its queue gauges again");
@@ -36,6 +44,8 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
       // The counters are this process's and still worth scraping; the gauges are left out.
       // An outage is no bug: one line with the driver's message, no stack. Anything else
       // keeps its stack, every time, since it is something to fix.
+      // A scraper that hung up (its read was dropped) reads nothing either: no line for it.
+      if (error instanceof ReadDropped) return reply.code(503).send("");
       if (!isStoreUnavailable(error)) request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
       else if (!storeDown) {
         storeDown = true;

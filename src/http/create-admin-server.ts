@@ -159,11 +159,18 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, state } = deps;
   // First of all hooks: the store's reads made for a request that its client gave up on
   // (a closed tab, a timed-out curl) are dropped before they run, not queued for no one.
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
     const wanted = new AbortController();
-    reply.raw.once("close", () => {
+    const socket = request.raw.socket;
+    const gone = () => {
       if (!reply.raw.writableFinished) wanted.abort();
+    };
+    reply.raw.once("close", () => {
+      socket.off("close", gone);
+      gone();
     });
+    // A pipelined request's response is not on the socket yet, and never hears it close.
+    socket.once("close", gone);
     whileWanted(wanted.signal, done);
   });
   // The dashboard's static files carry no data: the page itself asks for the token.

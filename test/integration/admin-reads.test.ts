@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -77,4 +78,19 @@ describe("admin reads on a busy SQLite store", () => {
     // And the API answers as before.
     expect((await fetch(`${server.adminUrl}/api/kpi`)).status).toBe(200);
   }, 60_000);
+
+  it("drops the reads of pipelined requests whose connection closed before their turn", async () => {
+    const stats = () => (server.store as SqliteStore).readThreadStats!;
+    const before = stats().dropped;
+    const answered = stats().answered;
+    const { hostname, port } = new URL(server.adminUrl);
+    const socket = net.connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    // Three KPI reads on one connection: the second and third wait behind the first.
+    socket.write(`GET /api/kpi HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`.repeat(3));
+    // Once the first is answered, the second runs and the third still waits: then the client goes.
+    await waitFor(() => stats().answered > answered, 10_000, 1);
+    socket.destroy();
+    await waitFor(() => stats().dropped - before >= 1, 10_000);
+  }, 30_000);
 });

@@ -1,5 +1,8 @@
+import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
+import { registerMetricsRoutes } from "../../src/http/admin-metrics-routes.js";
 import { createMetrics } from "../../src/observability/create-metrics.js";
+import { ReadsRefused } from "../../src/store/sqlite/read-offload.js";
 import type { QueueStats } from "../../src/store/store-stats.js";
 import type { Store } from "../../src/store/store.js";
 
@@ -41,5 +44,20 @@ describe("the queue gauges", () => {
 
     await metrics.readQueue(readable, NOW + 10_000);
     expect(await queueSamples(metrics)).toContain("switchyard_oldest_ready_seconds 40");
+  });
+});
+
+describe("/metrics when the admin reads queue is full", () => {
+  it("reads the queue gauges on the serving connection instead of leaving them out", async () => {
+    const metrics = createMetrics();
+    const full = queueStore(async () => {
+      throw new ReadsRefused("busy", "32 reads of the store are waiting already");
+    });
+    const app = Fastify({ logger: false });
+    registerMetricsRoutes(app, { store: full, servingStore: readable, metrics, now: () => NOW });
+    const response = await app.inject({ method: "GET", url: "/metrics" });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('switchyard_queue_depth{status="ready"} 2');
+    await app.close();
   });
 });

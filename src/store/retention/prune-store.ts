@@ -43,7 +43,8 @@ const MIN_BATCH = 10;
 const MAX_BATCH = 2000;
 /** Pages given back by the first incremental-vacuum step (4 KiB each); later steps adapt as the batches do. */
 const VACUUM_PAGES = 256;
-const MIN_VACUUM_PAGES = 32;
+/** Not below: each step is a commit of its own, whose fsync alone may take the 15 ms. */
+const MIN_VACUUM_PAGES = 128;
 const MAX_VACUUM_PAGES = 4096;
 
 /** Lets the event loop serve requests between two batches. */
