@@ -44,9 +44,9 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
       // The counters are this process's and still worth scraping; the gauges are left out.
       // An outage is no bug: one line with the driver's message, no stack. Anything else
       // keeps its stack, every time, since it is something to fix.
-      // A scraper that hung up (its read was dropped) reads nothing either: no line for it.
-      if (error instanceof ReadDropped) return reply.code(503).send("");
-      if (!isStoreUnavailable(error)) request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
+      // A scraper that hung up (its read was dropped) is no trouble to log.
+      if (error instanceof ReadDropped) request.log.debug("a scraper hung up before its queue gauges were read");
+      else if (!isStoreUnavailable(error)) request.log.warn({ err: error }, "could not read the queue gauges from the store: scraped without them");
       else if (!storeDown) {
         storeDown = true;
         request.log.warn(
