@@ -667,51 +667,45 @@ describe.concurrent("agent settings check refuses or warns about", () => {
     expect(result.stderr).toBe("warning: routing rule mine (routing.rules[0]) never runs: routing.disable lists it too; take it out of one of them\n");
   });
 
-  it("a script with Windows line endings: found, but its #! line is named", async () => {
+  /** `check` in a fresh directory holding these executable scripts and this config. */
+  async function checkScripts(scripts: Record<string, string>, config: string) {
     const dir = createWorkdir();
     try {
-      chmodSync(dir.write("crlf.sh", "#!/bin/sh\r\nexit 0\r\n"), 0o755);
-      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./crlf.sh] }\n");
-      const result = await runCli(["check"], { cwd: dir.dir });
-      expect(result.code).toBe(0);
-      expect(result.stderr).toBe(`warning: agents.IssueAgent.exec[0]: "./crlf.sh" is found, but its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'\n`);
+      for (const [name, text] of Object.entries(scripts)) chmodSync(dir.write(name, text), 0o755);
+      dir.write("switchyard.config.yaml", config);
+      return await runCli(["check"], { cwd: dir.dir });
     } finally {
       dir.remove();
     }
+  }
+
+  it("a script with Windows line endings: found, but its #! line is named", async () => {
+    const result = await checkScripts({ "crlf.sh": "#!/bin/sh\r\nexit 0\r\n" }, "agents:\n  IssueAgent: { exec: [./crlf.sh] }\n");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`warning: agents.IssueAgent.exec[0]: "./crlf.sh" is found, but its #! line ends with a carriage return (Windows line endings): convert the file with dos2unix, or sed -i 's/\\r$//'\n`);
   });
 
   it("a Node script with no #! line: found, but it would run under /bin/sh; a shell script without one is fine", async () => {
-    const dir = createWorkdir();
-    try {
-      chmodSync(dir.write("label.js", 'import fs from "node:fs";\nconsole.log("labelled");\n'), 0o755);
-      chmodSync(dir.write("plain.sh", "echo plain\n"), 0o755);
-      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./label.js] }\n  ReviewAgent: { exec: [./plain.sh] }\n");
-      const result = await runCli(["check"], { cwd: dir.dir });
-      expect(result.code).toBe(0);
-      expect(result.stderr).toBe(
-        'warning: agents.IssueAgent.exec[0]: "./label.js" is found, but it has no #! line, so it is run by /bin/sh, not node: make its first line #!/usr/bin/env node, or put node first in the agent\'s exec list\n',
-      );
-    } finally {
-      dir.remove();
-    }
+    const result = await checkScripts(
+      { "label.js": 'import fs from "node:fs";\nconsole.log("labelled");\n', "plain.sh": "echo plain\n" },
+      "agents:\n  IssueAgent: { exec: [./label.js] }\n  ReviewAgent: { exec: [./plain.sh] }\n",
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      'warning: agents.IssueAgent.exec[0]: "./label.js" is found, but it has no #! line, so it is run by /bin/sh, not node: make its first line #!/usr/bin/env node, or put node first in the agent\'s exec list\n',
+    );
   });
 
   it("a script whose #! line runs env with a program on no PATH directory: found, but the program is named", async () => {
-    const dir = createWorkdir();
-    try {
-      chmodSync(dir.write("env.sh", "#!/usr/bin/env nodejs-missing\n"), 0o755);
-      chmodSync(dir.write("split.sh", "#!/usr/bin/env -S nodejs-missing --flag\n"), 0o755);
-      chmodSync(dir.write("fine.sh", "#!/usr/bin/env -S sh -e\nexit 0\n"), 0o755);
-      dir.write("switchyard.config.yaml", "agents:\n  IssueAgent: { exec: [./env.sh] }\n  ReviewAgent: { exec: [./split.sh] }\n  Guardian: { exec: [./fine.sh] }\n");
-      const result = await runCli(["check"], { cwd: dir.dir });
-      expect(result.code).toBe(0);
-      expect(result.stderr).toBe(
-        `warning: agents.IssueAgent.exec[0]: "./env.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n` +
-          `warning: agents.ReviewAgent.exec[0]: "./split.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n`,
-      );
-    } finally {
-      dir.remove();
-    }
+    const result = await checkScripts(
+      { "env.sh": "#!/usr/bin/env nodejs-missing\n", "split.sh": "#!/usr/bin/env -S nodejs-missing --flag\n", "fine.sh": "#!/usr/bin/env -S sh -e\nexit 0\n" },
+      "agents:\n  IssueAgent: { exec: [./env.sh] }\n  ReviewAgent: { exec: [./split.sh] }\n  Guardian: { exec: [./fine.sh] }\n",
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: agents.IssueAgent.exec[0]: "./env.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n` +
+        `warning: agents.ReviewAgent.exec[0]: "./split.sh" is found, but its #! line runs env nodejs-missing, and nodejs-missing is not found on PATH\n`,
+    );
   });
 
   it.each([

@@ -90,6 +90,15 @@ describe("the SQLite admin view", () => {
   });
 });
 
+/** A migrated store, without threads, holding delivery d-1 and its task. */
+async function storeWithOneDelivery() {
+  const file = freshFile();
+  const store = createSqliteStore(file, {});
+  await store.migrate();
+  await store.accept(delivery("d-1"), [task], WINDOW);
+  return { file, store };
+}
+
 describe("reads on the store's thread", () => {
   const answers: SqliteReads = {
     getDelivery: () => null,
@@ -124,10 +133,7 @@ describe("reads on the store's thread", () => {
   });
 
   it("answers a read the thread took with it on the serving connection, and every read after", async () => {
-    const file = freshFile();
-    const store = createSqliteStore(file, {});
-    await store.migrate();
-    await store.accept(delivery("d-1"), [task], WINDOW);
+    const { file, store } = await storeWithOneDelivery();
     // A thread whose read side ends the thread at its first read.
     const dying = path.join(dir, "dying.mjs");
     writeFileSync(dying, "export function openThreadReads() { return { answer() { process.exit(3); }, close() {} }; }\n");
@@ -143,10 +149,7 @@ describe("reads on the store's thread", () => {
   });
 
   it("answers a read sent before close on the thread, and one sent after it elsewhere, without calling either trouble", async () => {
-    const file = freshFile();
-    const store = createSqliteStore(file, {});
-    await store.migrate();
-    await store.accept(delivery("d-1"), [task], WINDOW);
+    const { file, store } = await storeWithOneDelivery();
     const said: string[] = [];
     const checkpointer = startCheckpointer(store.db, file, { readsEntry: threadReadsEntry() });
     const reads = offloadReads(checkpointer, sqliteReads(() => prepareReadOps(store.db)), (m) => said.push(m));
@@ -163,10 +166,7 @@ describe("reads on the store's thread", () => {
   });
 
   it("tries to open its read side again at the next read when opening failed", async () => {
-    const file = freshFile();
-    const store = createSqliteStore(file, {});
-    await store.migrate();
-    await store.accept(delivery("d-1"), [task], WINDOW);
+    const { file, store } = await storeWithOneDelivery();
     // Fails the first open (as a passing EMFILE would), then opens the real read side.
     const flaky = path.join(dir, "flaky.mjs");
     writeFileSync(

@@ -4,20 +4,16 @@ import { UsageError } from "../../errors.js";
 import type { ClaimedTask, GithubActionRecord, Store } from "../store.js";
 import { prepareAccept, prepareCorrectAckMs, prepareInsertTask } from "./accept.js";
 import { prepareClaim, prepareLeaseTask } from "./claim.js";
-import { prepareGithubActions } from "./github-actions.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { watchFileIdentity } from "./file-identity.js";
 import { createGroupCommitWriter } from "./group-commit.js";
 import type { GroupCommitStats } from "./group-commit.js";
 import { prepareComplete, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
 import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
-import { prepareQueries } from "./queries.js";
 import { availableThreadReadsEntry, offloadReads, type OffloadedReadStats } from "./read-offload.js";
-import { sqliteReads, THREAD_READS } from "./reads.js";
+import { prepareReadOps, sqliteReads, THREAD_READS } from "./reads.js";
 import { prepareReplay } from "./replay.js";
-import { prepareStats } from "./stats.js";
 import { preparePrune } from "./prune.js";
-import { prepareRedeliveries } from "./redeliveries.js";
 import { createRejectionTally } from "../rejection-tally.js";
 import { parseTaskId } from "../rows.js";
 import { acquireStoreLock, lockHolder, type StoreLock } from "./lock-file.js";
@@ -117,10 +113,8 @@ function prepareOps(db: Database.Database) {
     recordAttemptProcess: prepareRecordAttemptProcess(db),
     listAttemptProcesses: prepareListAttemptProcesses(db),
     replay: prepareReplay(db, insertTask),
-    githubActions: prepareGithubActions(db),
-    queries: prepareQueries(db),
-    stats: prepareStats(db),
-    redeliveries: prepareRedeliveries(db),
+    // What the read thread prepares too (reads.ts), with the writes of the same modules.
+    ...prepareReadOps(db),
     prune: preparePrune(db),
   };
 }
