@@ -35,7 +35,8 @@ export async function describeMissingDelivery(store: Store, id: string): Promise
 
 /** One delivery whole, with every task's GitHub writes, in its printed shape; null when unknown. */
 export async function loadDeliveryDetail(store: Store, id: string, options: { payload?: boolean } = {}) {
-  const record = await store.getDelivery(id);
+  // The payload as checked text: where the store reads on another thread, a large body is parsed there.
+  const record = await store.getDelivery(id, { payloadText: options.payload !== false });
   if (!record) return null;
   const writes = new Map<string, TaskWrites>();
   for (const task of record.tasks) writes.set(task.id, await writesOf(store, task.id));

@@ -1,3 +1,5 @@
+import { deliveryJsonText, isFormBody, parseJsonObject } from "../events/parse-delivery-body.js";
+
 /**
  * JSON text known to be valid, to be written into a printed document as it is rather than
  * parsed and encoded again. A stored delivery body can nest deeper than JSON.stringify can
@@ -24,4 +26,15 @@ export class RawJson {
  */
 export function oneLineJson(text: string): string {
   return text.replace(/[\r\n][\t\r\n ]*/g, "");
+}
+
+/**
+ * A stored body's JSON object as the text it was received in, on one line, or null when the
+ * body is not one (a body pruned by retention is empty). It is parsed once, to be sure the
+ * text is the object a document may hold, and never encoded again.
+ */
+export function checkedPayloadText(body: Buffer): string | null {
+  const text = deliveryJsonText(body, isFormBody(body));
+  if (text === null || typeof parseJsonObject(text) === "string") return null;
+  return oneLineJson(text);
 }

@@ -3,7 +3,7 @@ import { deliveryJsonText, isFormBody, parseJsonObject } from "../events/parse-d
 import { afterTaskFailures } from "../queue/after-task-error.js";
 import { ignoredReason } from "../routing/decide.js";
 import type { AttemptRecord, DeliveryRecord, DeliverySummary, GithubActionRecord, TaskDetail, TaskRecord } from "../store/store.js";
-import { oneLineJson, RawJson } from "./raw-json.js";
+import { checkedPayloadText, RawJson } from "./raw-json.js";
 
 /**
  * The store's records as the CLI and the admin API print them: snake_case fields and
@@ -152,7 +152,7 @@ function storedDecision(tasks: readonly TaskRecord[]) {
 function storedIgnored(d: DeliveryRecord): "own-event" | "bot-sender" | null {
   // Only comments and labels are ignored (ignoredReason): no other payload is read for it.
   if (d.tasks.length > 0 || !(d.event === "issue_comment" || d.event === "discussion_comment" || d.action === "labeled")) return null;
-  const text = deliveryJsonText(d.body, isFormBody(d.body));
+  const text = d.payloadText !== undefined ? d.payloadText : deliveryJsonText(d.body, isFormBody(d.body));
   const payload = text === null ? null : parseJsonObject(text);
   if (payload === null || typeof payload === "string") return null;
   return ignoredReason(normalizeEvent(d.event, payload)) ?? null;
@@ -172,15 +172,10 @@ export function presentDeliverySummary(d: DeliverySummary) {
   };
 }
 
-/**
- * A stored body's JSON object as the text it was received in, or null when the body is not
- * one (a body pruned by retention is empty). It is parsed once, to be sure the text is the
- * object a document may hold, and never encoded again: see RawJson.
- */
-function storedPayload(body: Buffer): RawJson | null {
-  const text = deliveryJsonText(body, isFormBody(body));
-  if (text === null || typeof parseJsonObject(text) === "string") return null;
-  return new RawJson(oneLineJson(text));
+/** The payload to splice into a document: see checkedPayloadText (done already when the store read it so). */
+function storedPayload(d: DeliveryRecord): RawJson | null {
+  const text = d.payloadText !== undefined ? d.payloadText : checkedPayloadText(d.body);
+  return text === null ? null : new RawJson(text);
 }
 
 /**
@@ -201,7 +196,7 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
     tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
     // Last, where stringifyDelivery puts it too.
     // Without it (a page refreshing what it has drawn), the body is neither parsed nor sent.
-    payload: options.payload === false ? undefined : storedPayload(d.body),
+    payload: options.payload === false ? undefined : storedPayload(d),
   };
   if (document.payload === undefined) delete document.payload;
   return document;

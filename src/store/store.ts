@@ -162,7 +162,14 @@ export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
   signature: string | null;
   installation: number | null;
   headers: Record<string, string>;
+  /** Empty when `payloadText` is given. */
   body: Buffer;
+  /**
+   * The body's JSON object as one line of text (null: the body holds none), when the reader
+   * already checked it (getDelivery with `payloadText`, where a store can do that work off
+   * the serving thread); the body is then left empty. Absent otherwise.
+   */
+  payloadText?: string | null;
   tasks: TaskDetail[];
 }
 
@@ -453,7 +460,12 @@ export interface Store {
    */
   checkWritable?(): Promise<void>;
 
-  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  /**
+   * `payloadText`: the caller wants the payload as checked text rather than the body: a
+   * store whose reads run on another thread (SQLite's admin view) parses it there. Others
+   * ignore it and return the body.
+   */
+  getDelivery(id: string, options?: { payloadText?: boolean }): Promise<DeliveryRecord | null>;
   listDeliveries(options: ListDeliveriesOptions): Promise<DeliverySummary[]>;
   getTask(id: string): Promise<TaskDetail | null>;
   listTasks(options: ListTasksOptions): Promise<TaskRecord[]>;

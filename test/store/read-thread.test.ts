@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadDeliveryDetail } from "../../src/present/load-detail.js";
+import { stringifyDelivery } from "../../src/present/records.js";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
 import { availableThreadReadsEntry, MAX_WAITING_READS, offloadReads, ReadDropped, ReadsRefused, threadReadsEntry, whileWanted } from "../../src/store/sqlite/read-offload.js";
 import type { ThreadReadOutcome } from "../../src/store/sqlite/checkpointer.js";
@@ -53,6 +55,37 @@ describe("the SQLite admin view", () => {
       // Writes through the view are the store's own: a replay reads on the thread, re-queues here.
       expect(view.accept).toBe(store.accept);
       expect(view.replayTask).toBe(store.replayTask);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("checks a delivery's payload on the thread when asked for it as text, and sends no body back then", async () => {
+    const store = createSqliteStore(freshFile(), { readThread: true, checkpointThread: true });
+    try {
+      await store.migrate();
+      const view = store.adminView!();
+      const indented = { ...delivery("d-lines"), body: Buffer.from('{\n  "id": "d-lines",\n  "n": [1,\n 2]\n}') };
+      const form = { ...delivery("d-form"), body: Buffer.from(`payload=${encodeURIComponent('{"id":"d-form"}')}`) };
+      const notObject = { ...delivery("d-array"), body: Buffer.from("[1,2]") };
+      for (const d of [indented, form, notObject]) await store.accept(d, [task], WINDOW);
+
+      const lines = await view.getDelivery("d-lines", { payloadText: true });
+      expect(lines).toMatchObject({ id: "d-lines", payloadText: '{"id": "d-lines","n": [1,2]}' });
+      expect(lines?.body.length).toBe(0);
+      expect((await view.getDelivery("d-form", { payloadText: true }))?.payloadText).toBe('{"id":"d-form"}');
+      expect((await view.getDelivery("d-array", { payloadText: true }))?.payloadText).toBeNull();
+      // Not asked: the body as stored, no text.
+      const plain = await view.getDelivery("d-lines");
+      expect(plain?.payloadText).toBeUndefined();
+      expect(plain?.body.toString()).toBe(indented.body.toString());
+      // The document the admin listener prints is the same either way.
+      for (const id of ["d-lines", "d-form", "d-array"]) {
+        const viaThread = await loadDeliveryDetail(view, id);
+        expect(viaThread).not.toBeNull();
+        expect(stringifyDelivery(viaThread!)).toBe(stringifyDelivery((await loadDeliveryDetail(store, id))!));
+      }
+      expect(store.readThreadStats).toMatchObject({ fellBack: 0 });
     } finally {
       await store.close();
     }

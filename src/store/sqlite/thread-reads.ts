@@ -1,6 +1,8 @@
 // The admin listener's reads as the store's background thread answers them (checkpointer.ts
 // imports this module there, on the first read): a read-only connection of its own.
 import Database from "better-sqlite3";
+import { checkedPayloadText } from "../../present/raw-json.js";
+import type { DeliveryRecord } from "../store.js";
 import { prepareReadOps, sqliteReads, THREAD_READS, type ThreadRead } from "./reads.js";
 
 /** What the serving thread sends: one read of THREAD_READS and its arguments. */
@@ -22,6 +24,16 @@ export interface ThreadReads {
 const known = new Set<string>(THREAD_READS);
 
 /**
+ * A delivery asked for with `payloadText`: its body checked and made one line here, so a
+ * multi-megabyte payload is parsed on this thread, not on the one that acknowledges
+ * webhooks; the body is not sent back (it would be cloned for nothing).
+ */
+function withPayloadText(record: DeliveryRecord | null, options: unknown): DeliveryRecord | null {
+  if (record === null || (options as { payloadText?: unknown } | undefined)?.payloadText !== true) return record;
+  return { ...record, payloadText: checkedPayloadText(record.body), body: Buffer.alloc(0) };
+}
+
+/**
  * Opens `file` read-only for the reads (WAL: they see what the serving connection has
  * committed). Statements are prepared on the first read.
  */
@@ -35,7 +47,8 @@ export function openThreadReads(file: string): ThreadReads {
     answer({ id, read, args }) {
       try {
         if (!known.has(read)) throw new Error(`the store's thread has no read "${read}"`);
-        return { id, value: (reads[read] as (...a: unknown[]) => unknown)(...args) };
+        const value = (reads[read] as (...a: unknown[]) => unknown)(...args);
+        return { id, value: read === "getDelivery" ? withPayloadText(value as DeliveryRecord | null, args[1]) : value };
       } catch (error) {
         const { message, code } = error as { message?: unknown; code?: unknown };
         return { id, error: { message: String(message ?? error), ...(typeof code === "string" ? { code } : {}) } };
