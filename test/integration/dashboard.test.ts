@@ -438,10 +438,13 @@ describe.skipIf(executablePath === null && !required)(`the dashboard over more d
 
     // A delivery that arrived since the last refresh does not keep Show older from reaching the older page.
     await server.store.accept(storedDelivery("page-early", "push", Date.now()), [], { replayWindowMs: 0 });
+    // The rows drawn already stay as they are (only the new page is built): marked here, still marked after.
+    await deliveries.locator("tbody tr").nth(5).evaluate((tr) => tr.setAttribute("data-drawn-before", "yes"));
     await older.click();
     await expect.poll(() => deliveries.getByRole("link").last().innerText()).toBe("page-000");
     expect(await older.isVisible()).toBe(false);
     await expect.poll(() => deliveries.getByRole("row").count(), { timeout: 5000 }).toBe(240);
+    expect(await deliveries.locator("tr[data-drawn-before]").count()).toBe(1);
     // A delivery arriving meanwhile joins the top; the live refresh keeps every older one shown.
     await server.store.accept(storedDelivery("page-new", "push", Date.now()), [], { replayWindowMs: 0 });
     await expect.poll(() => deliveries.getByRole("link").first().innerText(), { timeout: 5000 }).toBe("page-new");

@@ -1,5 +1,5 @@
 import { api, ApiError } from "./api.js";
-import { badge, deliveryHref, duration, fill, h, table, time } from "./dom.js";
+import { badge, deliveryHref, duration, fill, h, liveTable, tableRow, time } from "./dom.js";
 
 /** How many deliveries one request reads: the newest page, and each page "Show older" adds. */
 const PAGE = 200;
@@ -97,6 +97,10 @@ export function createDeliveriesList(filters) {
   let last = null;
   let problem = null;
   let drawn = null;
+  // Each delivery's drawn row, with the JSON it was drawn from: a redraw builds only the rows
+  // that are new or changed (with thousands loaded, building them all took seconds a click).
+  let drawnRows = new Map();
+  const drawnTable = liveTable(["Received", "Delivery", "Event", "Repository", "Decision", "Status", "Ack"]);
   const seen = { event: new Set(), repository: new Set(), agent: new Set() };
 
   function change(key, value) {
@@ -201,6 +205,24 @@ export function createDeliveriesList(filters) {
     }
   }
 
+  /** A delivery's row: the one drawn before when the delivery has not changed since. */
+  function row(d) {
+    const key = JSON.stringify(d);
+    const before = drawnRows.get(d.delivery);
+    if (before?.key === key) return before.tr;
+    const tr = tableRow([
+      time(d.received_at),
+      h("a", { href: deliveryHref(d.delivery) }, d.delivery),
+      d.action ? `${d.event}.${d.action}` : d.event,
+      d.repository ?? h("span", { class: "muted" }, "—"),
+      decision(d),
+      badge(d.status),
+      duration(d.ack_ms),
+    ]);
+    drawnRows.set(d.delivery, { key, tr });
+    return tr;
+  }
+
   function render() {
     for (const d of rows) {
       seen.event.add(d.event);
@@ -216,25 +238,19 @@ export function createDeliveriesList(filters) {
     older.hidden = !more;
     if (problem !== null) return fill(body, h("p", { class: "error-text" }, `No delivery listed: ${problem}`));
     const shown = filters.agent ? rows.filter((d) => d.tasks.some((t) => t.agent === filters.agent)) : rows;
+    // Rows no longer shown are forgotten, so the map holds what the table holds.
+    const kept = new Set(shown.map((d) => d.delivery));
+    drawnRows = new Map([...drawnRows].filter(([id]) => kept.has(id)));
     const filtered = filters.status || filters.event || filters.repository;
-    fill(
-      body,
-      filters.agent && more ? h("p", { class: "muted" }, "The agent filter looks only at the deliveries loaded here; Show older loads more.") : null,
-      table(
-        caption(shown, rows, filters, more),
-        ["Received", "Delivery", "Event", "Repository", "Decision", "Status", "Ack"],
-        shown.map((d) => [
-          time(d.received_at),
-          h("a", { href: deliveryHref(d.delivery) }, d.delivery),
-          d.action ? `${d.event}.${d.action}` : d.event,
-          d.repository ?? h("span", { class: "muted" }, "—"),
-          decision(d),
-          badge(d.status),
-          duration(d.ack_ms),
-        ]),
-        { emptyText: rows.length === 0 && !filtered ? "No deliveries yet." : rows.length > 0 && more ? "No loaded delivery matches these filters; Show older loads more." : "No delivery matches these filters." },
-      ),
-    );
+    const note = filters.agent && more ? h("p", { class: "muted" }, "The agent filter looks only at the deliveries loaded here; Show older loads more.") : null;
+    if (shown.length === 0) {
+      const emptyText = rows.length === 0 && !filtered ? "No deliveries yet." : rows.length > 0 && more ? "No loaded delivery matches these filters; Show older loads more." : "No delivery matches these filters.";
+      return fill(body, note, h("p", { class: "muted" }, emptyText));
+    }
+    // The table stays; its rows are put in order, moving only what moved: with thousands
+    // drawn, rebuilding the table made the browser lay every row out again per page added.
+    drawnTable.update(caption(shown, rows, filters, more), shown.map(row));
+    if (note !== null || body.childNodes.length !== 1 || body.firstChild !== drawnTable.el) fill(body, note, drawnTable.el);
   }
 
   return { el, refresh };

@@ -70,6 +70,45 @@ export function badge(word) {
   return h("span", { class: `badge badge-${String(word).replace(/[^a-z0-9-]/gi, "-")}` }, word);
 }
 
+/** A table row from its cells. */
+export function tableRow(cells) {
+  return h("tr", {}, cells.map((cell) => h("td", {}, cell)));
+}
+
+/**
+ * Makes `nodes` the children of `parent`, in order, moving only those out of place (a node
+ * already where it belongs is left alone, so appending to a long list touches only the new).
+ */
+export function reorderChildren(parent, nodes) {
+  let at = parent.firstChild;
+  for (const node of nodes) {
+    if (node === at) at = at.nextSibling;
+    else parent.insertBefore(node, at);
+  }
+  while (at !== null) {
+    const next = at.nextSibling;
+    parent.removeChild(at);
+    at = next;
+  }
+}
+
+/**
+ * A table that stays on the page and is updated in place: `update` sets its caption and puts
+ * its rows (tableRow elements, reused from one update to the next) in order.
+ */
+export function liveTable(headers) {
+  const caption = h("caption");
+  const tbody = h("tbody");
+  const el = h("div", { class: "table-wrap" }, h("table", {}, caption, h("thead", {}, h("tr", {}, headers.map((title) => h("th", { scope: "col" }, title)))), tbody));
+  return {
+    el,
+    update(captionText, rows) {
+      caption.textContent = captionText;
+      reorderChildren(tbody, rows);
+    },
+  };
+}
+
 /** A table with a caption and column headers; `rows` are arrays of cells. */
 export function table(caption, headers, rows, { emptyText = "Nothing here." } = {}) {
   if (rows.length === 0) return h("p", { class: "muted" }, emptyText);
@@ -81,7 +120,7 @@ export function table(caption, headers, rows, { emptyText = "Nothing here." } = 
       {},
       h("caption", {}, caption),
       h("thead", {}, h("tr", {}, headers.map((title) => h("th", { scope: "col" }, title)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
+      h("tbody", {}, rows.map(tableRow)),
     ),
   );
 }
