@@ -54,20 +54,30 @@ async function execute(ctx: AgentContext): Promise<string> {
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
     // Enqueued once per delivery: a retried attempt finds the task it handed over before.
+    // The state first: the task may start (and, failing, roll the state back) as soon as it is
+    // enqueued, and a label added after its rollback would stay on the issue.
+    const state = await setState(ctx, "implementing");
     const handed = await store.enqueue({ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null });
     if (handed.status !== "ready" && handed.status !== "running") {
       // This delivery's plan ran already (the delivery was replayed): its result stands, and
-      // the issue's state is left as that run left it (an open pull request's, say).
+      // the issue's state goes back to what that run left (an open pull request's, say).
+      await undoState(ctx, state);
       lines.push(`This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`);
       return lines.join("\n");
     }
-    await setState(ctx, "implementing");
     lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.id}; \`/agent status\` follows it.`);
   } else {
     await setState(ctx, "implementing");
     lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
   }
   return lines.join("\n");
+}
+
+/** Puts back the `state:*` labels setState changed. */
+async function undoState(ctx: AgentContext, { added, removed }: { added: string | null; removed: string[] }): Promise<void> {
+  const { repository, number } = ctx.event;
+  if (added !== null) await ctx.github.removeLabel(repository!, number!, added);
+  if (removed.length > 0) await ctx.github.addLabels(repository!, number!, removed);
 }
 
 function refuseArguments(ctx: AgentContext, name: string): string {

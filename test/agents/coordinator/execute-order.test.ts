@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { AgentContext } from "../../../src/agents/agent.js";
+import { coordinatorAgent } from "../../../src/agents/builtin/coordinator/coordinator-agent.js";
+import { parseConfig } from "../../../src/config/load-config.js";
+import { normalizeEvent } from "../../../src/events/normalize-event.js";
+import { createGithubClient } from "../../../src/github/github-client.js";
+import { createWritePacer } from "../../../src/github/write-pacer.js";
+import { createLogger } from "../../../src/observability/logger.js";
+import type { ClaimedTask, GithubActionRecord, TaskRecord } from "../../../src/store/store.js";
+import { exampleOf } from "../../support/examples.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
+type Payload = Record<string, any>;
+
+/**
+ * `/agent execute` by an owner, with ExecutionAgent configured, in dry-run: the GitHub writes
+ * recorded, and how many of them had been made when the plan's task was enqueued.
+ */
+async function execute(handedStatus: TaskRecord["status"]) {
+  const payload = exampleOf("issue_comment", "created") as unknown as Payload;
+  payload.comment.body = "/agent execute";
+  payload.comment.author_association = "OWNER";
+  payload.issue.labels = [{ name: "state:triage" }];
+  const writes: GithubActionRecord[] = [];
+  let writesAtEnqueue = -1;
+  const logger = createLogger("silent");
+  const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: "1" });
+  const ctx: AgentContext = {
+    task: { id: "1", delivery: "d-1", rule: "comment-command" } as ClaimedTask,
+    event: normalizeEvent("issue_comment", payload),
+    payload,
+    logger,
+    store: {
+      enqueue: async () => {
+        writesAtEnqueue = writes.length;
+        return { id: "2", status: handedStatus } as TaskRecord;
+      },
+      history: async () => [],
+      githubWrites: async () => [],
+      subjectWrites: async () => [],
+    },
+    signal: new AbortController().signal,
+    github,
+    // No credentials to check write access with in dry-run: the test waives it.
+    config: parseConfig({ agents: { ExecutionAgent: { exec: ["./run-plan.sh"] } }, commands: { writeRequired: [] } }).config,
+    ownLogins: [],
+    mode: "server",
+  };
+  const result = await coordinatorAgent.handle(ctx);
+  // The issue's own labels: what is removed, what is added (creating a label in the repository is not counted).
+  const labelWrites = writes
+    .filter((w) => w.route.startsWith("/repos/{owner}/{repo}/issues/{issue_number}/labels"))
+    .map((w) => (w.method === "DELETE" ? `DELETE ${(w.body as { name: string }).name}` : `POST ${JSON.stringify((w.body as { labels: string[] }).labels)}`));
+  return { writes, writesAtEnqueue, labelWrites, output: result?.output ?? "" };
+}
+
+describe("CoordinatorAgent's /agent execute", () => {
+  it("marks the issue state:implementing before it hands the plan over, so a run that ends at once rolls back a label that is there", async () => {
+    const { writes, writesAtEnqueue, labelWrites } = await execute("ready");
+    const implementing = writes.findIndex((w) => w.method === "POST" && w.route.endsWith("/{issue_number}/labels") && JSON.stringify(w.body).includes("state:implementing"));
+    expect(implementing).toBeGreaterThanOrEqual(0);
+    expect(implementing).toBeLessThan(writesAtEnqueue);
+    expect(labelWrites).toEqual(["DELETE state:triage", 'POST ["state:implementing"]']);
+    expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("Handed to **ExecutionAgent** as task 2") });
+  });
+
+  it("puts the state back when the plan of this delivery ran before (a replayed command)", async () => {
+    const { labelWrites, writes } = await execute("succeeded");
+    expect(labelWrites).toEqual(["DELETE state:triage", 'POST ["state:implementing"]', "DELETE state:implementing", 'POST ["state:triage"]']);
+    expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("handed to **ExecutionAgent** before, as task 2 (now succeeded)") });
+  });
+});
