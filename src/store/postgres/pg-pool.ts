@@ -46,11 +46,26 @@ export function applicationName(host: string = hostname(), pid: number = process
   return `switchyard ${host} ${pid}`.slice(0, 63);
 }
 
+/**
+ * DATABASE_URL's `sslmode` as libpq (psql, every other PostgreSQL client) reads it:
+ * `require` encrypts without verifying the server's certificate (unless `sslrootcert` is
+ * given), `verify-full` verifies it. pg 8 reads `prefer`, `require` and `verify-ca` as
+ * `verify-full` (and warns on every start) unless the URL says `uselibpqcompat=true`, which
+ * is added here when the URL has an `sslmode` and does not say.
+ *
+ * @example
+ * libpqSslModes("postgres://db/sy?sslmode=require") // "postgres://db/sy?sslmode=require&uselibpqcompat=true"
+ */
+export function libpqSslModes(url: string): string {
+  if (!/[?&]sslmode=/.test(url) || /[?&]uselibpqcompat=/i.test(url)) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}uselibpqcompat=true`;
+}
+
 /** The connection settings every switchyard session uses, for the pool and the LISTEN client alike. */
 export function connectionConfig(url: string, options: PgPoolOptions): pg.ClientConfig {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
   return {
-    connectionString: url,
+    connectionString: libpqSslModes(url),
     application_name: applicationName(),
     types: TYPES,
     // A database that does not answer fails the request (503) instead of holding it.

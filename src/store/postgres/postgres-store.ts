@@ -36,6 +36,18 @@ const CONFIG_ERRORS: Record<string, string> = {
   ENOTFOUND: "the host name does not resolve: fix the host in DATABASE_URL",
 };
 
+// Node's codes for a server certificate that did not verify: the URL (its sslmode or CA) must change, retrying will not help.
+const CERTIFICATE_ERRORS = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 /** A failure while opening the database, as something the user can act on, naming the URL without its password. */
 function openError(where: string, error: unknown): Error {
   if (error instanceof UsageError) return error;
@@ -45,6 +57,14 @@ function openError(where: string, error: unknown): Error {
   // pg's own words (no code) for sslmode=require against a server without SSL: the URL asks what the server cannot give.
   if (/^The server does not support SSL connections/.test(message)) {
     return new UsageError(`cannot use the database ${where}: the server does not support SSL connections, and DATABASE_URL asks for SSL (sslmode): enable SSL on the server, or drop sslmode from DATABASE_URL`);
+  }
+  if (typeof code === "string" && CERTIFICATE_ERRORS.has(code)) {
+    return new UsageError(
+      `cannot use the database ${where}: the server's TLS certificate did not verify (${message}): give the certificate of the CA that signed it with sslrootcert=FILE in DATABASE_URL, or write sslmode=require to encrypt without verifying the server`,
+    );
+  }
+  if (/^SECURITY WARNING: Using sslmode=verify-ca requires/.test(message)) {
+    return new UsageError(`cannot use the database ${where}: sslmode=verify-ca needs the CA's certificate: add sslrootcert=FILE to DATABASE_URL (or use sslmode=verify-full, which also checks the host name)`);
   }
   return new Error(`cannot reach the database ${where}: ${message} (is PostgreSQL running and DATABASE_URL right?)`);
 }
