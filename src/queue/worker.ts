@@ -385,8 +385,10 @@ export function createWorker(options: WorkerOptions): Worker {
       try {
         const ok = await store.complete(task.id, task.leaseToken, outcome, now());
         if (tries === 1) return ok;
-        log.info({ tries }, "the store answers again: the task's outcome is recorded");
-        return ok || (await recordedBefore(task));
+        const recorded = ok || (await recordedBefore(task));
+        // Said only when it is so: a task taken back meanwhile is the caller's "outcome discarded".
+        if (recorded) log.info({ tries }, "the store answers again: the task's outcome is recorded");
+        return recorded;
       } catch (error) {
         // A shutdown does not wait for the store: the outcome is left to the lease, as before.
         const left = leaseUntil() + leaseMs - now();

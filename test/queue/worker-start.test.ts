@@ -342,6 +342,35 @@ describe("a run that finishes while the store cannot be reached", () => {
     await store.close();
   });
 
+  it("a late outcome the store no longer takes (the lease was taken back) is said discarded, never recorded", async () => {
+    const store = await freshStore();
+    let tries = 0;
+    const flaky: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "complete") {
+          return async (...args: Parameters<Store["complete"]>) => {
+            if (++tries === 1) throw new Error("Connection terminated unexpectedly");
+            // Meanwhile another worker took the task back: this lease token no longer holds it.
+            const [task, , outcome, at] = args;
+            return target.complete(task, "a-token-taken-back", outcome, at);
+          };
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lines: { msg: string }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig({ worker: { leaseMs: 10_000 } });
+    const worker = createWorker({ store: flaky, config, github: createGithubRuntime(config, logger), logger, pollMs: 10_000, executorFor: () => async () => ({ output: "done" }) });
+    await accept(store);
+    await worker.start();
+    await waitUntil(() => lines.some((l) => l.msg.startsWith("lease no longer ours")));
+    expect(tries).toBe(2);
+    expect(lines.map((l) => l.msg)).not.toContain("the store answers again: the task's outcome is recorded");
+    await worker.stop(1_000);
+    await store.close();
+  });
+
   it("a stop does not wait for the store: the retries end and the stop returns at once", async () => {
     const store = await freshStore();
     const flaky = withFailingCompletes(store, 1_000);
