@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { readLogLevel } from "../config/read-env.js";
 import { createGithubRuntime } from "../github/github-runtime.js";
 import { createLogger } from "../observability/logger.js";
-import { missingAgentNote, replayDelivery, replayTask, replayTaskNote, tasksOfMissingAgents, whyNothingReplayed, type DeliveryReplay, type MissingAgentTasks } from "../queue/replay.js";
+import { missingAgentNote, planReplay, replayTask, replayTaskNote, reroutedTasks, runReplay, tasksOfMissingAgents, whyNothingReplayed, type DeliveryReplay, type MissingAgentTasks, type ReplayPlan, type Rerouted } from "../queue/replay.js";
 import { createRegistry, knowsAgentOf } from "../agents/registry.js";
 import { terminalText } from "../present/terminal-text.js";
 import { openMigratedStore, sqliteFile } from "../store/open-store.js";
@@ -192,10 +192,28 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
   const rulesOf = loaded.source
     ? `the config in use (${path.relative(io.cwd, loaded.source) || loaded.source})`
     : "the built-in rules (no config file: pass -c FILE, or create switchyard.config.yaml here)";
+  // Every delivery routed first, nothing written yet. With no config file at all, a task
+  // routed to an agent the built-in config does not have means this command is not reading
+  // the service's config (no -c): such a replay would hand the task to a built-in agent for
+  // good, so it is refused whole. A config file, named or found, is the user's choice (an
+  // agent renamed): the change is said, not refused.
+  const plans = new Map<string, ReplayPlan>();
+  if (request.kind === "deliveries") {
+    for (const id of request.ids) {
+      const plan = await planReplay(store, loaded, id, ownLogins);
+      if (plan !== null) plans.set(id, plan);
+    }
+    const strays = loaded.source !== null ? [] : [...plans].flatMap(([delivery, plan]) => reroutedTasks(plan).filter((r) => !knowsAgent(r.from)).map((r) => ({ delivery, ...r })));
+    if (strays.length > 0) throw strayReplay(strays, configInUse);
+  }
   for (const id of request.ids) {
     if (request.kind === "deliveries") {
-      const replay = await replayDelivery(store, loaded, id, now, ownLogins);
+      const plan = plans.get(id);
+      const replay = plan === undefined ? null : await runReplay(store, plan, now);
       if (replay === null) continue;
+      for (const r of reroutedTasks(plan!)) {
+        outcome.notes.push(`switchyard: task ${r.task} of delivery ${id} now runs as ${r.to}, not ${r.from}: rule ${r.rule} names ${r.to} in ${rulesOf} (each attempt keeps the agent that ran it)\n`);
+      }
       for (const t of replay.tasks) requeued(outcome, id, t);
       if (replay.tasks.length === 0) outcome.unrouted.push({ delivery: id, event: replay.event, action: replay.action, reason: whyNothingReplayed(replay, rulesOf) });
     } else {
@@ -205,6 +223,20 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
     }
   }
   return outcome;
+}
+
+/**
+ * The refusal of a replay that would move tasks away from agents the config in use does not
+ * have: most likely this command read another config than the one that routed them (no `-c`
+ * where the service has its own file), and the tasks would run as other agents for good.
+ */
+function strayReplay(strays: readonly (Rerouted & { delivery: string })[], rulesOf: string): UsageError {
+  const [first] = strays;
+  const which = strays.map((s) => `task ${s.task} of delivery ${s.delivery} (rule ${s.rule}) was routed to ${s.from}, and would now go to ${s.to}`).join("; ");
+  return new UsageError(
+    `nothing was replayed: ${which} — ${strays.length === 1 ? "that agent is" : "those agents are"} not in ${rulesOf}. ` +
+      `Pass -c with the config that routed ${strays.length === 1 ? "it" : "them"} (or replay through the server that runs it), or replay the task itself to run it as it was (switchyard replay --task ${first!.task})`,
+  );
 }
 
 /**

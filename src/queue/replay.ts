@@ -4,7 +4,7 @@ import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import { planTasks } from "../routing/plan-tasks.js";
 import type { RoutingDecision } from "../routing/decide.js";
-import type { AcceptedTask, ReplayedTask, Store, TaskStatus } from "../store/store.js";
+import type { AcceptedTask, DeliveryRecord, NewTask, ReplayedTask, Store, TaskStatus } from "../store/store.js";
 
 /** Why a task whose delivery's body retention emptied cannot run: said by the replay that refuses it, and by the worker. */
 export const PRUNED_BODY = "its delivery's body was pruned (store.retention.bodies), so it cannot run again";
@@ -96,6 +96,19 @@ export async function replayDelivery(
   now: number,
   ownLogins: readonly string[] = [],
 ): Promise<DeliveryReplay | null> {
+  const plan = await planReplay(store, loaded, id, ownLogins);
+  return plan === null ? null : runReplay(store, plan, now);
+}
+
+/** A delivery's replay as routed now, before anything is written: its stored tasks and the ones the rules give. */
+export interface ReplayPlan {
+  record: DeliveryRecord;
+  decision: RoutingDecision;
+  tasks: NewTask[];
+}
+
+/** Routes a stored delivery again, writing nothing (see replayDelivery). Null when the store has no such delivery. */
+export async function planReplay(store: Store, loaded: Pick<LoadedConfig, "config" | "rules">, id: string, ownLogins: readonly string[] = []): Promise<ReplayPlan | null> {
   const record = await store.getDelivery(id);
   if (!record) return null;
   // Retention empties old bodies (store.retention.bodies); the row stays for the record.
@@ -104,9 +117,31 @@ export async function replayDelivery(
   if (typeof payload === "string") throw new UsageError(`delivery ${id} cannot be re-routed: ${payload}`);
   const event = normalizeEvent(record.event, payload);
   const { decision, tasks } = planTasks(event, loaded.rules, { ...loaded.config.routing, deployEnvironment: loaded.config.deploy.environment, ownLogins, explain: false });
-  const accepted = await store.replayDelivery(id, tasks, now);
+  return { record, decision, tasks };
+}
+
+/** Re-queues what planReplay decided. Null when the delivery is gone meanwhile. */
+export async function runReplay(store: Store, { record, decision, tasks }: ReplayPlan, now: number): Promise<DeliveryReplay | null> {
+  const accepted = await store.replayDelivery(record.id, tasks, now);
   if (accepted === null) return null;
   return { tasks: accepted, event: record.event, action: record.action, ignored: decision.ignored ?? null };
+}
+
+/** A stored task whose rule names another agent now: replayed, its row runs as `to`. */
+export interface Rerouted {
+  task: string;
+  rule: string;
+  from: string;
+  to: string;
+}
+
+/** The stored tasks of a plan that a replay would move to another agent. */
+export function reroutedTasks({ record, tasks }: ReplayPlan): Rerouted[] {
+  const planned = new Map(tasks.map((t) => [t.rule, t.agent]));
+  return record.tasks.flatMap((t) => {
+    const to = planned.get(t.rule);
+    return to !== undefined && to !== t.agent ? [{ task: t.id, rule: t.rule, from: t.agent, to }] : [];
+  });
 }
 
 /**

@@ -114,3 +114,42 @@ describe("replay of tasks whose agent the config no longer has", () => {
     expect(result.stderr).toContain(`switchyard: task ${other} is for agent Labeler, which the config in use (the built-in agents: no config file) does not have`);
   });
 });
+
+describe("replay of a delivery whose stored task's rule names another agent under the config in use", () => {
+  const work = createWorkdir();
+  const env = { DATABASE_URL: "sqlite:r.db", LOG_LEVEL: "silent" };
+  afterAll(() => work.remove());
+
+  beforeAll(async () => {
+    const store = createSqliteStore(path.join(work.dir, "r.db"), { exclusive: true });
+    await store.migrate();
+    const body = Buffer.from(JSON.stringify({ action: "opened", issue: { number: 1, title: "Crash on start", body: "", labels: [] }, repository: { full_name: "octo/hello" }, sender: { login: "someone", type: "User" } }));
+    const delivery = (id: string) => ({ id, signature: null, event: "issues", action: "opened", repository: "octo/hello", installation: null, headers: {}, body, receivedAt: 1_000 });
+    // The service's config replaced the built-in issue-opened rule: SlowAgent took the issue; IssueAgent another's.
+    await store.accept(delivery("by-slow"), [{ rule: "issue-opened", agent: "SlowAgent", action: "Triage", priority: "medium", idempotencyKey: null }], { replayWindowMs: 0 });
+    await store.accept(delivery("by-review"), [{ rule: "issue-opened", agent: "ReviewAgent", action: "Triage", priority: "medium", idempotencyKey: null }], { replayWindowMs: 0 });
+    await store.close();
+  });
+
+  it("refuses, replaying nothing, when the agent the task ran as is not in the config in use (a replay without the service's -c)", async () => {
+    const result = await runCli(["replay", "by-review", "by-slow"], { cwd: work.dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "switchyard: nothing was replayed: task 1 of delivery by-slow (rule issue-opened) was routed to SlowAgent, and would now go to IssueAgent — that agent is not in the config in use (the built-in agents: no config file). " +
+        "Pass -c with the config that routed it (or replay through the server that runs it), or replay the task itself to run it as it was (switchyard replay --task 1)\n",
+    );
+    const store = createSqliteStore(path.join(work.dir, "r.db"), { readonly: true });
+    expect((await store.getTask("1"))!).toMatchObject({ agent: "SlowAgent", status: "ready", attempts: 0 });
+    expect((await store.getTask("2"))!).toMatchObject({ agent: "ReviewAgent", status: "ready", attempts: 0 });
+    await store.close();
+  });
+
+  it("replays, saying the task now runs as another agent, when the config in use has both (the config changed on purpose)", async () => {
+    const result = await runCli(["replay", "by-review"], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("re-queued task 2 (IssueAgent) of delivery by-review");
+    expect(result.stderr).toContain(
+      "switchyard: task 2 of delivery by-review now runs as IssueAgent, not ReviewAgent: rule issue-opened names IssueAgent in the built-in rules (no config file: pass -c FILE, or create switchyard.config.yaml here) (each attempt keeps the agent that ran it)\n",
+    );
+  });
+});

@@ -82,6 +82,8 @@ function rerouteSuite(storeUrl: () => Promise<string>): void {
     const replay = await runCli(["replay", "-c", "other.yaml", delivery, "--json"], { cwd: dir, env });
     expect(replay.code, replay.stderr).toBe(0);
     expect(JSON.parse(replay.stdout)).toEqual({ via: "store", replayed: [{ delivery, task: taskId, agent: "OtherAgent" }] });
+    // A config file named on purpose: the move is said, not refused.
+    expect(replay.stderr).toContain(`switchyard: task ${taskId} of delivery ${delivery} now runs as OtherAgent, not MyAgent: rule my-issue names OtherAgent in the config in use (other.yaml) (each attempt keeps the agent that ran it)\n`);
 
     const json = await runCli(["tasks", "show", taskId, "--json"], { cwd: dir, env });
     expect(json.code, json.stderr).toBe(0);
