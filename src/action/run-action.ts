@@ -17,7 +17,8 @@ import { configInputPath, readActionInputs, routeEnv } from "./read-action-input
  */
 export function namingInputs(message: string, inputs: { dryRun: boolean | "auto" } | null): string {
   // route's flags, which a workflow using the Action never wrote: its inputs instead.
-  const named = message.replace("(check --event or GITHUB_EVENT_NAME against the payload)", "(check the event input, or the workflow's event, against the payload)").replace("no event name: pass --event NAME or set GITHUB_EVENT_NAME", "no event name: set the event input (GITHUB_EVENT_NAME, which a workflow run sets, is empty)");
+  const named = message.replace("(check --event or GITHUB_EVENT_NAME against the payload)", "(check the event input, or the workflow's event, against the payload)").replace("no event name: pass --event NAME or set GITHUB_EVENT_NAME", "no event name: set the event input (GITHUB_EVENT_NAME, which a workflow run sets, is empty)")
+    .replace("no payload: pass --payload FILE or set GITHUB_EVENT_PATH", "no payload: GITHUB_EVENT_PATH, the event's file a workflow run sets, is empty (run the action as a step of a workflow job)");
   if (inputs === null || inputs.dryRun === "auto") return named;
   return named.replace(/(?:environment: )?github\.dryRun is (\w+) \(SWITCHYARD_DRY_RUN="\w+"\)/, "input dry-run is $1");
 }

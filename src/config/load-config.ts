@@ -69,7 +69,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
  * names agents the caller's registry adds to the built-in ones, so rules may use them.
  */
 export function parseConfig(raw: unknown, source: string | null = null, fromEnv: ReadonlyMap<string, string> = new Map(), options: ParseConfigOptions = {}): LoadedConfig {
-  const result = configSchema.safeParse(raw);
+  // reportInput: a value that does not have its format is quoted in the message.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   const where = source ? `${options.shownAs ?? path.basename(source)}: ` : "config: ";
   if (!result.success) throw new UsageError(formatIssues(result.error, where, fromEnv, findUnindentedAgentSettings(raw)));
   const config = deepFreeze(result.data);
@@ -260,6 +261,10 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   // zod's own words for a number out of range ("Too small: expected number to be >=0") as what to write.
   const range = numberRange(issue, String(keys.at(-1) ?? ""));
   if (range !== null) return `${at}: out of range: write ${range}`;
+  // A value of the wrong form (a pattern): quoted, as the other messages quote what was written; never a secret's.
+  if (issue.code === "invalid_format" && typeof issue.input === "string" && issue.input.length <= 200 && !/secret|token|key|password/i.test(key)) {
+    return `${at}: ${issue.message}, not ${JSON.stringify(issue.input)}`;
+  }
   return `${at || "(top level)"}: ${issue.message}`;
 }
 

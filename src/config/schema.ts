@@ -96,7 +96,7 @@ export const configSchema = z.strictObject({
        */
       incidents: z
         .strictObject({
-          repository: z.string(requiredKey("the repository the incident issue is opened in, owner/name")).regex(/^[^/\s]+\/[^/\s]+$/, "security.incidents.repository is owner/name, the repository the incident issue is opened in"),
+          repository: z.string(requiredKey("the repository the incident issue is opened in, owner/name")).regex(/^[^/\s]+\/[^/\s]+$/, "the repository the incident issue is opened in is owner/name, like octo-org/security"),
           threshold: positiveInt.default(20),
           window: duration.pipe(z.number().min(1000, "security.incidents.window is at least 1s")).default(600_000),
           quiet: duration.pipe(z.number().min(1000, "security.incidents.quiet is at least 1s")).default(3_600_000),

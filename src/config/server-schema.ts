@@ -47,7 +47,7 @@ export const AUTHOR_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBU
  */
 export const recoveryHookSchema = z.union(
   [
-    z.strictObject({ repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "a repository is owner/name"), id: positiveInt }),
+    z.strictObject({ repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "a repository is owner/name, like octo-org/hello"), id: positiveInt }),
     z.strictObject({ organization: z.string().min(1), id: positiveInt }),
     z.strictObject({ app: z.literal(true) }),
   ],

@@ -130,6 +130,13 @@ describe("the bundled GitHub Action", () => {
     expect(run.stderr).not.toContain("--event");
   }, 60_000);
 
+  it("says the runner's event file is missing, not route's --payload flag, when GITHUB_EVENT_PATH is empty", () => {
+    const run = runAction("issues", exampleOf("issues", "opened"), {}, {}, { env: { GITHUB_EVENT_PATH: "" } });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^::error title=switchyard::no payload: GITHUB_EVENT_PATH, the event's file a workflow run sets, is empty/m);
+    expect(run.stderr).not.toContain("--payload");
+  }, 60_000);
+
   it("names its own input, not the variable it sets for route, when dry-run: false has no credentials", () => {
     const run = runAction("issues", exampleOf("issues", "opened"), { "dry-run": "false" });
     expect(run.status).toBe(2);

@@ -424,7 +424,8 @@ describe("bad input names the problem", () => {
     ["bad duration", "agents:\n  ReviewAgent:\n    exec: [./review.sh]\n    timeout: soon\n", /agents\.ReviewAgent\.timeout: "soon" is not a duration: write milliseconds or a number with ms, s, m, h or d, like 10m/],
     ["bad agent executor", "agents:\n  ReviewAgent: magic\n", /agents\.ReviewAgent: an agent is builtin, \{exec: \[argv…\]\}/],
     ["bad store url", "store:\n  url: mysql://db\n", /store\.url: must be sqlite:PATH \(e\.g\. sqlite:\.switchyard\/switchyard\.db\) or postgres:\/\//],
-    ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words/],
+    ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words joined by dashes, like pr-opened, not "Bad_Id"$/],
+    ["an incidents repository without its owner", "security:\n  incidents: { repository: octo }\n", /security\.incidents\.repository: the repository the incident issue is opened in is owner\/name, like octo-org\/security, not "octo"$/],
     ["bad regex in a rule condition", "routing:\n  rules:\n    - { id: x, when: { event: push, branch: '/[/' }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.when\.branch: \/\[\/ is not a valid regular expression/],
     [
       "duplicate rule id",
