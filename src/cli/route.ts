@@ -207,11 +207,6 @@ export async function runRoute(options: RouteOptions, io: CliIo): Promise<void> 
   }
 }
 
-/**
- * Why a task ended dead, saying whether it was retried: a transient failure's error already
- * says "gave up after N attempts"; a permanent one is not retried, and "after their
- * retries" would send people looking for retries that never ran.
- */
 /** The step's outputs: `matched`, `agents` (the agents of the rules that run, comma-separated) and `result`, route's `--json` line. */
 function stepOutputs(decision: RoutingDecision, result: object): Record<string, string> {
   return { matched: String(decision.matched), agents: decision.decisions.map((d) => d.agent).join(","), result: JSON.stringify(result) };
@@ -222,11 +217,19 @@ function stepOutputs(decision: RoutingDecision, result: object): Record<string, 
  * GITHUB_TOKEN may not make that write — its `permissions:` lack it, or the run is for a pull
  * request from a fork, whose token is read-only whatever the workflow asks for.
  */
-function jobTokenHint(lastError: string | null): string {
+export function jobTokenHint(lastError: string | null): string {
+  if (lastError && /HTTP 403 .*GitHub Actions is not permitted to create or approve pull requests/.test(lastError)) {
+    return " (the repository does not let workflows open pull requests: turn on Settings → Actions → General → \"Allow GitHub Actions to create and approve pull requests\" — an organization may have to allow it first — or give the agent a token of its own that may)";
+  }
   if (!lastError || !/HTTP 403 .*Resource not accessible by integration/.test(lastError)) return "";
   return " (the job's GITHUB_TOKEN may not make this write: give the job the permissions: the agent needs, e.g. issues: write or pull-requests: write; a pull request from a fork gets a read-only token whatever the workflow asks for)";
 }
 
+/**
+ * Why a task ended dead, saying whether it was retried: a transient failure's error already
+ * says "gave up after N attempts"; a permanent one is not retried, and "after their
+ * retries" would send people looking for retries that never ran.
+ */
 function deadReason(lastError: string | null, attempts: number): string {
   const error = lastError ?? "failed";
   // Transient, but its retry was due later than a workflow run waits: it says so itself.

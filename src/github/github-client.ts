@@ -160,7 +160,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
    * variables}) and paced like any REST write. GraphQL answers errors with a 200: they are
    * thrown here, with GitHub's messages.
    */
-  async function graphql<T>(query: string, variables: Params, mutation: boolean): Promise<T | null> {
+  async function graphql<T>(what: string, query: string, variables: Params, mutation: boolean): Promise<T | null> {
     const params = { query, variables };
     const answer = mutation ? await writeWithHeaders("POST /graphql", params) : await readWithHeaders("POST /graphql", params);
     const data = answer?.data as { data?: T; errors?: { type?: string; message: string }[] } | null | undefined;
@@ -172,7 +172,11 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         const retryAfterMs = /^\d+$/.test(reset) ? Math.max(0, Number(reset) * 1000 - now()) : GRAPHQL_RATE_LIMIT_WAIT_MS;
         throw new TransientError(`POST /graphql: rate limited (RATE_LIMITED): ${message}`, { retryAfterMs });
       }
-      throw new Error(message);
+      // Every GraphQL call here is a discussion's: a refusal is the token's missing permission.
+      const forbidden = data.errors.some((e) => e.type === "FORBIDDEN")
+        ? " (the token may not use discussions: a GitHub App needs the Discussions permission, read and write; a workflow's GITHUB_TOKEN needs permissions: discussions: write)"
+        : "";
+      throw new Error(`POST /graphql (${what}): ${message}${forbidden}`);
     }
     return data?.data ?? null;
   }
@@ -188,17 +192,17 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
     async getDiscussion(repo, number, aroundComment) {
       const { owner, repo: name } = repoRef(repo);
-      if (aroundComment) return discussionFrom(await graphql<DiscussionQueryData>(DISCUSSION_AROUND_COMMENT_QUERY, { owner, name, number, comment: aroundComment }, false));
-      return discussionFrom(await graphql<DiscussionQueryData>(DISCUSSION_QUERY, { owner, name, number }, false));
+      if (aroundComment) return discussionFrom(await graphql<DiscussionQueryData>("the discussion", DISCUSSION_AROUND_COMMENT_QUERY, { owner, name, number, comment: aroundComment }, false));
+      return discussionFrom(await graphql<DiscussionQueryData>("the discussion", DISCUSSION_QUERY, { owner, name, number }, false));
     },
 
     async addDiscussionComment(discussionId, body, replyToId) {
-      const data = await graphql<{ addDiscussionComment: { comment: { id: string } } }>(ADD_DISCUSSION_COMMENT, { discussionId, body, replyToId }, true);
+      const data = await graphql<{ addDiscussionComment: { comment: { id: string } } }>("addDiscussionComment", ADD_DISCUSSION_COMMENT, { discussionId, body, replyToId }, true);
       return data?.addDiscussionComment.comment.id ?? null;
     },
 
     async updateDiscussionComment(commentId, body) {
-      await graphql(UPDATE_DISCUSSION_COMMENT, { commentId, body }, true);
+      await graphql("updateDiscussionComment", UPDATE_DISCUSSION_COMMENT, { commentId, body }, true);
     },
 
     async getIssue(repo, number) {

@@ -47,3 +47,17 @@ describe("a GraphQL rate limit (a 200 with RATE_LIMITED)", () => {
     expect(classifyError(missing, NOW).kind).toBe("permanent");
   });
 });
+
+describe("other GraphQL errors", () => {
+  it("name the call, and a FORBIDDEN one the permission the token lacks", async () => {
+    fake.failNext({ method: "POST", path: "/graphql", status: 200, body: { data: { addDiscussionComment: null }, errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] } });
+    const refused = await client().addDiscussionComment("D_1", "hello", null).catch((thrown: unknown) => thrown);
+    expect((refused as Error).message).toBe(
+      "POST /graphql (addDiscussionComment): GitHub GraphQL: Resource not accessible by integration (the token may not use discussions: a GitHub App needs the Discussions permission, read and write; a workflow's GITHUB_TOKEN needs permissions: discussions: write)",
+    );
+    expect(classifyError(refused, NOW).kind).toBe("permanent");
+    fake.failNext({ method: "POST", path: "/graphql", status: 200, body: { data: null, errors: [{ type: "NOT_FOUND", message: "Could not resolve to a Discussion with the number of 1." }] } });
+    const missing = await client().getDiscussion("octo/app", 1).catch((thrown: unknown) => thrown);
+    expect((missing as Error).message).toBe("POST /graphql (the discussion): GitHub GraphQL: Could not resolve to a Discussion with the number of 1.");
+  });
+});

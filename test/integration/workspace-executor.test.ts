@@ -376,7 +376,7 @@ describe("workspace executor: an issue renamed, and GitHub failing around the ru
       .filter((r) => ["POST", "PATCH"].includes(r.method) && /\/issues\/(16\/)?comments/.test(r.path))
       .map((r) => String((r.body as { body?: unknown }).body))
       .join("\n");
-    expect(said).toMatch(new RegExp(`⏳ The workspace run did not finish: POST /repos/${OWNER}/${repoName}/pulls: HTTP 502 `));
+    expect(said).toMatch(new RegExp(`⏳ The workspace run did not finish: pushed \`${branch(16)}\` at [0-9a-f]{7}, but its pull request was not opened: POST /repos/${OWNER}/${repoName}/pulls: HTTP 502 `));
     expect(said).not.toContain("❌");
     // Never rolled back between the attempts: triage taken off once at the start, implementing once for reviewing.
     const deletes = fake.requests.filter((r) => r.method === "DELETE" && r.path.startsWith(`/repos/${OWNER}/${repoName}/issues/16/labels/`));
@@ -385,6 +385,20 @@ describe("workspace executor: an issue renamed, and GitHub failing around the ru
     const attempts = (await server.store.getTask(task.id))!.attemptLog;
     expect(attempts[0]!.output).toContain("edited README.md and notes/issue.txt");
     expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(1);
+  });
+
+  it("a pull request GitHub refuses to open (a 403): the task is dead, and the comment names the branch that was pushed", async () => {
+    const issue = issuePayload(18, "- [ ] Write the notes file", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    fake.failNext({ method: "POST", path: `/repos/${OWNER}/${repoName}/pulls`, status: 403, body: { message: "GitHub Actions is not permitted to create or approve pull requests." } });
+    const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+    expect(task.status).toBe("dead");
+    expect(task.attempts).toBe(1);
+    const pushed = remoteSha(branch(18));
+    expect(pushed).not.toBeNull();
+    expect(task.lastError).toMatch(new RegExp(`^pushed \`${branch(18)}\` at ${pushed!.slice(0, 7)}, but its pull request was not opened: POST /repos/${OWNER}/${repoName}/pulls: HTTP 403 .*GitHub Actions is not permitted to create or approve pull requests\\.`));
+    expect(comments(18).some((c) => c.includes("❌ The workspace run failed: pushed") && c.includes(branch(18)))).toBe(true);
+    expect(labelsOf(18)).toEqual(["state:triage"]);
   });
 
   it("a pull request GitHub will not label: the task succeeds, the agent ran once, and the issue is told", async () => {

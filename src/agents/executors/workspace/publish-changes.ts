@@ -94,9 +94,9 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
       created = true;
     } catch (error) {
       // Opened meanwhile (an earlier attempt whose answer was lost): update that one instead.
-      if ((error as { status?: number }).status !== 422) throw error;
+      if ((error as { status?: number }).status !== 422) throw notOpened(error, branch, commit);
       pull = await github.findOpenPull(input.repository, branch);
-      if (!pull) throw error;
+      if (!pull) throw notOpened(error, branch, commit);
       await github.updatePull(input.repository, pull.number, { title, body });
     }
   }
@@ -108,6 +108,16 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
       .catch((error: unknown) => unfinished.push(`pull request #${pull.number} was not labelled ${input.labels.map(codeSpan).join(", ")}: ${classifyError(error, Date.now()).reason}`));
   }
   return { kind: "published", commit, pull, created, dryRun: false, unfinished };
+}
+
+/**
+ * A pull request GitHub would not open, after the push: the branch is there, so the error
+ * names it (a person can open the pull request by hand), classified as GitHub's answer was.
+ */
+function notOpened(error: unknown, branch: string, commit: string): Error {
+  const failure = classifyError(error, Date.now());
+  const message = `pushed \`${branch}\` at ${commit.slice(0, 7)}, but its pull request was not opened: ${failure.reason}`;
+  return failure.kind === "transient" ? new TransientError(message, { retryAfterMs: failure.retryAfterMs }) : new PermanentError(message);
 }
 
 const NETWORK = /could not resolve host|connection (refused|reset|timed out)|timed out|early eof|the remote end hung up|HTTP 5\d\d|returned error: 5\d\d|429/i;

@@ -200,7 +200,8 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     else logger.info({ branch, pull: pull?.number, commit: published.commit }, "workspace run published");
     return { output: [what, ...unfinished.map((line) => `not done: ${maskSecrets(line, secrets)}`), output].join("\n") };
   } catch (error) {
-    if (agentOutput !== undefined && error !== null && typeof error === "object" && !("output" in error)) Object.assign(error, { output: agentOutput });
+    // An error of switchyard's own step carries the agent's output, as its attempt's record (a declared, unset `output` field counts as none).
+    if (agentOutput !== undefined && error !== null && typeof error === "object" && (error as { output?: unknown }).output === undefined) Object.assign(error, { output: agentOutput });
     if (reported || signal.aborted) throw error;
     // Failures of switchyard's own steps: the disk budget, git, GitHub — taken as the worker
     // takes them (a GitHub 502 is retried), and named as the task's error names them.
