@@ -76,7 +76,25 @@ export async function prepareWorkspace(input: PrepareInput): Promise<Workspace> 
   await removeWorktreesOf(branch, input.worktree, (args) => git(args));
   await mkdir(path.dirname(input.worktree), { recursive: true });
   await git(["worktree", "add", "--quiet", "-B", branch, input.worktree, startSha]);
+  await unlessSparse(input.worktree, (args) => git(args, input.worktree));
   return { worktree: input.worktree, branch, defaultBranch, startSha, reused };
+}
+
+/**
+ * A worktree added to a sparse job checkout (actions/checkout's `sparse-checkout`) holds only
+ * those paths: the agent would work on a sliver of the repository, and committing what it
+ * wrote elsewhere fails. Made whole here (only this worktree's sparse setting changes); when
+ * git cannot (a blobless clone whose missing files it may not fetch), refused before the agent
+ * starts.
+ */
+async function unlessSparse(worktree: string, git: (args: string[]) => Promise<string>): Promise<void> {
+  const sparse = await git(["config", "--bool", "core.sparseCheckout"]).then((v) => v.trim() === "true", () => false);
+  if (!sparse) return;
+  await git(["sparse-checkout", "disable"]).catch((error: unknown) => {
+    throw new PermanentError(
+      `the job's checkout is sparse (actions/checkout's sparse-checkout), and the task's worktree could not be made whole: ${(error as Error).message}. Check out the whole repository in the job (drop sparse-checkout; switchyard init's workflow does)`,
+    );
+  });
 }
 
 /**
