@@ -57,7 +57,6 @@ export interface GithubClient {
   updatePull(repo: string, number: number, changes: { title?: string; body?: string }): Promise<void>;
   /** Issues and pull requests matching a search query (first 30, newest first); [] without credentials. The index lags a few seconds. */
   searchIssues(query: string): Promise<SearchHit[]>;
-  /** A discussion with its labels, comments and replies (GraphQL); null without credentials or when there is none. */
   /**
    * A discussion (GraphQL), with its first 100 comments; given a comment's node id, with that
    * comment's thread too, wherever it is in the discussion.
@@ -75,6 +74,11 @@ export interface GithubClient {
    * GITHUB_TOKEN); null without credentials. Only for the one git command that needs it.
    */
   gitToken(): Promise<string | null>;
+  /**
+   * The same client without the task's abort signal: for the few writes that tell an issue a
+   * run it was told of was cancelled (the signal refuses every request once it fired).
+   */
+  detached(): GithubClient;
 }
 
 export interface GithubClientOptions {
@@ -394,6 +398,8 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       const auth = (await octokit.auth({ type: "installation" })) as { token?: string };
       return auth.token ?? null;
     },
+
+    detached: () => createGithubClient({ ...options, signal: undefined }),
   };
 }
 

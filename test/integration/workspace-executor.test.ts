@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runInline } from "../../src/app/run-inline.js";
 import { startServer, type RunningServer } from "../../src/app/start-server.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -576,5 +577,51 @@ describe("workspace executor: an agent whose env lists GITHUB_TOKEN", () => {
       server = first;
       await second.close();
     }
+  });
+});
+
+describe("workspace executor in a workflow run that is cancelled", () => {
+  it("tells the issue the run was cancelled and puts its state back before the run ends", async () => {
+    const issue = issuePayload(30, "- [ ] Write the notes file", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    // As the CoordinatorAgent left it when it handed the plan over.
+    const seeded = fake.repo(`${OWNER}/${repoName}`).issue(30)!;
+    seeded.labels.splice(0, seeded.labels.length, "state:implementing");
+    const payload = commandPayload(issue, "/agent execute\nmode: hang");
+    fake.seedFromPayload("issue_comment", payload);
+    // The job's checkout, as actions/checkout leaves it: the workspace's object store in Actions.
+    const checkout = path.join(tmp, `checkout-${repoName}`);
+    git(["clone", "--quiet", remoteDir(), checkout], tmp);
+    const { config } = parseConfig({
+      github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 },
+      agents: {
+        ExecutionAgent: {
+          workspace: { run: [process.execPath, path.join(tmp, "agent.mjs"), "--prompt-file", "{promptFile}"], timeout: "30s", remote: `${gitServer.url}/{owner}/{repo}.git`, dir: workspaces },
+        },
+      },
+    }, null, new Map());
+    const stop = new AbortController();
+    const run = runInline({
+      config,
+      event: "issue_comment",
+      action: "created",
+      repository: `${OWNER}/${repoName}`,
+      installation: null,
+      number: 30,
+      body: Buffer.from(JSON.stringify(payload)),
+      tasks: [{ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null }],
+      logger: createLogger("silent"),
+      env: { PATH: process.env.PATH, HOME: home, GITHUB_WORKSPACE: checkout },
+      stop: stop.signal,
+    });
+    // The agent hangs in its worktree: cancel the run then.
+    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && JSON.parse(readFileSync(path.join(records, name), "utf8")).cwd.includes(`${repoName}/issue-30-`)) || null, 20_000, 50);
+    stop.abort("SIGINT");
+    const result = await run;
+    expect(result.cancelled).toBe("SIGINT");
+    expect(labelsOf(30)).toEqual(["state:triage"]);
+    const said = comments(30).find((c) => c.includes("ExecutionAgent") || c.includes("workspace run"));
+    expect(said).toContain("⏹️ The workflow run was cancelled before the workspace run finished (task 1, attempt 1). #30 is back to ` state:triage `. Run the workflow again to retry.");
+    expect(remoteSha(branch(30))).toBeNull();
   });
 });

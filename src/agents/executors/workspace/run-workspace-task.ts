@@ -8,6 +8,7 @@ import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
 import { classifyError } from "../../../queue/classify-error.js";
 import { codeBlock, codeSpan } from "../../../summary/escape-markdown.js";
+import type { GithubClient } from "../../../github/github-client.js";
 import type { AgentContext, AgentResult } from "../../agent.js";
 import { createKeyedQueue } from "../../builtin/guardian/create-keyed-queue.js";
 import { planOf } from "../../builtin/coordinator/build-plan.js";
@@ -31,6 +32,25 @@ export interface WorkspaceDeps {
 }
 
 /** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
+/**
+ * How long a cancelled workflow run's report to the issue may take: within the 3 s the run
+ * waits for its killed agents (at GitHub's pace of a write a second: the labels and the comment).
+ */
+const CANCEL_REPORT_MS = 2_800;
+
+/** Waits for `work`, at most `ms` (then gives up waiting: what it sent may still land). */
+async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 const RECENT_COMMENTS = 10;
 /** What of the agent's output goes into comments and the pull request. */
@@ -86,15 +106,24 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   // (and an earlier run's branch of a since-renamed issue is found by its number: prepareWorkspace).
   const titleBranch = branchName(spec.branchPrefix, number, event.title ?? "");
   const earlier = event.labels.filter((l) => l.startsWith("state:"));
-  const rollBack = () => setStateLabels(github, repository, number, earlier, [...event.labels, "state:implementing"]);
+  const rollBackWith = (client: GithubClient) => setStateLabels(client, repository, number, earlier, [...event.labels, "state:implementing"]);
+  const rollBack = () => rollBackWith(github);
   // The issue is public: this machine's paths (in a spawn or git error) are named, not shown.
   const localPaths = { [worktree]: "<worktree>", [mirror]: "<mirror>", [at.root]: "<workspaces>" };
-  const say = (text: string) => postTaskComment(github, ctx.ownLogins, repository, number, task.id, hidePaths(text, localPaths));
+  const sayWith = (client: GithubClient, text: string) => postTaskComment(client, ctx.ownLogins, repository, number, task.id, hidePaths(text, localPaths));
+  const say = (text: string) => sayWith(github, text);
   const where = `task ${task.id}, attempt ${task.attempts}`;
   // A transient failure on the last attempt the retry policy allows is the end: said, and rolled back, as one.
   const lastAttempt = !shouldRetry(task.attempts - task.retryBase, ctx.config.retry.maxRetries);
   // Actions mode keeps no store to replay from.
   const replayable = ctx.mode === "server" ? " The task can be replayed." : " Run the workflow again to retry.";
+
+  /** Said and rolled back within CANCEL_REPORT_MS, whatever GitHub's pace: the job is about to be killed. */
+  const reportCancelled = (client: GithubClient) =>
+    withinMs(CANCEL_REPORT_MS, async () => {
+      await rollBackWith(client);
+      await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is back to ${describeStates(earlier)}. Run the workflow again to retry.`);
+    });
 
   mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
   let workspace: Workspace | null = null;
@@ -202,7 +231,14 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   } catch (error) {
     // An error of switchyard's own step carries the agent's output, as its attempt's record (a declared, unset `output` field counts as none).
     if (agentOutput !== undefined && error !== null && typeof error === "object" && (error as { output?: unknown }).output === undefined) Object.assign(error, { output: agentOutput });
-    if (reported || signal.aborted) throw error;
+    if (reported) throw error;
+    if (signal.aborted) {
+      // A workflow run cancelled (or past its timeout-minutes) ends the task for good, and the
+      // runner kills the job seconds later: the issue, told the agent was working, is told it
+      // stopped and put back, in the moment there is (a stopping server's task runs again later).
+      if (started && ctx.mode === "actions") await reportCancelled(github.detached()).catch(() => undefined);
+      throw error;
+    }
     // Failures of switchyard's own steps: the disk budget, git, GitHub — taken as the worker
     // takes them (a GitHub 502 is retried), and named as the task's error names them.
     const failure = classifyError(error, Date.now());
