@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../config/priorities.js";
-import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, ReclaimedTask, TaskDetail, TaskRecord, TaskStatus } from "./store.js";
+import type { AttemptProcessRecord, AttemptRecord, ClaimedTask, DeliveryFilterColumn, DeliveryRecord, DeliveryStatus, DeliverySummary, GithubActionRecord, ReclaimedTask, TaskDetail, TaskOutcome, TaskRecord, TaskStatus } from "./store.js";
 import type { SqlDialect } from "./migrations/index.js";
 
 /** Columns of `tasks` as both adapters return them (BIGINTs as numbers). */
@@ -267,4 +267,20 @@ export function toGithubActionRecord(row: GithubActionRow): GithubActionRecord &
     dryRun: row.dry_run === true || row.dry_run === 1,
     at: row.at,
   };
+}
+
+/**
+ * What a closed attempt's error gains when its run's outcome arrived after the lease was
+ * taken back (Store.recordLateOutcome).
+ *
+ * @example lateOutcomeNote({ status: "succeeded" }, 0) // "yet its run did end, succeeded, at 1970-01-01T00:00:00.000Z, after its lease was taken back: that outcome is not the task's"
+ */
+export function lateOutcomeNote(outcome: TaskOutcome, now: number): string {
+  const how = outcome.status === "succeeded" ? "succeeded" : `${outcome.outcome === "transient" ? "failed (transient)" : outcome.outcome === "permanent" ? "failed" : outcome.outcome}: ${outcome.error}`;
+  return `yet its run did end, ${how}, at ${new Date(now).toISOString()}, after its lease was taken back: that outcome is not the task's`;
+}
+
+/** An outcome's GitHub writes with their bodies as the JSON text the SQL stores keep. */
+export function serializedActions(outcome: TaskOutcome): { action: GithubActionRecord; body: string | null }[] {
+  return (outcome.actions ?? []).map((action) => ({ action, body: action.body === undefined ? null : JSON.stringify(action.body) }));
 }

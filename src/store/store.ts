@@ -418,6 +418,14 @@ export interface Store {
   /** Finishes the current attempt with its outcome; false (and nothing written) when the token is not current. */
   complete(taskId: string, token: string, outcome: TaskOutcome, now: number): Promise<boolean>;
   /**
+   * What attempt `attempt` did after its lease was taken back (its worker could not write the
+   * outcome in time: a store outage), when complete refused it: the GitHub writes it made are
+   * recorded against the task (they were made), and the attempt — closed meanwhile as
+   * `lease-expired` or `shutdown` — keeps the run's output and says how it really ended
+   * (lateOutcomeNote). The task itself is left as the store has it.
+   */
+  recordLateOutcome(taskId: string, attempt: number, outcome: TaskOutcome, now: number): Promise<void>;
+  /**
    * Records the process group the current attempt's agent runs in, fenced by the lease
    * token like `complete`: false (nothing written) when the token is not current. Absent
    * where the store lives no longer than the process (memory): no later process can find

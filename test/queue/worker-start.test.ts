@@ -342,9 +342,10 @@ describe("a run that finishes while the store cannot be reached", () => {
     await store.close();
   });
 
-  it("a late outcome the store no longer takes (the lease was taken back) is said discarded, never recorded", async () => {
+  it("a late outcome the store no longer takes (the lease was taken back) is said discarded, never recorded, and kept on its attempt", async () => {
     const store = await freshStore();
     let tries = 0;
+    const late: { attempt: number; output: string | null }[] = [];
     const flaky: Store = new Proxy(store, {
       get(target, key, receiver) {
         if (key === "complete") {
@@ -353,6 +354,12 @@ describe("a run that finishes while the store cannot be reached", () => {
             // Meanwhile another worker took the task back: this lease token no longer holds it.
             const [task, , outcome, at] = args;
             return target.complete(task, "a-token-taken-back", outcome, at);
+          };
+        }
+        if (key === "recordLateOutcome") {
+          return async (...args: Parameters<Store["recordLateOutcome"]>) => {
+            late.push({ attempt: args[1], output: args[2].output ?? null });
+            return target.recordLateOutcome(...args);
           };
         }
         return Reflect.get(target, key, receiver);
@@ -367,6 +374,9 @@ describe("a run that finishes while the store cannot be reached", () => {
     await waitUntil(() => lines.some((l) => l.msg.startsWith("lease no longer ours")));
     expect(tries).toBe(2);
     expect(lines.map((l) => l.msg)).not.toContain("the store answers again: the task's outcome is recorded");
+    // What the run did is kept on its attempt all the same.
+    await waitUntil(() => late.length === 1);
+    expect(late).toEqual([{ attempt: 1, output: "done" }]);
     await worker.stop(1_000);
     await store.close();
   });

@@ -397,6 +397,34 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect(await store.renew(id!, second.leaseToken, T0 + 5000)).toBe(false);
       });
 
+      it("keeps, on its closed attempt, what a run did after its lease was taken back, and leaves the task alone", async () => {
+        const [id] = await seed([task()]);
+        const first = await claimOne(T0, "w1", 1000);
+        await store.reclaimExpired(T0 + 1001);
+        const second = await claimOne(T0 + 1001, "w2", 1000);
+        const action = { agent: "IssueAgent", task: id!, method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", body: { labels: ["bug"] }, dryRun: false, at: T0 + 900 };
+        const late = { status: "succeeded" as const, output: "labelled it", actions: [action] };
+        expect(await store.complete(id!, first.leaseToken, late, T0 + 1500)).toBe(false);
+        await store.recordLateOutcome(id!, 1, late, T0 + 1500);
+        const after = await store.getTask(id!);
+        expect(after).toMatchObject({ status: "running", attempts: 2 });
+        expect(after!.attemptLog[0]).toMatchObject({
+          n: 1,
+          outcome: "lease-expired",
+          output: "labelled it",
+          error: expect.stringMatching(/^lease expired before the attempt finished .*; yet its run did end, succeeded, at 2026-01-01T00:00:01\.500Z, after its lease was taken back: that outcome is not the task's$/),
+        });
+        expect(after!.attemptLog[1]).toMatchObject({ n: 2, outcome: null, output: null, error: null });
+        // The write it made is on the task's record.
+        expect((await store.listGithubActions({ task: id!, limit: 10 })).map((a) => a.route)).toEqual(["/repos/{owner}/{repo}/issues/{issue_number}/labels"]);
+        // The second worker's run is unaffected.
+        expect(await store.complete(id!, second.leaseToken, { status: "succeeded", output: "done" }, T0 + 1600)).toBe(true);
+        expect((await store.getTask(id!))!.attemptLog.map((a) => [a.n, a.outcome, a.output])).toEqual([
+          [1, "lease-expired", "labelled it"],
+          [2, "succeeded", "done"],
+        ]);
+      });
+
       it("renews a lease with the current token, so it does not expire", async () => {
         const [id] = await seed([task()]);
         const claimed = await claimOne(T0, "w1", 1000);

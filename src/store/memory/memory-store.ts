@@ -1,4 +1,4 @@
-import { parseTaskId, priorityRank } from "../rows.js";
+import { lateOutcomeNote, parseTaskId, priorityRank } from "../rows.js";
 import type { AcceptResult, AcceptedTask, DeliveryFilterColumn, GithubActionRecord, ListDeliveriesOptions, NewTask, Store } from "../store.js";
 import { deliveryFilters } from "../store.js";
 import { claim, complete, leased, reclaimExpired } from "./memory-lease-ops.js";
@@ -137,6 +137,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         complete(tables, task, outcome, now);
         for (const action of outcome.actions ?? []) record(action, String(task.id));
         return true;
+      });
+    },
+    recordLateOutcome(taskId, attempt, outcome, now) {
+      return write(() => {
+        const task = tables.tasks.get(parseTaskId(taskId) ?? -1);
+        if (task === undefined) return;
+        const closed = task.attemptLog.find((a) => a.n === attempt && a.finishedAt !== null && (a.outcome === "lease-expired" || a.outcome === "shutdown"));
+        if (closed !== undefined) {
+          const note = lateOutcomeNote(outcome, now);
+          Object.assign(closed, { error: closed.error === null ? note : `${closed.error}; ${note}`, output: closed.output ?? outcome.output ?? null });
+        }
+        for (const action of outcome.actions ?? []) record(action, String(task.id));
       });
     },
     reclaimExpired(now, options) {

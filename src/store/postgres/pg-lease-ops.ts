@@ -56,6 +56,18 @@ export async function completeTask(
   });
 }
 
+/** Store.recordLateOutcome: attempt `n` keeps the run's output and gains how it ended; the writes it made are recorded. */
+export async function recordLateOutcome(pool: pg.Pool, taskId: number, n: number, note: string, output: string | null, actions: readonly { action: GithubActionRecord; body: string | null }[]): Promise<void> {
+  await transaction(pool, async (tx) => {
+    await tx.query(
+      `UPDATE attempts SET error = COALESCE(error || '; ', '') || $1, output = COALESCE(output, $2)
+       WHERE task = $3 AND n = $4 AND finished_at IS NOT NULL AND (outcome = 'lease-expired' OR outcome = 'shutdown')`,
+      [note, output, taskId, n],
+    );
+    for (const { action, body } of actions) await insertGithubAction(tx, action, taskId, body);
+  });
+}
+
 const LEASE_EXPIRED = "lease expired before the attempt finished (its worker stopped, or could not renew the lease: a store outage, a blocked process)";
 
 /** Expired leases back to ready (or dead after maxAttempts), their attempts closed as `lease-expired`. */

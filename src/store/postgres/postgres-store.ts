@@ -2,13 +2,13 @@ import { redactUrl } from "../../config/redact-url.js";
 import { UsageError } from "../../errors.js";
 import { isStoreUnavailable } from "../store-unavailable.js";
 import type { Store } from "../store.js";
-import { parseTaskId } from "../rows.js";
+import { lateOutcomeNote, parseTaskId, serializedActions } from "../rows.js";
 import { acceptDelivery } from "./pg-accept.js";
 import { createAckCorrector } from "./pg-ack-corrector.js";
 import { recordAuthFailure } from "./pg-auth-failures.js";
 import { exchangeIncidentState } from "./pg-incidents.js";
 import { claimTasks } from "./pg-claim.js";
-import { completeTask, insertGithubAction, listAttemptProcesses, reclaimExpired, recordAttemptProcess, renewLease } from "./pg-lease-ops.js";
+import { completeTask, insertGithubAction, recordLateOutcome, listAttemptProcesses, reclaimExpired, recordAttemptProcess, renewLease } from "./pg-lease-ops.js";
 import { createTasksDueListener } from "./pg-listener.js";
 import { checkPostgresSchema, migratePostgres } from "./pg-migrate.js";
 import { createPgPool, transaction, type PgPoolOptions } from "./pg-pool.js";
@@ -166,8 +166,15 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     },
     complete(id, token, outcome, now) {
       const n = taskId(id);
-      const actions = (outcome.actions ?? []).map((action) => ({ action, body: action.body === undefined ? null : JSON.stringify(action.body) }));
+      const actions = serializedActions(outcome);
       return write(async () => n !== null && completeTask(pool, n, token, outcome, now, actions));
+    },
+    recordLateOutcome(id, attempt, outcome, now) {
+      const n = taskId(id);
+      const actions = serializedActions(outcome);
+      return write(async () => {
+        if (n !== null) await recordLateOutcome(pool, n, attempt, lateOutcomeNote(outcome, now), outcome.output ?? null, actions);
+      });
     },
     recordAttemptProcess(id, token, process) {
       const n = taskId(id);

@@ -56,6 +56,18 @@ export function prepareComplete(db: Database): (taskId: number, token: string, o
   };
 }
 
+/**
+ * Prepares recordLateOutcome's attempt half (the store records the writes): attempt `n`,
+ * closed as lease-expired or shutdown, keeps the run's output and gains how it ended.
+ */
+export function prepareLateAttempt(db: Database): (taskId: number, n: number, note: string, output: string | null) => void {
+  const annotate = db.prepare(
+    `UPDATE attempts SET error = COALESCE(error || '; ', '') || ?, output = COALESCE(output, ?)
+     WHERE task = ? AND n = ? AND finished_at IS NOT NULL AND (outcome = 'lease-expired' OR outcome = 'shutdown')`,
+  );
+  return (taskId, n, note, output) => void annotate.run(note, output, taskId, n);
+}
+
 const LEASE_EXPIRED = "lease expired before the attempt finished (its worker stopped, or could not renew the lease: a store outage, a blocked process)";
 
 /**

@@ -8,14 +8,14 @@ import { startCheckpointer } from "./checkpointer.js";
 import { watchFileIdentity } from "./file-identity.js";
 import { createGroupCommitWriter } from "./group-commit.js";
 import type { GroupCommitStats } from "./group-commit.js";
-import { prepareComplete, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
+import { prepareComplete, prepareLateAttempt, prepareListAttemptProcesses, prepareReclaimExpired, prepareRecordAttemptProcess, prepareRenew } from "./lease-ops.js";
 import { checkSqliteSchema, migrateSqlite } from "./migrate.js";
 import { availableThreadReadsEntry, offloadReads, type OffloadedReadStats } from "./read-offload.js";
 import { prepareReadOps, sqliteReads, THREAD_READS } from "./reads.js";
 import { prepareReplay } from "./replay.js";
 import { preparePrune } from "./prune.js";
 import { createRejectionTally } from "../rejection-tally.js";
-import { parseTaskId } from "../rows.js";
+import { lateOutcomeNote, parseTaskId, serializedActions } from "../rows.js";
 import { acquireStoreLock, lockHolder, type StoreLock } from "./lock-file.js";
 
 /** A read-only open of a database file that is not there: reading commands exit 2 with this. */
@@ -109,6 +109,7 @@ function prepareOps(db: Database.Database) {
     claim: prepareClaim(db, leaseTask),
     renew: prepareRenew(db),
     complete: prepareComplete(db),
+    lateAttempt: prepareLateAttempt(db),
     reclaimExpired: prepareReclaimExpired(db),
     recordAttemptProcess: prepareRecordAttemptProcess(db),
     listAttemptProcesses: prepareListAttemptProcesses(db),
@@ -221,12 +222,21 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     async complete(taskId, token, outcome, now) {
       const id = parseTaskId(taskId);
       if (id === null) return false;
-      const actions = (outcome.actions ?? []).map((a) => ({ action: a, body: a.body === undefined ? null : JSON.stringify(a.body) }));
+      const actions = serializedActions(outcome);
       return write(() => {
         const ok = prepared().complete(id, token, outcome, now);
         if (ok) for (const { action, body } of actions) prepared().githubActions.record(action, id, body);
         return ok;
       }, true);
+    },
+    async recordLateOutcome(taskId, attempt, outcome, now) {
+      const id = parseTaskId(taskId);
+      if (id === null) return;
+      const actions = serializedActions(outcome);
+      await write(() => {
+        prepared().lateAttempt(id, attempt, lateOutcomeNote(outcome, now), outcome.output ?? null);
+        for (const { action, body } of actions) prepared().githubActions.record(action, id, body);
+      });
     },
     async recordAttemptProcess(taskId, token, process) {
       const id = parseTaskId(taskId);
