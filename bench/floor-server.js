@@ -11,8 +11,13 @@
 //   store  switchyard's whole store (migrated schema, `accept` of the delivery and the one
 //          task the default rules route issues.opened to), without Fastify, routing, the
 //          security checks, metrics or logging.
+//   full   the leanest full server: dedup's accept plus the task's row, leased in the same
+//          transaction (one partial index, on unfinished tasks, for recovery); once the 202
+//          is sent an in-process worker runs the IssueAgent's own decision (switchyard's
+//          classifier) and its completion — the task succeeded, its attempt, the four GitHub
+//          writes a dry-run IssueAgent records — rides the next group commit.
 //
-// Env: WEBHOOK_SECRET (required), FLOOR_LEVEL (row | dedup | store), DATABASE_FILE (a new
+// Env: WEBHOOK_SECRET (required), FLOOR_LEVEL (row | dedup | store | full), DATABASE_FILE (a new
 // SQLite file), SWITCHYARD_ROOT (a built checkout: its dist/ supplies the writer, the
 // checkpointer and the store), PORT (default 0). Prints its URL on stderr in the words
 // `switchyard serve` uses. Measurement only: no other path, no auth limits, no retention.
@@ -23,8 +28,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const { WEBHOOK_SECRET: secret, FLOOR_LEVEL: level, DATABASE_FILE: file, SWITCHYARD_ROOT: root } = process.env;
-if (!secret || !file || !root || !["row", "dedup", "store"].includes(level ?? "")) {
-  console.error("floor-server: WEBHOOK_SECRET, DATABASE_FILE, SWITCHYARD_ROOT and FLOOR_LEVEL (row, dedup or store) are required");
+if (!secret || !file || !root || !["row", "dedup", "store", "full"].includes(level ?? "")) {
+  console.error("floor-server: WEBHOOK_SECRET, DATABASE_FILE, SWITCHYARD_ROOT and FLOOR_LEVEL (row, dedup, store or full) are required");
   process.exit(2);
 }
 const dist = (module) => import(pathToFileURL(path.join(root, "dist", module)).href);
@@ -58,6 +63,14 @@ async function openLevel() {
         "CREATE TABLE delivery_signatures (signature TEXT NOT NULL PRIMARY KEY, delivery TEXT NOT NULL, received_at INTEGER NOT NULL)",
     );
   }
+  if (level === "full") {
+    db.exec(
+      "CREATE TABLE tasks (id INTEGER PRIMARY KEY, delivery INTEGER NOT NULL, agent TEXT NOT NULL, status TEXT NOT NULL, lease_until INTEGER, output TEXT);" +
+        "CREATE INDEX tasks_unfinished ON tasks (status, id) WHERE status <> 'succeeded';" +
+        "CREATE TABLE attempts (task INTEGER NOT NULL, n INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, outcome TEXT, output TEXT, PRIMARY KEY (task, n)) WITHOUT ROWID;" +
+        "CREATE TABLE github_actions (id INTEGER PRIMARY KEY, task INTEGER NOT NULL, method TEXT NOT NULL, route TEXT NOT NULL, body TEXT, at INTEGER NOT NULL)",
+    );
+  }
   const checkpointer = startCheckpointer(db, file);
   const writer = createGroupCommitWriter(db, { onCommit: () => checkpointer.committed() });
   const close = async () => {
@@ -76,6 +89,7 @@ async function openLevel() {
      WHERE delivery_signatures.received_at <= ?`,
   );
   const drop = db.prepare("DELETE FROM deliveries WHERE id = ?");
+  if (level === "full") return fullLevel(db, writer, close, { insert, claim, drop });
   return {
     write: (d) => {
       const headers = JSON.stringify(d.headers);
@@ -87,6 +101,58 @@ async function openLevel() {
         }
         return true;
       });
+    },
+    close,
+  };
+}
+
+/**
+ * The full floor: the accept of `dedup` plus its task, leased at once; after the commit the
+ * worker decides as the IssueAgent does and its completion is queued for the next commit.
+ */
+async function fullLevel(db, writer, close, { insert, claim, drop }) {
+  const { classifyIssue } = await dist("agents/builtin/issue-agent/classify-issue.js");
+  const insertTask = db.prepare("INSERT INTO tasks (delivery, agent, status, lease_until) VALUES (?, 'IssueAgent', 'running', ?)");
+  const openAttempt = db.prepare("INSERT INTO attempts (task, n, started_at) VALUES (?, 1, ?)");
+  const finishTask = db.prepare("UPDATE tasks SET status = 'succeeded', lease_until = NULL, output = ? WHERE id = ? AND status = 'running'");
+  const closeAttempt = db.prepare("UPDATE attempts SET finished_at = ?, outcome = 'succeeded', output = ? WHERE task = ? AND n = 1");
+  const recordWrite = db.prepare("INSERT INTO github_actions (task, method, route, body, at) VALUES (?, ?, ?, ?, ?)");
+  const run = (taskId, payload) => {
+    const issue = payload.issue ?? {};
+    const c = classifyIssue(String(issue.title ?? ""), String(issue.body ?? ""));
+    const labels = [c.type?.label, c.priority?.label].filter(Boolean);
+    const repo = payload.repository?.full_name ?? "";
+    const at = Date.now();
+    const writes = [
+      ...labels.map((name) => ["POST", "/repos/{owner}/{repo}/labels", { repo, name, color: "ededed" }]),
+      ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", { repo, issue_number: issue.number, labels }],
+      ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", { repo, issue_number: issue.number, body: `switchyard routed this to IssueAgent: ${labels.join(", ")}` }],
+    ];
+    const output = `labelled ${labels.join(", ") || "nothing"}`;
+    void writer.run(() => {
+      if (finishTask.run(output, taskId).changes !== 1) return;
+      closeAttempt.run(at, output, taskId);
+      for (const [method, route, body] of writes) recordWrite.run(taskId, method, route, JSON.stringify(body), at);
+    }, { defer: true });
+  };
+  return {
+    write: async (d) => {
+      const headers = JSON.stringify(d.headers);
+      const taskId = await writer.run(() => {
+        const inserted = insert.run(d.id, d.signature, headers, d.body, d.receivedAt);
+        if (inserted.changes === 0) return null;
+        if (claim.run(d.signature, d.id, d.receivedAt, d.receivedAt - REPLAY_WINDOW_MS).changes === 0) {
+          drop.run(d.id);
+          return null;
+        }
+        const task = insertTask.run(inserted.lastInsertRowid, d.receivedAt + 30_000).lastInsertRowid;
+        openAttempt.run(task, d.receivedAt);
+        return task;
+      });
+      if (taskId === null) return false;
+      // After the 202 goes out (this turn), as switchyard's hand-off starts a task.
+      setImmediate(() => run(taskId, d.payload));
+      return true;
     },
     close,
   };

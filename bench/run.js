@@ -12,13 +12,14 @@
 // tasks stay ready); switchyard full (worker running, the dry-run IssueAgent); and the full
 // server on PostgreSQL, against a throwaway cluster the bench starts on 127.0.0.1 (fsync and
 // synchronous_commit on) and always stops (no target; when PostgreSQL cannot be started
-// here the bench says why and skips only that row). In the same rounds, three leaner designs
+// here the bench says why and skips only that row). In the same rounds, four leaner designs
 // of durable ingest (bench/floor-server.js: one row per delivery; the row with a unique id
-// and signature; switchyard's store without Fastify and routing), so that a target below
-// shows what it would take. Then an open-loop phase: one full
+// and signature; switchyard's store without Fastify and routing; the leanest full server,
+// whose in-process worker runs the IssueAgent's decision), so that a target below shows what
+// it would take. Then an open-loop phase: one full
 // server on SQLite at a fixed --open-rate deliveries/s for --open-seconds (open-loop.js),
 // for the ack latency and how soon the worker starts each task; then the same schedule
-// against the three floor servers and switchyard ingest-only, for the ack each design
+// against the four floor servers and switchyard ingest-only, for the ack each design
 // reaches on this disk.
 //
 // Issue 14's targets, one verdict line each: ingest-only ≥ 0.5× and full ≥ 0.35× the
@@ -299,11 +300,11 @@ async function main() {
       warmupSeconds: options.warmupSeconds,
       runs,
       order:
-        "anchor, switchyard ingest-only (server.role ingest, no worker) on SQLite, the three floor servers (bench/floor-server.js: row, dedup, store) on SQLite, switchyard full (worker running) on SQLite, switchyard full on PostgreSQL, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run (a SQLite file; a database in the bench's PostgreSQL cluster); then the open loop",
+        "anchor, switchyard ingest-only (server.role ingest, no worker) on SQLite, the four floor servers (bench/floor-server.js: row, dedup, store, full) on SQLite, switchyard full (worker running) on SQLite, switchyard full on PostgreSQL, alternated; each run on a freshly started server (peak RSS is per run); switchyard on a fresh database per run (a SQLite file; a database in the bench's PostgreSQL cluster); then the open loop",
       openLoop: {
         ...openLoop,
         warmupSeconds: options.warmupSeconds,
-        how: "one full switchyard on a fresh SQLite file; unique signed deliveries sent on a fixed schedule whatever is in flight, on up to `sockets` keep-alive sockets; ack = client-side response time from the send; ack → start from the store; then the same schedule against the three floor servers and switchyard ingest-only (no target: the ack p99 each design reaches)",
+        how: "one full switchyard on a fresh SQLite file; unique signed deliveries sent on a fixed schedule whatever is in flight, on up to `sockets` keep-alive sockets; ack = client-side response time from the send; ack → start from the store; then the same schedule against the four floor servers and switchyard ingest-only (no target: the ack p99 each design reaches)",
       },
       targets: {
         ...TARGETS,

@@ -95,11 +95,12 @@ function openAckSummary(run) {
 const verdict = (pass) => (pass ? "PASS" : "BELOW");
 
 /** The levels of bench/floor-server.js, leanest first, and what each stores. */
-export const FLOOR_LEVELS = ["row", "dedup", "store"];
+export const FLOOR_LEVELS = ["row", "dedup", "store", "full"];
 const FLOOR_NAME = {
   row: "one row per delivery",
   dedup: "+ unique delivery id and signature",
   store: "switchyard's store, no Fastify/routing",
+  full: "dedup + a leased task, its IssueAgent run and completion in-process",
 };
 
 /** One line per target of issue 14: what was measured, the target, PASS or BELOW. */
@@ -259,7 +260,7 @@ function printOpenLoop(method, open) {
   console.log(`  server ${fmt(open.cpuUsPerRequest, 0)} µs CPU per request, peak RSS ${fmt(open.peakRssMiB)} MiB; load generator ${fmt(open.loadGeneratorCpuUsPerRequest, 0)} µs CPU per request`);
 }
 
-const OPEN_FLOOR_NAME = { row: "floor: one row", dedup: "floor: + id and signature", store: "floor: switchyard's store", ingest: "switchyard ingest-only" };
+const OPEN_FLOOR_NAME = { row: "floor: one row", dedup: "floor: + id and signature", store: "floor: switchyard's store", full: "floor: leanest full server", ingest: "switchyard ingest-only" };
 
 function printOpenLoopFloors(floors) {
   if (floors === null) return;
