@@ -682,11 +682,6 @@ export function createWorker(options: WorkerOptions): Worker {
 }
 
 /**
- * The outcome with switchyard's own secrets (and GitHub-shaped tokens, URL credentials)
- * masked in its output and error: whatever an agent printed or threw is stored, shown by
- * `tasks show`, the dashboard and a job summary.
- */
-/**
  * The longest wait for a retry inside a workflow run: a job waits in silence while it sleeps,
  * and `init`'s jobs end after 15 minutes. GitHub's rate limit can ask for up to an hour.
  */
@@ -713,6 +708,11 @@ function withNote(outcome: TaskOutcome, note: string): TaskOutcome {
   return { ...outcome, output };
 }
 
+/**
+ * The outcome with switchyard's own secrets (and GitHub-shaped tokens, URL credentials)
+ * masked in its output and error: whatever an agent printed or threw is stored, shown by
+ * `tasks show`, the dashboard and a job summary.
+ */
 function maskOutcome(outcome: TaskOutcome, secrets: readonly string[]): TaskOutcome {
   const output = outcome.output == null ? outcome.output : maskSecrets(outcome.output, secrets);
   if (outcome.status === "succeeded") return { ...outcome, output };
