@@ -485,8 +485,7 @@ export function createWorker(options: WorkerOptions): Worker {
           log.warn("lease no longer ours: outcome discarded (the task was taken back after its lease expired); its attempt keeps the run's output and GitHub writes");
           // The run happened: what it printed and wrote on GitHub stays on the record of its attempt.
           await store.recordLateOutcome(task.id, task.attempts, { ...outcome, actions }, now()).catch((error: unknown) => log.warn(storeFailure(error), "could not record what the attempt did after its lease was taken back"));
-        }
-        else {
+        } else {
           // A dead task needs someone to look at it (and perhaps replay it): warn, not info.
           const retry = outcome.status === "ready" && outcome.retryDelayMs > 0 ? { retryInMs: outcome.retryDelayMs } : {};
           // When it started and how long the agent ran: the log alone follows a delivery's timing.
