@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { AgentContext } from "../../../src/agents/agent.js";
-import { coordinatorAgent } from "../../../src/agents/builtin/coordinator/coordinator-agent.js";
 import { parseConfig } from "../../../src/config/load-config.js";
-import { normalizeEvent } from "../../../src/events/normalize-event.js";
-import { createGithubClient } from "../../../src/github/github-client.js";
-import { createWritePacer } from "../../../src/github/write-pacer.js";
-import { createLogger } from "../../../src/observability/logger.js";
-import type { ClaimedTask, GithubActionRecord, TaskRecord } from "../../../src/store/store.js";
+import type { GithubActionRecord, TaskRecord } from "../../../src/store/store.js";
 import { exampleOf } from "../../support/examples.js";
+import { runCoordinator } from "./run-coordinator.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -23,35 +18,18 @@ async function execute(handedStatus: TaskRecord["status"]) {
   payload.issue.labels = [{ name: "state:triage" }];
   const writes: GithubActionRecord[] = [];
   let writesAtEnqueue = -1;
-  const logger = createLogger("silent");
-  const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: "1" });
-  const ctx: AgentContext = {
-    task: { id: "1", delivery: "d-1", rule: "comment-command" } as ClaimedTask,
-    event: normalizeEvent("issue_comment", payload),
-    payload,
-    logger,
-    store: {
-      enqueue: async () => {
-        writesAtEnqueue = writes.length;
-        return { id: "2", status: handedStatus } as TaskRecord;
-      },
-      history: async () => [],
-      githubWrites: async () => [],
-      subjectWrites: async () => [],
-    },
-    signal: new AbortController().signal,
-    github,
-    // No credentials to check write access with in dry-run: the test waives it.
-    config: parseConfig({ agents: { ExecutionAgent: { exec: ["./run-plan.sh"] } }, commands: { writeRequired: [] } }).config,
-    ownLogins: [],
-    mode: "server",
+  const enqueue = async () => {
+    writesAtEnqueue = writes.length;
+    return { id: "2", status: handedStatus } as TaskRecord;
   };
-  const result = await coordinatorAgent.handle(ctx);
+  // No credentials to check write access with in dry-run: the test waives it.
+  const config = parseConfig({ agents: { ExecutionAgent: { exec: ["./run-plan.sh"] } }, commands: { writeRequired: [] } }).config;
+  const { output } = await runCoordinator(payload, config, { store: { enqueue }, writes });
   // The issue's own labels: what is removed, what is added (creating a label in the repository is not counted).
   const labelWrites = writes
     .filter((w) => w.route.startsWith("/repos/{owner}/{repo}/issues/{issue_number}/labels"))
     .map((w) => (w.method === "DELETE" ? `DELETE ${(w.body as { name: string }).name}` : `POST ${JSON.stringify((w.body as { labels: string[] }).labels)}`));
-  return { writes, writesAtEnqueue, labelWrites, output: result?.output ?? "" };
+  return { writes, writesAtEnqueue, labelWrites, output: output ?? "" };
 }
 
 describe("CoordinatorAgent's /agent execute", () => {

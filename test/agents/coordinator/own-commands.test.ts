@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AgentContext } from "../../../src/agents/agent.js";
-import { coordinatorAgent } from "../../../src/agents/builtin/coordinator/coordinator-agent.js";
 import { parseConfig } from "../../../src/config/load-config.js";
-import { normalizeEvent } from "../../../src/events/normalize-event.js";
-import { createGithubClient } from "../../../src/github/github-client.js";
-import { createWritePacer } from "../../../src/github/write-pacer.js";
-import { createLogger } from "../../../src/observability/logger.js";
-import type { ClaimedTask, GithubActionRecord } from "../../../src/store/store.js";
 import { exampleOf } from "../../support/examples.js";
+import { runCoordinator } from "./run-coordinator.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are mutated freely here
 type Payload = Record<string, any>;
@@ -27,24 +21,9 @@ async function postedFor(body: string, association: string, config = configWith(
   payload.comment.author_association = association;
   payload.comment.user = { ...payload.comment.user, login: "someone", type: "User" };
   payload.sender = { ...payload.sender, login: "someone", type: "User" };
-  const writes: GithubActionRecord[] = [];
-  const logger = createLogger("silent");
-  const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: "1" });
-  const ctx: AgentContext = {
-    task: { id: "1", delivery: "d-1", rule: "comment-command" } as ClaimedTask,
-    event: normalizeEvent("issue_comment", payload),
-    payload,
-    logger,
-    store: { enqueue: async () => { throw new Error("unused"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
-    signal: new AbortController().signal,
-    github,
-    config,
-    ownLogins: [],
-    mode: "server",
-  };
-  const result = await coordinatorAgent.handle(ctx);
+  const { writes, output } = await runCoordinator(payload, config);
   const bodies = writes.map((w) => (w.body as { body?: string }).body ?? "").filter((b) => b !== "");
-  return { bodies, output: result?.output };
+  return { bodies, output };
 }
 
 describe("CoordinatorAgent and a command a rule of the config routes", () => {
