@@ -48,11 +48,19 @@ const CERTIFICATE_ERRORS = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
+/**
+ * DATABASE_URL's host does not resolve: a typo, or (in a container network) a database
+ * container not started yet, whose name resolves once it is. `serve` waits a little for it
+ * before taking it as a typo (open-runtime-store.ts).
+ */
+export class DatabaseHostNotFound extends UsageError {}
+
 /** A failure while opening the database, as something the user can act on, naming the URL without its password. */
 function openError(where: string, error: unknown): Error {
   if (error instanceof UsageError) return error;
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
+  if (code === "ENOTFOUND") return new DatabaseHostNotFound(`cannot use the database ${where}: ${CONFIG_ERRORS[code]}`);
   if (typeof code === "string" && code in CONFIG_ERRORS) return new UsageError(`cannot use the database ${where}: ${CONFIG_ERRORS[code]}`);
   // pg's own words (no code) for sslmode=require against a server without SSL: the URL asks what the server cannot give.
   if (/^The server does not support SSL connections/.test(message)) {
