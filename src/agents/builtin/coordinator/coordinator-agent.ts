@@ -54,15 +54,23 @@ async function execute(ctx: AgentContext): Promise<string> {
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
     // Enqueued once per delivery: a retried attempt finds the task it handed over before.
+    // This delivery's plan ran already (the delivery was replayed): its result stands, and the
+    // issue's labels are left as that run left them (an open pull request's, say).
+    const ranBefore = (handed: { id: string; status: string }) =>
+      `This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`;
+    const before = await finishedPlanOf(ctx);
+    if (before !== null) {
+      lines.push(ranBefore(before));
+      return lines.join("\n");
+    }
     // The state first: the task may start (and, failing, roll the state back) as soon as it is
     // enqueued, and a label added after its rollback would stay on the issue.
     const state = await setState(ctx, "implementing");
     const handed = await store.enqueue({ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null });
     if (handed.status !== "ready" && handed.status !== "running") {
-      // This delivery's plan ran already (the delivery was replayed): its result stands, and
-      // the issue's state goes back to what that run left (an open pull request's, say).
+      // Ran before, though the issue's history did not show it (a delivery older than it reads): the state goes back.
       await undoState(ctx, state);
-      lines.push(`This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`);
+      lines.push(ranBefore(handed));
       return lines.join("\n");
     }
     lines.push(`Handed to **${EXECUTION_AGENT}** as task ${handed.id}; \`/agent status\` follows it.`);
@@ -71,6 +79,17 @@ async function execute(ctx: AgentContext): Promise<string> {
     lines.push(`No execution agent is configured, so nobody runs the plan yet: map \`agents.${EXECUTION_AGENT}\` to an \`exec\`, \`http\` or \`workflow\` executor in switchyard's config.`);
   }
   return lines.join("\n");
+}
+
+/** How far back in the issue's history a replayed command looks for the plan task it handed over. */
+const HISTORY_DELIVERIES = 100;
+
+/** This delivery's plan task when it has finished already (a replayed command), else null. */
+async function finishedPlanOf(ctx: AgentContext): Promise<{ id: string; status: string } | null> {
+  const subject = { repository: ctx.event.repository!, number: ctx.event.number! };
+  const deliveries = await ctx.store.history(subject, { limit: HISTORY_DELIVERIES, tasksPerDelivery: 20 });
+  const handed = deliveries.find((d) => d.id === ctx.task.delivery)?.tasks.find((t) => t.rule === EXECUTE_PLAN_RULE);
+  return handed !== undefined && handed.status !== "ready" && handed.status !== "running" ? handed : null;
 }
 
 /** Puts back the `state:*` labels setState changed. */

@@ -31,7 +31,6 @@ export interface WorkspaceDeps {
   ownSecrets?: readonly string[];
 }
 
-/** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
 /**
  * How long a cancelled workflow run's report to the issue may take: within the 3 s the run
  * waits for its killed agents (at GitHub's pace of a write a second: the labels and the comment).
@@ -51,6 +50,7 @@ async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
   }
 }
 
+/** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
 const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 const RECENT_COMMENTS = 10;
 /** What of the agent's output goes into comments and the pull request. */
@@ -121,8 +121,9 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   /** Said and rolled back within CANCEL_REPORT_MS, whatever GitHub's pace: the job is about to be killed. */
   const reportCancelled = (client: GithubClient) =>
     withinMs(CANCEL_REPORT_MS, async () => {
-      await rollBackWith(client);
+      // The comment first: of the two, it is what must not be cut off by the runner's kill.
       await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is back to ${describeStates(earlier)}. Run the workflow again to retry.`);
+      await rollBackWith(client);
     });
 
   mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
