@@ -261,8 +261,9 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   // zod's own words for a number out of range ("Too small: expected number to be >=0") as what to write.
   const range = numberRange(issue, String(keys.at(-1) ?? ""));
   if (range !== null) return `${at}: out of range: write ${range}`;
-  // A value of the wrong form (a pattern): quoted, as the other messages quote what was written; never a secret's.
-  if (issue.code === "invalid_format" && typeof issue.input === "string" && issue.input.length <= 200 && !/secret|token|key|password/i.test(key)) {
+  // A value of the wrong form (a pattern): quoted, as the other messages quote what was written;
+  // never a secret's, nor a URL (its user, password or query can hold credentials).
+  if (issue.code === "invalid_format" && issue.format !== "url" && typeof issue.input === "string" && issue.input.length <= 200 && !issue.input.includes("://") && !/secret|token|key|password|url/i.test(key)) {
     return `${at}: ${issue.message}, not ${JSON.stringify(issue.input)}`;
   }
   return `${at || "(top level)"}: ${issue.message}`;

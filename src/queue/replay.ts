@@ -135,12 +135,12 @@ export interface Rerouted {
   to: string;
 }
 
-/** The stored tasks of a plan that a replay would move to another agent. */
+/** The stored tasks of a plan that a replay would move to another agent (a running task is left to its run, agent and all). */
 export function reroutedTasks({ record, tasks }: ReplayPlan): Rerouted[] {
   const planned = new Map(tasks.map((t) => [t.rule, t.agent]));
   return record.tasks.flatMap((t) => {
     const to = planned.get(t.rule);
-    return to !== undefined && to !== t.agent ? [{ task: t.id, rule: t.rule, from: t.agent, to }] : [];
+    return to !== undefined && to !== t.agent && t.status !== "running" ? [{ task: t.id, rule: t.rule, from: t.agent, to }] : [];
   });
 }
 

@@ -128,7 +128,18 @@ describe("replay of a delivery whose stored task's rule names another agent unde
     // The service's config replaced the built-in issue-opened rule: SlowAgent took the issue; IssueAgent another's.
     await store.accept(delivery("by-slow"), [{ rule: "issue-opened", agent: "SlowAgent", action: "Triage", priority: "medium", idempotencyKey: null }], { replayWindowMs: 0 });
     await store.accept(delivery("by-review"), [{ rule: "issue-opened", agent: "ReviewAgent", action: "Triage", priority: "medium", idempotencyKey: null }], { replayWindowMs: 0 });
+    // Task 3, running as SlowAgent: a replay leaves it to its run, agent and all.
+    await store.accept(delivery("running"), [{ rule: "issue-opened", agent: "SlowAgent", action: "Triage", priority: "critical", idempotencyKey: null }], { replayWindowMs: 0 });
+    const [claimed] = await store.claim({ owner: "w", now: 2_000, leaseMs: 3_600_000_000, limit: 1 });
+    expect(claimed!.id).toBe("3");
     await store.close();
+  });
+
+  it("neither refuses nor says a running task moves: it is left to its run", async () => {
+    const result = await runCli(["replay", "running"], { cwd: work.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("task 3 is running: left to that run");
+    expect(result.stderr).not.toContain("now runs as");
   });
 
   it("refuses, replaying nothing, when the agent the task ran as is not in the config in use (a replay without the service's -c)", async () => {

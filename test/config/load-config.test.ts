@@ -425,6 +425,7 @@ describe("bad input names the problem", () => {
     ["bad agent executor", "agents:\n  ReviewAgent: magic\n", /agents\.ReviewAgent: an agent is builtin, \{exec: \[argv…\]\}/],
     ["bad store url", "store:\n  url: mysql://db\n", /store\.url: must be sqlite:PATH \(e\.g\. sqlite:\.switchyard\/switchyard\.db\) or postgres:\/\//],
     ["bad rule id", "routing:\n  rules:\n    - { id: Bad_Id, when: { event: push }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.id: rule ids are lower-case words joined by dashes, like pr-opened, not "Bad_Id"$/],
+    ["a URL that is not one, never quoted (it may hold credentials)", "agents:\n  A: { http: { url: 'https://bot:hunter2@agents example.com/run', secret: 0123456789abcdef } }\n", /^(?![\s\S]*hunter2)[\s\S]*agents\.A\.http\.url: /],
     ["an incidents repository without its owner", "security:\n  incidents: { repository: octo }\n", /security\.incidents\.repository: the repository the incident issue is opened in is owner\/name, like octo-org\/security, not "octo"$/],
     ["bad regex in a rule condition", "routing:\n  rules:\n    - { id: x, when: { event: push, branch: '/[/' }, agent: A, priority: low, action: y }\n", /routing\.rules\[0\]\.when\.branch: \/\[\/ is not a valid regular expression/],
     [

@@ -57,7 +57,8 @@ export function applicationName(host: string = hostname(), pid: number = process
  * libpqSslModes("postgres://db/sy?sslmode=require") // "postgres://db/sy?sslmode=require&uselibpqcompat=true"
  */
 export function libpqSslModes(url: string): string {
-  if (!/[?&]sslmode=/.test(url) || /[?&]uselibpqcompat=/i.test(url)) return url;
+  // `no-verify` is pg's own mode (encrypt, verify nothing), which its libpq reading lacks: left to pg.
+  if (!/[?&]sslmode=/.test(url) || /[?&]sslmode=no-verify(&|$)/.test(url) || /[?&]uselibpqcompat=/i.test(url)) return url;
   return `${url}${url.includes("?") ? "&" : "?"}uselibpqcompat=true`;
 }
 

@@ -45,7 +45,6 @@ const CERTIFICATE_ERRORS = new Set([
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
   "CERT_HAS_EXPIRED",
   "CERT_NOT_YET_VALID",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
 /**
@@ -65,6 +64,11 @@ function openError(where: string, error: unknown): Error {
   // pg's own words (no code) for sslmode=require against a server without SSL: the URL asks what the server cannot give.
   if (/^The server does not support SSL connections/.test(message)) {
     return new UsageError(`cannot use the database ${where}: the server does not support SSL connections, and DATABASE_URL asks for SSL (sslmode): enable SSL on the server, or drop sslmode from DATABASE_URL`);
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new UsageError(
+      `cannot use the database ${where}: the server's TLS certificate is not for this host name (${message}): connect by a name the certificate holds, or write sslmode=verify-ca (with sslrootcert=FILE) or sslmode=require, which do not check the name`,
+    );
   }
   if (typeof code === "string" && CERTIFICATE_ERRORS.has(code)) {
     return new UsageError(

@@ -78,8 +78,16 @@ describe("DATABASE_URL's sslmode, as libpq reads it", () => {
     expect((error as Error).message).toMatch(/: sslmode=verify-ca needs the CA's certificate: add sslrootcert=FILE to DATABASE_URL/);
   });
 
-  it("leaves a URL without sslmode, or one that chose pg's reading itself, as it is", () => {
+  it("sslmode=no-verify, pg's own mode, still encrypts without verifying", async () => {
+    const before = fake.handshakes();
+    const error = await openFailure(`${base}?sslmode=no-verify`);
+    expect(fake.handshakes()).toBe(before + 1);
+    expect((error as Error).message).not.toMatch(/certificate/);
+  });
+
+  it("leaves a URL without sslmode, with pg's no-verify, or one that chose pg's reading itself, as it is", () => {
     expect(libpqSslModes("postgres://db/sy")).toBe("postgres://db/sy");
+    expect(libpqSslModes("postgres://db/sy?sslmode=no-verify")).toBe("postgres://db/sy?sslmode=no-verify");
     expect(libpqSslModes("postgres://db/sy?sslmode=require")).toBe("postgres://db/sy?sslmode=require&uselibpqcompat=true");
     expect(libpqSslModes("postgres://db/sy?sslmode=require&uselibpqcompat=false")).toBe("postgres://db/sy?sslmode=require&uselibpqcompat=false");
   });
