@@ -44,3 +44,22 @@ export class PermanentError extends Error {
     if (options.output !== undefined) this.output = options.output;
   }
 }
+
+/**
+ * Thrown by an agent that could not start because what it needs is taken (another run holds
+ * the issue's workspace): nothing ran, so the task goes back to the queue for `retryAfterMs`
+ * and the wait is not counted as a retry (outcome `handed-back`) — a wait as long as the
+ * other run is never given up as a failure.
+ *
+ * @example throw new WaitTurnError("#12 already has a workspace: task 41 works on it", 30_000);
+ */
+export class WaitTurnError extends Error {
+  override readonly name = "WaitTurnError";
+
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}

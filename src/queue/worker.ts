@@ -9,7 +9,7 @@ import { normalizeEvent } from "../events/normalize-event.js";
 import { isFormBody, parseDeliveryBody } from "../events/parse-delivery-body.js";
 import type { AttemptProcess, ClaimedTask, GithubActionRecord, HandOffLease, ReclaimResult, ReclaimedTask, Store, TaskOutcome } from "../store/store.js";
 import { AfterTaskError, afterTaskNote } from "./after-task-error.js";
-import { PermanentError } from "./agent-errors.js";
+import { PermanentError, WaitTurnError } from "./agent-errors.js";
 import { classifyError } from "./classify-error.js";
 import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
@@ -558,6 +558,11 @@ export function createWorker(options: WorkerOptions): Worker {
         // Nothing ran: the store was out. Back to ready, not counted against the task's retries.
         const error = `${thrown.message}: the agent did not run; tried again shortly (not counted as a retry)`;
         return { outcome: { status: "ready", outcome: "handed-back", runAt: now() + STORE_OUTAGE_RETRY_MS, retryDelayMs: 0, error }, ctx };
+      }
+      if (thrown instanceof WaitTurnError) {
+        // Nothing ran: it waits for its turn, not counted against its retries.
+        const error = `${thrown.message}: tried again in ${Math.round(thrown.retryAfterMs / 1000)} s (not counted as a retry)`;
+        return { outcome: { status: "ready", outcome: "handed-back", runAt: now() + thrown.retryAfterMs, retryDelayMs: 0, error }, ctx };
       }
       const failure = classifyError(thrown, now());
       const outcome = decideFailure(failure, task.attempts - task.retryBase, policy, now(), typeof output === "string" ? output : null, options.random, task.retryBase);

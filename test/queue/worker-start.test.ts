@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createGithubRuntime } from "../../src/github/github-runtime.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { WaitTurnError } from "../../src/queue/agent-errors.js";
 import { createWorker } from "../../src/queue/worker.js";
 import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Executor } from "../../src/agents/executors/create-executor.js";
@@ -425,3 +426,29 @@ async function waitUntil(done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(done()).toBe(true);
 }
+
+describe("an agent that waits its turn (WaitTurnError)", () => {
+  it("goes back to the queue for the time it asked, its attempt handed-back and never counted against its retries", async () => {
+    const store = await freshStore();
+    let runs = 0;
+    // No retries at all: a counted failure would end the task dead at once.
+    const worker = workerOn(store, { retry: { maxRetries: 0 } }, async () => {
+      runs++;
+      throw new WaitTurnError("#7 already has a workspace: task 3 works on it; this task waits its turn", 60_000);
+    });
+    const accepted = await accept(store);
+    const id = (accepted as { tasks: { id: string }[] }).tasks[0]!.id;
+    const before = Date.now();
+    await worker.start();
+    let task = await store.getTask(id);
+    for (let i = 0; i < 500 && task?.attemptLog[0]?.outcome !== "handed-back"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      task = await store.getTask(id);
+    }
+    expect(runs).toBe(1);
+    expect(task).toMatchObject({ status: "ready", attempts: 1, lastError: "#7 already has a workspace: task 3 works on it; this task waits its turn: tried again in 60 s (not counted as a retry)" });
+    expect(task!.runAt).toBeGreaterThanOrEqual(before + 60_000);
+    await worker.stop(1_000);
+    await store.close();
+  });
+});

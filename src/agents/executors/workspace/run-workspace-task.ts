@@ -4,7 +4,7 @@ import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
 import { createStateDir } from "../../../create-state-dir.js";
 import { repoRef } from "../../../github/github-types.js";
-import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
+import { PermanentError, TransientError, WaitTurnError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
 import { classifyError } from "../../../queue/classify-error.js";
 import { codeBlock, codeSpan } from "../../../summary/escape-markdown.js";
@@ -80,7 +80,7 @@ export async function runWorkspaceTask(spec: WorkspaceExecutorConfig, ctx: Agent
   createStateDir(root);
   const lock = await acquireIssueLock(path.join(root, "locks"), event.repository, event.number, task.id);
   if (!lock.acquired) {
-    throw new TransientError(`#${event.number} already has a workspace: task ${lock.holder?.task ?? "(unknown)"} works on it; this task waits its turn`, { retryAfterMs: 30_000 });
+    throw new WaitTurnError(`#${event.number} already has a workspace: task ${lock.holder?.task ?? "(unknown)"} works on it; this task waits its turn`, 30_000);
   }
   try {
     return await runLocked(spec, ctx, deps, { root, owner, repo });

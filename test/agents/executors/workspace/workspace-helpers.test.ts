@@ -102,6 +102,19 @@ describe("acquireIssueLock", () => {
     writeFileSync(file, JSON.stringify({ task: "1", host: (await import("node:os")).hostname(), pid: 4_194_305, since: 0 }));
     expect((await acquireIssueLock(dir, "octo/app", 3, "2")).acquired).toBe(true);
   });
+  it("takes over a lock whose pid now names a process that started after the lock was taken", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "octo", "app", "issue-4.lock");
+    mkdirSync(path.dirname(file), { recursive: true });
+    const host = (await import("node:os")).hostname();
+    // pid 1 is alive, but it is not the process that took this lock (its start differs).
+    writeFileSync(file, JSON.stringify({ task: "999", host, pid: 1, start: "another-boot:1", since: 0 }));
+    expect((await acquireIssueLock(dir, "octo/app", 4, "5")).acquired).toBe(true);
+    // Without a recorded start (an older lock), a live pid is still honoured.
+    const older = path.join(dir, "octo", "app", "issue-6.lock");
+    writeFileSync(older, JSON.stringify({ task: "999", host, pid: 1, since: 0 }));
+    expect(await acquireIssueLock(dir, "octo/app", 6, "7")).toMatchObject({ acquired: false, holder: { task: "999" } });
+  });
 });
 
 describe("enforceDiskBudget", () => {
