@@ -40,19 +40,48 @@ export async function endEarlierAttempts(store: Store, task: ClaimedTask, log: L
     if (isStoreUnavailable(error)) throw new StoreUnreadBeforeRun(message, { cause: error });
     throw new TransientError(message, { cause: error });
   }
-  const earlier = recordedProcesses.filter((p) => p.n < task.attempts);
-  for (const recorded of earlier) {
-    const state = await recordedGroupState(recorded);
-    const about = { attemptProcess: recorded.n, pgid: recorded.pgid, host: recorded.host };
+  const survivor = await endRecordedGroups(
+    recordedProcesses.filter((p) => p.n < task.attempts),
+    log,
+    "left by a worker that stopped or lost the task's lease without ending it: killing it before this attempt runs",
+    "if its agent still runs there, it runs beside this attempt",
+  );
+  if (survivor !== null) {
+    throw new TransientError(`the agent of attempt ${survivor.n} (process group ${survivor.pgid}) is still running and did not die on SIGKILL: not running this attempt beside it`);
+  }
+}
+
+/**
+ * A task given up (`dead`) because its last allowed attempt's lease expired: its worker
+ * stopped without ending the agent, which runs on as an orphan with no timeout left to end
+ * it (and would run beside a later `/agent execute` or replay). Its agents still running on
+ * this host are killed, as before a rerun; what cannot be read is left, and said.
+ */
+export async function endGivenUpAttempts(store: Store, taskIds: readonly string[], log: Logger): Promise<void> {
+  if (store.listAttemptProcesses === undefined) return;
+  for (const id of taskIds) {
+    const recorded = await store.listAttemptProcesses(id).catch((error: unknown) => {
+      log.warn({ task: id, reason: (error as Error).message }, "could not read the processes of a task given up: an agent it left running is not ended");
+      return [];
+    });
+    const survivor = await endRecordedGroups(recorded, log.child({ task: id }), "left by a worker that stopped, and its task was given up: killing it", "if its agent still runs there, nothing here ends it");
+    if (survivor !== null) log.error({ task: id, pgid: survivor.pgid }, `the agent of attempt ${survivor.n} (process group ${survivor.pgid}) of a task given up did not die on SIGKILL`);
+  }
+}
+
+/** Kills the recorded groups still running on this host; the first that survives SIGKILL, or null. */
+async function endRecordedGroups(recorded: readonly AttemptProcessRecord[], log: Logger, why: string, elsewhere: string): Promise<AttemptProcessRecord | null> {
+  for (const group of recorded) {
+    const state = await recordedGroupState(group);
+    const about = { attemptProcess: group.n, pgid: group.pgid, host: group.host };
     if (state === "running") {
-      log.warn(about, `the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running, left by a worker that stopped or lost the task's lease without ending it: killing it before this attempt runs`);
-      if (!(await killGroup(recorded.pgid, ORPHAN_GRACE_MS))) {
-        throw new TransientError(`the agent of attempt ${recorded.n} (process group ${recorded.pgid}) is still running and did not die on SIGKILL: not running this attempt beside it`);
-      }
+      log.warn(about, `the agent of attempt ${group.n} (process group ${group.pgid}) is still running, ${why}`);
+      if (!(await killGroup(group.pgid, ORPHAN_GRACE_MS))) return group;
     } else if (state === "unknown") {
-      log.warn(about, `process group ${recorded.pgid} (attempt ${recorded.n}'s agent) is in use, but its start cannot be read here (no /proc), so it may be an unrelated process: not killed`);
-    } else if (state === "elsewhere" && recorded.outcome === "lease-expired") {
-      log.warn(about, `attempt ${recorded.n} ran on ${recorded.host} and its lease expired: if its agent still runs there, it runs beside this attempt`);
+      log.warn(about, `process group ${group.pgid} (attempt ${group.n}'s agent) is in use, but its start cannot be read here (no /proc), so it may be an unrelated process: not killed`);
+    } else if (state === "elsewhere" && group.outcome === "lease-expired") {
+      log.warn(about, `attempt ${group.n} ran on ${group.host} and its lease expired: ${elsewhere}`);
     }
   }
+  return null;
 }

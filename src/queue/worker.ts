@@ -15,7 +15,7 @@ import { createAgentStore } from "./create-agent-store.js";
 import { decideFailure } from "./decide-outcome.js";
 import { describeDrain } from "./describe-drain.js";
 import { describeFailure } from "./describe-failure.js";
-import { endEarlierAttempts, StoreUnreadBeforeRun } from "./end-earlier-attempts.js";
+import { endEarlierAttempts, endGivenUpAttempts, StoreUnreadBeforeRun } from "./end-earlier-attempts.js";
 import { describeGroup, readProcessStart, signalGroup } from "./process-group.js";
 import { PRUNED_BODY } from "./replay.js";
 import { isStoreUnavailable, storeUnavailableWhy } from "../store/store-unavailable.js";
@@ -163,6 +163,8 @@ export function createWorker(options: WorkerOptions): Worker {
         { dead, maxAttempts, ...listed(deadTasks, true) },
         "gave up on tasks whose last allowed attempt ended with an expired lease (the worker stopped while running them: an agent taking the process down?); see `switchyard tasks --status dead`, replay once fixed",
       );
+      // No rerun will end what those attempts left running: ended here.
+      void endGivenUpAttempts(store, deadTasks.map((t) => t.id), logger);
     }
   };
   const budget = config.worker.perRepository;
