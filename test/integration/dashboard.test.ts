@@ -368,6 +368,20 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     await page.close();
   });
 
+  it("tells a plan handed over by an agent from a lower rule that ran too", async () => {
+    // As /agent execute leaves a delivery: the command's rule, then the plan CoordinatorAgent added.
+    await server.store.accept(storedDelivery("dash-handed-over", "issue_comment", Date.now()), [
+      { rule: "comment-command", agent: "CoordinatorAgent", action: "Run the command", priority: "critical", idempotencyKey: null },
+      { rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null },
+    ], { replayWindowMs: 0 });
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/dash-handed-over`);
+    const routing = page.getByRole("region", { name: "Routing" });
+    await expect.poll(() => routing.innerText()).toContain("Handed over by an agent as it ran (the plan of /agent execute, run as a task of its own):");
+    expect(await routing.innerText()).not.toContain("Lower rules ran too");
+    await page.close();
+  });
+
   it("shows a delivery whose id is 200 characters long, as the webhook takes, opened as localhost", async () => {
     const payload = exampleOf("issues", "opened");
     payload.issue.number = 200;

@@ -15,16 +15,19 @@ function routing(d) {
   const won = first?.status === "skipped"
     ? [` ${agent} was to run `, h("code", {}, action), ", but the task was skipped: another task already holds its idempotency key, so nothing ran."]
     : [` ${agent} runs `, h("code", {}, action), "."];
+  // The plan an `/agent execute` hands over is a task CoordinatorAgent added (rule execute-plan), not one a rule routed.
+  const routed = more.filter((t) => t.rule !== HANDED_OVER_RULE);
+  const handed = more.filter((t) => t.rule === HANDED_OVER_RULE);
+  const item = (t) => h("li", {}, h("code", {}, t.rule), ` → ${t.agent} (${t.priority}, `, h("code", {}, t.action), ")", t.status === "skipped" ? " — skipped" : "");
   return [
     h("p", {}, "Rule ", h("code", {}, rule), ` won at priority ${priority}:`, won),
-    more.length === 0
-      ? null
-      : [
-          h("p", {}, "Lower rules ran too (the winner has continue: true):"),
-          h("ul", {}, more.map((t) => h("li", {}, h("code", {}, t.rule), ` → ${t.agent} (${t.priority}, `, h("code", {}, t.action), ")", t.status === "skipped" ? " — skipped" : ""))),
-        ],
+    routed.length === 0 ? null : [h("p", {}, "Lower rules ran too (the winner has continue: true):"), h("ul", {}, routed.map(item))],
+    handed.length === 0 ? null : [h("p", {}, "Handed over by an agent as it ran (the plan of /agent execute, run as a task of its own):"), h("ul", {}, handed.map(item))],
   ];
 }
+
+/** The rule of the task CoordinatorAgent adds for `/agent execute` (EXECUTE_PLAN_RULE in the agent's code). */
+const HANDED_OVER_RULE = "execute-plan";
 
 /** The status; "succeeded" covers skipped tasks too, so a delivery whose every task was skipped says so. */
 function status(d) {
