@@ -365,10 +365,21 @@ describe("workspace executor: an issue renamed, and GitHub failing around the ru
     expect(comments(15).some((c) => c.includes(`Updated pull request #${pull!.number}`) && c.includes(branch(15)))).toBe(true);
   });
 
-  it("a GitHub 502 opening the pull request is retried: said as such, the state label kept, the first attempt's output kept", async () => {
-    const issue = issuePayload(16, "- [ ] Write the notes file", ["state:triage"]);
+  it("a GitHub 502 opening the pull request after the push is tried again within the attempt: the agent runs once", async () => {
+    const issue = issuePayload(19, "- [ ] Write the notes file", ["state:triage"]);
     fake.seedFromPayload("issues", issue);
     fake.failNext({ method: "POST", path: `/repos/${OWNER}/${repoName}/pulls`, status: 502 });
+    const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+    expect(task).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(1);
+    // One commit of the agent's on the branch: it was not run again.
+    expect(git(["rev-list", "--count", `main..${branch(19)}`], remoteDir())).toBe("1");
+  });
+
+  it("GitHub failing to open the pull request on every try of an attempt: retried, said as such, the state label kept, the first attempt's output kept", async () => {
+    const issue = issuePayload(16, "- [ ] Write the notes file", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    fake.failNext({ method: "POST", path: `/repos/${OWNER}/${repoName}/pulls`, status: 502, times: 3 });
     const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
     expect(task.status).toBe("succeeded");
     expect(task.attempts).toBe(2);

@@ -90,7 +90,7 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
     await github.updatePull(input.repository, pull.number, { title, body });
   } else {
     try {
-      pull = await github.createPull(input.repository, { title, head: branch, base: defaultBranch, body });
+      pull = await openPullAfterPush(() => github.createPull(input.repository, { title, head: branch, base: defaultBranch, body }), input.signal);
       created = true;
     } catch (error) {
       // Opened meanwhile (an earlier attempt whose answer was lost): update that one instead.
@@ -108,6 +108,27 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
       .catch((error: unknown) => unfinished.push(`pull request #${pull.number} was not labelled ${input.labels.map(codeSpan).join(", ")}: ${classifyError(error, Date.now()).reason}`));
   }
   return { kind: "published", commit, pull, created, dryRun: false, unfinished };
+}
+
+/** Waits between the tries to open a pull request after a push: a 5xx or a short rate limit passes within them. */
+const PULL_RETRY_WAITS_MS = [2_000, 5_000];
+
+/**
+ * Opens the pull request of a branch just pushed, trying again within this attempt when
+ * GitHub fails passingly (a 5xx, a rate limit of a few seconds): a failure here would fail
+ * the attempt, and its retry would run the coding agent again on work already pushed.
+ */
+async function openPullAfterPush(open: () => Promise<PullRef | null>, signal?: AbortSignal): Promise<PullRef | null> {
+  for (let i = 0; ; i++) {
+    try {
+      return await open();
+    } catch (error) {
+      const failure = classifyError(error, Date.now());
+      const wait = Math.max(PULL_RETRY_WAITS_MS[i] ?? Number.POSITIVE_INFINITY, failure.kind === "transient" ? (failure.retryAfterMs ?? 0) : 0);
+      if (failure.kind !== "transient" || i >= PULL_RETRY_WAITS_MS.length || wait > 10_000 || signal?.aborted) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**
