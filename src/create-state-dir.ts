@@ -13,21 +13,20 @@ export const STATE_DIR = ".switchyard";
 const IGNORE_ALL = "# Written by switchyard: its webhook secret, database and workspaces stay out of git.\n*\n";
 
 /**
- * `mkdir -p dir` (with `mode` for each directory it creates), and a `.gitignore` of `*` in each
- * `.switchyard` directory this call creates, so that `git add -A` in a repository where
- * `serve` ran never stages the webhook secret or the database. A `.switchyard` directory
- * that already existed is left as it is.
+ * `mkdir -p dir` (with `mode` for each directory it creates), and a `.gitignore` of `*` in the
+ * `.switchyard` directory the path lies in (the nearest one, itself or above) when it has
+ * none, so that `git add -A` in a repository where `serve` ran never stages the webhook secret
+ * or the database — also in a `.switchyard` made by a switchyard older than this file, or by
+ * hand. A `.gitignore` that is there is left as it is.
  *
- * @example createStateDir("/srv/repo/.switchyard", { mode: 0o700 }) // also writes /srv/repo/.switchyard/.gitignore the first time
+ * @example createStateDir("/srv/repo/.switchyard", { mode: 0o700 }) // also writes /srv/repo/.switchyard/.gitignore when missing
  */
 export function createStateDir(dir: string, options: { mode?: number } = {}): void {
-  const first = mkdirSync(dir, { recursive: true, mode: options.mode });
-  if (first === undefined) return;
-  // mkdir -p names the first directory it created; the others are the ones below it down to dir.
-  const top = path.resolve(first);
-  for (let created = path.resolve(dir); ; created = path.dirname(created)) {
-    if (path.basename(created) === STATE_DIR) ignoreAll(created);
-    if (created === top || path.dirname(created) === created) break;
+  mkdirSync(dir, { recursive: true, mode: options.mode });
+  for (let at = path.resolve(dir); path.dirname(at) !== at; at = path.dirname(at)) {
+    if (path.basename(at) !== STATE_DIR) continue;
+    ignoreAll(at);
+    return;
   }
 }
 

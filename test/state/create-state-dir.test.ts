@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,12 +26,16 @@ describe("createStateDir", () => {
     expect(existsSync(path.join(dir, ".switchyard", "workspaces", ".gitignore"))).toBe(false);
   });
 
-  it("leaves a directory that already existed, and one not named .switchyard, as they are", () => {
+  it("gives a .switchyard directory that already existed without one (an older switchyard's) its .gitignore, and leaves one that has one, and other directories, as they are", () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, ".switchyard"));
-    createStateDir(path.join(dir, ".switchyard"));
     createStateDir(path.join(dir, ".switchyard", "workspaces"));
-    expect(existsSync(path.join(dir, ".switchyard", ".gitignore"))).toBe(false);
+    expect(readFileSync(path.join(dir, ".switchyard", ".gitignore"), "utf8")).toMatch(/^\*$/m);
+    const own = path.join(dir, "other", ".switchyard");
+    mkdirSync(own, { recursive: true });
+    writeFileSync(path.join(own, ".gitignore"), "db\n");
+    createStateDir(own);
+    expect(readFileSync(path.join(own, ".gitignore"), "utf8")).toBe("db\n");
     createStateDir(path.join(dir, "data"));
     expect(existsSync(path.join(dir, "data"))).toBe(true);
     expect(existsSync(path.join(dir, "data", ".gitignore"))).toBe(false);
