@@ -158,7 +158,7 @@ describe("createSqliteStore", () => {
     for (const args of [["replay", "--dead"], ["prune"]]) {
       const cli = await runCli(args, { cwd: dir, env: { DATABASE_URL: `sqlite:${file}` } });
       expect(cli.code, `${args.join(" ")}: ${cli.stderr}`).toBe(2);
-      expect(cli.stderr).toContain(`lacks migration(s) ${latest.version}-${latest.name}: run \`switchyard serve\` once to migrate it (only serve and work migrate)`);
+      expect(cli.stderr).toContain(`lacks migration(s) ${latest.version}-${latest.name}: run \`switchyard serve\` of this version once to migrate it (only serve and work migrate; stop a serve of the older version that runs on it first)`);
     }
     const check = new Database(file, { readonly: true });
     expect(check.prepare("SELECT max(version) FROM schema_migrations").pluck().get()).toBe(latest.version - 1);

@@ -37,7 +37,7 @@ export function checkSqliteSchema(db: Database, file: string): void {
   const missing = MIGRATIONS.filter((migration) => !applied.includes(migration.version));
   if (missing.length > 0) {
     throw new UsageError(
-      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` once to migrate it (only serve and work migrate)`,
+      `the database ${file} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` of this version once to migrate it (only serve and work migrate; stop a serve of the older version that runs on it first)`,
     );
   }
 }
