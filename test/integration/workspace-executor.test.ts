@@ -435,6 +435,30 @@ describe("workspace executor: an issue renamed, and GitHub failing around the ru
 });
 
 describe("workspace executor: runs that end without a pull request", () => {
+  it("an agent that fails after the issue's state moved on (another run's pull request): that state stands, and the comment says so", async () => {
+    const issue = issuePayload(21, "mode: hang", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    const delivery = await deliver("issue_comment", commandPayload(issue, "/agent execute"));
+    // The agent hangs (its 4 s timeout ends it); meanwhile another run moved the issue on.
+    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && JSON.parse(readFileSync(path.join(records, name), "utf8")).cwd.includes(`${repoName}/issue-21-`)) || null, 20_000, 50);
+    fake.seedFromPayload("issues", issuePayload(21, "mode: hang", ["state:reviewing"]));
+    const task = await executionTask(delivery);
+    expect(task.status).toBe("dead");
+    expect(labelsOf(21)).toEqual(["state:reviewing"]);
+    expect(comments(21).some((c) => c.includes("#21 is left at ` state:reviewing `: its state moved on meanwhile"))).toBe(true);
+  });
+
+  it("a closed issue: nothing runs, no branch, no pull request, and the task says why", async () => {
+    const issue = issuePayload(22, "- [ ] Write the notes file", ["state:done"]);
+    issue.issue.state = "closed";
+    fake.seedFromPayload("issues", issue);
+    const task = await executionTask(await deliver("issue_comment", commandPayload(issue, "/agent execute\nmode: edit")));
+    expect(task.status).toBe("dead");
+    expect(task.lastError).toContain("#22 is closed, so the plan was not run: reopen the issue, then replay this task or comment `/agent execute`");
+    expect(remoteSha(branch(22))).toBeNull();
+    expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(0);
+  });
+
   it("an agent that changes nothing: a comment, the issue back to its earlier state, nothing pushed", async () => {
     const issue = issuePayload(10, "mode: none", ["state:triage"]);
     fake.seedFromPayload("issues", issue);
@@ -595,11 +619,11 @@ describe("workspace executor in a workflow run that is cancelled", () => {
   it("tells the issue the run was cancelled and puts its state back before the run ends", async () => {
     const issue = issuePayload(30, "- [ ] Write the notes file", ["state:triage"]);
     fake.seedFromPayload("issues", issue);
-    // As the CoordinatorAgent left it when it handed the plan over.
-    const seeded = fake.repo(`${OWNER}/${repoName}`).issue(30)!;
-    seeded.labels.splice(0, seeded.labels.length, "state:implementing");
     const payload = commandPayload(issue, "/agent execute\nmode: hang");
     fake.seedFromPayload("issue_comment", payload);
+    // On GitHub, as the CoordinatorAgent left it when it handed the plan over.
+    fake.seedFromPayload("issues", issuePayload(30, "- [ ] Write the notes file", ["state:implementing"]));
+    expect(labelsOf(30)).toEqual(["state:implementing"]);
     // The job's checkout, as actions/checkout leaves it: the workspace's object store in Actions.
     const checkout = path.join(tmp, `checkout-${repoName}`);
     git(["clone", "--quiet", remoteDir(), checkout], tmp);

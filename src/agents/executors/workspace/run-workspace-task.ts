@@ -106,8 +106,24 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   // (and an earlier run's branch of a since-renamed issue is found by its number: prepareWorkspace).
   const titleBranch = branchName(spec.branchPrefix, number, event.title ?? "");
   const earlier = event.labels.filter((l) => l.startsWith("state:"));
-  const rollBackWith = (client: GithubClient) => setStateLabels(client, repository, number, earlier, [...event.labels, "state:implementing"]);
-  const rollBack = () => rollBackWith(github);
+  /**
+   * The state this run set (`state:implementing`) undone: back to the labels the command found.
+   * When the issue has moved on meanwhile (another run opened a pull request: `state:reviewing`;
+   * a person closed it), its state stands. `text` says which, for the comment.
+   */
+  const planRollBack = async (client: GithubClient): Promise<{ text: string; apply: () => Promise<void> }> => {
+    const live = client.canRead ? ((await client.getIssue(repository, number))?.labels ?? null) : null;
+    if (live !== null && !live.includes("state:implementing")) {
+      return { text: `left at ${describeStates(live.filter((l) => l.startsWith("state:")))}: its state moved on meanwhile`, apply: async () => undefined };
+    }
+    return { text: `back to ${describeStates(earlier)}`, apply: () => setStateLabels(client, repository, number, earlier, [...event.labels, "state:implementing"]) };
+  };
+  /** Rolls the state back (see planRollBack); what it did, for the comment. */
+  const rollBack = async (client: GithubClient = github): Promise<string> => {
+    const plan = await planRollBack(client);
+    await plan.apply();
+    return plan.text;
+  };
   // The issue is public: this machine's paths (in a spawn or git error) are named, not shown.
   const localPaths = { [worktree]: "<worktree>", [mirror]: "<mirror>", [at.root]: "<workspaces>" };
   const sayWith = (client: GithubClient, text: string) => postTaskComment(client, ctx.ownLogins, repository, number, task.id, hidePaths(text, localPaths));
@@ -121,9 +137,10 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   /** Said and rolled back within CANCEL_REPORT_MS, whatever GitHub's pace: the job is about to be killed. */
   const reportCancelled = (client: GithubClient) =>
     withinMs(CANCEL_REPORT_MS, async () => {
-      // The comment first: of the two, it is what must not be cut off by the runner's kill.
-      await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is back to ${describeStates(earlier)}. Run the workflow again to retry.`);
-      await rollBackWith(client);
+      const state = await planRollBack(client);
+      // The comment first: of the two writes, it is what must not be cut off by the runner's kill.
+      await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is ${state.text}. Run the workflow again to retry.`);
+      await state.apply();
     });
 
   mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
@@ -137,6 +154,10 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     if (!checkout) {
       const { used } = await enforceDiskBudget(at.root, spec.diskBudget, new Set(mirrorsInUse.keys()));
       if (used > spec.diskBudget) throw new TransientError(`the workspaces directory ${at.root} uses ${used} bytes, over its budget of ${spec.diskBudget}, with every mirror in use`);
+    }
+    // A closed issue (a replay after it was done with): nothing runs, and no second pull request is opened for it.
+    if (github.canRead && (await github.getIssue(repository, number))?.state === "closed") {
+      throw new PermanentError(`#${number} is closed, so the plan was not run: reopen the issue, then replay this task or comment \`/agent execute\``);
     }
     await say(`🛠️ **ExecutionAgent** is working on #${number} in a workspace (${where}).`);
     started = true;
@@ -193,11 +214,11 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
         reported = true;
         throw new TransientError(why, { output });
       }
-      await rollBack();
+      const state = await rollBack();
       // Only here when not retried: a timeout (permanent, as ever) or a retry request on the last allowed attempt.
       const tempfail = result.outcome === "transient" && !result.timedOut;
       const gaveUp = tempfail ? `asked to be retried, but that was its last allowed attempt: ${why}` : why;
-      await say(`❌ The coding agent failed (${gaveUp}; ${where}). Nothing was pushed; #${number} is back to ${describeStates(earlier)}.${replayable}\n\n${fenced(tail)}`);
+      await say(`❌ The coding agent failed (${gaveUp}; ${where}). Nothing was pushed; #${number} is ${state}.${replayable}\n\n${fenced(tail)}`);
       reported = true;
       if (tempfail) throw new TransientError(why, { output });
       reported = true;
@@ -210,8 +231,8 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       author: spec.author, branchPrefix: spec.branchPrefix, labels: spec.labels, remote, token, github, baseEnv, signal,
     });
     if (published.kind === "no-changes") {
-      await rollBack();
-      await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is back to ${describeStates(earlier)}.`);
+      const state = await rollBack();
+      await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is ${state}.`);
       return { output: `no changes\n${output}` };
     }
     // Pushed and opened: what is left only tells of it. A failure from here on is said, never
@@ -248,9 +269,9 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       await say(`⏳ The workspace run did not finish: ${message} (${where}). switchyard tries again later.`).catch(() => undefined);
       throw error;
     }
-    await rollBack().catch(() => undefined);
+    const state = await rollBack().catch(() => "not put back: changing its labels failed too");
     const final = failure.kind === "transient" ? " (its last allowed attempt)" : "";
-    await say(`❌ The workspace run failed${final}: ${message} (${where}). #${number} is back to ${describeStates(earlier)}.${replayable}`).catch(() => undefined);
+    await say(`❌ The workspace run failed${final}: ${message} (${where}). #${number} is ${state}.${replayable}`).catch(() => undefined);
     throw error;
   } finally {
     if (started) await serializeMirror(mirror, () => removeWorktree(mirror, worktree, baseEnv)).catch(() => undefined);
