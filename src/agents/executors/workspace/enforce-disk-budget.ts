@@ -1,7 +1,12 @@
 import { lstat, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 
-/** Bytes under a directory (files only, links not followed); 0 when it does not exist. */
+/**
+ * Bytes of disk a directory takes, as `du` counts them: the blocks allocated to every file,
+ * directory and link under it (links not followed; a file's size where the system reports no
+ * blocks); 0 when it does not exist. A tree of many small files (a git mirror, a worktree)
+ * takes several times the sum of its files' sizes.
+ */
 export async function diskUsage(dir: string): Promise<number> {
   let entries;
   try {
@@ -9,13 +14,18 @@ export async function diskUsage(dir: string): Promise<number> {
   } catch {
     return 0;
   }
-  let total = 0;
+  let total = await allocated(dir);
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await diskUsage(full);
-    else if (entry.isFile()) total += (await lstat(full)).size;
+    total += entry.isDirectory() ? await diskUsage(full) : await allocated(full);
   }
   return total;
+}
+
+async function allocated(file: string): Promise<number> {
+  const info = await lstat(file).catch(() => null);
+  if (info === null) return 0;
+  return Number.isFinite(info.blocks) && info.blocks > 0 ? info.blocks * 512 : info.size;
 }
 
 export interface BudgetResult {

@@ -153,7 +153,13 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   try {
     if (!checkout) {
       const { used } = await enforceDiskBudget(at.root, spec.diskBudget, new Set(mirrorsInUse.keys()));
-      if (used > spec.diskBudget) throw new TransientError(`the workspaces directory ${at.root} uses ${used} bytes, over its budget of ${spec.diskBudget}, with every mirror in use`);
+      if (used > spec.diskBudget) {
+        const over = `the workspaces directory ${at.root} uses ${used} bytes of disk, over its budget of ${spec.diskBudget} (workspace.diskBudget)`;
+        // Only this run holds a mirror: no other run will free anything, so waiting cannot help.
+        const alone = mirrorsInUse.size === 1 && mirrorsInUse.get(mirror) === 1;
+        if (alone) throw new PermanentError(`${over}, with nothing left to remove but what this repository's run needs: raise workspace.diskBudget, or free the disk under ${at.root}`);
+        throw new TransientError(`${over}, with every mirror in use by a run: tried again once one ends`);
+      }
     }
     // A closed issue (a replay after it was done with): nothing runs, and no second pull request is opened for it.
     if (github.canRead && (await github.getIssue(repository, number))?.state === "closed") {

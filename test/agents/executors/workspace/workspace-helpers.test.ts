@@ -1,10 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { configSchema } from "../../../../src/config/schema.js";
 import { branchName } from "../../../../src/agents/executors/workspace/branch-name.js";
-import { enforceDiskBudget } from "../../../../src/agents/executors/workspace/enforce-disk-budget.js";
+import { diskUsage, enforceDiskBudget } from "../../../../src/agents/executors/workspace/enforce-disk-budget.js";
 import { gitAuthEnv } from "../../../../src/agents/executors/workspace/git-auth-env.js";
 import { acquireIssueLock } from "../../../../src/agents/executors/workspace/issue-lock.js";
 import { hidePaths, maskSecrets, tailOf } from "../../../../src/agents/executors/workspace/mask-secrets.js";
@@ -127,19 +128,33 @@ describe("enforceDiskBudget", () => {
   }
   it("removes the least recently used mirrors not in use until under budget", async () => {
     const root = tempDir();
-    const old = mirror(root, "old", 1000, 1000);
-    const mid = mirror(root, "mid", 1000, 2000);
-    const busy = mirror(root, "busy", 1000, 500);
-    const result = await enforceDiskBudget(root, 2000, new Set([busy]));
+    const old = mirror(root, "old", 100_000, 1000);
+    const mid = mirror(root, "mid", 100_000, 2000);
+    const busy = mirror(root, "busy", 100_000, 500);
+    const total = await diskUsage(root);
+    const oldUsage = await diskUsage(old);
+    // Room for all but one mirror: the oldest not in use goes.
+    const result = await enforceDiskBudget(root, total - oldUsage, new Set([busy]));
     expect(result.removed).toEqual([old]);
-    expect(result.used).toBe(2000);
+    expect(result.used).toBe(total - oldUsage);
     expect(existsSync(mid)).toBe(true);
     expect(existsSync(busy)).toBe(true);
   });
   it("reports what it could not free when every mirror is in use", async () => {
     const root = tempDir();
     const busy = mirror(root, "busy", 3000, 500);
-    expect(await enforceDiskBudget(root, 1000, new Set([busy]))).toEqual({ used: 3000, removed: [] });
+    expect(await enforceDiskBudget(root, 1000, new Set([busy]))).toEqual({ used: await diskUsage(root), removed: [] });
+  });
+  it("counts the disk a tree takes, as du does, not the sum of its files' sizes", async () => {
+    const root = tempDir();
+    const dir = path.join(root, "many");
+    mkdirSync(dir);
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(dir, `f${i}`), "x");
+    const du = Number(execFileSync("du", ["-s", "--apparent-size", "--block-size=1", dir], { encoding: "utf8" }).split("\t")[0]);
+    const blocks = Number(execFileSync("du", ["-s", "--block-size=1", dir], { encoding: "utf8" }).split("\t")[0]);
+    // 50 one-byte files: ~50 bytes of content, 50 blocks of disk.
+    expect(du).toBeLessThan(10_000);
+    expect(await diskUsage(dir)).toBe(blocks);
   });
 });
 
