@@ -35,6 +35,8 @@ function ignoreAll(dir: string): void {
     // "wx": another process that created the directory at the same instant may have written it.
     writeFileSync(path.join(dir, ".gitignore"), IGNORE_ALL, { flag: "wx" });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // A `.switchyard` switchyard may write below but not into (read-only, another owner) is
+    // not a reason to stop: its .gitignore is a courtesy to git, not what switchyard needs.
+    if (!["EEXIST", "EACCES", "EPERM", "EROFS"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
   }
 }

@@ -21,6 +21,8 @@ export interface AgentStore {
    * returned and nothing is added or re-queued.
    */
   enqueue(task: NewTask): Promise<AcceptedTask>;
+  /** The tasks of this task's delivery (this one among them), in the order they were added. */
+  deliveryTasks(): Promise<TaskRecord[]>;
   /** Deliveries about one issue or pull request, newest first, each with up to `tasksPerDelivery` of its tasks. */
   history(subject: { repository: string; number: number }, options: { limit: number; tasksPerDelivery: number }): Promise<SubjectDelivery[]>;
   /** The GitHub writes this task made (or, in dry-run, would have made) in its earlier attempts. */

@@ -25,6 +25,7 @@ export function createAgentStore(store: Store, task: { id: string; delivery: str
       if (!added) throw new PermanentError(`cannot enqueue ${next.agent}: delivery ${task.delivery} is no longer in the store`);
       return added;
     },
+    deliveryTasks: () => store.listTasks({ delivery: task.delivery, limit: TASKS_PER_DELIVERY }),
     history: async (subject, { limit, tasksPerDelivery }) => {
       const deliveries = await store.listDeliveries({ subject, limit });
       const out = [];

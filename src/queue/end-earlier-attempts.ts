@@ -64,7 +64,9 @@ export async function endGivenUpAttempts(store: Store, taskIds: readonly string[
       log.warn({ task: id, reason: (error as Error).message }, "could not read the processes of a task given up: an agent it left running is not ended");
       return [];
     });
-    const survivor = await endRecordedGroups(recorded, log.child({ task: id }), "left by a worker that stopped, and its task was given up: killing it", "if its agent still runs there, nothing here ends it");
+    // Only the attempts the sweep cut off: a rerun (a replay claimed meanwhile) keeps its agent.
+    const cutOff = recorded.filter((group) => group.outcome === "lease-expired");
+    const survivor = await endRecordedGroups(cutOff, log.child({ task: id }), "left by a worker that stopped, and its task was given up: killing it", "if its agent still runs there, nothing here ends it");
     if (survivor !== null) log.error({ task: id, pgid: survivor.pgid }, `the agent of attempt ${survivor.n} (process group ${survivor.pgid}) of a task given up did not die on SIGKILL`);
   }
 }

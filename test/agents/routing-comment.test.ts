@@ -87,7 +87,7 @@ function dryRunContext(taskId: string, writes: GithubActionRecord[], stored: Git
     event: normalizeEvent("issues", payload),
     payload,
     logger,
-    store: { enqueue: async () => { throw new Error("unused"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [...stored].reverse() },
+    store: { enqueue: async () => { throw new Error("unused"); }, deliveryTasks: async () => [], history: async () => [], githubWrites: async () => [], subjectWrites: async () => [...stored].reverse() },
     signal: new AbortController().signal,
     github,
     config: parseConfig({}).config,

@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { createStateDir } from "../../src/create-state-dir.js";
 import { runCli, startServeProcess } from "../support/serve-process.js";
@@ -39,6 +40,27 @@ describe("createStateDir", () => {
     createStateDir(path.join(dir, "data"));
     expect(existsSync(path.join(dir, "data"))).toBe(true);
     expect(existsSync(path.join(dir, "data", ".gitignore"))).toBe(false);
+  });
+
+  it("goes on when the .switchyard directory above cannot take its .gitignore (read-only, another owner)", () => {
+    const dir = tempDir();
+    const state = path.join(dir, ".switchyard");
+    mkdirSync(path.join(state, "data"), { recursive: true });
+    chmodSync(dir, 0o755);
+    chmodSync(state, 0o555);
+    // The data directory writable by the user switchyard runs as, .switchyard itself not (root may write anywhere: run as nobody).
+    const nobody = 65534;
+    chownSync(path.join(state, "data"), nobody, nobody);
+    const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    // The build's copy (the test setup builds src/): a process of its own, as that user.
+    const module = pathToFileURL(path.resolve("dist/create-state-dir.js")).href;
+    const script = `import(${JSON.stringify(module)}).then((m) => m.createStateDir(${JSON.stringify(path.join(state, "data", "workspaces"))}))`;
+    const [command, ...args] = [...asNobody, process.execPath, "-e", script];
+    const run = spawnSync(command!, args, { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(path.join(state, "data", "workspaces"))).toBe(true);
+    expect(existsSync(path.join(state, ".gitignore"))).toBe(false);
+    chmodSync(state, 0o755);
   });
 });
 

@@ -38,6 +38,6 @@ export async function checkPostgresSchema(pool: pg.Pool, where: string): Promise
   assertSchemaKnown(applied, `the database ${where}`);
   const missing = MIGRATIONS.filter((m) => !applied.includes(m.version));
   if (missing.length > 0) {
-    throw new UsageError(`the database ${where} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: run \`switchyard serve\` of this version once to migrate it (only serve and work migrate; stop a serve of the older version that runs on it first)`);
+    throw new UsageError(`the database ${where} lacks migration(s) ${missing.map((m) => `${m.version}-${m.name}`).join(", ")}: start one \`switchyard serve\` of this version to migrate it (only serve and work migrate; instances of the older version may keep running: docs/operations.md, rolling upgrade)`);
   }
 }

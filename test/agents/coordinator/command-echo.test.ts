@@ -30,7 +30,7 @@ async function postedFor(event: "issue_comment" | "discussion_comment", body: st
     event: normalizeEvent(event, payload),
     payload,
     logger,
-    store: { enqueue: async () => { throw new Error("unused"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
+    store: { enqueue: async () => { throw new Error("unused"); }, deliveryTasks: async () => [], history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
     signal: new AbortController().signal,
     github,
     config: parseConfig({}).config,

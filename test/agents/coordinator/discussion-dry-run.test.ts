@@ -25,7 +25,7 @@ async function runDry(body: string, association = "OWNER"): Promise<{ output: st
     event: normalizeEvent("discussion_comment", payload),
     payload,
     logger,
-    store: { enqueue: async () => { throw new Error("not in a discussion"); }, history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
+    store: { enqueue: async () => { throw new Error("not in a discussion"); }, deliveryTasks: async () => [], history: async () => [], githubWrites: async () => [], subjectWrites: async () => [] },
     signal: new AbortController().signal,
     github,
     config: parseConfig({}).config,

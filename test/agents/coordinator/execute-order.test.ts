@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/load-config.js";
-import type { SubjectDelivery } from "../../../src/agents/agent.js";
 import type { GithubActionRecord, TaskRecord } from "../../../src/store/store.js";
 import { exampleOf } from "../../support/examples.js";
 import { runCoordinator } from "./run-coordinator.js";
@@ -12,7 +11,7 @@ type Payload = Record<string, any>;
  * `/agent execute` by an owner, with ExecutionAgent configured, in dry-run: the GitHub writes
  * recorded, and how many of them had been made when the plan's task was enqueued.
  */
-async function execute(handedStatus: TaskRecord["status"], history: SubjectDelivery[] = []) {
+async function execute(handedStatus: TaskRecord["status"], deliveryTasks: TaskRecord[] = []) {
   const payload = exampleOf("issue_comment", "created") as unknown as Payload;
   payload.comment.body = "/agent execute";
   payload.comment.author_association = "OWNER";
@@ -25,7 +24,7 @@ async function execute(handedStatus: TaskRecord["status"], history: SubjectDeliv
   };
   // No credentials to check write access with in dry-run: the test waives it.
   const config = parseConfig({ agents: { ExecutionAgent: { exec: ["./run-plan.sh"] } }, commands: { writeRequired: [] } }).config;
-  const { output } = await runCoordinator(payload, config, { store: { enqueue, history: async () => history }, writes });
+  const { output } = await runCoordinator(payload, config, { store: { enqueue, deliveryTasks: async () => deliveryTasks }, writes });
   // The issue's own labels: what is removed, what is added (creating a label in the repository is not counted).
   const labelWrites = writes
     .filter((w) => w.route.startsWith("/repos/{owner}/{repo}/issues/{issue_number}/labels"))
@@ -43,14 +42,14 @@ describe("CoordinatorAgent's /agent execute", () => {
     expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("Handed to **ExecutionAgent** as task 2") });
   });
 
-  it("leaves the labels alone when the issue's history shows this delivery's plan finished (a replayed command)", async () => {
+  it("leaves the labels alone when this delivery's plan task has finished (a replayed command)", async () => {
     const plan = { id: "2", delivery: "d-1", rule: "execute-plan", agent: "ExecutionAgent", status: "succeeded" } as TaskRecord;
-    const { labelWrites, writes } = await execute("succeeded", [{ id: "d-1", tasks: [plan] } as unknown as SubjectDelivery]);
+    const { labelWrites, writes } = await execute("succeeded", [plan]);
     expect(labelWrites).toEqual([]);
     expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("handed to **ExecutionAgent** before, as task 2 (now succeeded)") });
   });
 
-  it("puts the state back when the plan of this delivery ran before, though the history it read did not show it", async () => {
+  it("puts the state back when the plan task turns out finished only at the enqueue", async () => {
     const { labelWrites, writes } = await execute("succeeded");
     expect(labelWrites).toEqual(["DELETE state:triage", 'POST ["state:implementing"]', "DELETE state:implementing", 'POST ["state:triage"]']);
     expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("handed to **ExecutionAgent** before, as task 2 (now succeeded)") });

@@ -12,6 +12,7 @@ const EMPTY_STORE: AgentContext["store"] = {
   enqueue: async () => {
     throw new Error("unused");
   },
+  deliveryTasks: async () => [],
   history: async () => [],
   githubWrites: async () => [],
   subjectWrites: async () => [],

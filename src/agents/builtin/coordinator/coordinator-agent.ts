@@ -68,7 +68,7 @@ async function execute(ctx: AgentContext): Promise<string> {
     const state = await setState(ctx, "implementing");
     const handed = await store.enqueue({ rule: EXECUTE_PLAN_RULE, agent: EXECUTION_AGENT, action: "Execute plan", priority: "high", idempotencyKey: null });
     if (handed.status !== "ready" && handed.status !== "running") {
-      // Ran before, though the history did not show it (a delivery older than it reads): the state goes back.
+      // Finished between the look above and the enqueue (another attempt of this task): the state goes back.
       await undoState(ctx, state);
       lines.push(ranBefore(handed));
       return lines.join("\n");
@@ -81,14 +81,9 @@ async function execute(ctx: AgentContext): Promise<string> {
   return lines.join("\n");
 }
 
-/** How far back in the history a replayed command looks for the plan task it handed over. */
-const HISTORY_DELIVERIES = 100;
-
 /** This delivery's plan task when it has finished already (a replayed command), else null. */
 async function finishedPlanOf(ctx: AgentContext): Promise<{ id: string; status: string } | null> {
-  const subject = { repository: ctx.event.repository!, number: ctx.event.number! };
-  const deliveries = await ctx.store.history(subject, { limit: HISTORY_DELIVERIES, tasksPerDelivery: 20 });
-  const handed = deliveries.find((d) => d.id === ctx.task.delivery)?.tasks.find((t) => t.rule === EXECUTE_PLAN_RULE);
+  const handed = (await ctx.store.deliveryTasks()).find((t) => t.rule === EXECUTE_PLAN_RULE);
   return handed !== undefined && handed.status !== "ready" && handed.status !== "running" ? handed : null;
 }
 

@@ -23,7 +23,8 @@ const held = new Set<string>();
  * One workspace per issue at a time: an exclusive lock file (`O_EXCL`) per issue under the
  * workspaces directory, holding the task, host, pid and the process's start. A lock left by a
  * process of this host that is gone (crash, SIGKILL; its pid dead, or reused by a process that
- * started since) is taken over; one of another host is honoured, so
+ * started since) is taken over, as is one of the same task (its earlier attempt) and one older
+ * than `staleAfterMs` (longer than any run lasts: its holder died elsewhere, a pod that is gone); one of another host is honoured, so
  * processes sharing the directory over a network disk wait for each other.
  *
  * @example
@@ -31,7 +32,7 @@ const held = new Set<string>();
  * if (!lock.acquired) throw new WaitTurnError(`task ${lock.holder?.task} works on #12`, 30_000);
  * try { … } finally { await lock.release(); }
  */
-export async function acquireIssueLock(dir: string, repository: string, issue: number, task: string, now = Date.now()): Promise<IssueLock> {
+export async function acquireIssueLock(dir: string, repository: string, issue: number, task: string, { now = Date.now(), staleAfterMs = Number.POSITIVE_INFINITY }: { now?: number; staleAfterMs?: number } = {}): Promise<IssueLock> {
   const file = path.join(dir, ...repository.split("/"), `issue-${issue}.lock`);
   if (held.has(file)) return { acquired: false, holder: await readHolder(file) };
   await mkdir(path.dirname(file), { recursive: true });
@@ -52,7 +53,12 @@ export async function acquireIssueLock(dir: string, repository: string, issue: n
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = await readHolder(file);
-      const stale = holder === null || (holder.host === hostname() && (holder.pid === process.pid || !isAlive(holder.pid) || startedSince(holder)));
+      const stale =
+        holder === null ||
+        // This task's own earlier attempt (it runs again only once that attempt is over), or a run older than any run lasts.
+        holder.task === task ||
+        now - holder.since > staleAfterMs ||
+        (holder.host === hostname() && (holder.pid === process.pid || !isAlive(holder.pid) || startedSince(holder)));
       if (!stale) return { acquired: false, holder };
       await unlink(file).catch(() => undefined);
     }

@@ -118,7 +118,7 @@ const PULL_RETRY_WAITS_MS = [2_000, 5_000];
  * GitHub fails passingly (a 5xx, a rate limit of a few seconds): a failure here would fail
  * the attempt, and its retry would run the coding agent again on work already pushed.
  */
-async function openPullAfterPush(open: () => Promise<PullRef | null>, signal?: AbortSignal): Promise<PullRef | null> {
+export async function openPullAfterPush(open: () => Promise<PullRef | null>, signal?: AbortSignal): Promise<PullRef | null> {
   for (let i = 0; ; i++) {
     try {
       return await open();
@@ -126,7 +126,18 @@ async function openPullAfterPush(open: () => Promise<PullRef | null>, signal?: A
       const failure = classifyError(error, Date.now());
       const wait = Math.max(PULL_RETRY_WAITS_MS[i] ?? Number.POSITIVE_INFINITY, failure.kind === "transient" ? (failure.retryAfterMs ?? 0) : 0);
       if (failure.kind !== "transient" || i >= PULL_RETRY_WAITS_MS.length || wait > 10_000 || signal?.aborted) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      // A stop or a cancelled run ends the wait: what reports it has seconds, not this wait's.
+      const aborted = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), wait);
+        const onAbort = () => done(true);
+        const done = (value: boolean) => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve(value);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      if (aborted) throw error;
     }
   }
 }

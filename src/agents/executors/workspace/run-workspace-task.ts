@@ -15,7 +15,7 @@ import { planOf } from "../../builtin/coordinator/build-plan.js";
 import { runExecAgent } from "../exec-executor.js";
 import { taskDocument, taskVars } from "../create-executor.js";
 import { branchName } from "./branch-name.js";
-import { enforceDiskBudget } from "./enforce-disk-budget.js";
+import { diskUsage, enforceDiskBudget } from "./enforce-disk-budget.js";
 import { acquireIssueLock } from "./issue-lock.js";
 import { postTaskComment, setStateLabels } from "./issue-feedback.js";
 import { hidePaths, maskSecrets, tailOf } from "./mask-secrets.js";
@@ -50,6 +50,9 @@ async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Beyond the agent's timeout, how old an issue lock may grow before it is taken as a dead run's leftover. */
+const LOCK_SLACK_MS = 30 * 60_000;
+
 /** GitHub owner and repository names: nothing that could climb out of the workspaces directory. */
 const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 const RECENT_COMMENTS = 10;
@@ -78,7 +81,9 @@ export async function runWorkspaceTask(spec: WorkspaceExecutorConfig, ctx: Agent
 
   const root = path.resolve(spec.dir);
   createStateDir(root);
-  const lock = await acquireIssueLock(path.join(root, "locks"), event.repository, event.number, task.id);
+  // A run lasts its agent's timeout and some git and GitHub work: a lock much older than that is its holder's leftover.
+  const staleAfterMs = spec.timeout > 0 ? spec.timeout + LOCK_SLACK_MS : Number.POSITIVE_INFINITY;
+  const lock = await acquireIssueLock(path.join(root, "locks"), event.repository, event.number, task.id, { staleAfterMs });
   if (!lock.acquired) {
     throw new WaitTurnError(`#${event.number} already has a workspace: task ${lock.holder?.task ?? "(unknown)"} works on it; this task waits its turn`, 30_000);
   }
@@ -112,7 +117,8 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
    * a person closed it), its state stands. `text` says which, for the comment.
    */
   const planRollBack = async (client: GithubClient): Promise<{ text: string; apply: () => Promise<void> }> => {
-    const live = client.canRead ? ((await client.getIssue(repository, number))?.labels ?? null) : null;
+    // In dry-run GitHub never got this run's `state:implementing`: the rollback is recorded as a live one would be made.
+    const live = client.canRead && !client.dryRun ? ((await client.getIssue(repository, number))?.labels ?? null) : null;
     if (live !== null && !live.includes("state:implementing")) {
       return { text: `left at ${describeStates(live.filter((l) => l.startsWith("state:")))}: its state moved on meanwhile`, apply: async () => undefined };
     }
@@ -138,7 +144,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
   const reportCancelled = (client: GithubClient) =>
     withinMs(CANCEL_REPORT_MS, async () => {
       const state = await planRollBack(client);
-      // The comment first: of the two writes, it is what must not be cut off by the runner's kill.
+      // The comment before the label writes (after one read): of the writes, it is what must not be cut off by the runner's kill.
       await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is ${state.text}. Run the workflow again to retry.`);
       await state.apply();
     });
@@ -155,9 +161,9 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       const { used } = await enforceDiskBudget(at.root, spec.diskBudget, new Set(mirrorsInUse.keys()));
       if (used > spec.diskBudget) {
         const over = `the workspaces directory ${at.root} uses ${used} bytes of disk, over its budget of ${spec.diskBudget} (workspace.diskBudget)`;
-        // Only this run holds a mirror: no other run will free anything, so waiting cannot help.
-        const alone = mirrorsInUse.size === 1 && mirrorsInUse.get(mirror) === 1;
-        if (alone) throw new PermanentError(`${over}, with nothing left to remove but what this repository's run needs: raise workspace.diskBudget, or free the disk under ${at.root}`);
+        // This repository's mirror alone is over the budget: no run ending anywhere can make room for it.
+        const own = await diskUsage(mirror);
+        if (own > spec.diskBudget) throw new PermanentError(`${over}; this repository's mirror alone takes ${own} bytes: raise workspace.diskBudget`);
         throw new TransientError(`${over}, with every mirror in use by a run: tried again once one ends`);
       }
     }
@@ -275,7 +281,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       await say(`⏳ The workspace run did not finish: ${message} (${where}). switchyard tries again later.`).catch(() => undefined);
       throw error;
     }
-    const state = await rollBack().catch(() => "not put back: changing its labels failed too");
+    const state = await rollBack().catch(() => "not put back: reading or changing its labels failed too");
     const final = failure.kind === "transient" ? " (its last allowed attempt)" : "";
     await say(`❌ The workspace run failed${final}: ${message} (${where}). #${number} is ${state}.${replayable}`).catch(() => undefined);
     throw error;

@@ -103,6 +103,20 @@ describe("acquireIssueLock", () => {
     writeFileSync(file, JSON.stringify({ task: "1", host: (await import("node:os")).hostname(), pid: 4_194_305, since: 0 }));
     expect((await acquireIssueLock(dir, "octo/app", 3, "2")).acquired).toBe(true);
   });
+  it("takes over another host's lock only once it is older than any run lasts, and a lock of the same task at once", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "octo", "app", "issue-8.lock");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ task: "1", host: "a-pod-that-is-gone", pid: 7, since: 1_000 }));
+    expect(await acquireIssueLock(dir, "octo/app", 8, "2", { now: 1_000 + 3_600_000, staleAfterMs: 3_600_000 })).toMatchObject({ acquired: false });
+    const taken = await acquireIssueLock(dir, "octo/app", 8, "2", { now: 1_000 + 3_600_001, staleAfterMs: 3_600_000 });
+    expect(taken.acquired).toBe(true);
+    if (taken.acquired) await taken.release();
+    // The task's own earlier attempt (its worker died elsewhere): this attempt takes the lock.
+    writeFileSync(file, JSON.stringify({ task: "3", host: "a-pod-that-is-gone", pid: 7, since: Date.now() }));
+    expect((await acquireIssueLock(dir, "octo/app", 8, "3")).acquired).toBe(true);
+  });
+
   it("takes over a lock whose pid now names a process that started after the lock was taken", async () => {
     const dir = tempDir();
     const file = path.join(dir, "octo", "app", "issue-4.lock");
