@@ -325,23 +325,30 @@ describe("shutdown of npm start while an exec agent runs", () => {
     expectNoAgentAlive(readRuns(log));
   });
 
-  it("kill -9 while an exec agent runs: the orphan keeps running, and the restart kills it before the task runs again", { timeout: 120_000 }, async () => {
+  /**
+   * A serve killed with SIGKILL while its exec agent runs (the agent lives on: the orphan), then
+   * a second serve on the same database.
+   */
+  async function orphanAcrossRestart(extraEnv: Record<string, string>) {
     configure(60_000, 500);
-    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: "info" };
+    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: "info", ...extraEnv };
     const first = await startServeProcess(dir, env, ["serve", "--config", configFile]);
     serves.push(first);
     await deliver(first.webhookUrl);
     await waitFor(() => readRuns(log).starts.length === 1, 15_000);
     const [orphan] = readRuns(log).starts;
     await waitForRecordedGroup(orphan!);
-
     first.child.kill("SIGKILL");
     await first.exited;
     // Nothing ended it: this is the orphan a restart used to run the task beside.
     expect(isAlive(orphan!)).toBe(true);
-
     const second = await startServeProcess(dir, env, ["serve", "--config", configFile]);
     serves.push(second);
+    return { orphan: orphan!, second };
+  }
+
+  it("kill -9 while an exec agent runs: the orphan keeps running, and the restart kills it before the task runs again", { timeout: 120_000 }, async () => {
+    const { orphan, second } = await orphanAcrossRestart({});
     const done = await waitFor(async () => {
       const task = await onlyTask();
       return task.status === "succeeded" ? task : null;
@@ -357,26 +364,13 @@ describe("shutdown of npm start while an exec agent runs", () => {
   });
 
   it("kill -9 on a task's last allowed attempt: the restart gives the task up and kills the orphan its agent left", { timeout: 120_000 }, async () => {
-    configure(60_000, 500);
     // No retries: the cut-off attempt is the task's last.
-    const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: "info", RETRY_MAX_ATTEMPTS: "0" };
-    const first = await startServeProcess(dir, env, ["serve", "--config", configFile]);
-    serves.push(first);
-    await deliver(first.webhookUrl);
-    await waitFor(() => readRuns(log).starts.length === 1, 15_000);
-    const [orphan] = readRuns(log).starts;
-    await waitForRecordedGroup(orphan!);
-    first.child.kill("SIGKILL");
-    await first.exited;
-    expect(isAlive(orphan!)).toBe(true);
-
-    const second = await startServeProcess(dir, env, ["serve", "--config", configFile]);
-    serves.push(second);
+    const { orphan, second } = await orphanAcrossRestart({ RETRY_MAX_ATTEMPTS: "0" });
     const task = await onlyTask();
     expect(task.status).toBe("dead");
     expect(task.attemptLog.map((a) => a.outcome)).toEqual(["lease-expired"]);
     // Nothing will run the task again to end it: the restart does.
-    await waitFor(() => !isAlive(orphan!) || null, 10_000, 100);
+    await waitFor(() => !isAlive(orphan) || null, 10_000, 100);
     expect(second.stderr()).toContain(`the agent of attempt 1 (process group ${orphan}) is still running, left by a worker that stopped, and its task was given up: killing it`);
     expect(readRuns(log).starts).toEqual([orphan]);
   });
