@@ -164,7 +164,7 @@ export function createWorker(options: WorkerOptions): Worker {
         "gave up on tasks whose last allowed attempt ended with an expired lease (the worker stopped while running them: an agent taking the process down?); see `switchyard tasks --status dead`, replay once fixed",
       );
       // No rerun will end what those attempts left running: ended here.
-      void endGivenUpAttempts(store, deadTasks.map((t) => t.id), logger);
+      void endGivenUpAttempts(store, deadTasks.map((t) => t.id), logger).catch((error: unknown) => logger.warn({ reason: (error as Error).message }, "could not end the agents of the tasks given up"));
     }
   };
   const budget = config.worker.perRepository;
