@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,8 +52,12 @@ describe("createStateDir", () => {
     const nobody = 65534;
     chownSync(path.join(state, "data"), nobody, nobody);
     const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
-    // The build's copy (the test setup builds src/): a process of its own, as that user.
-    const module = pathToFileURL(path.resolve("dist/create-state-dir.js")).href;
+    // The build's copy (the test setup builds src/; it imports only Node's own modules), copied
+    // where that user can read it (the checkout may not be), run in a process of its own as that user.
+    const copy = path.join(dir, "create-state-dir.mjs");
+    copyFileSync(path.resolve("dist/create-state-dir.js"), copy);
+    chmodSync(copy, 0o644);
+    const module = pathToFileURL(copy).href;
     const script = `import(${JSON.stringify(module)}).then((m) => m.createStateDir(${JSON.stringify(path.join(state, "data", "workspaces"))}))`;
     const [command, ...args] = [...asNobody, process.execPath, "-e", script];
     const run = spawnSync(command!, args, { encoding: "utf8" });
