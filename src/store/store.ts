@@ -470,8 +470,9 @@ export interface Store {
 
   /**
    * `payloadText`: the caller wants the payload as checked text rather than the body: a
-   * store whose reads run on another thread (SQLite's admin view) parses it there. Others
-   * ignore it and return the body.
+   * store whose reads run on another thread (SQLite's admin view) parses it there; `false`:
+   * the caller wants no payload, and that store may leave out the body of a delivery with
+   * tasks. Others ignore it and return the body.
    */
   getDelivery(id: string, options?: { payloadText?: boolean }): Promise<DeliveryRecord | null>;
   listDeliveries(options: ListDeliveriesOptions): Promise<DeliverySummary[]>;

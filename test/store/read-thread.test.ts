@@ -75,15 +75,19 @@ describe("the SQLite admin view", () => {
       expect(lines?.body.length).toBe(0);
       expect((await view.getDelivery("d-form", { payloadText: true }))?.payloadText).toBe('{"id":"d-form"}');
       expect((await view.getDelivery("d-array", { payloadText: true }))?.payloadText).toBeNull();
+      // Asked without the payload: a delivery with tasks comes without its body (nothing reads it).
+      expect((await view.getDelivery("d-lines", { payloadText: false }))?.body.length).toBe(0);
       // Not asked: the body as stored, no text.
       const plain = await view.getDelivery("d-lines");
       expect(plain?.payloadText).toBeUndefined();
       expect(plain?.body.toString()).toBe(indented.body.toString());
-      // The document the admin listener prints is the same either way.
+      // The document the admin listener prints is the same either way, with the payload and without.
       for (const id of ["d-lines", "d-form", "d-array"]) {
-        const viaThread = await loadDeliveryDetail(view, id);
-        expect(viaThread).not.toBeNull();
-        expect(stringifyDelivery(viaThread!)).toBe(stringifyDelivery((await loadDeliveryDetail(store, id))!));
+        for (const payload of [true, false]) {
+          const viaThread = await loadDeliveryDetail(view, id, { payload });
+          expect(viaThread).not.toBeNull();
+          expect(stringifyDelivery(viaThread!)).toBe(stringifyDelivery((await loadDeliveryDetail(store, id, { payload }))!));
+        }
       }
       expect(store.readThreadStats).toMatchObject({ fellBack: 0 });
     } finally {

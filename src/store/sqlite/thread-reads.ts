@@ -29,8 +29,12 @@ const known = new Set<string>(THREAD_READS);
  * webhooks; the body is not sent back (it would be cloned for nothing).
  */
 function withPayloadText(record: DeliveryRecord | null, options: unknown): DeliveryRecord | null {
-  if (record === null || (options as { payloadText?: unknown } | undefined)?.payloadText !== true) return record;
-  return { ...record, payloadText: checkedPayloadText(record.body), body: Buffer.alloc(0) };
+  const wanted = (options as { payloadText?: unknown } | undefined)?.payloadText;
+  if (record === null || wanted === undefined) return record;
+  if (wanted === true) return { ...record, payloadText: checkedPayloadText(record.body), body: Buffer.alloc(0) };
+  // Asked without the payload (a page refreshing what it drew): a delivery with tasks needs
+  // nothing of its body, so a large one is not cloned back every refresh.
+  return record.tasks.length > 0 ? { ...record, body: Buffer.alloc(0) } : record;
 }
 
 /**
