@@ -11,7 +11,7 @@ type Payload = Record<string, any>;
  * `/agent execute` by an owner, with ExecutionAgent configured, in dry-run: the GitHub writes
  * recorded, and how many of them had been made when the plan's task was enqueued.
  */
-async function execute(handedStatus: TaskRecord["status"], deliveryTasks: TaskRecord[] = []) {
+async function execute(handedStatus: TaskRecord["status"], deliveryTasks: TaskRecord[] = [], replays = 1) {
   const payload = exampleOf("issue_comment", "created") as unknown as Payload;
   payload.comment.body = "/agent execute";
   payload.comment.author_association = "OWNER";
@@ -24,7 +24,7 @@ async function execute(handedStatus: TaskRecord["status"], deliveryTasks: TaskRe
   };
   // No credentials to check write access with in dry-run: the test waives it.
   const config = parseConfig({ agents: { ExecutionAgent: { exec: ["./run-plan.sh"] } }, commands: { writeRequired: [] } }).config;
-  const { output } = await runCoordinator(payload, config, { store: { enqueue, deliveryTasks: async () => deliveryTasks }, writes });
+  const { output } = await runCoordinator(payload, config, { store: { enqueue, deliveryTasks: async () => deliveryTasks }, writes, replays });
   // The issue's own labels: what is removed, what is added (creating a label in the repository is not counted).
   const labelWrites = writes
     .filter((w) => w.route.startsWith("/repos/{owner}/{repo}/issues/{issue_number}/labels"))
@@ -47,6 +47,15 @@ describe("CoordinatorAgent's /agent execute", () => {
     const { labelWrites, writes } = await execute("succeeded", [plan]);
     expect(labelWrites).toEqual([]);
     expect(writes.at(-1)?.body).toMatchObject({ body: expect.stringContaining("handed to **ExecutionAgent** before, as task 2 (now succeeded)") });
+  });
+
+  it("a retry of the command (its first answer never got out) says what it handed over, not how to replay", async () => {
+    const plan = { id: "2", delivery: "d-1", rule: "execute-plan", agent: "ExecutionAgent", status: "succeeded" } as TaskRecord;
+    const { labelWrites, writes } = await execute("succeeded", [plan], 0);
+    expect(labelWrites).toEqual([]);
+    const reply = (writes.at(-1)?.body as { body: string }).body;
+    expect(reply).toContain("Handed to **ExecutionAgent** as task 2, which has finished; `/agent status` shows what it did.");
+    expect(reply).not.toContain("before");
   });
 
   it("puts the state back when the plan task turns out finished only at the enqueue", async () => {

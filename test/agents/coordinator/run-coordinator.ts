@@ -23,11 +23,15 @@ const EMPTY_STORE: AgentContext["store"] = {
  * dry-run without credentials: its output, and the GitHub writes it recorded, in order (into
  * `writes` when given, so a test's store can look at them as the agent goes).
  */
-export async function runCoordinator(payload: Record<string, unknown>, config: Config, { store = {}, writes = [] }: { store?: Partial<AgentContext["store"]>; writes?: GithubActionRecord[] } = {}) {
+export async function runCoordinator(
+  payload: Record<string, unknown>,
+  config: Config,
+  { store = {}, writes = [], replays = 0 }: { store?: Partial<AgentContext["store"]>; writes?: GithubActionRecord[]; replays?: number } = {},
+) {
   const logger = createLogger("silent");
   const github = createGithubClient({ octokit: null, dryRun: true, record: (a) => writes.push(a), logger, pace: createWritePacer(0), paceKey: "token", agent: "CoordinatorAgent", task: "1" });
   const ctx: AgentContext = {
-    task: { id: "1", delivery: "d-1", rule: "comment-command" } as ClaimedTask,
+    task: { id: "1", delivery: "d-1", rule: "comment-command", replays } as ClaimedTask,
     event: normalizeEvent("issue_comment", payload),
     payload,
     logger,

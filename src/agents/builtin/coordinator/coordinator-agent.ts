@@ -54,10 +54,13 @@ async function execute(ctx: AgentContext): Promise<string> {
   if (executor && executor !== "builtin") {
     // Hand the plan over as a task of its own: it is retried, recorded and replayable on its own.
     // Enqueued once per delivery: a retried attempt finds the task it handed over before.
-    // This delivery's plan ran already (the delivery was replayed): its result stands, and the
-    // issue's labels are left as that run left them (an open pull request's, say).
+    // This delivery's plan ran already: its result stands, and the issue's labels are left as
+    // that run left them (an open pull request's, say). A replay of the command is told how to
+    // run it again; a retry of this task (its first answer never got out) is told what it did.
     const ranBefore = (handed: { id: string; status: string }) =>
-      `This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`;
+      ctx.task.replays > 0
+        ? `This command's plan was handed to **${EXECUTION_AGENT}** before, as task ${handed.id} (now ${handed.status}): nothing new was started. Replay that task to run it again, or comment \`/agent execute\` for a new run.`
+        : `Handed to **${EXECUTION_AGENT}** as task ${handed.id}, which has ${handed.status === "succeeded" ? "finished" : `ended ${handed.status}`}; \`/agent status\` shows what it did.`;
     const before = await finishedPlanOf(ctx);
     if (before !== null) {
       lines.push(ranBefore(before));
