@@ -20,6 +20,7 @@ import { createRuntime } from "./create-runtime.js";
 import { openRuntimeStore } from "./open-runtime-store.js";
 import { closeBounded, listenOn, urlOf } from "./listeners.js";
 import { storeId } from "../store/store-id.js";
+import { waitAtMost } from "../wait-at-most.js";
 
 export interface StartServerOptions {
   loaded: LoadedConfig;
@@ -163,9 +164,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       state.draining = true;
       if (webhook) state.webhookListening = false;
       const started = Date.now();
-      await bounded(worker?.kill(withinMs) ?? Promise.resolve(), withinMs + 1000);
+      // A forced stop must end even when the store hangs.
+      await waitAtMost(worker?.kill(withinMs) ?? Promise.resolve(), withinMs + 1000);
       // The store closes under the graceful path still under way: what it writes later fails, and the process exits.
-      await bounded(opened.close(), Math.max(1000, withinMs - (Date.now() - started)));
+      await waitAtMost(opened.close(), Math.max(1000, withinMs - (Date.now() - started)));
     })());
 
   try {
@@ -201,9 +203,3 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
 }
 
-/** Waits for `work`, at most `ms`: a forced stop must end even when the store hangs. */
-async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}

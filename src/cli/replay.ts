@@ -230,11 +230,11 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
  * have: most likely this command read another config than the one that routed them (no `-c`
  * where the service has its own file), and the tasks would run as other agents for good.
  */
-function strayReplay(strays: readonly (Rerouted & { delivery: string })[], rulesOf: string): UsageError {
+function strayReplay(strays: readonly (Rerouted & { delivery: string })[], configInUse: string): UsageError {
   const [first] = strays;
   const which = strays.map((s) => `task ${s.task} of delivery ${s.delivery} (rule ${s.rule}) was routed to ${s.from}, and would now go to ${s.to}`).join("; ");
   return new UsageError(
-    `nothing was replayed: ${which} — ${strays.length === 1 ? "that agent is" : "those agents are"} not in ${rulesOf}. ` +
+    `nothing was replayed: ${which} — ${strays.length === 1 ? "that agent is" : "those agents are"} not in ${configInUse}. ` +
       `Pass -c with the config that routed ${strays.length === 1 ? "it" : "them"} (or replay through the server that runs it), or replay the task itself to run it as it was (switchyard replay --task ${first!.task})`,
   );
 }

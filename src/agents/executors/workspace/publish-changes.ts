@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { GithubClient, PullRef } from "../../../github/github-client.js";
 import { PermanentError, TransientError } from "../../../queue/agent-errors.js";
 import { classifyError } from "../../../queue/classify-error.js";
@@ -127,17 +128,11 @@ export async function openPullAfterPush(open: () => Promise<PullRef | null>, sig
       const wait = Math.max(PULL_RETRY_WAITS_MS[i] ?? Number.POSITIVE_INFINITY, failure.kind === "transient" ? (failure.retryAfterMs ?? 0) : 0);
       if (failure.kind !== "transient" || i >= PULL_RETRY_WAITS_MS.length || wait > 10_000 || signal?.aborted) throw error;
       // A stop or a cancelled run ends the wait: what reports it has seconds, not this wait's.
-      const aborted = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => done(false), wait);
-        const onAbort = () => done(true);
-        const done = (value: boolean) => {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          resolve(value);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-      if (aborted) throw error;
+      const waited = await sleep(wait, undefined, { signal }).then(
+        () => true,
+        () => false,
+      );
+      if (!waited) throw error;
     }
   }
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { OWN_MARKER } from "../../../commands/parse-commands.js";
 import type { WorkspaceExecutorConfig } from "../../../config/schema.js";
 import { createStateDir } from "../../../create-state-dir.js";
+import { waitAtMost } from "../../../wait-at-most.js";
 import { repoRef } from "../../../github/github-types.js";
 import { PermanentError, TransientError, WaitTurnError } from "../../../queue/agent-errors.js";
 import { shouldRetry } from "../../../queue/backoff.js";
@@ -36,19 +37,6 @@ export interface WorkspaceDeps {
  * waits for its killed agents (at GitHub's pace of a write a second: the labels and the comment).
  */
 const CANCEL_REPORT_MS = 2_800;
-
-/** Waits for `work`, at most `ms` (then gives up waiting: what it sent may still land). */
-async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([work(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Beyond the agent's timeout, how old an issue lock may grow before it is taken as a dead run's leftover. */
 const LOCK_SLACK_MS = 30 * 60_000;
@@ -142,12 +130,15 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
 
   /** Said and rolled back within CANCEL_REPORT_MS, whatever GitHub's pace: the job is about to be killed. */
   const reportCancelled = (client: GithubClient) =>
-    withinMs(CANCEL_REPORT_MS, async () => {
-      const state = await planRollBack(client);
-      // The comment before the label writes (after one read): of the writes, it is what must not be cut off by the runner's kill.
-      await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is ${state.text}. Run the workflow again to retry.`);
-      await state.apply();
-    });
+    waitAtMost(
+      (async () => {
+        const state = await planRollBack(client);
+        // The comment before the label writes (after one read): of the writes, it is what must not be cut off by the runner's kill.
+        await sayWith(client, `⏹️ The workflow run was cancelled before the workspace run finished (${where}). #${number} is ${state.text}. Run the workflow again to retry.`);
+        await state.apply();
+      })(),
+      CANCEL_REPORT_MS,
+    );
 
   mirrorsInUse.set(mirror, (mirrorsInUse.get(mirror) ?? 0) + 1);
   let workspace: Workspace | null = null;
@@ -270,7 +261,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       // A workflow run cancelled (or past its timeout-minutes) ends the task for good, and the
       // runner kills the job seconds later: the issue, told the agent was working, is told it
       // stopped and put back, in the moment there is (a stopping server's task runs again later).
-      if (started && ctx.mode === "actions") await reportCancelled(github.detached()).catch(() => undefined);
+      if (started && ctx.mode === "actions") await reportCancelled(github.detached());
       throw error;
     }
     // Failures of switchyard's own steps: the disk budget, git, GitHub — taken as the worker
