@@ -118,6 +118,12 @@ function createTokenGuard(deps: AdminDeps, token: string) {
   const limiter = createFailedAuthLimiter({ max, windowMs });
   const firstTime = createOncePerWindow(windowMs);
   return (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    // No credentials at all guess nothing: a scrape or a browser without the token is told
+    // so, and not counted, or a misconfigured Prometheus on the operator's own host would
+    // lock the operator's CLI out of the admin API.
+    if (request.headers.authorization === undefined) {
+      return sendError(reply, "SWY_E_UNAUTHORIZED", "no admin token was sent: send Authorization: Bearer <ADMIN_TOKEN> (the token this server runs with)");
+    }
     const ip = clientIp(request.socket.remoteAddress, undefined, false);
     const key = limiterKey(ip);
     const now = Date.now();

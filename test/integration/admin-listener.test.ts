@@ -244,6 +244,20 @@ describe("the admin listener with ADMIN_TOKEN: wrong tokens", () => {
     expect(warnings[0]).toMatchObject({ source: "127.0.0.2", max: MAX, windowMs: 60_000 });
     expect(JSON.stringify(lines)).not.toContain("guess-");
   });
+
+  it("does not count requests that send no token at all: a scrape without one cannot lock its address out", async () => {
+    const from = "127.0.0.4";
+    for (let i = 0; i < MAX * 3; i++) {
+      const res = await adminRequest(server, "/metrics", { from });
+      expect(res.status, `request ${i}`).toBe(401);
+      expect(res.body.error.code).toBe("SWY_E_UNAUTHORIZED");
+      expect(res.body.error.message).toContain("no admin token was sent");
+    }
+    expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from })).status).toBe(200);
+    // A wrong token still counts, whatever came before it.
+    for (let i = 0; i <= MAX; i++) expect((await adminRequest(server, "/api/tasks", { headers: bearer(`wrong-${i}`), from })).status).toBe(401);
+    expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from })).status).toBe(429);
+  });
 });
 
 describe("the admin API's dry_run", () => {
