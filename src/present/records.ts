@@ -194,6 +194,8 @@ export function presentDelivery(d: DeliveryRecord, writes: ReadonlyMap<string, T
     decision: storedDecision(d.tasks),
     ignored: storedIgnored(d),
     tasks: d.tasks.map((t) => presentTaskDetail(t, writes.get(t.id))),
+    // Set when retention emptied the body: the payload is null then, and that is why.
+    body_pruned_at: d.bodyPrunedAt === null ? null : isoTime(d.bodyPrunedAt),
     // Last, where stringifyDelivery puts it too.
     // Without it (a page refreshing what it has drawn), the body is neither parsed nor sent.
     payload: options.payload === false ? undefined : storedPayload(d),

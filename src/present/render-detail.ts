@@ -103,6 +103,7 @@ export function renderDeliveryDetail(d: DeliveryDetail): string {
     `  received: ${d.received_at}${d.ack_ms === null ? "" : `  (in a commit ${d.ack_ms} ms after it was verified and routed)`}`,
     `  status: ${one(d.status)}`,
     `  decision: ${decision}`,
+    ...(d.body_pruned_at === null ? [] : [`  payload: emptied by retention at ${d.body_pruned_at} (store.retention.bodies); the record of what happened to it stays, and it can no longer be replayed`]),
     `  headers:`,
     ...Object.entries(d.headers).map(([name, value]) => `${INDENT}${one(name)}: ${one(String(value))}`),
   ];

@@ -46,6 +46,7 @@ export interface DeliveryRow {
   body: Buffer;
   received_at: number;
   ack_ms: number | null;
+  body_pruned_at: number | null;
   status: DeliveryStatus;
 }
 
@@ -131,7 +132,7 @@ export function reclaimedTasks(rows: readonly ReclaimedRow[]): ReclaimedTask[] {
 /** The columns a delivery list reads, with the status derived from its tasks. */
 export const DELIVERY_SUMMARY_COLUMNS = `d.id, d.event, d.action, d.repository, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
 /** The columns a whole delivery reads. */
-export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, ${DELIVERY_STATUS_SQL} AS status`;
+export const DELIVERY_COLUMNS = `d.id, d.signature, d.event, d.action, d.repository, d.installation, d.headers, d.body, d.received_at, d.ack_ms, d.body_pruned_at, ${DELIVERY_STATUS_SQL} AS status`;
 /** Newest first; seq orders deliveries received in the same millisecond. */
 export const NEWEST_DELIVERY_FIRST = "ORDER BY received_at DESC, seq DESC";
 
@@ -193,6 +194,7 @@ export function toDeliveryRecord(row: DeliveryRow, tasks: TaskDetail[]): Deliver
     installation: row.installation,
     headers: JSON.parse(row.headers) as Record<string, string>,
     body: row.body,
+    bodyPrunedAt: row.body_pruned_at ?? null,
     ackMs: row.ack_ms,
     tasks,
   };

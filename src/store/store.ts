@@ -162,8 +162,10 @@ export interface DeliveryRecord extends Omit<DeliverySummary, "tasks"> {
   signature: string | null;
   installation: number | null;
   headers: Record<string, string>;
-  /** Empty when `payloadText` is given. */
+  /** Empty when `payloadText` is given, and once retention emptied it (`bodyPrunedAt`). */
   body: Buffer;
+  /** When retention (`store.retention.bodies`) emptied the body; null while it is kept. */
+  bodyPrunedAt: number | null;
   /**
    * The body's JSON object as one line of text (null: the body holds none), when the reader
    * already checked it (getDelivery with `payloadText`, where a store can do that work off

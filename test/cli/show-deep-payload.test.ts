@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { presentDelivery, stringifyDelivery } from "../../src/present/records.js";
+import { renderDeliveryDetail } from "../../src/present/render-detail.js";
 import type { DeliveryRecord } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { runCli } from "../support/run-cli.js";
@@ -14,7 +15,7 @@ import { waitFor } from "../support/wait-for.js";
 const DEPTH = 8000;
 
 /** The fields of a delivery document, in the order the API and the CLI have always printed them. */
-const DELIVERY_FIELDS = ["delivery", "event", "action", "repository", "received_at", "ack_ms", "status", "signature", "installation", "headers", "decision", "ignored", "tasks", "payload"];
+const DELIVERY_FIELDS = ["delivery", "event", "action", "repository", "received_at", "ack_ms", "status", "signature", "installation", "headers", "decision", "ignored", "tasks", "body_pruned_at", "payload"];
 
 /** An issues.opened body, as compact JSON text, whose `deep` field nests DEPTH objects. */
 function deepIssueBody(): string {
@@ -146,7 +147,7 @@ describe("deliveries show / GET /api/deliveries/:id with a deeply nested body", 
 
 describe("stringifyDelivery", () => {
   function stored(body: string): DeliveryRecord {
-    return { id: "d1", event: "issues", action: "opened", repository: "octo/hello", receivedAt: 0, ackMs: 3, status: "unrouted", signature: null, installation: null, headers: {}, body: Buffer.from(body), tasks: [] };
+    return { id: "d1", event: "issues", action: "opened", repository: "octo/hello", receivedAt: 0, ackMs: 3, status: "unrouted", signature: null, installation: null, headers: {}, body: Buffer.from(body), bodyPrunedAt: null, tasks: [] };
   }
   const printed = (body: string) => JSON.parse(stringifyDelivery(presentDelivery(stored(body))));
 
@@ -156,6 +157,14 @@ describe("stringifyDelivery", () => {
       expect(Object.keys(d)).toEqual(DELIVERY_FIELDS);
       expect(d.payload).toBeNull();
     }
+  });
+
+  it("says when retention emptied the body, in the document and in the text", () => {
+    const pruned = presentDelivery({ ...stored(""), bodyPrunedAt: Date.UTC(2026, 0, 2) });
+    expect(JSON.parse(stringifyDelivery(pruned))).toMatchObject({ body_pruned_at: "2026-01-02T00:00:00.000Z", payload: null });
+    expect(renderDeliveryDetail(pruned)).toContain("payload: emptied by retention at 2026-01-02T00:00:00.000Z (store.retention.bodies)");
+    expect(printed("").body_pruned_at).toBeNull();
+    expect(renderDeliveryDetail(presentDelivery(stored('{"a":1}')))).not.toContain("payload:");
   });
 
   it("prints a compact body's document exactly as JSON.stringify printed it", () => {

@@ -950,6 +950,9 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect((await store.getDelivery("old-rerun"))?.tasks).toHaveLength(1);
         expect(await bodyOf("old-rerun")).toBe(0);
         expect(await bodyOf("mid-succeeded")).toBe(0);
+        // When it was emptied, for whoever reads the delivery later (its payload is null then).
+        expect((await store.getDelivery("mid-succeeded"))?.bodyPrunedAt).toBe(NOW);
+        expect((await store.getDelivery("mid-dead"))?.bodyPrunedAt).toBeNull();
         expect((await store.getDelivery("mid-succeeded"))?.tasks[0]?.attemptLog).toHaveLength(1);
         expect(await bodyOf("mid-dead")).toBeGreaterThan(0); // a dead task keeps its body until replayed
         expect(await bodyOf("young")).toBeGreaterThan(0);

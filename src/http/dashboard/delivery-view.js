@@ -70,6 +70,9 @@ function rawJson(d) {
 }
 
 function payload(d) {
+  if (d.body_pruned_at) {
+    return h("p", { class: "muted" }, `Emptied by retention at ${d.body_pruned_at} (store.retention.bodies): what happened to the delivery stays on record, but its payload is gone and it can no longer be replayed.`);
+  }
   if (d.payload === null) return h("p", { class: "muted" }, "The body is not a JSON object.");
   return [jsonView(d.payload), h("details", { class: "raw" }, h("summary", {}, "Raw JSON"), rawJson(d))];
 }

@@ -207,6 +207,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         installation: delivery.installation,
         headers: { ...state.headers },
         body: Buffer.from(state.body),
+        // The memory store keeps no retention: its bodies are never pruned.
+        bodyPrunedAt: null,
         ackMs: state.ackMs,
         tasks: tasks.map(toTaskDetail),
       };
