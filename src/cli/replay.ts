@@ -1,3 +1,4 @@
+import { missingForReplay } from "../present/load-detail.js";
 import { authMode } from "../github/write-mode.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -113,7 +114,7 @@ async function throughApi(api: AdminClient, loaded: LoadedConfig, io: CliIo, req
     if (status === 401) throw unauthorized(api, token);
     if (status === 404) missing.push(id);
   }
-  if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
+  if (missing.length > 0) throw new UsageError(missingForReplay(request.kind, missing));
   let serverConfig: { file: string | null; changed: boolean } | null = null;
   const done: string[] = [];
   for (const id of request.ids) {
@@ -187,7 +188,7 @@ async function onStore(store: Store, loaded: LoadedConfig, io: CliIo, request: R
     const found = request.kind === "deliveries" ? await store.getDelivery(id) : await store.getTask(id);
     if (!found) missing.push(id);
   }
-  if (missing.length > 0) throw new UsageError(`no such ${request.kind === "deliveries" ? "delivery" : "task"}: ${missing.join(", ")} (nothing was replayed)`);
+  if (missing.length > 0) throw new UsageError(missingForReplay(request.kind, missing));
   const ownLogins = request.kind === "deliveries" ? await ownLoginsOf(loaded, io) : [];
   const rulesOf = loaded.source
     ? `the config in use (${path.relative(io.cwd, loaded.source) || loaded.source})`

@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 import { KNOWN_AGENT_NAMES } from "../config/check-names.js";
 import { BUILTIN_AGENT_NAMES } from "../config/schema.js";
 import { didYouMean } from "../config/suggest-name.js";
-import { loadTaskDetail } from "../present/load-detail.js";
+import { loadTaskDetail, taskNotFound } from "../present/load-detail.js";
 import { isoTime, presentTaskRow } from "../present/records.js";
 import { renderTaskDetail } from "../present/render-detail.js";
 import { terminalText } from "../present/terminal-text.js";
@@ -63,7 +63,7 @@ export function registerTasks(program: Command, io: CliIo): void {
     .option("-c, --config <file>", "config file (default: ./switchyard.config.yaml when present)")
     .action(async (id: string, options: { json?: boolean; config?: string }) => {
       const detail = await withReadOnlyStore(io, options.config, (store) => loadTaskDetail(store, id));
-      if (!detail) throw new UsageError(`no task ${id} in the store (switchyard tasks lists the recent ones)`);
+      if (!detail) throw new UsageError(`${taskNotFound(id)} (switchyard tasks lists the recent ones)`);
       if (options.json) return printJson(io, detail);
       io.stdout(renderTaskDetail(detail));
     });

@@ -8,7 +8,7 @@ import { customCommands } from "../agents/task-commands.js";
 import { TASK_STATUSES, type Store, type TaskStatus } from "../store/store.js";
 import { parseApiLimit } from "../config/parse-limit.js";
 import { taskCursorProblem } from "../store/event-filter.js";
-import { loadTaskDetail } from "../present/load-detail.js";
+import { loadTaskDetail, taskNotFound } from "../present/load-detail.js";
 import { presentTask } from "../present/records.js";
 
 export interface TaskRouteDeps {
@@ -65,7 +65,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   app.get("/api/tasks/:id", async (request, reply) => {
     const { id } = request.params as { id: string };
     const task = await loadTaskDetail(store, id);
-    if (!task) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    if (!task) return sendError(reply, "SWY_E_NOT_FOUND", taskNotFound(id));
     return task;
   });
 
@@ -91,7 +91,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   app.post("/api/tasks/:id/replay", async (request, reply) => {
     const { id } = request.params as { id: string };
     const replay = await replayTask(store, id, now());
-    if (replay === null) return sendError(reply, "SWY_E_NOT_FOUND", `no task ${id}`);
+    if (replay === null) return sendError(reply, "SWY_E_NOT_FOUND", taskNotFound(id));
     const { was, agent, delivery } = replay;
     deps.wake();
     const agentMissing = !knowsAgent(agent);

@@ -18,6 +18,20 @@ export function deliveryNotFound(id: string): string {
   return `no delivery ${id} in the store: a duplicate (the same body as a stored delivery) and a refused request (bad signature, rate limit, too large…) are not stored; the server's log names the delivery id of a duplicate (with duplicate_of, the stored one), of a failed signature check and, at info, of a request refused as malformed or too large; a delivery older than store.retention.rows is deleted`;
 }
 
+/** Why a task id may be missing: retention deletes tasks with their delivery. */
+export function taskNotFound(id: string): string {
+  return `no task ${id} in the store: a task is deleted with its delivery once that is older than store.retention.rows`;
+}
+
+/** The end of a replay refused for ids the store does not have: why they may be missing. */
+export function missingForReplay(kind: "deliveries" | "tasks", ids: readonly string[]): string {
+  const why =
+    kind === "deliveries"
+      ? "a duplicate or a refused request is never stored, and a delivery older than store.retention.rows is deleted (switchyard deliveries show ID says more)"
+      : "a task is deleted with its delivery once that is older than store.retention.rows";
+  return `no such ${kind === "deliveries" ? "delivery" : "task"}: ${ids.join(", ")} (nothing was replayed): ${why}`;
+}
+
 /**
  * deliveryNotFound, or, for a delivery GitHub failed to deliver that the missed-delivery
  * sweep asked for, what the sweep did: the one place the store knows of it.

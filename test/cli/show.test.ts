@@ -261,6 +261,18 @@ describe("deliveries show / tasks show", () => {
     const task = await runCli(["tasks", "show", "999999"], { cwd: server.dir, env });
     expect(task.code).toBe(2);
     expect(task.stderr).toMatch(/no task 999999 .*switchyard tasks/);
+    // Retention is one reason an id that once existed is gone: said, so no one hunts for a bug.
+    expect(task.stderr).toContain("deleted with its delivery once that is older than store.retention.rows");
+    const api = await fetch(`${server.adminUrl}/api/tasks/999999`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { message: string } }).error.message).toContain("store.retention.rows");
+    for (const [kind, args] of [["task", ["replay", "--task", "999999"]], ["delivery", ["replay", "nope"]]] as const) {
+      const replay = await runCli([...args], { cwd: server.dir, env });
+      expect(replay.code, replay.stderr).toBe(2);
+      expect(replay.stderr).toContain(`no such ${kind}:`);
+      expect(replay.stderr).toContain("(nothing was replayed): ");
+      expect(replay.stderr).toContain("store.retention.rows");
+    }
     const delivery = await runCli(["deliveries", "show", "nope"], { cwd: server.dir, env });
     expect(delivery.code).toBe(2);
     expect(delivery.stderr).toMatch(/no delivery nope/);
