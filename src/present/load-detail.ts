@@ -40,10 +40,15 @@ export async function describeMissingDelivery(store: Store, id: string): Promise
   const history = (await store.readRedeliveries?.([id]))?.get(id);
   if (history === undefined || history.asks === 0) return deliveryNotFound(id);
   const asked = `the missed-delivery sweep asked GitHub to redeliver it ${history.asks} ${history.asks === 1 ? "time" : "times"}, the last at ${new Date(history.lastAskedAt).toISOString()}`;
+  const status = history.lastStatus;
+  // A 4xx is GitHub refusing this delivery (422: too old to redeliver): nothing is on its way.
+  const refused = status !== null && status >= 400 && status < 500 ? `GitHub refused the last ask (HTTP ${status})` : null;
   const then =
     history.asks >= MAX_ASKS
-      ? "and gave up: redeliver it by hand from the webhook's Recent Deliveries on GitHub (its answers are in the store's redeliveries table)"
-      : "and it has not arrived yet: the next sweep asks again, or redeliver it by hand from the webhook's Recent Deliveries";
+      ? `${refused === null ? "" : `${refused}, `}and gave up: redeliver it by hand from the webhook's Recent Deliveries on GitHub (its answers are in the store's redeliveries table)`
+      : refused !== null
+        ? `${refused}: the next sweep asks again (at most ${MAX_ASKS} asks in all), or redeliver it by hand from the webhook's Recent Deliveries`
+        : "and it has not arrived yet: the next sweep asks again, or redeliver it by hand from the webhook's Recent Deliveries";
   return `no delivery ${id} in the store: GitHub failed to deliver it; ${asked}, ${then}`;
 }
 

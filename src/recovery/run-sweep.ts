@@ -5,7 +5,7 @@ import type { RedeliveryHistory } from "../store/redelivery-records.js";
 import { requiredPermission, type HookTarget } from "./hook-target.js";
 import { failedGuids, planRedeliveries } from "./plan-redeliveries.js";
 import { askRedelivery, readHookLog } from "./read-hook-log.js";
-import { describeGithubError, type SweepError } from "./sweep-error.js";
+import { describeGithubError, withoutRetryNote, type SweepError } from "./sweep-error.js";
 
 /** GitHub is asked for one delivery at most this often, across every sweep. */
 export const MAX_ASKS = 3;
@@ -182,7 +182,14 @@ async function sweepHook(
       const hookWide = described.kind === "not_found" && notFound >= 2 && answered === 0;
       const refusal = !hookWide && code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
       if (refusal && described.kind === "github_error") answered += 1;
-      const message = refusal && described.kind === "not_found" ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log` : described.message;
+      // A refusal counts toward the delivery's asks: say whether another comes.
+      const next = n >= MAX_ASKS ? `: that was ask ${n} of ${MAX_ASKS}, the last: redeliver it by hand from the webhook's Recent Deliveries if it still matters` : `: the next sweep asks again (this was ask ${n} of ${MAX_ASKS})`;
+      const message =
+        refusal && described.kind === "not_found"
+          ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log`
+          : refusal
+            ? `${withoutRetryNote(described.message)}${next}`
+            : described.message;
       await store.answer(guid, n, { status: refusal ? code : null, error: message });
       if (refusal) {
         result.refused.push({ guid, message });

@@ -16,6 +16,14 @@ export interface SweepError {
 
 const USAGE_KINDS: readonly SweepErrorKind[] = ["no_credentials", "unauthorized", "forbidden", "not_found"];
 
+/** How an error the next sweep may get past ends its message. */
+const NEXT_SWEEP_TRIES_AGAIN = ": the next sweep tries again";
+
+/** The message without its "the next sweep tries again", for a caller that says what comes next itself. */
+export function withoutRetryNote(message: string): string {
+  return message.endsWith(NEXT_SWEEP_TRIES_AGAIN) ? message.slice(0, -NEXT_SWEEP_TRIES_AGAIN.length) : message;
+}
+
 /**
  * The CLI's exit code for a sweep's errors: 2 when one is the user's to fix, 1 when GitHub
  * could not be reached or failed, else 0.
@@ -92,6 +100,6 @@ export function describeGithubError(thrown: unknown, target: HookTarget, apiUrl:
             : `${hook}: GitHub answers 404: no such hook, or the token may not see it: check the id in recovery.hooks (the number at the end of the hook's settings page URL, …/settings/hooks/${target.id}) and that the token is ${requiredPermission(target)}`,
       };
     default:
-      return { kind: "github_error", message: `${hook}: GitHub answered ${error.status} (${reason}): the next sweep tries again` };
+      return { kind: "github_error", message: `${hook}: GitHub answered ${error.status} (${reason})${NEXT_SWEEP_TRIES_AGAIN}` };
   }
 }

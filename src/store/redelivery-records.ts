@@ -18,6 +18,8 @@ export interface RedeliveryAsk {
 export interface RedeliveryHistory {
   asks: number;
   lastAskedAt: number;
+  /** GitHub's HTTP status for the latest ask: 202 took it, a 4xx refused it; null when it had no answer (yet). */
+  lastStatus: number | null;
 }
 
 /** GitHub's answer to an ask: its HTTP status (202 when it took it), or an error when there was none. */

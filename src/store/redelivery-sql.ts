@@ -23,4 +23,5 @@ export const RESERVE_REDELIVERY_SQL = `INSERT INTO redeliveries (guid, n, hook, 
   ON CONFLICT DO NOTHING RETURNING n`;
 
 /** A guid's asks as the sweep plans with them: `asks` counts only those that count toward the limit. */
-export const HISTORY_COLUMNS = `guid, SUM(CASE WHEN ${COUNTED_ASK} THEN 1 ELSE 0 END) AS asks, MAX(asked_at) AS last`;
+export const HISTORY_COLUMNS = `guid, SUM(CASE WHEN ${COUNTED_ASK} THEN 1 ELSE 0 END) AS asks, MAX(asked_at) AS last,
+  (SELECT latest.status FROM redeliveries latest WHERE latest.guid = redeliveries.guid ORDER BY latest.n DESC LIMIT 1) AS last_status`;

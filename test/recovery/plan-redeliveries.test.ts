@@ -46,9 +46,9 @@ describe("planRedeliveries", () => {
       entries,
       known: new Set(["held"]),
       history: new Map([
-        ["exhausted", { asks: 3, lastAskedAt: NOW - 10 * HOUR }],
-        ["recent", { asks: 1, lastAskedAt: NOW - 60_000 }],
-        ["twice", { asks: 2, lastAskedAt: NOW - HOUR }],
+        ["exhausted", { asks: 3, lastAskedAt: NOW - 10 * HOUR, lastStatus: 202 }],
+        ["recent", { asks: 1, lastAskedAt: NOW - 60_000, lastStatus: 202 }],
+        ["twice", { asks: 2, lastAskedAt: NOW - HOUR, lastStatus: 202 }],
       ]),
       askedThisSweep: new Set(["other-hook"]),
     });

@@ -173,7 +173,18 @@ describe("the missed-delivery sweep against GitHub's hook log", () => {
     await sweepOnce();
     expect(results.slice(0, 3).every((r) => r.redelivered === 0 && r.given_up === 0 && r.errors.length === 1)).toBe(true);
     expect(results[3]).toMatchObject({ redelivered: 1, given_up: 0, guids: [outage.guid], errors: [], refused: [{ delivery: refused.guid, message: expect.stringContaining("GitHub answered 422") }] });
+    expect(results[3]!.refused[0]!.message).toMatch(/: the next sweep asks again \(this was ask 1 of 3\)$/);
     expect(await server.store.getDelivery(outage.guid)).not.toBeNull();
+    // Asked about meanwhile, the store says GitHub refused it: nothing is on its way.
+    const missingText = async () => ((await (await fetch(`${server.adminUrl}/api/deliveries/${refused.guid}`)).json()) as { error: { message: string } }).error.message;
+    expect(await missingText()).toContain("GitHub refused the last ask (HTTP 422): the next sweep asks again");
+    expect(await missingText()).not.toContain("has not arrived yet");
+    // The third refusal is the last ask, and says so.
+    await sweepOnce();
+    await sweepOnce();
+    expect(results[5]!.refused[0]!.message).toMatch(/that was ask 3 of 3, the last: redeliver it by hand/);
+    expect(results[5]!.refused[0]!.message).not.toContain("next sweep");
+    expect(await missingText()).toContain("GitHub refused the last ask (HTTP 422), and gave up");
   });
 
   it("takes a 404 for one delivery's redelivery as that delivery's refusal and goes on; a rate limit stops the sweep without using up an ask", async () => {

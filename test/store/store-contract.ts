@@ -990,7 +990,7 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         const ask = (n: number) => store.reserveRedelivery!({ guid: "guid-1", hook: "octo/hello#1", hookDeliveryId: 100 + n, askedAt: T0 + n }, 3);
         expect([await ask(1), await ask(2), await ask(3), await ask(4)]).toEqual([1, 2, 3, null]);
         await store.recordRedeliveryAnswer!("guid-1", 1, { status: 202, error: null });
-        expect(await store.readRedeliveries!(["guid-1", "guid-2"])).toEqual(new Map([["guid-1", { asks: 3, lastAskedAt: T0 + 3 }]]));
+        expect(await store.readRedeliveries!(["guid-1", "guid-2"])).toEqual(new Map([["guid-1", { asks: 3, lastAskedAt: T0 + 3, lastStatus: null }]]));
         await seed([], { id: "guid-1" });
         expect(await store.knownDeliveries!(["guid-1", "guid-2"])).toEqual(new Set(["guid-1"]));
         await store.reserveRedelivery({ guid: "guid-2", hook: "app", hookDeliveryId: 7, askedAt: T0 }, 3);
@@ -1005,13 +1005,13 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
           expect(await ask(i + 1)).toBe(i + 1);
           await store.recordRedeliveryAnswer!("outage", i + 1, answer);
         }
-        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 0, lastAskedAt: T0 + 3 }]]));
+        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 0, lastAskedAt: T0 + 3, lastStatus: 429 }]]));
         expect(await ask(4)).toBe(4);
         await store.recordRedeliveryAnswer!("outage", 4, { status: 422, error: "Validation Failed" });
         expect(await ask(5)).toBe(5);
         await store.recordRedeliveryAnswer!("outage", 5, { status: 202, error: null });
         expect(await ask(6)).toBeNull();
-        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 2, lastAskedAt: T0 + 5 }]]));
+        expect(await store.readRedeliveries!(["outage"])).toEqual(new Map([["outage", { asks: 2, lastAskedAt: T0 + 5, lastStatus: 202 }]]));
       });
 
       it("lets one of two concurrent asks of the same guid through", async () => {

@@ -13,12 +13,12 @@ export async function knownDeliveries(pool: pg.Pool, ids: readonly string[]): Pr
 
 export async function readRedeliveries(pool: pg.Pool, guids: readonly string[]): Promise<Map<string, RedeliveryHistory>> {
   if (guids.length === 0) return new Map();
-  const { rows } = await pool.query<{ guid: string; asks: number; last: number }>(
+  const { rows } = await pool.query<{ guid: string; asks: number; last: number; last_status: number | null }>(
     `SELECT ${HISTORY_COLUMNS} FROM redeliveries WHERE guid = ANY($1::text[]) GROUP BY guid`,
     [guids],
   );
   // SUM is a bigint in PostgreSQL: pg hands it over as a string.
-  return new Map(rows.map((r) => [r.guid, { asks: Number(r.asks), lastAskedAt: Number(r.last) }]));
+  return new Map(rows.map((r) => [r.guid, { asks: Number(r.asks), lastAskedAt: Number(r.last), lastStatus: r.last_status === null ? null : Number(r.last_status) }]));
 }
 
 export async function reserveRedelivery(pool: pg.Pool, ask: RedeliveryAsk, maxAsks: number): Promise<number | null> {

@@ -15,7 +15,7 @@ export interface RedeliveryOps {
 /** The statements behind the missed-delivery sweep; id lists are bound as one JSON array. */
 export function prepareRedeliveries(db: Database): RedeliveryOps {
   const known = db.prepare<[string], string>("SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))").pluck();
-  const history = db.prepare<[string], { guid: string; asks: number; last: number }>(
+  const history = db.prepare<[string], { guid: string; asks: number; last: number; last_status: number | null }>(
     `SELECT ${HISTORY_COLUMNS} FROM redeliveries WHERE guid IN (SELECT value FROM json_each(?)) GROUP BY guid`,
   );
   const counts = db.prepare<[number], RedeliveryCounts>(
@@ -27,7 +27,7 @@ export function prepareRedeliveries(db: Database): RedeliveryOps {
   return {
     knownDeliveries: (ids) => new Set(ids.length === 0 ? [] : known.all(JSON.stringify(ids))),
     readRedeliveries: (guids) =>
-      new Map(guids.length === 0 ? [] : history.all(JSON.stringify(guids)).map((r) => [r.guid, { asks: r.asks, lastAskedAt: r.last }])),
+      new Map(guids.length === 0 ? [] : history.all(JSON.stringify(guids)).map((r) => [r.guid, { asks: r.asks, lastAskedAt: r.last, lastStatus: r.last_status }])),
     countRedeliveries: (since) => counts.get(since) ?? { asked: 0, recovered: 0 },
     reserve: (ask, maxAsks) => reserve.get(ask.guid, ask.hook, ask.hookDeliveryId, ask.askedAt, ask.guid, maxAsks) ?? null,
     answer: (guid, n, { status, error }) => void answer.run(status, error, guid, n),
