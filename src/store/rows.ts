@@ -68,10 +68,10 @@ export const DELIVERY_STATUS_SQL = `CASE (SELECT MAX(CASE WHEN s.status = 'dead'
  * opened) after $1. Counted from the attempts, so every process claiming from the database
  * sees the same budget. Standard SQL, shared by both adapters.
  */
-export const REPOSITORIES_OVER_BUDGET_SQL = `SELECT d.repository FROM attempts a
+export const REPOSITORIES_OVER_BUDGET_SQL = `SELECT lower(d.repository) AS repository FROM attempts a
   JOIN tasks t ON t.id = a.task JOIN deliveries d ON d.id = t.delivery
   WHERE a.started_at > $1 AND d.repository IS NOT NULL
-  GROUP BY d.repository HAVING COUNT(*) >= $2`;
+  GROUP BY lower(d.repository) HAVING COUNT(*) >= $2`;
 
 export function toTaskRecord(row: TaskRow): TaskRecord {
   return {

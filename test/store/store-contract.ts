@@ -365,6 +365,17 @@ export function runStoreContract(name: string, createStore: (options: ContractSt
         expect((await store.listTasks({ status: "ready", limit: 10 })).length).toBe(1);
       });
 
+      it("counts a repository's budget and exclusion across the spellings of its name, as GitHub compares them", async () => {
+        await seed([task({ priority: "critical" })], { repository: "octo/Busy" });
+        expect((await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 1 })).map((t) => t.repository)).toEqual(["octo/Busy"]);
+        await seed([task({ priority: "critical", rule: "b" })], { repository: "OCTO/BUSY" });
+        await seed([task({ priority: "low", rule: "c" })], { repository: "octo/quiet" });
+        const budget = { limit: 1, windowMs: 60_000 };
+        expect((await store.claim({ owner: "w", now: T0 + 1, leaseMs: 1000, limit: 10, repositoryBudget: budget })).map((t) => t.repository)).toEqual(["octo/quiet"]);
+        await seed([task({ priority: "low", rule: "d" })], { repository: "Octo/Other" });
+        expect(await store.claim({ owner: "w", now: T0 + 2, leaseMs: 1000, limit: 10, excludeRepositories: ["octo/busy", "octo/other"] })).toEqual([]);
+      });
+
       it("gives a fresh token to every claim", async () => {
         await seed([task(), task({ rule: "b" })]);
         const claimed = await store.claim({ owner: "w", now: T0, leaseMs: 1000, limit: 2 });

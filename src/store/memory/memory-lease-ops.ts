@@ -15,7 +15,7 @@ const LEASE_EXPIRED = "lease expired before the attempt finished (its worker sto
 function repositoriesOverBudget(tables: MemoryTables, since: number, limit: number): Set<string> {
   const starts = new Map<string, number>();
   for (const task of tables.tasks.values()) {
-    const repository = tables.deliveries.get(task.delivery)?.delivery.repository ?? null;
+    const repository = tables.deliveries.get(task.delivery)?.delivery.repository?.toLowerCase() ?? null;
     if (repository === null) continue;
     const recent = task.attemptLog.filter((a) => a.startedAt > since).length;
     if (recent > 0) starts.set(repository, (starts.get(repository) ?? 0) + recent);
@@ -27,14 +27,15 @@ function repositoriesOverBudget(tables: MemoryTables, since: number, limit: numb
 export function claim(tables: MemoryTables, options: ClaimOptions): ClaimedTask[] {
   const { owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget } = options;
   if (limit <= 0) return [];
-  const excluded = new Set(excludeRepositories);
+  // Lower-cased, as GitHub compares repository names.
+  const excluded = new Set(excludeRepositories.map((r) => r.toLowerCase()));
   if (repositoryBudget) for (const r of repositoriesOverBudget(tables, now - repositoryBudget.windowMs, repositoryBudget.limit)) excluded.add(r);
   const agents = new Set(excludeAgents);
   const due = [...tables.tasks.values()]
     .filter((t) => {
       if (t.status !== "ready" || t.runAt > now || agents.has(t.agent)) return false;
       const repository = tables.deliveries.get(t.delivery)!.delivery.repository;
-      return repository === null || !excluded.has(repository);
+      return repository === null || !excluded.has(repository.toLowerCase());
     })
     .sort((a, b) => a.rank - b.rank || a.runAt - b.runAt || a.id - b.id)
     .slice(0, limit);

@@ -19,7 +19,7 @@ const BUDGET_LOCK = 0x5357_4252; // "SWBR"
 const CLAIM_SQL = `WITH picked AS (
   SELECT t.id FROM tasks t JOIN deliveries d ON d.id = t.delivery
   WHERE t.status = 'ready' AND t.run_at <= $1 AND t.agent <> ALL($2::text[])
-    AND (d.repository IS NULL OR d.repository <> ALL($3::text[]))
+    AND (d.repository IS NULL OR lower(d.repository) <> ALL($3::text[]))
   ORDER BY t.priority_rank, t.run_at, t.id
   LIMIT $4
   FOR UPDATE OF t SKIP LOCKED
@@ -40,7 +40,7 @@ export async function claimTasks(pool: pg.Pool, options: ClaimOptions): Promise<
   const { owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget } = options;
   const leaseUntil = now + leaseMs;
   const run = async (client: pg.Pool | pg.PoolClient, repositories: readonly string[]) =>
-    (await client.query<ClaimedRow>({ name: "sy_claim", text: CLAIM_SQL, values: [now, excludeAgents, repositories, limit, owner, leaseUntil] })).rows;
+    (await client.query<ClaimedRow>({ name: "sy_claim", text: CLAIM_SQL, values: [now, excludeAgents, repositories.map((r) => r.toLowerCase()), limit, owner, leaseUntil] })).rows;
   const rows = repositoryBudget
     ? await transaction(pool, async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [BUDGET_LOCK]);

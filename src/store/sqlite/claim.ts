@@ -40,7 +40,7 @@ export function prepareClaim(db: Database, leaseTask: LeaseTask): (options: Clai
     if (statement === undefined) {
       const exclude =
         (agents === 0 ? "" : `AND t.agent NOT IN (${placeholders(agents)}) `) +
-        (repositories === 0 ? "" : `AND (d.repository IS NULL OR d.repository NOT IN (${placeholders(repositories)}))`);
+        (repositories === 0 ? "" : `AND (d.repository IS NULL OR lower(d.repository) NOT IN (${placeholders(repositories)}))`);
       // INDEXED BY: walk (status, priority_rank, run_at, id) in order and stop at the limit.
       // Left to itself the planner picks the run_at index and sorts every due task, which
       // made each claim cost O(backlog) exactly when a backlog builds up.
@@ -60,7 +60,8 @@ export function prepareClaim(db: Database, leaseTask: LeaseTask): (options: Clai
   const overBudget = db.prepare<[number, number], string>(REPOSITORIES_OVER_BUDGET_SQL.replaceAll("$1", "?").replaceAll("$2", "?")).pluck();
 
   return ({ owner, now, leaseMs, limit, excludeAgents = [], excludeRepositories = [], repositoryBudget }) => {
-    const excluded = repositoryBudget ? [...excludeRepositories, ...overBudget.all(now - repositoryBudget.windowMs, repositoryBudget.limit)] : excludeRepositories;
+    // Lower-cased, as GitHub compares repository names (a renamed repository's two spellings are one).
+    const excluded = [...excludeRepositories, ...(repositoryBudget ? overBudget.all(now - repositoryBudget.windowMs, repositoryBudget.limit) : [])].map((r) => r.toLowerCase());
     const rows = select(excludeAgents.length, excluded.length).all(now, ...excludeAgents, ...excluded, limit);
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
