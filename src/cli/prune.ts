@@ -44,6 +44,8 @@ async function directly(loaded: LoadedConfig, io: CliIo, options: PruneCliOption
       db.pragma("auto_vacuum = INCREMENTAL");
       db.exec("VACUUM");
       io.stderr(`switchyard: vacuumed ${file} (auto_vacuum=INCREMENTAL from now on)\n`);
+    } else if (options.vacuum) {
+      io.stderr(`switchyard: --dry-run: ${file} was not vacuumed (run without --dry-run, serve stopped, to rewrite it)\n`);
     }
     return summary;
   } finally {

@@ -37,6 +37,10 @@ describe("switchyard prune (no server running)", () => {
     const dry = await runCli(["prune", "--dry-run", "--json"], { cwd: work.dir, env });
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, deliveries: 300, bodies: 0 });
+    const dryVacuum = await runCli(["prune", "--dry-run", "--vacuum"], { cwd: work.dir, env });
+    expect(dryVacuum.code).toBe(0);
+    expect(dryVacuum.stderr).toContain("--dry-run: ");
+    expect(dryVacuum.stderr).toContain("was not vacuumed");
     const wet = await runCli(["prune", "--json", "--vacuum"], { cwd: work.dir, env });
     expect(wet.code).toBe(0);
     expect(JSON.parse(wet.stdout)).toMatchObject({ dry_run: false, deliveries: 300 });
