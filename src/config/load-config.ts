@@ -246,6 +246,8 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => `"${at ? `${at}.` : ""}${k}"`).join(", ");
     // One unknown key next to a known one it is a typo of: say which.
+    const elsewhere = issue.keys.length === 1 ? otherOptionsTaking(String(issue.keys[0]), keys) : "";
+    if (elsewhere !== "") return `${names} is not a setting of this agent's executor: ${elsewhere}`;
     const hint = issue.keys.length === 1 ? suggestKey(String(issue.keys[0]), knownKeysAt(keys)) || misplacedKey(String(issue.keys[0]), keys) : "";
     return `unknown key ${names}${hint === "" ? "" : ` (${hint.trim()})`}: remove it or check its spelling (docs/configuration.md lists every key)`;
   }
@@ -302,6 +304,14 @@ const WRAPPERS = new Set(["optional", "default", "prefault", "nullable", "readon
 
 /** The keys the config schema allows in the object at `path` (none when it is not an object). */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  return [...new Set(objectShapesAt(path).flatMap((shape) => Object.keys(shape)))];
+}
+
+/**
+ * The shapes the object at `path` may take: one for an object, one per object option of a
+ * union (an agent's executor: exec, http, workflow…, each with its own settings), none else.
+ */
+function objectShapesAt(path: readonly PropertyKey[]): Record<string, unknown>[] {
   let schema: z.core.$ZodType | undefined = configSchema;
   const unwrap = () => {
     for (let def = schema?._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType } | undefined; def; def = schema?._zod.def as typeof def) {
@@ -324,8 +334,20 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   }
   unwrap();
   const def = schema?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
-  if (def?.type === "union") return [...new Set(objectOptions().flatMap((option) => Object.keys(option._zod.def.shape)))];
-  return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
+  if (def?.type === "union") return objectOptions().map((option) => option._zod.def.shape);
+  return def?.type === "object" ? [def.shape ?? {}] : [];
+}
+
+/**
+ * For a key that another option of a union takes (`env`, an exec agent's, on an http
+ * agent): which options take it, named by their first key (exec, http…); else "".
+ */
+function otherOptionsTaking(name: string, path: readonly PropertyKey[]): string {
+  const shapes = objectShapesAt(path);
+  if (shapes.length < 2) return "";
+  const owners = shapes.filter((shape) => name in shape).map((shape) => Object.keys(shape)[0]);
+  if (owners.length === 0) return "";
+  return `${name} goes with ${owners.join(" or ")}; an agent has one executor, and each takes settings of its own (docs/agents.md lists them)`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -380,6 +380,8 @@ describe("bad input names the problem", () => {
     ["a key typed short, named by the one key that extends it", "retry:\n  initial: 200\n", /unknown key "retry\.initial" \(did you mean initialDelayMs\?\): remove it/],
     ["a short key several keys extend, and near none: no guess", "retry:\n  max: 5\n", /unknown key "retry\.max": remove it/],
     ["a key one level too high, named where it goes", "rules:\n  - { id: x, when: { event: push }, agent: A, priority: low, action: y }\n", /unknown key "rules" \(did you mean routing\.rules\?\): remove it/],
+    ["an exec agent's setting on an http agent, named as such (it was 'did you mean env?')", "agents:\n  A: { http: { url: 'https://h.example/run', secret: 0123456789abcdef0123 }, env: [FOO] }\n", /"agents\.A\.env" is not a setting of this agent's executor: env goes with exec; an agent has one executor/],
+    ["a setting two executors take, on a third", "agents:\n  A: { workflow: { id: x.yml }, timeout: 5m }\n", /"agents\.A\.timeout" is not a setting of this agent's executor: timeout goes with exec or http;/],
     ["a key one level too high with two homes, both named", "port: 8080\n", /unknown key "port" \(did you mean server\.port or admin\.port\?\)/],
     ["a rule's event under event:, named when", "routing:\n  rules:\n    - { id: x, event: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.event" \(did you mean when\?\)/],
     ["a rule's event under on:, named when", "routing:\n  rules:\n    - { id: x, on: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.on" \(did you mean when\?\)/],
