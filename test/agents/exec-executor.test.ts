@@ -1,6 +1,6 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildExecEnv, LEFTOVERS_ENDED, runExecAgent } from "../../src/agents/executors/exec-executor.js";
 import type { ExecAgentInput } from "../../src/agents/executors/exec-executor.js";
@@ -295,6 +295,11 @@ describe("runExecAgent", () => {
     const result = await runExecAgent({ argv: [path], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
     expect(result.outcome).toBe("permanent");
     expect(result.error).toBe(`cannot run ${path}: permission denied (is it executable?)`);
+    // A directory has its execute bit: chmod would not help, and the error says what it is.
+    const dir = dirname(path);
+    const directory = await runExecAgent({ argv: [dir], timeoutMs: 1000, env: [] }, INPUT, { baseEnv: BASE_ENV });
+    expect(directory.outcome).toBe("permanent");
+    expect(directory.error).toBe(`cannot run ${dir}: ${dir} is a directory, not a program: name the program inside it`);
   });
 
   it("an empty argv is permanent", async () => {

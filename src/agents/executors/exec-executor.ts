@@ -1,6 +1,6 @@
 import { MASK_CONTEXT, maskSecrets } from "./workspace/mask-secrets.js";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { interpreterProblem } from "../../config/find-agent-problems.js";
 import { killGroup, signalGroup } from "../../queue/process-group.js";
@@ -252,9 +252,22 @@ function failed(outcome: "transient" | "permanent", error: string, output: strin
 function spawnFailure(program: string, cwd: string | undefined, error: NodeJS.ErrnoException | null, env: Record<string, string>): ExecResult {
   const code = error?.code;
   if (code === "ENOENT") return failed("permanent", `cannot run ${program}: ${missingProgram(program, cwd, env)}`, "");
-  if (code === "EACCES") return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
+  if (code === "EACCES") {
+    // A directory has its execute bit too: "is it executable?" would send someone to chmod it.
+    const file = program.includes("/") ? path.resolve(cwd ?? process.cwd(), program) : null;
+    if (file !== null && isDirectory(file)) return failed("permanent", `cannot run ${program}: ${file} is a directory, not a program: name the program inside it`, "");
+    return failed("permanent", `cannot run ${program}: permission denied (is it executable?)`, "");
+  }
   const outcome = code !== undefined && TRANSIENT_SPAWN_CODES.has(code) ? "transient" : "permanent";
   return failed(outcome, `cannot run ${program}: ${error?.message ?? "spawn failed"}`, "");
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -95,10 +95,18 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
   const timeout = spec.timeoutMs > 0 ? AbortSignal.timeout(spec.timeoutMs) : null;
   const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== null && s !== undefined);
   const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  // Set once the status line and headers are in: a failure after it is not "cannot reach".
+  let answeredStatus: number | null = null;
   const failed = (error: unknown): TransientError | PermanentError => {
     if (options.signal?.aborted) return new TransientError(`request to ${host} aborted (shutdown or lost lease)`, { cause: error });
-    if (timeout?.aborted) return new TransientError(`no answer from ${host} within ${spec.timeoutMs} ms`, { cause: error });
+    if (timeout?.aborted) {
+      const what = answeredStatus === null ? `no answer from ${host}` : `${host} answered HTTP ${answeredStatus}, but the rest of its answer did not arrive`;
+      return new TransientError(`${what} within ${spec.timeoutMs} ms`, { cause: error });
+    }
     const reason = describeNetworkError(error);
+    // llhttp's codes: the host answered, with something that is not HTTP.
+    if (reason.startsWith("HPE_")) return new TransientError(`${host} answered with a malformed HTTP response (${reason}): is the URL's port the agent's HTTP server?`, { cause: error });
+    if (answeredStatus !== null) return new TransientError(`${host} answered HTTP ${answeredStatus}, but its answer broke off: ${reason}`, { cause: error });
     // fetch refuses the Fetch standard's bad ports before connecting, every time: no retry can
     // pass. The config refuses them too; this covers a port a newer Node adds to its list.
     if (reason === FETCH_BAD_PORT) {
@@ -118,6 +126,7 @@ export async function runHttpAgent(spec: HttpAgentSpec, sign: HttpSigner, messag
       redirect: "manual",
       signal,
     });
+    answeredStatus = response.status;
     // The whole answer is read within the timeout too; only its tail is kept.
     ({ text, ...answered } = await readTail(response, limit + MASK_CONTEXT));
   } catch (error) {

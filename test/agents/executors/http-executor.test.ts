@@ -207,6 +207,25 @@ describe("http agent: failures before an answer", () => {
     expect(error.message).toMatch(/aborted/);
   });
 
+  it("a host that answers with something that is not HTTP, or stops half-way through its answer, is not called unreachable", async () => {
+    const { createServer: createTcpServer } = await import("node:net");
+    const garbage = createTcpServer((socket) => socket.on("data", () => socket.end("HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok")));
+    // The status line and part of the body, then nothing.
+    const stalled = createTcpServer((socket) => socket.on("data", () => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")));
+    const open = [garbage, stalled].map((server) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port))));
+    const [garbagePort, stalledPort] = await Promise.all(open);
+    try {
+      const malformed = await rejection(send({ url: `http://127.0.0.1:${garbagePort}/` }));
+      expect(malformed).toBeInstanceOf(TransientError);
+      expect(malformed.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${garbagePort} answered with a malformed HTTP response \\(HPE_`));
+      const cut = await rejection(send({ url: `http://127.0.0.1:${stalledPort}/`, timeoutMs: 300 }));
+      expect(cut).toBeInstanceOf(TransientError);
+      expect(cut.message).toBe(`127.0.0.1:${stalledPort} answered HTTP 200, but the rest of its answer did not arrive within 300 ms`);
+    } finally {
+      for (const server of [garbage, stalled]) server.close();
+    }
+  });
+
   it("a refused connection is transient and names the reason", async () => {
     const port = await freePort();
     const error = await rejection(send({ url: `http://127.0.0.1:${port}/` }));
