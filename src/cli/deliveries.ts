@@ -83,7 +83,7 @@ export function registerDeliveries(program: Command, io: CliIo): void {
             d.action ? `${d.event}.${d.action}` : d.event,
             d.repository ?? "-",
             d.status,
-            d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `(${t.attempts} runs)` : ""}`).join(" ") || "-",
+            d.tasks.map((t) => `${t.agent}:${t.status}${t.attempts > 1 ? `(${t.attempts} attempts)` : ""}`).join(" ") || "-",
             // Ids, events and repositories come from the delivery: escaped, one line each.
           ].map((c) => terminalText(c, { oneLine: true }))),
         ) + "\n",

@@ -74,6 +74,10 @@ export function registerSend(program: Command, io: CliIo): void {
       }
       if (options.unique) json = Buffer.from(JSON.stringify({ ...JSON.parse(json.toString("utf8")), switchyard_send: randomUUID() }));
       const body = options.form ? Buffer.from(new URLSearchParams({ payload: json.toString("utf8") }).toString()) : json;
+      // Port 0 is a free port picked at each start: only the running serve knows it.
+      if (options.url === undefined && config.server.port === 0) {
+        throw new UsageError("server.port is 0 (serve takes a free port at each start): pass --url with the webhook URL serve printed (receiving webhooks at …)");
+      }
       const url = options.url ?? localWebhookUrl(config.server);
       if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--url ${url} is not an http(s) URL`);
       const delivery = options.delivery ?? randomUUID();

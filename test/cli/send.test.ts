@@ -24,6 +24,13 @@ describe("switchyard send", () => {
     expect(result).toMatchObject({ code: 2, stdout: "" });
     expect(result.stderr).toBe('switchyard: event "pull_request_target" is a GitHub Actions trigger, never sent as a webhook: its payload is a pull_request event\'s (use pull_request)\n');
   });
+
+  it("with server.port 0 and no --url, says to pass the URL serve printed instead of posting to port 0", async () => {
+    work.write("port0.yaml", "server:\n  port: 0\n");
+    const result = await runCli(["send", "issues.opened", "-c", "port0.yaml"], { cwd: work.dir, env: { WEBHOOK_SECRET: "s" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("server.port is 0 (serve takes a free port at each start): pass --url");
+  });
 });
 
 describe("switchyard send against a server that verifies with another secret", () => {
