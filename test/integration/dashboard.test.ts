@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewDelivery } from "../../src/store/store.js";
 import { exampleOf } from "../support/examples.js";
 import { startGithubFake, type GithubFake } from "../support/github-fake/index.js";
@@ -364,6 +365,21 @@ describe.skipIf(executablePath === null && !required)(`the dashboard in Chromium
     await payload.getByText("Raw JSON").click();
     expect(await payload.innerText()).toContain(`switchyard deliveries show ${deep.body.delivery} --json`);
     expect(await page.getByRole("alert").isVisible()).toBe(false);
+    expect(browser.incidents).toEqual([]);
+    await page.close();
+  });
+
+  it("says a body retention emptied was pruned, not that it is not JSON", async () => {
+    const pruned = await server.deliver("issues", exampleOf("issues", "opened"));
+    expect(pruned.status).toBe(202);
+    const at = Date.UTC(2026, 0, 2);
+    // As the pruner leaves it (store.retention.bodies).
+    (server.store as unknown as SqliteStore).db.prepare("UPDATE deliveries SET body = X'', body_pruned_at = ? WHERE id = ?").run(at, pruned.body.delivery);
+    const page = await browser.context.newPage();
+    await page.goto(`${server.adminUrl}/#/delivery/${encodeURIComponent(pruned.body.delivery)}`);
+    const payload = page.getByRole("region", { name: "Payload" });
+    await expect.poll(() => payload.innerText()).toContain("Emptied by retention at 2026-01-02T00:00:00.000Z (store.retention.bodies)");
+    expect(await payload.innerText()).not.toContain("not a JSON object");
     expect(browser.incidents).toEqual([]);
     await page.close();
   });
