@@ -397,6 +397,10 @@ describe("workspace executor: an issue renamed, and GitHub failing around the ru
     const attempts = (await server.store.getTask(task.id))!.attemptLog;
     expect(attempts[0]!.output).toContain("edited README.md and notes/issue.txt");
     expect(fake.repo(`${OWNER}/${repoName}`).pulls).toHaveLength(1);
+    // The second attempt published what the first pushed: the coding agent ran once, one commit of its own.
+    expect(git(["rev-list", "--count", `main..${branch(16)}`], remoteDir())).toBe("1");
+    expect(attempts[1]!.output).toMatch(new RegExp(`^Opened pull request #\\d+ .*\\nthe coding agent was not run again: attempt 1 of this task pushed [0-9a-f]{7} on \`${branch(16)}\``));
+    expect(fake.repo(`${OWNER}/${repoName}`).pulls[0]!.body).toContain("The coding agent's output is on attempt 1 of task");
   });
 
   it("a pull request GitHub refuses to open (a 403): the task is dead, and the comment names the branch that was pushed", async () => {

@@ -30,6 +30,10 @@ export interface PublishInput {
   signal?: AbortSignal;
 }
 
+/** The line of a commit of switchyard's that names its task and attempt (pushedByThisTask reads it back). */
+const madeBy = (task: string, attempt: number) => `Made by a coding agent in switchyard's workspace (task ${task}, attempt ${attempt}).`;
+const MADE_BY = /^Made by a coding agent in switchyard's workspace \(task (\d+), attempt (\d+)\)\.$/m;
+
 export type PublishResult =
   | { kind: "no-changes" }
   /** `unfinished`: what failed after the pull request was published (its labels), one line each. */
@@ -58,7 +62,7 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
     [
       "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", ...(dirty ? [] : ["--allow-empty"]),
       "-m", `#${input.issue.number}: ${input.issue.title}`.slice(0, 72),
-      "-m", `Made by a coding agent in switchyard's workspace (task ${input.task}, attempt ${input.attempt}).`,
+      "-m", madeBy(input.task, input.attempt),
       "-m", `${ISSUE_TRAILER}: ${input.repository}#${input.issue.number}`,
     ],
     identity,
@@ -84,31 +88,65 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
   } catch (error) {
     throw classifyPushError(error, branch);
   }
+  return publishPull(input, commit, { title, body });
+}
 
-  let pull = await github.findOpenPull(input.repository, branch);
+/**
+ * The pull request of `commit`, pushed on the workspace's branch: the branch's open one
+ * updated to `pull` (when given), or one opened; then labelled.
+ */
+async function publishPull(input: PublishInput, commit: string, pull: { title: string; body: string } | null): Promise<PublishResult & { kind: "published" }> {
+  const { github } = input;
+  const { branch, defaultBranch } = input.workspace;
+  const title = pull?.title ?? `${input.issue.title} (#${input.issue.number})`;
+  const body = pull?.body ?? renderPullBody({ issue: input.issue.number, plan: input.plan, task: input.task, attempt: input.attempt, summary: input.summary });
+  let open = await github.findOpenPull(input.repository, branch);
   let created = false;
-  if (pull) {
-    await github.updatePull(input.repository, pull.number, { title, body });
+  if (open) {
+    if (pull !== null) await github.updatePull(input.repository, open.number, { title, body });
   } else {
     try {
-      pull = await openPullAfterPush(() => github.createPull(input.repository, { title, head: branch, base: defaultBranch, body }), input.signal);
+      open = await openPullAfterPush(() => github.createPull(input.repository, { title, head: branch, base: defaultBranch, body }), input.signal);
       created = true;
     } catch (error) {
       // Opened meanwhile (an earlier attempt whose answer was lost): update that one instead.
       if ((error as { status?: number }).status !== 422) throw notOpened(error, branch, commit);
-      pull = await github.findOpenPull(input.repository, branch);
-      if (!pull) throw notOpened(error, branch, commit);
-      await github.updatePull(input.repository, pull.number, { title, body });
+      open = await github.findOpenPull(input.repository, branch);
+      if (!open) throw notOpened(error, branch, commit);
+      if (pull !== null) await github.updatePull(input.repository, open.number, { title, body });
     }
   }
   const unfinished: string[] = [];
-  if (pull && input.labels.length > 0) {
+  const opened = open;
+  if (opened && input.labels.length > 0) {
     // The pull request is open: labelling it is no reason to fail the task (a retry would run the agent again).
     await ensureLabels(github, input.repository, input.labels)
-      .then(() => github.addLabels(input.repository, pull.number, [...input.labels]))
-      .catch((error: unknown) => unfinished.push(`pull request #${pull.number} was not labelled ${input.labels.map(codeSpan).join(", ")}: ${classifyError(error, Date.now()).reason}`));
+      .then(() => github.addLabels(input.repository, opened.number, [...input.labels]))
+      .catch((error: unknown) => unfinished.push(`pull request #${opened.number} was not labelled ${input.labels.map(codeSpan).join(", ")}: ${classifyError(error, Date.now()).reason}`));
   }
-  return { kind: "published", commit, pull, created, dryRun: false, unfinished };
+  return { kind: "published", commit, pull: opened, created, dryRun: false, unfinished };
+}
+
+/**
+ * The attempt of `input.task` whose commit the workspace's branch starts from, when an
+ * earlier attempt of this very task pushed it (its commit names the task) and then stopped
+ * before it was done — killed between the push and the pull request, say; else null. Its
+ * work is published as it is, not made again by a second run of the coding agent.
+ */
+export async function pushedByThisTask(input: Pick<PublishInput, "workspace" | "task" | "baseEnv" | "signal">): Promise<{ commit: string; attempt: number } | null> {
+  const { workspace } = input;
+  if (!workspace.reused) return null;
+  const message = await runGit(["log", "-1", "--format=%B", workspace.startSha], { cwd: workspace.worktree, baseEnv: input.baseEnv, signal: input.signal });
+  const made = MADE_BY.exec(message);
+  return made !== null && made[1] === input.task ? { commit: workspace.startSha, attempt: Number(made[2]) } : null;
+}
+
+/**
+ * Publishes the work an earlier attempt of the task pushed (pushedByThisTask): its pull
+ * request opened if it has none, an open one left as that attempt wrote it.
+ */
+export async function publishPushed(input: PublishInput, commit: string): Promise<PublishResult & { kind: "published" }> {
+  return publishPull(input, commit, null);
 }
 
 /** Waits between the tries to open a pull request after a push: a 5xx or a short rate limit passes within them. */

@@ -21,7 +21,7 @@ import { acquireIssueLock } from "./issue-lock.js";
 import { postTaskComment, setStateLabels } from "./issue-feedback.js";
 import { hidePaths, maskSecrets, tailOf } from "./mask-secrets.js";
 import { prepareWorkspace, removeWorktree, type Workspace } from "./prepare-workspace.js";
-import { classifyGitError, publishChanges } from "./publish-changes.js";
+import { classifyGitError, publishChanges, publishPushed, pushedByThisTask, type PublishResult } from "./publish-changes.js";
 import { remoteUrl } from "./remote-url.js";
 import { renderPrompt } from "./render-prompt.js";
 
@@ -180,63 +180,79 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
       renderPrompt({ repository, issue: { number, title: issue.title, body: issue.body }, plan, comments, branch, defaultBranch: workspace.defaultBranch }),
     );
 
-    // The agent can write to the shared git config through its worktree (an `insteadOf`, a
-    // hook path): what it wrote is undone before git runs with the token again.
-    const configFile = path.join(checkout ? path.join(mirror, ".git") : mirror, "config");
-    const config = await readFile(configFile);
-    const vars: Record<string, string> = {
-      ...taskVars(ctx),
-      SWITCHYARD_WORKSPACE: workspace.worktree,
-      SWITCHYARD_BRANCH: branch,
-      SWITCHYARD_BASE_BRANCH: workspace.defaultBranch,
-      SWITCHYARD_PROMPT_FILE: promptFile,
-      // The token only when the config asks for it by name.
-      ...(spec.env.includes("GITHUB_TOKEN") && token ? { GITHUB_TOKEN: token } : {}),
-    };
-    const document = {
-      ...taskDocument(ctx),
-      issue: { number, title: issue.title, body: issue.body, comments },
-      workspace: { dir: workspace.worktree, branch, baseBranch: workspace.defaultBranch, reused: workspace.reused, promptFile },
-    };
-    logger.info({ branch, worktree: workspace.worktree, reused: workspace.reused }, "workspace ready: running the coding agent");
-    const result = await runExecAgent(
-      { argv: spec.run.map((arg) => arg.replaceAll("{promptFile}", promptFile)), timeoutMs: spec.timeout, env: spec.env },
-      { task: document, vars },
-      { baseEnv, signal, cwd: workspace.worktree, onSpawn: ctx.reportProcess },
-    );
-    await writeFile(configFile, config);
-    const output = maskSecrets(result.output, secrets);
-    agentOutput = output;
-    const tail = tailOf(output, TAIL_LINES, TAIL_CHARS);
-
-    if (result.outcome !== "succeeded") {
-      if (signal.aborted) throw new TransientError(result.error ?? "aborted", { output });
-      const why = result.error ?? "the agent failed";
-      if (result.outcome === "transient" && !result.timedOut && !lastAttempt) {
-        await say(`⏳ The coding agent asked to be retried (${why}; ${where}). switchyard tries again later.\n\n${fenced(tail)}`);
-        reported = true;
-        throw new TransientError(why, { output });
-      }
-      const state = await rollBack();
-      // Only here when not retried: a timeout (permanent, as ever) or a retry request on the last allowed attempt.
-      const tempfail = result.outcome === "transient" && !result.timedOut;
-      const gaveUp = tempfail ? `asked to be retried, but that was its last allowed attempt: ${why}` : why;
-      await say(`❌ The coding agent failed (${gaveUp}; ${where}). Nothing was pushed; #${number} is ${state}.${replayable}\n\n${fenced(tail)}`);
-      reported = true;
-      if (tempfail) throw new TransientError(why, { output });
-      reported = true;
-      throw new PermanentError(why, { output });
-    }
-
-    const published = await publishChanges({
-      // The pull request is public as the issue is: this machine's paths named, not shown.
-      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: hidePaths(tail, localPaths),
+    const publishInput = {
+      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: "",
       author: spec.author, branchPrefix: spec.branchPrefix, labels: spec.labels, remote, token, github, baseEnv, signal,
-    });
-    if (published.kind === "no-changes") {
-      const state = await rollBack();
-      await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is ${state}.`);
-      return { output: `no changes\n${output}` };
+    };
+    // An earlier attempt of this task pushed its work, then stopped before it was done (killed
+    // between the push and the pull request): that work is published, not made again. Not an
+    // attempt from before a replay (retryBase counts those): a replay asks for a new run.
+    const earlierPush = github.dryRun ? null : await pushedByThisTask(publishInput);
+    const pushed = earlierPush !== null && earlierPush.attempt > task.retryBase ? earlierPush : null;
+    let output: string;
+    let published: PublishResult & { kind: "published" };
+    if (pushed !== null) {
+      output = `the coding agent was not run again: attempt ${pushed.attempt} of this task pushed ${pushed.commit.slice(0, 7)} on \`${branch}\` and stopped before it was done`;
+      agentOutput = output;
+      logger.info({ branch, commit: pushed.commit, attempt: pushed.attempt }, "workspace: publishing what an earlier attempt of the task pushed");
+      const summary = `The coding agent's output is on attempt ${pushed.attempt} of task ${task.id}, which pushed this commit.`;
+      published = await publishPushed({ ...publishInput, attempt: pushed.attempt, summary }, pushed.commit);
+    } else {
+      // The agent can write to the shared git config through its worktree (an `insteadOf`, a
+      // hook path): what it wrote is undone before git runs with the token again.
+      const configFile = path.join(checkout ? path.join(mirror, ".git") : mirror, "config");
+      const config = await readFile(configFile);
+      const vars: Record<string, string> = {
+        ...taskVars(ctx),
+        SWITCHYARD_WORKSPACE: workspace.worktree,
+        SWITCHYARD_BRANCH: branch,
+        SWITCHYARD_BASE_BRANCH: workspace.defaultBranch,
+        SWITCHYARD_PROMPT_FILE: promptFile,
+        // The token only when the config asks for it by name.
+        ...(spec.env.includes("GITHUB_TOKEN") && token ? { GITHUB_TOKEN: token } : {}),
+      };
+      const document = {
+        ...taskDocument(ctx),
+        issue: { number, title: issue.title, body: issue.body, comments },
+        workspace: { dir: workspace.worktree, branch, baseBranch: workspace.defaultBranch, reused: workspace.reused, promptFile },
+      };
+      logger.info({ branch, worktree: workspace.worktree, reused: workspace.reused }, "workspace ready: running the coding agent");
+      const result = await runExecAgent(
+        { argv: spec.run.map((arg) => arg.replaceAll("{promptFile}", promptFile)), timeoutMs: spec.timeout, env: spec.env },
+        { task: document, vars },
+        { baseEnv, signal, cwd: workspace.worktree, onSpawn: ctx.reportProcess },
+      );
+      await writeFile(configFile, config);
+      output = maskSecrets(result.output, secrets);
+      agentOutput = output;
+      const tail = tailOf(output, TAIL_LINES, TAIL_CHARS);
+
+      if (result.outcome !== "succeeded") {
+        if (signal.aborted) throw new TransientError(result.error ?? "aborted", { output });
+        const why = result.error ?? "the agent failed";
+        if (result.outcome === "transient" && !result.timedOut && !lastAttempt) {
+          await say(`⏳ The coding agent asked to be retried (${why}; ${where}). switchyard tries again later.\n\n${fenced(tail)}`);
+          reported = true;
+          throw new TransientError(why, { output });
+        }
+        const state = await rollBack();
+        // Only here when not retried: a timeout (permanent, as ever) or a retry request on the last allowed attempt.
+        const tempfail = result.outcome === "transient" && !result.timedOut;
+        const gaveUp = tempfail ? `asked to be retried, but that was its last allowed attempt: ${why}` : why;
+        await say(`❌ The coding agent failed (${gaveUp}; ${where}). Nothing was pushed; #${number} is ${state}.${replayable}\n\n${fenced(tail)}`);
+        reported = true;
+        if (tempfail) throw new TransientError(why, { output });
+        reported = true;
+        throw new PermanentError(why, { output });
+      }
+
+      const made = await publishChanges({ ...publishInput, summary: hidePaths(tail, localPaths) });
+      if (made.kind === "no-changes") {
+        const state = await rollBack();
+        await say(`The coding agent finished without changing anything (${where}), so there is no pull request. #${number} is ${state}.`);
+        return { output: `no changes\n${output}` };
+      }
+      published = made;
     }
     // Pushed and opened: what is left only tells of it. A failure from here on is said, never
     // retried — a retry would run the coding agent again on work already published.
@@ -247,7 +263,7 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     const pull = published.pull;
     const what = published.dryRun
       ? `dry-run: committed ${published.commit.slice(0, 7)} on \`${branch}\`; nothing was pushed, and the pull request was recorded, not sent`
-      : `${published.created ? "Opened" : "Updated"} pull request #${pull?.number} (${pull?.url}) from \`${branch}\` at ${published.commit.slice(0, 7)}`;
+      : `${published.created ? "Opened" : pushed !== null ? "Found the open" : "Updated"} pull request #${pull?.number} (${pull?.url}) from \`${branch}\` at ${published.commit.slice(0, 7)}`;
     const notes = unfinished.map((line) => `\n- ⚠️ ${maskSecrets(line, secrets)}`).join("");
     await say(`✅ ${what} (${where}).${notes}`).catch((error: unknown) => unfinished.push(`the issue's comment was not updated: ${classifyError(error, Date.now()).reason}`));
     if (unfinished.length > 0) logger.warn({ branch, pull: pull?.number, unfinished }, "workspace run published, with steps after it that failed");
