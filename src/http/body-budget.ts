@@ -79,9 +79,19 @@ export function createBodyBudget(limitBytes: number) {
      */
     meter(body: Readable, response: ServerResponse): Readable {
       let received = 0;
-      holdUntilAnswered(response, () => received);
+      // Until the answer goes out (or the connection drops). What a sender sends after that
+      // (a body over the limit, drained while the 413 lingers) is no one's: not counted, not kept.
+      let held = true;
+      holdUntilAnswered(response, () => {
+        held = false;
+        return received;
+      });
       const metered = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
+          if (!held) {
+            callback();
+            return;
+          }
           if (received + chunk.length > FREE_BODY_BYTES && inFlight + chunk.length > limitBytes) {
             callback(new BodyBudgetExceeded(`${describe()}; this chunked body passed ${Math.ceil(received / 1024)} KiB`));
             return;
@@ -91,6 +101,9 @@ export function createBodyBudget(limitBytes: number) {
           callback(null, chunk);
         },
       });
+      // The body reader stops listening once it gave up on the body (a 413): an error after
+      // that is no one's to answer, and unheard it would take the process down.
+      metered.on("error", () => undefined);
       body.on("error", (error) => metered.destroy(error));
       return body.pipe(metered);
     },

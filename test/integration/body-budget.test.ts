@@ -123,6 +123,29 @@ describe("the webhook listener's budget for request bodies", () => {
     expect(accepted).toContain("after-resets");
   });
 
+  it("a chunked body over the body limit, sent on after its 413: the server stays up, and what it held is given back", async () => {
+    // The budget above the body limit: the 413 comes first, and the sender goes on sending.
+    const { port, accepted } = await listen(2048 * KIB);
+    for (let round = 0; round < 3; round++) {
+      const socket = connect({ port, host: "127.0.0.1" });
+      sockets.push(socket);
+      socket.on("error", () => {});
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString()));
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(headers(`over-${round}`, "transfer-encoding: chunked\r\n"));
+      const chunk = "y".repeat(256 * KIB);
+      for (let i = 0; i < 16 && !socket.destroyed; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      await new Promise<void>((resolve) => (socket.closed ? resolve() : socket.once("close", () => resolve())));
+      expect(text).toMatch(/^HTTP\/1\.1 413/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing is held any more: a body of most of the budget is read (its size within the body limit).
+    const large = await post(port, "after-413s", body(1000 * KIB));
+    expect(large.status, JSON.stringify(large.body)).toBe(200);
+    expect(accepted).toContain("after-413s");
+  });
+
   it("meters a chunked body as it arrives and refuses it once it outgrows the budget", async () => {
     const { port } = await listen(300 * KIB);
     await stall(port, "stall-c", 250 * KIB, 10 * KIB);
