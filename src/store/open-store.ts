@@ -132,7 +132,8 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   if (location.kind === "postgres") {
     return createPostgresStore(location.url, { readonly: options.readonly === true, migrates: options.migrates, poolSize: options.pool?.size, statementTimeoutMs: options.pool?.statementTimeoutMs, logger: options.logger });
   }
-  if (options.readonly !== true) createStateDir(path.dirname(location.file));
+  // The database holds event payloads: a directory made for it is the owner's alone.
+  if (options.readonly !== true) createStateDir(path.dirname(location.file), { mode: 0o700 });
   const logger = options.logger;
   return createSqliteStore(location.file, {
     readonly: options.readonly === true,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -103,5 +103,19 @@ describe("openStore", () => {
     await store.close();
     expect(failure?.message).toMatch(/cannot reach the database postgres:\/\/\*\*\*@127\.0\.0\.1:1\/sy/);
     expect(failure?.message).not.toContain("secret");
+  });
+});
+
+describe("openStore's files", () => {
+  it("makes a new SQLite database, its WAL and the directory it creates for them the owner's alone (they hold event payloads)", async () => {
+    const file = path.join(dir, "modes", "nested", "sy.db");
+    const store = openStore(`sqlite:${path.relative(dir, file)}`, { cwd: dir });
+    await store.migrate();
+    await store.accept({ id: "mode-1", signature: null, event: "ping", action: null, repository: null, installation: null, number: null, headers: {}, body: Buffer.from("{}"), receivedAt: 1 }, [], { replayWindowMs: 1 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, "modes")).mode & 0o777).toBe(0o700);
+    await store.close();
   });
 });

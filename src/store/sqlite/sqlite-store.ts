@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { UsageError } from "../../errors.js";
 import type { ClaimedTask, GithubActionRecord, Store } from "../store.js";
@@ -79,8 +79,20 @@ export interface SqliteStore extends Store {
   readonly readThreadStats: Readonly<OffloadedReadStats> | null;
 }
 
+/** An empty file (which SQLite opens as a new database) of mode 0600; one made meanwhile by another process is left as it is. */
+function createOwnerOnly(file: string): void {
+  try {
+    writeFileSync(file, "", { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+}
+
 function openDatabase(file: string, readonly: boolean): Database.Database {
   if (readonly && !existsSync(file)) throw new StoreMissingError(file);
+  // A new database is made readable by its owner only (it holds event payloads, in whatever
+  // directory it is put); SQLite gives its -wal and -shm files the database file's mode.
+  if (!readonly && file !== ":memory:" && !existsSync(file)) createOwnerOnly(file);
   const db = readonly ? new Database(file, { readonly: true, fileMustExist: true }) : new Database(file);
   // Reading CLIs and a migrating serve hold locks for moments: wait rather than fail at once.
   db.pragma("busy_timeout = 5000");
