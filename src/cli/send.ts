@@ -41,11 +41,15 @@ function signingSecret(secrets: readonly string[], cwd: string, env: Record<stri
   throw new UsageError(`no webhook secret: set WEBHOOK_SECRET, or run switchyard serve here once (it generates ${path.join(STATE_DIR, "webhook-secret")})`);
 }
 
-/** What to check after a 401: the secret send used, and how to make both sides agree. */
-function signatureHint(source: string): string {
-  if (source === "WEBHOOK_SECRET") return "switchyard: signed with WEBHOOK_SECRET from this environment: the server verifies with another secret; set the same WEBHOOK_SECRET on both sides.\n";
-  if (source.startsWith("secrets in")) return `switchyard: signed with the first of ${source}: the server verifies with another secret; give both the same secret (WEBHOOK_SECRET overrides the file).\n`;
-  return `switchyard: signed with ${source}: if the server runs with WEBHOOK_SECRET, set it here too (or delete the stale file).\n`;
+/**
+ * What to check after a 401: the secret send used, how to make both sides agree, and that
+ * the answer came from `url` (another server on that port verifies with its own secret).
+ */
+function signatureHint(source: string, url: string): string {
+  const elsewhere = ` Or ${url} is not the server you meant (another serve on that port): pass --url with the URL your serve printed (receiving webhooks at …).`;
+  if (source === "WEBHOOK_SECRET") return `switchyard: signed with WEBHOOK_SECRET from this environment: the server verifies with another secret; set the same WEBHOOK_SECRET on both sides.${elsewhere}\n`;
+  if (source.startsWith("secrets in")) return `switchyard: signed with the first of ${source}: the server verifies with another secret; give both the same secret (WEBHOOK_SECRET overrides the file).${elsewhere}\n`;
+  return `switchyard: signed with ${source}: if the server runs with WEBHOOK_SECRET, set it here too (the file is then stale).${elsewhere}\n`;
 }
 
 export function registerSend(program: Command, io: CliIo): void {
@@ -116,7 +120,7 @@ export function registerSend(program: Command, io: CliIo): void {
       if ((parsed as { duplicate?: unknown }).duplicate === true && !options.json) {
         io.stderr("switchyard: a duplicate: this exact body was accepted before (replay protection, security.replayWindowHours). Pass --unique to send a fresh copy.\n");
       }
-      if (response.status === 401 && !options.json && (parsed as { error?: { code?: unknown } }).error?.code === "SWY_E_BAD_SIGNATURE") io.stderr(signatureHint(signing.source));
+      if (response.status === 401 && !options.json && (parsed as { error?: { code?: unknown } }).error?.code === "SWY_E_BAD_SIGNATURE") io.stderr(signatureHint(signing.source, url));
       if (!response.ok) throw new ExitCode(1);
     });
 }
