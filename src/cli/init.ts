@@ -134,7 +134,14 @@ function runInit(options: InitOptions, io: CliIo): void {
   const alsoSecrets = secrets.length > 0 ? `; create the repository secret${secrets.length === 1 ? "" : "s"} ${secrets.map((s) => s.name).join(", ")}` : "";
   // Named, not "everything": a `serve` run here keeps its webhook secret and a database of
   // event payloads in .switchyard/ (which ignores itself in git, but only once serve made it).
+  // The programs' paths as git takes them (the sparse patterns unanchored and unescaped), quoted for a shell when they need it.
+  const programs = checkout.map((pattern) => shellWord(pattern.replace(/^\//, "").replace(/\\(.)/g, "$1")));
   io.stdout(
-    `next: commit the workflows and the config${alsoCommit} (git add ${[WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE].join(" ")}; nothing to install: the workflow uses switchyard's GitHub Action)${alsoSecrets}; \`switchyard check\` shows the rules the workflow follows\n`,
+    `next: commit the workflows and the config${alsoCommit} (git add ${[WEBHOOK_HANDLER_FILE, AGENT_RUNNER_FILE, CONFIG_TEMPLATE_FILE, ...programs].join(" ")}; nothing to install: the workflow uses switchyard's GitHub Action)${alsoSecrets}; \`switchyard check\` shows the rules the workflow follows\n`,
   );
+}
+
+/** A path as one word of a shell command: as it is when it holds nothing a shell reads, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }

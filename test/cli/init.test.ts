@@ -437,7 +437,7 @@ describe("switchyard init with exec agents: what they run is on the runner", () 
     expect(stdout).toMatch(/^note: Installed runs \/opt\/agent\/bin\/run, outside the repository: the runner must have it/m);
     // root-agent.sh is committed without its executable bit: it would fail on the runner.
     expect(stdout).toMatch(/^note: Root runs \.\/root-agent\.sh, which is not executable: chmod \+x root-agent\.sh/m);
-    expect(stdout).toMatch(/^next: commit the workflows and the config and the programs its exec agents run \(git add \.github\/workflows\/webhook-handler\.yml \.github\/workflows\/agent-runner\.yml switchyard\.config\.yaml; .*create the repository secrets OPENAI_API_KEY, ANTHROPIC_API_KEY/m);
+    expect(stdout).toMatch(/^next: commit the workflows and the config and the programs its exec agents run \(git add \.github\/workflows\/webhook-handler\.yml \.github\/workflows\/agent-runner\.yml switchyard\.config\.yaml agents\/ tools\/ root-agent\.sh; .*create the repository secrets OPENAI_API_KEY, ANTHROPIC_API_KEY/m);
     expect(read(dir, HANDLER)).toMatch(/# Note: Installed runs \/opt\/agent\/bin\/run, outside the repository/);
   });
 
