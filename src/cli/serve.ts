@@ -41,7 +41,7 @@ function assertExposableToken(host: string, token: string | null): void {
   }
   if (token.length < MIN_EXPOSED_ADMIN_TOKEN) {
     const length = `${token.length} character${token.length === 1 ? "" : "s"}`;
-    throw new UsageError(`admin.host is ${host}, which is not loopback, and the admin token (ADMIN_TOKEN) has ${length}: use at least ${MIN_EXPOSED_ADMIN_TOKEN} (e.g. openssl rand -hex 32)`);
+    throw new UsageError(`admin.host is ${host}, which is not loopback, and the admin token (ADMIN_TOKEN, or admin.token in the config) has ${length}: use at least ${MIN_EXPOSED_ADMIN_TOKEN} (e.g. openssl rand -hex 32)`);
   }
 }
 

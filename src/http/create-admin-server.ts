@@ -52,7 +52,8 @@ export interface AdminDeps {
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith("Bearer ")) return false;
+  // The scheme's name is case-insensitive in HTTP (`bearer` is `Bearer`).
+  if (header === undefined || !/^bearer /i.test(header)) return false;
   const given = Buffer.from(header.slice("Bearer ".length));
   const wanted = Buffer.from(token);
   // Compare equal lengths only: timingSafeEqual throws otherwise (the seed's bug).

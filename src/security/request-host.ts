@@ -64,6 +64,9 @@ export function originAllowed(origin: string, host: string | undefined): boolean
     return false;
   }
   if (url.origin === "null" || (url.protocol !== "http:" && url.protocol !== "https:")) return false;
+  // An Origin is scheme://host[:port] and nothing else, as browsers send it: one with a user,
+  // a path or a default port written out is no browser's, and is refused as malformed.
+  if (url.origin !== origin) return false;
   if (isLoopbackName(url.hostname.replace(/\.$/, ""))) return true;
   if (host === undefined || hostnameOf(host) === null) return false;
   // Parsed with the origin's scheme, so a default port written out (admin.example:443) compares equal.

@@ -195,7 +195,7 @@ describe.concurrent("switchyard check", () => {
     try {
       dir.write("switchyard.config.yaml", "admin:\n  host: 0.0.0.0\n");
       const inDir = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: dir.dir, env: { ADMIN_PORT: "0", PORT: "0", ...env } });
-      const short = "switchyard: admin.host is 0.0.0.0, which is not loopback, and the admin token (ADMIN_TOKEN) has 1 character: use at least 16 (e.g. openssl rand -hex 32)\n";
+      const short = "switchyard: admin.host is 0.0.0.0, which is not loopback, and the admin token (ADMIN_TOKEN, or admin.token in the config) has 1 character: use at least 16 (e.g. openssl rand -hex 32)\n";
       expect(await inDir(["check"], { ADMIN_TOKEN: "x" })).toMatchObject({ code: 2, stdout: "", stderr: short });
       expect(await inDir(["serve"], { ADMIN_TOKEN: "x" })).toMatchObject({ code: 2, stdout: "", stderr: short });
       expect((await inDir(["check"], { ADMIN_TOKEN: "x".repeat(15) })).stderr).toContain("has 15 characters: use at least 16");

@@ -254,6 +254,8 @@ describe("the admin listener with ADMIN_TOKEN: wrong tokens", () => {
       expect(res.body.error.message).toContain("no admin token was sent");
     }
     expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from })).status).toBe(200);
+    // The scheme's name is case-insensitive, as HTTP has it.
+    expect((await adminRequest(server, "/api/tasks", { headers: { authorization: `bearer ${TOKEN}` }, from })).status).toBe(200);
     // A wrong token still counts, whatever came before it.
     for (let i = 0; i <= MAX; i++) expect((await adminRequest(server, "/api/tasks", { headers: bearer(`wrong-${i}`), from })).status).toBe(401);
     expect((await adminRequest(server, "/api/tasks", { headers: bearer(TOKEN), from })).status).toBe(429);

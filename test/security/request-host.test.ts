@@ -74,6 +74,10 @@ describe("originAllowed", () => {
     ["https://evil.example", undefined],
     ["https://admin.example", "admin.example@evil"],
     ["not a url", "127.0.0.1:9090"],
+    // No browser sends these: a user, a path, a default port written out.
+    ["http://evil.example@127.0.0.1", "127.0.0.1:9090"],
+    ["http://127.0.0.1:9090/", "127.0.0.1:9090"],
+    ["https://admin.example:443", "admin.example"],
   ])("refuses a page at %j sending to Host %j", (origin, host) => {
     expect(originAllowed(origin, host)).toBe(false);
   });
