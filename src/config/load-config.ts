@@ -258,6 +258,22 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
     const fitting = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
     if (fitting.length === 1) return fitting[0]!.map((i) => formatIssue(i, keys, fromEnv)).join("; ");
   }
+  // zod's own words ("Invalid option: …", "Invalid input: expected number, received string")
+  // for a key whose schema has no message of its own: what to write instead.
+  const zodWords = issue.message.startsWith("Invalid ");
+  // One of a few words (an enum): say which, and the nearest to what was written.
+  if (zodWords && issue.code === "invalid_value" && issue.values.length > 0 && issue.values.every((v) => typeof v === "string")) {
+    const words = issue.values as string[];
+    const written = typeof issue.input === "string" ? JSON.stringify(issue.input) : String(issue.input);
+    const hint = typeof issue.input === "string" ? didYouMean(issue.input, words) : "";
+    return `${at}: ${written} is not one of ${words.join(", ")}:${hint === "" ? " write one of them" : hint}`;
+  }
+  // A number or a list written as something else: how to write it (a quoted "3000" is a string in YAML).
+  if (zodWords && issue.code === "invalid_type" && issue.expected === "number" && typeof issue.input === "string") {
+    const shown = /secret|token|key|password|url/i.test(key) ? "" : ` (not ${JSON.stringify(issue.input.slice(0, 40))})`;
+    return `${at}: write a number, unquoted${shown}`;
+  }
+  if (zodWords && issue.code === "invalid_type" && issue.expected === "array" && issue.input !== undefined && !Array.isArray(issue.input)) return `${at}: write a list, [a, b] or one "- item" per line, not a single value`;
   // YAML 1.2 reads yes, no, on and off as strings: `trustProxy: yes` is not the boolean it looks like.
   if (issue.code === "invalid_type" && issue.expected === "boolean") return `${at}: ${issue.message}: write true or false, unquoted (yes, no, on and off are strings in YAML)`;
   // zod's own words for a number out of range ("Too small: expected number to be >=0") as what to write.

@@ -387,7 +387,8 @@ describe("bad input names the problem", () => {
     ["a rule's event under on:, named when", "routing:\n  rules:\n    - { id: x, on: push, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.on" \(did you mean when\?\)/],
     ["a rule's event under events:, named when", "routing:\n  rules:\n    - { id: x, events: [push], agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.events" \(did you mean when\?\)/],
     ["events: inside when is a typo of event, not when", "routing:\n  rules:\n    - { id: x, when: { events: push }, agent: A, priority: low, action: y }\n", /unknown key "routing\.rules\[0\]\.when\.events" \(did you mean event\?\)/],
-    ["wrong type", "server:\n  port: '3000'\n", /server\.port: Invalid input: expected number, received string/],
+    ["wrong type", "server:\n  port: '3000'\n", /server\.port: write a number, unquoted \(not "3000"\)$/],
+    ["a single value for a list", "secrets: short\n", /secrets: write a list, \[a, b\] or one "- item" per line, not a single value$/],
     ["out of range", "server:\n  port: 70000\n", /server\.port: /],
     ["a zero body limit", 'server:\n  bodyLimit: "0"\n', /server\.bodyLimit: "0" is not a size: write a positive number/],
     ["a body limit that rounds to zero", "server:\n  bodyLimit: 0.0001kb\n", /server\.bodyLimit: "0\.0001kb" is not a size/],
@@ -398,7 +399,8 @@ describe("bad input names the problem", () => {
     ["an http agent URL that is not http", 'agents:\n  A: { http: { url: "ftp://h/x", secret: s3cret-agent-key-0000 } }\n', /agents\.A\.http\.url: ftp: URLs cannot be called/],
     ["a lower-case author association", "commands:\n  associations: [owner]\n", /commands\.associations\[0\]: an author association is one of GitHub's: OWNER, MEMBER/],
     ["an unknown write-required command", "commands:\n  writeRequired: [fly]\n", /commands\.writeRequired\[0\]: a command is one of analyze, execute/],
-    ["bad enum", "comments: loud\n", /comments: Invalid option: expected one of "sticky"\|"every"\|"off"/],
+    ["bad enum", "comments: loud\n", /comments: "loud" is not one of sticky, every, off: write one of them$/],
+    ["a misspelt enum, its nearest named", "comments: stickyy\n", /comments: "stickyy" is not one of sticky, every, off: did you mean sticky\?$/],
     ["bad priority", "routing:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: urgent, action: y }\n", /routing\.rules\[0\]\.priority: is "urgent": write the rule's priority, critical, high, medium or low/],
     // A required key missing or of another type says what it is, never "expected string, received undefined".
     [
