@@ -16,6 +16,12 @@ export interface PublishInput {
   issue: { number: number; title: string };
   task: string;
   attempt: number;
+  /**
+   * Which run of the task this is, beyond its id (ids are one store's: a recreated database,
+   * or another install on the same repository, numbers its tasks anew): the delivery the
+   * task came from and how many replays it had. Written into the commit (pushedByThisTask).
+   */
+  run: { delivery: string; replays: number };
   plan: readonly PlanStep[];
   /** The agent's output tail, masked. */
   summary: string;
@@ -30,9 +36,10 @@ export interface PublishInput {
   signal?: AbortSignal;
 }
 
-/** The line of a commit of switchyard's that names its task and attempt (pushedByThisTask reads it back). */
-const madeBy = (task: string, attempt: number) => `Made by a coding agent in switchyard's workspace (task ${task}, attempt ${attempt}).`;
-const MADE_BY = /^Made by a coding agent in switchyard's workspace \(task (\d+), attempt (\d+)\)\.$/m;
+/** The line of a commit of switchyard's that names its task, attempt and run (pushedByThisTask reads it back). */
+const madeBy = (input: Pick<PublishInput, "task" | "attempt" | "run">) => `${MADE_BY}${input.task}, attempt ${input.attempt}${runOf(input)}`;
+const MADE_BY = "Made by a coding agent in switchyard's workspace (task ";
+const runOf = ({ run }: Pick<PublishInput, "run">) => `; delivery ${run.delivery}, replay ${run.replays}).`;
 
 export type PublishResult =
   | { kind: "no-changes" }
@@ -62,7 +69,7 @@ export async function publishChanges(input: PublishInput): Promise<PublishResult
     [
       "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", ...(dirty ? [] : ["--allow-empty"]),
       "-m", `#${input.issue.number}: ${input.issue.title}`.slice(0, 72),
-      "-m", madeBy(input.task, input.attempt),
+      "-m", madeBy(input),
       "-m", `${ISSUE_TRAILER}: ${input.repository}#${input.issue.number}`,
     ],
     identity,
@@ -133,12 +140,19 @@ async function publishPull(input: PublishInput, commit: string, pull: { title: s
  * before it was done — killed between the push and the pull request, say; else null. Its
  * work is published as it is, not made again by a second run of the coding agent.
  */
-export async function pushedByThisTask(input: Pick<PublishInput, "workspace" | "task" | "baseEnv" | "signal">): Promise<{ commit: string; attempt: number } | null> {
+export async function pushedByThisTask(input: Pick<PublishInput, "workspace" | "task" | "run" | "baseEnv" | "signal">): Promise<{ commit: string; attempt: number } | null> {
   const { workspace } = input;
   if (!workspace.reused) return null;
   const message = await runGit(["log", "-1", "--format=%B", workspace.startSha], { cwd: workspace.worktree, baseEnv: input.baseEnv, signal: input.signal });
-  const made = MADE_BY.exec(message);
-  return made !== null && made[1] === input.task ? { commit: workspace.startSha, attempt: Number(made[2]) } : null;
+  // Compared whole, not parsed: a delivery id may hold any printable character but the space.
+  const prefix = `${MADE_BY}${input.task}, attempt `;
+  const suffix = runOf(input);
+  for (const line of message.split("\n")) {
+    if (!line.startsWith(prefix) || !line.endsWith(suffix)) continue;
+    const attempt = line.slice(prefix.length, line.length - suffix.length);
+    if (/^\d+$/.test(attempt)) return { commit: workspace.startSha, attempt: Number(attempt) };
+  }
+  return null;
 }
 
 /**

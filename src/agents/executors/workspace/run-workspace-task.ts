@@ -181,14 +181,14 @@ async function runLocked(spec: WorkspaceExecutorConfig, ctx: AgentContext, deps:
     );
 
     const publishInput = {
-      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, plan, summary: "",
+      workspace, repository, issue: { number, title: issue.title }, task: task.id, attempt: task.attempts, run: { delivery: task.delivery, replays: task.replays }, plan, summary: "",
       author: spec.author, branchPrefix: spec.branchPrefix, labels: spec.labels, remote, token, github, baseEnv, signal,
     };
-    // An earlier attempt of this task pushed its work, then stopped before it was done (killed
-    // between the push and the pull request): that work is published, not made again. Not an
-    // attempt from before a replay (retryBase counts those): a replay asks for a new run.
-    const earlierPush = github.dryRun ? null : await pushedByThisTask(publishInput);
-    const pushed = earlierPush !== null && earlierPush.attempt > task.retryBase ? earlierPush : null;
+    // An earlier attempt of this run of the task (the same delivery, no replay since) pushed its
+    // work, then stopped before it was done (killed between the push and the pull request):
+    // that work is published, not made again. Not in Actions mode: each workflow run is a
+    // fresh store whose ids start over, and running the workflow again asks for a new run.
+    const pushed = github.dryRun || ctx.mode === "actions" ? null : await pushedByThisTask(publishInput);
     let output: string;
     let published: PublishResult & { kind: "published" };
     if (pushed !== null) {

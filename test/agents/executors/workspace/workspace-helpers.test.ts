@@ -207,3 +207,23 @@ describe("git's errors as people read them", () => {
     expect(summarizeStderr("one\ntwo\nthree\nfour")).toBe("two three four");
   });
 });
+
+describe("pushedByThisTask", () => {
+  it("finds an earlier attempt's commit only for the same task, delivery and replay count", async () => {
+    const { pushedByThisTask } = await import("../../../../src/agents/executors/workspace/publish-changes.js");
+    const dir = tempDir();
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@x", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@x" } }).trim();
+    git("init", "--quiet");
+    // A delivery id may hold any printable character but the space.
+    const delivery = "d-1;x),replay";
+    git("commit", "--quiet", "--allow-empty", "-m", "#7: a title", "-m", `Made by a coding agent in switchyard's workspace (task 12, attempt 2; delivery ${delivery}, replay 0).`, "-m", "Switchyard-Issue: o/r#7");
+    const startSha = git("rev-parse", "HEAD");
+    const workspace = { worktree: dir, branch: "switchyard/issue-7", defaultBranch: "main", startSha, reused: true };
+    const look = (task: string, run: { delivery: string; replays: number }, reused = true) => pushedByThisTask({ workspace: { ...workspace, reused }, task, run, baseEnv: process.env });
+    expect(await look("12", { delivery, replays: 0 })).toEqual({ commit: startSha, attempt: 2 });
+    expect(await look("12", { delivery, replays: 1 })).toBeNull(); // replayed since: a new run
+    expect(await look("12", { delivery: "d-2", replays: 0 })).toBeNull(); // another store's task 12
+    expect(await look("1", { delivery, replays: 0 })).toBeNull();
+    expect(await look("12", { delivery, replays: 0 }, false)).toBeNull(); // a new branch: nothing pushed
+  });
+});
