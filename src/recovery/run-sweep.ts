@@ -182,8 +182,9 @@ async function sweepHook(
       const hookWide = described.kind === "not_found" && notFound >= 2 && answered === 0;
       const refusal = !hookWide && code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
       if (refusal && described.kind === "github_error") answered += 1;
-      // A refusal counts toward the delivery's asks: say whether another comes.
-      const next = n >= MAX_ASKS ? `: that was ask ${n} of ${MAX_ASKS}, the last: redeliver it by hand from the webhook's Recent Deliveries if it still matters` : `: the next sweep asks again (this was ask ${n} of ${MAX_ASKS})`;
+      // A refusal counts toward the delivery's asks (an outage's did not, though they have rows): say whether another comes.
+      const counted = (history.get(guid)?.asks ?? 0) + 1;
+      const next = counted >= MAX_ASKS ? `: that was ask ${counted} of ${MAX_ASKS}, the last: redeliver it by hand from the webhook's Recent Deliveries if it still matters` : `: the next sweep asks again (this was ask ${counted} of ${MAX_ASKS})`;
       const message =
         refusal && described.kind === "not_found"
           ? `hook ${target.name}: GitHub answers 404 to the redelivery of this delivery: it is no longer in the hook's log`

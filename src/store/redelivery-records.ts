@@ -18,7 +18,7 @@ export interface RedeliveryAsk {
 export interface RedeliveryHistory {
   asks: number;
   lastAskedAt: number;
-  /** GitHub's HTTP status for the latest ask: 202 took it, a 4xx refused it; null when it had no answer (yet). */
+  /** GitHub's HTTP status for the latest ask that counts: 202 took it, a 4xx refused it; null when none counts or its answer is not in. */
   lastStatus: number | null;
 }
 

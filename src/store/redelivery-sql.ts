@@ -4,7 +4,12 @@
  * 4xx: too old, gone). An ask that met an outage — no answer, a 5xx, a rate limit — does not:
  * the next sweep asks again, as its message says, until GitHub answers.
  */
-export const COUNTED_ASK = "(error IS NULL OR (status >= 400 AND status < 500 AND status <> 429))";
+export const COUNTED_ASK = countedAsk("");
+
+/** COUNTED_ASK of the row named `table` (`latest.`), for a subquery beside the outer one. */
+function countedAsk(table: string): string {
+  return `(${table}error IS NULL OR (${table}status >= 400 AND ${table}status < 500 AND ${table}status <> 429))`;
+}
 
 /** Every ask a guid may have, counted or not: an outage as long as the lookback asks no more than this. */
 export const MAX_ASK_ROWS = 30;
@@ -24,4 +29,4 @@ export const RESERVE_REDELIVERY_SQL = `INSERT INTO redeliveries (guid, n, hook, 
 
 /** A guid's asks as the sweep plans with them: `asks` counts only those that count toward the limit. */
 export const HISTORY_COLUMNS = `guid, SUM(CASE WHEN ${COUNTED_ASK} THEN 1 ELSE 0 END) AS asks, MAX(asked_at) AS last,
-  (SELECT latest.status FROM redeliveries latest WHERE latest.guid = redeliveries.guid ORDER BY latest.n DESC LIMIT 1) AS last_status`;
+  (SELECT latest.status FROM redeliveries latest WHERE latest.guid = redeliveries.guid AND ${countedAsk("latest.")} ORDER BY latest.n DESC LIMIT 1) AS last_status`;
