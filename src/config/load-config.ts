@@ -12,6 +12,7 @@ import { describeYamlError } from "./describe-yaml-error.js";
 import { findUnindentedAgentSettings, type UnindentedAgentSettings } from "./find-unindented-agent-settings.js";
 import { formatDuration } from "./format-duration.js";
 import { didYouMean } from "./suggest-name.js";
+import { kindOf } from "./key-messages.js";
 import { BUILTIN_AGENT_NAMES, configSchema, privateKeyProblem, type Config } from "./schema.js";
 
 export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
@@ -261,17 +262,17 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   // zod's own words ("Invalid option: …", "Invalid input: expected number, received string")
   // for a key whose schema has no message of its own: what to write instead.
   const zodWords = issue.message.startsWith("Invalid ");
+  // What was written, quoted, when it may be shown (see quotable); else its kind.
+  const written = quotable(issue.input, key) ? JSON.stringify(issue.input) : typeof issue.input === "string" ? "a string" : kindOf(issue.input);
   // One of a few words (an enum): say which, and the nearest to what was written.
   if (zodWords && issue.code === "invalid_value" && issue.values.length > 0 && issue.values.every((v) => typeof v === "string")) {
     const words = issue.values as string[];
-    const written = typeof issue.input === "string" ? JSON.stringify(issue.input) : String(issue.input);
-    const hint = typeof issue.input === "string" ? didYouMean(issue.input, words) : "";
+    const hint = quotable(issue.input, key) ? didYouMean(issue.input, words) : "";
     return `${at}: ${written} is not one of ${words.join(", ")}:${hint === "" ? " write one of them" : hint}`;
   }
   // A number or a list written as something else: how to write it (a quoted "3000" is a string in YAML).
   if (zodWords && issue.code === "invalid_type" && issue.expected === "number" && typeof issue.input === "string") {
-    const shown = /secret|token|key|password|url/i.test(key) ? "" : ` (not ${JSON.stringify(issue.input.slice(0, 40))})`;
-    return `${at}: write a number, unquoted${shown}`;
+    return `${at}: write a number, unquoted (not ${written})`;
   }
   if (zodWords && issue.code === "invalid_type" && issue.expected === "array" && issue.input !== undefined && !Array.isArray(issue.input)) return `${at}: write a list, [a, b] or one "- item" per line, not a single value`;
   // YAML 1.2 reads yes, no, on and off as strings: `trustProxy: yes` is not the boolean it looks like.
@@ -281,10 +282,19 @@ function formatIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], from
   if (range !== null) return `${at}: out of range: write ${range}`;
   // A value of the wrong form (a pattern): quoted, as the other messages quote what was written;
   // never a secret's, nor a URL (its user, password or query can hold credentials).
-  if (issue.code === "invalid_format" && issue.format !== "url" && typeof issue.input === "string" && issue.input.length <= 200 && !issue.input.includes("://") && !/secret|token|key|password|url/i.test(key)) {
-    return `${at}: ${issue.message}, not ${JSON.stringify(issue.input)}`;
+  if (issue.code === "invalid_format" && issue.format !== "url" && quotable(issue.input, key)) {
+    return `${at}: ${issue.message}, not ${written}`;
   }
   return `${at || "(top level)"}: ${issue.message}`;
+}
+
+/**
+ * Whether a value written in the config may be quoted back in a message: a short string,
+ * never a secret's (by its key's name, or shaped like a GitHub token wherever it was
+ * pasted), nor anything like a URL (its user, password or query can hold credentials).
+ */
+function quotable(value: unknown, key: string): value is string {
+  return typeof value === "string" && value.length <= 200 && !value.includes("://") && !/gh[pousr]_|github_pat_/.test(value) && !/secret|token|key|password|url/i.test(key);
 }
 
 /** Words written for a key that has another name, and nothing like it in spelling: a rule's event goes under `when`. */

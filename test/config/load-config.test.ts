@@ -401,6 +401,9 @@ describe("bad input names the problem", () => {
     ["an unknown write-required command", "commands:\n  writeRequired: [fly]\n", /commands\.writeRequired\[0\]: a command is one of analyze, execute/],
     ["bad enum", "comments: loud\n", /comments: "loud" is not one of sticky, every, off: write one of them$/],
     ["a misspelt enum, its nearest named", "comments: stickyy\n", /comments: "stickyy" is not one of sticky, every, off: did you mean sticky\?$/],
+    ["a list for an enum, named as a list", "comments: [sticky]\n", /comments: a list is not one of sticky, every, off: write one of them$/],
+    ["a token pasted into an enum, not echoed", "server:\n  role: ghp_abcdefabcdefabcdefabcdefabcdefabcdef12\n", /server\.role: a string is not one of all, ingest, worker: write one of them$/],
+    ["a URL in a number, not echoed", "server:\n  port: 'postgres://admin:hunter2@db/x'\n", /server\.port: write a number, unquoted \(not a string\)$/],
     ["bad priority", "routing:\n  rules:\n    - { id: x, when: { event: push }, agent: A, priority: urgent, action: y }\n", /routing\.rules\[0\]\.priority: is "urgent": write the rule's priority, critical, high, medium or low/],
     // A required key missing or of another type says what it is, never "expected string, received undefined".
     [
