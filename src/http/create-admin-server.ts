@@ -102,7 +102,7 @@ function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): FastifyR
   return sendError(
     reply,
     "SWY_E_FORBIDDEN_ORIGIN",
-    `a ${request.method} from a page at ${JSON.stringify(origin)} is refused: the admin API takes changes only from pages on loopback or on its own host (the dashboard), or from clients that send no Origin (the CLI); behind a proxy, pass the original Host header through`,
+    `a ${request.method} from a page at ${JSON.stringify(origin)} is refused: the admin API takes changes only from pages on loopback or on its own host (the dashboard), with an Origin as browsers send it (scheme://host[:port]), or from clients that send no Origin (the CLI); behind a proxy, pass the original Host header through`,
   );
 }
 

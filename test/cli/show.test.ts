@@ -262,7 +262,7 @@ describe("deliveries show / tasks show", () => {
     expect(task.code).toBe(2);
     expect(task.stderr).toMatch(/no task 999999 .*switchyard tasks/);
     // Retention is one reason an id that once existed is gone: said, so no one hunts for a bug.
-    expect(task.stderr).toContain("deleted with its delivery once that is older than store.retention.rows");
+    expect(task.stderr).toContain("no task had that id, or it was deleted with its delivery once that was older than store.retention.rows");
     const api = await fetch(`${server.adminUrl}/api/tasks/999999`);
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { message: string } }).error.message).toContain("store.retention.rows");
