@@ -1,4 +1,5 @@
-import { copyFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { exampleOf } from "../support/examples.js";
 import { runCli } from "../support/run-cli.js";
@@ -43,4 +44,26 @@ describe("the SQLite file removed or replaced under a running server", () => {
       }
     });
   }
+
+  it("moved aside: what it refused is not written into the old file, so putting it back brings none of it back", async () => {
+    server = await startTestServer();
+    expect((await server.deliver("issues", exampleOf("issues", "opened"), { delivery: "kept-1" })).status).toBe(202);
+    const file = server.dbFile;
+    renameSync(file, `${file}.aside`);
+    for (let i = 0; i < 3; i++) expect((await server.deliver("issues", exampleOf("issues", "opened"), { delivery: `refused-${i}` })).status).toBe(503);
+    // Closed, its files kept: the old file gets what its connection still had to checkpoint.
+    await (server as unknown as { close: () => Promise<void> }).close();
+    const dir = server.dir;
+    server = undefined;
+    // Put back as the operations guide says: the file with its -wal.
+    if (existsSync(`${file}-wal`)) renameSync(`${file}-wal`, `${file}.aside-wal`);
+    const aside = new Database(`${file}.aside`, { readonly: true });
+    try {
+      const ids = aside.prepare<[], string>("SELECT id FROM deliveries ORDER BY seq").pluck().all();
+      expect(ids).toEqual(["kept-1"]);
+    } finally {
+      aside.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

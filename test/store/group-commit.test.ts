@@ -25,6 +25,28 @@ describe("createGroupCommitWriter", () => {
 
   const items = (): string[] => db.prepare<[], string>("SELECT v FROM item ORDER BY rowid").pluck().all();
 
+  it("writes nothing once verify says the file is no longer the database: the batch is refused before it runs", async () => {
+    let gone = false;
+    const writer = createGroupCommitWriter(db, {
+      verify: () => {
+        if (gone) throw new Error("the SQLite file was removed");
+      },
+    });
+    const insert = db.prepare("INSERT INTO item (v) VALUES (?)");
+    await writer.run(() => insert.run("before"));
+    gone = true;
+    let ran = false;
+    await expect(
+      writer.run(() => {
+        ran = true;
+        return insert.run("after");
+      }),
+    ).rejects.toThrow("the SQLite file was removed");
+    expect(ran).toBe(false);
+    expect(items()).toEqual(["before"]);
+    expect(writer.stats.failedBatches).toBe(1);
+  });
+
   it("commits a deferred op at once when no webhook traffic is about, and lets it ride along with the next urgent batch when there is", async () => {
     const writer = createGroupCommitWriter(db);
     const insert = db.prepare("INSERT INTO item (v) VALUES (?)");

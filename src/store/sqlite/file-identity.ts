@@ -39,7 +39,7 @@ export function watchFileIdentity(file: string): () => void {
   return () => {
     const gone = (path: string, now: string | undefined): StoreFileGoneError =>
       new StoreFileGoneError(
-        `the SQLite file ${path} was ${now === undefined ? "removed" : "replaced"} while switchyard had it open: what it wrote from then on would be lost at the next start, so it accepts nothing more. Stop switchyard, put the database back (or move the new one aside) and start it again`,
+        `the SQLite file ${path} was ${now === undefined ? "removed" : "replaced"} while switchyard had it open: what it wrote from then on would be lost at the next start, so it writes and accepts nothing more. Stop switchyard, put the database back (or move the new one aside) and start it again; to start from a new file instead, delete the -wal and -shm files beside it first: they are the old file's, and SQLite would apply them to the new one and damage it`,
       );
     const databaseNow = identityOf(file);
     if (databaseNow !== database) throw gone(file, databaseNow);

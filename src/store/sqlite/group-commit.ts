@@ -44,9 +44,9 @@ export interface GroupCommitOptions {
   /** Called after each committed transaction, before its ops settle. */
   onCommit?: () => void;
   /**
-   * Called after each COMMIT, before anything settles: when it throws, the batch's ops are
-   * rejected with its error (the file committed to is no longer the database, see
-   * file-identity.ts).
+   * Called before each batch (when it throws, nothing is written) and after each COMMIT,
+   * before anything settles (when it throws, the batch's ops are rejected with its error):
+   * the file written to is no longer the database, see file-identity.ts.
    */
   verify?: () => void;
 }
@@ -189,6 +189,15 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     if (!sliced) {
       sliced = true;
       db.pragma(`busy_timeout = ${LOCK_SLICE_MS}`);
+    }
+    // A file that is no longer the database takes no more writes: its rows would come back
+    // if it were put back (a refused delivery stored after all, a task claimed for nothing).
+    try {
+      options.verify?.();
+    } catch (thrown) {
+      stats.failedBatches++;
+      failAll(batch, toError(thrown));
+      return;
     }
     let settled: Settled;
     try {
