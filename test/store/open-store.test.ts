@@ -119,3 +119,21 @@ describe("openStore's files", () => {
     await store.close();
   });
 });
+
+describe("watchForDamage", () => {
+  it("turns the first report of a damaged database into an error every later write gets, with what to do", async () => {
+    const { watchForDamage } = await import("../../src/store/sqlite/sqlite-store.js");
+    const damage = watchForDamage("/srv/sy.db");
+    damage.report("background WAL checkpoint failed (it is tried again; …): SQLITE_BUSY: database is locked");
+    expect(() => damage.check()).not.toThrow();
+    damage.report("background WAL checkpoint failed (it is tried again; …): database disk image is malformed");
+    let thrown: unknown;
+    try {
+      damage.check();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "SQLITE_CORRUPT" });
+    expect((thrown as Error).message).toMatch(/^the SQLite database \/srv\/sy\.db is damaged \(SQLite says: background WAL checkpoint failed .*database disk image is malformed\), and switchyard cannot work on it: stop it, then restore it from a backup/);
+  });
+});

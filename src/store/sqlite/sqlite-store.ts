@@ -1,3 +1,4 @@
+import { damagedDatabase } from "../damaged-database.js";
 import { existsSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { UsageError } from "../../errors.js";
@@ -79,6 +80,26 @@ export interface SqliteStore extends Store {
   readonly readThreadStats: Readonly<OffloadedReadStats> | null;
 }
 
+/**
+ * Remembers the first report (a checkpoint's error) that says the database is damaged;
+ * `check` throws it (as SQLITE_CORRUPT, with what to do) from then on.
+ *
+ * @example const damage = watchForDamage(file); damage.report("… database disk image is malformed"); damage.check(); // throws
+ */
+export function watchForDamage(file: string): { report: (message: string) => void; check: () => void } {
+  let damaged: Error | null = null;
+  return {
+    report(message) {
+      if (damaged !== null || !/database disk image is malformed|file is not a database/i.test(message)) return;
+      const corrupt = Object.assign(new Error(message), { code: "SQLITE_CORRUPT" });
+      damaged = Object.assign(new Error(damagedDatabase(corrupt, file) ?? message), { code: "SQLITE_CORRUPT" });
+    },
+    check() {
+      if (damaged !== null) throw damaged;
+    },
+  };
+}
+
 /** An empty file (which SQLite opens as a new database) of mode 0600; one made meanwhile by another process is left as it is. */
 function createOwnerOnly(file: string): void {
   try {
@@ -154,11 +175,22 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   }
   const threadReads = options.checkpointThread === true && options.readThread === true && !readonly;
   const readsEntry = threadReads ? availableThreadReadsEntry(options.onReadThreadError) : null;
+  // Damage the checkpoint finds (pages the webhooks' own writes never touch: a restored copy
+  // opened with the old file's -wal) stops all writing, as damage met by a write does.
+  const damage = watchForDamage(file);
+  const onCheckpointError = (message: string) => {
+    damage.report(message);
+    options.onCheckpointError?.(message);
+  };
   const checkpointer =
-    options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: options.onCheckpointError, onStarted: options.onThreadStarted, readsEntry: readsEntry ?? undefined }) : null;
+    options.checkpointThread === true && !readonly ? startCheckpointer(db, file, { onError: onCheckpointError, onStarted: options.onThreadStarted, readsEntry: readsEntry ?? undefined }) : null;
   // A writer that stays open while its file is removed or replaced would acknowledge into a
   // file no restart opens: every commit checks that the path still names it.
-  const checkFile = readonly || file === ":memory:" ? undefined : watchFileIdentity(file);
+  const identity = readonly || file === ":memory:" ? undefined : watchFileIdentity(file);
+  const checkFile = () => {
+    damage.check();
+    identity?.();
+  };
   const writer = createGroupCommitWriter(db, { onCommit: checkpointer === null ? undefined : () => checkpointer.committed(), verify: checkFile });
   let ops: ReturnType<typeof prepareOps> | undefined;
   const prepared = (): ReturnType<typeof prepareOps> => (ops ??= prepareOps(db));
@@ -190,7 +222,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
 
     async checkWritable() {
-      checkFile?.();
+      checkFile();
     },
 
     adminView() {
@@ -201,7 +233,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         THREAD_READS.map((read) => [
           read,
           async (...args: unknown[]) => {
-            checkFile?.();
+            checkFile();
             return readThread.run(read, args as never);
           },
         ]),
