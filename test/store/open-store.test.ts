@@ -123,7 +123,7 @@ describe("openStore's files", () => {
 describe("watchForDamage", () => {
   it("turns the first report of a damaged database into an error every later write gets, with what to do", async () => {
     const { watchForDamage } = await import("../../src/store/sqlite/sqlite-store.js");
-    const damage = watchForDamage("/srv/sy.db");
+    const damage = watchForDamage();
     damage.report("background WAL checkpoint failed (it is tried again; …): SQLITE_BUSY: database is locked");
     expect(() => damage.check()).not.toThrow();
     damage.report("background WAL checkpoint failed (it is tried again; …): database disk image is malformed");
@@ -133,7 +133,9 @@ describe("watchForDamage", () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ code: "SQLITE_CORRUPT" });
-    expect((thrown as Error).message).toMatch(/^the SQLite database \/srv\/sy\.db is damaged \(SQLite says: background WAL checkpoint failed .*database disk image is malformed\), and switchyard cannot work on it: stop it, then restore it from a backup/);
+    expect(thrown).toMatchObject({ code: "SQLITE_CORRUPT", message: "database disk image is malformed (found by the background WAL checkpoint)" });
+    // What the webhook route and the worker log of it, as of damage a write met.
+    const { damagedDatabase } = await import("../../src/store/damaged-database.js");
+    expect(damagedDatabase(thrown, "/srv/sy.db")).toMatch(/^the SQLite database \/srv\/sy\.db is damaged \(SQLite says: database disk image is malformed \(found by the background WAL checkpoint\)\), and switchyard cannot work on it: stop it, then restore it from a backup/);
   });
 });

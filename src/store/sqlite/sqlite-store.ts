@@ -1,4 +1,3 @@
-import { damagedDatabase } from "../damaged-database.js";
 import { existsSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { UsageError } from "../../errors.js";
@@ -82,17 +81,18 @@ export interface SqliteStore extends Store {
 
 /**
  * Remembers the first report (a checkpoint's error) that says the database is damaged;
- * `check` throws it (as SQLITE_CORRUPT, with what to do) from then on.
+ * `check` throws it from then on, as SQLite's own SQLITE_CORRUPT (which damagedDatabase
+ * turns into what to do, wherever it is met).
  *
- * @example const damage = watchForDamage(file); damage.report("… database disk image is malformed"); damage.check(); // throws
+ * @example const damage = watchForDamage(); damage.report("… database disk image is malformed"); damage.check(); // throws
  */
-export function watchForDamage(file: string): { report: (message: string) => void; check: () => void } {
+export function watchForDamage(): { report: (message: string) => void; check: () => void } {
   let damaged: Error | null = null;
   return {
     report(message) {
-      if (damaged !== null || !/database disk image is malformed|file is not a database/i.test(message)) return;
-      const corrupt = Object.assign(new Error(message), { code: "SQLITE_CORRUPT" });
-      damaged = Object.assign(new Error(damagedDatabase(corrupt, file) ?? message), { code: "SQLITE_CORRUPT" });
+      const said = /database disk image is malformed|file is not a database/i.exec(message);
+      if (damaged !== null || said === null) return;
+      damaged = Object.assign(new Error(`${said[0]} (found by the background WAL checkpoint)`), { code: "SQLITE_CORRUPT" });
     },
     check() {
       if (damaged !== null) throw damaged;
@@ -177,7 +177,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const readsEntry = threadReads ? availableThreadReadsEntry(options.onReadThreadError) : null;
   // Damage the checkpoint finds (pages the webhooks' own writes never touch: a restored copy
   // opened with the old file's -wal) stops all writing, as damage met by a write does.
-  const damage = watchForDamage(file);
+  const damage = watchForDamage();
   const onCheckpointError = (message: string) => {
     damage.report(message);
     options.onCheckpointError?.(message);
