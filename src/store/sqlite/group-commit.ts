@@ -173,6 +173,18 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     if (queue.length > 0) lockRetry ??= setTimeout(flush, LOCK_RETRY_MS);
   }
 
+  /** `options.verify`, or the batch failed with what it threw. */
+  function verified(batch: readonly Pending[]): boolean {
+    try {
+      options.verify?.();
+      return true;
+    } catch (thrown) {
+      stats.failedBatches++;
+      failAll(batch, toError(thrown));
+      return false;
+    }
+  }
+
   function flush(): void {
     scheduled = null;
     if (deferred !== null) {
@@ -192,13 +204,7 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     }
     // A file that is no longer the database takes no more writes: its rows would come back
     // if it were put back (a refused delivery stored after all, a task claimed for nothing).
-    try {
-      options.verify?.();
-    } catch (thrown) {
-      stats.failedBatches++;
-      failAll(batch, toError(thrown));
-      return;
-    }
+    if (!verified(batch)) return;
     let settled: Settled;
     try {
       const fast = runBatch(batch, false);
@@ -217,14 +223,8 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
       failAll(batch, toError(thrown));
       return;
     }
-    try {
-      options.verify?.();
-    } catch (thrown) {
-      // Committed, but to a file that is no longer the database: not to be acknowledged.
-      stats.failedBatches++;
-      failAll(batch, toError(thrown));
-      return;
-    }
+    // Committed, but to a file that is no longer the database: not to be acknowledged.
+    if (!verified(batch)) return;
     stats.batches++;
     stats.ops += batch.length;
     options.onCommit?.();
