@@ -19,8 +19,10 @@ export function deliveryNotFound(id: string): string {
 }
 
 /** Why a task id may be missing: retention deletes tasks with their delivery. */
+const TASK_GONE = "no task had that id, or it was deleted with its delivery once that was older than store.retention.rows";
+
 export function taskNotFound(id: string): string {
-  return `no task ${id} in the store: no task had that id, or it was deleted with its delivery once that was older than store.retention.rows`;
+  return `no task ${id} in the store: ${TASK_GONE}`;
 }
 
 /** The end of a replay refused for ids the store does not have: why they may be missing. */
@@ -28,7 +30,7 @@ export function missingForReplay(kind: "deliveries" | "tasks", ids: readonly str
   const why =
     kind === "deliveries"
       ? "a duplicate or a refused request is never stored, and a delivery older than store.retention.rows is deleted (switchyard deliveries show ID says more)"
-      : "no task had that id, or it was deleted with its delivery once that was older than store.retention.rows";
+      : TASK_GONE;
   return `no such ${kind === "deliveries" ? "delivery" : "task"}: ${ids.join(", ")} (nothing was replayed): ${why}`;
 }
 

@@ -136,7 +136,8 @@ async function publishPull(input: PublishInput, commit: string, pull: { title: s
 
 /**
  * The attempt of `input.task` whose commit the workspace's branch starts from, when an
- * earlier attempt of this very task pushed it (its commit names the task) and then stopped
+ * earlier attempt of this very run of the task pushed it (its commit names the task, the
+ * delivery and the replay count) and then stopped
  * before it was done — killed between the push and the pull request, say; else null. Its
  * work is published as it is, not made again by a second run of the coding agent.
  */
