@@ -320,8 +320,15 @@ export function createWorker(options: WorkerOptions): Worker {
         logger.warn("the store answers again: the worker claims tasks");
       }
     } catch (error) {
-      // An outage is said once, as a warning without a stack, not once a poll until it ends.
-      if (!isStoreUnavailable(error)) logger.error({ err: error }, damagedDatabase(error) ?? "worker could not claim tasks; will look again");
+      // A claim that failed leaves the due tasks due: look again at the poll interval, not at
+      // once (a store that refuses every write would be claimed from in a busy loop).
+      blocked = true;
+      const damaged = damagedDatabase(error);
+      // An outage or a damaged database is said once, not once a poll until it ends.
+      if (damaged !== null) {
+        if (!storeDown) logger.error(damaged);
+        storeDown = true;
+      } else if (!isStoreUnavailable(error)) logger.error({ err: error }, "worker could not claim tasks; will look again");
       else if (!storeDown) {
         storeDown = true;
         logger.warn({ reason: (error as Error).message }, `${storeUnavailableWhy(error)}: the worker claims no tasks until it answers, and keeps looking`);

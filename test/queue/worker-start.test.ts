@@ -233,6 +233,34 @@ describe("a worker whose store cannot be reached", () => {
   });
 });
 
+describe("a worker whose store refuses every claim while a task is due (the file gone, the database damaged)", () => {
+  it("looks again at the poll interval, not in a busy loop, and says a damaged database once", async () => {
+    const store = await freshStore();
+    await accept(store);
+    let claims = 0;
+    const corrupt = Object.assign(new Error("database disk image is malformed"), { code: "SQLITE_CORRUPT" });
+    const damaged: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "claim") return async () => (claims++, Promise.reject(corrupt));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lines: { level: number; msg: string }[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+    const { config } = parseConfig({});
+    const worker = createWorker({ store: damaged, config, github: createGithubRuntime(config, logger), logger, pollMs: 100, executorFor: () => async () => ({ output: "ok" }) });
+    await worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await worker.stop();
+    await store.close();
+    // About one claim per poll (100 ms) in 500 ms; a busy loop made hundreds.
+    expect(claims).toBeGreaterThanOrEqual(2);
+    expect(claims).toBeLessThanOrEqual(12);
+    const errors = lines.filter((line) => line.level >= 50);
+    expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(/^the SQLite database is damaged \(SQLite says: database disk image is malformed\)/)]);
+  });
+});
+
 describe("a running task whose lease renewals the store refuses (an outage)", () => {
   it("warns with the driver's message, not a stack at every renewal", async () => {
     const store = await freshStore();

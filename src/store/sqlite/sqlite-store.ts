@@ -175,8 +175,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   }
   const threadReads = options.checkpointThread === true && options.readThread === true && !readonly;
   const readsEntry = threadReads ? availableThreadReadsEntry(options.onReadThreadError) : null;
-  // Damage the checkpoint finds (pages the webhooks' own writes never touch: a restored copy
-  // opened with the old file's -wal) stops all writing, as damage met by a write does.
+  // Damage the checkpoint finds (pages the webhooks' own writes may never touch: a restored
+  // copy opened with the old file's -wal) stops all writing; reads go on, for what they can
+  // still show (what to redeliver).
   const damage = watchForDamage();
   const onCheckpointError = (message: string) => {
     damage.report(message);
@@ -233,7 +234,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         THREAD_READS.map((read) => [
           read,
           async (...args: unknown[]) => {
-            checkFile();
+            identity?.();
             return readThread.run(read, args as never);
           },
         ]),
