@@ -444,7 +444,7 @@ describe("workspace executor: runs that end without a pull request", () => {
     fake.seedFromPayload("issues", issue);
     const delivery = await deliver("issue_comment", commandPayload(issue, "/agent execute"));
     // The agent hangs (its 4 s timeout ends it); meanwhile another run moved the issue on.
-    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && JSON.parse(readFileSync(path.join(records, name), "utf8")).cwd.includes(`${repoName}/issue-21-`)) || null, 20_000, 50);
+    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && runRecordIn(name)?.cwd.includes(`${repoName}/issue-21-`)) || null, 20_000, 50);
     fake.seedFromPayload("issues", issuePayload(21, "mode: hang", ["state:reviewing"]));
     const task = await executionTask(delivery);
     expect(task.status).toBe("dead");
@@ -585,6 +585,15 @@ describe("workspace executor: runs that end without a pull request", () => {
   });
 });
 
+/** A run record the fake agent writes, or null while it is still being written (read mid-write, it is not JSON yet). */
+function runRecordIn(name: string): { cwd: string } | null {
+  try {
+    return JSON.parse(readFileSync(path.join(records, name), "utf8")) as { cwd: string };
+  } catch {
+    return null;
+  }
+}
+
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
@@ -654,7 +663,7 @@ describe("workspace executor in a workflow run that is cancelled", () => {
       stop: stop.signal,
     });
     // The agent hangs in its worktree: cancel the run then.
-    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && JSON.parse(readFileSync(path.join(records, name), "utf8")).cwd.includes(`${repoName}/issue-30-`)) || null, 20_000, 50);
+    await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && runRecordIn(name)?.cwd.includes(`${repoName}/issue-30-`)) || null, 20_000, 50);
     stop.abort("SIGINT");
     const result = await run;
     expect(result.cancelled).toBe("SIGINT");
