@@ -167,6 +167,8 @@ async function sweepHook(
     const n = await store.reserve({ guid, hook: target.name, hookDeliveryId: entry.id, askedAt: now() }, MAX_ASKS);
     // Another instance asked at this very moment, or the limit was reached meanwhile.
     if (n === null) continue;
+    // Which of the guid's counted asks this is (`n` numbers its rows, an outage's uncounted ones too).
+    const counted = (history.get(guid)?.asks ?? 0) + 1;
     let status: number;
     try {
       status = await deps.pace(() => askRedelivery(octokit, target, entry.id));
@@ -182,8 +184,7 @@ async function sweepHook(
       const hookWide = described.kind === "not_found" && notFound >= 2 && answered === 0;
       const refusal = !hookWide && code !== undefined && code >= 400 && code < 500 && (described.kind === "github_error" || described.kind === "not_found");
       if (refusal && described.kind === "github_error") answered += 1;
-      // A refusal counts toward the delivery's asks (an outage's did not, though they have rows): say whether another comes.
-      const counted = (history.get(guid)?.asks ?? 0) + 1;
+      // A refusal counts toward the delivery's asks: say whether another comes.
       const next = counted >= MAX_ASKS ? `: that was ask ${counted} of ${MAX_ASKS}, the last: redeliver it by hand from the webhook's Recent Deliveries if it still matters` : `: the next sweep asks again (this was ask ${counted} of ${MAX_ASKS})`;
       const message =
         refusal && described.kind === "not_found"
@@ -211,6 +212,6 @@ async function sweepHook(
     result.redelivered += 1;
     result.guids.push(guid);
     deps.onAsked?.(guid);
-    deps.logger.info({ hook: target.name, delivery: guid, event: entry.event, ask: n }, "asked GitHub to redeliver a missed delivery");
+    deps.logger.info({ hook: target.name, delivery: guid, event: entry.event, ask: counted }, "asked GitHub to redeliver a missed delivery");
   }
 }
