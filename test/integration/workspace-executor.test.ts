@@ -628,6 +628,41 @@ describe("workspace executor: an agent whose env lists GITHUB_TOKEN", () => {
   });
 });
 
+describe("workspace executor in workflow runs", () => {
+  it("runs the agent in every run, even where an earlier run's commit names the same task id (each run's store numbers its tasks from 1)", async () => {
+    const issue = issuePayload(31, "- [ ] Write the notes file", ["state:triage"]);
+    fake.seedFromPayload("issues", issue);
+    const payload = commandPayload(issue, "/agent execute\nmode: edit");
+    fake.seedFromPayload("issue_comment", payload);
+    const checkout = path.join(tmp, `checkout-31-${repoName}`);
+    git(["clone", "--quiet", remoteDir(), checkout], tmp);
+    const { config } = parseConfig({
+      github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 },
+      agents: { ExecutionAgent: { workspace: { run: [process.execPath, path.join(tmp, "agent.mjs"), "--prompt-file", "{promptFile}"], timeout: "30s", remote: `${gitServer.url}/{owner}/{repo}.git`, dir: workspaces } } },
+    }, null, new Map());
+    for (let run = 0; run < 2; run++) {
+      await runInline({
+        config,
+        event: "issue_comment",
+        action: "created",
+        repository: `${OWNER}/${repoName}`,
+        installation: null,
+        number: 31,
+        body: Buffer.from(JSON.stringify(payload)),
+        tasks: [{ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null }],
+        logger: createLogger("silent"),
+        env: { PATH: process.env.PATH, HOME: home, GITHUB_WORKSPACE: checkout },
+        stop: new AbortController().signal,
+        // The same workflow run run again: the same delivery, task 1, attempt 1 each time.
+        delivery: "actions-run-31",
+      });
+    }
+    // Two commits of the agent's on the branch: the second run was not taken for a resumed attempt.
+    expect(git(["rev-list", "--count", `main..${branch(31)}`], remoteDir())).toBe("2");
+    expect(comments(31).join("\n")).not.toContain("was not run again");
+  });
+});
+
 describe("workspace executor in a workflow run that is cancelled", () => {
   it("tells the issue the run was cancelled and puts its state back before the run ends", async () => {
     const issue = issuePayload(30, "- [ ] Write the notes file", ["state:triage"]);
