@@ -585,6 +585,38 @@ describe("workspace executor: runs that end without a pull request", () => {
   });
 });
 
+/**
+ * The execution task of `/agent execute` on issue `number` run as a workflow run does it
+ * (runInline, its store in memory), on a fresh clone of the remote as the job's checkout.
+ */
+function runInWorkflow(number: number, payload: Payload, options: { checkout: string; stop?: AbortSignal; delivery?: string }): ReturnType<typeof runInline> {
+  const { config } = parseConfig({
+    github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 },
+    agents: { ExecutionAgent: { workspace: { run: [process.execPath, path.join(tmp, "agent.mjs"), "--prompt-file", "{promptFile}"], timeout: "30s", remote: `${gitServer.url}/{owner}/{repo}.git`, dir: workspaces } } },
+  }, null, new Map());
+  return runInline({
+    config,
+    event: "issue_comment",
+    action: "created",
+    repository: `${OWNER}/${repoName}`,
+    installation: null,
+    number,
+    body: Buffer.from(JSON.stringify(payload)),
+    tasks: [{ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null }],
+    logger: createLogger("silent"),
+    env: { PATH: process.env.PATH, HOME: home, GITHUB_WORKSPACE: options.checkout },
+    stop: options.stop ?? new AbortController().signal,
+    delivery: options.delivery,
+  });
+}
+
+/** The job's checkout, as actions/checkout leaves it: the workspace's object store in Actions. */
+function jobCheckout(name: string): string {
+  const checkout = path.join(tmp, name);
+  git(["clone", "--quiet", remoteDir(), checkout], tmp);
+  return checkout;
+}
+
 /** A run record the fake agent writes, or null while it is still being written (read mid-write, it is not JSON yet). */
 function runRecordIn(name: string): { cwd: string } | null {
   try {
@@ -634,29 +666,9 @@ describe("workspace executor in workflow runs", () => {
     fake.seedFromPayload("issues", issue);
     const payload = commandPayload(issue, "/agent execute\nmode: edit");
     fake.seedFromPayload("issue_comment", payload);
-    const checkout = path.join(tmp, `checkout-31-${repoName}`);
-    git(["clone", "--quiet", remoteDir(), checkout], tmp);
-    const { config } = parseConfig({
-      github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 },
-      agents: { ExecutionAgent: { workspace: { run: [process.execPath, path.join(tmp, "agent.mjs"), "--prompt-file", "{promptFile}"], timeout: "30s", remote: `${gitServer.url}/{owner}/{repo}.git`, dir: workspaces } } },
-    }, null, new Map());
-    for (let run = 0; run < 2; run++) {
-      await runInline({
-        config,
-        event: "issue_comment",
-        action: "created",
-        repository: `${OWNER}/${repoName}`,
-        installation: null,
-        number: 31,
-        body: Buffer.from(JSON.stringify(payload)),
-        tasks: [{ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null }],
-        logger: createLogger("silent"),
-        env: { PATH: process.env.PATH, HOME: home, GITHUB_WORKSPACE: checkout },
-        stop: new AbortController().signal,
-        // The same workflow run run again: the same delivery, task 1, attempt 1 each time.
-        delivery: "actions-run-31",
-      });
-    }
+    const checkout = jobCheckout(`checkout-31-${repoName}`);
+    // The same workflow run run again: the same delivery, task 1, attempt 1 each time.
+    for (let run = 0; run < 2; run++) await runInWorkflow(31, payload, { checkout, delivery: "actions-run-31" });
     // Two commits of the agent's on the branch: the second run was not taken for a resumed attempt.
     expect(git(["rev-list", "--count", `main..${branch(31)}`], remoteDir())).toBe("2");
     expect(comments(31).join("\n")).not.toContain("was not run again");
@@ -672,31 +684,8 @@ describe("workspace executor in a workflow run that is cancelled", () => {
     // On GitHub, as the CoordinatorAgent left it when it handed the plan over.
     fake.seedFromPayload("issues", issuePayload(30, "- [ ] Write the notes file", ["state:implementing"]));
     expect(labelsOf(30)).toEqual(["state:implementing"]);
-    // The job's checkout, as actions/checkout leaves it: the workspace's object store in Actions.
-    const checkout = path.join(tmp, `checkout-${repoName}`);
-    git(["clone", "--quiet", remoteDir(), checkout], tmp);
-    const { config } = parseConfig({
-      github: { token: TOKEN, apiUrl: fake.url, writeIntervalMs: 0 },
-      agents: {
-        ExecutionAgent: {
-          workspace: { run: [process.execPath, path.join(tmp, "agent.mjs"), "--prompt-file", "{promptFile}"], timeout: "30s", remote: `${gitServer.url}/{owner}/{repo}.git`, dir: workspaces },
-        },
-      },
-    }, null, new Map());
     const stop = new AbortController();
-    const run = runInline({
-      config,
-      event: "issue_comment",
-      action: "created",
-      repository: `${OWNER}/${repoName}`,
-      installation: null,
-      number: 30,
-      body: Buffer.from(JSON.stringify(payload)),
-      tasks: [{ rule: "execute-plan", agent: "ExecutionAgent", action: "Execute plan", priority: "high", idempotencyKey: null }],
-      logger: createLogger("silent"),
-      env: { PATH: process.env.PATH, HOME: home, GITHUB_WORKSPACE: checkout },
-      stop: stop.signal,
-    });
+    const run = runInWorkflow(30, payload, { checkout: jobCheckout(`checkout-${repoName}`), stop: stop.signal });
     // The agent hangs in its worktree: cancel the run then.
     await waitFor(() => readdirSync(records).some((name) => name.startsWith("run-") && runRecordIn(name)?.cwd.includes(`${repoName}/issue-30-`)) || null, 20_000, 50);
     stop.abort("SIGINT");
